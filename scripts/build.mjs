@@ -1,0 +1,61 @@
+// Builds every bundle whose entry exists: the CLI, the extension (node and
+// browser entries), the webview UI; copies the two wasm files next to them.
+// Then type-checks and compiles sources and tests into out/ for node --test.
+import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const at = (p) => path.join(root, p);
+const skipTsc = process.argv.includes('--no-tsc');
+
+// esbuild picks web-tree-sitter's ESM build, which crashes in Parser.init once
+// bundled as CommonJS: point it at the package's CommonJS file instead.
+const webTreeSitterCjs = require.resolve('web-tree-sitter');
+const common = {
+  bundle: true,
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  alias: { 'web-tree-sitter': webTreeSitterCjs },
+  // Node built-ins the emscripten glue probes for; never reached in a browser.
+  define: {},
+};
+
+const targets = [
+  { entry: 'src/cli/main.ts', out: 'dist/cli.js', platform: 'node', external: ['tree-sitter', 'tree-sitter-c', 'vscode'], banner: '#!/usr/bin/env node' },
+  { entry: 'src/extension/node-entry.ts', out: 'dist/extension.js', platform: 'node', external: ['vscode'] },
+  { entry: 'src/extension/web-entry.ts', out: 'dist/web/extension.js', platform: 'browser', external: ['vscode'], browserNode: true },
+  { entry: 'src/webview/main.ts', out: 'media/webview.js', platform: 'browser', format: 'iife' },
+  { entry: 'test/extension-host/index.ts', out: 'dist/test/index.js', platform: 'node', external: ['vscode'] },
+  { entry: 'test/extension-host/web-index.ts', out: 'dist/test/web-index.js', platform: 'browser', external: ['vscode'], browserNode: true },
+];
+
+mkdirSync(at('dist'), { recursive: true });
+await Promise.all(
+  targets
+    .filter((t) => existsSync(at(t.entry)))
+    .map((t) =>
+      esbuild.build({
+        ...common,
+        entryPoints: [at(t.entry)],
+        outfile: at(t.out),
+        platform: t.platform,
+        format: t.format ?? 'cjs',
+        target: t.platform === 'node' ? 'node20' : 'es2022',
+        external: t.external ?? [],
+        banner: t.banner ? { js: t.banner } : undefined,
+        // web-tree-sitter's CommonJS file requires fs/path/module only under Node.
+        ...(t.browserNode ? { alias: { ...common.alias, fs: at('scripts/empty.cjs'), path: at('scripts/empty.cjs'), module: at('scripts/empty.cjs'), 'fs/promises': at('scripts/empty.cjs') } } : {}),
+      }),
+    ),
+);
+if (existsSync(at('dist/cli.js'))) chmodSync(at('dist/cli.js'), 0o755);
+for (const [from, to] of [
+  ['web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm'],
+  ['tree-sitter-c/tree-sitter-c.wasm', 'dist/tree-sitter-c.wasm'],
+]) copyFileSync(require.resolve(from), at(to));
+
+if (!skipTsc) execFileSync(process.execPath, [at('node_modules/typescript/bin/tsc'), '-p', at('tsconfig.json')], { stdio: 'inherit', cwd: root });

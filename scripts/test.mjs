@@ -1,0 +1,48 @@
+// `npm test`: brings what the tests need beyond npm packages, builds, then
+// runs node's test runner over the compiled tests. Its summary is the last
+// thing printed. `npm test -- PATTERN...` runs only test files whose path
+// contains one of the patterns (the prerequisites are still ensured).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ensureAll } from './ensure.mjs';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const patterns = process.argv.slice(2);
+
+const env = { ...process.env, ...(await ensureAll({ patterns })) };
+
+const build = spawnSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root, env });
+if (build.status !== 0) {
+  console.error('build failed');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+function collect(dir) {
+  const found = [];
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) found.push(...collect(p));
+    else if (name.endsWith('.test.js')) found.push(p);
+  }
+  return found;
+}
+
+const files = collect(path.join(root, 'out/test'))
+  .filter((f) => patterns.length === 0 || patterns.some((p) => f.includes(p)))
+  .sort();
+if (files.length === 0) {
+  console.error(`no test files match ${patterns.join(' ')}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+// One file at a time: the end-to-end files start servers and browsers, and
+// these machines have two cores.
+const run = spawnSync(
+  process.execPath,
+  ['--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
+  { stdio: 'inherit', cwd: root, env },
+);
+process.exit(run.status ?? 1);

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+
+const root = path.resolve(__dirname, '../../..');
+
+function tsFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...tsFiles(p));
+    else if (p.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+test('only src/extension and src/webview import vscode', () => {
+  const offenders = tsFiles(path.join(root, 'src'))
+    .filter((f) => !/src[\\/](extension|webview)[\\/]/.test(f))
+    .filter((f) => /from\s+['"]vscode['"]|require\(\s*['"]vscode['"]\s*\)/.test(readFileSync(f, 'utf8')));
+  assert.deepEqual(offenders.map((f) => path.relative(root, f)), []);
+});
+
+test('the browser-reachable engine never imports Node-only modules', () => {
+  const nodeOnly = /from\s+['"](fs|path|child_process|os|node:[a-z_/]+)['"]|require\(\s*['"](tree-sitter|tree-sitter-c)['"]\s*\)/;
+  const allowed = new Set(['native-parser.ts', 'node-wasm.ts']);
+  const offenders = tsFiles(path.join(root, 'src/engine'))
+    .filter((f) => !allowed.has(path.basename(f)) && !/[\\/]node[\\/]/.test(f))
+    .filter((f) => nodeOnly.test(readFileSync(f, 'utf8')));
+  assert.deepEqual(offenders.map((f) => path.relative(root, f)), []);
+});
