@@ -1,0 +1,63 @@
+/**
+ * What the analyzer knows about code it cannot see: lock behaviour of entry
+ * points, which calls can fail, which steps cannot be undone, which restore.
+ * Defaults for iommufd live in defaults.ts; users override them with
+ * `.iommufd-review.json` (see config.ts).
+ */
+import type { LockKind, LockMode } from '../model/types';
+
+export interface LockTake {
+  /** `struct.field` class id. */
+  lock: string;
+  mode: LockMode;
+}
+
+export interface FunctionKnowledge {
+  /** Locks the function takes (and releases) inside, outer to inner. */
+  takes?: LockTake[];
+  /** Its error return is checked: a step that can fail. */
+  fallible?: boolean;
+  /** Why it cannot be undone by an error path, when it cannot. */
+  irreversible?: string;
+  /** It restores previous state (re-attach, re-add). */
+  restoring?: boolean;
+  /** Functions it reaches whose effects it inherits (`vfio_unpin_pages` → `iommufd_access_unpin_pages`). */
+  reaches?: string[];
+  /** Locks it asserts held on entry (`lockdep_assert_held`). */
+  requires?: LockTake[];
+}
+
+export interface CallbackKnowledge {
+  /** What every implementation's path takes, when none is in view. */
+  takes?: LockTake[];
+  reaches?: string[];
+  irreversible?: string;
+}
+
+export interface Knowledge {
+  /** Function name → knowledge. */
+  functions: Record<string, FunctionKnowledge>;
+  /** `ops_struct.field` (`iommufd_access_ops.unmap`) → knowledge. */
+  callbacks: Record<string, CallbackKnowledge>;
+  /** struct name → field → type text; merged under the structs found in the analysed files. */
+  structs: Record<string, Record<string, string>>;
+  /** `struct.field` → kind, for lock fields whose declaration is not in view. */
+  lockKinds: Record<string, LockKind>;
+  /** Documented orders, each outer to inner, as lock class ids. */
+  documentedOrders: string[][];
+  /** `struct.field` of data → the lock class that protects it. */
+  protectedBy: Record<string, string>;
+}
+
+/** The shape of `.iommufd-review.json`: every key optional, merged over the defaults. */
+export interface ReviewConfig {
+  functions?: Record<string, FunctionKnowledge>;
+  callbacks?: Record<string, CallbackKnowledge>;
+  structs?: Record<string, Record<string, string>>;
+  lockKinds?: Record<string, LockKind>;
+  documentedOrders?: string[][];
+  protectedBy?: Record<string, string>;
+  /** Rule ids to turn off. */
+  disabledRules?: string[];
+  minConfidence?: 'low' | 'medium' | 'high';
+}

@@ -1,0 +1,192 @@
+/**
+ * The per-function effect model: what every check reads. Built once per
+ * function from the syntax tree (src/engine/model/), never by a check itself.
+ *
+ * Lines and columns are 1-based. A lock's identity is the lockdep-like class
+ * `struct_name.field` (`iommufd_access.ioas_lock`, `io_pagetable.iova_rwsem`,
+ * `iopt_pages.mutex`); a file-scope lock is `file-scope:name`; an expression
+ * the model could not resolve keeps `resolved: false` and its source text.
+ */
+
+export type LockKind = 'mutex' | 'rwsem' | 'spinlock' | 'xa_lock' | 'unknown';
+
+/** exclusive: mutex/spinlock; read/write: the two sides of an rwsem. */
+export type LockMode = 'exclusive' | 'read' | 'write';
+
+export interface LockRef {
+  /** Class identity, e.g. `iommufd_access.ioas_lock`. */
+  id: string;
+  kind: LockKind;
+  /** The source expression, e.g. `&access->ioas_lock`. */
+  expr: string;
+  /** False when the struct type of the base could not be found. */
+  resolved: boolean;
+}
+
+export interface Site {
+  line: number;
+  column: number;
+}
+
+export interface AcquireEvent extends Site {
+  kind: 'acquire';
+  lock: LockRef;
+  mode: LockMode;
+  /** mutex_trylock & co: held only on the success edge (see Edge.when). */
+  trylock: boolean;
+  /** _nested / nest_lock variants: lockdep's sanctioned same-class nesting. */
+  nested: boolean;
+  /** guard(): released at scope exit; scoped_guard(): released at its block's end. */
+  scope?: 'guard' | 'scoped_guard';
+  api: string;
+}
+
+export interface ReleaseEvent extends Site {
+  kind: 'release';
+  lock: LockRef;
+  mode: LockMode;
+  /** True when synthesised at a guard()/scoped_guard() scope exit. */
+  implicit: boolean;
+  api: string;
+}
+
+export interface AssertEvent extends Site {
+  kind: 'assert';
+  lock: LockRef;
+  /** lockdep_assert_held / _read / _write / _not_held. */
+  expect: 'held' | 'read' | 'write' | 'not-held';
+}
+
+export interface CallEvent extends Site {
+  kind: 'call';
+  callee: string;
+  /** Argument source texts. */
+  args: string[];
+  /** The variable the result is assigned to (`rc = foo()`), if any. */
+  resultVar?: string;
+  /** The whole call expression's text, for messages. */
+  text: string;
+}
+
+/** `x->ops->fn(...)` or `ops->fn(...)`: an indirect call through an ops table. */
+export interface CallbackEvent extends Site {
+  kind: 'callback';
+  /** The ops struct type when resolved (`iommufd_access_ops`), else undefined. */
+  opsStruct?: string;
+  field: string;
+  args: string[];
+  resultVar?: string;
+  text: string;
+}
+
+/** A write to a field of a shared object: `access->ioas = NULL`. */
+export interface WriteEvent extends Site {
+  kind: 'write';
+  /** The lvalue's text, `access->ioas`. */
+  target: string;
+  /** `struct.field` when the base's type is known (`iommufd_access.ioas`). */
+  field?: string;
+  /** The assigned expression's text. */
+  value: string;
+}
+
+/** A read of a field of a shared object into a local: `cur = access->ioas`. */
+export interface ReadEvent extends Site {
+  kind: 'read';
+  source: string;
+  field?: string;
+  /** The local it is stored in, if any. */
+  into?: string;
+}
+
+/** A use of a local variable (for stale-after-relock). */
+export interface UseEvent extends Site {
+  kind: 'use';
+  variable: string;
+  text: string;
+}
+
+export interface ReturnEvent extends Site {
+  kind: 'return';
+  /** The returned expression's text ('' for `return;`). */
+  value: string;
+  /** Returns an errno (`-EINVAL`, `rc` known to hold an error on this path, `ERR_PTR(...)`). */
+  isError: boolean;
+}
+
+export type Event =
+  | AcquireEvent
+  | ReleaseEvent
+  | AssertEvent
+  | CallEvent
+  | CallbackEvent
+  | WriteEvent
+  | ReadEvent
+  | UseEvent
+  | ReturnEvent;
+
+/**
+ * A condition on a CFG edge, when the model understood it:
+ * - `error`/`ok`: the edge is taken when the result of the call event at
+ *   `call` (index into the source block's events) signals an error / success
+ *   (`if (rc)`, `if (IS_ERR(p))`, `if (!p)`, `if (WARN_ON(rc))`, `if (xa_err(..))`, `if (rc < 0)`);
+ * - `locked`/`unlocked`: the success / failure edge of a trylock event.
+ */
+export interface EdgeCondition {
+  on: 'error' | 'ok' | 'locked' | 'unlocked';
+  /** Index of the call/acquire event in the source block. */
+  event: number;
+}
+
+export interface Edge {
+  to: number;
+  when?: EdgeCondition;
+}
+
+export interface Block {
+  id: number;
+  events: Event[];
+  succ: Edge[];
+  /** The goto label that starts this block, if any (`err_unlock`). */
+  label?: string;
+}
+
+export interface FunctionModel {
+  name: string;
+  file: string;
+  line: number;
+  endLine: number;
+  /** Parameter and local declarations: name → struct type name (`access` → `iommufd_access`). */
+  types: Record<string, string>;
+  blocks: Block[];
+  entry: number;
+  /** The exit block (all returns flow into it). */
+  exit: number;
+  /** Locks named by `__must_hold(...)` annotations (held on entry and exit). */
+  mustHold: LockRef[];
+  /** 'partial' when the body contained ERROR/MISSING nodes the model skipped. */
+  status: 'parsed' | 'partial';
+  reason?: string;
+}
+
+/** `.field = function` designated initialisers of ops tables in the analysed files. */
+export interface OpsImplementation {
+  opsStruct: string;
+  field: string;
+  function: string;
+  file: string;
+  line: number;
+}
+
+/** Everything the model learnt from one file. */
+export interface FileModel {
+  file: string;
+  functions: FunctionModel[];
+  /** struct name → field name → field type text (`struct iommufd_ioas *`). */
+  structs: Record<string, Record<string, string>>;
+  opsImplementations: OpsImplementation[];
+  /** Orders read from "locking order is A -> B -> C" comments, as written (resolved by the engine). */
+  documentedOrders: { names: string[]; line: number }[];
+  /** Functions that could not be modelled at all (with why). */
+  skipped: { function: string; line: number; reason: string }[];
+}
