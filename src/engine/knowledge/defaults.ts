@@ -1,0 +1,238 @@
+/**
+ * What the analyzer knows about iommufd when a body is not in view: the lock
+ * catalog, the struct layouts lock identities are resolved through, the
+ * documented and practised lock orders, and which entry points take locks,
+ * can fail, cannot be undone or restore. Written from the facts in
+ * docs/knowledge.md; every entry is overridable by `.iommufd-review.json`.
+ */
+import type { FunctionKnowledge, Knowledge, LockTake } from './types';
+
+const IOAS_LOCK = 'iommufd_access.ioas_lock';
+const DOMAINS_RWSEM = 'io_pagetable.domains_rwsem';
+const IOVA_RWSEM = 'io_pagetable.iova_rwsem';
+const PAGES_MUTEX = 'iopt_pages.mutex';
+const ACCESS_LIST = 'io_pagetable.access_list';
+
+/** iopt_add_access / iopt_remove_access: both rwsems for write (xarray lock inside). */
+const IOPT_ACCESS_LIST_TAKES: LockTake[] = [
+  { lock: DOMAINS_RWSEM, mode: 'write' },
+  { lock: IOVA_RWSEM, mode: 'write' },
+  { lock: ACCESS_LIST, mode: 'exclusive' },
+];
+
+/** The pin/unpin/rw path: ioas_lock → iova_rwsem (read) → pages mutex. */
+const PIN_PATH_TAKES: LockTake[] = [
+  { lock: IOAS_LOCK, mode: 'exclusive' },
+  { lock: IOVA_RWSEM, mode: 'read' },
+  { lock: PAGES_MUTEX, mode: 'exclusive' },
+];
+
+/** The IOAS unmap path; both rwsems are dropped before accesses are notified. */
+const IOVA_UNMAP_TAKES: LockTake[] = [
+  { lock: DOMAINS_RWSEM, mode: 'read' },
+  { lock: IOVA_RWSEM, mode: 'write' },
+];
+
+/** attach/replace: ioas_lock, then what iopt_add_access takes. */
+const ACCESS_ATTACH_TAKES: LockTake[] = [{ lock: IOAS_LOCK, mode: 'exclusive' }, ...IOPT_ACCESS_LIST_TAKES];
+
+const UNPIN_IRREVERSIBLE = 'unpins the pages; iommufd cannot re-pin them for the driver';
+const PUT_IRREVERSIBLE = 'drops a reference; the object may be destroyed once it is gone';
+const DESTROY_IRREVERSIBLE = 'destroys the object';
+
+const fallible: FunctionKnowledge = { fallible: true };
+
+function functions(): Record<string, FunctionKnowledge> {
+  return {
+    // The access list of an IOAS.
+    iopt_add_access: { takes: IOPT_ACCESS_LIST_TAKES, fallible: true },
+    iopt_remove_access: {
+      takes: IOPT_ACCESS_LIST_TAKES,
+      irreversible: 'removes the access from the IOAS',
+    },
+
+    // In-kernel access users (emulated devices).
+    iommufd_access_pin_pages: { takes: PIN_PATH_TAKES, fallible: true },
+    iommufd_access_unpin_pages: { takes: PIN_PATH_TAKES, irreversible: UNPIN_IRREVERSIBLE },
+    iommufd_access_rw: { takes: PIN_PATH_TAKES, fallible: true },
+    vfio_pin_pages: { reaches: ['iommufd_access_pin_pages'], fallible: true },
+    vfio_unpin_pages: { reaches: ['iommufd_access_unpin_pages'], irreversible: UNPIN_IRREVERSIBLE },
+    vfio_dma_rw: { reaches: ['iommufd_access_rw'], fallible: true },
+    iommufd_access_attach: { takes: ACCESS_ATTACH_TAKES, fallible: true },
+    iommufd_access_replace: { takes: ACCESS_ATTACH_TAKES, fallible: true },
+    iommufd_access_detach: {
+      takes: ACCESS_ATTACH_TAKES,
+      irreversible: "unmaps the driver's pages and removes the access from its IOAS",
+    },
+    iommufd_access_change_ioas: {
+      takes: IOPT_ACCESS_LIST_TAKES,
+      requires: [{ lock: IOAS_LOCK, mode: 'exclusive' }],
+      fallible: true,
+    },
+
+    // Unmapping IOVA ranges notifies accesses: the driver drops its pins.
+    iopt_unmap_iova_range: { takes: IOVA_UNMAP_TAKES, irreversible: 'unmaps the IOVA range' },
+    iopt_unmap_iova: { takes: IOVA_UNMAP_TAKES, irreversible: 'unmaps the IOVA range' },
+    iopt_unmap_all: { takes: IOVA_UNMAP_TAKES, irreversible: 'unmaps every IOVA range' },
+    iommufd_access_notify_unmap: {
+      takes: [{ lock: ACCESS_LIST, mode: 'exclusive' }],
+      irreversible: "makes every access's driver unmap and unpin the range",
+    },
+
+    // Object lookups and lifetime.
+    iommufd_get_ioas: fallible,
+    iommufd_get_object: fallible,
+    iommufd_get_hwpt_paging: fallible,
+    iommufd_get_device: fallible,
+    iommufd_object_alloc: fallible,
+    iommufd_put_object: { irreversible: PUT_IRREVERSIBLE },
+    refcount_dec: { irreversible: PUT_IRREVERSIBLE },
+    refcount_dec_and_test: { irreversible: PUT_IRREVERSIBLE },
+    kref_put: { irreversible: PUT_IRREVERSIBLE },
+    iommufd_object_destroy_user: { irreversible: DESTROY_IRREVERSIBLE },
+    iommufd_object_remove: { irreversible: DESTROY_IRREVERSIBLE },
+    iommufd_object_abort: { irreversible: DESTROY_IRREVERSIBLE },
+    iommufd_object_abort_and_destroy: { irreversible: DESTROY_IRREVERSIBLE },
+
+    // xarray slots (xa_store is checked with xa_err()).
+    xa_alloc: fallible,
+    xa_alloc_cyclic: fallible,
+    xa_insert: fallible,
+    xa_store: fallible,
+    xa_reserve: fallible,
+
+    // Allocations checked for NULL.
+    kmalloc: fallible,
+    kzalloc: fallible,
+    kcalloc: fallible,
+    kmalloc_array: fallible,
+    kvzalloc: fallible,
+    kvcalloc: fallible,
+    kmemdup: fallible,
+
+    // Domains and attach helpers.
+    iopt_table_add_domain: fallible,
+    iommu_attach_group: fallible,
+    iommu_attach_device: fallible,
+    iommu_group_replace_domain: fallible,
+    iommufd_device_attach: fallible,
+    iommufd_device_replace: fallible,
+    iommufd_hw_pagetable_attach: fallible,
+    iommufd_hwpt_attach_device: fallible,
+    iommufd_hwpt_replace_device: fallible,
+  };
+}
+
+export const DEFAULT_KNOWLEDGE: Knowledge = {
+  functions: functions(),
+  callbacks: {
+    // A driver's unmap calls vfio_unpin_pages(), which reaches the unpin path.
+    'iommufd_access_ops.unmap': {
+      takes: PIN_PATH_TAKES,
+      reaches: ['vfio_unpin_pages', 'iommufd_access_unpin_pages'],
+      irreversible: "the driver unmaps and unpins the range; iommufd cannot re-pin it for the driver",
+    },
+  },
+  structs: {
+    iommufd_object: {
+      shortterm_users: 'refcount_t',
+      users: 'refcount_t',
+      type: 'enum iommufd_object_type',
+      id: 'unsigned int',
+    },
+    iommufd_access: {
+      obj: 'struct iommufd_object',
+      ictx: 'struct iommufd_ctx *',
+      ioas: 'struct iommufd_ioas *',
+      ioas_unpin: 'struct iommufd_ioas *',
+      ioas_lock: 'struct mutex',
+      ops: 'const struct iommufd_access_ops *',
+      data: 'void *',
+      iova_alignment: 'unsigned long',
+      iopt_access_list_id: 'u32',
+    },
+    iommufd_access_ops: {
+      needs_pin_pages: 'u8',
+      unmap: 'void (*)(void *data, unsigned long iova, unsigned long length)',
+    },
+    iommufd_ioas: {
+      obj: 'struct iommufd_object',
+      iopt: 'struct io_pagetable',
+      mutex: 'struct mutex',
+      hwpt_list: 'struct list_head',
+    },
+    io_pagetable: {
+      domains_rwsem: 'struct rw_semaphore',
+      domains: 'struct xarray',
+      access_list: 'struct xarray',
+      next_domain_id: 'unsigned int',
+      iova_rwsem: 'struct rw_semaphore',
+      area_itree: 'struct rb_root_cached',
+      allowed_itree: 'struct rb_root_cached',
+      reserved_itree: 'struct rb_root_cached',
+      iova_alignment: 'unsigned long',
+    },
+    iopt_area: {
+      iopt: 'struct io_pagetable *',
+      pages: 'struct iopt_pages *',
+      num_accesses: 'unsigned int',
+    },
+    iopt_pages: {
+      kref: 'struct kref',
+      mutex: 'struct mutex',
+      npinned: 'size_t',
+      pinned_pfns: 'struct xarray',
+      access_itree: 'struct rb_root_cached',
+      domains_itree: 'struct rb_root_cached',
+    },
+    iommufd_ctx: {
+      file: 'struct file *',
+      objects: 'struct xarray',
+      groups: 'struct xarray',
+      ioas_creation_lock: 'struct rw_semaphore',
+      vfio_ioas: 'struct iommufd_ioas *',
+    },
+    iommufd_group: {
+      ref: 'struct kref',
+      lock: 'struct mutex',
+      ictx: 'struct iommufd_ctx *',
+      hwpt: 'struct iommufd_hw_pagetable *',
+      device_list: 'struct list_head',
+    },
+    iommufd_device: {
+      obj: 'struct iommufd_object',
+      ictx: 'struct iommufd_ctx *',
+      igroup: 'struct iommufd_group *',
+    },
+    vfio_device_set: {
+      lock: 'struct mutex',
+    },
+  },
+  lockKinds: {
+    [IOAS_LOCK]: 'mutex',
+    [DOMAINS_RWSEM]: 'rwsem',
+    [IOVA_RWSEM]: 'rwsem',
+    [PAGES_MUTEX]: 'mutex',
+    [ACCESS_LIST]: 'xa_lock',
+    'io_pagetable.domains': 'xa_lock',
+    'iommufd_ioas.mutex': 'mutex',
+    'iommufd_group.lock': 'mutex',
+    'iommufd_ctx.ioas_creation_lock': 'rwsem',
+    'iommufd_ctx.objects': 'xa_lock',
+    'iommufd_ctx.groups': 'xa_lock',
+    'vfio_device_set.lock': 'mutex',
+  },
+  documentedOrders: [
+    // The comment above struct io_pagetable.
+    [DOMAINS_RWSEM, IOVA_RWSEM, PAGES_MUTEX],
+    // What the code follows: the access lock outside the IOAS locks.
+    [IOAS_LOCK, DOMAINS_RWSEM, IOVA_RWSEM, PAGES_MUTEX],
+    ['iommufd_ioas.mutex', 'iommufd_group.lock', IOVA_RWSEM],
+    ['iommufd_ctx.ioas_creation_lock', IOVA_RWSEM],
+  ],
+  protectedBy: {
+    'iommufd_access.ioas': IOAS_LOCK,
+    'iommufd_access.ioas_unpin': IOAS_LOCK,
+    'iommufd_access.iopt_access_list_id': IOAS_LOCK,
+  },
+};

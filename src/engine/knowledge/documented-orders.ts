@@ -1,0 +1,108 @@
+/**
+ * Lock orders documented in comments ("The locking order is domains_rwsem ->
+ * iova_rwsem -> pages::mutex"): reading them out of comment text, and
+ * resolving the names people write there (a bare field, `struct::field`,
+ * `member::field`) to lock class ids (`struct.field`).
+ */
+
+/** "locking order is", "lock order:", "lock ordering is" … then the chain. */
+const ORDER_INTRO = /\block(?:ing)?\s+order(?:ing)?\s*(?:is|:)\s*/i;
+const ARROW = /\s*(?:->|→|=>)\s*/;
+/** A lock name as written: `iova_rwsem`, `pages::mutex`, `iopt_pages.mutex`, `ioas->mutex`, `&x->lock`. */
+const NAME = /^&?[A-Za-z_]\w*(?:(?:::|\.|->)[A-Za-z_]\w*)*$/;
+const LOCK_TYPE = /\b(?:mutex|rw_semaphore|spinlock_t|rwlock_t|raw_spinlock_t|xarray|semaphore)\b/;
+
+/** Removes comment markers (`/*`, leading `*`, `//`) and joins lines. */
+function commentBody(commentText: string): string {
+  return commentText
+    .replace(/^\s*\/\*+/, '')
+    .replace(/\*+\/\s*$/, '')
+    .split('\n')
+    .map((l) => l.replace(/^\s*(?:\*(?!\/)|\/\/)\s?/, ''))
+    .join(' ');
+}
+
+/**
+ * The lock names of a "locking order is A -> B -> C" comment, outer first, as
+ * written; undefined when the comment documents no order. Needs at least two
+ * names joined by arrows; the chain ends at the first word that is not a name.
+ */
+export function parseDocumentedOrder(commentText: string): string[] | undefined {
+  const body = commentBody(commentText);
+  const intro = ORDER_INTRO.exec(body);
+  if (!intro) return undefined;
+  const rest = body.slice(intro.index + intro[0].length);
+  const names: string[] = [];
+  let tail = rest;
+  for (;;) {
+    const m = /^\s*(&?[A-Za-z_][\w]*(?:(?:::|\.|->)[A-Za-z_]\w*)*)/.exec(tail);
+    if (!m || !NAME.test(m[1])) break;
+    names.push(m[1].replace(/^&/, ''));
+    tail = tail.slice(m[0].length);
+    const arrow = /^\s*(?:->|→|=>)\s*/.exec(tail);
+    if (!arrow) break;
+    tail = tail.slice(arrow[0].length);
+  }
+  // Names joined by anything but arrows ("domains_rwsem then iova") are not an order we can trust.
+  if (names.length < 2) return undefined;
+  if (!ARROW.test(rest)) return undefined;
+  return names;
+}
+
+type Structs = Record<string, Record<string, string>>;
+
+function isLockField(structs: Structs, struct: string, field: string): boolean {
+  const type = structs[struct]?.[field];
+  return type !== undefined && LOCK_TYPE.test(type);
+}
+
+/** `struct iopt_pages *` → `iopt_pages`. */
+function structOfType(type: string): string | undefined {
+  return /\bstruct\s+([A-Za-z_]\w*)/.exec(type)?.[1];
+}
+
+/**
+ * Resolves one name from a documented order to a class id, or undefined when
+ * it is unknown or ambiguous. `context` is the struct the comment documents
+ * (the one defined right below it), preferred when a bare field name exists
+ * in several structs.
+ */
+export function resolveOrderName(name: string, structs: Structs, context?: string): string | undefined {
+  const parts = name.replace(/^&/, '').split(/::|\.|->/);
+  if (parts.length === 1) {
+    const field = parts[0];
+    if (context && isLockField(structs, context, field)) return `${context}.${field}`;
+    const owners = Object.keys(structs).filter((s) => isLockField(structs, s, field));
+    return owners.length === 1 ? `${owners[0]}.${field}` : undefined;
+  }
+  const field = parts[parts.length - 1];
+  const owner = parts[parts.length - 2];
+  // `iopt_pages::mutex`: the struct itself.
+  if (isLockField(structs, owner, field)) return `${owner}.${field}`;
+  // `pages::mutex`: a member named `pages` whose struct type has the lock field.
+  const viaMember = new Set<string>();
+  const holders = context && structs[context]?.[owner] !== undefined ? [context] : Object.keys(structs);
+  for (const holder of holders) {
+    const type = structs[holder]?.[owner];
+    const target = type === undefined ? undefined : structOfType(type);
+    if (target && isLockField(structs, target, field)) viaMember.add(`${target}.${field}`);
+  }
+  if (viaMember.size === 1) return [...viaMember][0];
+  // `pages::mutex` with no member in view: a struct named `*_pages` that has the lock.
+  const suffixed = Object.keys(structs).filter((s) => s.endsWith(`_${owner}`) && isLockField(structs, s, field));
+  return suffixed.length === 1 ? `${suffixed[0]}.${field}` : undefined;
+}
+
+/**
+ * Class ids of a documented order, outer first. Names that cannot be
+ * resolved are dropped: an order is transitive, so the remaining pairs keep
+ * their documented direction.
+ */
+export function resolveOrderNames(names: readonly string[], structs: Structs, context?: string): string[] {
+  const out: string[] = [];
+  for (const n of names) {
+    const id = resolveOrderName(n, structs, context);
+    if (id && !out.includes(id)) out.push(id);
+  }
+  return out;
+}
