@@ -11,7 +11,7 @@ const LOCK_KINDS: readonly LockKind[] = ['mutex', 'rwsem', 'spinlock', 'xa_lock'
 const LOCK_MODES: readonly LockMode[] = ['exclusive', 'read', 'write'];
 const CONFIDENCES = ['low', 'medium', 'high'] as const;
 const TOP_KEYS = ['functions', 'callbacks', 'structs', 'lockKinds', 'documentedOrders', 'protectedBy', 'disabledRules', 'minConfidence'] as const;
-const FUNCTION_KEYS = ['takes', 'fallible', 'irreversible', 'restoring', 'reaches', 'requires'] as const;
+const FUNCTION_KEYS = ['takes', 'fallible', 'irreversible', 'restoring', 'reaches', 'requires', 'writes'] as const;
 const CALLBACK_KEYS = ['takes', 'reaches', 'irreversible'] as const;
 /** `struct.field`: the class id shape every lock and protected field uses. */
 const CLASS_ID = /^[A-Za-z_]\w*\.[A-Za-z_]\w*$/;
@@ -118,6 +118,10 @@ class Validator {
     if (v.takes !== undefined) out.takes = this.lockTakes(v.takes, `${at}.takes`);
     if (v.requires !== undefined) out.requires = this.lockTakes(v.requires, `${at}.requires`);
     if (v.reaches !== undefined) out.reaches = this.stringArray(v.reaches, `${at}.reaches`);
+    if (v.writes !== undefined) {
+      const fields = this.stringArray(v.writes, `${at}.writes`);
+      if (fields && fields.every((f, i) => this.classId(f, `${at}.writes[${i}]`) !== undefined)) out.writes = fields;
+    }
     for (const key of ['fallible', 'restoring'] as const) {
       if (v[key] === undefined) continue;
       if (typeof v[key] === 'boolean') out[key] = v[key] as boolean;

@@ -45,7 +45,8 @@ const fallible: FunctionKnowledge = { fallible: true };
 function functions(): Record<string, FunctionKnowledge> {
   return {
     // The access list of an IOAS.
-    iopt_add_access: { takes: IOPT_ACCESS_LIST_TAKES, fallible: true },
+    // It stores the new IOAS's slot in the access, overwriting the old one.
+    iopt_add_access: { takes: IOPT_ACCESS_LIST_TAKES, fallible: true, writes: ['iommufd_access.iopt_access_list_id'] },
     iopt_remove_access: {
       takes: IOPT_ACCESS_LIST_TAKES,
       irreversible: 'removes the access from the IOAS',

@@ -25,6 +25,11 @@ export interface FunctionKnowledge {
   reaches?: string[];
   /** Locks it asserts held on entry (`lockdep_assert_held`). */
   requires?: LockTake[];
+  /**
+   * `struct.field`s of objects passed to it that it overwrites
+   * (`iopt_add_access` stores the new slot in `iommufd_access.iopt_access_list_id`).
+   */
+  writes?: string[];
 }
 
 export interface CallbackKnowledge {
