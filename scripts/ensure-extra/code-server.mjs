@@ -44,7 +44,9 @@ function install(root) {
   link('code-linux.sh', path.join(vs, 'bin/remote-cli/code-server'));
   link('browser-linux.sh', path.join(vs, 'bin/helpers/browser.sh'));
   run('npm', ['install', '--omit=dev', '--ignore-scripts'], path.join(vs, 'extensions'));
-  run('npm', ['rebuild', 'argon2', '--build-from-source'], cs);
+  // npm hoists argon2 to the cache folder's own node_modules: rebuild it there.
+  run('npm', ['rebuild', 'argon2', '--build-from-source'], tmp);
+  if (!existsSync(path.join(tmp, 'node_modules/argon2/lib/binding/napi-v3/argon2.node'))) throw new Error('argon2 was not built');
   writeFileSync(path.join(tmp, '.complete'), `${VERSION}\n`);
   rmSync(root, { recursive: true, force: true });
   // The install has relative symlinks only, so the folder can move.
