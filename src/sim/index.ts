@@ -1,0 +1,4 @@
+/** The simulator's public surface: browser-safe, no Node or vscode imports. */
+export { simulate, programsFor, requestSteps, requestThreads } from './simulate';
+export { variantSteps } from './variants';
+export * from './types';
