@@ -1,0 +1,59 @@
+/**
+ * The real-kernel corpus the corpus tests and the benchmarks read: Debian's
+ * linux-source-6.12, unpacked by scripts/ensure.mjs, its path handed over in
+ * IOMMUFD_REVIEW_KERNEL. Missing means a broken setup: fail loudly.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+export function kernelDir(): string {
+  const dir = process.env.IOMMUFD_REVIEW_KERNEL;
+  if (!dir) {
+    throw new Error('IOMMUFD_REVIEW_KERNEL is not set: run the tests with `npm test` (it unpacks linux-source-6.12), or set it to an unpacked kernel tree');
+  }
+  if (!existsSync(path.join(dir, 'drivers/iommu/iommufd'))) {
+    throw new Error(`IOMMUFD_REVIEW_KERNEL=${dir} has no drivers/iommu/iommufd: unpack linux-source-6.12 there (npm test does it)`);
+  }
+  return dir;
+}
+
+function listDir(dir: string, match: (name: string) => boolean): string[] {
+  return readdirSync(dir)
+    .filter((n) => match(n) && statSync(path.join(dir, n)).isFile())
+    .sort()
+    .map((n) => path.join(dir, n));
+}
+
+/**
+ * The benchmark's files, relative to the kernel tree: iommufd itself, its
+ * header, vfio's iommufd glue and core, and the three emulated-device
+ * drivers' main files. Only those that exist in this tree.
+ */
+export function benchFiles(kernel: string): string[] {
+  const iommufd = listDir(path.join(kernel, 'drivers/iommu/iommufd'), (n) => /\.[ch]$/.test(n));
+  const rest = [
+    'include/linux/iommufd.h',
+    'drivers/vfio/iommufd.c',
+    'drivers/vfio/vfio_main.c',
+    'drivers/gpu/drm/i915/gvt/kvmgt.c',
+    'drivers/s390/cio/vfio_ccw_ops.c',
+    'drivers/s390/crypto/vfio_ap_ops.c',
+  ].map((p) => path.join(kernel, p));
+  return [...iommufd, ...rest.filter((p) => existsSync(p))];
+}
+
+/**
+ * The `check` arguments of the real-thing test: iommufd, its header, all of
+ * vfio, i915 GVT, and vfio-ccw and vfio-ap (only their vfio_* files: the rest
+ * of cio and crypto is unrelated to iommufd).
+ */
+export function checkPaths(kernel: string): string[] {
+  return [
+    path.join(kernel, 'drivers/iommu/iommufd'),
+    path.join(kernel, 'include/linux/iommufd.h'),
+    path.join(kernel, 'drivers/vfio'),
+    path.join(kernel, 'drivers/gpu/drm/i915/gvt'),
+    ...listDir(path.join(kernel, 'drivers/s390/cio'), (n) => /^vfio_ccw.*\.[ch]$/.test(n)),
+    ...listDir(path.join(kernel, 'drivers/s390/crypto'), (n) => /^vfio_ap.*\.[ch]$/.test(n)),
+  ];
+}
