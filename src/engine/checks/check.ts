@@ -1,0 +1,80 @@
+/**
+ * The check interface every rule implements, the context it is given, and the
+ * small helpers all checks share (fingerprints, confidence, locations). A
+ * check reads the effect model, the summaries and the held-lock analysis; it
+ * never walks syntax.
+ *
+ * Registry: src/engine/checks/registry.ts lists every check. A rule module
+ * exports one `Check` constant named after its id in camelCase
+ * (`lockOrder`, `callbackUnderLock`, `unmapBeforeRollback`, `unrestoredState`,
+ * `staleAfterRelock`, `lockLeak`, `assertHeld`).
+ */
+import type { Knowledge } from '../knowledge/types';
+import type { HeldLocks } from '../model/held-locks';
+import type { FileModel, FunctionModel, LockRef } from '../model/types';
+import type { Summaries } from '../interproc/types';
+import type { LockClassGraph } from '../interproc/lock-graph';
+import { CONFIDENCE_ORDER } from '../types';
+import type { Confidence, Finding, RuleId } from '../types';
+
+export interface CheckContext {
+  /** Every file model in view (reported files and context files alike). */
+  readonly files: readonly FileModel[];
+  /** Every function body in view by name (static functions of the same name in several files: all of them). */
+  readonly functions: ReadonlyMap<string, readonly FunctionModel[]>;
+  readonly summaries: Summaries;
+  readonly knowledge: Knowledge;
+  /** The interprocedural lock-class graph (built once per analysis, shared). */
+  readonly lockGraph: LockClassGraph;
+  /** Locks held before each event of a function (computed once per function, cached). */
+  held(fn: FunctionModel): HeldLocks;
+  /** True when findings in this file are reported (the others are context only). */
+  reports(file: string): boolean;
+}
+
+export interface Check {
+  readonly id: RuleId;
+  run(ctx: CheckContext): Finding[];
+}
+
+/**
+ * The stable identity of a finding: rule, function, and the sorted locks or
+ * calls involved. Never line numbers, so a finding keeps its fingerprint when
+ * code moves (patch revisions, review sessions).
+ */
+export function fingerprint(rule: RuleId, fn: string, involved: readonly string[]): string {
+  const parts = [...new Set(involved)].sort();
+  return `${rule}:${fn}:${parts.join(',')}`;
+}
+
+/** The lower of two confidences. */
+export function minConfidence(a: Confidence, b: Confidence): Confidence {
+  return CONFIDENCE_ORDER.indexOf(a) <= CONFIDENCE_ORDER.indexOf(b) ? a : b;
+}
+
+/** One step lower (low stays low). */
+export function lowerConfidence(c: Confidence): Confidence {
+  const i = CONFIDENCE_ORDER.indexOf(c);
+  return CONFIDENCE_ORDER[Math.max(0, i - 1)];
+}
+
+export function atLeast(c: Confidence, threshold: Confidence): boolean {
+  return CONFIDENCE_ORDER.indexOf(c) >= CONFIDENCE_ORDER.indexOf(threshold);
+}
+
+/** How a lock is named in messages: its class id, or its source text when unresolved. */
+export function lockName(lock: LockRef): string {
+  return lock.resolved ? lock.id : lock.expr;
+}
+
+/** `foo()` for messages. */
+export function fnName(name: string): string {
+  return `\`${name}()\``;
+}
+
+/** Lookup of a function body by name, preferring the one in `file` (static functions). */
+export function findFunction(ctx: CheckContext, name: string, file?: string): FunctionModel | undefined {
+  const all = ctx.functions.get(name);
+  if (!all || all.length === 0) return undefined;
+  return (file && all.find((f) => f.file === file)) || all[0];
+}

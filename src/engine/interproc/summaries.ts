@@ -1,0 +1,300 @@
+/**
+ * Interprocedural summaries: what each function does as seen from a call
+ * site (locks taken, locks required, fallible, irreversible, callbacks
+ * reached), propagated to a fixpoint over the call graph of every function in
+ * view, with the knowledge base standing in for bodies not in view.
+ *
+ * Per-function direct effects are computed once per FunctionModel (models are
+ * cached per file text), so re-analysis after an edit only redoes the cheap
+ * propagation.
+ */
+import type { Knowledge } from '../knowledge/types';
+import type { FileModel, FunctionModel, LockKind, LockMode } from '../model/types';
+import type { CallbackSummary, FunctionSummary, IrreversibleStep, ReachedCallback, RequiredLock, Summaries, TakenLock, ViaStep } from './types';
+
+/** What a function body does itself, before propagation. */
+interface DirectEffects {
+  takes: TakenLock[];
+  requires: RequiredLock[];
+  calls: { callee: string; line: number }[];
+  callbacks: { callback: string; opsStruct?: string; field: string; line: number }[];
+  errorReturn: boolean;
+}
+
+const directCache = new WeakMap<FunctionModel, DirectEffects>();
+
+function directEffects(fn: FunctionModel): DirectEffects {
+  const cached = directCache.get(fn);
+  if (cached) return cached;
+  const takes: TakenLock[] = [];
+  const requires: RequiredLock[] = [];
+  const calls: DirectEffects['calls'] = [];
+  const callbacks: DirectEffects['callbacks'] = [];
+  const acquiredSoFar = new Set<string>();
+  let errorReturn = false;
+  // Blocks are in source order closely enough for "asserted before acquired".
+  for (const b of fn.blocks) {
+    for (const ev of b.events) {
+      switch (ev.kind) {
+        case 'acquire':
+          acquiredSoFar.add(ev.lock.id);
+          if (ev.trylock && ev.api.includes('trylock')) break;
+          if (!takes.some((t) => t.lock === ev.lock.id && t.mode === ev.mode)) {
+            takes.push({ lock: ev.lock.id, kind: ev.lock.kind, mode: ev.mode, resolved: ev.lock.resolved, via: [{ function: fn.name, file: fn.file, line: ev.line, what: `takes ${ev.lock.id}` }], fromKnowledge: false });
+          }
+          break;
+        case 'assert':
+          if (ev.expect !== 'not-held' && !acquiredSoFar.has(ev.lock.id) && ev.lock.resolved && !requires.some((r) => r.lock === ev.lock.id)) {
+            requires.push({ lock: ev.lock.id, expect: ev.expect, line: ev.line, file: fn.file });
+          }
+          break;
+        case 'call':
+          calls.push({ callee: ev.callee, line: ev.line });
+          break;
+        case 'callback':
+          callbacks.push({ callback: `${ev.opsStruct ?? '?'}.${ev.field}`, ...(ev.opsStruct ? { opsStruct: ev.opsStruct } : {}), field: ev.field, line: ev.line });
+          break;
+        case 'return':
+          if (ev.isError) errorReturn = true;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  for (const l of fn.mustHold) {
+    if (l.resolved && !requires.some((r) => r.lock === l.id)) requires.push({ lock: l.id, expect: 'held', line: fn.line, file: fn.file });
+  }
+  const out = { takes, requires, calls, callbacks, errorReturn };
+  directCache.set(fn, out);
+  return out;
+}
+
+const MAX_TAKES = 64;
+const MAX_CALLBACKS = 16;
+
+function kindOf(knowledge: Knowledge, lock: string): LockKind {
+  return knowledge.lockKinds[lock] ?? 'unknown';
+}
+
+function prefix(step: ViaStep, via: ViaStep[]): ViaStep[] {
+  return [step, ...via];
+}
+
+/**
+ * Builds the summaries of every function in view plus every function the
+ * knowledge base describes.
+ */
+export function computeSummaries(files: readonly FileModel[], knowledge: Knowledge): Summaries {
+  const byName = new Map<string, FunctionModel[]>();
+  for (const f of files) {
+    for (const fn of f.functions) {
+      const list = byName.get(fn.name);
+      if (list) list.push(fn);
+      else byName.set(fn.name, [fn]);
+    }
+  }
+  const key = (fn: FunctionModel): string => `${fn.file}\u0000${fn.name}`;
+  const resolve = (name: string, fromFile?: string): FunctionModel | undefined => {
+    const list = byName.get(name);
+    if (!list) return undefined;
+    return (fromFile && list.find((f) => f.file === fromFile)) || list[0];
+  };
+
+  // Knowledge-only summaries (for names with no body in view), resolved lazily with `reaches`.
+  const knowledgeCache = new Map<string, FunctionSummary>();
+  const inView = new Map<string, FunctionSummary>();
+
+  const knowledgeSummary = (name: string, depth = 0): FunctionSummary | undefined => {
+    const hit = knowledgeCache.get(name);
+    if (hit) return hit;
+    const k = knowledge.functions[name];
+    if (!k) return undefined;
+    const s: FunctionSummary = { name, inView: false, takes: [], requires: [], fallible: Boolean(k.fallible), restoring: Boolean(k.restoring), callbacks: [], partial: false };
+    knowledgeCache.set(name, s);
+    for (const t of k.takes ?? []) {
+      s.takes.push({ lock: t.lock, kind: kindOf(knowledge, t.lock), mode: t.mode, resolved: true, via: [{ function: name, what: `takes ${t.lock} (knowledge)` }], fromKnowledge: true });
+    }
+    for (const r of k.requires ?? []) s.requires.push({ lock: r.lock, expect: r.mode === 'read' ? 'read' : r.mode === 'write' ? 'write' : 'held' });
+    if (k.irreversible) s.irreversible = { why: k.irreversible, via: [{ function: name, what: k.irreversible }] };
+    if (depth < 8) {
+      for (const r of k.reaches ?? []) {
+        const target = resolveSummary(r, undefined, depth + 1);
+        if (!target) continue;
+        const step: ViaStep = { function: name, what: `reaches ${r}() (knowledge)` };
+        for (const t of target.takes) if (!s.takes.some((x) => x.lock === t.lock && x.mode === t.mode)) s.takes.push({ ...t, via: prefix(step, t.via), fromKnowledge: true });
+        if (!s.irreversible && target.irreversible) s.irreversible = { why: target.irreversible.why, via: prefix(step, target.irreversible.via) };
+        if (target.fallible && k.fallible === undefined) s.fallible = true;
+      }
+    }
+    return s;
+  };
+
+  const resolveSummary = (name: string, fromFile?: string, depth = 0): FunctionSummary | undefined => {
+    const body = resolve(name, fromFile);
+    if (body) return inView.get(key(body));
+    return knowledgeSummary(name, depth);
+  };
+
+  // Seed in-view summaries with their direct effects and their own knowledge entry.
+  const all: FunctionModel[] = [];
+  for (const list of byName.values()) all.push(...list);
+  for (const fn of all) {
+    const d = directEffects(fn);
+    const k = knowledge.functions[fn.name];
+    const s: FunctionSummary = {
+      name: fn.name,
+      file: fn.file,
+      line: fn.line,
+      inView: true,
+      takes: d.takes.map((t) => ({ ...t, kind: t.kind === 'unknown' ? kindOf(knowledge, t.lock) : t.kind })),
+      requires: [...d.requires],
+      fallible: d.errorReturn || Boolean(k?.fallible),
+      restoring: Boolean(k?.restoring),
+      callbacks: [],
+      partial: fn.status === 'partial',
+    };
+    if (k?.irreversible) s.irreversible = { why: k.irreversible, via: [{ function: fn.name, file: fn.file, line: fn.line, what: k.irreversible }] };
+    for (const r of k?.requires ?? []) {
+      if (!s.requires.some((x) => x.lock === r.lock)) s.requires.push({ lock: r.lock, expect: r.mode === 'read' ? 'read' : r.mode === 'write' ? 'write' : 'held' });
+    }
+    for (const cb of d.callbacks) {
+      if (s.callbacks.length < MAX_CALLBACKS && !s.callbacks.some((c) => c.callback === cb.callback)) {
+        s.callbacks.push({ callback: cb.callback, via: [{ function: fn.name, file: fn.file, line: cb.line, what: `calls ->${cb.field}()` }] });
+      }
+      const ck = knowledge.callbacks[cb.callback];
+      if (!s.irreversible && ck?.irreversible) s.irreversible = { why: ck.irreversible, via: [{ function: fn.name, file: fn.file, line: cb.line, what: `calls ->${cb.field}()` }] };
+    }
+    inView.set(key(fn), s);
+  }
+
+  // Callers of each in-view function, for the worklist.
+  const callers = new Map<string, FunctionModel[]>();
+  for (const fn of all) {
+    for (const c of directEffects(fn).calls) {
+      const callee = resolve(c.callee, fn.file);
+      if (!callee) continue;
+      const k = key(callee);
+      const list = callers.get(k);
+      if (list) {
+        if (list[list.length - 1] !== fn) list.push(fn);
+      } else callers.set(k, [fn]);
+    }
+  }
+
+  const absorb = (fn: FunctionModel): boolean => {
+    const s = inView.get(key(fn))!;
+    let changed = false;
+    for (const c of directEffects(fn).calls) {
+      if (c.callee === fn.name) continue;
+      const callee = resolveSummary(c.callee, fn.file);
+      if (!callee) continue;
+      const step: ViaStep = { function: fn.name, file: fn.file, line: c.line, what: `calls ${c.callee}()` };
+      for (const t of callee.takes) {
+        if (s.takes.length >= MAX_TAKES) break;
+        if (s.takes.some((x) => x.lock === t.lock && x.mode === t.mode)) continue;
+        s.takes.push({ ...t, via: prefix(step, t.via) });
+        changed = true;
+      }
+      if (!s.irreversible && callee.irreversible) {
+        s.irreversible = { why: callee.irreversible.why, via: prefix(step, callee.irreversible.via) };
+        changed = true;
+      }
+      for (const cb of callee.callbacks) {
+        if (s.callbacks.length >= MAX_CALLBACKS) break;
+        if (s.callbacks.some((x) => x.callback === cb.callback)) continue;
+        s.callbacks.push({ callback: cb.callback, via: prefix(step, cb.via) });
+        changed = true;
+      }
+    }
+    return changed;
+  };
+
+  const work = [...all];
+  const queued = new Set(all.map(key));
+  let budget = all.length * 40 + 1000;
+  while (work.length > 0 && budget-- > 0) {
+    const fn = work.shift()!;
+    queued.delete(key(fn));
+    if (!absorb(fn)) continue;
+    for (const caller of callers.get(key(fn)) ?? []) {
+      if (!queued.has(key(caller))) {
+        queued.add(key(caller));
+        work.push(caller);
+      }
+    }
+  }
+
+  const implementations = new Map<string, { function: string; file: string; line: number }[]>();
+  for (const f of files) {
+    for (const o of f.opsImplementations) {
+      const id = `${o.opsStruct}.${o.field}`;
+      const list = implementations.get(id) ?? [];
+      if (!list.some((x) => x.function === o.function && x.file === o.file)) list.push({ function: o.function, file: o.file, line: o.line });
+      implementations.set(id, list);
+    }
+  }
+
+  const callbackCache = new Map<string, CallbackSummary | undefined>();
+  const callbackSummary = (opsStruct: string | undefined, field: string, visiting: Set<string>): CallbackSummary | undefined => {
+    const id = `${opsStruct ?? '?'}.${field}`;
+    if (callbackCache.has(id)) return callbackCache.get(id);
+    if (visiting.has(id) || !opsStruct) return undefined;
+    visiting.add(id);
+    const impls = (implementations.get(id) ?? []).filter((i) => resolve(i.function, i.file));
+    const ck = knowledge.callbacks[id];
+    let out: CallbackSummary | undefined;
+    if (impls.length > 0) {
+      const takes: TakenLock[] = [];
+      let irreversible: IrreversibleStep | undefined;
+      for (const impl of impls) {
+        const s = resolveSummary(impl.function, impl.file);
+        if (!s) continue;
+        for (const t of s.takes) if (!takes.some((x) => x.lock === t.lock && x.mode === t.mode)) takes.push(t);
+        if (!irreversible && s.irreversible) irreversible = s.irreversible;
+        // Callbacks the implementation makes in turn (vfio's emulated unmap → the driver's dma_unmap).
+        for (const cb of s.callbacks) {
+          const [os, fld] = splitCallback(cb.callback);
+          const inner = callbackSummary(os, fld, visiting);
+          if (!inner) continue;
+          for (const t of inner.takes) {
+            if (!takes.some((x) => x.lock === t.lock && x.mode === t.mode)) takes.push({ ...t, via: [...cb.via, ...t.via] });
+          }
+        }
+      }
+      if (!irreversible && ck?.irreversible) irreversible = { why: ck.irreversible, via: [{ function: impls[0].function, what: ck.irreversible }] };
+      out = { callback: id, implementations: impls, takes, ...(irreversible ? { irreversible } : {}), fromKnowledge: false };
+    } else if (ck) {
+      const takes: TakenLock[] = (ck.takes ?? []).map((t) => ({ lock: t.lock, kind: kindOf(knowledge, t.lock), mode: t.mode, resolved: true, via: [{ function: `->${field}()`, what: `takes ${t.lock} (knowledge of ${id})` }], fromKnowledge: true }));
+      for (const r of ck.reaches ?? []) {
+        const target = resolveSummary(r);
+        if (!target) continue;
+        for (const t of target.takes) {
+          if (!takes.some((x) => x.lock === t.lock && x.mode === t.mode)) takes.push({ ...t, via: [{ function: `->${field}()`, what: `reaches ${r}() (knowledge of ${id})` }, ...t.via], fromKnowledge: true });
+        }
+      }
+      out = { callback: id, implementations: [], takes, ...(ck.irreversible ? { irreversible: { why: ck.irreversible, via: [{ function: `->${field}()`, what: ck.irreversible }] } } : {}), fromKnowledge: true };
+    }
+    visiting.delete(id);
+    callbackCache.set(id, out);
+    return out;
+  };
+
+  return {
+    get: (name: string, fromFile?: string) => resolveSummary(name, fromFile),
+    callback: (opsStruct: string | undefined, field: string) => callbackSummary(opsStruct, field, new Set()),
+  };
+}
+
+function splitCallback(id: string): [string | undefined, string] {
+  const dot = id.lastIndexOf('.');
+  const os = id.slice(0, dot);
+  return [os === '?' ? undefined : os, id.slice(dot + 1)];
+}
+
+/** Re-exported for checks that want the mode words. */
+export function modeWord(mode: LockMode): string {
+  return mode === 'read' ? ' (read)' : mode === 'write' ? ' (write)' : '';
+}
+
+export type { ReachedCallback };

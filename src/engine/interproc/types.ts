@@ -1,0 +1,92 @@
+/**
+ * Function summaries: what a call to a function does, as seen by its caller,
+ * computed over every file in view and completed by the knowledge base for
+ * functions whose bodies are not in view.
+ */
+import type { LockKind, LockMode } from '../model/types';
+
+/** One step of a call chain, from the summarised function down to an effect. */
+export interface ViaStep {
+  /** The function in which this step happens. */
+  function: string;
+  file?: string;
+  line?: number;
+  /** What happens there: `calls iopt_add_access()`, `takes io_pagetable.iova_rwsem`. */
+  what: string;
+}
+
+export interface TakenLock {
+  lock: string;
+  kind: LockKind;
+  mode: LockMode;
+  resolved: boolean;
+  /**
+   * How it is reached: the last step is the acquisition itself (in view) or
+   * the call into a function whose knowledge says it takes the lock. Empty
+   * never: the first step is inside the summarised function.
+   */
+  via: ViaStep[];
+  /** True when some step comes from the knowledge base rather than a body in view. */
+  fromKnowledge: boolean;
+}
+
+export interface RequiredLock {
+  lock: string;
+  /** `held`, `read`, `write` from lockdep_assert_held*; `must-hold` from `__must_hold`. */
+  expect: 'held' | 'read' | 'write';
+  line?: number;
+  file?: string;
+}
+
+export interface IrreversibleStep {
+  /** Why it cannot be undone (from the knowledge base entry that matched). */
+  why: string;
+  /** Chain down to the irreversible call or callback. */
+  via: ViaStep[];
+}
+
+export interface ReachedCallback {
+  /** `iommufd_access_ops.unmap` when the ops struct is known, else `?.unmap`. */
+  callback: string;
+  via: ViaStep[];
+}
+
+export interface FunctionSummary {
+  name: string;
+  /** Where the body is, when in view. */
+  file?: string;
+  line?: number;
+  inView: boolean;
+  /** Locks taken inside (transitively through callees in view or in knowledge); trylocks excluded. */
+  takes: TakenLock[];
+  /** Locks the function expects held on entry (lockdep_assert_held before any own acquire, __must_hold). */
+  requires: RequiredLock[];
+  /** Some return is an error return, or knowledge says its error return is checked. */
+  fallible: boolean;
+  /** The first irreversible step it contains (itself, a callee, or a callback), if any. */
+  irreversible?: IrreversibleStep;
+  /** Knowledge says it restores previous state. */
+  restoring: boolean;
+  /** Ops callbacks it calls, directly or through callees. */
+  callbacks: ReachedCallback[];
+  /** The body, or one in its reach, was partially parsed or calls through unresolved pointers. */
+  partial: boolean;
+}
+
+export interface Summaries {
+  /** The summary of a function by name (in view or in knowledge); undefined when neither knows it. `fromFile` prefers a static definition in the caller's file. */
+  get(name: string, fromFile?: string): FunctionSummary | undefined;
+  /** What an ops callback's implementations take: from `.field = fn` initialisers in view, else knowledge. */
+  callback(opsStruct: string | undefined, field: string): CallbackSummary | undefined;
+}
+
+export interface CallbackSummary {
+  /** `iommufd_access_ops.unmap`. */
+  callback: string;
+  /** Implementations in view (function names), empty when only knowledge speaks. */
+  implementations: { function: string; file: string; line: number }[];
+  /** Locks an implementation's path takes; `via` starts at the implementation (or says "from knowledge"). */
+  takes: TakenLock[];
+  irreversible?: IrreversibleStep;
+  fromKnowledge: boolean;
+}

@@ -1,0 +1,1015 @@
+/**
+ * One function definition → FunctionModel: a CFG of basic blocks whose events
+ * are the lock, call, callback, read/write, use and return effects, in
+ * evaluation order. The builder never throws on odd syntax: what it cannot
+ * read marks the function `partial` and is skipped, so the rest still counts.
+ *
+ * Kernel shapes handled on purpose:
+ * - `guard(mutex)(&x);` → acquire, implicit release at every exit of the enclosing block;
+ * - `scoped_guard(mutex, &x) { ... }` and `list_for_each_entry(...) { ... }`,
+ *   which tree-sitter reads as a call statement with a MISSING `;` followed
+ *   by a block: a guarded scope, or a loop over the block;
+ * - `goto` unwinding to labels, releasing guards of the scopes it leaves;
+ * - error edges on checked results (`if (rc)`, `if (IS_ERR(p))`, `if (!p)`)
+ *   and trylock success edges.
+ */
+import type { SyntaxNode } from '../parse/syntax';
+import { guardClass, isScopedGuardMacro, lockApi, TRANSPARENT_CALLS } from './lock-apis';
+import type { LockApi } from './lock-apis';
+import type { StructTable } from './structs';
+import { column, declaredName, firstError, kids, line, namedKids, squash, structOfTypeNode, structOfTypeText, unparen } from './syntax-util';
+import type { AcquireEvent, Block, EdgeCondition, Event, FunctionModel, LockKind, LockMode, LockRef } from './types';
+
+export interface VarInfo {
+  struct?: string;
+  pointer: boolean;
+  /** A plain integer-like local (rc, ret, err): truthy means error when it holds a result. */
+  int: boolean;
+}
+
+/** What a function builder needs to know about the file and the world around it. */
+export interface FileContext {
+  file: string;
+  /** The user's text (annotations like `__must_hold` are read from it). */
+  original: string;
+  structs: StructTable;
+  /** File-scope variables. */
+  globals: Map<string, VarInfo>;
+  /** Functions of this file returning a struct pointer: name → struct. */
+  returns: Map<string, string>;
+}
+
+interface GuardHold {
+  lock: LockRef;
+  mode: LockMode;
+}
+
+interface Scope {
+  guards: GuardHold[];
+}
+
+interface LoopTargets {
+  breakTo: number;
+  continueTo?: number;
+  scopeDepth: number;
+}
+
+interface EventLoc {
+  block: number;
+  index: number;
+  api?: LockApi;
+}
+
+const RC_NAMES = /^(?:rc|ret|err|error|rv|retval|result|status|r|res)$/;
+const ERRNO = /^-\s*E[A-Z0-9]+$/;
+const MAX_TEXT = 160;
+
+function clip(text: string): string {
+  const s = squash(text);
+  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s;
+}
+
+/** Is this node a statement the builder walks (as opposed to an expression or punctuation)? */
+function isStatement(n: SyntaxNode): boolean {
+  return n.type.endsWith('_statement') || n.type === 'declaration';
+}
+
+/** `list_for_each_entry(...)` / `scoped_guard(...)` read as a call statement whose `;` is MISSING. */
+function macroHeadName(n: SyntaxNode): string | undefined {
+  if (n.type !== 'expression_statement') return undefined;
+  const last = n.child(n.childCount - 1);
+  if (!last || !(last.isMissing || last.type !== ';')) return undefined;
+  const call = n.namedChild(0);
+  if (!call || call.type !== 'call_expression') return undefined;
+  const fn = call.childForFieldName('function');
+  if (!fn || fn.type !== 'identifier') return undefined;
+  return fn.text;
+}
+
+/** Statement children with the macro-block pairing resolved: [head, body] pairs or single statements. */
+function pairMacroBlocks(children: SyntaxNode[]): Array<{ stmt: SyntaxNode; body?: SyntaxNode; macro?: string }> {
+  const out: Array<{ stmt: SyntaxNode; body?: SyntaxNode; macro?: string }> = [];
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i];
+    const name = macroHeadName(c);
+    const next = children[i + 1];
+    if (name && next && isStatement(next)) {
+      out.push({ stmt: c, body: next, macro: name });
+      i++;
+    } else out.push({ stmt: c });
+  }
+  return out;
+}
+
+function isAllowedMissing(m: SyntaxNode): boolean {
+  // The MISSING `;` of a macro head followed by its block is the shape we model.
+  const parent = m.parent;
+  if (!parent || m.type !== ';' || parent.type !== 'expression_statement') return false;
+  return macroHeadName(parent) !== undefined;
+}
+
+function lockKindOfType(type: string | undefined): LockKind | undefined {
+  if (!type) return undefined;
+  if (/\bstruct\s+mutex\b/.test(type)) return 'mutex';
+  if (/\bstruct\s+rw_semaphore\b/.test(type)) return 'rwsem';
+  if (/\b(?:raw_)?spinlock_t\b|\brwlock_t\b/.test(type)) return 'spinlock';
+  if (/\bstruct\s+xarray\b/.test(type)) return 'xa_lock';
+  return undefined;
+}
+
+export class FunctionBuilder {
+  private readonly blocks: Block[] = [];
+  private cur: number | null;
+  private readonly exit: number;
+  private readonly scopes: Scope[] = [];
+  private readonly loops: LoopTargets[] = [];
+  private readonly labels = new Map<string, number>();
+  private readonly labelDepth = new Map<string, number>();
+  private readonly labelEnv = new Map<string, Set<string>>();
+  /** Locals known to hold an error on the current path. */
+  private env = new Set<string>();
+  private readonly vars = new Map<string, VarInfo>();
+  /** Local pointers initialised with the address of a lock (`struct mutex *m = &x->lock`). */
+  private readonly lockAliases = new Map<string, LockRef>();
+  private readonly callSites = new Map<string, EventLoc>();
+  private readonly eventsByNode = new Map<number, EventLoc>();
+  private readonly readVars = new Set<string>();
+  private readonly types: Record<string, string> = {};
+  private partialReason: string | undefined;
+
+  constructor(private readonly ctx: FileContext) {
+    this.cur = this.newBlock();
+    this.exit = this.newBlock();
+  }
+
+  build(def: SyntaxNode, name: string, declarator: SyntaxNode): FunctionModel {
+    this.readParameters(declarator);
+    const body = def.childForFieldName('body') ?? kids(def).find((c) => c.type === 'compound_statement');
+    if (body) {
+      const err = firstError(body, isAllowedMissing);
+      if (err) this.partial(err, err.isMissing ? `a missing \`${err.type}\`` : 'syntax the parser could not read');
+      this.prescanLabels(body, 0);
+      this.walkStatement(body);
+      if (this.cur !== null) {
+        // Falling off the end is a `return;`.
+        const end = body.endPosition;
+        this.emit({ kind: 'return', line: end.row + 1, column: end.column + 1, value: '', isError: false });
+        this.link(this.cur, this.exit);
+      }
+    }
+    const mustHold = this.mustHold(def, body);
+    return {
+      name,
+      file: this.ctx.file,
+      line: line(def),
+      endLine: def.endPosition.row + 1,
+      types: this.types,
+      blocks: this.blocks,
+      entry: 0,
+      exit: this.exit,
+      mustHold,
+      status: this.partialReason ? 'partial' : 'parsed',
+      ...(this.partialReason ? { reason: this.partialReason } : {}),
+    };
+  }
+
+  // ---- blocks and edges -------------------------------------------------
+
+  private newBlock(label?: string): number {
+    const id = this.blocks.length;
+    this.blocks.push(label ? { id, events: [], succ: [], label } : { id, events: [], succ: [] });
+    return id;
+  }
+
+  private link(from: number, to: number, when?: EdgeCondition): void {
+    this.blocks[from].succ.push(when ? { to, when } : { to });
+  }
+
+  /** The current block; code after a return/goto gets a fresh unreachable block. */
+  private here(): number {
+    if (this.cur === null) this.cur = this.newBlock();
+    return this.cur;
+  }
+
+  private emit(ev: Event): EventLoc {
+    const block = this.here();
+    const index = this.blocks[block].events.push(ev) - 1;
+    return { block, index };
+  }
+
+  private partial(at: SyntaxNode, what: string): void {
+    if (!this.partialReason) this.partialReason = `${what} at line ${line(at)}; the statements there were not modelled`;
+  }
+
+  // ---- declarations and types -------------------------------------------
+
+  private declare(typeNode: SyntaxNode | null, declarator: SyntaxNode | null): string | undefined {
+    const named = declaredName(declarator);
+    if (!named) return undefined;
+    const struct = structOfTypeNode(typeNode);
+    const scalar = typeNode !== null && (typeNode.type === 'primitive_type' || typeNode.type === 'sized_type_specifier' || (typeNode.type === 'type_identifier' && /^(?:u|s)(?:8|16|32|64)$|_t$|^bool$/.test(typeNode.text)));
+    const info: VarInfo = { pointer: named.pointer, int: scalar && !named.pointer };
+    if (struct && !scalar) {
+      info.struct = struct;
+      this.types[named.name] = struct;
+    }
+    this.vars.set(named.name, info);
+    return named.name;
+  }
+
+  private readParameters(declarator: SyntaxNode): void {
+    let fd: SyntaxNode | null = declarator;
+    while (fd && fd.type !== 'function_declarator') fd = fd.childForFieldName('declarator');
+    const params = fd?.childForFieldName('parameters');
+    if (!params) return;
+    for (const p of namedKids(params)) {
+      if (p.type !== 'parameter_declaration') continue;
+      this.declare(p.childForFieldName('type'), p.childForFieldName('declarator'));
+    }
+  }
+
+  /** The struct type of an expression, when the declarations in view say it. */
+  typeOf(n: SyntaxNode | null): string | undefined {
+    if (!n) return undefined;
+    switch (n.type) {
+      case 'identifier':
+        return (this.vars.get(n.text) ?? this.ctx.globals.get(n.text))?.struct;
+      case 'field_expression': {
+        const base = this.typeOf(n.childForFieldName('argument'));
+        const field = n.childForFieldName('field')?.text;
+        if (!base || !field) return undefined;
+        return structOfTypeText(this.ctx.structs[base]?.[field]);
+      }
+      case 'pointer_expression':
+      case 'subscript_expression':
+        return this.typeOf(n.childForFieldName('argument'));
+      case 'parenthesized_expression':
+        return this.typeOf(n.namedChild(0));
+      case 'cast_expression':
+        return structOfTypeText(n.childForFieldName('type')?.text);
+      case 'conditional_expression':
+        return this.typeOf(n.childForFieldName('consequence'));
+      case 'call_expression': {
+        const fn = n.childForFieldName('function');
+        const args = n.childForFieldName('arguments');
+        if (!fn || fn.type !== 'identifier') return undefined;
+        // container_of(ptr, struct foo, member), list_first_entry(head, struct foo, member) & co.
+        if (/^(?:container_of|container_of_const|list_(?:first_|last_|next_|prev_)?entry(?:_or_null)?)$/.test(fn.text) && args) {
+          return structOfTypeText(args.namedChild(1)?.text);
+        }
+        return this.ctx.returns.get(fn.text);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** A lock expression (`&access->ioas_lock`, `&iopt->iova_rwsem`, `lock`) → its class. */
+  lockRef(arg: SyntaxNode | null, kind: LockKind): LockRef {
+    if (!arg) return { id: '?', kind, expr: '', resolved: false };
+    let e = unparen(arg);
+    const expr = squash(arg.text);
+    if (e.type === 'pointer_expression' && e.child(0)?.type === '&') e = unparen(e.childForFieldName('argument') ?? e);
+    const plain = squash(e.text);
+    if (e.type === 'field_expression') {
+      const baseNode = e.childForFieldName('argument');
+      const field = e.childForFieldName('field')?.text ?? '';
+      const base = this.typeOf(baseNode);
+      if (base) {
+        const k = kind === 'unknown' ? (lockKindOfType(this.ctx.structs[base]?.[field]) ?? kind) : kind;
+        return { id: `${base}.${field}`, kind: k, expr, resolved: true };
+      }
+      // A lock inside a file-scope object (`vfio.group_lock`): named after the variable.
+      let root: SyntaxNode | null = baseNode;
+      while (root && root.type === 'field_expression') root = root.childForFieldName('argument');
+      if (root?.type === 'identifier' && !this.vars.has(root.text) && e.text.indexOf('->') < 0) {
+        return { id: `file-scope:${plain}`, kind, expr, resolved: this.ctx.globals.has(root.text) };
+      }
+      return { id: plain, kind, expr, resolved: false };
+    }
+    if (e.type === 'identifier') {
+      const alias = this.lockAliases.get(e.text);
+      if (alias) return { ...alias, expr };
+      if (!this.vars.has(e.text)) {
+        return { id: `file-scope:${e.text}`, kind: kind === 'unknown' ? (lockKindOfType(this.ctx.globals.get(e.text)?.struct ? `struct ${this.ctx.globals.get(e.text)?.struct}` : undefined) ?? kind) : kind, expr, resolved: this.ctx.globals.has(e.text) };
+      }
+    }
+    return { id: plain, kind, expr, resolved: false };
+  }
+
+  /** `__must_hold(&x->lock)` between the declarator and the body, read from the user's text. */
+  private mustHold(def: SyntaxNode, body: SyntaxNode | null | undefined): LockRef[] {
+    const from = def.startIndex;
+    const to = body ? body.startIndex : def.endIndex;
+    const head = this.ctx.original.slice(from, to);
+    const out: LockRef[] = [];
+    for (const m of head.matchAll(/__must_hold\s*\(\s*([^)]*?)\s*\)/g)) out.push(this.lockRefFromText(m[1]));
+    return out;
+  }
+
+  /** A lock expression known only as text: `&access->ioas_lock`. */
+  private lockRefFromText(text: string): LockRef {
+    const expr = squash(text);
+    const parts = expr.replace(/^&\s*/, '').split(/\s*(?:->|\.)\s*/);
+    let type = (this.vars.get(parts[0]) ?? this.ctx.globals.get(parts[0]))?.struct;
+    for (let i = 1; i < parts.length - 1 && type; i++) type = structOfTypeText(this.ctx.structs[type]?.[parts[i]]);
+    if (type && parts.length > 1) {
+      const field = parts[parts.length - 1];
+      return { id: `${type}.${field}`, kind: lockKindOfType(this.ctx.structs[type]?.[field]) ?? 'unknown', expr, resolved: true };
+    }
+    if (parts.length === 1 && !this.vars.has(parts[0])) return { id: `file-scope:${parts[0]}`, kind: 'unknown', expr, resolved: this.ctx.globals.has(parts[0]) };
+    return { id: expr.replace(/^&\s*/, ''), kind: 'unknown', expr, resolved: false };
+  }
+
+  // ---- labels ------------------------------------------------------------
+
+  /** How many scopes are open at each label (goto releases the guards of deeper scopes). */
+  private prescanLabels(n: SyntaxNode, depth: number): void {
+    if (n.type === 'compound_statement') {
+      const inner = depth + 1;
+      for (const item of pairMacroBlocks(namedKids(n))) {
+        if (item.body) this.prescanLabels(item.body, item.macro && isScopedGuardMacro(item.macro) ? inner + 1 : inner);
+        else this.prescanInner(item.stmt, inner);
+      }
+      return;
+    }
+    this.prescanInner(n, depth);
+  }
+
+  private prescanInner(n: SyntaxNode, depth: number): void {
+    if (n.type === 'labeled_statement') {
+      const label = n.childForFieldName('label')?.text;
+      if (label && !this.labelDepth.has(label)) this.labelDepth.set(label, depth);
+    }
+    if (!n.hasError && !/statement|else_clause|case/.test(n.type)) return;
+    for (const c of namedKids(n)) this.prescanLabels(c, depth);
+  }
+
+  private labelBlock(name: string): number {
+    let b = this.labels.get(name);
+    if (b === undefined) {
+      b = this.newBlock(name);
+      this.labels.set(name, b);
+    }
+    return b;
+  }
+
+  // ---- scopes and guards -------------------------------------------------
+
+  /** Implicit releases of every guard in scopes at index >= depth, innermost first. */
+  private releaseGuards(depth: number, at: SyntaxNode | { line: number; column: number }): void {
+    if (this.cur === null) return;
+    const site = 'type' in at ? { line: line(at), column: column(at) } : at;
+    for (let i = this.scopes.length - 1; i >= depth; i--) {
+      const guards = this.scopes[i].guards;
+      for (let j = guards.length - 1; j >= 0; j--) {
+        const g = guards[j];
+        this.emit({ kind: 'release', lock: g.lock, mode: g.mode, implicit: true, api: 'guard', ...site });
+      }
+    }
+  }
+
+  private withScope(fn: () => void, endAt: SyntaxNode, guard?: GuardHold): void {
+    this.scopes.push({ guards: guard ? [guard] : [] });
+    fn();
+    // The scope's end: guards release here when control falls out of it.
+    this.releaseGuards(this.scopes.length - 1, { line: endAt.endPosition.row + 1, column: endAt.endPosition.column });
+    this.scopes.pop();
+  }
+
+  // ---- statements --------------------------------------------------------
+
+  private walkStatements(children: SyntaxNode[]): void {
+    for (const item of pairMacroBlocks(children)) {
+      if (item.body && item.macro) this.walkMacroBlock(item.stmt, item.macro, item.body);
+      else this.walkStatement(item.stmt);
+    }
+  }
+
+  walkStatement(n: SyntaxNode): void {
+    switch (n.type) {
+      case 'compound_statement':
+        this.withScope(() => this.walkStatements(namedKids(n)), n);
+        return;
+      case 'declaration':
+        this.walkDeclaration(n);
+        return;
+      case 'expression_statement': {
+        const e = n.namedChild(0);
+        if (e) this.walkExpr(e);
+        return;
+      }
+      case 'if_statement':
+        this.walkIf(n);
+        return;
+      case 'switch_statement':
+        this.walkSwitch(n);
+        return;
+      case 'while_statement':
+        this.walkWhile(n);
+        return;
+      case 'for_statement':
+        this.walkFor(n);
+        return;
+      case 'do_statement':
+        this.walkDo(n);
+        return;
+      case 'return_statement':
+        this.walkReturn(n);
+        return;
+      case 'goto_statement':
+        this.walkGoto(n);
+        return;
+      case 'labeled_statement':
+        this.walkLabeled(n);
+        return;
+      case 'break_statement': {
+        const loop = this.loops[this.loops.length - 1];
+        if (!loop) return;
+        this.releaseGuards(loop.scopeDepth, n);
+        this.link(this.here(), loop.breakTo);
+        this.cur = null;
+        return;
+      }
+      case 'continue_statement': {
+        const loop = [...this.loops].reverse().find((l) => l.continueTo !== undefined);
+        if (!loop || loop.continueTo === undefined) return;
+        this.releaseGuards(loop.scopeDepth, n);
+        this.link(this.here(), loop.continueTo);
+        this.cur = null;
+        return;
+      }
+      case 'comment':
+      case 'type_definition':
+      case 'struct_specifier':
+      case 'enum_specifier':
+      case 'union_specifier':
+        return;
+      case 'preproc_if':
+      case 'preproc_ifdef':
+      case 'preproc_else':
+      case 'preproc_elif':
+      case 'preproc_elifdef':
+        // Both sides of an #if are walked in sequence: the model sees every call either may make.
+        this.walkStatements(namedKids(n).filter((c) => isStatement(c) || c.type.startsWith('preproc_') || c.type === 'ERROR'));
+        return;
+      case 'ERROR':
+        this.partial(n, 'syntax the parser could not read');
+        this.walkStatements(namedKids(n).filter((c) => isStatement(c)));
+        return;
+      default:
+        if (n.type.startsWith('preproc_')) return;
+        this.walkExpr(n);
+    }
+  }
+
+  private walkMacroBlock(head: SyntaxNode, name: string, body: SyntaxNode): void {
+    const call = head.namedChild(0)!;
+    const args = namedKids(call.childForFieldName('arguments') ?? call);
+    if (isScopedGuardMacro(name)) {
+      const cls = guardClass(args[0]?.text ?? '');
+      const lockArg = args[name === 'scoped_cond_guard' ? 2 : 1] ?? null;
+      if (!cls || !lockArg) {
+        this.walkStatement(body);
+        return;
+      }
+      const lock = this.lockRef(lockArg, cls.kind);
+      this.emit({ kind: 'acquire', lock, mode: cls.mode, trylock: false, nested: false, scope: 'scoped_guard', api: `scoped_guard(${args[0].text})`, line: line(head), column: column(head) });
+      this.withScope(() => this.walkStatement(body), body, { lock, mode: cls.mode });
+      return;
+    }
+    // An iterator macro: the block runs zero or more times.
+    for (const a of args) this.walkExpr(a);
+    const headBlock = this.newBlock();
+    this.link(this.here(), headBlock);
+    const after = this.newBlock();
+    const start = this.newBlock();
+    this.link(headBlock, start);
+    this.link(headBlock, after);
+    this.loops.push({ breakTo: after, continueTo: headBlock, scopeDepth: this.scopes.length });
+    this.cur = start;
+    this.walkStatement(body);
+    if (this.cur !== null) this.link(this.cur, headBlock);
+    this.loops.pop();
+    this.cur = after;
+  }
+
+  private walkDeclaration(n: SyntaxNode): void {
+    const type = n.childForFieldName('type');
+    for (const d of namedKids(n)) {
+      if (d === type || d.type === 'storage_class_specifier' || d.type === 'type_qualifier' || d.type === 'attribute_specifier' || d.type === 'comment') continue;
+      if (d.type === 'init_declarator') {
+        const value = d.childForFieldName('value');
+        // The initialiser runs before the name is in scope for our purposes.
+        const name = this.declare(type, d.childForFieldName('declarator'));
+        if (value && name) this.assignLocal(name, value, n);
+        else if (value) this.walkExpr(value);
+      } else {
+        this.declare(type, d);
+      }
+    }
+  }
+
+  private walkIf(n: SyntaxNode): void {
+    const cond = n.childForFieldName('condition');
+    if (cond) this.walkExpr(cond);
+    const head = this.here();
+    const cls = cond ? this.classify(cond, head) : {};
+    const saved = this.env;
+    const consequence = n.childForFieldName('consequence');
+    let alternative = n.childForFieldName('alternative');
+    if (alternative?.type === 'else_clause') alternative = alternative.namedChild(0);
+
+    const thenBlock = this.newBlock();
+    this.link(head, thenBlock, cls.whenTrue);
+    this.cur = thenBlock;
+    this.env = withVar(saved, cls.errorTrue);
+    if (consequence) this.walkStatement(consequence);
+    const ends: Array<{ block: number; env: Set<string> }> = [];
+    if (this.cur !== null) ends.push({ block: this.cur, env: this.env });
+
+    if (alternative) {
+      const elseBlock = this.newBlock();
+      this.link(head, elseBlock, cls.whenFalse);
+      this.cur = elseBlock;
+      this.env = withVar(saved, cls.errorFalse);
+      this.walkStatement(alternative);
+      if (this.cur !== null) ends.push({ block: this.cur, env: this.env });
+    }
+    const join = this.newBlock();
+    if (!alternative) {
+      this.link(head, join, cls.whenFalse);
+      ends.push({ block: -1, env: withVar(saved, cls.errorFalse) });
+    }
+    for (const e of ends) if (e.block >= 0) this.link(e.block, join);
+    this.cur = ends.length > 0 ? join : null;
+    this.env = ends.length > 0 ? intersect(ends.map((e) => e.env)) : new Set();
+  }
+
+  private walkSwitch(n: SyntaxNode): void {
+    const cond = n.childForFieldName('condition');
+    if (cond) this.walkExpr(cond);
+    const head = this.here();
+    const after = this.newBlock();
+    const body = n.childForFieldName('body');
+    let hasDefault = false;
+    this.loops.push({ breakTo: after, continueTo: undefined, scopeDepth: this.scopes.length });
+    this.scopes.push({ guards: [] });
+    this.cur = null;
+    const saved = this.env;
+    for (const c of body ? namedKids(body) : []) {
+      if (c.type !== 'case_statement') {
+        if (this.cur !== null) this.walkStatement(c);
+        continue;
+      }
+      const value = c.childForFieldName('value');
+      if (!value) hasDefault = true;
+      const caseBlock = this.newBlock();
+      this.link(head, caseBlock);
+      if (this.cur !== null) this.link(this.cur, caseBlock);
+      this.cur = caseBlock;
+      this.env = new Set(saved);
+      this.walkStatements(namedKids(c).filter((s) => s !== value));
+    }
+    this.scopes.pop();
+    this.loops.pop();
+    if (this.cur !== null) this.link(this.cur, after);
+    if (!hasDefault) this.link(head, after);
+    this.cur = after;
+    this.env = new Set();
+  }
+
+  private loopBody(body: SyntaxNode | null, headBlock: number, after: number, continueTo: number): void {
+    this.loops.push({ breakTo: after, continueTo, scopeDepth: this.scopes.length });
+    if (body) this.walkStatement(body);
+    this.loops.pop();
+    if (this.cur !== null) this.link(this.cur, headBlock === continueTo ? headBlock : continueTo);
+  }
+
+  private walkWhile(n: SyntaxNode): void {
+    const head = this.newBlock();
+    this.link(this.here(), head);
+    this.cur = head;
+    const cond = n.childForFieldName('condition');
+    if (cond) this.walkExpr(cond);
+    const condEnd = this.here();
+    const after = this.newBlock();
+    const start = this.newBlock();
+    this.link(condEnd, start);
+    if (!isAlwaysTrue(cond)) this.link(condEnd, after);
+    this.cur = start;
+    this.loopBody(n.childForFieldName('body'), head, after, head);
+    this.cur = after;
+    this.env = new Set();
+  }
+
+  private walkFor(n: SyntaxNode): void {
+    const init = n.childForFieldName('initializer');
+    if (init) {
+      if (init.type === 'declaration') this.walkDeclaration(init);
+      else this.walkExpr(init);
+    }
+    const head = this.newBlock();
+    this.link(this.here(), head);
+    this.cur = head;
+    const cond = n.childForFieldName('condition');
+    if (cond) this.walkExpr(cond);
+    const condEnd = this.here();
+    const after = this.newBlock();
+    const start = this.newBlock();
+    const update = this.newBlock();
+    this.link(condEnd, start);
+    if (cond && !isAlwaysTrue(cond)) this.link(condEnd, after);
+    this.cur = start;
+    this.loopBody(n.childForFieldName('body'), head, after, update);
+    this.cur = update;
+    const upd = n.childForFieldName('update');
+    if (upd) this.walkExpr(upd);
+    this.link(this.here(), head);
+    this.cur = after;
+    this.env = new Set();
+  }
+
+  private walkDo(n: SyntaxNode): void {
+    const start = this.newBlock();
+    this.link(this.here(), start);
+    const condBlock = this.newBlock();
+    const after = this.newBlock();
+    this.cur = start;
+    this.loopBody(n.childForFieldName('body'), condBlock, after, condBlock);
+    this.cur = condBlock;
+    const cond = n.childForFieldName('condition');
+    if (cond) this.walkExpr(cond);
+    const end = this.here();
+    // do { } while (0) is a block, not a loop.
+    if (!(cond && /^\(?\s*0\s*\)?$/.test(cond.text))) this.link(end, start);
+    this.link(end, after);
+    this.cur = after;
+  }
+
+  private walkReturn(n: SyntaxNode): void {
+    const value = n.namedChild(0);
+    if (value) this.walkExpr(value);
+    this.releaseGuards(0, n);
+    this.emit({ kind: 'return', line: line(n), column: column(n), value: value ? clip(value.text) : '', isError: value ? this.isErrorValue(value) : false });
+    this.link(this.here(), this.exit);
+    this.cur = null;
+  }
+
+  private walkGoto(n: SyntaxNode): void {
+    const label = n.childForFieldName('label')?.text;
+    if (!label) return;
+    this.releaseGuards(this.labelDepth.get(label) ?? 1, n);
+    this.link(this.here(), this.labelBlock(label));
+    const prev = this.labelEnv.get(label);
+    this.labelEnv.set(label, prev ? intersect([prev, this.env]) : new Set(this.env));
+    this.cur = null;
+  }
+
+  private walkLabeled(n: SyntaxNode): void {
+    const label = n.childForFieldName('label')?.text;
+    if (label) {
+      const block = this.labelBlock(label);
+      const envs: Set<string>[] = [];
+      if (this.cur !== null) {
+        this.link(this.cur, block);
+        envs.push(this.env);
+      }
+      const fromGotos = this.labelEnv.get(label);
+      if (fromGotos) envs.push(fromGotos);
+      this.env = envs.length > 0 ? intersect(envs) : new Set();
+      this.cur = block;
+    }
+    const inner = namedKids(n).filter((c) => c.type !== 'statement_identifier');
+    this.walkStatements(inner);
+  }
+
+  // ---- expressions -------------------------------------------------------
+
+  private walkExpr(n: SyntaxNode, resultVar?: string): void {
+    switch (n.type) {
+      case 'call_expression':
+        this.walkCall(n, resultVar);
+        return;
+      case 'assignment_expression':
+        this.walkAssignment(n);
+        return;
+      case 'update_expression': {
+        const arg = n.childForFieldName('argument');
+        if (arg) this.walkExpr(arg);
+        if (arg?.type === 'field_expression') this.emitWrite(arg, n.text, n);
+        return;
+      }
+      case 'identifier':
+        if (this.readVars.has(n.text)) {
+          const parent = n.parent;
+          this.emit({ kind: 'use', variable: n.text, text: clip(parent ? parent.text : n.text), line: line(n), column: column(n) });
+        }
+        return;
+      case 'parenthesized_expression':
+      case 'field_expression':
+      case 'pointer_expression':
+      case 'unary_expression':
+      case 'binary_expression':
+      case 'subscript_expression':
+      case 'cast_expression':
+      case 'conditional_expression':
+      case 'comma_expression':
+      case 'argument_list':
+      case 'initializer_list':
+      case 'initializer_pair':
+      case 'compound_literal_expression':
+      case 'sizeof_expression':
+        for (const c of namedKids(n)) {
+          if (c.type === 'field_identifier' || c.type === 'type_descriptor') continue;
+          this.walkExpr(c);
+        }
+        return;
+      case 'compound_statement':
+        // GNU statement expression `({ ... })`.
+        this.walkStatement(n);
+        return;
+      case 'ERROR':
+        this.partial(n, 'syntax the parser could not read');
+        for (const c of namedKids(n)) this.walkExpr(c);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private walkAssignment(n: SyntaxNode): void {
+    const left = n.childForFieldName('left');
+    const right = n.childForFieldName('right');
+    const op = n.childForFieldName('operator')?.text ?? n.child(1)?.text ?? '=';
+    if (!left || !right) return;
+    const target = unparen(left);
+    if (target.type === 'identifier' && op === '=') {
+      this.assignLocal(target.text, right, n);
+      return;
+    }
+    this.walkExpr(right);
+    if (target.type === 'field_expression') {
+      const base = target.childForFieldName('argument');
+      if (base) this.walkExpr(base);
+      this.emitWrite(target, op === '=' ? right.text : n.text, n);
+    } else this.walkExpr(target);
+  }
+
+  /** `name = value` (assignment or initialiser): result ties, reads, error state, lock aliases. */
+  private assignLocal(name: string, value: SyntaxNode, at: SyntaxNode): void {
+    this.callSites.delete(name);
+    const v = stripWrappers(value);
+    if (v.type === 'call_expression') this.walkExpr(value, name);
+    else this.walkExpr(value);
+    if (v.type === 'field_expression') {
+      const baseType = this.typeOf(v.childForFieldName('argument'));
+      const field = v.childForFieldName('field')?.text;
+      this.emit({ kind: 'read', source: clip(v.text), ...(baseType && field ? { field: `${baseType}.${field}` } : {}), into: name, line: line(at), column: column(at) });
+      this.readVars.add(name);
+    } else if (v.type === 'pointer_expression' && v.child(0)?.type === '&') {
+      const ref = this.lockRef(v, 'unknown');
+      if (ref.resolved && ref.kind !== 'unknown') this.lockAliases.set(name, ref);
+    }
+    if (this.isErrorValue(value)) this.env.add(name);
+    else this.env.delete(name);
+  }
+
+  private emitWrite(target: SyntaxNode, value: string, at: SyntaxNode): void {
+    const baseType = this.typeOf(target.childForFieldName('argument'));
+    const field = target.childForFieldName('field')?.text;
+    this.emit({
+      kind: 'write',
+      target: clip(target.text),
+      ...(baseType && field ? { field: `${baseType}.${field}` } : {}),
+      value: clip(value),
+      line: line(at),
+      column: column(at),
+    });
+  }
+
+  private walkCall(n: SyntaxNode, resultVar?: string): void {
+    const fn = unparen(n.childForFieldName('function') ?? n);
+    const argList = n.childForFieldName('arguments');
+    const args = argList ? namedKids(argList).filter((a) => a.type !== 'comment') : [];
+
+    // guard(mutex)(&x): the inner call names the class, the outer one the lock.
+    if (fn.type === 'call_expression') {
+      const inner = fn.childForFieldName('function');
+      if (inner?.type === 'identifier' && inner.text === 'guard') {
+        const clsName = fn.childForFieldName('arguments')?.namedChild(0)?.text ?? '';
+        const cls = guardClass(clsName);
+        if (cls && args[0]) {
+          const lock = this.lockRef(args[0], cls.kind);
+          this.emit({ kind: 'acquire', lock, mode: cls.mode, trylock: false, nested: false, scope: 'guard', api: `guard(${clsName})`, line: line(n), column: column(n) });
+          this.scopes[this.scopes.length - 1]?.guards.push({ lock, mode: cls.mode });
+        }
+        return;
+      }
+    }
+
+    if (fn.type === 'identifier') {
+      const name = fn.text;
+      const api = lockApi(name);
+      if (api) {
+        const lock = this.lockRef(args[0] ?? null, api.kind);
+        const site = { line: line(n), column: column(n) };
+        let loc: EventLoc;
+        if (api.action === 'acquire') {
+          const ev: AcquireEvent = { kind: 'acquire', lock, mode: api.mode, trylock: Boolean(api.trylock || api.onZero), nested: Boolean(api.nested), api: name, ...site };
+          loc = this.emit(ev);
+        } else if (api.action === 'release') {
+          loc = this.emit({ kind: 'release', lock, mode: api.mode, implicit: false, api: name, ...site });
+        } else {
+          loc = this.emit({ kind: 'assert', lock, expect: api.expect ?? 'held', ...site });
+        }
+        const withApi = { ...loc, api };
+        this.eventsByNode.set(n.startIndex, withApi);
+        if (resultVar) this.callSites.set(resultVar, withApi);
+        return;
+      }
+      if (TRANSPARENT_CALLS.has(name)) {
+        for (const a of args) {
+          if (stripWrappers(a).type === 'call_expression') this.walkExpr(a, resultVar);
+          else this.walkExpr(a);
+        }
+        return;
+      }
+      for (const a of args) this.walkExpr(a);
+      const loc = this.emit({ kind: 'call', callee: name, args: args.map((a) => clip(a.text)), ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
+      this.eventsByNode.set(n.startIndex, loc);
+      if (resultVar) this.callSites.set(resultVar, loc);
+      return;
+    }
+
+    if (fn.type === 'field_expression') {
+      const base = fn.childForFieldName('argument');
+      if (base) this.walkExpr(base);
+      for (const a of args) this.walkExpr(a);
+      const opsStruct = this.typeOf(base);
+      const loc = this.emit({
+        kind: 'callback',
+        ...(opsStruct ? { opsStruct } : {}),
+        field: fn.childForFieldName('field')?.text ?? '',
+        args: args.map((a) => clip(a.text)),
+        ...(resultVar ? { resultVar } : {}),
+        text: clip(n.text),
+        line: line(n),
+        column: column(n),
+      });
+      this.eventsByNode.set(n.startIndex, loc);
+      if (resultVar) this.callSites.set(resultVar, loc);
+      return;
+    }
+
+    this.walkExpr(fn);
+    for (const a of args) this.walkExpr(a);
+    this.emit({ kind: 'call', callee: squash(fn.text), args: args.map((a) => clip(a.text)), ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
+  }
+
+  // ---- conditions and error values ----------------------------------------
+
+  /** Is this returned/assigned value an errno on this path? */
+  private isErrorValue(v: SyntaxNode): boolean {
+    const e = unparen(v);
+    const text = squash(e.text);
+    if (ERRNO.test(text)) return true;
+    if (e.type === 'call_expression') {
+      const fn = e.childForFieldName('function')?.text;
+      if (fn === 'ERR_PTR' || fn === 'ERR_CAST' || fn === 'PTR_ERR') {
+        // ERR_PTR(0) is NULL, not an error.
+        const arg = e.childForFieldName('arguments')?.namedChild(0);
+        return !(arg && arg.text === '0');
+      }
+      return false;
+    }
+    if (e.type === 'identifier') return this.env.has(e.text);
+    return false;
+  }
+
+  /**
+   * The edge conditions of `if (cond)`: which event the condition tests and
+   * what its true/false branches mean, plus which local holds an error on
+   * each branch.
+   */
+  private classify(cond: SyntaxNode, head: number): { whenTrue?: EdgeCondition; whenFalse?: EdgeCondition; errorTrue?: string; errorFalse?: string } {
+    let e = unparen(cond);
+    let negated = false;
+    let errorTest = false; // IS_ERR(x), xa_err(x), x < 0: true means error whatever x is
+    for (let guard = 0; guard < 8; guard++) {
+      e = unparen(e);
+      if (e.type === 'unary_expression' && e.child(0)?.text === '!') {
+        negated = !negated;
+        e = e.childForFieldName('argument') ?? e;
+        continue;
+      }
+      if (e.type === 'call_expression') {
+        const fn = e.childForFieldName('function')?.text ?? '';
+        const arg = e.childForFieldName('arguments')?.namedChild(0);
+        if (/^(?:unlikely|likely|WARN_ON|WARN_ON_ONCE|WARN|WARN_ONCE)$/.test(fn) && arg) {
+          e = arg;
+          continue;
+        }
+        if (/^(?:IS_ERR|IS_ERR_OR_NULL|xa_err|PTR_ERR)$/.test(fn) && arg) {
+          errorTest = true;
+          e = arg;
+          continue;
+        }
+      }
+      if (e.type === 'binary_expression') {
+        const op = e.childForFieldName('operator')?.text ?? e.child(1)?.text;
+        const left = e.childForFieldName('left');
+        const right = e.childForFieldName('right');
+        const zero = right && /^(?:0|NULL|false)$/.test(right.text);
+        if (left && zero && (op === '==' || op === '!=')) {
+          if (op === '==') negated = !negated;
+          e = left;
+          continue;
+        }
+        if (left && right && right.text === '0' && op === '<') {
+          errorTest = true;
+          e = left;
+          continue;
+        }
+      }
+      break;
+    }
+    e = unparen(e);
+    let loc: EventLoc | undefined;
+    let varName: string | undefined;
+    if (e.type === 'identifier') {
+      varName = e.text;
+      loc = this.callSites.get(e.text);
+    } else if (e.type === 'call_expression') {
+      loc = this.eventsByNode.get(e.startIndex);
+    }
+    const info = varName ? this.vars.get(varName) : undefined;
+    // What a true (non-zero / non-NULL) value of the tested thing means.
+    let truthy: 'error' | 'ok' | 'locked' | 'unlocked' | undefined;
+    if (loc?.api?.trylock) truthy = 'locked';
+    else if (loc?.api?.onZero) truthy = 'unlocked';
+    else if (errorTest) truthy = 'error';
+    else if (info) truthy = info.pointer ? 'ok' : info.int ? 'error' : undefined;
+    else if (loc) truthy = this.returnsPointer(e) ? 'ok' : 'error';
+    if (!truthy) return {};
+    const flip = { error: 'ok', ok: 'error', locked: 'unlocked', unlocked: 'locked' } as const;
+    const onTrue = negated ? flip[truthy] : truthy;
+    const out: { whenTrue?: EdgeCondition; whenFalse?: EdgeCondition; errorTrue?: string; errorFalse?: string } = {};
+    if (loc && loc.block === head) {
+      out.whenTrue = { on: onTrue, event: loc.index };
+      out.whenFalse = { on: flip[onTrue], event: loc.index };
+    }
+    if (varName && (onTrue === 'error' || onTrue === 'unlocked' || flip[onTrue] === 'error' || flip[onTrue] === 'unlocked')) {
+      const intLike = info?.int && (RC_NAMES.test(varName) || errorTest || this.callSites.has(varName));
+      const errPtr = errorTest && info?.pointer;
+      if (intLike || errPtr) {
+        if (onTrue === 'error' || onTrue === 'unlocked') out.errorTrue = varName;
+        else out.errorFalse = varName;
+      }
+    }
+    return out;
+  }
+
+  private returnsPointer(call: SyntaxNode): boolean {
+    const fn = call.childForFieldName('function');
+    return Boolean(fn && fn.type === 'identifier' && (this.ctx.returns.has(fn.text) || /^(?:k[mvz]?alloc|kzalloc|kcalloc|kmalloc_array|kvzalloc|kvcalloc|kmemdup|vzalloc|vmalloc)$/.test(fn.text)));
+  }
+}
+
+function withVar(env: Set<string>, v: string | undefined): Set<string> {
+  const out = new Set(env);
+  if (v) out.add(v);
+  return out;
+}
+
+function intersect(sets: Set<string>[]): Set<string> {
+  const [first, ...rest] = sets;
+  const out = new Set<string>();
+  for (const v of first) if (rest.every((s) => s.has(v))) out.add(v);
+  return out;
+}
+
+function isAlwaysTrue(cond: SyntaxNode | null): boolean {
+  return Boolean(cond && /^\(?\s*(?:1|true)\s*\)?$/.test(cond.text));
+}
+
+/** Unwraps parens, casts and value-preserving wrappers (`READ_ONCE(x)`, `xa_err(...)`). */
+function stripWrappers(n: SyntaxNode): SyntaxNode {
+  let cur = unparen(n);
+  for (let guard = 0; guard < 8; guard++) {
+    if (cur.type === 'cast_expression') {
+      cur = unparen(cur.childForFieldName('value') ?? cur);
+      continue;
+    }
+    if (cur.type === 'call_expression') {
+      const fn = cur.childForFieldName('function');
+      const arg = cur.childForFieldName('arguments')?.namedChild(0);
+      if (fn?.type === 'identifier' && TRANSPARENT_CALLS.has(fn.text) && arg && fn.text !== 'sizeof') {
+        cur = unparen(arg);
+        continue;
+      }
+    }
+    break;
+  }
+  return cur;
+}

@@ -1,0 +1,155 @@
+/**
+ * Which locks are held before each event of a function: a forward dataflow
+ * over the CFG. `must` is what every path holds (the basis of findings:
+ * precision first); `may` what some path holds (used to be sure a path
+ * really released a lock). Trylocks count only on their success edge;
+ * `lockdep_assert_held` counts as held from the assertion on; `__must_hold`
+ * locks are held on entry.
+ */
+import type { Block, FunctionModel, LockMode, LockRef } from './types';
+
+export interface HeldLock {
+  lock: LockRef;
+  mode: LockMode;
+  /** Where it was taken (or asserted, or the function's first line for __must_hold). */
+  line: number;
+  column: number;
+  nested: boolean;
+  /** How it came to be held. */
+  how: 'acquire' | 'assert' | 'entry' | 'guard';
+}
+
+type State = Map<string, HeldLock>;
+
+export interface HeldLocks {
+  /** Locks held on every path reaching event `index` of block `block`, just before it runs. */
+  before(block: number, index: number): readonly HeldLock[];
+  /** Locks held on at least one path reaching that point. */
+  mayBefore(block: number, index: number): readonly HeldLock[];
+  /** Whether the block is reachable from the entry. */
+  reachable(block: number): boolean;
+  /** Visits every event of every reachable block in order, with the locks held on every path just before it. */
+  forEachEvent(visit: (block: Block, index: number, held: readonly HeldLock[]) => void): void;
+}
+
+function keyOf(lock: LockRef): string {
+  return lock.id;
+}
+
+/** Acquire events whose effect is carried by conditioned edges instead. */
+function conditionedAcquires(blocks: Block[]): Set<string> {
+  const out = new Set<string>();
+  for (const b of blocks) {
+    for (const e of b.succ) {
+      if (e.when && (e.when.on === 'locked' || e.when.on === 'unlocked')) out.add(`${b.id}:${e.when.event}`);
+    }
+  }
+  return out;
+}
+
+function step(state: State, block: Block, index: number, conditioned: Set<string>): void {
+  const ev = block.events[index];
+  switch (ev.kind) {
+    case 'acquire':
+      if (ev.trylock && conditioned.has(`${block.id}:${index}`)) return;
+      if (!state.has(keyOf(ev.lock))) {
+        state.set(keyOf(ev.lock), { lock: ev.lock, mode: ev.mode, line: ev.line, column: ev.column, nested: ev.nested, how: ev.scope ? 'guard' : 'acquire' });
+      }
+      return;
+    case 'release':
+      state.delete(keyOf(ev.lock));
+      return;
+    case 'assert':
+      if (ev.expect === 'not-held') state.delete(keyOf(ev.lock));
+      else if (!state.has(keyOf(ev.lock))) {
+        state.set(keyOf(ev.lock), { lock: ev.lock, mode: ev.expect === 'read' ? 'read' : ev.expect === 'write' ? 'write' : 'exclusive', line: ev.line, column: ev.column, nested: false, how: 'assert' });
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+function meet(into: State | undefined, from: State, must: boolean): State {
+  if (!into) return new Map(from);
+  const out: State = new Map();
+  if (must) {
+    for (const [k, v] of into) if (from.has(k)) out.set(k, v);
+  } else {
+    for (const [k, v] of into) out.set(k, v);
+    for (const [k, v] of from) if (!out.has(k)) out.set(k, v);
+  }
+  return out;
+}
+
+function sameKeys(a: State | undefined, b: State): boolean {
+  if (!a || a.size !== b.size) return false;
+  for (const k of b.keys()) if (!a.has(k)) return false;
+  return true;
+}
+
+function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>): (State | undefined)[] {
+  const entry: State = new Map();
+  for (const l of fn.mustHold) entry.set(keyOf(l), { lock: l, mode: 'exclusive', line: fn.line, column: 1, nested: false, how: 'entry' });
+  const inStates: (State | undefined)[] = new Array(fn.blocks.length).fill(undefined);
+  inStates[fn.entry] = entry;
+  const work: number[] = [fn.entry];
+  const queued = new Set<number>(work);
+  let budget = fn.blocks.length * 64 + 1000;
+  while (work.length > 0 && budget-- > 0) {
+    const id = work.shift()!;
+    queued.delete(id);
+    const block = fn.blocks[id];
+    const state: State = new Map(inStates[id]);
+    for (let i = 0; i < block.events.length; i++) step(state, block, i, conditioned);
+    for (const edge of block.succ) {
+      let out = state;
+      if (edge.when?.on === 'locked') {
+        const ev = block.events[edge.when.event];
+        if (ev && ev.kind === 'acquire' && !state.has(keyOf(ev.lock))) {
+          out = new Map(state);
+          out.set(keyOf(ev.lock), { lock: ev.lock, mode: ev.mode, line: ev.line, column: ev.column, nested: ev.nested, how: 'acquire' });
+        }
+      }
+      const next = meet(inStates[edge.to], out, must);
+      if (!sameKeys(inStates[edge.to], next) || inStates[edge.to] === undefined) {
+        inStates[edge.to] = next;
+        if (!queued.has(edge.to)) {
+          queued.add(edge.to);
+          work.push(edge.to);
+        }
+      }
+    }
+  }
+  return inStates;
+}
+
+export function computeHeldLocks(fn: FunctionModel): HeldLocks {
+  const conditioned = conditionedAcquires(fn.blocks);
+  const mustIn = solve(fn, true, conditioned);
+  const mayIn = solve(fn, false, conditioned);
+  const replay = (states: (State | undefined)[], block: number, index: number): HeldLock[] => {
+    const start = states[block];
+    if (!start) return [];
+    const state: State = new Map(start);
+    const b = fn.blocks[block];
+    for (let i = 0; i < index && i < b.events.length; i++) step(state, b, i, conditioned);
+    return [...state.values()];
+  };
+  return {
+    before: (block, index) => replay(mustIn, block, index),
+    mayBefore: (block, index) => replay(mayIn, block, index),
+    reachable: (block) => mustIn[block] !== undefined,
+    forEachEvent: (visit) => {
+      for (const b of fn.blocks) {
+        const start = mustIn[b.id];
+        if (!start) continue;
+        const state: State = new Map(start);
+        for (let i = 0; i < b.events.length; i++) {
+          visit(b, i, [...state.values()]);
+          step(state, b, i, conditioned);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/** Small helpers over tree-sitter nodes shared by the model builders. */
+import type { SyntaxNode } from '../parse/syntax';
+
+export function line(n: SyntaxNode): number {
+  return n.startPosition.row + 1;
+}
+
+export function column(n: SyntaxNode): number {
+  return n.startPosition.column + 1;
+}
+
+/** Children without nulls (the API allows null entries). */
+export function kids(n: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (const c of n.children) if (c) out.push(c);
+  return out;
+}
+
+export function namedKids(n: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (const c of n.namedChildren) if (c) out.push(c);
+  return out;
+}
+
+/** Strips parentheses around an expression. */
+export function unparen(n: SyntaxNode): SyntaxNode {
+  let cur = n;
+  while (cur.type === 'parenthesized_expression') {
+    const inner = cur.namedChild(0);
+    if (!inner) break;
+    cur = inner;
+  }
+  return cur;
+}
+
+/** The identifier a declarator declares (through pointers, arrays, init, function declarators). */
+export function declaredName(n: SyntaxNode | null): { name: string; pointer: boolean; fn: boolean } | undefined {
+  let pointer = false;
+  let fn = false;
+  let cur = n;
+  for (let guard = 0; cur && guard < 32; guard++) {
+    switch (cur.type) {
+      case 'identifier':
+      case 'field_identifier':
+      case 'type_identifier':
+        return { name: cur.text, pointer, fn };
+      case 'pointer_declarator':
+      case 'abstract_pointer_declarator':
+        pointer = true;
+        cur = cur.childForFieldName('declarator');
+        break;
+      case 'array_declarator':
+        pointer = true;
+        cur = cur.childForFieldName('declarator');
+        break;
+      case 'function_declarator':
+        fn = true;
+        cur = cur.childForFieldName('declarator');
+        break;
+      case 'init_declarator':
+        cur = cur.childForFieldName('declarator');
+        break;
+      case 'parenthesized_declarator':
+        cur = cur.namedChild(0);
+        break;
+      case 'attributed_declarator':
+        cur = cur.namedChild(0);
+        break;
+      default:
+        return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** `struct iommufd_ioas *` → `iommufd_ioas`; a typedef name stays itself. */
+export function structOfTypeText(type: string | undefined): string | undefined {
+  if (!type) return undefined;
+  const m = /\b(?:struct|union)\s+([A-Za-z_]\w*)/.exec(type);
+  if (m) return m[1];
+  const t = /^\s*(?:const\s+|volatile\s+)*([A-Za-z_]\w*)\s*\**\s*$/.exec(type);
+  return t ? t[1] : undefined;
+}
+
+/** The struct name a type specifier node names (struct_specifier or typedef name). */
+export function structOfTypeNode(n: SyntaxNode | null): string | undefined {
+  if (!n) return undefined;
+  if (n.type === 'struct_specifier' || n.type === 'union_specifier') return n.childForFieldName('name')?.text;
+  if (n.type === 'type_identifier') return n.text;
+  return undefined;
+}
+
+/** Collapses whitespace so expressions read the same however they were wrapped. */
+export function squash(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** The first ERROR or unexpected MISSING node under `n`, if any (only searched when n.hasError). */
+export function firstError(n: SyntaxNode, allowed: (m: SyntaxNode) => boolean): SyntaxNode | undefined {
+  if (!n.hasError && !n.isMissing) return undefined;
+  if (n.isError) return n;
+  if (n.isMissing && !allowed(n)) return n;
+  for (const c of n.children) {
+    if (!c) continue;
+    const e = firstError(c, allowed);
+    if (e) return e;
+  }
+  return undefined;
+}
