@@ -36,8 +36,9 @@ const IOVA_UNMAP_TAKES: LockTake[] = [
 /** attach/replace: ioas_lock, then what iopt_add_access takes. */
 const ACCESS_ATTACH_TAKES: LockTake[] = [{ lock: IOAS_LOCK, mode: 'exclusive' }, ...IOPT_ACCESS_LIST_TAKES];
 
-const UNPIN_IRREVERSIBLE = 'unpins the pages; iommufd cannot re-pin them for the driver';
-const PUT_IRREVERSIBLE = 'drops a reference; the object may be destroyed once it is gone';
+// Reasons are verb phrases: checks put them after the call's name in messages.
+const UNPIN_IRREVERSIBLE = 'unpins the pages';
+const PUT_IRREVERSIBLE = 'drops a reference to the object';
 const DESTROY_IRREVERSIBLE = 'destroys the object';
 
 const fallible: FunctionKnowledge = { fallible: true };
@@ -77,7 +78,7 @@ function functions(): Record<string, FunctionKnowledge> {
     iopt_unmap_all: { takes: IOVA_UNMAP_TAKES, irreversible: 'unmaps every IOVA range' },
     iommufd_access_notify_unmap: {
       takes: [{ lock: ACCESS_LIST, mode: 'exclusive' }],
-      irreversible: "makes every access's driver unmap and unpin the range",
+      irreversible: "makes every access's driver unmap the range",
     },
 
     // Object lookups and lifetime.
@@ -92,8 +93,7 @@ function functions(): Record<string, FunctionKnowledge> {
     kref_put: { irreversible: PUT_IRREVERSIBLE },
     iommufd_object_destroy_user: { irreversible: DESTROY_IRREVERSIBLE },
     iommufd_object_remove: { irreversible: DESTROY_IRREVERSIBLE },
-    iommufd_object_abort: { irreversible: DESTROY_IRREVERSIBLE },
-    iommufd_object_abort_and_destroy: { irreversible: DESTROY_IRREVERSIBLE },
+    // iommufd_object_abort*() are not listed: they tear down a half-built object on its own error path.
 
     // xarray slots (xa_store is checked with xa_err()).
     xa_alloc: fallible,
@@ -131,7 +131,7 @@ export const DEFAULT_KNOWLEDGE: Knowledge = {
     'iommufd_access_ops.unmap': {
       takes: PIN_PATH_TAKES,
       reaches: ['vfio_unpin_pages', 'iommufd_access_unpin_pages'],
-      irreversible: "the driver unmaps and unpins the range; iommufd cannot re-pin it for the driver",
+      irreversible: "unmaps the driver's pages",
     },
   },
   structs: {

@@ -1,0 +1,204 @@
+/**
+ * Which steps an error path cannot undo, found at call sites: a call the
+ * knowledge base calls irreversible, an ops callback whose implementations
+ * drop pins, or a function in view that contains such a step (v8's detach
+ * helper). Reference drops count only for references this function did not
+ * take itself: putting what you just looked up is balancing, not destroying
+ * (the facts say "dropping a reference to the old object").
+ */
+import type { CallEvent, CallbackEvent, Event, FunctionModel } from '../model/types';
+import type { CheckContext } from './check';
+import { findFunction } from './check';
+import { baseVariable, FlowPaths } from './flow-paths';
+import type { EventRef } from './flow-paths';
+
+/** What an error path loses; decides the "cannot …" half of a message. */
+export type LossKind = 'driver-pins' | 'pins' | 'membership' | 'reference' | 'object' | 'other';
+
+export interface IrreversibleStep {
+  /** What it does, as a verb phrase: "removes the access from the IOAS". */
+  what: string;
+  loss: LossKind;
+  /** The call as written (`iopt_remove_access()` / `acc->ops->unmap()`). */
+  label: string;
+  file: string;
+  line: number;
+  /** For reference drops: the field the dropped object was read from (`iommufd_access.ioas`). */
+  droppedFrom?: string;
+  /** For reference drops: the variable that held the object. */
+  droppedVar?: string;
+  /** True when some part of the chain comes from the knowledge base or a guessed ops struct. */
+  guessed: boolean;
+}
+
+/** A call site and the irreversible steps it performs (itself, or inside the callee). */
+export interface IrreversibleSite {
+  ref: EventRef;
+  label: string;
+  /** The steps, in the order they happen; one entry for a direct call. */
+  steps: IrreversibleStep[];
+  /** The call is to a function in view whose body holds the steps. */
+  throughCallee?: string;
+}
+
+const PUT_LIKE = new Set(['refcount_dec', 'refcount_dec_and_test', 'kref_put', 'iommufd_put_object', 'iommufd_object_put']);
+const GET_LIKE = /(?:^|_)(?:get|inc|lock_obj|grab|hold)(?:_|$)|^kref_get|^refcount_inc/;
+
+function lossOf(name: string, why: string): LossKind {
+  if (/unmap/.test(name) && !/unpin/.test(name)) return 'driver-pins';
+  if (/unpin/.test(name) || /unpins/.test(why)) return 'pins';
+  if (/unmap/.test(why)) return 'driver-pins';
+  if (PUT_LIKE.has(name) || /reference/.test(why)) return 'reference';
+  if (/destroy|remove\b|abort/.test(name) && /destroys/.test(why)) return 'object';
+  if (/removes/.test(why)) return 'membership';
+  return 'other';
+}
+
+/** `foo()` or `x->ops->unmap()` for messages. */
+export function callLabel(ev: CallEvent | CallbackEvent): string {
+  if (ev.kind === 'call') return `\`${ev.callee}()\``;
+  const m = /^(.*?)\s*\(/s.exec(ev.text);
+  return `\`${(m ? m[1] : ev.field).replace(/\s+/g, '')}()\``;
+}
+
+/** The field a local was read from before `at` (`prev = acc->ioas` → `iommufd_access.ioas`). */
+export function originField(paths: FlowPaths, variable: string, at?: EventRef): string | undefined {
+  for (const r of paths.events()) {
+    if (at && !paths.before(r, at)) continue;
+    const ev = r.event;
+    if (ev.kind === 'read' && ev.into === variable) return ev.field ?? ev.source;
+  }
+  return undefined;
+}
+
+export class IrreversibleSteps {
+  private readonly inner = new Map<string, IrreversibleStep[]>();
+  private readonly inProgress = new Set<string>();
+
+  constructor(private readonly ctx: CheckContext) {}
+
+  /** The irreversible steps performed by the event at `ref` of `fn`, if any. */
+  at(fn: FunctionModel, paths: FlowPaths, ref: EventRef): IrreversibleSite | undefined {
+    const ev = ref.event;
+    if (ev.kind === 'callback') {
+      const step = this.callbackStep(fn, ev);
+      return step ? { ref, label: step.label, steps: [step] } : undefined;
+    }
+    if (ev.kind !== 'call' || ev.callee === fn.name) return undefined;
+    const label = callLabel(ev);
+    const body = findFunction(this.ctx, ev.callee, fn.file);
+    if (body) {
+      const steps = this.stepsInside(body);
+      return steps.length > 0 ? { ref, label, steps, throughCallee: ev.callee } : undefined;
+    }
+    const step = this.knownStep(fn, paths, ref as EventRef<CallEvent>, new Set());
+    return step ? { ref, label, steps: [step] } : undefined;
+  }
+
+  /** A call the knowledge base knows, directly or through what it reaches. */
+  private knownStep(fn: FunctionModel, paths: FlowPaths, ref: EventRef<CallEvent>, seen: Set<string>, name = ref.event.callee): IrreversibleStep | undefined {
+    if (seen.has(name)) return undefined;
+    seen.add(name);
+    const ev = ref.event;
+    const k = this.ctx.knowledge.functions[name];
+    if (!k) return undefined;
+    if (k.irreversible) {
+      if (PUT_LIKE.has(name) || /reference/.test(k.irreversible)) {
+        const dropped = this.unbalancedDrop(fn, paths, ref);
+        if (!dropped) return undefined;
+        return {
+          what: k.irreversible,
+          loss: 'reference',
+          label: callLabel(ev),
+          file: fn.file,
+          line: ev.line,
+          droppedVar: dropped,
+          droppedFrom: originField(paths, dropped, ref),
+          guessed: false,
+        };
+      }
+      return { what: k.irreversible, loss: lossOf(name, k.irreversible), label: callLabel(ev), file: fn.file, line: ev.line, guessed: false };
+    }
+    for (const reached of k.reaches ?? []) {
+      const via = this.knownStep(fn, paths, ref, seen, reached);
+      if (via) return { ...via, guessed: true };
+    }
+    return undefined;
+  }
+
+  /**
+   * The object a put-like call drops, unless this function took that
+   * reference itself (looked it up, allocated it, or incremented it).
+   */
+  private unbalancedDrop(fn: FunctionModel, paths: FlowPaths, ref: EventRef<CallEvent>): string | undefined {
+    const args = ref.event.args;
+    // The object is the last argument for iommufd_put_object(ictx, &obj->obj), the first otherwise.
+    const objectArg = ref.event.callee === 'iommufd_put_object' ? args[args.length - 1] : args[0];
+    const v = objectArg === undefined ? undefined : baseVariable(objectArg);
+    if (!v) return undefined;
+    for (const r of paths.events()) {
+      const e = r.event;
+      if (e.kind !== 'call' || r === ref) continue;
+      if (e.resultVar === v) return undefined;
+      if (GET_LIKE.test(e.callee) && e.args.some((a) => baseVariable(a) === v)) return undefined;
+    }
+    return v;
+  }
+
+  private callbackStep(fn: FunctionModel, ev: CallbackEvent): IrreversibleStep | undefined {
+    const label = callLabel(ev);
+    const key = ev.opsStruct ? `${ev.opsStruct}.${ev.field}` : undefined;
+    const known = key ? this.ctx.knowledge.callbacks[key] : undefined;
+    if (known?.irreversible) {
+      return { what: known.irreversible, loss: lossOf(ev.field, known.irreversible), label, file: fn.file, line: ev.line, guessed: false };
+    }
+    // Implementations in view: `.field = impl` initialisers of this ops struct.
+    if (ev.opsStruct) {
+      for (const file of this.ctx.files) {
+        for (const impl of file.opsImplementations) {
+          if (impl.opsStruct !== ev.opsStruct || impl.field !== ev.field) continue;
+          const body = findFunction(this.ctx, impl.function, impl.file);
+          const inner = body ? this.stepsInside(body) : [];
+          if (inner.length > 0) return { ...inner[0], label, file: fn.file, line: ev.line, what: `makes ${`\`${impl.function}()\``} ${inner[0].what}` };
+        }
+      }
+      return undefined;
+    }
+    // Ops struct not resolved: only a unique knowledge entry for this field speaks, at lower confidence.
+    const candidates = Object.entries(this.ctx.knowledge.callbacks).filter(([k, v]) => k.endsWith(`.${ev.field}`) && v.irreversible);
+    if (candidates.length !== 1) return undefined;
+    const why = candidates[0][1].irreversible!;
+    return { what: why, loss: lossOf(ev.field, why), label, file: fn.file, line: ev.line, guessed: true };
+  }
+
+  /** Irreversible steps on the success path of a function in view (its error paths are its own business). */
+  stepsInside(body: FunctionModel): IrreversibleStep[] {
+    const key = `${body.file}:${body.name}:${body.line}`;
+    const cached = this.inner.get(key);
+    if (cached) return cached;
+    if (this.inProgress.has(key)) return [];
+    this.inProgress.add(key);
+    const paths = new FlowPaths(body);
+    const onErrorPath = new Set<string>();
+    for (const r of paths.events()) {
+      if (r.event.kind === 'call' || r.event.kind === 'callback') {
+        for (const e of paths.errorRegion(r)) onErrorPath.add(`${e.block}:${e.index}`);
+      }
+    }
+    const steps: IrreversibleStep[] = [];
+    for (const r of paths.events()) {
+      if (onErrorPath.has(`${r.block}:${r.index}`)) continue;
+      const site = this.at(body, paths, r);
+      if (!site) continue;
+      for (const s of site.steps) if (!steps.some((x) => x.line === s.line && x.file === s.file)) steps.push(s);
+    }
+    this.inProgress.delete(key);
+    this.inner.set(key, steps);
+    return steps;
+  }
+}
+
+/** True for the call and callback events, the only ones that can be steps. */
+export function isStepEvent(ev: Event): ev is CallEvent | CallbackEvent {
+  return ev.kind === 'call' || ev.kind === 'callback';
+}

@@ -1,0 +1,112 @@
+/**
+ * The other half of the rollback questions: which calls are fallible steps
+ * (their error is checked and the error path does something about it), what
+ * on an error path counts as an error return, and what counts as an attempt
+ * to restore the previous state.
+ */
+import type { CallEvent, FunctionModel, ReturnEvent, WriteEvent } from '../model/types';
+import type { CheckContext } from './check';
+import { baseVariable, mentions } from './flow-paths';
+import type { EventRef, FlowPaths } from './flow-paths';
+
+/** A call whose failure the function checks: known fallible, with an error edge in the model. */
+export interface FallibleStep {
+  ref: EventRef<CallEvent>;
+  /** Everything that runs when it fails. */
+  region: EventRef[];
+  /** Returns on that path that hand an error to the caller. */
+  errorReturns: EventRef<ReturnEvent>[];
+  /** True when every such return is certainly an error (the model says so, or it returns an errno/the call's result). */
+  certain: boolean;
+}
+
+export interface RestoreStep {
+  ref: EventRef;
+  /** "calls `foo()` again to re-attach `prev`", "restores `acc->ioas`". */
+  what: string;
+  /** Variables the restore reads (for the use-after-put hazard). */
+  reads: string[];
+}
+
+export function isFallibleCall(ctx: CheckContext, ev: CallEvent): boolean {
+  if (ctx.knowledge.functions[ev.callee]?.fallible) return true;
+  return ctx.summaries.get(ev.callee)?.fallible === true;
+}
+
+const ERRNO = /^-E[A-Z0-9]+$|^ERR_PTR\s*\(|^PTR_ERR\s*\(|^ERR_CAST\s*\(/;
+const NOT_ERROR = /^(?:0|true|false|NULL|)$/;
+
+function errorReturnsIn(region: EventRef[], call: CallEvent): { returns: EventRef<ReturnEvent>[]; certain: boolean } {
+  const returns: EventRef<ReturnEvent>[] = [];
+  let certain = true;
+  for (const r of region) {
+    if (r.event.kind !== 'return') continue;
+    const ev = r.event;
+    const value = ev.value.trim();
+    if (NOT_ERROR.test(value) || /^\d+$/.test(value)) continue;
+    if (!(ev.isError || ERRNO.test(value) || (call.resultVar !== undefined && value === call.resultVar))) certain = false;
+    returns.push(r as EventRef<ReturnEvent>);
+  }
+  return { returns, certain };
+}
+
+/**
+ * The fallible steps of a function: known-fallible calls whose error edge the
+ * model found. A fallible call made on another one's error path (a re-attach
+ * attempt) is part of that error path, not a step of its own.
+ */
+export function fallibleSteps(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): FallibleStep[] {
+  const steps: FallibleStep[] = [];
+  for (const r of paths.events()) {
+    if (r.event.kind !== 'call' || r.event.callee === fn.name) continue;
+    if (!isFallibleCall(ctx, r.event)) continue;
+    const region = paths.errorRegion(r);
+    if (region.length === 0 && paths.errorTargets(r).length === 0) continue;
+    const { returns, certain } = errorReturnsIn(region, r.event);
+    steps.push({ ref: r as EventRef<CallEvent>, region, errorReturns: returns, certain });
+  }
+  const inRegion = (x: EventRef, s: FallibleStep) => s.region.some((e) => e.block === x.block && e.index === x.index);
+  return steps.filter((s) => !steps.some((o) => o !== s && inRegion(s.ref, o)));
+}
+
+/** Locals read from a shared field before `at`: the "saved old value" of a change. */
+export function savedValues(paths: FlowPaths, at: EventRef): Map<string, string> {
+  const saved = new Map<string, string>();
+  for (const r of paths.events()) {
+    if (!paths.before(r, at) || r.event.kind !== 'read' || !r.event.into) continue;
+    saved.set(r.event.into, r.event.field ?? r.event.source);
+  }
+  return saved;
+}
+
+/** Steps on an error path that try to put back what was there before `at`. */
+export function restoreSteps(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, region: EventRef[], at: EventRef): RestoreStep[] {
+  const saved = savedValues(paths, at);
+  const out: RestoreStep[] = [];
+  for (const r of region) {
+    const ev = r.event;
+    if (ev.kind === 'call') {
+      const savedArgs = [...saved.keys()].filter((v) => ev.args.some((a) => mentions(a, v)));
+      const reads = ev.args.map(baseVariable).filter((v): v is string => v !== undefined);
+      if (ev.callee === fn.name) {
+        const what = savedArgs.length > 0 ? `calls \`${ev.callee}()\` again to re-attach \`${savedArgs[0]}\`` : `calls \`${ev.callee}()\` again to restore the previous state`;
+        out.push({ ref: r, what, reads });
+      } else if (ctx.knowledge.functions[ev.callee]?.restoring || ctx.summaries.get(ev.callee)?.restoring) {
+        out.push({ ref: r, what: `calls \`${ev.callee}()\` to restore the previous state`, reads });
+      } else if (savedArgs.length > 0 && isFallibleCall(ctx, ev)) {
+        out.push({ ref: r, what: `calls \`${ev.callee}()\` on \`${savedArgs[0]}\` to put it back`, reads });
+      }
+    } else if (ev.kind === 'write' && isRestoringWrite(ev, saved)) {
+      out.push({ ref: r, what: `restores \`${ev.target}\``, reads: [ev.value.trim()] });
+    }
+  }
+  return out;
+}
+
+/** `acc->ioas = prev` where `prev` was read from that same field. */
+export function isRestoringWrite(ev: WriteEvent, saved: Map<string, string>): boolean {
+  const v = ev.value.trim();
+  const from = saved.get(v);
+  if (from === undefined) return false;
+  return from === (ev.field ?? ev.target) || from === ev.target;
+}

@@ -1,0 +1,184 @@
+/**
+ * stale-after-relock: a pointer obtained while a lock was held (a lookup's
+ * result, a field read), the lock dropped and retaken (typically around a
+ * callback), and the pointer used after without looking it up again.
+ *
+ * What makes such a use safe, and keeps the check quiet:
+ * - the pointer is obtained again, or compared with its source, after the relock;
+ * - a reference was taken on it before the drop (it stays alive);
+ * - before the drop the function claimed the object it read it from, by
+ *   writing one of that object's fields (the merged replace helper sets
+ *   `access->ioas = NULL`, and a concurrent change sees that and backs off
+ *   with -EBUSY): the saved value is still the one that counts.
+ * Only pointers (locals the model typed as structs) are followed: a saved
+ * scalar cannot be freed under us. A value read from a field, rather than
+ * found by a lookup, gets medium confidence: its object may be kept alive by
+ * means the function does not show.
+ */
+import type { AcquireEvent, FunctionModel, ReleaseEvent } from '../model/types';
+import type { Finding, RelatedLocation } from '../types';
+import type { Check, CheckContext } from './check';
+import { fingerprint, lowerConfidence } from './check';
+import { baseVariable, FlowPaths, mentions, type EventRef } from './flow-paths';
+import { scenarioFor } from './scenario';
+
+const TAKES_REFERENCE = /(?:^|_)(?:get|grab|hold|lock_obj)(?:_|$)|^kref_get|^refcount_inc|^get_/;
+
+interface Obtained {
+  ref: EventRef;
+  variable: string;
+  /** `iopt->area_itree` lookup text or the field read (`st->current_slot`). */
+  source: string;
+  /** The call that produced it, for lookups. */
+  lookup?: string;
+}
+
+/** Pointers stored into locals by a call or a field read. */
+function obtainedValues(fn: FunctionModel, paths: FlowPaths): Obtained[] {
+  const out: Obtained[] = [];
+  for (const r of paths.events()) {
+    const ev = r.event;
+    if (ev.kind === 'read' && ev.into && fn.types[ev.into]) out.push({ ref: r, variable: ev.into, source: ev.source.replace(/\s+/g, '') });
+    else if ((ev.kind === 'call') && ev.resultVar && fn.types[ev.resultVar]) {
+      out.push({ ref: r, variable: ev.resultVar, source: ev.text, lookup: ev.callee });
+    }
+  }
+  return out;
+}
+
+/** Uses of a variable, however the model recorded them. */
+function usesVariable(ev: EventRef['event'], v: string): boolean {
+  switch (ev.kind) {
+    case 'use':
+      return ev.variable === v;
+    case 'read':
+      return baseVariable(ev.source) === v;
+    case 'write':
+      return baseVariable(ev.target) === v;
+    case 'call':
+    case 'callback':
+      return ev.args.some((a) => mentions(a, v));
+    default:
+      return false;
+  }
+}
+
+/** The variable gets a new value here, or is compared with / re-read from its source. */
+function revalidates(ev: EventRef['event'], o: Obtained): boolean {
+  switch (ev.kind) {
+    case 'read':
+      return ev.into === o.variable || (!o.lookup && ev.source.replace(/\s+/g, '') === o.source);
+    case 'call':
+      return ev.resultVar === o.variable || (o.lookup !== undefined && ev.callee === o.lookup);
+    case 'use':
+      return !o.lookup && ev.text.replace(/\s+/g, '').includes(o.source);
+    default:
+      return false;
+  }
+}
+
+/** Whether `lock` is held when `at` runs: taken before it, or held on entry (asserted, __must_hold, or released without being taken). */
+function heldAt(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, lockId: string, at: EventRef): boolean {
+  const held = ctx.held(fn);
+  if (held.mayBefore(at.block, at.index).some((h) => h.lock.id === lockId)) return true;
+  if (fn.mustHold.some((l) => l.id === lockId)) return true;
+  const events = paths.events();
+  const acquires = events.filter((r) => r.event.kind === 'acquire' && r.event.lock.id === lockId);
+  if (acquires.some((a) => paths.before(a, at))) return false;
+  return events.some((r) => (r.event.kind === 'assert' && r.event.lock.id === lockId && r.event.expect !== 'not-held') || (r.event.kind === 'release' && r.event.lock.id === lockId && !acquires.some((a) => paths.before(a, r))));
+}
+
+function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
+  const paths = new FlowPaths(fn);
+  const events = paths.events();
+  const out: Finding[] = [];
+  const releases = events.filter((r): r is EventRef<ReleaseEvent> => r.event.kind === 'release' && !r.event.implicit && r.event.lock.resolved);
+  if (releases.length === 0) return out;
+  const obtained = obtainedValues(fn, paths);
+  for (const rel of releases) {
+    const lockId = rel.event.lock.id;
+    const reacquires = events.filter((r): r is EventRef<AcquireEvent> => r.event.kind === 'acquire' && r.event.lock.id === lockId && paths.before(rel, r));
+    if (reacquires.length === 0) continue;
+    for (const o of obtained) {
+      if (!paths.before(o.ref, rel) || !heldAt(ctx, fn, paths, lockId, o.ref)) continue;
+      // Released in between already: this release is not the end of the hold it was read under.
+      if (events.some((r) => r.event.kind === 'release' && r.event.lock.id === lockId && r !== rel && paths.before(o.ref, r) && paths.before(r, rel))) continue;
+      const window = paths.between(o.ref, rel);
+      if (window.some((r) => r.event.kind === 'call' && TAKES_REFERENCE.test(r.event.callee) && r.event.args.some((a) => baseVariable(a) === o.variable))) continue;
+      const owner = o.lookup ? undefined : baseVariable(o.source);
+      if (owner && window.some((r) => r.event.kind === 'write' && baseVariable(r.event.target) === owner)) continue;
+      for (const acq of reacquires) {
+        const stale = firstStaleUse(paths, events, o, acq);
+        if (!stale) continue;
+        out.push(finding(fn, paths, o, rel, acq, stale));
+        break;
+      }
+    }
+  }
+  return dedupe(out);
+}
+
+function firstStaleUse(paths: FlowPaths, events: EventRef[], o: Obtained, acq: EventRef): EventRef | undefined {
+  const after = events.filter((r) => paths.before(acq, r)).sort((a, b) => a.event.line - b.event.line || a.event.column - b.event.column);
+  for (const r of after) {
+    // A path that revalidates before this use protects it; be conservative and treat any such step as covering.
+    if (events.some((x) => revalidates(x.event, o) && paths.before(acq, x) && (paths.before(x, r) || x === r))) return undefined;
+    if (usesVariable(r.event, o.variable)) return r;
+  }
+  return undefined;
+}
+
+function finding(fn: FunctionModel, paths: FlowPaths, o: Obtained, rel: EventRef<ReleaseEvent>, acq: EventRef<AcquireEvent>, use: EventRef): Finding {
+  const lock = rel.event.lock.id;
+  const inWindow = paths.between(rel, acq).find((r) => r.event.kind === 'callback' || r.event.kind === 'call');
+  const around = inWindow ? ` around \`${calledText(inWindow)}\`` : '';
+  const how = o.lookup ? `found by \`${o.lookup}()\`` : `read from \`${o.source}\``;
+  const message =
+    `\`${o.variable}\` is ${how} under \`${lock}\` (line ${o.ref.event.line}); the lock is dropped at line ${rel.event.line}${around} and retaken at line ${acq.event.line}, ` +
+    `and \`${o.variable}\` is used at line ${use.event.line} without being looked up again: it may have changed or been freed meanwhile.`;
+  const related: RelatedLocation[] = [
+    { file: fn.file, line: o.ref.event.line, message: `\`${o.variable}\` obtained under \`${lock}\`` },
+    { file: fn.file, line: rel.event.line, message: `\`${lock}\` dropped` },
+  ];
+  if (inWindow) related.push({ file: fn.file, line: inWindow.event.line, message: `\`${calledText(inWindow)}\` runs without the lock` });
+  related.push({ file: fn.file, line: acq.event.line, message: `\`${lock}\` retaken` }, { file: fn.file, line: use.event.line, message: `stale \`${o.variable}\` used` });
+  let confidence: Finding['confidence'] = o.lookup ? 'high' : 'medium';
+  if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+  return {
+    ruleId: 'stale-after-relock',
+    severity: 'warning',
+    confidence,
+    message,
+    file: fn.file,
+    line: use.event.line,
+    column: use.event.column,
+    function: fn.name,
+    fingerprint: fingerprint('stale-after-relock', fn.name, [lock, o.variable]),
+    related,
+    scenario: scenarioFor('stale-after-relock', { file: fn.file, function: fn.name }),
+  };
+}
+
+function calledText(r: EventRef): string {
+  const ev = r.event;
+  if (ev.kind === 'callback') return `${(/^(.*?)\s*\(/s.exec(ev.text)?.[1] ?? ev.field).replace(/\s+/g, '')}()`;
+  if (ev.kind === 'call') return `${ev.callee}()`;
+  return '';
+}
+
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => !seen.has(f.fingerprint) && seen.add(f.fingerprint));
+}
+
+export const staleAfterRelock: Check = {
+  id: 'stale-after-relock',
+  run(ctx: CheckContext): Finding[] {
+    const out: Finding[] = [];
+    for (const file of ctx.files) {
+      if (!ctx.reports(file.file)) continue;
+      for (const fn of file.functions) out.push(...checkFunction(ctx, fn));
+    }
+    return out;
+  },
+};

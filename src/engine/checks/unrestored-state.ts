@@ -1,0 +1,177 @@
+/**
+ * unrestored-state: a field of a shared object changed before a step that can
+ * fail, and not put back on that step's error path; or changed by a call
+ * (knowledge: `iopt_add_access` stores the new slot in the access) while the
+ * function still needs the old value (v7: the later remove from the old IOAS
+ * used the new slot).
+ *
+ * Only fields whose old value matters are considered, so that filling in an
+ * object the caller will throw away on failure stays quiet: fields the
+ * knowledge base says a lock protects, and fields the function itself saved
+ * before changing them (a swap it means to be able to undo).
+ */
+import type { CallEvent, FunctionModel, WriteEvent } from '../model/types';
+import type { Finding, RelatedLocation } from '../types';
+import type { Check, CheckContext } from './check';
+import { fingerprint, lowerConfidence } from './check';
+import { baseVariable, FlowPaths, mentions, type EventRef } from './flow-paths';
+import { fallibleSteps, isFallibleCall, restoreSteps, savedValues, type FallibleStep } from './rollback-steps';
+import { scenarioFor } from './scenario';
+
+/** Calls whose result is an object nobody else can see yet. */
+const FRESH_OBJECT = /alloc|^k[mzv]?z?alloc|^kcalloc|^kmemdup|_create$|_new$/;
+
+/** A field change: an assignment in this function, or one a callee makes (from knowledge). */
+interface Change {
+  ref: EventRef;
+  /** `acc->ioas` */
+  target: string;
+  /** `iommufd_access.ioas` when known. */
+  field?: string;
+  /** The assigned text, or undefined when a callee writes it. */
+  value?: string;
+  /** The callee that writes it. */
+  byCall?: string;
+}
+
+const key = (r: EventRef) => `${r.block}:${r.index}`;
+const norm = (s: string) => s.replace(/\s+/g, '');
+
+function isSharedBase(paths: FlowPaths, base: string): boolean {
+  for (const r of paths.events()) {
+    const ev = r.event;
+    if (ev.kind === 'call' && ev.resultVar === base && FRESH_OBJECT.test(ev.callee)) return false;
+  }
+  return true;
+}
+
+function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Change[] {
+  const out: Change[] = [];
+  for (const r of paths.events()) {
+    const ev = r.event;
+    if (ev.kind === 'write') {
+      const base = baseVariable(ev.target);
+      if (!base || !/->|\./.test(ev.target) || !isSharedBase(paths, base)) continue;
+      out.push({ ref: r, target: norm(ev.target), field: ev.field, value: ev.value.trim() });
+    } else if (ev.kind === 'call') {
+      for (const field of ctx.knowledge.functions[ev.callee]?.writes ?? []) {
+        const [struct, member] = field.split('.');
+        const arg = ev.args.map((a) => baseVariable(a)).find((b) => b !== undefined && fn.types[b] === struct);
+        if (arg) out.push({ ref: r, target: `${arg}->${member}`, field, byCall: ev.callee });
+      }
+    }
+  }
+  return out;
+}
+
+function readsTarget(ev: EventRef['event'], target: string, field?: string): boolean {
+  if (ev.kind === 'read') return norm(ev.source) === target || (field !== undefined && ev.field === field && norm(ev.source).startsWith(target.split('->')[0]));
+  if (ev.kind === 'call') return ev.args.some((a) => norm(a).includes(target));
+  return false;
+}
+
+function writesTarget(ev: EventRef['event'], target: string): ev is WriteEvent {
+  return ev.kind === 'write' && norm(ev.target) === target;
+}
+
+/** Shape A: changed in this function, a fallible step, an error path that does not put it back. */
+function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, c: Change, fallibles: FallibleStep[], changes: Change[]): Finding | undefined {
+  if (c.value === undefined) return undefined;
+  const saved = savedValues(paths, c.ref);
+  const wasSaved = [...saved.values()].some((from) => from === c.field || norm(from) === c.target);
+  const guarded = c.field !== undefined && ctx.knowledge.protectedBy[c.field] !== undefined;
+  if (!wasSaved && !guarded) return undefined;
+  // The value written is the saved one: this is itself a restore.
+  if (saved.has(c.value)) return undefined;
+  const next = fallibles.filter((f) => paths.before(c.ref, f.ref)).sort((a, b) => a.ref.event.line - b.ref.event.line)[0];
+  if (!next || next.errorReturns.length === 0) return undefined;
+  // Changed again before the fallible step: that later change is the one to judge.
+  if (changes.some((o) => o !== c && o.target === c.target && o.value !== undefined && paths.before(c.ref, o.ref) && paths.before(o.ref, next.ref))) return undefined;
+  if (next.region.some((r) => writesTarget(r.event, c.target))) return undefined;
+  if (restoreSteps(ctx, fn, paths, next.region, next.ref).some((s) => s.ref.event.kind === 'call')) return undefined;
+
+  const f = next.ref.event;
+  const ret = next.errorReturns[0].event;
+  const w = c.ref.event as WriteEvent;
+  const message =
+    `\`${w.target.trim()}\` is set to \`${c.value}\` (line ${w.line}) before \`${f.callee}()\` can fail (line ${f.line}); ` +
+    `the error path returns at line ${ret.line} without restoring it, so it stays \`${c.value}\`.`;
+  const related: RelatedLocation[] = [
+    { file: fn.file, line: w.line, message: `\`${w.target.trim()}\` is changed here` },
+    { file: fn.file, line: f.line, message: `\`${f.callee}()\` can fail here` },
+    ...next.errorReturns.map((r) => ({ file: fn.file, line: r.event.line, message: `returns without restoring \`${w.target.trim()}\`` })),
+  ];
+  let confidence: Finding['confidence'] = guarded && next.certain ? 'high' : 'medium';
+  if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+  return finding(fn, w.line, w.column, message, related, confidence, [c.field ?? c.target, f.callee]);
+}
+
+/** Shape B: a callee overwrites the field, and the old value is used afterwards without having been saved. */
+function overwrittenThenUsed(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, c: Change): Finding | undefined {
+  if (!c.byCall) return undefined;
+  const saved = savedValues(paths, c.ref);
+  for (const r of paths.events()) {
+    if (!paths.before(c.ref, r) || r.event.kind !== 'call') continue;
+    const use = r.event as CallEvent;
+    if (!readsTarget(use, c.target, c.field)) continue;
+    // The use is about the object the function had before the change: it wants the old value.
+    const old = [...saved.keys()].find((v) => use.args.some((a) => !norm(a).includes(c.target) && mentions(a, v)));
+    if (!old) continue;
+    if (paths.between(c.ref, r).some((x) => writesTarget(x.event, c.target))) continue;
+    const call = c.ref.event as CallEvent;
+    const message =
+      `\`${call.callee}()\` overwrites \`${c.target}\` (line ${call.line}) and nothing saves or restores the old value; ` +
+      `\`${use.callee}()\` at line ${use.line} then uses \`${c.target}\` with the old \`${old}\`, so it gets the new value instead of the one that belonged to \`${old}\`.`;
+    const related: RelatedLocation[] = [
+      { file: fn.file, line: call.line, message: `\`${call.callee}()\` overwrites \`${c.target}\`` },
+      { file: fn.file, line: use.line, message: `\`${use.callee}()\` uses the overwritten \`${c.target}\` for \`${old}\`` },
+    ];
+    const known = ctx.knowledge.functions[use.callee];
+    let confidence: Finding['confidence'] = known?.irreversible || isFallibleCall(ctx, use) ? 'high' : 'medium';
+    if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+    return finding(fn, call.line, call.column, message, related, confidence, [c.field ?? c.target, call.callee, use.callee]);
+  }
+  return undefined;
+}
+
+function finding(fn: FunctionModel, line: number, column: number, message: string, related: RelatedLocation[], confidence: Finding['confidence'], involved: string[]): Finding {
+  return {
+    ruleId: 'unrestored-state',
+    severity: 'warning',
+    confidence,
+    message,
+    file: fn.file,
+    line,
+    column,
+    function: fn.name,
+    fingerprint: fingerprint('unrestored-state', fn.name, involved),
+    related,
+    scenario: scenarioFor('unrestored-state', { file: fn.file, function: fn.name }),
+  };
+}
+
+export function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
+  const paths = new FlowPaths(fn);
+  const fallibles = fallibleSteps(ctx, fn, paths);
+  const cleanup = new Set<string>();
+  for (const f of fallibles) for (const r of f.region) cleanup.add(key(r));
+  const changes = changesOf(ctx, fn, paths).filter((c) => !cleanup.has(key(c.ref)));
+  const out: Finding[] = [];
+  for (const c of changes) {
+    const f = unrestoredOnError(ctx, fn, paths, c, fallibles, changes) ?? overwrittenThenUsed(ctx, fn, paths, c);
+    if (f && !out.some((x) => x.fingerprint === f.fingerprint)) out.push(f);
+  }
+  return out;
+}
+
+export const unrestoredState: Check = {
+  id: 'unrestored-state',
+  run(ctx: CheckContext): Finding[] {
+    const out: Finding[] = [];
+    for (const file of ctx.files) {
+      if (!ctx.reports(file.file)) continue;
+      for (const fn of file.functions) out.push(...checkFunction(ctx, fn));
+    }
+    return out;
+  },
+};
