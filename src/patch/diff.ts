@@ -1,0 +1,99 @@
+/**
+ * The diff of one patch mail → FileDiffs whose every line knows its line in
+ * the patch file. Hunks, git's extended headers (binary, rename, copy, mode,
+ * new and deleted files) are parsed by jsdiff's parsePatch; this module adds
+ * what jsdiff does not keep: where each line was in the file, the `@@`
+ * section text, and per-file error isolation (one broken file section is
+ * reported and the others are still read).
+ */
+import { parsePatch, type StructuredPatch } from 'diff';
+import type { FileChangeKind, FileDiff, Hunk, HunkLine, ParsedDiff, PatchMail, Problem } from './types';
+import { splitLines } from './mbox';
+
+const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
+
+/** `a/drivers/x.c` → `drivers/x.c`; `/dev/null` → undefined. */
+export function stripPath(name: string | undefined, git: boolean): string | undefined {
+  if (name === undefined || name === '' || name === '/dev/null') return undefined;
+  const clean = name.replace(/\t.*$/, '').replace(/^"(.*)"$/, '$1');
+  if (git) return clean.replace(/^[ab]\//, '');
+  // `diff -u` and quilt name `linux.orig/drivers/x.c`: strip one component like `patch -p1`.
+  const slash = clean.indexOf('/');
+  return slash > 0 ? clean.slice(slash + 1) : clean;
+}
+
+function kindOf(p: StructuredPatch, oldPath?: string, newPath?: string): FileChangeKind {
+  if (p.isBinary) return 'binary';
+  if (p.isCreate || (oldPath === undefined && newPath !== undefined)) return 'create';
+  if (p.isDelete || (newPath === undefined && oldPath !== undefined)) return 'delete';
+  if (p.isRename) return 'rename';
+  if (p.isCopy) return 'copy';
+  if (p.hunks.length === 0 && p.oldMode !== p.newMode) return 'mode';
+  return 'modify';
+}
+
+/** Splits the diff into per-file sections at `diff --git` / `Index:` lines, keeping each section's first line. */
+function sections(lines: readonly string[]): { from: number; to: number }[] {
+  const starts: number[] = [];
+  for (let i = 0; i < lines.length; i++) if (lines[i].startsWith('diff --git ') || lines[i].startsWith('Index: ')) starts.push(i);
+  if (starts.length === 0 || starts[0] !== 0) starts.unshift(0);
+  return starts.map((from, k) => ({ from, to: k + 1 < starts.length ? starts[k + 1] : lines.length }));
+}
+
+export function parseMailDiff(mail: PatchMail): ParsedDiff {
+  const files: FileDiff[] = [];
+  const problems: Problem[] = [];
+  if (mail.diffStart < 0) return { files, problems };
+  const body = splitLines(mail.body);
+  const lines = body.slice(mail.diffStart, mail.diffEnd);
+  const patchLineOf = (i: number) => mail.bodyLines[mail.diffStart + i] ?? mail.endLine;
+  for (const { from, to } of sections(lines)) {
+    const text = lines.slice(from, to);
+    let parsed: StructuredPatch[];
+    try {
+      parsed = parsePatch(text.join('\n') + '\n');
+    } catch (e) {
+      const message = (e as Error).message;
+      const at = /line (\d+)/.exec(message);
+      const line = at ? patchLineOf(from + Number(at[1]) - 1) : patchLineOf(from);
+      const name = /^diff --git a\/(\S+)/.exec(text[0])?.[1] ?? /^\+\+\+ (?:b\/)?(\S+)/m.exec(text.join('\n'))?.[1] ?? 'a file';
+      problems.push({ source: mail.source, line, message: `the diff of ${name} could not be read (${message.replace(/^Hunk at line \d+ /, 'a hunk ')}); it is left out` });
+      continue;
+    }
+    // jsdiff keeps hunks in input order: the k-th `@@` line of the section is the k-th hunk.
+    const headers: number[] = [];
+    for (let i = 0; i < text.length; i++) if (HUNK_HEADER.test(text[i])) headers.push(i);
+    let h = 0;
+    for (const p of parsed) {
+      const git = p.isGit === true || text[0].startsWith('diff --git ');
+      const oldPath = stripPath(p.oldFileName, git);
+      const newPath = stripPath(p.newFileName, git);
+      const headerLine = patchLineOf(from);
+      const hunks: Hunk[] = [];
+      for (const hunk of p.hunks) {
+        const at = headers[h++] ?? 0;
+        const section = HUNK_HEADER.exec(text[at])?.[5] ?? '';
+        const hunkLines: HunkLine[] = hunk.lines.map((l, i) => ({
+          op: (l === '' ? ' ' : l[0]) as HunkLine['op'],
+          text: l.slice(1),
+          patchLine: patchLineOf(from + at + 1 + i),
+        }));
+        hunks.push({
+          oldStart: hunk.oldStart,
+          oldLines: hunk.oldLines,
+          newStart: hunk.newStart,
+          newLines: hunk.newLines,
+          section,
+          headerLine: patchLineOf(from + at),
+          lines: hunkLines,
+        });
+      }
+      if (oldPath === undefined && newPath === undefined) {
+        problems.push({ source: mail.source, line: headerLine, message: 'a diff section names no file; it is left out' });
+        continue;
+      }
+      files.push({ oldPath, newPath, kind: kindOf(p, oldPath, newPath), oldMode: p.oldMode, newMode: p.newMode, hunks, headerLine });
+    }
+  }
+  return { files, problems };
+}

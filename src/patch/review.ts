@@ -1,0 +1,275 @@
+/**
+ * A series → findings per patch. Each patch's pre- and post-images are
+ * analysed by the engine and the findings classified introduced / fixed /
+ * unchanged by fingerprint, then placed on the patch file's own lines.
+ *
+ * With a base tree the series is applied cumulatively and the engine sees the
+ * touched files with every other C file of their directories (for
+ * interprocedural context); one engine session is kept across the series, so
+ * the post-image analysis of patch k is the pre-image analysis of patch k+1
+ * and only changed files are reparsed. Without a base the images are rebuilt
+ * from the hunks, and findings are capped at medium confidence and marked
+ * `context: 'partial'`.
+ */
+import type { AnalysisResult, Confidence, Finding, RelatedLocation } from '../engine/types';
+import { classifyFindings, type Classified } from './classify';
+import { parseMailDiff } from './diff';
+import { imagesFromHunks, SeriesTree, type PatchImages, type TouchedFile } from './images';
+import { declaredLines, patchLineFor } from './line-map';
+import { dirOf, isCSource, type TreeReader } from './tree';
+import type { FileDiff, ParsedDiff, PatchFinding, PatchMail, PatchReview, Problem, Series, SeriesReview } from './types';
+
+/** What review needs of the engine: its stateful session (src/engine/index.ts `Engine` fits). */
+export interface AnalysisSession {
+  setFile(path: string, text: string): void;
+  removeFile(path: string): void;
+  analyze(): AnalysisResult;
+  dispose(): void;
+}
+
+export interface ReviewOptions {
+  /** Opens an engine session (`() => new Engine({ parser, config })`). */
+  session: () => AnalysisSession;
+  /** The tree the series applies to; without it, images are rebuilt from the hunks. */
+  base?: TreeReader;
+}
+
+const PARTIAL_CAP: Confidence = 'medium';
+
+function capConfidence(c: Confidence): Confidence {
+  return c === 'high' ? PARTIAL_CAP : c;
+}
+
+function mailProblems(mail: PatchMail): Problem[] {
+  return mail.problems.map((message) => ({ source: mail.source, line: mail.startLine, message }));
+}
+
+function touchedPaths(diff: ParsedDiff): string[] {
+  return diff.files.map((f) => f.newPath ?? f.oldPath ?? '').filter(Boolean);
+}
+
+interface Placement {
+  file: string;
+  line: number;
+  patchLine?: number;
+  /** Maps other lines of the same image (related locations, `line N` in messages). */
+  mapLine: (line: number) => number;
+  mapPatchLine: (line: number) => number | undefined;
+}
+
+/** Where a finding is: image file and line, patch line; for rebuilt images, the lines the hunk headers declare. */
+function placer(images: PatchImages, partial: boolean) {
+  const byPost = new Map<string, TouchedFile>();
+  const byPre = new Map<string, TouchedFile>();
+  for (const t of images.touched) {
+    if (t.postPath) byPost.set(t.postPath, t);
+    if (t.prePath) byPre.set(t.prePath, t);
+  }
+  return (file: string, line: number, side: 'pre' | 'post'): Placement => {
+    const t = side === 'post' ? byPost.get(file) : byPre.get(file);
+    if (!t) return { file, line, mapLine: (l) => l, mapPatchLine: () => undefined };
+    const origin = side === 'post' ? t.postOrigin : t.preOrigin;
+    const mapPatchLine = (l: number) => patchLineFor(l, origin, t.spans, side);
+    let mapLine = (l: number) => l;
+    if (partial) {
+      const declared = declaredLines(origin, declaredByPatchLine(t.diff, side));
+      mapLine = (l: number) => declared.get(l) ?? nearestDeclared(declared, l) ?? l;
+    }
+    return { file, line: mapLine(line), patchLine: mapPatchLine(line), mapLine, mapPatchLine };
+  };
+}
+
+/** Patch line → the old/new file line the hunk header says it is. */
+function declaredByPatchLine(diff: FileDiff, side: 'pre' | 'post'): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const h of diff.hunks) {
+    let n = side === 'pre' ? h.oldStart : h.newStart;
+    const skip = side === 'pre' ? '+' : '-';
+    for (const l of h.lines) {
+      if (l.op === skip || l.op === '\\') continue;
+      out.set(l.patchLine, n++);
+    }
+  }
+  return out;
+}
+
+function nearestDeclared(declared: ReadonlyMap<number, number>, line: number): number | undefined {
+  for (let d = 1; d < 200; d++) {
+    const above = declared.get(line - d);
+    if (above !== undefined) return above;
+    const below = declared.get(line + d);
+    if (below !== undefined) return below;
+  }
+  return undefined;
+}
+
+function annotate(c: Classified, place: ReturnType<typeof placer>, partial: boolean): PatchFinding {
+  const f: Finding = c.finding;
+  const side = c.status === 'fixed' ? 'pre' : 'post';
+  const p = place(f.file, f.line, side);
+  const related = f.related.map((r: RelatedLocation) => {
+    if (r.file !== f.file) return { ...r };
+    return { ...r, line: p.mapLine(r.line), patchLine: p.mapPatchLine(r.line) };
+  });
+  const out: PatchFinding = {
+    ...f,
+    line: p.line,
+    endLine: f.endLine !== undefined ? p.mapLine(f.endLine) : undefined,
+    related,
+    status: c.status,
+    patchLine: p.patchLine,
+    imageFile: f.file,
+    imageLine: p.line,
+    context: partial ? 'partial' : 'full',
+  };
+  if (f.endLine === undefined) delete out.endLine;
+  if (partial) {
+    // Rebuilt images have their own line numbers: say the file's, as the hunk headers give them.
+    out.message = f.message.replace(/\bline (\d+)/g, (_m, n: string) => `line ${p.mapLine(Number(n))}`);
+    const capped = capConfidence(f.confidence);
+    if (capped !== f.confidence) {
+      out.originalConfidence = f.confidence;
+      out.confidence = capped;
+    }
+  }
+  return out;
+}
+
+function report(classified: Classified[], images: PatchImages, partial: boolean): PatchFinding[] {
+  const touched = new Set<string>();
+  for (const t of images.touched) {
+    if (t.postPath) touched.add(t.postPath);
+    if (t.prePath) touched.add(t.prePath);
+  }
+  const place = placer(images, partial);
+  // Unchanged findings only where the patch is; what it introduces or fixes anywhere.
+  return classified
+    .filter((c) => c.status !== 'unchanged' || touched.has(c.finding.file))
+    .map((c) => annotate(c, place, partial))
+    .sort((a, b) => (a.patchLine ?? Infinity) - (b.patchLine ?? Infinity) || a.file.localeCompare(b.file) || a.line - b.line);
+}
+
+function coverageProblems(result: AnalysisResult, files: ReadonlySet<string>, source: string): Problem[] {
+  return result.coverage.problems.filter((p) => files.has(p.file)).map((p) => ({ source, message: `${p.file}: ${p.message}` }));
+}
+
+function renameIdentity(images: PatchImages): (file: string) => string {
+  const renamed = new Map<string, string>();
+  for (const t of images.touched) if (t.prePath && t.postPath && t.prePath !== t.postPath) renamed.set(t.prePath, t.postPath);
+  return (file) => renamed.get(file) ?? file;
+}
+
+function shell(mail: PatchMail, index: number, total: number, diff: ParsedDiff, mode: PatchReview['mode']): PatchReview {
+  return {
+    subject: mail.subject,
+    title: mail.title,
+    index,
+    total,
+    source: mail.source,
+    messageId: mail.messageId,
+    files: touchedPaths(diff),
+    mode,
+    findings: [],
+    problems: [...mailProblems(mail), ...diff.problems],
+  };
+}
+
+async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeReader, open: () => AnalysisSession): Promise<PatchReview[]> {
+  const tree = new SeriesTree(base);
+  const dirs = new Set<string>();
+  for (const d of diffs) for (const f of d.files) for (const p of [f.oldPath, f.newPath]) if (p && isCSource(p)) dirs.add(dirOf(p));
+  const session = open();
+  try {
+    const loaded = new Set<string>();
+    for (const [path, text] of await tree.cFilesIn(dirs)) {
+      session.setFile(path, text);
+      loaded.add(path);
+    }
+    const startProblems = tree.takeProblems();
+    let before = session.analyze();
+    const out: PatchReview[] = [];
+    for (let i = 0; i < series.patches.length; i++) {
+      const mail = series.patches[i];
+      const review = shell(mail, i + 1, series.total, diffs[i], 'base');
+      if (i === 0) review.problems.push(...startProblems);
+      const images = await tree.apply(diffs[i], mail.source);
+      review.problems.push(...images.problems);
+      const cTouched = new Set<string>();
+      for (const t of images.touched) {
+        if (t.prePath && isCSource(t.prePath) && t.prePath !== t.postPath && loaded.has(t.prePath)) {
+          session.removeFile(t.prePath);
+          loaded.delete(t.prePath);
+        }
+        if (t.postPath && isCSource(t.postPath)) {
+          cTouched.add(t.postPath);
+          if (t.postText === undefined) {
+            if (loaded.delete(t.postPath)) session.removeFile(t.postPath);
+          } else {
+            session.setFile(t.postPath, t.postText);
+            loaded.add(t.postPath);
+          }
+        }
+      }
+      const after = session.analyze();
+      review.problems.push(...coverageProblems(after, cTouched, mail.source));
+      review.findings = report(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, false);
+      before = after;
+      out.push(review);
+    }
+    return out;
+  } finally {
+    session.dispose();
+  }
+}
+
+function reviewFromHunks(mail: PatchMail, index: number, total: number, diff: ParsedDiff, open: () => AnalysisSession): PatchReview {
+  const review = shell(mail, index, total, diff, 'hunks');
+  const images = imagesFromHunks(diff, mail.source);
+  review.problems.push(...images.problems);
+  const cFiles = images.touched.filter((t) => isCSource(t.postPath ?? t.prePath ?? ''));
+  if (cFiles.length === 0) return review;
+  const session = open();
+  try {
+    for (const t of cFiles) if (t.prePath && t.preText !== undefined) session.setFile(t.prePath, t.preText);
+    const before = session.analyze();
+    for (const t of cFiles) if (t.prePath && t.preText !== undefined) session.removeFile(t.prePath);
+    const shown = new Set<string>();
+    for (const t of cFiles) {
+      if (t.postPath && t.postText !== undefined) {
+        session.setFile(t.postPath, t.postText);
+        shown.add(t.postPath);
+      }
+    }
+    const after = session.analyze();
+    review.problems.push(...coverageProblems(after, shown, mail.source));
+    review.findings = report(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, true);
+    review.problems.push({
+      source: mail.source,
+      message: `no base tree: analysed from what the hunks show (partial context); confidence capped at ${PARTIAL_CAP}`,
+    });
+  } finally {
+    session.dispose();
+  }
+  return review;
+}
+
+/** Reviews every patch of the series. Never throws on bad input: problems are reported per patch. */
+export async function reviewSeriesWith(series: Series, options: ReviewOptions): Promise<SeriesReview> {
+  const diffs = series.patches.map((m) => parseMailDiff(m));
+  const patches = options.base
+    ? await reviewWithBase(series, diffs, options.base, options.session)
+    : series.patches.map((m, i) => reviewFromHunks(m, i + 1, series.total, diffs[i], options.session));
+  return {
+    series: {
+      title: series.title,
+      version: series.version,
+      rfc: series.rfc,
+      total: series.total,
+      baseCommit: series.baseCommit,
+      cover: series.cover ? { subject: series.cover.subject, source: series.cover.source, messageId: series.cover.messageId } : undefined,
+      setAside: series.setAside,
+      problems: series.problems,
+    },
+    patches,
+  };
+}
