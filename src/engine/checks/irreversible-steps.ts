@@ -86,6 +86,12 @@ export class IrreversibleSteps {
     }
     if (ev.kind !== 'call' || ev.callee === fn.name) return undefined;
     const label = callLabel(ev);
+    // The knowledge base speaks first: it knows what a put or an unmap means, where a body
+    // in view (an inline helper in a header) only shows the mechanics.
+    if (this.ctx.knowledge.functions[ev.callee]) {
+      const step = this.knownStep(fn, paths, ref as EventRef<CallEvent>, new Set());
+      return step ? { ref, label, steps: [step] } : undefined;
+    }
     const body = findFunction(this.ctx, ev.callee, fn.file);
     if (body) {
       const steps = this.stepsInside(body);
@@ -105,7 +111,10 @@ export class IrreversibleSteps {
     if (k.irreversible) {
       if (PUT_LIKE.has(name) || /reference/.test(k.irreversible)) {
         const dropped = this.unbalancedDrop(fn, paths, ref);
-        if (!dropped) return undefined;
+        // Only the old object counts: one the shared state pointed at (`old = acc->ioas`). A
+        // reference the caller handed in, or one taken here, is the caller's bookkeeping.
+        const from = dropped === undefined ? undefined : originField(paths, dropped, ref);
+        if (!dropped || !from || !/->|\./.test(from)) return undefined;
         return {
           what: k.irreversible,
           loss: 'reference',
@@ -113,7 +122,7 @@ export class IrreversibleSteps {
           file: fn.file,
           line: ev.line,
           droppedVar: dropped,
-          droppedFrom: originField(paths, dropped, ref),
+          droppedFrom: from,
           guessed: false,
         };
       }

@@ -18,6 +18,8 @@ export interface FallibleStep {
   errorReturns: EventRef<ReturnEvent>[];
   /** True when every such return is certainly an error (the model says so, or it returns an errno/the call's result). */
   certain: boolean;
+  /** The knowledge base (or configuration) says the call can fail; otherwise only its body's error returns do. */
+  known: boolean;
 }
 
 export interface RestoreStep {
@@ -63,7 +65,7 @@ export function fallibleSteps(ctx: CheckContext, fn: FunctionModel, paths: FlowP
     const region = paths.errorRegion(r);
     if (region.length === 0 && paths.errorTargets(r).length === 0) continue;
     const { returns, certain } = errorReturnsIn(region, r.event);
-    steps.push({ ref: r as EventRef<CallEvent>, region, errorReturns: returns, certain });
+    steps.push({ ref: r as EventRef<CallEvent>, region, errorReturns: returns, certain, known: ctx.knowledge.functions[r.event.callee]?.fallible === true });
   }
   const inRegion = (x: EventRef, s: FallibleStep) => s.region.some((e) => e.block === x.block && e.index === x.index);
   return steps.filter((s) => !steps.some((o) => o !== s && inRegion(s.ref, o)));

@@ -92,6 +92,9 @@ function findingFor(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, site
   if (!fallible.certain && restores.length === 0) confidence = lowerConfidence(confidence);
   if (site.steps.every((s) => s.guessed)) confidence = lowerConfidence(confidence);
   if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+  // A callee that merely has error returns (copying a result to user space, say) is rarely a
+  // step anyone means to roll back: without knowledge that it is a real fallible step, say so quietly.
+  if (!fallible.known) confidence = 'low';
 
   const involved = [site.throughCallee ?? site.label.replace(/[`()]/g, ''), f.callee];
   return {

@@ -103,6 +103,7 @@ function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPath
   ];
   let confidence: Finding['confidence'] = guarded && next.certain ? 'high' : 'medium';
   if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+  if (!next.known) confidence = 'low';
   return finding(fn, w.line, w.column, message, related, confidence, [c.field ?? c.target, f.callee]);
 }
 
