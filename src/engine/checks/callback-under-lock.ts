@@ -1,0 +1,101 @@
+/**
+ * callback-under-lock: an ops callback (`x->ops->fn(...)`) called while a
+ * lock is held on every path, where the callback's implementations take that
+ * lock again (self-deadlock) or take a lock that is ordered before it
+ * (inversion). Implementations come from `.fn = impl` initialisers in view,
+ * else from the knowledge base (`iommufd_access_ops.unmap`: the unpin path
+ * takes ioas_lock → iova_rwsem → pages mutex).
+ */
+import type { HeldLock } from '../model/held-locks';
+import type { CallbackEvent } from '../model/types';
+import type { CallbackSummary, TakenLock } from '../interproc/types';
+import type { Confidence, Finding, RelatedLocation } from '../types';
+import type { Check, CheckContext } from './check';
+import { fingerprint, lowerConfidence } from './check';
+import { isChangeHelper, scenarioFor } from './scenario';
+
+/** Is `outer` ordered before `inner` (documented, or an edge in the lock graph)? */
+function orderedBefore(ctx: CheckContext, outer: string, inner: string): boolean {
+  if (ctx.knowledge.documentedOrders.some((o) => o.indexOf(outer) >= 0 && o.indexOf(inner) > o.indexOf(outer))) return true;
+  return (ctx.lockGraph.edges.get(outer)?.get(inner)?.length ?? 0) > 0;
+}
+
+function callText(ev: CallbackEvent): string {
+  const paren = ev.text.indexOf('(');
+  return `\`${paren > 0 ? ev.text.slice(0, paren) : ev.text}()\``;
+}
+
+/** "`drv_dma_unmap()` reaches `iommufd_access_unpin_pages()`, which takes `x`" */
+function pathText(cb: CallbackSummary, t: TakenLock): string {
+  const steps = t.via.filter((s) => !s.function.startsWith('->'));
+  if (cb.fromKnowledge || steps.length === 0) {
+    const reached = t.via.map((s) => /reaches (\S+)\(\)/.exec(s.what)?.[1]).filter(Boolean);
+    const who = reached.length > 0 ? `reach \`${reached[reached.length - 1]}()\`, which takes` : 'take';
+    return `its implementations (per the knowledge of \`${cb.callback}\`) ${who} \`${t.lock}\``;
+  }
+  const first = steps[0].function;
+  const last = steps[steps.length - 1].function;
+  if (first === last) return `\`${first}()\` takes \`${t.lock}\``;
+  return `\`${first}()\` reaches \`${last}()\`, which takes \`${t.lock}\``;
+}
+
+function relatedOf(fnFile: string, held: HeldLock, ev: CallbackEvent, t: TakenLock, cb: CallbackSummary): RelatedLocation[] {
+  const out: RelatedLocation[] = [{ file: fnFile, line: held.line, message: `\`${held.lock.id}\` ${held.how === 'assert' ? 'asserted held' : 'taken'} here` }];
+  const impl = cb.implementations.find((i) => t.via[0]?.function === i.function) ?? cb.implementations[0];
+  if (impl) out.push({ file: impl.file, line: impl.line, message: `\`${impl.function}()\` is an implementation of \`${cb.callback}\`` });
+  for (const s of t.via) {
+    if (s.file && s.line) out.push({ file: s.file, line: s.line, message: `\`${s.function}()\` ${s.what}` });
+  }
+  if (out.length === 1) out.push({ file: fnFile, line: ev.line, message: `${callText(ev)} called here` });
+  return out;
+}
+
+export const callbackUnderLock: Check = {
+  id: 'callback-under-lock',
+  run(ctx) {
+    const findings: Finding[] = [];
+    for (const file of ctx.files) {
+      if (!ctx.reports(file.file)) continue;
+      for (const fn of file.functions) {
+        const seen = new Set<string>();
+        ctx.held(fn).forEachEvent((block, index, held) => {
+          const ev = block.events[index];
+          if (ev.kind !== 'callback' || held.length === 0) return;
+          const cb = ctx.summaries.callback(ev.opsStruct, ev.field);
+          if (!cb) return;
+          for (const h of held) {
+            if (!h.lock.resolved) continue;
+            // Self-deadlock: the implementation takes the held lock again (read-read on an rwsem does not block).
+            const again = cb.takes.find((t) => t.lock === h.lock.id && !(t.mode === 'read' && h.mode === 'read'));
+            // Inversion: it takes a lock ordered before the held one.
+            const before = again ? undefined : cb.takes.find((t) => t.lock !== h.lock.id && orderedBefore(ctx, t.lock, h.lock.id));
+            const t = again ?? before;
+            if (!t) continue;
+            const key = `${cb.callback}|${h.lock.id}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            const heldHow = h.how === 'assert' ? `asserted held at line ${h.line}` : h.how === 'entry' ? 'held on entry' : `taken at line ${h.line}`;
+            const tail = again ? `${pathText(cb, t)} again: self-deadlock.` : `${pathText(cb, t)}, which is ordered before \`${h.lock.id}\`: lock inversion, possible deadlock.`;
+            let confidence: Confidence = cb.fromKnowledge || t.fromKnowledge ? 'medium' : 'high';
+            if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+            if (!again) confidence = lowerConfidence(confidence);
+            findings.push({
+              ruleId: 'callback-under-lock',
+              severity: 'error',
+              confidence,
+              message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}`,
+              file: fn.file,
+              line: ev.line,
+              column: ev.column,
+              function: fn.name,
+              fingerprint: fingerprint('callback-under-lock', fn.name, [cb.callback, h.lock.id]),
+              related: relatedOf(fn.file, h, ev, t, cb),
+              scenario: scenarioFor('callback-under-lock', { file: fn.file, function: fn.name, changeHelper: isChangeHelper(fn.name) }),
+            });
+          }
+        });
+      }
+    }
+    return findings;
+  },
+};

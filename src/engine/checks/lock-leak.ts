@@ -1,0 +1,115 @@
+/**
+ * lock-leak: a function that takes a lock and returns with it held on one
+ * path while another of its returns has released it. `guard()` scope exits
+ * and goto unwinding are releases in the model, so they never count.
+ *
+ * Quiet on purpose:
+ * - "lock on success" helpers (success returns hold, error returns do not);
+ * - locks only asserted or held on entry (the caller owns them);
+ * - functions that call something that releases the lock for them
+ *   (a body in view that releases it, or a callee named *unlock*).
+ * Confidence: high when an error return keeps the lock and a success return
+ * releases it (the classic missing unlock on an early error exit); medium
+ * when both returns look alike; low when they return different values.
+ */
+import type { HeldLock } from '../model/held-locks';
+import type { FunctionModel, ReturnEvent } from '../model/types';
+import type { Confidence, Finding } from '../types';
+import type { Check, CheckContext } from './check';
+import { findFunction, fingerprint, lowerConfidence } from './check';
+import { scenarioFor } from './scenario';
+
+interface ReturnPoint {
+  ev: ReturnEvent;
+  must: readonly HeldLock[];
+  may: readonly HeldLock[];
+}
+
+/** Does `fn` call something that releases `lock` on its behalf? */
+function releasedByCallee(ctx: CheckContext, fn: FunctionModel, lock: string): boolean {
+  for (const b of fn.blocks) {
+    for (const ev of b.events) {
+      if (ev.kind !== 'call') continue;
+      if (/unlock|release_lock/.test(ev.callee)) return true;
+      const body = findFunction(ctx, ev.callee, fn.file);
+      if (!body || body === fn) continue;
+      let acquires = false;
+      let releases = false;
+      for (const cb of body.blocks) {
+        for (const e of cb.events) {
+          if (e.kind === 'acquire' && e.lock.id === lock) acquires = true;
+          if (e.kind === 'release' && e.lock.id === lock) releases = true;
+        }
+      }
+      if (releases && !acquires) return true;
+    }
+  }
+  return false;
+}
+
+export const lockLeak: Check = {
+  id: 'lock-leak',
+  run(ctx) {
+    const findings: Finding[] = [];
+    for (const file of ctx.files) {
+      if (!ctx.reports(file.file)) continue;
+      for (const fn of file.functions) {
+        const held = ctx.held(fn);
+        const returns: ReturnPoint[] = [];
+        for (const b of fn.blocks) {
+          if (!held.reachable(b.id)) continue;
+          b.events.forEach((ev, i) => {
+            if (ev.kind === 'return') returns.push({ ev, must: held.before(b.id, i), may: held.mayBefore(b.id, i) });
+          });
+        }
+        if (returns.length < 2) continue;
+        const candidates = new Map<string, HeldLock>();
+        for (const r of returns) for (const h of r.must) if (h.how === 'acquire') candidates.set(h.lock.id, h);
+        for (const [id, h] of candidates) {
+          const holding = returns.filter((r) => r.must.some((x) => x.lock.id === id));
+          const releasing = returns.filter((r) => !r.may.some((x) => x.lock.id === id));
+          if (holding.length === 0 || releasing.length === 0) continue;
+          // Lock-on-success helpers: every holding return succeeds and some releasing one fails.
+          const holdErr = holding.filter((r) => r.ev.isError);
+          const relOk = releasing.filter((r) => !r.ev.isError);
+          let leak: ReturnPoint | undefined;
+          let other: ReturnPoint | undefined;
+          let confidence: Confidence;
+          if (holdErr.length > 0 && relOk.length > 0) {
+            leak = holdErr[0];
+            other = relOk[0];
+            confidence = 'high';
+          } else if (holding.every((r) => !r.ev.isError) && releasing.some((r) => r.ev.isError)) {
+            continue;
+          } else {
+            leak = holding[0];
+            other = releasing.find((r) => r.ev.isError === leak!.ev.isError) ?? releasing[0];
+            confidence = leak.ev.value === other.ev.value ? 'medium' : 'low';
+          }
+          if (releasedByCallee(ctx, fn, id)) continue;
+          if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+          const name = h.lock.resolved ? h.lock.id : h.lock.expr;
+          const what = leak.ev.value ? `returns \`${leak.ev.value}\` at line ${leak.ev.line}` : `returns at line ${leak.ev.line}`;
+          findings.push({
+            ruleId: 'lock-leak',
+            severity: 'warning',
+            confidence,
+            message: `\`${fn.name}()\` ${what} with \`${name}\` still held (taken at line ${h.line}), but its return at line ${other.ev.line} releases it: missing unlock on this path.`,
+            file: fn.file,
+            line: leak.ev.line,
+            column: leak.ev.column,
+            function: fn.name,
+            fingerprint: fingerprint('lock-leak', fn.name, [h.lock.id]),
+            related: [
+              { file: fn.file, line: h.line, message: `\`${name}\` taken here` },
+              ...holding.slice(1, 4).map((r) => ({ file: fn.file, line: r.ev.line, message: `also returns here with \`${name}\` held` })),
+              { file: fn.file, line: other.ev.line, message: `this return has released \`${name}\`` },
+            ],
+            scenario: scenarioFor('lock-leak', { file: fn.file, function: fn.name }),
+          });
+        }
+      }
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,215 @@
+/**
+ * lock-order: a cycle in the lock-class graph (every function in view,
+ * interprocedural through summaries), and edges that invert a documented
+ * order ("locking order is A -> B -> C" comments, configuration, defaults).
+ *
+ * rwsem/rwlock read sides: where one edge arrives at a lock taking it for
+ * read and the next edge leaves it held for read, the two threads can both
+ * be inside it, so that junction does not block and the cycle is not
+ * reported. (lockdep is stricter about recursive read; we keep the simple,
+ * quiet rule.) Same-class nesting (`_nested`, `nest_lock`) is never an edge.
+ * Only the shortest cycle over a set of locks is reported, once.
+ */
+import type { EdgeWitness } from '../interproc/lock-graph';
+import type { Confidence, Finding, RelatedLocation } from '../types';
+import type { Check, CheckContext } from './check';
+import { fingerprint } from './check';
+import { scenarioFor } from './scenario';
+
+const MAX_CYCLE = 6;
+
+interface CycleEdge {
+  from: string;
+  to: string;
+  witness: EdgeWitness;
+}
+
+function isRead(mode: string): boolean {
+  return mode === 'read';
+}
+
+/** The witness to show for an edge: in view, direct, fully parsed, in a reported file first. */
+function bestWitness(ws: readonly EdgeWitness[], ctx: CheckContext, filter?: (w: EdgeWitness) => boolean): EdgeWitness | undefined {
+  const score = (w: EdgeWitness): number => (ctx.reports(w.file) ? 0 : 8) + (w.fromKnowledge ? 4 : 0) + (w.partial ? 2 : 0) + (w.via.length > 0 ? 1 : 0);
+  const list = filter ? ws.filter(filter) : [...ws];
+  return list.sort((a, b) => score(a) - score(b) || a.file.localeCompare(b.file) || a.takeLine - b.takeLine)[0];
+}
+
+function through(w: EdgeWitness): string {
+  if (w.via.length === 0) return '';
+  const callee = w.via[0].what.replace(/^calls\s+/, '').replace(/\(\)$/, '');
+  const first = /^calls\s+(\S+?)\(\)/.exec(w.via[0].what)?.[1] ?? callee;
+  const target = w.via[w.via.length - 1].function;
+  return target && target !== first && !target.startsWith('->') ? `, through \`${first}()\` → \`${target}()\`` : `, through \`${first}()\``;
+}
+
+function edgeText(e: CycleEdge, anchorFile: string): string {
+  const w = e.witness;
+  const where = w.file === anchorFile ? `line ${w.takeLine}` : `${w.file}:${w.takeLine}`;
+  return `\`${e.from}\` → \`${e.to}\` in \`${w.function}()\` (${where}${through(w)})`;
+}
+
+function related(edges: CycleEdge[]): RelatedLocation[] {
+  const out: RelatedLocation[] = [];
+  for (const e of edges) {
+    const w = e.witness;
+    out.push({ file: w.file, line: w.heldLine, message: `\`${e.from}\` taken here in \`${w.function}()\`` });
+    out.push({ file: w.file, line: w.takeLine, message: w.via.length > 0 ? `\`${e.to}\` taken inside this call while \`${e.from}\` is held` : `\`${e.to}\` taken here while \`${e.from}\` is held` });
+    for (const step of w.via) {
+      if (step.file && step.line) out.push({ file: step.file, line: step.line, message: `\`${step.function}()\` ${step.what}` });
+    }
+  }
+  return out;
+}
+
+function confidenceOf(ws: EdgeWitness[]): Confidence {
+  if (ws.some((w) => w.partial)) return 'low';
+  if (ws.some((w) => w.fromKnowledge)) return 'medium';
+  return 'high';
+}
+
+/** Shortest cycles, one per set of locks, respecting read/read junctions. */
+function findCycles(ctx: CheckContext): CycleEdge[][] {
+  const edges = ctx.lockGraph.edges;
+  const cycles = new Map<string, CycleEdge[]>();
+  const out: CycleEdge[][] = [];
+  for (const [start, row] of edges) {
+    for (const [next, ws0] of row) {
+      for (const w0 of ws0) {
+        // BFS from `next` back to `start`, arriving modes matter at each junction.
+        type State = { node: string; arrivedRead: boolean; path: CycleEdge[] };
+        const queue: State[] = [{ node: next, arrivedRead: isRead(w0.toMode), path: [{ from: start, to: next, witness: w0 }] }];
+        const seen = new Set<string>([`${next}:${isRead(w0.toMode)}`]);
+        let found: CycleEdge[] | undefined;
+        while (queue.length > 0 && !found) {
+          const s = queue.shift()!;
+          if (s.path.length >= MAX_CYCLE) continue;
+          for (const [to, ws] of edges.get(s.node) ?? []) {
+            for (const w of ws) {
+              // Junction at s.node: taken for read by the previous edge and held for read now cannot block.
+              if (s.arrivedRead && isRead(w.fromMode)) continue;
+              if (to === start) {
+                if (isRead(w.toMode) && isRead(w0.fromMode)) continue;
+                found = [...s.path, { from: s.node, to, witness: w }];
+                break;
+              }
+              if (s.path.some((p) => p.from === to)) continue;
+              const key = `${to}:${isRead(w.toMode)}`;
+              if (seen.has(key)) continue;
+              seen.add(key);
+              queue.push({ node: to, arrivedRead: isRead(w.toMode), path: [...s.path, { from: s.node, to, witness: w }] });
+            }
+            if (found) break;
+          }
+        }
+        if (!found) continue;
+        const key = [...new Set(found.map((e) => e.from))].sort().join(' ');
+        const prev = cycles.get(key);
+        if (!prev || found.length < prev.length) cycles.set(key, found);
+      }
+    }
+  }
+  // Shortest first; a longer cycle over a superset of an already reported one adds nothing.
+  const sorted = [...cycles.entries()].sort((a, b) => a[1].length - b[1].length || a[0].localeCompare(b[0]));
+  const reported: Set<string>[] = [];
+  for (const [, cycle] of sorted) {
+    const nodes = new Set(cycle.map((e) => e.from));
+    if (reported.some((r) => [...r].every((n) => nodes.has(n)))) continue;
+    reported.push(nodes);
+    out.push(cycle);
+  }
+  return out;
+}
+
+/** Rotates a cycle so its first edge is the one to anchor the finding on (a reported file, direct). */
+function anchor(cycle: CycleEdge[], ctx: CheckContext): CycleEdge[] {
+  let best = 0;
+  let bestScore = Infinity;
+  cycle.forEach((e, i) => {
+    const w = e.witness;
+    const score = (ctx.reports(w.file) ? 0 : 100) + (w.via.length > 0 ? 10 : 0) + (w.fromKnowledge ? 20 : 0);
+    if (score < bestScore) {
+      bestScore = score;
+      best = i;
+    }
+  });
+  return [...cycle.slice(best), ...cycle.slice(0, best)];
+}
+
+function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined {
+  // Re-pick each edge's witness with the preferences above (the BFS took any).
+  const cycle = raw.map((e) => ({ ...e, witness: bestWitness(ctx.lockGraph.edges.get(e.from)?.get(e.to) ?? [e.witness], ctx, (w) => w.fromMode === e.witness.fromMode && w.toMode === e.witness.toMode) ?? e.witness }));
+  const edges = anchor(cycle, ctx);
+  const head = edges[0].witness;
+  if (!ctx.reports(head.file) && !edges.some((e) => ctx.reports(e.witness.file))) return undefined;
+  const parts = edges.map((e) => edgeText(e, head.file));
+  const message =
+    edges.length === 2
+      ? `${parts[0].replace(/^(`[^`]+` → `[^`]+`) in/, '$1 here, in')}, but ${parts[1]}: possible ABBA deadlock.`
+      : `These locks are taken in a cycle: ${parts.join('; ')}: possible deadlock.`;
+  return {
+    ruleId: 'lock-order',
+    severity: 'error',
+    confidence: confidenceOf(edges.map((e) => e.witness)),
+    message,
+    file: head.file,
+    line: head.takeLine,
+    column: 1,
+    function: head.function,
+    fingerprint: fingerprint('lock-order', head.function, edges.map((e) => e.from)),
+    related: related(edges),
+    scenario: scenarioFor('lock-order', { file: head.file, function: head.function }),
+  };
+}
+
+/** Edges that go against a documented order (B held while A is taken, A documented before B). */
+function documentedInversions(ctx: CheckContext, inCycles: Set<string>): Finding[] {
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  for (const order of ctx.knowledge.documentedOrders) {
+    for (let i = 0; i < order.length; i++) {
+      for (let j = i + 1; j < order.length; j++) {
+        const outer = order[i];
+        const inner = order[j];
+        const ws = ctx.lockGraph.edges.get(inner)?.get(outer);
+        if (!ws || ws.length === 0) continue;
+        const key = `${inner}>${outer}`;
+        if (seen.has(key) || inCycles.has(key)) continue;
+        seen.add(key);
+        const w = bestWitness(ws, ctx, (x) => ctx.reports(x.file));
+        if (!w) continue;
+        let confidence: Confidence = w.fromKnowledge ? 'medium' : 'high';
+        if (w.partial || (isRead(w.fromMode) && isRead(w.toMode))) confidence = 'low';
+        out.push({
+          ruleId: 'lock-order',
+          severity: 'warning',
+          confidence,
+          message: `\`${inner}\` is held while \`${outer}\` is taken in \`${w.function}()\` (line ${w.takeLine}${through(w)}), against the documented order ${order.map((n) => `\`${n}\``).join(' → ')}: a path that follows the documented order can deadlock with this one.`,
+          file: w.file,
+          line: w.takeLine,
+          column: 1,
+          function: w.function,
+          fingerprint: fingerprint('lock-order', w.function, [inner, outer]),
+          related: related([{ from: inner, to: outer, witness: w }]),
+          scenario: scenarioFor('lock-order', { file: w.file, function: w.function }),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+export const lockOrder: Check = {
+  id: 'lock-order',
+  run(ctx) {
+    const findings: Finding[] = [];
+    const inCycles = new Set<string>();
+    for (const cycle of findCycles(ctx)) {
+      for (const e of cycle) inCycles.add(`${e.from}>${e.to}`);
+      const f = cycleFinding(cycle, ctx);
+      if (f) findings.push(f);
+    }
+    findings.push(...documentedInversions(ctx, inCycles));
+    return findings;
+  },
+};

@@ -1,0 +1,11 @@
+/** Every rule, in the order findings of equal position are listed. */
+import type { Check } from './check';
+import { lockOrder } from './lock-order';
+import { callbackUnderLock } from './callback-under-lock';
+import { unmapBeforeRollback } from './unmap-before-rollback';
+import { unrestoredState } from './unrestored-state';
+import { staleAfterRelock } from './stale-after-relock';
+import { lockLeak } from './lock-leak';
+import { assertHeld } from './assert-held';
+
+export const CHECKS: readonly Check[] = [lockOrder, callbackUnderLock, unmapBeforeRollback, unrestoredState, staleAfterRelock, lockLeak, assertHeld];

@@ -1,0 +1,303 @@
+/**
+ * The engine: files in, findings out. Per-file work (parse, struct layouts,
+ * model, per-function effects and held locks) is cached by path and text, so
+ * an edit redoes that file plus the cheap global steps (summaries, lock graph,
+ * checks). Browser-safe: no fs, no native parser here.
+ */
+import { DEFAULT_KNOWLEDGE } from './knowledge/defaults';
+import { mergeKnowledge } from './knowledge/config';
+import { resolveOrderNames } from './knowledge/documented-orders';
+import type { Knowledge, ReviewConfig } from './knowledge/types';
+import { buildFileModel, readFileStructs } from './model/build-file';
+import { computeHeldLocks } from './model/held-locks';
+import type { HeldLocks } from './model/held-locks';
+import { mergeStructs } from './model/structs';
+import type { StructTable } from './model/structs';
+import type { FileModel, FunctionModel } from './model/types';
+import { ParsedDocuments } from './parse/parsed-documents';
+import type { Replacement } from './parse/parsed-documents';
+import type { CParser } from './parse/syntax';
+import { computeSummaries } from './interproc/summaries';
+import { buildLockGraph } from './interproc/lock-graph';
+import { CHECKS } from './checks/registry';
+import { atLeast } from './checks/check';
+import type { CheckContext } from './checks/check';
+import { CONFIDENCE_ORDER } from './types';
+import type { AnalysisResult, Confidence, Coverage, FileProblem, Finding, FunctionCoverage, SourceFile } from './types';
+
+export interface EngineOptions {
+  parser: CParser;
+  config?: ReviewConfig;
+  parseTimeoutMs?: number;
+  maxFileBytes?: number;
+}
+
+interface FileEntry {
+  path: string;
+  text: string;
+  /** Structs this file defines, and their serialised form (to notice layout changes). */
+  own: StructTable;
+  ownKey: string;
+  model?: FileModel;
+  /** The global struct key the model was built against. */
+  builtWith?: string;
+  problem?: string;
+  /** A problem that still lets the file be analysed (e.g. replaced non-UTF-8 bytes). */
+  warning?: string;
+}
+
+const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
+
+function byteLength(text: string): number {
+  // UTF-8 length without Buffer (browser-safe); only needs to be right near the cap.
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? 2 : 3;
+  }
+  return n;
+}
+
+function looksBinary(text: string): boolean {
+  const head = text.slice(0, 8192);
+  if (head.indexOf('\u0000') >= 0) return true;
+  let control = 0;
+  for (let i = 0; i < head.length; i++) {
+    const c = head.charCodeAt(i);
+    if (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) control++;
+  }
+  return head.length > 0 && control / head.length > 0.1;
+}
+
+export class Engine {
+  private readonly docs: ParsedDocuments;
+  private readonly files = new Map<string, FileEntry>();
+  private readonly knowledge: Knowledge;
+  private readonly maxFileBytes: number;
+  private readonly timeoutMs: number;
+  private readonly heldCache = new WeakMap<FunctionModel, HeldLocks>();
+  private structs: StructTable | undefined;
+  private structsKey = '';
+
+  constructor(private readonly options: EngineOptions) {
+    this.timeoutMs = options.parseTimeoutMs ?? 2000;
+    this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_BYTES;
+    // Trees are kept for incremental edits; the bound is generous because a
+    // tree evicted here is simply reparsed when its model must be rebuilt.
+    this.docs = new ParsedDocuments(options.parser, 4096, this.timeoutMs);
+    this.knowledge = mergeKnowledge(DEFAULT_KNOWLEDGE, options.config);
+  }
+
+  setFile(path: string, text: string): void {
+    const prev = this.files.get(path);
+    if (prev && prev.text === text) return;
+    this.docs.close(path);
+    const entry: FileEntry = { path, text, own: {}, ownKey: '' };
+    this.files.set(path, entry);
+    const bytes = byteLength(text);
+    if (bytes > this.maxFileBytes) {
+      entry.problem = `not analysed: ${(bytes / 1048576).toFixed(1)} MiB is over the ${(this.maxFileBytes / 1048576).toFixed(1)} MiB limit`;
+      return;
+    }
+    if (looksBinary(text)) {
+      entry.problem = 'not analysed: this looks like a binary file, not C source';
+      return;
+    }
+    if (text.indexOf('\uFFFD') >= 0) entry.warning = 'contains bytes that are not valid UTF-8 (read as U+FFFD); the rest was analysed';
+    this.parse(entry, () => this.docs.open(path, text));
+  }
+
+  editFile(path: string, replacements: readonly Replacement[]): void {
+    const entry = this.files.get(path);
+    if (!entry) throw new Error(`${path} was not set before being edited`);
+    if (!this.docs.get(path)) {
+      // No tree to edit (a problem file, or evicted): start over from the new text.
+      let text = entry.text;
+      for (const r of replacements) text = text.slice(0, r.start) + r.inserted + text.slice(r.start + r.deletedLength);
+      this.files.delete(path);
+      this.setFile(path, text);
+      return;
+    }
+    this.parse(entry, () => this.docs.edit(path, replacements));
+  }
+
+  removeFile(path: string): void {
+    this.docs.close(path);
+    this.files.delete(path);
+  }
+
+  fileModel(path: string): FileModel | undefined {
+    const entry = this.files.get(path);
+    if (!entry) return undefined;
+    this.refreshStructs();
+    return this.model(entry);
+  }
+
+  analyze(options: { paths?: string[]; minConfidence?: Confidence } = {}): AnalysisResult {
+    this.refreshStructs();
+    const models: FileModel[] = [];
+    for (const entry of this.files.values()) {
+      const m = this.model(entry);
+      if (m) models.push(m);
+    }
+    const reported = options.paths ? new Set(options.paths) : undefined;
+    const reports = (file: string): boolean => !reported || reported.has(file);
+    const knowledge = this.withDocumentedOrders(models);
+    const summaries = computeSummaries(models, knowledge);
+    const held = (fn: FunctionModel): HeldLocks => {
+      let h = this.heldCache.get(fn);
+      if (!h) this.heldCache.set(fn, (h = computeHeldLocks(fn)));
+      return h;
+    };
+    const functions = new Map<string, FunctionModel[]>();
+    const allFunctions: FunctionModel[] = [];
+    for (const m of models) {
+      for (const fn of m.functions) {
+        allFunctions.push(fn);
+        const list = functions.get(fn.name);
+        if (list) list.push(fn);
+        else functions.set(fn.name, [fn]);
+      }
+    }
+    const lockGraph = buildLockGraph(allFunctions, summaries, held, knowledge.lockKinds);
+    const ctx: CheckContext = { files: models, functions, summaries, knowledge, lockGraph, held, reports };
+    const disabled = new Set(this.options.config?.disabledRules ?? []);
+    const threshold: Confidence = options.minConfidence ?? this.options.config?.minConfidence ?? 'medium';
+    const findings: Finding[] = [];
+    const problems: FileProblem[] = [];
+    for (const check of CHECKS) {
+      if (disabled.has(check.id)) continue;
+      try {
+        for (const f of check.run(ctx)) if (reports(f.file) && atLeast(f.confidence, threshold)) findings.push(f);
+      } catch (e) {
+        // One broken rule must not take the others down; say which.
+        problems.push({ file: '(engine)', message: `rule ${check.id} failed: ${(e as Error).message}` });
+      }
+    }
+    findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.ruleId.localeCompare(b.ruleId) || a.fingerprint.localeCompare(b.fingerprint));
+    return { findings: dedupe(findings), lockGraph: lockGraph.toLockGraph(), coverage: this.coverage(reports, problems) };
+  }
+
+  dispose(): void {
+    this.docs.dispose();
+    this.files.clear();
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  private parse(entry: FileEntry, run: () => { text: string; tree: { rootNode: Parameters<typeof readFileStructs>[0] } | null; timedOut: boolean }): void {
+    entry.model = undefined;
+    entry.builtWith = undefined;
+    entry.problem = undefined;
+    let doc;
+    try {
+      doc = run();
+    } catch (e) {
+      entry.problem = `not analysed: the parser failed (${(e as Error).message})`;
+      entry.own = {};
+      entry.ownKey = '';
+      return;
+    }
+    entry.text = doc.text;
+    if (!doc.tree) {
+      entry.problem = `not analysed: parsing took longer than ${this.timeoutMs} ms`;
+      entry.own = {};
+      entry.ownKey = '';
+      this.docs.close(entry.path);
+      return;
+    }
+    entry.own = readFileStructs(doc.tree.rootNode);
+    entry.ownKey = JSON.stringify(entry.own);
+  }
+
+  /** The merged struct table (knowledge under the files'), rebuilt only when some file's layouts changed. */
+  private refreshStructs(): void {
+    const paths = [...this.files.keys()].sort();
+    const key = paths.map((p) => this.files.get(p)!.ownKey).join('\n');
+    if (this.structs && key === this.structsKey) return;
+    this.structsKey = key;
+    this.structs = mergeStructs(this.knowledge.structs, ...paths.map((p) => this.files.get(p)!.own));
+  }
+
+  private model(entry: FileEntry): FileModel | undefined {
+    if (entry.problem) return undefined;
+    if (entry.model && entry.builtWith === this.structsKey) return entry.model;
+    let doc = this.docs.get(entry.path);
+    if (!doc || doc.text !== entry.text) doc = this.docs.open(entry.path, entry.text);
+    if (!doc.tree) {
+      entry.problem = `not analysed: parsing took longer than ${this.timeoutMs} ms`;
+      return undefined;
+    }
+    try {
+      entry.model = buildFileModel(doc.tree.rootNode, entry.path, entry.text, this.structs ?? {}, entry.own);
+    } catch (e) {
+      entry.problem = `not analysed: the model could not be built (${(e as Error).message})`;
+      return undefined;
+    }
+    entry.builtWith = this.structsKey;
+    return entry.model;
+  }
+
+  /** Knowledge plus the orders documented in comments of the analysed files, resolved to lock classes. */
+  private withDocumentedOrders(models: FileModel[]): Knowledge {
+    const extra: string[][] = [];
+    for (const m of models) {
+      for (const o of m.documentedOrders) {
+        const ids = resolveOrderNames(o.names, this.structs ?? {}, o.struct);
+        if (ids.length >= 2 && !this.knowledge.documentedOrders.some((d) => d.join() === ids.join()) && !extra.some((d) => d.join() === ids.join())) extra.push(ids);
+      }
+    }
+    if (extra.length === 0) return this.knowledge;
+    return { ...this.knowledge, documentedOrders: [...this.knowledge.documentedOrders, ...extra] };
+  }
+
+  private coverage(reports: (file: string) => boolean, problems: FileProblem[]): Coverage {
+    const entries: FunctionCoverage[] = [];
+    const counts = { parsed: 0, partial: 0, skipped: 0 };
+    let files = 0;
+    for (const entry of this.files.values()) {
+      if (!reports(entry.path)) continue;
+      files++;
+      if (entry.problem) {
+        problems.push({ file: entry.path, message: entry.problem });
+        continue;
+      }
+      if (entry.warning) problems.push({ file: entry.path, message: entry.warning });
+      const m = entry.model;
+      if (!m) continue;
+      for (const fn of m.functions) {
+        counts[fn.status]++;
+        entries.push({ file: m.file, function: fn.name, line: fn.line, status: fn.status, ...(fn.reason ? { reason: fn.reason } : {}) });
+      }
+      for (const s of m.skipped) {
+        counts.skipped++;
+        entries.push({ file: m.file, function: s.function, line: s.line, status: 'skipped', reason: s.reason });
+      }
+    }
+    entries.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+    return { files, functions: counts, entries, problems };
+  }
+}
+
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const k = `${f.fingerprint}@${f.file}:${f.line}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** One-shot analysis of a set of sources (the CLI, tests). The parser stays the caller's. */
+export function analyzeSources(parser: CParser, files: SourceFile[], options: { config?: ReviewConfig; minConfidence?: Confidence } = {}): AnalysisResult {
+  const engine = new Engine({ parser, ...(options.config ? { config: options.config } : {}) });
+  try {
+    for (const f of files) engine.setFile(f.path, f.text);
+    return engine.analyze(options.minConfidence ? { minConfidence: options.minConfidence } : {});
+  } finally {
+    engine.dispose();
+  }
+}
+
+export { CONFIDENCE_ORDER };
