@@ -1,0 +1,175 @@
+/**
+ * The rollback family of rules (unmap-before-rollback, unrestored-state,
+ * stale-after-relock) on kernel-style fixtures, through the whole engine.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { analyzeFixtures, ofRule, relatedLines } from './engine-fixtures';
+
+const ROLLBACK_RULES = ['unmap-before-rollback', 'unrestored-state', 'stale-after-relock'] as const;
+
+test('unmap-before-rollback: v8-like helper detaches (unmap, remove, put) before iopt_add_access can fail', async () => {
+  const r = await analyzeFixtures(['unmap-before-rollback/v8-detach-first.c']);
+  const [f, ...rest] = ofRule(r, 'unmap-before-rollback');
+  assert.equal(rest.length, 0);
+  assert.equal(f.file, 'v8-detach-first.c');
+  assert.equal(f.function, 'emu_access_set_ioas');
+  assert.equal(f.line, 33);
+  assert.equal(f.confidence, 'high');
+  assert.equal(
+    f.message,
+    "`__emu_access_detach()` unmaps the driver's pages, removes the access from the IOAS and drops a reference to the object (line 31) " +
+      'before `iopt_add_access()` can fail (line 33); the error path (line 36) calls `emu_access_set_ioas()` again to re-attach `prev_ioas` ' +
+      'but cannot give the driver its pins back.',
+  );
+  // The detach call, each step inside it, the fallible call, the restore, the use-after-put hazard, the error return.
+  assert.deepEqual(relatedLines(f), [31, 12, 14, 15, 33, 36, 36, 44]);
+  assert.match(f.related[1].message, /^`acc->ops->unmap\(\)` unmaps the driver's pages \(inside `__emu_access_detach\(\)`\)$/);
+  assert.match(f.related[6].message, /reads `prev_ioas` after `refcount_dec\(\)` dropped the reference to it \(line 15\)/);
+  assert.equal(f.scenario.variant, 'from-source');
+  assert.equal(f.scenario.function, 'emu_access_set_ioas');
+  assert.equal(f.fingerprint, 'unmap-before-rollback:emu_access_set_ioas:__emu_access_detach,iopt_add_access');
+  // The recursive re-attach inside WARN_ON is part of the error path, not a second fallible step;
+  // the detach helper's own saved pointer is claimed (ioas = NULL) before the drop: no stale use.
+  assert.deepEqual(ofRule(r, 'unrestored-state'), []);
+  assert.deepEqual(ofRule(r, 'stale-after-relock'), []);
+});
+
+test('unmap-before-rollback: a driver drops its pin before the new pin can fail (goto unwinding)', async () => {
+  const r = await analyzeFixtures(['unmap-before-rollback/unpin-then-pin.c']);
+  const found = ofRule(r, 'unmap-before-rollback');
+  assert.equal(found.length, 1);
+  const f = found[0];
+  assert.equal(f.function, 'ring_buf_move');
+  assert.equal(f.line, 21);
+  assert.equal(
+    f.message,
+    '`vfio_unpin_pages()` unpins the pages (line 19) before `vfio_pin_pages()` can fail (line 21); ' +
+      'the error path (line 30) returns an error but cannot re-pin the pages that were unpinned.',
+  );
+  assert.deepEqual(relatedLines(f), [19, 21, 30]);
+  // `return err` after `err = npinned`: the model cannot prove it is the error, so not high.
+  assert.equal(f.confidence, 'medium');
+});
+
+test('unmap-before-rollback: quiet when every fallible step comes first, or the failure after a put is only logged', async () => {
+  const r = await analyzeFixtures(['unmap-before-rollback/pin-then-unpin.c'], { minConfidence: 'low' });
+  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}`), []);
+});
+
+test('the merged-like helper gives no rollback-family finding, even at low confidence', async () => {
+  const r = await analyzeFixtures(['clean/merged-change.c'], { minConfidence: 'low' });
+  for (const rule of ROLLBACK_RULES) assert.deepEqual(ofRule(r, rule), [], rule);
+  assert.deepEqual(r.coverage.functions, { parsed: 2, partial: 0, skipped: 0 });
+});
+
+test('unrestored-state: v7-like add overwrites the list id the later remove needs', async () => {
+  const r = await analyzeFixtures(['unrestored-state/v7-list-id.c']);
+  const found = ofRule(r, 'unrestored-state');
+  assert.equal(found.length, 1);
+  const f = found[0];
+  assert.equal(f.function, 'mdev_access_move');
+  assert.equal(f.line, 12);
+  assert.equal(f.confidence, 'high');
+  assert.equal(
+    f.message,
+    '`iopt_add_access()` overwrites `access->iopt_access_list_id` (line 12) and nothing saves or restores the old value; ' +
+      '`iopt_remove_access()` at line 21 then uses `access->iopt_access_list_id` with the old `from`, ' +
+      'so it gets the new value instead of the one that belonged to `from`.',
+  );
+  assert.deepEqual(relatedLines(f), [12, 21]);
+  assert.equal(f.fingerprint, 'unrestored-state:mdev_access_move:iommufd_access.iopt_access_list_id,iopt_add_access,iopt_remove_access');
+});
+
+test('unrestored-state: the pin-blocking NULL is left behind when the add fails (WARN_ON check)', async () => {
+  const r = await analyzeFixtures(['unrestored-state/null-left-behind.c']);
+  const found = ofRule(r, 'unrestored-state');
+  assert.equal(found.length, 1);
+  const f = found[0];
+  assert.equal(f.function, 'emu_dev_retarget');
+  assert.equal(f.line, 19);
+  assert.equal(f.confidence, 'high');
+  assert.equal(
+    f.message,
+    '`acc->ioas` is set to `NULL` (line 19) before `iopt_add_access()` can fail (line 20); ' +
+      'the error path returns at line 23 without restoring it, so it stays `NULL`.',
+  );
+  assert.deepEqual(relatedLines(f), [19, 20, 23]);
+});
+
+test('unrestored-state: quiet when goto unwinding restores the saved fields, and for objects not yet published', async () => {
+  const r = await analyzeFixtures(['unrestored-state/restored-by-unwind.c'], { minConfidence: 'low' });
+  assert.deepEqual(ofRule(r, 'unrestored-state'), []);
+});
+
+test('stale-after-relock: an area found under iova_rwsem is used after the rwsem is dropped and retaken', async () => {
+  const r = await analyzeFixtures(['stale-after-relock/area-after-relock.c']);
+  const found = ofRule(r, 'stale-after-relock');
+  assert.equal(found.length, 1);
+  const f = found[0];
+  assert.equal(f.function, 'shadow_map_sync');
+  assert.equal(f.line, 32);
+  assert.equal(f.confidence, 'high');
+  assert.equal(
+    f.message,
+    '`area` is found by `iopt_area_iter_first()` under `io_pagetable.iova_rwsem` (line 22); the lock is dropped at line 27 ' +
+      'around `sm->ops->flush()` and retaken at line 31, and `area` is used at line 32 without being looked up again: ' +
+      'it may have changed or been freed meanwhile.',
+  );
+  assert.deepEqual(relatedLines(f), [22, 27, 29, 31, 32]);
+  assert.equal(f.fingerprint, 'stale-after-relock:shadow_map_sync:area,io_pagetable.iova_rwsem');
+});
+
+test('stale-after-relock: a pointer read from a locked field, used after a callback that ran unlocked (medium)', async () => {
+  const r = await analyzeFixtures(['stale-after-relock/cursor-after-relock.c']);
+  const found = ofRule(r, 'stale-after-relock');
+  assert.equal(found.length, 1);
+  const f = found[0];
+  assert.equal(f.line, 33);
+  assert.equal(f.confidence, 'medium');
+  assert.match(f.message, /^`cur` is read from `st->current_slot` under `slot_table\.slot_lock` \(line 27\); the lock is dropped at line 30 around `st->ops->quiesce\(\)` and retaken at line 32/);
+  assert.deepEqual(relatedLines(f), [27, 30, 31, 32, 33]);
+});
+
+test('stale-after-relock: v7-like helper uses the old IOAS pointer after the unlocked unmap with nothing claiming it', async () => {
+  const r = await analyzeFixtures(['unrestored-state/v7-list-id.c']);
+  const found = ofRule(r, 'stale-after-relock');
+  assert.equal(found.length, 1);
+  assert.equal(found[0].line, 21);
+  assert.equal(found[0].confidence, 'medium');
+  assert.deepEqual(relatedLines(found[0]), [7, 18, 19, 20, 21]);
+});
+
+test('stale-after-relock: quiet after a fresh lookup, a comparison with the source, or a reference taken before the drop', async () => {
+  const r = await analyzeFixtures(['stale-after-relock/revalidated.c'], { minConfidence: 'low' });
+  assert.deepEqual(ofRule(r, 'stale-after-relock'), []);
+  assert.deepEqual(r.coverage.functions, { parsed: 3, partial: 0, skipped: 0 });
+});
+
+test('a configuration can make a driver helper irreversible and another fallible', async () => {
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const { sharedParser } = await import('./engine-fixtures');
+  const text = [
+    'int cfg_dev_swap(struct cfg_dev *cd, u32 slot)',
+    '{',
+    '\tint rc;',
+    '',
+    '\tcfg_dev_evict(cd);',
+    '\trc = cfg_dev_claim(cd, slot);',
+    '\tif (rc)',
+    '\t\treturn rc;',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+  const files = [{ path: 'cfg.c', text }];
+  const parser = await sharedParser();
+  assert.deepEqual(analyzeSources(parser, files, { minConfidence: 'low' }).findings, []);
+  const config = { functions: { cfg_dev_evict: { irreversible: 'evicts the cached slot' }, cfg_dev_claim: { fallible: true } } };
+  const found = analyzeSources(parser, files, { config }).findings;
+  assert.deepEqual(found.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`), ['unmap-before-rollback:6:high']);
+  assert.equal(
+    found[0].message,
+    '`cfg_dev_evict()` evicts the cached slot (line 5) before `cfg_dev_claim()` can fail (line 6); the error path (line 8) returns an error but cannot undo it.',
+  );
+});
