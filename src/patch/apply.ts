@@ -105,7 +105,8 @@ export function applyFileDiff(text: string | undefined, file: FileDiff): FileApp
     try {
       result = applyPatch(current, single, {
         fuzzFactor: FUZZ,
-        compareLine: (_n: number, line: string, op: string, content: string) => (op === ' ' || op === '-' ? sameLine(line, content) : true),
+        // jsdiff asks past the end of the file too (line undefined).
+        compareLine: (_n: number, line: string | undefined, _op: string, content: string) => line !== undefined && sameLine(line, content),
       });
     } catch (e) {
       result = false;

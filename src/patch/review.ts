@@ -107,9 +107,10 @@ function annotate(c: Classified, place: ReturnType<typeof placer>, partial: bool
   const f: Finding = c.finding;
   const side = c.status === 'fixed' ? 'pre' : 'post';
   const p = place(f.file, f.line, side);
+  const remap = (text: string) => (partial ? text.replace(/\bline (\d+)/g, (_m, n: string) => `line ${p.mapLine(Number(n))}`) : text);
   const related = f.related.map((r: RelatedLocation) => {
     if (r.file !== f.file) return { ...r };
-    return { ...r, line: p.mapLine(r.line), patchLine: p.mapPatchLine(r.line) };
+    return { ...r, line: p.mapLine(r.line), message: remap(r.message), patchLine: p.mapPatchLine(r.line) };
   });
   const out: PatchFinding = {
     ...f,
@@ -125,7 +126,7 @@ function annotate(c: Classified, place: ReturnType<typeof placer>, partial: bool
   if (f.endLine === undefined) delete out.endLine;
   if (partial) {
     // Rebuilt images have their own line numbers: say the file's, as the hunk headers give them.
-    out.message = f.message.replace(/\bline (\d+)/g, (_m, n: string) => `line ${p.mapLine(Number(n))}`);
+    out.message = remap(f.message);
     const capped = capConfidence(f.confidence);
     if (capped !== f.confidence) {
       out.originalConfidence = f.confidence;
@@ -135,16 +136,19 @@ function annotate(c: Classified, place: ReturnType<typeof placer>, partial: bool
   return out;
 }
 
+/** True when the patch shows the finding's primary line or one of its witness lines. */
+function shownByPatch(f: Finding, images: PatchImages): boolean {
+  const t = images.touched.find((x) => x.postPath === f.file);
+  if (!t) return false;
+  return t.postOrigin.has(f.line) || f.related.some((r) => r.file === f.file && t.postOrigin.has(r.line));
+}
+
 function report(classified: Classified[], images: PatchImages, partial: boolean): PatchFinding[] {
-  const touched = new Set<string>();
-  for (const t of images.touched) {
-    if (t.postPath) touched.add(t.postPath);
-    if (t.prePath) touched.add(t.prePath);
-  }
   const place = placer(images, partial);
-  // Unchanged findings only where the patch is; what it introduces or fixes anywhere.
+  // What the patch introduces or fixes, anywhere; an unchanged finding only
+  // where the patch shows its code (a reviewer reads it in this patch).
   return classified
-    .filter((c) => c.status !== 'unchanged' || touched.has(c.finding.file))
+    .filter((c) => c.status !== 'unchanged' || shownByPatch(c.finding, images))
     .map((c) => annotate(c, place, partial))
     .sort((a, b) => (a.patchLine ?? Infinity) - (b.patchLine ?? Infinity) || a.file.localeCompare(b.file) || a.line - b.line);
 }

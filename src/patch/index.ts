@@ -1,0 +1,29 @@
+/**
+ * The patch layer's public entry (plain data in, plain data out; browser-safe):
+ * the extension and the CLI call these.
+ */
+import { Engine, type CParser, type ReviewConfig } from '../engine/index';
+import { reviewSeriesWith } from './review';
+import type { TreeReader } from './tree';
+import type { Series, SeriesReview } from './types';
+
+export { parseSeries, parseSeriesFiles, type SeriesInput } from './series';
+export { reviewSeriesWith, type AnalysisSession, type ReviewOptions } from './review';
+export { compareRevisions, type RevisionComparison } from './revisions';
+export type { TreeReader } from './tree';
+export * from './types';
+
+export interface ReviewSeriesOptions {
+  parser: CParser;
+  /** The tree the series applies to (`--base`); without it the hunks alone are analysed. */
+  base?: TreeReader;
+  config?: ReviewConfig;
+}
+
+/** Reviews every patch of a series with the engine. */
+export function reviewSeries(series: Series, options: ReviewSeriesOptions): Promise<SeriesReview> {
+  return reviewSeriesWith(series, {
+    base: options.base,
+    session: () => new Engine({ parser: options.parser, config: options.config }),
+  });
+}
