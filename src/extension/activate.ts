@@ -1,0 +1,55 @@
+/**
+ * The one activation path of both hosts (desktop/server Node and browser):
+ * create the shared services, then one register call per feature. Nothing
+ * heavy happens here: the parser's wasm is loaded on the first C file.
+ */
+import * as vscode from 'vscode';
+import { Engine } from '../engine/engine';
+import { AnalysisService } from './analysis/analysis-service';
+import { loadParser } from './analysis/wasm';
+import { registerCodeActions } from './code-actions';
+import { registerCodeLens } from './code-lens';
+import { registerCommands } from './commands';
+import { registerDiagnostics, type DiagnosticsController } from './diagnostics';
+import { FindingStore } from './finding-store';
+import { stepsFromSourceFor } from './from-source';
+import { registerHover } from './hover';
+import { createLog } from './log';
+import { registerPatchAnnotations, type PatchAnnotationsApi } from './patch-annotations';
+import { registerSimulatorPanel, type SimulatorPanelApi } from './simulator-panel';
+import { registerStatusBar } from './status-bar';
+import { registerReviewIfPresent } from './review-hook';
+
+/** What activate() returns: the services, for the extension-host tests and the bench. */
+export interface ExtensionApi {
+  analysis: AnalysisService;
+  store: FindingStore;
+  diagnostics: DiagnosticsController;
+  patches: PatchAnnotationsApi;
+  panel: SimulatorPanelApi;
+  activationMs: number;
+}
+
+export function activateExtension(context: vscode.ExtensionContext, host: 'node' | 'web'): ExtensionApi {
+  const started = Date.now();
+  const log = createLog(context);
+  const extensionUri = context.extensionUri;
+  const version = String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0');
+  const analysis = new AnalysisService(extensionUri, loadParser, (parser, config) => new Engine({ parser, config }), log);
+  const store = new FindingStore();
+  context.subscriptions.push(analysis, store);
+
+  const diagnostics = registerDiagnostics(context, { analysis, store, log, extensionUri });
+  const patches = registerPatchAnnotations(context, { analysis, store, log, extensionUri });
+  registerCodeLens(context, store);
+  registerHover(context, store, extensionUri);
+  registerCodeActions(context, store);
+  const panel = registerSimulatorPanel(context, { extensionUri, log, stepsFromSource: (file, fn) => stepsFromSourceFor(analysis, file, fn) });
+  registerCommands(context, { extensionUri, version, analysis, diagnostics, patches, panel, log });
+  registerStatusBar(context, analysis);
+  registerReviewIfPresent(context, { analysis, store, patches, log });
+
+  const activationMs = Date.now() - started;
+  log.info(`iommufd review ${version} activated (${host} host) in ${activationMs} ms`);
+  return { analysis, store, diagnostics, patches, panel, activationMs };
+}

@@ -1,0 +1,297 @@
+/**
+ * Owns the engine for the editor: which documents it holds (open C buffers
+ * with their live text, plus bounded context read from disk), when the engine
+ * and its parser are created (lazily, on the first C file), and the latest
+ * analysis result. Listeners learn about each new result and state change.
+ */
+import * as vscode from 'vscode';
+import type { CParser } from '../../engine/parse/syntax';
+import type { ReviewConfig } from '../../engine/knowledge/types';
+import { parseConfig } from '../../engine/knowledge/config';
+import type { AnalysisResult } from '../../engine/types';
+import { toReplacements, type OffsetChange } from '../../engine/editor/replacements';
+import { isCFile, selectContextFiles, KERNEL_CONTEXT_DIRS } from '../../engine/editor/context-files';
+import type { EngineApi } from './engine-api';
+import { engineKey } from './paths';
+import type { Log } from '../log';
+import { readSettings } from '../settings';
+
+export type EngineFactory = (parser: CParser, config: ReviewConfig | undefined) => EngineApi;
+
+export type AnalysisPhase = 'idle' | 'loading' | 'analysing' | 'ready' | 'error';
+
+export interface AnalysisState {
+  phase: AnalysisPhase;
+  result?: AnalysisResult;
+  /** Wall time of the last analysis, ms. */
+  elapsedMs?: number;
+  message?: string;
+}
+
+const decoder = new TextDecoder('utf-8');
+
+/** A buffer the engine should not see, and why (said to the user once). */
+export function unanalysableReason(text: string, maxBytes: number): string | undefined {
+  if (text.length > maxBytes) return `larger than iommufd.analysis.maxFileBytes (${Math.round(text.length / 1024)} KiB > ${Math.round(maxBytes / 1024)} KiB): not analysed`;
+  if (text.slice(0, 8192).includes('\u0000')) return 'looks binary (contains NUL bytes): not analysed';
+  return undefined;
+}
+
+export class AnalysisService implements vscode.Disposable {
+  private engine?: Promise<EngineApi>;
+  /** Documents whose live text the engine holds (engine key → document version seen). */
+  private readonly live = new Set<string>();
+  /** Context files read from disk (engine keys). */
+  private readonly context = new Set<string>();
+  private readonly loadedDirs = new Set<string>();
+  private kernelTreeLoaded = false;
+  private readonly stateEmitter = new vscode.EventEmitter<AnalysisState>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  state: AnalysisState = { phase: 'idle' };
+  private parser?: CParser;
+  private config?: ReviewConfig;
+  /** Set once the parser and engine exist: activation-to-ready, for the status bar and bench. */
+  engineReadyMs?: number;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly loadParser: (extensionUri: vscode.Uri) => Promise<CParser>,
+    private readonly createEngine: EngineFactory,
+    private readonly log: Log,
+  ) {}
+
+  private setState(state: AnalysisState): void {
+    this.state = state;
+    this.stateEmitter.fire(state);
+  }
+
+  /** The engine, created on first use (the wasm is loaded once). */
+  getEngine(): Promise<EngineApi> {
+    if (!this.engine) {
+      const started = Date.now();
+      this.setState({ ...this.state, phase: 'loading', message: 'loading the C parser' });
+      this.engine = (async () => {
+        const [parser, config] = await Promise.all([this.loadParser(this.extensionUri), this.readConfig()]);
+        this.parser = parser;
+        this.config = config;
+        const engine = this.createEngine(parser, config);
+        this.engineReadyMs = Date.now() - started;
+        this.log.info(`engine ready in ${this.engineReadyMs} ms`);
+        return engine;
+      })();
+      this.engine.catch((e) => {
+        this.log.error('could not start the engine', e);
+        this.setState({ phase: 'error', message: `could not start the engine: ${(e as Error)?.message ?? e}` });
+        this.engine = undefined;
+      });
+    }
+    return this.engine;
+  }
+
+  /** Makes fresh engines on the same parser and configuration (a patch review uses several). */
+  async sessionFactory(): Promise<() => EngineApi> {
+    await this.getEngine();
+    const parser = this.parser!;
+    const config = this.config;
+    return () => this.createEngine(parser, config);
+  }
+
+  /** The configuration file of the first workspace folder; skipped in untrusted workspaces. */
+  private async readConfig(): Promise<ReviewConfig | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || !vscode.workspace.isTrusted) return undefined;
+    const name = readSettings(folder.uri).configFile;
+    if (!name) return undefined;
+    const uri = /^([a-z]+:|\/)/i.test(name) ? (name.startsWith('/') ? folder.uri.with({ path: name }) : vscode.Uri.parse(name)) : vscode.Uri.joinPath(folder.uri, name);
+    let text: string;
+    try {
+      text = decoder.decode(await vscode.workspace.fs.readFile(uri));
+    } catch {
+      return undefined; // no config file: the defaults apply
+    }
+    const { config, problems } = parseConfig(text, name);
+    for (const p of problems) this.log.warn(p);
+    if (problems.length > 0) void vscode.window.showWarningMessage(`iommufd: ${problems.length} problem(s) in ${name}; see the output log.`, 'Show Log').then((a) => a && this.log.show());
+    return config;
+  }
+
+  /** Gives the engine a document's whole text; returns why it was refused, if it was. */
+  async openDocument(doc: vscode.TextDocument): Promise<string | undefined> {
+    const engine = await this.getEngine();
+    const key = engineKey(doc.uri);
+    const text = doc.getText();
+    const reason = unanalysableReason(text, readSettings(doc.uri).maxFileBytes);
+    if (reason) {
+      this.forget(engine, key);
+      return reason;
+    }
+    try {
+      engine.setFile(key, text);
+      this.live.add(key);
+      this.context.delete(key);
+    } catch (e) {
+      this.log.error(`could not read ${key}`, e);
+      return `could not be parsed: ${(e as Error)?.message ?? e}`;
+    }
+    return undefined;
+  }
+
+  /** Applies the editor's incremental changes; falls back to a full reparse. */
+  async changeDocument(doc: vscode.TextDocument, changes: readonly OffsetChange[]): Promise<string | undefined> {
+    const engine = await this.getEngine();
+    const key = engineKey(doc.uri);
+    if (!this.live.has(key) || changes.length === 0) return this.openDocument(doc);
+    const reason = unanalysableReason(doc.getText(), readSettings(doc.uri).maxFileBytes);
+    if (reason) {
+      this.forget(engine, key);
+      return reason;
+    }
+    try {
+      engine.editFile(key, toReplacements(changes));
+    } catch (e) {
+      this.log.warn(`incremental update of ${key} failed, reparsing it whole: ${(e as Error)?.message ?? e}`);
+      engine.setFile(key, doc.getText());
+    }
+    return undefined;
+  }
+
+  /** The document was closed: keep it as context only when it is on disk and near open files. */
+  async closeDocument(doc: vscode.TextDocument): Promise<void> {
+    if (!this.engine) return;
+    const engine = await this.engine;
+    const key = engineKey(doc.uri);
+    if (!this.live.delete(key)) return;
+    if (doc.uri.scheme === 'file' && this.loadedDirs.has(parentPath(key)) && (await this.readInto(engine, doc.uri, key, readSettings(doc.uri).maxFileBytes))) return;
+    this.forget(engine, key);
+  }
+
+  private forget(engine: EngineApi, key: string): void {
+    this.live.delete(key);
+    this.context.delete(key);
+    try {
+      engine.removeFile(key);
+    } catch {
+      /* it was never there */
+    }
+  }
+
+  /** Reads a file from disk into the engine as context; false when it was refused. */
+  private async readInto(engine: EngineApi, uri: vscode.Uri, key: string, maxBytes: number): Promise<boolean> {
+    try {
+      const stat = await vscode.workspace.fs.stat(uri);
+      if (stat.size > maxBytes) return false;
+      const text = decoder.decode(await vscode.workspace.fs.readFile(uri));
+      if (unanalysableReason(text, maxBytes)) return false;
+      engine.setFile(key, text);
+      this.context.add(key);
+      return true;
+    } catch (e) {
+      // Deleted or unreadable while we looked: it is simply not context.
+      this.log.warn(`context file ${key} skipped: ${(e as Error)?.message ?? e}`);
+      return false;
+    }
+  }
+
+  /**
+   * Reads the other C files of `doc`'s directory, and the workspace's kernel
+   * tree when there is one, within the configured bounds. Each directory and the
+   * tree are read once; later edits on disk arrive through `refreshFromDisk`.
+   */
+  async loadContext(doc: vscode.TextDocument, token?: { superseded(): boolean }): Promise<number> {
+    if (doc.uri.scheme === 'untitled') return 0;
+    const engine = await this.getEngine();
+    const settings = readSettings(doc.uri);
+    const key = engineKey(doc.uri);
+    const dirUri = vscode.Uri.joinPath(doc.uri, '..');
+    const dirKey = parentPath(key);
+    let added = 0;
+    const wanted: vscode.Uri[] = [];
+    if (!this.loadedDirs.has(dirKey)) {
+      this.loadedDirs.add(dirKey);
+      try {
+        const entries = await vscode.workspace.fs.readDirectory(dirUri);
+        const files = entries.filter(([n, t]) => t === vscode.FileType.File && isCFile(n)).map(([n]) => vscode.Uri.joinPath(dirUri, n));
+        const byKey = new Map(files.map((u) => [engineKey(u), u] as const));
+        for (const k of selectContextFiles(key, [...byKey.keys()], undefined, [], settings)) wanted.push(byKey.get(k)!);
+      } catch (e) {
+        this.log.warn(`could not list ${dirKey}: ${(e as Error)?.message ?? e}`);
+      }
+    }
+    const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
+    if (!this.kernelTreeLoaded && folder && settings.maxWorkspaceFiles > 0 && (await isKernelTree(folder.uri))) {
+      this.kernelTreeLoaded = true;
+      const found: vscode.Uri[] = [];
+      for (const dir of KERNEL_CONTEXT_DIRS) {
+        const pattern = dir.endsWith('/') ? `${dir}**/*.{c,h}` : dir;
+        found.push(...(await vscode.workspace.findFiles(new vscode.RelativePattern(folder, pattern), undefined, settings.maxWorkspaceFiles)));
+        if (found.length >= settings.maxWorkspaceFiles * 2) break;
+      }
+      const rootKey = engineKey(folder.uri);
+      const rel = new Map(found.map((u) => [engineKey(u).slice(rootKey.length + 1), u] as const));
+      const picked = selectContextFiles(key, [], rootKey, [...rel.keys()], { maxDirectoryFiles: 0, maxWorkspaceFiles: settings.maxWorkspaceFiles });
+      for (const abs of picked) {
+        const u = rel.get(abs.slice(rootKey.length + 1));
+        if (u) wanted.push(u);
+      }
+    }
+    for (const uri of wanted) {
+      if (token?.superseded()) break;
+      const k = engineKey(uri);
+      if (this.live.has(k) || this.context.has(k)) continue;
+      if (await this.readInto(engine, uri, k, settings.maxFileBytes)) added++;
+    }
+    if (added > 0) this.log.info(`read ${added} context file(s) for ${key}`);
+    return added;
+  }
+
+  /** A file changed or vanished on disk: update it when the engine holds it as context. */
+  async refreshFromDisk(uri: vscode.Uri, deleted: boolean): Promise<boolean> {
+    if (!this.engine) return false;
+    const engine = await this.engine;
+    const key = engineKey(uri);
+    if (!this.context.has(key)) return false;
+    if (deleted || !(await this.readInto(engine, uri, key, readSettings(uri).maxFileBytes))) this.forget(engine, key);
+    return true;
+  }
+
+  /** Analyses, reporting findings for `paths` (the open C documents). */
+  async analyze(paths: string[]): Promise<AnalysisResult> {
+    const engine = await this.getEngine();
+    this.setState({ ...this.state, phase: 'analysing' });
+    const started = Date.now();
+    try {
+      const result = engine.analyze({ paths, minConfidence: readSettings().minConfidence });
+      this.setState({ phase: 'ready', result, elapsedMs: Date.now() - started });
+      return result;
+    } catch (e) {
+      this.log.error('analysis failed', e);
+      this.setState({ phase: 'error', message: `analysis failed: ${(e as Error)?.message ?? e}` });
+      throw e;
+    }
+  }
+
+  /** Keys of the documents whose live text the engine holds. */
+  livePaths(): string[] {
+    return [...this.live];
+  }
+
+  dispose(): void {
+    this.stateEmitter.dispose();
+    void this.engine?.then((e) => e.dispose(), () => undefined);
+  }
+}
+
+function parentPath(key: string): string {
+  const i = key.lastIndexOf('/');
+  return i <= 0 ? key : key.slice(0, i);
+}
+
+/** A kernel tree with iommufd in it: the analysis may read its code as context. */
+export async function isKernelTree(folder: vscode.Uri): Promise<boolean> {
+  try {
+    const stat = await vscode.workspace.fs.stat(vscode.Uri.joinPath(folder, 'drivers', 'iommu', 'iommufd'));
+    return (stat.type & vscode.FileType.Directory) !== 0;
+  } catch {
+    return false;
+  }
+}

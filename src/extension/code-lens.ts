@@ -1,0 +1,34 @@
+/** A "Simulate" lens above every finding, opening the simulator on its scenario. */
+import * as vscode from 'vscode';
+import type { FindingStore } from './finding-store';
+import { simulateArgs } from './to-vscode';
+
+export const SELECTOR: vscode.DocumentSelector = [
+  { language: 'c', scheme: 'file' },
+  { language: 'c', scheme: 'untitled' },
+  { language: 'cpp', scheme: 'file' },
+  { language: 'cpp', scheme: 'untitled' },
+  { language: 'iommufd-patch' },
+];
+
+export function registerCodeLens(context: vscode.ExtensionContext, store: FindingStore): void {
+  const changed = new vscode.EventEmitter<void>();
+  context.subscriptions.push(
+    changed,
+    store.onDidChange(() => changed.fire()),
+    vscode.languages.registerCodeLensProvider(SELECTOR, {
+      onDidChangeCodeLenses: changed.event,
+      provideCodeLenses(doc) {
+        return store.get(doc.uri).map(({ finding, line }) => {
+          const l = Math.min(Math.max(0, line - 1), Math.max(0, doc.lineCount - 1));
+          return new vscode.CodeLens(new vscode.Range(l, 0, l, 0), {
+            title: `$(debug-start) Simulate ${finding.ruleId} (${finding.scenario.variant})`,
+            tooltip: `Open the replace-flow simulator on the scenario of this ${finding.ruleId} finding`,
+            command: 'iommufd.simulateFinding',
+            arguments: [simulateArgs(finding)],
+          });
+        });
+      },
+    }),
+  );
+}

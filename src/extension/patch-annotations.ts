@@ -1,0 +1,152 @@
+/**
+ * Findings on a patch mail's own lines. The series in the document is parsed
+ * and reviewed (against the workspace when it is a kernel tree, else from the
+ * hunks alone, with confidence capped and said so); each finding becomes a
+ * diagnostic on its patch line and a decoration that tells introduced, fixed
+ * and unchanged apart.
+ */
+import * as vscode from 'vscode';
+import { LatestOnly } from '../engine/editor/latest-only';
+import { parseSeries } from '../patch/series';
+import { reviewSeriesWith } from '../patch/review';
+import type { FindingStatus, PatchFinding, SeriesReview } from '../patch/types';
+import { isKernelTree, type AnalysisService } from './analysis/analysis-service';
+import type { FindingStore, ShownFinding } from './finding-store';
+import type { Log } from './log';
+import { toDiagnostic } from './to-vscode';
+import { workspaceTree } from './workspace-tree';
+
+export const PATCH_LANGUAGE = 'iommufd-patch';
+
+export interface PatchAnnotationsDeps {
+  analysis: AnalysisService;
+  store: FindingStore;
+  log: Log;
+  extensionUri: vscode.Uri;
+}
+
+export interface PatchAnnotationsApi {
+  /** Reviews a patch document now (not debounced) and shows the result. */
+  review(doc: vscode.TextDocument): Promise<SeriesReview | undefined>;
+  /** The last review of a document, by URI string. */
+  lastReview(uri: vscode.Uri): SeriesReview | undefined;
+}
+
+export function isPatchDocument(doc: vscode.TextDocument): boolean {
+  return doc.languageId === PATCH_LANGUAGE && (doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled');
+}
+
+const STATUS_LABEL: Record<FindingStatus, string> = {
+  introduced: 'introduced by this patch',
+  fixed: 'fixed by this patch',
+  unchanged: 'already there before this patch',
+};
+
+function decorationTypes(): Record<FindingStatus, vscode.TextEditorDecorationType> {
+  const make = (color: string, label: string, border: string): vscode.TextEditorDecorationType =>
+    vscode.window.createTextEditorDecorationType({
+      isWholeLine: true,
+      borderWidth: '0 0 0 3px',
+      borderStyle: 'solid',
+      borderColor: new vscode.ThemeColor(border),
+      overviewRulerColor: new vscode.ThemeColor(border),
+      overviewRulerLane: vscode.OverviewRulerLane.Right,
+      after: { contentText: `  ◀ ${label}`, color: new vscode.ThemeColor(color), fontStyle: 'italic' },
+    });
+  return {
+    introduced: make('editorError.foreground', 'iommufd: introduced', 'editorError.foreground'),
+    fixed: make('testing.iconPassed', 'iommufd: fixed', 'testing.iconPassed'),
+    unchanged: make('editorInfo.foreground', 'iommufd: unchanged', 'editorInfo.foreground'),
+  };
+}
+
+export function registerPatchAnnotations(context: vscode.ExtensionContext, deps: PatchAnnotationsDeps): PatchAnnotationsApi {
+  const { analysis, store, log, extensionUri } = deps;
+  const collection = vscode.languages.createDiagnosticCollection('iommufd-patch');
+  const decorations = decorationTypes();
+  const scheduler = new LatestOnly<string>();
+  const reviews = new Map<string, SeriesReview>();
+  const told = new Set<string>();
+
+  const decorate = (editor: vscode.TextEditor): void => {
+    const shown = store.get(editor.document.uri);
+    for (const status of Object.keys(decorations) as FindingStatus[]) {
+      const ranges = shown
+        .filter((s) => (s.finding as PatchFinding).status === status)
+        .map((s) => {
+          const l = Math.min(s.line - 1, editor.document.lineCount - 1);
+          return { range: new vscode.Range(l, 0, l, 0), hoverMessage: `${s.finding.ruleId}: ${STATUS_LABEL[status]}` };
+        });
+      editor.setDecorations(decorations[status], ranges);
+    }
+  };
+
+  const review = async (doc: vscode.TextDocument): Promise<SeriesReview | undefined> => {
+    const started = Date.now();
+    const name = doc.uri.path.split('/').pop() || 'patch';
+    const folder = vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0];
+    const base = folder && (await isKernelTree(folder.uri)) ? workspaceTree(folder.uri) : undefined;
+    let result: SeriesReview;
+    try {
+      const series = await parseSeries(doc.getText(), name);
+      result = await reviewSeriesWith(series, { session: await analysis.sessionFactory(), base });
+    } catch (e) {
+      log.error(`could not review ${name}`, e);
+      void vscode.window.showWarningMessage(`iommufd: could not review ${name}: ${(e as Error)?.message ?? e}`);
+      return undefined;
+    }
+    reviews.set(doc.uri.toString(), result);
+    const shown: ShownFinding[] = [];
+    const diagnostics: vscode.Diagnostic[] = [];
+    for (const p of result.patches) {
+      for (const f of p.findings) {
+        // A finding the patch does not show sits on the patch's first line, so it is still seen.
+        const line = f.patchLine ?? 1;
+        const partial = f.context === 'partial' ? ' (patch-only analysis: partial context, confidence capped)' : '';
+        const d = toDiagnostic(f, extensionUri, doc, { line, column: 1, suffix: ` — ${STATUS_LABEL[f.status]} [${p.index}/${p.total}]${partial}` });
+        if (f.status === 'fixed') d.severity = vscode.DiagnosticSeverity.Information;
+        if (f.status === 'unchanged') d.severity = vscode.DiagnosticSeverity.Hint;
+        d.tags = f.status === 'fixed' ? [vscode.DiagnosticTag.Unnecessary] : undefined;
+        diagnostics.push(d);
+        shown.push({ finding: f, line, column: 1 });
+      }
+      for (const pr of p.problems) log.info(`${pr.source}${pr.line ? `:${pr.line}` : ''}: ${pr.message}`);
+    }
+    const problems = [...result.series.problems, ...result.patches.flatMap((p) => p.problems)];
+    if (result.patches.length === 0 && !told.has(doc.uri.toString())) {
+      told.add(doc.uri.toString());
+      const why = problems[0]?.message ?? 'no patch found in it';
+      void vscode.window.showWarningMessage(`iommufd: ${name} has no reviewable patch: ${why}`);
+    }
+    collection.set(doc.uri, diagnostics);
+    store.set(doc.uri, shown);
+    for (const editor of vscode.window.visibleTextEditors) if (editor.document === doc) decorate(editor);
+    log.info(`reviewed ${name}: ${result.patches.length} patch(es), ${shown.length} finding(s), ${base ? 'against the workspace tree' : 'patch-only'}, ${Date.now() - started} ms`);
+    return result;
+  };
+
+  const schedule = (doc: vscode.TextDocument, delay: number): void => {
+    if (!isPatchDocument(doc)) return;
+    scheduler.request(doc.uri.toString(), delay, async (token) => {
+      if (!token.superseded()) await review(doc);
+    });
+  };
+
+  context.subscriptions.push(
+    collection,
+    ...Object.values(decorations),
+    { dispose: () => scheduler.dispose() },
+    vscode.workspace.onDidOpenTextDocument((d) => schedule(d, 0)),
+    vscode.workspace.onDidChangeTextDocument((e) => schedule(e.document, 500)),
+    vscode.workspace.onDidCloseTextDocument((d) => {
+      if (d.languageId !== PATCH_LANGUAGE) return;
+      scheduler.cancel(d.uri.toString());
+      collection.delete(d.uri);
+      store.set(d.uri, []);
+      reviews.delete(d.uri.toString());
+    }),
+    vscode.window.onDidChangeVisibleTextEditors((editors) => editors.filter((e) => isPatchDocument(e.document)).forEach(decorate)),
+  );
+  for (const doc of vscode.workspace.textDocuments) schedule(doc, 0);
+  return { review, lastReview: (uri) => reviews.get(uri.toString()) };
+}

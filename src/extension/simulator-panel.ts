@@ -1,0 +1,133 @@
+/**
+ * The simulator panel's host: one webview panel, reused; runs the simulator in
+ * the extension host (it is fast and deterministic) and posts the result; opens
+ * source lines the UI asks for; restored after a reload by its serializer from
+ * the request the UI persisted.
+ */
+import * as vscode from 'vscode';
+import { simulate } from '../sim';
+import type { SimulationRequest, SourceStep } from '../sim/types';
+import { validateRequest, type HostMessage, type PanelRequest, type PanelState, type UiMessage } from '../sim/panel-protocol';
+import type { Log } from './log';
+import { uriOfKey } from './analysis/paths';
+
+export const VIEW_TYPE = 'iommufd.simulator';
+
+export interface SimulatorDeps {
+  extensionUri: vscode.Uri;
+  log: Log;
+  /** The step list of a function, for `from-source` (throws with a reason when there is none). */
+  stepsFromSource(file: string, fn: string): Promise<SourceStep[]>;
+}
+
+export interface SimulatorPanelApi {
+  show(request: PanelRequest): Promise<void>;
+  /** The last message posted to the UI (tests read it). */
+  lastMessage(): HostMessage | undefined;
+  /** Messages received from the UI, in order (tests read them). */
+  received(): readonly UiMessage[];
+}
+
+function nonce(): string {
+  const bytes = new Uint8Array(24);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const n = nonce();
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css'));
+  // No inline script, no remote content; every string from a trace is put in by the script as text.
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; img-src ${webview.cspSource}; font-src ${webview.cspSource}; script-src 'nonce-${n}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>iommufd simulator</title>
+</head>
+<body>
+<main id="app" aria-live="polite"></main>
+<script nonce="${n}" src="${script.toString()}"></script>
+</body>
+</html>`;
+}
+
+export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: SimulatorDeps): SimulatorPanelApi {
+  let panel: vscode.WebviewPanel | undefined;
+  let current: PanelRequest | undefined;
+  let last: HostMessage | undefined;
+  const received: UiMessage[] = [];
+
+  const post = (m: HostMessage): void => {
+    last = m;
+    void panel?.webview.postMessage(m);
+  };
+
+  const run = async (request: PanelRequest): Promise<void> => {
+    current = request;
+    post({ type: 'running', request });
+    try {
+      const req: SimulationRequest = { variant: request.variant, threads: request.threads, faults: request.faults, contract: request.contract };
+      if (request.variant === 'from-source') req.steps = await deps.stepsFromSource(request.file ?? '', request.function ?? '');
+      const result = simulate(req);
+      deps.log.info(`simulated ${request.variant}${request.function ? ` (${request.function})` : ''}: ${result.states} states in ${result.elapsedMs} ms; broken: ${result.invariants.filter((i) => !i.holds).map((i) => i.id).join(', ') || 'none'}`);
+      if (current === request) post({ type: 'result', request, result });
+    } catch (e) {
+      const message = (e as Error)?.message ?? String(e);
+      deps.log.warn(`simulation failed: ${message}`);
+      if (current === request) post({ type: 'error', request, message });
+    }
+  };
+
+  const attach = (p: vscode.WebviewPanel): void => {
+    panel = p;
+    p.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'media')] };
+    p.webview.html = panelHtml(p.webview, deps.extensionUri);
+    p.onDidDispose(() => {
+      if (panel === p) panel = undefined;
+    });
+    p.webview.onDidReceiveMessage(async (raw: unknown) => {
+      const m = raw as UiMessage;
+      if (!m || typeof m !== 'object') return;
+      received.push(m);
+      if (m.type === 'ready' && current) await run(current);
+      else if (m.type === 'run') {
+        const request = validateRequest(m.request);
+        if (typeof request === 'string') post({ type: 'error', request: current ?? (m.request as PanelRequest), message: request });
+        else await run(request);
+      } else if (m.type === 'openSource' && typeof m.file === 'string' && typeof m.line === 'number') {
+        const line = Math.max(0, Math.floor(m.line) - 1);
+        try {
+          await vscode.window.showTextDocument(uriOfKey(m.file), { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.One, preview: true });
+        } catch (e) {
+          void vscode.window.showWarningMessage(`iommufd: cannot open ${m.file}: ${(e as Error)?.message ?? e}`);
+        }
+      }
+    });
+  };
+
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+      async deserializeWebviewPanel(p: vscode.WebviewPanel, state: unknown) {
+        const request = validateRequest((state as PanelState | undefined)?.request);
+        current = typeof request === 'string' ? { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' } : request;
+        attach(p);
+      },
+    }),
+  );
+
+  return {
+    async show(request) {
+      if (panel) panel.reveal(vscode.ViewColumn.Beside, false);
+      else attach(vscode.window.createWebviewPanel(VIEW_TYPE, 'iommufd Simulator', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'media')] }));
+      current = request;
+      // The UI sends 'ready' once loaded and gets the result then; a loaded UI gets it now.
+      await run(request);
+    },
+    lastMessage: () => last,
+    received: () => received,
+  };
+}

@@ -1,0 +1,51 @@
+/** One status bar item: what the analysis is doing, findings, and how much of the code was parsed. */
+import * as vscode from 'vscode';
+import type { AnalysisService, AnalysisState } from './analysis/analysis-service';
+
+export function coverageText(state: AnalysisState): string {
+  const c = state.result?.coverage;
+  if (!c) return '';
+  const total = c.functions.parsed + c.functions.partial + c.functions.skipped;
+  if (total === 0) return 'no functions';
+  return `${Math.round((100 * c.functions.parsed) / total)}% parsed`;
+}
+
+export function registerStatusBar(context: vscode.ExtensionContext, analysis: AnalysisService): vscode.StatusBarItem {
+  const item = vscode.window.createStatusBarItem('iommufd.status', vscode.StatusBarAlignment.Left, 10);
+  item.name = 'iommufd review';
+  item.command = 'iommufd.showLog';
+  const update = (state: AnalysisState): void => {
+    const r = state.result;
+    switch (state.phase) {
+      case 'idle':
+        item.text = '$(shield) iommufd';
+        item.tooltip = 'iommufd review: open a C file or a patch';
+        break;
+      case 'loading':
+        item.text = '$(sync~spin) iommufd: loading';
+        item.tooltip = state.message ?? 'loading the C parser';
+        break;
+      case 'analysing':
+        item.text = '$(sync~spin) iommufd: analysing';
+        item.tooltip = 'analysing the open C files';
+        break;
+      case 'error':
+        item.text = '$(error) iommufd';
+        item.tooltip = state.message ?? 'analysis failed: see the output log';
+        break;
+      case 'ready': {
+        const n = r?.findings.length ?? 0;
+        const c = r?.coverage;
+        item.text = `${n > 0 ? '$(warning)' : '$(check)'} iommufd: ${n} finding${n === 1 ? '' : 's'} · ${coverageText(state)}`;
+        item.tooltip = c
+          ? `${c.files} files; functions parsed ${c.functions.parsed}, partial ${c.functions.partial}, skipped ${c.functions.skipped}; ${state.elapsedMs ?? 0} ms. Click for the log.`
+          : 'iommufd review';
+        break;
+      }
+    }
+  };
+  update(analysis.state);
+  item.show();
+  context.subscriptions.push(item, analysis.onDidChangeState(update));
+  return item;
+}
