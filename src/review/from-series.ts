@@ -4,7 +4,7 @@
  * header lines, the `@@` lines as written and the To/Cc/References headers,
  * which are read here from the input text at the lines the patch layer points at.
  */
-import type { FileDiff as PatchFileDiff, ParsedDiff, PatchMail, Series } from '../patch/types';
+import type { FileDiff as PatchFileDiff, ParsedDiff, PatchMail, Series, SeriesReview } from '../patch/types';
 import type { DiffHunk, DiffLine, FileDiff, FindingInput, ReviewPatch, ReviewSeries } from './types';
 
 /** Mail headers by lower-case name, unfolded; repeated headers keep every value. */
@@ -145,4 +145,20 @@ export function findingInput(f: { fingerprint: string; ruleId: FindingInput['rul
     file: f.imageFile ?? f.file,
     line: f.imageLine ?? f.line,
   };
+}
+
+/**
+ * The analyzer's findings per session patch id, from the patch layer's review
+ * of the same series. Only what a patch introduces becomes a suggestion: what
+ * it fixes or leaves unchanged is not the author's to answer for in a reply.
+ */
+export function findingsByPatch(series: ReviewSeries, review: SeriesReview): Record<string, FindingInput[]> {
+  const out: Record<string, FindingInput[]> = {};
+  for (const pr of review.patches) {
+    const id = pr.messageId?.replace(/^<(.*)>$/, '$1');
+    const patch = series.patches.find((p) => (id !== undefined && p.messageId === id) || (id === undefined && p.index === pr.index));
+    if (!patch) continue;
+    out[patch.id] = pr.findings.filter((f) => f.status === 'introduced').map(findingInput);
+  }
+  return out;
 }

@@ -8,7 +8,7 @@
  * session's own counter. Two runs of the same steps give the same session, which
  * keeps the session file diffable and the tests exact.
  */
-import { anchorForLocation } from './diff-lines';
+import { anchorForLocation, samePath } from './diff-lines';
 import type {
   Anchor,
   FindingInput,
@@ -277,4 +277,16 @@ export function resolvePatch(s: ReviewSession, ref: string): ReviewPatch {
     if (byIndex) return byIndex;
   }
   throw new ReviewError(`no patch "${ref}" in series ${s.series.name}; known: ${s.series.patches.map((p) => p.id).join(', ')}`);
+}
+
+/**
+ * The patch a comment on a C file belongs to: the preferred patch (the one
+ * being read) when it touches the file, else the first patch that does, else
+ * the preferred one, else the first.
+ */
+export function patchForSourceFile(s: ReviewSession, file: string, preferred?: string): ReviewPatch | undefined {
+  const touches = (p: ReviewPatch): boolean => p.files.some((f) => samePath(f.newPath, file) || samePath(f.oldPath, file));
+  const pref = s.series.patches.find((p) => p.id === preferred);
+  if (pref && touches(pref)) return pref;
+  return s.series.patches.find(touches) ?? pref ?? s.series.patches[0];
 }

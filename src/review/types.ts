@@ -64,6 +64,8 @@ export interface ReviewSeries {
   title: string;
   /** Revision from the `vN` tag; 1 when untagged. */
   version: number;
+  /** The mail file the series was read from, relative to the workspace folder: where comments show. */
+  source?: string;
   patches: ReviewPatch[];
 }
 
