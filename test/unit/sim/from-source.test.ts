@@ -1,0 +1,96 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Engine } from '../../../src/engine';
+import type { CParser } from '../../../src/engine';
+import { createParser } from '../../../src/engine/node/create-parser';
+import { simulate, variantSteps, SIM_FAULTS, SIM_THREADS } from '../../../src/sim';
+import type { SimContract, SimFault, SimThread, SimulationRequest, SourceStep } from '../../../src/sim';
+import { stepsFromSource } from '../../../src/sim/from-source';
+
+const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/sim');
+
+let parser: CParser;
+let engine: Engine;
+before(async () => {
+  parser = await createParser('wasm');
+  engine = new Engine({ parser });
+});
+after(() => {
+  engine.dispose();
+  parser.dispose();
+});
+
+function stepsOf(file: string, fn: string): SourceStep[] {
+  const p = path.join(FIXTURES, file);
+  engine.setFile(p, readFileSync(p, 'utf8'));
+  const model = engine.fileModel(p)!.functions.find((f) => f.name === fn);
+  assert.ok(model, `${fn} in ${file}`);
+  return stepsFromSource(model);
+}
+
+/** The parts of a step that drive the simulation (not its text or line). */
+const shape = (steps: SourceStep[]) => steps.map(({ op, target, listId, onFail, error }) => ({ op, target, listId, onFail, error }));
+
+const verdicts = (req: SimulationRequest) => simulate(req).invariants.map((i) => `${i.id}:${i.holds}`);
+
+const SCENARIOS: { threads: SimThread[]; faults: SimFault[]; contract: SimContract }[] = [
+  { threads: ['replacer'], faults: ['add-access'], contract: 'status-quo' },
+  { threads: ['replacer', 'destroy'], faults: ['add-access'], contract: 'usable' },
+  { threads: ['replacer'], faults: ['add-access', 'reattach'], contract: 'usable' },
+  { threads: [...SIM_THREADS], faults: [...SIM_FAULTS], contract: 'status-quo' },
+  { threads: [...SIM_THREADS], faults: [...SIM_FAULTS], contract: 'usable' },
+];
+
+test('the merged-like fixture yields the merged step list, with its source lines', () => {
+  const steps = stepsOf('merged-like.c', 'demo_switch_ioas');
+  assert.deepEqual(shape(steps), shape(variantSteps('merged')));
+  const line = (op: string) => steps.find((s) => s.op === op)!.line;
+  assert.equal(line('add-access'), 57);
+  assert.equal(line('unmap-callback'), 67);
+  assert.equal(line('remove-access'), 70);
+  assert.equal(line('restore-ioas'), 60);
+  assert.ok(steps.every((s) => s.file?.endsWith('merged-like.c') && typeof s.line === 'number'));
+  assert.equal(steps.find((s) => s.op === 'remove-access')!.listId, 'saved');
+});
+
+test('the v8-like fixture yields the v8 step list: detach first, re-attach by id on failure', () => {
+  const steps = stepsOf('v8-like.c', 'demo_move_ioas');
+  assert.deepEqual(shape(steps), shape(variantSteps('v8')));
+  const reattach = steps.find((s) => s.op === 'reattach')!;
+  assert.equal(reattach.line, 69);
+  assert.equal(reattach.action, 'demo_move_ioas(access, prev->obj.id)');
+  assert.equal(steps.find((s) => s.op === 'remove-access')!.listId, 'field');
+});
+
+for (const [file, fn, builtin] of [
+  ['merged-like.c', 'demo_switch_ioas', 'merged'],
+  ['v8-like.c', 'demo_move_ioas', 'v8'],
+] as const) {
+  test(`from-source on ${file} gives the same verdicts as the built-in ${builtin}`, () => {
+    const steps = stepsOf(file, fn);
+    for (const sc of SCENARIOS) {
+      assert.deepEqual(verdicts({ variant: 'from-source', steps, ...sc }), verdicts({ variant: builtin, ...sc }), JSON.stringify(sc));
+    }
+  });
+}
+
+test("from-source traces point at the fixture's lines", () => {
+  const steps = stepsOf('v8-like.c', 'demo_move_ioas');
+  const r = simulate({ variant: 'from-source', steps, threads: ['replacer'], faults: ['add-access'], contract: 'status-quo' });
+  const cx = r.invariants.find((i) => i.id === 'failure-contract')!.counterexample!;
+  assert.equal(cx.steps.length, 23);
+  const unmap = cx.steps.filter((s) => s.line === 61);
+  assert.ok(unmap.length >= 4, 'the callback steps carry the line of access->ops->unmap()');
+  assert.ok(unmap.some((s) => s.action.includes('unpin all') && s.state.pins.A === 0));
+  const add = cx.steps.find((s) => s.line === 66)!;
+  assert.equal(add.action, 'iopt_add_access(&target->iopt, access)');
+  assert.ok(add.file!.endsWith('v8-like.c'));
+  // the prologue and epilogue are the simulator's own and have no line
+  assert.equal(cx.steps[0].line, undefined);
+});
+
+test('simulate refuses from-source without steps', () => {
+  assert.throws(() => simulate({ variant: 'from-source', threads: ['replacer'], faults: [], contract: 'usable' }), /needs steps/);
+});
