@@ -8,8 +8,24 @@
 import { applyPatch, type StructuredPatch } from 'diff';
 import type { FileDiff, Hunk } from './types';
 
-/** Context lines that may differ, like `patch`'s default fuzz. */
+/**
+ * `patch`'s default fuzz: up to this many context lines at either end of a
+ * hunk may be ignored when the hunk does not apply as it is. (jsdiff's own
+ * fuzzFactor also forgives lines in the middle of a hunk, which lets a hunk
+ * land in the wrong function; so the trimming is done here, patch's way.)
+ */
 export const FUZZ = 2;
+
+function trimContext(hunk: Hunk, fuzz: number): { lines: Hunk['lines']; lead: number; tail: number } {
+  let lead = 0;
+  while (lead < fuzz && hunk.lines[lead]?.op === ' ') lead++;
+  let end = hunk.lines.length;
+  while (end > 0 && hunk.lines[end - 1].op === '\\') end--;
+  let tail = 0;
+  while (tail < fuzz && end - tail - 1 > lead && hunk.lines[end - tail - 1].op === ' ') tail++;
+  const lines = [...hunk.lines.slice(lead, end - tail), ...(tail === 0 ? hunk.lines.slice(end) : [])];
+  return { lines, lead, tail };
+}
 
 export interface HunkPlacement {
   hunk: Hunk;
@@ -34,11 +50,6 @@ export interface FileApplyResult {
 }
 
 const sameLine = (a: string, b: string) => a === b || a.replace(/\s+$/, '') === b.replace(/\s+$/, '');
-
-function sideLines(hunk: Hunk, side: 'old' | 'new'): string[] {
-  const skip = side === 'old' ? '+' : '-';
-  return hunk.lines.filter((l) => l.op !== skip && l.op !== '\\').map((l) => l.text);
-}
 
 /** Where `needle` occurs in `hay` nearest to `expected` (0-based), or -1. */
 function findNear(hay: readonly string[], needle: readonly string[], expected: number): number {
@@ -82,64 +93,54 @@ export function applyFileDiff(text: string | undefined, file: FileDiff): FileApp
   file.hunks.forEach((hunk, i) => {
     const number = i + 1;
     const before = splitText(current).lines;
-    const oldSide = sideLines(hunk, 'old');
     // jsdiff already moved a zero-length old side (`-10,0`) to the line it goes before.
     const expected = Math.max(0, hunk.oldStart - 1 + delta);
-    const exact = oldSide.length === 0 ? Math.min(expected, before.length) : findNear(before, oldSide, expected);
-    const single: StructuredPatch = {
-      oldFileName: path,
-      newFileName: path,
-      oldHeader: undefined,
-      newHeader: undefined,
-      hunks: [
-        {
-          oldStart: hunk.oldStart + delta,
-          oldLines: hunk.oldLines,
-          newStart: hunk.newStart,
-          newLines: hunk.newLines,
-          lines: hunk.lines.map((l) => l.op + l.text),
-        },
-      ],
-    };
-    let result: string | false = false;
-    try {
-      result = applyPatch(current, single, {
-        fuzzFactor: FUZZ,
-        // jsdiff asks past the end of the file too (line undefined).
-        compareLine: (_n: number, line: string | undefined, _op: string, content: string) => line !== undefined && sameLine(line, content),
-      });
-    } catch (e) {
-      result = false;
-      placements.push({ hunk, number, applied: false, preStart: hunk.oldStart, postStart: hunk.newStart, offset: 0, fuzzed: false, failure: `${hunkLabel(path, hunk, number)} could not be applied: ${(e as Error).message}` });
+    for (let fuzz = 0; fuzz <= FUZZ; fuzz++) {
+      const t = trimContext(hunk, fuzz);
+      if (fuzz > 0 && t.lead === 0 && t.tail === 0) continue;
+      const oldSide = t.lines.filter((l) => l.op !== '+' && l.op !== '\\').map((l) => l.text);
+      const at = oldSide.length === 0 ? Math.min(expected + t.lead, before.length) : findNear(before, oldSide, expected + t.lead);
+      if (at < 0) continue;
+      const single: StructuredPatch = {
+        oldFileName: path,
+        newFileName: path,
+        oldHeader: undefined,
+        newHeader: undefined,
+        hunks: [
+          {
+            oldStart: at + 1,
+            oldLines: oldSide.length,
+            newStart: at + 1,
+            newLines: t.lines.filter((l) => l.op !== '-' && l.op !== '\\').length,
+            lines: t.lines.map((l) => l.op + l.text),
+          },
+        ],
+      };
+      let result: string | false;
+      try {
+        // We found the place; jsdiff applies it there (trailing-blank tolerant, `\ No newline` aware).
+        result = applyPatch(current, single, { compareLine: (_n: number, line: string | undefined, _op: string, content: string) => line !== undefined && sameLine(line, content) });
+      } catch {
+        result = false;
+      }
+      if (result === false) continue;
+      const start = at - t.lead; // where the hunk's first (possibly trimmed) line sits
+      placements.push({ hunk, number, applied: true, preStart: start + 1 - delta, postStart: start + 1, offset: start - expected, fuzzed: fuzz > 0 });
+      delta += hunk.newLines - hunk.oldLines;
+      current = result;
       return;
     }
-    if (result === false) {
-      placements.push({
-        hunk,
-        number,
-        applied: false,
-        preStart: hunk.oldStart,
-        postStart: hunk.newStart,
-        offset: 0,
-        fuzzed: false,
-        failure: `${hunkLabel(path, hunk, number)} does not apply: its ${oldSide.length} context and removed lines were not found, even ${FUZZ} lines of fuzz allowed`,
-      });
-      return;
-    }
-    let at = exact;
-    const fuzzed = exact < 0;
-    if (fuzzed) {
-      // Fuzz changed some context: the first line that differs tells where it landed.
-      const after = splitText(result).lines;
-      let p = 0;
-      while (p < before.length && p < after.length && before[p] === after[p]) p++;
-      const lead = hunk.lines.findIndex((l) => l.op === '+' || l.op === '-');
-      at = Math.max(0, p - Math.max(0, lead));
-    }
-    const postStart = at + 1; // later hunks land below, so this line stays put
-    placements.push({ hunk, number, applied: true, preStart: at + 1 - delta, postStart, offset: at - expected, fuzzed });
-    delta += hunk.newLines - hunk.oldLines;
-    current = result;
+    const oldCount = hunk.lines.filter((l) => l.op === ' ' || l.op === '-').length;
+    placements.push({
+      hunk,
+      number,
+      applied: false,
+      preStart: hunk.oldStart,
+      postStart: hunk.newStart,
+      offset: 0,
+      fuzzed: false,
+      failure: `${hunkLabel(path, hunk, number)} does not apply: its ${oldCount} context and removed lines were not found, even ignoring ${FUZZ} lines of context at each end`,
+    });
   });
   return { text: current, placements };
 }

@@ -22,8 +22,34 @@ export function stripPath(name: string | undefined, git: boolean): string | unde
   return slash > 0 ? clean.slice(slash + 1) : clean;
 }
 
-function kindOf(p: StructuredPatch, oldPath?: string, newPath?: string): FileChangeKind {
-  if (p.isBinary) return 'binary';
+/** The first hunk that has fewer lines than its header announces (a cut-off mail). */
+function shortHunk(text: readonly string[]): { at: number; oldLines: number; newLines: number; found: number } | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const h = HUNK_HEADER.exec(text[i]);
+    if (!h) continue;
+    let oldLeft = h[2] === undefined ? 1 : Number(h[2]);
+    let newLeft = h[4] === undefined ? 1 : Number(h[4]);
+    const oldLines = oldLeft;
+    const newLines = newLeft;
+    let j = i + 1;
+    for (; j < text.length && (oldLeft > 0 || newLeft > 0); j++) {
+      const op = text[j][0];
+      if (op === '-') oldLeft--;
+      else if (op === '+') newLeft--;
+      else if (op === ' ' || text[j] === '') {
+        oldLeft--;
+        newLeft--;
+      } else if (op !== '\\') break;
+    }
+    if (oldLeft > 0 || newLeft > 0) return { at: i, oldLines, newLines, found: j - i - 1 };
+    i = j - 1;
+  }
+  return undefined;
+}
+
+function kindOf(p: StructuredPatch, text: readonly string[], oldPath?: string, newPath?: string): FileChangeKind {
+  // jsdiff flags `Binary files ... differ`; git's own `GIT binary patch` blocks are recognised here.
+  if (p.isBinary || text.some((l) => l === 'GIT binary patch' || /^Binary files .* differ$/.test(l))) return 'binary';
   if (p.isCreate || (oldPath === undefined && newPath !== undefined)) return 'create';
   if (p.isDelete || (newPath === undefined && oldPath !== undefined)) return 'delete';
   if (p.isRename) return 'rename';
@@ -53,11 +79,20 @@ export function parseMailDiff(mail: PatchMail): ParsedDiff {
     try {
       parsed = parsePatch(text.join('\n') + '\n');
     } catch (e) {
+      const name = /^diff --git a\/(\S+)/.exec(text[0])?.[1] ?? /^\+\+\+ (?:b\/)?(\S+)/m.exec(text.join('\n'))?.[1] ?? 'a file';
+      const short = shortHunk(text);
+      if (short) {
+        problems.push({
+          source: mail.source,
+          line: patchLineOf(from + short.at),
+          message: `the diff of ${name} is truncated: the hunk at patch line ${patchLineOf(from + short.at)} announces ${short.oldLines} old and ${short.newLines} new lines, but the input ends after ${short.found} lines of it; this file is left out`,
+        });
+        continue;
+      }
       const message = (e as Error).message;
       const at = /line (\d+)/.exec(message);
       const line = at ? patchLineOf(from + Number(at[1]) - 1) : patchLineOf(from);
-      const name = /^diff --git a\/(\S+)/.exec(text[0])?.[1] ?? /^\+\+\+ (?:b\/)?(\S+)/m.exec(text.join('\n'))?.[1] ?? 'a file';
-      problems.push({ source: mail.source, line, message: `the diff of ${name} could not be read (${message.replace(/^Hunk at line \d+ /, 'a hunk ')}); it is left out` });
+      problems.push({ source: mail.source, line, message: `the diff of ${name} could not be read (${message.replace(/^Hunk at line \d+ /, 'a hunk ').trim()}); this file is left out` });
       continue;
     }
     // jsdiff keeps hunks in input order: the k-th `@@` line of the section is the k-th hunk.
@@ -92,7 +127,7 @@ export function parseMailDiff(mail: PatchMail): ParsedDiff {
         problems.push({ source: mail.source, line: headerLine, message: 'a diff section names no file; it is left out' });
         continue;
       }
-      files.push({ oldPath, newPath, kind: kindOf(p, oldPath, newPath), oldMode: p.oldMode, newMode: p.newMode, hunks, headerLine });
+      files.push({ oldPath, newPath, kind: kindOf(p, text, oldPath, newPath), oldMode: p.oldMode, newMode: p.newMode, hunks, headerLine });
     }
   }
   return { files, problems };
