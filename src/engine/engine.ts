@@ -8,7 +8,8 @@ import { DEFAULT_KNOWLEDGE } from './knowledge/defaults';
 import { mergeKnowledge } from './knowledge/config';
 import { resolveOrderNames } from './knowledge/documented-orders';
 import type { Knowledge, ReviewConfig } from './knowledge/types';
-import { buildFileModel, readFileStructs } from './model/build-file';
+import { buildFileModel, newFunctionModelCache, readFileStructs } from './model/build-file';
+import type { FunctionModelCache } from './model/build-file';
 import { computeHeldLocks } from './model/held-locks';
 import type { HeldLocks } from './model/held-locks';
 import { mergeStructs } from './model/structs';
@@ -17,8 +18,10 @@ import type { FileModel, FunctionModel } from './model/types';
 import { ParsedDocuments } from './parse/parsed-documents';
 import type { Replacement } from './parse/parsed-documents';
 import type { CParser } from './parse/syntax';
-import { computeSummaries } from './interproc/summaries';
+import { computeSummaries, globalSignature } from './interproc/summaries';
 import { buildLockGraph } from './interproc/lock-graph';
+import type { LockClassGraph } from './interproc/lock-graph';
+import type { Summaries } from './interproc/types';
 import { CHECKS } from './checks/registry';
 import { atLeast } from './checks/check';
 import type { CheckContext } from './checks/check';
@@ -44,6 +47,8 @@ interface FileEntry {
   problem?: string;
   /** A problem that still lets the file be analysed (e.g. replaced non-UTF-8 bytes). */
   warning?: string;
+  /** Models of unchanged functions survive an edit. */
+  functionCache: FunctionModelCache;
 }
 
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
@@ -78,6 +83,8 @@ export class Engine {
   private readonly heldCache = new WeakMap<FunctionModel, HeldLocks>();
   private structs: StructTable | undefined;
   private structsKey = '';
+  /** The last global step, reused while no function's global signature changed. */
+  private global: { key: string; summaries: Summaries; lockGraph: LockClassGraph; knowledge: Knowledge } | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.timeoutMs = options.parseTimeoutMs ?? 2000;
@@ -92,7 +99,7 @@ export class Engine {
     const prev = this.files.get(path);
     if (prev && prev.text === text) return;
     this.docs.close(path);
-    const entry: FileEntry = { path, text, own: {}, ownKey: '' };
+    const entry: FileEntry = { path, text, own: {}, ownKey: '', functionCache: prev?.functionCache ?? newFunctionModelCache() };
     this.files.set(path, entry);
     const bytes = byteLength(text);
     if (bytes > this.maxFileBytes) {
@@ -142,8 +149,11 @@ export class Engine {
     }
     const reported = options.paths ? new Set(options.paths) : undefined;
     const reports = (file: string): boolean => !reported || reported.has(file);
-    const knowledge = this.withDocumentedOrders(models);
-    const summaries = computeSummaries(models, knowledge);
+    const tProf = performance.now();
+    const globalKey = this.globalKey(models);
+    const knowledge = globalKey === this.global?.key ? this.global.knowledge : this.withDocumentedOrders(models);
+    const summaries = globalKey === this.global?.key ? this.global.summaries : computeSummaries(models, knowledge);
+    const tSumm = performance.now();
     const held = (fn: FunctionModel): HeldLocks => {
       let h = this.heldCache.get(fn);
       if (!h) this.heldCache.set(fn, (h = computeHeldLocks(fn)));
@@ -159,20 +169,29 @@ export class Engine {
         else functions.set(fn.name, [fn]);
       }
     }
-    const lockGraph = buildLockGraph(allFunctions, summaries, held, knowledge.lockKinds);
+    const lockGraph = globalKey === this.global?.key ? this.global.lockGraph : buildLockGraph(allFunctions, summaries, held, knowledge.lockKinds);
+    this.global = { key: globalKey, summaries, lockGraph, knowledge };
+    const tGraph = performance.now();
     const ctx: CheckContext = { files: models, functions, summaries, knowledge, lockGraph, held, reports };
+    const prof = (globalThis as { __engineProfile?: Record<string, number> }).__engineProfile;
+    if (prof) {
+      prof.summaries = (prof.summaries ?? 0) + tSumm - tProf;
+      prof.graph = (prof.graph ?? 0) + tGraph - tSumm;
+    }
     const disabled = new Set(this.options.config?.disabledRules ?? []);
     const threshold: Confidence = options.minConfidence ?? this.options.config?.minConfidence ?? 'medium';
     const findings: Finding[] = [];
     const problems: FileProblem[] = [];
     for (const check of CHECKS) {
       if (disabled.has(check.id)) continue;
+      const started = prof ? performance.now() : 0;
       try {
         for (const f of check.run(ctx)) if (reports(f.file) && atLeast(f.confidence, threshold)) findings.push(f);
       } catch (e) {
         // One broken rule must not take the others down; say which.
         problems.push({ file: '(engine)', message: `rule ${check.id} failed: ${(e as Error).message}` });
       }
+      if (prof) prof[check.id] = (prof[check.id] ?? 0) + performance.now() - started;
     }
     findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.ruleId.localeCompare(b.ruleId) || a.fingerprint.localeCompare(b.fingerprint));
     return { findings: dedupe(findings), lockGraph: lockGraph.toLockGraph(), coverage: this.coverage(reports, problems) };
@@ -229,13 +248,23 @@ export class Engine {
       return undefined;
     }
     try {
-      entry.model = buildFileModel(doc.tree.rootNode, entry.path, entry.text, this.structs ?? {}, entry.own);
+      entry.model = buildFileModel(doc.tree.rootNode, entry.path, entry.text, this.structs ?? {}, entry.own, entry.functionCache);
     } catch (e) {
       entry.problem = `not analysed: the model could not be built (${(e as Error).message})`;
       return undefined;
     }
     entry.builtWith = this.structsKey;
     return entry.model;
+  }
+
+  /** Everything the global step reads, as one string (per-function parts are cached). */
+  private globalKey(models: FileModel[]): string {
+    const parts: string[] = [this.structsKey];
+    for (const m of models) {
+      parts.push(m.file, JSON.stringify(m.opsImplementations), JSON.stringify(m.documentedOrders));
+      for (const fn of m.functions) parts.push(globalSignature(fn));
+    }
+    return parts.join('\n');
   }
 
   /** Knowledge plus the orders documented in comments of the analysed files, resolved to lock classes. */

@@ -5,10 +5,10 @@
  * knowledge says a lock protects, with that lock not held.
  *
  * Precision first: a helper is often called with the lock taken by its own
- * caller, so a caller that never touches the lock is only reported when
- * every caller in view also calls without it (low confidence when no caller
- * is in view). A caller that takes the lock elsewhere but not on this path
- * is the confident case.
+ * caller, so a caller that never touches the lock is reported with low
+ * confidence, and not at all when a chain of callers in view holds it. A
+ * caller that takes the lock elsewhere but not on this path is the
+ * confident case.
  */
 import type { FunctionModel } from '../model/types';
 import type { Confidence, Finding } from '../types';
@@ -46,17 +46,20 @@ function callSites(ctx: CheckContext): CallSites {
   return sites;
 }
 
-/** Call sites of `name` in view, with how many may hold `lock` there. */
-function callersHold(ctx: CheckContext, name: string, lock: string): { callers: number; holding: number } {
-  let callers = 0;
-  let holding = 0;
+/**
+ * Whether some chain of callers in view (up to a few levels) holds `lock`
+ * when it calls `name`: then `name` is a helper run under its caller's lock.
+ */
+function heldByCallers(ctx: CheckContext, name: string, lock: string, depth = 0, seen = new Set<string>()): boolean {
+  if (depth > 4 || seen.has(name)) return false;
+  seen.add(name);
   for (const s of callSites(ctx).get(name) ?? []) {
     const held = ctx.held(s.fn);
     if (!held.reachable(s.block)) continue;
-    callers++;
-    if (held.mayBefore(s.block, s.index).some((h) => h.lock.id === lock) || s.fn.mustHold.some((l) => l.id === lock)) holding++;
+    if (held.mayBefore(s.block, s.index).some((h) => h.lock.id === lock)) return true;
+    if (!managesLock(s.fn, lock) && heldByCallers(ctx, s.fn.name, lock, depth + 1, seen)) return true;
   }
-  return { callers, holding };
+  return false;
 }
 
 export const assertHeld: Check = {
@@ -82,9 +85,9 @@ export const assertHeld: Check = {
               let confidence: Confidence;
               if (managesLock(fn, r.lock)) confidence = 'high';
               else {
-                const { callers, holding } = callersHold(ctx, fn.name, r.lock);
-                if (holding > 0) continue;
-                confidence = callers > 0 ? 'medium' : 'low';
+                // The caller may run under its own caller's lock: never more than low.
+                if (heldByCallers(ctx, fn.name, r.lock)) continue;
+                confidence = 'low';
               }
               if (fn.status === 'partial') confidence = lowerConfidence(confidence);
               const where = r.line ? ` (it asserts it at ${r.file && r.file !== fn.file ? `${r.file}:` : 'line '}${r.line})` : ' (per the knowledge base)';

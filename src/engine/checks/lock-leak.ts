@@ -65,6 +65,12 @@ export const lockLeak: Check = {
         if (returns.length < 2) continue;
         const candidates = new Map<string, HeldLock>();
         for (const r of returns) for (const h of r.must) if (h.how === 'acquire') candidates.set(h.lock.id, h);
+        // A lock released where this function had not taken it belongs to the caller
+        // (dropped and retaken around a callback): not this function's to balance.
+        held.forEachEvent((block, index) => {
+          const ev = block.events[index];
+          if (ev.kind === 'release' && candidates.has(ev.lock.id) && !held.mayBefore(block.id, index).some((x) => x.lock.id === ev.lock.id)) candidates.delete(ev.lock.id);
+        });
         for (const [id, h] of candidates) {
           const holding = returns.filter((r) => r.must.some((x) => x.lock.id === id));
           const releasing = returns.filter((r) => !r.may.some((x) => x.lock.id === id));

@@ -70,6 +70,48 @@ function directEffects(fn: FunctionModel): DirectEffects {
   return out;
 }
 
+const signatureCache = new WeakMap<FunctionModel, string>();
+
+/**
+ * What the global steps (summaries, lock graph) read from a function: its
+ * lock, call, callback and return events in order, and its edges. Two models
+ * with the same signature give the same summaries and graph edges, so an
+ * edit that keeps it (typing inside an expression) can reuse them.
+ */
+export function globalSignature(fn: FunctionModel): string {
+  const hit = signatureCache.get(fn);
+  if (hit !== undefined) return hit;
+  const parts: string[] = [fn.name, fn.file, String(fn.line), fn.status, fn.mustHold.map((l) => l.id).join(',')];
+  for (const b of fn.blocks) {
+    parts.push(`#${b.succ.map((e) => `${e.to}${e.when ? `${e.when.on}${e.when.event}` : ''}`).join(',')}`);
+    for (const ev of b.events) {
+      switch (ev.kind) {
+        case 'acquire':
+        case 'release':
+          parts.push(`${ev.kind[0]}${ev.lock.id}|${ev.mode}|${ev.line}|${ev.kind === 'acquire' ? `${ev.trylock}${ev.nested}${ev.api}` : ''}`);
+          break;
+        case 'assert':
+          parts.push(`a${ev.lock.id}|${ev.expect}|${ev.line}`);
+          break;
+        case 'call':
+          parts.push(`c${ev.callee}|${ev.line}`);
+          break;
+        case 'callback':
+          parts.push(`k${ev.opsStruct ?? '?'}.${ev.field}|${ev.line}`);
+          break;
+        case 'return':
+          parts.push(`r${ev.isError}`);
+          break;
+        default:
+          parts.push('.');
+      }
+    }
+  }
+  const sig = parts.join(';');
+  signatureCache.set(fn, sig);
+  return sig;
+}
+
 const MAX_TAKES = 64;
 const MAX_CALLBACKS = 16;
 

@@ -96,10 +96,14 @@ export function readFileStructs(root: SyntaxNode): StructTable {
  * view plus knowledge) lock identities resolve through; `own` the structs this
  * file defines (kept in the model).
  */
-export function buildFileModel(root: SyntaxNode, file: string, original: string, structs: StructTable, own: StructTable): FileModel {
+export function buildFileModel(root: SyntaxNode, file: string, original: string, structs: StructTable, own: StructTable, cache?: FunctionModelCache): FileModel {
   const nodes = topLevel(root);
   const { globals, returns } = fileScope(nodes);
   const ctx: FileContext = { file, original, structs, globals, returns };
+  // A function whose text, position and file-scope context are unchanged keeps its model.
+  const scopeKey = cache ? JSON.stringify([...globals], null, 0) + JSON.stringify([...returns]) : '';
+  const reuse = cache && cache.scopeKey === scopeKey && cache.structs === structs ? cache.models : new Map<string, FunctionModel>();
+  const used = new Map<string, FunctionModel>();
   const functions: FunctionModel[] = [];
   const skipped: FileModel['skipped'] = [];
   const ops: OpsImplementation[] = [];
@@ -111,8 +115,17 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
       skipped.push({ function: '<unnamed>', line: line(def), reason: 'a function definition whose name could not be read (a macro in its declarator?)' });
       return;
     }
+    const key = cache ? `${def.startPosition.row}:${def.startPosition.column}:${def.text}` : '';
+    const hit = cache ? reuse.get(key) : undefined;
+    if (hit) {
+      functions.push(hit);
+      used.set(key, hit);
+      return;
+    }
     try {
-      functions.push(new FunctionBuilder(ctx).build(def, fn.name, fn.declarator));
+      const model = new FunctionBuilder(ctx).build(def, fn.name, fn.declarator);
+      functions.push(model);
+      if (cache) used.set(key, model);
     } catch (e) {
       // A bug in the builder must not cost the whole file: say so in coverage.
       skipped.push({ function: fn.name, line: line(def), reason: `the model could not be built (${(e as Error).message})` });
@@ -150,5 +163,21 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
         break;
     }
   });
+  if (cache) {
+    cache.models = used;
+    cache.scopeKey = scopeKey;
+    cache.structs = structs;
+  }
   return { file, functions, structs: own, opsImplementations: ops, documentedOrders, skipped };
+}
+
+/** Function models of one file from its previous build, reused when a function did not change. */
+export interface FunctionModelCache {
+  models: Map<string, FunctionModel>;
+  scopeKey: string;
+  structs?: StructTable;
+}
+
+export function newFunctionModelCache(): FunctionModelCache {
+  return { models: new Map(), scopeKey: '' };
 }

@@ -101,7 +101,24 @@ function pairMacroBlocks(children: SyntaxNode[]): Array<{ stmt: SyntaxNode; body
   return out;
 }
 
+/**
+ * ERROR nodes that cost nothing: a type given to a macro as an argument
+ * (`container_of(p, struct foo, member)`, `rb_entry(n, struct x, node)`) and
+ * GNU case ranges (`case 1 ... 5:`). The surrounding call or case is still
+ * modelled whole.
+ */
+export function isBenignError(n: SyntaxNode): boolean {
+  const parent = n.parent;
+  if (!parent) return false;
+  if (parent.type === 'argument_list') {
+    return namedKids(n).every((c) => /^(?:identifier|type_identifier|primitive_type|sized_type_specifier|struct_specifier|union_specifier|type_qualifier)$/.test(c.type));
+  }
+  if (parent.type === 'case_statement') return kids(n).some((c) => c.type === '...');
+  return false;
+}
+
 function isAllowedMissing(m: SyntaxNode): boolean {
+  if (m.isError) return isBenignError(m);
   // The MISSING `;` of a macro head followed by its block is the shape we model.
   const parent = m.parent;
   if (!parent || m.type !== ';' || parent.type !== 'expression_statement') return false;
@@ -254,8 +271,8 @@ export class FunctionBuilder {
         const args = n.childForFieldName('arguments');
         if (!fn || fn.type !== 'identifier') return undefined;
         // container_of(ptr, struct foo, member), list_first_entry(head, struct foo, member) & co.
-        if (/^(?:container_of|container_of_const|list_(?:first_|last_|next_|prev_)?entry(?:_or_null)?)$/.test(fn.text) && args) {
-          return structOfTypeText(args.namedChild(1)?.text);
+        if (/^(?:container_of|container_of_const|rb_entry|hlist_entry|list_(?:first_|last_|next_|prev_)?entry(?:_or_null)?)$/.test(fn.text) && args) {
+          return structOfTypeText(splitArguments(args.text)[1]);
         }
         return this.ctx.returns.get(fn.text);
       }
@@ -730,6 +747,7 @@ export class FunctionBuilder {
         this.walkStatement(n);
         return;
       case 'ERROR':
+        if (isBenignError(n)) return;
         this.partial(n, 'syntax the parser could not read');
         for (const c of namedKids(n)) this.walkExpr(c);
         return;
@@ -791,7 +809,8 @@ export class FunctionBuilder {
   private walkCall(n: SyntaxNode, resultVar?: string): void {
     const fn = unparen(n.childForFieldName('function') ?? n);
     const argList = n.childForFieldName('arguments');
-    const args = argList ? namedKids(argList).filter((a) => a.type !== 'comment') : [];
+    const args = argList ? namedKids(argList).filter((a) => a.type !== 'comment' && !(a.type === 'ERROR' && isBenignError(a))) : [];
+    const argTexts = argList ? splitArguments(argList.text) : [];
 
     // guard(mutex)(&x): the inner call names the class, the outer one the lock.
     if (fn.type === 'call_expression') {
@@ -836,7 +855,7 @@ export class FunctionBuilder {
         return;
       }
       for (const a of args) this.walkExpr(a);
-      const loc = this.emit({ kind: 'call', callee: name, args: args.map((a) => clip(a.text)), ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
+      const loc = this.emit({ kind: 'call', callee: name, args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
       this.eventsByNode.set(n.startIndex, loc);
       if (resultVar) this.callSites.set(resultVar, loc);
       return;
@@ -851,7 +870,7 @@ export class FunctionBuilder {
         kind: 'callback',
         ...(opsStruct ? { opsStruct } : {}),
         field: fn.childForFieldName('field')?.text ?? '',
-        args: args.map((a) => clip(a.text)),
+        args: argTexts,
         ...(resultVar ? { resultVar } : {}),
         text: clip(n.text),
         line: line(n),
@@ -864,7 +883,7 @@ export class FunctionBuilder {
 
     this.walkExpr(fn);
     for (const a of args) this.walkExpr(a);
-    this.emit({ kind: 'call', callee: squash(fn.text), args: args.map((a) => clip(a.text)), ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
+    this.emit({ kind: 'call', callee: squash(fn.text), args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
   }
 
   // ---- conditions and error values ----------------------------------------
@@ -974,6 +993,31 @@ export class FunctionBuilder {
     const fn = call.childForFieldName('function');
     return Boolean(fn && fn.type === 'identifier' && (this.ctx.returns.has(fn.text) || /^(?:k[mvz]?alloc|kzalloc|kcalloc|kmalloc_array|kvzalloc|kvcalloc|kmemdup|vzalloc|vmalloc)$/.test(fn.text)));
   }
+}
+
+/** The argument texts of `(a, f(b, c), d)`, split at top-level commas. */
+export function splitArguments(text: string): string[] {
+  const inner = text.replace(/^\s*\(/, '').replace(/\)\s*$/, '');
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < inner.length; i++) {
+    const c = inner[i];
+    if (c === '"' || c === "'") {
+      // Skip a string or character literal (commas inside do not split).
+      for (i++; i < inner.length && inner[i] !== c; i++) if (inner[i] === '\\') i++;
+      continue;
+    }
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(clip(inner.slice(start, i)));
+      start = i + 1;
+    }
+  }
+  const last = inner.slice(start);
+  if (out.length > 0 || last.trim() !== '') out.push(clip(last));
+  return out;
 }
 
 function withVar(env: Set<string>, v: string | undefined): Set<string> {

@@ -91,6 +91,19 @@ function sameKeys(a: State | undefined, b: State): boolean {
 function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>): (State | undefined)[] {
   const entry: State = new Map();
   for (const l of fn.mustHold) entry.set(keyOf(l), { lock: l, mode: 'exclusive', line: fn.line, column: 1, nested: false, how: 'entry' });
+  // lockdep_assert_held at the top of a function (before any acquire or release
+  // of that lock) states that the caller holds it: held from the entry on,
+  // so reads in the declarations above the assertion count as under the lock.
+  for (const ev of fn.blocks[fn.entry]?.events ?? []) {
+    if (ev.kind === 'acquire' || ev.kind === 'release') {
+      if (!entry.has(keyOf(ev.lock))) entry.set(keyOf(ev.lock), undefined as unknown as HeldLock);
+      continue;
+    }
+    if (ev.kind === 'assert' && ev.expect !== 'not-held' && !entry.has(keyOf(ev.lock))) {
+      entry.set(keyOf(ev.lock), { lock: ev.lock, mode: ev.expect === 'read' ? 'read' : ev.expect === 'write' ? 'write' : 'exclusive', line: ev.line, column: ev.column, nested: false, how: 'assert' });
+    }
+  }
+  for (const [k, v] of [...entry]) if (v === undefined) entry.delete(k);
   const inStates: (State | undefined)[] = new Array(fn.blocks.length).fill(undefined);
   inStates[fn.entry] = entry;
   const work: number[] = [fn.entry];

@@ -98,7 +98,7 @@ export function squash(text: string): string {
 /** The first ERROR or unexpected MISSING node under `n`, if any (only searched when n.hasError). */
 export function firstError(n: SyntaxNode, allowed: (m: SyntaxNode) => boolean): SyntaxNode | undefined {
   if (!n.hasError && !n.isMissing) return undefined;
-  if (n.isError) return n;
+  if (n.isError) return allowed(n) ? undefined : n;
   if (n.isMissing && !allowed(n)) return n;
   for (const c of n.children) {
     if (!c) continue;
