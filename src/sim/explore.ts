@@ -7,6 +7,7 @@
 import { step, blockedOn } from './semantics';
 import type { Breach, StepContext } from './semantics';
 import { initialState, threadBase, T } from './state';
+import { StateStore } from './state-store';
 import type { InvariantId } from './types';
 
 /** How a state was reached: from `parent` by thread `thread` running its instruction `pc`. */
@@ -25,23 +26,46 @@ export interface Witness {
 }
 
 export interface Exploration {
-  states: Uint8Array[];
-  arrivals: Arrival[];
+  states: number;
+  /** State n's bytes. */
+  stateAt(n: number): Uint8Array;
+  /** How state n was reached (parent -1 for the initial state). */
+  arrival(n: number): Arrival;
   transitions: number;
   complete: boolean;
   breaches: Map<InvariantId, Witness>;
   observations: Map<string, Witness>;
 }
 
-/** A state's hash key: its bytes as a string (states are a few dozen bytes). */
-const keyOf = (s: Uint8Array): string => String.fromCharCode.apply(null, s as unknown as number[]);
+/** Parent links, one entry per state, in typed arrays that grow with the store. */
+class Arrivals {
+  parent = new Int32Array(4096);
+  thread = new Uint8Array(4096);
+  pc = new Uint16Array(4096);
+  set(n: number, parent: number, thread: number, pc: number): void {
+    if (n >= this.parent.length) {
+      const grow = <A extends Int32Array | Uint8Array | Uint16Array>(a: A): A => {
+        const b = new (a.constructor as new (n: number) => A)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.parent = grow(this.parent);
+      this.thread = grow(this.thread);
+      this.pc = grow(this.pc);
+    }
+    this.parent[n] = parent;
+    this.thread[n] = thread;
+    this.pc[n] = pc;
+  }
+}
 
 export function explore(ctx: StepContext, maxStates = 2_000_000): Exploration {
   const threads = ctx.programs.length;
   const init = initialState(threads);
-  const states: Uint8Array[] = [init];
-  const arrivals: Arrival[] = [{ parent: -1, thread: -1, pc: -1 }];
-  const seen = new Map<string, number>([[keyOf(init), 0]]);
+  const store = new StateStore(init.length);
+  const arrivals = new Arrivals();
+  store.add(init);
+  arrivals.set(0, -1, 0, 0);
   const breaches = new Map<InvariantId, Witness>();
   const observations = new Map<string, Witness>();
   let transitions = 0;
@@ -51,8 +75,9 @@ export function explore(ctx: StepContext, maxStates = 2_000_000): Exploration {
     for (const b of br) if (!breaches.has(b.id)) breaches.set(b.id, { state: from, last: { thread: t, pc, next }, message: b.message });
   };
 
-  for (let head = 0; head < states.length; head++) {
-    const s = states[head];
+  for (let head = 0; head < store.count; head++) {
+    // a copy: the store's buffer may move while this state's successors are added
+    const s = store.get(head).slice();
     let moved = false;
     let running = false;
     for (let t = 0; t < threads; t++) {
@@ -66,15 +91,12 @@ export function explore(ctx: StepContext, maxStates = 2_000_000): Exploration {
         if (o.observation && !observations.has(o.observation.id)) {
           observations.set(o.observation.id, { state: head, last: { thread: t, pc, next: o.next }, message: o.observation.message });
         }
-        const k = keyOf(o.next);
-        if (seen.has(k)) continue;
-        if (states.length >= maxStates) {
+        if (store.find(o.next) >= 0) continue;
+        if (store.count >= maxStates) {
           complete = false;
           continue;
         }
-        seen.set(k, states.length);
-        states.push(o.next);
-        arrivals.push({ parent: head, thread: t, pc });
+        arrivals.set(store.add(o.next), head, t, pc);
       }
     }
     if (!moved && running && !breaches.has('no-deadlock')) {
@@ -86,5 +108,13 @@ export function explore(ctx: StepContext, maxStates = 2_000_000): Exploration {
       breaches.set('no-deadlock', { state: head, message: `deadlock: ${why.join('; ')}` });
     }
   }
-  return { states, arrivals, transitions, complete, breaches, observations };
+  return {
+    states: store.count,
+    stateAt: (n) => store.get(n).slice(),
+    arrival: (n) => ({ parent: arrivals.parent[n], thread: arrivals.thread[n], pc: arrivals.pc[n] }),
+    transitions,
+    complete,
+    breaches,
+    observations,
+  };
 }

@@ -32,8 +32,9 @@ export function programsFor(req: SimulationRequest): ThreadProgram[] {
 /** Reads a witness's path back from the arrivals, one trace step per transition. */
 function traceOf(x: Exploration, w: Witness, programs: ThreadProgram[], violation?: string): TraceStep[] {
   const path: { thread: number; pc: number; state: Uint8Array }[] = [];
-  for (let i = w.state; x.arrivals[i].parent >= 0; i = x.arrivals[i].parent) {
-    path.push({ thread: x.arrivals[i].thread, pc: x.arrivals[i].pc, state: x.states[i] });
+  for (let i = w.state; x.arrival(i).parent >= 0; i = x.arrival(i).parent) {
+    const a = x.arrival(i);
+    path.push({ thread: a.thread, pc: a.pc, state: x.stateAt(i) });
   }
   path.reverse();
   if (w.last) path.push({ thread: w.last.thread, pc: w.last.pc, state: w.last.next });
@@ -62,7 +63,7 @@ export function simulate(req: SimulationRequest): SimulationResult {
     contract: req.contract,
     threads: requestThreads(req),
     faults: req.faults.filter((f, i) => req.faults.indexOf(f) === i),
-    states: x.states.length,
+    states: x.states,
     transitions: x.transitions,
     complete: x.complete,
     elapsedMs: Date.now() - started,
