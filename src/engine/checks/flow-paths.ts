@@ -7,7 +7,7 @@
  * otherwise make every loop body look like a destructive step followed by a
  * fallible one.
  */
-import type { Event, FunctionModel } from '../model/types';
+import type { Event, FunctionModel, ReturnEvent } from '../model/types';
 
 /** An event and where it sits: block id and index within the block. */
 export interface EventRef<E extends Event = Event> {
@@ -20,6 +20,10 @@ export class FlowPaths {
   private readonly back = new Set<string>();
   private readonly reachCache = new Map<number, Set<number>>();
   private readonly byId = new Map<number, FunctionModel['blocks'][number]>();
+  private readonly regions = new Map<string, EventRef[]>();
+  private readonly regionBlocks = new Map<string, Set<number>>();
+  private all: EventRef[] | undefined;
+  private rets: EventRef<ReturnEvent>[] | undefined;
 
   constructor(readonly fn: FunctionModel) {
     for (const b of fn.blocks) this.byId.set(b.id, b);
@@ -76,10 +80,12 @@ export class FlowPaths {
     return this.reachableFrom(a.block).has(b.block);
   }
 
-  /** Every event of the function in block order. */
+  /** Every event of the function in block order (computed once; do not mutate). */
   events(): EventRef[] {
+    if (this.all) return this.all;
     const out: EventRef[] = [];
     for (const b of this.fn.blocks) b.events.forEach((event, index) => out.push({ block: b.id, index, event }));
+    this.all = out;
     return out;
   }
 
@@ -95,17 +101,68 @@ export class FlowPaths {
    * check of that call.
    */
   errorRegion(ref: EventRef): EventRef[] {
-    const targets = this.errorTargets(ref);
-    if (targets.length === 0) return [];
-    const blocks = new Set<number>(targets);
-    for (const t of targets) for (const b of this.reachableFrom(t)) blocks.add(b);
-    return this.events().filter((r) => blocks.has(r.block));
+    const key = `${ref.block}:${ref.index}`;
+    const cached = this.regions.get(key);
+    if (cached) return cached;
+    const blocks = this.errorBlocks(ref);
+    const region = blocks.size === 0 ? [] : this.events().filter((r) => blocks.has(r.block));
+    this.regions.set(key, region);
+    return region;
+  }
+
+  /** The blocks of `errorRegion(ref)`. */
+  errorBlocks(ref: EventRef): Set<number> {
+    const key = `${ref.block}:${ref.index}`;
+    let blocks = this.regionBlocks.get(key);
+    if (blocks) return blocks;
+    blocks = new Set<number>();
+    for (const t of this.errorTargets(ref)) {
+      blocks.add(t);
+      for (const b of this.reachableFrom(t)) blocks.add(b);
+    }
+    this.regionBlocks.set(key, blocks);
+    return blocks;
+  }
+
+  /** Return events that can run after `ref`. */
+  returnsAfter(ref: EventRef): EventRef<ReturnEvent>[] {
+    this.rets ??= this.events().filter((r): r is EventRef<ReturnEvent> => r.event.kind === 'return');
+    return this.rets.filter((r) => this.before(ref, r));
+  }
+
+  /**
+   * True when every path from the entry to `block` goes through a block
+   * whose goto label matches `label` (`err_unpin:` and the code after it).
+   */
+  onlyThroughLabel(block: number, label: RegExp): boolean {
+    const gates = this.fn.blocks.filter((b) => b.label !== undefined && label.test(b.label)).map((b) => b.id);
+    if (gates.includes(block)) return true;
+    if (gates.length === 0) return false;
+    const seen = new Set<number>(gates);
+    const work = [this.fn.entry];
+    while (work.length > 0) {
+      const b = work.pop()!;
+      if (b === block) return false;
+      if (seen.has(b)) continue;
+      seen.add(b);
+      work.push(...this.successors(b));
+    }
+    return true;
   }
 
   /** Events strictly between `a` and `b` on some path (a before x before b). */
   between(a: EventRef, b: EventRef): EventRef[] {
     return this.events().filter((x) => this.before(a, x) && this.before(x, b));
   }
+}
+
+const shared = new WeakMap<FunctionModel, FlowPaths>();
+
+/** One FlowPaths per function model, shared by the checks of one analysis (models are rebuilt on change). */
+export function flowPathsOf(fn: FunctionModel): FlowPaths {
+  let p = shared.get(fn);
+  if (!p) shared.set(fn, (p = new FlowPaths(fn)));
+  return p;
 }
 
 /** `&acc->ioas_lock`, `acc->ioas`, `prev->obj.id` → `acc` / `prev`: the variable an expression hangs off. */

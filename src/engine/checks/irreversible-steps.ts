@@ -6,10 +6,11 @@
  * take itself: putting what you just looked up is balancing, not destroying
  * (the facts say "dropping a reference to the old object").
  */
+import { functionKnowledge, callbackKnowledge } from '../knowledge/lookup';
 import type { CallEvent, CallbackEvent, Event, FunctionModel } from '../model/types';
 import type { CheckContext } from './check';
 import { findFunction } from './check';
-import { baseVariable, FlowPaths } from './flow-paths';
+import { baseVariable, FlowPaths, flowPathsOf } from './flow-paths';
 import type { EventRef } from './flow-paths';
 
 /** What an error path loses; decides the "cannot …" half of a message. */
@@ -88,7 +89,7 @@ export class IrreversibleSteps {
     const label = callLabel(ev);
     // The knowledge base speaks first: it knows what a put or an unmap means, where a body
     // in view (an inline helper in a header) only shows the mechanics.
-    if (this.ctx.knowledge.functions[ev.callee]) {
+    if (functionKnowledge(this.ctx.knowledge, ev.callee)) {
       const step = this.knownStep(fn, paths, ref as EventRef<CallEvent>, new Set());
       return step ? { ref, label, steps: [step] } : undefined;
     }
@@ -106,7 +107,7 @@ export class IrreversibleSteps {
     if (seen.has(name)) return undefined;
     seen.add(name);
     const ev = ref.event;
-    const k = this.ctx.knowledge.functions[name];
+    const k = functionKnowledge(this.ctx.knowledge, name);
     if (!k) return undefined;
     if (k.irreversible) {
       if (PUT_LIKE.has(name) || /reference/.test(k.irreversible)) {
@@ -116,7 +117,8 @@ export class IrreversibleSteps {
         const from = dropped === undefined ? undefined : originField(paths, dropped, ref);
         if (!dropped || !from || !/->|\./.test(from)) return undefined;
         return {
-          what: k.irreversible,
+          // Only the old object gets here (see above), so say which one it is.
+          what: k.irreversible.replace(/\ba reference to the object\b/, 'the reference to the old object'),
           loss: 'reference',
           label: callLabel(ev),
           file: fn.file,
@@ -157,7 +159,7 @@ export class IrreversibleSteps {
   private callbackStep(fn: FunctionModel, ev: CallbackEvent): IrreversibleStep | undefined {
     const label = callLabel(ev);
     const key = ev.opsStruct ? `${ev.opsStruct}.${ev.field}` : undefined;
-    const known = key ? this.ctx.knowledge.callbacks[key] : undefined;
+    const known = key ? callbackKnowledge(this.ctx.knowledge, key) : undefined;
     if (known?.irreversible) {
       return { what: known.irreversible, loss: lossOf(ev.field, known.irreversible), label, file: fn.file, line: ev.line, guessed: false };
     }
@@ -187,24 +189,41 @@ export class IrreversibleSteps {
     if (cached) return cached;
     if (this.inProgress.has(key)) return [];
     this.inProgress.add(key);
-    const paths = new FlowPaths(body);
-    const onErrorPath = new Set<string>();
+    const paths = flowPathsOf(body);
+    const onErrorPath = new Set<number>();
     for (const r of paths.events()) {
       if (r.event.kind === 'call' || r.event.kind === 'callback') {
-        for (const e of paths.errorRegion(r)) onErrorPath.add(`${e.block}:${e.index}`);
+        for (const b of paths.errorBlocks(r)) onErrorPath.add(b);
       }
     }
     const steps: IrreversibleStep[] = [];
     for (const r of paths.events()) {
-      if (onErrorPath.has(`${r.block}:${r.index}`)) continue;
+      if (onErrorPath.has(r.block)) continue;
       const site = this.at(body, paths, r);
-      if (!site) continue;
+      if (!site || isCleanup(paths, r)) continue;
       for (const s of site.steps) if (!steps.some((x) => x.line === s.line && x.file === s.file)) steps.push(s);
     }
     this.inProgress.delete(key);
     this.inner.set(key, steps);
     return steps;
   }
+}
+
+const SUCCESS = /^(?:0|true|)$|^\d+$/;
+const ERRNO = /^-E[A-Z0-9]+$/;
+const ERROR_LABEL = /^(?:err|fail|unwind|undo|abort|bad)|_err(?:or)?(?:_|$)|_fail(?:_|$)/;
+
+/**
+ * Undoing a half-done step right before giving up is cleanup, not a step of
+ * the success path: no success return can follow it, and either every
+ * return after it is an errno or it sits under an error label (`err:`),
+ * whose `return ret` the model cannot prove to be an error.
+ */
+function isCleanup(paths: FlowPaths, r: EventRef): boolean {
+  const returns = paths.returnsAfter(r);
+  if (returns.length === 0 || returns.some((x) => SUCCESS.test(x.event.value.trim()))) return false;
+  if (returns.every((x) => x.event.isError || ERRNO.test(x.event.value.trim()))) return true;
+  return paths.onlyThroughLabel(r.block, ERROR_LABEL);
 }
 
 /** True for the call and callback events, the only ones that can be steps. */

@@ -4,6 +4,7 @@
  * on an error path counts as an error return, and what counts as an attempt
  * to restore the previous state.
  */
+import { functionKnowledge } from '../knowledge/lookup';
 import type { CallEvent, FunctionModel, ReturnEvent, WriteEvent } from '../model/types';
 import type { CheckContext } from './check';
 import { baseVariable, mentions } from './flow-paths';
@@ -14,6 +15,8 @@ export interface FallibleStep {
   ref: EventRef<CallEvent>;
   /** Everything that runs when it fails. */
   region: EventRef[];
+  /** The blocks of `region`. */
+  blocks: Set<number>;
   /** Returns on that path that hand an error to the caller. */
   errorReturns: EventRef<ReturnEvent>[];
   /** True when every such return is certainly an error (the model says so, or it returns an errno/the call's result). */
@@ -31,7 +34,7 @@ export interface RestoreStep {
 }
 
 export function isFallibleCall(ctx: CheckContext, ev: CallEvent): boolean {
-  if (ctx.knowledge.functions[ev.callee]?.fallible) return true;
+  if (functionKnowledge(ctx.knowledge, ev.callee)?.fallible) return true;
   return ctx.summaries.get(ev.callee)?.fallible === true;
 }
 
@@ -58,24 +61,40 @@ function errorReturnsIn(region: EventRef[], call: CallEvent): { returns: EventRe
  * attempt) is part of that error path, not a step of its own.
  */
 export function fallibleSteps(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): FallibleStep[] {
+  let perFn = cache.get(ctx);
+  if (!perFn) cache.set(ctx, (perFn = new WeakMap()));
+  const cached = perFn.get(fn);
+  if (cached) return cached;
   const steps: FallibleStep[] = [];
   for (const r of paths.events()) {
     if (r.event.kind !== 'call' || r.event.callee === fn.name) continue;
     if (!isFallibleCall(ctx, r.event)) continue;
+    const blocks = paths.errorBlocks(r);
+    if (blocks.size === 0) continue;
     const region = paths.errorRegion(r);
-    if (region.length === 0 && paths.errorTargets(r).length === 0) continue;
     const { returns, certain } = errorReturnsIn(region, r.event);
-    steps.push({ ref: r as EventRef<CallEvent>, region, errorReturns: returns, certain, known: ctx.knowledge.functions[r.event.callee]?.fallible === true });
+    steps.push({ ref: r as EventRef<CallEvent>, region, blocks, errorReturns: returns, certain, known: functionKnowledge(ctx.knowledge, r.event.callee)?.fallible === true });
   }
-  const inRegion = (x: EventRef, s: FallibleStep) => s.region.some((e) => e.block === x.block && e.index === x.index);
-  return steps.filter((s) => !steps.some((o) => o !== s && inRegion(s.ref, o)));
+  const result = steps.filter((s) => !steps.some((o) => o !== s && o.blocks.has(s.ref.block)));
+  perFn.set(fn, result);
+  return result;
+}
+
+/** Per analysis (the context) and function: both rollback checks ask. */
+const cache = new WeakMap<CheckContext, WeakMap<FunctionModel, FallibleStep[]>>();
+
+/** Blocks that only run when some fallible step failed. */
+export function cleanupBlocks(steps: readonly FallibleStep[]): Set<number> {
+  const out = new Set<number>();
+  for (const s of steps) for (const b of s.blocks) out.add(b);
+  return out;
 }
 
 /** Locals read from a shared field before `at`: the "saved old value" of a change. */
 export function savedValues(paths: FlowPaths, at: EventRef): Map<string, string> {
   const saved = new Map<string, string>();
   for (const r of paths.events()) {
-    if (!paths.before(r, at) || r.event.kind !== 'read' || !r.event.into) continue;
+    if (r.event.kind !== 'read' || !r.event.into || !paths.before(r, at)) continue;
     saved.set(r.event.into, r.event.field ?? r.event.source);
   }
   return saved;
@@ -93,7 +112,7 @@ export function restoreSteps(ctx: CheckContext, fn: FunctionModel, paths: FlowPa
       if (ev.callee === fn.name) {
         const what = savedArgs.length > 0 ? `calls \`${ev.callee}()\` again to re-attach \`${savedArgs[0]}\`` : `calls \`${ev.callee}()\` again to restore the previous state`;
         out.push({ ref: r, what, reads });
-      } else if (ctx.knowledge.functions[ev.callee]?.restoring || ctx.summaries.get(ev.callee)?.restoring) {
+      } else if (functionKnowledge(ctx.knowledge, ev.callee)?.restoring || ctx.summaries.get(ev.callee)?.restoring) {
         out.push({ ref: r, what: `calls \`${ev.callee}()\` to restore the previous state`, reads });
       } else if (savedArgs.length > 0 && isFallibleCall(ctx, ev)) {
         out.push({ ref: r, what: `calls \`${ev.callee}()\` on \`${savedArgs[0]}\` to put it back`, reads });

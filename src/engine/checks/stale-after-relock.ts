@@ -19,7 +19,7 @@ import type { AcquireEvent, FunctionModel, ReleaseEvent } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
-import { baseVariable, FlowPaths, mentions, type EventRef } from './flow-paths';
+import { baseVariable, FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
 import { scenarioFor } from './scenario';
 
 const TAKES_REFERENCE = /(?:^|_)(?:get|grab|hold|lock_obj)(?:_|$)|^kref_get|^refcount_inc|^get_/;
@@ -89,7 +89,7 @@ function heldAt(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, lockId: 
 }
 
 function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
-  const paths = new FlowPaths(fn);
+  const paths = flowPathsOf(fn);
   const events = paths.events();
   const out: Finding[] = [];
   const releases = events.filter((r): r is EventRef<ReleaseEvent> => r.event.kind === 'release' && !r.event.implicit && r.event.lock.resolved);

@@ -11,9 +11,9 @@ import type { FunctionModel } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
-import { FlowPaths, type EventRef } from './flow-paths';
+import { FlowPaths, flowPathsOf } from './flow-paths';
 import { IrreversibleSteps, originField, type IrreversibleSite, type IrreversibleStep, type LossKind } from './irreversible-steps';
-import { fallibleSteps, restoreSteps, type FallibleStep, type RestoreStep } from './rollback-steps';
+import { cleanupBlocks, fallibleSteps, restoreSteps, type FallibleStep, type RestoreStep } from './rollback-steps';
 import { scenarioFor } from './scenario';
 
 const LOSS_ORDER: LossKind[] = ['driver-pins', 'pins', 'object', 'reference', 'membership', 'other'];
@@ -42,7 +42,6 @@ function lossOf(site: IrreversibleSite): LossKind {
   return LOSS_ORDER.find((k) => kinds.has(k)) ?? 'other';
 }
 
-const at = (r: EventRef) => `${r.block}:${r.index}`;
 
 /** A restore that reads an object whose reference an earlier step dropped. */
 function useAfterPut(paths: FlowPaths, site: IrreversibleSite, restore: RestoreStep, fn: FunctionModel): RelatedLocation | undefined {
@@ -113,15 +112,14 @@ function findingFor(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, site
 }
 
 export function checkFunction(ctx: CheckContext, fn: FunctionModel, steps: IrreversibleSteps): Finding[] {
-  const paths = new FlowPaths(fn);
+  const paths = flowPathsOf(fn);
   const fallibles = fallibleSteps(ctx, fn, paths);
   if (fallibles.length === 0) return [];
   // Cleanup on an error path is not a step of the main flow.
-  const cleanup = new Set<string>();
-  for (const f of fallibles) for (const r of f.region) cleanup.add(at(r));
+  const cleanup = cleanupBlocks(fallibles);
   const findings: Finding[] = [];
   for (const r of paths.events()) {
-    if (cleanup.has(at(r))) continue;
+    if (cleanup.has(r.block)) continue;
     const site = steps.at(fn, paths, r);
     if (!site) continue;
     // The first fallible step this one comes before (by line: the one a reader meets first).

@@ -10,12 +10,13 @@
  * knowledge base says a lock protects, and fields the function itself saved
  * before changing them (a swap it means to be able to undo).
  */
+import { functionKnowledge, protectingLock } from '../knowledge/lookup';
 import type { CallEvent, FunctionModel, WriteEvent } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
-import { baseVariable, FlowPaths, mentions, type EventRef } from './flow-paths';
-import { fallibleSteps, isFallibleCall, restoreSteps, savedValues, type FallibleStep } from './rollback-steps';
+import { baseVariable, FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
+import { cleanupBlocks, fallibleSteps, isFallibleCall, restoreSteps, savedValues, type FallibleStep } from './rollback-steps';
 import { scenarioFor } from './scenario';
 
 /** Calls whose result is an object nobody else can see yet. */
@@ -34,27 +35,29 @@ interface Change {
   byCall?: string;
 }
 
-const key = (r: EventRef) => `${r.block}:${r.index}`;
 const norm = (s: string) => s.replace(/\s+/g, '');
 
-function isSharedBase(paths: FlowPaths, base: string): boolean {
+/** Locals holding objects this function allocated (not shared until published). */
+function freshObjects(paths: FlowPaths): Set<string> {
+  const fresh = new Set<string>();
   for (const r of paths.events()) {
     const ev = r.event;
-    if (ev.kind === 'call' && ev.resultVar === base && FRESH_OBJECT.test(ev.callee)) return false;
+    if (ev.kind === 'call' && ev.resultVar && FRESH_OBJECT.test(ev.callee)) fresh.add(ev.resultVar);
   }
-  return true;
+  return fresh;
 }
 
 function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Change[] {
   const out: Change[] = [];
+  const fresh = freshObjects(paths);
   for (const r of paths.events()) {
     const ev = r.event;
     if (ev.kind === 'write') {
       const base = baseVariable(ev.target);
-      if (!base || !/->|\./.test(ev.target) || !isSharedBase(paths, base)) continue;
+      if (!base || !/->|\./.test(ev.target) || fresh.has(base)) continue;
       out.push({ ref: r, target: norm(ev.target), field: ev.field, value: ev.value.trim() });
     } else if (ev.kind === 'call') {
-      for (const field of ctx.knowledge.functions[ev.callee]?.writes ?? []) {
+      for (const field of functionKnowledge(ctx.knowledge, ev.callee)?.writes ?? []) {
         const [struct, member] = field.split('.');
         const arg = ev.args.map((a) => baseVariable(a)).find((b) => b !== undefined && fn.types[b] === struct);
         if (arg) out.push({ ref: r, target: `${arg}->${member}`, field, byCall: ev.callee });
@@ -77,14 +80,14 @@ function writesTarget(ev: EventRef['event'], target: string): ev is WriteEvent {
 /** Shape A: changed in this function, a fallible step, an error path that does not put it back. */
 function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, c: Change, fallibles: FallibleStep[], changes: Change[]): Finding | undefined {
   if (c.value === undefined) return undefined;
+  const next = fallibles.filter((f) => paths.before(c.ref, f.ref)).sort((a, b) => a.ref.event.line - b.ref.event.line)[0];
+  if (!next || next.errorReturns.length === 0) return undefined;
   const saved = savedValues(paths, c.ref);
   const wasSaved = [...saved.values()].some((from) => from === c.field || norm(from) === c.target);
-  const guarded = c.field !== undefined && ctx.knowledge.protectedBy[c.field] !== undefined;
+  const guarded = c.field !== undefined && protectingLock(ctx.knowledge, c.field) !== undefined;
   if (!wasSaved && !guarded) return undefined;
   // The value written is the saved one: this is itself a restore.
   if (saved.has(c.value)) return undefined;
-  const next = fallibles.filter((f) => paths.before(c.ref, f.ref)).sort((a, b) => a.ref.event.line - b.ref.event.line)[0];
-  if (!next || next.errorReturns.length === 0) return undefined;
   // Changed again before the fallible step: that later change is the one to judge.
   if (changes.some((o) => o !== c && o.target === c.target && o.value !== undefined && paths.before(c.ref, o.ref) && paths.before(o.ref, next.ref))) return undefined;
   if (next.region.some((r) => writesTarget(r.event, c.target))) return undefined;
@@ -127,7 +130,7 @@ function overwrittenThenUsed(ctx: CheckContext, fn: FunctionModel, paths: FlowPa
       { file: fn.file, line: call.line, message: `\`${call.callee}()\` overwrites \`${c.target}\`` },
       { file: fn.file, line: use.line, message: `\`${use.callee}()\` uses the overwritten \`${c.target}\` for \`${old}\`` },
     ];
-    const known = ctx.knowledge.functions[use.callee];
+    const known = functionKnowledge(ctx.knowledge, use.callee);
     let confidence: Finding['confidence'] = known?.irreversible || isFallibleCall(ctx, use) ? 'high' : 'medium';
     if (fn.status === 'partial') confidence = lowerConfidence(confidence);
     return finding(fn, call.line, call.column, message, related, confidence, [c.field ?? c.target, call.callee, use.callee]);
@@ -152,11 +155,10 @@ function finding(fn: FunctionModel, line: number, column: number, message: strin
 }
 
 export function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
-  const paths = new FlowPaths(fn);
+  const paths = flowPathsOf(fn);
   const fallibles = fallibleSteps(ctx, fn, paths);
-  const cleanup = new Set<string>();
-  for (const f of fallibles) for (const r of f.region) cleanup.add(key(r));
-  const changes = changesOf(ctx, fn, paths).filter((c) => !cleanup.has(key(c.ref)));
+  const cleanup = cleanupBlocks(fallibles);
+  const changes = changesOf(ctx, fn, paths).filter((c) => !cleanup.has(c.ref.block));
   const out: Finding[] = [];
   for (const c of changes) {
     const f = unrestoredOnError(ctx, fn, paths, c, fallibles, changes) ?? overwrittenThenUsed(ctx, fn, paths, c);

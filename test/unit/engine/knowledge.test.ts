@@ -127,3 +127,13 @@ test('config: problems name the bad key', () => {
   assert.deepEqual(parseConfig('[]', 'x.json').problems, ['x.json: (top level): expected an object, got an array']);
   assert.deepEqual(mergeKnowledge(DEFAULT_KNOWLEDGE), mergeKnowledge(DEFAULT_KNOWLEDGE, {}));
 });
+
+test('lookups by a name from analysed code never find Object.prototype members', async () => {
+  const { functionKnowledge, callbackKnowledge, protectingLock } = await import('../../../src/engine/knowledge/lookup');
+  assert.equal(functionKnowledge(DEFAULT_KNOWLEDGE, 'constructor'), undefined);
+  assert.equal(functionKnowledge(DEFAULT_KNOWLEDGE, 'toString'), undefined);
+  assert.equal(callbackKnowledge(DEFAULT_KNOWLEDGE, '__proto__'), undefined);
+  assert.equal(protectingLock(DEFAULT_KNOWLEDGE, 'hasOwnProperty'), undefined);
+  assert.equal(functionKnowledge(DEFAULT_KNOWLEDGE, 'iopt_add_access')?.fallible, true);
+  assert.equal(protectingLock(DEFAULT_KNOWLEDGE, 'iommufd_access.ioas'), 'iommufd_access.ioas_lock');
+});

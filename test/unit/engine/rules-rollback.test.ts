@@ -18,7 +18,7 @@ test('unmap-before-rollback: v8-like helper detaches (unmap, remove, put) before
   assert.equal(f.confidence, 'high');
   assert.equal(
     f.message,
-    "`__emu_access_detach()` unmaps the driver's pages, removes the access from the IOAS and drops a reference to the object (line 31) " +
+    "`__emu_access_detach()` unmaps the driver's pages, removes the access from the IOAS and drops the reference to the old object (line 31) " +
       'before `iopt_add_access()` can fail (line 33); the error path (line 36) calls `emu_access_set_ioas()` again to re-attach `prev_ioas` ' +
       'but cannot give the driver its pins back.',
   );
