@@ -7,8 +7,10 @@
 
 static void toy_detach_locked(struct iommufd_access *access)
 {
-	struct iommufd_ioas *cur = access->ioas;
+	struct iommufd_ioas *cur;
 
+	lockdep_assert_held(&access->ioas_lock);
+	cur = access->ioas;
 	access->ioas = NULL;
 	/* The driver must not be called back with ioas_lock held. */
 	mutex_unlock(&access->ioas_lock);

@@ -1,0 +1,161 @@
+/**
+ * `iommufd-review check [options] PATH...`: read C files, analyse them as one
+ * program (summaries cross files), print findings. Exit 0 clean, 1 findings,
+ * 2 usage or input error.
+ */
+import { parseArgs } from 'util';
+import { Engine } from '../engine';
+import { BACKENDS, DEFAULT_BULK_BACKEND, createParser } from '../engine/node/create-parser';
+import { resolveConfig } from '../engine/node/find-config';
+import { DEFAULT_MAX_FILE_BYTES, formatBytes, readSources } from '../engine/node/read-sources';
+import type { Backend } from '../engine/parse/syntax';
+import { CONFIDENCE_ORDER, type AnalysisResult, type Confidence } from '../engine/types';
+import { formatJson } from '../report/json';
+import { formatSarif } from '../report/sarif';
+import { formatText } from '../report/text';
+import { engineDocsUri, packageInfo } from './package-info';
+import { EXIT_FINDINGS, EXIT_OK, UsageError, writeOut } from './usage-error';
+
+export const FORMATS = ['text', 'json', 'sarif'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** Per-file parse cap: a pathological file becomes a coverage problem, never a hang. */
+export const DEFAULT_PARSE_TIMEOUT_MS = 5000;
+
+export const HELP = `Usage: iommufd-review check [OPTIONS] PATH...
+
+Analyse C sources (files, or directories searched recursively for .c and .h)
+as one program and report lock-order, callback-under-lock,
+unmap-before-rollback, unrestored-state, stale-after-relock, lock-leak and
+assert-held findings.
+
+Options:
+  -f, --format FORMAT          text (default), json or sarif
+  -c, --min-confidence LEVEL   low, medium or high: hide findings below LEVEL
+                               (default: the configuration's minConfidence, else the engine's default)
+      --config FILE            use FILE instead of the nearest .iommufd-review.json
+                               found upward from the analysed paths
+      --backend NAME           parser backend: wasm or native (default: ${DEFAULT_BULK_BACKEND})
+      --max-file-size BYTES    skip larger files with a note (default: ${DEFAULT_MAX_FILE_BYTES}, ${formatBytes(DEFAULT_MAX_FILE_BYTES)})
+      --verbose                text format: also list partially parsed functions
+  -h, --help                   show this help
+
+Exit status: 0 no findings, 1 findings, 2 usage or input error, 3 internal error.
+`;
+
+export interface CheckOptions {
+  format: Format;
+  minConfidence?: Confidence;
+  config?: string;
+  backend: Backend;
+  maxFileBytes: number;
+  verbose: boolean;
+  paths: string[];
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], option: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`invalid ${option} '${value}': expected one of ${allowed.join(', ')}`);
+}
+
+/** Parses argv; returns null for --help. Throws UsageError on bad input. */
+export function parseCheckArgs(argv: string[]): CheckOptions | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        format: { type: 'string', short: 'f' },
+        'min-confidence': { type: 'string', short: 'c' },
+        config: { type: 'string' },
+        backend: { type: 'string' },
+        'max-file-size': { type: 'string' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    // node's messages name the option; drop its own "To specify a positional..." hints.
+    throw new UsageError((e as Error).message.split(/\.(?:\s|$)/)[0]);
+  }
+  const v = parsed.values;
+  if (v.help) return null;
+  let maxFileBytes = DEFAULT_MAX_FILE_BYTES;
+  if (v['max-file-size'] !== undefined) {
+    const n = Number(v['max-file-size']);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`invalid --max-file-size '${v['max-file-size']}': expected a positive number of bytes`);
+    maxFileBytes = n;
+  }
+  if (parsed.positionals.length === 0) throw new UsageError('no PATH given: name the C files or directories to analyse');
+  return {
+    format: v.format === undefined ? 'text' : oneOf(v.format, FORMATS, '--format'),
+    minConfidence: v['min-confidence'] === undefined ? undefined : oneOf(v['min-confidence'], CONFIDENCE_ORDER, '--min-confidence'),
+    config: v.config,
+    backend: v.backend === undefined ? DEFAULT_BULK_BACKEND : oneOf(v.backend, BACKENDS, '--backend'),
+    maxFileBytes,
+    verbose: v.verbose === true,
+    paths: parsed.positionals,
+  };
+}
+
+/**
+ * Reads, analyses and returns the result, with file problems from reading
+ * merged into coverage. Throws UsageError for input the user must fix.
+ */
+export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
+  const loaded = resolveConfig({ explicit: options.config, paths: options.paths });
+  if (loaded.problems.length > 0) {
+    throw new UsageError(`bad configuration:\n  ${loaded.problems.join('\n  ')}`);
+  }
+  const read = readSources(options.paths, { maxFileBytes: options.maxFileBytes });
+  if (read.missing.length > 0) throw new UsageError(`no such file or directory: ${read.missing.join(', ')}`);
+  if (read.files.length === 0) {
+    const why = [
+      ...read.empty.map((d) => `${d}: no .c or .h files found`),
+      ...read.problems.map((p) => `${p.file}: ${p.message}`),
+    ];
+    throw new UsageError(`nothing to analyse:\n  ${why.join('\n  ')}`);
+  }
+  const parser = await createParser(options.backend);
+  const engine = new Engine({ parser, config: loaded.config, parseTimeoutMs: DEFAULT_PARSE_TIMEOUT_MS, maxFileBytes: options.maxFileBytes });
+  try {
+    const analysed = new Set<string>();
+    for (const f of read.files) {
+      engine.setFile(f.path, f.text);
+      analysed.add(f.path);
+    }
+    const result = engine.analyze(options.minConfidence ? { minConfidence: options.minConfidence } : {});
+    // The engine notes replaced bytes itself: keep one note per file.
+    const engineNoted = new Set(result.coverage.problems.map((p) => p.file));
+    const readSide = read.problems.filter((p) => !(analysed.has(p.file) && engineNoted.has(p.file)));
+    result.coverage.problems = [...readSide, ...result.coverage.problems];
+    return result;
+  } finally {
+    engine.dispose();
+    parser.dispose();
+  }
+}
+
+export function formatResult(result: AnalysisResult, options: Pick<CheckOptions, 'format' | 'verbose'>): string {
+  switch (options.format) {
+    case 'json':
+      return formatJson(result);
+    case 'sarif':
+      return formatSarif(result, { toolVersion: packageInfo().version, docsBaseUri: engineDocsUri() });
+    default:
+      return formatText(result, { verbose: options.verbose });
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const options = parseCheckArgs(argv);
+  if (!options) {
+    await writeOut(process.stdout, HELP);
+    return EXIT_OK;
+  }
+  const result = await runCheck(options);
+  await writeOut(process.stdout, formatResult(result, options));
+  return result.findings.length > 0 ? EXIT_FINDINGS : EXIT_OK;
+}
