@@ -173,3 +173,44 @@ test('a configuration can make a driver helper irreversible and another fallible
     '`cfg_dev_evict()` evicts the cached slot (line 5) before `cfg_dev_claim()` can fail (line 6); the error path (line 8) returns an error but cannot undo it.',
   );
 });
+
+test("docs/knowledge.md's example configuration is valid and does what the text says", async () => {
+  const { readFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const { parseConfig } = await import('../../../src/engine/knowledge/config');
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const { sharedParser } = await import('./engine-fixtures');
+  const doc = readFileSync(path.resolve(__dirname, '../../../../docs/knowledge.md'), 'utf8');
+  const json = /```json\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(json, 'the example block');
+  const { config, problems } = parseConfig(json, 'docs/knowledge.md');
+  assert.deepEqual(problems, []);
+  const text = [
+    'struct mydrv_state;',
+    'struct mydrv_ops {',
+    '\tvoid (*invalidate)(struct mydrv_state *st);',
+    '};',
+    'struct mydrv_state {',
+    '\tstruct mutex cache_lock;',
+    '\tconst struct mydrv_ops *ops;',
+    '};',
+    '',
+    'int mydrv_reset(struct mydrv_state *st)',
+    '{',
+    '\tint rc;',
+    '',
+    '\tmydrv_flush_cache(st);',
+    '\trc = mydrv_rebind(st);',
+    '\tif (rc)',
+    '\t\treturn rc;',
+    '\tmutex_lock(&st->cache_lock);',
+    '\tst->ops->invalidate(st);',
+    '\tmutex_unlock(&st->cache_lock);',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+  const found = analyzeSources(await sharedParser(), [{ path: 'mydrv.c', text }], { config }).findings;
+  assert.deepEqual(found.map((f) => `${f.ruleId}:${f.line}`), ['unmap-before-rollback:15', 'callback-under-lock:19']);
+  assert.match(found[0].message, /^`mydrv_flush_cache\(\)` drops every cached translation \(line 14\) before `mydrv_rebind\(\)` can fail \(line 15\)/);
+});
