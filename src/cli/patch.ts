@@ -1,0 +1,172 @@
+/**
+ * `iommufd-review patch [--base DIR] [--format text|json|sarif|b4] FILE...`:
+ * review a patch series (mbox, format-patch files, a plain diff) patch by
+ * patch: findings introduced, fixed or unchanged, on the patch file's lines.
+ * With `--format b4` and no FILE (or `-`), one patch mail is read from
+ * standard input, for `b4.review-perpatch-check-cmd`.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { BACKENDS, DEFAULT_BULK_BACKEND, createParser } from '../engine/node/create-parser';
+import { resolveConfig } from '../engine/node/find-config';
+import type { Backend } from '../engine/parse/syntax';
+import { compareRevisions, parseSeriesFiles, reviewSeries, type SeriesInput, type SeriesReview } from '../patch/index';
+import { fsTree } from '../patch/node/fs-tree';
+import type { RevisionComparison } from '../patch/revisions';
+import { formatB4 } from '../report/b4';
+import { formatPatchJson } from '../report/patch-json';
+import { formatPatchSarif } from '../report/patch-sarif';
+import { formatPatchText } from '../report/patch-text';
+import { engineDocsUri, packageInfo } from './package-info';
+import { EXIT_FINDINGS, EXIT_OK, UsageError, writeOut } from './usage-error';
+
+export const PATCH_FORMATS = ['text', 'json', 'sarif', 'b4'] as const;
+export type PatchFormat = (typeof PATCH_FORMATS)[number];
+
+export const HELP = `Usage: iommufd-review patch [OPTIONS] FILE...
+
+Review a patch series patch by patch: which lock-order, callback-under-lock,
+unmap-before-rollback (and other) findings each patch introduces, fixes or
+leaves unchanged, on the lines of the patch file itself.
+
+FILE is an mbox (b4 or lore), git format-patch files (any order), a single
+mail, or a plain diff. Covers, replies and other revisions are set aside.
+
+Options:
+  -b, --base DIR          a kernel tree the series applies to: patches are applied
+                          in memory (offset and fuzz like patch(1)) and analysed with
+                          the other C files of their directories. Without it, only
+                          what the hunks show is analysed (confidence capped at medium)
+  -f, --format FORMAT     text (default), json, sarif or b4 (b4 review's check JSON)
+  -p, --previous FILE     an older revision of the series (repeatable): also report
+                          what this revision fixed or newly introduced compared to it
+      --config FILE       use FILE instead of the nearest .iommufd-review.json
+      --backend NAME      parser backend: wasm or native (default: ${DEFAULT_BULK_BACKEND})
+  -h, --help              show this help
+
+For b4 (git config):
+  [b4]
+      review-perpatch-check-cmd = iommufd-review patch --format b4 --base .
+
+Exit status: 0 no introduced findings, 1 introduced findings, 2 usage or input
+error, 3 internal error. With --format b4 the exit status is 0 unless the
+command itself failed, as b4 expects.
+`;
+
+export interface PatchOptions {
+  format: PatchFormat;
+  base?: string;
+  previous: string[];
+  config?: string;
+  backend: Backend;
+  files: string[];
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], option: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`invalid ${option} '${value}': expected one of ${allowed.join(', ')}`, 'patch');
+}
+
+export function parsePatchArgs(argv: string[]): PatchOptions | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        base: { type: 'string', short: 'b' },
+        format: { type: 'string', short: 'f' },
+        previous: { type: 'string', short: 'p', multiple: true },
+        config: { type: 'string' },
+        backend: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split(/\.(?:\s|$)/)[0], 'patch');
+  }
+  const v = parsed.values;
+  if (v.help) return null;
+  const format = v.format === undefined ? 'text' : oneOf(v.format, PATCH_FORMATS, '--format');
+  const files = parsed.positionals;
+  if (files.length === 0 && format !== 'b4') throw new UsageError('no FILE given: name the mbox, format-patch files or diff to review', 'patch');
+  if (v.base !== undefined) {
+    let isDir = false;
+    try {
+      isDir = fs.statSync(v.base).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (!isDir) throw new UsageError(`--base ${v.base}: not a directory`, 'patch');
+  }
+  return {
+    format,
+    base: v.base,
+    previous: v.previous ?? [],
+    config: v.config,
+    backend: v.backend === undefined ? DEFAULT_BULK_BACKEND : oneOf(v.backend, BACKENDS, '--backend'),
+    files: files.length === 0 ? ['-'] : files,
+  };
+}
+
+function readInputs(files: readonly string[]): SeriesInput[] {
+  const missing = files.filter((f) => f !== '-' && !fs.existsSync(f));
+  if (missing.length > 0) throw new UsageError(`no such file: ${missing.join(', ')}`, 'patch');
+  return files.map((f) => {
+    if (f === '-') return { name: '<stdin>', content: new Uint8Array(fs.readFileSync(0)) };
+    if (fs.statSync(f).isDirectory()) throw new UsageError(`${f} is a directory: name the patch files in it`, 'patch');
+    return { name: f, content: new Uint8Array(fs.readFileSync(f)) };
+  });
+}
+
+export interface PatchRun {
+  review: SeriesReview;
+  revision?: RevisionComparison;
+}
+
+export async function runPatch(options: PatchOptions): Promise<PatchRun> {
+  const loaded = resolveConfig({ explicit: options.config, paths: [options.base ?? process.cwd()] });
+  if (loaded.problems.length > 0) throw new UsageError(`bad configuration:\n  ${loaded.problems.join('\n  ')}`, 'patch');
+  const series = await parseSeriesFiles(readInputs(options.files));
+  const parser = await createParser(options.backend);
+  try {
+    const base = options.base ? fsTree(path.resolve(options.base)) : undefined;
+    const review = await reviewSeries(series, { parser, base, config: loaded.config });
+    let revision: RevisionComparison | undefined;
+    if (options.previous.length > 0) {
+      const older = await reviewSeries(await parseSeriesFiles(readInputs(options.previous)), { parser, base, config: loaded.config });
+      revision = compareRevisions(older, review);
+    }
+    return { review, revision };
+  } finally {
+    parser.dispose();
+  }
+}
+
+export function formatPatchRun(run: PatchRun, format: PatchFormat): string {
+  switch (format) {
+    case 'json':
+      return formatPatchJson(run.review, run.revision);
+    case 'sarif':
+      return formatPatchSarif(run.review, { toolVersion: packageInfo().version, docsBaseUri: engineDocsUri() });
+    case 'b4':
+      return formatB4(run.review, engineDocsUri());
+    default:
+      return formatPatchText(run.review, run.revision);
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const options = parsePatchArgs(argv);
+  if (!options) {
+    await writeOut(process.stdout, HELP);
+    return EXIT_OK;
+  }
+  const result = await runPatch(options);
+  await writeOut(process.stdout, formatPatchRun(result, options.format));
+  if (options.format === 'b4') return EXIT_OK;
+  const introduced = result.review.patches.some((p) => p.findings.some((f) => f.status === 'introduced'));
+  return introduced ? EXIT_FINDINGS : EXIT_OK;
+}
