@@ -36,11 +36,12 @@ function bestWitness(ws: readonly EdgeWitness[], ctx: CheckContext, filter?: (w:
 }
 
 function through(w: EdgeWitness): string {
-  if (w.via.length === 0) return '';
-  const callee = w.via[0].what.replace(/^calls\s+/, '').replace(/\(\)$/, '');
-  const first = /^calls\s+(\S+?)\(\)/.exec(w.via[0].what)?.[1] ?? callee;
-  const target = w.via[w.via.length - 1].function;
-  return target && target !== first && !target.startsWith('->') ? `, through \`${first}()\` → \`${target}()\`` : `, through \`${first}()\``;
+  // `via` starts in the callee called at takeLine and ends where the lock is taken.
+  const names = w.via.map((s) => s.function).filter((n) => !n.startsWith('->'));
+  if (names.length === 0) return '';
+  const first = names[0];
+  const last = names[names.length - 1];
+  return first === last ? `, through \`${first}()\`` : `, through \`${first}()\` → \`${last}()\``;
 }
 
 function edgeText(e: CycleEdge, anchorFile: string): string {
@@ -121,13 +122,14 @@ function findCycles(ctx: CheckContext): CycleEdge[][] {
   return out;
 }
 
-/** Rotates a cycle so its first edge is the one to anchor the finding on (a reported file, direct). */
+/** Rotates a cycle so its first edge is the one to anchor the finding on (a reported file, through a call). */
 function anchor(cycle: CycleEdge[], ctx: CheckContext): CycleEdge[] {
   let best = 0;
   let bestScore = Infinity;
   cycle.forEach((e, i) => {
     const w = e.witness;
-    const score = (ctx.reports(w.file) ? 0 : 100) + (w.via.length > 0 ? 10 : 0) + (w.fromKnowledge ? 20 : 0);
+    // The edge through a call leads (it is the one a reader of that function cannot see), as in design.md's example.
+    const score = (ctx.reports(w.file) ? 0 : 100) + (w.via.length > 0 ? 0 : 10) + (w.fromKnowledge ? 20 : 0);
     if (score < bestScore) {
       bestScore = score;
       best = i;

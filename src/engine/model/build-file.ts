@@ -9,7 +9,7 @@ import { FunctionBuilder } from './build-function';
 import type { FileContext, VarInfo } from './build-function';
 import { readStructs } from './structs';
 import type { StructTable } from './structs';
-import { declaredName, line, namedKids, structOfTypeNode } from './syntax-util';
+import { declaredName, line, namedKids, sameNode, structOfTypeNode } from './syntax-util';
 import type { FileModel, FunctionModel, OpsImplementation } from './types';
 
 /** Containers whose children are still file scope. */
@@ -44,7 +44,7 @@ function fileScope(nodes: SyntaxNode[]): { globals: Map<string, VarInfo>; return
     if (n.type === 'function_definition' || n.type === 'declaration') {
       const type = n.childForFieldName('type');
       const struct = structOfTypeNode(type);
-      const declarators = n.type === 'function_definition' ? [n.childForFieldName('declarator')] : namedKids(n).filter((c) => c !== type);
+      const declarators = n.type === 'function_definition' ? [n.childForFieldName('declarator')] : namedKids(n).filter((c) => !sameNode(c, type));
       for (const d of declarators) {
         const named = declaredName(d);
         if (!named) continue;
@@ -145,7 +145,10 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
         const names = parseDocumentedOrder(n.text);
         if (names) {
           const struct = documentedStruct(nodes[i + 1]);
-          documentedOrders.push({ names, line: line(n), ...(struct ? { struct } : {}) });
+          // The line the order itself is on, not the comment's first line.
+          const at = n.text.search(/lock(?:ing)?\s+order/i);
+          const offset = at > 0 ? n.text.slice(0, at).split('\n').length - 1 : 0;
+          documentedOrders.push({ names, line: line(n) + offset, ...(struct ? { struct } : {}) });
         }
         break;
       }

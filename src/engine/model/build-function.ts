@@ -17,7 +17,7 @@ import type { SyntaxNode } from '../parse/syntax';
 import { guardClass, isScopedGuardMacro, lockApi, TRANSPARENT_CALLS } from './lock-apis';
 import type { LockApi } from './lock-apis';
 import type { StructTable } from './structs';
-import { column, declaredName, firstError, kids, line, namedKids, squash, structOfTypeNode, structOfTypeText, unparen } from './syntax-util';
+import { column, declaredName, firstError, kids, line, namedKids, sameNode, squash, structOfTypeNode, structOfTypeText, unparen } from './syntax-util';
 import type { AcquireEvent, Block, EdgeCondition, Event, FunctionModel, LockKind, LockMode, LockRef } from './types';
 
 export interface VarInfo {
@@ -471,6 +471,7 @@ export class FunctionBuilder {
         this.walkStatements(namedKids(n).filter((c) => isStatement(c) || c.type.startsWith('preproc_') || c.type === 'ERROR'));
         return;
       case 'ERROR':
+        if (isBenignError(n)) return;
         this.partial(n, 'syntax the parser could not read');
         this.walkStatements(namedKids(n).filter((c) => isStatement(c)));
         return;
@@ -514,7 +515,7 @@ export class FunctionBuilder {
   private walkDeclaration(n: SyntaxNode): void {
     const type = n.childForFieldName('type');
     for (const d of namedKids(n)) {
-      if (d === type || d.type === 'storage_class_specifier' || d.type === 'type_qualifier' || d.type === 'attribute_specifier' || d.type === 'comment') continue;
+      if (sameNode(d, type) || d.type === 'storage_class_specifier' || d.type === 'type_qualifier' || d.type === 'attribute_specifier' || d.type === 'comment') continue;
       if (d.type === 'init_declarator') {
         const value = d.childForFieldName('value');
         // The initialiser runs before the name is in scope for our purposes.
@@ -586,7 +587,7 @@ export class FunctionBuilder {
       if (this.cur !== null) this.link(this.cur, caseBlock);
       this.cur = caseBlock;
       this.env = new Set(saved);
-      this.walkStatements(namedKids(c).filter((s) => s !== value));
+      this.walkStatements(namedKids(c).filter((s) => !sameNode(s, value)));
     }
     this.scopes.pop();
     this.loops.pop();

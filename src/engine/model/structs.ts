@@ -5,7 +5,7 @@
  * that lock identities are resolved through.
  */
 import type { SyntaxNode } from '../parse/syntax';
-import { declaredName, kids, namedKids } from './syntax-util';
+import { declaredName, kids, namedKids, sameNode } from './syntax-util';
 
 export type StructTable = Record<string, Record<string, string>>;
 
@@ -15,7 +15,7 @@ function readFields(body: SyntaxNode, out: Record<string, string>, nestedOut: St
     if (decl.type !== 'field_declaration') continue;
     const type = decl.childForFieldName('type');
     if (!type) continue;
-    const declarators = namedKids(decl).filter((c) => c !== type && c.type !== 'bitfield_clause' && !c.type.endsWith('comment') && c.type !== 'type_qualifier' && c.type !== 'storage_class_specifier' && c.type !== 'attribute_specifier');
+    const declarators = namedKids(decl).filter((c) => !sameNode(c, type) && c.type !== 'bitfield_clause' && !c.type.endsWith('comment') && c.type !== 'type_qualifier' && c.type !== 'storage_class_specifier' && c.type !== 'attribute_specifier');
     const innerBody = type.type === 'struct_specifier' || type.type === 'union_specifier' ? type.childForFieldName('body') : null;
     if (innerBody) {
       const innerName = type.childForFieldName('name')?.text;

@@ -107,3 +107,8 @@ export function firstError(n: SyntaxNode, allowed: (m: SyntaxNode) => boolean): 
   }
   return undefined;
 }
+
+/** Same node? (web-tree-sitter hands out a new object per access, so identity does not tell.) */
+export function sameNode(a: SyntaxNode | null | undefined, b: SyntaxNode | null | undefined): boolean {
+  return Boolean(a && b && a.startIndex === b.startIndex && a.endIndex === b.endIndex && a.type === b.type);
+}

@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AcquireEvent, CallEvent, ReleaseEvent, ReturnEvent } from '../../../src/engine/model/types';
+import { events, fn, HEADER, lineOf, modelOf } from './engine-helpers';
+
+const LOCKS = `${HEADER}
+static int take_locks(struct iommufd_access *access, struct iommufd_ioas *ioas)
+{
+	struct io_pagetable *iopt = &ioas->iopt;
+	struct mutex *m = &access->ioas_lock;
+
+	mutex_lock(m);
+	down_read(&iopt->iova_rwsem);
+	down_write_nest_lock(&access->ioas->iopt.domains_rwsem, &access->ioas_lock);
+	up_write(&access->ioas->iopt.domains_rwsem);
+	up_read(&iopt->iova_rwsem);
+	mutex_unlock(&access->ioas_lock);
+	mutex_lock(&unknown_thing->lock);
+	mutex_unlock(&unknown_thing->lock);
+	return 0;
+}
+`;
+
+test('lock identities resolve through parameters, &ioas->iopt aliases, lock pointers and struct chains', async () => {
+  const f = fn(await modelOf(LOCKS), 'take_locks');
+  const acquires = events(f).filter((e): e is AcquireEvent => e.kind === 'acquire');
+  assert.deepEqual(
+    acquires.map((a) => [a.lock.id, a.lock.kind, a.mode, a.nested, a.lock.resolved, a.line]),
+    [
+      ['iommufd_access.ioas_lock', 'mutex', 'exclusive', false, true, lineOf(LOCKS, 'mutex_lock(m)')],
+      ['io_pagetable.iova_rwsem', 'rwsem', 'read', false, true, lineOf(LOCKS, 'down_read(')],
+      ['io_pagetable.domains_rwsem', 'rwsem', 'write', true, true, lineOf(LOCKS, 'down_write_nest_lock')],
+      ['unknown_thing->lock', 'mutex', 'exclusive', false, false, lineOf(LOCKS, 'mutex_lock(&unknown_thing')],
+    ],
+  );
+  const releases = events(f).filter((e): e is ReleaseEvent => e.kind === 'release');
+  assert.deepEqual(
+    releases.map((r) => [r.lock.id, r.mode, r.implicit]),
+    [
+      ['io_pagetable.domains_rwsem', 'write', false],
+      ['io_pagetable.iova_rwsem', 'read', false],
+      ['iommufd_access.ioas_lock', 'exclusive', false],
+      ['unknown_thing->lock', 'exclusive', false],
+    ],
+  );
+  assert.equal(f.types.access, 'iommufd_access');
+  assert.equal(f.types.iopt, 'io_pagetable');
+  assert.equal(f.status, 'parsed');
+});
+
+const GUARDS = `${HEADER}
+static int with_guards(struct iommufd_access *access, struct io_pagetable *iopt)
+{
+	guard(mutex)(&access->ioas_lock);
+	if (!access->ioas)
+		return -ENOENT;
+	scoped_guard(rwsem_read, &iopt->iova_rwsem) {
+		helper(iopt);
+	}
+	after_scope(access);
+	return 0;
+}
+`;
+
+test('guard() releases at every return and scoped_guard() at the end of its block', async () => {
+  const f = fn(await modelOf(GUARDS), 'with_guards');
+  const evs = events(f);
+  const acq = evs.filter((e): e is AcquireEvent => e.kind === 'acquire');
+  assert.deepEqual(acq.map((a) => [a.lock.id, a.mode, a.scope, a.line]), [
+    ['iommufd_access.ioas_lock', 'exclusive', 'guard', lineOf(GUARDS, 'guard(mutex)')],
+    ['io_pagetable.iova_rwsem', 'read', 'scoped_guard', lineOf(GUARDS, 'scoped_guard(')],
+  ]);
+  const rel = evs.filter((e): e is ReleaseEvent => e.kind === 'release');
+  assert.ok(rel.every((r) => r.implicit));
+  // ioas_lock released before each of the two returns; iova_rwsem at the scoped block's end.
+  assert.equal(rel.filter((r) => r.lock.id === 'iommufd_access.ioas_lock').length, 2);
+  const rw = rel.filter((r) => r.lock.id === 'io_pagetable.iova_rwsem');
+  assert.equal(rw.length, 1);
+  assert.equal(rw[0].line, lineOf(GUARDS, '}', 'helper(iopt)'));
+  // The call inside the scoped block comes between the scoped acquire and its release.
+  const order = evs.filter((e) => e.kind !== 'read' && e.kind !== 'use').map((e) => (e.kind === 'call' ? e.callee : e.kind === 'acquire' || e.kind === 'release' ? `${e.kind}:${e.lock.id}` : e.kind));
+  const helperAt = order.indexOf('helper');
+  assert.ok(order.indexOf('acquire:io_pagetable.iova_rwsem') < helperAt && helperAt < order.indexOf('release:io_pagetable.iova_rwsem'));
+  assert.equal(f.status, 'parsed', f.reason);
+});
+
+const FLOW = `${HEADER}
+static int flow(struct iommufd_access *access, struct iommufd_ioas *new_ioas)
+{
+	struct iommufd_ioas *cur_ioas = access->ioas;
+	struct thing *p;
+	int rc;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	if (!mutex_trylock(&access->ioas_lock))
+		return -EBUSY;
+	access->ioas = NULL;
+	rc = iopt_add_access(&new_ioas->iopt, access);
+	if (rc)
+		goto out_restore;
+	list_for_each_entry(p, &head, node) {
+		visit(p);
+	}
+	access->ops->unmap(access->data, 0, ULONG_MAX);
+	mutex_unlock(&access->ioas_lock);
+	return 0;
+
+out_restore:
+	access->ioas = cur_ioas;
+	mutex_unlock(&access->ioas_lock);
+	return rc;
+}
+`;
+
+test('edges carry error/ok and trylock conditions; returns know errors; labels, loops, callbacks, reads and writes', async () => {
+  const f = fn(await modelOf(FLOW), 'flow');
+  const blockOf = (pred: (e: ReturnType<typeof events>[number]) => boolean) => f.blocks.find((b) => b.events.some(pred))!;
+
+  const allocBlock = blockOf((e) => e.kind === 'call' && e.callee === 'kzalloc');
+  const allocIndex = allocBlock.events.findIndex((e) => e.kind === 'call' && e.callee === 'kzalloc');
+  assert.deepEqual(allocBlock.succ.map((s) => s.when).filter(Boolean), [
+    { on: 'error', event: allocIndex },
+    { on: 'ok', event: allocIndex },
+  ]);
+
+  const tryBlock = blockOf((e) => e.kind === 'acquire' && e.trylock);
+  const tryIndex = tryBlock.events.findIndex((e) => e.kind === 'acquire');
+  assert.deepEqual(tryBlock.succ.map((s) => s.when), [
+    { on: 'unlocked', event: tryIndex },
+    { on: 'locked', event: tryIndex },
+  ]);
+
+  const addBlock = blockOf((e) => e.kind === 'call' && e.callee === 'iopt_add_access');
+  const addIndex = addBlock.events.findIndex((e) => e.kind === 'call' && e.callee === 'iopt_add_access');
+  assert.equal((addBlock.events[addIndex] as CallEvent).resultVar, 'rc');
+  assert.deepEqual(addBlock.succ.map((s) => s.when), [
+    { on: 'error', event: addIndex },
+    { on: 'ok', event: addIndex },
+  ]);
+
+  const label = f.blocks.find((b) => b.label === 'out_restore');
+  assert.ok(label, 'label block');
+  const returns = events(f).filter((e): e is ReturnEvent => e.kind === 'return').sort((a, b) => a.line - b.line);
+  assert.deepEqual(
+    returns.map((r) => [r.line, r.value, r.isError]),
+    [
+      [lineOf(FLOW, 'return -ENOMEM'), '-ENOMEM', true],
+      [lineOf(FLOW, 'return -EBUSY'), '-EBUSY', true],
+      [lineOf(FLOW, 'return 0;', 'ULONG_MAX'), '0', false],
+      [lineOf(FLOW, 'return rc;'), 'rc', true],
+    ],
+  );
+
+  // The iterator macro's body is a loop: its block has a path back to the loop head.
+  const visitBlock = blockOf((e) => e.kind === 'call' && e.callee === 'visit');
+  const head = visitBlock.succ[0].to;
+  assert.ok(f.blocks[head].succ.some((s) => s.to === visitBlock.id), 'loop back edge');
+
+  const cb = events(f).find((e) => e.kind === 'callback');
+  assert.deepEqual(cb && cb.kind === 'callback' ? [cb.opsStruct, cb.field, cb.args, cb.line] : [], ['iommufd_access_ops', 'unmap', ['access->data', '0', 'ULONG_MAX'], lineOf(FLOW, '->unmap(')]);
+
+  const writes = events(f).filter((e) => e.kind === 'write');
+  assert.deepEqual(
+    writes.map((w) => (w.kind === 'write' ? [w.target, w.field, w.value, w.line] : [])),
+    [
+      ['access->ioas', 'iommufd_access.ioas', 'NULL', lineOf(FLOW, 'access->ioas = NULL')],
+      ['access->ioas', 'iommufd_access.ioas', 'cur_ioas', lineOf(FLOW, 'access->ioas = cur_ioas')],
+    ],
+  );
+  const read = events(f).find((e) => e.kind === 'read');
+  assert.deepEqual(read && read.kind === 'read' ? [read.source, read.field, read.into] : [], ['access->ioas', 'iommufd_access.ioas', 'cur_ioas']);
+  const use = events(f).find((e) => e.kind === 'use');
+  assert.deepEqual(use && use.kind === 'use' ? [use.variable, use.line] : [], ['cur_ioas', lineOf(FLOW, 'access->ioas = cur_ioas')]);
+  assert.equal(f.status, 'parsed', f.reason);
+});
+
+const FILE_FACTS = `/*
+ * The locking order is domains_rwsem -> iova_rwsem -> pages::mutex
+ */
+struct io_pagetable {
+	struct rw_semaphore domains_rwsem;
+	struct rw_semaphore iova_rwsem;
+	union {
+		struct xarray access_list;
+		unsigned long spare;
+	};
+};
+
+static void drv_unmap(void *data, unsigned long iova, unsigned long length);
+
+static const struct iommufd_access_ops drv_ops = {
+	.unmap = drv_unmap,
+};
+
+static void locked_helper(struct io_pagetable *iopt)
+	__must_hold(&iopt->iova_rwsem)
+{
+	lockdep_assert_held_write(&iopt->domains_rwsem);
+}
+`;
+
+test('file facts: documented orders with their struct, ops implementations, flattened unions, __must_hold, assertions', async () => {
+  const m = await modelOf(FILE_FACTS);
+  assert.deepEqual(m.documentedOrders, [{ names: ['domains_rwsem', 'iova_rwsem', 'pages::mutex'], line: 2, struct: 'io_pagetable' }]);
+  assert.deepEqual(m.opsImplementations, [{ opsStruct: 'iommufd_access_ops', field: 'unmap', function: 'drv_unmap', file: 'test.c', line: lineOf(FILE_FACTS, '.unmap') }]);
+  assert.equal(m.structs.io_pagetable.access_list, 'struct xarray');
+  assert.equal(m.structs.io_pagetable.iova_rwsem, 'struct rw_semaphore');
+  const f = fn(m, 'locked_helper');
+  assert.deepEqual(f.mustHold.map((l) => [l.id, l.resolved]), [['io_pagetable.iova_rwsem', true]]);
+  const a = events(f).find((e) => e.kind === 'assert');
+  assert.deepEqual(a && a.kind === 'assert' ? [a.lock.id, a.lock.kind, a.expect] : [], ['io_pagetable.domains_rwsem', 'rwsem', 'write']);
+});
+
+test('broken C: partial functions say where, unreadable definitions are listed, nothing throws', async () => {
+  const src = `static int ok_fn(int a)
+{
+	return a;
+}
+
+static int half_broken(struct foo *f)
+{
+	int x = f->a;
+	if (x > ) {
+		do_thing(f);
+	}
+	return x;
+}
+
+static int (*weird)(int) = ;
+`;
+  const m = await modelOf(src);
+  assert.equal(fn(m, 'ok_fn').status, 'parsed');
+  const hb = fn(m, 'half_broken');
+  assert.equal(hb.status, 'partial');
+  assert.match(hb.reason ?? '', /at line \d+/);
+  // What could be read is still modelled.
+  assert.ok(events(hb).some((e) => e.kind === 'call' && e.callee === 'do_thing'));
+});
+
+test('macro arguments that are types and GNU case ranges do not make a function partial', async () => {
+  const src = `static int ranges(struct foo *f, int c)
+{
+	struct bar *b = container_of(f, struct bar, foo);
+
+	switch (c) {
+	case 1 ... 5:
+		use_bar(b);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+`;
+  const f = fn(await modelOf(src), 'ranges');
+  assert.equal(f.status, 'parsed', f.reason);
+  assert.equal(f.types.b, 'bar');
+  const call = events(f).find((e): e is CallEvent => e.kind === 'call' && e.callee === 'container_of');
+  assert.deepEqual(call?.args, ['f', 'struct bar', 'foo']);
+});
