@@ -25,7 +25,7 @@ export async function run(_ctx: { kernelDir: string }): Promise<{ title: string;
   for (const { name, req } of SCENARIOS) {
     const result = simulate(req);
     const t = await measure(() => simulate(req), { warmup: 2, reps: 7 });
-    const spin = runSpin(emitPromela(programsFor(req), req.contract, name));
+    const spin = runSpin(emitPromela(programsFor(req), req.contract, name), { optimize: true });
     const ours = Object.fromEntries(result.invariants.map((i) => [i.id, i.holds]));
     const agree = JSON.stringify(ours) === JSON.stringify(spin.verdicts);
     const statesPerSec = Math.round(result.states / (t.median / 1000));
