@@ -5,7 +5,7 @@
  * to restore the previous state.
  */
 import { functionKnowledge } from '../knowledge/lookup';
-import type { CallEvent, FunctionModel, ReturnEvent, WriteEvent } from '../model/types';
+import type { CallEvent, Event, FunctionModel, ReturnEvent } from '../model/types';
 import type { CheckContext } from './check';
 import { baseVariable, mentions } from './flow-paths';
 import type { EventRef, FlowPaths } from './flow-paths';
@@ -117,15 +117,33 @@ export function restoreSteps(ctx: CheckContext, fn: FunctionModel, paths: FlowPa
       } else if (savedArgs.length > 0 && isFallibleCall(ctx, ev)) {
         out.push({ ref: r, what: `calls \`${ev.callee}()\` on \`${savedArgs[0]}\` to put it back`, reads });
       }
-    } else if (ev.kind === 'write' && isRestoringWrite(ev, saved)) {
-      out.push({ ref: r, what: `restores \`${ev.target}\``, reads: [ev.value.trim()] });
     }
+    const store = fieldStore(fn, ev);
+    if (store && isRestoringWrite(store, saved)) out.push({ ref: r, what: `restores \`${store.target}\``, reads: [store.value.trim()] });
   }
   return out;
 }
 
+/** A store to a field: an assignment, or a store macro (`WRITE_ONCE(a->b, v)`, `rcu_assign_pointer`). */
+export interface FieldStore {
+  target: string;
+  field?: string;
+  value: string;
+}
+
+const STORE_CALLS = new Set(['WRITE_ONCE', 'rcu_assign_pointer', 'RCU_INIT_POINTER', 'smp_store_release']);
+
+export function fieldStore(fn: FunctionModel, ev: Event): FieldStore | undefined {
+  if (ev.kind === 'write') return { target: ev.target.trim(), field: ev.field, value: ev.value };
+  if (ev.kind !== 'call' || !STORE_CALLS.has(ev.callee) || ev.args.length !== 2) return undefined;
+  const target = ev.args[0].replace(/^\s*&/, '').trim();
+  const m = /^([A-Za-z_]\w*)\s*->\s*([A-Za-z_]\w*)$/.exec(target);
+  const type = m ? fn.types[m[1]] : undefined;
+  return { target, ...(m && type ? { field: `${type}.${m[2]}` } : {}), value: ev.args[1] };
+}
+
 /** `acc->ioas = prev` where `prev` was read from that same field. */
-export function isRestoringWrite(ev: WriteEvent, saved: Map<string, string>): boolean {
+export function isRestoringWrite(ev: FieldStore, saved: Map<string, string>): boolean {
   const v = ev.value.trim();
   const from = saved.get(v);
   if (from === undefined) return false;

@@ -20,6 +20,7 @@ import type { Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
 import { baseVariable, FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
+import { fieldStore } from './rollback-steps';
 import { scenarioFor } from './scenario';
 
 const TAKES_REFERENCE = /(?:^|_)(?:get|grab|hold|lock_obj)(?:_|$)|^kref_get|^refcount_inc|^get_/;
@@ -106,7 +107,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
       const window = paths.between(o.ref, rel);
       if (window.some((r) => r.event.kind === 'call' && TAKES_REFERENCE.test(r.event.callee) && r.event.args.some((a) => baseVariable(a) === o.variable))) continue;
       const owner = o.lookup ? undefined : baseVariable(o.source);
-      if (owner && window.some((r) => r.event.kind === 'write' && baseVariable(r.event.target) === owner)) continue;
+      if (owner && window.some((r) => baseVariable(fieldStore(fn, r.event)?.target ?? '') === owner)) continue;
       for (const acq of reacquires) {
         const stale = firstStaleUse(paths, events, o, acq);
         if (!stale) continue;

@@ -65,7 +65,7 @@ function stepWhere(step: IrreversibleStep, fn: FunctionModel): string {
   return step.file === fn.file ? step.label : `${step.label} in ${step.file}`;
 }
 
-function findingFor(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, site: IrreversibleSite, fallible: FallibleStep): Finding | undefined {
+function findingFor(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, site: IrreversibleSite, fallible: FallibleStep, more: IrreversibleSite[]): Finding | undefined {
   const restores = restoreSteps(ctx, fn, paths, fallible.region, fallible.ref);
   if (restores.length === 0 && fallible.errorReturns.length === 0) return undefined;
   const f = fallible.ref.event;
@@ -79,6 +79,7 @@ function findingFor(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, site
   if (site.throughCallee) {
     for (const s of site.steps) related.push({ file: s.file, line: s.line, message: `${s.label} ${s.what} (inside \`${site.throughCallee}()\`)` });
   }
+  for (const m of more) related.push({ file: fn.file, line: m.ref.event.line, message: `${describeSite(m)}: cannot be undone either` });
   related.push({ file: fn.file, line: f.line, message: `${fLabel} can fail here` });
   if (restores.length > 0) {
     related.push({ file: fn.file, line: restores[0].ref.event.line, message: `the error path ${restores[0].what}` });
@@ -117,16 +118,23 @@ export function checkFunction(ctx: CheckContext, fn: FunctionModel, steps: Irrev
   if (fallibles.length === 0) return [];
   // Cleanup on an error path is not a step of the main flow.
   const cleanup = cleanupBlocks(fallibles);
-  const findings: Finding[] = [];
+  // Each irreversible site, grouped under the first fallible step it comes before
+  // (by line: the one a reader meets first). One finding per fallible step.
+  const groups = new Map<FallibleStep, IrreversibleSite[]>();
   for (const r of paths.events()) {
     if (cleanup.has(r.block)) continue;
     const site = steps.at(fn, paths, r);
     if (!site) continue;
-    // The first fallible step this one comes before (by line: the one a reader meets first).
     const next = fallibles.filter((f) => paths.before(r, f.ref)).sort((a, b) => a.ref.event.line - b.ref.event.line)[0];
     if (!next) continue;
-    const finding = findingFor(ctx, fn, paths, site, next);
-    if (finding && !findings.some((x) => x.line === finding.line)) findings.push(finding);
+    const list = groups.get(next);
+    if (list) list.push(site);
+    else groups.set(next, [site]);
+  }
+  const findings: Finding[] = [];
+  for (const [fallible, sites] of groups) {
+    const finding = findingFor(ctx, fn, paths, sites[0], fallible, sites.slice(1));
+    if (finding) findings.push(finding);
   }
   return findings;
 }

@@ -11,12 +11,12 @@
  * before changing them (a swap it means to be able to undo).
  */
 import { functionKnowledge, protectingLock } from '../knowledge/lookup';
-import type { CallEvent, FunctionModel, WriteEvent } from '../model/types';
+import type { CallEvent, FunctionModel } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
 import { baseVariable, FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
-import { cleanupBlocks, fallibleSteps, isFallibleCall, restoreSteps, savedValues, type FallibleStep } from './rollback-steps';
+import { cleanupBlocks, fallibleSteps, fieldStore, isFallibleCall, restoreSteps, savedValues, type FallibleStep } from './rollback-steps';
 import { scenarioFor } from './scenario';
 
 /** Calls whose result is an object nobody else can see yet. */
@@ -52,10 +52,11 @@ function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Chan
   const fresh = freshObjects(paths);
   for (const r of paths.events()) {
     const ev = r.event;
-    if (ev.kind === 'write') {
-      const base = baseVariable(ev.target);
-      if (!base || !/->|\./.test(ev.target) || fresh.has(base)) continue;
-      out.push({ ref: r, target: norm(ev.target), field: ev.field, value: ev.value.trim() });
+    const store = fieldStore(fn, ev);
+    if (store) {
+      const base = baseVariable(store.target);
+      if (!base || !/->|\./.test(store.target) || fresh.has(base)) continue;
+      out.push({ ref: r, target: norm(store.target), field: store.field, value: store.value.trim() });
     } else if (ev.kind === 'call') {
       for (const field of functionKnowledge(ctx.knowledge, ev.callee)?.writes ?? []) {
         const [struct, member] = field.split('.');
@@ -73,8 +74,9 @@ function readsTarget(ev: EventRef['event'], target: string, field?: string): boo
   return false;
 }
 
-function writesTarget(ev: EventRef['event'], target: string): ev is WriteEvent {
-  return ev.kind === 'write' && norm(ev.target) === target;
+function writesTarget(fn: FunctionModel, ev: EventRef['event'], target: string): boolean {
+  const store = fieldStore(fn, ev);
+  return store !== undefined && norm(store.target) === target;
 }
 
 /** Shape A: changed in this function, a fallible step, an error path that does not put it back. */
@@ -90,12 +92,12 @@ function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPath
   if (saved.has(c.value)) return undefined;
   // Changed again before the fallible step: that later change is the one to judge.
   if (changes.some((o) => o !== c && o.target === c.target && o.value !== undefined && paths.before(c.ref, o.ref) && paths.before(o.ref, next.ref))) return undefined;
-  if (next.region.some((r) => writesTarget(r.event, c.target))) return undefined;
+  if (next.region.some((r) => writesTarget(fn, r.event, c.target))) return undefined;
   if (restoreSteps(ctx, fn, paths, next.region, next.ref).some((s) => s.ref.event.kind === 'call')) return undefined;
 
   const f = next.ref.event;
   const ret = next.errorReturns[0].event;
-  const w = c.ref.event as WriteEvent;
+  const w = { target: c.target, line: c.ref.event.line, column: c.ref.event.column };
   const message =
     `\`${w.target.trim()}\` is set to \`${c.value}\` (line ${w.line}) before \`${f.callee}()\` can fail (line ${f.line}); ` +
     `the error path returns at line ${ret.line} without restoring it, so it stays \`${c.value}\`.`;
@@ -121,7 +123,7 @@ function overwrittenThenUsed(ctx: CheckContext, fn: FunctionModel, paths: FlowPa
     // The use is about the object the function had before the change: it wants the old value.
     const old = [...saved.keys()].find((v) => use.args.some((a) => !norm(a).includes(c.target) && mentions(a, v)));
     if (!old) continue;
-    if (paths.between(c.ref, r).some((x) => writesTarget(x.event, c.target))) continue;
+    if (paths.between(c.ref, r).some((x) => writesTarget(fn, x.event, c.target))) continue;
     const call = c.ref.event as CallEvent;
     const message =
       `\`${call.callee}()\` overwrites \`${c.target}\` (line ${call.line}) and nothing saves or restores the old value; ` +

@@ -52,6 +52,20 @@ test('unmap-before-rollback: a driver drops its pin before the new pin can fail 
   assert.equal(f.confidence, 'medium');
 });
 
+test('unmap-before-rollback: inline detach (callback, remove) before the add; the error path re-adds the old IOAS', async () => {
+  const r = await analyzeFixtures(['unmap-before-rollback/inline-detach-readd.c'], { minConfidence: 'low' });
+  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}`), ['unmap-before-rollback:18']);
+  const f = r.findings[0];
+  assert.equal(f.confidence, 'high');
+  assert.equal(
+    f.message,
+    "`ac->ops->unmap()` unmaps the driver's pages (line 14) before `iopt_add_access()` can fail (line 18); " +
+      'the error path (line 28) calls `iopt_add_access()` on `was` to put it back but cannot give the driver its pins back.',
+  );
+  assert.deepEqual(relatedLines(f), [14, 16, 18, 28, 31]);
+  assert.equal(f.related[1].message, '`iopt_remove_access()` removes the access from the IOAS: cannot be undone either');
+});
+
 test('unmap-before-rollback: quiet when every fallible step comes first, or the failure after a put is only logged', async () => {
   const r = await analyzeFixtures(['unmap-before-rollback/pin-then-unpin.c'], { minConfidence: 'low' });
   assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}`), []);
