@@ -9,7 +9,7 @@ import { FunctionBuilder } from './build-function';
 import type { FileContext, VarInfo } from './build-function';
 import { readStructs } from './structs';
 import type { StructTable } from './structs';
-import { declaredName, line, namedKids, sameNode, structOfTypeNode } from './syntax-util';
+import { declaredName, kids, line, namedKids, sameNode, structOfTypeNode } from './syntax-util';
 import type { FileModel, FunctionModel, OpsImplementation } from './types';
 
 /** Containers whose children are still file scope. */
@@ -157,9 +157,11 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
         for (const c of namedKids(n)) {
           if (c.type === 'function_definition') modelFunction(c);
         }
-        const declarator = namedKids(n).find((c) => c.type === 'function_declarator');
+        // Only a declarator followed by a body is a lost definition (`module_exit(x)` lines are not).
+        const children = kids(n);
+        const declarator = children.find((c, i) => c.type === 'function_declarator' && children.slice(i + 1).some((b) => b.type === 'compound_statement' || b.type === '{'));
         const named = declarator ? declaredName(declarator) : undefined;
-        if (named) skipped.push({ function: named.name, line: line(declarator!), reason: 'the parser could not read this definition (an unknown macro around its declaration?)' });
+        if (named) skipped.push({ function: named.name, line: line(declarator!), reason: 'the parser could not read this definition (unbalanced braces, or an unknown macro around it?)' });
         break;
       }
       default:

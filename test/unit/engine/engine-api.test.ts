@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { analyzeSources, Engine } from '../../../src/engine/engine';
+import { analyze, HEADER, lineOf, wasmParser } from './engine-helpers';
+
+const HELPER = `struct foo_dev {
+	struct mutex state_lock;
+	struct mutex list_lock;
+	int count;
+};
+
+int count_entries(struct foo_dev *fd)
+{
+	int n;
+
+	mutex_lock(&fd->state_lock);
+	n = fd->count;
+	mutex_unlock(&fd->state_lock);
+	return n;
+}
+`;
+
+const CALLERS = `static void foo_walk(struct foo_dev *fd)
+{
+	mutex_lock(&fd->list_lock);
+	count_entries(fd);
+	mutex_unlock(&fd->list_lock);
+}
+
+static void foo_update(struct foo_dev *fd)
+{
+	mutex_lock(&fd->state_lock);
+	mutex_lock(&fd->list_lock);
+	fd->count++;
+	mutex_unlock(&fd->list_lock);
+	mutex_unlock(&fd->state_lock);
+}
+`;
+
+test('findings across files: structs and summaries of context files count, `paths` limits what is reported', async () => {
+  const engine = new Engine({ parser: await wasmParser() });
+  try {
+    engine.setFile('helper.c', HELPER);
+    engine.setFile('callers.c', CALLERS);
+    const all = engine.analyze();
+    assert.deepEqual(all.findings.map((f) => [f.ruleId, f.file, f.line]), [['lock-order', 'callers.c', lineOf(CALLERS, 'count_entries(fd);')]]);
+    assert.equal(engine.analyze({ paths: ['helper.c'] }).findings.length, 0);
+    assert.equal(engine.analyze({ paths: ['callers.c'] }).findings.length, 1);
+    // Coverage lists the reported files' functions.
+    const cov = engine.analyze({ paths: ['callers.c'] }).coverage;
+    assert.deepEqual(cov.entries.map((e) => [e.file, e.function, e.line, e.status]), [
+      ['callers.c', 'foo_walk', 1, 'parsed'],
+      ['callers.c', 'foo_update', 8, 'parsed'],
+    ]);
+    assert.deepEqual({ files: cov.files, functions: cov.functions }, { files: 1, functions: { parsed: 2, partial: 0, skipped: 0 } });
+    // Without the helper the edge through the call is gone.
+    engine.removeFile('helper.c');
+    assert.equal(engine.analyze().findings.filter((f) => f.ruleId === 'lock-order').length, 0);
+  } finally {
+    engine.dispose();
+  }
+});
+
+test('editFile: incremental reparse gives what a fresh analysis of the new text gives', async () => {
+  const parser = await wasmParser();
+  const engine = new Engine({ parser });
+  try {
+    const text = HELPER + CALLERS;
+    engine.setFile('foo.c', text);
+    assert.equal(engine.analyze().findings.length, 1);
+    // Swap foo_update's two locks into the same order as foo_walk: no cycle left.
+    const first = text.indexOf('mutex_lock(&fd->state_lock);', text.indexOf('foo_update'));
+    const second = text.indexOf('mutex_lock(&fd->list_lock);', first);
+    engine.editFile('foo.c', [
+      { start: second + 'mutex_lock(&fd->'.length, deletedLength: 'list_lock'.length, inserted: 'state_lock' },
+      { start: first + 'mutex_lock(&fd->'.length, deletedLength: 'state_lock'.length, inserted: 'list_lock' },
+    ]);
+    const edited = engine.analyze();
+    const expectedText = text.slice(0, first) + 'mutex_lock(&fd->list_lock);' + text.slice(first + 'mutex_lock(&fd->state_lock);'.length, second) + 'mutex_lock(&fd->state_lock);' + text.slice(second + 'mutex_lock(&fd->list_lock);'.length);
+    const fresh = analyzeSources(parser, [{ path: 'foo.c', text: expectedText }]);
+    assert.deepEqual(edited, fresh);
+    assert.equal(edited.findings.length, 0);
+    assert.deepEqual(edited.lockGraph.edges.map((e) => `${e.from}>${e.to}`), ['foo_dev.list_lock>foo_dev.state_lock']);
+  } finally {
+    engine.dispose();
+  }
+});
+
+test('an edit that keeps every call and lock reuses the global step and still moves nothing it should not', async () => {
+  const parser = await wasmParser();
+  const engine = new Engine({ parser });
+  try {
+    const text = HELPER + CALLERS;
+    engine.setFile('foo.c', text);
+    const before = engine.analyze();
+    const at = text.indexOf('n = fd->count;');
+    engine.editFile('foo.c', [{ start: at + 4, deletedLength: 2, inserted: 'fd' }]);
+    const after = engine.analyze();
+    assert.deepEqual(after, before);
+    assert.deepEqual(after, analyzeSources(parser, [{ path: 'foo.c', text }]));
+  } finally {
+    engine.dispose();
+  }
+});
+
+test('bad input: binary, too large, non-UTF-8, unbalanced braces and macro soup give coverage entries, never a throw', async () => {
+  const parser = await wasmParser();
+  const engine = new Engine({ parser });
+  try {
+    engine.setFile('blob.c', 'ELF\u0000\u0001\u0002\u0000garbage');
+    engine.setFile('huge.c', 'int x;\n'.repeat(1_500_000));
+    engine.setFile('latin1.c', 'static int f(void)\n{\n\treturn 0; /* caf\uFFFD */\n}\n');
+    engine.setFile('braces.c', 'static int g(struct a *a)\n{\n\tif (a) {\n\t\tmutex_lock(&a->lock);\n\treturn 0;\n');
+    engine.setFile('soup.c', '#define X(a) a ## _y\nX(foo) BAR(baz) { QUX(1, 2) } ;; } ) static int h(void) { return FOO(; }\n');
+    engine.setFile('empty.c', '');
+    const r = engine.analyze({ minConfidence: 'low' });
+    const problems = Object.fromEntries(r.coverage.problems.map((p) => [p.file, p.message]));
+    assert.equal(problems['blob.c'], 'not analysed: this looks like a binary file, not C source');
+    assert.equal(problems['huge.c'], 'not analysed: 10.0 MiB is over the 8.0 MiB limit');
+    assert.equal(problems['latin1.c'], 'contains bytes that are not valid UTF-8 (read as U+FFFD); the rest was analysed');
+    assert.equal(r.coverage.files, 6);
+    const byFile = (file: string) => r.coverage.entries.filter((e) => e.file === file);
+    assert.deepEqual(byFile('latin1.c').map((e) => [e.function, e.status]), [['f', 'parsed']]);
+    // The body never closes, so the parser gives up on the whole definition: listed as skipped, with why.
+    assert.deepEqual(byFile('braces.c').map((e) => [e.function, e.line, e.status, e.reason]), [
+      ['g', 1, 'skipped', 'the parser could not read this definition (unbalanced braces, or an unknown macro around it?)'],
+    ]);
+    assert.deepEqual(byFile('empty.c'), []);
+    // Raw parse errors never become findings.
+    assert.ok(r.findings.every((f) => f.file !== 'soup.c' && f.file !== 'blob.c'));
+  } finally {
+    engine.dispose();
+  }
+});
+
+test('the parse time cap turns into a file problem', async () => {
+  const engine = new Engine({ parser: await wasmParser(), parseTimeoutMs: 1 });
+  try {
+    engine.setFile('big.c', 'static int f(void) { if (a) { b(); } return 0; }\n'.repeat(100_000));
+    const r = engine.analyze();
+    assert.deepEqual(r.coverage.problems, [{ file: 'big.c', message: 'not analysed: parsing took longer than 1 ms' }]);
+  } finally {
+    engine.dispose();
+  }
+});
+
+test('config: disabled rules and the confidence threshold apply', async () => {
+  const parser = await wasmParser();
+  const text = HELPER + CALLERS;
+  assert.equal(analyzeSources(parser, [{ path: 'foo.c', text }], { config: { disabledRules: ['lock-order'] } }).findings.length, 0);
+  assert.equal(analyzeSources(parser, [{ path: 'foo.c', text }], { config: { minConfidence: 'high' } }).findings.length, 1);
+});
+
+test('callback-under-lock in a change helper maps to a from-source scenario of that function', async () => {
+  const src = `${HEADER}
+static int iommufd_access_change_ioas(struct iommufd_access *access, struct iommufd_ioas *new_ioas)
+{
+	lockdep_assert_held(&access->ioas_lock);
+	access->ioas = NULL;
+	access->ops->unmap(access->data, 0, ULONG_MAX);
+	access->ioas = new_ioas;
+	return 0;
+}
+`;
+  const r = await analyze({ 'change.c': src });
+  const f = r.findings.find((x) => x.ruleId === 'callback-under-lock');
+  assert.ok(f);
+  assert.equal(f.line, lineOf(src, '->unmap('));
+  assert.match(f.message, /with `iommufd_access\.ioas_lock` held \(asserted held at line \d+\)/);
+  assert.deepEqual(f.scenario, {
+    variant: 'from-source',
+    file: 'change.c',
+    function: 'iommufd_access_change_ioas',
+    threads: ['replacer', 'driver', 'user-unmap'],
+    faults: [],
+    contract: 'status-quo',
+    invariant: 'no-deadlock',
+  });
+});
