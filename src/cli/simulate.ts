@@ -138,7 +138,7 @@ export async function loadSteps(from: { file: string; function: string }): Promi
       const names = model?.functions.map((f) => f.name).join(', ') || 'none';
       throw new UsageError(`no function ${from.function} in ${from.file} (functions: ${names})`, 'simulate');
     }
-    const steps = stepsFromSource(fn);
+    const steps = stepsFromSource(fn, model);
     if (!steps.some((s) => s.op === 'add-access')) {
       throw new UsageError(`${from.function} does not look like a replace helper: no iopt_add_access() call found`, 'simulate');
     }

@@ -17,11 +17,19 @@ import type { Block, CallEvent, Event, FunctionModel } from '../engine/model/typ
 import type { SourceStep } from './types';
 
 const LOCK_ID = 'iommufd_access.ioas_lock';
+/** How deep calls into same-file helpers are followed (`__detach()` inside the change helper). */
+const MAX_INLINE = 3;
 const GET_REF = new Set(['refcount_inc', 'iommufd_ref_to_users', 'iommufd_object_ref', 'kref_get']);
 const PUT_REF = new Set(['refcount_dec', 'iommufd_put_object', 'iommufd_object_put', 'kref_put', 'refcount_dec_and_test']);
 
 interface Walk {
   fn: FunctionModel;
+  /** Functions of the same file, by name: a call to one is walked inline. */
+  callees: Map<string, FunctionModel>;
+  /** Inline depth: 0 in the helper itself. */
+  depth: number;
+  /** The path being walked is the error side of a fallible step: what it returns is that error. */
+  errorSide: boolean;
   steps: SourceStep[];
   /** Error sides still to emit: the step whose onFail they fill, and where they start. */
   pending: { step: number; block: number }[];
@@ -92,10 +100,20 @@ function emitCall(w: Walk, e: CallEvent, push: (s: Omit<SourceStep, 'file' | 'li
     const id = e.args[2];
     return void push({ op: 'remove-access', target: 'cur', listId: id !== undefined && id === w.idVar ? 'saved' : 'field', action: e.text });
   }
-  if (GET_REF.has(e.callee)) return void push({ op: 'get-ref', target: target(e.args[0]), action: e.text });
-  if (PUT_REF.has(e.callee)) return void push({ op: 'put-ref', target: target(e.args[0]), action: e.text });
+  if (GET_REF.has(e.callee)) {
+    const arg = e.args.find((a) => /obj|users|ref/.test(a)) ?? e.args[0];
+    return void push({ op: 'get-ref', target: target(arg), action: e.text });
+  }
+  if (PUT_REF.has(e.callee)) {
+    // a put on the new IOAS drops the lookup's short-term reference, which the simulator's lookup does not take
+    const arg = e.args.find((a) => /obj|users|ref/.test(a)) ?? e.args[e.args.length - 1];
+    if (target(arg) === 'cur') push({ op: 'put-ref', target: 'cur', action: e.text });
+    return undefined;
+  }
   // calling itself on the old IOAS's id: the re-attach of a rollback
   if (e.callee === w.fn.name && e.args.some((a) => mentions(a, w.curVar))) return void push({ op: 'reattach', target: 'cur', action: e.text });
+  const callee = w.callees.get(e.callee);
+  if (callee && callee !== w.fn && w.depth < MAX_INLINE) inline(w, callee);
   return undefined;
 }
 
@@ -119,7 +137,10 @@ function walkPath(w: Walk, start: number): void {
     for (let i = 0; i < b.events.length; i++) {
       const e = b.events[i];
       if (e.kind === 'return') {
-        w.steps.push({ op: 'return', error: e.isError, action: e.value ? `return ${e.value}` : 'return', file: w.fn.file, line: e.line });
+        if (w.depth > 0) return; // the end of an inlined callee: the caller goes on
+        // on a fallible step's error side, `return rc` returns that step's error
+        const error = e.isError || (w.errorSide && e.value !== '0' && e.value !== '');
+        w.steps.push({ op: 'return', error, action: e.value ? `return ${e.value}` : 'return', file: w.fn.file, line: e.line });
         return;
       }
       const s = emitEvent(w, e);
@@ -127,7 +148,26 @@ function walkPath(w: Walk, start: number): void {
     }
     id = next(w, b, fallible);
   }
-  if (w.steps[w.steps.length - 1]?.op !== 'return') w.steps.push({ op: 'return', error: false, action: 'return', file: w.fn.file, line: w.fn.endLine });
+  if (w.depth === 0 && w.steps[w.steps.length - 1]?.op !== 'return') w.steps.push({ op: 'return', error: w.errorSide, action: 'return', file: w.fn.file, line: w.fn.endLine });
+}
+
+/**
+ * Walks a same-file callee's main path in place of its call. Its own saved
+ * locals are its own: the caller's view of which local is the old IOAS is put
+ * back after. Error sides inside the callee are not followed (its success path
+ * is what the caller's path goes through).
+ */
+function inline(w: Walk, callee: FunctionModel): void {
+  const outer = { fn: w.fn, curVar: w.curVar, idVar: w.idVar, pending: w.pending };
+  w.fn = callee;
+  w.depth++;
+  w.pending = [];
+  walkPath(w, callee.entry);
+  w.depth--;
+  w.fn = outer.fn;
+  w.curVar = outer.curVar;
+  w.idVar = outer.idVar;
+  w.pending = outer.pending;
 }
 
 /** Picks the successor the path goes on with, recording checks and error sides on the way. */
@@ -158,13 +198,48 @@ function next(w: Walk, b: Block, fallible: Map<number, number>): number | undefi
   return leaves(a, true) || leaves(a, false) ? c : a;
 }
 
-export function stepsFromSource(fn: FunctionModel): SourceStep[] {
-  const w: Walk = { fn, steps: [], pending: [] };
+/**
+ * The helper's step list. `file` (the FileModel it came from, or any list of
+ * functions) lets calls to helpers in the same file be followed inline, the
+ * way v8's change helper calls its detach helper.
+ */
+export function stepsFromSource(fn: FunctionModel, file?: { functions: FunctionModel[] }): SourceStep[] {
+  const callees = new Map((file?.functions ?? []).map((f) => [f.name, f]));
+  const w: Walk = { fn, callees, depth: 0, errorSide: false, steps: [], pending: [] };
   walkPath(w, fn.entry);
+  w.errorSide = true;
   while (w.pending.length > 0) {
     const { step, block } = w.pending.shift()!;
     w.steps[step].onFail = w.steps.length;
     walkPath(w, block);
   }
-  return w.steps;
+  return foldOwnLocking(w.steps);
+}
+
+/**
+ * The simulator's replacer holds ioas_lock around the helper (as
+ * iommufd_access_replace() does around the change helper). An entry function
+ * that takes the lock itself has its first `lock` and every `unlock` right
+ * before a `return` folded into that prologue and epilogue, so its error
+ * paths are judged with the lock still held, like the helper's.
+ */
+function foldOwnLocking(steps: SourceStep[]): SourceStep[] {
+  const firstLockOp = steps.findIndex((s) => s.op === 'lock' || s.op === 'unlock');
+  if (firstLockOp < 0 || steps[firstLockOp].op !== 'lock') return steps;
+  const drop = new Set<number>([firstLockOp]);
+  steps.forEach((s, i) => s.op === 'unlock' && steps[i + 1]?.op === 'return' && drop.add(i));
+  return removeSteps(steps, drop);
+}
+
+/** Removes steps, pointing jumps at a removed step to the next one kept. */
+function removeSteps(steps: SourceStep[], drop: Set<number>): SourceStep[] {
+  const newIndex: number[] = [];
+  let kept = 0;
+  for (let i = 0; i < steps.length; i++) {
+    newIndex[i] = kept;
+    if (!drop.has(i)) kept++;
+  }
+  return steps
+    .filter((_, i) => !drop.has(i))
+    .map((s) => (typeof s.onFail === 'number' ? { ...s, onFail: newIndex[s.onFail] } : s));
 }

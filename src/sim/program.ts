@@ -153,7 +153,9 @@ export function replacerProgram(steps: SourceStep[], faults: readonly SimFault[]
         a.add({ k: 'clear-ioas', ...base });
         break;
       case 'add-access':
-        a.add({ k: 'add-access', target, fault: f.has('add-access'), fail: stepLabel(s.onFail), rcOnFail: RC.enomem, ...base });
+        // adding the old IOAS back is a rollback's re-attach: the reattach fault, and the error already in rc stays
+        if (target === 'cur') a.add({ k: 'add-access', target, fault: f.has('reattach'), fail: stepLabel(s.onFail), rcOnFail: 0, ...base });
+        else a.add({ k: 'add-access', target, fault: f.has('add-access'), fail: stepLabel(s.onFail), rcOnFail: RC.enomem, ...base });
         break;
       case 'get-ref':
         a.add({ k: 'get-ref', target, ...base });
