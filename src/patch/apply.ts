@@ -52,9 +52,9 @@ export interface FileApplyResult {
 const sameLine = (a: string, b: string) => a === b || a.replace(/\s+$/, '') === b.replace(/\s+$/, '');
 
 /** Where `needle` occurs in `hay` nearest to `expected` (0-based), or -1. */
-function findNear(hay: readonly string[], needle: readonly string[], expected: number): number {
+function findNear(hay: readonly string[], needle: readonly string[], expected: number, minAt = 0): number {
   const fits = (at: number) => {
-    if (at < 0 || at + needle.length > hay.length) return false;
+    if (at < minAt || at + needle.length > hay.length) return false;
     for (let i = 0; i < needle.length; i++) if (!sameLine(hay[at + i], needle[i])) return false;
     return true;
   };
@@ -87,51 +87,40 @@ export function applyFileDiff(text: string | undefined, file: FileDiff): FileApp
   if (file.kind === 'delete') {
     return { text: undefined, placements: file.hunks.map((hunk, i) => ({ hunk, number: i + 1, applied: true, preStart: hunk.oldStart, postStart: 0, offset: 0, fuzzed: false })) };
   }
-  let current = text ?? '';
-  let delta = 0; // post lines minus pre lines so far
-  const placements: HunkPlacement[] = [];
+  const source = text ?? '';
+  const before = splitText(source).lines;
+  interface Placed {
+    hunk: Hunk;
+    number: number;
+    lines: Hunk['lines'];
+    lead: number;
+    at: number;
+    fuzz: number;
+  }
+  const placed: Placed[] = [];
+  const failed: HunkPlacement[] = [];
+  // Hunks are placed in the pre-image, in order, never overlapping; like
+  // patch(1), the offset found for one hunk is where the next is looked for first.
+  let minAt = 0;
+  let shift = 0;
   file.hunks.forEach((hunk, i) => {
     const number = i + 1;
-    const before = splitText(current).lines;
     // jsdiff already moved a zero-length old side (`-10,0`) to the line it goes before.
-    const expected = Math.max(0, hunk.oldStart - 1 + delta);
+    const declared = Math.max(0, hunk.oldStart - 1);
+    const expected = Math.max(minAt, declared + shift);
     for (let fuzz = 0; fuzz <= FUZZ; fuzz++) {
       const t = trimContext(hunk, fuzz);
       if (fuzz > 0 && t.lead === 0 && t.tail === 0) continue;
       const oldSide = t.lines.filter((l) => l.op !== '+' && l.op !== '\\').map((l) => l.text);
-      const at = oldSide.length === 0 ? Math.min(expected + t.lead, before.length) : findNear(before, oldSide, expected + t.lead);
+      const at = oldSide.length === 0 ? Math.max(minAt, Math.min(expected + t.lead, before.length)) : findNear(before, oldSide, expected + t.lead, minAt);
       if (at < 0) continue;
-      const single: StructuredPatch = {
-        oldFileName: path,
-        newFileName: path,
-        oldHeader: undefined,
-        newHeader: undefined,
-        hunks: [
-          {
-            oldStart: at + 1,
-            oldLines: oldSide.length,
-            newStart: at + 1,
-            newLines: t.lines.filter((l) => l.op !== '-' && l.op !== '\\').length,
-            lines: t.lines.map((l) => l.op + l.text),
-          },
-        ],
-      };
-      let result: string | false;
-      try {
-        // We found the place; jsdiff applies it there (trailing-blank tolerant, `\ No newline` aware).
-        result = applyPatch(current, single, { compareLine: (_n: number, line: string | undefined, _op: string, content: string) => line !== undefined && sameLine(line, content) });
-      } catch {
-        result = false;
-      }
-      if (result === false) continue;
-      const start = at - t.lead; // where the hunk's first (possibly trimmed) line sits
-      placements.push({ hunk, number, applied: true, preStart: start + 1 - delta, postStart: start + 1, offset: start - expected, fuzzed: fuzz > 0 });
-      delta += hunk.newLines - hunk.oldLines;
-      current = result;
+      placed.push({ hunk, number, lines: t.lines, lead: t.lead, at, fuzz });
+      minAt = at + oldSide.length;
+      shift = at - t.lead - declared;
       return;
     }
     const oldCount = hunk.lines.filter((l) => l.op === ' ' || l.op === '-').length;
-    placements.push({
+    failed.push({
       hunk,
       number,
       applied: false,
@@ -142,5 +131,34 @@ export function applyFileDiff(text: string | undefined, file: FileDiff): FileApp
       failure: `${hunkLabel(path, hunk, number)} does not apply: its ${oldCount} context and removed lines were not found, even ignoring ${FUZZ} lines of context at each end`,
     });
   });
-  return { text: current, placements };
+  // Every place is known: jsdiff applies them in one pass (trailing-blank
+  // tolerant, `\ No newline at end of file` aware).
+  let delta = 0;
+  const placements: HunkPlacement[] = [];
+  const hunks = placed.map((p) => {
+    const oldLines = p.lines.filter((l) => l.op === ' ' || l.op === '-').length;
+    const newLines = p.lines.filter((l) => l.op === ' ' || l.op === '+').length;
+    const start = p.at - p.lead;
+    placements.push({ hunk: p.hunk, number: p.number, applied: true, preStart: start + 1, postStart: start + 1 + delta, offset: start - Math.max(0, p.hunk.oldStart - 1), fuzzed: p.fuzz > 0 });
+    const h = { oldStart: p.at + 1, oldLines, newStart: p.at + 1 + delta, newLines, lines: p.lines.map((l) => l.op + l.text) };
+    delta += newLines - oldLines;
+    return h;
+  });
+  let current: string | false = source;
+  if (hunks.length > 0) {
+    const patch: StructuredPatch = { oldFileName: path, newFileName: path, oldHeader: undefined, newHeader: undefined, hunks };
+    try {
+      current = applyPatch(source, patch, { compareLine: (_n: number, line: string | undefined, _op: string, content: string) => line !== undefined && sameLine(line, content) });
+    } catch {
+      current = false;
+    }
+  }
+  if (current === false) {
+    // Cannot happen for places we verified; say so rather than guess.
+    return {
+      text: source,
+      placements: [...failed, ...placements.map((p) => ({ ...p, applied: false, failure: `${hunkLabel(path, p.hunk, p.number)} could not be applied` }))].sort((a, b) => a.number - b.number),
+    };
+  }
+  return { text: current, placements: [...placements, ...failed].sort((a, b) => a.number - b.number) };
 }

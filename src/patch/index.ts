@@ -3,7 +3,7 @@
  * the extension and the CLI call these.
  */
 import { Engine, type CParser, type ReviewConfig } from '../engine/index';
-import { reviewSeriesWith } from './review';
+import { reviewSeriesWith, type AnalysisSession } from './review';
 import type { TreeReader } from './tree';
 import type { Series, SeriesReview } from './types';
 
@@ -18,6 +18,12 @@ export interface ReviewSeriesOptions {
   /** The tree the series applies to (`--base`); without it the hunks alone are analysed. */
   base?: TreeReader;
   config?: ReviewConfig;
+  /**
+   * With `base`: an engine that already holds the base tree (the extension's
+   * workspace engine) and is kept warm; files the review changes in it are put
+   * back to their base text afterwards. Its parser and config are used.
+   */
+  engine?: Engine;
 }
 
 /** Reviews every patch of a series with the engine. */
@@ -25,5 +31,15 @@ export function reviewSeries(series: Series, options: ReviewSeriesOptions): Prom
   return reviewSeriesWith(series, {
     base: options.base,
     session: () => new Engine({ parser: options.parser, config: options.config }),
+    shared: options.base && options.engine ? sessionOf(options.engine) : undefined,
   });
+}
+
+function sessionOf(engine: Engine): AnalysisSession {
+  return {
+    setFile: (path, text) => engine.setFile(path, text),
+    removeFile: (path) => engine.removeFile(path),
+    analyze: () => engine.analyze(),
+    dispose: () => undefined,
+  };
 }

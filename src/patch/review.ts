@@ -12,6 +12,7 @@
  * `context: 'partial'`.
  */
 import type { AnalysisResult, Confidence, Finding, RelatedLocation } from '../engine/types';
+import { decodeText } from './bytes';
 import { classifyFindings, type Classified } from './classify';
 import { parseMailDiff } from './diff';
 import { imagesFromHunks, SeriesTree, type PatchImages, type TouchedFile } from './images';
@@ -32,6 +33,14 @@ export interface ReviewOptions {
   session: () => AnalysisSession;
   /** The tree the series applies to; without it, images are rebuilt from the hunks. */
   base?: TreeReader;
+  /**
+   * With a base: an engine session that mirrors the base tree and outlives this
+   * review (the extension's workspace engine, a warm benchmark). Files this
+   * review changes in it are put back to their base text afterwards and it is
+   * not disposed; only files that changed are reparsed. Never used for
+   * hunk-only review, whose rebuilt images would replace real files.
+   */
+  shared?: AnalysisSession;
 }
 
 const PARTIAL_CAP: Confidence = 'medium';
@@ -178,11 +187,12 @@ function shell(mail: PatchMail, index: number, total: number, diff: ParsedDiff, 
   };
 }
 
-async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeReader, open: () => AnalysisSession): Promise<PatchReview[]> {
+async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeReader, open: () => AnalysisSession, shared?: AnalysisSession): Promise<PatchReview[]> {
   const tree = new SeriesTree(base);
   const dirs = new Set<string>();
   for (const d of diffs) for (const f of d.files) for (const p of [f.oldPath, f.newPath]) if (p && isCSource(p)) dirs.add(dirOf(p));
-  const session = open();
+  const session = shared ?? open();
+  const changed = new Set<string>();
   try {
     const loaded = new Set<string>();
     for (const [path, text] of await tree.cFilesIn(dirs)) {
@@ -200,6 +210,7 @@ async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeRea
       review.problems.push(...images.problems);
       const cTouched = new Set<string>();
       for (const t of images.touched) {
+        for (const p of [t.prePath, t.postPath]) if (p && isCSource(p)) changed.add(p);
         if (t.prePath && isCSource(t.prePath) && t.prePath !== t.postPath && loaded.has(t.prePath)) {
           session.removeFile(t.prePath);
           loaded.delete(t.prePath);
@@ -222,7 +233,14 @@ async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeRea
     }
     return out;
   } finally {
-    session.dispose();
+    if (shared) {
+      // Give the caller's engine its base tree back.
+      for (const path of changed) {
+        const raw = await base.readFile(path);
+        if (raw === undefined) shared.removeFile(path);
+        else shared.setFile(path, typeof raw === 'string' ? raw : decodeText(raw).text);
+      }
+    } else session.dispose();
   }
 }
 
@@ -261,7 +279,7 @@ function reviewFromHunks(mail: PatchMail, index: number, total: number, diff: Pa
 export async function reviewSeriesWith(series: Series, options: ReviewOptions): Promise<SeriesReview> {
   const diffs = series.patches.map((m) => parseMailDiff(m));
   const patches = options.base
-    ? await reviewWithBase(series, diffs, options.base, options.session)
+    ? await reviewWithBase(series, diffs, options.base, options.session, options.shared)
     : series.patches.map((m, i) => reviewFromHunks(m, i + 1, series.total, diffs[i], options.session));
   return {
     series: {

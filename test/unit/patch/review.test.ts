@@ -107,7 +107,8 @@ test('a follow-up patch turning v8 into v9 reports the finding fixed, same finge
     '',
     '---',
     `diff --git a/${DEVICE} b/${DEVICE}`,
-    ...diff.split('\n').slice(2),
+    // createTwoFilesPatch starts with a '====' line; git's header replaces it.
+    ...diff.split('\n').slice(1),
   ].join('\n');
   const series = await parseSeriesFiles([{ name: 'v8.mbox', content: fixture('v8.mbox') }, { name: 'fixup.patch', content: mail }]);
   assert.deepEqual(series.patches.map((p) => p.tags.index), [1, 2, 3, 4]);
@@ -145,4 +146,21 @@ test('with --base, the series review agrees with the engine run on the tree git 
     assert.equal(f.imageLine, same?.line);
   }
   assert.ok(after.some((f) => f.ruleId === 'unmap-before-rollback'));
+});
+
+test('a caller\'s warm engine gives the same review and gets its base tree back', async () => {
+  const parser = await wasmParser();
+  const { Engine } = await import('../../../src/engine/index');
+  const engine = new Engine({ parser });
+  const dirs = ['drivers/iommu/iommufd', 'include/linux'];
+  for (const f of cFilesOf(path.join(fixtures, 'tree'), dirs)) engine.setFile(f.path, f.text);
+  const before = engine.analyze().findings;
+  const series = await parseSeries(fixture('v8.mbox'), 'v8.mbox');
+  const fresh = await reviewSeries(series, { parser, base: tree() });
+  const warm1 = await reviewSeries(series, { parser, base: tree(), engine });
+  const warm2 = await reviewSeries(series, { parser, base: tree(), engine });
+  assert.deepEqual(warm1, fresh);
+  assert.deepEqual(warm2, fresh);
+  assert.deepEqual(engine.analyze().findings, before);
+  engine.dispose();
 });
