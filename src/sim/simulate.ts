@@ -40,9 +40,14 @@ function traceOf(x: Exploration, w: Witness, programs: ThreadProgram[], violatio
   if (w.last) path.push({ thread: w.last.thread, pc: w.last.pc, state: w.last.next });
   return path.map((p, n) => {
     const instr = programs[p.thread].instrs[p.pc];
-    const st: TraceStep = { thread: programs[p.thread].thread, action: instr.action, state: viewState(p.state, programs) };
-    if (instr.file) st.file = instr.file;
-    if (instr.line) st.line = instr.line;
+    // key order as in the documented JSON: thread, action, file, line, state
+    const st: TraceStep = {
+      thread: programs[p.thread].thread,
+      action: instr.action,
+      ...(instr.file ? { file: instr.file } : {}),
+      ...(instr.line ? { line: instr.line } : {}),
+      state: viewState(p.state, programs),
+    };
     if (violation && w.last && n === path.length - 1) st.violation = violation;
     return st;
   });

@@ -50,6 +50,17 @@ test('json: the issue shape, round-trips', () => {
   const step = uaf.counterexample.steps[0];
   assert.deepEqual(Object.keys(step), ['thread', 'action', 'state']);
   assert.equal(json.states, r.states);
+  const fromSource = simulate({
+    variant: 'from-source',
+    steps: [{ op: 'clear-ioas', action: 'access->ioas = NULL', file: 'h.c', line: 3 }, { op: 'return', error: false, action: 'return 0', file: 'h.c', line: 4 }],
+    threads: ['replacer'],
+    faults: [],
+    contract: 'usable',
+  });
+  assert.deepEqual(Object.keys(JSON.parse(formatSimJson(fromSource)).observations), []);
+  const traced = simulate({ variant: 'from-source', steps: [{ op: 'clear-ioas', action: 'access->ioas = NULL', file: 'h.c', line: 3 }], threads: ['replacer', 'driver'], faults: [], contract: 'usable' });
+  const obs = JSON.parse(formatSimJson(traced)).observations[0];
+  assert.deepEqual(Object.keys(obs.example.steps[3]), ['thread', 'action', 'file', 'line', 'state']);
 });
 
 test('sarif: valid 2.1.0, one codeFlow per counterexample, one threadFlow per thread', () => {
