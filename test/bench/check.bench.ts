@@ -14,7 +14,7 @@ import { ParsedDocuments } from '../../src/engine/parse/parsed-documents';
 import type { Backend } from '../../src/engine/parse/syntax';
 import type { AnalysisResult, SourceFile } from '../../src/engine/types';
 import { benchFiles } from '../corpus/kernel-corpus';
-import { measure, ms, ratio, summarise, type Timing } from './stats';
+import { measure, ms, ratio, summarise, wallCpu, type Timing } from './stats';
 
 const root = path.resolve(__dirname, '../../..');
 const cli = path.join(root, 'dist/cli.js');
@@ -55,18 +55,41 @@ async function fullAnalysis(backend: Backend, files: SourceFile[]): Promise<Timi
   return measure(() => analyseOnce(backend, files));
 }
 
+/**
+ * Runs a command under bash's `time` (output to /dev/null): wall time as seen
+ * from here, CPU time (user + sys) of the child as bash reports it.
+ */
+function timedCommand(argv: string[], cwd: string, okStatus: (s: number) => boolean): { wall: number; cpu: number; stderr: string } {
+  const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const script = `TIMEFORMAT='@@cpu %U %S'; time ( ${quoted} >/dev/null 2>/tmp/iommufd-review-bench.err; echo "@@status $?" >&2 )`;
+  const t0 = performance.now();
+  const r = spawnSync('bash', ['-c', script], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const wall = performance.now() - t0;
+  const status = Number(/@@status (\d+)/.exec(r.stderr)?.[1] ?? -1);
+  const cpuMatch = /@@cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  if (!okStatus(status)) {
+    let err = '';
+    try {
+      err = readFileSync('/tmp/iommufd-review-bench.err', 'utf8');
+    } catch {
+      // nothing captured
+    }
+    throw new Error(`${argv.join(' ').slice(0, 200)} exited ${status}: ${err.slice(0, 2000)}`);
+  }
+  return { wall, cpu: cpuMatch ? (Number(cpuMatch[1]) + Number(cpuMatch[2])) * 1000 : NaN, stderr: r.stderr };
+}
+
 function coldCheck(backend: Backend, paths: string[]): Timing {
-  const run = () => {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, [cli, 'check', '--format', 'json', '--backend', backend, ...paths], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    const t = performance.now() - t0;
-    if (r.status !== 0 && r.status !== 1) throw new Error(`check exited ${r.status}: ${r.stderr}`);
-    return t;
-  };
+  const run = () => timedCommand([process.execPath, cli, 'check', '--format', 'json', '--backend', backend, ...paths], root, (s) => s === 0 || s === 1);
   for (let i = 0; i < 2; i++) run();
-  const samples: number[] = [];
-  for (let i = 0; i < 10; i++) samples.push(run());
-  return summarise(samples);
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const r = run();
+    walls.push(r.wall);
+    cpus.push(r.cpu);
+  }
+  return summarise(walls, cpus);
 }
 
 /** Statement lines (tab-indented, ending in `;`) spread over the file. */
@@ -93,19 +116,26 @@ async function incremental(backend: Backend, files: SourceFile[], target: Source
     const lines = editLines(target.text, Math.ceil(edits / 2));
     let text = target.text;
     const samples: number[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < edits + 4; i++) {
       const line = lines[Math.floor(i / 2) % lines.length];
       const start = lineOffset(text, line);
       const insert = i % 2 === 0;
       const replacement = insert ? { start, deletedLength: 0, inserted: ' ' } : { start, deletedLength: 1, inserted: '' };
       text = text.slice(0, start) + replacement.inserted + text.slice(start + replacement.deletedLength);
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       engine.editFile(target.path, [replacement]);
       engine.analyze();
       const t = performance.now() - t0;
-      if (i >= 4) samples.push(t); // the first two edit pairs warm up
+      const c = process.cpuUsage(c0);
+      // The first two edit pairs warm up.
+      if (i >= 4) {
+        samples.push(t);
+        cpu.push((c.user + c.system) / 1000);
+      }
     }
-    return summarise(samples);
+    return summarise(samples, cpu);
   } finally {
     engine.dispose();
   }
@@ -132,24 +162,23 @@ function coccinelle(kernel: string, files: string[]): CocciNumbers[] {
     for (const script of readdirSync(scripts).filter((n) => n.endsWith('.cocci')).sort()) {
       // The options each script's header asks for, in report mode.
       const args = ['--sp-file', path.join(scripts, script), '-D', 'report', '--no-includes', '--include-headers', '--dir', '.'];
-      let stdout = '';
-      const run = () => {
-        const t0 = performance.now();
-        const r = spawnSync('spatch', args, { cwd: tree, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-        const t = performance.now() - t0;
-        if (r.error || r.status !== 0) throw new Error(`spatch ${script} failed: ${r.error ?? r.stderr}`);
-        stdout = r.stdout;
-        return t;
-      };
-      run();
-      const samples = [run(), run(), run()];
-      const reports = stdout.split('\n').filter((l) => /^\S+:\d+:\d+-\d+: /.test(l));
+      // Once for its output, then timed runs.
+      const r = spawnSync('spatch', args, { cwd: tree, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      if (r.error || r.status !== 0) throw new Error(`spatch ${script} failed: ${r.error ?? r.stderr}`);
+      const walls: number[] = [];
+      const cpus: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t = timedCommand(['spatch', ...args], tree, (s) => s === 0);
+        walls.push(t.wall);
+        cpus.push(t.cpu);
+      }
+      const reports = r.stdout.split('\n').filter((l) => /^\S+:\d+:\d+-\d+: /.test(l));
       const byFile: Record<string, number> = {};
       for (const r of reports) {
         const file = r.slice(0, r.indexOf(':')).replace(/^\.\//, '');
         byFile[file] = (byFile[file] ?? 0) + 1;
       }
-      out.push({ script, time: summarise(samples), reports: reports.length, byFile });
+      out.push({ script, time: summarise(walls, cpus), reports: reports.length, byFile });
     }
     return out;
   } finally {
@@ -178,23 +207,27 @@ export async function run(ctx: { kernelDir: string }) {
   }
   const cocci = coccinelle(ctx.kernelDir, paths);
   const cocciTotal = cocci.reduce((n, c) => n + c.time.median, 0);
+  const cocciCpu = cocci.reduce((n, c) => n + (c.time.cpuMedian ?? NaN), 0);
   const w = numbers.wasm;
   const n = numbers.native;
+  const cpuRatio = (a: Timing, b: Timing) => (a.cpuMedian !== undefined && b.cpuMedian !== undefined ? `, cpu ${ratio(a.cpuMedian, b.cpuMedian)}` : '');
+  const def = numbers[DEFAULT_BULK_BACKEND];
   const rows: (string | number)[][] = [
     ['files / bytes', `${files.length} / ${bytes}`, `${files.length} / ${bytes}`, '', ''],
-    ['warm bare parse, median ms', ms(w.parse.median), ms(n.parse.median), '', ''],
-    ['warm full analysis (parse + model + checks), median ms', ms(w.analysis.median), ms(n.analysis.median), '', ''],
-    ['analysis / bare parse', ratio(w.analysis.median, w.parse.median), ratio(n.analysis.median, n.parse.median), '', '<= 2x'],
-    ['cold `node dist/cli.js check` start to output, median ms', ms(w.cold.median), ms(n.cold.median), '', '< 600'],
-    ['cold check, p95 ms', ms(w.cold.p95), ms(n.cold.p95), '', ''],
-    [`one-line edit in ${path.basename(target.path)} + re-analysis, p50 ms (${EDITS} edits)`, ms(w.incremental.median), ms(n.incremental.median), '', ''],
-    ['one-line edit + re-analysis, p95 ms', ms(w.incremental.p95), ms(n.incremental.p95), '', 'p95 < 10'],
-    ['native / wasm: bare parse', '', ratio(n.parse.median, w.parse.median), '', ''],
-    ['native / wasm: full analysis', '', ratio(n.analysis.median, w.analysis.median), '', ''],
+    ['warm bare parse, median ms (cpu ms)', wallCpu(w.parse), wallCpu(n.parse), '', ''],
+    ['warm full analysis (parse + model + checks), median ms (cpu ms)', wallCpu(w.analysis), wallCpu(n.analysis), '', ''],
+    ['analysis / bare parse', ratio(w.analysis.median, w.parse.median) + cpuRatio(w.analysis, w.parse), ratio(n.analysis.median, n.parse.median) + cpuRatio(n.analysis, n.parse), '', '<= 2x'],
+    ['cold `node dist/cli.js check`, start to output, median ms (cpu ms)', wallCpu(w.cold), wallCpu(n.cold), '', '< 600'],
+    ['cold check, p95 ms', wallCpu(w.cold, 'p95'), wallCpu(n.cold, 'p95'), '', ''],
+    [`one-line edit in ${path.basename(target.path)} + re-analysis, p50 ms (cpu ms), ${EDITS} edits`, wallCpu(w.incremental), wallCpu(n.incremental), '', ''],
+    ['one-line edit + re-analysis, p95 ms', wallCpu(w.incremental, 'p95'), wallCpu(n.incremental, 'p95'), '', 'p95 < 10'],
+    ['native / wasm: bare parse', '', ratio(n.parse.median, w.parse.median) + cpuRatio(n.parse, w.parse), '', ''],
+    ['native / wasm: full analysis', '', ratio(n.analysis.median, w.analysis.median) + cpuRatio(n.analysis, w.analysis), '', ''],
+    ['native / wasm: cold check', '', ratio(n.cold.median, w.cold.median) + cpuRatio(n.cold, w.cold), '', ''],
     ['findings / lock graph edges', `${w.findings} / ${w.edges}`, `${n.findings} / ${n.edges}`, '', ''],
-    ...cocci.map((c) => [`coccinelle locks/${c.script} -D report: median ms / reports`, '', '', `${ms(c.time.median)} / ${c.reports}`, '']),
-    ['coccinelle, all 4 lock scripts, ms', '', '', ms(cocciTotal), ''],
-    [`spatch (4 scripts) / cold check (${DEFAULT_BULK_BACKEND})`, '', '', ratio(cocciTotal, numbers[DEFAULT_BULK_BACKEND].cold.median), ''],
+    ...cocci.map((c) => [`spatch locks/${c.script} -D report: median ms (cpu ms) / reports`, '', '', `${wallCpu(c.time)} / ${c.reports}`, '']),
+    ['spatch, all 4 lock scripts, ms (cpu ms)', '', '', `${ms(cocciTotal)} (cpu ${ms(cocciCpu)})`, ''],
+    [`spatch (4 scripts) / cold check (${DEFAULT_BULK_BACKEND})`, '', '', `${ratio(cocciTotal, def.cold.median)}${def.cold.cpuMedian ? `, cpu ${ratio(cocciCpu, def.cold.cpuMedian)}` : ''}`, ''],
   ];
   return {
     title: `check on Linux 6.12 (${files.length} files, ${Math.round(bytes / 1024)} KB): iommufd-review vs Coccinelle lock scripts`,

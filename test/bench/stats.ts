@@ -6,6 +6,12 @@ export interface Timing {
   median: number;
   p95: number;
   min: number;
+  /**
+   * Median CPU time (user + system) of the same runs, when known. On a busy
+   * machine wall time includes waiting for a core; CPU time does not, so it
+   * is the better estimate of what an idle machine shows.
+   */
+  cpuMedian?: number;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -14,9 +20,11 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[i];
 }
 
-export function summarise(samples: number[]): Timing {
+export function summarise(samples: number[], cpuSamples?: number[]): Timing {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { samples, median: percentile(sorted, 50), p95: percentile(sorted, 95), min: sorted[0] };
+  const t: Timing = { samples, median: percentile(sorted, 50), p95: percentile(sorted, 95), min: sorted[0] };
+  if (cpuSamples && cpuSamples.length > 0) t.cpuMedian = percentile([...cpuSamples].sort((a, b) => a - b), 50);
+  return t;
 }
 
 /** Runs `fn` `warmup` times unmeasured, then `reps` times measured (ms). */
@@ -24,12 +32,22 @@ export async function measure(fn: () => unknown, options: { warmup?: number; rep
   const { warmup = 3, reps = 10 } = options;
   for (let i = 0; i < warmup; i++) await fn();
   const samples: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await fn();
     samples.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  return summarise(samples);
+  return summarise(samples, cpu);
+}
+
+/** "wall (cpu N)" for a table cell. */
+export function wallCpu(t: Timing, pick: 'median' | 'p95' = 'median'): string {
+  const wall = ms(t[pick]);
+  return pick === 'median' && t.cpuMedian !== undefined ? `${wall} (cpu ${ms(t.cpuMedian)})` : String(wall);
 }
 
 /** Milliseconds, rounded for a table. */
