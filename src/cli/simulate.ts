@@ -9,7 +9,7 @@ import { parseArgs } from 'util';
 import { Engine } from '../engine';
 import { createParser, DEFAULT_BULK_BACKEND } from '../engine/node/create-parser';
 import { programsFor, simulate } from '../sim';
-import { stepsFromSource } from '../sim/from-source';
+import { isReplaceHelper, stepsFromSource } from '../sim/from-source';
 import { emitPromela } from '../sim/promela';
 import { SIM_CONTRACTS, SIM_FAULTS, SIM_THREADS, SIM_VARIANTS } from '../sim/types';
 import type { SimContract, SimFault, SimThread, SimulationRequest, SimVariant, SourceStep } from '../sim/types';
@@ -139,7 +139,7 @@ export async function loadSteps(from: { file: string; function: string }): Promi
       throw new UsageError(`no function ${from.function} in ${from.file} (functions: ${names})`, 'simulate');
     }
     const steps = stepsFromSource(fn, model);
-    if (!steps.some((s) => s.op === 'add-access')) {
+    if (!isReplaceHelper(steps)) {
       throw new UsageError(`${from.function} does not look like a replace helper: no iopt_add_access() call found`, 'simulate');
     }
     return steps;

@@ -243,3 +243,8 @@ function removeSteps(steps: SourceStep[], drop: Set<number>): SourceStep[] {
     .filter((_, i) => !drop.has(i))
     .map((s) => (typeof s.onFail === 'number' ? { ...s, onFail: newIndex[s.onFail] } : s));
 }
+
+/** Whether a step list is a replace/attach helper the simulator can replay (it adds the access somewhere). */
+export function isReplaceHelper(steps: readonly SourceStep[]): boolean {
+  return steps.some((s) => s.op === 'add-access');
+}

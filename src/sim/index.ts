@@ -1,6 +1,6 @@
 /** The simulator's public surface: browser-safe, no Node or vscode imports. */
 export { simulate, programsFor, requestSteps, requestThreads } from './simulate';
 export { variantSteps } from './variants';
-export { stepsFromSource } from './from-source';
+export { stepsFromSource, isReplaceHelper } from './from-source';
 export { requestFromScenario } from './scenario';
 export * from './types';

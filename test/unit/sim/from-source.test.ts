@@ -7,7 +7,7 @@ import type { CParser } from '../../../src/engine';
 import { createParser } from '../../../src/engine/node/create-parser';
 import { simulate, variantSteps, SIM_FAULTS, SIM_THREADS } from '../../../src/sim';
 import type { SimContract, SimFault, SimThread, SimulationRequest, SourceStep } from '../../../src/sim';
-import { stepsFromSource } from '../../../src/sim/from-source';
+import { isReplaceHelper, stepsFromSource } from '../../../src/sim/from-source';
 
 const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/sim');
 
@@ -129,6 +129,11 @@ test("from-source traces point at the fixture's lines", () => {
   assert.ok(add.file!.endsWith('v8-like.c'));
   // the prologue and epilogue are the simulator's own and have no line
   assert.equal(cx.steps[0].line, undefined);
+});
+
+test('isReplaceHelper tells a replace helper from other functions', () => {
+  assert.equal(isReplaceHelper(stepsOf('merged-like.c', 'demo_switch_ioas')), true);
+  assert.equal(isReplaceHelper(stepsOf('callback-under-lock/unmap-under-ioas-lock.c', 'acc_flush_all', ENGINE_FIXTURES)), false);
 });
 
 test('simulate refuses from-source without steps', () => {
