@@ -53,6 +53,9 @@ interface FileEntry {
 
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 
+/** A file model's part of the global key (models are immutable once built). */
+const fileKeys = new WeakMap<FileModel, string>();
+
 function byteLength(text: string): number {
   // UTF-8 length without Buffer (browser-safe); only needs to be right near the cap.
   let n = 0;
@@ -261,8 +264,14 @@ export class Engine {
   private globalKey(models: FileModel[]): string {
     const parts: string[] = [this.structsKey];
     for (const m of models) {
-      parts.push(m.file, JSON.stringify(m.opsImplementations), JSON.stringify(m.documentedOrders));
-      for (const fn of m.functions) parts.push(globalSignature(fn));
+      let key = fileKeys.get(m);
+      if (key === undefined) {
+        const own = [m.file, JSON.stringify(m.opsImplementations), JSON.stringify(m.documentedOrders)];
+        for (const fn of m.functions) own.push(globalSignature(fn));
+        key = own.join('\n');
+        fileKeys.set(m, key);
+      }
+      parts.push(key);
     }
     return parts.join('\n');
   }

@@ -77,6 +77,8 @@ function isStatement(n: SyntaxNode): boolean {
 /** `list_for_each_entry(...)` / `scoped_guard(...)` read as a call statement whose `;` is MISSING. */
 function macroHeadName(n: SyntaxNode): string | undefined {
   if (n.type !== 'expression_statement') return undefined;
+  // Cheap test first: a statement that ends in `;` is an ordinary one.
+  if (n.text.endsWith(';')) return undefined;
   const last = n.child(n.childCount - 1);
   if (!last || !(last.isMissing || last.type !== ';')) return undefined;
   const call = n.namedChild(0);
@@ -153,6 +155,8 @@ export class FunctionBuilder {
   private readonly readVars = new Set<string>();
   private readonly types: Record<string, string> = {};
   private partialReason: string | undefined;
+  /** The expression whose operands are being walked (for the text of use events). */
+  private exprParent: SyntaxNode | undefined;
 
   constructor(private readonly ctx: FileContext) {
     this.cur = this.newBlock();
@@ -165,7 +169,8 @@ export class FunctionBuilder {
     if (body) {
       const err = firstError(body, isAllowedMissing);
       if (err) this.partial(err, err.isMissing ? `a missing \`${err.type}\`` : 'syntax the parser could not read');
-      this.prescanLabels(body, 0);
+      // Label depths only matter to gotos.
+      if (body.text.indexOf('goto') >= 0) this.prescanLabels(body, 0);
       this.walkStatement(body);
       if (this.cur !== null) {
         // Falling off the end is a `return;`.
@@ -497,7 +502,7 @@ export class FunctionBuilder {
       return;
     }
     // An iterator macro: the block runs zero or more times.
-    for (const a of args) this.walkExpr(a);
+    this.walkArgs(call, args);
     const headBlock = this.newBlock();
     this.link(this.here(), headBlock);
     const after = this.newBlock();
@@ -719,9 +724,10 @@ export class FunctionBuilder {
         return;
       }
       case 'identifier':
-        if (this.readVars.has(n.text)) {
-          const parent = n.parent;
-          this.emit({ kind: 'use', variable: n.text, text: clip(parent ? parent.text : n.text), line: line(n), column: column(n) });
+        if (this.readVars.size > 0 && this.readVars.has(n.text)) {
+          // The enclosing expression's text (asking a node for its parent is slow in web-tree-sitter).
+          const context = this.exprParent;
+          this.emit({ kind: 'use', variable: n.text, text: clip(context ? context.text : n.text), line: line(n), column: column(n) });
         }
         return;
       case 'parenthesized_expression':
@@ -739,8 +745,11 @@ export class FunctionBuilder {
       case 'compound_literal_expression':
       case 'sizeof_expression':
         for (const c of namedKids(n)) {
-          if (c.type === 'field_identifier' || c.type === 'type_descriptor') continue;
+          if (c.type === 'field_identifier' || c.type === 'type_descriptor' || c.type === 'number_literal' || c.type === 'string_literal') continue;
+          const saved = this.exprParent;
+          this.exprParent = n;
           this.walkExpr(c);
+          this.exprParent = saved;
         }
         return;
       case 'compound_statement':
@@ -855,7 +864,7 @@ export class FunctionBuilder {
         }
         return;
       }
-      for (const a of args) this.walkExpr(a);
+      this.walkArgs(n, args);
       const loc = this.emit({ kind: 'call', callee: name, args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
       this.eventsByNode.set(n.startIndex, loc);
       if (resultVar) this.callSites.set(resultVar, loc);
@@ -865,7 +874,7 @@ export class FunctionBuilder {
     if (fn.type === 'field_expression') {
       const base = fn.childForFieldName('argument');
       if (base) this.walkExpr(base);
-      for (const a of args) this.walkExpr(a);
+      this.walkArgs(n, args);
       const opsStruct = this.typeOf(base);
       const loc = this.emit({
         kind: 'callback',
@@ -883,8 +892,16 @@ export class FunctionBuilder {
     }
 
     this.walkExpr(fn);
-    for (const a of args) this.walkExpr(a);
+    this.walkArgs(n, args);
     this.emit({ kind: 'call', callee: squash(fn.text), args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
+  }
+
+  /** Walks call arguments with the call as the context of any use inside them. */
+  private walkArgs(call: SyntaxNode, args: SyntaxNode[]): void {
+    const saved = this.exprParent;
+    this.exprParent = call;
+    for (const a of args) this.walkExpr(a);
+    this.exprParent = saved;
   }
 
   // ---- conditions and error values ----------------------------------------

@@ -7,6 +7,9 @@
 import type { SyntaxNode } from '../parse/syntax';
 import { declaredName, kids, namedKids, sameNode } from './syntax-util';
 
+/** Nodes whose children can still be file-scope struct definitions. */
+const CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list', 'ERROR']);
+
 export type StructTable = Record<string, Record<string, string>>;
 
 /** Field declarations of a struct body into `out` (name → type text). */
@@ -69,6 +72,14 @@ export function readStructs(root: SyntaxNode): StructTable {
       if (type) visit(type, named?.name);
       return;
     }
+    if (n.type === 'declaration') {
+      // `struct foo { ... } x = { ... };`: only the type can define a struct,
+      // never the (possibly huge) initialiser.
+      const type = n.childForFieldName('type');
+      if (type) visit(type);
+      return;
+    }
+    if (!CONTAINERS.has(n.type)) return;
     for (const c of namedKids(n)) visit(c);
   };
   visit(root);
