@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureKernelCorpus } from './ensure.mjs';
+import { spawnSync } from 'node:child_process';
+import { ensureApt, ensureKernelCorpus } from './ensure.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -27,6 +28,8 @@ export function renderTable(columns, rows) {
 }
 
 const kernelDir = ensureKernelCorpus();
+// The check section runs Coccinelle's lock scripts side by side.
+ensureApt(['coccinelle'], () => spawnSync('sh', ['-c', 'command -v spatch'], { stdio: 'ignore' }).status === 0);
 if (!existsSync(benchDir)) {
   console.error(`no compiled benchmarks in ${path.relative(root, benchDir)}: run node scripts/build.mjs first`);
   process.exit(1);
