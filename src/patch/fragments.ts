@@ -89,7 +89,10 @@ export function buildFragment(file: FileDiff, side: 'old' | 'new'): Fragment {
       min = Math.min(min, d + b.min);
       d += b.delta;
     }
-    const missing = Math.max(0, -(depth + min));
+    let missing = Math.max(0, -(depth + min));
+    // Balanced but inside a body: its first line is indented (or a goto label).
+    const first = lines.find((l) => l.text.trim() !== '')?.text ?? '';
+    if (missing === 0 && depth === 0 && signature && (/^\s/.test(first) || /^[A-Za-z_]\w*:\s*$/.test(first))) missing = 1;
     if (missing > 0) {
       if (signature) out.push(signature);
       for (let k = 0; k < missing; k++) out.push('{');
