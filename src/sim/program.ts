@@ -73,6 +73,9 @@ export interface ThreadProgram {
   instrs: Instr[];
 }
 
+/** The fields of an Op that hold jump targets. */
+const JUMP_FIELDS = ['fail', 'done', 'to', 'exit'] as const;
+
 /** A tiny assembler: instructions may name labels as jump targets; `label()` marks the next one. */
 class Asm {
   readonly out: (Instr | { label: string })[] = [];
@@ -84,7 +87,7 @@ class Asm {
     this.out.push({ label: name });
     return this;
   }
-  /** Resolves `L:name` placeholders (negative numbers via `ref`) to indexes. */
+  /** Resolves the `L:name` placeholders `ref` put in jump fields to instruction indexes. */
   finish(thread: SimThread): ThreadProgram {
     const at = new Map<string, number>();
     const instrs: Instr[] = [];
@@ -101,8 +104,8 @@ class Asm {
       return v;
     };
     const fixed = instrs.map((i) => {
-      const o: Record<string, unknown> = {};
-      for (const [key, val] of Object.entries(i)) o[key] = key === 'action' || key === 'k' ? val : resolve(val);
+      const o: Record<string, unknown> = { ...i };
+      for (const key of JUMP_FIELDS) if (key in o) o[key] = resolve(o[key]);
       return o as unknown as Instr;
     });
     return { thread, instrs: fixed };

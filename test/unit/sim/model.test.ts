@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { programsFor, simulate } from '../../../src/sim';
+import { programsFor, simulate, SIM_FAULTS, SIM_THREADS } from '../../../src/sim';
 import type { SourceStep } from '../../../src/sim';
 import { emitPromela } from '../../../src/sim/promela';
 import { StateStore } from '../../../src/sim/state-store';
@@ -64,4 +64,19 @@ test('src/sim stays browser-safe: no Node built-ins, no vscode', () => {
     .filter((f) => f.endsWith('.ts'))
     .filter((f) => /from\s+['"](fs|path|child_process|os|util|vscode|node:[a-z_/]+)['"]|require\(/.test(readFileSync(path.join(dir, f), 'utf8')));
   assert.deepEqual(bad, []);
+});
+
+test('every jump of every thread program lands on an instruction or the end', () => {
+  for (const variant of ['merged', 'v8', 'v7', 'unmap-under-lock'] as const) {
+    for (const p of programsFor({ variant, threads: [...SIM_THREADS], faults: [...SIM_FAULTS], contract: 'usable' })) {
+      p.instrs.forEach((i, pc) => {
+        for (const key of ['fail', 'done', 'to', 'exit'] as const) {
+          if (!(key in i)) continue;
+          const target = (i as unknown as Record<string, unknown>)[key];
+          assert.equal(typeof target, 'number', `${variant} ${p.thread} #${pc} ${key}`);
+          assert.ok((target as number) > pc && (target as number) <= p.instrs.length, `${variant} ${p.thread} #${pc} ${key} → ${target}`);
+        }
+      });
+    }
+  }
 });
