@@ -124,6 +124,21 @@ export class FlowPaths {
     return blocks;
   }
 
+  /** True when `block` lies on a cycle that does not pass through `avoid` (a loop of its own). */
+  onCycleAvoiding(block: number, avoid: number): boolean {
+    if (block === avoid) return false;
+    const seen = new Set<number>();
+    const work = (this.byId.get(block)?.succ ?? []).map((e) => e.to);
+    while (work.length > 0) {
+      const x = work.pop()!;
+      if (x === block) return true;
+      if (x === avoid || seen.has(x)) continue;
+      seen.add(x);
+      for (const e of this.byId.get(x)?.succ ?? []) work.push(e.to);
+    }
+    return false;
+  }
+
   /** Return events that can run after `ref`. */
   returnsAfter(ref: EventRef): EventRef<ReturnEvent>[] {
     this.rets ??= this.events().filter((r): r is EventRef<ReturnEvent> => r.event.kind === 'return');

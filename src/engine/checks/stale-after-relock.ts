@@ -23,7 +23,12 @@ import { baseVariable, FlowPaths, flowPathsOf, mentions, type EventRef } from '.
 import { fieldStore } from './rollback-steps';
 import { scenarioFor } from './scenario';
 
-const TAKES_REFERENCE = /(?:^|_)(?:get|grab|hold|lock_obj)(?:_|$)|^kref_get|^refcount_inc|^get_/;
+const TAKES_REFERENCE = /(?:^|_)(?:get|grab|hold|lock_obj|tryget)(?:_|$)|get_not_zero|^kref_get|^refcount_inc|^mmget|^get_/;
+/** Taking the object out of the shared structure makes it this thread's own. */
+const UNLINKS = /(?:^|_)(?:del|remove|erase|unlink|detach)(?:_|$)|^list_del|^list_move|^hlist_del|^rb_erase/;
+/** Calls that change the object a value was looked up in (the function swaps it out itself). */
+const MUTATES = /(?:^|_)(?:set|replace|swap|assign|store|clear|reset|insert|add|del|remove|erase)(?:_|$)/;
+const ITERATOR = /(?:^|_)for_each(?:_|$)/;
 
 interface Obtained {
   ref: EventRef;
@@ -32,6 +37,8 @@ interface Obtained {
   source: string;
   /** The call that produced it, for lookups. */
   lookup?: string;
+  /** The object it was found in: the base of the field read, or of the lookup's first argument. */
+  owner?: string;
 }
 
 /** Pointers stored into locals by a call or a field read. */
@@ -39,9 +46,10 @@ function obtainedValues(fn: FunctionModel, paths: FlowPaths): Obtained[] {
   const out: Obtained[] = [];
   for (const r of paths.events()) {
     const ev = r.event;
-    if (ev.kind === 'read' && ev.into && fn.types[ev.into]) out.push({ ref: r, variable: ev.into, source: ev.source.replace(/\s+/g, '') });
-    else if ((ev.kind === 'call') && ev.resultVar && fn.types[ev.resultVar]) {
-      out.push({ ref: r, variable: ev.resultVar, source: ev.text, lookup: ev.callee });
+    if (ev.kind === 'read' && ev.into && fn.types[ev.into]) {
+      out.push({ ref: r, variable: ev.into, source: ev.source.replace(/\s+/g, ''), owner: baseVariable(ev.source) });
+    } else if (ev.kind === 'call' && ev.resultVar && fn.types[ev.resultVar]) {
+      out.push({ ref: r, variable: ev.resultVar, source: ev.text, lookup: ev.callee, owner: ev.args[0] === undefined ? undefined : baseVariable(ev.args[0]) });
     }
   }
   return out;
@@ -64,13 +72,21 @@ function usesVariable(ev: EventRef['event'], v: string): boolean {
   }
 }
 
+/** The variable gets a new value here (an assignment, an iterator macro). */
+function reassigns(ev: EventRef['event'], v: string): boolean {
+  if (ev.kind === 'read') return ev.into === v;
+  if (ev.kind === 'call') return ev.resultVar === v || (ITERATOR.test(ev.callee) && baseVariable(ev.args[0] ?? '') === v);
+  return false;
+}
+
 /** The variable gets a new value here, or is compared with / re-read from its source. */
 function revalidates(ev: EventRef['event'], o: Obtained): boolean {
+  if (reassigns(ev, o.variable)) return true;
   switch (ev.kind) {
     case 'read':
-      return ev.into === o.variable || (!o.lookup && ev.source.replace(/\s+/g, '') === o.source);
+      return !o.lookup && ev.source.replace(/\s+/g, '') === o.source;
     case 'call':
-      return ev.resultVar === o.variable || (o.lookup !== undefined && ev.callee === o.lookup);
+      return o.lookup !== undefined && ev.callee === o.lookup;
     case 'use':
       return !o.lookup && ev.text.replace(/\s+/g, '').includes(o.source);
     default:
@@ -98,18 +114,33 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   const obtained = obtainedValues(fn, paths);
   for (const rel of releases) {
     const lockId = rel.event.lock.id;
-    const reacquires = events.filter((r): r is EventRef<AcquireEvent> => r.event.kind === 'acquire' && r.event.lock.id === lockId && paths.before(rel, r));
+    // The same lock instance: same expression, its base not reassigned in between
+    // (`task->pi_lock` after `task = next_task` is another lock of the same class).
+    const expr = norm(rel.event.lock.expr);
+    const lockBase = baseVariable(rel.event.lock.expr);
+    const reacquires = events.filter(
+      (r): r is EventRef<AcquireEvent> =>
+        r.event.kind === 'acquire' &&
+        r.event.lock.id === lockId &&
+        norm(r.event.lock.expr) === expr &&
+        paths.before(rel, r) &&
+        !(lockBase !== undefined && paths.between(rel, r).some((x) => reassigns(x.event, lockBase))),
+    );
     if (reacquires.length === 0) continue;
     for (const o of obtained) {
       if (!paths.before(o.ref, rel) || !heldAt(ctx, fn, paths, lockId, o.ref)) continue;
       // Released in between already: this release is not the end of the hold it was read under.
       if (events.some((r) => r.event.kind === 'release' && r.event.lock.id === lockId && r !== rel && paths.before(o.ref, r) && paths.before(r, rel))) continue;
       const window = paths.between(o.ref, rel);
-      if (window.some((r) => r.event.kind === 'call' && TAKES_REFERENCE.test(r.event.callee) && r.event.args.some((a) => baseVariable(a) === o.variable))) continue;
-      const owner = o.lookup ? undefined : baseVariable(o.source);
+      const argIsValue = (a: string) => baseVariable(a) === o.variable;
+      // A reference taken, or the object unlinked from the shared structure: it is this thread's now.
+      if (window.some((r) => r.event.kind === 'call' && (TAKES_REFERENCE.test(r.event.callee) || UNLINKS.test(r.event.callee)) && r.event.args.some(argIsValue))) continue;
+      // The function claimed (or swapped out) what it read the value from before dropping the lock.
+      const owner = o.owner;
       if (owner && window.some((r) => baseVariable(fieldStore(fn, r.event)?.target ?? '') === owner)) continue;
+      if (o.lookup && owner && window.some((r) => r.event.kind === 'call' && MUTATES.test(r.event.callee) && r.event.args.some((a) => baseVariable(a) === owner))) continue;
       for (const acq of reacquires) {
-        const stale = firstStaleUse(paths, events, o, acq);
+        const stale = firstStaleUse(paths, events, o, rel, acq);
         if (!stale) continue;
         out.push(finding(fn, paths, o, rel, acq, stale));
         break;
@@ -119,8 +150,10 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   return dedupe(out);
 }
 
-function firstStaleUse(paths: FlowPaths, events: EventRef[], o: Obtained, acq: EventRef): EventRef | undefined {
+function firstStaleUse(paths: FlowPaths, events: EventRef[], o: Obtained, rel: EventRef, acq: EventRef): EventRef | undefined {
   const after = events.filter((r) => paths.before(acq, r)).sort((a, b) => a.event.line - b.event.line || a.event.column - b.event.column);
+  // Given a new value while the lock was dropped: what is used after is not the old one.
+  if (paths.between(rel, acq).some((x) => reassigns(x.event, o.variable))) return undefined;
   for (const r of after) {
     // A path that revalidates before this use protects it; be conservative and treat any such step as covering.
     if (events.some((x) => revalidates(x.event, o) && paths.before(acq, x) && (paths.before(x, r) || x === r))) return undefined;
@@ -145,6 +178,9 @@ function finding(fn: FunctionModel, paths: FlowPaths, o: Obtained, rel: EventRef
   related.push({ file: fn.file, line: acq.event.line, message: `\`${lock}\` retaken` }, { file: fn.file, line: use.event.line, message: `stale \`${o.variable}\` used` });
   let confidence: Finding['confidence'] = o.lookup ? 'high' : 'medium';
   if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+  // A use inside a loop the value was not obtained in may be the loop's own cursor
+  // (`list_for_each_entry(pos, ...)` reassigns `pos` without an event the model shows).
+  if (paths.onCycleAvoiding(use.block, o.ref.block)) confidence = 'low';
   return {
     ruleId: 'stale-after-relock',
     severity: 'warning',
@@ -158,6 +194,10 @@ function finding(fn: FunctionModel, paths: FlowPaths, o: Obtained, rel: EventRef
     related,
     scenario: scenarioFor('stale-after-relock', { file: fn.file, function: fn.name }),
   };
+}
+
+function norm(s: string): string {
+  return s.replace(/\s+/g, '');
 }
 
 function calledText(r: EventRef): string {

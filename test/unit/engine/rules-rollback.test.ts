@@ -228,3 +228,22 @@ test("docs/knowledge.md's example configuration is valid and does what the text 
   assert.deepEqual(found.map((f) => `${f.ruleId}:${f.line}`), ['unmap-before-rollback:15', 'callback-under-lock:19']);
   assert.match(found[0].message, /^`mydrv_flush_cache\(\)` drops every cached translation \(line 14\) before `mydrv_rebind\(\)` can fail \(line 15\)/);
 });
+
+test('stale-after-relock: quiet for an unlinked item, a swapped-out pointer, a reassigned value, another lock instance', async () => {
+  const r = await analyzeFixtures(['stale-after-relock/owned-or-replaced.c'], { minConfidence: 'low' });
+  assert.deepEqual(ofRule(r, 'stale-after-relock'), []);
+  assert.deepEqual(r.coverage.functions, { parsed: 4, partial: 0, skipped: 0 });
+});
+
+test('stale-after-relock: the same code without the unlink or the swap is reported', async () => {
+  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const src = fixtureSource('stale-after-relock/owned-or-replaced.c');
+  // Blank the protective lines, keeping line numbers.
+  const text = src.text.replace('\t\tlist_del(&it->node);', '').replace('\trcu_assign_pointer(q->sink, fresh);', '');
+  const r = analyzeSources(await sharedParser(), [{ path: src.path, text }], { minConfidence: 'low' });
+  assert.deepEqual(
+    ofRule(r, 'stale-after-relock').map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    ['evt_queue_drain:39:high', 'evt_queue_retire_sink:55:high'],
+  );
+});
