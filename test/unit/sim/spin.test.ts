@@ -4,6 +4,11 @@ import { programsFor, simulate, SIM_FAULTS, SIM_THREADS } from '../../../src/sim
 import type { InvariantId, SimulationRequest } from '../../../src/sim';
 import { emitPromela } from '../../../src/sim/promela';
 import { parsePan, runSpin } from '../../../src/cli/spin-check';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Engine } from '../../../src/engine';
+import { createParser } from '../../../src/engine/node/create-parser';
+import { stepsFromSource } from '../../../src/sim/from-source';
 
 const ALL = { threads: [...SIM_THREADS], faults: [...SIM_FAULTS] };
 
@@ -40,6 +45,21 @@ test('spin agrees with the explorer on v8 (usable) without the destroy thread', 
 
 test('spin agrees on the deadlock of unmap-under-lock (pan: invalid end state)', () => {
   crossCheck({ variant: 'unmap-under-lock', contract: 'status-quo', threads: ['replacer', 'driver'], faults: [] }, ['no-deadlock']);
+});
+
+test('spin agrees with the explorer on from-source steps of the v8-like fixture', async () => {
+  const parser = await createParser('wasm');
+  const engine = new Engine({ parser });
+  try {
+    const file = path.resolve(__dirname, '../../../../test/fixtures/sim/v8-like.c');
+    engine.setFile(file, readFileSync(file, 'utf8'));
+    const model = engine.fileModel(file)!;
+    const steps = stepsFromSource(model.functions.find((f) => f.name === 'demo_move_ioas')!, model);
+    crossCheck({ variant: 'from-source', steps, contract: 'usable', threads: ['replacer', 'driver', 'destroy'], faults: ['add-access'] }, ['failure-contract', 'no-use-after-free']);
+  } finally {
+    engine.dispose();
+    parser.dispose();
+  }
 });
 
 test('parsePan reads every reported breach and the state count', () => {
