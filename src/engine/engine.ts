@@ -87,7 +87,7 @@ export class Engine {
   private structs: StructTable | undefined;
   private structsKey = '';
   /** The last global step, reused while no function's global signature changed. */
-  private global: { key: string; summaries: Summaries; lockGraph: LockClassGraph; knowledge: Knowledge } | undefined;
+  private global: { key: string[]; summaries: Summaries; lockGraph: LockClassGraph; knowledge: Knowledge } | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.timeoutMs = options.parseTimeoutMs ?? 2000;
@@ -154,8 +154,11 @@ export class Engine {
     const reports = (file: string): boolean => !reported || reported.has(file);
     const tProf = performance.now();
     const globalKey = this.globalKey(models);
-    const knowledge = globalKey === this.global?.key ? this.global.knowledge : this.withDocumentedOrders(models);
-    const summaries = globalKey === this.global?.key ? this.global.summaries : computeSummaries(models, knowledge);
+    const prev = this.global;
+    // Per-file keys are cached strings: unchanged files compare by reference.
+    const same = prev !== undefined && prev.key.length === globalKey.length && prev.key.every((k, i) => k === globalKey[i]);
+    const knowledge = same ? prev.knowledge : this.withDocumentedOrders(models);
+    const summaries = same ? prev.summaries : computeSummaries(models, knowledge);
     const tSumm = performance.now();
     const held = (fn: FunctionModel): HeldLocks => {
       let h = this.heldCache.get(fn);
@@ -172,7 +175,7 @@ export class Engine {
         else functions.set(fn.name, [fn]);
       }
     }
-    const lockGraph = globalKey === this.global?.key ? this.global.lockGraph : buildLockGraph(allFunctions, summaries, held, knowledge.lockKinds);
+    const lockGraph = same ? prev.lockGraph : buildLockGraph(allFunctions, summaries, held, knowledge.lockKinds);
     this.global = { key: globalKey, summaries, lockGraph, knowledge };
     const tGraph = performance.now();
     const ctx: CheckContext = { files: models, functions, summaries, knowledge, lockGraph, held, reports };
@@ -261,7 +264,7 @@ export class Engine {
   }
 
   /** Everything the global step reads, as one string (per-function parts are cached). */
-  private globalKey(models: FileModel[]): string {
+  private globalKey(models: FileModel[]): string[] {
     const parts: string[] = [this.structsKey];
     for (const m of models) {
       let key = fileKeys.get(m);
@@ -273,7 +276,7 @@ export class Engine {
       }
       parts.push(key);
     }
-    return parts.join('\n');
+    return parts;
   }
 
   /** Knowledge plus the orders documented in comments of the analysed files, resolved to lock classes. */

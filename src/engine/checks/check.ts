@@ -78,3 +78,20 @@ export function findFunction(ctx: CheckContext, name: string, file?: string): Fu
   if (!all || all.length === 0) return undefined;
   return (file && all.find((f) => f.file === file)) || all[0];
 }
+
+/**
+ * Per-function results of a rule, reused while the function's model and the
+ * global step (summaries, lock graph: one object per generation) are the
+ * same. Models are immutable and replaced on change, so this is exact.
+ */
+export class PerFunctionCache<T> {
+  private readonly map = new WeakMap<FunctionModel, { generation: object; value: T }>();
+
+  get(ctx: CheckContext, fn: FunctionModel, compute: () => T): T {
+    const hit = this.map.get(fn);
+    if (hit && hit.generation === ctx.summaries) return hit.value;
+    const value = compute();
+    this.map.set(fn, { generation: ctx.summaries, value });
+    return value;
+  }
+}

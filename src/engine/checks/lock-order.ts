@@ -69,8 +69,18 @@ function confidenceOf(ws: EdgeWitness[]): Confidence {
   return 'high';
 }
 
-/** Shortest cycles, one per set of locks, respecting read/read junctions. */
+const cycleCache = new WeakMap<object, CycleEdge[][]>();
+
+/** Shortest cycles, one per set of locks, respecting read/read junctions (once per graph). */
 function findCycles(ctx: CheckContext): CycleEdge[][] {
+  const hit = cycleCache.get(ctx.lockGraph);
+  if (hit) return hit;
+  const found = searchCycles(ctx);
+  cycleCache.set(ctx.lockGraph, found);
+  return found;
+}
+
+function searchCycles(ctx: CheckContext): CycleEdge[][] {
   const edges = ctx.lockGraph.edges;
   const cycles = new Map<string, CycleEdge[]>();
   const out: CycleEdge[][] = [];
