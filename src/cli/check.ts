@@ -38,6 +38,7 @@ Options:
       --backend NAME           parser backend: wasm or native (default: ${DEFAULT_BULK_BACKEND})
       --max-file-size BYTES    skip larger files with a note (default: ${DEFAULT_MAX_FILE_BYTES}, ${formatBytes(DEFAULT_MAX_FILE_BYTES)})
       --verbose                text format: also list partially parsed functions
+      --lock-graph             text format: also print the lock-class graph, edge by edge
   -h, --help                   show this help
 
 Exit status: 0 no findings, 1 findings, 2 usage or input error, 3 internal error.
@@ -50,6 +51,7 @@ export interface CheckOptions {
   backend: Backend;
   maxFileBytes: number;
   verbose: boolean;
+  lockGraph: boolean;
   paths: string[];
 }
 
@@ -73,6 +75,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions | null {
         backend: { type: 'string' },
         'max-file-size': { type: 'string' },
         verbose: { type: 'boolean' },
+        'lock-graph': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -96,6 +99,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions | null {
     backend: v.backend === undefined ? DEFAULT_BULK_BACKEND : oneOf(v.backend, BACKENDS, '--backend'),
     maxFileBytes,
     verbose: v.verbose === true,
+    lockGraph: v['lock-graph'] === true,
     paths: parsed.positionals,
   };
 }
@@ -138,14 +142,14 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
   }
 }
 
-export function formatResult(result: AnalysisResult, options: Pick<CheckOptions, 'format' | 'verbose'>): string {
+export function formatResult(result: AnalysisResult, options: Pick<CheckOptions, 'format' | 'verbose' | 'lockGraph'>): string {
   switch (options.format) {
     case 'json':
       return formatJson(result);
     case 'sarif':
       return formatSarif(result, { toolVersion: packageInfo().version, docsBaseUri: engineDocsUri() });
     default:
-      return formatText(result, { verbose: options.verbose });
+      return formatText(result, { verbose: options.verbose, lockGraph: options.lockGraph });
   }
 }
 

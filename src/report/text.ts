@@ -3,11 +3,22 @@
  * consumers jump to it: `file:line:col: warning: [rule] message`, then the
  * witness as indented `file:line: note: ...` lines, then what was covered.
  */
-import type { AnalysisResult, Coverage, Finding } from '../engine/types';
+import type { AnalysisResult, Coverage, Finding, LockGraph } from '../engine/types';
 
 export interface TextOptions {
   /** List every partial function too, not only skipped ones (default false). */
   verbose?: boolean;
+  /** Print the lock-class graph (every edge with up to 3 sites) before the summary. */
+  lockGraph?: boolean;
+}
+
+/** `lock-graph: A -> B (file:line, ...)`, one edge a line, in the engine's order. */
+export function formatLockGraph(graph: LockGraph, maxSites = 3): string[] {
+  return graph.edges.map((e) => {
+    const sites = e.sites.slice(0, maxSites).map((s) => `${s.file}:${s.line}`);
+    if (e.sites.length > maxSites) sites.push(`${e.sites.length - maxSites} more`);
+    return `lock-graph: ${e.from} -> ${e.to} (${sites.join(', ')})`;
+  });
 }
 
 export function formatFinding(f: Finding): string {
@@ -42,7 +53,7 @@ export function coverageNotes(c: Coverage, options: TextOptions = {}): string[] 
 export function formatText(result: AnalysisResult, options: TextOptions = {}): string {
   const blocks = result.findings.map(formatFinding);
   const notes = coverageNotes(result.coverage, options);
-  const lines = [...blocks, ...notes];
+  const lines = [...blocks, ...notes, ...(options.lockGraph ? formatLockGraph(result.lockGraph) : [])];
   lines.push(`${plural(result.findings.length, 'finding')}; ${coverageSummary(result.coverage)}`);
   return lines.join('\n') + '\n';
 }

@@ -74,6 +74,12 @@ test('sarif format: schema-valid, same results as JSON, rules for all ids', () =
   assert.match(log.runs[0].tool.driver.rules?.[0].helpUri ?? '', /^file:\/\/.*\/docs\/engine\.md#lock-order$/);
 });
 
+test('--lock-graph shows the edges the examples create', () => {
+  const r = runCli(['check', '--lock-graph', EXAMPLES]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /^lock-graph: toy_mdev\.pin_lock -> iommufd_access\.ioas_lock \(.*examples\/c\/toy_mdev\.c:26[,)]/m);
+});
+
 test('a clean file exits 0', () => {
   const r = runCli(['check', `${EXAMPLES}/toy_replace_attach_first.c`]);
   assert.equal(r.status, 0, r.stdout + r.stderr);

@@ -27,6 +27,17 @@ test('text: --verbose also lists partial functions', () => {
   assert.ok(out.includes('x.c:10: note: b() partial: syntax error at line 12\n'));
 });
 
+test('text: --lock-graph prints each edge with up to three sites', () => {
+  const r = sampleResult();
+  r.lockGraph.edges.push({ from: 'a.x', to: 'b.y', sites: [1, 2, 3, 4, 5].map((line) => ({ file: 'm.c', line })) });
+  const lines = formatText(r, { lockGraph: true }).trimEnd().split('\n');
+  assert.deepEqual(lines.slice(-3, -1), [
+    'lock-graph: iommufd_access.ioas_lock -> io_pagetable.iova_rwsem (drivers/demo/demo access.c:31, x.c:2)',
+    'lock-graph: a.x -> b.y (m.c:1, m.c:2, m.c:3, 2 more)',
+  ]);
+  assert.ok(!formatText(r).includes('lock-graph:'));
+});
+
 test('text: a clean run is one summary line', () => {
   assert.equal(formatText(emptyResult()), '0 findings; coverage: 1 file, 2 functions: 2 parsed, 0 partial, 0 skipped\n');
 });
