@@ -7,7 +7,7 @@
  * otherwise make every loop body look like a destructive step followed by a
  * fallible one.
  */
-import type { Event, FunctionModel, ReturnEvent } from '../model/types';
+import type { Edge, Event, FunctionModel, ReturnEvent } from '../model/types';
 
 /** An event and where it sits: block id and index within the block. */
 export interface EventRef<E extends Event = Event> {
@@ -17,7 +17,8 @@ export interface EventRef<E extends Event = Event> {
 }
 
 export class FlowPaths {
-  private readonly back = new Set<string>();
+  // Everything is computed on first use: most functions are asked one cheap question.
+  private back: Set<number> | undefined;
   private readonly reachCache = new Map<number, Set<number>>();
   private readonly byId = new Map<number, FunctionModel['blocks'][number]>();
   private readonly regions = new Map<string, EventRef[]>();
@@ -27,35 +28,44 @@ export class FlowPaths {
 
   constructor(readonly fn: FunctionModel) {
     for (const b of fn.blocks) this.byId.set(b.id, b);
-    this.findBackEdges();
   }
 
-  private findBackEdges(): void {
+  private edgeKey(from: number, to: number): number {
+    return from * 1_000_003 + to;
+  }
+
+  private backEdges(): Set<number> {
+    if (this.back) return this.back;
     // Iterative DFS from the entry; an edge to a block on the stack is a back edge.
+    const back = new Set<number>();
     const state = new Map<number, 1 | 2>();
-    const stack: { id: number; next: number }[] = [{ id: this.fn.entry, next: 0 }];
+    const stack: { id: number; succ: Edge[]; next: number }[] = [{ id: this.fn.entry, succ: this.byId.get(this.fn.entry)?.succ ?? [], next: 0 }];
     state.set(this.fn.entry, 1);
     while (stack.length > 0) {
       const top = stack[stack.length - 1];
-      const succ = this.byId.get(top.id)?.succ ?? [];
-      if (top.next >= succ.length) {
+      if (top.next >= top.succ.length) {
         state.set(top.id, 2);
         stack.pop();
         continue;
       }
-      const to = succ[top.next++].to;
+      const to = top.succ[top.next++].to;
       const s = state.get(to);
-      if (s === 1) this.back.add(`${top.id}>${to}`);
+      if (s === 1) back.add(this.edgeKey(top.id, to));
       else if (s === undefined) {
         state.set(to, 1);
-        stack.push({ id: to, next: 0 });
+        stack.push({ id: to, succ: this.byId.get(to)?.succ ?? [], next: 0 });
       }
     }
+    this.back = back;
+    return back;
   }
 
   /** Forward (non-back) successors of a block. */
   successors(block: number): number[] {
-    return (this.byId.get(block)?.succ ?? []).filter((e) => !this.back.has(`${block}>${e.to}`)).map((e) => e.to);
+    const back = this.backEdges();
+    const out: number[] = [];
+    for (const e of this.byId.get(block)?.succ ?? []) if (!back.has(this.edgeKey(block, e.to))) out.push(e.to);
+    return out;
   }
 
   /** Blocks reachable from `block` by at least one forward edge. */
