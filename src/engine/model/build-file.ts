@@ -86,9 +86,30 @@ function documentedStruct(next: SyntaxNode | undefined): string | undefined {
   return undefined;
 }
 
-/** The structs a file defines (first pass: every file's are merged before models are built). */
+/**
+ * Functions declared or defined as returning `bool`, kept in the struct table
+ * under this reserved name so they travel (and are merged and cached) with
+ * the struct layouts: `if (!iommufd_lock_obj(...))` tests a success flag,
+ * not an error code.
+ */
+export const BOOL_FUNCTIONS = '<bool-functions>';
+
+/** The structs a file defines, plus its bool-returning functions (first pass: every file's are merged before models are built). */
 export function readFileStructs(root: SyntaxNode): StructTable {
-  return readStructs(root);
+  const out = readStructs(root);
+  const bools: Record<string, string> = {};
+  for (const n of topLevel(root)) {
+    if (n.type !== 'function_definition' && n.type !== 'declaration') continue;
+    const type = n.childForFieldName('type');
+    if (!type || type.text !== 'bool') continue;
+    const declarators = n.type === 'function_definition' ? [n.childForFieldName('declarator')] : namedKids(n).filter((c) => !sameNode(c, type));
+    for (const d of declarators) {
+      const named = declaredName(d);
+      if (named?.fn && !named.pointer) bools[named.name] = 'bool';
+    }
+  }
+  if (Object.keys(bools).length > 0) out[BOOL_FUNCTIONS] = bools;
+  return out;
 }
 
 /**
@@ -173,7 +194,8 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
     cache.scopeKey = scopeKey;
     cache.structs = structs;
   }
-  return { file, functions, structs: own, opsImplementations: ops, documentedOrders, skipped };
+  const { [BOOL_FUNCTIONS]: _bools, ...structsOnly } = own;
+  return { file, functions, structs: structsOnly, opsImplementations: ops, documentedOrders, skipped };
 }
 
 /** Function models of one file from its previous build, reused when a function did not change. */

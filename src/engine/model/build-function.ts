@@ -25,6 +25,8 @@ export interface VarInfo {
   pointer: boolean;
   /** A plain integer-like local (rc, ret, err): truthy means error when it holds a result. */
   int: boolean;
+  /** A `bool` local: truthy means success. */
+  bool?: boolean;
 }
 
 /** What a function builder needs to know about the file and the world around it. */
@@ -230,7 +232,8 @@ export class FunctionBuilder {
     if (!named) return undefined;
     const struct = structOfTypeNode(typeNode);
     const scalar = typeNode !== null && (typeNode.type === 'primitive_type' || typeNode.type === 'sized_type_specifier' || (typeNode.type === 'type_identifier' && /^(?:u|s)(?:8|16|32|64)$|_t$|^bool$/.test(typeNode.text)));
-    const info: VarInfo = { pointer: named.pointer, int: scalar && !named.pointer };
+    const isBool = typeNode?.text === 'bool' && !named.pointer;
+    const info: VarInfo = { pointer: named.pointer, int: scalar && !named.pointer && !isBool, ...(isBool ? { bool: true } : {}) };
     if (struct && !scalar) {
       info.struct = struct;
       this.types[named.name] = struct;
@@ -986,8 +989,8 @@ export class FunctionBuilder {
     if (loc?.api?.trylock) truthy = 'locked';
     else if (loc?.api?.onZero) truthy = 'unlocked';
     else if (errorTest) truthy = 'error';
-    else if (info) truthy = info.pointer ? 'ok' : info.int ? 'error' : undefined;
-    else if (loc) truthy = this.returnsPointer(e) ? 'ok' : 'error';
+    else if (info) truthy = info.pointer || info.bool ? 'ok' : info.int ? 'error' : undefined;
+    else if (loc) truthy = this.returnsPointer(e) || this.returnsBool(e) ? 'ok' : 'error';
     if (!truthy) return {};
     const flip = { error: 'ok', ok: 'error', locked: 'unlocked', unlocked: 'locked' } as const;
     const onTrue = negated ? flip[truthy] : truthy;
@@ -1005,6 +1008,13 @@ export class FunctionBuilder {
       }
     }
     return out;
+  }
+
+  /** A `bool` result is a success flag: true means it worked. */
+  private returnsBool(call: SyntaxNode): boolean {
+    const fn = call.childForFieldName('function');
+    if (!fn || fn.type !== 'identifier') return false;
+    return this.ctx.structs['<bool-functions>']?.[fn.text] !== undefined || /^(?:IS_ENABLED|list_empty|refcount_dec_and_test|refcount_inc_not_zero|kref_get_unless_zero|mutex_is_locked|check_(?:add|sub|mul)_overflow|try_module_get|(?:is|has|can)_\w+)$/.test(fn.text);
   }
 
   private returnsPointer(call: SyntaxNode): boolean {

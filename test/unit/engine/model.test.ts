@@ -260,3 +260,39 @@ test('macro arguments that are types and GNU case ranges do not make a function 
   const call = events(f).find((e): e is CallEvent => e.kind === 'call' && e.callee === 'container_of');
   assert.deepEqual(call?.args, ['f', 'struct bar', 'foo']);
 });
+
+test('bool results are success flags: `if (!lock_obj())` is the failure edge, `if (rc)` on an int is the error edge', async () => {
+  const src = `bool obj_get(struct obj *o);
+
+static int user(struct obj *o)
+{
+	bool ok;
+	int rc;
+
+	if (!obj_get(o))
+		return -ENOENT;
+	ok = obj_get(o);
+	if (!ok)
+		return -ENOENT;
+	rc = obj_prepare(o);
+	if (rc)
+		return rc;
+	return 0;
+}
+`;
+  const f = fn(await modelOf(src), 'user');
+  const conds = f.blocks
+    .filter((b) => b.events.some((e) => e.kind === 'call'))
+    .map((b) => {
+      const i = b.events.findIndex((e) => e.kind === 'call');
+      const call = b.events[i] as CallEvent;
+      return [call.callee, call.line, b.succ.map((s) => s.when?.on)];
+    });
+  assert.deepEqual(conds, [
+    ['obj_get', lineOf(src, 'if (!obj_get(o))'), ['error', 'ok']],
+    ['obj_get', lineOf(src, 'ok = obj_get(o);'), ['error', 'ok']],
+    ['obj_prepare', lineOf(src, 'rc = obj_prepare(o);'), ['error', 'ok']],
+  ]);
+  const rets = events(f).filter((e): e is ReturnEvent => e.kind === 'return').map((r) => [r.value, r.isError]);
+  assert.deepEqual(rets, [['-ENOENT', true], ['-ENOENT', true], ['rc', true], ['0', false]]);
+});
