@@ -105,7 +105,9 @@ export function collectSourcePaths(args: readonly string[]): { paths: string[]; 
     }
     if (st.isDirectory()) {
       if (walk(arg) === 0) empty.push(arg);
-    } else add(arg);
+    } else if (st.isFile()) add(arg);
+    // A FIFO or device would block or never end: say so instead of reading it.
+    else problems.push({ file: arg, message: 'skipped: not a regular file (a pipe, socket or device)' });
   }
   return { paths, missing, empty, problems };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,18 @@ test('missing arguments and directories without C files are reported, not droppe
 test('the same file named twice is read once', () => {
   const got = collectSourcePaths([path.join(dir, 'tree/a/x.c'), path.join(dir, 'tree/a')]);
   assert.deepEqual(got.paths.map((p) => path.relative(dir, p)), ['tree/a/x.c', 'tree/a/y.h']);
+});
+
+test('a named pipe or device is reported, never read (it would block)', () => {
+  const fifo = path.join(dir, 'pipe.c');
+  execFileSync('mkfifo', [fifo]);
+  const got = collectSourcePaths([fifo, '/dev/zero']);
+  assert.deepEqual(got.paths, []);
+  assert.deepEqual(got.problems, [
+    { file: fifo, message: 'skipped: not a regular file (a pipe, socket or device)' },
+    { file: '/dev/zero', message: 'skipped: not a regular file (a pipe, socket or device)' },
+  ]);
+  rmSync(fifo);
 });
 
 test('binary files become a problem entry', () => {
