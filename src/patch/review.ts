@@ -225,7 +225,8 @@ async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeRea
           }
         }
       }
-      const after = session.analyze();
+      // A patch that changes no C file (docs, Kconfig, a binary) changes no finding.
+      const after = cTouched.size > 0 || images.touched.some((t) => t.prePath && isCSource(t.prePath)) ? session.analyze() : before;
       review.problems.push(...coverageProblems(after, cTouched, mail.source));
       review.findings = report(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, false);
       before = after;

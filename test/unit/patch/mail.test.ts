@@ -97,3 +97,22 @@ test('a RESEND of one patch replaces the earlier copy', async () => {
   assert.equal(series.patches[0].tags.resend, true);
   assert.deepEqual(series.setAside.map((s) => s.reason), ['patch 1 appears again later in the input; the later copy is used']);
 });
+
+test('a plain `git diff` file is one patch named after the file', async () => {
+  const diff = 'diff --git a/d/a.c b/d/a.c\nindex 1..2 100644\n--- a/d/a.c\n+++ b/d/a.c\n@@ -1,2 +1,2 @@\n int x;\n-int y;\n+int z;\n';
+  const series = await parseSeries(diff, 'work/changes.diff');
+  assert.deepEqual(series.problems, []);
+  assert.equal(series.patches.length, 1);
+  assert.equal(series.patches[0].title, 'changes.diff');
+  assert.equal(series.patches[0].diffStart, 0);
+  assert.deepEqual(series.patches[0].bodyLines.slice(0, 3), [1, 2, 3]);
+});
+
+test('lore-style separators (From mboxrd@z ...) and mboxrd quoting', async () => {
+  const one = fixtureText('v8/v8-0001-iommufd-Factor-out-__iommufd_access_detach.patch').replace(/^From \S+ Mon Sep 17 00:00:00 2001/, 'From mboxrd@z Thu Jan  1 00:00:00 1970');
+  const two = fixtureText('v8/v8-0003-iommufd-Add-iommufd_access_replace.patch').replace(/^From \S+ Mon Sep 17 00:00:00 2001/, 'From mboxrd@z Thu Jan  1 00:00:00 1970').replace('Emulated devices need', '>>From here on, emulated devices need');
+  const series = await parseSeries(one + '\n' + two, 'lore.mbox');
+  assert.deepEqual(series.patches.map((p) => p.tags.index), [1, 3]);
+  assert.match(series.patches[1].commitMessage, /^>From here on, emulated devices need/);
+  assert.deepEqual(series.problems.map((p) => p.message), ['patch 2/3 is missing from the input']);
+});
