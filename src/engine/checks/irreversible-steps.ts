@@ -87,16 +87,18 @@ export class IrreversibleSteps {
     }
     if (ev.kind !== 'call' || ev.callee === fn.name) return undefined;
     const label = callLabel(ev);
-    // The knowledge base speaks first: it knows what a put or an unmap means, where a body
-    // in view (an inline helper in a header) only shows the mechanics.
-    if (functionKnowledge(this.ctx.knowledge, ev.callee)) {
+    const known = functionKnowledge(this.ctx.knowledge, ev.callee);
+    // A reference drop means what the knowledge says (only the old object counts), even when
+    // its inline body in a header is in view and shows only the mechanics.
+    if (known?.irreversible && (PUT_LIKE.has(ev.callee) || /reference/.test(known.irreversible))) {
       const step = this.knownStep(fn, paths, ref as EventRef<CallEvent>, new Set());
       return step ? { ref, label, steps: [step] } : undefined;
     }
+    // Otherwise a body in view says best what the call does, step by step.
     const body = findFunction(this.ctx, ev.callee, fn.file);
     if (body) {
       const steps = this.stepsInside(body);
-      return steps.length > 0 ? { ref, label, steps, throughCallee: ev.callee } : undefined;
+      if (steps.length > 0) return { ref, label, steps, throughCallee: ev.callee };
     }
     const step = this.knownStep(fn, paths, ref as EventRef<CallEvent>, new Set());
     return step ? { ref, label, steps: [step] } : undefined;

@@ -66,6 +66,11 @@ function functions(): Record<string, FunctionKnowledge> {
       takes: ACCESS_ATTACH_TAKES,
       irreversible: "unmaps the driver's pages and removes the access from its IOAS",
     },
+    // v8's detach helper, for when a patch calls it without its body in view.
+    __iommufd_access_detach: {
+      requires: [{ lock: IOAS_LOCK, mode: 'exclusive' }],
+      irreversible: "unmaps the driver's pages and removes the access from its IOAS",
+    },
     iommufd_access_change_ioas: {
       takes: IOPT_ACCESS_LIST_TAKES,
       requires: [{ lock: IOAS_LOCK, mode: 'exclusive' }],

@@ -247,3 +247,34 @@ test('stale-after-relock: the same code without the unlink or the swap is report
     ['evt_queue_drain:39:high', 'evt_queue_retire_sink:55:high'],
   );
 });
+
+test("unmap-before-rollback: v8's detach helper from knowledge when its body is not in view", async () => {
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const { sharedParser } = await import('./engine-fixtures');
+  const text = [
+    'static int acc_move(struct iommufd_access *a, struct iommufd_ioas *dst)',
+    '{',
+    '\tstruct iommufd_ioas *src = a->ioas;',
+    '\tint ret;',
+    '',
+    '\tlockdep_assert_held(&a->ioas_lock);',
+    '\t__iommufd_access_detach(a);',
+    '\tret = iopt_add_access(&dst->iopt, a);',
+    '\tif (ret) {',
+    '\t\tWARN_ON(acc_move(a, src));',
+    '\t\treturn ret;',
+    '\t}',
+    '\ta->ioas = dst;',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+  const found = analyzeSources(await sharedParser(), [{ path: 'move.c', text }]).findings;
+  assert.deepEqual(found.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`), ['unmap-before-rollback:8:high']);
+  assert.equal(
+    found[0].message,
+    "`__iommufd_access_detach()` unmaps the driver's pages and removes the access from its IOAS (line 7) before `iopt_add_access()` can fail (line 8); " +
+      'the error path (line 10) calls `acc_move()` again to re-attach `src` but cannot give the driver its pins back.',
+  );
+  assert.deepEqual(relatedLines(found[0]), [7, 8, 10, 11]);
+});
