@@ -56,6 +56,17 @@ const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 /** A file model's part of the global key (models are immutable once built). */
 const fileKeys = new WeakMap<FileModel, string>();
 
+function fileKey(m: FileModel): string {
+  let key = fileKeys.get(m);
+  if (key === undefined) {
+    const own = [m.file, JSON.stringify(m.opsImplementations), JSON.stringify(m.documentedOrders)];
+    for (const fn of m.functions) own.push(globalSignature(fn));
+    key = own.join('\n');
+    fileKeys.set(m, key);
+  }
+  return key;
+}
+
 function byteLength(text: string): number {
   // UTF-8 length without Buffer (browser-safe); only needs to be right near the cap.
   let n = 0;
@@ -87,7 +98,7 @@ export class Engine {
   private structs: StructTable | undefined;
   private structsKey = '';
   /** The last global step, reused while no function's global signature changed. */
-  private global: { key: string[]; summaries: Summaries; lockGraph: LockClassGraph; knowledge: Knowledge } | undefined;
+  private global: { models: FileModel[]; structsKey: string; summaries: Summaries; lockGraph: LockClassGraph; knowledge: Knowledge } | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.timeoutMs = options.parseTimeoutMs ?? 2000;
@@ -144,19 +155,19 @@ export class Engine {
   }
 
   analyze(options: { paths?: string[]; minConfidence?: Confidence } = {}): AnalysisResult {
+    const tStart = performance.now();
     this.refreshStructs();
     const models: FileModel[] = [];
     for (const entry of this.files.values()) {
       const m = this.model(entry);
       if (m) models.push(m);
     }
+    const tModels = performance.now();
     const reported = options.paths ? new Set(options.paths) : undefined;
     const reports = (file: string): boolean => !reported || reported.has(file);
     const tProf = performance.now();
-    const globalKey = this.globalKey(models);
     const prev = this.global;
-    // Per-file keys are cached strings: unchanged files compare by reference.
-    const same = prev !== undefined && prev.key.length === globalKey.length && prev.key.every((k, i) => k === globalKey[i]);
+    const same = prev !== undefined && this.sameGlobalInput(prev.models, models);
     const knowledge = same ? prev.knowledge : this.withDocumentedOrders(models);
     const summaries = same ? prev.summaries : computeSummaries(models, knowledge);
     const tSumm = performance.now();
@@ -176,11 +187,12 @@ export class Engine {
       }
     }
     const lockGraph = same ? prev.lockGraph : buildLockGraph(allFunctions, summaries, held, knowledge.lockKinds);
-    this.global = { key: globalKey, summaries, lockGraph, knowledge };
+    this.global = { models, structsKey: this.structsKey, summaries, lockGraph, knowledge };
     const tGraph = performance.now();
     const ctx: CheckContext = { files: models, functions, summaries, knowledge, lockGraph, held, reports };
     const prof = (globalThis as { __engineProfile?: Record<string, number> }).__engineProfile;
     if (prof) {
+      prof.models = (prof.models ?? 0) + tModels - tStart;
       prof.summaries = (prof.summaries ?? 0) + tSumm - tProf;
       prof.graph = (prof.graph ?? 0) + tGraph - tSumm;
     }
@@ -263,20 +275,19 @@ export class Engine {
     return entry.model;
   }
 
-  /** Everything the global step reads, as one string (per-function parts are cached). */
-  private globalKey(models: FileModel[]): string[] {
-    const parts: string[] = [this.structsKey];
-    for (const m of models) {
-      let key = fileKeys.get(m);
-      if (key === undefined) {
-        const own = [m.file, JSON.stringify(m.opsImplementations), JSON.stringify(m.documentedOrders)];
-        for (const fn of m.functions) own.push(globalSignature(fn));
-        key = own.join('\n');
-        fileKeys.set(m, key);
-      }
-      parts.push(key);
+  /**
+   * Whether the global step (summaries, lock graph) would come out the same:
+   * the same struct layouts and, file by file, the same model or one whose
+   * functions all have the same global signature (an edit inside an
+   * expression). Keys are only computed for files whose model changed.
+   */
+  private sameGlobalInput(prevModels: FileModel[], models: FileModel[]): boolean {
+    if (this.global?.structsKey !== this.structsKey || prevModels.length !== models.length) return false;
+    for (let i = 0; i < models.length; i++) {
+      if (models[i] === prevModels[i]) continue;
+      if (fileKey(models[i]) !== fileKey(prevModels[i])) return false;
     }
-    return parts;
+    return true;
   }
 
   /** Knowledge plus the orders documented in comments of the analysed files, resolved to lock classes. */

@@ -23,6 +23,17 @@ function managesLock(fn: FunctionModel, lock: string): boolean {
   return fn.blocks.some((b) => b.events.some((e) => (e.kind === 'acquire' || e.kind === 'assert') && e.lock.id === lock));
 }
 
+/** Cheap filter before the dataflow: does `fn` call something that requires a lock, or touch a protected field? */
+function mayNeedLocks(ctx: CheckContext, fn: FunctionModel): boolean {
+  return fn.blocks.some((b) =>
+    b.events.some(
+      (e) =>
+        (e.kind === 'call' && (ctx.summaries.get(e.callee, fn.file)?.requires.length ?? 0) > 0) ||
+        ((e.kind === 'read' || e.kind === 'write') && e.field !== undefined && ctx.knowledge.protectedBy[e.field] !== undefined),
+    ),
+  );
+}
+
 type CallSites = Map<string, { fn: FunctionModel; block: number; index: number }[]>;
 const siteCache = new WeakMap<CheckContext, CallSites>();
 
@@ -72,6 +83,7 @@ export const assertHeld: Check = {
     for (const file of ctx.files) {
       if (!ctx.reports(file.file)) continue;
       for (const fn of file.functions) {
+        if (!mayNeedLocks(ctx, fn)) continue;
         findings.push(
           ...CACHE.get(ctx, fn, () => {
             const findings: Finding[] = [];

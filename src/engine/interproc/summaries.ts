@@ -136,16 +136,18 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       else byName.set(fn.name, [fn]);
     }
   }
-  const key = (fn: FunctionModel): string => `${fn.file}\u0000${fn.name}`;
+  // Function models are the keys (one object per definition).
+  const key = (fn: FunctionModel): FunctionModel => fn;
   const resolve = (name: string, fromFile?: string): FunctionModel | undefined => {
     const list = byName.get(name);
     if (!list) return undefined;
-    return (fromFile && list.find((f) => f.file === fromFile)) || list[0];
+    if (list.length === 1 || !fromFile) return list[0];
+    return list.find((f) => f.file === fromFile) || list[0];
   };
 
   // Knowledge-only summaries (for names with no body in view), resolved lazily with `reaches`.
   const knowledgeCache = new Map<string, FunctionSummary>();
-  const inView = new Map<string, FunctionSummary>();
+  const inView = new Map<FunctionModel, FunctionSummary>();
 
   const knowledgeSummary = (name: string, depth = 0): FunctionSummary | undefined => {
     const hit = knowledgeCache.get(name);
@@ -211,7 +213,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
   }
 
   // Callers of each in-view function, for the worklist.
-  const callers = new Map<string, FunctionModel[]>();
+  const callers = new Map<FunctionModel, FunctionModel[]>();
   for (const fn of all) {
     for (const c of directEffects(fn).calls) {
       const callee = resolve(c.callee, fn.file);

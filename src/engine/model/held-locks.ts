@@ -166,3 +166,15 @@ export function computeHeldLocks(fn: FunctionModel): HeldLocks {
     },
   };
 }
+
+const lockFree = new WeakMap<FunctionModel, boolean>();
+
+/** True when no lock can ever be held in `fn` (no acquire, no assertion, no `__must_hold`): checks skip it. */
+export function holdsNoLocks(fn: FunctionModel): boolean {
+  let v = lockFree.get(fn);
+  if (v === undefined) {
+    v = fn.mustHold.length === 0 && !fn.blocks.some((b) => b.events.some((e) => e.kind === 'acquire' || e.kind === 'assert'));
+    lockFree.set(fn, v);
+  }
+  return v;
+}
