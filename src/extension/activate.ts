@@ -44,7 +44,7 @@ export function activateExtension(context: vscode.ExtensionContext, host: 'node'
   registerCodeLens(context, store);
   registerHover(context, store, extensionUri);
   registerCodeActions(context, store);
-  const panel = registerSimulatorPanel(context, { extensionUri, log, stepsFromSource: (file, fn) => stepsFromSourceFor(analysis, file, fn) });
+  const panel = registerSimulatorPanel(context, { extensionUri, log, stepsFromSource: (file, fn) => stepsFromSourceFor(analysis, patches, file, fn) });
   registerCommands(context, { extensionUri, version, analysis, diagnostics, patches, panel, log });
   registerStatusBar(context, analysis);
   registerReviewIfPresent(context, { analysis, store, patches, log });

@@ -11,6 +11,8 @@ import { parseSeries } from '../patch/series';
 import { reviewSeriesWith } from '../patch/review';
 import type { FindingStatus, PatchFinding, SeriesReview } from '../patch/types';
 import { isKernelTree, type AnalysisService } from './analysis/analysis-service';
+import type { EngineApi } from './analysis/engine-api';
+import type { FunctionModel } from '../engine/model/types';
 import type { FindingStore, ShownFinding } from './finding-store';
 import type { Log } from './log';
 import { toDiagnostic } from './to-vscode';
@@ -30,6 +32,8 @@ export interface PatchAnnotationsApi {
   review(doc: vscode.TextDocument): Promise<SeriesReview | undefined>;
   /** The last review of a document, by URI string. */
   lastReview(uri: vscode.Uri): SeriesReview | undefined;
+  /** A function as the latest review saw it (post-images of the patches), for from-source simulation. */
+  functionModel(file: string, fn: string): FunctionModel | undefined;
 }
 
 export function isPatchDocument(doc: vscode.TextDocument): boolean {
@@ -67,6 +71,14 @@ export function registerPatchAnnotations(context: vscode.ExtensionContext, deps:
   const scheduler = new LatestOnly<string>();
   const reviews = new Map<string, SeriesReview>();
   const told = new Set<string>();
+  // The engines of each document's last review are kept (their dispose is
+  // deferred) so a finding on a patch line can be simulated from the
+  // post-image the review analysed.
+  const sessions = new Map<string, EngineApi[]>();
+  const dropSessions = (key: string): void => {
+    for (const e of sessions.get(key) ?? []) e.dispose();
+    sessions.delete(key);
+  };
 
   const decorate = (editor: vscode.TextEditor): void => {
     const shown = store.get(editor.document.uri);
@@ -89,7 +101,18 @@ export function registerPatchAnnotations(context: vscode.ExtensionContext, deps:
     let result: SeriesReview;
     try {
       const series = await parseSeries(doc.getText(), name);
-      result = await reviewSeriesWith(series, { session: await analysis.sessionFactory(), base });
+      const make = await analysis.sessionFactory();
+      const kept: EngineApi[] = [];
+      result = await reviewSeriesWith(series, {
+        session: () => {
+          const e = make();
+          kept.push(e);
+          return { ...e, setFile: e.setFile.bind(e), removeFile: e.removeFile.bind(e), analyze: () => e.analyze(), dispose: () => undefined };
+        },
+        base,
+      });
+      dropSessions(doc.uri.toString());
+      sessions.set(doc.uri.toString(), kept);
     } catch (e) {
       log.error(`could not review ${name}`, e);
       void vscode.window.showWarningMessage(`iommufd: could not review ${name}: ${(e as Error)?.message ?? e}`);
@@ -144,9 +167,23 @@ export function registerPatchAnnotations(context: vscode.ExtensionContext, deps:
       collection.delete(d.uri);
       store.set(d.uri, []);
       reviews.delete(d.uri.toString());
+      dropSessions(d.uri.toString());
     }),
+    { dispose: () => [...sessions.keys()].forEach(dropSessions) },
     vscode.window.onDidChangeVisibleTextEditors((editors) => editors.filter((e) => isPatchDocument(e.document)).forEach(decorate)),
   );
   for (const doc of vscode.workspace.textDocuments) schedule(doc, 0);
-  return { review, lastReview: (uri) => reviews.get(uri.toString()) };
+  return {
+    review,
+    lastReview: (uri) => reviews.get(uri.toString()),
+    functionModel(file, fn) {
+      for (const list of sessions.values()) {
+        for (const e of [...list].reverse()) {
+          const f = e.fileModel(file)?.functions.find((x) => x.name === fn);
+          if (f) return f;
+        }
+      }
+      return undefined;
+    },
+  };
 }

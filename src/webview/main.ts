@@ -27,6 +27,12 @@ let result: SimulationResult | undefined;
 let shownInvariant: string | undefined;
 let currentStep = 0;
 
+/** The last three segments of a path: enough to tell files apart in a narrow panel. */
+function shortPath(file: string): string {
+  const parts = file.split('/');
+  return parts.length > 3 ? `…/${parts.slice(-3).join('/')}` : file;
+}
+
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string; attrs?: Record<string, string> } = {}, ...children: Node[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (props.className) e.className = props.className;
@@ -108,7 +114,7 @@ function renderHeader(): HTMLElement {
     const p = el('p', { className: 'finding', attrs: { id: 'finding' } });
     p.appendChild(el('strong', { text: `${f.ruleId}: ` }));
     p.appendChild(document.createTextNode(f.message));
-    const link = el('a', { text: ` (${f.file.split('/').pop()}:${f.line})`, attrs: { href: '#', class: 'source-link' } });
+    const link = el('a', { text: ` (${shortPath(f.file)}:${f.line})`, attrs: { href: '#', class: 'source-link', title: f.file } });
     link.addEventListener('click', (ev) => {
       ev.preventDefault();
       send({ type: 'openSource', file: f.file, line: f.line });

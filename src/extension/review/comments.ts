@@ -46,14 +46,24 @@ export class ReviewComments implements vscode.Disposable {
 
   constructor(private readonly sessions: ReviewSessions) {
     this.controller = vscode.comments.createCommentController(CONTROLLER_ID, 'iommufd review');
-    this.controller.commentingRangeProvider = {
-      provideCommentingRanges: (doc) => this.commentingRanges(doc),
-    };
+    this.setRangeProvider();
     this.controller.options = { prompt: 'Review comment (goes into the reply mail)', placeHolder: 'Comment on this line' };
     this.subscriptions.push(
       this.controller,
-      sessions.onDidChange((name) => (name ? this.draw(name) : this.drawAll())),
+      sessions.onDidChange((name) => {
+        if (name) this.draw(name);
+        else this.drawAll();
+        // VS Code asks for commenting ranges only when a provider is set: a mail opened
+        // before its review started gets its "+" only when the provider is set again.
+        this.setRangeProvider();
+      }),
     );
+  }
+
+  private setRangeProvider(): void {
+    this.controller.commentingRangeProvider = {
+      provideCommentingRanges: (doc) => this.commentingRanges(doc),
+    };
   }
 
   dispose(): void {

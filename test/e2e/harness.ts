@@ -1,0 +1,245 @@
+/**
+ * Real VS Code for the end-to-end tests: code-server 4.100.3 (installed into
+ * the cache by scripts/ensure-extra/code-server.mjs) serving a copy of a
+ * fixture workspace, driven through headless Chromium with playwright-core.
+ * Every wait is on a condition a user would see, with generous limits; the
+ * server start is retried on a fresh port; `close()` kills what was started.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const ROOT = path.resolve(__dirname, '../../..');
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
+
+export function requireEnv(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the tests with \`npm test\` (scripts/ensure.mjs installs code-server and chromium)`);
+  if (!existsSync(v)) throw new Error(`${name}=${v} does not exist`);
+  return v;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let vsixPath: string | undefined;
+/** What goes into the .vsix (.vscodeignore is the allowlist; this copies the same files). */
+const PACKAGED = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore', 'dist/extension.js', 'dist/web/extension.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-c.wasm', 'media', 'syntaxes', 'docs/engine.md'];
+
+/**
+ * Packages the extension with vsce (as `npm run package` does) into
+ * test-artifacts, once per process. vsce runs on a staged copy, so a build
+ * running at the same time cannot change a file under it; retried once.
+ */
+export function packageVsix(): string {
+  if (vsixPath) return vsixPath;
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const out = path.join(ROOT, 'test-artifacts', 'iommufd-review.vsix');
+  const vsce = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+  let failure = '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const stage = mkdtempSync(path.join(os.tmpdir(), 'iommufd-vsix-'));
+    try {
+      for (const rel of PACKAGED) if (existsSync(path.join(ROOT, rel))) cpSync(path.join(ROOT, rel), path.join(stage, rel), { recursive: true });
+      rmSync(out, { force: true });
+      const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out], { cwd: stage, encoding: 'utf8' });
+      if (r.status === 0 && existsSync(out)) {
+        vsixPath = out;
+        return out;
+      }
+      failure = `${r.stdout}\n${r.stderr}`;
+    } finally {
+      rmSync(stage, { recursive: true, force: true });
+    }
+  }
+  throw new Error(`vsce package failed:\n${failure}`);
+}
+
+export interface Served {
+  port: number;
+  url: string;
+  workspace: string;
+  userDataDir: string;
+  extensionsDir: string;
+  server: ChildProcess;
+  log: () => string;
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  /** Fixture folder copied into a fresh temporary workspace. */
+  fixture: string;
+  /** Install this .vsix before starting. */
+  vsix?: string;
+}
+
+async function waitHttp(url: string, server: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (server.exitCode !== null) return false;
+    try {
+      const res = await fetch(url, { redirect: 'manual' });
+      if (res.status > 0 && res.status < 500) return true;
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(250);
+  }
+  return false;
+}
+
+/** Starts code-server on a free port (three tries), with the .vsix installed when given. */
+export async function serve(options: ServeOptions): Promise<Served> {
+  const entry = requireEnv('IOMMUFD_REVIEW_CODE_SERVER');
+  const base = mkdtempSync(path.join(os.tmpdir(), 'iommufd-e2e-'));
+  const workspace = path.join(base, 'workspace');
+  const userDataDir = path.join(base, 'user');
+  const extensionsDir = path.join(base, 'extensions');
+  cpSync(options.fixture, workspace, { recursive: true });
+  mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  // No welcome page, no trust prompt, no restored editors from an earlier run.
+  require('node:fs').writeFileSync(
+    path.join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify({
+      'workbench.startupEditor': 'none',
+      'security.workspace.trust.enabled': false,
+      'workbench.tips.enabled': false,
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'telemetry.telemetryLevel': 'off',
+      'window.restoreWindows': 'none',
+      'editor.codeLens': true,
+      'workbench.enableExperiments': false,
+      'files.hotExit': 'off',
+    }),
+  );
+  const env = { ...process.env, XDG_CONFIG_HOME: path.join(base, 'config'), XDG_DATA_HOME: path.join(base, 'data') };
+  if (options.vsix) {
+    const r = spawnSync(process.execPath, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', options.vsix, '--force'], { encoding: 'utf8', env, timeout: 120_000 });
+    if (r.status !== 0) throw new Error(`installing ${options.vsix} failed:\n${r.stdout}\n${r.stderr}`);
+  }
+  let lastLog = '';
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = await freePort();
+    let output = '';
+    const server = spawn(
+      process.execPath,
+      [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, workspace],
+      { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
+    server.stdout?.on('data', (d) => (output += String(d)));
+    server.stderr?.on('data', (d) => (output += String(d)));
+    const url = `http://127.0.0.1:${port}`;
+    if (await waitHttp(`${url}/healthz`, server, 60_000)) {
+      return {
+        port,
+        url,
+        workspace,
+        userDataDir,
+        extensionsDir,
+        server,
+        log: () => output,
+        async close() {
+          await stopProcess(server);
+          rmSync(base, { recursive: true, force: true });
+        },
+      };
+    }
+    lastLog = output;
+    await stopProcess(server);
+  }
+  rmSync(base, { recursive: true, force: true });
+  throw new Error(`code-server did not start after 3 tries:\n${lastLog.slice(-3000)}`);
+}
+
+/** Ends a process we started (its whole process group) and waits for it. */
+export async function stopProcess(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const done = new Promise<void>((r) => p.once('exit', () => r()));
+  try {
+    if (p.pid) process.kill(-p.pid, 'SIGTERM');
+  } catch {
+    p.kill('SIGTERM');
+  }
+  const timeout = sleep(5000).then(() => 'timeout');
+  if ((await Promise.race([done.then(() => 'done'), timeout])) === 'timeout') {
+    try {
+      if (p.pid) process.kill(-p.pid, 'SIGKILL');
+    } catch {
+      p.kill('SIGKILL');
+    }
+    await done;
+  }
+}
+
+export interface Browsing {
+  browser: BrowserContext;
+  page: Page;
+  dialogs: string[];
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+export async function openBrowser(): Promise<Browsing> {
+  const executablePath = requireEnv('IOMMUFD_REVIEW_CHROMIUM');
+  const browser: Browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  const pageErrors: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss().catch(() => undefined);
+  });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  return {
+    browser: context,
+    page,
+    dialogs,
+    pageErrors,
+    async close() {
+      await browser.close().catch(() => undefined);
+    },
+  };
+}
+
+/** The workbench URL opening `folder`, with an optional payload (openFile and friends). */
+export function workbenchUrl(served: Served, payload?: [string, string][]): string {
+  const q = new URLSearchParams({ folder: served.workspace });
+  if (payload) q.set('payload', JSON.stringify(payload));
+  return `${served.url}/?${q.toString()}`;
+}
+
+export function remoteFileUri(file: string): string {
+  return `vscode-remote://${file}`;
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+export function fileSize(p: string): number {
+  return statSync(p).size;
+}
