@@ -22,6 +22,7 @@ import { fingerprint, lowerConfidence } from './check';
 import { baseVariable, FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
 import { fieldStore } from './rollback-steps';
 import { scenarioFor } from './scenario';
+import { protectingLock } from '../knowledge/lookup';
 
 const TAKES_REFERENCE = /(?:^|_)(?:get|grab|hold|lock_obj|tryget)(?:_|$)|get_not_zero|^kref_get|^refcount_inc|^mmget|^get_/;
 /** Taking the object out of the shared structure makes it this thread's own. */
@@ -135,14 +136,18 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
       const argIsValue = (a: string) => baseVariable(a) === o.variable;
       // A reference taken, or the object unlinked from the shared structure: it is this thread's now.
       if (window.some((r) => r.event.kind === 'call' && (TAKES_REFERENCE.test(r.event.callee) || UNLINKS.test(r.event.callee)) && r.event.args.some(argIsValue))) continue;
-      // The function claimed (or swapped out) what it read the value from before dropping the lock.
+      // The object whose lock it is cannot go stale relative to that lock.
+      if (lockBase === o.variable) continue;
+      // The function claimed (or swapped out) what it read the value from, or marked the
+      // object itself (`epi->dying = true`), before dropping the lock.
       const owner = o.owner;
       if (owner && window.some((r) => baseVariable(fieldStore(fn, r.event)?.target ?? '') === owner)) continue;
+      if (window.some((r) => r !== o.ref && baseVariable(fieldStore(fn, r.event)?.target ?? '') === o.variable)) continue;
       if (o.lookup && owner && window.some((r) => r.event.kind === 'call' && MUTATES.test(r.event.callee) && r.event.args.some((a) => baseVariable(a) === owner))) continue;
       for (const acq of reacquires) {
         const stale = firstStaleUse(paths, events, o, rel, acq);
         if (!stale) continue;
-        out.push(finding(fn, paths, o, rel, acq, stale));
+        out.push(finding(ctx, fn, paths, o, rel, acq, stale));
         break;
       }
     }
@@ -162,7 +167,21 @@ function firstStaleUse(paths: FlowPaths, events: EventRef[], o: Obtained, rel: E
   return undefined;
 }
 
-function finding(fn: FunctionModel, paths: FlowPaths, o: Obtained, rel: EventRef<ReleaseEvent>, acq: EventRef<AcquireEvent>, use: EventRef): Finding {
+/**
+ * How sure we are that the lock protects the value: it was found in, or read
+ * from, the object the lock belongs to (or the knowledge says the field is
+ * protected by it). A file-scope lock protects we cannot tell what.
+ */
+function relation(ctx: CheckContext, o: Obtained, rel: EventRef<ReleaseEvent>): 'related' | 'global' | 'unrelated' {
+  const lockBase = baseVariable(rel.event.lock.expr);
+  const ev = o.ref.event;
+  if (ev.kind === 'read' && ev.field && protectingLock(ctx.knowledge, ev.field) === rel.event.lock.id) return 'related';
+  if (rel.event.lock.id.startsWith('file-scope:') || !lockBase) return 'global';
+  if (o.owner === lockBase || mentions(o.source, lockBase)) return 'related';
+  return 'unrelated';
+}
+
+function finding(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Obtained, rel: EventRef<ReleaseEvent>, acq: EventRef<AcquireEvent>, use: EventRef): Finding {
   const lock = rel.event.lock.id;
   const inWindow = paths.between(rel, acq).find((r) => r.event.kind === 'callback' || r.event.kind === 'call');
   const around = inWindow ? ` around \`${calledText(inWindow)}\`` : '';
@@ -176,7 +195,10 @@ function finding(fn: FunctionModel, paths: FlowPaths, o: Obtained, rel: EventRef
   ];
   if (inWindow) related.push({ file: fn.file, line: inWindow.event.line, message: `\`${calledText(inWindow)}\` runs without the lock` });
   related.push({ file: fn.file, line: acq.event.line, message: `\`${lock}\` retaken` }, { file: fn.file, line: use.event.line, message: `stale \`${o.variable}\` used` });
-  let confidence: Finding['confidence'] = o.lookup ? 'high' : 'medium';
+  const tie = relation(ctx, o, rel);
+  // Only a value tied to the lock's object is reported by default: a file-scope lock or an
+  // unrelated object may be protected by something the function does not show.
+  let confidence: Finding['confidence'] = tie !== 'related' ? 'low' : o.lookup ? 'high' : 'medium';
   if (fn.status === 'partial') confidence = lowerConfidence(confidence);
   // A use inside a loop the value was not obtained in may be the loop's own cursor
   // (`list_for_each_entry(pos, ...)` reassigns `pos` without an event the model shows).
