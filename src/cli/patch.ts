@@ -166,7 +166,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   const result = await runPatch(options);
   await writeOut(process.stdout, formatPatchRun(result, options.format));
-  if (options.format === 'b4') return EXIT_OK;
+  return exitCodeFor(result, options.format);
+}
+
+/** 1 when a patch introduces a finding; b4 wants 0 whenever the command itself worked. */
+export function exitCodeFor(result: PatchRun, format: PatchFormat): number {
+  if (format === 'b4') return EXIT_OK;
   const introduced = result.review.patches.some((p) => p.findings.some((f) => f.status === 'introduced'));
   return introduced ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -62,6 +62,9 @@ function describeSkip(file: FileDiff): string | undefined {
   return undefined;
 }
 
+/** More C files than this in one directory: only the touched ones are read for context. */
+export const MAX_CONTEXT_FILES = 200;
+
 /** A base tree plus the changes of the patches applied so far. */
 export class SeriesTree {
   private readonly overlay = new Map<string, string | undefined>();
@@ -83,14 +86,23 @@ export class SeriesTree {
     return text;
   }
 
-  /** The C files of these directories, as they are now (base plus applied patches). */
-  async cFilesIn(dirs: Iterable<string>): Promise<Map<string, string>> {
+  /**
+   * The C files of these directories, as they are now (base plus applied
+   * patches). A directory with more than MAX_CONTEXT_FILES C files
+   * (include/linux has thousands of headers) gives only the `touched` ones:
+   * reading all of it would cost far more than the context is worth.
+   */
+  async cFilesIn(dirs: Iterable<string>, touched: ReadonlySet<string> = new Set()): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (const dir of dirs) {
       const names = new Set((await this.reader.listDir(dir)).map((n) => (dir ? `${dir}/${n}` : n)));
       for (const path of this.overlay.keys()) if (dirOf(path) === dir) names.add(path);
-      for (const path of [...names].sort()) {
-        if (!isCSource(path)) continue;
+      let paths = [...names].filter(isCSource).sort();
+      if (paths.length > MAX_CONTEXT_FILES) {
+        this.problems.push({ source: dir, message: `${dir} has ${paths.length} C files: only those the series touches were read for context` });
+        paths = paths.filter((p) => touched.has(p));
+      }
+      for (const path of paths) {
         const text = await this.read(path);
         if (text !== undefined) out.set(path, text);
       }

@@ -190,12 +190,22 @@ function shell(mail: PatchMail, index: number, total: number, diff: ParsedDiff, 
 async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeReader, open: () => AnalysisSession, shared?: AnalysisSession): Promise<PatchReview[]> {
   const tree = new SeriesTree(base);
   const dirs = new Set<string>();
-  for (const d of diffs) for (const f of d.files) for (const p of [f.oldPath, f.newPath]) if (p && isCSource(p)) dirs.add(dirOf(p));
+  const touched = new Set<string>();
+  for (const d of diffs) {
+    for (const f of d.files) {
+      for (const p of [f.oldPath, f.newPath]) {
+        if (p && isCSource(p)) {
+          dirs.add(dirOf(p));
+          touched.add(p);
+        }
+      }
+    }
+  }
   const session = shared ?? open();
   const changed = new Set<string>();
   try {
     const loaded = new Set<string>();
-    for (const [path, text] of await tree.cFilesIn(dirs)) {
+    for (const [path, text] of await tree.cFilesIn(dirs, touched)) {
       session.setFile(path, text);
       loaded.add(path);
     }

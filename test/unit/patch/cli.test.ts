@@ -4,23 +4,42 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { validateSarif } from '../cli/sarif-schema';
+import { HELP, exitCodeFor, formatPatchRun, parsePatchArgs, runPatch } from '../../../src/cli/patch';
+import { UsageError } from '../../../src/cli/usage-error';
 import { fixtures, fixtureText, lineOf, root } from './helpers';
 
 const patchModule = path.join(root, 'out/src/cli/patch.js');
 
-/** Runs the `patch` command's module the way the dispatcher does (run(argv) → exit code). */
-function patchCli(args: string[], input?: Buffer | string): { status: number | null; stdout: string; stderr: string } {
+/** Runs the `patch` command's module as a separate process (for standard input). */
+function patchCliProcess(args: string[], input?: Buffer | string): { status: number | null; stdout: string; stderr: string } {
   const script = `require(${JSON.stringify(patchModule)}).run(process.argv.slice(1)).then((c) => { process.exitCode = c; }, (e) => { process.stderr.write(e.message + '\\n'); process.exitCode = e.name === 'UsageError' ? 2 : 3; });`;
-  const r = spawnSync(process.execPath, ['-e', script, '--', ...args], { cwd: root, input, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, ['-e', script, '--', ...args], { cwd: root, input, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The command in this process, as run() does it, without printing (the test runner owns stdout). */
+async function patchCli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const cwd = process.cwd();
+  process.chdir(root);
+  try {
+    const options = parsePatchArgs(args);
+    if (!options) return { status: 0, stdout: HELP, stderr: '' };
+    const result = await runPatch(options);
+    return { status: exitCodeFor(result, options.format), stdout: formatPatchRun(result, options.format), stderr: '' };
+  } catch (e) {
+    if (e instanceof UsageError) return { status: 2, stdout: '', stderr: e.message };
+    throw e;
+  } finally {
+    process.chdir(cwd);
+  }
 }
 
 const V8 = 'test/fixtures/patch/v8.mbox';
 const V9 = 'test/fixtures/patch/v9.mbox';
 const TREE = 'test/fixtures/patch/tree';
 
-test('text: findings on the patch file\'s lines, exit 1 when a patch introduces one', () => {
-  const r = patchCli(['--base', TREE, V8]);
+test('text: findings on the patch file\'s lines, exit 1 when a patch introduces one', async () => {
+  const r = await patchCli(['--base', TREE, V8]);
   assert.equal(r.stderr, '');
   assert.equal(r.status, 1);
   const mbox = fixtureText('v8.mbox');
@@ -32,17 +51,17 @@ test('text: findings on the patch file\'s lines, exit 1 when a patch introduces 
   assert.match(r.stdout, /\n1 introduced finding in 3 patches\n$/);
 });
 
-test('the v9-like revision exits 0; with --previous it says what it fixed', () => {
-  const clean = patchCli(['--base', TREE, V9]);
+test('the v9-like revision exits 0; with --previous it says what it fixed', async () => {
+  const clean = await patchCli(['--base', TREE, V9]);
   assert.equal(clean.stderr, '');
   assert.equal(clean.status, 0);
-  const r = patchCli(['--base', TREE, '--previous', V8, V9]);
+  const r = await patchCli(['--base', TREE, '--previous', V8, V9]);
   assert.equal(r.status, 0);
   assert.match(r.stdout, /\nsince v8:\n  fixed in \[2\] iommufd: Attach through iommufd_access_change_ioas_id\(\): \[unmap-before-rollback\] iommufd_access_change_ioas_id\(\) \(unmap-before-rollback:iommufd_access_change_ioas_id:__iommufd_access_detach,iopt_add_access\)\n/);
 });
 
-test('json: the documented shape, statuses and patch lines', () => {
-  const r = patchCli(['--format', 'json', '--base', TREE, V8]);
+test('json: the documented shape, statuses and patch lines', async () => {
+  const r = await patchCli(['--format', 'json', '--base', TREE, V8]);
   assert.equal(r.status, 1);
   const json = JSON.parse(r.stdout);
   assert.deepEqual(Object.keys(json), ['series', 'patches']);
@@ -59,8 +78,8 @@ test('json: the documented shape, statuses and patch lines', () => {
   for (const key of ['ruleId', 'severity', 'confidence', 'message', 'file', 'line', 'column', 'function', 'fingerprint', 'related', 'scenario', 'status', 'patchLine']) assert.ok(key in f, key);
 });
 
-test('sarif: valid 2.1.0, baselineState new for the introduced finding, the patch line as a related location', () => {
-  const r = patchCli(['--format', 'sarif', '--base', TREE, V8]);
+test('sarif: valid 2.1.0, baselineState new for the introduced finding, the patch line as a related location', async () => {
+  const r = await patchCli(['--format', 'sarif', '--base', TREE, V8]);
   assert.equal(r.status, 1);
   const log = JSON.parse(r.stdout);
   const v = validateSarif(log);
@@ -74,7 +93,7 @@ test('sarif: valid 2.1.0, baselineState new for the introduced finding, the patc
 
 test('b4: one patch mail on stdin gives b4\'s check JSON array', () => {
   const mail = readFileSync(path.join(fixtures, 'v8/v8-0002-iommufd-Attach-through-iommufd_access_change_ioas.patch'));
-  const r = patchCli(['--format', 'b4'], mail);
+  const r = patchCliProcess(['--format', 'b4'], mail);
   assert.equal(r.status, 0);
   const out = JSON.parse(r.stdout);
   assert.equal(out.length, 1);
@@ -85,22 +104,22 @@ test('b4: one patch mail on stdin gives b4\'s check JSON array', () => {
   assert.match(out[0].details, /^introduced: drivers\/iommu\/iommufd\/device\.c:\d+: \w+: \[unmap-before-rollback\] /);
   assert.match(out[0].details, /note: no base tree: analysed from what the hunks show \(partial context\); confidence capped at medium$/);
   // A cover letter alone: nothing to report.
-  const cover = patchCli(['--format', 'b4'], readFileSync(path.join(fixtures, 'v8/v8-0000-cover-letter.patch')));
+  const cover = patchCliProcess(['--format', 'b4'], readFileSync(path.join(fixtures, 'v8/v8-0000-cover-letter.patch')));
   assert.equal(cover.status, 0);
   assert.deepEqual(JSON.parse(cover.stdout), []);
 });
 
-test('usage errors exit 2 with a message', () => {
-  const none = patchCli([]);
+test('usage errors exit 2 with a message', async () => {
+  const none = await patchCli([]);
   assert.equal(none.status, 2);
   assert.match(none.stderr, /no FILE given/);
-  const base = patchCli(['--base', 'no/such/dir', V8]);
+  const base = await patchCli(['--base', 'no/such/dir', V8]);
   assert.equal(base.status, 2);
   assert.match(base.stderr, /--base no\/such\/dir: not a directory/);
-  const missing = patchCli(['missing.mbox']);
+  const missing = await patchCli(['missing.mbox']);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /no such file: missing\.mbox/);
-  const format = patchCli(['--format', 'xml', V8]);
+  const format = await patchCli(['--format', 'xml', V8]);
   assert.equal(format.status, 2);
   assert.match(format.stderr, /invalid --format 'xml': expected one of text, json, sarif, b4/);
 });

@@ -179,3 +179,20 @@ test('src/patch is browser-safe: no vscode, no Node built-ins outside src/patch/
   const bad = /from\s+['"](vscode|fs|path|os|child_process|util|node:[a-z_/]+)['"]|require\(/;
   assert.deepEqual(files.filter((f) => bad.test(readFileSync(f, 'utf8'))).map((f) => path.relative(root, f)), []);
 });
+
+test('a directory with very many C files (include/linux) gives only the touched ones as context', async () => {
+  const { SeriesTree, MAX_CONTEXT_FILES } = await import('../../../src/patch/images');
+  const names = Array.from({ length: MAX_CONTEXT_FILES + 50 }, (_, i) => `h${i}.h`);
+  const read: string[] = [];
+  const tree = new SeriesTree({
+    readFile: async (p) => {
+      read.push(p);
+      return `/* ${p} */\n`;
+    },
+    listDir: async (d) => (d === 'include/linux' ? names : []),
+  });
+  const files = await tree.cFilesIn(['include/linux'], new Set(['include/linux/h7.h']));
+  assert.deepEqual([...files.keys()], ['include/linux/h7.h']);
+  assert.deepEqual(read, ['include/linux/h7.h']);
+  assert.deepEqual(tree.takeProblems(), [{ source: 'include/linux', message: `include/linux has ${MAX_CONTEXT_FILES + 50} C files: only those the series touches were read for context` }]);
+});
