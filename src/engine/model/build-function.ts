@@ -747,6 +747,9 @@ export class FunctionBuilder {
       case 'initializer_pair':
       case 'compound_literal_expression':
       case 'sizeof_expression':
+        // Most operands hold no call, assignment or tracked local: skip them
+        // without asking the tree for their children (the costly part).
+        if (!this.mayHaveEvents(n)) return;
         for (const c of namedKids(n)) {
           if (c.type === 'field_identifier' || c.type === 'type_descriptor' || c.type === 'number_literal' || c.type === 'string_literal') continue;
           const saved = this.exprParent;
@@ -897,6 +900,15 @@ export class FunctionBuilder {
     this.walkExpr(fn);
     this.walkArgs(n, args);
     this.emit({ kind: 'call', callee: squash(fn.text), args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
+  }
+
+  /** Could walking `n` emit anything? Only calls, assignments, updates and uses of tracked locals do. */
+  private mayHaveEvents(n: SyntaxNode): boolean {
+    const t = n.text;
+    if (t.indexOf('(') >= 0 || t.indexOf('=') >= 0 || t.indexOf('++') >= 0 || t.indexOf('--') >= 0) return true;
+    if (this.readVars.size === 0) return false;
+    for (const v of this.readVars) if (t.indexOf(v) >= 0) return true;
+    return false;
   }
 
   /** Walks call arguments with the call as the context of any use inside them. */
