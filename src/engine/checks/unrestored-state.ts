@@ -56,6 +56,8 @@ function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Chan
     if (store) {
       const base = baseVariable(store.target);
       if (!base || !/->|\./.test(store.target) || fresh.has(base)) continue;
+      // `tmp.data = ...` on a struct declared in the function: a copy on the stack, not shared.
+      if (new RegExp(`^${base}\\s*\\.`).test(store.target) && fn.types[base] !== undefined) continue;
       out.push({ ref: r, target: norm(store.target), field: store.field, value: store.value.trim() });
     } else if (ev.kind === 'call') {
       for (const field of functionKnowledge(ctx.knowledge, ev.callee)?.writes ?? []) {

@@ -111,9 +111,24 @@ test('unrestored-state: the pin-blocking NULL is left behind when the add fails 
   assert.deepEqual(relatedLines(f), [19, 20, 23]);
 });
 
-test('unrestored-state: quiet when goto unwinding restores the saved fields, and for objects not yet published', async () => {
+test('unrestored-state: quiet when goto unwinding restores the saved fields, for objects not yet published, for stack copies', async () => {
   const r = await analyzeFixtures(['unrestored-state/restored-by-unwind.c'], { minConfidence: 'low' });
   assert.deepEqual(ofRule(r, 'unrestored-state'), []);
+  assert.deepEqual(r.coverage.functions, { parsed: 3, partial: 0, skipped: 0 });
+});
+
+test('unrestored-state: the stack copy turned into the shared table is reported', async () => {
+  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const src = fixtureSource('unrestored-state/restored-by-unwind.c');
+  const text = src.text.replace(/scratch\.state/g, 'tbl->state');
+  const found = ofRule(analyzeSources(await sharedParser(), [{ path: src.path, text }]), 'unrestored-state');
+  assert.deepEqual(found.map((f) => `${f.function}:${f.line}:${f.confidence}`), ['port_tbl_probe:71:medium']);
+  assert.equal(
+    found[0].message,
+    '`tbl->state` is set to `was + 1` (line 71) before `xa_alloc()` can fail (line 72); the error path returns at line 74 without restoring it, so it stays `was + 1`.',
+  );
+  assert.deepEqual(relatedLines(found[0]), [71, 72, 74]);
 });
 
 test('stale-after-relock: an area found under iova_rwsem is used after the rwsem is dropped and retaken', async () => {
