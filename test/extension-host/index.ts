@@ -1,0 +1,189 @@
+/**
+ * The extension-host suite: one `run()` module, as @vscode/test-electron runs
+ * it, exercising the API surface a user reaches through the editor:
+ * diagnostics with their code, docs link and related information, code
+ * lenses, hovers, code actions, commands and the simulator panel's messages.
+ * It runs in code-server's Node extension host (test/e2e/extension-host.test.ts)
+ * and, where a desktop VS Code can be downloaded, under `npm run test:electron`.
+ * The workspace is a copy of test/fixtures/e2e-workspace.
+ */
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { ExtensionApi } from '../../src/extension/activate';
+
+const EXTENSION_ID = 'iommufd-review.iommufd-review';
+type Case = { name: string; fn: () => Promise<void> };
+const cases: Case[] = [];
+const it = (name: string, fn: () => Promise<void>) => cases.push({ name, fn });
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function folder(): vscode.Uri {
+  const f = vscode.workspace.workspaceFolders?.[0];
+  if (!f) throw new Error('the suite needs the e2e fixture workspace open');
+  return f.uri;
+}
+
+const file = (name: string) => vscode.Uri.joinPath(folder(), name);
+const ours = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'iommufd');
+const ruleOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? String(d.code.value) : String(d.code));
+
+let api: ExtensionApi;
+let cDoc: vscode.TextDocument;
+
+it('activates on a C file and exports its services', async () => {
+  cDoc = await vscode.workspace.openTextDocument(file('mdev_switch.c'));
+  await vscode.window.showTextDocument(cDoc);
+  const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
+  assert.ok(ext, `${EXTENSION_ID} is installed`);
+  api = await ext.activate();
+  assert.ok(api.analysis && api.panel, 'activate() returns the services');
+  assert.ok(api.activationMs < 2000, `activation took ${api.activationMs} ms`);
+});
+
+it('shows unmap-before-rollback on the fallible call, with a docs link and the witness', async () => {
+  const addLine = cDoc.getText().split('\n').findIndex((l) => /rc = iopt_add_access\(/.test(l));
+  const d = await until('the diagnostic', () => ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
+  assert.equal(d.range.start.line, addLine);
+  assert.equal(d.severity, vscode.DiagnosticSeverity.Warning);
+  assert.match(d.message, /`demo_drop_current\(\)` unmaps the driver's pages/);
+  assert.ok(typeof d.code === 'object' && d.code.target.path.endsWith('/docs/engine.md') && d.code.target.fragment === 'unmap-before-rollback');
+  const related = d.relatedInformation ?? [];
+  assert.ok(related.some((r) => /can fail here/.test(r.message) && r.location.range.start.line === addLine), 'the fallible call is in the witness');
+  assert.ok(related.some((r) => /ops->unmap/.test(r.message) && r.location.uri.toString() === cDoc.uri.toString()), 'the unmap inside the callee is in the witness');
+});
+
+it('puts a Simulate code lens on the finding, with its from-source scenario', async () => {
+  const lenses = await until('code lenses', async () => {
+    const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', cDoc.uri);
+    return l?.some((x) => x.command?.command === 'iommufd.simulateFinding') ? l : undefined;
+  });
+  const lens = lenses.find((x) => x.command?.command === 'iommufd.simulateFinding')!;
+  assert.match(lens.command!.title, /Simulate unmap-before-rollback \(from-source\)/);
+  const args = lens.command!.arguments![0] as { scenario: { variant: string; function: string; faults: string[] } };
+  assert.equal(args.scenario.variant, 'from-source');
+  assert.equal(args.scenario.function, 'demo_switch_ioas');
+  assert.deepEqual(args.scenario.faults, ['add-access']);
+});
+
+it('has a hover with a Simulate command link and the rule docs', async () => {
+  const d = ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback')!;
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', cDoc.uri, d.range.start.translate(0, 2));
+  const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
+  assert.match(text, /\(command:iommufd\.simulateFinding\?/);
+  assert.match(text, /engine\.md#unmap-before-rollback/);
+  assert.match(text, /iommufd unmap-before-rollback/);
+});
+
+it('offers code actions that simulate or copy, and no source edit', async () => {
+  const d = ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback')!;
+  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', cDoc.uri, d.range);
+  const mine = actions.filter((a) => a.title.includes('unmap-before-rollback') || a.title.startsWith('Copy the finding'));
+  assert.deepEqual(mine.map((a) => a.title).sort(), ['Copy the finding for a review reply', 'Simulate this unmap-before-rollback finding']);
+  assert.ok(mine.every((a) => a.edit === undefined), 'no quick fix edits the code');
+});
+
+it('simulateFinding opens the panel and posts the from-source verdicts', async () => {
+  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', cDoc.uri);
+  const lens = lenses.find((x) => x.command?.command === 'iommufd.simulateFinding')!;
+  await vscode.commands.executeCommand('iommufd.simulateFinding', ...lens.command!.arguments!);
+  const m = await until('a result message', () => {
+    const last = api.panel.lastMessage();
+    return last?.type === 'result' && last.request.function === 'demo_switch_ioas' ? last : undefined;
+  });
+  const broken = m.result.invariants.filter((i) => !i.holds).map((i) => i.id);
+  assert.ok(broken.includes('failure-contract'), `broken: ${broken.join(', ')}`);
+  const steps = m.result.invariants.find((i) => i.id === 'failure-contract')!.counterexample!.steps;
+  assert.ok(steps.some((s) => s.line !== undefined && s.file?.endsWith('mdev_switch.c')), 'steps carry source lines');
+  // The webview itself loads and says so.
+  await until('the webview ready message', () => api.panel.received().some((r) => r.type === 'ready') || undefined);
+});
+
+it('the simulate command runs a given scenario: merged keeps every invariant, v8 breaks the contract', async () => {
+  await vscode.commands.executeCommand('iommufd.simulate', { variant: 'merged', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' });
+  const merged = await until('merged result', () => {
+    const m = api.panel.lastMessage();
+    return m?.type === 'result' && m.request.variant === 'merged' ? m : undefined;
+  });
+  assert.deepEqual(merged.result.invariants.filter((i) => !i.holds).map((i) => i.id), []);
+  await vscode.commands.executeCommand('iommufd.simulate', { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' });
+  const v8 = await until('v8 result', () => {
+    const m = api.panel.lastMessage();
+    return m?.type === 'result' && m.request.variant === 'v8' ? m : undefined;
+  });
+  assert.ok(v8.result.invariants.some((i) => i.id === 'failure-contract' && !i.holds));
+});
+
+it('annotates an mbox series on its patch lines, introduced in patch 2/3', async () => {
+  const doc = await vscode.workspace.openTextDocument(file('series-v8.mbox'));
+  assert.equal(doc.languageId, 'iommufd-patch');
+  await vscode.window.showTextDocument(doc);
+  const d = await until('a patch diagnostic', () => ours(doc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback' && /introduced/.test(x.message)));
+  assert.match(doc.lineAt(d.range.start.line).text, /iopt_add_access\(/);
+  assert.match(d.message, /\[2\/3\]/);
+  assert.match(d.message, /partial context/, 'no kernel tree in the workspace: patch-only, said so');
+});
+
+it('exports SARIF for the open patch and shows the lock graph', async () => {
+  const target = file('out.sarif');
+  await vscode.commands.executeCommand('iommufd.exportSarif', target);
+  const log = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(target))) as { version: string; runs: { results: { ruleId: string }[] }[] };
+  assert.equal(log.version, '2.1.0');
+  assert.ok(log.runs[0].results.some((r) => r.ruleId === 'unmap-before-rollback'));
+  await vscode.window.showTextDocument(cDoc);
+  const graph = await vscode.commands.executeCommand<vscode.TextDocument>('iommufd.showLockGraph');
+  assert.match(graph.getText(), /^# iommufd lock graph/);
+});
+
+it('editing into the merged order clears the diagnostic', async () => {
+  const editor = await vscode.window.showTextDocument(cDoc);
+  const lines = cDoc.getText().split('\n');
+  const drop = lines.findIndex((l) => /^\tdemo_drop_current\(access, cur\);/.test(l));
+  const close = lines.findIndex((l, i) => i > drop && /^\t}$/.test(l));
+  await editor.edit((e) => {
+    e.insert(new vscode.Position(close + 1, 0), '\tdemo_drop_current(access, cur);\n');
+    e.delete(new vscode.Range(drop, 0, drop + 1, 0));
+  });
+  await until('the diagnostic to go', () => (ours(cDoc.uri).some((x) => ruleOf(x) === 'unmap-before-rollback') ? undefined : true));
+  await vscode.commands.executeCommand('undo');
+  await until('the diagnostic to come back after undo', () => ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
+});
+
+it('bad input: a binary buffer and a file deleted under the analysis do not break it', async () => {
+  const bin = await vscode.workspace.openTextDocument({ language: 'c', content: 'int x;\u0000\u0001\u0002 binary' });
+  await vscode.window.showTextDocument(bin);
+  const gone = file('gone.c');
+  await vscode.workspace.fs.writeFile(gone, new TextEncoder().encode('static int f(void) { return 0; }\n'));
+  const goneDoc = await vscode.workspace.openTextDocument(gone);
+  await vscode.window.showTextDocument(goneDoc);
+  await vscode.workspace.fs.delete(gone);
+  // The live analysis still works: an edit to the real file is analysed.
+  await vscode.window.showTextDocument(cDoc);
+  await vscode.commands.executeCommand('iommufd.reanalyze');
+  assert.deepEqual(ours(bin.uri), []);
+  await until('diagnostics of the C file still there', () => ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
+});
+
+export async function run(): Promise<void> {
+  const failures: string[] = [];
+  for (const c of cases) {
+    const started = Date.now();
+    try {
+      await c.fn();
+      console.log(`ok - ${c.name} (${Date.now() - started} ms)`);
+    } catch (e) {
+      failures.push(c.name);
+      console.log(`not ok - ${c.name}: ${(e as Error)?.stack ?? e}`);
+    }
+  }
+  console.log(`${cases.length - failures.length} passed, ${failures.length} failed`);
+  if (failures.length > 0) throw new Error(`${failures.length} extension-host test(s) failed: ${failures.join('; ')}`);
+}
