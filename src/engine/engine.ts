@@ -168,9 +168,6 @@ export class Engine {
     const tProf = performance.now();
     const prev = this.global;
     const same = prev !== undefined && this.sameGlobalInput(prev.models, models);
-    const knowledge = same ? prev.knowledge : this.withDocumentedOrders(models);
-    const summaries = same ? prev.summaries : computeSummaries(models, knowledge);
-    const tSumm = performance.now();
     const held = (fn: FunctionModel): HeldLocks => {
       let h = this.heldCache.get(fn);
       if (!h) this.heldCache.set(fn, (h = computeHeldLocks(fn)));
@@ -186,7 +183,20 @@ export class Engine {
         else functions.set(fn.name, [fn]);
       }
     }
-    const lockGraph = same ? prev.lockGraph : buildLockGraph(allFunctions, summaries, held, knowledge.lockKinds);
+    let knowledge: Knowledge;
+    let summaries: Summaries;
+    let lockGraph: LockClassGraph;
+    let tSumm: number;
+    try {
+      knowledge = same ? prev.knowledge : this.withDocumentedOrders(models);
+      summaries = same ? prev.summaries : computeSummaries(models, knowledge);
+      tSumm = performance.now();
+      lockGraph = same ? prev.lockGraph : buildLockGraph(allFunctions, summaries, held, knowledge.lockKinds);
+    } catch (e) {
+      // A bug in the interprocedural step must not crash an editor or a CI run: report it.
+      this.global = undefined;
+      return { findings: [], lockGraph: { edges: [] }, coverage: this.coverage(reports, [{ file: '(engine)', message: `the interprocedural analysis failed: ${(e as Error).message}` }]) };
+    }
     this.global = { models, structsKey: this.structsKey, summaries, lockGraph, knowledge };
     const tGraph = performance.now();
     const ctx: CheckContext = { files: models, functions, summaries, knowledge, lockGraph, held, reports };
@@ -243,7 +253,13 @@ export class Engine {
       this.docs.close(entry.path);
       return;
     }
-    entry.own = readFileStructs(doc.tree.rootNode);
+    try {
+      entry.own = readFileStructs(doc.tree.rootNode);
+    } catch (e) {
+      // Pathological nesting can exhaust the stack: the file's layouts are then unknown, not fatal.
+      entry.own = {};
+      entry.warning = `struct definitions could not be read (${(e as Error).message}); lock names in other files may stay unresolved`;
+    }
     entry.ownKey = JSON.stringify(entry.own);
   }
 

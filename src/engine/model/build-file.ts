@@ -149,7 +149,8 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
       if (cache) used.set(key, model);
     } catch (e) {
       // A bug in the builder must not cost the whole file: say so in coverage.
-      skipped.push({ function: fn.name, line: line(def), reason: `the model could not be built (${(e as Error).message})` });
+      const reason = e instanceof RangeError ? 'nested too deeply to model (statements or expressions thousands of levels deep)' : `the model could not be built (${(e as Error).message})`;
+      skipped.push({ function: fn.name, line: line(def), reason });
     }
   };
 

@@ -177,3 +177,16 @@ static int iommufd_access_change_ioas(struct iommufd_access *access, struct iomm
     invariant: 'no-deadlock',
   });
 });
+
+test('pathological nesting and very long expressions end in coverage entries, not a stack overflow', async () => {
+  const depth = 4000;
+  const nested = `static int deep(int a)\n{\n${'\tif (a) {\n'.repeat(depth)}\t\tfoo(a);\n${'\t}\n'.repeat(depth)}\treturn 0;\n}\n`;
+  const chain = `static int longexpr(int a)\n{\n\treturn ${Array.from({ length: 20000 }, (_, i) => `f${i}(a)`).join(' + ')};\n}\n\nstatic int fine(void)\n{\n\treturn 0;\n}\n`;
+  const r = await analyze({ 'deep.c': nested, 'chain.c': chain }, 'low');
+  const entries = Object.fromEntries(r.coverage.entries.map((e) => [e.function, e]));
+  assert.equal(entries.fine.status, 'parsed');
+  for (const name of ['deep', 'longexpr']) {
+    assert.deepEqual([entries[name].status, entries[name].reason], ['skipped', 'nested too deeply to model (statements or expressions thousands of levels deep)']);
+  }
+  assert.deepEqual(r.findings, []);
+});
