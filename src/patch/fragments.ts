@@ -12,6 +12,8 @@ export interface Fragment {
   text: string;
   /** Image line (1-based) → patch-file line, for lines the patch shows. */
   origin: Map<number, number>;
+  /** Functions whose beginning the hunks do not show (reopened from a section): their bodies are partial. */
+  partial: Set<string>;
 }
 
 /** Braces of one line of C, ignoring strings, character literals and comments. */
@@ -62,12 +64,15 @@ export function functionNameOf(signature: string | undefined): string | undefine
 export function buildFragment(file: FileDiff, side: 'old' | 'new'): Fragment {
   const out: string[] = [];
   const origin = new Map<number, number>();
+  const partial = new Set<string>();
   const comment = { on: false };
   let depth = 0;
   let open: string | undefined; // name of the function the text is inside of
   let candidate: string | undefined;
   const skip = side === 'old' ? '+' : '-';
   const close = () => {
+    // Braces we close ourselves: the function's tail is not in view.
+    if (depth > 0 && open) partial.add(open);
     while (depth > 0) {
       out.push('}');
       depth--;
@@ -79,6 +84,8 @@ export function buildFragment(file: FileDiff, side: 'old' | 'new'): Fragment {
     const signature = signatureFromSection(hunk.section);
     const name = functionNameOf(signature);
     if (depth > 0 && name !== open) close();
+    // Continuing the same function after a gap between hunks: lines are missing from it.
+    else if (depth > 0 && open) partial.add(open);
     if (out.length > 0 && depth === 0) out.push('');
     // How far below the current depth the hunk reaches: that many braces were opened above it.
     let d = 0;
@@ -94,6 +101,7 @@ export function buildFragment(file: FileDiff, side: 'old' | 'new'): Fragment {
     const first = lines.find((l) => l.text.trim() !== '')?.text ?? '';
     if (missing === 0 && depth === 0 && signature && (/^\s/.test(first) || /^[A-Za-z_]\w*:\s*$/.test(first))) missing = 1;
     if (missing > 0) {
+      if (name) partial.add(name);
       if (signature) out.push(signature);
       for (let k = 0; k < missing; k++) out.push('{');
       depth += missing;
@@ -117,5 +125,5 @@ export function buildFragment(file: FileDiff, side: 'old' | 'new'): Fragment {
     }
   });
   close();
-  return { text: out.join('\n') + '\n', origin };
+  return { text: out.join('\n') + '\n', origin, partial };
 }

@@ -31,6 +31,9 @@ export interface TouchedFile {
   preOrigin: Map<number, number>;
   postOrigin: Map<number, number>;
   spans: HunkSpan[];
+  /** Rebuilt images only: functions whose start the hunks do not show, per side. */
+  prePartial?: Set<string>;
+  postPartial?: Set<string>;
 }
 
 export interface PatchImages {
@@ -177,6 +180,8 @@ export function imagesFromHunks(diff: ParsedDiff, source: string): PatchImages {
       preOrigin: pre?.origin ?? new Map(),
       postOrigin: post?.origin ?? new Map(),
       spans: [],
+      prePartial: pre?.partial ?? new Set(),
+      postPartial: post?.partial ?? new Set(),
     };
     // Spans in fragment coordinates: the image lines each hunk's lines landed on.
     for (const h of d.hunks) {

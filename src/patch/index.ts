@@ -30,16 +30,22 @@ export interface ReviewSeriesOptions {
 export function reviewSeries(series: Series, options: ReviewSeriesOptions): Promise<SeriesReview> {
   return reviewSeriesWith(series, {
     base: options.base,
-    session: () => new Engine({ parser: options.parser, config: options.config }),
-    shared: options.base && options.engine ? sessionOf(options.engine) : undefined,
+    session: () => sessionOf(new Engine({ parser: options.parser, config: options.config }), true),
+    shared: options.base && options.engine ? sessionOf(options.engine, false) : undefined,
+    minConfidence: options.config?.minConfidence,
   });
 }
 
-function sessionOf(engine: Engine): AnalysisSession {
+/**
+ * Findings are asked for down to low confidence and the threshold applied
+ * after classification: otherwise a finding whose confidence drops below the
+ * threshold in the post-image would read as fixed.
+ */
+function sessionOf(engine: Engine, owned: boolean): AnalysisSession {
   return {
     setFile: (path, text) => engine.setFile(path, text),
     removeFile: (path) => engine.removeFile(path),
-    analyze: () => engine.analyze(),
-    dispose: () => undefined,
+    analyze: () => engine.analyze({ minConfidence: 'low' }),
+    dispose: () => (owned ? engine.dispose() : undefined),
   };
 }

@@ -11,7 +11,7 @@
  * from the hunks, and findings are capped at medium confidence and marked
  * `context: 'partial'`.
  */
-import type { AnalysisResult, Confidence, Finding, RelatedLocation } from '../engine/types';
+import { CONFIDENCE_ORDER, type AnalysisResult, type Confidence, type Finding, type RelatedLocation } from '../engine/types';
 import { decodeText } from './bytes';
 import { classifyFindings, type Classified } from './classify';
 import { parseMailDiff } from './diff';
@@ -41,6 +41,8 @@ export interface ReviewOptions {
    * hunk-only review, whose rebuilt images would replace real files.
    */
   shared?: AnalysisSession;
+  /** Findings below this confidence are not reported (after the partial-context caps). Default: medium, the engine's. */
+  minConfidence?: Confidence;
 }
 
 const PARTIAL_CAP: Confidence = 'medium';
@@ -152,13 +154,30 @@ function shownByPatch(f: Finding, images: PatchImages): boolean {
   return t.postOrigin.has(f.line) || f.related.some((r) => r.file === f.file && t.postOrigin.has(r.line));
 }
 
-function report(classified: Classified[], images: PatchImages, partial: boolean): PatchFinding[] {
+/** Rebuilt images: a finding in a function whose start the hunks do not show rests on part of its body. */
+function inPartialBody(c: Classified, images: PatchImages): boolean {
+  const f = c.finding;
+  return images.touched.some((t) =>
+    c.status === 'fixed' ? t.prePath === f.file && t.prePartial?.has(f.function) : t.postPath === f.file && t.postPartial?.has(f.function),
+  );
+}
+
+function report(classified: Classified[], images: PatchImages, partial: boolean, minConfidence: Confidence): PatchFinding[] {
   const place = placer(images, partial);
   // What the patch introduces or fixes, anywhere; an unchanged finding only
   // where the patch shows its code (a reviewer reads it in this patch).
   return classified
     .filter((c) => c.status !== 'unchanged' || shownByPatch(c.finding, images))
-    .map((c) => annotate(c, place, partial))
+    .map((c) => {
+      const out = annotate(c, place, partial);
+      if (partial && inPartialBody(c, images) && out.confidence !== 'low') {
+        // Only part of the function is in view (its lock may be taken above the hunk): low.
+        out.originalConfidence ??= out.confidence;
+        out.confidence = 'low';
+      }
+      return out;
+    })
+    .filter((f) => CONFIDENCE_ORDER.indexOf(f.confidence) >= CONFIDENCE_ORDER.indexOf(minConfidence))
     .sort((a, b) => (a.patchLine ?? Infinity) - (b.patchLine ?? Infinity) || a.file.localeCompare(b.file) || a.line - b.line);
 }
 
@@ -187,7 +206,7 @@ function shell(mail: PatchMail, index: number, total: number, diff: ParsedDiff, 
   };
 }
 
-async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeReader, open: () => AnalysisSession, shared?: AnalysisSession): Promise<PatchReview[]> {
+async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeReader, open: () => AnalysisSession, shared: AnalysisSession | undefined, minConfidence: Confidence): Promise<PatchReview[]> {
   const tree = new SeriesTree(base);
   const dirs = new Set<string>();
   const touched = new Set<string>();
@@ -238,7 +257,7 @@ async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeRea
       // A patch that changes no C file (docs, Kconfig, a binary) changes no finding.
       const after = cTouched.size > 0 || images.touched.some((t) => t.prePath && isCSource(t.prePath)) ? session.analyze() : before;
       review.problems.push(...coverageProblems(after, cTouched, mail.source));
-      review.findings = report(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, false);
+      review.findings = report(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, false, minConfidence);
       before = after;
       out.push(review);
     }
@@ -255,7 +274,7 @@ async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeRea
   }
 }
 
-function reviewFromHunks(mail: PatchMail, index: number, total: number, diff: ParsedDiff, open: () => AnalysisSession): PatchReview {
+function reviewFromHunks(mail: PatchMail, index: number, total: number, diff: ParsedDiff, open: () => AnalysisSession, minConfidence: Confidence): PatchReview {
   const review = shell(mail, index, total, diff, 'hunks');
   const images = imagesFromHunks(diff, mail.source);
   review.problems.push(...images.problems);
@@ -275,7 +294,7 @@ function reviewFromHunks(mail: PatchMail, index: number, total: number, diff: Pa
     }
     const after = session.analyze();
     review.problems.push(...coverageProblems(after, shown, mail.source));
-    review.findings = report(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, true);
+    review.findings = report(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, true, minConfidence);
     review.problems.push({
       source: mail.source,
       message: `no base tree: analysed from what the hunks show (partial context); confidence capped at ${PARTIAL_CAP}`,
@@ -289,9 +308,10 @@ function reviewFromHunks(mail: PatchMail, index: number, total: number, diff: Pa
 /** Reviews every patch of the series. Never throws on bad input: problems are reported per patch. */
 export async function reviewSeriesWith(series: Series, options: ReviewOptions): Promise<SeriesReview> {
   const diffs = series.patches.map((m) => parseMailDiff(m));
+  const min = options.minConfidence ?? 'medium';
   const patches = options.base
-    ? await reviewWithBase(series, diffs, options.base, options.session, options.shared)
-    : series.patches.map((m, i) => reviewFromHunks(m, i + 1, series.total, diffs[i], options.session));
+    ? await reviewWithBase(series, diffs, options.base, options.session, options.shared, min)
+    : series.patches.map((m, i) => reviewFromHunks(m, i + 1, series.total, diffs[i], options.session, min));
   return {
     series: {
       title: series.title,

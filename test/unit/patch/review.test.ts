@@ -71,6 +71,10 @@ test('without --base: the same finding from the hunks alone, partial context, co
   const mbox = fixtureText('v8.mbox');
   assertOnCallLines(f, mbox, lineOf(mbox, 'Subject: [PATCH v8 2/3] iommufd: Attach through'));
   assert.ok(review.patches[1].problems.some((p) => p.message === 'no base tree: analysed from what the hunks show (partial context); confidence capped at medium'));
+  // Patch 1 moves a body between two hunks of one function: what the gap hides
+  // (the re-lock after the unmap) must not turn into a finding.
+  assert.deepEqual(review.patches[0].findings, []);
+  assert.deepEqual(review.patches[2].findings, []);
 });
 
 test('the v9-like revision: no unmap-before-rollback, and the comparison reports v8\'s fixed with the same fingerprint', async () => {

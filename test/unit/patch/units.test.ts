@@ -196,3 +196,28 @@ test('a directory with very many C files (include/linux) gives only the touched 
   assert.deepEqual(read, ['include/linux/h7.h']);
   assert.deepEqual(tree.takeProblems(), [{ source: 'include/linux', message: `include/linux has ${MAX_CONTEXT_FILES + 50} C files: only those the series touches were read for context` }]);
 });
+
+test('fragments: a function seen through two hunks with a gap, or reopened, is marked partial', () => {
+  const diffText = [
+    '--- a/d.c', '+++ b/d.c',
+    '@@ -1,4 +1,4 @@',
+    ' void f(struct a *x)',
+    ' {',
+    '-\tmutex_lock(&x->lock);',
+    '+\tmutex_lock(&x->other);',
+    ' \tx->n = 1;',
+    '@@ -20,3 +20,3 @@ void f(struct a *x)',
+    ' \tx->m = 2;',
+    '-\tmutex_unlock(&x->lock);',
+    '+\tmutex_unlock(&x->other);',
+    ' }',
+    '@@ -40,2 +40,3 @@ int g(int y)',
+    ' \ty++;',
+    '+\ty--;',
+    ' \treturn y;',
+    '',
+  ].join('\n');
+  const post = buildFragment(parseMailDiff(plainDiffMail(diffText, 'x.diff')).files[0], 'new');
+  assert.deepEqual([...post.partial].sort(), ['f', 'g']);
+  assert.equal(post.text.split('\n').filter((l) => l === 'void f(struct a *x)').length, 1);
+});
