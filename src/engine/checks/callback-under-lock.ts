@@ -86,6 +86,7 @@ export const callbackUnderLock: Check = {
                 const tail = again ? `${pathText(cb, t)} again: self-deadlock.` : `${pathText(cb, t)}, which is ordered before \`${h.lock.id}\`: lock inversion, possible deadlock.`;
                 let confidence: Confidence = cb.fromKnowledge || t.fromKnowledge ? 'medium' : 'high';
                 if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+            if (cb.guessedStruct) confidence = lowerConfidence(confidence);
                 if (!again) confidence = lowerConfidence(confidence);
                 findings.push({
                   ruleId: 'callback-under-lock',

@@ -280,9 +280,30 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
   }
 
   const callbackCache = new Map<string, CallbackSummary | undefined>();
-  const callbackSummary = (opsStruct: string | undefined, field: string, visiting: Set<string>): CallbackSummary | undefined => {
+  // Field name → the ops structs whose initialisers in view set it.
+  const structsByField = new Map<string, Set<string>>();
+  for (const id of implementations.keys()) {
+    const [os, fld] = splitCallback(id);
+    if (!os) continue;
+    const set = structsByField.get(fld) ?? new Set<string>();
+    set.add(os);
+    structsByField.set(fld, set);
+  }
+  const callbackSummary = (opsStructIn: string | undefined, field: string, visiting: Set<string>): CallbackSummary | undefined => {
+    // Ops struct unknown (its declaration is not in view): when exactly one ops
+    // table in view has this field, that is the one; marked as a guess.
+    let opsStruct = opsStructIn;
+    let guessed = false;
+    if (!opsStruct) {
+      const owners = structsByField.get(field);
+      if (owners && owners.size === 1) {
+        opsStruct = [...owners][0];
+        guessed = true;
+      }
+    }
     const id = `${opsStruct ?? '?'}.${field}`;
-    if (callbackCache.has(id)) return callbackCache.get(id);
+    const cacheKey = guessed ? `?${id}` : id;
+    if (callbackCache.has(cacheKey)) return callbackCache.get(cacheKey);
     if (visiting.has(id) || !opsStruct) return undefined;
     visiting.add(id);
     const impls = (implementations.get(id) ?? []).filter((i) => resolve(i.function, i.file));
@@ -307,7 +328,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
         }
       }
       if (!irreversible && ck?.irreversible) irreversible = { why: ck.irreversible, via: [{ function: impls[0].function, what: ck.irreversible }] };
-      out = { callback: id, implementations: impls, takes, ...(irreversible ? { irreversible } : {}), fromKnowledge: false };
+      out = { callback: id, implementations: impls, takes, ...(irreversible ? { irreversible } : {}), fromKnowledge: false, ...(guessed ? { guessedStruct: true } : {}) };
     } else if (ck) {
       const takes: TakenLock[] = (ck.takes ?? []).map((t) => ({ lock: t.lock, kind: kindOf(knowledge, t.lock), mode: t.mode, resolved: true, via: [{ function: `->${field}()`, what: `takes ${t.lock} (knowledge of ${id})` }], fromKnowledge: true }));
       for (const r of ck.reaches ?? []) {
@@ -320,7 +341,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       out = { callback: id, implementations: [], takes, ...(ck.irreversible ? { irreversible: { why: ck.irreversible, via: [{ function: `->${field}()`, what: ck.irreversible }] } } : {}), fromKnowledge: true };
     }
     visiting.delete(id);
-    callbackCache.set(id, out);
+    callbackCache.set(cacheKey, out);
     return out;
   };
 

@@ -89,4 +89,6 @@ export interface CallbackSummary {
   takes: TakenLock[];
   irreversible?: IrreversibleStep;
   fromKnowledge: boolean;
+  /** The ops struct was not known at the call and was taken to be the only ops table in view with this field. */
+  guessedStruct?: boolean;
 }

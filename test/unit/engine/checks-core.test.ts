@@ -406,3 +406,34 @@ static void grp_release(struct grp *g)
 `;
   assert.deepEqual(only((await analyze({ 'grp.c': src }, 'low')).findings, 'assert-held'), []);
 });
+
+test('callback-under-lock: an ops struct not in view is taken to be the only ops table with that field, one confidence step lower', async () => {
+  // `struct blk_dev` is not declared here, so `bd->ops` has no known type.
+  const src = `static void blk_do_flush(struct blk_dev *bd)
+{
+	mutex_lock(&bd->io_lock);
+	mutex_unlock(&bd->io_lock);
+}
+
+static void my_flush(struct blk_dev *bd)
+{
+	blk_do_flush(bd);
+}
+
+static const struct blk_ops my_ops = {
+	.flush = my_flush,
+};
+
+static void blk_sync(struct blk_dev *bd)
+{
+	mutex_lock(&bd->io_lock);
+	bd->ops->flush(bd);
+	mutex_unlock(&bd->io_lock);
+}
+`;
+  const r = await analyze({ 'blk.c': src }, 'low');
+  const cul = only(r.findings, 'callback-under-lock');
+  assert.deepEqual(cul.map((f) => [f.function, f.line, f.confidence, f.fingerprint]), [
+    ['blk_sync', lineOf(src, 'bd->ops->flush'), 'medium', 'callback-under-lock:blk_sync:blk_dev.io_lock,blk_ops.flush'],
+  ]);
+});
