@@ -7,7 +7,7 @@
  * (the facts say "dropping a reference to the old object").
  */
 import { functionKnowledge, callbackKnowledge } from '../knowledge/lookup';
-import type { CallEvent, CallbackEvent, Event, FunctionModel } from '../model/types';
+import type { CallEvent, CallbackEvent, FunctionModel } from '../model/types';
 import type { CheckContext } from './check';
 import { findFunction } from './check';
 import { baseVariable, FlowPaths, flowPathsOf } from './flow-paths';
@@ -50,7 +50,7 @@ function lossOf(name: string, why: string): LossKind {
   if (/unpin/.test(name) || /unpins/.test(why)) return 'pins';
   if (/unmap/.test(why)) return 'driver-pins';
   if (PUT_LIKE.has(name) || /reference/.test(why)) return 'reference';
-  if (/destroy|remove\b|abort/.test(name) && /destroys/.test(why)) return 'object';
+  if (/destroys/.test(why)) return 'object';
   if (/removes/.test(why)) return 'membership';
   return 'other';
 }
@@ -226,9 +226,4 @@ function isCleanup(paths: FlowPaths, r: EventRef): boolean {
   if (returns.length === 0 || returns.some((x) => SUCCESS.test(x.event.value.trim()))) return false;
   if (returns.every((x) => x.event.isError || ERRNO.test(x.event.value.trim()))) return true;
   return paths.onlyThroughLabel(r.block, ERROR_LABEL);
-}
-
-/** True for the call and callback events, the only ones that can be steps. */
-export function isStepEvent(ev: Event): ev is CallEvent | CallbackEvent {
-  return ev.kind === 'call' || ev.kind === 'callback';
 }

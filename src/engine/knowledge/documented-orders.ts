@@ -6,7 +6,7 @@
  */
 
 /** "locking order is", "lock order:", "lock ordering is" … then the chain. */
-const ORDER_INTRO = /\block(?:ing)?\s+order(?:ing)?\s*(?:is|:)\s*/i;
+const ORDER_INTRO = /\block(?:ing)?\s+order(?:ing)?\s*(?:is\s*:?|:)\s*/i;
 const ARROW = /\s*(?:->|→|=>)\s*/;
 /** A lock name as written: `iova_rwsem`, `pages::mutex`, `iopt_pages.mutex`, `ioas->mutex`, `&x->lock`. */
 const NAME = /^&?[A-Za-z_]\w*(?:(?:::|\.|->)[A-Za-z_]\w*)*$/;

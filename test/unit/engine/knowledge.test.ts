@@ -55,6 +55,12 @@ test('documented order: kernel-style comment with a member::field name', () => {
 test('documented order: variants and non-orders', () => {
   assert.deepEqual(parseDocumentedOrder('// lock order: drv->cache_lock -> ioas_lock'), ['drv->cache_lock', 'ioas_lock']);
   assert.deepEqual(parseDocumentedOrder('/* Locking order is a_lock → b_lock, always. */'), ['a_lock', 'b_lock']);
+  assert.deepEqual(parseDocumentedOrder('// lock ordering is: a_lock -> b_lock'), ['a_lock', 'b_lock']);
+  assert.deepEqual(
+    parseDocumentedOrder('/*\n * The locking order is\n *   domains_rwsem -> iova_rwsem\n *   -> pages::mutex\n */'),
+    ['domains_rwsem', 'iova_rwsem', 'pages::mutex'],
+  );
+  assert.deepEqual(parseDocumentedOrder('/* Locking order: &ioas->mutex -> &igroup->lock -> iova_rwsem. */'), ['ioas->mutex', 'igroup->lock', 'iova_rwsem']);
   assert.equal(parseDocumentedOrder('/* take the lock in order to protect the list */'), undefined);
   assert.equal(parseDocumentedOrder('/* the locking order is important here */'), undefined);
   assert.equal(parseDocumentedOrder('/* locking order is only_one */'), undefined);
@@ -68,6 +74,8 @@ test('documented order: names resolve through the struct itself, a member, or a 
   assert.equal(resolveOrderName('iopt_pages::mutex', structs), 'iopt_pages.mutex');
   assert.equal(resolveOrderName('ioas_lock', structs), 'iommufd_access.ioas_lock');
   assert.equal(resolveOrderName('cache_lock', structs), 'mydrv_state.cache_lock');
+  // `ioas->mutex`: through a member named `ioas` whose type has the lock.
+  assert.equal(resolveOrderName('ioas->mutex', structs), 'iommufd_ioas.mutex');
   // `mutex` alone is a field of several structs: ambiguous without context.
   assert.equal(resolveOrderName('mutex', structs), undefined);
   assert.equal(resolveOrderName('mutex', structs, 'iommufd_ioas'), 'iommufd_ioas.mutex');
