@@ -212,7 +212,8 @@ function finding(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Obta
     line: use.event.line,
     column: use.event.column,
     function: fn.name,
-    fingerprint: fingerprint('stale-after-relock', fn.name, [lock, o.variable]),
+    // What the value is (the lookup, or the field it was read from), not what the local is called.
+    fingerprint: fingerprint('stale-after-relock', fn.name, [lock, o.lookup ?? (o.ref.event.kind === 'read' ? o.ref.event.field ?? o.source : o.source)]),
     related,
     scenario: scenarioFor('stale-after-relock', { file: fn.file, function: fn.name }),
   };

@@ -33,6 +33,14 @@ export function joinPhrases(phrases: string[]): string {
   return `${uniq.slice(0, -1).join(', ')} and ${uniq[uniq.length - 1]}`;
 }
 
+/** What a site is, independent of variable names: the callee, or `ops_struct.field` for a callback. */
+function stepIdentity(site: IrreversibleSite): string {
+  const ev = site.ref.event;
+  if (ev.kind === 'callback') return `${ev.opsStruct ?? '?'}.${ev.field}`;
+  if (ev.kind === 'call') return ev.callee;
+  return site.label;
+}
+
 function describeSite(site: IrreversibleSite): string {
   return `${site.label} ${joinPhrases(site.steps.map((s) => s.what))}`;
 }
@@ -96,7 +104,7 @@ function findingFor(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, site
   // step anyone means to roll back: without knowledge that it is a real fallible step, say so quietly.
   if (!fallible.known) confidence = 'low';
 
-  const involved = [site.throughCallee ?? site.label.replace(/[`()]/g, ''), f.callee];
+  const involved = [stepIdentity(site), f.callee];
   return {
     ruleId: 'unmap-before-rollback',
     severity: 'warning',

@@ -64,6 +64,8 @@ test('unmap-before-rollback: inline detach (callback, remove) before the add; th
   );
   assert.deepEqual(relatedLines(f), [14, 16, 18, 28, 31]);
   assert.equal(f.related[1].message, '`iopt_remove_access()` removes the access from the IOAS: cannot be undone either');
+  // Stable across renames of the access variable.
+  assert.equal(f.fingerprint, 'unmap-before-rollback:vdev_acc_rebind:iommufd_access_ops.unmap,iopt_add_access');
 });
 
 test('unmap-before-rollback: quiet when every fallible step comes first, or the failure after a put is only logged', async () => {
@@ -146,7 +148,7 @@ test('stale-after-relock: an area found under iova_rwsem is used after the rwsem
       'it may have changed or been freed meanwhile.',
   );
   assert.deepEqual(relatedLines(f), [22, 27, 29, 31, 32]);
-  assert.equal(f.fingerprint, 'stale-after-relock:shadow_map_sync:area,io_pagetable.iova_rwsem');
+  assert.equal(f.fingerprint, 'stale-after-relock:shadow_map_sync:io_pagetable.iova_rwsem,iopt_area_iter_first');
 });
 
 test('stale-after-relock: a pointer read from a locked field, used after a callback that ran unlocked (medium)', async () => {
@@ -156,6 +158,7 @@ test('stale-after-relock: a pointer read from a locked field, used after a callb
   const f = found[0];
   assert.equal(f.line, 33);
   assert.equal(f.confidence, 'medium');
+  assert.equal(f.fingerprint, 'stale-after-relock:slot_table_quiesce:slot_table.current_slot,slot_table.slot_lock');
   assert.match(f.message, /^`cur` is read from `st->current_slot` under `slot_table\.slot_lock` \(line 27\); the lock is dropped at line 30 around `st->ops->quiesce\(\)` and retaken at line 32/);
   assert.deepEqual(relatedLines(f), [27, 30, 31, 32, 33]);
 });
