@@ -987,6 +987,11 @@ export class FunctionBuilder {
       break;
     }
     e = unparen(e);
+    // `if ((rc = foo()))`, `if (!(p = kzalloc(...)))`: the assigned local is what is tested.
+    if (e.type === 'assignment_expression') {
+      const left = e.childForFieldName('left');
+      if (left?.type === 'identifier') e = left;
+    }
     let loc: EventLoc | undefined;
     let varName: string | undefined;
     if (e.type === 'identifier') {

@@ -296,3 +296,31 @@ static int user(struct obj *o)
   const rets = events(f).filter((e): e is ReturnEvent => e.kind === 'return').map((r) => [r.value, r.isError]);
   assert.deepEqual(rets, [['-ENOENT', true], ['-ENOENT', true], ['rc', true], ['0', false]]);
 });
+
+test('an assignment inside the condition ties the edge to the call it assigns', async () => {
+  const src = `static int cond_assign(struct obj *o)
+{
+	struct thing *p;
+	int rc;
+
+	if ((rc = obj_prepare(o)))
+		return rc;
+	if (!(p = kzalloc(sizeof(*p), GFP_KERNEL)))
+		return -ENOMEM;
+	return 0;
+}
+`;
+  const f = fn(await modelOf(src), 'cond_assign');
+  const conds = f.blocks
+    .filter((b) => b.events.some((e) => e.kind === 'call'))
+    .map((b) => {
+      const i = b.events.findIndex((e) => e.kind === 'call');
+      return [(b.events[i] as CallEvent).callee, b.succ.map((s) => s.when && `${s.when.on}@${s.when.event}`)];
+    });
+  assert.deepEqual(conds, [
+    ['obj_prepare', ['error@0', 'ok@0']],
+    ['kzalloc', ['error@0', 'ok@0']],
+  ]);
+  const rets = events(f).filter((e): e is ReturnEvent => e.kind === 'return').map((r) => [r.value, r.isError]);
+  assert.deepEqual(rets, [['rc', true], ['-ENOMEM', true], ['0', false]]);
+});
