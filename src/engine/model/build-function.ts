@@ -362,6 +362,8 @@ export class FunctionBuilder {
   }
 
   private prescanInner(n: SyntaxNode, depth: number): void {
+    // No colon, no label inside (case labels are not goto targets, but cheap to pass over).
+    if (n.text.indexOf(':') < 0) return;
     if (n.type === 'labeled_statement') {
       const label = n.childForFieldName('label')?.text;
       if (label && !this.labelDepth.has(label)) this.labelDepth.set(label, depth);
@@ -751,7 +753,8 @@ export class FunctionBuilder {
         // without asking the tree for their children (the costly part).
         if (!this.mayHaveEvents(n)) return;
         for (const c of namedKids(n)) {
-          if (c.type === 'field_identifier' || c.type === 'type_descriptor' || c.type === 'number_literal' || c.type === 'string_literal') continue;
+          const ct = c.type;
+          if (ct === 'field_identifier' || ct === 'type_descriptor' || ct === 'number_literal' || ct === 'string_literal') continue;
           const saved = this.exprParent;
           this.exprParent = n;
           this.walkExpr(c);

@@ -190,3 +190,24 @@ test('pathological nesting and very long expressions end in coverage entries, no
   }
   assert.deepEqual(r.findings, []);
 });
+
+test('editing a struct in one file re-resolves lock names in the others', async () => {
+  const engine = new Engine({ parser: await wasmParser() });
+  try {
+    const header = 'struct inner {\n\tstruct mutex lock;\n};\n\nstruct outer {\n\tstruct inner *in;\n};\n';
+    const user = 'static void take(struct outer *o)\n{\n\tmutex_lock(&o->in->lock);\n\tmutex_unlock(&o->in->lock);\n}\n';
+    engine.setFile('defs.h', header);
+    engine.setFile('user.c', user);
+    const lockIds = () =>
+      engine
+        .fileModel('user.c')!
+        .functions[0].blocks.flatMap((b) => b.events)
+        .flatMap((e) => (e.kind === 'acquire' ? [`${e.lock.id}:${e.lock.resolved}`] : []));
+    assert.deepEqual(lockIds(), ['inner.lock:true']);
+    const at = header.indexOf('struct inner *in');
+    engine.editFile('defs.h', [{ start: at + 'struct '.length, deletedLength: 'inner'.length, inserted: 'other' }]);
+    assert.deepEqual(lockIds(), ['other.lock:true']);
+  } finally {
+    engine.dispose();
+  }
+});
