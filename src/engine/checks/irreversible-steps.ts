@@ -40,6 +40,8 @@ export interface IrreversibleSite {
   steps: IrreversibleStep[];
   /** The call is to a function in view whose body holds the steps. */
   throughCallee?: string;
+  /** For an ops callback: the implementation in view (`.unmap = drv_unmap`) the steps are in. */
+  implementation?: string;
 }
 
 const PUT_LIKE = new Set(['refcount_dec', 'refcount_dec_and_test', 'kref_put', 'iommufd_put_object', 'iommufd_object_put']);
@@ -82,6 +84,8 @@ export class IrreversibleSteps {
   at(fn: FunctionModel, paths: FlowPaths, ref: EventRef): IrreversibleSite | undefined {
     const ev = ref.event;
     if (ev.kind === 'callback') {
+      const impl = this.callbackImplementation(ev);
+      if (impl) return { ref, label: callLabel(ev), steps: impl.steps, throughCallee: impl.function, implementation: impl.function };
       const step = this.callbackStep(fn, ev);
       return step ? { ref, label: step.label, steps: [step] } : undefined;
     }
@@ -165,23 +169,26 @@ export class IrreversibleSteps {
     if (known?.irreversible) {
       return { what: known.irreversible, loss: lossOf(ev.field, known.irreversible), label, file: fn.file, line: ev.line, guessed: false };
     }
-    // Implementations in view: `.field = impl` initialisers of this ops struct.
-    if (ev.opsStruct) {
-      for (const file of this.ctx.files) {
-        for (const impl of file.opsImplementations) {
-          if (impl.opsStruct !== ev.opsStruct || impl.field !== ev.field) continue;
-          const body = findFunction(this.ctx, impl.function, impl.file);
-          const inner = body ? this.stepsInside(body) : [];
-          if (inner.length > 0) return { ...inner[0], label, file: fn.file, line: ev.line, what: `makes ${`\`${impl.function}()\``} ${inner[0].what}` };
-        }
-      }
-      return undefined;
-    }
+    if (ev.opsStruct) return undefined;
     // Ops struct not resolved: only a unique knowledge entry for this field speaks, at lower confidence.
     const candidates = Object.entries(this.ctx.knowledge.callbacks).filter(([k, v]) => k.endsWith(`.${ev.field}`) && v.irreversible);
     if (candidates.length !== 1) return undefined;
     const why = candidates[0][1].irreversible!;
     return { what: why, loss: lossOf(ev.field, why), label, file: fn.file, line: ev.line, guessed: true };
+  }
+
+  /** The first implementation in view (`.field = impl` initialisers of this ops struct) whose body has irreversible steps. */
+  private callbackImplementation(ev: CallbackEvent): { function: string; steps: IrreversibleStep[] } | undefined {
+    if (!ev.opsStruct) return undefined;
+    for (const file of this.ctx.files) {
+      for (const impl of file.opsImplementations) {
+        if (impl.opsStruct !== ev.opsStruct || impl.field !== ev.field) continue;
+        const body = findFunction(this.ctx, impl.function, impl.file);
+        const steps = body ? this.stepsInside(body) : [];
+        if (steps.length > 0) return { function: impl.function, steps };
+      }
+    }
+    return undefined;
   }
 
   /** Irreversible steps on the success path of a function in view (its error paths are its own business). */

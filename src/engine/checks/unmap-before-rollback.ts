@@ -42,7 +42,8 @@ function stepIdentity(site: IrreversibleSite): string {
 }
 
 function describeSite(site: IrreversibleSite): string {
-  return `${site.label} ${joinPhrases(site.steps.map((s) => s.what))}`;
+  const what = joinPhrases(site.steps.map((s) => s.what));
+  return site.implementation ? `${site.label} runs \`${site.implementation}()\`, which ${what}` : `${site.label} ${what}`;
 }
 
 function lossOf(site: IrreversibleSite): LossKind {

@@ -68,6 +68,20 @@ test('unmap-before-rollback: inline detach (callback, remove) before the add; th
   assert.equal(f.fingerprint, 'unmap-before-rollback:vdev_acc_rebind:iommufd_access_ops.unmap,iopt_add_access');
 });
 
+test('unmap-before-rollback: a driver ops callback whose implementation in view unpins', async () => {
+  const r = await analyzeFixtures(['unmap-before-rollback/driver-ops-invalidate.c'], { minConfidence: 'low' });
+  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`), ['unmap-before-rollback:29:high']);
+  const f = r.findings[0];
+  assert.equal(
+    f.message,
+    '`gs->ops->invalidate()` runs `gpu_slot_invalidate()`, which unpins the pages (line 28) before `vfio_pin_pages()` can fail (line 29); ' +
+      'the error path (line 31) returns an error but cannot re-pin the pages that were unpinned.',
+  );
+  assert.deepEqual(relatedLines(f), [28, 17, 29, 31]);
+  assert.equal(f.related[1].message, "`vfio_unpin_pages()` unpins the pages (inside `gpu_slot_invalidate()`)");
+  assert.equal(f.fingerprint, 'unmap-before-rollback:gpu_slot_move:gpu_slot_ops.invalidate,vfio_pin_pages');
+});
+
 test('unmap-before-rollback: quiet when every fallible step comes first, or the failure after a put is only logged', async () => {
   const r = await analyzeFixtures(['unmap-before-rollback/pin-then-unpin.c'], { minConfidence: 'low' });
   assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}`), []);
