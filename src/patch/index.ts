@@ -44,6 +44,7 @@ export function reviewSeries(series: Series, options: ReviewSeriesOptions): Prom
 function sessionOf(engine: Engine, owned: boolean): AnalysisSession {
   return {
     setFile: (path, text) => engine.setFile(path, text),
+    editFile: (path, replacements) => engine.editFile(path, replacements),
     removeFile: (path) => engine.removeFile(path),
     analyze: () => engine.analyze({ minConfidence: 'low' }),
     dispose: () => (owned ? engine.dispose() : undefined),

@@ -15,6 +15,7 @@ import { CONFIDENCE_ORDER, type AnalysisResult, type Confidence, type Finding, t
 import { decodeText } from './bytes';
 import { classifyFindings, type Classified } from './classify';
 import { parseMailDiff } from './diff';
+import { replacementsBetween, type TextReplacement } from './text-edits';
 import { imagesFromHunks, SeriesTree, type PatchImages, type TouchedFile } from './images';
 import { declaredLines, patchLineFor } from './line-map';
 import { dirOf, isCSource, type TreeReader } from './tree';
@@ -23,6 +24,8 @@ import type { FileDiff, ParsedDiff, PatchFinding, PatchMail, PatchReview, Proble
 /** What review needs of the engine: its stateful session (src/engine/index.ts `Engine` fits). */
 export interface AnalysisSession {
   setFile(path: string, text: string): void;
+  /** Incremental change of a file already set (Engine.editFile); setFile is used without it. */
+  editFile?(path: string, replacements: readonly TextReplacement[]): void;
   removeFile(path: string): void;
   analyze(): AnalysisResult;
   dispose(): void;
@@ -222,11 +225,14 @@ async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeRea
   }
   const session = shared ?? open();
   const changed = new Set<string>();
+  // What the session holds for each file, for incremental edits.
+  const current = new Map<string, string>();
   try {
     const loaded = new Set<string>();
     for (const [path, text] of await tree.cFilesIn(dirs, touched)) {
       session.setFile(path, text);
       loaded.add(path);
+      current.set(path, text);
     }
     const startProblems = tree.takeProblems();
     let before = session.analyze();
@@ -243,13 +249,16 @@ async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeRea
         if (t.prePath && isCSource(t.prePath) && t.prePath !== t.postPath && loaded.has(t.prePath)) {
           session.removeFile(t.prePath);
           loaded.delete(t.prePath);
+          current.delete(t.prePath);
         }
         if (t.postPath && isCSource(t.postPath)) {
           cTouched.add(t.postPath);
           if (t.postText === undefined) {
             if (loaded.delete(t.postPath)) session.removeFile(t.postPath);
+            current.delete(t.postPath);
           } else {
-            session.setFile(t.postPath, t.postText);
+            update(session, t.postPath, current.get(t.postPath), t.postText);
+            current.set(t.postPath, t.postText);
             loaded.add(t.postPath);
           }
         }
@@ -268,10 +277,18 @@ async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeRea
       for (const path of changed) {
         const raw = await base.readFile(path);
         if (raw === undefined) shared.removeFile(path);
-        else shared.setFile(path, typeof raw === 'string' ? raw : decodeText(raw).text);
+        else update(shared, path, current.get(path), typeof raw === 'string' ? raw : decodeText(raw).text);
       }
     } else session.dispose();
   }
+}
+
+/** A file's new text: as edits when the session reparses incrementally and the old text is known. */
+function update(session: AnalysisSession, path: string, oldText: string | undefined, newText: string): void {
+  const edits = session.editFile && oldText !== undefined ? replacementsBetween(oldText, newText) : undefined;
+  if (edits && session.editFile) {
+    if (edits.length > 0) session.editFile(path, edits);
+  } else session.setFile(path, newText);
 }
 
 function reviewFromHunks(mail: PatchMail, index: number, total: number, diff: ParsedDiff, open: () => AnalysisSession, minConfidence: Confidence): PatchReview {

@@ -221,3 +221,22 @@ test('fragments: a function seen through two hunks with a gap, or reopened, is m
   assert.deepEqual([...post.partial].sort(), ['f', 'g']);
   assert.equal(post.text.split('\n').filter((l) => l === 'void f(struct a *x)').length, 1);
 });
+
+test('text edits: replacements reproduce the new text, bottom-up, or say they cannot', async () => {
+  const { replacementsBetween } = await import('../../../src/patch/text-edits');
+  const apply = (t: string, rs: { start: number; deletedLength: number; inserted: string }[]) => rs.reduce((x, r) => x.slice(0, r.start) + r.inserted + x.slice(r.start + r.deletedLength), t);
+  const a = 'one\ntwo\nthree\nfour\nfive\n';
+  const b = 'one\n2\nthree\nfour\nfour and a half\nfive\n';
+  const rs = replacementsBetween(a, b)!;
+  assert.deepEqual(rs, [
+    { start: 19, deletedLength: 0, inserted: 'four and a half\n' },
+    { start: 4, deletedLength: 4, inserted: '2\n' },
+  ]);
+  assert.equal(apply(a, rs), b);
+  assert.deepEqual(replacementsBetween(a, a), []);
+  // Whatever happens at the end of the file, the answer is exact or undefined.
+  for (const [x, y] of [['a\nb', 'a\nc'], ['a\nb\n', 'a\nb'], ['', 'x\n'], ['x\n', '']]) {
+    const r = replacementsBetween(x, y);
+    if (r) assert.equal(apply(x, r), y);
+  }
+});
