@@ -47,6 +47,9 @@ function describeSite(site: IrreversibleSite): string {
 }
 
 function lossOf(site: IrreversibleSite): LossKind {
+  const ev = site.ref.event;
+  // A driver's unmap callback drops the driver's own pins, whatever its implementation calls.
+  if (ev.kind === 'callback' && /unmap/.test(ev.field)) return 'driver-pins';
   const kinds = new Set(site.steps.map((s) => s.loss));
   return LOSS_ORDER.find((k) => kinds.has(k)) ?? 'other';
 }
