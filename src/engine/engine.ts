@@ -24,7 +24,7 @@ import type { LockClassGraph } from './interproc/lock-graph';
 import type { Summaries } from './interproc/types';
 import { CHECKS } from './checks/registry';
 import { atLeast } from './checks/check';
-import type { CheckContext } from './checks/check';
+import type { Check, CheckContext } from './checks/check';
 import { CONFIDENCE_ORDER } from './types';
 import type { AnalysisResult, Confidence, Coverage, FileProblem, Finding, FunctionCoverage, SourceFile } from './types';
 
@@ -97,6 +97,8 @@ export class Engine {
   private readonly heldCache = new WeakMap<FunctionModel, HeldLocks>();
   private structs: StructTable | undefined;
   private structsKey = '';
+  /** Per rule, per file: findings (all confidences) and what they were computed from. */
+  private readonly findingCache = new Map<string, Map<string, { model: FileModel; generation: object; findings: Finding[] }>>();
   /** The last global step, reused while no function's global signature changed. */
   private global: { models: FileModel[]; structsKey: string; summaries: Summaries; lockGraph: LockClassGraph; knowledge: Knowledge } | undefined;
 
@@ -145,6 +147,7 @@ export class Engine {
   removeFile(path: string): void {
     this.docs.close(path);
     this.files.delete(path);
+    for (const byFile of this.findingCache.values()) byFile.delete(path);
   }
 
   fileModel(path: string): FileModel | undefined {
@@ -214,7 +217,7 @@ export class Engine {
       if (disabled.has(check.id)) continue;
       const started = prof ? performance.now() : 0;
       try {
-        for (const f of check.run(ctx)) if (reports(f.file) && atLeast(f.confidence, threshold)) findings.push(f);
+        for (const f of this.runCheck(check, ctx, models, reports)) if (reports(f.file) && atLeast(f.confidence, threshold)) findings.push(f);
       } catch (e) {
         // One broken rule must not take the others down; say which.
         problems.push({ file: '(engine)', message: `rule ${check.id} failed: ${(e as Error).message}` });
@@ -228,6 +231,7 @@ export class Engine {
   dispose(): void {
     this.docs.dispose();
     this.files.clear();
+    this.findingCache.clear();
   }
 
   // ---- internals -----------------------------------------------------------
@@ -289,6 +293,40 @@ export class Engine {
     }
     entry.builtWith = this.structsKey;
     return entry.model;
+  }
+
+  /**
+   * Runs a rule over the reported files whose findings are not known yet:
+   * a file keeps its findings while its model and the global generation (the
+   * summaries object) are the same, so an edit re-checks only the edited
+   * file. lock-order looks at the whole graph and always runs (it caches its
+   * cycles per graph itself).
+   */
+  private runCheck(check: Check, ctx: CheckContext, models: FileModel[], reports: (file: string) => boolean): Finding[] {
+    if (check.id === 'lock-order') return check.run(ctx);
+    let byFile = this.findingCache.get(check.id);
+    if (!byFile) this.findingCache.set(check.id, (byFile = new Map()));
+    const stale = new Set<string>();
+    for (const m of models) {
+      if (!reports(m.file)) continue;
+      const hit = byFile.get(m.file);
+      if (!hit || hit.model !== m || hit.generation !== ctx.summaries) stale.add(m.file);
+    }
+    if (stale.size > 0) {
+      const fresh = new Map<string, Finding[]>();
+      for (const f of check.run({ ...ctx, reports: (file) => stale.has(file) })) {
+        if (!stale.has(f.file)) continue;
+        const list = fresh.get(f.file);
+        if (list) list.push(f);
+        else fresh.set(f.file, [f]);
+      }
+      for (const m of models) {
+        if (stale.has(m.file)) byFile.set(m.file, { model: m, generation: ctx.summaries, findings: fresh.get(m.file) ?? [] });
+      }
+    }
+    const out: Finding[] = [];
+    for (const m of models) if (reports(m.file)) out.push(...(byFile.get(m.file)?.findings ?? []));
+    return out;
   }
 
   /**

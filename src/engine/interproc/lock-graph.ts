@@ -98,10 +98,13 @@ export function buildLockGraph(
       }
     });
   }
+  let publicGraph: LockGraph | undefined;
   return {
     edges,
     kinds,
     toLockGraph(): LockGraph {
+      // Built once per graph; callers get a copy they may change.
+      if (publicGraph) return { edges: publicGraph.edges.map((e) => ({ ...e, sites: e.sites.map((x) => ({ ...x })) })) };
       const out: LockGraph = { edges: [] };
       for (const [from, row] of [...edges].sort(([a], [b]) => a.localeCompare(b))) {
         for (const [to, ws] of [...row].sort(([a], [b]) => a.localeCompare(b))) {
@@ -114,7 +117,8 @@ export function buildLockGraph(
           out.edges.push({ from, to, sites });
         }
       }
-      return out;
+      publicGraph = out;
+      return this.toLockGraph();
     },
   };
 }

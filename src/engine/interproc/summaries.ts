@@ -73,8 +73,9 @@ function directEffects(fn: FunctionModel): DirectEffects {
 const signatureCache = new WeakMap<FunctionModel, string>();
 
 /**
- * What the global steps (summaries, lock graph) read from a function: its
- * lock, call, callback and return events in order, and its edges. Two models
+ * What the global steps (summaries, lock graph) and rules looking into other
+ * functions read from a function: its lock, call, callback, write and return
+ * events in order, and its edges. Two models
  * with the same signature give the same summaries and graph edges, so an
  * edit that keeps it (typing inside an expression) can reuse them.
  */
@@ -101,6 +102,10 @@ export function globalSignature(fn: FunctionModel): string {
           break;
         case 'return':
           parts.push(`r${ev.isError}`);
+          break;
+        case 'write':
+          // Rules read callees' writes (what a helper changes), so they count too.
+          parts.push(`w${ev.field ?? ev.target}=${ev.value}|${ev.line}`);
           break;
         default:
           parts.push('.');
