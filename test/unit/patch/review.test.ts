@@ -7,6 +7,8 @@ import { applyFileDiff } from '../../../src/patch/apply';
 import { parseMailDiff } from '../../../src/patch/diff';
 import { compareRevisions, parseSeries, parseSeriesFiles, reviewSeries, type PatchFinding, type SeriesReview } from '../../../src/patch/index';
 import { fsTree } from '../../../src/patch/node/fs-tree';
+import { toPatchSarif } from '../../../src/report/patch-sarif';
+import { validateSarif } from '../cli/sarif-schema';
 import { cFilesOf, gitAppliedTree, wasmParser } from './engine-helpers';
 import { fixture, fixtures, fixtureText, formatPatchFiles, lineOf } from './helpers';
 
@@ -124,6 +126,11 @@ test('a follow-up patch turning v8 into v9 reports the finding fixed, same finge
   assert.notEqual(fixed.patchLine, undefined);
   const shown = mail.split('\n')[fixed.patchLine! - 1];
   assert.ok(shown === IRREVERSIBLE.replace('+', '-') || shown === FALLIBLE || shown === FALLIBLE.replace(' ', '-'), `patch line shows ${JSON.stringify(shown)}`);
+  // In SARIF: new for patch 2's, absent for patch 4's; a valid log.
+  const log = toPatchSarif(review, { toolVersion: '0.0.0', docsBaseUri: 'file:///docs/engine.md' });
+  assert.equal(validateSarif(log).valid, true, validateSarif(log).errors);
+  const states = (log.runs[0].results ?? []).filter((r) => r.ruleId === 'unmap-before-rollback').map((r) => [r.properties?.patchIndex, r.baselineState]);
+  assert.deepEqual(states, [[2, 'new'], [4, 'absent']]);
 });
 
 test('with --base, the series review agrees with the engine run on the tree git patched', async () => {

@@ -240,3 +240,10 @@ test('text edits: replacements reproduce the new text, bottom-up, or say they ca
     if (r) assert.equal(apply(x, r), y);
   }
 });
+
+test('a base tree file that is not UTF-8 is read as ISO-8859-1 and said so', async () => {
+  const { SeriesTree } = await import('../../../src/patch/images');
+  const tree = new SeriesTree({ readFile: async () => Uint8Array.from([0x2f, 0x2a, 0x20, 0xe9, 0x20, 0x2a, 0x2f, 0x0a]), listDir: async () => ['a.c'] });
+  assert.equal(await tree.read('d/a.c'), '/* \u00e9 */\n');
+  assert.deepEqual(tree.takeProblems(), [{ source: 'd/a.c', message: 'd/a.c in the base tree is not valid UTF-8: read as ISO-8859-1' }]);
+});
