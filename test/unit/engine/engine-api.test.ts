@@ -211,3 +211,27 @@ test('editing a struct in one file re-resolves lock names in the others', async 
     engine.dispose();
   }
 });
+
+test('findings of unchanged files are kept across edits and those of the edited file follow its text', async () => {
+  const leaky = (name: string) => `struct ctr {\n\tstruct mutex lock;\n\tint value;\n};\n\nstatic int ${name}(struct ctr *c, int v)\n{\n\tmutex_lock(&c->lock);\n\tif (v < 0)\n\t\treturn -EINVAL;\n\tc->value = v;\n\tmutex_unlock(&c->lock);\n\treturn 0;\n}\n`;
+  const parser = await wasmParser();
+  const engine = new Engine({ parser });
+  try {
+    engine.setFile('a.c', leaky('leak_a'));
+    engine.setFile('b.c', leaky('leak_b'));
+    const first = engine.analyze();
+    assert.deepEqual(first.findings.map((f) => [f.file, f.function, f.ruleId]), [['a.c', 'leak_a', 'lock-leak'], ['b.c', 'leak_b', 'lock-leak']]);
+    // Same calls and locks, only a value changed: the global step is reused, a.c is re-checked.
+    const a = leaky('leak_a');
+    const at = a.indexOf('c->value = v;') + 'c->value = '.length;
+    engine.editFile('a.c', [{ start: at, deletedLength: 1, inserted: 'v + 1' }]);
+    assert.deepEqual(engine.analyze(), analyzeSources(parser, [{ path: 'a.c', text: a.slice(0, at) + 'v + 1' + a.slice(at + 1) }, { path: 'b.c', text: leaky('leak_b') }]));
+    // Fix a.c's leak: only b.c's finding is left.
+    const text = a.slice(0, at) + 'v + 1' + a.slice(at + 1);
+    const early = 'if (v < 0)\n\t\treturn -EINVAL;';
+    engine.editFile('a.c', [{ start: text.indexOf(early), deletedLength: early.length, inserted: 'if (v < 0) {\n\t\tmutex_unlock(&c->lock);\n\t\treturn -EINVAL;\n\t}' }]);
+    assert.deepEqual(engine.analyze().findings.map((f) => [f.file, f.function]), [['b.c', 'leak_b']]);
+  } finally {
+    engine.dispose();
+  }
+});
