@@ -70,10 +70,15 @@ function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Chan
   return out;
 }
 
-function readsTarget(ev: EventRef['event'], target: string, field?: string): boolean {
-  if (ev.kind === 'read') return norm(ev.source) === target || (field !== undefined && ev.field === field && norm(ev.source).startsWith(target.split('->')[0]));
-  if (ev.kind === 'call') return ev.args.some((a) => norm(a).includes(target));
-  return false;
+/** How a later call reads the changed field: explicitly in an argument, or implicitly (knowledge). */
+function readsTarget(ctx: CheckContext, ev: EventRef['event'], target: string, field?: string): 'explicit' | 'implicit' | undefined {
+  if (ev.kind === 'read') return norm(ev.source) === target ? 'explicit' : undefined;
+  if (ev.kind !== 'call') return undefined;
+  if (ev.args.some((a) => norm(a).includes(target))) return 'explicit';
+  const base = target.split('->')[0];
+  const implicit = functionKnowledge(ctx.knowledge, ev.callee)?.implicitReads ?? [];
+  if (field && implicit.some((r) => r.field === field && r.whenArgs === ev.args.length) && ev.args.some((a) => baseVariable(a) === base)) return 'implicit';
+  return undefined;
 }
 
 function writesTarget(fn: FunctionModel, ev: EventRef['event'], target: string): boolean {
@@ -121,18 +126,20 @@ function overwrittenThenUsed(ctx: CheckContext, fn: FunctionModel, paths: FlowPa
   for (const r of paths.events()) {
     if (!paths.before(c.ref, r) || r.event.kind !== 'call') continue;
     const use = r.event as CallEvent;
-    if (!readsTarget(use, c.target, c.field)) continue;
+    const how = readsTarget(ctx, use, c.target, c.field);
+    if (!how) continue;
     // The use is about the object the function had before the change: it wants the old value.
     const old = [...saved.keys()].find((v) => use.args.some((a) => !norm(a).includes(c.target) && mentions(a, v)));
     if (!old) continue;
     if (paths.between(c.ref, r).some((x) => writesTarget(fn, x.event, c.target))) continue;
     const call = c.ref.event as CallEvent;
+    const uses = how === 'explicit' ? `uses \`${c.target}\`` : `reads \`${c.target}\` itself`;
     const message =
       `\`${call.callee}()\` overwrites \`${c.target}\` (line ${call.line}) and nothing saves or restores the old value; ` +
-      `\`${use.callee}()\` at line ${use.line} then uses \`${c.target}\` with the old \`${old}\`, so it gets the new value instead of the one that belonged to \`${old}\`.`;
+      `\`${use.callee}()\` at line ${use.line} then ${uses} with the old \`${old}\`, so it gets the new value instead of the one that belonged to \`${old}\`.`;
     const related: RelatedLocation[] = [
       { file: fn.file, line: call.line, message: `\`${call.callee}()\` overwrites \`${c.target}\`` },
-      { file: fn.file, line: use.line, message: `\`${use.callee}()\` uses the overwritten \`${c.target}\` for \`${old}\`` },
+      { file: fn.file, line: use.line, message: `\`${use.callee}()\` ${how === 'explicit' ? 'uses' : 'reads'} the overwritten \`${c.target}\` for \`${old}\`` },
     ];
     const known = functionKnowledge(ctx.knowledge, use.callee);
     let confidence: Finding['confidence'] = known?.irreversible || isFallibleCall(ctx, use) ? 'high' : 'medium';

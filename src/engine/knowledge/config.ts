@@ -11,7 +11,7 @@ const LOCK_KINDS: readonly LockKind[] = ['mutex', 'rwsem', 'spinlock', 'xa_lock'
 const LOCK_MODES: readonly LockMode[] = ['exclusive', 'read', 'write'];
 const CONFIDENCES = ['low', 'medium', 'high'] as const;
 const TOP_KEYS = ['functions', 'callbacks', 'structs', 'lockKinds', 'documentedOrders', 'protectedBy', 'disabledRules', 'minConfidence'] as const;
-const FUNCTION_KEYS = ['takes', 'fallible', 'irreversible', 'restoring', 'reaches', 'requires', 'writes'] as const;
+const FUNCTION_KEYS = ['takes', 'fallible', 'irreversible', 'restoring', 'reaches', 'requires', 'writes', 'implicitReads'] as const;
 const CALLBACK_KEYS = ['takes', 'reaches', 'irreversible'] as const;
 /** `struct.field`: the class id shape every lock and protected field uses. */
 const CLASS_ID = /^[A-Za-z_]\w*\.[A-Za-z_]\w*$/;
@@ -122,6 +122,7 @@ class Validator {
       const fields = this.stringArray(v.writes, `${at}.writes`);
       if (fields && fields.every((f, i) => this.classId(f, `${at}.writes[${i}]`) !== undefined)) out.writes = fields;
     }
+    if (v.implicitReads !== undefined) out.implicitReads = this.implicitReads(v.implicitReads, `${at}.implicitReads`);
     for (const key of ['fallible', 'restoring'] as const) {
       if (v[key] === undefined) continue;
       if (typeof v[key] === 'boolean') out[key] = v[key] as boolean;
@@ -129,6 +130,27 @@ class Validator {
     }
     if (v.irreversible !== undefined) out.irreversible = this.irreversible(v.irreversible, `${at}.irreversible`);
     return out;
+  }
+
+  implicitReads(v: Json, at: string): { field: string; whenArgs: number }[] | undefined {
+    if (!Array.isArray(v)) {
+      this.problem(at, `expected an array of {"field": "struct.field", "whenArgs": N}, got ${kindOf(v)}`);
+      return undefined;
+    }
+    const out: { field: string; whenArgs: number }[] = [];
+    v.forEach((item, i) => {
+      const here = `${at}[${i}]`;
+      if (!this.object(item, here)) return;
+      this.unknownKeys(item, ['field', 'whenArgs'], here);
+      const field = this.classId(item.field, `${here}.field`);
+      const n = item.whenArgs;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+        this.problem(`${here}.whenArgs`, `expected a whole number of arguments, got ${JSON.stringify(n)}`);
+        return;
+      }
+      if (field) out.push({ field, whenArgs: n });
+    });
+    return out.length === v.length ? out : undefined;
   }
 
   /** A reason string; `true` is accepted and given a generic reason, `false` clears it. */

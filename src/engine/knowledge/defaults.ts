@@ -51,6 +51,8 @@ function functions(): Record<string, FunctionKnowledge> {
     iopt_remove_access: {
       takes: IOPT_ACCESS_LIST_TAKES,
       irreversible: 'removes the access from the IOAS',
+      // Before 6.6 it took no slot argument and used the one stored in the access.
+      implicitReads: [{ field: 'iommufd_access.iopt_access_list_id', whenArgs: 2 }],
     },
 
     // In-kernel access users (emulated devices).

@@ -30,6 +30,13 @@ export interface FunctionKnowledge {
    * (`iopt_add_access` stores the new slot in `iommufd_access.iopt_access_list_id`).
    */
   writes?: string[];
+  /**
+   * `struct.field`s it reads from an object passed to it, when called with
+   * exactly `whenArgs` arguments: an older signature that took the value from
+   * the object instead of an argument (`iopt_remove_access(iopt, access)`
+   * before Linux 6.6 read `access->iopt_access_list_id` itself).
+   */
+  implicitReads?: { field: string; whenArgs: number }[];
 }
 
 export interface CallbackKnowledge {

@@ -131,6 +131,13 @@ test('config: problems name the bad key', () => {
     'cfg.json: disabledRules: unknown rule id "lock-ordr" (known: lock-order, callback-under-lock, unmap-before-rollback, unrestored-state, stale-after-relock, lock-leak, assert-held)',
     'cfg.json: minConfidence: expected one of low, medium, high, got "certain"',
   ]);
+  assert.deepEqual(parseConfig(JSON.stringify({ functions: { f: { implicitReads: [{ field: 'a.b', whenArgs: 'two' }] } } }), 'c.json').problems, [
+    'c.json: functions.f.implicitReads[0].whenArgs: expected a whole number of arguments, got "two"',
+  ]);
+  assert.deepEqual(parseConfig(JSON.stringify({ functions: { f: { implicitReads: [{ field: 'a.b', whenArgs: 2 }], writes: ['a.b'] } } }), 'c.json'), {
+    config: { functions: { f: { implicitReads: [{ field: 'a.b', whenArgs: 2 }], writes: ['a.b'] } } },
+    problems: [],
+  });
   assert.match(parseConfig('{ nope', 'x.json').problems[0], /^x\.json: not valid JSON/);
   assert.deepEqual(parseConfig('[]', 'x.json').problems, ['x.json: (top level): expected an object, got an array']);
   assert.deepEqual(mergeKnowledge(DEFAULT_KNOWLEDGE), mergeKnowledge(DEFAULT_KNOWLEDGE, {}));

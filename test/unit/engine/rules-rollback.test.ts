@@ -111,6 +111,18 @@ test('unrestored-state: v7-like add overwrites the list id the later remove need
   assert.equal(f.fingerprint, 'unrestored-state:mdev_access_move:iommufd_access.iopt_access_list_id,iopt_add_access,iopt_remove_access');
 });
 
+test('unrestored-state: the older two-argument remove reads the slot the add overwrote', async () => {
+  const r = await analyzeFixtures(['unrestored-state/v7-implicit-slot.c'], { minConfidence: 'low' });
+  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`), ['unrestored-state:15:high']);
+  assert.equal(
+    r.findings[0].message,
+    '`iopt_add_access()` overwrites `iacc->iopt_access_list_id` (line 15) and nothing saves or restores the old value; ' +
+      '`iopt_remove_access()` at line 22 then reads `iacc->iopt_access_list_id` itself with the old `stale_ioas`, ' +
+      'so it gets the new value instead of the one that belonged to `stale_ioas`.',
+  );
+  assert.deepEqual(relatedLines(r.findings[0]), [15, 22]);
+});
+
 test('unrestored-state: the pin-blocking NULL is left behind when the add fails (WARN_ON check)', async () => {
   const r = await analyzeFixtures(['unrestored-state/null-left-behind.c']);
   const found = ofRule(r, 'unrestored-state');
