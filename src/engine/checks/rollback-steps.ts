@@ -61,8 +61,8 @@ function errorReturnsIn(region: EventRef[], call: CallEvent): { returns: EventRe
  * attempt) is part of that error path, not a step of its own.
  */
 export function fallibleSteps(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): FallibleStep[] {
-  let perFn = cache.get(ctx);
-  if (!perFn) cache.set(ctx, (perFn = new WeakMap()));
+  let perFn = cache.get(ctx.summaries);
+  if (!perFn) cache.set(ctx.summaries, (perFn = new WeakMap()));
   const cached = perFn.get(fn);
   if (cached) return cached;
   const steps: FallibleStep[] = [];
@@ -80,8 +80,12 @@ export function fallibleSteps(ctx: CheckContext, fn: FunctionModel, paths: FlowP
   return result;
 }
 
-/** Per analysis (the context) and function: both rollback checks ask. */
-const cache = new WeakMap<CheckContext, WeakMap<FunctionModel, FallibleStep[]>>();
+/**
+ * Per global generation (the summaries object, replaced whenever what a call
+ * does may have changed; the engine hands each rule its own context object)
+ * and function: both rollback checks ask.
+ */
+const cache = new WeakMap<object, WeakMap<FunctionModel, FallibleStep[]>>();
 
 /** Blocks that only run when some fallible step failed. */
 export function cleanupBlocks(steps: readonly FallibleStep[]): Set<number> {
