@@ -2,7 +2,7 @@
  * The patch layer's public entry (plain data in, plain data out; browser-safe):
  * the extension and the CLI call these.
  */
-import { Engine, type CParser, type ReviewConfig } from '../engine/index';
+import { Engine, type AnalysisResult, type CParser, type ReviewConfig } from '../engine/index';
 import { reviewSeriesWith, type AnalysisSession } from './review';
 import type { TreeReader } from './tree';
 import type { Series, SeriesReview } from './types';
@@ -24,6 +24,13 @@ export interface ReviewSeriesOptions {
    * back to their base text afterwards. Its parser and config are used.
    */
   engine?: Engine;
+  /**
+   * With `engine`: remember the analysis of the base files between reviews
+   * (keyed by their paths and texts), saving one analysis when the same tree
+   * is reviewed again (the patch edited, another revision). Only right when
+   * the engine's other files, if any, do not change between reviews.
+   */
+  rememberBase?: boolean;
 }
 
 /** Reviews every patch of a series with the engine. */
@@ -32,8 +39,17 @@ export function reviewSeries(series: Series, options: ReviewSeriesOptions): Prom
     base: options.base,
     session: () => sessionOf(new Engine({ parser: options.parser, config: options.config }), true),
     shared: options.base && options.engine ? sessionOf(options.engine, false) : undefined,
+    baseCache: options.engine && options.rememberBase ? cacheOf(options.engine) : undefined,
     minConfidence: options.config?.minConfidence,
   });
+}
+
+// One remembered base analysis per warm engine.
+const baseCaches = new WeakMap<Engine, Map<string, AnalysisResult>>();
+function cacheOf(engine: Engine): Map<string, AnalysisResult> {
+  let c = baseCaches.get(engine);
+  if (!c) baseCaches.set(engine, (c = new Map()));
+  return c;
 }
 
 /**

@@ -46,6 +46,12 @@ export interface ReviewOptions {
   shared?: AnalysisSession;
   /** Findings below this confidence are not reported (after the partial-context caps). Default: medium, the engine's. */
   minConfidence?: Confidence;
+  /**
+   * With `shared`: the analysis of the base files, kept between reviews
+   * (keyed by the files' paths and texts), so reviewing again (the patch
+   * edited, another series on the same tree) skips one analysis.
+   */
+  baseCache?: Map<string, AnalysisResult>;
 }
 
 const PARTIAL_CAP: Confidence = 'medium';
@@ -209,7 +215,31 @@ function shell(mail: PatchMail, index: number, total: number, diff: ParsedDiff, 
   };
 }
 
-async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeReader, open: () => AnalysisSession, shared: AnalysisSession | undefined, minConfidence: Confidence): Promise<PatchReview[]> {
+/** A cheap identity of a set of files (FNV-1a over paths and texts). */
+function contentKey(files: ReadonlyMap<string, string>): string {
+  let h = 0x811c9dc5;
+  let n = 0;
+  for (const [path, text] of [...files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    for (const part of [path, '\u0000', text, '\u0001']) {
+      for (let i = 0; i < part.length; i++) {
+        h ^= part.charCodeAt(i);
+        h = Math.imul(h, 0x01000193);
+      }
+      n += part.length;
+    }
+  }
+  return `${files.size}:${n}:${(h >>> 0).toString(16)}`;
+}
+
+async function reviewWithBase(
+  series: Series,
+  diffs: ParsedDiff[],
+  base: TreeReader,
+  open: () => AnalysisSession,
+  shared: AnalysisSession | undefined,
+  minConfidence: Confidence,
+  baseCache: Map<string, AnalysisResult> | undefined,
+): Promise<PatchReview[]> {
   const tree = new SeriesTree(base);
   const dirs = new Set<string>();
   const touched = new Set<string>();
@@ -235,7 +265,12 @@ async function reviewWithBase(series: Series, diffs: ParsedDiff[], base: TreeRea
       current.set(path, text);
     }
     const startProblems = tree.takeProblems();
-    let before = session.analyze();
+    const key = baseCache ? contentKey(current) : '';
+    let before = (baseCache && baseCache.get(key)) || session.analyze();
+    if (baseCache) {
+      baseCache.clear();
+      baseCache.set(key, before);
+    }
     const out: PatchReview[] = [];
     for (let i = 0; i < series.patches.length; i++) {
       const mail = series.patches[i];
@@ -327,7 +362,7 @@ export async function reviewSeriesWith(series: Series, options: ReviewOptions): 
   const diffs = series.patches.map((m) => parseMailDiff(m));
   const min = options.minConfidence ?? 'medium';
   const patches = options.base
-    ? await reviewWithBase(series, diffs, options.base, options.session, options.shared, min)
+    ? await reviewWithBase(series, diffs, options.base, options.session, options.shared, min, options.shared ? options.baseCache : undefined)
     : series.patches.map((m, i) => reviewFromHunks(m, i + 1, series.total, diffs[i], options.session, min));
   return {
     series: {

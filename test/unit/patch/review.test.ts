@@ -172,6 +172,7 @@ test('a caller\'s warm engine gives the same review and gets its base tree back'
   const warm2 = await reviewSeries(series, { parser, base: tree(), engine });
   assert.deepEqual(warm1, fresh);
   assert.deepEqual(warm2, fresh);
+  for (let i = 0; i < 2; i++) assert.deepEqual(await reviewSeries(series, { parser, base: tree(), engine, rememberBase: true }), fresh);
   assert.deepEqual(engine.analyze().findings, before);
   engine.dispose();
 });
