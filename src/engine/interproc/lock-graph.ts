@@ -22,6 +22,7 @@ export interface EdgeWitness {
   heldLine: number;
   /** Where `to` is taken in `function`, or the call that leads to it. */
   takeLine: number;
+  takeColumn: number;
   /** The call chain below `function` when `to` is taken in a callee; empty when direct. */
   via: ViaStep[];
   fromKnowledge: boolean;
@@ -68,7 +69,7 @@ export function buildLockGraph(
         if (ev.trylock && ev.api.includes('trylock')) return;
         for (const h of heldUsable(heldNow)) {
           if (h.lock.id === ev.lock.id) continue;
-          add({ from: h.lock.id, to: ev.lock.id, fromMode: h.mode, toMode: ev.mode, function: fn.name, file: fn.file, heldLine: h.line, takeLine: ev.line, via: [], fromKnowledge: false, partial });
+          add({ from: h.lock.id, to: ev.lock.id, fromMode: h.mode, toMode: ev.mode, function: fn.name, file: fn.file, heldLine: h.line, takeLine: ev.line, takeColumn: ev.column, via: [], fromKnowledge: false, partial });
         }
         return;
       }
@@ -90,6 +91,7 @@ export function buildLockGraph(
             file: fn.file,
             heldLine: h.line,
             takeLine: ev.line,
+            takeColumn: ev.column,
             via: t.via,
             fromKnowledge: t.fromKnowledge,
             partial,

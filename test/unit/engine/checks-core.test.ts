@@ -437,3 +437,8 @@ static void blk_sync(struct blk_dev *bd)
     ['blk_sync', lineOf(src, 'bd->ops->flush'), 'medium', 'callback-under-lock:blk_sync:blk_dev.io_lock,blk_ops.flush'],
   ]);
 });
+
+test('lock-order: the finding points at the column of the call or acquisition that closes the edge', async () => {
+  const f = only((await analyze({ 'foo.c': ABBA })).findings, 'lock-order')[0];
+  assert.equal(f.column, 2);
+});
