@@ -322,3 +322,46 @@ test("unmap-before-rollback: v8's detach helper from knowledge when its body is 
   );
   assert.deepEqual(relatedLines(found[0]), [7, 8, 10, 11]);
 });
+
+test('unmap-before-rollback follows an edit of the callee in another file (incremental engine)', async () => {
+  const { Engine } = await import('../../../src/engine/engine');
+  const { sharedParser } = await import('./engine-fixtures');
+  const caller = [
+    'int set_ioas(struct iommufd_access *acc, struct iommufd_ioas *n)',
+    '{',
+    '\tint ret;',
+    '',
+    '\thelper_detach(acc);',
+    '\tret = iopt_add_access(&n->iopt, acc);',
+    '\tif (ret)',
+    '\t\treturn ret;',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+  const detaching = [
+    'void helper_detach(struct iommufd_access *acc)',
+    '{',
+    '\tstruct iommufd_ioas *old = acc->ioas;',
+    '',
+    '\tacc->ioas = NULL;',
+    '\tiopt_remove_access(&old->iopt, acc, acc->iopt_access_list_id);',
+    '}',
+    '',
+  ].join('\n');
+  const harmless = detaching.replace('\tiopt_remove_access(&old->iopt, acc, acc->iopt_access_list_id);', '\tpr_debug("%p\\n", old);');
+  const engine = new Engine({ parser: await sharedParser() });
+  try {
+    engine.setFile('a.c', caller);
+    engine.setFile('b.c', detaching);
+    const first = engine.analyze().findings;
+    assert.deepEqual(first.map((f) => `${f.file}:${f.line}:${f.ruleId}`), ['a.c:6:unmap-before-rollback']);
+    assert.deepEqual(first[0].related.map((r) => `${r.file}:${r.line}`), ['a.c:5', 'b.c:6', 'a.c:6', 'a.c:8']);
+    engine.setFile('b.c', harmless);
+    assert.deepEqual(engine.analyze().findings, []);
+    engine.setFile('b.c', detaching);
+    assert.deepEqual(engine.analyze().findings.map((f) => `${f.file}:${f.line}:${f.ruleId}`), ['a.c:6:unmap-before-rollback']);
+  } finally {
+    engine.dispose();
+  }
+});
