@@ -140,3 +140,17 @@ test('a 5 MB mbox generated here: every patch found, replies set aside', { timeo
   assert.equal(series.setAside.length, parts.length);
   assert.ok(series.setAside.every((s) => s.kind === 'reply'));
 });
+
+test('the v8 mbox cut at 60 places, and mangled: never a crash, every cut reported or reviewed', async () => {
+  const parser = await wasmParser();
+  const text = fixtureText('v8.mbox');
+  const cuts = Array.from({ length: 60 }, (_, i) => Math.floor(((i + 1) * text.length) / 61));
+  for (const at of cuts) {
+    for (const variant of [text.slice(0, at), text.slice(0, at) + '\n@@ -1,3 +1,3 @@\n+x\n', text.slice(at)]) {
+      const series = await parseSeries(variant, 'cut.mbox');
+      const review = await reviewSeries(series, { parser, base: tree() });
+      assert.equal(review.patches.length, series.patches.length);
+      for (const p of review.patches) for (const f of p.findings) assert.ok(f.patchLine === undefined || f.patchLine >= 1);
+    }
+  }
+});
