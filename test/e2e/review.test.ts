@@ -1,0 +1,193 @@
+/**
+ * A review session in a real VS Code (code-server + headless Chromium, the
+ * packaged .vsix): open the v8 series, adopt the analyzer's
+ * unmap-before-rollback suggestion, comment on the WARN_ON line through the
+ * comments UI, mark the patch done, reload the window and find all of it
+ * restored, compose the reply and save it as .eml through the save dialog; the
+ * saved mail must equal test/fixtures/review/e2e-reply.eml byte for byte.
+ * Screenshots of each step go to test-artifacts/e2e/review-*.png.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import { openBrowser, packageVsix, ROOT, screenshot, serve, workbenchUrl, type Browsing, type Served } from './harness';
+
+const FIXTURE = path.join(ROOT, 'test/fixtures/review');
+const LONG = { timeout: 90_000 };
+const MBOX = 'v8.mbox';
+const SESSION = '.vscode/iommufd-review/iommufd-demo-access-replace-v8.json';
+const PATCH_ROW = '2/2 iommufd: demo: add demo_access_replace()';
+const COMMENT = 'If this re-add fails too, acc->ioas stays NULL while ioas_unpin still points at the old IOAS.';
+const REVIEWER = 'Rui Reviewer <rui@example.net>';
+
+function mboxLine(re: RegExp): number {
+  const i = readFileSync(path.join(FIXTURE, MBOX), 'utf8').split('\n').findIndex((l) => re.test(l));
+  if (i < 0) throw new Error(`${re} not in ${MBOX}`);
+  return i + 1;
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  // Right after start the palette may not list contributed commands yet: retry the whole step.
+  for (let attempt = 0; attempt < 6; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`>${title}`);
+      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ state: 'visible', timeout: 10_000 });
+    } catch {
+      continue;
+    }
+    await page.keyboard.press('Enter');
+    return;
+  }
+  await screenshot(page, `review-failed-${title.replace(/[^A-Za-z]+/g, '-')}`);
+  throw new Error(`could not run "${title}" from the palette`);
+}
+
+async function goToLine(page: Page, line: number): Promise<void> {
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(`:${line}`);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
+}
+
+/** The Review Sessions view, opened from the activity bar. */
+async function reviewView(page: Page): Promise<Locator> {
+  const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Review Sessions' }) });
+  if (!(await pane.isVisible().catch(() => false))) await runCommand(page, 'iommufd review: Focus on Review Sessions View');
+  await pane.waitFor({ state: 'visible', ...LONG });
+  return pane;
+}
+
+function row(view: Locator, text: string | RegExp): Locator {
+  return view.locator('.monaco-list-row', { hasText: text }).first();
+}
+
+/** Runs a tree item's inline action (shown on hover) by its title. */
+async function inlineAction(item: Locator, title: string): Promise<void> {
+  await item.hover();
+  const action = item.locator(`.action-label[aria-label^="${title}"]`).first();
+  await action.waitFor({ state: 'visible', ...LONG });
+  await action.click();
+}
+
+describe('review sessions in a real VS Code (code-server)', () => {
+  let served: Served;
+  let b: Browsing;
+  const warnLine = mboxLine(/WARN_ON\(iopt_add_access\(/);
+
+  before(async () => {
+    served = await serve({ fixture: FIXTURE, vsix: packageVsix() });
+    // The reviewer's identity, as a user would have set it once.
+    const settings = path.join(served.userDataDir, 'User', 'settings.json');
+    writeFileSync(settings, JSON.stringify({ ...JSON.parse(readFileSync(settings, 'utf8')), 'iommufd.review.identity': REVIEWER }));
+    b = await openBrowser();
+    await b.page.goto(workbenchUrl(served));
+    await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
+    // From the explorer, as a user would: the mail gets the workspace's own URI.
+    const file = b.page.locator('.explorer-folders-view .monaco-list-row', { hasText: MBOX }).first();
+    await file.waitFor({ state: 'visible', ...LONG });
+    await file.click();
+    await b.page.locator('.tab.active', { hasText: MBOX }).waitFor({ state: 'visible', ...LONG });
+  });
+
+  after(async () => {
+    await b?.close();
+    await served?.close();
+  });
+
+  test('open the series: the analyzer\'s findings show as private suggestions', async () => {
+    await runCommand(b.page, 'iommufd: Start or Resume Review of This Series');
+    await b.page.locator('.notifications-toasts .notification-toast', { hasText: 'review of iommufd: demo access replace v8 started' }).first().waitFor({ state: 'visible', ...LONG });
+    const view = await reviewView(b.page);
+    await row(view, 'iommufd: demo access replace (v8)').waitFor({ state: 'visible', ...LONG });
+    await row(view, PATCH_ROW).waitFor({ state: 'visible', ...LONG });
+    await row(view, /unmap-before-rollback · medium/).waitFor({ state: 'visible', ...LONG });
+    await screenshot(b.page, 'review-01-opened');
+  });
+
+  test('adopt the v8 finding, comment on another line, mark the patch done: saved each time', async () => {
+    const view = await reviewView(b.page);
+    await inlineAction(row(view, /unmap-before-rollback · medium/), 'Adopt Suggestion as Comment');
+    await row(view, /device\.c:116 · adopted/).waitFor({ state: 'visible', ...LONG });
+
+    // A comment through the editor's comments UI on the WARN_ON line of the mail.
+    await b.page.locator('.tab', { hasText: MBOX }).first().click();
+    await goToLine(b.page, warnLine);
+    // Hovering the gutter of a commentable line shows its "+"; clicking it opens the comment box.
+    const number = b.page.locator('.editor-group-container.active .line-numbers', { hasText: new RegExp(`^${warnLine}$`) }).first();
+    const box = (await number.boundingBox())!;
+    await b.page.mouse.move(box.x + box.width + 8, box.y + box.height / 2);
+    const plus = b.page.locator('.editor-group-container.active .comment-range-glyph.line-hover').first();
+    await plus.waitFor({ state: 'visible', ...LONG });
+    await plus.click();
+    // The new thread's box takes the focus: type only then, or the first keys go elsewhere.
+    const widget = b.page.locator('.review-widget', { has: b.page.locator('.comment-form .monaco-editor.focused') }).first();
+    await widget.waitFor({ state: 'visible', ...LONG });
+    await b.page.keyboard.type(COMMENT);
+    await widget.locator('.comment-form .view-line', { hasText: COMMENT }).first().waitFor({ state: 'visible', ...LONG });
+    await widget.locator('.monaco-button', { hasText: /^Comment$/ }).first().click();
+    await row(view, COMMENT).waitFor({ state: 'visible', ...LONG });
+
+    await inlineAction(row(view, PATCH_ROW), 'Mark Patch as Done');
+    await row(view, PATCH_ROW).filter({ hasText: 'done · 2 comment(s)' }).waitFor({ state: 'visible', ...LONG });
+    await screenshot(b.page, 'review-02-reviewed');
+
+    const file = path.join(served.workspace, SESSION);
+    const deadline = Date.now() + 30_000;
+    let saved: { session: { reviews: Record<string, { state: string; threads: unknown[] }> } } | undefined;
+    while (Date.now() < deadline) {
+      saved = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+      if (saved && Object.values(saved.session.reviews).some((r) => r.state === 'done')) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const r = Object.values(saved!.session.reviews).find((x) => x.state === 'done');
+    assert.equal(r?.threads.length, 2);
+  });
+
+  test('after a window reload everything is restored', async () => {
+    await b.page.reload();
+    await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
+    const view = await reviewView(b.page);
+    await row(view, PATCH_ROW).filter({ hasText: 'done · 2 comment(s)' }).waitFor({ state: 'visible', ...LONG });
+    await row(view, /device\.c:116 · adopted/).waitFor({ state: 'visible', ...LONG });
+    await row(view, COMMENT).waitFor({ state: 'visible', ...LONG });
+    // The comment threads are back on the mail's lines too.
+    await row(view, COMMENT).click();
+    await b.page.locator('.review-widget .comment-body', { hasText: COMMENT }).first().waitFor({ state: 'visible', ...LONG });
+    await screenshot(b.page, 'review-03-restored');
+  });
+
+  test('compose the reply, save it as .eml: the expected mail', async () => {
+    const view = await reviewView(b.page);
+    await inlineAction(row(view, PATCH_ROW), 'Compose Review Reply');
+    await b.page.locator('.editor-group-container.active .view-line', { hasText: 'Subject: Re: [PATCH v8 2/2] iommufd: demo: add demo_access_replace()' }).first().waitFor({ state: 'visible', ...LONG });
+    const toast = b.page.locator('.notifications-toasts .notification-toast', { hasText: 'reply composed' }).first();
+    await toast.waitFor({ state: 'visible', ...LONG });
+    await screenshot(b.page, 'review-04-reply');
+    await toast.locator('.monaco-button', { hasText: 'Save as .eml' }).click();
+    // code-server's save dialog is a quick input holding the proposed path.
+    const input = b.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', ...LONG });
+    // The proposed name, next to the mail in the workspace: accepted as it is.
+    const target = path.join(served.workspace, 'iommufd-demo-access-replace-v8-2-reply.eml');
+    // The dialog fills its input in steps (folder, then name): wait for the whole proposal.
+    const proposed = Date.now() + 30_000;
+    while (!/iommufd-demo-access-replace-v8-2-reply\.eml$/.test(await input.inputValue()) && Date.now() < proposed) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await input.inputValue(), target);
+    await screenshot(b.page, 'review-05-save-dialog');
+    await b.page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).first().click();
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(target) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    if (!existsSync(target)) await screenshot(b.page, 'review-failed-save');
+    assert.equal(readFileSync(target, 'utf8'), readFileSync(path.join(FIXTURE, 'e2e-reply.eml'), 'utf8'));
+  });
+});
