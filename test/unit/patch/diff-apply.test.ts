@@ -110,3 +110,12 @@ test('a truncated hunk is a problem with its line; the next file is still read',
     { source: 't.diff', line: 4, message: 'the diff of a.c is truncated: the hunk at patch line 4 announces 4 old and 4 new lines, but the input ends after 2 lines of it; this file is left out' },
   ]);
 });
+
+test('a CRLF diff applies to a CRLF file (line ends are not content)', () => {
+  const base = 'int a;\r\nint b;\r\nint c;\r\n';
+  const diffText = '--- a/w.c\r\n+++ b/w.c\r\n@@ -1,3 +1,3 @@\r\n int a;\r\n-int b;\r\n+int bb;\r\n int c;\r\n';
+  const file = parseMailDiff(plainDiffMail(diffText, 'w.diff')).files[0];
+  const r = applyFileDiff(base, file);
+  assert.deepEqual(r.placements.map((p) => [p.applied, p.offset, p.fuzzed]), [[true, 0, false]]);
+  assert.match(r.text!, /^int a;\r\nint bb;?\r?\nint c;\r\n$/);
+});
