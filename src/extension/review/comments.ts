@@ -93,7 +93,8 @@ export class ReviewComments implements vscode.Disposable {
   locate(session: ReviewSession, patch: ReviewPatch, anchor: Anchor): { uri: vscode.Uri; line: number } | undefined {
     const mail = this.sessions.sourceUri(session);
     if (anchor.kind === 'source') {
-      const uri = /^([a-z]+:|\/)/i.test(anchor.file) ? vscode.Uri.file(anchor.file) : vscode.Uri.joinPath(this.sessions.root, ...anchor.file.split('/'));
+      const f = anchor.file;
+      const uri = /^[a-z][a-z0-9+.-]*:/i.test(f) ? vscode.Uri.parse(f) : f.startsWith('/') ? vscode.Uri.file(f) : vscode.Uri.joinPath(this.sessions.root, ...f.split('/'));
       return { uri, line: anchor.line };
     }
     if (!mail) return undefined;

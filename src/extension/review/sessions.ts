@@ -67,9 +67,11 @@ export class ReviewSessions implements vscode.Disposable {
     if (patchId) e.currentPatch = patchId;
   }
 
-  /** The mail file of a session, as a URI in the workspace. */
+  /** The mail file of a session: a workspace-relative path, or a full URI for a mail outside the folder. */
   sourceUri(session: ReviewSession): vscode.Uri | undefined {
-    return session.series.source ? vscode.Uri.joinPath(this.root, ...session.series.source.split('/')) : undefined;
+    const src = session.series.source;
+    if (!src) return undefined;
+    return /^[a-z][a-z0-9+.-]*:/i.test(src) ? vscode.Uri.parse(src) : vscode.Uri.joinPath(this.root, ...src.split('/'));
   }
 
   /** The session whose mail file is `uri`. */
@@ -77,9 +79,10 @@ export class ReviewSessions implements vscode.Disposable {
     return this.all().find((s) => this.sourceUri(s)?.toString() === uri.toString());
   }
 
-  /** Workspace-relative path of a file, `/`-separated (what anchors store). */
+  /** Workspace-relative path of a file, `/`-separated (what anchors store); a full URI outside the folder. */
   relative(uri: vscode.Uri): string {
-    return vscode.workspace.asRelativePath(uri, false).replace(/\\/g, '/');
+    const inside = uri.scheme === this.root.scheme && uri.authority === this.root.authority && (uri.path + '/').startsWith(this.root.path.replace(/\/?$/, '/'));
+    return inside ? uri.path.slice(this.root.path.replace(/\/?$/, '/').length) : uri.toString();
   }
 
   async restore(): Promise<void> {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { composeReply, composeSessionReply, replySubject } from '../../../src/report/reply';
 import * as S from '../../../src/review/session';
+import type { PatchReview, ReviewPatch } from '../../../src/review/types';
 import { fixtureSeries, fixtureText, NOW, REVIEWER } from './helpers';
 import { DEVICE_C, PATCH2, reviewedV8 } from './scenario';
 
@@ -84,4 +85,93 @@ test('a comment on a C line the patch shows is quoted there; one on a line it do
 test('reply subjects: one Re:', () => {
   assert.equal(replySubject('[PATCH] x'), 'Re: [PATCH] x');
   assert.equal(replySubject('Re: [PATCH] x'), 'Re: [PATCH] x');
+});
+
+test('removed lines are quoted and commented like added ones; files and hunks skipped are marked', () => {
+  const ctx = (text: string, oldLine: number, newLine: number) => ({ kind: 'context' as const, text, oldLine, newLine });
+  const patch: ReviewPatch = {
+    id: 'local-1',
+    subject: '[PATCH] demo: tidy',
+    index: 1,
+    total: 1,
+    from: 'A <a@example.org>',
+    date: 'Thu, 2 Jul 2026 10:00:00 +0000',
+    references: [],
+    to: [],
+    cc: [],
+    files: [
+      {
+        oldPath: 'a.c',
+        newPath: 'a.c',
+        headerLines: ['diff --git a/a.c b/a.c', '--- a/a.c', '+++ b/a.c'],
+        hunks: [
+          {
+            header: '@@ -1,8 +1,7 @@',
+            lines: [
+              ctx('l1', 1, 1),
+              ctx('l2', 2, 2),
+              ctx('l3', 3, 3),
+              { kind: 'del', text: 'old4', oldLine: 4 },
+              { kind: 'del', text: 'old5', oldLine: 5 },
+              { kind: 'add', text: 'new4', newLine: 4 },
+              ctx('l6', 6, 5),
+            ],
+          },
+        ],
+      },
+      {
+        oldPath: 'b.c',
+        newPath: 'b.c',
+        headerLines: ['diff --git a/b.c b/b.c', '--- a/b.c', '+++ b/b.c'],
+        hunks: [
+          { header: '@@ -10,1 +10,2 @@', lines: [ctx('x10', 10, 10), { kind: 'add', text: 'y', newLine: 11 }] },
+          { header: '@@ -40,2 +41,3 @@ int f(void)', lines: [ctx('z40', 40, 41), { kind: 'add', text: '\tz_new();', newLine: 42 }, ctx('z41', 41, 43)] },
+        ],
+      },
+    ],
+  };
+  const review: PatchReview = {
+    state: 'reviewing',
+    trailers: [],
+    suggestions: [],
+    threads: [
+      { id: 't2', anchor: { kind: 'diff', file: 'b.c', side: 'new', line: 42, text: '\tz_new();' }, comments: [{ id: 'c2', author: REVIEWER, body: 'And this?', created: NOW }] },
+      { id: 't1', anchor: { kind: 'diff', file: 'a.c', side: 'old', line: 5, text: 'old5' }, comments: [{ id: 'c1', author: REVIEWER, body: 'Why remove this?', created: NOW }] },
+    ],
+  };
+  assert.equal(
+    composeReply(patch, review, { from: REVIEWER }),
+    [
+      'From: Rui Reviewer <rui@example.net>',
+      'To: A <a@example.org>',
+      'Subject: Re: [PATCH] demo: tidy',
+      '',
+      'On Thu, 2 Jul 2026 10:00:00 +0000, A <a@example.org> wrote:',
+      '> diff --git a/a.c b/a.c',
+      '> --- a/a.c',
+      '> +++ b/a.c',
+      '> @@ -1,8 +1,7 @@',
+      '>  l1',
+      '>  l2',
+      '>  l3',
+      '> -old4',
+      '> -old5',
+      '',
+      'Why remove this?',
+      '',
+      '> [...]',
+      '> diff --git a/b.c b/b.c',
+      '> --- a/b.c',
+      '> +++ b/b.c',
+      '> [...]',
+      '> @@ -40,2 +41,3 @@ int f(void)',
+      '>  z40',
+      '> +\tz_new();',
+      '',
+      'And this?',
+      '',
+      '> [...]',
+      '',
+    ].join('\n'),
+  );
 });
