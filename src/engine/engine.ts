@@ -361,8 +361,9 @@ export class Engine {
     const entries: FunctionCoverage[] = [];
     const counts = { parsed: 0, partial: 0, skipped: 0 };
     let files = 0;
-    for (const entry of this.files.values()) {
-      if (!reports(entry.path)) continue;
+    const paths = [...this.files.keys()].filter(reports).sort();
+    for (const path of paths) {
+      const entry = this.files.get(path)!;
       files++;
       if (entry.problem) {
         problems.push({ file: entry.path, message: entry.problem });
@@ -371,18 +372,28 @@ export class Engine {
       if (entry.warning) problems.push({ file: entry.path, message: entry.warning });
       const m = entry.model;
       if (!m) continue;
-      for (const fn of m.functions) {
-        counts[fn.status]++;
-        entries.push({ file: m.file, function: fn.name, line: fn.line, status: fn.status, ...(fn.reason ? { reason: fn.reason } : {}) });
-      }
-      for (const s of m.skipped) {
-        counts.skipped++;
-        entries.push({ file: m.file, function: s.function, line: s.line, status: 'skipped', reason: s.reason });
+      const own = fileCoverage(m);
+      for (const e of own) {
+        counts[e.status]++;
+        entries.push({ ...e });
       }
     }
-    entries.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
     return { files, functions: counts, entries, problems };
   }
+}
+
+const coverageCache = new WeakMap<FileModel, FunctionCoverage[]>();
+
+/** One file's coverage entries in line order (cached per model). */
+function fileCoverage(m: FileModel): FunctionCoverage[] {
+  let out = coverageCache.get(m);
+  if (out) return out;
+  out = [
+    ...m.functions.map((fn): FunctionCoverage => ({ file: m.file, function: fn.name, line: fn.line, status: fn.status, ...(fn.reason ? { reason: fn.reason } : {}) })),
+    ...m.skipped.map((sk): FunctionCoverage => ({ file: m.file, function: sk.function, line: sk.line, status: 'skipped', reason: sk.reason })),
+  ].sort((a, b) => a.line - b.line);
+  coverageCache.set(m, out);
+  return out;
 }
 
 function dedupe(findings: Finding[]): Finding[] {

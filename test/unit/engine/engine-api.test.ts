@@ -235,3 +235,18 @@ test('findings of unchanged files are kept across edits and those of the edited 
     engine.dispose();
   }
 });
+
+test('an engine with no files analyses to an empty, well-formed result', async () => {
+  const engine = new Engine({ parser: await wasmParser() });
+  try {
+    assert.deepEqual(engine.analyze(), {
+      findings: [],
+      lockGraph: { edges: [] },
+      coverage: { files: 0, functions: { parsed: 0, partial: 0, skipped: 0 }, entries: [], problems: [] },
+    });
+    assert.equal(engine.fileModel('nope.c'), undefined);
+    assert.throws(() => engine.editFile('nope.c', []), /nope\.c was not set before being edited/);
+  } finally {
+    engine.dispose();
+  }
+});
