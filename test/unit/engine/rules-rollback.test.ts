@@ -139,6 +139,16 @@ test('unrestored-state: the pin-blocking NULL is left behind when the add fails 
   assert.deepEqual(relatedLines(f), [19, 20, 23]);
 });
 
+test('unrestored-state: a driver swaps a saved field and a goto error path leaves the swap half done (medium)', async () => {
+  const r = await analyzeFixtures(['unrestored-state/swap-left-half-done.c'], { minConfidence: 'low' });
+  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`), ['unrestored-state:21:medium']);
+  assert.equal(
+    r.findings[0].message,
+    '`fd->active` is set to `next` (line 21) before `xa_insert()` can fail (line 22); the error path returns at line 32 without restoring it, so it stays `next`.',
+  );
+  assert.deepEqual(relatedLines(r.findings[0]), [21, 22, 32]);
+});
+
 test('unrestored-state: quiet when goto unwinding restores the saved fields, for objects not yet published, for stack copies', async () => {
   const r = await analyzeFixtures(['unrestored-state/restored-by-unwind.c'], { minConfidence: 'low' });
   assert.deepEqual(ofRule(r, 'unrestored-state'), []);
