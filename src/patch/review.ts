@@ -11,15 +11,15 @@
  * from the hunks, and findings are capped at medium confidence and marked
  * `context: 'partial'`.
  */
-import { CONFIDENCE_ORDER, type AnalysisResult, type Confidence, type Finding, type RelatedLocation } from '../engine/types';
+import type { AnalysisResult, Confidence } from '../engine/types';
 import { decodeText } from './bytes';
-import { classifyFindings, type Classified } from './classify';
+import { classifyFindings } from './classify';
 import { parseMailDiff } from './diff';
 import { replacementsBetween, type TextReplacement } from './text-edits';
-import { imagesFromHunks, SeriesTree, type PatchImages, type TouchedFile } from './images';
-import { declaredLines, patchLineFor } from './line-map';
+import { imagesFromHunks, SeriesTree, type PatchImages } from './images';
+import { PARTIAL_CAP, placeFindings } from './place-findings';
 import { dirOf, isCSource, type TreeReader } from './tree';
-import type { FileDiff, ParsedDiff, PatchFinding, PatchMail, PatchReview, Problem, Series, SeriesReview } from './types';
+import type { ParsedDiff, PatchMail, PatchReview, Problem, Series, SeriesReview } from './types';
 
 /** What review needs of the engine: its stateful session (src/engine/index.ts `Engine` fits). */
 export interface AnalysisSession {
@@ -54,140 +54,12 @@ export interface ReviewOptions {
   baseCache?: Map<string, AnalysisResult>;
 }
 
-const PARTIAL_CAP: Confidence = 'medium';
-
-function capConfidence(c: Confidence): Confidence {
-  return c === 'high' ? PARTIAL_CAP : c;
-}
-
 function mailProblems(mail: PatchMail): Problem[] {
   return mail.problems.map((message) => ({ source: mail.source, line: mail.startLine, message }));
 }
 
 function touchedPaths(diff: ParsedDiff): string[] {
   return diff.files.map((f) => f.newPath ?? f.oldPath ?? '').filter(Boolean);
-}
-
-interface Placement {
-  file: string;
-  line: number;
-  patchLine?: number;
-  /** Maps other lines of the same image (related locations, `line N` in messages). */
-  mapLine: (line: number) => number;
-  mapPatchLine: (line: number) => number | undefined;
-}
-
-/** Where a finding is: image file and line, patch line; for rebuilt images, the lines the hunk headers declare. */
-function placer(images: PatchImages, partial: boolean) {
-  const byPost = new Map<string, TouchedFile>();
-  const byPre = new Map<string, TouchedFile>();
-  for (const t of images.touched) {
-    if (t.postPath) byPost.set(t.postPath, t);
-    if (t.prePath) byPre.set(t.prePath, t);
-  }
-  return (file: string, line: number, side: 'pre' | 'post'): Placement => {
-    const t = side === 'post' ? byPost.get(file) : byPre.get(file);
-    if (!t) return { file, line, mapLine: (l) => l, mapPatchLine: () => undefined };
-    const origin = side === 'post' ? t.postOrigin : t.preOrigin;
-    const mapPatchLine = (l: number) => patchLineFor(l, origin, t.spans, side);
-    let mapLine = (l: number) => l;
-    if (partial) {
-      const declared = declaredLines(origin, declaredByPatchLine(t.diff, side));
-      mapLine = (l: number) => declared.get(l) ?? nearestDeclared(declared, l) ?? l;
-    }
-    return { file, line: mapLine(line), patchLine: mapPatchLine(line), mapLine, mapPatchLine };
-  };
-}
-
-/** Patch line → the old/new file line the hunk header says it is. */
-function declaredByPatchLine(diff: FileDiff, side: 'pre' | 'post'): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const h of diff.hunks) {
-    let n = side === 'pre' ? h.oldStart : h.newStart;
-    const skip = side === 'pre' ? '+' : '-';
-    for (const l of h.lines) {
-      if (l.op === skip || l.op === '\\') continue;
-      out.set(l.patchLine, n++);
-    }
-  }
-  return out;
-}
-
-function nearestDeclared(declared: ReadonlyMap<number, number>, line: number): number | undefined {
-  for (let d = 1; d < 200; d++) {
-    const above = declared.get(line - d);
-    if (above !== undefined) return above;
-    const below = declared.get(line + d);
-    if (below !== undefined) return below;
-  }
-  return undefined;
-}
-
-function annotate(c: Classified, place: ReturnType<typeof placer>, partial: boolean): PatchFinding {
-  const f: Finding = c.finding;
-  const side = c.status === 'fixed' ? 'pre' : 'post';
-  const p = place(f.file, f.line, side);
-  const remap = (text: string) => (partial ? text.replace(/\bline (\d+)/g, (_m, n: string) => `line ${p.mapLine(Number(n))}`) : text);
-  const related = f.related.map((r: RelatedLocation) => {
-    if (r.file !== f.file) return { ...r };
-    return { ...r, line: p.mapLine(r.line), message: remap(r.message), patchLine: p.mapPatchLine(r.line) };
-  });
-  const out: PatchFinding = {
-    ...f,
-    line: p.line,
-    endLine: f.endLine !== undefined ? p.mapLine(f.endLine) : undefined,
-    related,
-    status: c.status,
-    patchLine: p.patchLine,
-    imageFile: f.file,
-    imageLine: p.line,
-    context: partial ? 'partial' : 'full',
-  };
-  if (f.endLine === undefined) delete out.endLine;
-  if (partial) {
-    // Rebuilt images have their own line numbers: say the file's, as the hunk headers give them.
-    out.message = remap(f.message);
-    const capped = capConfidence(f.confidence);
-    if (capped !== f.confidence) {
-      out.originalConfidence = f.confidence;
-      out.confidence = capped;
-    }
-  }
-  return out;
-}
-
-/** True when the patch shows the finding's primary line or one of its witness lines. */
-function shownByPatch(f: Finding, images: PatchImages): boolean {
-  const t = images.touched.find((x) => x.postPath === f.file);
-  if (!t) return false;
-  return t.postOrigin.has(f.line) || f.related.some((r) => r.file === f.file && t.postOrigin.has(r.line));
-}
-
-/** Rebuilt images: a finding in a function whose start the hunks do not show rests on part of its body. */
-function inPartialBody(c: Classified, images: PatchImages): boolean {
-  const f = c.finding;
-  return images.touched.some((t) =>
-    c.status === 'fixed' ? t.prePath === f.file && t.prePartial?.has(f.function) : t.postPath === f.file && t.postPartial?.has(f.function),
-  );
-}
-
-function report(classified: Classified[], images: PatchImages, partial: boolean, minConfidence: Confidence): PatchFinding[] {
-  const place = placer(images, partial);
-  // What the patch introduces or fixes, anywhere; an unchanged finding only
-  // where the patch shows its code (a reviewer reads it in this patch).
-  return classified
-    .filter((c) => c.status !== 'unchanged' || shownByPatch(c.finding, images))
-    .map((c) => {
-      const out = annotate(c, place, partial);
-      if (partial && inPartialBody(c, images) && out.confidence !== 'low') {
-        // Only part of the function is in view (its lock may be taken above the hunk): low.
-        out.originalConfidence ??= out.confidence;
-        out.confidence = 'low';
-      }
-      return out;
-    })
-    .filter((f) => CONFIDENCE_ORDER.indexOf(f.confidence) >= CONFIDENCE_ORDER.indexOf(minConfidence))
-    .sort((a, b) => (a.patchLine ?? Infinity) - (b.patchLine ?? Infinity) || a.file.localeCompare(b.file) || a.line - b.line);
 }
 
 function coverageProblems(result: AnalysisResult, files: ReadonlySet<string>, source: string): Problem[] {
@@ -301,7 +173,7 @@ async function reviewWithBase(
       // A patch that changes no C file (docs, Kconfig, a binary) changes no finding.
       const after = cTouched.size > 0 || images.touched.some((t) => t.prePath && isCSource(t.prePath)) ? session.analyze() : before;
       review.problems.push(...coverageProblems(after, cTouched, mail.source));
-      review.findings = report(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, false, minConfidence);
+      review.findings = placeFindings(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, false, minConfidence);
       before = after;
       out.push(review);
     }
@@ -346,7 +218,7 @@ function reviewFromHunks(mail: PatchMail, index: number, total: number, diff: Pa
     }
     const after = session.analyze();
     review.problems.push(...coverageProblems(after, shown, mail.source));
-    review.findings = report(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, true, minConfidence);
+    review.findings = placeFindings(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, true, minConfidence);
     review.problems.push({
       source: mail.source,
       message: `no base tree: analysed from what the hunks show (partial context); confidence capped at ${PARTIAL_CAP}`,
