@@ -17,7 +17,7 @@ import type { SyntaxNode } from '../parse/syntax';
 import { guardClass, isScopedGuardMacro, lockApi, TRANSPARENT_CALLS } from './lock-apis';
 import type { LockApi } from './lock-apis';
 import type { StructTable } from './structs';
-import { column, declaredName, firstError, kids, line, namedKids, sameNode, squash, structOfTypeNode, structOfTypeText, unparen } from './syntax-util';
+import { column, declaredName, firstError, kids, line, namedKids, nodeType, sameNode, squash, structOfTypeNode, structOfTypeText, unparen } from './syntax-util';
 import type { AcquireEvent, Block, EdgeCondition, Event, FunctionModel, LockKind, LockMode, LockRef } from './types';
 
 export interface VarInfo {
@@ -73,20 +73,20 @@ function clip(text: string): string {
 
 /** Is this node a statement the builder walks (as opposed to an expression or punctuation)? */
 function isStatement(n: SyntaxNode): boolean {
-  return n.type.endsWith('_statement') || n.type === 'declaration';
+  return nodeType(n).endsWith('_statement') || nodeType(n) === 'declaration';
 }
 
 /** `list_for_each_entry(...)` / `scoped_guard(...)` read as a call statement whose `;` is MISSING. */
 function macroHeadName(n: SyntaxNode): string | undefined {
-  if (n.type !== 'expression_statement') return undefined;
+  if (nodeType(n) !== 'expression_statement') return undefined;
   // Cheap test first: a statement that ends in `;` is an ordinary one.
   if (n.text.endsWith(';')) return undefined;
   const last = n.child(n.childCount - 1);
-  if (!last || !(last.isMissing || last.type !== ';')) return undefined;
+  if (!last || !(last.isMissing || nodeType(last) !== ';')) return undefined;
   const call = n.namedChild(0);
-  if (!call || call.type !== 'call_expression') return undefined;
+  if (!call || nodeType(call) !== 'call_expression') return undefined;
   const fn = call.childForFieldName('function');
-  if (!fn || fn.type !== 'identifier') return undefined;
+  if (!fn || nodeType(fn) !== 'identifier') return undefined;
   return fn.text;
 }
 
@@ -114,10 +114,10 @@ function pairMacroBlocks(children: SyntaxNode[]): Array<{ stmt: SyntaxNode; body
 export function isBenignError(n: SyntaxNode): boolean {
   const parent = n.parent;
   if (!parent) return false;
-  if (parent.type === 'argument_list') {
-    return namedKids(n).every((c) => /^(?:identifier|type_identifier|primitive_type|sized_type_specifier|struct_specifier|union_specifier|type_qualifier)$/.test(c.type));
+  if (nodeType(parent) === 'argument_list') {
+    return namedKids(n).every((c) => /^(?:identifier|type_identifier|primitive_type|sized_type_specifier|struct_specifier|union_specifier|type_qualifier)$/.test(nodeType(c)));
   }
-  if (parent.type === 'case_statement') return kids(n).some((c) => c.type === '...');
+  if (nodeType(parent) === 'case_statement') return kids(n).some((c) => nodeType(c) === '...');
   return false;
 }
 
@@ -125,7 +125,7 @@ function isAllowedMissing(m: SyntaxNode): boolean {
   if (m.isError) return isBenignError(m);
   // The MISSING `;` of a macro head followed by its block is the shape we model.
   const parent = m.parent;
-  if (!parent || m.type !== ';' || parent.type !== 'expression_statement') return false;
+  if (!parent || nodeType(m) !== ';' || nodeType(parent) !== 'expression_statement') return false;
   return macroHeadName(parent) !== undefined;
 }
 
@@ -167,7 +167,7 @@ export class FunctionBuilder {
 
   build(def: SyntaxNode, name: string, declarator: SyntaxNode): FunctionModel {
     this.readParameters(declarator);
-    const body = def.childForFieldName('body') ?? kids(def).find((c) => c.type === 'compound_statement');
+    const body = def.childForFieldName('body') ?? kids(def).find((c) => nodeType(c) === 'compound_statement');
     if (body) {
       const err = firstError(body, isAllowedMissing);
       if (err) this.partial(err, err.isMissing ? `a missing \`${err.type}\`` : 'syntax the parser could not read');
@@ -231,7 +231,7 @@ export class FunctionBuilder {
     const named = declaredName(declarator);
     if (!named) return undefined;
     const struct = structOfTypeNode(typeNode);
-    const scalar = typeNode !== null && (typeNode.type === 'primitive_type' || typeNode.type === 'sized_type_specifier' || (typeNode.type === 'type_identifier' && /^(?:u|s)(?:8|16|32|64)$|_t$|^bool$/.test(typeNode.text)));
+    const scalar = typeNode !== null && (nodeType(typeNode) === 'primitive_type' || nodeType(typeNode) === 'sized_type_specifier' || (nodeType(typeNode) === 'type_identifier' && /^(?:u|s)(?:8|16|32|64)$|_t$|^bool$/.test(typeNode.text)));
     const isBool = typeNode?.text === 'bool' && !named.pointer;
     const info: VarInfo = { pointer: named.pointer, int: scalar && !named.pointer && !isBool, ...(isBool ? { bool: true } : {}) };
     if (struct && !scalar) {
@@ -256,7 +256,7 @@ export class FunctionBuilder {
   /** The struct type of an expression, when the declarations in view say it. */
   typeOf(n: SyntaxNode | null): string | undefined {
     if (!n) return undefined;
-    switch (n.type) {
+    switch (nodeType(n)) {
       case 'identifier':
         return (this.vars.get(n.text) ?? this.ctx.globals.get(n.text))?.struct;
       case 'field_expression': {
@@ -277,7 +277,7 @@ export class FunctionBuilder {
       case 'call_expression': {
         const fn = n.childForFieldName('function');
         const args = n.childForFieldName('arguments');
-        if (!fn || fn.type !== 'identifier') return undefined;
+        if (!fn || nodeType(fn) !== 'identifier') return undefined;
         // container_of(ptr, struct foo, member), list_first_entry(head, struct foo, member) & co.
         if (/^(?:container_of|container_of_const|rb_entry|hlist_entry|list_(?:first_|last_|next_|prev_)?entry(?:_or_null)?)$/.test(fn.text) && args) {
           return structOfTypeText(splitArguments(args.text)[1]);
@@ -294,9 +294,9 @@ export class FunctionBuilder {
     if (!arg) return { id: '?', kind, expr: '', resolved: false };
     let e = unparen(arg);
     const expr = squash(arg.text);
-    if (e.type === 'pointer_expression' && e.child(0)?.type === '&') e = unparen(e.childForFieldName('argument') ?? e);
+    if (nodeType(e) === 'pointer_expression' && e.child(0)?.type === '&') e = unparen(e.childForFieldName('argument') ?? e);
     const plain = squash(e.text);
-    if (e.type === 'field_expression') {
+    if (nodeType(e) === 'field_expression') {
       const baseNode = e.childForFieldName('argument');
       const field = e.childForFieldName('field')?.text ?? '';
       const base = this.typeOf(baseNode);
@@ -306,13 +306,13 @@ export class FunctionBuilder {
       }
       // A lock inside a file-scope object (`vfio.group_lock`): named after the variable.
       let root: SyntaxNode | null = baseNode;
-      while (root && root.type === 'field_expression') root = root.childForFieldName('argument');
+      while (root && nodeType(root) === 'field_expression') root = root.childForFieldName('argument');
       if (root?.type === 'identifier' && !this.vars.has(root.text) && e.text.indexOf('->') < 0) {
         return { id: `file-scope:${plain}`, kind, expr, resolved: this.ctx.globals.has(root.text) };
       }
       return { id: plain, kind, expr, resolved: false };
     }
-    if (e.type === 'identifier') {
+    if (nodeType(e) === 'identifier') {
       const alias = this.lockAliases.get(e.text);
       if (alias) return { ...alias, expr };
       if (!this.vars.has(e.text)) {
@@ -350,7 +350,7 @@ export class FunctionBuilder {
 
   /** How many scopes are open at each label (goto releases the guards of deeper scopes). */
   private prescanLabels(n: SyntaxNode, depth: number): void {
-    if (n.type === 'compound_statement') {
+    if (nodeType(n) === 'compound_statement') {
       const inner = depth + 1;
       for (const item of pairMacroBlocks(namedKids(n))) {
         if (item.body) this.prescanLabels(item.body, item.macro && isScopedGuardMacro(item.macro) ? inner + 1 : inner);
@@ -364,11 +364,11 @@ export class FunctionBuilder {
   private prescanInner(n: SyntaxNode, depth: number): void {
     // No colon, no label inside (case labels are not goto targets, but cheap to pass over).
     if (n.text.indexOf(':') < 0) return;
-    if (n.type === 'labeled_statement') {
+    if (nodeType(n) === 'labeled_statement') {
       const label = n.childForFieldName('label')?.text;
       if (label && !this.labelDepth.has(label)) this.labelDepth.set(label, depth);
     }
-    if (!n.hasError && !/statement|else_clause|case/.test(n.type)) return;
+    if (!n.hasError && !/statement|else_clause|case/.test(nodeType(n))) return;
     for (const c of namedKids(n)) this.prescanLabels(c, depth);
   }
 
@@ -414,7 +414,7 @@ export class FunctionBuilder {
   }
 
   walkStatement(n: SyntaxNode): void {
-    switch (n.type) {
+    switch (nodeType(n)) {
       case 'compound_statement':
         this.withScope(() => this.walkStatements(namedKids(n)), n);
         return;
@@ -478,7 +478,7 @@ export class FunctionBuilder {
       case 'preproc_elif':
       case 'preproc_elifdef':
         // Both sides of an #if are walked in sequence: the model sees every call either may make.
-        this.walkStatements(namedKids(n).filter((c) => isStatement(c) || c.type.startsWith('preproc_') || c.type === 'ERROR'));
+        this.walkStatements(namedKids(n).filter((c) => isStatement(c) || nodeType(c).startsWith('preproc_') || nodeType(c) === 'ERROR'));
         return;
       case 'ERROR':
         if (isBenignError(n)) return;
@@ -486,7 +486,7 @@ export class FunctionBuilder {
         this.walkStatements(namedKids(n).filter((c) => isStatement(c)));
         return;
       default:
-        if (n.type.startsWith('preproc_')) return;
+        if (nodeType(n).startsWith('preproc_')) return;
         this.walkExpr(n);
     }
   }
@@ -525,8 +525,8 @@ export class FunctionBuilder {
   private walkDeclaration(n: SyntaxNode): void {
     const type = n.childForFieldName('type');
     for (const d of namedKids(n)) {
-      if (sameNode(d, type) || d.type === 'storage_class_specifier' || d.type === 'type_qualifier' || d.type === 'attribute_specifier' || d.type === 'comment') continue;
-      if (d.type === 'init_declarator') {
+      if (sameNode(d, type) || nodeType(d) === 'storage_class_specifier' || nodeType(d) === 'type_qualifier' || nodeType(d) === 'attribute_specifier' || nodeType(d) === 'comment') continue;
+      if (nodeType(d) === 'init_declarator') {
         const value = d.childForFieldName('value');
         // The initialiser runs before the name is in scope for our purposes.
         const name = this.declare(type, d.childForFieldName('declarator'));
@@ -586,7 +586,7 @@ export class FunctionBuilder {
     this.cur = null;
     const saved = this.env;
     for (const c of body ? namedKids(body) : []) {
-      if (c.type !== 'case_statement') {
+      if (nodeType(c) !== 'case_statement') {
         if (this.cur !== null) this.walkStatement(c);
         continue;
       }
@@ -708,14 +708,14 @@ export class FunctionBuilder {
       this.env = envs.length > 0 ? intersect(envs) : new Set();
       this.cur = block;
     }
-    const inner = namedKids(n).filter((c) => c.type !== 'statement_identifier');
+    const inner = namedKids(n).filter((c) => nodeType(c) !== 'statement_identifier');
     this.walkStatements(inner);
   }
 
   // ---- expressions -------------------------------------------------------
 
   private walkExpr(n: SyntaxNode, resultVar?: string): void {
-    switch (n.type) {
+    switch (nodeType(n)) {
       case 'call_expression':
         this.walkCall(n, resultVar);
         return;
@@ -753,7 +753,7 @@ export class FunctionBuilder {
         // without asking the tree for their children (the costly part).
         if (!this.mayHaveEvents(n)) return;
         for (const c of namedKids(n)) {
-          const ct = c.type;
+          const ct = nodeType(c);
           if (ct === 'field_identifier' || ct === 'type_descriptor' || ct === 'number_literal' || ct === 'string_literal') continue;
           const saved = this.exprParent;
           this.exprParent = n;
@@ -781,12 +781,12 @@ export class FunctionBuilder {
     const op = n.childForFieldName('operator')?.text ?? n.child(1)?.text ?? '=';
     if (!left || !right) return;
     const target = unparen(left);
-    if (target.type === 'identifier' && op === '=') {
+    if (nodeType(target) === 'identifier' && op === '=') {
       this.assignLocal(target.text, right, n);
       return;
     }
     this.walkExpr(right);
-    if (target.type === 'field_expression') {
+    if (nodeType(target) === 'field_expression') {
       const base = target.childForFieldName('argument');
       if (base) this.walkExpr(base);
       this.emitWrite(target, op === '=' ? right.text : n.text, n);
@@ -797,14 +797,14 @@ export class FunctionBuilder {
   private assignLocal(name: string, value: SyntaxNode, at: SyntaxNode): void {
     this.callSites.delete(name);
     const v = stripWrappers(value);
-    if (v.type === 'call_expression') this.walkExpr(value, name);
+    if (nodeType(v) === 'call_expression') this.walkExpr(value, name);
     else this.walkExpr(value);
-    if (v.type === 'field_expression') {
+    if (nodeType(v) === 'field_expression') {
       const baseType = this.typeOf(v.childForFieldName('argument'));
       const field = v.childForFieldName('field')?.text;
       this.emit({ kind: 'read', source: clip(v.text), ...(baseType && field ? { field: `${baseType}.${field}` } : {}), into: name, line: line(at), column: column(at) });
       this.readVars.add(name);
-    } else if (v.type === 'pointer_expression' && v.child(0)?.type === '&') {
+    } else if (nodeType(v) === 'pointer_expression' && v.child(0)?.type === '&') {
       const ref = this.lockRef(v, 'unknown');
       if (ref.resolved && ref.kind !== 'unknown') this.lockAliases.set(name, ref);
     }
@@ -832,7 +832,7 @@ export class FunctionBuilder {
     const argTexts = argList ? splitArguments(argList.text) : [];
 
     // guard(mutex)(&x): the inner call names the class, the outer one the lock.
-    if (fn.type === 'call_expression') {
+    if (nodeType(fn) === 'call_expression') {
       const inner = fn.childForFieldName('function');
       if (inner?.type === 'identifier' && inner.text === 'guard') {
         const clsName = fn.childForFieldName('arguments')?.namedChild(0)?.text ?? '';
@@ -846,7 +846,7 @@ export class FunctionBuilder {
       }
     }
 
-    if (fn.type === 'identifier') {
+    if (nodeType(fn) === 'identifier') {
       const name = fn.text;
       const api = lockApi(name);
       if (api) {
@@ -880,7 +880,7 @@ export class FunctionBuilder {
       return;
     }
 
-    if (fn.type === 'field_expression') {
+    if (nodeType(fn) === 'field_expression') {
       const base = fn.childForFieldName('argument');
       if (base) this.walkExpr(base);
       this.walkArgs(n, args);
@@ -929,7 +929,7 @@ export class FunctionBuilder {
     const e = unparen(v);
     const text = squash(e.text);
     if (ERRNO.test(text)) return true;
-    if (e.type === 'call_expression') {
+    if (nodeType(e) === 'call_expression') {
       const fn = e.childForFieldName('function')?.text;
       if (fn === 'ERR_PTR' || fn === 'ERR_CAST' || fn === 'PTR_ERR') {
         // ERR_PTR(0) is NULL, not an error.
@@ -938,7 +938,7 @@ export class FunctionBuilder {
       }
       return false;
     }
-    if (e.type === 'identifier') return this.env.has(e.text);
+    if (nodeType(e) === 'identifier') return this.env.has(e.text);
     return false;
   }
 
@@ -953,12 +953,12 @@ export class FunctionBuilder {
     let errorTest = false; // IS_ERR(x), xa_err(x), x < 0: true means error whatever x is
     for (let guard = 0; guard < 8; guard++) {
       e = unparen(e);
-      if (e.type === 'unary_expression' && e.child(0)?.text === '!') {
+      if (nodeType(e) === 'unary_expression' && e.child(0)?.text === '!') {
         negated = !negated;
         e = e.childForFieldName('argument') ?? e;
         continue;
       }
-      if (e.type === 'call_expression') {
+      if (nodeType(e) === 'call_expression') {
         const fn = e.childForFieldName('function')?.text ?? '';
         const arg = e.childForFieldName('arguments')?.namedChild(0);
         if (/^(?:unlikely|likely|WARN_ON|WARN_ON_ONCE|WARN|WARN_ONCE)$/.test(fn) && arg) {
@@ -971,7 +971,7 @@ export class FunctionBuilder {
           continue;
         }
       }
-      if (e.type === 'binary_expression') {
+      if (nodeType(e) === 'binary_expression') {
         const op = e.childForFieldName('operator')?.text ?? e.child(1)?.text;
         const left = e.childForFieldName('left');
         const right = e.childForFieldName('right');
@@ -991,16 +991,16 @@ export class FunctionBuilder {
     }
     e = unparen(e);
     // `if ((rc = foo()))`, `if (!(p = kzalloc(...)))`: the assigned local is what is tested.
-    if (e.type === 'assignment_expression') {
+    if (nodeType(e) === 'assignment_expression') {
       const left = e.childForFieldName('left');
       if (left?.type === 'identifier') e = left;
     }
     let loc: EventLoc | undefined;
     let varName: string | undefined;
-    if (e.type === 'identifier') {
+    if (nodeType(e) === 'identifier') {
       varName = e.text;
       loc = this.callSites.get(e.text);
-    } else if (e.type === 'call_expression') {
+    } else if (nodeType(e) === 'call_expression') {
       loc = this.eventsByNode.get(e.startIndex);
     }
     const info = varName ? this.vars.get(varName) : undefined;
@@ -1033,13 +1033,13 @@ export class FunctionBuilder {
   /** A `bool` result is a success flag: true means it worked. */
   private returnsBool(call: SyntaxNode): boolean {
     const fn = call.childForFieldName('function');
-    if (!fn || fn.type !== 'identifier') return false;
+    if (!fn || nodeType(fn) !== 'identifier') return false;
     return this.ctx.structs['<bool-functions>']?.[fn.text] !== undefined || /^(?:IS_ENABLED|list_empty|refcount_dec_and_test|refcount_inc_not_zero|kref_get_unless_zero|mutex_is_locked|check_(?:add|sub|mul)_overflow|try_module_get|(?:is|has|can)_\w+)$/.test(fn.text);
   }
 
   private returnsPointer(call: SyntaxNode): boolean {
     const fn = call.childForFieldName('function');
-    return Boolean(fn && fn.type === 'identifier' && (this.ctx.returns.has(fn.text) || /^(?:k[mvz]?alloc|kzalloc|kcalloc|kmalloc_array|kvzalloc|kvcalloc|kmemdup|vzalloc|vmalloc)$/.test(fn.text)));
+    return Boolean(fn && nodeType(fn) === 'identifier' && (this.ctx.returns.has(fn.text) || /^(?:k[mvz]?alloc|kzalloc|kcalloc|kmalloc_array|kvzalloc|kvcalloc|kmemdup|vzalloc|vmalloc)$/.test(fn.text)));
   }
 }
 
@@ -1089,11 +1089,11 @@ function isAlwaysTrue(cond: SyntaxNode | null): boolean {
 function stripWrappers(n: SyntaxNode): SyntaxNode {
   let cur = unparen(n);
   for (let guard = 0; guard < 8; guard++) {
-    if (cur.type === 'cast_expression') {
+    if (nodeType(cur) === 'cast_expression') {
       cur = unparen(cur.childForFieldName('value') ?? cur);
       continue;
     }
-    if (cur.type === 'call_expression') {
+    if (nodeType(cur) === 'call_expression') {
       const fn = cur.childForFieldName('function');
       const arg = cur.childForFieldName('arguments')?.namedChild(0);
       if (fn?.type === 'identifier' && TRANSPARENT_CALLS.has(fn.text) && arg && fn.text !== 'sizeof') {

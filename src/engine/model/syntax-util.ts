@@ -1,6 +1,21 @@
 /** Small helpers over tree-sitter nodes shared by the model builders. */
 import type { SyntaxNode } from '../parse/syntax';
 
+const types = new WeakMap<SyntaxNode, string>();
+
+/**
+ * A node's type, remembered per node object: web-tree-sitter asks wasm for
+ * it on every access, and the builders look at each node's type several times.
+ */
+export function nodeType(n: SyntaxNode): string {
+  let t = types.get(n);
+  if (t === undefined) {
+    t = n.type;
+    types.set(n, t);
+  }
+  return t;
+}
+
 export function line(n: SyntaxNode): number {
   return n.startPosition.row + 1;
 }
@@ -25,7 +40,7 @@ export function namedKids(n: SyntaxNode): SyntaxNode[] {
 /** Strips parentheses around an expression. */
 export function unparen(n: SyntaxNode): SyntaxNode {
   let cur = n;
-  while (cur.type === 'parenthesized_expression') {
+  while (nodeType(cur) === 'parenthesized_expression') {
     const inner = cur.namedChild(0);
     if (!inner) break;
     cur = inner;
@@ -39,7 +54,7 @@ export function declaredName(n: SyntaxNode | null): { name: string; pointer: boo
   let fn = false;
   let cur = n;
   for (let guard = 0; cur && guard < 32; guard++) {
-    switch (cur.type) {
+    switch (nodeType(cur)) {
       case 'identifier':
       case 'field_identifier':
       case 'type_identifier':
@@ -85,8 +100,8 @@ export function structOfTypeText(type: string | undefined): string | undefined {
 /** The struct name a type specifier node names (struct_specifier or typedef name). */
 export function structOfTypeNode(n: SyntaxNode | null): string | undefined {
   if (!n) return undefined;
-  if (n.type === 'struct_specifier' || n.type === 'union_specifier') return n.childForFieldName('name')?.text;
-  if (n.type === 'type_identifier') return n.text;
+  if (nodeType(n) === 'struct_specifier' || nodeType(n) === 'union_specifier') return n.childForFieldName('name')?.text;
+  if (nodeType(n) === 'type_identifier') return n.text;
   return undefined;
 }
 
@@ -110,5 +125,5 @@ export function firstError(n: SyntaxNode, allowed: (m: SyntaxNode) => boolean): 
 
 /** Same node? (web-tree-sitter hands out a new object per access, so identity does not tell.) */
 export function sameNode(a: SyntaxNode | null | undefined, b: SyntaxNode | null | undefined): boolean {
-  return Boolean(a && b && a.startIndex === b.startIndex && a.endIndex === b.endIndex && a.type === b.type);
+  return Boolean(a && b && a.startIndex === b.startIndex && a.endIndex === b.endIndex && nodeType(a) === nodeType(b));
 }
