@@ -35,7 +35,8 @@ export interface RestoreStep {
 
 export function isFallibleCall(ctx: CheckContext, ev: CallEvent): boolean {
   if (functionKnowledge(ctx.knowledge, ev.callee)?.fallible) return true;
-  return ctx.summaries.get(ev.callee)?.fallible === true;
+  // Beyond the knowledge, only a body in view can say it fails.
+  return ctx.functions.has(ev.callee) && ctx.summaries.get(ev.callee)?.fallible === true;
 }
 
 const ERRNO = /^-E[A-Z0-9]+$|^ERR_PTR\s*\(|^PTR_ERR\s*\(|^ERR_CAST\s*\(/;
