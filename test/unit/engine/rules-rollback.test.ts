@@ -82,9 +82,24 @@ test('unmap-before-rollback: a driver ops callback whose implementation in view 
   assert.equal(f.fingerprint, 'unmap-before-rollback:gpu_slot_move:gpu_slot_ops.invalidate,vfio_pin_pages');
 });
 
-test('unmap-before-rollback: quiet when every fallible step comes first, or the failure after a put is only logged', async () => {
+test('unmap-before-rollback: quiet when every fallible step comes first, or the failure after a put or a removal is only logged', async () => {
   const r = await analyzeFixtures(['unmap-before-rollback/pin-then-unpin.c'], { minConfidence: 'low' });
   assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}`), []);
+  assert.deepEqual(r.coverage.functions, { parsed: 3, partial: 0, skipped: 0 });
+});
+
+test('unmap-before-rollback: the same removal is reported once the failure is returned', async () => {
+  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const src = fixtureSource('unmap-before-rollback/pin-then-unpin.c');
+  const text = src.text.replace('\t\tpr_warn("sq: slot %u not reserved: %d\\n", slot, rc);', '\t\treturn rc;');
+  assert.notEqual(text, src.text);
+  const found = analyzeSources(await sharedParser(), [{ path: src.path, text }]).findings;
+  assert.deepEqual(found.map((f) => `${f.ruleId}:${f.function}:${f.line}:${f.confidence}`), ['unmap-before-rollback:sq_ctx_detach:50:high']);
+  assert.equal(
+    found[0].message,
+    '`iopt_remove_access()` removes the access from the IOAS (line 49) before `xa_insert()` can fail (line 50); the error path (line 52) returns an error but cannot undo the removal.',
+  );
 });
 
 test('the merged-like helper gives no rollback-family finding, even at low confidence', async () => {
