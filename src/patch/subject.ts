@@ -28,7 +28,7 @@ export function parseSubject(subject: string): { tags: SubjectTags; title: strin
 function readTag(word: string, tags: SubjectTags): void {
   const upper = word.toUpperCase();
   let m: RegExpExecArray | null;
-  if (upper === 'PATCH' || upper === 'PATCHV' ) tags.patch = true;
+  if (upper === 'PATCH') tags.patch = true;
   else if (upper === 'RFC') {
     tags.rfc = true;
     tags.patch = true;
