@@ -13,7 +13,7 @@ import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
 import { FlowPaths, flowPathsOf } from './flow-paths';
 import { IrreversibleSteps, originField, type IrreversibleSite, type IrreversibleStep, type LossKind } from './irreversible-steps';
-import { cleanupBlocks, fallibleSteps, restoreSteps, type FallibleStep, type RestoreStep } from './rollback-steps';
+import { cleanupBlocks, fallibleSteps, isFallibleCall, restoreSteps, type FallibleStep, type RestoreStep } from './rollback-steps';
 import { scenarioFor } from './scenario';
 
 const LOSS_ORDER: LossKind[] = ['driver-pins', 'pins', 'object', 'reference', 'membership', 'other'];
@@ -97,6 +97,11 @@ function findingFor(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, site
     related.push({ file: fn.file, line: restores[0].ref.event.line, message: `the error path ${restores[0].what}` });
     const hazard = useAfterPut(paths, site, restores[0], fn);
     if (hazard) related.push(hazard);
+    // The restore is itself a step that can fail (v8's re-attach inside WARN_ON).
+    const r = restores[0].ref.event;
+    if (r.kind === 'call' && (r.callee === fn.name || isFallibleCall(ctx, r))) {
+      related.push({ file: fn.file, line: r.line, message: `\`${r.callee}()\` can fail as well, and then nothing is restored` });
+    }
   }
   for (const r of fallible.errorReturns) related.push({ file: fn.file, line: r.event.line, message: 'returns the error to the caller' });
 
