@@ -14,15 +14,20 @@ export interface TextReplacement {
   inserted: string;
 }
 
+/** Lines with their `\n` kept, so lengths add up exactly (the last one may lack it). */
+function linesOf(text: string): string[] {
+  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+
 /** Replacements to apply in order (bottom-up, so each offset is in the old text). */
 export function replacementsBetween(oldText: string, newText: string): TextReplacement[] | undefined {
   if (oldText === newText) return [];
-  const changes = diffArrays(oldText.split('\n'), newText.split('\n'));
+  const changes = diffArrays(linesOf(oldText), linesOf(newText));
   const out: TextReplacement[] = [];
   let pos = 0;
   let pending: TextReplacement | undefined;
   for (const c of changes) {
-    const length = c.value.reduce((n, l) => n + l.length + 1, 0);
+    const length = c.value.reduce((n, l) => n + l.length, 0);
     if (!c.added && !c.removed) {
       if (pending) out.push(pending);
       pending = undefined;
@@ -33,7 +38,7 @@ export function replacementsBetween(oldText: string, newText: string): TextRepla
     if (c.removed) {
       pending.deletedLength += length;
       pos += length;
-    } else pending.inserted += c.value.map((l) => `${l}\n`).join('');
+    } else pending.inserted += c.value.join('');
   }
   if (pending) out.push(pending);
   out.reverse();

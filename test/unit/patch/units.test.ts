@@ -234,10 +234,11 @@ test('text edits: replacements reproduce the new text, bottom-up, or say they ca
   ]);
   assert.equal(apply(a, rs), b);
   assert.deepEqual(replacementsBetween(a, a), []);
-  // Whatever happens at the end of the file, the answer is exact or undefined.
-  for (const [x, y] of [['a\nb', 'a\nc'], ['a\nb\n', 'a\nb'], ['', 'x\n'], ['x\n', '']]) {
+  // At the end of the file too, with or without a final newline.
+  for (const [x, y] of [['a\nb', 'a\nc'], ['a\nb\n', 'a\nb'], ['', 'x\n'], ['x\n', ''], ['a\n', 'a\nb\nc\n'], ['a\nb\n', 'a\nb\n\nextra()\n']]) {
     const r = replacementsBetween(x, y);
-    if (r) assert.equal(apply(x, r), y);
+    assert.ok(r, JSON.stringify([x, y]));
+    assert.equal(apply(x, r), y);
   }
 });
 
