@@ -190,4 +190,31 @@ describe('review sessions in a real VS Code (code-server)', () => {
     if (!existsSync(target)) await screenshot(b.page, 'review-failed-save');
     assert.equal(readFileSync(target, 'utf8'), readFileSync(path.join(FIXTURE, 'e2e-reply.eml'), 'utf8'));
   });
+
+  test('opening v9 carries the review over and lists what could not be carried', async () => {
+    const file = b.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'v9.mbox' }).first();
+    await runCommand(b.page, 'View: Show Explorer');
+    await file.waitFor({ state: 'visible', ...LONG });
+    await file.click();
+    await b.page.locator('.tab.active', { hasText: 'v9.mbox' }).waitFor({ state: 'visible', ...LONG });
+    await runCommand(b.page, 'iommufd: Start or Resume Review of This Series');
+    await b.page
+      .locator('.notifications-toasts .notification-toast', { hasText: 'carried over from .vscode/iommufd-review/iommufd-demo-access-replace-v8.json (1 item(s) could not be carried' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
+    const view = await reviewView(b.page);
+    await row(view, 'iommufd: demo access replace (v9)').waitFor({ state: 'visible', ...LONG });
+    // The adopted comment moved with its statement (line 116 in v8, 112 in v9); the WARN_ON line is gone in v9.
+    await row(view, /device\.c:112/).waitFor({ state: 'visible', ...LONG });
+    const lost = row(view, 'Not carried from the previous revision (1)');
+    await lost.waitFor({ state: 'visible', ...LONG });
+    await lost.click();
+    await view.locator('.monaco-list-row', { hasText: COMMENT }).filter({ hasText: 'thread · iommufd: demo: add demo_access_replace()' }).first().waitFor({ state: 'visible', ...LONG });
+    await screenshot(b.page, 'review-06-v9-carried');
+    const v9 = JSON.parse(readFileSync(path.join(served.workspace, '.vscode/iommufd-review/iommufd-demo-access-replace-v9.json'), 'utf8'));
+    assert.deepEqual(
+      v9.session.notCarried.map((n: { what: string; summary: string }) => [n.what, n.summary]),
+      [['thread', COMMENT]],
+    );
+  });
 });
