@@ -19,6 +19,7 @@ import { registerPatchAnnotations, type PatchAnnotationsApi } from './patch-anno
 import { registerSimulatorPanel, type SimulatorPanelApi } from './simulator-panel';
 import { registerStatusBar } from './status-bar';
 import { registerReviewIfPresent } from './review-hook';
+import type { ReviewApi } from './review/register';
 
 /** What activate() returns: the services, for the extension-host tests and the bench. */
 export interface ExtensionApi {
@@ -27,6 +28,7 @@ export interface ExtensionApi {
   diagnostics: DiagnosticsController;
   patches: PatchAnnotationsApi;
   panel: SimulatorPanelApi;
+  review: ReviewApi | undefined;
   activationMs: number;
 }
 
@@ -47,9 +49,9 @@ export function activateExtension(context: vscode.ExtensionContext, host: 'node'
   const panel = registerSimulatorPanel(context, { extensionUri, log, stepsFromSource: (file, fn) => stepsFromSourceFor(analysis, patches, file, fn) });
   registerCommands(context, { extensionUri, version, analysis, diagnostics, patches, panel, log });
   registerStatusBar(context, analysis);
-  registerReviewIfPresent(context, { analysis, store, patches, log });
+  const review = registerReviewIfPresent(context, { patches, log });
 
   const activationMs = Date.now() - started;
   log.info(`iommufd review ${version} activated (${host} host) in ${activationMs} ms`);
-  return { analysis, store, diagnostics, patches, panel, activationMs };
+  return { analysis, store, diagnostics, patches, panel, review, activationMs };
 }

@@ -2,19 +2,22 @@
  * Review sessions (src/extension/review/) are their own feature; this is the
  * one place activation hands them the shared services.
  */
-import * as vscode from 'vscode';
-import type { AnalysisService } from './analysis/analysis-service';
-import type { FindingStore } from './finding-store';
+import type * as vscode from 'vscode';
 import type { Log } from './log';
 import type { PatchAnnotationsApi } from './patch-annotations';
+import { registerReview, type ReviewApi } from './review/register';
 
 export interface ReviewDeps {
-  analysis: AnalysisService;
-  store: FindingStore;
   patches: PatchAnnotationsApi;
   log: Log;
 }
 
-export function registerReviewIfPresent(_context: vscode.ExtensionContext, deps: ReviewDeps): void {
-  deps.log.info('review sessions: not part of this build');
+export function registerReviewIfPresent(context: vscode.ExtensionContext, deps: ReviewDeps): ReviewApi | undefined {
+  try {
+    return registerReview(context, { log: deps.log, patches: deps.patches });
+  } catch (e) {
+    // A broken review feature must not take diagnostics and the simulator down with it.
+    deps.log.error('review sessions could not start', e);
+    return undefined;
+  }
 }
