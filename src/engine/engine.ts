@@ -10,8 +10,8 @@ import { resolveOrderNames } from './knowledge/documented-orders';
 import type { Knowledge, ReviewConfig } from './knowledge/types';
 import { buildFileModel, newFunctionModelCache, readFileStructs } from './model/build-file';
 import type { FunctionModelCache } from './model/build-file';
-import { computeHeldLocks } from './model/held-locks';
-import type { HeldLocks } from './model/held-locks';
+import { computeHeldLocks, holdsNoLocks, noHeldLocks } from './model/held-locks';
+import type { CallLockEffect, HeldLocks } from './model/held-locks';
 import { mergeStructs } from './model/structs';
 import type { StructTable } from './model/structs';
 import type { FileModel, FunctionModel } from './model/types';
@@ -94,7 +94,7 @@ export class Engine {
   private readonly knowledge: Knowledge;
   private readonly maxFileBytes: number;
   private readonly timeoutMs: number;
-  private readonly heldCache = new WeakMap<FunctionModel, HeldLocks>();
+  private readonly heldCache = new WeakMap<FunctionModel, { generation: object; held: HeldLocks }>();
   private structs: StructTable | undefined;
   private structsKey = '';
   /** Per rule, per file: findings (all confidences) and what they were computed from. */
@@ -171,11 +171,6 @@ export class Engine {
     const tProf = performance.now();
     const prev = this.global;
     const same = prev !== undefined && this.sameGlobalInput(prev.models, models);
-    const held = (fn: FunctionModel): HeldLocks => {
-      let h = this.heldCache.get(fn);
-      if (!h) this.heldCache.set(fn, (h = computeHeldLocks(fn)));
-      return h;
-    };
     const functions = new Map<string, FunctionModel[]>();
     const allFunctions: FunctionModel[] = [];
     for (const m of models) {
@@ -194,13 +189,16 @@ export class Engine {
       knowledge = same ? prev.knowledge : this.withDocumentedOrders(models);
       summaries = same ? prev.summaries : computeSummaries(models, knowledge);
       tSumm = performance.now();
-      lockGraph = same ? prev.lockGraph : buildLockGraph(allFunctions, summaries, held, knowledge.lockKinds);
+      const forGraph = summaries;
+      lockGraph = same ? prev.lockGraph : buildLockGraph(allFunctions, summaries, (fn) => this.heldOf(fn, forGraph), knowledge.lockKinds);
     } catch (e) {
       // A bug in the interprocedural step must not crash an editor or a CI run: report it.
       this.global = undefined;
       return { findings: [], lockGraph: { edges: [] }, coverage: this.coverage(reports, [{ file: '(engine)', message: `the interprocedural analysis failed: ${(e as Error).message}` }]) };
     }
     this.global = { models, structsKey: this.structsKey, summaries, lockGraph, knowledge };
+    const generation = summaries;
+    const held = (fn: FunctionModel): HeldLocks => this.heldOf(fn, generation);
     const tGraph = performance.now();
     const ctx: CheckContext = { files: models, functions, summaries, knowledge, lockGraph, held, reports };
     const prof = (globalThis as { __engineProfile?: Record<string, number> }).__engineProfile;
@@ -344,12 +342,31 @@ export class Engine {
     return true;
   }
 
+  /**
+   * Held locks of a function, following lock helpers through their
+   * summaries; cached per function and per global generation.
+   */
+  private heldOf(fn: FunctionModel, summaries: Summaries): HeldLocks {
+    const hit = this.heldCache.get(fn);
+    if (hit && hit.generation === summaries) return hit.held;
+    const h = computeHeldFor(fn, summaries);
+    this.heldCache.set(fn, { generation: summaries, held: h });
+    return h;
+  }
+
+  /** The merged struct table without the reserved `<...>` entries (bool functions, globals). */
+  private realStructs(): StructTable {
+    const out: StructTable = {};
+    for (const [k, v] of Object.entries(this.structs ?? {})) if (!k.startsWith('<')) out[k] = v;
+    return out;
+  }
+
   /** Knowledge plus the orders documented in comments of the analysed files, resolved to lock classes. */
   private withDocumentedOrders(models: FileModel[]): Knowledge {
     const extra: string[][] = [];
     for (const m of models) {
       for (const o of m.documentedOrders) {
-        const ids = resolveOrderNames(o.names, this.structs ?? {}, o.struct);
+        const ids = resolveOrderNames(o.names, this.realStructs(), o.struct);
         if (ids.length >= 2 && !this.knowledge.documentedOrders.some((d) => d.join() === ids.join()) && !extra.some((d) => d.join() === ids.join())) extra.push(ids);
       }
     }
@@ -394,6 +411,17 @@ function fileCoverage(m: FileModel): FunctionCoverage[] {
   ].sort((a, b) => a.line - b.line);
   coverageCache.set(m, out);
   return out;
+}
+
+/** Held locks with lock-helper effects; the cheap constant when nothing can be held. */
+function computeHeldFor(fn: FunctionModel, summaries: Summaries): HeldLocks {
+  const effectOf = (callee: string): CallLockEffect | undefined => {
+    const s = summaries.get(callee, fn.file);
+    if (!s || (!s.leavesHeld && !s.releasesHeld)) return undefined;
+    return { acquires: s.leavesHeld ?? [], releases: s.releasesHeld ?? [] };
+  };
+  if (holdsNoLocks(fn) && !fn.blocks.some((b) => b.events.some((e) => e.kind === 'call' && effectOf(e.callee)?.acquires.length))) return noHeldLocks(fn);
+  return computeHeldLocks(fn, effectOf);
 }
 
 function dedupe(findings: Finding[]): Finding[] {

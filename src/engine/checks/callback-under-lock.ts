@@ -11,7 +11,6 @@ import type { CallbackEvent } from '../model/types';
 import type { CallbackSummary, TakenLock } from '../interproc/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { holdsNoLocks } from '../model/held-locks';
 import { PerFunctionCache } from './check';
 import { fingerprint, lowerConfidence } from './check';
 import { isChangeHelper, scenarioFor } from './scenario';
@@ -61,7 +60,7 @@ export const callbackUnderLock: Check = {
     for (const file of ctx.files) {
       if (!ctx.reports(file.file)) continue;
       for (const fn of file.functions) {
-        if (holdsNoLocks(fn)) continue;
+        if (ctx.held(fn).none) continue;
         findings.push(
           ...CACHE.get(ctx, fn, () => {
             const findings: Finding[] = [];

@@ -16,7 +16,6 @@ import type { HeldLock } from '../model/held-locks';
 import type { FunctionModel, ReturnEvent } from '../model/types';
 import type { Confidence, Finding } from '../types';
 import type { Check, CheckContext } from './check';
-import { holdsNoLocks } from '../model/held-locks';
 import { PerFunctionCache } from './check';
 import { findFunction, fingerprint, lowerConfidence } from './check';
 import { scenarioFor } from './scenario';
@@ -58,7 +57,7 @@ export const lockLeak: Check = {
     for (const file of ctx.files) {
       if (!ctx.reports(file.file)) continue;
       for (const fn of file.functions) {
-        if (holdsNoLocks(fn)) continue;
+        if (ctx.held(fn).none) continue;
         findings.push(
           ...CACHE.get(ctx, fn, () => {
             const findings: Finding[] = [];

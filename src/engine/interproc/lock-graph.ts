@@ -6,7 +6,6 @@
  * left out (they would only add guesses).
  */
 import type { HeldLock, HeldLocks } from '../model/held-locks';
-import { holdsNoLocks } from '../model/held-locks';
 import type { FunctionModel, LockKind, LockMode } from '../model/types';
 import type { LockGraph } from '../types';
 import type { Summaries, ViaStep } from './types';
@@ -59,7 +58,7 @@ export function buildLockGraph(
   const heldUsable = (h: readonly HeldLock[]): HeldLock[] => h.filter((x) => x.lock.resolved);
 
   for (const fn of functions) {
-    if (holdsNoLocks(fn)) continue;
+    if (held(fn).none) continue;
     const partial = fn.status === 'partial';
     held(fn).forEachEvent((_block, index, heldNow) => {
       const ev = _block.events[index];

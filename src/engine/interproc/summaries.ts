@@ -9,11 +9,14 @@
  * propagation.
  */
 import type { Knowledge } from '../knowledge/types';
-import type { FileModel, FunctionModel, LockKind, LockMode } from '../model/types';
+import { computeHeldLocks, holdsNoLocks } from '../model/held-locks';
+import type { FileModel, FunctionModel, LockKind, LockMode, LockRef } from '../model/types';
 import type { CallbackSummary, FunctionSummary, IrreversibleStep, ReachedCallback, RequiredLock, Summaries, TakenLock, ViaStep } from './types';
 
 /** What a function body does itself, before propagation. */
 interface DirectEffects {
+  leavesHeld: { lock: LockRef; mode: LockMode }[];
+  releasesHeld: string[];
   takes: TakenLock[];
   requires: RequiredLock[];
   calls: { callee: string; line: number }[];
@@ -65,9 +68,44 @@ function directEffects(fn: FunctionModel): DirectEffects {
   for (const l of fn.mustHold) {
     if (l.resolved && !requires.some((r) => r.lock === l.id)) requires.push({ lock: l.id, expect: 'held', line: fn.line, file: fn.file });
   }
-  const out = { takes, requires, calls, callbacks, errorReturn };
+  const { leavesHeld, releasesHeld } = netLockEffect(fn);
+  const out = { takes, requires, calls, callbacks, errorReturn, leavesHeld, releasesHeld };
   directCache.set(fn, out);
   return out;
+}
+
+/**
+ * A lock helper's net effect on its caller: the locks it takes and holds at
+ * every return, and the locks it releases without taking them. Read from the
+ * function's own lock operations only (one level of helpers).
+ */
+function netLockEffect(fn: FunctionModel): { leavesHeld: { lock: LockRef; mode: LockMode }[]; releasesHeld: string[] } {
+  const acquired = new Set<string>();
+  const released = new Map<string, boolean>();
+  const asserted = new Set<string>(fn.mustHold.map((l) => l.id));
+  for (const b of fn.blocks) {
+    for (const ev of b.events) {
+      if (ev.kind === 'acquire') acquired.add(ev.lock.id);
+      else if (ev.kind === 'release' && !ev.implicit) released.set(ev.lock.id, true);
+      else if (ev.kind === 'assert') asserted.add(ev.lock.id);
+    }
+  }
+  const releasesHeld = [...released.keys()].filter((id) => !acquired.has(id) && !asserted.has(id));
+  const leavesHeld: { lock: LockRef; mode: LockMode }[] = [];
+  if (acquired.size > 0 && !holdsNoLocks(fn)) {
+    const held = computeHeldLocks(fn);
+    let common: Map<string, { lock: LockRef; mode: LockMode }> | undefined;
+    let returns = 0;
+    held.forEachEvent((block, index, must) => {
+      if (block.events[index].kind !== 'return') return;
+      returns++;
+      const here = new Map(must.filter((h) => h.how === 'acquire' && !asserted.has(h.lock.id) && h.lock.resolved).map((h) => [h.lock.id, { lock: h.lock, mode: h.mode }]));
+      if (!common) common = here;
+      else for (const k of [...common.keys()]) if (!here.has(k)) common.delete(k);
+    });
+    if (returns > 0 && common) leavesHeld.push(...common.values());
+  }
+  return { leavesHeld, releasesHeld };
 }
 
 const signatureCache = new WeakMap<FunctionModel, string>();
@@ -202,6 +240,8 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       restoring: Boolean(k?.restoring),
       callbacks: [],
       partial: fn.status === 'partial',
+      ...(d.leavesHeld.length > 0 ? { leavesHeld: d.leavesHeld } : {}),
+      ...(d.releasesHeld.length > 0 ? { releasesHeld: d.releasesHeld } : {}),
     };
     if (k?.irreversible) s.irreversible = { why: k.irreversible, via: [{ function: fn.name, file: fn.file, line: fn.line, what: k.irreversible }] };
     for (const r of k?.requires ?? []) {

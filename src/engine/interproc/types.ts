@@ -3,7 +3,7 @@
  * computed over every file in view and completed by the knowledge base for
  * functions whose bodies are not in view.
  */
-import type { LockKind, LockMode } from '../model/types';
+import type { LockKind, LockMode, LockRef } from '../model/types';
 
 /** One step of a call chain, from the summarised function down to an effect. */
 export interface ViaStep {
@@ -71,6 +71,10 @@ export interface FunctionSummary {
   callbacks: ReachedCallback[];
   /** The body, or one in its reach, was partially parsed or calls through unresolved pointers. */
   partial: boolean;
+  /** Locks it takes and still holds at every return (lock helpers): held in the caller after the call. */
+  leavesHeld?: { lock: LockRef; mode: LockMode }[];
+  /** Locks it releases without having taken them (unlock helpers): released in the caller by the call. */
+  releasesHeld?: string[];
 }
 
 export interface Summaries {

@@ -93,6 +93,8 @@ function documentedStruct(next: SyntaxNode | undefined): string | undefined {
  * not an error code.
  */
 export const BOOL_FUNCTIONS = '<bool-functions>';
+/** File-scope objects with a struct type, by name, kept the same way. */
+export const GLOBAL_OBJECTS = '<globals>';
 
 /** The structs a file defines, plus its bool-returning functions (first pass: every file's are merged before models are built). */
 export function readFileStructs(root: SyntaxNode): StructTable {
@@ -109,6 +111,20 @@ export function readFileStructs(root: SyntaxNode): StructTable {
     }
   }
   if (Object.keys(bools).length > 0) out[BOOL_FUNCTIONS] = bools;
+  // File-scope objects of struct type (`extern struct ap_matrix_dev *matrix_dev;` in a
+  // header): other files resolve `matrix_dev->mdevs_lock` through them.
+  const objects: Record<string, string> = {};
+  for (const n of topLevel(root)) {
+    if (n.type !== 'declaration') continue;
+    const type = n.childForFieldName('type');
+    const struct = structOfTypeNode(type);
+    if (!struct) continue;
+    for (const d of namedKids(n).filter((c) => !sameNode(c, type))) {
+      const named = declaredName(d);
+      if (named && !named.fn) objects[named.name] = `struct ${struct}${named.pointer ? ' *' : ''}`;
+    }
+  }
+  if (Object.keys(objects).length > 0) out[GLOBAL_OBJECTS] = objects;
   return out;
 }
 
@@ -195,7 +211,7 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
     cache.scopeKey = scopeKey;
     cache.structs = structs;
   }
-  const { [BOOL_FUNCTIONS]: _bools, ...structsOnly } = own;
+  const { [BOOL_FUNCTIONS]: _bools, [GLOBAL_OBJECTS]: _globals, ...structsOnly } = own;
   return { file, functions, structs: structsOnly, opsImplementations: ops, documentedOrders, skipped };
 }
 

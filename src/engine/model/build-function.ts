@@ -257,8 +257,12 @@ export class FunctionBuilder {
   typeOf(n: SyntaxNode | null): string | undefined {
     if (!n) return undefined;
     switch (nodeType(n)) {
-      case 'identifier':
-        return (this.vars.get(n.text) ?? this.ctx.globals.get(n.text))?.struct;
+      case 'identifier': {
+        const name = n.text;
+        const known = (this.vars.get(name) ?? this.ctx.globals.get(name))?.struct;
+        // Declared in another file in view (an extern in a header).
+        return known ?? structOfTypeText(this.ctx.structs['<globals>']?.[name]);
+      }
       case 'field_expression': {
         const base = this.typeOf(n.childForFieldName('argument'));
         const field = n.childForFieldName('field')?.text;
@@ -316,7 +320,11 @@ export class FunctionBuilder {
       const alias = this.lockAliases.get(e.text);
       if (alias) return { ...alias, expr };
       if (!this.vars.has(e.text)) {
-        return { id: `file-scope:${e.text}`, kind: kind === 'unknown' ? (lockKindOfType(this.ctx.globals.get(e.text)?.struct ? `struct ${this.ctx.globals.get(e.text)?.struct}` : undefined) ?? kind) : kind, expr, resolved: this.ctx.globals.has(e.text) };
+        const name = e.text;
+        const elsewhere = this.ctx.structs['<globals>']?.[name];
+        const declared = this.ctx.globals.get(name)?.struct;
+        const typeText = declared ? `struct ${declared}` : elsewhere;
+        return { id: `file-scope:${name}`, kind: kind === 'unknown' ? (lockKindOfType(typeText) ?? kind) : kind, expr, resolved: this.ctx.globals.has(name) || elsewhere !== undefined };
       }
     }
     return { id: plain, kind, expr, resolved: false };

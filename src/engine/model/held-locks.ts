@@ -16,8 +16,20 @@ export interface HeldLock {
   column: number;
   nested: boolean;
   /** How it came to be held. */
-  how: 'acquire' | 'assert' | 'entry' | 'guard';
+  how: 'acquire' | 'assert' | 'entry' | 'guard' | 'callee';
 }
+
+/**
+ * What a call does to the caller's held locks, from the callee's summary:
+ * lock helpers (`get_update_locks_for_mdev()`) leave locks held, their
+ * counterparts release locks they did not take.
+ */
+export interface CallLockEffect {
+  acquires: { lock: LockRef; mode: LockMode }[];
+  releases: string[];
+}
+
+export type CallLockEffects = (callee: string) => CallLockEffect | undefined;
 
 type State = Map<string, HeldLock>;
 
@@ -28,6 +40,8 @@ export interface HeldLocks {
   mayBefore(block: number, index: number): readonly HeldLock[];
   /** Whether the block is reachable from the entry. */
   reachable(block: number): boolean;
+  /** True when no lock is ever held in the function (checks skip it). */
+  readonly none: boolean;
   /** Visits every event of every reachable block in order, with the locks held on every path just before it. */
   forEachEvent(visit: (block: Block, index: number, held: readonly HeldLock[]) => void): void;
 }
@@ -47,9 +61,18 @@ function conditionedAcquires(blocks: Block[]): Set<string> {
   return out;
 }
 
-function step(state: State, block: Block, index: number, conditioned: Set<string>): void {
+function step(state: State, block: Block, index: number, conditioned: Set<string>, effects?: CallLockEffects): void {
   const ev = block.events[index];
   switch (ev.kind) {
+    case 'call': {
+      const effect = effects?.(ev.callee);
+      if (!effect) return;
+      for (const id of effect.releases) state.delete(id);
+      for (const a of effect.acquires) {
+        if (!state.has(keyOf(a.lock))) state.set(keyOf(a.lock), { lock: a.lock, mode: a.mode, line: ev.line, column: ev.column, nested: false, how: 'callee' });
+      }
+      return;
+    }
     case 'acquire':
       if (ev.trylock && conditioned.has(`${block.id}:${index}`)) return;
       if (!state.has(keyOf(ev.lock))) {
@@ -88,7 +111,7 @@ function sameKeys(a: State | undefined, b: State): boolean {
   return true;
 }
 
-function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>): (State | undefined)[] {
+function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>, effects?: CallLockEffects): (State | undefined)[] {
   const entry: State = new Map();
   for (const l of fn.mustHold) entry.set(keyOf(l), { lock: l, mode: 'exclusive', line: fn.line, column: 1, nested: false, how: 'entry' });
   // lockdep_assert_held at the top of a function (before any acquire or release
@@ -114,7 +137,7 @@ function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>): (Sta
     queued.delete(id);
     const block = fn.blocks[id];
     const state: State = new Map(inStates[id]);
-    for (let i = 0; i < block.events.length; i++) step(state, block, i, conditioned);
+    for (let i = 0; i < block.events.length; i++) step(state, block, i, conditioned, effects);
     for (const edge of block.succ) {
       let out = state;
       if (edge.when?.on === 'locked') {
@@ -137,19 +160,25 @@ function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>): (Sta
   return inStates;
 }
 
-export function computeHeldLocks(fn: FunctionModel): HeldLocks {
+/**
+ * Held locks of one function. With `effects`, calls to lock helpers change
+ * what is held after them (interprocedural); without, only the function's
+ * own lock operations count.
+ */
+export function computeHeldLocks(fn: FunctionModel, effects?: CallLockEffects): HeldLocks {
   const conditioned = conditionedAcquires(fn.blocks);
-  const mustIn = solve(fn, true, conditioned);
-  const mayIn = solve(fn, false, conditioned);
+  const mustIn = solve(fn, true, conditioned, effects);
+  const mayIn = solve(fn, false, conditioned, effects);
   const replay = (states: (State | undefined)[], block: number, index: number): HeldLock[] => {
     const start = states[block];
     if (!start) return [];
     const state: State = new Map(start);
     const b = fn.blocks[block];
-    for (let i = 0; i < index && i < b.events.length; i++) step(state, b, i, conditioned);
+    for (let i = 0; i < index && i < b.events.length; i++) step(state, b, i, conditioned, effects);
     return [...state.values()];
   };
   return {
+    none: false,
     before: (block, index) => replay(mustIn, block, index),
     mayBefore: (block, index) => replay(mayIn, block, index),
     reachable: (block) => mustIn[block] !== undefined,
@@ -160,7 +189,7 @@ export function computeHeldLocks(fn: FunctionModel): HeldLocks {
         const state: State = new Map(start);
         for (let i = 0; i < b.events.length; i++) {
           visit(b, i, [...state.values()]);
-          step(state, b, i, conditioned);
+          step(state, b, i, conditioned, effects);
         }
       }
     },
@@ -177,4 +206,28 @@ export function holdsNoLocks(fn: FunctionModel): boolean {
     lockFree.set(fn, v);
   }
   return v;
+}
+
+/** The held locks of a function in which no lock is ever held. */
+export function noHeldLocks(fn: FunctionModel): HeldLocks {
+  const reach = new Set<number>();
+  const work = [fn.entry];
+  while (work.length > 0) {
+    const b = work.pop()!;
+    if (reach.has(b)) continue;
+    reach.add(b);
+    for (const e of fn.blocks[b]?.succ ?? []) work.push(e.to);
+  }
+  return {
+    none: true,
+    before: () => [],
+    mayBefore: () => [],
+    reachable: (block) => reach.has(block),
+    forEachEvent: (visit) => {
+      for (const b of fn.blocks) {
+        if (!reach.has(b.id)) continue;
+        for (let i = 0; i < b.events.length; i++) visit(b, i, []);
+      }
+    },
+  };
 }

@@ -442,3 +442,57 @@ test('lock-order: the finding points at the column of the call or acquisition th
   const f = only((await analyze({ 'foo.c': ABBA })).findings, 'lock-order')[0];
   assert.equal(f.column, 2);
 });
+
+// ---- lock helpers ---------------------------------------------------------------
+
+const HELPERS = `struct mdev_state {
+	struct mutex guests_lock;
+	struct mutex mdevs_lock;
+	int count;
+};
+
+static void get_update_locks(struct mdev_state *st)
+{
+	mutex_lock(&st->guests_lock);
+	mutex_lock(&st->mdevs_lock);
+}
+
+static void release_update_locks(struct mdev_state *st)
+{
+	mutex_unlock(&st->mdevs_lock);
+	mutex_unlock(&st->guests_lock);
+}
+
+static void bump_locked(struct mdev_state *st)
+{
+	lockdep_assert_held(&st->mdevs_lock);
+	st->count++;
+}
+
+static void update(struct mdev_state *st)
+{
+	get_update_locks(st);
+	bump_locked(st);
+	release_update_locks(st);
+}
+
+static void backwards(struct mdev_state *st)
+{
+	mutex_lock(&st->mdevs_lock);
+	get_update_locks(st);
+	release_update_locks(st);
+	mutex_unlock(&st->mdevs_lock);
+}
+`;
+
+test('lock helpers: locks a helper leaves held count in the caller until the matching release helper', async () => {
+  const r = await analyze({ 'st.c': HELPERS }, 'low');
+  // update() calls bump_locked() with mdevs_lock held by get_update_locks(): no assert-held finding.
+  assert.deepEqual(only(r.findings, 'assert-held'), []);
+  assert.deepEqual(only(r.findings, 'lock-leak'), []);
+  // backwards() holds mdevs_lock while the helper takes guests_lock: an inversion of get_update_locks()'s order.
+  const lo = only(r.findings, 'lock-order');
+  assert.equal(lo.length, 1);
+  assert.equal(lo[0].function, 'backwards');
+  assert.equal(lo[0].line, lineOf(HELPERS, 'get_update_locks(st);', 'backwards'));
+});

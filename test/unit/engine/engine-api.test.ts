@@ -250,3 +250,10 @@ test('an engine with no files analyses to an empty, well-formed result', async (
     engine.dispose();
   }
 });
+
+test('objects declared in another file in view (externs in a header) resolve lock names', async () => {
+  const header = 'struct matrix_dev_s {\n\tstruct mutex mdevs_lock;\n};\n\nextern struct matrix_dev_s *matrix_dev;\nextern struct mutex big_lock;\n';
+  const user = 'static void f(void)\n{\n\tmutex_lock(&big_lock);\n\tmutex_lock(&matrix_dev->mdevs_lock);\n\tmutex_unlock(&matrix_dev->mdevs_lock);\n\tmutex_unlock(&big_lock);\n}\n';
+  const r = await analyze({ 'private.h': header, 'ops.c': user });
+  assert.deepEqual(r.lockGraph.edges, [{ from: 'file-scope:big_lock', to: 'matrix_dev_s.mdevs_lock', sites: [{ file: 'ops.c', line: 3 }, { file: 'ops.c', line: 4 }] }]);
+});
