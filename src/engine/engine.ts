@@ -201,6 +201,8 @@ export class Engine {
     const held = (fn: FunctionModel): HeldLocks => this.heldOf(fn, generation);
     const tGraph = performance.now();
     const ctx: CheckContext = { files: models, functions, summaries, knowledge, lockGraph, held, reports };
+    // Opt-in phase timings for benchmarks and profiling: set
+    // `globalThis.__engineProfile = {}` and read the accumulated milliseconds.
     const prof = (globalThis as { __engineProfile?: Record<string, number> }).__engineProfile;
     if (prof) {
       prof.models = (prof.models ?? 0) + tModels - tStart;
