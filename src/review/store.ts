@@ -105,10 +105,16 @@ const TMP_MARK = '.tmp-';
 /**
  * Reads a session file. An unusable file is moved aside (never deleted, never
  * overwritten) and reported; temporary files of saves that died are removed.
+ *
+ * A missing file with a complete temporary file next to it is a save that died
+ * between its two last steps on a file system whose "rename over" is a delete
+ * then a move (vscode.workspace.fs with `overwrite` is): that temporary file is
+ * the new session, and it is put in place.
  */
 export async function loadSession(fs: StoreFs, path: string, now: () => Date = () => new Date()): Promise<LoadResult> {
+  let text = await fs.readText(path);
+  if (text === undefined) text = await recoverFromTemp(fs, path);
   await removeStaleTemps(fs, path);
-  const text = await fs.readText(path);
   if (text === undefined) return { kind: 'missing', path };
   const parsed = parseSessionText(text);
   if (typeof parsed !== 'string') return { kind: 'ok', path, session: parsed };
@@ -117,9 +123,42 @@ export async function loadSession(fs: StoreFs, path: string, now: () => Date = (
   return { kind: 'set-aside', path, movedTo, reason: parsed };
 }
 
-async function removeStaleTemps(fs: StoreFs, path: string): Promise<void> {
+/** Temporary files of `path`, newest first (their names carry the save's time and sequence). */
+async function tempsOf(fs: StoreFs, path: string): Promise<string[]> {
   const prefix = baseOf(path) + TMP_MARK;
-  for (const name of await fs.list(dirOf(path))) if (name.startsWith(prefix)) await fs.remove(`${dirOf(path)}/${name}`);
+  const order = (name: string): number[] => name.slice(prefix.length).split('-').map((x) => parseInt(x, 36) || 0);
+  return (await fs.list(dirOf(path)))
+    .filter((n) => n.startsWith(prefix))
+    .sort((a, b) => {
+      const [x, y] = [order(a), order(b)];
+      return y[0] - x[0] || (y[1] ?? 0) - (x[1] ?? 0);
+    })
+    .map((n) => `${dirOf(path)}/${n}`);
+}
+
+async function recoverFromTemp(fs: StoreFs, path: string): Promise<string | undefined> {
+  for (const tmp of await tempsOf(fs, path)) {
+    const text = await fs.readText(tmp);
+    // Only a whole file counts (a torn one is what an interrupted write leaves); whether this
+    // version can read it is decided as for any session file, so a newer format is kept aside, not lost.
+    if (text === undefined || !isCompleteJson(text)) continue;
+    await fs.rename(tmp, path);
+    return text;
+  }
+  return undefined;
+}
+
+function isCompleteJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function removeStaleTemps(fs: StoreFs, path: string): Promise<void> {
+  for (const tmp of await tempsOf(fs, path)) await fs.remove(tmp);
 }
 
 let tmpCounter = 0;

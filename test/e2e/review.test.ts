@@ -217,4 +217,48 @@ describe('review sessions in a real VS Code (code-server)', () => {
       [['thread', COMMENT]],
     );
   });
+
+  test('a comment is edited and deleted through its thread, and the session file follows', async () => {
+    const v9file = path.join(served.workspace, '.vscode/iommufd-review/iommufd-demo-access-replace-v9.json');
+    const view = await reviewView(b.page);
+    await row(view, /device\.c:112/).click();
+    const widget = b.page.locator('.review-widget', { has: b.page.locator('.comment-body', { hasText: 'unmaps the driver' }) }).first();
+    await widget.waitFor({ state: 'visible', ...LONG });
+    const comment = widget.locator('.review-comment', { hasText: 'unmaps the driver' }).first();
+    await comment.hover();
+    await comment.locator('.action-label[aria-label="Edit"]').first().click();
+    const editor = comment.locator('.monaco-editor').first();
+    await editor.waitFor({ state: 'visible', ...LONG });
+    await editor.click();
+    await b.page.keyboard.press('Control+A');
+    await b.page.keyboard.type('Still true in v9? The unmap now comes after the add.');
+    await comment.locator('.monaco-button', { hasText: /^Save$/ }).first().click();
+    await row(view, 'Still true in v9? The unmap now comes after the add.').waitFor({ state: 'visible', ...LONG });
+    const waitSaved = async (ok: (s: any) => boolean): Promise<any> => {
+      const until = Date.now() + 30_000;
+      for (;;) {
+        // A save in progress may have the file out of place for a moment (VS Code's rename deletes, then moves).
+        let s: any;
+        try {
+          s = JSON.parse(readFileSync(v9file, 'utf8')).session;
+        } catch {
+          s = undefined;
+        }
+        if ((s && ok(s)) || Date.now() > until) return s;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    const patch2 = '20260708090000.1002-2-ada@example.org';
+    let s = await waitSaved((x) => x.reviews[patch2].threads[0]?.comments[0]?.body.startsWith('Still true'));
+    assert.equal(s.reviews[patch2].threads[0].comments[0].body, 'Still true in v9? The unmap now comes after the add.');
+    assert.ok(s.reviews[patch2].threads[0].comments[0].edited);
+    await screenshot(b.page, 'review-07-edited');
+
+    const edited = b.page.locator('.review-widget .review-comment', { hasText: 'Still true in v9?' }).first();
+    await edited.hover();
+    await edited.locator('.action-label[aria-label="Delete"]').first().click();
+    await row(view, 'Still true in v9?').waitFor({ state: 'detached', ...LONG });
+    s = await waitSaved((x) => x.reviews[patch2].threads.length === 0);
+    assert.deepEqual(s.reviews[patch2].threads, []);
+  });
 });

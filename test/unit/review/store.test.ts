@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { nodeStoreFs } from '../../../src/review/node-fs';
 import * as S from '../../../src/review/session';
-import { loadSession, saveSession, serializeSession, SessionFile, sessionPath } from '../../../src/review/store';
+import { loadSession, saveSession, serializeSession, SessionFile, sessionPath, type StoreFs } from '../../../src/review/store';
 import { bigSession } from './big-session';
 import { fixtureSeries } from './helpers';
 import { PATCH2, reviewedV8 } from './scenario';
@@ -112,15 +112,17 @@ interface CrashRun {
   result: Awaited<ReturnType<typeof loadSession>>;
   lastSaved: number;
   tempLeft: boolean;
+  /** The session file itself was gone when the writer died. */
+  targetGone: boolean;
 }
 
 /** Starts a writer, lets it finish one save, kills it with SIGKILL at a random moment, loads the file. */
-async function killWriterOnce(naive: boolean): Promise<CrashRun> {
+async function killWriterOnce(mode?: 'naive' | 'delete-then-move'): Promise<CrashRun> {
   const root = tempRoot();
   try {
     const rel = sessionPath('big-v1');
     await saveSession(nodeStoreFs(root), rel, bigSession(0));
-    const args = [path.join(__dirname, 'crash-writer.js'), root, rel, '1', ...(naive ? ['naive'] : [])];
+    const args = [path.join(__dirname, 'crash-writer.js'), root, rel, '1', ...(mode ? [mode] : [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let lastSaved = 0;
     const firstSave = new Promise<void>((resolve) => {
@@ -137,8 +139,10 @@ async function killWriterOnce(naive: boolean): Promise<CrashRun> {
     await new Promise((r) => setTimeout(r, Math.random() * 80));
     child.kill('SIGKILL');
     assert.equal(await closed, 'SIGKILL');
-    const tempLeft = readdirSync(path.join(root, '.vscode/iommufd-review')).some((n) => n.includes('.tmp-'));
-    return { result: await loadSession(nodeStoreFs(root), rel), lastSaved, tempLeft };
+    const names = readdirSync(path.join(root, '.vscode/iommufd-review'));
+    const tempLeft = names.some((n) => n.includes('.tmp-'));
+    const targetGone = !names.includes('big-v1.json');
+    return { result: await loadSession(nodeStoreFs(root), rel), lastSaved, tempLeft, targetGone };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -154,7 +158,7 @@ const RUNS = 20;
 test('a writer killed in the middle of a save leaves the old or the new session, never a broken one', async () => {
   let midWrite = 0;
   for (let run = 0; run < RUNS; run++) {
-    const { result: r, lastSaved, tempLeft } = await killWriterOnce(false);
+    const { result: r, lastSaved, tempLeft } = await killWriterOnce();
     if (tempLeft) midWrite++;
     assert.equal(r.kind, 'ok', `run ${run}: ${r.kind === 'set-aside' ? r.reason : r.kind}`);
     if (r.kind !== 'ok') return;
@@ -168,6 +172,60 @@ test('a writer killed in the middle of a save leaves the old or the new session,
 
 test('control: the same kills do tear a file written in place', async () => {
   let torn = 0;
-  for (let run = 0; run < RUNS; run++) if ((await killWriterOnce(true)).result.kind === 'set-aside') torn++;
+  for (let run = 0; run < RUNS; run++) if ((await killWriterOnce('naive')).result.kind === 'set-aside') torn++;
   assert.ok(torn > 0, `no torn file in ${RUNS} runs`);
+});
+
+test('with a rename that deletes then moves (vscode.workspace.fs with overwrite), a killed writer still leaves the old or the new session', async () => {
+  let betweenSteps = 0;
+  for (let run = 0; run < RUNS; run++) {
+    const { result: r, lastSaved, targetGone } = await killWriterOnce('delete-then-move');
+    if (targetGone) betweenSteps++;
+    assert.equal(r.kind, 'ok', `run ${run}: ${r.kind === 'set-aside' ? r.reason : r.kind}`);
+    if (r.kind !== 'ok') return;
+    const g = r.session.nextId;
+    assert.ok(g === lastSaved || g === lastSaved + 1, `run ${run}: generation ${g}, last reported ${lastSaved}`);
+    assert.deepEqual(r.session, bigSession(g));
+  }
+  // Some kills must have landed between the delete and the move, where only the recovery helps.
+  assert.ok(betweenSteps > 0, `no kill landed between delete and move in ${RUNS} runs`);
+});
+
+test('a save stopped between the delete and the move is recovered from its complete temporary file', async () => {
+  const root = tempRoot();
+  try {
+    const node = nodeStoreFs(root);
+    const rel = sessionPath('s-v1');
+    await saveSession(node, rel, bigSession(1, 3));
+    const dying: StoreFs = {
+      ...node,
+      async rename(_from, to) {
+        await node.remove(to);
+        throw new Error('killed between delete and move');
+      },
+    };
+    await assert.rejects(saveSession(dying, rel, bigSession(2, 3)), /killed between delete and move/);
+    // An older torn temporary file next to it must not win.
+    writeFileSync(path.join(root, rel + '.tmp-0-0'), '{"format": "iommufd-review-session", "vers');
+    const dir = path.join(root, '.vscode/iommufd-review');
+    assert.equal(readdirSync(dir).filter((n) => n === 's-v1.json').length, 0);
+    assert.deepEqual(await loadSession(node, rel), { kind: 'ok', path: rel, session: bigSession(2, 3) });
+    assert.deepEqual(readdirSync(dir), ['s-v1.json']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a torn temporary file alone is not a session: missing, and cleaned up', async () => {
+  const root = tempRoot();
+  try {
+    const node = nodeStoreFs(root);
+    const rel = sessionPath('s-v1');
+    await node.mkdirp('.vscode/iommufd-review');
+    writeFileSync(path.join(root, rel + '.tmp-1-0'), '{"format": "iommufd-review-session", "vers');
+    assert.deepEqual(await loadSession(node, rel), { kind: 'missing', path: rel });
+    assert.deepEqual(readdirSync(path.join(root, '.vscode/iommufd-review')), []);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
