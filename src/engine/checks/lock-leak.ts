@@ -72,6 +72,8 @@ export const lockLeak: Check = {
             if (returns.length < 2) return findings;
             const candidates = new Map<string, HeldLock>();
             for (const r of returns) for (const h of r.must) if (h.how === 'acquire') candidates.set(h.lock.id, h);
+            // Locks the caller holds on entry are the caller's to balance.
+            for (const h of held.mayBefore(fn.entry, 0)) candidates.delete(h.lock.id);
             // A lock released where this function had not taken it belongs to the caller
             // (dropped and retaken around a callback): not this function's to balance.
             held.forEachEvent((block, index) => {

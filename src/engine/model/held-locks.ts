@@ -111,9 +111,9 @@ function sameKeys(a: State | undefined, b: State): boolean {
   return true;
 }
 
-function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>, effects?: CallLockEffects): (State | undefined)[] {
+function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>, effects?: CallLockEffects, callerHeld: LockRef[] = []): (State | undefined)[] {
   const entry: State = new Map();
-  for (const l of fn.mustHold) entry.set(keyOf(l), { lock: l, mode: 'exclusive', line: fn.line, column: 1, nested: false, how: 'entry' });
+  for (const l of [...fn.mustHold, ...callerHeld]) entry.set(keyOf(l), { lock: l, mode: 'exclusive', line: fn.line, column: 1, nested: false, how: 'entry' });
   // lockdep_assert_held at the top of a function (before any acquire or release
   // of that lock) states that the caller holds it: held from the entry on,
   // so reads in the declarations above the assertion count as under the lock.
@@ -160,6 +160,21 @@ function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>, effec
   return inStates;
 }
 
+function releasedUntaken(fn: FunctionModel, mayIn: (State | undefined)[], conditioned: Set<string>, effects?: CallLockEffects): LockRef[] {
+  const out = new Map<string, LockRef>();
+  for (const b of fn.blocks) {
+    const start = mayIn[b.id];
+    if (!start || !b.events.some((e) => e.kind === 'release' && !e.implicit)) continue;
+    const state: State = new Map(start);
+    for (let i = 0; i < b.events.length; i++) {
+      const ev = b.events[i];
+      if (ev.kind === 'release' && !ev.implicit && !state.has(keyOf(ev.lock)) && ev.lock.resolved) out.set(keyOf(ev.lock), ev.lock);
+      step(state, b, i, conditioned, effects);
+    }
+  }
+  return [...out.values()];
+}
+
 /**
  * Held locks of one function. With `effects`, calls to lock helpers change
  * what is held after them (interprocedural); without, only the function's
@@ -167,8 +182,15 @@ function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>, effec
  */
 export function computeHeldLocks(fn: FunctionModel, effects?: CallLockEffects): HeldLocks {
   const conditioned = conditionedAcquires(fn.blocks);
-  const mustIn = solve(fn, true, conditioned, effects);
-  const mayIn = solve(fn, false, conditioned, effects);
+  let mustIn = solve(fn, true, conditioned, effects);
+  let mayIn = solve(fn, false, conditioned, effects);
+  // A lock released where no path has taken it was held by the caller (dropped
+  // and retaken around a callback, or an unlock helper): held from the entry.
+  const callerHeld = releasedUntaken(fn, mayIn, conditioned, effects);
+  if (callerHeld.length > 0) {
+    mustIn = solve(fn, true, conditioned, effects, callerHeld);
+    mayIn = solve(fn, false, conditioned, effects, callerHeld);
+  }
   const replay = (states: (State | undefined)[], block: number, index: number): HeldLock[] => {
     const start = states[block];
     if (!start) return [];

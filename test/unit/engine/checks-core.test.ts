@@ -496,3 +496,28 @@ test('lock helpers: locks a helper leaves held count in the caller until the mat
   assert.equal(lo[0].function, 'backwards');
   assert.equal(lo[0].line, lineOf(HELPERS, 'get_update_locks(st);', 'backwards'));
 });
+
+test('a lock the function releases before taking it is the caller\'s: held from the entry, never a leak', async () => {
+  const src = `struct iommu_s {
+	struct mutex lock;
+	struct mutex device_list_lock;
+	int empty;
+};
+
+static void notify_devices(struct iommu_s *iommu)
+{
+	if (iommu->empty)
+		return;
+	mutex_lock(&iommu->device_list_lock);
+	mutex_unlock(&iommu->lock);
+	poke_devices(iommu);
+	mutex_unlock(&iommu->device_list_lock);
+	mutex_lock(&iommu->lock);
+}
+`;
+  const r = await analyze({ 'n.c': src }, 'low');
+  assert.deepEqual(r.findings, []);
+  assert.deepEqual(r.lockGraph.edges, [
+    { from: 'iommu_s.lock', to: 'iommu_s.device_list_lock', sites: [{ file: 'n.c', line: lineOf(src, 'static void notify_devices') }, { file: 'n.c', line: lineOf(src, 'mutex_lock(&iommu->device_list_lock)') }] },
+  ]);
+});
