@@ -203,6 +203,21 @@ describe('the extension in a real VS Code (code-server)', () => {
     await screenshot(b.page, '04-palette-simulator-v8');
   });
 
+  test('the simulator panel comes back after a window reload (serializer)', async () => {
+    // Reload the way a user does: the workbench saves its layout, then reloads.
+    await b.page.locator('.editor-group-container .tab', { hasText: 'iommufd Simulator' }).first().waitFor({ state: 'visible', ...LONG });
+    // Without the first load's openFile payload, which would replace the restored editors.
+    const plain = workbenchUrl(served);
+    await b.page.evaluate((u) => history.replaceState(null, '', u), plain);
+    await runCommand(b.page, 'Developer: Reload Window');
+    await b.page.waitForLoadState('load');
+    await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
+    const ui = webview(b.page);
+    await ui.locator('h1', { hasText: 'Replace flow: v8' }).waitFor({ state: 'visible', ...LONG });
+    await ui.locator('#verdicts li[data-invariant="failure-contract"][data-holds="false"]').waitFor({ state: 'visible', ...LONG });
+    await screenshot(b.page, '04b-simulator-after-reload');
+  });
+
   test('an mbox series shows its findings on the patch lines', async () => {
     const mbox = 'series-v8.mbox';
     await closeAllEditors(b.page);
