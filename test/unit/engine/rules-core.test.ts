@@ -12,6 +12,11 @@ test('merged-like helper: nothing at all, from any rule, even at low confidence'
   assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}: ${f.message}`), []);
 });
 
+test('v8-like helper: unmap-before-rollback and nothing else', async () => {
+  const r = await analyzeFixtures(['unmap-before-rollback/v8-detach-first.c']);
+  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}`), ['unmap-before-rollback:33']);
+});
+
 test('callback-under-lock: ops->unmap with ioas_lock held, plainly and inside scoped_guard', async () => {
   const r = await analyzeFixtures(['callback-under-lock/unmap-under-ioas-lock.c']);
   const found = ofRule(r, 'callback-under-lock');
