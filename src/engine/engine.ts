@@ -105,9 +105,10 @@ export class Engine {
   constructor(private readonly options: EngineOptions) {
     this.timeoutMs = options.parseTimeoutMs ?? 2000;
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_BYTES;
-    // Trees are kept for incremental edits; the bound is generous because a
-    // tree evicted here is simply reparsed when its model must be rebuilt.
-    this.docs = new ParsedDocuments(options.parser, 4096, this.timeoutMs);
+    // Trees are kept for incremental edits. The bound keeps wasm memory in
+    // check on bulk runs (a tree costs several times its file); a tree evicted
+    // here is simply reparsed if its model must be rebuilt.
+    this.docs = new ParsedDocuments(options.parser, 512, this.timeoutMs);
     this.knowledge = mergeKnowledge(DEFAULT_KNOWLEDGE, options.config);
   }
 
