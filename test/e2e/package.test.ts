@@ -49,6 +49,8 @@ test('the .vsix holds the extension, the wasm, the webview and the grammar, and 
     'extension/media/webview.css',
     'extension/syntaxes/iommufd-patch.tmLanguage.json',
     'extension/readme.md',
+    // Diagnostics link to the rule sections of this file.
+    'extension/docs/engine.md',
   ]) {
     assert.ok(names.some((n) => n.toLowerCase() === wanted.toLowerCase()), `${wanted} is in the .vsix (has: ${names.join(', ')})`);
   }
