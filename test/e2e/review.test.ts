@@ -8,7 +8,7 @@
  * Screenshots of each step go to test-artifacts/e2e/review-*.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
@@ -19,6 +19,7 @@ const LONG = { timeout: 90_000 };
 const MBOX = 'v8.mbox';
 const SESSION = '.vscode/iommufd-review/iommufd-demo-access-replace-v8.json';
 const PATCH_ROW = '2/2 iommufd: demo: add demo_access_replace()';
+const C_COMMENT = 'Set both only once the old IOAS is gone?';
 const COMMENT = 'If this re-add fails too, acc->ioas stays NULL while ioas_unpin still points at the old IOAS.';
 const REVIEWER = 'Rui Reviewer <rui@example.net>';
 
@@ -79,6 +80,38 @@ async function inlineAction(item: Locator, title: string): Promise<void> {
   await action.click();
 }
 
+/** Goes to a line of the active editor, clicks the "+" its gutter shows on hover, types a comment, submits it. */
+async function commentOnLine(page: Page, line: number, text: string): Promise<void> {
+  await goToLine(page, line);
+  const number = page.locator('.editor-group-container.active .line-numbers', { hasText: new RegExp(`^${line}$`) }).first();
+  const box = (await number.boundingBox())!;
+  await page.mouse.move(box.x + box.width + 8, box.y + box.height / 2);
+  const plus = page.locator('.editor-group-container.active .comment-range-glyph.line-hover').first();
+  await plus.waitFor({ state: 'visible', ...LONG });
+  await plus.click();
+  // The new thread's box takes the focus: type only then, or the first keys go elsewhere.
+  const widget = page.locator('.review-widget', { has: page.locator('.comment-form .monaco-editor.focused') }).first();
+  await widget.waitFor({ state: 'visible', ...LONG });
+  await page.keyboard.type(text);
+  await widget.locator('.comment-form .view-line', { hasText: text }).first().waitFor({ state: 'visible', ...LONG });
+  await widget.locator('.monaco-button', { hasText: /^Comment$/ }).first().click();
+}
+
+/** Accepts the save dialog's proposed path (code-server's dialog is a quick input filled in steps) and waits for the file. */
+async function acceptProposedSavePath(page: Page, served: Served): Promise<string> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', ...LONG });
+  const target = path.join(served.workspace, 'iommufd-demo-access-replace-v8-2-reply.eml');
+  const proposed = Date.now() + 30_000;
+  while ((await input.inputValue()) !== target && Date.now() < proposed) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await input.inputValue(), target);
+  await page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).first().click();
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(target) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  if (!existsSync(target)) await screenshot(page, 'review-failed-save');
+  return target;
+}
+
 describe('review sessions in a real VS Code (code-server)', () => {
   let served: Served;
   let b: Browsing;
@@ -121,20 +154,7 @@ describe('review sessions in a real VS Code (code-server)', () => {
 
     // A comment through the editor's comments UI on the WARN_ON line of the mail.
     await b.page.locator('.tab', { hasText: MBOX }).first().click();
-    await goToLine(b.page, warnLine);
-    // Hovering the gutter of a commentable line shows its "+"; clicking it opens the comment box.
-    const number = b.page.locator('.editor-group-container.active .line-numbers', { hasText: new RegExp(`^${warnLine}$`) }).first();
-    const box = (await number.boundingBox())!;
-    await b.page.mouse.move(box.x + box.width + 8, box.y + box.height / 2);
-    const plus = b.page.locator('.editor-group-container.active .comment-range-glyph.line-hover').first();
-    await plus.waitFor({ state: 'visible', ...LONG });
-    await plus.click();
-    // The new thread's box takes the focus: type only then, or the first keys go elsewhere.
-    const widget = b.page.locator('.review-widget', { has: b.page.locator('.comment-form .monaco-editor.focused') }).first();
-    await widget.waitFor({ state: 'visible', ...LONG });
-    await b.page.keyboard.type(COMMENT);
-    await widget.locator('.comment-form .view-line', { hasText: COMMENT }).first().waitFor({ state: 'visible', ...LONG });
-    await widget.locator('.monaco-button', { hasText: /^Comment$/ }).first().click();
+    await commentOnLine(b.page, warnLine, COMMENT);
     await row(view, COMMENT).waitFor({ state: 'visible', ...LONG });
 
     await inlineAction(row(view, PATCH_ROW), 'Mark Patch as Done');
@@ -174,21 +194,31 @@ describe('review sessions in a real VS Code (code-server)', () => {
     await toast.waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, 'review-04-reply');
     await toast.locator('.monaco-button', { hasText: 'Save as .eml' }).click();
-    // code-server's save dialog is a quick input holding the proposed path.
-    const input = b.page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', ...LONG });
-    // The proposed name, next to the mail in the workspace: accepted as it is.
-    const target = path.join(served.workspace, 'iommufd-demo-access-replace-v8-2-reply.eml');
-    // The dialog fills its input in steps (folder, then name): wait for the whole proposal.
-    const proposed = Date.now() + 30_000;
-    while (!/iommufd-demo-access-replace-v8-2-reply\.eml$/.test(await input.inputValue()) && Date.now() < proposed) await new Promise((r) => setTimeout(r, 200));
-    assert.equal(await input.inputValue(), target);
-    await screenshot(b.page, 'review-05-save-dialog');
-    await b.page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).first().click();
-    const deadline = Date.now() + 30_000;
-    while (!existsSync(target) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    if (!existsSync(target)) await screenshot(b.page, 'review-failed-save');
+    const target = await acceptProposedSavePath(b.page, served);
     assert.equal(readFileSync(target, 'utf8'), readFileSync(path.join(FIXTURE, 'e2e-reply.eml'), 'utf8'));
+  });
+
+  test('a comment on a line of the checkout\'s C file joins the patch that touches it and is quoted in its reply', async () => {
+    await b.page.keyboard.press('Escape');
+    await b.page.keyboard.press('Control+P');
+    const quick = b.page.locator('.quick-input-widget input');
+    await quick.waitFor({ state: 'visible', ...LONG });
+    await quick.fill('checkout/drivers/iommu/iommufd/device.c');
+    await b.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'device.c' }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page.keyboard.press('Enter');
+    await b.page.locator('.tab.active', { hasText: 'device.c' }).waitFor({ state: 'visible', ...LONG });
+    await commentOnLine(b.page, 123, C_COMMENT);
+    const view = await reviewView(b.page);
+    await row(view, C_COMMENT).filter({ hasText: 'device.c:123' }).waitFor({ state: 'visible', ...LONG });
+
+    rmSync(path.join(served.workspace, 'iommufd-demo-access-replace-v8-2-reply.eml'), { force: true });
+    await inlineAction(row(view, PATCH_ROW), 'Compose Review Reply');
+    const toast = b.page.locator('.notifications-toasts .notification-toast', { hasText: 'reply composed' }).first();
+    await toast.waitFor({ state: 'visible', ...LONG });
+    await toast.locator('.monaco-button', { hasText: 'Save as .eml' }).click();
+    const target = await acceptProposedSavePath(b.page, served);
+    assert.equal(readFileSync(target, 'utf8'), readFileSync(path.join(FIXTURE, 'e2e-reply-2.eml'), 'utf8'));
+    await screenshot(b.page, 'review-05b-c-comment');
   });
 
   test('opening v9 carries the review over and lists what could not be carried', async () => {
@@ -249,8 +279,11 @@ describe('review sessions in a real VS Code (code-server)', () => {
       }
     };
     const patch2 = '20260708090000.1002-2-ada@example.org';
-    let s = await waitSaved((x) => x.reviews[patch2].threads[0]?.comments[0]?.body.startsWith('Still true'));
-    assert.equal(s.reviews[patch2].threads[0].comments[0].body, 'Still true in v9? The unmap now comes after the add.');
+    type Saved = { reviews: Record<string, { threads: { anchor: { kind: string }; comments: { body: string; edited?: string }[] }[] }> };
+    const bodies = (x: Saved) => x.reviews[patch2].threads.map((t) => t.comments.map((c) => c.body).join(' / '));
+    let s: Saved = await waitSaved((x: Saved) => bodies(x).some((b) => b.startsWith('Still true')));
+    // The C-file comment came over from v8 too.
+    assert.deepEqual(bodies(s), ['Still true in v9? The unmap now comes after the add.', C_COMMENT]);
     assert.ok(s.reviews[patch2].threads[0].comments[0].edited);
     await screenshot(b.page, 'review-07-edited');
 
@@ -258,7 +291,7 @@ describe('review sessions in a real VS Code (code-server)', () => {
     await edited.hover();
     await edited.locator('.action-label[aria-label="Delete"]').first().click();
     await row(view, 'Still true in v9?').waitFor({ state: 'detached', ...LONG });
-    s = await waitSaved((x) => x.reviews[patch2].threads.length === 0);
-    assert.deepEqual(s.reviews[patch2].threads, []);
+    s = await waitSaved((x: Saved) => x.reviews[patch2].threads.length === 1);
+    assert.deepEqual(bodies(s), [C_COMMENT]);
   });
 });

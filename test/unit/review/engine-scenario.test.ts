@@ -17,6 +17,7 @@ import * as S from '../../../src/review/session';
 import { fixtureSeries, fixtureText, NOW, REVIEWER } from './helpers';
 import { PATCH2 } from './scenario';
 
+export const E2E_C_COMMENT = 'Set both only once the old IOAS is gone?';
 export const E2E_COMMENT = 'If this re-add fails too, acc->ioas stays NULL while ioas_unpin still points at the old IOAS.';
 
 test('the analyzer on v8: adopt unmap-before-rollback, comment on WARN_ON → e2e-reply.eml', async () => {
@@ -32,4 +33,12 @@ test('the analyzer on v8: adopt unmap-before-rollback, comment on WARN_ON → e2
   assert.ok(anchor);
   s = S.addThread(s, PATCH2, anchor, E2E_COMMENT, NOW).session;
   assert.equal(composeSessionReply(s, PATCH2), fixtureText('e2e-reply.eml'));
+
+  // Then a comment on the same statement in the checkout's C file, which the patch shows.
+  const cFile = 'checkout/drivers/iommu/iommufd/device.c';
+  const cText = fixtureText(cFile).split('\n')[122];
+  const target = S.patchForSourceFile(s, cFile);
+  assert.equal(target?.id, PATCH2);
+  s = S.addThread(s, PATCH2, { kind: 'source', file: cFile, line: 123, text: cText }, E2E_C_COMMENT, NOW).session;
+  assert.equal(composeSessionReply(s, PATCH2), fixtureText('e2e-reply-2.eml'));
 });
