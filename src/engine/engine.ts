@@ -259,7 +259,7 @@ export class Engine {
       return;
     }
     try {
-      entry.own = readFileStructs(doc.tree.rootNode);
+      entry.own = readFileStructs(doc.tree.rootNode, entry.functionCache);
     } catch (e) {
       // Pathological nesting can exhaust the stack: the file's layouts are then unknown, not fatal.
       entry.own = {};

@@ -36,27 +36,43 @@ function functionName(def: SyntaxNode): { name: string; declarator: SyntaxNode; 
   return { name: named.name, declarator, pointer: named.pointer };
 }
 
-/** File-scope variables and struct-pointer-returning functions: what expression types resolve through. */
-function fileScope(nodes: SyntaxNode[]): { globals: Map<string, VarInfo>; returns: Map<string, string> } {
-  const globals = new Map<string, VarInfo>();
-  const returns = new Map<string, string>();
-  for (const n of nodes) {
-    if (n.type === 'function_definition' || n.type === 'declaration') {
-      const type = n.childForFieldName('type');
-      const struct = structOfTypeNode(type);
-      const declarators = n.type === 'function_definition' ? [n.childForFieldName('declarator')] : namedKids(n).filter((c) => !sameNode(c, type));
-      for (const d of declarators) {
-        const named = declaredName(d);
-        if (!named) continue;
-        if (named.fn) {
-          if (struct && named.pointer) returns.set(named.name, struct);
-        } else {
-          globals.set(named.name, { ...(struct ? { struct } : {}), pointer: named.pointer, int: false });
-        }
-      }
+/**
+ * What one file-scope node declares: variables, struct-pointer-returning
+ * functions, a function definition's name, ops-table initialisers. It depends
+ * on the node's text only, so it is cached by text across edits.
+ */
+interface TopFacts {
+  globals: [string, VarInfo][];
+  returns: [string, string][];
+  /** function_definition: its name, or null when it cannot be read. */
+  fn?: { name: string; pointer: boolean } | null;
+  ops: { opsStruct: string; field: string; function: string; lineOffset: number }[];
+}
+
+function topFacts(n: SyntaxNode): TopFacts {
+  const facts: TopFacts = { globals: [], returns: [], ops: [] };
+  const type = n.childForFieldName('type');
+  const struct = structOfTypeNode(type);
+  const declarators = n.type === 'function_definition' ? [n.childForFieldName('declarator')] : namedKids(n).filter((c) => !sameNode(c, type));
+  for (const d of declarators) {
+    const named = declaredName(d);
+    if (!named) continue;
+    if (named.fn) {
+      if (struct && named.pointer) facts.returns.push([named.name, struct]);
+    } else {
+      facts.globals.push([named.name, { ...(struct ? { struct } : {}), pointer: named.pointer, int: false }]);
     }
   }
-  return { globals, returns };
+  if (n.type === 'function_definition') {
+    const fn = functionName(n);
+    facts.fn = fn ? { name: fn.name, pointer: fn.pointer } : null;
+  } else {
+    const ops: OpsImplementation[] = [];
+    opsImplementations(n, '', ops);
+    const base = line(n);
+    facts.ops = ops.map((o) => ({ opsStruct: o.opsStruct, field: o.field, function: o.function, lineOffset: o.line - base }));
+  }
+  return facts;
 }
 
 /** `static const struct foo_ops x = { .unmap = foo_unmap, }` → implementations. */
@@ -96,35 +112,40 @@ export const BOOL_FUNCTIONS = '<bool-functions>';
 /** File-scope objects with a struct type, by name, kept the same way. */
 export const GLOBAL_OBJECTS = '<globals>';
 
-/** The structs a file defines, plus its bool-returning functions (first pass: every file's are merged before models are built). */
-export function readFileStructs(root: SyntaxNode): StructTable {
-  const out = readStructs(root);
-  const bools: Record<string, string> = {};
+/** The structs a file defines, plus its bool-returning functions and file-scope objects (first pass: every file's are merged before models are built). */
+export function readFileStructs(root: SyntaxNode, cache?: FunctionModelCache): StructTable {
+  const previous = cache?.structFacts ?? new Map<string, StructTable>();
+  const used = new Map<string, StructTable>();
+  const parts: StructTable[] = [];
   for (const n of topLevel(root)) {
-    if (n.type !== 'function_definition' && n.type !== 'declaration') continue;
-    const type = n.childForFieldName('type');
-    if (!type || type.text !== 'bool') continue;
-    const declarators = n.type === 'function_definition' ? [n.childForFieldName('declarator')] : namedKids(n).filter((c) => !sameNode(c, type));
-    for (const d of declarators) {
-      const named = declaredName(d);
-      if (named?.fn && !named.pointer) bools[named.name] = 'bool';
-    }
+    const type = n.type;
+    if (type === 'comment' || type === 'expression_statement' || type === 'preproc_include' || type === 'preproc_def' || type === 'preproc_function_def' || type === 'preproc_call') continue;
+    const key = cache ? `${type}\u0000${n.text}` : '';
+    const part = (cache && (previous.get(key) ?? used.get(key))) || nodeStructs(n);
+    if (cache) used.set(key, part);
+    parts.push(part);
   }
-  if (Object.keys(bools).length > 0) out[BOOL_FUNCTIONS] = bools;
-  // File-scope objects of struct type (`extern struct ap_matrix_dev *matrix_dev;` in a
-  // header): other files resolve `matrix_dev->mdevs_lock` through them.
-  const objects: Record<string, string> = {};
-  for (const n of topLevel(root)) {
-    if (n.type !== 'declaration') continue;
-    const type = n.childForFieldName('type');
-    const struct = structOfTypeNode(type);
-    if (!struct) continue;
-    for (const d of namedKids(n).filter((c) => !sameNode(c, type))) {
-      const named = declaredName(d);
-      if (named && !named.fn) objects[named.name] = `struct ${struct}${named.pointer ? ' *' : ''}`;
-    }
+  if (cache) cache.structFacts = used;
+  const out: StructTable = {};
+  for (const part of parts) for (const [name, fields] of Object.entries(part)) out[name] = { ...out[name], ...fields };
+  return out;
+}
+
+/** What one file-scope node contributes to the struct table. */
+function nodeStructs(n: SyntaxNode): StructTable {
+  const out = readStructs(n);
+  if (n.type !== 'function_definition' && n.type !== 'declaration') return out;
+  const type = n.childForFieldName('type');
+  const declarators = n.type === 'function_definition' ? [n.childForFieldName('declarator')] : namedKids(n).filter((c) => !sameNode(c, type));
+  const struct = structOfTypeNode(type);
+  for (const d of declarators) {
+    const named = declaredName(d);
+    if (!named) continue;
+    if (named.fn && !named.pointer && type?.text === 'bool') out[BOOL_FUNCTIONS] = { ...out[BOOL_FUNCTIONS], [named.name]: 'bool' };
+    // File-scope objects of struct type (`extern struct ap_matrix_dev *matrix_dev;` in a
+    // header): other files resolve `matrix_dev->mdevs_lock` through them.
+    if (!named.fn && n.type === 'declaration' && struct) out[GLOBAL_OBJECTS] = { ...out[GLOBAL_OBJECTS], [named.name]: `struct ${struct}${named.pointer ? ' *' : ''}` };
   }
-  if (Object.keys(objects).length > 0) out[GLOBAL_OBJECTS] = objects;
   return out;
 }
 
@@ -135,7 +156,29 @@ export function readFileStructs(root: SyntaxNode): StructTable {
  */
 export function buildFileModel(root: SyntaxNode, file: string, original: string, structs: StructTable, own: StructTable, cache?: FunctionModelCache): FileModel {
   const nodes = topLevel(root);
-  const { globals, returns } = fileScope(nodes);
+  // Per-node facts, by text (reused across edits when a cache is given).
+  const previousFacts = cache?.facts ?? new Map<string, TopFacts>();
+  const usedFacts = new Map<string, TopFacts>();
+  const texts: (string | undefined)[] = [];
+  const facts: (TopFacts | undefined)[] = [];
+  const globals = new Map<string, VarInfo>();
+  const returns = new Map<string, string>();
+  for (const n of nodes) {
+    const type = n.type;
+    if (type !== 'function_definition' && type !== 'declaration') {
+      texts.push(undefined);
+      facts.push(undefined);
+      continue;
+    }
+    const text = n.text;
+    const key = `${type}\u0000${text}`;
+    const f = previousFacts.get(key) ?? usedFacts.get(key) ?? topFacts(n);
+    usedFacts.set(key, f);
+    texts.push(text);
+    facts.push(f);
+    for (const [k, v] of f.globals) globals.set(k, v);
+    for (const [k, v] of f.returns) returns.set(k, v);
+  }
   const ctx: FileContext = { file, original, structs, globals, returns };
   // A function whose text, position and file-scope context are unchanged keeps its model.
   const scopeKey = cache ? JSON.stringify([...globals], null, 0) + JSON.stringify([...returns]) : '';
@@ -146,13 +189,12 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
   const ops: OpsImplementation[] = [];
   const documentedOrders: FileModel['documentedOrders'] = [];
 
-  const modelFunction = (def: SyntaxNode): void => {
-    const fn = functionName(def);
-    if (!fn) {
+  const modelFunction = (def: SyntaxNode, name: string | undefined, text?: string): void => {
+    if (name === undefined) {
       skipped.push({ function: '<unnamed>', line: line(def), reason: 'a function definition whose name could not be read (a macro in its declarator?)' });
       return;
     }
-    const key = cache ? `${def.startPosition.row}:${def.startPosition.column}:${def.text}` : '';
+    const key = cache ? `${def.startPosition.row}:${def.startPosition.column}:${text ?? def.text}` : '';
     const hit = cache ? reuse.get(key) : undefined;
     if (hit) {
       functions.push(hit);
@@ -160,32 +202,38 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
       return;
     }
     try {
-      const model = new FunctionBuilder(ctx).build(def, fn.name, fn.declarator);
+      const declarator = def.childForFieldName('declarator')!;
+      const model = new FunctionBuilder(ctx).build(def, name, declarator);
       functions.push(model);
       if (cache) used.set(key, model);
     } catch (e) {
       // A bug in the builder must not cost the whole file: say so in coverage.
       const reason = e instanceof RangeError ? 'nested too deeply to model (statements or expressions thousands of levels deep)' : `the model could not be built (${(e as Error).message})`;
-      skipped.push({ function: fn.name, line: line(def), reason });
+      skipped.push({ function: name, line: line(def), reason });
     }
   };
 
   nodes.forEach((n, i) => {
+    const f = facts[i];
     switch (n.type) {
       case 'function_definition':
-        modelFunction(n);
+        modelFunction(n, f?.fn?.name, texts[i]);
         break;
       case 'declaration':
-        opsImplementations(n, file, ops);
+        if (f && f.ops.length > 0) {
+          const base = line(n);
+          for (const o of f.ops) ops.push({ opsStruct: o.opsStruct, field: o.field, function: o.function, file, line: base + o.lineOffset });
+        }
         break;
       case 'comment': {
-        if (!/order/i.test(n.text)) break;
-        const names = parseDocumentedOrder(n.text);
+        const text = n.text;
+        if (!/order/i.test(text)) break;
+        const names = parseDocumentedOrder(text);
         if (names) {
           const struct = documentedStruct(nodes[i + 1]);
           // The line the order itself is on, not the comment's first line.
-          const at = n.text.search(/lock(?:ing)?\s+order/i);
-          const offset = at > 0 ? n.text.slice(0, at).split('\n').length - 1 : 0;
+          const at = text.search(/lock(?:ing)?\s+order/i);
+          const offset = at > 0 ? text.slice(0, at).split('\n').length - 1 : 0;
           documentedOrders.push({ names, line: line(n) + offset, ...(struct ? { struct } : {}) });
         }
         break;
@@ -193,7 +241,7 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
       case 'ERROR': {
         // Definitions the parser folded into an error: model the complete ones, list the rest.
         for (const c of namedKids(n)) {
-          if (c.type === 'function_definition') modelFunction(c);
+          if (c.type === 'function_definition') modelFunction(c, functionName(c)?.name);
         }
         // Only a declarator followed by a body is a lost definition (`module_exit(x)` lines are not).
         const children = kids(n);
@@ -210,6 +258,7 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
     cache.models = used;
     cache.scopeKey = scopeKey;
     cache.structs = structs;
+    cache.facts = usedFacts;
   }
   const { [BOOL_FUNCTIONS]: _bools, [GLOBAL_OBJECTS]: _globals, ...structsOnly } = own;
   return { file, functions, structs: structsOnly, opsImplementations: ops, documentedOrders, skipped };
@@ -220,6 +269,10 @@ export interface FunctionModelCache {
   models: Map<string, FunctionModel>;
   scopeKey: string;
   structs?: StructTable;
+  /** File-scope node facts by type and text. */
+  facts?: Map<string, TopFacts>;
+  /** File-scope struct layouts (and reserved entries) by node type and text. */
+  structFacts?: Map<string, StructTable>;
 }
 
 export function newFunctionModelCache(): FunctionModelCache {
