@@ -15,6 +15,30 @@ import { ReviewTree, type ReviewNode } from './tree';
 
 export const VIEW_ID = 'iommufd.reviewSessions';
 
+/** The commands this feature contributes (package.json `contributes.commands`). */
+export const COMMAND_IDS = [
+  'iommufd.review.open',
+  'iommufd.review.createComment',
+  'iommufd.review.editComment',
+  'iommufd.review.saveComment',
+  'iommufd.review.cancelEdit',
+  'iommufd.review.deleteComment',
+  'iommufd.review.adopt',
+  'iommufd.review.dismiss',
+  'iommufd.review.restoreSuggestion',
+  'iommufd.review.markNew',
+  'iommufd.review.markReviewing',
+  'iommufd.review.markDone',
+  'iommufd.review.markSkipped',
+  'iommufd.review.addReviewedBy',
+  'iommufd.review.addAckedBy',
+  'iommufd.review.addPatchComment',
+  'iommufd.review.composeReply',
+  'iommufd.review.reveal',
+  'iommufd.review.getSession',
+  'iommufd.review.commentAt',
+] as const;
+
 export interface ReviewFeatureDeps {
   log: Log;
   /** Findings of a patch mail (the patch annotations feature); without it sessions start with no suggestions. */
@@ -38,9 +62,11 @@ export function registerReview(context: vscode.ExtensionContext, deps: ReviewFea
   const { log } = deps;
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) {
-    context.subscriptions.push(
-      vscode.commands.registerCommand('iommufd.review.open', () => vscode.window.showWarningMessage('iommufd: open a folder first; review sessions are saved in its .vscode folder.')),
-    );
+    // Every contributed command still answers, with what to do instead of "command not found".
+    for (const id of COMMAND_IDS)
+      context.subscriptions.push(
+        vscode.commands.registerCommand(id, () => vscode.window.showWarningMessage('iommufd: open a folder first; review sessions are saved in its .vscode folder.')),
+      );
     return undefined;
   }
   const sessions = new ReviewSessions(folder.uri, { log, reviewDocument: deps.patches ? (d) => deps.patches!.review(d) : undefined });
