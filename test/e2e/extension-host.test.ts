@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { openBrowser, ROOT, screenshot, serve, type Browsing, type Served } from './harness';
+import { openBrowser, ROOT, runExtensionHostModule, screenshot, serve, type Browsing, type Served } from './harness';
 
 let served: Served;
 let b: Browsing;
@@ -25,22 +25,7 @@ after(async () => {
 });
 
 test('the extension-host suite passes in code-server\'s extension host', async () => {
-  const lines: string[] = [];
-  let exit: (code: number) => void = () => undefined;
-  const exited = new Promise<number>((resolve) => (exit = resolve));
-  await b.page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
-    lines.push(`${type}: ${Array.isArray(args) ? args.map(String).join(' ') : String(args)}`);
-  });
-  await b.page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
-  const authority = `127.0.0.1:${served.port}`;
-  const payload = [
-    ['extensionDevelopmentPath', `vscode-remote://${authority}${ROOT}`],
-    ['extensionTestsPath', `vscode-remote://${authority}${ROOT}/dist/test/index.js`],
-  ];
-  const q = new URLSearchParams({ folder: served.workspace, payload: JSON.stringify(payload) });
-  await b.page.goto(`${served.url}/?${q.toString()}`);
-  const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(-1), 5 * 60_000).unref());
-  const code = await Promise.race([exited, timeout]);
+  const { code, lines } = await runExtensionHostModule(served, b);
   await screenshot(b.page, '07-extension-host-suite').catch(() => undefined);
   const report = lines.filter((l) => /ok - |passed, |not ok|Error/.test(l)).join('\n');
   assert.notEqual(code, -1, `the suite did not finish in 5 minutes:\n${lines.slice(-40).join('\n')}\n${served.log().slice(-2000)}`);

@@ -83,7 +83,11 @@ export interface Served {
 
 export interface ServeOptions {
   /** Fixture folder copied into a fresh temporary workspace. */
-  fixture: string;
+  fixture?: string;
+  /** A folder served in place instead (never written: nothing is saved). */
+  folder?: string;
+  /** Extra environment for code-server and its extension host. */
+  env?: Record<string, string>;
   /** Install this .vsix before starting. */
   vsix?: string;
 }
@@ -107,10 +111,13 @@ async function waitHttp(url: string, server: ChildProcess, timeoutMs: number): P
 export async function serve(options: ServeOptions): Promise<Served> {
   const entry = requireEnv('IOMMUFD_REVIEW_CODE_SERVER');
   const base = mkdtempSync(path.join(os.tmpdir(), 'iommufd-e2e-'));
-  const workspace = path.join(base, 'workspace');
+  const workspace = options.folder ?? path.join(base, 'workspace');
   const userDataDir = path.join(base, 'user');
   const extensionsDir = path.join(base, 'extensions');
-  cpSync(options.fixture, workspace, { recursive: true });
+  if (!options.folder) {
+    if (!options.fixture) throw new Error('serve() needs a fixture or a folder');
+    cpSync(options.fixture, workspace, { recursive: true });
+  }
   mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   // No welcome page, no trust prompt, no restored editors from an earlier run.
   require('node:fs').writeFileSync(
@@ -128,7 +135,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
       'files.hotExit': 'off',
     }),
   );
-  const env = { ...process.env, XDG_CONFIG_HOME: path.join(base, 'config'), XDG_DATA_HOME: path.join(base, 'data') };
+  const env = { ...process.env, ...(options.env ?? {}), XDG_CONFIG_HOME: path.join(base, 'config'), XDG_DATA_HOME: path.join(base, 'data') };
   if (options.vsix) {
     const r = spawnSync(process.execPath, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', options.vsix, '--force'], { encoding: 'utf8', env, timeout: 120_000 });
     if (r.status !== 0) throw new Error(`installing ${options.vsix} failed:\n${r.stdout}\n${r.stderr}`);
@@ -242,4 +249,34 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 export function fileSize(p: string): number {
   return statSync(p).size;
+}
+
+/**
+ * Runs dist/test/index.js in code-server's Node extension host (design.md,
+ * route A step 7): the workbench opens with extensionDevelopmentPath and
+ * extensionTestsPath, the module's console output arrives through
+ * codeAutomationLog and its result through codeAutomationExit.
+ */
+export async function runExtensionHostModule(served: Served, b: Browsing, timeoutMs = 5 * 60_000): Promise<{ code: number; lines: string[] }> {
+  const lines: string[] = [];
+  let exit: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((resolve) => (exit = resolve));
+  await b.page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
+    lines.push(`${type}: ${Array.isArray(args) ? args.map(String).join(' ') : String(args)}`);
+  });
+  await b.page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
+  const authority = `127.0.0.1:${served.port}`;
+  const payload = [
+    ['extensionDevelopmentPath', `vscode-remote://${authority}${ROOT}`],
+    ['extensionTestsPath', `vscode-remote://${authority}${ROOT}/dist/test/index.js`],
+  ];
+  const q = new URLSearchParams({ folder: served.workspace, payload: JSON.stringify(payload) });
+  await b.page.goto(`${served.url}/?${q.toString()}`);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<number>((resolve) => {
+    timer = setTimeout(() => resolve(-1), timeoutMs);
+  });
+  const code = await Promise.race([exited, timeout]);
+  if (timer) clearTimeout(timer);
+  return { code, lines };
 }

@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../src/extension/activate';
+import { runEditorBench } from './editor-bench';
 
 const EXTENSION_ID = 'iommufd-review.iommufd-review';
 type Case = { name: string; fn: () => Promise<void> };
@@ -173,6 +174,9 @@ it('bad input: a binary buffer and a file deleted under the analysis do not brea
 });
 
 export async function run(): Promise<void> {
+  // The editor benchmark uses the same module and route (test/bench/editor.bench.ts).
+  const benchFile = process.env.IOMMUFD_REVIEW_BENCH_FILE;
+  if (benchFile) return runEditorBench(benchFile);
   const failures: string[] = [];
   for (const c of cases) {
     const started = Date.now();

@@ -1,0 +1,67 @@
+/**
+ * The editor benchmark's part inside the extension host (started by
+ * test/bench/editor.bench.ts with IOMMUFD_REVIEW_BENCH_FILE set): activation
+ * time, first analysis of the file, and keystroke → updated diagnostics over
+ * a series of one-character edits, measured to the moment the extension has
+ * set the document's diagnostics. Prints one `BENCH {json}` line.
+ */
+import * as vscode from 'vscode';
+import type { ExtensionApi } from '../../src/extension/activate';
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export async function runEditorBench(file: string): Promise<void> {
+  const edits = Number(process.env.IOMMUFD_REVIEW_BENCH_EDITS ?? 60);
+  // Measure the pipeline, not the typing pause: no debounce during the bench.
+  await vscode.workspace.getConfiguration('iommufd').update('analysis.debounceMs', 0, vscode.ConfigurationTarget.Global);
+  const uri = vscode.Uri.file(file);
+  const openStarted = Date.now();
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const editor = await vscode.window.showTextDocument(doc);
+  const ext = vscode.extensions.getExtension<ExtensionApi>('iommufd-review.iommufd-review')!;
+  const api = await ext.activate();
+  const changed = (): Promise<number> =>
+    new Promise((resolve) => {
+      const sub = api.store.onDidChange((u) => {
+        if (u?.toString() === uri.toString()) {
+          sub.dispose();
+          resolve(Date.now());
+        }
+      });
+    });
+  const firstDone = changed();
+  await api.diagnostics.settled();
+  const firstAnalysisMs = (await Promise.race([firstDone, new Promise<number>((r) => setTimeout(() => r(Date.now()), 60_000))])) - openStarted;
+  // Edit inside the last function body: a space typed, then deleted.
+  const lines = doc.getText().split('\n');
+  let line = lines.length - 1;
+  while (line > 0 && !/^\t\S/.test(lines[line])) line--;
+  const samples: number[] = [];
+  for (let i = 0; i < edits; i++) {
+    const done = changed();
+    const started = performance.now();
+    const startedWall = Date.now();
+    const pos = new vscode.Position(line, 1);
+    await editor.edit((e) => (i % 2 === 0 ? e.insert(pos, ' ') : e.delete(new vscode.Range(pos, pos.translate(0, 1)))), { undoStopBefore: false, undoStopAfter: false });
+    const doneAt = await done;
+    samples.push(Math.max(performance.now() - started, doneAt - startedWall));
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  const result = {
+    file,
+    bytes: doc.getText().length,
+    lines: doc.lineCount,
+    activationMs: api.activationMs,
+    engineReadyMs: api.analysis.engineReadyMs,
+    firstAnalysisMs,
+    edits,
+    keystrokeMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1] },
+    analysisFiles: api.analysis.state.result?.coverage.files,
+    lastAnalysisMs: api.analysis.state.elapsedMs,
+  };
+  await vscode.workspace.getConfiguration('iommufd').update('analysis.debounceMs', undefined, vscode.ConfigurationTarget.Global);
+  console.log(`BENCH ${JSON.stringify(result)}`);
+}
