@@ -294,4 +294,39 @@ describe('review sessions in a real VS Code (code-server)', () => {
     s = await waitSaved((x: Saved) => x.reviews[patch2].threads.length === 1);
     assert.deepEqual(bodies(s), [C_COMMENT]);
   });
+
+  test('deleting an adopted comment makes its finding a suggestion again; dismissing it keeps the reason', async () => {
+    const view = await reviewView(b.page);
+    await row(view, /device\.c:116 · adopted/).click();
+    const adopted = b.page.locator('.review-widget .review-comment', { hasText: 'unmaps the driver' }).first();
+    await adopted.waitFor({ state: 'visible', ...LONG });
+    await adopted.hover();
+    await adopted.locator('.action-label[aria-label="Delete"]').first().click();
+    const back = row(view, /unmap-before-rollback · medium · device\.c:116/);
+    await back.waitFor({ state: 'visible', ...LONG });
+    await inlineAction(back, 'Dismiss Suggestion');
+    const input = b.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', ...LONG });
+    await input.fill('discussed on the list: the fallback only has to leave the access usable');
+    await b.page.keyboard.press('Enter');
+    await row(view, 'dismissed: discussed on the list: the fallback only has to leave the access usable').waitFor({ state: 'visible', ...LONG });
+    await screenshot(b.page, 'review-08-dismissed');
+    const file = path.join(served.workspace, SESSION);
+    const until = Date.now() + 30_000;
+    let decided: string[][] = [];
+    while (Date.now() < until) {
+      try {
+        const s = JSON.parse(readFileSync(file, 'utf8')).session;
+        decided = Object.values(s.reviews as Record<string, { suggestions: { ruleId: string; state: string; reason?: string }[] }>)
+          .flatMap((r) => r.suggestions)
+          .filter((x) => x.state === 'dismissed')
+          .map((x) => [x.ruleId, x.reason ?? '']);
+      } catch {
+        decided = [];
+      }
+      if (decided.length > 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.deepEqual(decided, [['unmap-before-rollback', 'discussed on the list: the fallback only has to leave the access usable']]);
+  });
 });

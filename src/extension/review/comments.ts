@@ -6,11 +6,17 @@
  */
 import * as vscode from 'vscode';
 import { anchorAtPatchLine, hunkPatchLines, patchLineOf } from '../../review/diff-lines';
+import { splitSeriesName } from '../../review/open';
 import * as S from '../../review/session';
 import type { Anchor, ReviewPatch, ReviewSession } from '../../review/types';
 import type { ReviewSessions } from './sessions';
 
 export const CONTROLLER_ID = 'iommufd-review';
+
+/** Two session names of the same series (any revision). */
+function sameSeries(a: string, b: string): boolean {
+  return (splitSeriesName(a)?.stem ?? a) === (splitSeriesName(b)?.stem ?? b);
+}
 
 /** What a drawn thread stands for. */
 export type ThreadKey =
@@ -51,8 +57,9 @@ export class ReviewComments implements vscode.Disposable {
     this.subscriptions.push(
       this.controller,
       sessions.onDidChange((name) => {
-        if (name) this.draw(name);
-        else this.drawAll();
+        // Revisions of one series decide together which of them shows its C-file comments.
+        if (name) for (const other of this.sessions.all()) if (sameSeries(other.series.name, name)) this.draw(other.series.name);
+        if (!name) this.drawAll();
         // VS Code asks for commenting ranges only when a provider is set: a mail opened
         // before its review started gets its "+" only when the provider is set again.
         this.setRangeProvider();
@@ -118,10 +125,13 @@ export class ReviewComments implements vscode.Disposable {
     const session = this.sessions.get(name);
     if (!session) return;
     const out: { thread: vscode.CommentThread; key: ThreadKey }[] = [];
+    const superseded = this.sessions.all().some((o) => sameSeries(o.series.name, name) && o.series.version > session.series.version);
     for (const patch of session.series.patches) {
       const review = session.reviews[patch.id];
       const tag = `[${patch.index}/${patch.total}]`;
       for (const t of review.threads) {
+        // The checkout holds one revision: a C file shows the comments of the newest open one only.
+        if (t.anchor.kind === 'source' && superseded) continue;
         const where = this.locate(session, patch, t.anchor);
         if (!where) continue;
         const key: ThreadKey = { kind: 'thread', name, patchId: patch.id, threadId: t.id };
