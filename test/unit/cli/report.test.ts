@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { RULE_IDS } from '../../../src/engine/types';
 import { formatJson, toJsonReport } from '../../../src/report/json';
@@ -101,6 +103,13 @@ test('sarif: all 7 rules with help links, results with related locations and fin
   assert.equal(second.locations?.[0].physicalLocation?.artifactLocation?.uri, 'file:///abs/path/lock.c');
   assert.deepEqual(run.invocations?.[0].toolExecutionNotifications?.[0].message.text, 'skipped: binary file (contains NUL bytes)');
   assert.deepEqual((run.properties as { coverage: unknown }).coverage, sampleResult().coverage);
+});
+
+test('every rule help link lands on a heading in docs/engine.md', () => {
+  const docs = readFileSync(path.resolve(__dirname, '../../../../docs/engine.md'), 'utf8');
+  const anchors = new Set([...docs.matchAll(/^#+ +(.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+  const rules = toSarif(emptyResult(), sarifOptions).runs[0].tool.driver.rules ?? [];
+  assert.deepEqual(rules.map((r) => r.helpUri?.split('#')[1]).filter((a) => !a || !anchors.has(a)), []);
 });
 
 test('sarif building blocks compose a valid log for other reports', () => {
