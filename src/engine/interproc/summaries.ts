@@ -43,7 +43,7 @@ function directEffects(fn: FunctionModel): DirectEffects {
           acquiredSoFar.add(ev.lock.id);
           if (ev.trylock && ev.api.includes('trylock')) break;
           if (!takes.some((t) => t.lock === ev.lock.id && t.mode === ev.mode)) {
-            takes.push({ lock: ev.lock.id, kind: ev.lock.kind, mode: ev.mode, resolved: ev.lock.resolved, via: [{ function: fn.name, file: fn.file, line: ev.line, what: `takes ${ev.lock.id}` }], fromKnowledge: false });
+            takes.push({ lock: ev.lock.id, kind: ev.lock.kind, mode: ev.mode, resolved: ev.lock.resolved, via: [{ function: fn.name, file: fn.file, line: ev.line, what: `takes \`${ev.lock.id}\`` }], fromKnowledge: false });
           }
           break;
         case 'assert':
@@ -200,7 +200,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     const s: FunctionSummary = { name, inView: false, takes: [], requires: [], fallible: Boolean(k.fallible), restoring: Boolean(k.restoring), callbacks: [], partial: false };
     knowledgeCache.set(name, s);
     for (const t of k.takes ?? []) {
-      s.takes.push({ lock: t.lock, kind: kindOf(knowledge, t.lock), mode: t.mode, resolved: true, via: [{ function: name, what: `takes ${t.lock} (knowledge)` }], fromKnowledge: true });
+      s.takes.push({ lock: t.lock, kind: kindOf(knowledge, t.lock), mode: t.mode, resolved: true, via: [{ function: name, what: `takes \`${t.lock}\` (knowledge)` }], fromKnowledge: true });
     }
     for (const r of k.requires ?? []) s.requires.push({ lock: r.lock, expect: r.mode === 'read' ? 'read' : r.mode === 'write' ? 'write' : 'held' });
     if (k.irreversible) s.irreversible = { why: k.irreversible, via: [{ function: name, what: k.irreversible }] };
@@ -208,7 +208,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       for (const r of k.reaches ?? []) {
         const target = resolveSummary(r, undefined, depth + 1);
         if (!target) continue;
-        const step: ViaStep = { function: name, what: `reaches ${r}() (knowledge)` };
+        const step: ViaStep = { function: name, what: `reaches \`${r}()\` (knowledge)` };
         for (const t of target.takes) if (!s.takes.some((x) => x.lock === t.lock && x.mode === t.mode)) s.takes.push({ ...t, via: prefix(step, t.via), fromKnowledge: true });
         if (!s.irreversible && target.irreversible) s.irreversible = { why: target.irreversible.why, via: prefix(step, target.irreversible.via) };
         if (target.fallible && k.fallible === undefined) s.fallible = true;
@@ -249,10 +249,10 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     }
     for (const cb of d.callbacks) {
       if (s.callbacks.length < MAX_CALLBACKS && !s.callbacks.some((c) => c.callback === cb.callback)) {
-        s.callbacks.push({ callback: cb.callback, via: [{ function: fn.name, file: fn.file, line: cb.line, what: `calls ->${cb.field}()` }] });
+        s.callbacks.push({ callback: cb.callback, via: [{ function: fn.name, file: fn.file, line: cb.line, what: `calls \`->${cb.field}()\`` }] });
       }
       const ck = knowledge.callbacks[cb.callback];
-      if (!s.irreversible && ck?.irreversible) s.irreversible = { why: ck.irreversible, via: [{ function: fn.name, file: fn.file, line: cb.line, what: `calls ->${cb.field}()` }] };
+      if (!s.irreversible && ck?.irreversible) s.irreversible = { why: ck.irreversible, via: [{ function: fn.name, file: fn.file, line: cb.line, what: `calls \`->${cb.field}()\`` }] };
     }
     inView.set(key(fn), s);
   }
@@ -278,7 +278,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       if (c.callee === fn.name) continue;
       const callee = resolveSummary(c.callee, fn.file);
       if (!callee) continue;
-      const step: ViaStep = { function: fn.name, file: fn.file, line: c.line, what: `calls ${c.callee}()` };
+      const step: ViaStep = { function: fn.name, file: fn.file, line: c.line, what: `calls \`${c.callee}()\`` };
       for (const t of callee.takes) {
         if (s.takes.length >= MAX_TAKES) break;
         if (s.takes.some((x) => x.lock === t.lock && x.mode === t.mode)) continue;
@@ -375,12 +375,12 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       if (!irreversible && ck?.irreversible) irreversible = { why: ck.irreversible, via: [{ function: impls[0].function, what: ck.irreversible }] };
       out = { callback: id, implementations: impls, takes, ...(irreversible ? { irreversible } : {}), fromKnowledge: false, ...(guessed ? { guessedStruct: true } : {}) };
     } else if (ck) {
-      const takes: TakenLock[] = (ck.takes ?? []).map((t) => ({ lock: t.lock, kind: kindOf(knowledge, t.lock), mode: t.mode, resolved: true, via: [{ function: `->${field}()`, what: `takes ${t.lock} (knowledge of ${id})` }], fromKnowledge: true }));
+      const takes: TakenLock[] = (ck.takes ?? []).map((t) => ({ lock: t.lock, kind: kindOf(knowledge, t.lock), mode: t.mode, resolved: true, via: [{ function: `->${field}()`, what: `takes \`${t.lock}\` (knowledge of \`${id}\`)` }], fromKnowledge: true }));
       for (const r of ck.reaches ?? []) {
         const target = resolveSummary(r);
         if (!target) continue;
         for (const t of target.takes) {
-          if (!takes.some((x) => x.lock === t.lock && x.mode === t.mode)) takes.push({ ...t, via: [{ function: `->${field}()`, what: `reaches ${r}() (knowledge of ${id})` }, ...t.via], fromKnowledge: true });
+          if (!takes.some((x) => x.lock === t.lock && x.mode === t.mode)) takes.push({ ...t, via: [{ function: `->${field}()`, what: `reaches \`${r}()\` (knowledge of \`${id}\`)` }, ...t.via], fromKnowledge: true });
         }
       }
       out = { callback: id, implementations: [], takes, ...(ck.irreversible ? { irreversible: { why: ck.irreversible, via: [{ function: `->${field}()`, what: ck.irreversible }] } } : {}), fromKnowledge: true };
