@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { carryOver, patchTitle } from '../../../src/review/carry-over';
+import { carryOver, moveAnchor, patchTitle } from '../../../src/review/carry-over';
 import * as S from '../../../src/review/session';
 import type { FindingInput } from '../../../src/review/types';
 import { fixtureSeries, NOW, REVIEWER } from './helpers';
@@ -111,4 +111,21 @@ test('C-file comments move with their line when the patch shows it, and stay oth
       { kind: 'patch' },
     ],
   );
+});
+
+test('a line re-indented in the next revision keeps its comment; an exact match wins over a whitespace-only one', async () => {
+  const v9 = await fixtureSeries('v9.mbox');
+  const patch = v9.patches.find((p) => p.id === V9_PATCH2)!;
+  // v9 shows `\trc = iopt_add_access(&new_ioas->iopt, acc);` at post-image line 112.
+  assert.deepEqual(moveAnchor(patch, { kind: 'diff', file: DEVICE_C, side: 'new', line: 30, text: '    rc = iopt_add_access(&new_ioas->iopt,  acc);' }), {
+    kind: 'diff',
+    file: DEVICE_C,
+    side: 'new',
+    line: 112,
+    text: '\trc = iopt_add_access(&new_ioas->iopt, acc);',
+  });
+  // `\t}` occurs many times: the nearest to the old line wins.
+  const brace = moveAnchor(patch, { kind: 'diff', file: DEVICE_C, side: 'new', line: 108, text: '\t}' });
+  assert.deepEqual(brace, { kind: 'diff', file: DEVICE_C, side: 'new', line: 109, text: '\t}' });
+  assert.equal(moveAnchor(patch, { kind: 'diff', file: 'other.c', side: 'new', line: 1, text: '\t}' }), 'the line is no longer in the patch: }');
 });
