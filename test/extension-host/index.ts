@@ -158,7 +158,7 @@ it('editing into the merged order clears the diagnostic', async () => {
   await until('the diagnostic to come back after undo', () => ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
 });
 
-it('bad input: a binary buffer and a file deleted under the analysis do not break it', async () => {
+it('bad input: a binary buffer, a 3 MB buffer and a file deleted under the analysis do not break it', async () => {
   const bin = await vscode.workspace.openTextDocument({ language: 'c', content: 'int x;\u0000\u0001\u0002 binary' });
   await vscode.window.showTextDocument(bin);
   const gone = file('gone.c');
@@ -166,6 +166,13 @@ it('bad input: a binary buffer and a file deleted under the analysis do not brea
   const goneDoc = await vscode.workspace.openTextDocument(gone);
   await vscode.window.showTextDocument(goneDoc);
   await vscode.workspace.fs.delete(gone);
+  // A buffer over iommufd.analysis.maxFileBytes (2 MiB by default) is refused, not parsed.
+  const big = await vscode.workspace.openTextDocument({ language: 'c', content: 'static int pad(void) { return 0; }\n'.repeat(90_000) });
+  const bigShown = Date.now();
+  await vscode.window.showTextDocument(big);
+  await vscode.commands.executeCommand('iommufd.reanalyze');
+  assert.ok(Date.now() - bigShown < 20_000, 'the editor stayed responsive');
+  assert.deepEqual(ours(big.uri), []);
   // The live analysis still works: an edit to the real file is analysed.
   await vscode.window.showTextDocument(cDoc);
   await vscode.commands.executeCommand('iommufd.reanalyze');
