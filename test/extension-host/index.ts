@@ -144,6 +144,24 @@ it('exports SARIF for the open patch and shows the lock graph', async () => {
   assert.match(graph.getText(), /^# iommufd lock graph/);
 });
 
+it('in a diff editor the post-image (file:) side has the diagnostics and the base side has none', async () => {
+  // A read-only base like the git extension's `git:` documents.
+  const scheme = 'iommufd-test-base';
+  const reg = vscode.workspace.registerTextDocumentContentProvider(scheme, { provideTextDocumentContent: () => cDoc.getText() });
+  try {
+    const base = vscode.Uri.from({ scheme, path: cDoc.uri.path });
+    await vscode.commands.executeCommand('vscode.diff', base, cDoc.uri, 'mdev_switch.c (base ↔ working tree)');
+    const baseDoc = await until('the base document', () => vscode.workspace.textDocuments.find((d) => d.uri.scheme === scheme));
+    assert.ok(baseDoc.languageId === 'c' || baseDoc.languageId === 'cpp', `base side is C (${baseDoc.languageId})`);
+    await until('the right side diagnostic', () => ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
+    await vscode.commands.executeCommand('iommufd.reanalyze');
+    assert.deepEqual(ours(baseDoc.uri), [], 'no doubled diagnostics on the base side');
+  } finally {
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    reg.dispose();
+  }
+});
+
 it('editing into the merged order clears the diagnostic', async () => {
   const editor = await vscode.window.showTextDocument(cDoc);
   const lines = cDoc.getText().split('\n');
