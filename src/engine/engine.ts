@@ -24,6 +24,7 @@ import type { LockClassGraph } from './interproc/lock-graph';
 import type { Summaries } from './interproc/types';
 import { CHECKS } from './checks/registry';
 import { atLeast } from './checks/check';
+import { withReplayableScenario } from './checks/scenario';
 import type { Check, CheckContext } from './checks/check';
 import { CONFIDENCE_ORDER } from './types';
 import type { AnalysisResult, Confidence, Coverage, FileProblem, Finding, FunctionCoverage, SourceFile } from './types';
@@ -315,8 +316,11 @@ export class Engine {
     }
     if (stale.size > 0) {
       const fresh = new Map<string, Finding[]>();
-      for (const f of check.run({ ...ctx, reports: (file) => stale.has(file) })) {
-        if (!stale.has(f.file)) continue;
+      const modelOf = new Map(models.map((m) => [m.file, m]));
+      for (const raw of check.run({ ...ctx, reports: (file) => stale.has(file) })) {
+        if (!stale.has(raw.file)) continue;
+        // Cached with the finding: it depends only on the file's model.
+        const f = withReplayableScenario(raw, modelOf.get(raw.scenario.file ?? raw.file));
         const list = fresh.get(f.file);
         if (list) list.push(f);
         else fresh.set(f.file, [f]);

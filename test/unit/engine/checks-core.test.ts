@@ -340,7 +340,7 @@ test('lock-leak: a missing unlock on an early error return; goto unwinding, guar
     { file: 'ctr.c', line: lineOf(LEAKS, 'return 0;'), message: 'this return has released `ctr.lock`' },
   ]);
   assert.equal(f.fingerprint, 'lock-leak:leaky:ctr.lock');
-  assert.equal(f.scenario.variant, 'merged');
+  assert.equal(f.scenario.variant, 'unmap-under-lock');
 });
 
 // ---- assert-held ---------------------------------------------------------------
