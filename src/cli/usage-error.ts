@@ -18,6 +18,10 @@ export const EXIT_INTERNAL = 3;
 /** Writes to a stream and resolves once the data is flushed (large JSON on a pipe). */
 export function writeOut(stream: NodeJS.WritableStream, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    stream.write(text, (err) => (err ? reject(err) : resolve()));
+    stream.write(text, (err) => {
+      // A reader that went away (`| head`) is not an error of ours.
+      if (err && (err as NodeJS.ErrnoException).code !== 'EPIPE') reject(err);
+      else resolve();
+    });
   });
 }

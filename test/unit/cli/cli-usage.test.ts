@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { repoRoot, runCli } from './run-cli';
+import { spawnSync } from 'node:child_process';
+import { cliBundle, repoRoot, runCli } from './run-cli';
 
 const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 let dir = '';
@@ -53,6 +54,14 @@ test('check --help exits 0 with every option', () => {
   const r = runCli(['check', '--help']);
   assert.equal(r.status, 0);
   for (const opt of ['--format', '--min-confidence', '--config', '--backend', '--max-file-size']) assert.ok(r.stdout.includes(opt), opt);
+});
+
+test('a reader that goes away (| head) ends the run quietly with its own status', () => {
+  // Enough coverage entries to overflow the pipe, so the write really fails.
+  const body = Array.from({ length: 3000 }, (_, i) => `int pipe_fn_${i}(void)\n{\n\treturn ${i};\n}\n`).join('\n');
+  writeFileSync(path.join(dir, 'many.c'), body);
+  const r = spawnSync('bash', ['-c', `node '${cliBundle}' check --format json many.c | head -c 1 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.stderr, 'status 0\n');
 });
 
 const usageCases: [string, string[], RegExp][] = [
