@@ -1,17 +1,21 @@
 /** Small helpers over tree-sitter nodes shared by the model builders. */
 import type { SyntaxNode } from '../parse/syntax';
 
-const types = new WeakMap<SyntaxNode, string>();
+/** Where a node's type is remembered: an own property of the node object. */
+const TYPE = Symbol('type');
 
 /**
- * A node's type, remembered per node object: web-tree-sitter asks wasm for
- * it on every access, and the builders look at each node's type several times.
+ * A node's type, remembered on the node object: web-tree-sitter asks wasm for
+ * it on every access, and the builders look at each node's type several
+ * times. A property is much cheaper than a WeakMap entry per node (most nodes
+ * are fresh objects, so the WeakMap mostly grew and was collected again).
  */
 export function nodeType(n: SyntaxNode): string {
-  let t = types.get(n);
+  const holder = n as unknown as { [TYPE]?: string };
+  let t = holder[TYPE];
   if (t === undefined) {
     t = n.type;
-    types.set(n, t);
+    holder[TYPE] = t;
   }
   return t;
 }
