@@ -308,17 +308,33 @@ export class Engine {
     if (check.id === 'lock-order') return check.run(ctx);
     let byFile = this.findingCache.get(check.id);
     if (!byFile) this.findingCache.set(check.id, (byFile = new Map()));
-    const stale = new Set<string>();
+    // Stale files are re-checked whole, or (after an edit that kept the
+    // global step) only in the functions that changed: the others keep
+    // their findings, which depend only on their model and the global step.
+    const whole = new Set<string>();
+    const partly = new Map<string, { model: FileModel; keep: Finding[] }>();
     for (const m of models) {
       if (!reports(m.file)) continue;
       const hit = byFile.get(m.file);
-      if (!hit || hit.model !== m || hit.generation !== ctx.summaries) stale.add(m.file);
+      if (hit && hit.model === m && hit.generation === ctx.summaries) continue;
+      const changed = hit && hit.generation === ctx.summaries ? changedFunctions(hit.model, m) : undefined;
+      if (!changed) {
+        whole.add(m.file);
+        continue;
+      }
+      const stay = new Set(m.functions.filter((fn) => !changed.has(fn)).map((fn) => fn.name));
+      partly.set(m.file, { model: { ...m, file: `${m.file}\u0000changed`, functions: m.functions.filter((fn) => changed.has(fn)), opsImplementations: [], documentedOrders: [] }, keep: hit!.findings.filter((f) => stay.has(f.function)) });
     }
-    if (stale.size > 0) {
+    if (whole.size > 0 || partly.size > 0) {
+      // The changed functions are checked as an extra, reported-only file (its
+      // functions keep their real file); every real file stays in view as context.
+      const extra = [...partly.values()].map((p) => p.model);
+      const runFiles = extra.length > 0 ? [...models, ...extra] : models;
+      const runReports = (file: string): boolean => whole.has(file) || extra.some((x) => x.file === file);
       const fresh = new Map<string, Finding[]>();
       const modelOf = new Map(models.map((m) => [m.file, m]));
-      for (const raw of check.run({ ...ctx, reports: (file) => stale.has(file) })) {
-        if (!stale.has(raw.file)) continue;
+      for (const raw of check.run({ ...ctx, files: runFiles, reports: runReports })) {
+        if (!whole.has(raw.file) && !partly.has(raw.file)) continue;
         // Cached with the finding: it depends only on the file's model.
         const f = withReplayableScenario(raw, modelOf.get(raw.scenario.file ?? raw.file));
         const list = fresh.get(f.file);
@@ -326,7 +342,9 @@ export class Engine {
         else fresh.set(f.file, [f]);
       }
       for (const m of models) {
-        if (stale.has(m.file)) byFile.set(m.file, { model: m, generation: ctx.summaries, findings: fresh.get(m.file) ?? [] });
+        if (whole.has(m.file)) byFile.set(m.file, { model: m, generation: ctx.summaries, findings: fresh.get(m.file) ?? [] });
+        const p = partly.get(m.file);
+        if (p) byFile.set(m.file, { model: m, generation: ctx.summaries, findings: [...p.keep, ...(fresh.get(m.file) ?? [])] });
       }
     }
     const out: Finding[] = [];
@@ -429,6 +447,37 @@ function computeHeldFor(fn: FunctionModel, summaries: Summaries): HeldLocks {
   };
   if (holdsNoLocks(fn) && !fn.blocks.some((b) => b.events.some((e) => e.kind === 'call' && effectOf(e.callee)?.acquires.length))) return noHeldLocks(fn);
   return computeHeldLocks(fn, effectOf);
+}
+
+/**
+ * The functions of `next` to check again after an edit of a file whose
+ * previous model was `prev` (the global step unchanged): the new function
+ * models, and their callers in the file (rules look into same-file callees).
+ * Undefined when the whole file should be checked: nothing to gain, two
+ * functions of one name (both sides of an #if; rules dedupe by name), or a
+ * changed function that is an ops callback implementation.
+ */
+function changedFunctions(prev: FileModel, next: FileModel): Set<FunctionModel> | undefined {
+  const before = new Set(prev.functions);
+  const changed = new Set(next.functions.filter((fn) => !before.has(fn)));
+  if (changed.size === 0 || changed.size * 2 > next.functions.length) return undefined;
+  const names = new Set<string>();
+  for (const fn of next.functions) {
+    if (names.has(fn.name)) return undefined;
+    names.add(fn.name);
+  }
+  const changedNames = new Set([...changed].map((fn) => fn.name));
+  if (next.opsImplementations.some((o) => changedNames.has(o.function))) return undefined;
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const fn of next.functions) {
+      if (changed.has(fn) || !fn.blocks.some((b) => b.events.some((e) => e.kind === 'call' && changedNames.has(e.callee)))) continue;
+      changed.add(fn);
+      changedNames.add(fn.name);
+      grew = true;
+    }
+  }
+  return changed.size * 2 > next.functions.length ? undefined : changed;
 }
 
 function dedupe(findings: Finding[]): Finding[] {
