@@ -10,7 +10,7 @@ import { resolveOrderNames } from './knowledge/documented-orders';
 import type { Knowledge, ReviewConfig } from './knowledge/types';
 import { buildFileModel, newFunctionModelCache, readFileStructs } from './model/build-file';
 import type { FunctionModelCache } from './model/build-file';
-import { computeHeldLocks, holdsNoLocks, noHeldLocks } from './model/held-locks';
+import { computeHeldLocks, holdsNoLocks, noHeldLocks, ownHeldLocks } from './model/held-locks';
 import type { CallLockEffect, HeldLocks } from './model/held-locks';
 import { mergeStructs } from './model/structs';
 import type { StructTable } from './model/structs';
@@ -446,6 +446,8 @@ function computeHeldFor(fn: FunctionModel, summaries: Summaries): HeldLocks {
     return { acquires: s.leavesHeld ?? [], releases: s.releasesHeld ?? [] };
   };
   if (holdsNoLocks(fn) && !fn.blocks.some((b) => b.events.some((e) => e.kind === 'call' && effectOf(e.callee)?.acquires.length))) return noHeldLocks(fn);
+  // No callee changes what is held: the function's own analysis (shared with the summaries) is the answer.
+  if (!fn.blocks.some((b) => b.events.some((e) => e.kind === 'call' && effectOf(e.callee)))) return ownHeldLocks(fn);
   return computeHeldLocks(fn, effectOf);
 }
 

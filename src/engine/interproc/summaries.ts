@@ -9,7 +9,7 @@
  * propagation.
  */
 import type { Knowledge } from '../knowledge/types';
-import { computeHeldLocks, holdsNoLocks } from '../model/held-locks';
+import { holdsNoLocks, ownHeldLocks } from '../model/held-locks';
 import type { FileModel, FunctionModel, LockKind, LockMode, LockRef } from '../model/types';
 import type { CallbackSummary, FunctionSummary, IrreversibleStep, ReachedCallback, RequiredLock, Summaries, TakenLock, ViaStep } from './types';
 
@@ -93,7 +93,7 @@ function netLockEffect(fn: FunctionModel): { leavesHeld: { lock: LockRef; mode: 
   const releasesHeld = [...released.keys()].filter((id) => !acquired.has(id) && !asserted.has(id));
   const leavesHeld: { lock: LockRef; mode: LockMode }[] = [];
   if (acquired.size > 0 && !holdsNoLocks(fn)) {
-    const held = computeHeldLocks(fn);
+    const held = ownHeldLocks(fn);
     let common: Map<string, { lock: LockRef; mode: LockMode }> | undefined;
     let returns = 0;
     held.forEachEvent((block, index, must) => {

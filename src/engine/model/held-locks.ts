@@ -175,6 +175,22 @@ function releasedUntaken(fn: FunctionModel, mayIn: (State | undefined)[], condit
   return [...out.values()];
 }
 
+const ownCache = new WeakMap<FunctionModel, HeldLocks>();
+
+/**
+ * Held locks from the function's own lock operations only, computed once per
+ * model: the summaries need them (a lock helper's net effect) and so does the
+ * engine for every function whose callees have no lock effect (most of them).
+ */
+export function ownHeldLocks(fn: FunctionModel): HeldLocks {
+  let held = ownCache.get(fn);
+  if (!held) {
+    held = computeHeldLocks(fn);
+    ownCache.set(fn, held);
+  }
+  return held;
+}
+
 /**
  * Held locks of one function. With `effects`, calls to lock helpers change
  * what is held after them (interprocedural); without, only the function's
