@@ -9,8 +9,36 @@ import { FunctionBuilder } from './build-function';
 import type { FileContext, VarInfo } from './build-function';
 import { readStructs } from './structs';
 import type { StructTable } from './structs';
-import { declaredName, kids, line, namedKids, sameNode, structOfTypeNode } from './syntax-util';
+import { declaredName, kids, line, namedKids, nodeType, sameNode, structOfTypeNode } from './syntax-util';
 import type { FileModel, FunctionModel, OpsImplementation } from './types';
+
+/**
+ * Values cached by a top-level node's text across edits. Looked up by a short
+ * key (kind, length, first characters) and confirmed by comparing the whole
+ * text: a map keyed by the whole text hashed every node's text on every edit,
+ * which cost more than the rest of the lookup.
+ */
+export class TextCache<T> {
+  private readonly map = new Map<string, { text: string; value: T }[]>();
+
+  private static key(kind: string, text: string): string {
+    return `${kind}\u0000${text.length}\u0000${text.slice(0, 48)}`;
+  }
+
+  get(kind: string, text: string): T | undefined {
+    const list = this.map.get(TextCache.key(kind, text));
+    if (!list) return undefined;
+    for (const e of list) if (e.text === text) return e.value;
+    return undefined;
+  }
+
+  set(kind: string, text: string, value: T): void {
+    const k = TextCache.key(kind, text);
+    const list = this.map.get(k);
+    if (!list) this.map.set(k, [{ text, value }]);
+    else if (!list.some((e) => e.text === text)) list.push({ text, value });
+  }
+}
 
 /** Containers whose children are still file scope. */
 const TRANSPARENT = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
@@ -20,7 +48,7 @@ function topLevel(root: SyntaxNode): SyntaxNode[] {
   const out: SyntaxNode[] = [];
   const visit = (n: SyntaxNode): void => {
     for (const c of namedKids(n)) {
-      if (TRANSPARENT.has(c.type)) visit(c);
+      if (TRANSPARENT.has(nodeType(c))) visit(c);
       else out.push(c);
     }
   };
@@ -114,15 +142,19 @@ export const GLOBAL_OBJECTS = '<globals>';
 
 /** The structs a file defines, plus its bool-returning functions and file-scope objects (first pass: every file's are merged before models are built). */
 export function readFileStructs(root: SyntaxNode, cache?: FunctionModelCache): StructTable {
-  const previous = cache?.structFacts ?? new Map<string, StructTable>();
-  const used = new Map<string, StructTable>();
+  const previous = cache?.structFacts;
+  const used = new TextCache<StructTable>();
   const parts: StructTable[] = [];
   for (const n of topLevel(root)) {
-    const type = n.type;
+    const type = nodeType(n);
     if (type === 'comment' || type === 'expression_statement' || type === 'preproc_include' || type === 'preproc_def' || type === 'preproc_function_def' || type === 'preproc_call') continue;
-    const key = cache ? `${type}\u0000${n.text}` : '';
-    const part = (cache && (previous.get(key) ?? used.get(key))) || nodeStructs(n);
-    if (cache) used.set(key, part);
+    if (!cache) {
+      parts.push(nodeStructs(n));
+      continue;
+    }
+    const text = n.text;
+    const part = previous?.get(type, text) ?? used.get(type, text) ?? nodeStructs(n);
+    used.set(type, text, part);
     parts.push(part);
   }
   if (cache) cache.structFacts = used;
@@ -157,23 +189,22 @@ function nodeStructs(n: SyntaxNode): StructTable {
 export function buildFileModel(root: SyntaxNode, file: string, original: string, structs: StructTable, own: StructTable, cache?: FunctionModelCache): FileModel {
   const nodes = topLevel(root);
   // Per-node facts, by text (reused across edits when a cache is given).
-  const previousFacts = cache?.facts ?? new Map<string, TopFacts>();
-  const usedFacts = new Map<string, TopFacts>();
+  const previousFacts = cache?.facts;
+  const usedFacts = new TextCache<TopFacts>();
   const texts: (string | undefined)[] = [];
   const facts: (TopFacts | undefined)[] = [];
   const globals = new Map<string, VarInfo>();
   const returns = new Map<string, string>();
   for (const n of nodes) {
-    const type = n.type;
+    const type = nodeType(n);
     if (type !== 'function_definition' && type !== 'declaration') {
       texts.push(undefined);
       facts.push(undefined);
       continue;
     }
     const text = n.text;
-    const key = `${type}\u0000${text}`;
-    const f = previousFacts.get(key) ?? usedFacts.get(key) ?? topFacts(n);
-    usedFacts.set(key, f);
+    const f = previousFacts?.get(type, text) ?? usedFacts.get(type, text) ?? topFacts(n);
+    usedFacts.set(type, text, f);
     texts.push(text);
     facts.push(f);
     for (const [k, v] of f.globals) globals.set(k, v);
@@ -182,8 +213,8 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
   const ctx: FileContext = { file, original, structs, globals, returns };
   // A function whose text, position and file-scope context are unchanged keeps its model.
   const scopeKey = cache ? JSON.stringify([...globals], null, 0) + JSON.stringify([...returns]) : '';
-  const reuse = cache && cache.scopeKey === scopeKey && cache.structs === structs ? cache.models : new Map<string, FunctionModel>();
-  const used = new Map<string, FunctionModel>();
+  const reuse = cache && cache.scopeKey === scopeKey && cache.structs === structs ? cache.models : undefined;
+  const used = new TextCache<FunctionModel>();
   const functions: FunctionModel[] = [];
   const skipped: FileModel['skipped'] = [];
   const ops: OpsImplementation[] = [];
@@ -194,18 +225,20 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
       skipped.push({ function: '<unnamed>', line: line(def), reason: 'a function definition whose name could not be read (a macro in its declarator?)' });
       return;
     }
-    const key = cache ? `${def.startPosition.row}:${def.startPosition.column}:${text ?? def.text}` : '';
-    const hit = cache ? reuse.get(key) : undefined;
+    // The position is part of the identity: the model's lines are absolute.
+    const at = cache ? `${def.startPosition.row}:${def.startPosition.column}` : '';
+    const body = cache ? (text ?? def.text) : '';
+    const hit = reuse?.get(at, body);
     if (hit) {
       functions.push(hit);
-      used.set(key, hit);
+      used.set(at, body, hit);
       return;
     }
     try {
       const declarator = def.childForFieldName('declarator')!;
       const model = new FunctionBuilder(ctx).build(def, name, declarator);
       functions.push(model);
-      if (cache) used.set(key, model);
+      if (cache) used.set(at, body, model);
     } catch (e) {
       // A bug in the builder must not cost the whole file: say so in coverage.
       const reason = e instanceof RangeError ? 'nested too deeply to model (statements or expressions thousands of levels deep)' : `the model could not be built (${(e as Error).message})`;
@@ -215,7 +248,7 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
 
   nodes.forEach((n, i) => {
     const f = facts[i];
-    switch (n.type) {
+    switch (nodeType(n)) {
       case 'function_definition':
         modelFunction(n, f?.fn?.name, texts[i]);
         break;
@@ -266,15 +299,16 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
 
 /** Function models of one file from its previous build, reused when a function did not change. */
 export interface FunctionModelCache {
-  models: Map<string, FunctionModel>;
+  /** By position (`row:column`) and text. */
+  models: TextCache<FunctionModel>;
   scopeKey: string;
   structs?: StructTable;
   /** File-scope node facts by type and text. */
-  facts?: Map<string, TopFacts>;
+  facts?: TextCache<TopFacts>;
   /** File-scope struct layouts (and reserved entries) by node type and text. */
-  structFacts?: Map<string, StructTable>;
+  structFacts?: TextCache<StructTable>;
 }
 
 export function newFunctionModelCache(): FunctionModelCache {
-  return { models: new Map(), scopeKey: '' };
+  return { models: new TextCache(), scopeKey: '' };
 }
