@@ -12,9 +12,12 @@ import { reviewSeriesWith } from '../patch/review';
 import type { FindingStatus, PatchFinding, SeriesReview } from '../patch/types';
 import { isKernelTree, type AnalysisService } from './analysis/analysis-service';
 import type { EngineApi } from './analysis/engine-api';
+import { inputProblems, problemSummary } from './analysis/patch-problems';
+import { reviewSession } from './analysis/review-session';
 import type { FunctionModel } from '../engine/model/types';
 import type { FindingStore, ShownFinding } from './finding-store';
 import type { Log } from './log';
+import { readSettings } from './settings';
 import { toDiagnostic } from './to-vscode';
 import { workspaceTree } from './workspace-tree';
 
@@ -70,6 +73,7 @@ export function registerPatchAnnotations(context: vscode.ExtensionContext, deps:
   const decorations = decorationTypes();
   const scheduler = new LatestOnly<string>();
   const reviews = new Map<string, SeriesReview>();
+  // Documents whose input problems the user was told about (once per opening).
   const told = new Set<string>();
   // The engines of each document's last review are kept (their dispose is
   // deferred) so a finding on a patch line can be simulated from the
@@ -107,20 +111,26 @@ export function registerPatchAnnotations(context: vscode.ExtensionContext, deps:
         session: () => {
           const e = make();
           kept.push(e);
-          return { ...e, setFile: e.setFile.bind(e), removeFile: e.removeFile.bind(e), analyze: () => e.analyze(), dispose: () => undefined };
+          return reviewSession(e);
         },
         base,
+        // Applied after classification, so a finding that only loses confidence is not "fixed".
+        minConfidence: readSettings(doc.uri).minConfidence,
       });
       dropSessions(doc.uri.toString());
       sessions.set(doc.uri.toString(), kept);
     } catch (e) {
       log.error(`could not review ${name}`, e);
-      void vscode.window.showWarningMessage(`iommufd: could not review ${name}: ${(e as Error)?.message ?? e}`);
+      if (!told.has(doc.uri.toString())) {
+        told.add(doc.uri.toString());
+        void vscode.window.showWarningMessage(`iommufd: could not review ${name}: ${(e as Error)?.message ?? e}`);
+      }
       return undefined;
     }
     reviews.set(doc.uri.toString(), result);
     const shown: ShownFinding[] = [];
     const diagnostics: vscode.Diagnostic[] = [];
+    for (const pr of result.series.problems) log.info(`${pr.source}${pr.line ? `:${pr.line}` : ''}: ${pr.message}`);
     for (const p of result.patches) {
       for (const f of p.findings) {
         // A finding the patch does not show sits on the patch's first line, so it is still seen.
@@ -135,11 +145,14 @@ export function registerPatchAnnotations(context: vscode.ExtensionContext, deps:
       }
       for (const pr of p.problems) log.info(`${pr.source}${pr.line ? `:${pr.line}` : ''}: ${pr.message}`);
     }
-    const problems = [...result.series.problems, ...result.patches.flatMap((p) => p.problems)];
-    if (result.patches.length === 0 && !told.has(doc.uri.toString())) {
+    const problems = inputProblems(result);
+    // Said once per opening: the review runs again on every edit of the document.
+    const message =
+      result.patches.length === 0 ? `iommufd: ${name} has no reviewable patch: ${problems[0]?.message ?? 'no patch found in it'}` : problemSummary(name, problems);
+    if (message && !told.has(doc.uri.toString())) {
       told.add(doc.uri.toString());
-      const why = problems[0]?.message ?? 'no patch found in it';
-      void vscode.window.showWarningMessage(`iommufd: ${name} has no reviewable patch: ${why}`);
+      log.warn(message);
+      void vscode.window.showWarningMessage(message, 'Show Log').then((a) => a && log.show());
     }
     collection.set(doc.uri, diagnostics);
     store.set(doc.uri, shown);
@@ -167,6 +180,7 @@ export function registerPatchAnnotations(context: vscode.ExtensionContext, deps:
       collection.delete(d.uri);
       store.set(d.uri, []);
       reviews.delete(d.uri.toString());
+      told.delete(d.uri.toString());
       dropSessions(d.uri.toString());
     }),
     { dispose: () => [...sessions.keys()].forEach(dropSessions) },

@@ -37,6 +37,33 @@ const file = (name: string) => vscode.Uri.joinPath(folder(), name);
 const ours = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'iommufd');
 const ruleOf = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? String(d.code.value) : String(d.code));
 
+/**
+ * The warning notifications the extension shows, as the user sees them: the
+ * test and the extension share one `vscode` API object, so wrapping its
+ * showWarningMessage records every call (the notification is still shown).
+ */
+const warnings: string[] = [];
+function recordWarnings(): void {
+  const win = vscode.window as unknown as { showWarningMessage: (...args: unknown[]) => unknown };
+  const original = win.showWarningMessage;
+  win.showWarningMessage = (...args: unknown[]) => {
+    if (typeof args[0] === 'string') warnings.push(args[0]);
+    return original.apply(vscode.window, args);
+  };
+}
+const warningsAbout = (name: string, since: number) => warnings.slice(since).filter((m) => m.includes(name));
+
+/** How long a command of the extension takes to answer (ms), with its answer. */
+async function timed<T>(run: () => Thenable<T>): Promise<{ ms: number; value: T }> {
+  const started = Date.now();
+  const value = await run();
+  return { ms: Date.now() - started, value };
+}
+const simulateLenses = () => timed(() => vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', cDoc.uri));
+const hasSimulateLens = (lenses: vscode.CodeLens[] | undefined) => (lenses ?? []).some((l) => l.command?.command === 'iommufd.simulateFinding');
+/** A bound for "the editor answers" that a loaded CI machine still meets, far below a hang. */
+const ANSWER_MS = 5_000;
+
 let api: ExtensionApi;
 let cDoc: vscode.TextDocument;
 
@@ -133,6 +160,40 @@ it('annotates an mbox series on its patch lines, introduced in patch 2/3', async
   assert.match(d.message, /partial context/, 'no kernel tree in the workspace: patch-only, said so');
 });
 
+it('a patch that only lowers a finding\'s confidence does not show it as fixed', async () => {
+  // Patch 2/2 of this series returns a status of its own on the failed add and adds a loop the
+  // parser sees only in part: the engine is less sure, but remove-before-add is still there.
+  const doc = await vscode.workspace.openTextDocument(file('series-confidence.mbox'));
+  await vscode.window.showTextDocument(doc);
+  const review = await api.patches.review(doc);
+  assert.ok(review, 'the series was reviewed');
+  assert.equal(review.patches.length, 2);
+  const [p1, p2] = review.patches;
+  assert.deepEqual(p1.findings.map((f) => [f.ruleId, f.status]), [['unmap-before-rollback', 'introduced']]);
+  assert.deepEqual(p2.findings.filter((f) => f.status === 'fixed').map((f) => f.ruleId), [], 'nothing is fixed by patch 2');
+  const introduced = await until('the introduced diagnostic', () => ours(doc.uri).find((d) => ruleOf(d) === 'unmap-before-rollback' && /introduced by this patch \[1\/2\]/.test(d.message)));
+  assert.match(doc.lineAt(introduced.range.start.line).text, /^\+\trc = iopt_add_access\(/);
+  assert.deepEqual(ours(doc.uri).filter((d) => /fixed by this patch/.test(d.message)).map((d) => d.message), []);
+
+  // With the threshold at low, patch 2 shows the same finding as unchanged, at its lower confidence.
+  const settings = vscode.workspace.getConfiguration('iommufd');
+  await settings.update('minConfidence', 'low', vscode.ConfigurationTarget.Workspace);
+  try {
+    const low = await api.patches.review(doc);
+    const kept = low?.patches[1].findings.find((f) => f.ruleId === 'unmap-before-rollback');
+    assert.ok(kept, 'patch 2 shows the finding at low confidence');
+    assert.equal(kept.status, 'unchanged');
+    assert.equal(kept.confidence, 'low');
+    assert.equal(kept.fingerprint, low?.patches[0].findings[0].fingerprint, 'the same problem as in patch 1');
+    const d = await until('the unchanged diagnostic on patch 2', () => ours(doc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback' && /already there before this patch \[2\/2\]/.test(x.message)));
+    assert.match(doc.lineAt(d.range.start.line).text, /^ \trc = iopt_add_access\(/);
+    assert.deepEqual(ours(doc.uri).filter((x) => /fixed by this patch/.test(x.message)).map((x) => x.message), []);
+  } finally {
+    await settings.update('minConfidence', undefined, vscode.ConfigurationTarget.Workspace);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  }
+});
+
 it('exports SARIF for the open patch and shows the lock graph', async () => {
   const target = file('out.sarif');
   await vscode.commands.executeCommand('iommufd.exportSarif', target);
@@ -198,10 +259,100 @@ it('bad input: a binary buffer, a 3 MB buffer and a file deleted under the analy
   await until('diagnostics of the C file still there', () => ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
 });
 
+it('bad input: a 10 MB C file is refused with one clear message, and the editor keeps answering', async () => {
+  // Generated here, never committed: about 10 MiB of small functions.
+  const uri = file('generated_10mb.c');
+  const lines: string[] = [];
+  let size = 0;
+  for (let i = 0; size < 10 * 1024 * 1024; i++) {
+    const line = `static int demo_pad_${i}(int x)\n{\n\treturn x + ${i % 97};\n}\n\n`;
+    lines.push(line);
+    size += line.length;
+  }
+  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(lines.join('')));
+  const since = warnings.length;
+  try {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    assert.ok(doc.getText().length >= 10 * 1024 * 1024, 'the editor holds the whole 10 MB');
+    const showing = vscode.window.showTextDocument(doc);
+    // While the extension takes the file in, its commands still answer.
+    const during = await simulateLenses();
+    await showing;
+    assert.ok(during.ms < ANSWER_MS, `a command answered in ${during.ms} ms while the big file was opened`);
+    assert.ok(hasSimulateLens(during.value), 'and with the right answer');
+    const message = await until('the message about the big file', () => warningsAbout('generated_10mb.c', since)[0]);
+    assert.match(message, /^iommufd: generated_10mb\.c larger than iommufd\.analysis\.maxFileBytes \(\d+ KiB > 2048 KiB\): not analysed\.$/);
+    // Typing into it and asking again does not repeat the message, nor analyse it.
+    const editor = await vscode.window.showTextDocument(doc);
+    await editor.edit((e) => e.insert(new vscode.Position(0, 0), '/* edited */\n'));
+    const again = await timed(async () => {
+      await vscode.commands.executeCommand('iommufd.reanalyze');
+      await api.diagnostics.settled();
+    });
+    assert.ok(again.ms < ANSWER_MS, `reanalysis with the big file open took ${again.ms} ms`);
+    assert.deepEqual(warningsAbout('generated_10mb.c', since), [message], 'the message was shown once');
+    assert.deepEqual(ours(doc.uri), []);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  } finally {
+    await vscode.workspace.fs.delete(uri).then(undefined, () => undefined);
+  }
+  // Nothing crashed: the real file still has its finding.
+  await vscode.window.showTextDocument(cDoc);
+  await until('diagnostics of the C file still there', () => ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
+});
+
+it('bad input: a broken mbox (garbage headers, truncated mid-hunk) says what is wrong once and crashes nothing', async () => {
+  // Generated from the committed series: patch 1/2 with broken headers, cut inside its hunk.
+  const good = new TextDecoder().decode(await vscode.workspace.fs.readFile(file('series-confidence.mbox')));
+  const patch1 = good.slice(good.indexOf('[PATCH v2 1/2]'));
+  const diff = patch1.slice(patch1.indexOf('\n---\n') + 1, patch1.indexOf('+\trc = iopt_add_access'));
+  const broken = [
+    'From nobody Mon Sep 17 00:00:00 2001',
+    '\u0001\u0002garbage header line without a colon',
+    'X-Broken:: ::',
+    'From: ',
+    'Subject: [PATCH 1/1] iommufd/demo: add demo_move()',
+    'Content-Transfer-Encoding: bogus-encoding',
+    '',
+    `${diff}+\trc = iopt_add_acc`,
+  ].join('\n');
+  const uri = file('generated-broken.mbox');
+  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(broken));
+  const since = warnings.length;
+  try {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    assert.equal(doc.languageId, 'iommufd-patch');
+    const showing = vscode.window.showTextDocument(doc);
+    const during = await simulateLenses();
+    await showing;
+    assert.ok(during.ms < ANSWER_MS, `a command answered in ${during.ms} ms while the broken mbox was reviewed`);
+    assert.ok(hasSimulateLens(during.value));
+    const message = await until('the message about the broken mbox', () => warningsAbout('generated-broken.mbox', since)[0]);
+    assert.match(message, /^iommufd: generated-broken\.mbox was only partly reviewed: the diff of drivers\/iommu\/iommufd\/demo_move\.c is truncated: /);
+    const review = await api.patches.review(doc);
+    assert.ok(review, 'the review returned');
+    assert.deepEqual(review.patches.map((p) => p.findings.length), [0], 'the truncated file is left out, not guessed at');
+    // Editing it reviews it again (debounced and directly), without a second message.
+    const editor = await vscode.window.showTextDocument(doc);
+    await editor.edit((e) => e.insert(new vscode.Position(doc.lineCount, 0), '\n'));
+    await api.patches.review(doc);
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.deepEqual(warningsAbout('generated-broken.mbox', since), [message], 'the message was shown once');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  } finally {
+    await vscode.workspace.fs.delete(uri).then(undefined, () => undefined);
+  }
+  // Nothing crashed: a good series is still annotated.
+  const v8 = await vscode.workspace.openTextDocument(file('series-v8.mbox'));
+  const again = await api.patches.review(v8);
+  assert.ok(again?.patches.some((p) => p.findings.some((f) => f.ruleId === 'unmap-before-rollback' && f.status === 'introduced')));
+});
+
 export async function run(): Promise<void> {
   // The editor benchmark uses the same module and route (test/bench/editor.bench.ts).
   const benchFile = process.env.IOMMUFD_REVIEW_BENCH_FILE;
   if (benchFile) return runEditorBench(benchFile);
+  recordWarnings();
   const failures: string[] = [];
   for (const c of cases) {
     const started = Date.now();
