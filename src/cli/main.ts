@@ -20,6 +20,7 @@ export const commands: Record<string, () => Promise<Command>> = {
 /** One line per command for --help; a command without one is still listed. */
 const summaries: Record<string, string> = {
   check: 'analyse C files or directories for lock-order, callback-under-lock, rollback problems',
+  patch: 'review a patch series: findings introduced, fixed or unchanged by each patch, on its lines',
   simulate: 'explore every interleaving of the access replace flow and check its invariants',
   reply: 'print the review reply mail for one patch of a saved review session',
 };
