@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * Toy emulated device for iommufd-review's examples: it pins guest pages
  * through vfio and unpins them from its iommufd_access_ops.unmap callback.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * Toy example for iommufd-review: an access moves to another IOAS by
  * attaching to the new one first, so a failure changes nothing. Made up for

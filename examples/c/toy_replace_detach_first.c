@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * Toy example for iommufd-review: an access moves to another IOAS by
  * detaching from the current one first. Made up for the tool's examples.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /* Fixture tree for iommufd-review's patch tests: written for the tests, not kernel code. */
 #include "iommufd_private.h"
 

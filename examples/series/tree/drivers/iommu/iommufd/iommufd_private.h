@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /* Fixture tree for iommufd-review's patch tests: written for the tests, not kernel code. */
 #ifndef FIXTURE_IOMMUFD_PRIVATE_H
 #define FIXTURE_IOMMUFD_PRIVATE_H
