@@ -287,6 +287,7 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
         break;
     }
   });
+  accountForLexicalHeads(original, functions, skipped);
   if (cache) {
     cache.models = used;
     cache.scopeKey = scopeKey;
@@ -311,4 +312,80 @@ export interface FunctionModelCache {
 
 export function newFunctionModelCache(): FunctionModelCache {
   return { models: new TextCache(), scopeKey: '' };
+}
+
+/**
+ * Function-definition heads found in the text itself, kernel style: a
+ * declaration starting at column 0 and ending in `)`, then a line that is
+ * just `{`. Independent of the syntax tree, so a definition the parser
+ * swallowed (unbalanced braces) is still seen. Cheap: only `\n{` lines are
+ * looked at, then a few lines back for the head.
+ */
+export function lexicalFunctionHeads(text: string): { name: string; line: number; braceLine: number }[] {
+  const out: { name: string; line: number; braceLine: number }[] = [];
+  let lineNo = 1;
+  let counted = 0;
+  for (let at = text.indexOf('\n{'); at >= 0; at = text.indexOf('\n{', at + 1)) {
+    // The brace line must be `{` alone (trailing blanks or a comment allowed).
+    const eol = text.indexOf('\n', at + 1);
+    const rest = text.slice(at + 2, eol < 0 ? text.length : eol);
+    if (!/^\s*(?:\/[*/].*)?$/.test(rest)) continue;
+    // Head: up to 8 lines back, stopping at the first one starting at column 0.
+    let start = at;
+    let headStart = -1;
+    for (let n = 0; n < 8 && start > 0; n++) {
+      const prev = text.lastIndexOf('\n', start - 1);
+      const ls = prev + 1;
+      const c = text[ls];
+      if (c === undefined || c === '\n') break;
+      if (/[A-Za-z_]/.test(c)) {
+        headStart = ls;
+        break;
+      }
+      if (c !== ' ' && c !== '\t') break;
+      start = prev;
+      if (prev < 0) break;
+    }
+    if (headStart < 0) continue;
+    const head = text.slice(headStart, at).replace(/\/\*.*?\*\//g, '').trimEnd();
+    // A head ends in `)` (a parameter list or an annotation); before its `(` there is no statement or initialiser.
+    if (!head.endsWith(')') || /[;=#{}]/.test(head.split('(')[0]!) || /^(?:if|for|while|switch|return|else|do)\b/.test(head)) continue;
+    const m = /([A-Za-z_]\w*)\s*\($/.exec(head.slice(0, head.indexOf('(') + 1));
+    if (!m) continue;
+    // 1-based line of the head's start, counted incrementally.
+    for (let i = text.indexOf('\n', counted); i >= 0 && i < headStart; i = text.indexOf('\n', i + 1)) {
+      lineNo++;
+      counted = i + 1;
+    }
+    const braceLine = lineNo + head.split('\n').length;
+    out.push({ name: m[1]!, line: lineNo, braceLine });
+  }
+  return out;
+}
+
+/**
+ * "Nothing is silently dropped": a definition head the text contains but the
+ * tree did not yield (as a model or a skipped entry) was swallowed into an
+ * earlier body by a syntax error. It is listed as skipped, and the function
+ * whose body swallowed it is marked partial (its body is not what it seems).
+ * Models are replaced, not mutated: they may be shared with the edit cache.
+ */
+function accountForLexicalHeads(text: string, functions: FunctionModel[], skipped: FileModel['skipped']): void {
+  if (!text.includes('\n{')) return;
+  const names = new Set<string>([...functions.map((f) => f.name), ...skipped.map((s) => s.function)]);
+  const lines = [...functions.map((f) => f.line), ...skipped.map((s) => s.line)];
+  for (const head of lexicalFunctionHeads(text)) {
+    if (names.has(head.name)) continue;
+    // A definition the tree yielded under another name (a macro-made name) starts on the head's lines.
+    if (lines.some((l) => l >= head.line - 2 && l <= head.braceLine)) continue;
+    const host = functions.findIndex((f) => f.line < head.line && f.endLine >= head.braceLine);
+    const hostFn = host >= 0 ? functions[host] : undefined;
+    const why = hostFn ? `swallowed into the body of ${hostFn.name} (line ${hostFn.line}) by a syntax error before line ${head.line} (unbalanced braces?)` : `swallowed by a syntax error before line ${head.line} (unbalanced braces, or an unknown macro around it?)`;
+    skipped.push({ function: head.name, line: head.line, reason: why });
+    names.add(head.name);
+    if (hostFn) {
+      const reason = `its body runs into the definition of ${head.name} at line ${head.line} (a brace left open?); the model of it is unreliable`;
+      functions[host] = { ...hostFn, status: 'partial', reason: hostFn.reason ? `${hostFn.reason}; ${reason}` : reason };
+    }
+  }
 }

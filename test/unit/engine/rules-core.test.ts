@@ -123,3 +123,17 @@ test('bad input: macro soup is a partial function with a reason, not a crash', a
   assert.match(r.coverage.entries[0].reason ?? '', /line 16/);
   assert.deepEqual(r.findings, []);
 });
+
+test('bad input: unbalanced braces leave both functions in the coverage, the swallowing one partial', async () => {
+  const r = await analyzeFixtures(['bad-input/unbalanced-braces.c']);
+  const byName = new Map(r.coverage.entries.map((e) => [e.function, e]));
+  assert.equal(byName.get('cut_dev_half')?.status, 'partial');
+  assert.ok(byName.has('cut_dev_whole'), 'the function swallowed by the unclosed body is still listed');
+  // Exactly: the swallowed one is skipped at its own head line, with the line in the reason.
+  assert.equal(byName.get('cut_dev_half')?.line, 10);
+  assert.equal(byName.get('cut_dev_whole')?.status, 'skipped');
+  assert.equal(byName.get('cut_dev_whole')?.line, 18);
+  assert.match(byName.get('cut_dev_whole')?.reason ?? '', /before line 18/);
+  assert.deepEqual(r.coverage.functions, { parsed: 0, partial: 1, skipped: 1 });
+  assert.deepEqual(r.findings, [], 'nothing at the default confidence from a body the parser could not close');
+});
