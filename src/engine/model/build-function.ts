@@ -874,6 +874,18 @@ export class FunctionBuilder {
         if (resultVar) this.callSites.set(resultVar, withApi);
         return;
       }
+      // `WRITE_ONCE(x->f, v)`, `smp_store_release(&x->f, v)`, `rcu_assign_pointer(x->f, v)`:
+      // a store to a shared field, modelled as the write `x->f = v` is.
+      if (STORE_MACROS.has(name) && args.length === 2) {
+        const target = storeTarget(args[0]!);
+        if (target) {
+          this.walkExpr(args[1]!);
+          const base = target.childForFieldName('argument');
+          if (base) this.walkExpr(base);
+          this.emitWrite(target, args[1]!.text, n);
+          return;
+        }
+      }
       if (TRANSPARENT_CALLS.has(name)) {
         for (const a of args) {
           if (stripWrappers(a).type === 'call_expression') this.walkExpr(a, resultVar);
@@ -1091,6 +1103,16 @@ function intersect(sets: Set<string>[]): Set<string> {
 
 function isAlwaysTrue(cond: SyntaxNode | null): boolean {
   return Boolean(cond && /^\(?\s*(?:1|true)\s*\)?$/.test(cond.text));
+}
+
+/** Store macros whose first argument is the stored-to location (by lvalue, or by address for smp_store_release). */
+const STORE_MACROS = new Set(['WRITE_ONCE', 'rcu_assign_pointer', 'RCU_INIT_POINTER', 'smp_store_release']);
+
+/** The field a store macro writes (`x->f` from `x->f` or `&x->f`), or undefined for any other target. */
+function storeTarget(arg: SyntaxNode): SyntaxNode | undefined {
+  let t = unparen(arg);
+  if (nodeType(t) === 'pointer_expression' && t.child(0)?.type === '&') t = unparen(t.childForFieldName('argument') ?? t);
+  return nodeType(t) === 'field_expression' ? t : undefined;
 }
 
 /** Unwraps parens, casts and value-preserving wrappers (`READ_ONCE(x)`, `xa_err(...)`). */

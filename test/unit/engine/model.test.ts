@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AcquireEvent, CallEvent, ReleaseEvent, ReturnEvent } from '../../../src/engine/model/types';
+import type { AcquireEvent, CallEvent, ReleaseEvent, ReturnEvent, WriteEvent } from '../../../src/engine/model/types';
 import { events, fn, HEADER, lineOf, modelOf } from './engine-helpers';
 
 const LOCKS = `${HEADER}
@@ -323,4 +323,33 @@ test('an assignment inside the condition ties the edge to the call it assigns', 
   ]);
   const rets = events(f).filter((e): e is ReturnEvent => e.kind === 'return').map((r) => [r.value, r.isError]);
   assert.deepEqual(rets, [['rc', true], ['-ENOMEM', true], ['0', false]]);
+});
+
+test('store macros are writes: WRITE_ONCE, smp_store_release (by address) and rcu_assign_pointer; other targets are not', async () => {
+  const src = `${HEADER}
+struct flag_box {
+	bool dying;
+	struct iommufd_ioas *cur;
+};
+
+static void mark(struct flag_box *fb, struct iommufd_ioas *ioas, int *p)
+{
+	WRITE_ONCE(fb->dying, true);
+	smp_store_release(&fb->dying, false);
+	rcu_assign_pointer(fb->cur, ioas);
+	WRITE_ONCE(*p, 1);
+}
+`;
+  const f = fn(await modelOf(src), 'mark');
+  const writes = events(f).filter((e): e is WriteEvent => e.kind === 'write');
+  assert.deepEqual(
+    writes.map((w) => [w.target, w.field, w.value, w.line]),
+    [
+      ['fb->dying', 'flag_box.dying', 'true', lineOf(src, 'WRITE_ONCE(fb')],
+      ['fb->dying', 'flag_box.dying', 'false', lineOf(src, 'smp_store_release')],
+      ['fb->cur', 'flag_box.cur', 'ioas', lineOf(src, 'rcu_assign_pointer')],
+    ],
+  );
+  // They are no longer calls; a store through a plain pointer stays what it was (no write to a field).
+  assert.deepEqual(events(f).filter((e) => e.kind === 'call').map((e) => (e as CallEvent).callee), []);
 });

@@ -391,3 +391,12 @@ test('unmap-before-rollback follows an edit of the callee in another file (incre
     engine.dispose();
   }
 });
+
+test('stale-after-relock: a claim made with WRITE_ONCE() or smp_store_release() before the drop keeps it quiet; no claim is reported', async () => {
+  const r = await analyzeFixtures(['stale-after-relock/claimed-with-write-once.c'], { minConfidence: 'low' });
+  const found = ofRule(r, 'stale-after-relock');
+  // chan_table_retire (WRITE_ONCE at line 32) and chan_table_retire_release (line 50) claim the entry: only the unclaimed one remains.
+  assert.deepEqual(found.map((f) => [f.function, f.line, f.confidence]), [['chan_table_poke', 74, 'high']]);
+  assert.deepEqual(relatedLines(found[0]), [66, 71, 72, 73, 74]);
+  assert.deepEqual(r.findings.map((f) => f.ruleId), ['stale-after-relock']);
+});
