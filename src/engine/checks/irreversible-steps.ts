@@ -69,7 +69,7 @@ export function originField(paths: FlowPaths, variable: string, at?: EventRef): 
   for (const r of paths.events()) {
     if (at && !paths.before(r, at)) continue;
     const ev = r.event;
-    if (ev.kind === 'read' && ev.into === variable) return ev.field ?? ev.source;
+    if (ev.kind === 'read' && ev.into === variable && !ev.local) return ev.field ?? ev.source;
   }
   return undefined;
 }

@@ -47,7 +47,8 @@ function obtainedValues(fn: FunctionModel, paths: FlowPaths): Obtained[] {
   const out: Obtained[] = [];
   for (const r of paths.events()) {
     const ev = r.event;
-    if (ev.kind === 'read' && ev.into && fn.types[ev.into]) {
+    // A copy of another local (`pos = next`) is not obtained under a lock: only a reassignment.
+    if (ev.kind === 'read' && ev.into && fn.types[ev.into] && !ev.local) {
       out.push({ ref: r, variable: ev.into, source: ev.source.replace(/\s+/g, ''), owner: baseVariable(ev.source) });
     } else if (ev.kind === 'call' && ev.resultVar && fn.types[ev.resultVar]) {
       out.push({ ref: r, variable: ev.resultVar, source: ev.text, lookup: ev.callee, owner: ev.args[0] === undefined ? undefined : baseVariable(ev.args[0]) });

@@ -812,6 +812,10 @@ export class FunctionBuilder {
       const field = v.childForFieldName('field')?.text;
       this.emit({ kind: 'read', source: clip(v.text), ...(baseType && field ? { field: `${baseType}.${field}` } : {}), into: name, line: line(at), column: column(at) });
       this.readVars.add(name);
+    } else if (nodeType(v) === 'identifier' && v.text !== name && this.vars.has(v.text) && this.vars.has(name) && nodeType(uncast(value)) === 'identifier') {
+      // Local to local (`err = npinned`, `pos = next`): a read marked `local`, so the
+      // checks see the local reassigned and where its value came from.
+      this.emit({ kind: 'read', source: v.text, into: name, local: true, line: line(at), column: column(at) });
     } else if (nodeType(v) === 'pointer_expression' && v.child(0)?.type === '&') {
       const ref = this.lockRef(v, 'unknown');
       if (ref.resolved && ref.kind !== 'unknown') this.lockAliases.set(name, ref);
@@ -1103,6 +1107,13 @@ function intersect(sets: Set<string>[]): Set<string> {
 
 function isAlwaysTrue(cond: SyntaxNode | null): boolean {
   return Boolean(cond && /^\(?\s*(?:1|true)\s*\)?$/.test(cond.text));
+}
+
+/** Strips parens and casts only (not value wrappers such as `PTR_ERR()`). */
+function uncast(n: SyntaxNode): SyntaxNode {
+  let cur = unparen(n);
+  for (let guard = 0; guard < 8 && nodeType(cur) === 'cast_expression'; guard++) cur = unparen(cur.childForFieldName('value') ?? cur);
+  return cur;
 }
 
 /** Store macros whose first argument is the stored-to location (by lvalue, or by address for smp_store_release). */

@@ -97,6 +97,11 @@ export interface ReadEvent extends Site {
   field?: string;
   /** The local it is stored in, if any. */
   into?: string;
+  /**
+   * True when `source` is another local or parameter, not a shared field
+   * (`err = npinned`, `pos = next`): the checks see the local reassigned.
+   */
+  local?: boolean;
 }
 
 /** A use of a local variable (for stale-after-relock). */

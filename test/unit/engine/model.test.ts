@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AcquireEvent, CallEvent, ReleaseEvent, ReturnEvent, WriteEvent } from '../../../src/engine/model/types';
+import type { AcquireEvent, CallEvent, ReleaseEvent, ReadEvent, ReturnEvent, WriteEvent } from '../../../src/engine/model/types';
 import { events, fn, HEADER, lineOf, modelOf } from './engine-helpers';
 
 const LOCKS = `${HEADER}
@@ -352,4 +352,51 @@ static void mark(struct flag_box *fb, struct iommufd_ioas *ioas, int *p)
   );
   // They are no longer calls; a store through a plain pointer stays what it was (no write to a field).
   assert.deepEqual(events(f).filter((e) => e.kind === 'call').map((e) => (e as CallEvent).callee), []);
+});
+
+test('local-to-local assignments are reads marked local: the error carried into `err` makes `return err` an error return', async () => {
+  const src = `${HEADER}
+struct pin_ctx {
+	struct mutex lock;
+	struct pin_ctx *next;
+};
+
+static int pin_some(struct pin_ctx *pc, unsigned long n)
+{
+	struct pin_ctx *pos = pc;
+	struct pin_ctx *cur;
+	long npinned;
+	int err = 0;
+
+	npinned = pin_user_range(pc, n);
+	if (npinned < 0) {
+		err = npinned;
+		goto out;
+	}
+	cur = pos;
+	pos = cur->next;
+	err = (int)npinned;
+	return err;
+out:
+	return err;
+}
+`;
+  const f = fn(await modelOf(src), 'pin_some');
+  const reads = events(f).filter((e): e is ReadEvent => e.kind === 'read');
+  assert.deepEqual(
+    reads.map((r) => [r.source, r.into, r.local ?? false, r.line]),
+    [
+      ['pc', 'pos', true, lineOf(src, 'pos = pc')],
+      ['npinned', 'err', true, lineOf(src, 'err = npinned')],
+      ['pos', 'cur', true, lineOf(src, 'cur = pos')],
+      ['cur->next', 'pos', false, lineOf(src, 'pos = cur->next')],
+      ['npinned', 'err', true, lineOf(src, 'err = (int)npinned')],
+    ],
+  );
+  const returns = events(f).filter((e): e is ReturnEvent => e.kind === 'return');
+  // `return err` after the success path's copy is not an error; after the failure branch's copy it is.
+  assert.deepEqual(returns.map((r) => [r.line, r.isError]).sort((a, b) => Number(a[0]) - Number(b[0])), [
+    [lineOf(src, 'return err;'), false],
+    [lineOf(src, 'return err;', 'out:'), true],
+  ]);
 });

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyzeFixtures, ofRule, relatedLines } from './engine-fixtures';
+import { analyze } from './engine-helpers';
 
 const ROLLBACK_RULES = ['unmap-before-rollback', 'unrestored-state', 'stale-after-relock'] as const;
 
@@ -399,4 +400,44 @@ test('stale-after-relock: a claim made with WRITE_ONCE() or smp_store_release() 
   assert.deepEqual(found.map((f) => [f.function, f.line, f.confidence]), [['chan_table_poke', 74, 'high']]);
   assert.deepEqual(relatedLines(found[0]), [66, 71, 72, 73, 74]);
   assert.deepEqual(r.findings.map((f) => f.ruleId), ['stale-after-relock']);
+});
+
+/** A pointer found under the lock, then replaced by another local while the lock is dropped. */
+const SWAPPED_FOR_LOCAL = `// SPDX-License-Identifier: MIT
+struct chan_entry {
+	unsigned int busy;
+};
+
+struct chan_ops {
+	void (*quiesce)(struct chan_entry *ent);
+};
+
+struct chan_table {
+	struct mutex tbl_lock;
+	struct xarray entries;
+	const struct chan_ops *ops;
+};
+
+int chan_table_swap(struct chan_table *tbl, unsigned long id, struct chan_entry *spare)
+{
+	struct chan_entry *ent;
+
+	mutex_lock(&tbl->tbl_lock);
+	ent = xa_load(&tbl->entries, id);
+	mutex_unlock(&tbl->tbl_lock);
+	tbl->ops->quiesce(ent);
+	ent = spare;
+	mutex_lock(&tbl->tbl_lock);
+	ent->busy = 0;
+	mutex_unlock(&tbl->tbl_lock);
+	return 0;
+}
+`;
+
+test('stale-after-relock: a local reassigned from another local (`ent = spare`) while the lock is dropped is not the stale value', async () => {
+  const quiet = await analyze({ 'swap.c': SWAPPED_FOR_LOCAL }, 'low');
+  assert.deepEqual(quiet.findings, []);
+  // Without the copy the same code is reported at the use (line 25): the copy is what keeps it quiet.
+  const loud = await analyze({ 'swap.c': SWAPPED_FOR_LOCAL.replace('\tent = spare;\n', '') }, 'low');
+  assert.deepEqual(loud.findings.map((f) => [f.ruleId, f.function, f.line]), [['stale-after-relock', 'chan_table_swap', 25]]);
 });
