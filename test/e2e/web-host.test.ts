@@ -9,11 +9,12 @@
  * codeAutomationExit. If anything of this cannot run, the test fails.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort, openBrowser, requireEnv, ROOT, screenshot, type Browsing } from './harness';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { freePort, requireEnv, ROOT, screenshot } from './harness';
 
 interface TestWebOptions {
   browserType: 'none';
@@ -33,8 +34,11 @@ interface TestWeb {
 
 const SUITE_TIMEOUT_MS = 3 * 60_000;
 let server: { dispose(): void } | undefined;
-let b: Browsing | undefined;
+let context: BrowserContext | undefined;
+let page: Page | undefined;
+const pageErrors: string[] = [];
 let workspace: string | undefined;
+let profile: string | undefined;
 let endpoint = '';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -80,18 +84,32 @@ before(async () => {
   });
   endpoint = `http://localhost:${port}`;
   assert.ok(await waitHttp(`${endpoint}/`, 30_000), `test-web serves the workbench on ${endpoint}`);
-  b = await openBrowser();
+  // The webview's content comes from <uuid>.localhost, a third-party frame that
+  // registers a service worker: Chromium refuses that ("the user denied
+  // permission to use Service Worker") in an incognito context or while
+  // third-party cookies are blocked. So a fresh persistent profile allowing them.
+  profile = mkdtempSync(path.join(os.tmpdir(), 'iommufd-web-chromium-'));
+  mkdirSync(path.join(profile, 'Default'));
+  writeFileSync(path.join(profile, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: requireEnv('IOMMUFD_REVIEW_CHROMIUM'),
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--disable-features=ThirdPartyStoragePartitioning,TrackingProtection3pcd'],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
 });
 
 after(async () => {
-  await b?.close();
+  await context?.close().catch(() => undefined);
   server?.dispose();
   if (workspace) rmSync(workspace, { recursive: true, force: true });
+  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 test('the web extension-host suite passes against the browser entry', async () => {
-  assert.ok(b, 'the browser started');
-  const page = b.page;
+  assert.ok(page, 'the browser started');
   const lines: string[] = [];
   let exit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (exit = resolve));
@@ -108,7 +126,7 @@ test('the web extension-host suite passes against the browser entry', async () =
   if (timer) clearTimeout(timer);
   await screenshot(page, '08-web-extension-host-suite').catch(() => undefined);
   const report = lines.filter((l) => /ok - |passed, |not ok/.test(l)).join('\n');
-  assert.notEqual(code, -1, `the web suite did not finish in ${SUITE_TIMEOUT_MS / 1000} s:\n${lines.slice(-40).join('\n')}\npage errors:\n${b.pageErrors.join('\n')}`);
+  assert.notEqual(code, -1, `the web suite did not finish in ${SUITE_TIMEOUT_MS / 1000} s:\n${lines.slice(-40).join('\n')}\npage errors:\n${pageErrors.join('\n')}`);
   assert.equal(code, 0, `web extension-host suite failed:\n${report || lines.slice(-60).join('\n')}`);
   assert.match(report, /^info: ok - activates from the browser entry/m);
   assert.match(report, /^info: ok - shows unmap-before-rollback/m);

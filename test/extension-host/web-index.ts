@@ -92,6 +92,8 @@ it('the simulate command runs: merged keeps every invariant, v8 breaks the failu
   const broken = v8.result.invariants.find((i) => i.id === 'failure-contract' && !i.holds);
   ok(broken, `v8 breaks failure-contract (broken: ${v8.result.invariants.filter((i) => !i.holds).map((i) => i.id).join(', ')})`);
   ok((broken.counterexample?.steps.length ?? 0) > 0, 'with a counterexample');
+  // The panel's webview loaded in the browser and said so.
+  await until('the webview ready message', () => api.panel.received().some((r) => r.type === 'ready'));
 });
 
 export async function run(): Promise<void> {
