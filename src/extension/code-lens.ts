@@ -3,13 +3,9 @@ import * as vscode from 'vscode';
 import type { FindingStore } from './finding-store';
 import { simulateArgs } from './to-vscode';
 
-export const SELECTOR: vscode.DocumentSelector = [
-  { language: 'c', scheme: 'file' },
-  { language: 'c', scheme: 'untitled' },
-  { language: 'cpp', scheme: 'file' },
-  { language: 'cpp', scheme: 'untitled' },
-  { language: 'iommufd-patch' },
-];
+// Any scheme: lenses come from the finding store, which only holds the
+// documents the analysis accepted (isUserDocument), so a git: view gets none.
+export const SELECTOR: vscode.DocumentSelector = [{ language: 'c' }, { language: 'cpp' }, { language: 'iommufd-patch' }];
 
 export function registerCodeLens(context: vscode.ExtensionContext, store: FindingStore): void {
   const changed = new vscode.EventEmitter<void>();

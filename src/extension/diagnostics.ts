@@ -6,15 +6,15 @@
 import * as vscode from 'vscode';
 import { LatestOnly, type RunToken } from '../engine/editor/latest-only';
 import type { AnalysisService } from './analysis/analysis-service';
-import { engineKey, uriOfKey } from './analysis/paths';
+import { engineKey, isUserDocument, uriOfKey } from './analysis/paths';
 import type { FindingStore } from './finding-store';
 import type { Log } from './log';
 import { readSettings } from './settings';
 import { toDiagnostic } from './to-vscode';
 
-/** C and headers (VS Code opens `.h` as cpp), on disk or unsaved; never git: or other views. */
+/** C and headers (VS Code opens `.h` as cpp), in the user's own documents (see isUserDocument). */
 export function isAnalysedDocument(doc: vscode.TextDocument): boolean {
-  return (doc.languageId === 'c' || doc.languageId === 'cpp') && (doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled');
+  return (doc.languageId === 'c' || doc.languageId === 'cpp') && isUserDocument(doc.uri);
 }
 
 export interface DiagnosticsDeps {

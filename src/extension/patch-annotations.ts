@@ -14,6 +14,7 @@ import { isKernelTree, type AnalysisService } from './analysis/analysis-service'
 import type { EngineApi } from './analysis/engine-api';
 import { inputProblems, problemSummary } from './analysis/patch-problems';
 import { reviewSession } from './analysis/review-session';
+import { isUserDocument } from './analysis/paths';
 import type { FunctionModel } from '../engine/model/types';
 import type { FindingStore, ShownFinding } from './finding-store';
 import type { Log } from './log';
@@ -40,7 +41,7 @@ export interface PatchAnnotationsApi {
 }
 
 export function isPatchDocument(doc: vscode.TextDocument): boolean {
-  return doc.languageId === PATCH_LANGUAGE && (doc.uri.scheme === 'file' || doc.uri.scheme === 'untitled');
+  return doc.languageId === PATCH_LANGUAGE && isUserDocument(doc.uri);
 }
 
 const STATUS_LABEL: Record<FindingStatus, string> = {

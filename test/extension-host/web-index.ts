@@ -60,11 +60,9 @@ it('activates from the browser entry in the web extension host on a C file', asy
 });
 
 it('shows unmap-before-rollback on the fallible call, with the witness', async () => {
-  // The extension analyses file: and untitled: documents only, and test-web's
-  // mounted workspace is vscode-test-web:, so the fixture's text is analysed
-  // as an unsaved C buffer here.
-  const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(cDoc.uri));
-  const doc = await vscode.workspace.openTextDocument({ language: 'c', content: text });
+  // The mounted workspace file itself (vscode-test-web:, a virtual
+  // workspace's scheme, like vscode.dev's vscode-vfs:), not a copy.
+  const doc = cDoc;
   await vscode.window.showTextDocument(doc);
   const addLine = doc.getText().split('\n').findIndex((l) => /rc = iopt_add_access\(/.test(l));
   ok(addLine > 0, 'the fixture has the iopt_add_access() call');

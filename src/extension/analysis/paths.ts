@@ -23,3 +23,14 @@ export function uriOfKey(key: string): vscode.Uri {
     return vscode.Uri.file(key);
   }
 }
+
+/**
+ * The user's own documents: on disk, unsaved, or in a virtual workspace
+ * (vscode.dev's `vscode-vfs:`, test-web's mount: the scheme of a workspace
+ * folder). Never `git:` and other read-only views of them, such as a diff
+ * editor's left side, which would double every diagnostic.
+ */
+export function isUserDocument(uri: vscode.Uri): boolean {
+  if (uri.scheme === 'file' || uri.scheme === 'untitled') return true;
+  return (vscode.workspace.workspaceFolders ?? []).some((folder) => folder.uri.scheme === uri.scheme);
+}
