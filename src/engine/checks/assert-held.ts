@@ -13,8 +13,7 @@
 import type { FunctionModel } from '../model/types';
 import type { Confidence, Finding } from '../types';
 import type { Check, CheckContext } from './check';
-import { PerFunctionCache } from './check';
-import { fingerprint, lowerConfidence } from './check';
+import { fingerprint, lowerConfidence, perFunctionCheck } from './check';
 import { scenarioFor } from './scenario';
 
 /** Does `fn` itself take or assert `lock` anywhere? */
@@ -74,87 +73,74 @@ function heldByCallers(ctx: CheckContext, name: string, lock: string, depth = 0,
   return false;
 }
 
-const CACHE = new PerFunctionCache<Finding[]>();
-
-export const assertHeld: Check = {
-  id: 'assert-held',
-  run(ctx) {
+export const assertHeld: Check = perFunctionCheck(
+  'assert-held',
+  (ctx, fn) => mayNeedLocks(ctx, fn),
+  (ctx, fn) => {
     const findings: Finding[] = [];
-    for (const file of ctx.files) {
-      if (!ctx.reports(file.file)) continue;
-      for (const fn of file.functions) {
-        if (!mayNeedLocks(ctx, fn)) continue;
-        findings.push(
-          ...CACHE.get(ctx, fn, () => {
-            const findings: Finding[] = [];
-            const held = ctx.held(fn);
-            const seen = new Set<string>();
-            held.forEachEvent((block, index, must) => {
-              const ev = block.events[index];
-              if (ev.kind === 'call') {
-                const callee = ctx.summaries.get(ev.callee, fn.file);
-                if (!callee || callee.requires.length === 0 || ev.callee === fn.name) return;
-                for (const r of callee.requires) {
-                  if (must.some((h) => h.lock.id === r.lock)) continue;
-                  if (held.mayBefore(block.id, index).some((h) => h.lock.id === r.lock)) continue;
-                  const key = `call|${ev.callee}|${r.lock}`;
-                  if (seen.has(key)) continue;
-                  seen.add(key);
-                  let confidence: Confidence;
-                  if (managesLock(fn, r.lock)) confidence = 'high';
-                  else {
-                    // The caller may run under its own caller's lock: never more than low.
-                    if (heldByCallers(ctx, fn.name, r.lock)) continue;
-                    confidence = 'low';
-                  }
-                  if (fn.status === 'partial') confidence = lowerConfidence(confidence);
-                  const where = r.line ? ` (it asserts it at ${r.file && r.file !== fn.file ? `${r.file}:` : 'line '}${r.line})` : ' (per the knowledge base)';
-                  findings.push({
-                    ruleId: 'assert-held',
-                    severity: 'warning',
-                    confidence,
-                    message: `\`${fn.name}()\` calls \`${ev.callee}()\` at line ${ev.line} without holding \`${r.lock}\`, which \`${ev.callee}()\` requires held${where}.`,
-                    file: fn.file,
-                    line: ev.line,
-                    column: ev.column,
-                    function: fn.name,
-                    fingerprint: fingerprint('assert-held', fn.name, [ev.callee, r.lock]),
-                    related: r.line ? [{ file: r.file ?? fn.file, line: r.line, message: `\`${ev.callee}()\` asserts \`${r.lock}\` held here` }] : [],
-                    scenario: scenarioFor('assert-held', { file: fn.file, function: fn.name }),
-                  });
-                }
-                return;
-              }
-              if (ev.kind !== 'read' && ev.kind !== 'write') return;
-              const field = ev.field;
-              const lock = field ? ctx.knowledge.protectedBy[field] : undefined;
-              if (!field || !lock) return;
-              if (must.some((h) => h.lock.id === lock) || held.mayBefore(block.id, index).some((h) => h.lock.id === lock)) return;
-              // Only functions that manage the lock themselves: elsewhere the caller may hold it.
-              if (!managesLock(fn, lock)) return;
-              const key = `${ev.kind}|${field}`;
-              if (seen.has(key)) return;
-              seen.add(key);
-              const text = ev.kind === 'read' ? ev.source : ev.target;
-              findings.push({
-                ruleId: 'assert-held',
-                severity: 'warning',
-                confidence: fn.status === 'partial' ? 'low' : 'medium',
-                message: `\`${fn.name}()\` ${ev.kind === 'read' ? 'reads' : 'writes'} \`${text}\` at line ${ev.line} without holding \`${lock}\`, which protects \`${field}\` (the function takes it elsewhere).`,
-                file: fn.file,
-                line: ev.line,
-                column: ev.column,
-                function: fn.name,
-                fingerprint: fingerprint('assert-held', fn.name, [field, lock]),
-                related: [],
-                scenario: scenarioFor('assert-held', { file: fn.file, function: fn.name }),
-              });
-            });
-                  return findings;
-          }),
-        );
+    const held = ctx.held(fn);
+    const seen = new Set<string>();
+    held.forEachEvent((block, index, must) => {
+      const ev = block.events[index];
+      if (ev.kind === 'call') {
+        const callee = ctx.summaries.get(ev.callee, fn.file);
+        if (!callee || callee.requires.length === 0 || ev.callee === fn.name) return;
+        for (const r of callee.requires) {
+          if (must.some((h) => h.lock.id === r.lock)) continue;
+          if (held.mayBefore(block.id, index).some((h) => h.lock.id === r.lock)) continue;
+          const key = `call|${ev.callee}|${r.lock}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          let confidence: Confidence;
+          if (managesLock(fn, r.lock)) confidence = 'high';
+          else {
+            // The caller may run under its own caller's lock: never more than low.
+            if (heldByCallers(ctx, fn.name, r.lock)) continue;
+            confidence = 'low';
+          }
+          if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+          const where = r.line ? ` (it asserts it at ${r.file && r.file !== fn.file ? `${r.file}:` : 'line '}${r.line})` : ' (per the knowledge base)';
+          findings.push({
+            ruleId: 'assert-held',
+            severity: 'warning',
+            confidence,
+            message: `\`${fn.name}()\` calls \`${ev.callee}()\` at line ${ev.line} without holding \`${r.lock}\`, which \`${ev.callee}()\` requires held${where}.`,
+            file: fn.file,
+            line: ev.line,
+            column: ev.column,
+            function: fn.name,
+            fingerprint: fingerprint('assert-held', fn.name, [ev.callee, r.lock]),
+            related: r.line ? [{ file: r.file ?? fn.file, line: r.line, message: `\`${ev.callee}()\` asserts \`${r.lock}\` held here` }] : [],
+            scenario: scenarioFor('assert-held', { file: fn.file, function: fn.name }),
+          });
+        }
+        return;
       }
-    }
-    return findings;
+      if (ev.kind !== 'read' && ev.kind !== 'write') return;
+      const field = ev.field;
+      const lock = field ? ctx.knowledge.protectedBy[field] : undefined;
+      if (!field || !lock) return;
+      if (must.some((h) => h.lock.id === lock) || held.mayBefore(block.id, index).some((h) => h.lock.id === lock)) return;
+      // Only functions that manage the lock themselves: elsewhere the caller may hold it.
+      if (!managesLock(fn, lock)) return;
+      const key = `${ev.kind}|${field}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      const text = ev.kind === 'read' ? ev.source : ev.target;
+      findings.push({
+        ruleId: 'assert-held',
+        severity: 'warning',
+        confidence: fn.status === 'partial' ? 'low' : 'medium',
+        message: `\`${fn.name}()\` ${ev.kind === 'read' ? 'reads' : 'writes'} \`${text}\` at line ${ev.line} without holding \`${lock}\`, which protects \`${field}\` (the function takes it elsewhere).`,
+        file: fn.file,
+        line: ev.line,
+        column: ev.column,
+        function: fn.name,
+        fingerprint: fingerprint('assert-held', fn.name, [field, lock]),
+        related: [],
+        scenario: scenarioFor('assert-held', { file: fn.file, function: fn.name }),
+      });
+    });
+          return findings;
   },
-};
+);

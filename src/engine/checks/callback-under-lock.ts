@@ -11,8 +11,7 @@ import type { CallbackEvent } from '../model/types';
 import type { CallbackSummary, TakenLock } from '../interproc/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { PerFunctionCache } from './check';
-import { fingerprint, lowerConfidence } from './check';
+import { fingerprint, lowerConfidence, perFunctionCheck } from './check';
 import { isChangeHelper, scenarioFor } from './scenario';
 
 /** Is `outer` ordered before `inner` (documented, or an edge in the lock graph)? */
@@ -51,62 +50,49 @@ function relatedOf(fnFile: string, held: HeldLock, ev: CallbackEvent, t: TakenLo
   return out;
 }
 
-const CACHE = new PerFunctionCache<Finding[]>();
-
-export const callbackUnderLock: Check = {
-  id: 'callback-under-lock',
-  run(ctx) {
+export const callbackUnderLock: Check = perFunctionCheck(
+  'callback-under-lock',
+  (ctx, fn) => !ctx.held(fn).none,
+  (ctx, fn) => {
     const findings: Finding[] = [];
-    for (const file of ctx.files) {
-      if (!ctx.reports(file.file)) continue;
-      for (const fn of file.functions) {
-        if (ctx.held(fn).none) continue;
-        findings.push(
-          ...CACHE.get(ctx, fn, () => {
-            const findings: Finding[] = [];
-            const seen = new Set<string>();
-            ctx.held(fn).forEachEvent((block, index, held) => {
-              const ev = block.events[index];
-              if (ev.kind !== 'callback' || held.length === 0) return;
-              const cb = ctx.summaries.callback(ev.opsStruct, ev.field);
-              if (!cb) return;
-              for (const h of held) {
-                if (!h.lock.resolved) continue;
-                // Self-deadlock: the implementation takes the held lock again (read-read on an rwsem does not block).
-                const again = cb.takes.find((t) => t.lock === h.lock.id && !(t.mode === 'read' && h.mode === 'read'));
-                // Inversion: it takes a lock ordered before the held one.
-                const before = again ? undefined : cb.takes.find((t) => t.lock !== h.lock.id && orderedBefore(ctx, t.lock, h.lock.id));
-                const t = again ?? before;
-                if (!t) continue;
-                const key = `${cb.callback}|${h.lock.id}`;
-                if (seen.has(key)) continue;
-                seen.add(key);
-                const heldHow = h.how === 'assert' ? `asserted held at line ${h.line}` : h.how === 'entry' ? 'held on entry' : `taken at line ${h.line}`;
-                const tail = again ? `${pathText(cb, t)} again: self-deadlock.` : `${pathText(cb, t)}, which is ordered before \`${h.lock.id}\`: lock inversion, possible deadlock.`;
-                let confidence: Confidence = cb.fromKnowledge || t.fromKnowledge ? 'medium' : 'high';
-                if (fn.status === 'partial') confidence = lowerConfidence(confidence);
-            if (cb.guessedStruct) confidence = lowerConfidence(confidence);
-                if (!again) confidence = lowerConfidence(confidence);
-                findings.push({
-                  ruleId: 'callback-under-lock',
-                  severity: 'error',
-                  confidence,
-                  message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}`,
-                  file: fn.file,
-                  line: ev.line,
-                  column: ev.column,
-                  function: fn.name,
-                  fingerprint: fingerprint('callback-under-lock', fn.name, [cb.callback, h.lock.id]),
-                  related: relatedOf(fn.file, h, ev, t, cb),
-                  scenario: scenarioFor('callback-under-lock', { file: fn.file, function: fn.name, changeHelper: isChangeHelper(fn.name) }),
-                });
-              }
-            });
-                  return findings;
-          }),
-        );
+    const seen = new Set<string>();
+    ctx.held(fn).forEachEvent((block, index, held) => {
+      const ev = block.events[index];
+      if (ev.kind !== 'callback' || held.length === 0) return;
+      const cb = ctx.summaries.callback(ev.opsStruct, ev.field);
+      if (!cb) return;
+      for (const h of held) {
+        if (!h.lock.resolved) continue;
+        // Self-deadlock: the implementation takes the held lock again (read-read on an rwsem does not block).
+        const again = cb.takes.find((t) => t.lock === h.lock.id && !(t.mode === 'read' && h.mode === 'read'));
+        // Inversion: it takes a lock ordered before the held one.
+        const before = again ? undefined : cb.takes.find((t) => t.lock !== h.lock.id && orderedBefore(ctx, t.lock, h.lock.id));
+        const t = again ?? before;
+        if (!t) continue;
+        const key = `${cb.callback}|${h.lock.id}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const heldHow = h.how === 'assert' ? `asserted held at line ${h.line}` : h.how === 'entry' ? 'held on entry' : `taken at line ${h.line}`;
+        const tail = again ? `${pathText(cb, t)} again: self-deadlock.` : `${pathText(cb, t)}, which is ordered before \`${h.lock.id}\`: lock inversion, possible deadlock.`;
+        let confidence: Confidence = cb.fromKnowledge || t.fromKnowledge ? 'medium' : 'high';
+        if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+    if (cb.guessedStruct) confidence = lowerConfidence(confidence);
+        if (!again) confidence = lowerConfidence(confidence);
+        findings.push({
+          ruleId: 'callback-under-lock',
+          severity: 'error',
+          confidence,
+          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}`,
+          file: fn.file,
+          line: ev.line,
+          column: ev.column,
+          function: fn.name,
+          fingerprint: fingerprint('callback-under-lock', fn.name, [cb.callback, h.lock.id]),
+          related: relatedOf(fn.file, h, ev, t, cb),
+          scenario: scenarioFor('callback-under-lock', { file: fn.file, function: fn.name, changeHelper: isChangeHelper(fn.name) }),
+        });
       }
-    }
-    return findings;
+    });
+          return findings;
   },
-};
+);

@@ -95,3 +95,30 @@ export class PerFunctionCache<T> {
     return value;
   }
 }
+
+/**
+ * A rule that looks at one function at a time: `check` runs on every function
+ * of the files whose findings are reported, unless `applies` rules it out
+ * cheaply, and its result is cached per function model until the summaries
+ * change (so an edit re-checks only the functions it touched).
+ */
+export function perFunctionCheck(
+  id: RuleId,
+  applies: (ctx: CheckContext, fn: FunctionModel) => boolean,
+  check: (ctx: CheckContext, fn: FunctionModel) => Finding[],
+): Check {
+  const cache = new PerFunctionCache<Finding[]>();
+  return {
+    id,
+    run(ctx) {
+      const findings: Finding[] = [];
+      for (const file of ctx.files) {
+        if (!ctx.reports(file.file)) continue;
+        for (const fn of file.functions) {
+          if (applies(ctx, fn)) findings.push(...cache.get(ctx, fn, () => check(ctx, fn)));
+        }
+      }
+      return findings;
+    },
+  };
+}

@@ -16,8 +16,7 @@ import type { HeldLock } from '../model/held-locks';
 import type { FunctionModel, ReturnEvent } from '../model/types';
 import type { Confidence, Finding } from '../types';
 import type { Check, CheckContext } from './check';
-import { PerFunctionCache } from './check';
-import { findFunction, fingerprint, lowerConfidence } from './check';
+import { findFunction, fingerprint, lowerConfidence, perFunctionCheck } from './check';
 import { scenarioFor } from './scenario';
 
 interface ReturnPoint {
@@ -48,86 +47,73 @@ function releasedByCallee(ctx: CheckContext, fn: FunctionModel, lock: string): b
   return false;
 }
 
-const CACHE = new PerFunctionCache<Finding[]>();
-
-export const lockLeak: Check = {
-  id: 'lock-leak',
-  run(ctx) {
+export const lockLeak: Check = perFunctionCheck(
+  'lock-leak',
+  (ctx, fn) => !ctx.held(fn).none,
+  (ctx, fn) => {
     const findings: Finding[] = [];
-    for (const file of ctx.files) {
-      if (!ctx.reports(file.file)) continue;
-      for (const fn of file.functions) {
-        if (ctx.held(fn).none) continue;
-        findings.push(
-          ...CACHE.get(ctx, fn, () => {
-            const findings: Finding[] = [];
-            const held = ctx.held(fn);
-            const returns: ReturnPoint[] = [];
-            for (const b of fn.blocks) {
-              if (!held.reachable(b.id)) continue;
-              b.events.forEach((ev, i) => {
-                if (ev.kind === 'return') returns.push({ ev, must: held.before(b.id, i), may: held.mayBefore(b.id, i) });
-              });
-            }
-            if (returns.length < 2) return findings;
-            const candidates = new Map<string, HeldLock>();
-            for (const r of returns) for (const h of r.must) if (h.how === 'acquire') candidates.set(h.lock.id, h);
-            // Locks the caller holds on entry are the caller's to balance.
-            for (const h of held.mayBefore(fn.entry, 0)) candidates.delete(h.lock.id);
-            // A lock released where this function had not taken it belongs to the caller
-            // (dropped and retaken around a callback): not this function's to balance.
-            held.forEachEvent((block, index) => {
-              const ev = block.events[index];
-              if (ev.kind === 'release' && candidates.has(ev.lock.id) && !held.mayBefore(block.id, index).some((x) => x.lock.id === ev.lock.id)) candidates.delete(ev.lock.id);
-            });
-            for (const [id, h] of candidates) {
-              const holding = returns.filter((r) => r.must.some((x) => x.lock.id === id));
-              const releasing = returns.filter((r) => !r.may.some((x) => x.lock.id === id));
-              if (holding.length === 0 || releasing.length === 0) continue;
-              // Lock-on-success helpers: every holding return succeeds and some releasing one fails.
-              const holdErr = holding.filter((r) => r.ev.isError);
-              const relOk = releasing.filter((r) => !r.ev.isError);
-              let leak: ReturnPoint | undefined;
-              let other: ReturnPoint | undefined;
-              let confidence: Confidence;
-              if (holdErr.length > 0 && relOk.length > 0) {
-                leak = holdErr[0];
-                other = relOk[0];
-                confidence = 'high';
-              } else if (holding.every((r) => !r.ev.isError) && releasing.some((r) => r.ev.isError)) {
-                continue;
-              } else {
-                leak = holding[0];
-                other = releasing.find((r) => r.ev.isError === leak!.ev.isError) ?? releasing[0];
-                confidence = leak.ev.value === other.ev.value ? 'medium' : 'low';
-              }
-              if (releasedByCallee(ctx, fn, id)) continue;
-              if (fn.status === 'partial') confidence = lowerConfidence(confidence);
-              const name = h.lock.resolved ? h.lock.id : h.lock.expr;
-              const what = leak.ev.value ? `returns \`${leak.ev.value}\` at line ${leak.ev.line}` : `returns at line ${leak.ev.line}`;
-              findings.push({
-                ruleId: 'lock-leak',
-                severity: 'warning',
-                confidence,
-                message: `\`${fn.name}()\` ${what} with \`${name}\` still held (taken at line ${h.line}), but its return at line ${other.ev.line} releases it: missing unlock on this path.`,
-                file: fn.file,
-                line: leak.ev.line,
-                column: leak.ev.column,
-                function: fn.name,
-                fingerprint: fingerprint('lock-leak', fn.name, [h.lock.id]),
-                related: [
-                  { file: fn.file, line: h.line, message: `\`${name}\` taken here` },
-                  ...holding.slice(1, 4).map((r) => ({ file: fn.file, line: r.ev.line, message: `also returns here with \`${name}\` held` })),
-                  { file: fn.file, line: other.ev.line, message: `this return has released \`${name}\`` },
-                ],
-                scenario: scenarioFor('lock-leak', { file: fn.file, function: fn.name }),
-              });
-            }
-                  return findings;
-          }),
-        );
-      }
+    const held = ctx.held(fn);
+    const returns: ReturnPoint[] = [];
+    for (const b of fn.blocks) {
+      if (!held.reachable(b.id)) continue;
+      b.events.forEach((ev, i) => {
+        if (ev.kind === 'return') returns.push({ ev, must: held.before(b.id, i), may: held.mayBefore(b.id, i) });
+      });
     }
-    return findings;
+    if (returns.length < 2) return findings;
+    const candidates = new Map<string, HeldLock>();
+    for (const r of returns) for (const h of r.must) if (h.how === 'acquire') candidates.set(h.lock.id, h);
+    // Locks the caller holds on entry are the caller's to balance.
+    for (const h of held.mayBefore(fn.entry, 0)) candidates.delete(h.lock.id);
+    // A lock released where this function had not taken it belongs to the caller
+    // (dropped and retaken around a callback): not this function's to balance.
+    held.forEachEvent((block, index) => {
+      const ev = block.events[index];
+      if (ev.kind === 'release' && candidates.has(ev.lock.id) && !held.mayBefore(block.id, index).some((x) => x.lock.id === ev.lock.id)) candidates.delete(ev.lock.id);
+    });
+    for (const [id, h] of candidates) {
+      const holding = returns.filter((r) => r.must.some((x) => x.lock.id === id));
+      const releasing = returns.filter((r) => !r.may.some((x) => x.lock.id === id));
+      if (holding.length === 0 || releasing.length === 0) continue;
+      // Lock-on-success helpers: every holding return succeeds and some releasing one fails.
+      const holdErr = holding.filter((r) => r.ev.isError);
+      const relOk = releasing.filter((r) => !r.ev.isError);
+      let leak: ReturnPoint | undefined;
+      let other: ReturnPoint | undefined;
+      let confidence: Confidence;
+      if (holdErr.length > 0 && relOk.length > 0) {
+        leak = holdErr[0];
+        other = relOk[0];
+        confidence = 'high';
+      } else if (holding.every((r) => !r.ev.isError) && releasing.some((r) => r.ev.isError)) {
+        continue;
+      } else {
+        leak = holding[0];
+        other = releasing.find((r) => r.ev.isError === leak!.ev.isError) ?? releasing[0];
+        confidence = leak.ev.value === other.ev.value ? 'medium' : 'low';
+      }
+      if (releasedByCallee(ctx, fn, id)) continue;
+      if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+      const name = h.lock.resolved ? h.lock.id : h.lock.expr;
+      const what = leak.ev.value ? `returns \`${leak.ev.value}\` at line ${leak.ev.line}` : `returns at line ${leak.ev.line}`;
+      findings.push({
+        ruleId: 'lock-leak',
+        severity: 'warning',
+        confidence,
+        message: `\`${fn.name}()\` ${what} with \`${name}\` still held (taken at line ${h.line}), but its return at line ${other.ev.line} releases it: missing unlock on this path.`,
+        file: fn.file,
+        line: leak.ev.line,
+        column: leak.ev.column,
+        function: fn.name,
+        fingerprint: fingerprint('lock-leak', fn.name, [h.lock.id]),
+        related: [
+          { file: fn.file, line: h.line, message: `\`${name}\` taken here` },
+          ...holding.slice(1, 4).map((r) => ({ file: fn.file, line: r.ev.line, message: `also returns here with \`${name}\` held` })),
+          { file: fn.file, line: other.ev.line, message: `this return has released \`${name}\`` },
+        ],
+        scenario: scenarioFor('lock-leak', { file: fn.file, function: fn.name }),
+      });
+    }
+          return findings;
   },
-};
+);
