@@ -34,9 +34,9 @@ async function patchCli(args: string[]): Promise<{ status: number; stdout: strin
   }
 }
 
-const V8 = 'test/fixtures/patch/v8.mbox';
-const V9 = 'test/fixtures/patch/v9.mbox';
-const TREE = 'test/fixtures/patch/tree';
+const V8 = 'examples/series/v8.mbox';
+const V9 = 'examples/series/v9.mbox';
+const TREE = 'examples/series/tree';
 
 test('text: findings on the patch file\'s lines, exit 1 when a patch introduces one', async () => {
   const r = await patchCli(['--base', TREE, V8]);
@@ -88,7 +88,7 @@ test('sarif: valid 2.1.0, baselineState new for the introduced finding, the patc
   assert.equal(results.length, 1);
   assert.equal(results[0].baselineState, 'new');
   assert.equal(results[0].properties.patchIndex, 2);
-  assert.ok(results[0].relatedLocations.some((l: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }) => l.physicalLocation.artifactLocation.uri === 'test/fixtures/patch/v8.mbox' && l.physicalLocation.region.startLine === results[0].properties.patchLine));
+  assert.ok(results[0].relatedLocations.some((l: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }) => l.physicalLocation.artifactLocation.uri === 'examples/series/v8.mbox' && l.physicalLocation.region.startLine === results[0].properties.patchLine));
 });
 
 test('b4: one patch mail on stdin gives b4\'s check JSON array', () => {

@@ -3,7 +3,10 @@ import path from 'node:path';
 import type { SeriesInput } from '../../../src/patch/series';
 
 export const root = path.resolve(__dirname, '../../../..');
-export const fixtures = path.join(root, 'test/fixtures/patch');
+/** The bundled example series (v8, v9, their base tree) is also the tests' series: one copy. */
+export const fixtures = path.join(root, 'examples/series');
+/** Inputs no example should carry: truncated, binary, rename-only, ... */
+const malformedFixtures = path.join(root, 'test/fixtures/patch/malformed');
 
 export function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(path.join(fixtures, name)));
@@ -11,6 +14,14 @@ export function fixture(name: string): Uint8Array {
 
 export function fixtureText(name: string): string {
   return readFileSync(path.join(fixtures, name), 'utf8');
+}
+
+export function malformed(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(path.join(malformedFixtures, name)));
+}
+
+export function malformedText(name: string): string {
+  return readFileSync(path.join(malformedFixtures, name), 'utf8');
 }
 
 /** Format-patch files of a directory, in the order given (not sorted: order must not matter). */

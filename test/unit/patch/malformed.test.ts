@@ -5,17 +5,17 @@ import { parseSeries, parseSeriesFiles, reviewSeries } from '../../../src/patch/
 import { parseMailDiff } from '../../../src/patch/diff';
 import { fsTree } from '../../../src/patch/node/fs-tree';
 import { wasmParser } from './engine-helpers';
-import { fixture, fixtures, fixtureText, formatPatchFiles, lineOf } from './helpers';
+import { fixtures, fixtureText, formatPatchFiles, lineOf, malformed, malformedText } from './helpers';
 
 const tree = () => fsTree(path.join(fixtures, 'tree'));
-const m = (name: string) => ({ name: `malformed/${name}`, content: fixture(`malformed/${name}`) });
+const m = (name: string) => ({ name: `malformed/${name}`, content: malformed(`${name}`) });
 
 test('a truncated mbox: the cut patch is reported with its line, the others are still analysed', async () => {
   const parser = await wasmParser();
-  const series = await parseSeries(fixture('malformed/truncated.mbox'), 'truncated.mbox');
+  const series = await parseSeries(malformed('truncated.mbox'), 'truncated.mbox');
   assert.deepEqual(series.patches.map((p) => p.tags.index), [1, 2, 3]);
   const review = await reviewSeries(series, { parser, base: tree() });
-  const text = fixtureText('malformed/truncated.mbox');
+  const text = malformedText('truncated.mbox');
   const hunk = lineOf(text, '@@ -18,49 +18,64 @@ struct iommufd_access *iommufd_access_create(struct iommufd_ctx *ictx,');
   assert.deepEqual(review.patches[1].problems, [
     {
@@ -38,7 +38,7 @@ test('a patch that does not apply: the hunk is named; the series around it is st
   const series = await parseSeriesFiles([files[1], m('does-not-apply.patch'), files[3]]);
   assert.deepEqual(series.patches.map((p) => p.tags.index), [1, 2, 3]);
   const review = await reviewSeries(series, { parser, base: tree() });
-  const text = fixtureText('malformed/does-not-apply.patch');
+  const text = malformedText('does-not-apply.patch');
   const hunk = lineOf(text, '@@ -200,7 +200,7 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,');
   assert.deepEqual(review.patches[1].problems, [
     {
@@ -55,7 +55,7 @@ test('a patch that does not apply: the hunk is named; the series around it is st
 test('binary, rename-only and mode-only patches: said, not analysed as C, no crash', async () => {
   const parser = await wasmParser();
   const bin = await reviewSeries(await parseSeriesFiles([m('binary.patch')]), { parser, base: tree() });
-  const text = fixtureText('malformed/binary.patch');
+  const text = malformedText('binary.patch');
   assert.deepEqual(bin.patches[0].problems, [
     { source: 'malformed/binary.patch', line: lineOf(text, 'diff --git a/drivers/iommu/iommufd/blob.bin b/drivers/iommu/iommufd/blob.bin'), message: 'drivers/iommu/iommufd/blob.bin: binary diff, not applied and not analysed' },
   ]);
@@ -75,7 +75,7 @@ test('binary, rename-only and mode-only patches: said, not analysed as C, no cra
 test('a renamed file keeps its findings unchanged, not fixed and introduced again', async () => {
   const parser = await wasmParser();
   const files = formatPatchFiles('v8');
-  const rename = Buffer.from(fixture('malformed/rename-only.patch')).toString('latin1')
+  const rename = Buffer.from(malformed('rename-only.patch')).toString('latin1')
     .replace(/io_pagetable\.c/g, 'device.c').replace('[PATCH 1/2]', '[PATCH v8 4/4]').replace(/\bpagetable\.c/g, 'access.c');
   const review = await reviewSeries(await parseSeriesFiles([...files, { name: 'rename.patch', content: rename }]), { parser, base: tree() });
   assert.deepEqual(review.patches[3].files, ['drivers/iommu/iommufd/access.c']);
@@ -96,7 +96,7 @@ test('CRLF, quoted-printable and base64 mails give the same diff as the plain on
   const crlf = parseMailDiff((await parseSeriesFiles([m('crlf.patch')])).patches[0]);
   assert.deepEqual(crlf.files[0].hunks.map((h) => h.headerLine), plain.files[0].hunks.map((h) => h.headerLine));
   const qp = parseMailDiff((await parseSeriesFiles([m('quoted-printable.patch')])).patches[0]);
-  const qpLines = fixtureText('malformed/quoted-printable.patch').split('\n').length;
+  const qpLines = malformedText('quoted-printable.patch').split('\n').length;
   assert.ok(qp.files[0].hunks.every((h) => h.headerLine > 0 && h.headerLine <= qpLines));
 });
 
