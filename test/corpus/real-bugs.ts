@@ -1,0 +1,513 @@
+/**
+ * The real-bug benchmark's data: locking and rollback bugs that were fixed in
+ * iommufd, vfio and the emulated-device drivers (2022 to 2025), recorded as
+ * facts in our own words plus a small "put it back" edit of our own that
+ * reintroduces each bug into a copy of Linux 6.12 at test time.
+ *
+ * No kernel code or diff is stored here: an edit's `find` is a short anchor
+ * (one statement or two) that must occur exactly once in the 6.12 file, and
+ * its `replace` is our own re-creation of the pre-fix logic (usually the fix
+ * reversed: a line deleted or moved back).
+ *
+ * `expect` is what the engine does today at the default confidence, so the
+ * README table stays true: `caught` (a finding of `rule` in one of
+ * `functions` on the edited tree, none on 6.12) or `missed` (none, with the
+ * model feature that is lacking in `reason`). Bugs whose code is gone from
+ * 6.12 keep their facts and a fixture description for fix-patch tests.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** The issue's shapes and the original rule classes a bug belongs to. */
+export type BugClass =
+  | 'out-parameter-write'
+  | 'use-after-unlock'
+  | 'missing-undo'
+  | 'unlocked-access'
+  | 'published-before-finished'
+  | 'lock-order'
+  | 'callback-under-lock'
+  | 'unmap-before-rollback'
+  | 'unrestored-state'
+  | 'stale-after-relock'
+  | 'lock-leak'
+  | 'assert-held';
+
+/** One anchored search-and-replace on a 6.12 file (path relative to the kernel tree). */
+export interface PutBackEdit {
+  file: string;
+  find: string;
+  replace: string;
+}
+
+export interface BugOrigin {
+  /** The fix's subject line. */
+  subject: string;
+  /** Upstream commit of the fix, when known. */
+  commit?: string;
+  /** Message-ID of the posted fix (or of its stable copy). */
+  messageId?: string;
+  /** Date of the fix's posting or merge (YYYY-MM or YYYY-MM-DD). */
+  date: string;
+  /** The commit the fix names in its Fixes: tag, when known. */
+  fixes?: string;
+  /** Reported by: syzbot, lockdep, a CVE id, review. */
+  reported?: string;
+}
+
+interface BugBase {
+  /** Stable slug, used in test names and the README table. */
+  id: string;
+  origin: BugOrigin;
+  /** The file the bug sits in, relative to the kernel tree. */
+  file: string;
+  /** Where the finding belongs: the function the bug is in (any one of these). */
+  functions: string[];
+  class: BugClass;
+  /** The rule id that should report it. */
+  rule: string;
+  /** What went wrong, in our own words. */
+  what: string;
+}
+
+export interface PresentBug extends BugBase {
+  status: 'caught' | 'missed';
+  edits: PutBackEdit[];
+  /** For `missed`: what the model lacks, concretely (the engine work list). */
+  reason?: string;
+}
+
+export interface GoneBug extends BugBase {
+  status: 'gone-from-6.12';
+  /** Why no put-back edit applies to 6.12. */
+  gone: string;
+  /** A fixture of our own that reproduces the bug's logic (for fix-patch cases). */
+  fixture: string;
+}
+
+export type RealBug = PresentBug | GoneBug;
+
+export const REAL_BUGS: RealBug[] = [
+  {
+    id: 'iommufd-unpin-iter-after-unlock',
+    origin: {
+      subject: 'iommufd: Call iopt_area_contig_done() under the lock',
+      commit: 'dbe245cdf5189e88d680379ed13901356628b650',
+      messageId: '2-v2-9a03761d445d+54-iommufd_syz2_jgg@nvidia.com',
+      date: '2023-06',
+      fixes: '51fe6141f0f6',
+      reported: 'syzbot (KASAN slab-use-after-free)',
+    },
+    file: 'drivers/iommu/iommufd/device.c',
+    functions: ['iommufd_access_unpin_pages'],
+    class: 'use-after-unlock',
+    rule: 'stale-after-relock',
+    what:
+      'The unpin loop walks the areas with a contiguous-area iterator under iova_rwsem (read). The final ' +
+      '"did the walk cover the whole range" check reads the area the iterator points at, but it ran after ' +
+      'up_read(), so a concurrent unmap could already have freed that area.',
+    edits: [
+      {
+        file: 'drivers/iommu/iommufd/device.c',
+        find: '\tWARN_ON(!iopt_area_contig_done(&iter));\n\tup_read(&iopt->iova_rwsem);\n',
+        replace: '\tup_read(&iopt->iova_rwsem);\n\tWARN_ON(!iopt_area_contig_done(&iter));\n',
+      },
+    ],
+    status: 'missed',
+    reason:
+      'No use-after-unlock check: stale-after-relock only looks at values used after a lock is taken again, and here iova_rwsem is released (up_read) and never retaken. The stale value is the iterator local `iter`, whose area pointer iopt_for_each_contig_area() set under iova_rwsem; the model does not know that the iopt_area_contig_* iterators are valid only under iova_rwsem, so `iopt_area_contig_done(&iter)` after `up_read(&iopt->iova_rwsem)` is an ordinary call.',
+  },
+  {
+    id: 'iommufd-unmap-area-after-unlock',
+    origin: {
+      subject: 'iommufd: Do not access the area pointer after unlocking',
+      commit: '804ca14d04df09bf7924bacc5ad22a4bed80c94f',
+      messageId: '1-v2-9a03761d445d+54-iommufd_syz2_jgg@nvidia.com',
+      date: '2023-06',
+      fixes: '51fe6141f0f6',
+      reported: 'syzbot (KASAN slab-use-after-free)',
+    },
+    file: 'drivers/iommu/iommufd/io_pagetable.c',
+    functions: ['iopt_unmap_iova_range'],
+    class: 'use-after-unlock',
+    rule: 'stale-after-relock',
+    what:
+      'When an area still has accesses, the unmap loop drops iova_rwsem and domains_rwsem to notify the ' +
+      'accesses, then retries. The notification took the area length from the area itself after both locks ' +
+      'were dropped, and a parallel unmap could free the area in that window.',
+    edits: [
+      {
+        file: 'drivers/iommu/iommufd/io_pagetable.c',
+        find: '\t\t\tsize_t length = iopt_area_length(area);\n\n',
+        replace: '',
+      },
+      {
+        file: 'drivers/iommu/iommufd/io_pagetable.c',
+        find: 'iommufd_access_notify_unmap(iopt, area_first, length);',
+        replace: 'iommufd_access_notify_unmap(iopt, area_first, iopt_area_length(area));',
+      },
+    ],
+    status: 'missed',
+    reason:
+      "No use-after-unlock check: `area` comes from iopt_area_iter_first() with iova_rwsem held for write; both rwsems are dropped and `iopt_area_length(area)` is evaluated for the notify call before `goto again` relocks. stale-after-relock only considers uses after the retake, and the model has no provenance 'looked up under iova_rwsem, valid only while it is held' for the area iterators.",
+  },
+  {
+    id: 'iommufd-access-list-id-overwrite',
+    origin: {
+      subject: 'iommufd: Fix iopt_access_list_id overwrite bug',
+      commit: 'aeb004c0cd6958e910123a1607634401009c9539',
+      messageId: '2dda7acb25b8562ec5f1310de828ef5da9ef509c.1708636627.git.nicolinc@nvidia.com',
+      date: '2024-02-22',
+      fixes: '9227da7816dd',
+      reported: 'syzkaller (WARN_ON on a mismatched access in the access list)',
+    },
+    file: 'drivers/iommu/iommufd/io_pagetable.c',
+    functions: ['iopt_add_access'],
+    class: 'out-parameter-write',
+    rule: 'unrestored-state',
+    what:
+      "Adding an access to an IOAS let the xarray allocator write the new slot straight into the access's " +
+      'iopt_access_list_id. When the following alignment check failed, the error path erased the new slot ' +
+      'but left the field overwritten, so a replace that failed here later removed the access from its old ' +
+      'IOAS with the wrong id.',
+    edits: [
+      {
+        file: 'drivers/iommu/iommufd/io_pagetable.c',
+        find: 'xa_alloc(&iopt->access_list, &new_id, access,',
+        replace: 'xa_alloc(&iopt->access_list, &access->iopt_access_list_id, access,',
+      },
+      {
+        file: 'drivers/iommu/iommufd/io_pagetable.c',
+        find: 'xa_erase(&iopt->access_list, new_id);',
+        replace: 'xa_erase(&iopt->access_list, access->iopt_access_list_id);',
+      },
+      {
+        file: 'drivers/iommu/iommufd/io_pagetable.c',
+        find: '\taccess->iopt_access_list_id = new_id;\n',
+        replace: '',
+      },
+    ],
+    status: 'missed',
+    reason:
+      'Out-parameter writes are not writes: `xa_alloc(&iopt->access_list, &access->iopt_access_list_id, ...)` is modelled as a call with an address argument, so unrestored-state never sees `access->iopt_access_list_id` change before the fallible iopt_calculate_iova_alignment(), nor that the error path (xa_erase, goto out_unlock) leaves it changed. Needs: xa_alloc/xa_alloc_cyclic/idr_alloc_u32-style allocators (and helpers in view that store through a pointer parameter) as writes of the pointed-to field.',
+  },
+  {
+    id: 'iommufd-auto-domain-unlock-before-finalize',
+    origin: {
+      subject: 'iommufd: Fix locking around hwpt allocation',
+      messageId: '11-v6-fdb604df649a+369-iommufd_alloc_jgg@nvidia.com',
+      date: '2023-04-20',
+      fixes: 'e8d57210035b',
+      reported: 'review (Jason Gunthorpe, in the hwpt allocation series)',
+    },
+    file: 'drivers/iommu/iommufd/device.c',
+    functions: ['iommufd_device_auto_get_domain'],
+    class: 'published-before-finished',
+    rule: 'published-before-finished',
+    what:
+      "An automatically created hw_pagetable is put on the IOAS's hwpt list under ioas->mutex. The mutex was " +
+      'released before the object was finalized, so a concurrent auto_get_domain could find and use a ' +
+      'half-initialised hwpt through the list.',
+    edits: [
+      {
+        file: 'drivers/iommu/iommufd/device.c',
+        find: '\tiommufd_object_finalize(idev->ictx, &hwpt->obj);\n\tmutex_unlock(&ioas->mutex);\n',
+        replace: '\tmutex_unlock(&ioas->mutex);\n\tiommufd_object_finalize(idev->ictx, &hwpt->obj);\n',
+      },
+    ],
+    status: 'missed',
+    reason:
+      "No published-before-finished rule: the model has no event for 'made reachable under a lock' (the hwpt is linked on ioas->hwpt_list inside iommufd_hwpt_paging_alloc(), a callee, under ioas->mutex) nor for 'finished' (iommufd_object_finalize()), so releasing ioas->mutex between the two is not seen. Needs publication through callee summaries (list_add/xa_store of a new object under L) and finalize/abort as the end of construction.",
+  },
+  {
+    id: 'vfio-pci-intx-enable-name-leak',
+    origin: {
+      subject: 'vfio/pci: fix potential memory leak in vfio_intx_enable()',
+      commit: '82b951e6fbd31d85ae7f4feb5f00ddd4c5d256e2',
+      messageId: '20240415015029.3699844-1-yebin10@huawei.com',
+      date: '2024-04-15',
+      fixes: '18c198c96a81',
+      reported: 'code reading (Ye Bin)',
+    },
+    file: 'drivers/vfio/pci/vfio_pci_intrs.c',
+    functions: ['vfio_intx_enable'],
+    class: 'missing-undo',
+    rule: 'missing-undo',
+    what:
+      'The INTx enable path allocates the interrupt name with kasprintf() and then the IRQ context; when the ' +
+      'context allocation failed it returned -ENOMEM without freeing the name, while the later failure path ' +
+      'of the same function frees it.',
+    edits: [
+      {
+        file: 'drivers/vfio/pci/vfio_pci_intrs.c',
+        find: '\tif (!ctx) {\n\t\tkfree(name);\n\t\treturn -ENOMEM;\n\t}\n',
+        replace: '\tif (!ctx)\n\t\treturn -ENOMEM;\n',
+      },
+    ],
+    status: 'missed',
+    reason:
+      "No missing-undo rule: the model does not pair kasprintf() with kfree(). The function's later failure path (request_irq failing) frees `name`, the early `if (!ctx) return -ENOMEM` does not, and `name` has not been stored anywhere yet (it goes into ctx->name only after). Needs acquire/release pairs for allocations held in locals (from knowledge and from the function's other error paths) and ownership transfer by a store into an object.",
+  },
+  {
+    id: 'vfio-pci-intx-mask-without-igate',
+    origin: {
+      subject: 'vfio/pci: Lock external INTx masking ops',
+      date: '2024-03',
+      reported: 'CVE-2024-26810',
+    },
+    file: 'drivers/vfio/pci/vfio_pci_intrs.c',
+    functions: ['vfio_pci_intx_mask', '__vfio_pci_intx_mask', 'vfio_pci_intx_unmask', '__vfio_pci_intx_unmask'],
+    class: 'unlocked-access',
+    rule: 'unlocked-access',
+    what:
+      'Masking and unmasking INTx from a config-space write to DisINTx tested the device\'s interrupt type ' +
+      '(irq_type, which SET_IRQS changes under igate) without holding igate, racing a concurrent change of ' +
+      'the interrupt configuration. The fix wrapped the external mask/unmask entry points in igate.',
+    edits: [
+      {
+        file: 'drivers/vfio/pci/vfio_pci_intrs.c',
+        find: '\tmutex_lock(&vdev->igate);\n\tmask_changed = __vfio_pci_intx_mask(vdev);\n\tmutex_unlock(&vdev->igate);\n',
+        replace: '\tmask_changed = __vfio_pci_intx_mask(vdev);\n',
+      },
+      {
+        file: 'drivers/vfio/pci/vfio_pci_intrs.c',
+        find: '\tmutex_lock(&vdev->igate);\n\t__vfio_pci_intx_unmask(vdev);\n\tmutex_unlock(&vdev->igate);\n',
+        replace: '\t__vfio_pci_intx_unmask(vdev);\n',
+      },
+      // The assertions came with the fix: without them the bug is as it was.
+      {
+        file: 'drivers/vfio/pci/vfio_pci_intrs.c',
+        find: '\tbool masked_changed = false;\n\n\tlockdep_assert_held(&vdev->igate);\n',
+        replace: '\tbool masked_changed = false;\n',
+      },
+      {
+        file: 'drivers/vfio/pci/vfio_pci_intrs.c',
+        find: 'vfio_irq_ctx_get(vdev, 0);\n\n\tlockdep_assert_held(&vdev->igate);\n',
+        replace: 'vfio_irq_ctx_get(vdev, 0);\n',
+      },
+    ],
+    status: 'missed',
+    reason:
+      "No unlocked-access rule, and nothing to assert once the fix's lockdep_assert_held() lines are gone: the protection must be inferred. vdev->irq_type is written in vfio_intx_enable()/vfio_msi_enable()/vfio_*_disable(), whose callers (the SET_IRQS path) hold igate, and read through is_intx() in __vfio_pci_intx_mask()/vfio_pci_intx_unmask_handler(), reached from vfio_pci_intx_mask()/vfio_pci_intx_unmask() with no lock (the config-space DisINTx write). Needs lockset inference from callers' held locks and field accesses through small helpers (is_intx).",
+  },
+  {
+    id: 'gvt-page-track-write-unlocked-lookup',
+    origin: {
+      subject: 'drm/i915/gvt: Protect gfn hash table with vgpu_lock',
+      messageId: '20230729013535.1070024-12-seanjc@google.com',
+      date: '2023-07-29',
+      reported: 'review (Sean Christopherson, KVM page-track rework series; applied as kvm-x86 49a83e190b5b)',
+    },
+    file: 'drivers/gpu/drm/i915/gvt/kvmgt.c',
+    functions: ['kvmgt_page_track_write', 'kvmgt_gfn_is_write_protected', '__kvmgt_protect_table_find'],
+    class: 'unlocked-access',
+    rule: 'unlocked-access',
+    what:
+      "KVM's page-track write notifier looked up the gfn in the vGPU's write-protect hash table without any " +
+      'lock (vgpu_lock was only taken later, inside the handler), while the remove path deleted and freed ' +
+      'entries of the same table: a use-after-free. The fix takes vgpu_lock around the lookup and asserts it ' +
+      'in the table helper.',
+    edits: [
+      {
+        file: 'drivers/gpu/drm/i915/gvt/kvmgt.c',
+        find: '\tmutex_lock(&info->vgpu_lock);\n\n\tif (kvmgt_gfn_is_write_protected(info, gpa >> PAGE_SHIFT))\n',
+        replace: '\tif (kvmgt_gfn_is_write_protected(info, gpa >> PAGE_SHIFT)) {\n\t\tmutex_lock(&info->vgpu_lock);\n',
+      },
+      {
+        file: 'drivers/gpu/drm/i915/gvt/kvmgt.c',
+        find: '(void *)val, len);\n\n\tmutex_unlock(&info->vgpu_lock);\n',
+        replace: '(void *)val, len);\n\t\tmutex_unlock(&info->vgpu_lock);\n\t}\n',
+      },
+      // The assertion came with the fix.
+      {
+        file: 'drivers/gpu/drm/i915/gvt/kvmgt.c',
+        find: '\tlockdep_assert_held(&info->vgpu_lock);\n\n',
+        replace: '',
+      },
+    ],
+    status: 'missed',
+    reason:
+      'No unlocked-access rule: after the put-back nothing asserts vgpu_lock; the hash table info->ptable is changed under vgpu_lock elsewhere (kvmgt_page_track_remove_region() deletes entries with it held) but kvmgt_page_track_write() reads it without it through kvmgt_gfn_is_write_protected() -> __kvmgt_protect_table_find() -> hash_for_each_possible(info->ptable, ...). Needs lockset inference for a field touched through a two-level helper chain and an iterator macro.',
+  },
+  {
+    id: 'vfio-ap-probe-queue-sysfs-leak',
+    origin: {
+      subject: 's390/vfio-ap: fix an error handling path in vfio_ap_mdev_probe_queue()',
+      commit: '08866d34c7099e981918d34aab5d6a437436628f',
+      messageId: 'd0c0a35eec4fa87cb7f3910d8ac4dc0f7dc9008a.1659283738.git.christophe.jaillet@wanadoo.fr',
+      date: '2022-07-31',
+      fixes: '260f3ea14138',
+      reported: 'code reading (Christophe JAILLET)',
+    },
+    file: 'drivers/s390/crypto/vfio_ap_ops.c',
+    functions: ['vfio_ap_mdev_probe_queue'],
+    class: 'missing-undo',
+    rule: 'missing-undo',
+    what:
+      'Probing an AP queue creates its sysfs attribute group and then allocates the queue object. A reorder ' +
+      'of those two steps dropped the kfree() that was no longer needed but did not add the removal of the ' +
+      'sysfs group, so an allocation failure returned with the group still registered.',
+    edits: [
+      {
+        file: 'drivers/s390/crypto/vfio_ap_ops.c',
+        find: '\t\tret = -ENOMEM;\n\t\tgoto err_remove_group;\n',
+        replace: '\t\tret = -ENOMEM;\n\t\tgoto err_release_locks;\n',
+      },
+    ],
+    status: 'missed',
+    reason:
+      "No missing-undo rule: sysfs_create_group()/sysfs_remove_group() is not known as an acquire/release pair, and the function's own evidence is not used: its other failure path after the create (the err_remove_group label) removes the group, while the kzalloc() failure path jumps past it to err_release_locks.",
+  },
+  {
+    id: 'vfio-group-set-kvm-under-group-lock',
+    origin: {
+      subject: 'vfio: fix deadlock between group lock and kvm lock',
+      date: '2023-02-01',
+      fixes: '51cdc8bc120e',
+      reported: 'lockdep (Anthony Krowiak, vfio-ap)',
+    },
+    file: 'drivers/vfio/group.c',
+    functions: ['vfio_group_set_kvm', 'vfio_df_group_open'],
+    class: 'lock-order',
+    rule: 'lock-order',
+    what:
+      "Setting a group's KVM pointer took the group's group_lock, and KVM calls it with kvm->lock held when " +
+      "the kvm-vfio device goes away (kvm->lock -> group_lock); opening a device holds group_lock while the " +
+      "driver's open_device runs, and vfio-ap's open_device takes kvm->lock (group_lock -> kvm->lock): ABBA. " +
+      'The fix protects the pointer with its own spinlock and takes a kvm reference instead.',
+    edits: [
+      {
+        file: 'drivers/vfio/group.c',
+        find: '\tspin_lock(&group->kvm_ref_lock);\n\tgroup->kvm = kvm;\n\tspin_unlock(&group->kvm_ref_lock);\n',
+        replace: '\tmutex_lock(&group->group_lock);\n\tgroup->kvm = kvm;\n\tmutex_unlock(&group->group_lock);\n',
+      },
+    ],
+    status: 'missed',
+    reason:
+      "lock-order needs both edges and sees neither: group_lock -> kvm->lock goes through the device's ops callback (vfio_df_group_open() holds group_lock, vfio_df_open() calls device->ops->open_device, vfio-ap's implementation reaches vfio_ap_mdev_set_kvm(), which takes kvm->lock): locks taken inside callback implementations are not lock-graph edges today. kvm->lock -> group_lock comes from KVM's kvm-vfio device calling vfio_file_set_kvm() with kvm->lock held (virt/kvm/vfio.c, outside the checked files, and not a knowledge default).",
+  },
+  {
+    id: 'iommufd-replace-unreserve-wrong-hwpt',
+    origin: {
+      subject: 'iommufd/device: Fix hwpt at err_unresv in iommufd_device_do_replace()',
+      commit: '950aeefb34923fe3c28ade35fe05f24e2c5b1d55',
+      messageId: '20240718050130.1956804-1-nicolinc@nvidia.com',
+      date: '2024-07-18',
+      fixes: '89db31635c87',
+      reported: 'code reading (Nicolin Chen)',
+    },
+    file: 'drivers/iommu/iommufd/device.c',
+    functions: ['iommufd_device_do_replace'],
+    class: 'missing-undo',
+    rule: 'missing-undo',
+    what:
+      "Replacing a device's hw_pagetable first adds the group's reserved IOVAs to the new paging hwpt's IOAS, " +
+      'then replaces the domain. When the replace failed, the unwind removed the reserved IOVAs from the old ' +
+      "hwpt instead of the new one: the new reservation leaked and the old IOAS, still in use, lost its " +
+      'reservations.',
+    edits: [
+      {
+        file: 'drivers/iommu/iommufd/device.c',
+        find: '\t\tiommufd_group_remove_reserved_iova(igroup, hwpt_paging);\nerr_unlock:',
+        replace: '\t\tiommufd_group_remove_reserved_iova(igroup, find_hwpt_paging(old_hwpt));\nerr_unlock:',
+      },
+    ],
+    status: 'missed',
+    reason:
+      'No missing-undo rule, and pairs are not matched by object: iommufd_group_do_replace_reserved_iova(igroup, hwpt_paging) ' +
+      'acquires reservations on the new hwpt, and the error path calls the matching release, ' +
+      'iommufd_group_remove_reserved_iova(), on a different object (the old hwpt). Needs acquire/release pairs (from knowledge or inferred from the code: the success path releases the old hwpt\'s reservations ' +
+      'with the same helper) whose release is checked against the object the acquire was made on.',
+  },
+];
+
+/** A put-back edit that did not apply: its anchor is missing or ambiguous in this tree. */
+export class AnchorError extends Error {}
+
+function countOccurrences(text: string, needle: string): number {
+  let n = 0;
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) n++;
+  return n;
+}
+
+/** Applies edits to one file's text; each anchor must occur exactly once (in the text as edited so far). */
+export function applyEdits(file: string, text: string, edits: readonly PutBackEdit[]): string {
+  let out = text;
+  for (const e of edits) {
+    if (e.file !== file) continue;
+    const n = countOccurrences(out, e.find);
+    if (n !== 1) throw new AnchorError(`${file}: anchor ${JSON.stringify(e.find)} occurs ${n} times (must be exactly once)`);
+    const at = out.indexOf(e.find);
+    out = out.slice(0, at) + e.replace + out.slice(at + e.find.length);
+  }
+  return out;
+}
+
+/** One file of one bug: the pre-fix text (6.12 with the bug put back) and the post-fix text (6.12 as released). */
+export interface BugFileImage {
+  /** Relative to the kernel tree. */
+  path: string;
+  pre: string;
+  post: string;
+}
+
+/**
+ * Per bug still present in 6.12: each edited file's pre-fix and post-fix
+ * text, read from `kernel` (an unpacked 6.12 tree). A fix diff is
+ * `git diff` from pre to post; issue 11's pre-image tests build it so.
+ */
+export function bugImages(kernel: string, bug: PresentBug): BugFileImage[] {
+  const files = [...new Set(bug.edits.map((e) => e.file))];
+  return files.map((rel) => {
+    const post = readFileSync(path.join(kernel, rel), 'utf8');
+    return { path: rel, pre: applyEdits(rel, post, bug.edits), post };
+  });
+}
+
+export function presentBugs(): PresentBug[] {
+  return REAL_BUGS.filter((b): b is PresentBug => b.status !== 'gone-from-6.12');
+}
+
+export function goneBugs(): GoneBug[] {
+  return REAL_BUGS.filter((b): b is GoneBug => b.status === 'gone-from-6.12');
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/**
+ * README's tables, generated from the data (the test requires README to
+ * contain exactly this text, so a status flip is one regeneration:
+ * `node -e "console.log(require('./out/test/corpus/real-bugs').realBugsTable())"`).
+ */
+export function realBugsTable(): string {
+  const present = presentBugs();
+  const groups = new Map<string, PresentBug[]>();
+  for (const b of present) {
+    const k = `${b.class}\u0000${b.rule}`;
+    groups.set(k, [...(groups.get(k) ?? []), b]);
+  }
+  const summary = ['| class | rule | bugs | caught | missed |', '|---|---|---|---|---|'];
+  for (const [k, bugs] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    const [cls, rule] = k.split('\u0000');
+    const caught = bugs.filter((b) => b.status === 'caught').length;
+    summary.push(`| ${cls} | \`${rule}\` | ${bugs.length} | ${caught} | ${bugs.length - caught} |`);
+  }
+  const caughtAll = present.filter((b) => b.status === 'caught').length;
+  summary.push(`| all | | ${present.length} | ${caughtAll} | ${present.length - caughtAll} |`);
+
+  const rows = ['| bug | fix | where | class | rule | status | what the model lacks (for a miss) |', '|---|---|---|---|---|---|---|'];
+  const sorted = [...present].sort((a, b) => a.class.localeCompare(b.class) || a.id.localeCompare(b.id));
+  for (const b of sorted) {
+    const fix = `${b.origin.subject} (${b.origin.commit ? b.origin.commit.slice(0, 12) + ', ' : ''}${b.origin.date})`;
+    const where = `\`${b.file}\` \`${b.functions[0]}()\``;
+    rows.push(`| \`${b.id}\` | ${cell(fix)} | ${where} | ${b.class} | \`${b.rule}\` | ${b.status} | ${cell(b.status === 'missed' ? (b.reason ?? '') : '')} |`);
+  }
+  const gone = goneBugs();
+  const goneRows = gone.length
+    ? ['', 'Bugs whose code is gone from 6.12 (kept as facts and fixture descriptions for fix-patch cases):', '', '| bug | fix | class | rule | status | why no put-back |', '|---|---|---|---|---|---|',
+       ...gone.map((b) => `| \`${b.id}\` | ${cell(`${b.origin.subject} (${b.origin.date})`)} | ${b.class} | \`${b.rule}\` | ${b.status} | ${cell(b.gone)} |`)]
+    : [];
+  return [...summary, '', ...rows, ...goneRows].join('\n');
+}
