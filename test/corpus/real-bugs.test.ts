@@ -25,7 +25,18 @@ import type { JsonReport } from '../../src/report/json';
 import { repoRoot, runCli } from '../unit/cli/run-cli';
 import { sharedParser } from '../unit/engine/engine-fixtures';
 import { checkPaths, kernelDir } from './kernel-corpus';
-import { AnchorError, applyEdits, bugImages, goneBugs, presentBugs, REAL_BUGS, realBugsTable, type BugFileImage, type PresentBug, type RealBug } from './real-bugs';
+import {
+  AnchorError,
+  applyEdits,
+  bugImages,
+  goneBugs,
+  presentBugs,
+  REAL_BUGS,
+  realBugsTable,
+  type BugFileImage,
+  type PresentBug,
+  type RealBug,
+} from './real-bugs';
 
 interface Outcome {
   images?: BugFileImage[];
@@ -94,10 +105,18 @@ test('the benchmark holds at least 10 real bugs present in 6.12, each well descr
     assert.ok(bug.functions.length > 0 && bug.what.length > 40, `${bug.id}: describe the function and what went wrong`);
   }
   for (const bug of present) {
-    assert.ok(bug.edits.length > 0 && bug.edits.every((e) => e.find.length > 0 && e.find !== e.replace), `${bug.id}: edits`);
-    if (bug.status === 'missed') assert.ok((bug.reason ?? '').length > 40, `${bug.id}: a missed bug says what the model lacks`);
+    assert.ok(
+      bug.edits.length > 0 && bug.edits.every((e) => e.find.length > 0 && e.find !== e.replace),
+      `${bug.id}: edits`,
+    );
+    if (bug.status === 'missed')
+      assert.ok((bug.reason ?? '').length > 40, `${bug.id}: a missed bug says what the model lacks`);
   }
-  for (const bug of goneBugs()) assert.ok(bug.gone.length > 20 && bug.fixture.length > 40, `${bug.id}: gone bugs keep facts and a fixture description`);
+  for (const bug of goneBugs())
+    assert.ok(
+      bug.gone.length > 20 && bug.fixture.length > 40,
+      `${bug.id}: gone bugs keep facts and a fixture description`,
+    );
 });
 
 for (const bug of presentBugs()) {
@@ -106,11 +125,22 @@ for (const bug of presentBugs()) {
     assert.ok(o, 'not analysed');
     assert.equal(o.anchorError, undefined, o.anchorError);
     for (const img of o.images!) assert.notEqual(img.pre, img.post, `${img.path}: the edit changed nothing`);
-    assert.deepEqual(show(o.before), [], `6.12 as released already has a ${bug.rule} finding in ${bug.functions.join('/')}`);
+    assert.deepEqual(
+      show(o.before),
+      [],
+      `6.12 as released already has a ${bug.rule} finding in ${bug.functions.join('/')}`,
+    );
     if (bug.status === 'caught') {
-      assert.ok(o.after.length > 0, `expected a ${bug.rule} finding in ${bug.functions.join('/')} on the edited tree; none (mark it missed with a reason?)`);
+      assert.ok(
+        o.after.length > 0,
+        `expected a ${bug.rule} finding in ${bug.functions.join('/')} on the edited tree; none (mark it missed with a reason?)`,
+      );
     } else {
-      assert.deepEqual(show(o.after), [], 'now caught: set status "caught" in test/corpus/real-bugs.ts and update README\'s table');
+      assert.deepEqual(
+        show(o.after),
+        [],
+        'now caught: set status "caught" in test/corpus/real-bugs.ts and update README\'s table',
+      );
     }
   });
 }
@@ -123,7 +153,7 @@ test('README has the real-bug table, generated from the data (one row per bug wi
   const section = docs.slice(start, end < 0 ? docs.length : end);
   assert.ok(
     section.includes(realBugsTable()),
-    'README\'s real-bug tables differ from the data: regenerate them with\n  node -e "console.log(require(\'./out/test/corpus/real-bugs\').realBugsTable())"',
+    "README's real-bug tables differ from the data: regenerate them with\n  node -e \"console.log(require('./out/test/corpus/real-bugs').realBugsTable())\"",
   );
 });
 

@@ -260,7 +260,7 @@ export const REAL_BUGS: RealBug[] = [
     class: 'unlocked-access',
     rule: 'unlocked-access',
     what:
-      'Masking and unmasking INTx from a config-space write to DisINTx tested the device\'s interrupt type ' +
+      "Masking and unmasking INTx from a config-space write to DisINTx tested the device's interrupt type " +
       '(irq_type, which SET_IRQS changes under igate) without holding igate, racing a concurrent change of ' +
       'the interrupt configuration. The fix wrapped the external mask/unmask entry points in igate.',
     edits: [
@@ -372,7 +372,7 @@ export const REAL_BUGS: RealBug[] = [
     rule: 'lock-order',
     what:
       "Setting a group's KVM pointer took the group's group_lock, and KVM calls it with kvm->lock held when " +
-      "the kvm-vfio device goes away (kvm->lock -> group_lock); opening a device holds group_lock while the " +
+      'the kvm-vfio device goes away (kvm->lock -> group_lock); opening a device holds group_lock while the ' +
       "driver's open_device runs, and vfio-ap's open_device takes kvm->lock (group_lock -> kvm->lock): ABBA. " +
       'The fix protects the pointer with its own spinlock and takes a kvm reference instead.',
     edits: [
@@ -403,7 +403,7 @@ export const REAL_BUGS: RealBug[] = [
     what:
       "Replacing a device's hw_pagetable first adds the group's reserved IOVAs to the new paging hwpt's IOAS, " +
       'then replaces the domain. When the replace failed, the unwind removed the reserved IOVAs from the old ' +
-      "hwpt instead of the new one: the new reservation leaked and the old IOAS, still in use, lost its " +
+      'hwpt instead of the new one: the new reservation leaked and the old IOAS, still in use, lost its ' +
       'reservations.',
     edits: [
       {
@@ -416,7 +416,7 @@ export const REAL_BUGS: RealBug[] = [
     reason:
       'No missing-undo rule, and pairs are not matched by object: iommufd_group_do_replace_reserved_iova(igroup, hwpt_paging) ' +
       'acquires reservations on the new hwpt, and the error path calls the matching release, ' +
-      'iommufd_group_remove_reserved_iova(), on a different object (the old hwpt). Needs acquire/release pairs (from knowledge or inferred from the code: the success path releases the old hwpt\'s reservations ' +
+      "iommufd_group_remove_reserved_iova(), on a different object (the old hwpt). Needs acquire/release pairs (from knowledge or inferred from the code: the success path releases the old hwpt's reservations " +
       'with the same helper) whose release is checked against the object the acquire was made on.',
   },
 ];
@@ -436,7 +436,8 @@ export function applyEdits(file: string, text: string, edits: readonly PutBackEd
   for (const e of edits) {
     if (e.file !== file) continue;
     const n = countOccurrences(out, e.find);
-    if (n !== 1) throw new AnchorError(`${file}: anchor ${JSON.stringify(e.find)} occurs ${n} times (must be exactly once)`);
+    if (n !== 1)
+      throw new AnchorError(`${file}: anchor ${JSON.stringify(e.find)} occurs ${n} times (must be exactly once)`);
     const at = out.indexOf(e.find);
     out = out.slice(0, at) + e.replace + out.slice(at + e.find.length);
   }
@@ -497,17 +498,31 @@ export function realBugsTable(): string {
   const caughtAll = present.filter((b) => b.status === 'caught').length;
   summary.push(`| all | | ${present.length} | ${caughtAll} | ${present.length - caughtAll} |`);
 
-  const rows = ['| bug | fix | where | class | rule | status | what the model lacks (for a miss) |', '|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| bug | fix | where | class | rule | status | what the model lacks (for a miss) |',
+    '|---|---|---|---|---|---|---|',
+  ];
   const sorted = [...present].sort((a, b) => a.class.localeCompare(b.class) || a.id.localeCompare(b.id));
   for (const b of sorted) {
     const fix = `${b.origin.subject} (${b.origin.commit ? b.origin.commit.slice(0, 12) + ', ' : ''}${b.origin.date})`;
     const where = `\`${b.file}\` \`${b.functions[0]}()\``;
-    rows.push(`| \`${b.id}\` | ${cell(fix)} | ${where} | ${b.class} | \`${b.rule}\` | ${b.status} | ${cell(b.status === 'missed' ? (b.reason ?? '') : '')} |`);
+    rows.push(
+      `| \`${b.id}\` | ${cell(fix)} | ${where} | ${b.class} | \`${b.rule}\` | ${b.status} | ${cell(b.status === 'missed' ? (b.reason ?? '') : '')} |`,
+    );
   }
   const gone = goneBugs();
   const goneRows = gone.length
-    ? ['', 'Bugs whose code is gone from 6.12 (kept as facts and fixture descriptions for fix-patch cases):', '', '| bug | fix | class | rule | status | why no put-back |', '|---|---|---|---|---|---|',
-       ...gone.map((b) => `| \`${b.id}\` | ${cell(`${b.origin.subject} (${b.origin.date})`)} | ${b.class} | \`${b.rule}\` | ${b.status} | ${cell(b.gone)} |`)]
+    ? [
+        '',
+        'Bugs whose code is gone from 6.12 (kept as facts and fixture descriptions for fix-patch cases):',
+        '',
+        '| bug | fix | class | rule | status | why no put-back |',
+        '|---|---|---|---|---|---|',
+        ...gone.map(
+          (b) =>
+            `| \`${b.id}\` | ${cell(`${b.origin.subject} (${b.origin.date})`)} | ${b.class} | \`${b.rule}\` | ${b.status} | ${cell(b.gone)} |`,
+        ),
+      ]
     : [];
   return [...summary, '', ...rows, ...goneRows].join('\n');
 }
