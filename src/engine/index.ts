@@ -5,6 +5,7 @@
 export { Engine, analyzeSources } from './engine';
 export type { EngineOptions } from './engine';
 export * from './types';
+export { witnessOf, witnessPaths } from './witness';
 export type { FileModel, FunctionModel } from './model/types';
 export type { ReviewConfig, Knowledge } from './knowledge/types';
 export type { CParser } from './parse/syntax';

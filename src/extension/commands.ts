@@ -32,7 +32,8 @@ export interface CommandDeps {
 export function requestForFinding(a: SimulateArgs): PanelRequest {
   const s = a.scenario;
   return {
-    variant: s.variant,
+    // the lock model and rule without a simulation are the next step; until then the built-in deadlock
+    variant: s.variant === 'lock-model' || s.variant === 'none' ? 'unmap-under-lock' : s.variant,
     threads: s.threads.includes('replacer') ? s.threads : ['replacer', ...s.threads],
     faults: s.faults,
     contract: s.contract,

@@ -30,3 +30,21 @@ test('the browser-reachable engine never imports Node-only modules', () => {
     .filter((f) => nodeOnly.test(readFileSync(f, 'utf8')));
   assert.deepEqual(offenders.map((f) => path.relative(root, f)), []);
 });
+
+/** The relative imports of a source file, resolved to paths under src/. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|require\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) out.push(path.relative(path.join(root, 'src'), path.resolve(path.dirname(file), m[1])));
+  return out;
+}
+
+test('the engine imports nothing from the layers above it (the simulator reads findings, never the reverse)', () => {
+  const above = /^(sim|patch|review|report|cli|extension|webview)(\/|$)/;
+  const offenders = tsFiles(path.join(root, 'src/engine')).flatMap((f) =>
+    importsOf(f)
+      .filter((i) => above.test(i.split(path.sep).join('/')))
+      .map((i) => `${path.relative(root, f)} → src/${i}`),
+  );
+  assert.deepEqual(offenders, []);
+});

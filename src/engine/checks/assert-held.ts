@@ -110,7 +110,7 @@ export const assertHeld: Check = perFunctionCheck(
             column: ev.column,
             function: fn.name,
             fingerprint: fingerprint('assert-held', fn.name, [ev.callee, r.lock]),
-            related: r.line ? [{ file: r.file ?? fn.file, line: r.line, message: `\`${ev.callee}()\` asserts \`${r.lock}\` held here` }] : [],
+            related: r.line ? [{ file: r.file ?? fn.file, line: r.line, message: `\`${ev.callee}()\` asserts \`${r.lock}\` held here`, role: 'assert', lock: r.lock }] : [],
             scenario: scenarioFor('assert-held', { file: fn.file, function: fn.name }),
           });
         }

@@ -40,13 +40,17 @@ function pathText(cb: CallbackSummary, t: TakenLock): string {
 }
 
 function relatedOf(fnFile: string, held: HeldLock, ev: CallbackEvent, t: TakenLock, cb: CallbackSummary): RelatedLocation[] {
-  const out: RelatedLocation[] = [{ file: fnFile, line: held.line, message: `\`${held.lock.id}\` ${held.how === 'assert' ? 'asserted held' : 'taken'} here` }];
+  const out: RelatedLocation[] = [{ file: fnFile, line: held.line, message: `\`${held.lock.id}\` ${held.how === 'assert' ? 'asserted held' : 'taken'} here`, role: held.how === 'assert' ? 'assert' : 'acquire', lock: held.lock.id }];
   const impl = cb.implementations.find((i) => t.via[0]?.function === i.function) ?? cb.implementations[0];
   if (impl) out.push({ file: impl.file, line: impl.line, message: `\`${impl.function}()\` is an implementation of \`${cb.callback}\`` });
-  for (const s of t.via) {
-    if (s.file && s.line) out.push({ file: s.file, line: s.line, message: `\`${s.function}()\` ${s.what}` });
-  }
-  if (out.length === 1) out.push({ file: fnFile, line: ev.line, message: `${callText(ev)} called here` });
+  const inside = t.via.filter((s) => s.file && s.line);
+  // The witness runs: the lock held, the callback called, the steps inside its implementation, the lock taken (the last of them).
+  // with no step of the implementation in view (knowledge), the callback step itself names the lock it takes
+  out.push({ file: fnFile, line: ev.line, message: `${callText(ev)} called here`, role: 'callback', ...(inside.length === 0 ? { lock: t.lock } : {}) });
+  inside.forEach((s, i) => {
+    const take = i === inside.length - 1;
+    out.push({ file: s.file!, line: s.line!, message: `\`${s.function}()\` ${s.what}`, role: take ? 'acquire' : 'call', ...(take ? { lock: t.lock } : {}) });
+  });
   return out;
 }
 

@@ -107,7 +107,7 @@ export const lockLeak: Check = perFunctionCheck(
         function: fn.name,
         fingerprint: fingerprint('lock-leak', fn.name, [h.lock.id]),
         related: [
-          { file: fn.file, line: h.line, message: `\`${name}\` taken here` },
+          { file: fn.file, line: h.line, message: `\`${name}\` taken here`, role: 'acquire', lock: h.lock.id },
           ...holding.slice(1, 4).map((r) => ({ file: fn.file, line: r.ev.line, message: `also returns here with \`${name}\` held` })),
           { file: fn.file, line: other.ev.line, message: `this return has released \`${name}\`` },
         ],

@@ -50,16 +50,26 @@ function edgeText(e: CycleEdge, anchorFile: string): string {
   return `\`${e.from}\` → \`${e.to}\` in \`${w.function}()\` (${where}${through(w)})`;
 }
 
+/** Each edge of the cycle is one path of the witness (one thread of the lock model): hold `from`, then take `to`. */
 function related(edges: CycleEdge[]): RelatedLocation[] {
   const out: RelatedLocation[] = [];
-  for (const e of edges) {
+  edges.forEach((e, path) => {
     const w = e.witness;
-    out.push({ file: w.file, line: w.heldLine, message: `\`${e.from}\` taken here in \`${w.function}()\`` });
-    out.push({ file: w.file, line: w.takeLine, message: w.via.length > 0 ? `\`${e.to}\` taken inside this call while \`${e.from}\` is held` : `\`${e.to}\` taken here while \`${e.from}\` is held` });
-    for (const step of w.via) {
-      if (step.file && step.line) out.push({ file: step.file, line: step.line, message: `\`${step.function}()\` ${step.what}` });
-    }
-  }
+    const inside = w.via.filter((s) => s.file && s.line);
+    out.push({ file: w.file, line: w.heldLine, message: `\`${e.from}\` taken here in \`${w.function}()\``, role: 'acquire', lock: e.from, path });
+    out.push({
+      file: w.file,
+      line: w.takeLine,
+      message: w.via.length > 0 ? `\`${e.to}\` taken inside this call while \`${e.from}\` is held` : `\`${e.to}\` taken here while \`${e.from}\` is held`,
+      // taken inside the call: the call is a step, the take is the last step inside it
+      ...(inside.length > 0 ? { role: 'call' as const } : { role: 'acquire' as const, lock: e.to }),
+      path,
+    });
+    inside.forEach((step, i) => {
+      const take = i === inside.length - 1;
+      out.push({ file: step.file!, line: step.line!, message: `\`${step.function}()\` ${step.what}`, role: take ? 'acquire' : 'call', ...(take ? { lock: e.to } : {}), path });
+    });
+  });
   return out;
 }
 

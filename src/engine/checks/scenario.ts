@@ -4,13 +4,9 @@
  * show its finding's problem: the invariant it names is one the simulator
  * breaks on that scenario (test/unit/engine/scenario-replay.test.ts).
  */
-import type { FileModel } from '../model/types';
+import type { FileModel, FunctionModel } from '../model/types';
 import type { Finding, RuleId, Scenario } from '../types';
-// The Simulate link replays what from-source extracts from the function; asking
-// the same extraction (plain, browser-safe code over the model) is the only way
-// to know there is something to replay. Only reported findings pay for it.
-import { isReplaceHelper, stepsFromSource } from '../../sim/from-source';
-import type { SourceStep } from '../../sim/types';
+import { witnessOf } from '../witness';
 
 export interface ScenarioInput {
   /** File and function the finding points at (used by `from-source`). */
@@ -18,8 +14,15 @@ export interface ScenarioInput {
   function: string;
   /** callback-under-lock: the function is a replace/change helper, so its own steps are simulated. */
   changeHelper?: boolean;
-  /** The function's from-source step list, when known: decides between from-source and a built-in variant. */
-  steps?: readonly SourceStep[];
+  /**
+   * Whether the function (with the same-file helpers it calls) adds the access
+   * to an IOAS, i.e. is a replace flow the simulator can replay from source;
+   * undefined: not known yet (assume so).
+   */
+  replaceFlow?: boolean;
+  /** callback-under-lock: the held lock and the callback, to tell the replace flow's unmap under `ioas_lock` from others. */
+  lock?: string;
+  callback?: string;
   /** unrestored-state: the field left changed (`iommufd_access.ioas`, `iommufd_access.iopt_access_list_id`, ...). */
   field?: string;
 }
@@ -29,25 +32,33 @@ export function isChangeHelper(name: string): boolean {
   return /(?:replace|change|attach|detach)/.test(name);
 }
 
+/** The call that puts an access on an IOAS's access list: what makes a function a replace flow. */
+const ADD_ACCESS = 'iopt_add_access';
+/** How deep same-file callees are looked into (the simulator's from-source inlines as deep). */
+const MAX_INLINE = 3;
+
 /**
- * Whether the main path of the steps calls the driver's unmap callback while
- * the replacer still holds `ioas_lock` (it holds it on entry, as
- * iommufd_access_replace() does): only then does the from-source replay deadlock.
+ * Whether `fn`, or a same-file function it calls (as deep as the simulator's
+ * extraction follows), calls `iopt_add_access()`: then its step list has a
+ * replace to replay. Read off the engine's own model, so the engine needs
+ * nothing from the simulator to decide.
  */
-function unmapsUnderLock(steps: readonly SourceStep[]): boolean {
-  let held = true;
-  for (const s of steps) {
-    if (s.op === 'unlock') held = false;
-    else if (s.op === 'lock') held = true;
-    else if (s.op === 'unmap-callback' && held) return true;
-    else if (s.op === 'return') break; // the main path ends here; error sides follow
+export function addsAccess(fn: FunctionModel, file: { functions: readonly FunctionModel[] } | undefined, depth = 0): boolean {
+  for (const b of fn.blocks) {
+    for (const e of b.events) {
+      if (e.kind !== 'call') continue;
+      if (e.callee === ADD_ACCESS) return true;
+      if (depth >= MAX_INLINE || e.callee === fn.name) continue;
+      const callee = file?.functions.find((f) => f.name === e.callee);
+      if (callee && addsAccess(callee, file, depth + 1)) return true;
+    }
   }
   return false;
 }
 
-/** A from-source replay needs a replace helper (one that adds the access somewhere); unknown steps: assume so. */
+/** A from-source replay needs a replace helper (one that adds the access somewhere); unknown: assume so. */
 function replays(input: ScenarioInput): boolean {
-  return input.steps === undefined || isReplaceHelper(input.steps);
+  return input.replaceFlow !== false;
 }
 
 export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
@@ -67,7 +78,9 @@ export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
       // Other functions (a driver's flush, a notifier) are not a replace flow: the
       // built-in unmap-under-lock variant tells their story better than their few steps.
       const helper = input.changeHelper ?? isChangeHelper(input.function);
-      const fromSource = helper && (input.steps === undefined || unmapsUnderLock(input.steps));
+      // the replace flow's own mistake: the driver's unmap called with ioas_lock held inside a replace
+      const underIoasLock = (input.lock === undefined || input.lock === 'iommufd_access.ioas_lock') && (input.callback === undefined || /\.unmap$/.test(input.callback));
+      const fromSource = helper && underIoasLock;
       return {
         variant: fromSource ? 'from-source' : 'unmap-under-lock',
         ...(fromSource ? source : {}),
@@ -128,18 +141,27 @@ function fieldOf(f: Finding): string | undefined {
   return involved.find((x) => /^[A-Za-z_]\w*\.\w+$/.test(x));
 }
 
+/** callback-under-lock: the callback (`ops_struct.field`) and the held lock, from its fingerprint. */
+function callbackAndLock(f: Finding): { callback?: string; lock?: string } {
+  // the held lock is the witness's first step; the fingerprint's other part is the callback
+  const lock = witnessOf(f).find((s) => s.role === 'acquire' || s.role === 'assert')?.lock;
+  const callback = f.fingerprint.split(':').slice(2).join(':').split(',').find((x) => x !== lock);
+  return { ...(callback ? { callback } : {}), ...(lock ? { lock } : {}) };
+}
+
 /**
  * A finding's scenario decided with the model in hand: from-source only when
- * the function's extracted steps have something to replay, else the matching
- * built-in variant. Returns the finding itself when nothing changes.
+ * the function is a replace flow (it adds the access to an IOAS), else the
+ * matching other scenario. Returns the finding itself when nothing changes.
  */
 export function withReplayableScenario(f: Finding, file: FileModel | undefined): Finding {
   if (f.scenario.variant !== 'from-source' && f.ruleId !== 'callback-under-lock') return f;
   const name = f.scenario.function ?? f.function;
   const fn = file?.functions.find((x) => x.name === name);
-  const steps = fn && file ? stepsFromSource(fn, file) : [];
+  const replaceFlow = !!fn && addsAccess(fn, file);
   const field = f.ruleId === 'unrestored-state' ? fieldOf(f) : undefined;
-  const scenario = scenarioFor(f.ruleId, { file: f.scenario.file ?? f.file, function: name, steps, ...(field ? { field } : {}) });
+  const extra = f.ruleId === 'callback-under-lock' ? callbackAndLock(f) : {};
+  const scenario = scenarioFor(f.ruleId, { file: f.scenario.file ?? f.file, function: name, replaceFlow, ...extra, ...(field ? { field } : {}) });
   return sameScenario(scenario, f.scenario) ? f : { ...f, scenario };
 }
 

@@ -191,11 +191,11 @@ function finding(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Obta
     `\`${o.variable}\` is ${how} under \`${lock}\` (line ${o.ref.event.line}); the lock is dropped at line ${rel.event.line}${around} and retaken at line ${acq.event.line}, ` +
     `and \`${o.variable}\` is used at line ${use.event.line} without being looked up again: it may have changed or been freed meanwhile.`;
   const related: RelatedLocation[] = [
-    { file: fn.file, line: o.ref.event.line, message: `\`${o.variable}\` obtained under \`${lock}\`` },
-    { file: fn.file, line: rel.event.line, message: `\`${lock}\` dropped` },
+    { file: fn.file, line: o.ref.event.line, message: `\`${o.variable}\` obtained under \`${lock}\``, role: 'read' },
+    { file: fn.file, line: rel.event.line, message: `\`${lock}\` dropped`, role: 'release', lock },
   ];
-  if (inWindow) related.push({ file: fn.file, line: inWindow.event.line, message: `\`${calledText(inWindow)}\` runs without the lock` });
-  related.push({ file: fn.file, line: acq.event.line, message: `\`${lock}\` retaken` }, { file: fn.file, line: use.event.line, message: `stale \`${o.variable}\` used` });
+  if (inWindow) related.push({ file: fn.file, line: inWindow.event.line, message: `\`${calledText(inWindow)}\` runs without the lock`, role: inWindow.event.kind === 'callback' ? 'callback' : 'call' });
+  related.push({ file: fn.file, line: acq.event.line, message: `\`${lock}\` retaken`, role: 'acquire', lock }, { file: fn.file, line: use.event.line, message: `stale \`${o.variable}\` used`, role: 'use' });
   const tie = relation(ctx, o, rel);
   // Only a value tied to the lock's object is reported by default: a file-scope lock or an
   // unrelated object may be protected by something the function does not show.

@@ -87,14 +87,14 @@ function findingFor(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, site
   const tail = restores.length > 0 ? `${restores[0].what} but cannot ${loss}` : `returns an error but cannot ${loss}`;
   const message = `${describeSite(site)} (line ${site.ref.event.line}) before ${fLabel} can fail (line ${f.line}); the error path (line ${errorAt.event.line}) ${tail}.`;
 
-  const related: RelatedLocation[] = [{ file: fn.file, line: site.ref.event.line, message: `${describeSite(site)}: cannot be undone` }];
+  const related: RelatedLocation[] = [{ file: fn.file, line: site.ref.event.line, message: `${describeSite(site)}: cannot be undone`, role: site.throughCallee ? 'call' : 'irreversible' }];
   if (site.throughCallee) {
-    for (const s of site.steps) related.push({ file: s.file, line: s.line, message: `${s.label} ${s.what} (inside \`${site.throughCallee}()\`)` });
+    for (const s of site.steps) related.push({ file: s.file, line: s.line, message: `${s.label} ${s.what} (inside \`${site.throughCallee}()\`)`, role: 'irreversible' });
   }
-  for (const m of more) related.push({ file: fn.file, line: m.ref.event.line, message: `${describeSite(m)}: cannot be undone either` });
-  related.push({ file: fn.file, line: f.line, message: `${fLabel} can fail here` });
+  for (const m of more) related.push({ file: fn.file, line: m.ref.event.line, message: `${describeSite(m)}: cannot be undone either`, role: 'irreversible' });
+  related.push({ file: fn.file, line: f.line, message: `${fLabel} can fail here`, role: 'fallible' });
   if (restores.length > 0) {
-    related.push({ file: fn.file, line: restores[0].ref.event.line, message: `the error path ${restores[0].what}` });
+    related.push({ file: fn.file, line: restores[0].ref.event.line, message: `the error path ${restores[0].what}`, role: 'restore' });
     const hazard = useAfterPut(paths, site, restores[0], fn);
     if (hazard) related.push(hazard);
     // The restore is itself a step that can fail (v8's re-attach inside WARN_ON).
@@ -103,7 +103,7 @@ function findingFor(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, site
       related.push({ file: fn.file, line: r.line, message: `\`${r.callee}()\` can fail as well, and then nothing is restored` });
     }
   }
-  for (const r of fallible.errorReturns) related.push({ file: fn.file, line: r.event.line, message: 'returns the error to the caller' });
+  for (const r of fallible.errorReturns) related.push({ file: fn.file, line: r.event.line, message: 'returns the error to the caller', role: 'return' });
 
   let confidence: Finding['confidence'] = 'high';
   if (!fallible.certain && restores.length === 0) confidence = lowerConfidence(confidence);

@@ -109,9 +109,9 @@ function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPath
     `\`${w.target.trim()}\` is set to \`${c.value}\` (line ${w.line}) before \`${f.callee}()\` can fail (line ${f.line}); ` +
     `the error path returns at line ${ret.line} without restoring it, so it stays \`${c.value}\`.`;
   const related: RelatedLocation[] = [
-    { file: fn.file, line: w.line, message: `\`${w.target.trim()}\` is changed here` },
-    { file: fn.file, line: f.line, message: `\`${f.callee}()\` can fail here` },
-    ...next.errorReturns.map((r) => ({ file: fn.file, line: r.event.line, message: `returns without restoring \`${w.target.trim()}\`` })),
+    { file: fn.file, line: w.line, message: `\`${w.target.trim()}\` is changed here`, role: 'write' },
+    { file: fn.file, line: f.line, message: `\`${f.callee}()\` can fail here`, role: 'fallible' },
+    ...next.errorReturns.map((r) => ({ file: fn.file, line: r.event.line, message: `returns without restoring \`${w.target.trim()}\``, role: 'return' as const })),
   ];
   let confidence: Finding['confidence'] = guarded && next.certain ? 'high' : 'medium';
   if (fn.status === 'partial') confidence = lowerConfidence(confidence);
@@ -138,8 +138,8 @@ function overwrittenThenUsed(ctx: CheckContext, fn: FunctionModel, paths: FlowPa
       `\`${call.callee}()\` overwrites \`${c.target}\` (line ${call.line}) and nothing saves or restores the old value; ` +
       `\`${use.callee}()\` at line ${use.line} then ${uses} with the old \`${old}\`, so it gets the new value instead of the one that belonged to \`${old}\`.`;
     const related: RelatedLocation[] = [
-      { file: fn.file, line: call.line, message: `\`${call.callee}()\` overwrites \`${c.target}\`` },
-      { file: fn.file, line: use.line, message: `\`${use.callee}()\` ${how === 'explicit' ? 'uses' : 'reads'} the overwritten \`${c.target}\` for \`${old}\`` },
+      { file: fn.file, line: call.line, message: `\`${call.callee}()\` overwrites \`${c.target}\``, role: 'write' },
+      { file: fn.file, line: use.line, message: `\`${use.callee}()\` ${how === 'explicit' ? 'uses' : 'reads'} the overwritten \`${c.target}\` for \`${old}\``, role: 'use' },
     ];
     const known = functionKnowledge(ctx.knowledge, use.callee);
     let confidence: Finding['confidence'] = known?.irreversible || isFallibleCall(ctx, use) ? 'high' : 'medium';

@@ -214,7 +214,7 @@ test('callback-under-lock: ops->unmap under ioas_lock (plain and scoped_guard) f
   );
   assert.equal(cul[0].fingerprint, 'callback-under-lock:notify_under_lock:iommufd_access.ioas_lock,iommufd_access_ops.unmap');
   assert.equal(cul[0].scenario.variant, 'unmap-under-lock');
-  assert.deepEqual(cul[0].related[0], { file: 'a.c', line: cul[0].line - 1, message: '`iommufd_access.ioas_lock` taken here' });
+  assert.deepEqual(cul[0].related[0], { file: 'a.c', line: cul[0].line - 1, message: '`iommufd_access.ioas_lock` taken here', role: 'acquire', lock: 'iommufd_access.ioas_lock' });
 });
 
 const OWN_OPS = `struct blk_ops {
@@ -261,7 +261,12 @@ test('callback-under-lock: a non-iommufd ops table whose implementation is in vi
   );
   assert.deepEqual(
     f.related.map((x) => x.line),
-    [f.line - 1, lineOf(OWN_OPS, '.flush = my_flush'), lineOf(OWN_OPS, 'blk_do_flush(bd);'), lineOf(OWN_OPS, 'mutex_lock(&bd->io_lock);')],
+    [f.line - 1, lineOf(OWN_OPS, '.flush = my_flush'), f.line, lineOf(OWN_OPS, 'blk_do_flush(bd);'), lineOf(OWN_OPS, 'mutex_lock(&bd->io_lock);')],
+  );
+  // the witness: held, the callback, a call inside its implementation, the lock taken again there
+  assert.deepEqual(
+    f.related.filter((x) => x.role).map((x) => `${x.role}:${x.lock ?? ''}`),
+    ['acquire:blk_dev.io_lock', 'callback:', 'call:', 'acquire:blk_dev.io_lock'],
   );
 });
 
@@ -336,7 +341,7 @@ test('lock-leak: a missing unlock on an early error return; goto unwinding, guar
     `\`leaky()\` returns \`-EINVAL\` at line ${f.line} with \`ctr.lock\` still held (taken at line ${f.line - 2}), but its return at line ${lineOf(LEAKS, 'return 0;')} releases it: missing unlock on this path.`,
   );
   assert.deepEqual(f.related, [
-    { file: 'ctr.c', line: f.line - 2, message: '`ctr.lock` taken here' },
+    { file: 'ctr.c', line: f.line - 2, message: '`ctr.lock` taken here', role: 'acquire', lock: 'ctr.lock' },
     { file: 'ctr.c', line: lineOf(LEAKS, 'return 0;'), message: 'this return has released `ctr.lock`' },
   ]);
   assert.equal(f.fingerprint, 'lock-leak:leaky:ctr.lock');
@@ -377,7 +382,7 @@ test('assert-held: a call into an asserting helper on a path without the lock, i
     f.message,
     `\`grp_release()\` calls \`grp_put_locked()\` at line ${f.line} without holding \`grp.group_lock\`, which \`grp_put_locked()\` requires held (it asserts it at line ${lineOf(ASSERTS, 'lockdep_assert_held')}).`,
   );
-  assert.deepEqual(f.related, [{ file: 'grp.c', line: lineOf(ASSERTS, 'lockdep_assert_held'), message: '`grp_put_locked()` asserts `grp.group_lock` held here' }]);
+  assert.deepEqual(f.related, [{ file: 'grp.c', line: lineOf(ASSERTS, 'lockdep_assert_held'), message: '`grp_put_locked()` asserts `grp.group_lock` held here', role: 'assert', lock: 'grp.group_lock' }]);
 });
 
 test('assert-held: a helper only ever called under its caller\'s lock is quiet', async () => {

@@ -45,7 +45,9 @@ test('callback-under-lock: a driver ops table whose implementation in view takes
     '`gs->ops->unmap()` is called in `gvt_shadow_invalidate()` (line 41) with `gvt_shadow.cache_lock` held (taken at line 39); ' +
       '`gvt_shadow_unmap()` takes `gvt_shadow.cache_lock` again: self-deadlock.',
   );
-  assert.deepEqual(relatedLines(f), [39, 33, 22]);
+  // the held lock, the implementation (context), then the witness: the callback call, the lock taken again inside
+  assert.deepEqual(relatedLines(f), [39, 33, 41, 22]);
+  assert.deepEqual(f.related.map((x) => x.role ?? '-'), ['acquire', '-', 'callback', 'acquire']);
 });
 
 test('callback-under-lock: quiet when the lock is dropped around the callback', async () => {
