@@ -195,6 +195,7 @@ export const REAL_BUGS: RealBug[] = [
     id: 'iommufd-auto-domain-unlock-before-finalize',
     origin: {
       subject: 'iommufd: Fix locking around hwpt allocation',
+      commit: '31422dff187b243c58f3a97d16bbe9e9ada639fe',
       messageId: '11-v6-fdb604df649a+369-iommufd_alloc_jgg@nvidia.com',
       date: '2023-04-20',
       fixes: 'e8d57210035b',
@@ -252,8 +253,11 @@ export const REAL_BUGS: RealBug[] = [
     id: 'vfio-pci-intx-mask-without-igate',
     origin: {
       subject: 'vfio/pci: Lock external INTx masking ops',
-      date: '2024-03',
-      reported: 'CVE-2024-26810',
+      commit: '810cd4bb53456d0503cc4e7934e063835152c1b7',
+      messageId: '20240308230557.805580-3-alex.williamson@redhat.com',
+      date: '2024-03-08',
+      fixes: '89e1f7d4c66d',
+      reported: 'Reinette Chatre (review); CVE-2024-26810',
     },
     file: 'drivers/vfio/pci/vfio_pci_intrs.c',
     functions: ['vfio_pci_intx_mask', '__vfio_pci_intx_mask', 'vfio_pci_intx_unmask', '__vfio_pci_intx_unmask'],
@@ -362,6 +366,7 @@ export const REAL_BUGS: RealBug[] = [
     id: 'vfio-group-set-kvm-under-group-lock',
     origin: {
       subject: 'vfio: fix deadlock between group lock and kvm lock',
+      commit: '2b48f52f2bff',
       date: '2023-02-01',
       fixes: '51cdc8bc120e',
       reported: 'lockdep (Anthony Krowiak, vfio-ap)',
@@ -418,6 +423,124 @@ export const REAL_BUGS: RealBug[] = [
       'acquires reservations on the new hwpt, and the error path calls the matching release, ' +
       "iommufd_group_remove_reserved_iova(), on a different object (the old hwpt). Needs acquire/release pairs (from knowledge or inferred from the code: the success path releases the old hwpt's reservations " +
       'with the same helper) whose release is checked against the object the acquire was made on.',
+  },
+  {
+    id: 'vfio-pci-pm-save-overwrite-leak',
+    origin: {
+      subject: 'vfio/pci: fix memory leak during D3hot to D0 transition',
+      commit: 'eadf88ecf6ac7d6a9f47a76c6055d9a1987a8991',
+      messageId: '20220217122107.22434-2-abhsahu@nvidia.com',
+      date: '2022-02-17',
+      fixes: '51ef3a004b1e',
+      reported: 'code reading (Abhishek Sahu)',
+    },
+    file: 'drivers/vfio/pci/vfio_pci_core.c',
+    functions: ['vfio_pci_set_power_state'],
+    class: 'missing-undo',
+    rule: 'missing-undo',
+    what:
+      'Entering D3hot saves the PCI state into vdev->pm_save (an allocation) and leaving it restores and frees ' +
+      'it; a reset ioctl can bring the device back to D0 behind the driver, so the next D3hot transition ' +
+      'overwrote pm_save without freeing the earlier copy. A user looping D3hot and reset could exhaust memory.',
+    edits: [
+      {
+        file: 'drivers/vfio/pci/vfio_pci_core.c',
+        find: '\t\t\tkfree(vdev->pm_save);\n\t\t\tvdev->pm_save = ',
+        replace: '\t\t\tvdev->pm_save = ',
+      },
+    ],
+    status: 'missed',
+    reason:
+      'Not an error-path miss, so missing-undo as specified (a release missing on an error path) would not see ' +
+      'it either: the field vdev->pm_save owns an allocation (pci_store_saved_state() returns it; ' +
+      'pci_load_and_free_saved_state() and kfree() in vfio_pci_core_disable() release it) and is overwritten ' +
+      'without a release on a path where it may still be set. Needs ownership of an allocation stored in a ' +
+      'field and an "overwritten while owned" check.',
+  },
+  {
+    id: 'vfio-ccw-probe-error-state',
+    origin: {
+      subject: 'vfio/ccw: Fix FSM state if mdev probe fails',
+      commit: 'f6c876d67e956de8d69349b0ee43bc7277c09e5c',
+      messageId: '20220707135737.720765-3-farman@linux.ibm.com',
+      date: '2022-07-07',
+      fixes: '3bf1311f351e',
+      reported: 'code reading (Eric Farman)',
+    },
+    file: 'drivers/s390/cio/vfio_ccw_ops.c',
+    functions: ['vfio_ccw_mdev_probe'],
+    class: 'unrestored-state',
+    rule: 'unrestored-state',
+    what:
+      "The mdev probe found the subchannel's private state machine in STANDBY and moved it to IDLE before " +
+      'registering the vfio device; when the registration failed, the error path cleared the mdev pointer but ' +
+      'left the state IDLE (it even set IDLE again) instead of putting STANDBY back.',
+    status: 'gone-from-6.12',
+    gone:
+      'vfio-ccw was reworked (2022) so the private structure is allocated per mdev probe and freed on its ' +
+      'error path; 6.12 has no shared state field set before the registration.',
+    fixture:
+      'A probe function that takes a per-parent object whose state field is STANDBY, sets it to IDLE, then ' +
+      'calls a fallible register; on failure it clears the object pointer and assigns IDLE again before ' +
+      'returning the error. The fix assigns STANDBY (the saved value) on that path. Expect unrestored-state ' +
+      'on the pre-image, none on the post-image.',
+  },
+  {
+    id: 'gvt-2mb-check-page-ref-leak',
+    origin: {
+      subject: "drm/i915/gvt: Put the page reference obtained by KVM's gfn_to_pfn()",
+      commit: '708e49583d7da863898b25dafe4bcd799c414278',
+      messageId: '20230729013535.1070024-6-seanjc@google.com',
+      date: '2023-07-29',
+      fixes: 'b901b252b6cf',
+      reported: 'review (Sean Christopherson)',
+    },
+    file: 'drivers/gpu/drm/i915/gvt/gtt.c',
+    functions: ['is_2MB_gtt_possible'],
+    class: 'missing-undo',
+    rule: 'missing-undo',
+    what:
+      "The check whether a guest 2M GTT entry can be shadowed with a huge page looked the gfn up with KVM's " +
+      'gfn_to_pfn(), which returns a referenced page, tested whether the page is a transparent huge page and ' +
+      'returned without dropping the reference.',
+    status: 'gone-from-6.12',
+    gone:
+      'A later patch of the same series stopped using gfn_to_pfn() there (the check now asks the pinned ' +
+      'pages), so 6.12 has no such lookup.',
+    fixture:
+      'A helper that obtains a referenced pfn from a lookup API (returns a page reference the caller must ' +
+      'release with a paired release call), returns early with an error when the pfn is invalid, and ' +
+      'otherwise returns a property of the page without the release. The fix stores the result, releases ' +
+      'the pfn, then returns. Expect missing-undo on the pre-image (the acquire/release pair from knowledge), ' +
+      'none on the post-image.',
+  },
+  {
+    id: 'vfio-kvm-put-under-group-lock',
+    origin: {
+      subject: 'vfio: fix potential deadlock on vfio group_lock',
+      messageId: '20230112203844.41179-1-mjrosato@linux.ibm.com',
+      date: '2023-01-12',
+      fixes: '421cfe6596f6',
+      reported: 'Alex Williamson (review)',
+    },
+    file: 'drivers/vfio/vfio_main.c',
+    functions: ['vfio_device_group_close', 'vfio_device_last_close'],
+    class: 'lock-order',
+    rule: 'lock-order',
+    what:
+      "Closing a device ran the driver's close_device with the group lock held, and a driver could drop the " +
+      "last reference to the KVM there; destroying the VM tears down the kvm-vfio device, which calls " +
+      'vfio_file_set_kvm() and takes the same group lock: a self-deadlock through KVM.',
+    status: 'gone-from-6.12',
+    gone:
+      'vfio core now holds the KVM reference itself from first open to last close, and the group KVM pointer ' +
+      'has its own spinlock (2b48f52f2bff), so neither the driver-side put nor the group-lock-taking setter ' +
+      'exists in 6.12 (the setter put back alone is the bug vfio-group-set-kvm-under-group-lock).',
+    fixture:
+      'A close path that holds a group mutex and calls a put function whose release callback (reached through ' +
+      'an ops pointer, as KVM device destruction is) calls a setter that takes the same group mutex. The fix ' +
+      'moves the put after the unlock. Expect lock-order (a self-cycle through the callback) on the pre-image, ' +
+      'none on the post-image.',
   },
 ];
 
