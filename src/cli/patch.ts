@@ -13,6 +13,7 @@ import { resolveConfig } from '../engine/node/find-config';
 import type { Backend } from '../engine/parse/syntax';
 import { compareRevisions, parseSeriesFiles, reviewSeries, type SeriesInput, type SeriesReview } from '../patch/index';
 import { fsTree } from '../patch/node/fs-tree';
+import { openGitRepo, type GitRepo } from '../patch/node/git-repo';
 import type { RevisionComparison } from '../patch/revisions';
 import { formatB4 } from '../report/b4';
 import { formatPatchJson } from '../report/patch-json';
@@ -38,6 +39,13 @@ Options:
                           in memory (offset and fuzz like patch(1)) and analysed with
                           the other C files of their directories. Without it, only
                           what the hunks show is analysed (confidence capped at medium)
+  -g, --git DIR           a git repository holding the series' pre-images: each file's
+                          pre-image is the blob its diff's \`index\` line names, else the
+                          file at the series' base-commit, else the work tree file (as
+                          --base), else the hunks alone; each patch says which it used.
+                          Used by default when --base or the current directory is
+                          inside a git work tree
+      --no-git            do not look for a git repository
   -f, --format FORMAT     text (default), json, sarif or b4 (b4 review's check JSON)
   -p, --previous FILE     an older revision of the series (repeatable): also report
                           what this revision fixed or newly introduced compared to it
@@ -57,6 +65,9 @@ command itself failed, as b4 expects.
 export interface PatchOptions {
   format: PatchFormat;
   base?: string;
+  /** `--git DIR`; undefined: found around --base or the current directory, unless `noGit`. */
+  git?: string;
+  noGit: boolean;
   previous: string[];
   config?: string;
   backend: Backend;
@@ -77,6 +88,8 @@ export function parsePatchArgs(argv: string[]): PatchOptions | null {
       strict: true,
       options: {
         base: { type: 'string', short: 'b' },
+        git: { type: 'string', short: 'g' },
+        'no-git': { type: 'boolean' },
         format: { type: 'string', short: 'f' },
         previous: { type: 'string', short: 'p', multiple: true },
         config: { type: 'string' },
@@ -101,9 +114,21 @@ export function parsePatchArgs(argv: string[]): PatchOptions | null {
     }
     if (!isDir) throw new UsageError(`--base ${v.base}: not a directory`, 'patch');
   }
+  if (v.git !== undefined) {
+    if (v['no-git']) throw new UsageError('--git and --no-git contradict each other', 'patch');
+    let isDir = false;
+    try {
+      isDir = fs.statSync(v.git).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    if (!isDir) throw new UsageError(`--git ${v.git}: not a directory`, 'patch');
+  }
   return {
     format,
     base: v.base,
+    git: v.git,
+    noGit: v['no-git'] === true,
     previous: v.previous ?? [],
     config: v.config,
     backend: v.backend === undefined ? DEFAULT_BULK_BACKEND : oneOf(v.backend, BACKENDS, '--backend'),
@@ -126,21 +151,48 @@ export interface PatchRun {
   revision?: RevisionComparison;
 }
 
+interface Sources {
+  base?: ReturnType<typeof fsTree>;
+  git?: GitRepo;
+  gitAuto: boolean;
+  foundAround: boolean;
+}
+
+/**
+ * Where pre-images are read: `--git DIR` (an error when it is not a
+ * repository), else the repository around `--base`, else the one around the
+ * current directory, whose work tree then also serves as the tree.
+ */
+async function openSources(options: PatchOptions): Promise<Sources> {
+  const base = options.base ? fsTree(path.resolve(options.base)) : undefined;
+  if (options.git !== undefined) {
+    const opened = await openGitRepo(path.resolve(options.git));
+    if ('problem' in opened) throw new UsageError(`--git ${options.git}: ${opened.problem.replace(/^[^:]*: /, '')}`, 'patch');
+    return { base, git: opened.repo, gitAuto: false, foundAround: false };
+  }
+  if (options.noGit) return { base, gitAuto: false, foundAround: false };
+  const around = await openGitRepo(options.base ? path.resolve(options.base) : process.cwd());
+  if ('problem' in around) return { base, gitAuto: false, foundAround: false };
+  if (base) return { base, git: around.repo, gitAuto: true, foundAround: false };
+  return { base: around.repo.workTree, git: around.repo, gitAuto: true, foundAround: true };
+}
+
 export async function runPatch(options: PatchOptions): Promise<PatchRun> {
   const loaded = resolveConfig({ explicit: options.config, paths: [options.base ?? process.cwd()] });
   if (loaded.problems.length > 0) throw new UsageError(`bad configuration:\n  ${loaded.problems.join('\n  ')}`, 'patch');
   const series = await parseSeriesFiles(readInputs(options.files));
+  const sources = await openSources(options);
   const parser = await createParser(options.backend);
   try {
-    const base = options.base ? fsTree(path.resolve(options.base)) : undefined;
-    const review = await reviewSeries(series, { parser, base, config: loaded.config });
+    const review = await reviewSeries(series, { parser, ...sources, config: loaded.config });
     let revision: RevisionComparison | undefined;
     if (options.previous.length > 0) {
-      const older = await reviewSeries(await parseSeriesFiles(readInputs(options.previous)), { parser, base, config: loaded.config });
+      const older = await reviewSeries(await parseSeriesFiles(readInputs(options.previous)), { parser, ...sources, config: loaded.config });
       revision = compareRevisions(older, review);
     }
     return { review, revision };
   } finally {
+    sources.git?.dispose();
     parser.dispose();
   }
 }

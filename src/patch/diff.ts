@@ -11,6 +11,18 @@ import type { FileChangeKind, FileDiff, Hunk, HunkLine, ParsedDiff, PatchMail, P
 import { splitLines } from './mbox';
 
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
+/** git's `index 1a2b3c4..5d6e7f8 100644` (ids of 4 to 64 hex digits, SHA-1 or SHA-256). */
+const INDEX_LINE = /^index ([0-9a-f]{4,64})\.\.([0-9a-f]{4,64})(?: [0-7]{6})?$/;
+
+/** The blob ids of a file section's `index` line (before its first hunk), if it has one. */
+function indexIds(text: readonly string[]): { oldBlob: string; newBlob: string } | undefined {
+  for (const line of text) {
+    if (line.startsWith('@@')) return undefined;
+    const m = INDEX_LINE.exec(line);
+    if (m) return { oldBlob: m[1], newBlob: m[2] };
+  }
+  return undefined;
+}
 
 /** `a/drivers/x.c` → `drivers/x.c`; `/dev/null` → undefined. */
 export function stripPath(name: string | undefined, git: boolean): string | undefined {
@@ -127,7 +139,10 @@ export function parseMailDiff(mail: PatchMail): ParsedDiff {
         problems.push({ source: mail.source, line: headerLine, message: 'a diff section names no file; it is left out' });
         continue;
       }
-      files.push({ oldPath, newPath, kind: kindOf(p, text, oldPath, newPath), oldMode: p.oldMode, newMode: p.newMode, hunks, headerLine });
+      const file: FileDiff = { oldPath, newPath, kind: kindOf(p, text, oldPath, newPath), oldMode: p.oldMode, newMode: p.newMode, hunks, headerLine };
+      const ids = parsed.length === 1 ? indexIds(text) : undefined;
+      if (ids) Object.assign(file, ids);
+      files.push(file);
     }
   }
   return { files, problems };

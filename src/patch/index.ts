@@ -4,6 +4,7 @@
  */
 import { Engine, type AnalysisResult, type CParser, type ReviewConfig } from '../engine/index';
 import { reviewSeriesWith, type AnalysisSession } from './review';
+import type { GitObjects } from './preimage';
 import type { TreeReader } from './tree';
 import type { Series, SeriesReview } from './types';
 
@@ -11,12 +12,19 @@ export { parseSeries, parseSeriesFiles, type SeriesInput } from './series';
 export { reviewSeriesWith, type AnalysisSession, type ReviewOptions } from './review';
 export { compareRevisions, type RevisionComparison } from './revisions';
 export type { TreeReader } from './tree';
+export type { BlobRead, GitObjects } from './preimage';
 export * from './types';
 
 export interface ReviewSeriesOptions {
   parser: CParser;
   /** The tree the series applies to (`--base`); without it the hunks alone are analysed. */
   base?: TreeReader;
+  /** A git repository: pre-images from the index blobs or the base-commit (see preimage.ts). */
+  git?: GitObjects;
+  /** `git` was found, not named (fewer notes when it has nothing of the series). */
+  gitAuto?: boolean;
+  /** `git` and `base` were found around the current directory: silent when they have nothing of the series. */
+  foundAround?: boolean;
   config?: ReviewConfig;
   /**
    * With `base`: an engine that already holds the base tree (the extension's
@@ -37,6 +45,9 @@ export interface ReviewSeriesOptions {
 export function reviewSeries(series: Series, options: ReviewSeriesOptions): Promise<SeriesReview> {
   return reviewSeriesWith(series, {
     base: options.base,
+    git: options.git,
+    gitAuto: options.gitAuto,
+    foundAround: options.foundAround,
     session: () => sessionOf(new Engine({ parser: options.parser, config: options.config }), true),
     shared: options.base && options.engine ? sessionOf(options.engine, false) : undefined,
     baseCache: options.engine && options.rememberBase ? cacheOf(options.engine) : undefined,

@@ -18,8 +18,9 @@ import { parseMailDiff } from './diff';
 import { replacementsBetween, type TextReplacement } from './text-edits';
 import { imagesFromHunks, SeriesTree, type PatchImages } from './images';
 import { PARTIAL_CAP, placeFindings } from './place-findings';
+import { patchPreimage, preimageTree, resolvePreimages, type GitObjects, type ResolvedPreimages } from './preimage';
 import { dirOf, isCSource, type TreeReader } from './tree';
-import type { ParsedDiff, PatchMail, PatchReview, Problem, Series, SeriesReview } from './types';
+import type { ParsedDiff, PatchMail, PatchReview, PreimageFile, Problem, Series, SeriesReview } from './types';
 
 /** What review needs of the engine: its stateful session (src/engine/index.ts `Engine` fits). */
 export interface AnalysisSession {
@@ -34,8 +35,18 @@ export interface AnalysisSession {
 export interface ReviewOptions {
   /** Opens an engine session (`() => new Engine({ parser, config })`). */
   session: () => AnalysisSession;
-  /** The tree the series applies to; without it, images are rebuilt from the hunks. */
+  /** The tree the series applies to (the work tree); without it and `git`, images are rebuilt from the hunks. */
   base?: TreeReader;
+  /** A git repository: pre-images from the diffs' index blobs or the series' base-commit (see preimage.ts). */
+  git?: GitObjects;
+  /** `git` was found around the tree or the current directory rather than named: fewer notes when it has nothing. */
+  gitAuto?: boolean;
+  /**
+   * `git` and `base` are the repository around the current directory, not
+   * named by the user: when neither has any file of the series, the review is
+   * the hunks-only one, without a word about them.
+   */
+  foundAround?: boolean;
   /**
    * With a base: an engine session that mirrors the base tree and outlives this
    * review (the extension's workspace engine, a warm benchmark). Files this
@@ -72,7 +83,11 @@ function renameIdentity(images: PatchImages): (file: string) => string {
   return (file) => renamed.get(file) ?? file;
 }
 
-function shell(mail: PatchMail, index: number, total: number, diff: ParsedDiff, mode: PatchReview['mode']): PatchReview {
+function hunksOnly(diff: ParsedDiff): PreimageFile[] {
+  return diff.files.filter((f) => f.kind !== 'binary').map((f) => ({ file: f.newPath ?? f.oldPath ?? '', source: 'hunks' }));
+}
+
+function shell(mail: PatchMail, index: number, total: number, diff: ParsedDiff, mode: PatchReview['mode'], preimageFiles: PreimageFile[] = hunksOnly(diff)): PatchReview {
   return {
     subject: mail.subject,
     title: mail.title,
@@ -82,6 +97,8 @@ function shell(mail: PatchMail, index: number, total: number, diff: ParsedDiff, 
     messageId: mail.messageId,
     files: touchedPaths(diff),
     mode,
+    preimage: patchPreimage(preimageFiles, mode === 'hunks' ? 'hunks' : 'tree'),
+    preimageFiles,
     findings: [],
     problems: [...mailProblems(mail), ...diff.problems],
   };
@@ -106,13 +123,15 @@ function contentKey(files: ReadonlyMap<string, string>): string {
 async function reviewWithBase(
   series: Series,
   diffs: ParsedDiff[],
-  base: TreeReader,
+  resolved: ResolvedPreimages,
+  /** The work tree a shared session mirrors: files are put back from it. */
+  base: TreeReader | undefined,
   open: () => AnalysisSession,
   shared: AnalysisSession | undefined,
   minConfidence: Confidence,
   baseCache: Map<string, AnalysisResult> | undefined,
 ): Promise<PatchReview[]> {
-  const tree = new SeriesTree(base);
+  const tree = new SeriesTree(preimageTree(resolved));
   const dirs = new Set<string>();
   const touched = new Set<string>();
   for (const d of diffs) {
@@ -126,7 +145,8 @@ async function reviewWithBase(
     }
   }
   const session = shared ?? open();
-  const changed = new Set<string>();
+  // Files whose text in the session differs from the work tree's: pre-images from git, patched files.
+  const changed = new Set<string>([...resolved.files].filter(([, r]) => r.source !== 'tree').map(([p]) => p));
   // What the session holds for each file, for incremental edits.
   const current = new Map<string, string>();
   try {
@@ -146,7 +166,17 @@ async function reviewWithBase(
     const out: PatchReview[] = [];
     for (let i = 0; i < series.patches.length; i++) {
       const mail = series.patches[i];
-      const review = shell(mail, i + 1, series.total, diffs[i], 'base');
+      const files = resolved.perPatch[i];
+      if (files.length > 0 && files.every((f) => f.source === 'hunks')) {
+        // No source has any of its files: this patch alone is rebuilt from its hunks.
+        const review = reviewFromHunks(mail, i + 1, series.total, diffs[i], open, minConfidence);
+        review.problems.unshift(...resolved.notes[i]);
+        if (i === 0) review.problems.push(...startProblems);
+        out.push(review);
+        continue;
+      }
+      const review = shell(mail, i + 1, series.total, diffs[i], 'base', files);
+      review.problems.push(...resolved.notes[i]);
       if (i === 0) review.problems.push(...startProblems);
       const images = await tree.apply(diffs[i], mail.source);
       review.problems.push(...images.problems);
@@ -179,7 +209,7 @@ async function reviewWithBase(
     }
     return out;
   } finally {
-    if (shared) {
+    if (shared && base) {
       // Give the caller's engine its base tree back.
       for (const path of changed) {
         const raw = await base.readFile(path);
@@ -233,9 +263,27 @@ function reviewFromHunks(mail: PatchMail, index: number, total: number, diff: Pa
 export async function reviewSeriesWith(series: Series, options: ReviewOptions): Promise<SeriesReview> {
   const diffs = series.patches.map((m) => parseMailDiff(m));
   const min = options.minConfidence ?? 'medium';
-  const patches = options.base
-    ? await reviewWithBase(series, diffs, options.base, options.session, options.shared, min, options.shared ? options.baseCache : undefined)
-    : series.patches.map((m, i) => reviewFromHunks(m, i + 1, series.total, diffs[i], options.session, min));
+  const problems = [...series.problems];
+  let patches: PatchReview[];
+  const source = series.cover?.source ?? series.patches[0]?.source ?? '';
+  const auto = options.gitAuto || options.foundAround;
+  const resolved = options.base || options.git ? await resolvePreimages(diffs, { git: options.git, tree: options.base, auto }, series.baseCommit, source, series.patches.map((m) => m.source)) : undefined;
+  if (resolved && (resolved.files.size > 0 || (resolved.context && !options.foundAround))) {
+    problems.push(...resolved.problems);
+    // A shared session mirrors the work tree: only usable when the series is read from it.
+    const shared = resolved.contextKind === 'tree' && options.base ? options.shared : undefined;
+    patches = await reviewWithBase(series, diffs, resolved, options.base, options.session, shared, min, shared ? options.baseCache : undefined);
+  } else {
+    const say = resolved && !options.foundAround;
+    if (say) problems.push(...resolved.problems);
+    patches = series.patches.map((m, i) => {
+      const review = reviewFromHunks(m, i + 1, series.total, diffs[i], options.session, min);
+      if (say) review.problems.unshift(...resolved.notes[i]);
+      return review;
+    });
+  }
+  const disagreement = sourcesDisagree(patches);
+  if (disagreement) problems.push({ source, message: disagreement });
   return {
     series: {
       title: series.title,
@@ -245,8 +293,15 @@ export async function reviewSeriesWith(series: Series, options: ReviewOptions): 
       baseCommit: series.baseCommit,
       cover: series.cover ? { subject: series.cover.subject, source: series.cover.source, messageId: series.cover.messageId } : undefined,
       setAside: series.setAside,
-      problems: series.problems,
+      problems,
     },
     patches,
   };
+}
+
+/** `the patches' pre-images come from different sources: 1/3 blob, 2/3 tree`, or undefined when they agree. */
+function sourcesDisagree(patches: readonly PatchReview[]): string | undefined {
+  const withFiles = patches.filter((p) => p.preimageFiles.length > 0);
+  if (new Set(withFiles.map((p) => p.preimage)).size <= 1) return undefined;
+  return `the patches' pre-images come from different sources: ${withFiles.map((p) => `${p.index}/${p.total} ${p.preimage}`).join(', ')}`;
 }

@@ -130,6 +130,9 @@ export interface FileDiff {
   hunks: Hunk[];
   /** Line of the patch file where this file's diff starts. */
   headerLine: number;
+  /** git's `index OLD..NEW` line: the (abbreviated) blob ids of the pre- and post-image. */
+  oldBlob?: string;
+  newBlob?: string;
 }
 
 export interface ParsedDiff {
@@ -166,6 +169,20 @@ export interface PatchFinding extends Finding {
   originalConfidence?: Confidence;
 }
 
+/**
+ * Where a patch's pre-image came from, most exact first: the `index` line's
+ * blob, the series' base-commit, the work tree, or nothing (rebuilt from the hunks).
+ */
+export type PreimageKind = 'blob' | 'base-commit' | 'tree' | 'hunks';
+
+export interface PreimageFile {
+  /** Post-image path (pre-image path for deletions). */
+  file: string;
+  source: PreimageKind;
+  /** The blob id read, for `blob`. */
+  blob?: string;
+}
+
 export interface PatchReview {
   subject: string;
   title: string;
@@ -178,6 +195,10 @@ export interface PatchReview {
   files: string[];
   /** 'base' when applied to --base; 'hunks' when rebuilt from the hunks. */
   mode: 'base' | 'hunks';
+  /** The least exact pre-image source among the patch's files (see `preimageFiles`). */
+  preimage: PreimageKind;
+  /** Each touched file's pre-image source; a file an earlier patch touched inherits its first source. */
+  preimageFiles: PreimageFile[];
   findings: PatchFinding[];
   problems: Problem[];
 }

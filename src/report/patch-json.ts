@@ -28,6 +28,8 @@ export interface JsonPatch {
   messageId?: string;
   files: string[];
   mode: PatchReview['mode'];
+  preimage: PatchReview['preimage'];
+  preimageFiles: PatchReview['preimageFiles'];
   findings: JsonPatchFinding[];
   problems: Problem[];
 }
@@ -64,6 +66,8 @@ export function toPatchJson(review: SeriesReview, revision?: RevisionComparison)
       messageId: p.messageId,
       files: p.files,
       mode: p.mode,
+      preimage: p.preimage,
+      preimageFiles: p.preimageFiles,
       findings: p.findings.map(jsonPatchFinding),
       problems: p.problems,
     })),

@@ -31,6 +31,7 @@ export function patchSarifResult(f: PatchFinding, patch: SeriesReview['patches']
     patchFile: patch.source,
     patchLine: f.patchLine ?? null,
     context: f.context,
+    preimage: patch.preimage,
   };
   return result;
 }
@@ -48,7 +49,10 @@ export function toPatchSarif(review: SeriesReview, options: SarifOptions): Sarif
     tool: sarifTool(options),
     invocations: [{ executionSuccessful: true, toolExecutionNotifications: notifications }],
     results: review.patches.flatMap((p) => p.findings.map((f) => patchSarifResult(f, p))),
-    properties: { series: { title: review.series.title, version: review.series.version, total: review.series.total, baseCommit: review.series.baseCommit ?? null } },
+    properties: {
+      series: { title: review.series.title, version: review.series.version, total: review.series.total, baseCommit: review.series.baseCommit ?? null },
+      patches: review.patches.map((p) => ({ index: p.index, subject: p.subject, preimage: p.preimage, preimageFiles: p.preimageFiles })),
+    },
   };
   return sarifLog([run]);
 }

@@ -3,7 +3,7 @@
  * (`v8.mbox:239: error: ...`), so an editor or `less +N` jumps to the line in
  * the patch a reviewer replies to; the post-image file and line follow.
  */
-import type { PatchFinding, PatchReview, SeriesReview } from '../patch/types';
+import type { PatchFinding, PatchReview, PreimageKind, SeriesReview } from '../patch/types';
 import type { RevisionComparison } from '../patch/revisions';
 
 function where(p: PatchReview, line?: number): string {
@@ -17,6 +17,20 @@ function findingText(p: PatchReview, f: PatchFinding): string[] {
   return [head, ...witness];
 }
 
+const PREIMAGE_TEXT: Record<PreimageKind, string> = {
+  blob: 'pre-image: the index blobs',
+  'base-commit': 'pre-image: the base-commit',
+  tree: 'pre-image: the work tree',
+  hunks: 'from the hunks alone',
+};
+
+/** Which pre-image the patch was applied to, with each file's when they differ. */
+export function preimageText(p: PatchReview): string {
+  const kinds = new Set(p.preimageFiles.map((f) => f.source));
+  if (kinds.size <= 1) return PREIMAGE_TEXT[p.preimage];
+  return `${PREIMAGE_TEXT[p.preimage]}; ${p.preimageFiles.map((f) => `${f.file}: ${f.source}`).join(', ')}`;
+}
+
 export function formatPatchText(review: SeriesReview, revision?: RevisionComparison): string {
   const s = review.series;
   const out: string[] = [`series: ${s.title || '(untitled)'} (v${s.version}${s.rfc ? ', RFC' : ''}, ${review.patches.length} of ${s.total} patches${s.baseCommit ? `, base ${s.baseCommit.slice(0, 12)}` : ''})`];
@@ -24,7 +38,7 @@ export function formatPatchText(review: SeriesReview, revision?: RevisionCompari
   for (const p of s.problems) out.push(`${p.source}${p.line ? `:${p.line}` : ''}: warning: ${p.message}`);
   let introduced = 0;
   for (const p of review.patches) {
-    out.push('', `[${p.index}/${p.total}] ${p.title}  (${p.source}${p.mode === 'hunks' ? ', from the hunks alone' : ''})`);
+    out.push('', `[${p.index}/${p.total}] ${p.title}  (${p.source}, ${preimageText(p)})`);
     for (const problem of p.problems) out.push(`${where(p, problem.line)}: warning: ${problem.message}`);
     for (const f of p.findings) out.push(...findingText(p, f));
     const counts = (['introduced', 'fixed', 'unchanged'] as const).map((st) => `${p.findings.filter((f) => f.status === st).length} ${st}`);
