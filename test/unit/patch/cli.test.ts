@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { validateSarif } from '../cli/sarif-schema';
@@ -101,7 +102,8 @@ test('b4: one patch mail on stdin gives b4\'s check JSON array', () => {
   assert.equal(out[0].tool, 'iommufd-review');
   assert.ok(out[0].status === 'warn' || out[0].status === 'fail');
   assert.match(out[0].summary, /^introduces 1 finding \(unmap-before-rollback\); 1 problem$/);
-  assert.match(out[0].details, /^introduced: drivers\/iommu\/iommufd\/device\.c:\d+: \w+: \[unmap-before-rollback\] /);
+  // Which pre-image the verdict rests on comes first (no repository holds this patch's blobs: its hunks).
+  assert.match(out[0].details, /^pre-image: hunks\nintroduced: drivers\/iommu\/iommufd\/device\.c:\d+: \w+: \[unmap-before-rollback\] /);
   assert.match(out[0].details, /note: no base tree: analysed from what the hunks show \(partial context\); confidence capped at medium$/);
   // A cover letter alone: nothing to report.
   const cover = patchCliProcess(['--format', 'b4'], readFileSync(path.join(fixtures, 'v8/v8-0000-cover-letter.patch')));
@@ -119,6 +121,15 @@ test('usage errors exit 2 with a message', async () => {
   const missing = await patchCli(['missing.mbox']);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /no such file: missing\.mbox/);
+  const notDir = await patchCli(['--git', 'no/such/repo', V8]);
+  assert.equal(notDir.status, 2);
+  assert.match(notDir.stderr, /--git no\/such\/repo: not a directory/);
+  const notRepo = await patchCli(['--git', os.tmpdir(), V8]);
+  assert.equal(notRepo.status, 2);
+  assert.match(notRepo.stderr, /--git \S+: fatal: not a git repository/);
+  const both = await patchCli(['--git', '.', '--no-git', V8]);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--git and --no-git contradict each other/);
   const format = await patchCli(['--format', 'xml', V8]);
   assert.equal(format.status, 2);
   assert.match(format.stderr, /invalid --format 'xml': expected one of text, json, sarif, b4/);

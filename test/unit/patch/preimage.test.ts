@@ -6,7 +6,8 @@ import { parseSeries, parseSeriesFiles, reviewSeries, type SeriesReview } from '
 import { fsTree } from '../../../src/patch/node/fs-tree';
 import { openGitRepo, type GitRepo } from '../../../src/patch/node/git-repo';
 import { wasmParser } from './engine-helpers';
-import { exampleRepo, git, repoWith, withoutIndexLines, withPreBlob, type ExampleRepo } from './git-helpers';
+import { formatPatchRun, parsePatchArgs, runPatch } from '../../../src/cli/patch';
+import { exampleRepo, git, repoWith, tempDir, withoutIndexLines, withPreBlob, type ExampleRepo } from './git-helpers';
 import { fixtureText, fixtures, lineOf } from './helpers';
 
 const DEVICE = 'drivers/iommu/iommufd/device.c';
@@ -207,4 +208,33 @@ test('patches whose pre-images come from different sources: each says its own, a
   } finally {
     g.dispose();
   }
+});
+
+test('patch --git on the command line: the text says each patch\'s pre-image, JSON carries it per patch and file', async () => {
+  const { dir, files } = repo();
+  const out = tempDir('cli-series');
+  const names = files.map((f) => {
+    writeFileSync(path.join(out, f.name), f.text);
+    return path.join(out, f.name);
+  });
+  const text = await runPatch({ ...parsePatchArgs(['--git', dir, ...names])! });
+  const rendered = formatPatchRun(text, 'text');
+  assert.match(rendered, /^\[1\/3\] iommufd: Factor out __iommufd_access_detach\(\) {2}\(.*0001-.*\.patch, pre-image: the index blobs\)$/m);
+  const json = JSON.parse(formatPatchRun(text, 'json'));
+  assert.deepEqual(
+    json.patches.map((p: { preimage: string; preimageFiles: { file: string; source: string }[] }) => [p.preimage, p.preimageFiles.map((f) => f.source)]),
+    [
+      ['blob', ['blob']],
+      ['blob', ['blob']],
+      ['blob', ['blob', 'blob']],
+    ],
+  );
+  const sarif = JSON.parse(formatPatchRun(text, 'sarif'));
+  assert.deepEqual(sarif.runs[0].results.map((r: { properties: { preimage: string } }) => r.properties.preimage), ['blob']);
+  const b4 = JSON.parse(formatPatchRun(text, 'b4'));
+  assert.match(b4[1].details, /^pre-image: blob\n/);
+  // --no-git with the work tree at the series' tip: the hunks do not apply there.
+  const tip = formatPatchRun(await runPatch(parsePatchArgs(['--no-git', '--base', dir, ...names])!), 'text');
+  assert.match(tip, /pre-image: the work tree/);
+  assert.match(tip, /does not apply/);
 });
