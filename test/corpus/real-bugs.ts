@@ -529,7 +529,7 @@ export const REAL_BUGS: RealBug[] = [
     rule: 'lock-order',
     what:
       "Closing a device ran the driver's close_device with the group lock held, and a driver could drop the " +
-      "last reference to the KVM there; destroying the VM tears down the kvm-vfio device, which calls " +
+      'last reference to the KVM there; destroying the VM tears down the kvm-vfio device, which calls ' +
       'vfio_file_set_kvm() and takes the same group lock: a self-deadlock through KVM.',
     status: 'gone-from-6.12',
     gone:
