@@ -145,6 +145,18 @@ for (const bug of presentBugs()) {
   });
 }
 
+test('a put-back anchor that is missing or ambiguous is an error, never a silent skip', () => {
+  const text = 'a();\nb();\na();\n';
+  assert.equal(applyEdits('f.c', text, [{ file: 'f.c', find: 'b();\n', replace: '' }]), 'a();\na();\n');
+  assert.equal(
+    applyEdits('f.c', text, [{ file: 'g.c', find: 'zz', replace: '' }]),
+    text,
+    'edits of other files are not applied',
+  );
+  assert.throws(() => applyEdits('f.c', text, [{ file: 'f.c', find: 'c();', replace: '' }]), AnchorError);
+  assert.throws(() => applyEdits('f.c', text, [{ file: 'f.c', find: 'a();', replace: '' }]), /occurs 2 times/);
+});
+
 test('README has the real-bug table, generated from the data (one row per bug with its status and reason)', () => {
   const docs = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
   const start = docs.indexOf('## Real bugs from kernel history');
