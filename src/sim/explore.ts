@@ -59,7 +59,11 @@ class Arrivals {
   }
 }
 
-export function explore(ctx: StepContext, maxStates = 2_000_000): Exploration {
+/**
+ * `prefer`: of this invariant, keep the first breach whose message matches
+ * (breadth-first, so the shortest such) over the first breach of any kind.
+ */
+export function explore(ctx: StepContext, maxStates = 2_000_000, prefer?: { invariant: InvariantId; pattern: RegExp }): Exploration {
   const threads = ctx.programs.length;
   const init = initialState(threads);
   const store = new StateStore(init.length);
@@ -72,7 +76,11 @@ export function explore(ctx: StepContext, maxStates = 2_000_000): Exploration {
   let complete = true;
 
   const note = (from: number, t: number, pc: number, next: Uint8Array, br: Breach[]): void => {
-    for (const b of br) if (!breaches.has(b.id)) breaches.set(b.id, { state: from, last: { thread: t, pc, next }, message: b.message });
+    for (const b of br) {
+      const had = breaches.get(b.id);
+      const better = !!had && prefer?.invariant === b.id && !prefer.pattern.test(had.message) && prefer.pattern.test(b.message);
+      if (!had || better) breaches.set(b.id, { state: from, last: { thread: t, pc, next }, message: b.message });
+    }
   };
 
   for (let head = 0; head < store.count; head++) {

@@ -36,6 +36,8 @@ interface Walk {
   /** The locals holding the saved `access->ioas` and list id. */
   curVar?: string;
   idVar?: string;
+  /** The calls being walked inline, outermost first: every step emitted inside carries them. */
+  via: { action: string; file: string; line: number }[];
 }
 
 /** Does this expression name the saved old IOAS (`&prev->iopt`, `prev->obj.id`)? */
@@ -51,7 +53,7 @@ function isBareReturn(fn: FunctionModel, blockId: number, error: boolean): boole
 
 /** Emits the effect of one event; returns the step index of a fallible add-access, if it was one. */
 function emitEvent(w: Walk, e: Event): number | undefined {
-  const at = { file: w.fn.file, line: e.line };
+  const at = { file: w.fn.file, line: e.line, ...(w.via.length > 0 ? { via: [...w.via] } : {}) };
   const push = (s: Omit<SourceStep, 'file' | 'line'>): number => w.steps.push({ ...s, ...at }) - 1;
   switch (e.kind) {
     case 'read':
@@ -73,6 +75,7 @@ function emitEvent(w: Walk, e: Event): number | undefined {
       } else if (e.field === 'iommufd_access.ioas_unpin') {
         // the simulator's set-ioas points both fields at the new IOAS at once
         if (last?.op === 'set-ioas') last.action += `; ${action}`;
+        else if (e.value === 'NULL' || e.value === '0') push({ op: 'set-ioas', target: 'null', action });
         else push({ op: 'set-ioas', target: mentions(e.value, w.curVar) ? 'cur' : 'new', action });
       }
       return undefined;
@@ -113,7 +116,11 @@ function emitCall(w: Walk, e: CallEvent, push: (s: Omit<SourceStep, 'file' | 'li
   // calling itself on the old IOAS's id: the re-attach of a rollback
   if (e.callee === w.fn.name && e.args.some((a) => mentions(a, w.curVar))) return void push({ op: 'reattach', target: 'cur', action: e.text });
   const callee = w.callees.get(e.callee);
-  if (callee && callee !== w.fn && w.depth < MAX_INLINE) inline(w, callee);
+  if (callee && callee !== w.fn && w.depth < MAX_INLINE) {
+    w.via.push({ action: e.text, file: w.fn.file, line: e.line });
+    inline(w, callee);
+    w.via.pop();
+  }
   return undefined;
 }
 
@@ -205,7 +212,7 @@ function next(w: Walk, b: Block, fallible: Map<number, number>): number | undefi
  */
 export function stepsFromSource(fn: FunctionModel, file?: { functions: FunctionModel[] }): SourceStep[] {
   const callees = new Map((file?.functions ?? []).map((f) => [f.name, f]));
-  const w: Walk = { fn, callees, depth: 0, errorSide: false, steps: [], pending: [] };
+  const w: Walk = { fn, callees, depth: 0, errorSide: false, steps: [], pending: [], via: [] };
   walkPath(w, fn.entry);
   w.errorSide = true;
   while (w.pending.length > 0) {

@@ -66,7 +66,7 @@ export type Op =
   /** Replacer exit: check the failure contract, release ioas_lock if held, return rc. */
   | { k: 'exit' };
 
-export type Instr = Op & { action: string; file?: string; line?: number };
+export type Instr = Op & { action: string; file?: string; line?: number; via?: SourceStep['via'] };
 
 export interface ThreadProgram {
   thread: SimThread;
@@ -131,14 +131,16 @@ export function replacerProgram(steps: SourceStep[], faults: readonly SimFault[]
   const a = new Asm();
   const f = new Set(faults);
   const stepLabel = (i: number | 'return' | undefined): number => (i === undefined || i === 'return' ? ref('exit') : ref(`s${i}`));
-  a.add({ k: 'lock', lock: 'ioas_lock', action: 'mutex_lock(&access->ioas_lock)' })
-    .add({ k: 'check-attached', fail: ref('exit'), action: 'if (!access->ioas) return -ENOENT' })
-    .add({ k: 'lookup', fault: f.has('lookup'), fail: ref('exit'), action: 'new_ioas = iommufd_get_ioas(ictx, ioas_id)' });
+  // Steps from a source file: the prologue and epilogue are the caller's (iommufd_access_replace()), not in that file; say so.
+  const caller = steps.some((s) => s.file) ? 'caller: ' : '';
+  a.add({ k: 'lock', lock: 'ioas_lock', action: `${caller}mutex_lock(&access->ioas_lock)` })
+    .add({ k: 'check-attached', fail: ref('exit'), action: `${caller}if (!access->ioas) return -ENOENT` })
+    .add({ k: 'lookup', fault: f.has('lookup'), fail: ref('exit'), action: `${caller}new_ioas = iommufd_get_ioas(ictx, ioas_id)` });
   steps.forEach((s, i) => {
     a.label(`s${i}`);
-    const where = { file: s.file, line: s.line };
+    const where = { file: s.file, line: s.line, ...(s.via ? { via: s.via } : {}) };
     const base = { action: s.action, ...where };
-    const target: Target = s.target ?? 'new';
+    const target: Target = s.target === 'cur' ? 'cur' : 'new';
     switch (s.op) {
       case 'save-cur':
         a.add({ k: 'save-cur', ...base });
@@ -179,7 +181,7 @@ export function replacerProgram(steps: SourceStep[], faults: readonly SimFault[]
         a.add({ k: 'remove-access', listId: s.listId ?? 'field', ...base });
         break;
       case 'set-ioas':
-        a.add({ k: 'set-ioas', target, ...base });
+        a.add({ k: 'set-ioas', target: s.target === 'null' ? 'null' : target, ...base });
         break;
       case 'restore-ioas':
         a.add({ k: 'restore-ioas', ...base });
@@ -197,7 +199,7 @@ export function replacerProgram(steps: SourceStep[], faults: readonly SimFault[]
         break;
     }
   });
-  a.label('exit').add({ k: 'exit', action: 'mutex_unlock(&access->ioas_lock); return rc' });
+  a.label('exit').add({ k: 'exit', action: `${caller}mutex_unlock(&access->ioas_lock); return rc` });
   return a.finish('replacer');
 }
 

@@ -46,6 +46,7 @@ function traceOf(x: Exploration, w: Witness, programs: ThreadProgram[], violatio
       action: instr.action,
       ...(instr.file ? { file: instr.file } : {}),
       ...(instr.line ? { line: instr.line } : {}),
+      ...(instr.via ? { via: instr.via } : {}),
       state: viewState(p.state, programs),
     };
     if (violation && w.last && n === path.length - 1) st.violation = violation;
@@ -56,7 +57,8 @@ function traceOf(x: Exploration, w: Witness, programs: ThreadProgram[], violatio
 export function simulate(req: SimulationRequest): SimulationResult {
   const started = Date.now();
   const programs = programsFor(req);
-  const x = explore({ programs, contract: req.contract }, req.maxStates);
+  const prefer = req.prefer ? { invariant: req.prefer.invariant, pattern: new RegExp(req.prefer.pattern) } : undefined;
+  const x = explore({ programs, contract: req.contract }, req.maxStates, prefer);
   const invariants: InvariantResult[] = INVARIANT_IDS.map((id) => {
     const w = x.breaches.get(id);
     if (!w) return { id, holds: true };

@@ -62,8 +62,8 @@ export type StepOp =
 
 export interface SourceStep {
   op: StepOp;
-  /** Which IOAS the step acts on (add-access, get-ref, put-ref, remove-access, set-ioas). */
-  target?: 'new' | 'cur';
+  /** Which IOAS the step acts on (add-access, get-ref, put-ref, remove-access, set-ioas; set-ioas also to NULL). */
+  target?: 'new' | 'cur' | 'null';
   /** remove-access: the id saved on entry, or `access->iopt_access_list_id` as it is now. */
   listId?: 'saved' | 'field';
   /** Fallible steps and checks: where the failure continues (index into the steps), or 'return'. */
@@ -74,6 +74,15 @@ export interface SourceStep {
   action: string;
   file?: string;
   line?: number;
+  /** A step of a same-file helper walked inline: the calls it was reached through, outermost first (`toy_detach_locked(access)` at line 32). */
+  via?: CallSite[];
+}
+
+/** A call a step was reached through. */
+export interface CallSite {
+  action: string;
+  file: string;
+  line: number;
 }
 
 export interface SimulationRequest {
@@ -85,6 +94,13 @@ export interface SimulationRequest {
   contract: SimContract;
   /** Stop after this many distinct states (the result then says `complete: false`). */
   maxStates?: number;
+  /**
+   * The breach a finding is about: of the named invariant, the shortest
+   * counterexample whose message matches `pattern` (a regular expression) is
+   * shown, not merely the shortest (a failed replace can leave several things
+   * changed; the finding names one).
+   */
+  prefer?: { invariant: InvariantId; pattern: string };
 }
 
 /** The state after a step, for trace lanes. IOASes are named A (old) and B (new). */
@@ -108,6 +124,8 @@ export interface TraceStep {
   action: string;
   file?: string;
   line?: number;
+  /** The calls the step was reached through (from-source helpers walked inline). */
+  via?: CallSite[];
   state: StateView;
   /** Set on the step that breaks the invariant. */
   violation?: string;

@@ -61,76 +61,53 @@ function replays(input: ScenarioInput): boolean {
   return input.replaceFlow !== false;
 }
 
+/**
+ * The generic lock model of the witness: one thread per witness path (plus the
+ * other thread the rule's claim needs), every interleaving explored. For
+ * findings outside the replace flow.
+ */
+function lockModel(invariant: string): Scenario {
+  return { variant: 'lock-model', threads: [], faults: [], contract: 'status-quo', invariant };
+}
+
 export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
   const source = { file: input.file, function: input.function };
   switch (rule) {
     case 'unmap-before-rollback':
-      // v8 is the built-in variant of this very mistake (unmap and detach before the fallible add).
-      return {
-        variant: replays(input) ? 'from-source' : 'v8',
-        ...(replays(input) ? source : {}),
-        threads: ['replacer', 'driver'],
-        faults: ['add-access'],
-        contract: 'status-quo',
-        invariant: 'failure-contract',
-      };
+      // a replace flow replays its own steps; any other function its witness
+      if (!replays(input)) return lockModel('failure-contract');
+      return { variant: 'from-source', ...source, threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo', invariant: 'failure-contract' };
     case 'callback-under-lock': {
-      // Other functions (a driver's flush, a notifier) are not a replace flow: the
-      // built-in unmap-under-lock variant tells their story better than their few steps.
       const helper = input.changeHelper ?? isChangeHelper(input.function);
-      // the replace flow's own mistake: the driver's unmap called with ioas_lock held inside a replace
+      // the replace flow's own mistake: the driver's unmap called with ioas_lock held inside a change helper
       const underIoasLock = (input.lock === undefined || input.lock === 'iommufd_access.ioas_lock') && (input.callback === undefined || /\.unmap$/.test(input.callback));
-      const fromSource = helper && underIoasLock;
-      return {
-        variant: fromSource ? 'from-source' : 'unmap-under-lock',
-        ...(fromSource ? source : {}),
-        threads: ['replacer', 'driver', 'user-unmap'],
-        faults: [],
-        contract: 'status-quo',
-        invariant: 'no-deadlock',
-      };
+      if (!(helper && underIoasLock)) return lockModel('no-deadlock');
+      return { variant: 'from-source', ...source, threads: ['replacer', 'driver', 'user-unmap'], faults: [], contract: 'status-quo', invariant: 'no-deadlock' };
     }
     case 'unrestored-state': {
       // Which invariant shows the damage depends on the field: a stale list id
       // removes the wrong slot later; `ioas` left NULL (or new) on the error
-      // path breaks the failure contract. Other fields: v7, the built-in case.
-      if (!replays(input)) return { variant: 'v7', threads: ['replacer', 'driver'], faults: [], contract: 'status-quo', invariant: 'list-id-consistent' };
+      // path breaks the failure contract.
+      if (!replays(input)) return lockModel('failure-contract');
       const pointer = input.field === 'iommufd_access.ioas' || input.field === 'iommufd_access.ioas_unpin';
-      return {
-        variant: 'from-source',
-        ...source,
-        threads: ['replacer', 'driver'],
-        faults: ['add-access'],
-        contract: 'status-quo',
-        invariant: pointer ? 'failure-contract' : 'list-id-consistent',
-      };
+      return { variant: 'from-source', ...source, threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo', invariant: pointer ? 'failure-contract' : 'list-id-consistent' };
     }
     case 'stale-after-relock':
-      // The stale pointer is the old IOAS: it is freed when a concurrent detach
-      // (merged order) or the helper's own drop (v8 order) lets a destroy in,
-      // and then used; the add-access fault reaches v8's rollback use.
-      if (!replays(input)) return { variant: 'v8', threads: ['replacer', 'driver', 'destroy'], faults: ['add-access'], contract: 'status-quo', invariant: 'no-use-after-free' };
-      return {
-        variant: 'from-source',
-        ...source,
-        threads: ['replacer', 'driver', 'detach', 'destroy'],
-        faults: ['add-access'],
-        contract: 'status-quo',
-        invariant: 'no-use-after-free',
-      };
+      // In the replace flow the stale pointer is the old IOAS: it is freed when a
+      // concurrent detach (merged order) or the helper's own drop (v8 order) lets
+      // a destroy in, and then used; the add-access fault reaches v8's rollback use.
+      if (!replays(input)) return lockModel('no-use-after-free');
+      return { variant: 'from-source', ...source, threads: ['replacer', 'driver', 'detach', 'destroy'], faults: ['add-access'], contract: 'status-quo', invariant: 'no-use-after-free' };
     case 'lock-order':
     case 'lock-leak':
+      return lockModel('no-deadlock');
     case 'assert-held':
-      // The simulator has no scenario of these functions; the built-in one
-      // where a lock still held blocks the driver's unpin path shows what a
-      // lock held where it should not be costs: a deadlock (`merged` would
-      // hold everything and show nothing).
       return {
-        variant: 'unmap-under-lock',
-        threads: ['replacer', 'driver', 'user-unmap'],
+        variant: 'none',
+        threads: [],
         faults: [],
         contract: 'status-quo',
-        invariant: 'no-deadlock',
+        reason: 'a lock not held where it is required is a race whose harm depends on the data the lock protects, which neither model knows',
       };
   }
 }
