@@ -12,7 +12,7 @@ import { registerCodeLens } from './code-lens';
 import { registerCommands } from './commands';
 import { registerDiagnostics, type DiagnosticsController } from './diagnostics';
 import { FindingStore } from './finding-store';
-import { stepsFromSourceFor } from './from-source';
+import { sourceModelFor, stepsFromSourceFor } from './from-source';
 import { registerHover } from './hover';
 import { createLog } from './log';
 import { registerPatchAnnotations, type PatchAnnotationsApi } from './patch-annotations';
@@ -46,7 +46,7 @@ export function activateExtension(context: vscode.ExtensionContext, host: 'node'
   registerCodeLens(context, store);
   registerHover(context, store, extensionUri);
   registerCodeActions(context, store);
-  const panel = registerSimulatorPanel(context, { extensionUri, log, stepsFromSource: (file, fn) => stepsFromSourceFor(analysis, patches, file, fn) });
+  const panel = registerSimulatorPanel(context, { extensionUri, log, stepsFromSource: (file, fn) => stepsFromSourceFor(analysis, patches, file, fn), sourceModel: (file, fn) => sourceModelFor(analysis, patches, file, fn) });
   registerCommands(context, { extensionUri, version, analysis, diagnostics, patches, panel, log });
   registerStatusBar(context, analysis);
   const review = registerReviewIfPresent(context, { patches, log });

@@ -32,15 +32,14 @@ export interface CommandDeps {
 export function requestForFinding(a: SimulateArgs): PanelRequest {
   const s = a.scenario;
   return {
-    // the lock model and rule without a simulation are the next step; until then the built-in deadlock
-    variant: s.variant === 'lock-model' || s.variant === 'none' ? 'unmap-under-lock' : s.variant,
+    variant: s.variant,
     threads: s.threads.includes('replacer') ? s.threads : ['replacer', ...s.threads],
     faults: s.faults,
     contract: s.contract,
     ...(s.file ? { file: s.file } : {}),
     ...(s.function ? { function: s.function } : {}),
     ...(s.invariant ? { invariant: s.invariant } : {}),
-    finding: { ruleId: a.ruleId, message: a.message, file: a.file, line: a.line },
+    finding: { ruleId: a.ruleId, message: a.message, file: a.file, line: a.line, function: a.function, related: a.related ?? [], ...(s.reason ? { reason: s.reason } : {}) },
   };
 }
 

@@ -6,6 +6,9 @@
  */
 import * as vscode from 'vscode';
 import { simulate } from '../sim';
+import type { FunctionModel } from '../engine/model/types';
+import { simulateFinding } from '../sim/finding';
+import { viewOfFinding, viewOfResult } from '../sim/panel-view';
 import type { SimulationRequest, SourceStep } from '../sim/types';
 import { validateRequest, type HostMessage, type PanelRequest, type PanelState, type UiMessage } from '../sim/panel-protocol';
 import type { Log } from './log';
@@ -18,6 +21,8 @@ export interface SimulatorDeps {
   log: Log;
   /** The step list of a function, for `from-source` (throws with a reason when there is none). */
   stepsFromSource(file: string, fn: string): Promise<SourceStep[]>;
+  /** The engine's model of the file a finding's function is in (its same-file helpers are walked inline). */
+  sourceModel(file: string, fn: string): Promise<{ functions: FunctionModel[] } | undefined>;
 }
 
 export interface SimulatorPanelApi {
@@ -70,11 +75,23 @@ export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: S
     current = request;
     post({ type: 'running', request });
     try {
+      const f = request.finding;
+      if (f?.related) {
+        // a finding: its own witness replayed (simulateFinding picks the model its scenario names)
+        const fn = request.function ?? f.function ?? '';
+        const model = request.variant === 'from-source' ? await deps.sourceModel(request.file ?? f.file, fn) : undefined;
+        const scenario = { variant: request.variant, threads: request.threads, faults: request.faults, contract: request.contract, ...(request.file ? { file: request.file } : {}), ...(request.function ? { function: request.function } : {}), ...(request.invariant ? { invariant: request.invariant } : {}), ...(f.reason ? { reason: f.reason } : {}) };
+        const simulation = simulateFinding({ ruleId: f.ruleId, function: fn, file: f.file, line: f.line, message: f.message, related: f.related, scenario }, model);
+        deps.log.info(`simulated the ${f.ruleId} finding at ${f.file}:${f.line} (${simulation.kind}): ${simulation.headline}`);
+        if (current === request) post({ type: 'result', request, view: viewOfFinding(simulation), simulation });
+        return;
+      }
+      if (request.variant === 'lock-model' || request.variant === 'none') throw new Error(`${request.variant} needs the finding it simulates`);
       const req: SimulationRequest = { variant: request.variant, threads: request.threads, faults: request.faults, contract: request.contract };
       if (request.variant === 'from-source') req.steps = await deps.stepsFromSource(request.file ?? '', request.function ?? '');
       const result = simulate(req);
       deps.log.info(`simulated ${request.variant}${request.function ? ` (${request.function})` : ''}: ${result.states} states in ${result.elapsedMs} ms; broken: ${result.invariants.filter((i) => !i.holds).map((i) => i.id).join(', ') || 'none'}`);
-      if (current === request) post({ type: 'result', request, result });
+      if (current === request) post({ type: 'result', request, view: viewOfResult(result, request.invariant), result });
     } catch (e) {
       const message = (e as Error)?.message ?? String(e);
       deps.log.warn(`simulation failed: ${message}`);
@@ -101,7 +118,8 @@ export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: S
       } else if (m.type === 'openSource' && typeof m.file === 'string' && typeof m.line === 'number') {
         const line = Math.max(0, Math.floor(m.line) - 1);
         try {
-          await vscode.window.showTextDocument(uriOfKey(m.file), { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.One, preview: true });
+          // following the selected step keeps the panel focused; a click on a link moves to the editor
+          await vscode.window.showTextDocument(uriOfKey(m.file), { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.One, preview: true, preserveFocus: m.follow === true });
         } catch (e) {
           void vscode.window.showWarningMessage(`iommufd: cannot open ${m.file}: ${(e as Error)?.message ?? e}`);
         }

@@ -1,6 +1,6 @@
 /** Engine findings → VS Code diagnostics, and the arguments of the Simulate command. */
 import * as vscode from 'vscode';
-import type { Finding, RuleId, Scenario, Severity } from '../engine/types';
+import type { Finding, RelatedLocation, RuleId, Scenario, Severity } from '../engine/types';
 import { uriOfKey } from './analysis/paths';
 
 export const DIAGNOSTIC_SOURCE = 'iommufd';
@@ -13,10 +13,12 @@ export interface SimulateArgs {
   message: string;
   file: string;
   line: number;
+  /** The witness the simulation replays. */
+  related: RelatedLocation[];
 }
 
 export function simulateArgs(f: Finding): SimulateArgs {
-  return { scenario: f.scenario, ruleId: f.ruleId, function: f.function, message: f.message, file: f.file, line: f.line };
+  return { scenario: f.scenario, ruleId: f.ruleId, function: f.function, message: f.message, file: f.file, line: f.line, related: f.related };
 }
 
 /** `command:` URI for hovers and markdown. */

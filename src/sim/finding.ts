@@ -8,7 +8,7 @@
  * The simulator reads the engine's findings and models; the engine never
  * reads the simulator.
  */
-import type { FileModel } from '../engine/model/types';
+import type { FunctionModel } from '../engine/model/types';
 import type { Finding, RuleId, WitnessStep } from '../engine/types';
 import { witnessOf } from '../engine/witness';
 import { stepsFromSource } from './from-source';
@@ -35,6 +35,9 @@ export interface FindingSimulation {
   note?: string;
 }
 
+/** What of a finding its simulation reads. */
+export type FindingInput = Pick<Finding, 'ruleId' | 'function' | 'file' | 'line' | 'message' | 'related' | 'scenario'>;
+
 /** The shape both models' counterexample steps share. */
 export type AnyTraceStep = TraceStep | WitnessTraceStep;
 
@@ -49,13 +52,13 @@ const CLAIM: Record<RuleId, string> = {
   'assert-held': 'No simulation',
 };
 
-function claimOf(f: Finding, message: string): string {
+function claimOf(f: FindingInput, message: string): string {
   if (f.ruleId === 'unmap-before-rollback' && /pinned pages are gone|\bpins\b|unpins/.test(message)) return 'The pins are gone';
   return CLAIM[f.ruleId];
 }
 
 /** The breach of the named invariant a finding is about, when the invariant can break in several ways. */
-function preferFor(f: Finding, invariant: string | undefined): SimulationRequest['prefer'] {
+function preferFor(f: FindingInput, invariant: string | undefined): SimulationRequest['prefer'] {
   if (invariant !== 'failure-contract') return undefined;
   if (f.ruleId === 'unmap-before-rollback' && /pins|pinned|unpin|unmap/.test(f.message)) return { invariant, pattern: 'pinned pages are gone' };
   if (f.ruleId === 'unrestored-state') {
@@ -122,7 +125,7 @@ export function findingCounterexample(sim: FindingSimulation): { message: string
   return c ? { message: c.message, steps: counterexampleSteps(sim) } : undefined;
 }
 
-function finish(f: Finding, sim: Omit<FindingSimulation, 'headline' | 'placed' | 'broken'>): FindingSimulation {
+function finish(f: FindingInput, sim: Omit<FindingSimulation, 'headline' | 'placed' | 'broken'>): FindingSimulation {
   const partial: FindingSimulation = { ...sim, headline: '', placed: [], broken: false };
   const c = findingCounterexample(partial);
   const broken = !!c;
@@ -133,7 +136,7 @@ function finish(f: Finding, sim: Omit<FindingSimulation, 'headline' | 'placed' |
   return { ...partial, headline, placed, broken };
 }
 
-function witnessModel(f: Finding, note?: string): FindingSimulation {
+function witnessModel(f: FindingInput, note?: string): FindingSimulation {
   const witness = witnessOf(f);
   const threads = witnessThreads(f);
   if (!threads) return { kind: 'none', headline: `No simulation: this ${f.ruleId} finding carries no witness steps to replay.`, broken: false, witness, placed: [] };
@@ -146,7 +149,7 @@ function witnessModel(f: Finding, note?: string): FindingSimulation {
  * Runs a finding's simulation. `fileModel` is the engine's model of the file
  * the scenario names (for the replace flow from source).
  */
-export function simulateFinding(f: Finding, fileModel?: FileModel): FindingSimulation {
+export function simulateFinding(f: FindingInput, fileModel?: { functions: FunctionModel[] }): FindingSimulation {
   const s = f.scenario;
   const witness = witnessOf(f);
   if (s.variant === 'none') {

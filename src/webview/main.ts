@@ -4,8 +4,8 @@
  * textContent, never parsed as HTML. The request is persisted with setState so
  * the panel comes back the same after being hidden or after a reload.
  */
-import { laneLayout, primaryInvariant, stateSummary, type HostMessage, type PanelRequest, type PanelState, type UiMessage } from '../sim/panel-protocol';
-import type { SimulationResult, TraceStep } from '../sim/types';
+import type { HostMessage, PanelRequest, PanelState, UiMessage } from '../sim/panel-protocol';
+import type { PanelRow, PanelTrace, PanelView } from '../sim/panel-view';
 
 interface VsCodeApi {
   postMessage(m: UiMessage): void;
@@ -23,7 +23,7 @@ const FAULTS = ['add-access', 'lookup', 'reattach'] as const;
 const CONTRACTS = ['status-quo', 'usable'] as const;
 
 let request: PanelRequest | undefined = vscode.getState()?.request;
-let result: SimulationResult | undefined;
+let view: PanelView | undefined;
 let shownInvariant: string | undefined;
 let currentStep = 0;
 
@@ -79,7 +79,9 @@ function persist(): void {
 }
 
 function renderForm(): HTMLElement {
-  const r = request ?? { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' };
+  const given = request ?? { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' };
+  // a finding's lock model is not a replace-flow variant: the form starts from v8 for a run of one's own
+  const r: PanelRequest = given.variant === 'lock-model' || given.variant === 'none' ? { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' } : given;
   const form = el('form', { className: 'controls', attrs: { id: 'controls' } });
   const fromSourceOk = Boolean(r.function);
   form.append(
@@ -91,8 +93,10 @@ function renderForm(): HTMLElement {
   );
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
+    // a run of one's own: the settings chosen here, no longer the finding's replay
+    const { finding: _finding, invariant: _invariant, ...rest } = r;
     const next: PanelRequest = {
-      ...r,
+      ...rest,
       variant: (form.querySelector('#variant') as HTMLSelectElement).value as PanelRequest['variant'],
       contract: (form.querySelector('#contract') as HTMLSelectElement).value as PanelRequest['contract'],
       threads: ['replacer', ...checkedOf(form, 'threads').filter((t) => t !== 'replacer')] as PanelRequest['threads'],
@@ -105,34 +109,51 @@ function renderForm(): HTMLElement {
   return form;
 }
 
+function sourceLink(file: string, line: number, follow = false): HTMLElement {
+  const link = el('a', { text: `${shortPath(file)}:${line}`, attrs: { href: '#', class: 'source-link', title: file } });
+  link.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    ev.stopPropagation();
+    send({ type: 'openSource', file, line, follow });
+  });
+  return link;
+}
+
+function titleOf(r: PanelRequest | undefined): string {
+  if (!r) return 'Replace flow';
+  if (r.variant === 'lock-model') return `Lock model: ${r.finding?.function ?? r.function ?? 'the finding'}() and the threads its witness needs`;
+  if (r.variant === 'none') return `No simulation: ${r.finding?.ruleId ?? ''}`;
+  if (r.variant === 'from-source' && r.function) return `Replace flow: ${r.function}() from source`;
+  return `Replace flow: ${r.variant}`;
+}
+
 function renderHeader(): HTMLElement {
   const h = el('header', {});
   const r = request;
-  h.appendChild(el('h1', { text: r?.variant === 'from-source' && r.function ? `Replace flow: ${r.function}() from source` : `Replace flow: ${r?.variant ?? ''}` }));
+  // the first line says what broke, in the finding's words (or the verdict of a run of one's own)
+  if (view) h.appendChild(el('p', { className: `headline ${view.primary ? 'broken' : 'holds'}`, text: view.headline, attrs: { id: 'headline' } }));
+  h.appendChild(el('h1', { text: titleOf(r) }));
   if (r?.finding) {
     const f = r.finding;
     const p = el('p', { className: 'finding', attrs: { id: 'finding' } });
     p.appendChild(el('strong', { text: `${f.ruleId}: ` }));
-    p.appendChild(document.createTextNode(f.message));
-    const link = el('a', { text: ` (${shortPath(f.file)}:${f.line})`, attrs: { href: '#', class: 'source-link', title: f.file } });
-    link.addEventListener('click', (ev) => {
-      ev.preventDefault();
-      send({ type: 'openSource', file: f.file, line: f.line });
-    });
-    p.appendChild(link);
+    p.appendChild(document.createTextNode(`${f.message} (`));
+    p.appendChild(sourceLink(f.file, f.line));
+    p.appendChild(document.createTextNode(')'));
     h.appendChild(p);
   }
+  if (view?.note) h.appendChild(el('p', { className: 'note', text: view.note, attrs: { id: 'note' } }));
   return h;
 }
 
-function renderVerdicts(res: SimulationResult): HTMLElement {
+function renderVerdicts(v: PanelView): HTMLElement {
   const list = el('ul', { className: 'verdicts', attrs: { id: 'verdicts' } });
-  for (const inv of res.invariants) {
+  for (const inv of v.verdicts) {
     const li = el('li', { className: inv.holds ? 'holds' : 'broken', attrs: { 'data-invariant': inv.id, 'data-holds': String(inv.holds) } });
     li.appendChild(el('span', { className: 'mark', text: inv.holds ? '✓' : '✗' }));
     li.appendChild(el('span', { className: 'inv', text: ` ${inv.id}` }));
-    if (inv.counterexample) {
-      li.appendChild(el('span', { className: 'msg', text: ` — ${inv.counterexample.message} (${inv.counterexample.steps.length} steps)` }));
+    if (inv.message) {
+      li.appendChild(el('span', { className: 'msg', text: ` — ${inv.message} (${inv.steps ?? 0} steps)` }));
       li.classList.add('clickable');
       li.addEventListener('click', () => {
         shownInvariant = inv.id;
@@ -145,57 +166,77 @@ function renderVerdicts(res: SimulationResult): HTMLElement {
   return list;
 }
 
-function renderLanes(res: SimulationResult, steps: readonly TraceStep[]): HTMLElement {
-  const layout = laneLayout(res.threads, steps);
+/** Moves to a step; the editor follows it to its source line while the panel keeps the focus. */
+function goToStep(step: number, trace: PanelTrace): void {
+  currentStep = step;
+  const row = trace.rows[step];
+  if (row?.file && row.line !== undefined) send({ type: 'openSource', file: row.file, line: row.line, follow: true });
+  render();
+}
+
+function renderLanes(trace: PanelTrace): HTMLElement {
   const table = el('table', { className: 'lanes', attrs: { id: 'lanes' } });
   const head = el('tr', {}, el('th', { text: '#' }));
-  for (const t of layout.threads) head.appendChild(el('th', { text: t, attrs: { 'data-lane': t } }));
-  head.appendChild(el('th', { text: 'state after the step' }));
+  for (const t of trace.lanes) head.appendChild(el('th', { text: t, attrs: { 'data-lane': t } }));
+  head.appendChild(el('th', { text: 'the finding says' }));
   table.appendChild(el('thead', {}, head));
   const body = el('tbody', {});
-  for (const row of layout.rows) {
-    const tr = el('tr', { className: `step${row.index === currentStep ? ' current' : ''}${row.step.violation ? ' violation' : ''}`, attrs: { 'data-step': String(row.index), 'data-thread': row.step.thread } });
-    tr.appendChild(el('td', { className: 'n', text: String(row.index + 1) }));
-    layout.threads.forEach((_, lane) => {
+  trace.rows.forEach((row: PanelRow, index) => {
+    const tr = el('tr', { className: `step${index === currentStep ? ' current' : ''}${row.violation ? ' violation' : ''}${row.note ? ' witness' : ''}`, attrs: { 'data-step': String(index), 'data-lane': trace.lanes[row.lane] ?? '' } });
+    tr.appendChild(el('td', { className: 'n', text: String(index + 1) }));
+    trace.lanes.forEach((_, lane) => {
       const td = el('td', { className: lane === row.lane ? 'action' : 'idle' });
       if (lane === row.lane) {
-        td.appendChild(el('code', { text: row.step.action }));
-        if (row.step.line !== undefined) td.appendChild(el('span', { className: 'where', text: ` ${row.step.file?.split('/').pop() ?? ''}:${row.step.line}` }));
+        td.appendChild(el('code', { text: row.action }));
+        if (row.line !== undefined) td.appendChild(el('span', { className: 'where', text: ` ${row.file?.split('/').pop() ?? ''}:${row.line}` }));
+        if (row.via) td.appendChild(el('div', { className: 'via', text: `via ${row.via}` }));
       }
       tr.appendChild(td);
     });
-    tr.appendChild(el('td', { className: 'state', text: stateSummary(row.step.state) }));
-    tr.addEventListener('click', () => {
-      currentStep = row.index;
-      if (row.step.file && row.step.line !== undefined) send({ type: 'openSource', file: row.step.file, line: row.step.line });
-      render();
-    });
+    const said = el('td', { className: 'note', text: row.note ?? '' });
+    if (row.violation) said.appendChild(el('strong', { className: 'breaks', text: `${row.note ? ' — ' : ''}breaks ${row.violation}` }));
+    tr.appendChild(said);
+    tr.addEventListener('click', () => goToStep(index, trace));
+    body.appendChild(tr);
+  });
+  table.appendChild(body);
+  return table;
+}
+
+/** The state after the current step: one row per thread or object, the cells that changed marked. */
+function renderState(row: PanelRow, lanes: readonly string[]): HTMLElement {
+  const table = el('table', { className: 'state-table', attrs: { id: 'state-detail' } });
+  const owners: string[] = [];
+  for (const c of row.state) if (!owners.includes(c.owner)) owners.push(c.owner);
+  const body = el('tbody', {});
+  for (const owner of owners) {
+    const tr = el('tr', { attrs: { 'data-owner': owner } });
+    const acting = lanes[row.lane]?.split(' ')[0] === owner;
+    tr.appendChild(el('th', { text: owner, className: acting ? 'acting' : '' }));
+    const td = el('td', {});
+    for (const c of row.state.filter((x) => x.owner === owner)) {
+      td.appendChild(el('span', { className: `cell${c.changed ? ' changed' : ''}`, text: `${c.key} ${c.value}`, attrs: { 'data-key': c.key, ...(c.changed ? { title: 'changed by this step' } : {}) } }));
+    }
+    tr.appendChild(td);
     body.appendChild(tr);
   }
   table.appendChild(body);
   return table;
 }
 
-function renderStepper(steps: readonly TraceStep[]): HTMLElement {
+function renderStepper(trace: PanelTrace): HTMLElement {
   const box = el('div', { className: 'stepper', attrs: { id: 'stepper' } });
   const prev = el('button', { text: '◀ Previous', attrs: { id: 'prev', type: 'button' } });
   const next = el('button', { text: 'Next ▶', attrs: { id: 'next', type: 'button' } });
   prev.disabled = currentStep <= 0;
-  next.disabled = currentStep >= steps.length - 1;
-  prev.addEventListener('click', () => {
-    currentStep = Math.max(0, currentStep - 1);
-    render();
-  });
-  next.addEventListener('click', () => {
-    currentStep = Math.min(steps.length - 1, currentStep + 1);
-    render();
-  });
-  const s = steps[currentStep];
-  box.append(prev, el('span', { className: 'pos', text: ` step ${currentStep + 1} of ${steps.length} ` }), next);
-  if (s) {
-    const detail = el('pre', { className: 'state-detail', attrs: { id: 'state-detail' } });
-    detail.textContent = `${s.thread}: ${s.action}${s.violation ? `\n  breaks ${s.violation}` : ''}\n${JSON.stringify(s.state, null, 2)}`;
-    box.appendChild(detail);
+  next.disabled = currentStep >= trace.rows.length - 1;
+  prev.addEventListener('click', () => goToStep(Math.max(0, currentStep - 1), trace));
+  next.addEventListener('click', () => goToStep(Math.min(trace.rows.length - 1, currentStep + 1), trace));
+  const row = trace.rows[currentStep];
+  box.append(prev, el('span', { className: 'pos', text: ` step ${currentStep + 1} of ${trace.rows.length} ` }), next);
+  if (row) {
+    box.appendChild(el('p', { className: 'step-line', text: `${trace.lanes[row.lane] ?? ''}: ${row.action}${row.violation ? ` — breaks ${row.violation}` : ''}`, attrs: { id: 'step-line' } }));
+    box.appendChild(renderState(row, trace.lanes));
   }
   return box;
 }
@@ -205,19 +246,19 @@ let status: { kind: 'running' | 'error'; text: string } | undefined;
 function render(): void {
   app.replaceChildren();
   app.appendChild(renderHeader());
-  app.appendChild(renderForm());
+  const replaceFlow = !request?.finding || request.variant !== 'lock-model';
+  if (replaceFlow && request?.variant !== 'none') app.appendChild(renderForm());
   if (status) app.appendChild(el('p', { className: status.kind, text: status.text, attrs: { id: 'status' } }));
-  if (!result) return;
-  app.appendChild(el('p', { className: 'stats', text: `${result.states} states, ${result.transitions} transitions, ${result.elapsedMs} ms${result.complete ? ', exhaustive' : ', stopped at the state bound'}` }));
-  app.appendChild(renderVerdicts(result));
-  const inv = result.invariants.find((i) => i.id === shownInvariant && !i.holds) ?? result.invariants.find((i) => i.id === primaryInvariant(result!, request?.invariant));
-  if (inv?.counterexample) {
-    const steps = inv.counterexample.steps;
-    if (currentStep >= steps.length) currentStep = 0;
-    app.appendChild(el('h2', { text: `Shortest counterexample: ${inv.id}`, attrs: { id: 'counterexample', 'data-invariant': inv.id } }));
-    app.appendChild(renderStepper(steps));
-    app.appendChild(renderLanes(result, steps));
-  } else {
+  if (!view) return;
+  if (view.stats) app.appendChild(el('p', { className: 'stats', text: view.stats }));
+  if (view.verdicts.length) app.appendChild(renderVerdicts(view));
+  const trace = view.traces.find((t) => t.invariant === shownInvariant) ?? view.traces.find((t) => t.invariant === view!.primary) ?? view.traces[0];
+  if (trace) {
+    if (currentStep >= trace.rows.length) currentStep = 0;
+    app.appendChild(el('h2', { text: `Counterexample: ${trace.invariant}`, attrs: { id: 'counterexample', 'data-invariant': trace.invariant } }));
+    app.appendChild(renderStepper(trace));
+    app.appendChild(renderLanes(trace));
+  } else if (view.kind !== 'none') {
     app.appendChild(el('p', { className: 'all-hold', text: 'Every invariant holds within the bounds.', attrs: { id: 'all-hold' } }));
   }
 }
@@ -230,7 +271,7 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
     status = { kind: 'running', text: 'Simulating…' };
   } else if (m.type === 'result') {
     request = m.request;
-    result = m.result;
+    view = m.view;
     status = undefined;
     shownInvariant = undefined;
     currentStep = 0;

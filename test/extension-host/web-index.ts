@@ -81,14 +81,14 @@ it('the simulate command runs: merged keeps every invariant, v8 breaks the failu
     const m = api.panel.lastMessage();
     return m?.type === 'result' && m.request.variant === 'merged' ? m : undefined;
   });
-  equal(merged.result.invariants.filter((i) => !i.holds).map((i) => i.id).join(','), '', 'merged breaks nothing');
+  equal(merged.result!.invariants.filter((i) => !i.holds).map((i) => i.id).join(','), '', 'merged breaks nothing');
   await vscode.commands.executeCommand('iommufd.simulate', { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' });
   const v8 = await until('the v8 result', () => {
     const m = api.panel.lastMessage();
     return m?.type === 'result' && m.request.variant === 'v8' ? m : undefined;
   });
-  const broken = v8.result.invariants.find((i) => i.id === 'failure-contract' && !i.holds);
-  ok(broken, `v8 breaks failure-contract (broken: ${v8.result.invariants.filter((i) => !i.holds).map((i) => i.id).join(', ')})`);
+  const broken = v8.result!.invariants.find((i) => i.id === 'failure-contract' && !i.holds);
+  ok(broken, `v8 breaks failure-contract (broken: ${v8.result!.invariants.filter((i) => !i.holds).map((i) => i.id).join(', ')})`);
   ok((broken.counterexample?.steps.length ?? 0) > 0, 'with a counterexample');
   // The panel's webview loaded in the browser and said so.
   await until('the webview ready message', () => api.panel.received().some((r) => r.type === 'ready'));

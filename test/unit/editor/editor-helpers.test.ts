@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { toReplacements } from '../../../src/engine/editor/replacements';
 import { LatestOnly, type Timers } from '../../../src/engine/editor/latest-only';
 import { selectContextFiles } from '../../../src/engine/editor/context-files';
-import { laneLayout, primaryInvariant, validateRequest } from '../../../src/sim/panel-protocol';
+import { validateRequest } from '../../../src/sim/panel-protocol';
+import { viewOfResult } from '../../../src/sim/panel-view';
 import { edgesOnCycles, formatLockGraphMarkdown } from '../../../src/report/lock-graph-text';
 import { simulate } from '../../../src/sim';
 import { applyEdit } from '../../../src/engine/parse/text-edit';
@@ -98,16 +99,24 @@ test('panel requests from the webview are validated; bad ones say why', () => {
   });
 });
 
-test('lanes: one column per thread, each step in its thread\'s lane; the finding\'s invariant is shown first', () => {
+test('the panel view: one lane per thread, each step in its thread\'s lane; the preferred invariant first; the state as a per-thread table with changes marked', () => {
   const result = simulate({ variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' });
-  const inv = primaryInvariant(result, 'failure-contract');
-  assert.equal(inv, 'failure-contract');
-  const steps = result.invariants.find((i) => i.id === inv)!.counterexample!.steps;
-  const layout = laneLayout(result.threads, steps);
-  assert.deepEqual(layout.threads, ['replacer', 'driver']);
-  assert.equal(layout.rows.length, steps.length);
-  for (const row of layout.rows) assert.equal(layout.threads[row.lane], row.step.thread);
-  assert.equal(primaryInvariant(simulate({ variant: 'merged', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' })), undefined);
+  const view = viewOfResult(result, 'failure-contract');
+  assert.equal(view.primary, 'failure-contract');
+  assert.match(view.headline, /^failure-contract broken: replace failed with -ENOMEM/);
+  const steps = result.invariants.find((i) => i.id === 'failure-contract')!.counterexample!.steps;
+  const trace = view.traces.find((t) => t.invariant === 'failure-contract')!;
+  assert.deepEqual(trace.lanes, ['replacer', 'driver']);
+  assert.equal(trace.rows.length, steps.length);
+  trace.rows.forEach((row, i) => assert.equal(trace.lanes[row.lane], steps[i].thread));
+  // the first step takes ioas_lock: only the replacer's holds cell changes
+  assert.deepEqual(trace.rows[0].state.filter((c) => c.changed).map((c) => `${c.owner}.${c.key}=${c.value}`), ['replacer.holds=ioas_lock']);
+  // the unpin: A's pins cell changes to 0
+  const unpin = trace.rows.findIndex((r) => /unpin all/.test(r.action));
+  assert.deepEqual(trace.rows[unpin].state.filter((c) => c.changed).map((c) => `${c.owner}.${c.key}=${c.value}`), ['IOAS A.pins=0']);
+  const merged = viewOfResult(simulate({ variant: 'merged', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' }));
+  assert.equal(merged.primary, undefined);
+  assert.equal(merged.headline, 'Every invariant holds within the bounds.');
 });
 
 test('the lock graph text marks the edges of a cycle', () => {

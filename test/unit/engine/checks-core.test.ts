@@ -66,7 +66,9 @@ test('lock-order: an ABBA through a helper call is one finding with both edges a
     ],
   );
   assert.equal(f.fingerprint, 'lock-order:foo_walk:foo_dev.list_lock,foo_dev.state_lock');
-  assert.deepEqual(f.scenario, { variant: 'unmap-under-lock', threads: ['replacer', 'driver', 'user-unmap'], faults: [], contract: 'status-quo', invariant: 'no-deadlock' });
+  // outside the replace flow: the generic lock model of its witness (each edge one path)
+  assert.deepEqual(f.scenario, { variant: 'lock-model', threads: [], faults: [], contract: 'status-quo', invariant: 'no-deadlock' });
+  assert.deepEqual([...new Set(f.related.map((r) => r.path))], [0, 1]);
   // Both edges are in the public graph, with the acquisition sites.
   const edge = r.lockGraph.edges.find((e) => e.from === 'foo_dev.list_lock' && e.to === 'foo_dev.state_lock');
   assert.deepEqual(edge?.sites, [
@@ -213,7 +215,7 @@ test('callback-under-lock: ops->unmap under ioas_lock (plain and scoped_guard) f
     `\`access->ops->unmap()\` is called in \`notify_under_lock()\` (line ${cul[0].line}) with \`iommufd_access.ioas_lock\` held (taken at line ${cul[0].line - 1}); its implementations (per the knowledge of \`iommufd_access_ops.unmap\`) take \`iommufd_access.ioas_lock\` again: self-deadlock.`,
   );
   assert.equal(cul[0].fingerprint, 'callback-under-lock:notify_under_lock:iommufd_access.ioas_lock,iommufd_access_ops.unmap');
-  assert.equal(cul[0].scenario.variant, 'unmap-under-lock');
+  assert.equal(cul[0].scenario.variant, 'lock-model');
   assert.deepEqual(cul[0].related[0], { file: 'a.c', line: cul[0].line - 1, message: '`iommufd_access.ioas_lock` taken here', role: 'acquire', lock: 'iommufd_access.ioas_lock' });
 });
 
@@ -345,7 +347,7 @@ test('lock-leak: a missing unlock on an early error return; goto unwinding, guar
     { file: 'ctr.c', line: lineOf(LEAKS, 'return 0;'), message: 'this return has released `ctr.lock`' },
   ]);
   assert.equal(f.fingerprint, 'lock-leak:leaky:ctr.lock');
-  assert.equal(f.scenario.variant, 'unmap-under-lock');
+  assert.equal(f.scenario.variant, 'lock-model');
 });
 
 // ---- assert-held ---------------------------------------------------------------

@@ -1,0 +1,199 @@
+/**
+ * What the simulator panel shows, computed on the host side as plain data so
+ * the webview only lays it out (and tests read it without a browser): the
+ * headline, the verdicts, and each counterexample as lanes with the state
+ * after every step as a compact per-thread table whose changed cells are
+ * marked.
+ */
+import type { FindingSimulation } from './finding';
+import type { SimulationResult, StateView, TraceStep } from './types';
+import type { WitnessModelResult, WitnessStateView, WitnessTraceStep } from './witness-model';
+
+export interface StateCell {
+  /** The row of the state table: a thread (`replacer`, `CPU0`) or a shared object (`access`, `IOAS A`). */
+  owner: string;
+  key: string;
+  value: string;
+  /** Different from the step before (or from the initial state for the first step). */
+  changed: boolean;
+}
+
+export interface PanelRow {
+  lane: number;
+  action: string;
+  file?: string;
+  line?: number;
+  /** The calls the step was reached through: `toy_detach_locked(access) (line 32)`. */
+  via?: string;
+  /** The finding's words for the witness step this row replays. */
+  note?: string;
+  violation?: string;
+  state: StateCell[];
+}
+
+export interface PanelTrace {
+  invariant: string;
+  message: string;
+  lanes: string[];
+  rows: PanelRow[];
+}
+
+export interface PanelView {
+  kind: 'replace-flow' | 'lock-model' | 'none' | 'variant';
+  /** The first line: for a finding, what broke in the finding's words. */
+  headline: string;
+  note?: string;
+  stats?: string;
+  verdicts: { id: string; holds: boolean; message?: string; steps?: number }[];
+  /** The trace shown first. */
+  primary?: string;
+  traces: PanelTrace[];
+}
+
+type Cells = Omit<StateCell, 'changed'>[];
+
+function replaceCells(s: StateView, lanes: readonly string[]): Cells {
+  const out: Cells = [
+    { owner: 'access', key: 'ioas', value: s.ioas ?? 'NULL' },
+    { owner: 'access', key: 'ioas_unpin', value: s.ioasUnpin ?? 'NULL' },
+    { owner: 'access', key: 'list id', value: String(s.listId) },
+  ];
+  for (const x of Object.keys(s.pins)) {
+    out.push(
+      { owner: `IOAS ${x}`, key: 'list', value: s.lists[x] === null || s.lists[x] === undefined ? '-' : `#${s.lists[x]}` },
+      { owner: `IOAS ${x}`, key: 'users', value: String(s.users[x] ?? 0) },
+      { owner: `IOAS ${x}`, key: 'pins', value: String(s.pins[x]) },
+      { owner: `IOAS ${x}`, key: 'alive', value: s.destroyed.includes(x) ? 'destroyed' : 'yes' },
+    );
+  }
+  for (const lane of lanes) out.push({ owner: lane, key: 'holds', value: heldBy(s.locks, lane) });
+  return out;
+}
+
+function lockCells(s: WitnessStateView, lanes: readonly string[]): Cells {
+  const out: Cells = lanes.map((lane) => ({ owner: lane, key: 'holds', value: heldBy(s.locks, lane) }));
+  out.push(
+    { owner: 'shared', key: 'undoable', value: s.lost ? 'no' : 'yes' },
+    { owner: 'shared', key: 'changed', value: s.written ? 'yes' : 'no' },
+    { owner: 'shared', key: 'object', value: s.replaced ? 'freed/replaced' : 'as read' },
+  );
+  return out;
+}
+
+/** `lock@thread` entries held by one thread, or `-`. */
+function heldBy(locks: readonly string[], lane: string): string {
+  const mine = locks.filter((l) => l.endsWith(`@${lane}`)).map((l) => l.slice(0, l.lastIndexOf('@')));
+  return mine.length ? mine.join(', ') : '-';
+}
+
+function withChanges(rows: Cells[], initial: Cells): StateCell[][] {
+  let prev = new Map(initial.map((c) => [`${c.owner}|${c.key}`, c.value]));
+  return rows.map((cells) => {
+    const out = cells.map((c) => ({ ...c, changed: prev.get(`${c.owner}|${c.key}`) !== c.value }));
+    prev = new Map(cells.map((c) => [`${c.owner}|${c.key}`, c.value]));
+    return out;
+  });
+}
+
+/** The initial replace-flow state (see docs/simulator.md): attached to A at slot 1, one pin in A, B unused. */
+const INITIAL_REPLACE: StateView = { ioas: 'A', ioasUnpin: 'A', listId: 1, locks: [], pins: { A: 1, B: 0 }, lists: { A: 1, B: null }, users: { A: 1, B: 0 }, destroyed: [] };
+const INITIAL_LOCKS: WitnessStateView = { locks: [], lost: false, written: false, replaced: false };
+
+function viaText(s: { via?: { action: string; line: number }[] }): string | undefined {
+  return s.via?.map((v) => `${v.action} (line ${v.line})`).join(' › ');
+}
+
+function replaceTrace(invariant: string, message: string, threads: readonly string[], steps: readonly TraceStep[], notes: Map<number, string>): PanelTrace {
+  const lanes = [...threads];
+  for (const s of steps) if (!lanes.includes(s.thread)) lanes.push(s.thread);
+  const states = withChanges(
+    steps.map((s) => replaceCells(s.state, lanes)),
+    replaceCells(INITIAL_REPLACE, lanes),
+  );
+  const rows = steps.map((s, i): PanelRow => {
+    const via = viaText(s);
+    return {
+      lane: lanes.indexOf(s.thread),
+      action: s.action,
+      ...(s.file ? { file: s.file } : {}),
+      ...(s.line !== undefined ? { line: s.line } : {}),
+      ...(via ? { via } : {}),
+      ...(notes.has(i) ? { note: notes.get(i)! } : {}),
+      ...(s.violation ? { violation: s.violation } : {}),
+      state: states[i],
+    };
+  });
+  return { invariant, message, lanes, rows };
+}
+
+function lockTrace(invariant: string, message: string, res: WitnessModelResult, steps: readonly WitnessTraceStep[], notes: Map<number, string>): PanelTrace {
+  const lanes = res.threads.map((t, i) => `${t} ${res.threadRoles[i]}`);
+  const states = withChanges(
+    steps.map((s) => lockCells(s.state, res.threads)),
+    lockCells(INITIAL_LOCKS, res.threads),
+  );
+  // state rows are keyed by the short thread name; the lanes carry its role too
+  const rows = steps.map((s, i): PanelRow => ({
+    lane: res.threads.indexOf(s.thread),
+    action: s.action,
+    ...(s.file ? { file: s.file } : {}),
+    ...(s.line !== undefined ? { line: s.line } : {}),
+    ...(notes.has(i) ? { note: notes.get(i)! } : {}),
+    ...(s.violation ? { violation: s.violation } : {}),
+    state: states[i],
+  }));
+  return { invariant, message, lanes, rows };
+}
+
+function stats(r: { states: number; transitions: number; elapsedMs: number; complete: boolean }): string {
+  return `${r.states} states, ${r.transitions} transitions, ${r.elapsedMs} ms${r.complete ? ', exhaustive' : ', stopped at the state bound'}`;
+}
+
+/** A plain simulation (the palette's variants): every broken invariant's trace, the preferred one first. */
+export function viewOfResult(result: SimulationResult, preferred?: string): PanelView {
+  const broken = result.invariants.filter((i) => !i.holds);
+  const primary = (broken.find((i) => i.id === preferred) ?? broken[0])?.id;
+  const first = broken.find((i) => i.id === primary);
+  return {
+    kind: 'variant',
+    headline: first?.counterexample ? `${first.id} broken: ${first.counterexample.message}` : 'Every invariant holds within the bounds.',
+    stats: stats(result),
+    verdicts: result.invariants.map((i) => ({ id: i.id, holds: i.holds, ...(i.counterexample ? { message: i.counterexample.message, steps: i.counterexample.steps.length } : {}) })),
+    ...(primary ? { primary } : {}),
+    traces: broken.map((i) => replaceTrace(i.id, i.counterexample!.message, result.threads, i.counterexample!.steps, new Map())),
+  };
+}
+
+/** A finding's simulation: its headline first, the named invariant's trace with the witness's words on its steps. */
+export function viewOfFinding(sim: FindingSimulation): PanelView {
+  const notes = new Map<number, string>();
+  sim.placed.forEach((at, i) => {
+    if (at === undefined) return;
+    const w = sim.witness[i];
+    notes.set(at, notes.has(at) ? `${notes.get(at)}; ${w.message}` : w.message);
+  });
+  const base = { kind: sim.kind, headline: sim.headline, ...(sim.note ? { note: sim.note } : {}) };
+  if (sim.replace) {
+    const res = sim.replace;
+    const traces = res.invariants.filter((i) => !i.holds).map((i) => replaceTrace(i.id, i.counterexample!.message, res.threads, i.counterexample!.steps, i.id === sim.invariant ? notes : new Map()));
+    return {
+      ...base,
+      stats: stats(res),
+      verdicts: res.invariants.map((i) => ({ id: i.id, holds: i.holds, ...(i.counterexample ? { message: i.counterexample.message, steps: i.counterexample.steps.length } : {}) })),
+      ...(sim.broken && sim.invariant ? { primary: sim.invariant } : {}),
+      traces,
+    };
+  }
+  if (sim.model) {
+    const res = sim.model;
+    const traces = res.invariants.filter((i) => !i.holds).map((i) => lockTrace(i.id, i.counterexample!.message, res, i.counterexample!.steps, i.id === sim.invariant ? notes : new Map()));
+    return {
+      ...base,
+      stats: stats(res),
+      verdicts: res.invariants.map((i) => ({ id: i.id, holds: i.holds, ...(i.counterexample ? { message: i.counterexample.message, steps: i.counterexample.steps.length } : {}) })),
+      ...(sim.broken && sim.invariant ? { primary: sim.invariant } : {}),
+      traces,
+    };
+  }
+  return { ...base, verdicts: [], traces: [] };
+}
