@@ -389,7 +389,12 @@ export const REAL_BUGS: RealBug[] = [
     ],
     status: 'missed',
     reason:
-      "lock-order needs both edges and sees neither: group_lock -> kvm->lock goes through the device's ops callback (vfio_df_group_open() holds group_lock, vfio_df_open() calls device->ops->open_device, vfio-ap's implementation reaches vfio_ap_mdev_set_kvm(), which takes kvm->lock): locks taken inside callback implementations are not lock-graph edges today. kvm->lock -> group_lock comes from KVM's kvm-vfio device calling vfio_file_set_kvm() with kvm->lock held (virt/kvm/vfio.c, outside the checked files, and not a knowledge default).",
+      'lock-order needs both edges and sees neither. group_lock -> kvm->lock goes through an ops callback and an ' +
+      'acquire wrapper: vfio_df_group_open() holds group_lock, vfio_df_open() -> vfio_df_device_first_open() calls ' +
+      "device->ops->open_device, vfio-ap's vfio_ap_mdev_open_device() -> vfio_ap_mdev_set_kvm() -> " +
+      'get_update_locks_for_kvm(), which takes guests_lock, then kvm->lock (only when kvm is not NULL), then ' +
+      'mdevs_lock and returns with them held. kvm->lock -> group_lock comes from KVM: the kvm-vfio device calls ' +
+      'vfio_file_set_kvm() with kvm->lock held (virt/kvm/vfio.c, outside the checked files and not a knowledge default).',
   },
   {
     id: 'iommufd-replace-unreserve-wrong-hwpt',
