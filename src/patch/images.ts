@@ -6,7 +6,7 @@
  */
 import { applyFileDiff, type HunkPlacement } from './apply';
 import { decodeText } from './bytes';
-import { buildFragment } from './fragments';
+import { buildFragments } from './fragments';
 import { dirOf, isCSource, type TreeReader } from './tree';
 import type { FileDiff, ParsedDiff, Problem } from './types';
 
@@ -169,8 +169,9 @@ export function imagesFromHunks(diff: ParsedDiff, source: string): PatchImages {
       problems.push({ source, line: d.headerLine, message: skip });
       continue;
     }
-    const pre = d.kind === 'create' ? undefined : buildFragment(d, 'old');
-    const post = d.kind === 'delete' ? undefined : buildFragment(d, 'new');
+    const both = buildFragments(d);
+    const pre = d.kind === 'create' ? undefined : both.old;
+    const post = d.kind === 'delete' ? undefined : both.new;
     const file: TouchedFile = {
       diff: d,
       prePath: d.kind === 'create' ? undefined : d.oldPath,

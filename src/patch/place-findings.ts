@@ -113,7 +113,27 @@ function shownByPatch(f: Finding, images: PatchImages): boolean {
   return t.postOrigin.has(f.line) || f.related.some((r) => r.file === f.file && t.postOrigin.has(r.line));
 }
 
-/** Rebuilt images: a finding in a function whose start the hunks do not show rests on part of its body. */
+/**
+ * Rules whose verdict is the order of calls the hunks show (an irreversible
+ * step before a fallible one, a write before a failure that does not undo
+ * it): lines out of view do not change that order, so a function seen in
+ * part keeps the partial-context cap. The other rules rest on which locks
+ * are held, which unseen lines can change.
+ */
+const ORDER_RULES = new Set(['unmap-before-rollback', 'unrestored-state', 'missing-undo']);
+
+/**
+ * Rebuilt images: a finding in a function whose start the hunks do not show
+ * rests on part of its body. What the patch fixes is kept (its pre-image
+ * finding sits in the lines the patch changes, and the unseen head and tail
+ * were inferred alike on both sides); what it introduces or leaves is kept
+ * only for order rules.
+ */
+function demotedInPartialBody(c: Classified, images: PatchImages): boolean {
+  if (c.status === 'fixed' || ORDER_RULES.has(c.finding.ruleId)) return false;
+  return inPartialBody(c, images);
+}
+
 function inPartialBody(c: Classified, images: PatchImages): boolean {
   const f = c.finding;
   return images.touched.some((t) =>
@@ -129,7 +149,7 @@ export function placeFindings(classified: Classified[], images: PatchImages, par
     .filter((c) => c.status !== 'unchanged' || shownByPatch(c.finding, images))
     .map((c) => {
       const out = annotate(c, place, partial);
-      if (partial && inPartialBody(c, images) && out.confidence !== 'low') {
+      if (partial && demotedInPartialBody(c, images) && out.confidence !== 'low') {
         // Only part of the function is in view (its lock may be taken above the hunk): low.
         out.originalConfidence ??= out.confidence;
         out.confidence = 'low';

@@ -82,7 +82,20 @@ test('fragments: a hunk inside a function is reopened from its @@ section and cl
   const post = buildFragment(file, 'new');
   assert.equal(
     post.text,
-    ['static int foo(struct iommufd_access *access)', '{', '\tmutex_lock(&access->ioas_lock);', '\tif (!access->ioas) {', '\t\tpr_debug("none\\n");', '\t\tmutex_unlock(&access->ioas_lock);', '\t\treturn -ENOENT;', '\t}', '}', ''].join('\n'),
+    [
+      'static int foo(struct iommufd_access *access)',
+      '{',
+      '\tmutex_lock(&access->ioas_lock);',
+      '\tif (!access->ioas) {',
+      '\t\tpr_debug("none\\n");',
+      '\t\tmutex_unlock(&access->ioas_lock);',
+      '\t\treturn -ENOENT;',
+      '\t}',
+      // The unseen tail: the function is seen releasing the lock on its way out, so its other exit does too.
+      '\tmutex_unlock(&access->ioas_lock);',
+      '}',
+      '',
+    ].join('\n'),
   );
   // Fragment lines 3.. are patch lines 4..; synthesised lines have none.
   assert.deepEqual([...post.origin], [[3, 4], [4, 5], [5, 6], [6, 7], [7, 8], [8, 9]]);
