@@ -99,6 +99,7 @@ function shell(mail: PatchMail, index: number, total: number, diff: ParsedDiff, 
     mode,
     preimage: patchPreimage(preimageFiles, mode === 'hunks' ? 'hunks' : 'tree'),
     preimageFiles,
+    fixes: mail.trailers.filter((t) => t.key.toLowerCase() === 'fixes').map((t) => t.value),
     findings: [],
     problems: [...mailProblems(mail), ...diff.problems],
   };

@@ -199,6 +199,8 @@ export interface PatchReview {
   preimage: PreimageKind;
   /** Each touched file's pre-image source; a file an earlier patch touched inherits its first source. */
   preimageFiles: PreimageFile[];
+  /** The commit message's `Fixes:` trailers: a fixed finding then confirms the fix the patch claims. */
+  fixes: string[];
   findings: PatchFinding[];
   problems: Problem[];
 }

@@ -30,6 +30,7 @@ export interface JsonPatch {
   mode: PatchReview['mode'];
   preimage: PatchReview['preimage'];
   preimageFiles: PatchReview['preimageFiles'];
+  fixes: string[];
   findings: JsonPatchFinding[];
   problems: Problem[];
 }
@@ -68,6 +69,7 @@ export function toPatchJson(review: SeriesReview, revision?: RevisionComparison)
       mode: p.mode,
       preimage: p.preimage,
       preimageFiles: p.preimageFiles,
+      fixes: p.fixes,
       findings: p.findings.map(jsonPatchFinding),
       problems: p.problems,
     })),

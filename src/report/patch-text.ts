@@ -12,7 +12,9 @@ function where(p: PatchReview, line?: number): string {
 
 function findingText(p: PatchReview, f: PatchFinding): string[] {
   const context = f.context === 'partial' ? `; partial context, confidence capped from ${f.originalConfidence ?? f.confidence}` : '';
-  const head = `${where(p, f.patchLine)}: ${f.severity}: ${f.status}: [${f.ruleId}] ${f.message} (${f.imageFile}:${f.imageLine}; confidence: ${f.confidence}${context}; in ${f.function}())`;
+  // A fix patch whose pre-image had the finding: what a maintainer most wants confirmed.
+  const confirms = f.status === 'fixed' && p.fixes.length > 0 ? `; confirms the fix of ${p.fixes.map((x) => `Fixes: ${x.split(' ')[0]}`).join(', ')}` : '';
+  const head = `${where(p, f.patchLine)}: ${f.severity}: ${f.status}: [${f.ruleId}] ${f.message} (${f.imageFile}:${f.imageLine}; confidence: ${f.confidence}${context}${confirms}; in ${f.function}())`;
   const witness = f.related.map((r) => `  ${r.patchLine ? where(p, r.patchLine) : `${r.file}:${r.line}`}: note: ${r.message}`);
   return [head, ...witness];
 }
