@@ -90,7 +90,7 @@ for (let i = 0; i < 240; i++) {
   }
   await new Promise((r) => setTimeout(r, 250));
 }
-console.log(`\niommufd review is running in VS Code (code-server) with the examples workspace:\n\n  ${url}\n\nOpen examples/c/toy_replace_detach_first.c or examples/series/v8.mbox. Ctrl+C stops it.`);
+console.log(`\niommufd review is running in VS Code (code-server) with the examples workspace:\n\n  ${url}\n\nIn its Explorer (the workspace root is examples/), open c/toy_replace_detach_first.c or series/v8.mbox. Ctrl+C stops it.`);
 const stop = () => {
   server.kill('SIGTERM');
 };

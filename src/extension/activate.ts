@@ -18,6 +18,7 @@ import { createLog } from './log';
 import { registerPatchAnnotations, type PatchAnnotationsApi } from './patch-annotations';
 import { registerSimulatorPanel, type SimulatorPanelApi } from './simulator-panel';
 import { registerStatusBar } from './status-bar';
+import { loadRuleHeadings } from './rule-docs';
 import { registerReviewIfPresent } from './review-hook';
 import type { ReviewApi } from './review/register';
 
@@ -40,6 +41,7 @@ export function activateExtension(context: vscode.ExtensionContext, host: 'node'
   const analysis = new AnalysisService(extensionUri, loadParser, (parser, config) => new Engine({ parser, config }), log);
   const store = new FindingStore();
   context.subscriptions.push(analysis, store);
+  void loadRuleHeadings(extensionUri);
 
   const diagnostics = registerDiagnostics(context, { analysis, store, log, extensionUri });
   const patches = registerPatchAnnotations(context, { analysis, store, log, extensionUri });

@@ -1,14 +1,14 @@
 /**
- * Hover on a finding's line: the finding as a reviewer would paste it, its
- * witness, and links to simulate it and to the rule's documentation. Text from
- * the source (function names, messages) is appended as plain text, never as
- * markdown, and only our own command is trusted.
+ * Hover on a finding's line: the Simulate link first, then the rule's
+ * documentation, confidence and patch status. The message and the witness are
+ * not repeated: the diagnostic's own hover, just above, already shows them.
+ * Only our own command is trusted.
  */
 import * as vscode from 'vscode';
 import type { FindingStore } from './finding-store';
 import { ruleInfo } from '../report/rule-info';
 import { ruleDocsUri, simulateCommandUri } from './to-vscode';
-import { SELECTOR } from './code-lens';
+import { SELECTOR, simulateLabel } from './code-lens';
 
 export function registerHover(context: vscode.ExtensionContext, store: FindingStore, extensionUri: vscode.Uri): void {
   context.subscriptions.push(
@@ -19,18 +19,10 @@ export function registerHover(context: vscode.ExtensionContext, store: FindingSt
         const parts = here.map(({ finding }) => {
           const md = new vscode.MarkdownString(undefined, true);
           md.isTrusted = { enabledCommands: ['iommufd.simulateFinding'] };
-          md.appendMarkdown(`**iommufd ${finding.ruleId}** · ${finding.severity} · ${finding.confidence} confidence`);
+          md.appendMarkdown(`[$(debug-start) ${simulateLabel(finding.scenario.variant)}](${simulateCommandUri(finding).toString(true)} "Replay this finding's witness in the simulator")`);
+          md.appendMarkdown(` · [${ruleInfo(finding.ruleId).name}](${ruleDocsUri(extensionUri, finding.ruleId).toString()} "The rule's documentation, at its section")`);
+          md.appendMarkdown(` · **iommufd ${finding.ruleId}** · ${finding.confidence} confidence`);
           if ('status' in finding) md.appendMarkdown(` · ${finding.status} by this patch`);
-          md.appendMarkdown('\n\n');
-          md.appendText(finding.message);
-          md.appendMarkdown('\n\n');
-          for (const r of finding.related) {
-            md.appendMarkdown('- ');
-            md.appendText(`${vscode.workspace.asRelativePath(r.file)}:${r.line}: ${r.message}`);
-            md.appendMarkdown('\n');
-          }
-          md.appendMarkdown(`\n[$(debug-start) Simulate](${simulateCommandUri(finding).toString(true)} "Open the simulator on this finding's scenario")`);
-          md.appendMarkdown(` · [${ruleInfo(finding.ruleId).name}](${ruleDocsUri(extensionUri, finding.ruleId).toString()} "The rule's documentation")`);
           return md;
         });
         return new vscode.Hover(parts);

@@ -22,13 +22,21 @@ export function registerStatusBar(context: vscode.ExtensionContext, analysis: An
         item.tooltip = 'iommufd review: open a C file or a patch';
         break;
       case 'loading':
-        item.text = '$(sync~spin) iommufd: loading';
+        item.text = '$(sync~spin) iommufd: loading the C parser';
         item.tooltip = state.message ?? 'loading the C parser';
         break;
-      case 'analysing':
-        item.text = '$(sync~spin) iommufd: analysing';
-        item.tooltip = 'analysing the open C files';
+      case 'reading': {
+        const p = state.progress;
+        item.text = `$(sync~spin) iommufd: reading context ${p ? `${p.done}/${p.total}` : ''}`.trimEnd();
+        item.tooltip = state.message ?? 'reading and parsing context files';
         break;
+      }
+      case 'analysing': {
+        const f = state.files;
+        item.text = `$(sync~spin) iommufd: analysing ${f ? `${f.open + f.context} files` : ''}`.trimEnd();
+        item.tooltip = state.message ?? 'analysing the open C files';
+        break;
+      }
       case 'error':
         item.text = '$(error) iommufd';
         item.tooltip = state.message ?? 'analysis failed: see the output log';
@@ -37,8 +45,11 @@ export function registerStatusBar(context: vscode.ExtensionContext, analysis: An
         const n = r?.findings.length ?? 0;
         const c = r?.coverage;
         item.text = `${n > 0 ? '$(warning)' : '$(check)'} iommufd: ${n} finding${n === 1 ? '' : 's'} · ${coverageText(state)}`;
+        const f = state.files;
+        // coverage counts the reported (open) files; the context read with them is said too
+        const read = f ? `${f.open} open file${f.open === 1 ? '' : 's'} analysed with ${f.context} context file${f.context === 1 ? '' : 's'}` : `${c?.files ?? 0} file(s)`;
         item.tooltip = c
-          ? `${c.files} files; functions parsed ${c.functions.parsed}, partial ${c.functions.partial}, skipped ${c.functions.skipped}; ${state.elapsedMs ?? 0} ms. Click for the log.`
+          ? `${read}; functions of the open files parsed ${c.functions.parsed}, partial ${c.functions.partial}, skipped ${c.functions.skipped}; ${state.elapsedMs ?? 0} ms. Click for the log.`
           : 'iommufd review';
         break;
       }

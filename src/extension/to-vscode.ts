@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Finding, RelatedLocation, RuleId, Scenario, Severity } from '../engine/types';
 import { uriOfKey } from './analysis/paths';
+import { ruleHeadingLine } from './rule-docs';
 
 export const DIAGNOSTIC_SOURCE = 'iommufd';
 
@@ -26,9 +27,10 @@ export function simulateCommandUri(f: Finding): vscode.Uri {
   return vscode.Uri.parse(`command:iommufd.simulateFinding?${encodeURIComponent(JSON.stringify([simulateArgs(f)]))}`);
 }
 
-/** The rule's section of docs/engine.md, shipped inside the extension. */
+/** The rule's section of docs/engine.md, shipped inside the extension: its heading line once known. */
 export function ruleDocsUri(extensionUri: vscode.Uri, ruleId: RuleId): vscode.Uri {
-  return vscode.Uri.joinPath(extensionUri, 'docs', 'engine.md').with({ fragment: ruleId });
+  const line = ruleHeadingLine(ruleId);
+  return vscode.Uri.joinPath(extensionUri, 'docs', 'engine.md').with({ fragment: line ? `L${line}` : ruleId });
 }
 
 const SEVERITY: Record<Severity, vscode.DiagnosticSeverity> = {

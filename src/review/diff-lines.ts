@@ -84,3 +84,30 @@ export function hunkPatchLines(patch: ReviewPatch): number[] {
   for (const f of patch.files) for (const h of f.hunks) for (const l of h.lines) if (l.patchLine !== undefined) out.push(l.patchLine);
   return out;
 }
+
+/** The first line of a patch's diff in the mail text (its lowest hunk line), if it shows any. */
+function firstPatchLine(patch: ReviewPatch): number | undefined {
+  let first: number | undefined;
+  for (const f of patch.files) for (const h of f.hunks) for (const l of h.lines) if (l.patchLine !== undefined && (first === undefined || l.patchLine < first)) first = l.patchLine;
+  return first;
+}
+
+/**
+ * The patch of a series whose message holds line `line` (1-based) of the
+ * series' mail text: messages are cut at mbox `From ` separators, and a
+ * message is a patch's when that patch's diff lines are inside it. Undefined
+ * on a cover letter, a reply, or text outside every patch: the caller asks.
+ */
+export function patchAtMailLine(patches: readonly ReviewPatch[], mailText: string, line: number): ReviewPatch | undefined {
+  const lines = mailText.split('\n');
+  const starts = [1];
+  lines.forEach((l, i) => i > 0 && /^From \S+/.test(l) && lines[i - 1] === '' && starts.push(i + 1));
+  let k = starts.length - 1;
+  while (k > 0 && starts[k] > line) k--;
+  const from = starts[k];
+  const to = starts[k + 1] ?? lines.length + 1;
+  return patches.find((p) => {
+    const first = firstPatchLine(p);
+    return first !== undefined && first >= from && first < to;
+  });
+}

@@ -65,6 +65,7 @@ const hasSimulateLens = (lenses: vscode.CodeLens[] | undefined) => (lenses ?? []
 const ANSWER_MS = 5_000;
 
 let api: ExtensionApi;
+let extensionUri: vscode.Uri;
 let cDoc: vscode.TextDocument;
 
 it('activates on a C file and exports its services', async () => {
@@ -73,6 +74,7 @@ it('activates on a C file and exports its services', async () => {
   const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
   assert.ok(ext, `${EXTENSION_ID} is installed`);
   api = await ext.activate();
+  extensionUri = ext.extensionUri;
   assert.ok(api.analysis && api.panel, 'activate() returns the services');
   assert.ok(api.activationMs < 2000, `activation took ${api.activationMs} ms`);
 });
@@ -107,7 +109,14 @@ it('has a hover with a Simulate command link and the rule docs', async () => {
   const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', cDoc.uri, d.range.start.translate(0, 2));
   const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
   assert.match(text, /\(command:iommufd\.simulateFinding\?/);
-  assert.match(text, /engine\.md#unmap-before-rollback/);
+  // the rule link lands on the rule's heading in the shipped docs (a #L<line> fragment VS Code's opener honours)
+  const docs = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'docs', 'engine.md'))).split('\n');
+  const heading = docs.indexOf('### unmap-before-rollback') + 1;
+  assert.ok(heading > 1);
+  assert.match(text, new RegExp(`engine\\.md#L${heading}\\b`));
+  // the Simulate link comes first, and the diagnostic's message is not repeated
+  assert.ok(text.indexOf('iommufd.simulateFinding') < text.indexOf('engine.md'), 'Simulate first');
+  assert.ok(!text.includes(d.message.split(' [')[0].slice(0, 40)), 'the message is not repeated');
   assert.match(text, /iommufd unmap-before-rollback/);
 });
 

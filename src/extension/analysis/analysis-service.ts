@@ -18,7 +18,11 @@ import { readSettings } from '../settings';
 
 export type EngineFactory = (parser: CParser, config: ReviewConfig | undefined) => EngineApi;
 
-export type AnalysisPhase = 'idle' | 'loading' | 'analysing' | 'ready' | 'error';
+/**
+ * What the analysis is doing, truthfully: loading the parser, reading (and
+ * parsing) context files with a count, analysing the held files, or done.
+ */
+export type AnalysisPhase = 'idle' | 'loading' | 'reading' | 'analysing' | 'ready' | 'error';
 
 export interface AnalysisState {
   phase: AnalysisPhase;
@@ -26,6 +30,10 @@ export interface AnalysisState {
   /** Wall time of the last analysis, ms. */
   elapsedMs?: number;
   message?: string;
+  /** reading: context files read and parsed so far, of how many. */
+  progress?: { done: number; total: number };
+  /** analysing and ready: files analysed (open and context), and how many of them are open. */
+  files?: { open: number; context: number };
 }
 
 const decoder = new TextDecoder('utf-8');
@@ -234,11 +242,17 @@ export class AnalysisService implements vscode.Disposable {
         if (u) wanted.push(u);
       }
     }
+    const total = wanted.length;
+    let done = 0;
+    // said as it goes: reading a kernel tree's context can take seconds
+    const tell = (): void => this.setState({ ...this.state, phase: 'reading', progress: { done, total }, message: `reading and parsing context files: ${done} of ${total}` });
+    if (total > 0) tell();
     for (const uri of wanted) {
       if (token?.superseded()) break;
       const k = engineKey(uri);
-      if (this.live.has(k) || this.context.has(k)) continue;
-      if (await this.readInto(engine, uri, k, settings.maxFileBytes)) added++;
+      if (!this.live.has(k) && !this.context.has(k) && (await this.readInto(engine, uri, k, settings.maxFileBytes))) added++;
+      done++;
+      if (done % 5 === 0 || done === total) tell();
     }
     if (added > 0) this.log.info(`read ${added} context file(s) for ${key}`);
     return added;
@@ -257,11 +271,12 @@ export class AnalysisService implements vscode.Disposable {
   /** Analyses, reporting findings for `paths` (the open C documents). */
   async analyze(paths: string[]): Promise<AnalysisResult> {
     const engine = await this.getEngine();
-    this.setState({ ...this.state, phase: 'analysing' });
+    const files = { open: paths.length, context: this.context.size };
+    this.setState({ ...this.state, phase: 'analysing', files, message: `analysing ${files.open} open file(s) with ${files.context} context file(s)` });
     const started = Date.now();
     try {
       const result = engine.analyze({ paths, minConfidence: readSettings().minConfidence });
-      this.setState({ phase: 'ready', result, elapsedMs: Date.now() - started });
+      this.setState({ phase: 'ready', result, files, elapsedMs: Date.now() - started });
       return result;
     } catch (e) {
       this.log.error('analysis failed', e);

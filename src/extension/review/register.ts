@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { SeriesReview } from '../../patch/types';
 import { composeSessionReply } from '../../report/reply';
 import * as S from '../../review/session';
+import { patchAtMailLine } from '../../review/diff-lines';
 import type { PatchState, ReviewSession, TrailerKind } from '../../review/types';
 import type { Log } from '../log';
 import { ReviewComments, ReviewCommentView, type ThreadKey } from './comments';
@@ -215,11 +216,42 @@ export function registerReview(context: vscode.ExtensionContext, deps: ReviewFea
       await sessions.update(ref.name, (x) => S.addTrailer(x, ref.patchId, { kind, who: s.reviewer.identity }));
     });
 
+  /**
+   * Which patch a reply from the palette answers: the one under the cursor (in
+   * the series' mail, or the patch a C file's comment would join), else the
+   * reviewer picks it; never silently the first patch.
+   */
+  const replyTarget = async (arg: unknown): Promise<PatchRef | undefined> => {
+    if (arg !== undefined) return patchRef(arg);
+    const editor = vscode.window.activeTextEditor;
+    const mail = editor && sessions.forSource(editor.document.uri);
+    if (editor && mail) {
+      const p = patchAtMailLine(mail.series.patches, editor.document.getText(), editor.selection.active.line + 1);
+      if (p) return { name: mail.series.name, patchId: p.id };
+    } else if (editor) {
+      const placed = comments.placeNew(editor.document.uri, editor.selection.active.line);
+      if (placed) return { name: placed.name, patchId: placed.patchId };
+    }
+    const s = mail ?? sessions.activeSession();
+    if (!s) throw new Error('no review session is open: review a patch series first');
+    const patches = s.series.patches;
+    if (patches.length === 1) return { name: s.series.name, patchId: patches[0].id };
+    const current = sessions.currentPatch(s.series.name);
+    const items = patches.map((p) => {
+      const n = s.reviews[p.id]?.threads.length ?? 0;
+      return { label: `${p.index}/${p.total}`, description: p.subject, detail: `${n} comment thread${n === 1 ? '' : 's'}${p.id === current ? ' · the patch you were reading' : ''}`, id: p.id };
+    });
+    const picked = await vscode.window.showQuickPick(items, { title: 'Compose a review reply to which patch?', placeHolder: 'Put the cursor in a patch of the series to skip this question' });
+    return picked ? { name: s.series.name, patchId: picked.id } : undefined;
+  };
+
   reg('iommufd.review.composeReply', async (arg?: unknown) => {
-    const ref = patchRef(arg);
+    const ref = await replyTarget(arg);
+    if (!ref) return undefined;
     const s = sessions.get(ref.name) as ReviewSession;
     const text = composeSessionReply(s, ref.patchId);
-    const doc = await vscode.workspace.openTextDocument({ language: 'iommufd-patch', content: text });
+    // A reply is mail, not a patch to review: its own language (the patch grammar's colours, no analysis).
+    const doc = await vscode.workspace.openTextDocument({ language: 'iommufd-mail', content: text });
     await vscode.window.showTextDocument(doc, { preview: false });
     // Nothing is sent: the reviewer saves the mail for their mailer, or copies it.
     void vscode.window.showInformationMessage('iommufd: reply composed. Nothing was sent.', 'Save as .eml…', 'Copy').then(async (choice) => {
