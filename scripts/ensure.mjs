@@ -10,17 +10,26 @@ export const cacheDir = process.env.IOMMUFD_REVIEW_CACHE || path.join(os.homedir
 const KERNEL_TARBALL = '/usr/src/linux-source-6.12.tar.xz';
 const KERNEL_DIR = path.join(cacheDir, 'linux-source-6.12');
 
-// The corpus: what the issues name, plus Coccinelle's lock scripts.
+// The corpus: what the issues name, plus Coccinelle's lock scripts, plus the
+// precision corpus (code the engine was not tuned on: all IOMMU drivers, RDMA
+// core, mm, KVM's generic code; vfio and s390 cio are already above).
 export const KERNEL_PATHS = [
-  'drivers/iommu/iommufd',
+  'drivers/iommu',
   'include/linux/iommufd.h',
   'drivers/vfio',
   'drivers/gpu/drm/i915/gvt',
   'drivers/s390/cio',
   'drivers/s390/crypto',
+  'drivers/infiniband/core',
+  'mm',
+  'virt/kvm',
   'tools/testing/selftests/iommu',
   'scripts/coccinelle/locks',
 ];
+// Bumped whenever KERNEL_PATHS changes, so a cache unpacked from an older list
+// is unpacked again. `.complete` is still written for older checkouts sharing
+// the cache (the list only grows, so what they need is there).
+const CORPUS_VERSION = 2;
 
 function fail(what, command) {
   console.error(`\n${what} is missing and could not be installed here.\nInstall it with:\n  ${command}\n`);
@@ -51,7 +60,7 @@ const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'i
 
 /** Unpacks the corpus subset of Debian's linux-source-6.12 into the cache. */
 export function ensureKernelCorpus() {
-  const marker = path.join(KERNEL_DIR, '.complete');
+  const marker = path.join(KERNEL_DIR, `.complete-v${CORPUS_VERSION}`);
   if (existsSync(marker)) return KERNEL_DIR;
   ensureApt(['linux-source-6.12'], () => existsSync(KERNEL_TARBALL));
   console.error(`unpacking the kernel corpus into ${KERNEL_DIR}`);
@@ -62,7 +71,7 @@ export function ensureKernelCorpus() {
     '-xJf', KERNEL_TARBALL, '-C', tmp, '--strip-components=1', '--wildcards',
     ...KERNEL_PATHS.map((p) => `linux-source-6.12/${p}`),
   ]);
-  execFileSync('touch', [path.join(tmp, '.complete')]);
+  execFileSync('touch', [path.join(tmp, '.complete'), path.join(tmp, `.complete-v${CORPUS_VERSION}`)]);
   rmSync(KERNEL_DIR, { recursive: true, force: true });
   renameSync(tmp, KERNEL_DIR);
   return KERNEL_DIR;
