@@ -81,14 +81,16 @@ function topFacts(n: SyntaxNode): TopFacts {
   const facts: TopFacts = { globals: [], returns: [], ops: [] };
   const type = n.childForFieldName('type');
   const struct = structOfTypeNode(type);
-  const declarators = n.type === 'function_definition' ? [n.childForFieldName('declarator')] : namedKids(n).filter((c) => !sameNode(c, type));
+  // `static DEFINE_MUTEX(lock);`, `static struct foo obj;`: an object of this file only.
+  const fileLocal = n.type === 'declaration' && namedKids(n).some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
+  const declarators = n.type === 'function_definition' ? [n.childForFieldName('declarator')] : namedKids(n).filter((c) => !sameNode(c, type) && c.type !== 'storage_class_specifier');
   for (const d of declarators) {
     const named = declaredName(d);
     if (!named) continue;
     if (named.fn) {
       if (struct && named.pointer) facts.returns.push([named.name, struct]);
     } else {
-      facts.globals.push([named.name, { ...(struct ? { struct } : {}), pointer: named.pointer, int: false }]);
+      facts.globals.push([named.name, { ...(struct ? { struct } : {}), pointer: named.pointer, int: false, ...(fileLocal ? { fileLocal } : {}) }]);
     }
   }
   if (n.type === 'function_definition') {

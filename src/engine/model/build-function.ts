@@ -27,6 +27,8 @@ export interface VarInfo {
   int: boolean;
   /** A `bool` local: truthy means success. */
   bool?: boolean;
+  /** A `static` file-scope object: its locks are classes of this file only. */
+  fileLocal?: boolean;
 }
 
 /** What a function builder needs to know about the file and the world around it. */
@@ -69,6 +71,18 @@ const MAX_TEXT = 160;
 function clip(text: string): string {
   const s = squash(text);
   return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT - 1)}…` : s;
+}
+
+/**
+ * The class of a lock in a file-scope object. lockdep keys a static lock by
+ * its definition, so a `static` object's lock is a class of its own file
+ * (`file-scope:core/addr.c:lock`): two files' `static DEFINE_MUTEX(lock)` are
+ * unrelated. A non-static or extern object is one object program-wide.
+ */
+export function fileScopeClass(ctx: Pick<FileContext, 'file' | 'globals'>, root: string, plain: string): string {
+  if (!ctx.globals.get(root)?.fileLocal) return `file-scope:${plain}`;
+  const parts = ctx.file.split(/[\\/]+/).filter(Boolean);
+  return `file-scope:${parts.slice(-2).join('/')}:${plain}`;
 }
 
 /** Is this node a statement the builder walks (as opposed to an expression or punctuation)? */
@@ -312,7 +326,7 @@ export class FunctionBuilder {
       let root: SyntaxNode | null = baseNode;
       while (root && nodeType(root) === 'field_expression') root = root.childForFieldName('argument');
       if (root?.type === 'identifier' && !this.vars.has(root.text) && e.text.indexOf('->') < 0) {
-        return { id: `file-scope:${plain}`, kind, expr, resolved: this.ctx.globals.has(root.text) };
+        return { id: fileScopeClass(this.ctx, root.text, plain), kind, expr, resolved: this.ctx.globals.has(root.text) };
       }
       return { id: plain, kind, expr, resolved: false };
     }
@@ -324,7 +338,7 @@ export class FunctionBuilder {
         const elsewhere = this.ctx.structs['<globals>']?.[name];
         const declared = this.ctx.globals.get(name)?.struct;
         const typeText = declared ? `struct ${declared}` : elsewhere;
-        return { id: `file-scope:${name}`, kind: kind === 'unknown' ? (lockKindOfType(typeText) ?? kind) : kind, expr, resolved: this.ctx.globals.has(name) || elsewhere !== undefined };
+        return { id: fileScopeClass(this.ctx, name, name), kind: kind === 'unknown' ? (lockKindOfType(typeText) ?? kind) : kind, expr, resolved: this.ctx.globals.has(name) || elsewhere !== undefined };
       }
     }
     return { id: plain, kind, expr, resolved: false };
@@ -350,7 +364,7 @@ export class FunctionBuilder {
       const field = parts[parts.length - 1];
       return { id: `${type}.${field}`, kind: lockKindOfType(this.ctx.structs[type]?.[field]) ?? 'unknown', expr, resolved: true };
     }
-    if (parts.length === 1 && !this.vars.has(parts[0])) return { id: `file-scope:${parts[0]}`, kind: 'unknown', expr, resolved: this.ctx.globals.has(parts[0]) };
+    if (parts.length === 1 && !this.vars.has(parts[0])) return { id: fileScopeClass(this.ctx, parts[0], parts[0]), kind: 'unknown', expr, resolved: this.ctx.globals.has(parts[0]) };
     return { id: expr.replace(/^&\s*/, ''), kind: 'unknown', expr, resolved: false };
   }
 

@@ -17,6 +17,11 @@ export interface HeldLock {
   nested: boolean;
   /** How it came to be held. */
   how: 'acquire' | 'assert' | 'entry' | 'guard' | 'callee';
+  /**
+   * How many instances of the class are held (two `handler_mutex`es, the
+   * second taken `_nested`): releasing one leaves the class held. Absent: 1.
+   */
+  depth?: number;
 }
 
 /**
@@ -50,6 +55,26 @@ function keyOf(lock: LockRef): string {
   return lock.id;
 }
 
+/** Instances beyond this are not counted (a lock taken in a loop must not grow the state forever). */
+const MAX_DEPTH = 3;
+
+const depthOf = (h: HeldLock | undefined): number => h?.depth ?? 1;
+
+/** Takes one more instance of a class: counted when already held, else added as `fresh`. */
+function take(state: State, key: string, fresh: HeldLock): void {
+  const had = state.get(key);
+  if (!had) state.set(key, fresh);
+  else if (depthOf(had) < MAX_DEPTH) state.set(key, { ...had, depth: depthOf(had) + 1 });
+}
+
+/** Releases one instance of a class: the class stays held while another instance is. */
+function drop(state: State, key: string): void {
+  const had = state.get(key);
+  if (!had) return;
+  if (depthOf(had) > 1) state.set(key, { ...had, depth: depthOf(had) - 1 });
+  else state.delete(key);
+}
+
 /** Acquire events whose effect is carried by conditioned edges instead. */
 function conditionedAcquires(blocks: Block[]): Set<string> {
   const out = new Set<string>();
@@ -67,7 +92,7 @@ function step(state: State, block: Block, index: number, conditioned: Set<string
     case 'call': {
       const effect = effects?.(ev.callee);
       if (!effect) return;
-      for (const id of effect.releases) state.delete(id);
+      for (const id of effect.releases) drop(state, id);
       for (const a of effect.acquires) {
         if (!state.has(keyOf(a.lock))) state.set(keyOf(a.lock), { lock: a.lock, mode: a.mode, line: ev.line, column: ev.column, nested: false, how: 'callee' });
       }
@@ -75,12 +100,10 @@ function step(state: State, block: Block, index: number, conditioned: Set<string
     }
     case 'acquire':
       if (ev.trylock && conditioned.has(`${block.id}:${index}`)) return;
-      if (!state.has(keyOf(ev.lock))) {
-        state.set(keyOf(ev.lock), { lock: ev.lock, mode: ev.mode, line: ev.line, column: ev.column, nested: ev.nested, how: ev.scope ? 'guard' : 'acquire' });
-      }
+      take(state, keyOf(ev.lock), { lock: ev.lock, mode: ev.mode, line: ev.line, column: ev.column, nested: ev.nested, how: ev.scope ? 'guard' : 'acquire' });
       return;
     case 'release':
-      state.delete(keyOf(ev.lock));
+      drop(state, keyOf(ev.lock));
       return;
     case 'assert':
       if (ev.expect === 'not-held') state.delete(keyOf(ev.lock));
@@ -97,9 +120,15 @@ function meet(into: State | undefined, from: State, must: boolean): State {
   if (!into) return new Map(from);
   const out: State = new Map();
   if (must) {
-    for (const [k, v] of into) if (from.has(k)) out.set(k, v);
+    for (const [k, v] of into) {
+      const w = from.get(k);
+      if (w) out.set(k, depthOf(w) < depthOf(v) ? w : v);
+    }
   } else {
-    for (const [k, v] of into) out.set(k, v);
+    for (const [k, v] of into) {
+      const w = from.get(k);
+      out.set(k, w && depthOf(w) > depthOf(v) ? w : v);
+    }
     for (const [k, v] of from) if (!out.has(k)) out.set(k, v);
   }
   return out;
@@ -107,7 +136,10 @@ function meet(into: State | undefined, from: State, must: boolean): State {
 
 function sameKeys(a: State | undefined, b: State): boolean {
   if (!a || a.size !== b.size) return false;
-  for (const k of b.keys()) if (!a.has(k)) return false;
+  for (const [k, v] of b) {
+    const w = a.get(k);
+    if (!w || depthOf(w) !== depthOf(v)) return false;
+  }
   return true;
 }
 
@@ -142,9 +174,9 @@ function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>, effec
       let out = state;
       if (edge.when?.on === 'locked') {
         const ev = block.events[edge.when.event];
-        if (ev && ev.kind === 'acquire' && !state.has(keyOf(ev.lock))) {
+        if (ev && ev.kind === 'acquire') {
           out = new Map(state);
-          out.set(keyOf(ev.lock), { lock: ev.lock, mode: ev.mode, line: ev.line, column: ev.column, nested: ev.nested, how: 'acquire' });
+          take(out, keyOf(ev.lock), { lock: ev.lock, mode: ev.mode, line: ev.line, column: ev.column, nested: ev.nested, how: 'acquire' });
         }
       }
       const next = meet(inStates[edge.to], out, must);
