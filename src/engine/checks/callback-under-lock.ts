@@ -68,9 +68,10 @@ export const callbackUnderLock: Check = perFunctionCheck(
       for (const h of held) {
         if (!h.lock.resolved) continue;
         // Self-deadlock: the implementation takes the held lock again (read-read on an rwsem does not block).
-        const again = cb.takes.find((t) => t.lock === h.lock.id && !(t.mode === 'read' && h.mode === 'read'));
+        // A lock the implementation takes only after dropping the held one (`dropped`) does not count.
+        const again = cb.takes.find((t) => t.lock === h.lock.id && !(t.mode === 'read' && h.mode === 'read') && !t.dropped?.includes(h.lock.id));
         // Inversion: it takes a lock ordered before the held one.
-        const before = again ? undefined : cb.takes.find((t) => t.lock !== h.lock.id && orderedBefore(ctx, t.lock, h.lock.id));
+        const before = again ? undefined : cb.takes.find((t) => t.lock !== h.lock.id && !t.dropped?.includes(h.lock.id) && orderedBefore(ctx, t.lock, h.lock.id));
         const t = again ?? before;
         if (!t) continue;
         const key = `${cb.callback}|${h.lock.id}`;

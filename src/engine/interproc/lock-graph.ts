@@ -80,7 +80,7 @@ export function buildLockGraph(
       for (const t of callee.takes) {
         if (!t.resolved) continue;
         for (const h of hs) {
-          if (h.lock.id === t.lock) continue;
+          if (h.lock.id === t.lock || t.dropped?.includes(h.lock.id)) continue;
           add({
             from: h.lock.id,
             to: t.lock,

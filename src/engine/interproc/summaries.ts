@@ -19,8 +19,8 @@ interface DirectEffects {
   releasesHeld: string[];
   takes: TakenLock[];
   requires: RequiredLock[];
-  calls: { callee: string; line: number }[];
-  callbacks: { callback: string; opsStruct?: string; field: string; line: number }[];
+  calls: { callee: string; line: number; dropped?: string[] }[];
+  callbacks: { callback: string; opsStruct?: string; field: string; line: number; dropped?: string[] }[];
   errorReturn: boolean;
 }
 
@@ -35,16 +35,17 @@ function directEffects(fn: FunctionModel): DirectEffects {
   const callbacks: DirectEffects['callbacks'] = [];
   const acquiredSoFar = new Set<string>();
   let errorReturn = false;
+  const droppedAt = callerLocksDropped(fn);
   // Blocks are in source order closely enough for "asserted before acquired".
   for (const b of fn.blocks) {
-    for (const ev of b.events) {
+    for (let i = 0; i < b.events.length; i++) {
+      const ev = b.events[i];
+      const dropped = droppedAt(b.id, i);
       switch (ev.kind) {
         case 'acquire':
           acquiredSoFar.add(ev.lock.id);
           if (ev.trylock && ev.api.includes('trylock')) break;
-          if (!takes.some((t) => t.lock === ev.lock.id && t.mode === ev.mode)) {
-            takes.push({ lock: ev.lock.id, kind: ev.lock.kind, mode: ev.mode, resolved: ev.lock.resolved, via: [{ function: fn.name, file: fn.file, line: ev.line, what: `takes \`${ev.lock.id}\`` }], fromKnowledge: false });
-          }
+          mergeTake(takes, { lock: ev.lock.id, kind: ev.lock.kind, mode: ev.mode, resolved: ev.lock.resolved, via: [{ function: fn.name, file: fn.file, line: ev.line, what: `takes \`${ev.lock.id}\`` }], fromKnowledge: false, ...(dropped ? { dropped } : {}) });
           break;
         case 'assert':
           if (ev.expect !== 'not-held' && !acquiredSoFar.has(ev.lock.id) && ev.lock.resolved && !requires.some((r) => r.lock === ev.lock.id)) {
@@ -52,10 +53,10 @@ function directEffects(fn: FunctionModel): DirectEffects {
           }
           break;
         case 'call':
-          calls.push({ callee: ev.callee, line: ev.line });
+          calls.push({ callee: ev.callee, line: ev.line, ...(dropped ? { dropped } : {}) });
           break;
         case 'callback':
-          callbacks.push({ callback: `${ev.opsStruct ?? '?'}.${ev.field}`, ...(ev.opsStruct ? { opsStruct: ev.opsStruct } : {}), field: ev.field, line: ev.line });
+          callbacks.push({ callback: `${ev.opsStruct ?? '?'}.${ev.field}`, ...(ev.opsStruct ? { opsStruct: ev.opsStruct } : {}), field: ev.field, line: ev.line, ...(dropped ? { dropped } : {}) });
           break;
         case 'return':
           if (ev.isError) errorReturn = true;
@@ -72,6 +73,59 @@ function directEffects(fn: FunctionModel): DirectEffects {
   const out = { takes, requires, calls, callbacks, errorReturn, leavesHeld, releasesHeld };
   directCache.set(fn, out);
   return out;
+}
+
+/**
+ * Which of the locks the caller holds on entry (asserted, `__must_hold`, or
+ * released here without being taken) are no longer held on any path at an
+ * event: the function dropped them around it (`mutex_unlock(&lock);
+ * destroy(x); mutex_lock(&lock);` in a loop). Locks taken at such an event
+ * are not taken under the caller's lock.
+ */
+function callerLocksDropped(fn: FunctionModel): (block: number, index: number) => string[] | undefined {
+  const none = (): undefined => undefined;
+  if (holdsNoLocks(fn) && !fn.blocks.some((b) => b.events.some((e) => e.kind === 'release'))) return none;
+  const held = ownHeldLocks(fn);
+  const entry = held.before(fn.entry, 0).filter((h) => h.how === 'entry' || h.how === 'assert').map((h) => h.lock.id);
+  if (entry.length === 0) return none;
+  const releases = new Set<string>();
+  for (const b of fn.blocks) for (const e of b.events) if (e.kind === 'release' && !e.implicit) releases.add(e.lock.id);
+  const candidates = entry.filter((id) => releases.has(id));
+  if (candidates.length === 0) return none;
+  return (block, index) => {
+    const ev = fn.blocks[block].events[index];
+    if (ev.kind !== 'acquire' && ev.kind !== 'call' && ev.kind !== 'callback') return undefined;
+    const may = held.mayBefore(block, index);
+    const dropped = candidates.filter((id) => !may.some((h) => h.lock.id === id));
+    return dropped.length > 0 ? dropped : undefined;
+  };
+}
+
+/**
+ * Adds a taken lock to a list (one entry per lock and mode). A lock reached
+ * both with and without the caller's lock dropped keeps only what every route
+ * drops. Returns whether the list changed.
+ */
+function mergeTake(list: TakenLock[], t: TakenLock): boolean {
+  const i = list.findIndex((x) => x.lock === t.lock && x.mode === t.mode);
+  if (i < 0) {
+    list.push(t);
+    return true;
+  }
+  const had = list[i].dropped;
+  if (!had) return false;
+  const kept = had.filter((d) => t.dropped?.includes(d));
+  if (kept.length === had.length) return false;
+  const { dropped: _ignored, ...rest } = t;
+  list[i] = kept.length > 0 ? { ...rest, dropped: kept } : rest;
+  return true;
+}
+
+/** The union of two dropped-lock lists (a callee's drops and its call site's). */
+function joinDropped(a: string[] | undefined, b: string[] | undefined): string[] | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return [...new Set([...a, ...b])];
 }
 
 /**
@@ -281,9 +335,9 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       const step: ViaStep = { function: fn.name, file: fn.file, line: c.line, what: `calls \`${c.callee}()\`` };
       for (const t of callee.takes) {
         if (s.takes.length >= MAX_TAKES) break;
-        if (s.takes.some((x) => x.lock === t.lock && x.mode === t.mode)) continue;
-        s.takes.push({ ...t, via: prefix(step, t.via) });
-        changed = true;
+        const dropped = joinDropped(t.dropped, c.dropped);
+        const { dropped: _ignored, ...rest } = t;
+        if (mergeTake(s.takes, { ...rest, via: prefix(step, t.via), ...(dropped ? { dropped } : {}) })) changed = true;
       }
       if (!s.irreversible && callee.irreversible) {
         s.irreversible = { why: callee.irreversible.why, via: prefix(step, callee.irreversible.via) };

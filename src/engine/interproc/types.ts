@@ -28,6 +28,12 @@ export interface TakenLock {
   via: ViaStep[];
   /** True when some step comes from the knowledge base rather than a body in view. */
   fromKnowledge: boolean;
+  /**
+   * Locks the caller holds that are released on the way before this lock is
+   * taken (`mutex_unlock(&lock); destroy(x); mutex_lock(&lock);`): no edge
+   * from them. Absent when nothing is dropped.
+   */
+  dropped?: string[];
 }
 
 export interface RequiredLock {
