@@ -65,6 +65,10 @@ export const callbackUnderLock: Check = perFunctionCheck(
       if (ev.kind !== 'callback' || held.length === 0) return;
       const cb = ctx.summaries.callback(ev.opsStruct, ev.field);
       if (!cb) return;
+      // A guessed ops table whose implementation is this very function is the
+      // wrong guess: a dispatcher (`file_operations.mmap` calling the device's
+      // `ops.mmap`) does not call itself through its own table.
+      if (cb.guessedStruct && cb.implementations.some((i) => i.function === fn.name && i.file === fn.file)) return;
       for (const h of held) {
         if (!h.lock.resolved) continue;
         // Self-deadlock: the implementation takes the held lock again (read-read on an rwsem does not block).

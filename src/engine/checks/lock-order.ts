@@ -9,6 +9,14 @@
  * reported. (lockdep is stricter about recursive read; we keep the simple,
  * quiet rule.) Same-class nesting (`_nested`, `nest_lock`) is never an edge.
  * Only the shortest cycle over a set of locks is reported, once.
+ *
+ * Two instances of one class: where an edge A → B exists only through a
+ * callee whose route takes A again (the caller holds a parent's lock, the
+ * callee takes a child's), the cycle closes over two instances of A. lockdep
+ * gives each init site its own class, so when A is initialised at two or
+ * more sites in view (a parent and a child object from different
+ * allocators) the instances can be different classes and nothing is
+ * reported; otherwise it cannot be told, and the cycle is low confidence.
  */
 import type { EdgeWitness } from '../interproc/lock-graph';
 import type { Confidence, Finding, RelatedLocation } from '../types';
@@ -30,7 +38,7 @@ function isRead(mode: string): boolean {
 
 /** The witness to show for an edge: in view, direct, fully parsed, in a reported file first. */
 function bestWitness(ws: readonly EdgeWitness[], ctx: CheckContext, filter?: (w: EdgeWitness) => boolean): EdgeWitness | undefined {
-  const score = (w: EdgeWitness): number => (ctx.reports(w.file) ? 0 : 8) + (w.fromKnowledge ? 4 : 0) + (w.partial ? 2 : 0) + (w.via.length > 0 ? 1 : 0);
+  const score = (w: EdgeWitness): number => (w.sameClassRoute ? 16 : 0) + (ctx.reports(w.file) ? 0 : 8) + (w.fromKnowledge ? 4 : 0) + (w.partial ? 2 : 0) + (w.via.length > 0 ? 1 : 0);
   const list = filter ? ws.filter(filter) : [...ws];
   return list.sort((a, b) => score(a) - score(b) || a.file.localeCompare(b.file) || a.takeLine - b.takeLine)[0];
 }
@@ -80,6 +88,25 @@ function confidenceOf(ws: EdgeWitness[]): Confidence {
 }
 
 const cycleCache = new WeakMap<object, CycleEdge[][]>();
+const initSiteCache = new WeakMap<object, Map<string, Set<string>>>();
+
+/** Lock class → its distinct init sites (`file:line`) in view (once per graph). */
+function initSites(ctx: CheckContext): Map<string, Set<string>> {
+  const hit = initSiteCache.get(ctx.lockGraph);
+  if (hit) return hit;
+  const out = new Map<string, Set<string>>();
+  for (const f of ctx.files) {
+    for (const fn of f.functions) {
+      for (const i of fn.lockInits ?? []) {
+        const set = out.get(i.lock) ?? new Set<string>();
+        set.add(`${fn.file}:${i.line}`);
+        out.set(i.lock, set);
+      }
+    }
+  }
+  initSiteCache.set(ctx.lockGraph, out);
+  return out;
+}
 
 /** Shortest cycles, one per set of locks, respecting read/read junctions (once per graph). */
 function findCycles(ctx: CheckContext): CycleEdge[][] {
@@ -164,15 +191,19 @@ function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined 
   const edges = anchor(cycle, ctx);
   const head = edges[0].witness;
   if (!ctx.reports(head.file) && !edges.some((e) => ctx.reports(e.witness.file))) return undefined;
+  // A cycle closing over two instances of one class (see the header).
+  const nesting = edges.find((e) => e.witness.sameClassRoute);
+  if (nesting && (initSites(ctx).get(nesting.from)?.size ?? 0) >= 2) return undefined;
   const parts = edges.map((e) => edgeText(e, head.file));
-  const message =
+  let message =
     edges.length === 2
       ? `${parts[0].replace(/^(`[^`]+` → `[^`]+`) in/, '$1 here, in')}, but ${parts[1]}: possible ABBA deadlock.`
       : `These locks are taken in a cycle: ${parts.join('; ')}: possible deadlock.`;
+  if (nesting) message += ` The route from \`${nesting.witness.function}()\` takes \`${nesting.from}\` again, so the cycle needs two instances of that class nested (or is a self-deadlock on one); which objects they are cannot be told here.`;
   return {
     ruleId: 'lock-order',
     severity: 'error',
-    confidence: confidenceOf(edges.map((e) => e.witness)),
+    confidence: nesting ? 'low' : confidenceOf(edges.map((e) => e.witness)),
     message,
     file: head.file,
     line: head.takeLine,

@@ -27,6 +27,13 @@ export interface EdgeWitness {
   fromKnowledge: boolean;
   /** `function` was only partly parsed. */
   partial: boolean;
+  /**
+   * The callee's route also takes `from`'s class (not after dropping it):
+   * either recursion on one object (a self-deadlock every call would hit) or
+   * a second instance of the class nested inside the first, so the edge is
+   * only as good as the guess that both instances are one lockdep class.
+   */
+  sameClassRoute?: boolean;
 }
 
 export interface LockClassGraph {
@@ -81,6 +88,7 @@ export function buildLockGraph(
         if (!t.resolved) continue;
         for (const h of hs) {
           if (h.lock.id === t.lock || t.dropped?.includes(h.lock.id)) continue;
+          const sameClassRoute = callee.takes.some((x) => x.lock === h.lock.id && !x.dropped?.includes(h.lock.id));
           add({
             from: h.lock.id,
             to: t.lock,
@@ -94,6 +102,7 @@ export function buildLockGraph(
             via: t.via,
             fromKnowledge: t.fromKnowledge,
             partial,
+            ...(sameClassRoute ? { sameClassRoute } : {}),
           });
         }
       }

@@ -174,7 +174,16 @@ const signatureCache = new WeakMap<FunctionModel, string>();
 export function globalSignature(fn: FunctionModel): string {
   const hit = signatureCache.get(fn);
   if (hit !== undefined) return hit;
-  const parts: string[] = [fn.name, fn.file, String(fn.line), fn.status, fn.mustHold.map((l) => l.id).join(',')];
+  const parts: string[] = [
+    fn.name,
+    fn.file,
+    String(fn.line),
+    fn.status,
+    fn.mustHold.map((l) => l.id).join(','),
+    (fn.acquires ?? []).map((l) => l.id).join(','),
+    (fn.releases ?? []).map((l) => l.id).join(','),
+    (fn.lockInits ?? []).map((i) => `${i.lock}@${i.line}`).join(','),
+  ];
   for (const b of fn.blocks) {
     parts.push(`#${b.succ.map((e) => `${e.to}${e.when ? `${e.when.on}${e.when.event}` : ''}`).join(',')}`);
     for (const ev of b.events) {

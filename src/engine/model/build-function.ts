@@ -14,7 +14,7 @@
  *   and trylock success edges.
  */
 import type { SyntaxNode } from '../parse/syntax';
-import { guardClass, isScopedGuardMacro, lockApi, TRANSPARENT_CALLS } from './lock-apis';
+import { guardClass, isScopedGuardMacro, LOCK_CLASS_SITES, lockApi, TRANSPARENT_CALLS } from './lock-apis';
 import type { LockApi } from './lock-apis';
 import type { StructTable } from './structs';
 import { column, declaredName, firstError, kids, line, namedKids, nodeType, sameNode, squash, structOfTypeNode, structOfTypeText, unparen } from './syntax-util';
@@ -170,6 +170,8 @@ export class FunctionBuilder {
   private readonly eventsByNode = new Map<number, EventLoc>();
   private readonly readVars = new Set<string>();
   private readonly types: Record<string, string> = {};
+  /** Lock class sites (init calls) seen in the body. */
+  private readonly lockInits: { lock: string; line: number }[] = [];
   private partialReason: string | undefined;
   /** The expression whose operands are being walked (for the text of use events). */
   private exprParent: SyntaxNode | undefined;
@@ -196,6 +198,8 @@ export class FunctionBuilder {
       }
     }
     const mustHold = this.mustHold(def, body);
+    const acquires = this.annotated(def, body, '__acquires');
+    const releases = this.annotated(def, body, '__releases');
     return {
       name,
       file: this.ctx.file,
@@ -206,6 +210,9 @@ export class FunctionBuilder {
       entry: 0,
       exit: this.exit,
       mustHold,
+      ...(acquires.length > 0 ? { acquires } : {}),
+      ...(releases.length > 0 ? { releases } : {}),
+      ...(this.lockInits.length > 0 ? { lockInits: this.lockInits } : {}),
       status: this.partialReason ? 'partial' : 'parsed',
       ...(this.partialReason ? { reason: this.partialReason } : {}),
     };
@@ -346,11 +353,17 @@ export class FunctionBuilder {
 
   /** `__must_hold(&x->lock)` between the declarator and the body, read from the user's text. */
   private mustHold(def: SyntaxNode, body: SyntaxNode | null | undefined): LockRef[] {
+    return this.annotated(def, body, '__must_hold');
+  }
+
+  /** The locks a sparse context annotation (`__must_hold`, `__acquires`, `__releases`) of the definition names. */
+  private annotated(def: SyntaxNode, body: SyntaxNode | null | undefined, annotation: string): LockRef[] {
     const from = def.startIndex;
     const to = body ? body.startIndex : def.endIndex;
     const head = this.ctx.original.slice(from, to);
+    if (head.indexOf(annotation) < 0) return [];
     const out: LockRef[] = [];
-    for (const m of head.matchAll(/__must_hold\s*\(\s*([^)]*?)\s*\)/g)) out.push(this.lockRefFromText(m[1]));
+    for (const m of head.matchAll(new RegExp(`${annotation}\\s*\\(\\s*([^)]*?)\\s*\\)`, 'g'))) out.push(this.lockRefFromText(m[1]));
     return out;
   }
 
@@ -910,6 +923,11 @@ export class FunctionBuilder {
           else this.walkExpr(a);
         }
         return;
+      }
+      const initKind = LOCK_CLASS_SITES.get(name);
+      if (initKind && args[0]) {
+        const lock = this.lockRef(args[0], initKind);
+        if (lock.resolved) this.lockInits.push({ lock: lock.id, line: line(n) });
       }
       this.walkArgs(n, args);
       const loc = this.emit({ kind: 'call', callee: name, args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });

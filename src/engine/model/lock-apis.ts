@@ -111,3 +111,20 @@ export const TRANSPARENT_CALLS = new Set([
 export function isScopedGuardMacro(name: string): boolean {
   return name === 'scoped_guard' || name === 'scoped_cond_guard';
 }
+
+/**
+ * Calls that give a lock its lockdep class: every init site (and every
+ * `lockdep_set_class*()` call) is a class of its own.
+ */
+export const LOCK_CLASS_SITES: ReadonlyMap<string, LockKind> = new Map<string, LockKind>([
+  ['spin_lock_init', 'spinlock'],
+  ['raw_spin_lock_init', 'spinlock'],
+  ['rwlock_init', 'spinlock'],
+  ['mutex_init', 'mutex'],
+  ['__mutex_init', 'mutex'],
+  ['init_rwsem', 'rwsem'],
+  ['__init_rwsem', 'rwsem'],
+  ['lockdep_set_class', 'unknown'],
+  ['lockdep_set_class_and_name', 'unknown'],
+  ['lockdep_set_class_and_subclass', 'unknown'],
+]);

@@ -169,6 +169,16 @@ export interface FunctionModel {
   exit: number;
   /** Locks named by `__must_hold(...)` annotations (held on entry and exit). */
   mustHold: LockRef[];
+  /** Locks named by `__acquires(...)`: the function returns with them held (a lock API). */
+  acquires?: LockRef[];
+  /** Locks named by `__releases(...)`: the function releases a lock its caller took. */
+  releases?: LockRef[];
+  /**
+   * `spin_lock_init(&x->lock)`, `mutex_init()`, `init_rwsem()`,
+   * `lockdep_set_class()` in the body: lockdep gives every such site a class
+   * of its own, so a `struct.field` initialised at two sites is two classes.
+   */
+  lockInits?: { lock: string; line: number }[];
   /** 'partial' when the body contained ERROR/MISSING nodes the model skipped. */
   status: 'parsed' | 'partial';
   reason?: string;
