@@ -442,8 +442,8 @@ function fileCoverage(m: FileModel): FunctionCoverage[] {
 function computeHeldFor(fn: FunctionModel, summaries: Summaries): HeldLocks {
   const effectOf = (callee: string): CallLockEffect | undefined => {
     const s = summaries.get(callee, fn.file);
-    if (!s || (!s.leavesHeld && !s.releasesHeld)) return undefined;
-    return { acquires: s.leavesHeld ?? [], releases: s.releasesHeld ?? [] };
+    if (!s || (!s.leavesHeld && !s.releasesHeld && !s.onError && !s.onOk)) return undefined;
+    return { acquires: s.leavesHeld ?? [], releases: s.releasesHeld ?? [], ...(s.onError ? { onError: s.onError } : {}), ...(s.onOk ? { onOk: s.onOk } : {}) };
   };
   if (holdsNoLocks(fn) && !fn.blocks.some((b) => b.events.some((e) => e.kind === 'call' && effectOf(e.callee)?.acquires.length))) return noHeldLocks(fn);
   // No callee changes what is held: the function's own analysis (shared with the summaries) is the answer.

@@ -7,7 +7,9 @@
  * - "lock on success" helpers (success returns hold, error returns do not);
  * - locks only asserted or held on entry (the caller owns them);
  * - functions that call something that releases the lock for them
- *   (a body in view that releases it, or a callee named *unlock*).
+ *   (a body in view that releases it, or a callee named *unlock*);
+ * - acquire wrappers, whose contract is to return with the lock held
+ *   (`__acquires()`, or a `*_lock()` with its `*_unlock()` in view).
  * Confidence: high when an error return keeps the lock and a success return
  * releases it (the classic missing unlock on an early error exit); medium
  * when both returns look alike; low when they return different values.
@@ -47,6 +49,21 @@ function releasedByCallee(ctx: CheckContext, fn: FunctionModel, lock: string): b
   return false;
 }
 
+/**
+ * Is `fn` a lock API for `lock`, whose contract is to return with it held
+ * (on some or all paths)? `__acquires(lock)` says so; so does a `*_lock*` or
+ * `*_trylock*` name with its `*_unlock*` counterpart defined in view
+ * (`folio_memcg_lock()` / `folio_memcg_unlock()`). Its callers track the
+ * lock, not the wrapper.
+ */
+function isAcquireWrapper(ctx: CheckContext, fn: FunctionModel, lock: string): boolean {
+  if (fn.acquires?.some((l) => l.id === lock)) return true;
+  const m = /^(.*?)(?:try)?lock(_\w+)?$/.exec(fn.name);
+  if (!m || !/(?:^|_)$/.test(m[1])) return false;
+  const counterpart = `${m[1]}unlock${m[2] ?? ''}`;
+  return ctx.functions.has(counterpart) || ctx.knowledge.functions[counterpart] !== undefined;
+}
+
 export const lockLeak: Check = perFunctionCheck(
   'lock-leak',
   (ctx, fn) => !ctx.held(fn).none,
@@ -72,6 +89,7 @@ export const lockLeak: Check = perFunctionCheck(
       if (ev.kind === 'release' && candidates.has(ev.lock.id) && !held.mayBefore(block.id, index).some((x) => x.lock.id === ev.lock.id)) candidates.delete(ev.lock.id);
     });
     for (const [id, h] of candidates) {
+      if (isAcquireWrapper(ctx, fn, id)) continue;
       const holding = returns.filter((r) => r.must.some((x) => x.lock.id === id));
       const releasing = returns.filter((r) => !r.may.some((x) => x.lock.id === id));
       if (holding.length === 0 || releasing.length === 0) continue;

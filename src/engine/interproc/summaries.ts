@@ -15,8 +15,7 @@ import type { CallbackSummary, FunctionSummary, IrreversibleStep, ReachedCallbac
 
 /** What a function body does itself, before propagation. */
 interface DirectEffects {
-  leavesHeld: { lock: LockRef; mode: LockMode }[];
-  releasesHeld: string[];
+  lockEffect: LockEffect;
   takes: TakenLock[];
   requires: RequiredLock[];
   calls: { callee: string; line: number; dropped?: string[] }[];
@@ -69,8 +68,7 @@ function directEffects(fn: FunctionModel): DirectEffects {
   for (const l of fn.mustHold) {
     if (l.resolved && !requires.some((r) => r.lock === l.id)) requires.push({ lock: l.id, expect: 'held', line: fn.line, file: fn.file });
   }
-  const { leavesHeld, releasesHeld } = netLockEffect(fn);
-  const out = { takes, requires, calls, callbacks, errorReturn, leavesHeld, releasesHeld };
+  const out = { takes, requires, calls, callbacks, errorReturn, lockEffect: netLockEffect(fn) };
   directCache.set(fn, out);
   return out;
 }
@@ -128,38 +126,75 @@ function joinDropped(a: string[] | undefined, b: string[] | undefined): string[]
   return [...new Set([...a, ...b])];
 }
 
+type LockEffect = Pick<FunctionSummary, 'leavesHeld' | 'releasesHeld' | 'onError' | 'onOk'>;
+
 /**
- * A lock helper's net effect on its caller: the locks it takes and holds at
- * every return, and the locks it releases without taking them. Read from the
- * function's own lock operations only (one level of helpers).
+ * A lock helper's net effect on its caller, read from the function's own
+ * lock operations and returns (one level of helpers):
+ * - locks it takes and still holds at every return (`leavesHeld`), and
+ *   `__acquires()` locks (a lock API by contract);
+ * - locks the caller holds on entry (asserted, `__must_hold`, or released
+ *   here without being taken) that no return still holds (`releasesHeld`),
+ *   and `__releases()` locks: a destroy helper that ends by unlocking;
+ * - per outcome, where error and success returns differ: a caller's lock
+ *   released on every error return and held on every success return
+ *   (`onError`), a lock taken and held on every success return and released
+ *   on every error return (`onOk`).
  */
-function netLockEffect(fn: FunctionModel): { leavesHeld: { lock: LockRef; mode: LockMode }[]; releasesHeld: string[] } {
+function netLockEffect(fn: FunctionModel): LockEffect {
   const acquired = new Set<string>();
-  const released = new Map<string, boolean>();
+  const released = new Set<string>();
   const asserted = new Set<string>(fn.mustHold.map((l) => l.id));
   for (const b of fn.blocks) {
     for (const ev of b.events) {
       if (ev.kind === 'acquire') acquired.add(ev.lock.id);
-      else if (ev.kind === 'release' && !ev.implicit) released.set(ev.lock.id, true);
+      else if (ev.kind === 'release' && !ev.implicit) released.add(ev.lock.id);
       else if (ev.kind === 'assert') asserted.add(ev.lock.id);
     }
   }
-  const releasesHeld = [...released.keys()].filter((id) => !acquired.has(id) && !asserted.has(id));
-  const leavesHeld: { lock: LockRef; mode: LockMode }[] = [];
-  if (acquired.size > 0 && !holdsNoLocks(fn)) {
+  const out: LockEffect = {};
+  const releasesHeld = new Set<string>();
+  const leavesHeld = new Map<string, { lock: LockRef; mode: LockMode }>();
+  for (const l of fn.acquires ?? []) if (l.resolved) leavesHeld.set(l.id, { lock: l, mode: 'exclusive' });
+  for (const l of fn.releases ?? []) if (l.resolved) releasesHeld.add(l.id);
+  if ((acquired.size > 0 || released.size > 0) && !(holdsNoLocks(fn) && released.size === 0)) {
     const held = ownHeldLocks(fn);
-    let common: Map<string, { lock: LockRef; mode: LockMode }> | undefined;
-    let returns = 0;
+    const entry = new Set(held.before(fn.entry, 0).filter((h) => h.how === 'entry' || h.how === 'assert').map((h) => h.lock.id));
+    const returns: { error: boolean; must: Map<string, { lock: LockRef; mode: LockMode; how: string }>; may: Set<string> }[] = [];
     held.forEachEvent((block, index, must) => {
-      if (block.events[index].kind !== 'return') return;
-      returns++;
-      const here = new Map(must.filter((h) => h.how === 'acquire' && !asserted.has(h.lock.id) && h.lock.resolved).map((h) => [h.lock.id, { lock: h.lock, mode: h.mode }]));
-      if (!common) common = here;
-      else for (const k of [...common.keys()]) if (!here.has(k)) common.delete(k);
+      const ev = block.events[index];
+      if (ev.kind !== 'return') return;
+      returns.push({ error: ev.isError, must: new Map(must.map((h) => [h.lock.id, { lock: h.lock, mode: h.mode, how: h.how }])), may: new Set(held.mayBefore(block.id, index).map((h) => h.lock.id)) });
     });
-    if (returns > 0 && common) leavesHeld.push(...common.values());
+    if (returns.length > 0) {
+      // Taken here and held at every return: left held in the caller.
+      for (const [id, h] of returns[0].must) {
+        if (h.how === 'acquire' && !asserted.has(id) && h.lock.resolved && returns.every((r) => r.must.has(id))) leavesHeld.set(id, { lock: h.lock, mode: h.mode });
+      }
+      const callers = [...entry].filter((id) => released.has(id));
+      for (const id of callers) if (returns.every((r) => !r.may.has(id))) releasesHeld.add(id);
+      const errs = returns.filter((r) => r.error);
+      const oks = returns.filter((r) => !r.error);
+      if (errs.length > 0 && oks.length > 0) {
+        const onError = { acquires: [] as { lock: LockRef; mode: LockMode }[], releases: [] as string[] };
+        const onOk = { acquires: [] as { lock: LockRef; mode: LockMode }[], releases: [] as string[] };
+        for (const id of callers) {
+          if (releasesHeld.has(id)) continue;
+          if (errs.every((r) => !r.may.has(id)) && oks.every((r) => r.must.has(id))) onError.releases.push(id);
+          else if (oks.every((r) => !r.may.has(id)) && errs.every((r) => r.must.has(id))) onOk.releases.push(id);
+        }
+        for (const [id, h] of oks[0].must) {
+          if (h.how !== 'acquire' || asserted.has(id) || !h.lock.resolved || leavesHeld.has(id)) continue;
+          if (oks.every((r) => r.must.has(id)) && errs.every((r) => !r.may.has(id))) onOk.acquires.push({ lock: h.lock, mode: h.mode });
+        }
+        if (onError.releases.length > 0) out.onError = onError;
+        if (onOk.releases.length > 0 || onOk.acquires.length > 0) out.onOk = onOk;
+      }
+    }
   }
-  return { leavesHeld, releasesHeld };
+  if (leavesHeld.size > 0) out.leavesHeld = [...leavesHeld.values()];
+  if (releasesHeld.size > 0) out.releasesHeld = [...releasesHeld];
+  return out;
 }
 
 const signatureCache = new WeakMap<FunctionModel, string>();
@@ -303,8 +338,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       restoring: Boolean(k?.restoring),
       callbacks: [],
       partial: fn.status === 'partial',
-      ...(d.leavesHeld.length > 0 ? { leavesHeld: d.leavesHeld } : {}),
-      ...(d.releasesHeld.length > 0 ? { releasesHeld: d.releasesHeld } : {}),
+      ...d.lockEffect,
     };
     if (k?.irreversible) s.irreversible = { why: k.irreversible, via: [{ function: fn.name, file: fn.file, line: fn.line, what: k.irreversible }] };
     for (const r of k?.requires ?? []) {

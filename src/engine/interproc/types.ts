@@ -81,6 +81,19 @@ export interface FunctionSummary {
   leavesHeld?: { lock: LockRef; mode: LockMode }[];
   /** Locks it releases without having taken them (unlock helpers): released in the caller by the call. */
   releasesHeld?: string[];
+  /**
+   * Per outcome, read from the function's own returns: what it does to the
+   * caller's locks only when it fails (a helper that returns with the lock
+   * held on success and released on failure) or only when it succeeds (a
+   * lock-on-success wrapper).
+   */
+  onError?: OutcomeEffect;
+  onOk?: OutcomeEffect;
+}
+
+export interface OutcomeEffect {
+  acquires: { lock: LockRef; mode: LockMode }[];
+  releases: string[];
 }
 
 export interface Summaries {

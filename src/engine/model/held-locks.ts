@@ -32,6 +32,19 @@ export interface HeldLock {
 export interface CallLockEffect {
   acquires: { lock: LockRef; mode: LockMode }[];
   releases: string[];
+  /**
+   * What the call does only when it fails / succeeds (a helper that drops
+   * the caller's lock on its error returns, a lock-on-success wrapper):
+   * applied on the call's error / ok edge; where the result is not tested,
+   * the lock counts as held on some paths only.
+   */
+  onError?: OutcomeLockEffect;
+  onOk?: OutcomeLockEffect;
+}
+
+export interface OutcomeLockEffect {
+  acquires: { lock: LockRef; mode: LockMode }[];
+  releases: string[];
 }
 
 export type CallLockEffects = (callee: string) => CallLockEffect | undefined;
@@ -75,26 +88,40 @@ function drop(state: State, key: string): void {
   else state.delete(key);
 }
 
-/** Acquire events whose effect is carried by conditioned edges instead. */
-function conditionedAcquires(blocks: Block[]): Set<string> {
+/** Acquire (trylock) and call events whose outcome-dependent effect is carried by conditioned edges instead. */
+function conditionedEvents(blocks: Block[]): Set<string> {
   const out = new Set<string>();
   for (const b of blocks) {
-    for (const e of b.succ) {
-      if (e.when && (e.when.on === 'locked' || e.when.on === 'unlocked')) out.add(`${b.id}:${e.when.event}`);
-    }
+    for (const e of b.succ) if (e.when) out.add(`${b.id}:${e.when.event}`);
   }
   return out;
 }
 
-function step(state: State, block: Block, index: number, conditioned: Set<string>, effects?: CallLockEffects): void {
+function applyOutcome(state: State, effect: OutcomeLockEffect, at: { line: number; column: number }): void {
+  for (const id of effect.releases) drop(state, id);
+  for (const a of effect.acquires) {
+    if (!state.has(keyOf(a.lock))) state.set(keyOf(a.lock), { lock: a.lock, mode: a.mode, line: at.line, column: at.column, nested: false, how: 'callee' });
+  }
+}
+
+/**
+ * One event's effect on the held set. `must`: the state is what every path
+ * holds (an effect that only some outcomes of an untested call have drops a
+ * lock there, and adds none), else what some path holds.
+ */
+function step(state: State, block: Block, index: number, conditioned: Set<string>, effects: CallLockEffects | undefined, must: boolean): void {
   const ev = block.events[index];
   switch (ev.kind) {
     case 'call': {
       const effect = effects?.(ev.callee);
       if (!effect) return;
-      for (const id of effect.releases) drop(state, id);
-      for (const a of effect.acquires) {
-        if (!state.has(keyOf(a.lock))) state.set(keyOf(a.lock), { lock: a.lock, mode: a.mode, line: ev.line, column: ev.column, nested: false, how: 'callee' });
+      applyOutcome(state, effect, ev);
+      if ((effect.onError || effect.onOk) && !conditioned.has(`${block.id}:${index}`)) {
+        for (const o of [effect.onError, effect.onOk]) {
+          if (!o) continue;
+          if (must) for (const id of o.releases) drop(state, id);
+          else applyOutcome(state, { acquires: o.acquires, releases: [] }, ev);
+        }
       }
       return;
     }
@@ -169,7 +196,7 @@ function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>, effec
     queued.delete(id);
     const block = fn.blocks[id];
     const state: State = new Map(inStates[id]);
-    for (let i = 0; i < block.events.length; i++) step(state, block, i, conditioned, effects);
+    for (let i = 0; i < block.events.length; i++) step(state, block, i, conditioned, effects, must);
     for (const edge of block.succ) {
       let out = state;
       if (edge.when?.on === 'locked') {
@@ -177,6 +204,15 @@ function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>, effec
         if (ev && ev.kind === 'acquire') {
           out = new Map(state);
           take(out, keyOf(ev.lock), { lock: ev.lock, mode: ev.mode, line: ev.line, column: ev.column, nested: ev.nested, how: 'acquire' });
+        }
+      } else if (edge.when && effects) {
+        // The error / ok edge of a call whose lock effect depends on its outcome.
+        const ev = block.events[edge.when.event];
+        const effect = ev?.kind === 'call' ? effects(ev.callee) : undefined;
+        const outcome = edge.when.on === 'error' ? effect?.onError : edge.when.on === 'ok' ? effect?.onOk : undefined;
+        if (ev && outcome) {
+          out = new Map(state);
+          applyOutcome(out, outcome, ev);
         }
       }
       const next = meet(inStates[edge.to], out, must);
@@ -201,7 +237,7 @@ function releasedUntaken(fn: FunctionModel, mayIn: (State | undefined)[], condit
     for (let i = 0; i < b.events.length; i++) {
       const ev = b.events[i];
       if (ev.kind === 'release' && !ev.implicit && !state.has(keyOf(ev.lock)) && ev.lock.resolved) out.set(keyOf(ev.lock), ev.lock);
-      step(state, b, i, conditioned, effects);
+      step(state, b, i, conditioned, effects, false);
     }
   }
   return [...out.values()];
@@ -229,7 +265,7 @@ export function ownHeldLocks(fn: FunctionModel): HeldLocks {
  * own lock operations count.
  */
 export function computeHeldLocks(fn: FunctionModel, effects?: CallLockEffects): HeldLocks {
-  const conditioned = conditionedAcquires(fn.blocks);
+  const conditioned = conditionedEvents(fn.blocks);
   let mustIn = solve(fn, true, conditioned, effects);
   let mayIn = solve(fn, false, conditioned, effects);
   // A lock released where no path has taken it was held by the caller (dropped
@@ -239,18 +275,18 @@ export function computeHeldLocks(fn: FunctionModel, effects?: CallLockEffects): 
     mustIn = solve(fn, true, conditioned, effects, callerHeld);
     mayIn = solve(fn, false, conditioned, effects, callerHeld);
   }
-  const replay = (states: (State | undefined)[], block: number, index: number): HeldLock[] => {
+  const replay = (states: (State | undefined)[], block: number, index: number, must: boolean): HeldLock[] => {
     const start = states[block];
     if (!start) return [];
     const state: State = new Map(start);
     const b = fn.blocks[block];
-    for (let i = 0; i < index && i < b.events.length; i++) step(state, b, i, conditioned, effects);
+    for (let i = 0; i < index && i < b.events.length; i++) step(state, b, i, conditioned, effects, must);
     return [...state.values()];
   };
   return {
     none: false,
-    before: (block, index) => replay(mustIn, block, index),
-    mayBefore: (block, index) => replay(mayIn, block, index),
+    before: (block, index) => replay(mustIn, block, index, true),
+    mayBefore: (block, index) => replay(mayIn, block, index, false),
     reachable: (block) => mustIn[block] !== undefined,
     forEachEvent: (visit) => {
       for (const b of fn.blocks) {
@@ -259,7 +295,7 @@ export function computeHeldLocks(fn: FunctionModel, effects?: CallLockEffects): 
         const state: State = new Map(start);
         for (let i = 0; i < b.events.length; i++) {
           visit(b, i, [...state.values()]);
-          step(state, b, i, conditioned, effects);
+          step(state, b, i, conditioned, effects, true);
         }
       }
     },
