@@ -3,7 +3,7 @@
  * linux-source-6.12, unpacked by scripts/ensure.mjs, its path handed over in
  * IOMMUFD_REVIEW_KERNEL. Missing means a broken setup: fail loudly.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export function kernelDir(): string {
@@ -56,4 +56,19 @@ export function checkPaths(kernel: string): string[] {
     ...listDir(path.join(kernel, 'drivers/s390/cio'), (n) => /^vfio_ccw.*\.[ch]$/.test(n)),
     ...listDir(path.join(kernel, 'drivers/s390/crypto'), (n) => /^vfio_ap.*\.[ch]$/.test(n)),
   ];
+}
+
+/**
+ * The precision corpus: kernel code the engine was not tuned on, which the
+ * people who review iommufd also maintain. Each tree is checked on its own.
+ */
+export const PRECISION_TREES = ['drivers/iommu', 'drivers/infiniband/core', 'mm', 'virt/kvm', 'drivers/s390/cio', 'drivers/vfio'];
+
+/** The text of README.md under `heading` (a `## ` heading), up to the next `## ` heading: where findings are triaged. */
+export function readmeSection(heading: string): string {
+  const docs = readFileSync(path.resolve(__dirname, '../../../README.md'), 'utf8');
+  const start = docs.indexOf(`${heading}\n`);
+  if (start < 0) throw new Error(`README.md has no "${heading}" section`);
+  const end = docs.indexOf('\n## ', start + 1);
+  return docs.slice(start, end < 0 ? docs.length : end);
 }

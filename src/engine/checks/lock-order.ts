@@ -83,7 +83,7 @@ function related(edges: CycleEdge[]): RelatedLocation[] {
 
 function confidenceOf(ws: EdgeWitness[]): Confidence {
   if (ws.some((w) => w.partial)) return 'low';
-  if (ws.some((w) => w.fromKnowledge)) return 'medium';
+  if (ws.some((w) => w.fromKnowledge || w.guessedStruct)) return 'medium';
   return 'high';
 }
 
@@ -199,6 +199,12 @@ function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined 
     edges.length === 2
       ? `${parts[0].replace(/^(`[^`]+` → `[^`]+`) in/, '$1 here, in')}, but ${parts[1]}: possible ABBA deadlock.`
       : `These locks are taken in a cycle: ${parts.join('; ')}: possible deadlock.`;
+  // Through a callback the second thread is hard to picture: spell out both.
+  const viaCallback = edges.find((e) => e.witness.callback);
+  if (edges.length === 2 && viaCallback) {
+    const [a, b] = edges;
+    message += ` Two threads: one in \`${a.witness.function}()\` holds \`${a.from}\` and waits for \`${a.to}\`${a.witness.callback ? ` inside \`${a.witness.callback}\`` : ''}, while another in \`${b.witness.function}()\` holds \`${b.from}\` and waits for \`${b.to}\`${b.witness.callback ? ` inside \`${b.witness.callback}\`` : ''}.`;
+  }
   if (nesting) message += ` The route from \`${nesting.witness.function}()\` takes \`${nesting.from}\` again, so the cycle needs two instances of that class nested (or is a self-deadlock on one); which objects they are cannot be told here.`;
   return {
     ruleId: 'lock-order',

@@ -56,6 +56,9 @@ function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Chan
     if (store) {
       const base = baseVariable(store.target);
       if (!base || !/->|\./.test(store.target) || fresh.has(base)) continue;
+      // The current task's own fields (`current->x`, `me->il_weight` with `me` a task_struct):
+      // task-local state no other thread reads half-done.
+      if (base === 'current' || fn.types[base] === 'task_struct') continue;
       // `tmp.data = ...` on a struct declared in the function: a copy on the stack, not shared.
       if (new RegExp(`^${base}\\s*\\.`).test(store.target) && fn.types[base] !== undefined) continue;
       out.push({ ref: r, target: norm(store.target), field: store.field, value: store.value.trim() });

@@ -34,6 +34,10 @@ export interface EdgeWitness {
    * only as good as the guess that both instances are one lockdep class.
    */
   sameClassRoute?: boolean;
+  /** The edge runs through an ops callback's implementations (`vfio_device_ops.dma_unmap`). */
+  callback?: string;
+  /** That callback's ops struct was not known at the call and was guessed (the only table in view with the field). */
+  guessedStruct?: boolean;
 }
 
 export interface LockClassGraph {
@@ -76,6 +80,40 @@ export function buildLockGraph(
         for (const h of heldUsable(heldNow)) {
           if (h.lock.id === ev.lock.id) continue;
           add({ from: h.lock.id, to: ev.lock.id, fromMode: h.mode, toMode: ev.mode, function: fn.name, file: fn.file, heldLine: h.line, takeLine: ev.line, takeColumn: ev.column, via: [], fromKnowledge: false, partial });
+        }
+        return;
+      }
+      if (ev.kind === 'callback') {
+        // Locks an ops callback's implementations take (found from `.field = fn`
+        // initialisers in view, through their calls and their own callbacks,
+        // or from knowledge) are taken under whatever the caller holds.
+        const hs = heldUsable(heldNow);
+        if (hs.length === 0) return;
+        const cb = summaries.callback(ev.opsStruct, ev.field);
+        if (!cb) return;
+        const impls = cb.implementations.map((i) => `\`${i.function}()\``);
+        const step: ViaStep = { function: `->${ev.field}`, file: fn.file, line: ev.line, what: impls.length > 0 ? `is \`${cb.callback}\`, implemented by ${impls.slice(0, 3).join(', ')}${impls.length > 3 ? ' and others' : ''}` : `is \`${cb.callback}\` (knowledge)` };
+        for (const t of cb.takes) {
+          if (!t.resolved) continue;
+          for (const h of hs) {
+            if (h.lock.id === t.lock || t.dropped?.includes(h.lock.id)) continue;
+            add({
+              from: h.lock.id,
+              to: t.lock,
+              fromMode: h.mode,
+              toMode: t.mode,
+              function: fn.name,
+              file: fn.file,
+              heldLine: h.line,
+              takeLine: ev.line,
+              takeColumn: ev.column,
+              via: [step, ...t.via],
+              fromKnowledge: cb.fromKnowledge || t.fromKnowledge,
+              partial,
+              callback: cb.callback,
+              ...(cb.guessedStruct ? { guessedStruct: true } : {}),
+            });
+          }
         }
         return;
       }
