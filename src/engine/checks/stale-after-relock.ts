@@ -204,6 +204,17 @@ function finding(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Obta
   // A use inside a loop the value was not obtained in may be the loop's own cursor
   // (`list_for_each_entry(pos, ...)` reassigns `pos` without an event the model shows).
   if (paths.onCycleAvoiding(use.block, o.ref.block)) confidence = 'low';
+  // Under the retaken lock the function unhooks the value from where it found it
+  // (`sch_set_cdev(sch, NULL)`, `owner->f = NULL`) before using it: it is the one
+  // tearing the object down, and what kept others from freeing it meanwhile (a
+  // serialising workqueue, a state check on entry) is not in the function's view.
+  const unhooks = (r: EventRef): boolean => {
+    const ev = r.event;
+    if (ev.kind === 'call') return o.owner !== undefined && MUTATES.test(ev.callee) && ev.args.some((a) => baseVariable(a) === o.owner) && ev.args.some((a) => a.trim() === 'NULL');
+    const store = fieldStore(fn, ev);
+    return store !== undefined && norm(store.target) === o.source && /^(?:NULL|0)$/.test(store.value.trim());
+  };
+  if (paths.between(acq, use).some(unhooks)) confidence = 'low';
   return {
     ruleId: 'stale-after-relock',
     severity: 'warning',
