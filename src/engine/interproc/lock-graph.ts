@@ -8,7 +8,7 @@
 import type { HeldLock, HeldLocks } from '../model/held-locks';
 import type { FunctionModel, LockKind, LockMode } from '../model/types';
 import type { LockGraph } from '../types';
-import type { Summaries, ViaStep } from './types';
+import type { Summaries, TakenLock, ViaStep } from './types';
 
 export interface EdgeWitness {
   from: string;
@@ -83,50 +83,32 @@ export function buildLockGraph(
         }
         return;
       }
+      if (ev.kind !== 'call' && ev.kind !== 'callback') return;
+      const hs = heldUsable(heldNow);
+      if (hs.length === 0) return;
+      let takes: readonly TakenLock[];
+      let extra: (t: TakenLock) => Partial<EdgeWitness> & { via: ViaStep[] };
       if (ev.kind === 'callback') {
         // Locks an ops callback's implementations take (found from `.field = fn`
         // initialisers in view, through their calls and their own callbacks,
         // or from knowledge) are taken under whatever the caller holds.
-        const hs = heldUsable(heldNow);
-        if (hs.length === 0) return;
         const cb = summaries.callback(ev.opsStruct, ev.field);
         if (!cb) return;
         const impls = cb.implementations.map((i) => `\`${i.function}()\``);
         const step: ViaStep = { function: `->${ev.field}`, file: fn.file, line: ev.line, what: impls.length > 0 ? `is \`${cb.callback}\`, implemented by ${impls.slice(0, 3).join(', ')}${impls.length > 3 ? ' and others' : ''}` : `is \`${cb.callback}\` (knowledge)` };
-        for (const t of cb.takes) {
-          if (!t.resolved) continue;
-          for (const h of hs) {
-            if (h.lock.id === t.lock || t.dropped?.includes(h.lock.id)) continue;
-            add({
-              from: h.lock.id,
-              to: t.lock,
-              fromMode: h.mode,
-              toMode: t.mode,
-              function: fn.name,
-              file: fn.file,
-              heldLine: h.line,
-              takeLine: ev.line,
-              takeColumn: ev.column,
-              via: [step, ...t.via],
-              fromKnowledge: cb.fromKnowledge || t.fromKnowledge,
-              partial,
-              callback: cb.callback,
-              ...(cb.guessedStruct ? { guessedStruct: true } : {}),
-            });
-          }
-        }
-        return;
+        takes = cb.takes;
+        extra = (t) => ({ via: [step, ...t.via], fromKnowledge: cb.fromKnowledge || t.fromKnowledge, callback: cb.callback, ...(cb.guessedStruct ? { guessedStruct: true } : {}) });
+      } else {
+        const callee = summaries.get(ev.callee, fn.file);
+        if (!callee) return;
+        takes = callee.takes;
+        extra = (t) => ({ via: t.via });
       }
-      if (ev.kind !== 'call') return;
-      const hs = heldUsable(heldNow);
-      if (hs.length === 0) return;
-      const callee = summaries.get(ev.callee, fn.file);
-      if (!callee) return;
-      for (const t of callee.takes) {
+      for (const t of takes) {
         if (!t.resolved) continue;
         for (const h of hs) {
           if (h.lock.id === t.lock || t.dropped?.includes(h.lock.id)) continue;
-          const sameClassRoute = callee.takes.some((x) => x.lock === h.lock.id && !x.dropped?.includes(h.lock.id));
+          const sameClassRoute = takes.some((x) => x.lock === h.lock.id && !x.dropped?.includes(h.lock.id));
           add({
             from: h.lock.id,
             to: t.lock,
@@ -137,10 +119,10 @@ export function buildLockGraph(
             heldLine: h.line,
             takeLine: ev.line,
             takeColumn: ev.column,
-            via: t.via,
             fromKnowledge: t.fromKnowledge,
             partial,
             ...(sameClassRoute ? { sameClassRoute } : {}),
+            ...extra(t),
           });
         }
       }
