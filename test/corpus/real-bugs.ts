@@ -463,6 +463,58 @@ export const REAL_BUGS: RealBug[] = [
       'field and an "overwritten while owned" check.',
   },
   {
+    id: 'vfio-pci-aer-trigger-under-igate',
+    origin: {
+      subject: 'vfio/pci: Use RCU for error/request triggers to avoid circular locking',
+      commit: '98693e0897f754e3f51ce6626ed5f785f625ba2b',
+      messageId: '20251124223623.2770706-1-alex@shazbot.org',
+      date: '2025-11-24',
+      fixes: '3be3a074cf5b',
+      reported: 'lockdep (a device raising an ACS violation during a bus reset)',
+    },
+    file: 'drivers/vfio/pci/vfio_pci_core.c',
+    functions: ['vfio_pci_core_aer_err_detected', 'vfio_pci_core_request'],
+    class: 'lock-order',
+    rule: 'lock-order',
+    what:
+      "The AER error_detected callback took the device's igate to signal the error eventfd. Three paths " +
+      'formed a cycle: SET_IRQS for MSI/MSI-X holds igate and takes memory_lock; a hot reset holds memory_lock ' +
+      'and takes the PCI bus semaphore inside pci_reset_bus(); the AER core holds that semaphore while it ' +
+      'calls error_detected, which waits for igate. The fix reads the error and request eventfds under RCU ' +
+      'instead of igate.',
+    edits: [
+      {
+        file: 'drivers/vfio/pci/vfio_pci_core.c',
+        find: '\trcu_read_lock();\n\teventfd = rcu_dereference(vdev->err_trigger);\n',
+        replace: '\tmutex_lock(&vdev->igate);\n\teventfd = rcu_dereference(vdev->err_trigger);\n',
+      },
+      {
+        file: 'drivers/vfio/pci/vfio_pci_core.c',
+        find: '\t\teventfd_signal(eventfd->ctx);\n\trcu_read_unlock();\n\n\treturn PCI_ERS_RESULT_CAN_RECOVER;',
+        replace:
+          '\t\teventfd_signal(eventfd->ctx);\n\tmutex_unlock(&vdev->igate);\n\n\treturn PCI_ERS_RESULT_CAN_RECOVER;',
+      },
+      {
+        file: 'drivers/vfio/pci/vfio_pci_core.c',
+        find: '\trcu_read_lock();\n\teventfd = rcu_dereference(vdev->req_trigger);\n',
+        replace: '\tmutex_lock(&vdev->igate);\n\teventfd = rcu_dereference(vdev->req_trigger);\n',
+      },
+      {
+        file: 'drivers/vfio/pci/vfio_pci_core.c',
+        find: '\t}\n\trcu_read_unlock();\n}\nEXPORT_SYMBOL_GPL(vfio_pci_core_request);',
+        replace: '\t}\n\tmutex_unlock(&vdev->igate);\n}\nEXPORT_SYMBOL_GPL(vfio_pci_core_request);',
+      },
+    ],
+    status: 'missed',
+    reason:
+      'Two of the three edges are in the PCI core, outside the checked files and not knowledge defaults: ' +
+      'pci_reset_bus() takes pci_bus_sem (called by vfio_pci_dev_set_hot_reset() with each device memory_lock ' +
+      'held, taken by down_write_trylock), and the AER core holds pci_bus_sem while it calls the pci_error_handlers ' +
+      '.error_detected callback (vfio_pci_core_aer_err_detected). Only igate -> memory_lock is in view ' +
+      '(vfio_pci_set_irqs_ioctl() under igate -> vfio_msi_enable() -> vfio_pci_memory_lock_and_enable()). ' +
+      'Needs lock facts for the PCI core calls (a lock a callee takes, a lock a framework holds around a callback).',
+  },
+  {
     id: 'vfio-ccw-probe-error-state',
     origin: {
       subject: 'vfio/ccw: Fix FSM state if mdev probe fails',
