@@ -515,6 +515,37 @@ export const REAL_BUGS: RealBug[] = [
       'Needs lock facts for the PCI core calls (a lock a callee takes, a lock a framework holds around a callback).',
   },
   {
+    id: 'vfio-pds-dirty-enable-region-leak',
+    origin: {
+      subject: 'vfio/pds: Fix memory leak in pds_vfio_dirty_enable()',
+      messageId: '20251225143150.1117366-1-zilin@seu.edu.cn',
+      date: '2025-12-25',
+      fixes: '2e7c6feb4ef5',
+      reported: 'code reading (Zilin Guan)',
+    },
+    file: 'drivers/vfio/pci/pds/dirty.c',
+    functions: ['pds_vfio_dirty_enable'],
+    class: 'missing-undo',
+    rule: 'missing-undo',
+    what:
+      'Enabling dirty tracking allocates the region_info array, then takes the first node of the IOVA range ' +
+      'tree; when the tree was empty it returned -EINVAL directly, leaking the array, while every later failure ' +
+      'jumps to the label that frees it.',
+    edits: [
+      {
+        file: 'drivers/vfio/pci/pds/dirty.c',
+        find: '\tif (!node) {\n\t\terr = -EINVAL;\n\t\tgoto out_free_region_info;\n\t}\n',
+        replace: '\tif (!node)\n\t\treturn -EINVAL;\n',
+      },
+    ],
+    status: 'missed',
+    reason:
+      'No missing-undo rule: region_info comes from kcalloc() (an allocation held in a local, not yet stored ' +
+      "anywhere), the function's other failure paths after it all go to out_free_region_info, which frees it, " +
+      'and the early `return -EINVAL` skips that label. Needs kcalloc/kzalloc/kmalloc paired with kfree (knowledge) ' +
+      "and the function's own unwind labels as evidence of what each error path must release.",
+  },
+  {
     id: 'vfio-ccw-probe-error-state',
     origin: {
       subject: 'vfio/ccw: Fix FSM state if mdev probe fails',
