@@ -9,7 +9,7 @@ import { parseArgs } from 'util';
 import { Engine } from '../engine';
 import { createParser, DEFAULT_BULK_BACKEND } from '../engine/node/create-parser';
 import { programsFor, simulate } from '../sim';
-import { isReplaceHelper, stepsFromSource } from '../sim/from-source';
+import { isReplaceHelper, ReplayCoverageError, stepsFromSource } from '../sim/from-source';
 import { emitPromela } from '../sim/promela';
 import { SIM_CONTRACTS, SIM_FAULTS, SIM_THREADS, SIM_VARIANTS } from '../sim/types';
 import type { SimContract, SimFault, SimThread, SimulationRequest, SimVariant, SourceStep } from '../sim/types';
@@ -138,7 +138,14 @@ export async function loadSteps(from: { file: string; function: string }): Promi
       const names = model?.functions.map((f) => f.name).join(', ') || 'none';
       throw new UsageError(`no function ${from.function} in ${from.file} (functions: ${names})`, 'simulate');
     }
-    const steps = stepsFromSource(fn, model);
+    let steps: SourceStep[];
+    try {
+      steps = stepsFromSource(fn, model);
+    } catch (e) {
+      // Broken C (a goto to no label): a coverage problem of the function, an input error.
+      if (e instanceof ReplayCoverageError) throw new UsageError(`${from.file}: ${e.message}`, 'simulate');
+      throw e;
+    }
     if (!isReplaceHelper(steps)) {
       throw new UsageError(`${from.function} does not look like a replace helper: no iopt_add_access() call found`, 'simulate');
     }

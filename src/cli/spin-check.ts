@@ -35,7 +35,7 @@ export function parsePan(output: string): Omit<SpinRun, 'panMs' | 'buildMs'> {
     verdicts[id] = false;
   }
   if (/^pan:\d+: invalid end state/m.test(output)) verdicts['no-deadlock'] = false;
-  const stored = /^\s*(\d+) states, stored/m.exec(output);
+  const stored = /^[ \t]*(\d+) states, stored/m.exec(output);
   if (!stored) throw new Error(`pan's output has no state count:\n${output}`);
   if (!/errors: \d+/.test(output)) throw new Error(`pan did not finish:\n${output}`);
   return { verdicts, states: Number(stored[1]), output };

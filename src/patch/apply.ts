@@ -49,7 +49,7 @@ export interface FileApplyResult {
   placements: HunkPlacement[];
 }
 
-const sameLine = (a: string, b: string) => a === b || a.replace(/\s+$/, '') === b.replace(/\s+$/, '');
+const sameLine = (a: string, b: string) => a === b || a.trimEnd() === b.trimEnd();
 
 /** Where `needle` occurs in `hay` nearest to `expected` (0-based), or -1. */
 function findNear(hay: readonly string[], needle: readonly string[], expected: number, minAt = 0): number {

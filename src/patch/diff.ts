@@ -27,7 +27,9 @@ function indexIds(text: readonly string[]): { oldBlob: string; newBlob: string }
 /** `a/drivers/x.c` → `drivers/x.c`; `/dev/null` → undefined. */
 export function stripPath(name: string | undefined, git: boolean): string | undefined {
   if (name === undefined || name === '' || name === '/dev/null') return undefined;
-  const clean = name.replace(/\t.*$/, '').replace(/^"(.*)"$/, '$1');
+  // A tab ends the name (a timestamp may follow, as `diff -u` writes).
+  const tab = name.indexOf('\t');
+  const clean = (tab < 0 ? name : name.slice(0, tab)).replace(/^"(.*)"$/, '$1');
   if (git) return clean.replace(/^[ab]\//, '');
   // `diff -u` and quilt name `linux.orig/drivers/x.c`: strip one component like `patch -p1`.
   const slash = clean.indexOf('/');

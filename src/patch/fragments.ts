@@ -18,6 +18,7 @@
  * is what the patch changed.
  */
 import { lockApi } from '../engine/model/lock-apis';
+import { identifierBefore } from '../engine/text-scan';
 import type { FileDiff, Hunk } from './types';
 
 export interface Fragment {
@@ -26,6 +27,8 @@ export interface Fragment {
   origin: Map<number, number>;
   /** Functions whose beginning the hunks do not show (reopened from a section): their bodies are partial. */
   partial: Set<string>;
+  /** Per hunk, in order: the first and last image line its shown lines landed on (to < from when none). */
+  hunkLines: { from: number; to: number }[];
 }
 
 /** Braces of one line of C, ignoring strings, character literals and comments. */
@@ -60,7 +63,7 @@ function braceDelta(line: string, inComment: { on: boolean }): { delta: number; 
 export function signatureFromSection(section: string): string | undefined {
   const s = section.trim();
   const open = s.indexOf('(');
-  if (open < 0 || !/[A-Za-z_]\w*\s*$/.test(s.slice(0, open))) return undefined;
+  if (open < 0 || identifierBefore(s, open) === undefined) return undefined;
   if (/^(if|for|while|switch|return)\b/.test(s) || s.endsWith(';')) return undefined;
   const close = s.lastIndexOf(')');
   if (close > open) return s.slice(0, close + 1);
@@ -69,8 +72,16 @@ export function signatureFromSection(section: string): string | undefined {
 }
 
 export function functionNameOf(signature: string | undefined): string | undefined {
-  if (!signature) return undefined;
-  return /([A-Za-z_]\w*)\s*\($/.exec(signature.slice(0, signature.indexOf('(') + 1))?.[1];
+  if (signature === undefined) return undefined;
+  const open = signature.indexOf('(');
+  return open < 0 ? undefined : identifierBefore(signature, open);
+}
+
+/** `static int foo(` at column 0 → `foo`: the name before the line's first `(`, with no `;` or `=` before it. */
+function definitionName(line: string): string | undefined {
+  if (!/^[A-Za-z_]/.test(line)) return undefined;
+  const stop = line.search(/[(;=]/);
+  return stop > 0 && line[stop] === '(' ? identifierBefore(line, stop) : undefined;
 }
 
 /** A lock call seen in a shown line: `mutex_unlock(&x->lock)` → its lock argument and the call text. */
@@ -175,6 +186,7 @@ function build(file: FileDiff, side: 'old' | 'new', given: LockHints): Built {
   const origin = new Map<number, number>();
   const partial = new Set<string>();
   const seen: LockHints = { gap: new Map(), exit: new Map() };
+  const hunkLines: Fragment['hunkLines'] = [];
   const comment = { on: false };
   let depth = 0;
   let open: string | undefined; // name of the function the text is inside of
@@ -278,12 +290,13 @@ function build(file: FileDiff, side: 'old' | 'new', given: LockHints): Built {
     let inGap = continuing;
     const takenHere = new Set<string>();
     let lastRelease: LockCall[] = [];
+    hunkLines.push({ from: lines.length > 0 ? out.length + 1 : 0, to: out.length + lines.length });
     for (const l of lines) {
       const before = depth;
       out.push(l.text);
       origin.set(out.length, l.patchLine);
       // A definition starting in the hunk: its name is on a column-0 line with `(`.
-      if (depth === 0) candidate = /^[A-Za-z_][^(;=]*?([A-Za-z_]\w*)\s*\(/.exec(l.text)?.[1] ?? candidate;
+      if (depth === 0) candidate = definitionName(l.text) ?? candidate;
       if (depth > 0 && open) {
         const label = LABEL.exec(l.text)?.[1];
         if (label && label !== 'default') labels.add(label);
@@ -323,7 +336,7 @@ function build(file: FileDiff, side: 'old' | 'new', given: LockHints): Built {
     }
   });
   close();
-  return { text: out.join('\n') + '\n', origin, partial, hints: seen };
+  return { text: out.join('\n') + '\n', origin, partial, hunkLines, hints: seen };
 }
 
 /**
@@ -339,7 +352,7 @@ export function buildFragments(file: FileDiff): { old: Fragment; new: Fragment }
     for (const [h, m] of side.hints.gap) for (const c of m.values()) addHint(hints.gap, h, c);
     for (const [fn, m] of side.hints.exit) for (const c of m.values()) addHint(hints.exit, fn, c);
   }
-  const strip = (b: Built): Fragment => ({ text: b.text, origin: b.origin, partial: b.partial });
+  const strip = (b: Built): Fragment => ({ text: b.text, origin: b.origin, partial: b.partial, hunkLines: b.hunkLines });
   if (hints.gap.size === 0 && hints.exit.size === 0) return { old: strip(first.old), new: strip(first.new) };
   return { old: strip(build(file, 'old', hints)), new: strip(build(file, 'new', hints)) };
 }

@@ -184,20 +184,22 @@ export function imagesFromHunks(diff: ParsedDiff, source: string): PatchImages {
       prePartial: pre?.partial ?? new Set(),
       postPartial: post?.partial ?? new Set(),
     };
-    // Spans in fragment coordinates: the image lines each hunk's lines landed on.
-    for (const h of d.hunks) {
-      const pl = new Set(h.lines.map((l) => l.patchLine));
-      const preLines = [...file.preOrigin].filter(([, p]) => pl.has(p)).map(([i]) => i);
-      const postLines = [...file.postOrigin].filter(([, p]) => pl.has(p)).map(([i]) => i);
+    // Spans in fragment coordinates: the image lines each hunk's lines landed
+    // on, as the fragment recorded them while building (one pass: looking
+    // them up per hunk in the whole file was quadratic in the hunk count).
+    const none = { from: 0, to: -1 };
+    d.hunks.forEach((h, k) => {
+      const preSpan = pre?.hunkLines[k] ?? none;
+      const postSpan = post?.hunkLines[k] ?? none;
       file.spans.push({
-        preFrom: preLines.length ? Math.min(...preLines) : 0,
-        preTo: preLines.length ? Math.max(...preLines) : -1,
-        postFrom: postLines.length ? Math.min(...postLines) : 0,
-        postTo: postLines.length ? Math.max(...postLines) : -1,
+        preFrom: preSpan.from,
+        preTo: preSpan.to,
+        postFrom: postSpan.from,
+        postTo: postSpan.to,
         firstPatchLine: h.headerLine,
         lastPatchLine: h.lines[h.lines.length - 1]?.patchLine ?? h.headerLine,
       });
-    }
+    });
     touched.push(file);
   }
   return { touched, problems };

@@ -168,7 +168,7 @@ export async function parseMail(raw: RawMessage, source: string, binary: boolean
       break;
     }
   }
-  mail.commitMessage = lines.slice(0, cut).join('\n').replace(/\s+$/, '');
+  mail.commitMessage = lines.slice(0, cut).join('\n').trimEnd();
   mail.trailers = parseTrailers(mail.commitMessage);
   const base = /^base-commit: ([0-9a-f]{7,40})\s*$/m.exec(body);
   if (base) mail.baseCommit = base[1];

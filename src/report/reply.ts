@@ -27,7 +27,7 @@ export interface ReplyHeaders {
 }
 
 function address(who: string): string {
-  const m = /<([^>]+)>/.exec(who);
+  const m = /<([^<>]+)>/.exec(who);
   return (m ? m[1] : who).trim().toLowerCase();
 }
 
@@ -91,7 +91,7 @@ function threadText(t: ReviewThread): string[] {
   const out: string[] = [];
   t.comments.forEach((c, i) => {
     if (i > 0) out.push('');
-    out.push(...c.body.replace(/\s+$/, '').split('\n'));
+    out.push(...c.body.trimEnd().split('\n'));
   });
   return out;
 }

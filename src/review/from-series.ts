@@ -116,12 +116,13 @@ export function reviewPatchFromMail(mail: PatchMail, diff: ParsedDiff, sourceTex
 
 /** A name usable as a file name: the title's words, lower case, dashes, and the revision. */
 export function seriesFileName(title: string, version: number): string {
-  const slug = title
+  const cut = title
     .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60)
-    .replace(/-+$/, '');
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '')
+    .join('-')
+    .slice(0, 60);
+  const slug = cut.endsWith('-') ? cut.slice(0, -1) : cut;
   return `${slug || 'series'}-v${version}`;
 }
 

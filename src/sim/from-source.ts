@@ -22,6 +22,29 @@ const MAX_INLINE = 3;
 const GET_REF = new Set(['refcount_inc', 'iommufd_ref_to_users', 'iommufd_object_ref', 'kref_get']);
 const PUT_REF = new Set(['refcount_dec', 'iommufd_put_object', 'iommufd_object_put', 'kref_put', 'refcount_dec_and_test']);
 
+/**
+ * A function whose model cannot be replayed: a path runs into a block that
+ * neither returns nor goes on (a `goto` to a label the function does not
+ * define). A coverage problem of that function, for the caller to show as
+ * such (the command line: an input error, exit 2), never an internal error.
+ */
+export class ReplayCoverageError extends Error {
+  constructor(
+    readonly fn: string,
+    readonly file: string,
+    readonly line: number,
+    reason: string,
+  ) {
+    super(`${fn}() cannot be simulated: ${reason}`);
+    this.name = 'ReplayCoverageError';
+  }
+}
+
+/** A block a path can reach that neither returns nor has a successor: the target of a goto to a missing label. */
+function deadEnd(fn: FunctionModel, b: Block): boolean {
+  return b.succ.length === 0 && b.id !== fn.exit && !b.events.some((e) => e.kind === 'return');
+}
+
 interface Walk {
   fn: FunctionModel;
   /** Functions of the same file, by name: a call to one is walked inline. */
@@ -140,6 +163,12 @@ function walkPath(w: Walk, start: number): void {
   while (id !== undefined && !seen.has(id)) {
     seen.add(id);
     const b: Block = w.fn.blocks[id];
+    if (deadEnd(w.fn, b)) {
+      // The engine's coverage reason names the goto and its line; its tail is about the model.
+      const reason = w.fn.status === 'partial' && w.fn.reason ? w.fn.reason : `a path ends at \`${b.label ?? 'a block'}\` without returning`;
+      const why = reason.includes(';') ? reason.slice(0, reason.indexOf(';')) : reason;
+      throw new ReplayCoverageError(w.fn.name, w.fn.file, w.fn.line, `${why} (coverage: partial)`);
+    }
     const fallible = new Map<number, number>(); // event index → step index
     for (let i = 0; i < b.events.length; i++) {
       const e = b.events[i];
@@ -155,7 +184,9 @@ function walkPath(w: Walk, start: number): void {
     }
     id = next(w, b, fallible);
   }
-  if (w.depth === 0 && w.steps[w.steps.length - 1]?.op !== 'return') w.steps.push({ op: 'return', error: w.errorSide, action: 'return', file: w.fn.file, line: w.fn.endLine });
+  // No return met on this path (a loop back to a block already walked): it ends here. Every
+  // walk at depth 0 ends in a step of its own, so an error side's onFail always names a step.
+  if (w.depth === 0) w.steps.push({ op: 'return', error: w.errorSide, action: 'return', file: w.fn.file, line: w.fn.endLine });
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { functionKnowledge, callbackKnowledge } from '../knowledge/lookup';
 import type { CallEvent, CallbackEvent, FunctionModel } from '../model/types';
+import { textBeforeParen } from '../text-scan';
 import type { CheckContext } from './check';
 import { findFunction } from './check';
 import { baseVariable, FlowPaths, flowPathsOf } from './flow-paths';
@@ -60,8 +61,7 @@ function lossOf(name: string, why: string): LossKind {
 /** `foo()` or `x->ops->unmap()` for messages. */
 export function callLabel(ev: CallEvent | CallbackEvent): string {
   if (ev.kind === 'call') return `\`${ev.callee}()\``;
-  const m = /^(.*?)\s*\(/s.exec(ev.text);
-  return `\`${(m ? m[1] : ev.field).replace(/\s+/g, '')}()\``;
+  return `\`${(textBeforeParen(ev.text) ?? ev.field).replace(/\s+/g, '')}()\``;
 }
 
 /** The field a local was read from before `at` (`prev = acc->ioas` → `iommufd_access.ioas`). */

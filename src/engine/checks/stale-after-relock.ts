@@ -17,6 +17,7 @@
  */
 import type { AcquireEvent, FunctionModel, ReleaseEvent } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
+import { textBeforeParen } from '../text-scan';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
 import { baseVariable, FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
@@ -237,7 +238,7 @@ function norm(s: string): string {
 
 function calledText(r: EventRef): string {
   const ev = r.event;
-  if (ev.kind === 'callback') return `${(/^(.*?)\s*\(/s.exec(ev.text)?.[1] ?? ev.field).replace(/\s+/g, '')}()`;
+  if (ev.kind === 'callback') return `${(textBeforeParen(ev.text) ?? ev.field).replace(/\s+/g, '')}()`;
   if (ev.kind === 'call') return `${ev.callee}()`;
   return '';
 }

@@ -7,16 +7,24 @@
 
 /** "locking order is", "lock order:", "lock ordering is" … then the chain. */
 const ORDER_INTRO = /\block(?:ing)?\s+order(?:ing)?\s*(?:is\s*:?|:)\s*/i;
-const ARROW = /\s*(?:->|→|=>)\s*/;
+const ARROW = /->|→|=>/;
 /** A lock name as written: `iova_rwsem`, `pages::mutex`, `iopt_pages.mutex`, `ioas->mutex`, `&x->lock`. */
 const NAME = /^&?[A-Za-z_]\w*(?:(?:::|\.|->)[A-Za-z_]\w*)*$/;
 const LOCK_TYPE = /\b(?:mutex|rw_semaphore|spinlock_t|rwlock_t|raw_spinlock_t|xarray|semaphore)\b/;
 
+/** Drops the comment's closing stars and slash, walking back from the end (a regex for them anchored at `$` rescans every star run). */
+function stripClosing(text: string): string {
+  const t = text.trimEnd();
+  if (!t.endsWith('*/')) return text;
+  let i = t.length - 2;
+  while (i > 0 && t[i - 1] === '*') i--;
+  return t.slice(0, i);
+}
+
 /** Removes comment markers (`/*`, leading `*`, `//`) and joins lines. */
 function commentBody(commentText: string): string {
-  return commentText
+  return stripClosing(commentText)
     .replace(/^\s*\/\*+/, '')
-    .replace(/\*+\/\s*$/, '')
     .split('\n')
     .map((l) => l.replace(/^\s*(?:\*(?!\/)|\/\/)\s?/, ''))
     .join(' ');

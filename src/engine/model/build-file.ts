@@ -5,6 +5,7 @@
  */
 import { parseDocumentedOrder } from '../knowledge/documented-orders';
 import type { SyntaxNode } from '../parse/syntax';
+import { identifierBefore, withoutLineComments } from '../text-scan';
 import { FunctionBuilder } from './build-function';
 import type { FileContext, VarInfo } from './build-function';
 import { readStructs } from './structs';
@@ -349,18 +350,18 @@ export function lexicalFunctionHeads(text: string): { name: string; line: number
       if (prev < 0) break;
     }
     if (headStart < 0) continue;
-    const head = text.slice(headStart, at).replace(/\/\*.*?\*\//g, '').trimEnd();
+    const head = withoutLineComments(text.slice(headStart, at)).trimEnd();
     // A head ends in `)` (a parameter list or an annotation); before its `(` there is no statement or initialiser.
     if (!head.endsWith(')') || /[;=#{}]/.test(head.split('(')[0]!) || /^(?:if|for|while|switch|return|else|do)\b/.test(head)) continue;
-    const m = /([A-Za-z_]\w*)\s*\($/.exec(head.slice(0, head.indexOf('(') + 1));
-    if (!m) continue;
+    const name = identifierBefore(head, head.indexOf('('));
+    if (name === undefined) continue;
     // 1-based line of the head's start, counted incrementally.
     for (let i = text.indexOf('\n', counted); i >= 0 && i < headStart; i = text.indexOf('\n', i + 1)) {
       lineNo++;
       counted = i + 1;
     }
     const braceLine = lineNo + head.split('\n').length;
-    out.push({ name: m[1]!, line: lineNo, braceLine });
+    out.push({ name, line: lineNo, braceLine });
   }
   return out;
 }

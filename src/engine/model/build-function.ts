@@ -161,6 +161,9 @@ export class FunctionBuilder {
   private readonly labels = new Map<string, number>();
   private readonly labelDepth = new Map<string, number>();
   private readonly labelEnv = new Map<string, Set<string>>();
+  /** The first goto to each label, and the labels the body defines: a goto to no label is broken C, said in the coverage. */
+  private readonly firstGoto = new Map<string, SyntaxNode>();
+  private readonly placedLabels = new Set<string>();
   /** Locals known to hold an error on the current path. */
   private env = new Set<string>();
   private readonly vars = new Map<string, VarInfo>();
@@ -196,6 +199,7 @@ export class FunctionBuilder {
         this.emit({ kind: 'return', line: end.row + 1, column: end.column + 1, value: '', isError: false });
         this.link(this.cur, this.exit);
       }
+      for (const [label, site] of this.firstGoto) if (!this.placedLabels.has(label)) this.partial(site, `a goto to \`${label}\`, a label the function does not define,`);
     }
     const mustHold = this.mustHold(def, body);
     const acquires = this.annotated(def, body, '__acquires');
@@ -363,14 +367,15 @@ export class FunctionBuilder {
     const head = this.ctx.original.slice(from, to);
     if (head.indexOf(annotation) < 0) return [];
     const out: LockRef[] = [];
-    for (const m of head.matchAll(new RegExp(`${annotation}\\s*\\(\\s*([^)]*?)\\s*\\)`, 'g'))) out.push(this.lockRefFromText(m[1]));
+    // No `\s*` around the argument: lazy `[^)]*?` before `\s*\)` rescans blank runs (quadratic); lockRefFromText trims.
+    for (const m of head.matchAll(new RegExp(`${annotation}\\s*\\(([^)]*)\\)`, 'g'))) out.push(this.lockRefFromText(m[1]));
     return out;
   }
 
   /** A lock expression known only as text: `&access->ioas_lock`. */
   private lockRefFromText(text: string): LockRef {
     const expr = squash(text);
-    const parts = expr.replace(/^&\s*/, '').split(/\s*(?:->|\.)\s*/);
+    const parts = expr.replace(/^&\s*/, '').split(/->|\./).map((p) => p.trim());
     let type = (this.vars.get(parts[0]) ?? this.ctx.globals.get(parts[0]))?.struct;
     for (let i = 1; i < parts.length - 1 && type; i++) type = structOfTypeText(this.ctx.structs[type]?.[parts[i]]);
     if (type && parts.length > 1) {
@@ -722,6 +727,7 @@ export class FunctionBuilder {
   private walkGoto(n: SyntaxNode): void {
     const label = n.childForFieldName('label')?.text;
     if (!label) return;
+    if (!this.firstGoto.has(label)) this.firstGoto.set(label, n);
     this.releaseGuards(this.labelDepth.get(label) ?? 1, n);
     this.link(this.here(), this.labelBlock(label));
     const prev = this.labelEnv.get(label);
@@ -732,6 +738,7 @@ export class FunctionBuilder {
   private walkLabeled(n: SyntaxNode): void {
     const label = n.childForFieldName('label')?.text;
     if (label) {
+      this.placedLabels.add(label);
       const block = this.labelBlock(label);
       const envs: Set<string>[] = [];
       if (this.cur !== null) {

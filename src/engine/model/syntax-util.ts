@@ -97,8 +97,13 @@ export function structOfTypeText(type: string | undefined): string | undefined {
   if (!type) return undefined;
   const m = /\b(?:struct|union)\s+([A-Za-z_]\w*)/.exec(type);
   if (m) return m[1];
-  const t = /^\s*(?:const\s+|volatile\s+)*([A-Za-z_]\w*)\s*\**\s*$/.exec(type);
-  return t ? t[1] : undefined;
+  // `const foo_t *`: qualifiers off the front, stars and blanks off the end, one at a time (linear on any run).
+  let t = type.trim();
+  for (let q = /^(?:const|volatile)\s+/.exec(t); q; q = /^(?:const|volatile)\s+/.exec(t)) t = t.slice(q[0].length);
+  let end = t.length;
+  while (end > 0 && (t[end - 1] === '*' || /\s/.test(t[end - 1]))) end--;
+  const name = t.slice(0, end).trimEnd();
+  return /^[A-Za-z_]\w*$/.test(name) ? name : undefined;
 }
 
 /** The struct name a type specifier node names (struct_specifier or typedef name). */

@@ -137,7 +137,7 @@ export class ReviewComments implements vscode.Disposable {
         const key: ThreadKey = { kind: 'thread', name, patchId: patch.id, threadId: t.id };
         let thread: vscode.CommentThread | undefined;
         const comments = t.comments.map(
-          (c) => new ReviewCommentView(c.body, { name: c.author.replace(/\s*<[^>]*>\s*$/, '') }, key, c.id, c.fromFinding ? 'adopted finding' : c.edited ? 'edited' : undefined, () => thread),
+          (c) => new ReviewCommentView(c.body, { name: c.author.replace(/<[^<>]*>\s*$/, '').trimEnd() }, key, c.id, c.fromFinding ? 'adopted finding' : c.edited ? 'edited' : undefined, () => thread),
         );
         thread = this.controller.createCommentThread(where.uri, new vscode.Range(where.line - 1, 0, where.line - 1, 0), comments);
         thread.label = `${tag} review comment`;

@@ -1,0 +1,70 @@
+/**
+ * Scans of untrusted text (kernel C, mail, diffs) that a regular expression
+ * would do by backtracking. Patterns such as `/\s+$/`, `/(\w+)\s*\($/` or
+ * `/^(.*?)\s*\(/` try every start position and rescan the run after it, which
+ * is quadratic on a long run of blanks or word characters (a line of 80 000
+ * spaces in a mail took 10 s). These walk the text once from a known index.
+ * For trailing blanks use String.prototype.trimEnd: it removes exactly what
+ * `\s` matches, in linear time.
+ */
+
+const isWordCode = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+/** Exactly the characters `\s` matches and trim() removes (WhiteSpace and LineTerminator). */
+const isBlankCode = (c: number) =>
+  c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+
+/**
+ * The C identifier that ends just before `end`, after skipping blanks back
+ * from there: for `static int foo (` and the index of `(` it is `foo`. Like
+ * the regex `([A-Za-z_]\w*)\s*$` on text.slice(0, end), including its choice
+ * of the leftmost start (`9abc` gives `abc`); undefined when there is none.
+ */
+export function identifierBefore(text: string, end: number): string | undefined {
+  let i = Math.min(end, text.length);
+  while (i > 0 && isBlankCode(text.charCodeAt(i - 1))) i--;
+  const wordEnd = i;
+  while (i > 0 && isWordCode(text.charCodeAt(i - 1))) i--;
+  while (i < wordEnd && isDigitCode(text.charCodeAt(i))) i++;
+  return i < wordEnd ? text.slice(i, wordEnd) : undefined;
+}
+
+/** The text before the first `(`, without the blanks before it (`x->ops->unmap (a)` → `x->ops->unmap`); undefined without `(`. */
+export function textBeforeParen(text: string): string | undefined {
+  const open = text.indexOf('(');
+  return open < 0 ? undefined : text.slice(0, open).trimEnd();
+}
+
+/**
+ * Removes the `/* ... *\/` comments that open and close on one line, as
+ * `/\/\*.*?\*\//g` would (which rescans the rest of the line from every
+ * `/*`). Every character is looked at a bounded number of times: the first
+ * `*\/` found is kept while the opens before it are tried.
+ */
+export function withoutLineComments(text: string): string {
+  let out = '';
+  let from = 0;
+  let close = -1;
+  for (let open = text.indexOf('/*'); open >= 0; open = text.indexOf('/*', from)) {
+    if (close < open + 2) close = text.indexOf('*/', open + 2);
+    if (close < 0) break;
+    // What `.` does not match: a line break between them, so not a one-line comment.
+    let lineBreak = -1;
+    for (let i = open + 2; i < close; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) {
+        lineBreak = i;
+        break;
+      }
+    }
+    if (lineBreak >= 0) {
+      // No open before this break closes on its line either (the first close is past it).
+      out += text.slice(from, lineBreak + 1);
+      from = lineBreak + 1;
+      continue;
+    }
+    out += text.slice(from, open);
+    from = close + 2;
+  }
+  return out + text.slice(from);
+}
