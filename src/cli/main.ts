@@ -15,6 +15,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   simulate: () => import('./simulate'),
   reply: () => import('./reply'),
   patch: () => import('./patch'),
+  lsp: () => import('./lsp'),
 };
 
 /** One line per command for --help; a command without one is still listed. */
@@ -23,6 +24,7 @@ const summaries: Record<string, string> = {
   patch: 'review a patch series: findings introduced, fixed or unchanged by each patch, on its lines',
   simulate: 'explore every interleaving of the access replace flow and check its invariants',
   reply: 'print the review reply mail for one patch of a saved review session',
+  lsp: 'run the language server (--stdio) for Neovim, Vim, Emacs, Helix and other LSP clients',
 };
 
 export function mainHelp(): string {

@@ -1,0 +1,278 @@
+/**
+ * The server's analysis state, Node-free: one engine holding the open C
+ * documents (live text, edited incrementally) plus bounded context read
+ * through the host (the open file's directory; in a kernel tree, the same
+ * folders the extension reads, best first), and per patch document the last
+ * series review with the engines of its post-images (so a finding on a patch
+ * line can be simulated from the code the review analysed).
+ */
+import { Engine } from '../engine/engine';
+import { KERNEL_CONTEXT_DIRS, selectContextFiles } from '../engine/editor/context-files';
+import { toReplacements, type OffsetChange } from '../engine/editor/replacements';
+import type { CParser } from '../engine/parse/syntax';
+import type { ReviewConfig } from '../engine/knowledge/types';
+import type { AnalysisResult, Finding, LockGraph } from '../engine/types';
+import { parseSeries, reviewSeriesWith, type AnalysisSession, type PatchFinding, type SeriesReview } from '../patch/index';
+import { requestFromScenario, simulate } from '../sim/index';
+import type { FileModel } from '../engine/model/types';
+import type { LoadedConfiguration, ServerHost } from './host';
+import type { ServerSettings } from './settings';
+import { DEFAULT_SETTINGS } from './settings';
+import type { Placed } from './to-lsp';
+import { simulateArgs, type SimulationAnswer } from './protocol';
+import { baseName, keyOfUri } from './uris';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** What one analysis shows in one document. */
+export interface DocumentFindings {
+  placed: Placed[];
+  /** Whole-document notes (not analysed and why, partly reviewed). */
+  notes: string[];
+}
+
+function parentOf(key: string): string {
+  const i = key.lastIndexOf('/');
+  return i <= 0 ? key : key.slice(0, i);
+}
+
+/** The patch layer's session over an engine this module owns: findings down to low, threshold applied after classification. */
+function reviewSessionOf(engine: Engine): AnalysisSession {
+  return {
+    setFile: (p, t) => engine.setFile(p, t),
+    editFile: (p, r) => engine.editFile(p, r),
+    removeFile: (p) => engine.removeFile(p),
+    analyze: () => engine.analyze({ minConfidence: 'low' }),
+    // Kept alive for from-source simulation; disposed when the next review replaces it.
+    dispose: () => undefined,
+  };
+}
+
+export class Analysis {
+  settings: ServerSettings = { ...DEFAULT_SETTINGS };
+  /** Workspace folders (engine keys), first is the root configuration is read from. */
+  roots: string[] = [];
+  private parser?: Promise<CParser>;
+  private engine?: Engine;
+  private configuration?: LoadedConfiguration;
+  /** Open C documents the engine holds, by key. */
+  private readonly live = new Set<string>();
+  private readonly context = new Set<string>();
+  private readonly loadedDirs = new Set<string>();
+  private readonly loadedTrees = new Set<string>();
+  /** Per open patch document (by URI): its last review and the engines of its images. */
+  private readonly reviews = new Map<string, { review: SeriesReview; engines: Engine[] }>();
+  lastResult?: AnalysisResult;
+
+  constructor(
+    private readonly host: ServerHost,
+    private readonly log: Logger,
+  ) {}
+
+  private getParser(): Promise<CParser> {
+    if (!this.parser) {
+      this.parser = this.host.createParser();
+      this.parser.catch(() => (this.parser = undefined));
+    }
+    return this.parser;
+  }
+
+  /** The configuration problems the user must be told about, once per load. */
+  configProblems(): string[] {
+    return this.configuration?.problems ?? [];
+  }
+
+  private config(): ReviewConfig | undefined {
+    if (!this.configuration) {
+      this.configuration = this.host.loadConfig(this.settings.configFile, this.roots, [...this.live]);
+      if (this.configuration.file) this.log.info(`configuration: ${this.configuration.file}`);
+      for (const p of this.configuration.problems) this.log.warn(p);
+    }
+    return this.configuration.problems.length > 0 ? undefined : this.configuration.config;
+  }
+
+  private async getEngine(): Promise<Engine> {
+    const parser = await this.getParser();
+    if (!this.engine) this.engine = new Engine({ parser, config: this.config(), maxFileBytes: this.settings.maxFileBytes });
+    return this.engine;
+  }
+
+  /**
+   * Settings or the configuration file changed: the next analysis starts a
+   * fresh engine (knowledge and size limits are fixed per engine) with the
+   * open documents and rereads context.
+   */
+  reset(): void {
+    this.engine?.dispose();
+    this.engine = undefined;
+    this.configuration = undefined;
+    this.context.clear();
+    this.loadedDirs.clear();
+    this.loadedTrees.clear();
+  }
+
+  /** Gives the engine an open document's text (again after a reset). */
+  async setDocument(key: string, text: string): Promise<void> {
+    this.live.add(key);
+    this.context.delete(key);
+    (await this.getEngine()).setFile(key, text);
+  }
+
+  /** Applies a didChange's edits to the engine's tree; a full reparse when that fails. */
+  async editDocument(key: string, edits: readonly OffsetChange[], text: string): Promise<void> {
+    const engine = await this.getEngine();
+    if (!this.live.has(key) || edits.length === 0) return this.setDocument(key, text);
+    try {
+      engine.editFile(key, toReplacements(edits));
+    } catch (e) {
+      this.log.warn(`incremental update of ${key} failed, reparsing it whole: ${(e as Error).message}`);
+      engine.setFile(key, text);
+    }
+  }
+
+  /** The document was closed: it stays as context when it is a file of a directory read as context. */
+  async closeDocument(key: string): Promise<void> {
+    if (!this.live.delete(key) || !this.engine) return;
+    if (this.loadedDirs.has(parentOf(key)) && (await this.readContext(this.engine, key))) return;
+    this.engine.removeFile(key);
+  }
+
+  private async readContext(engine: Engine, key: string): Promise<boolean> {
+    const text = await this.host.readText(key);
+    if (text === undefined || this.live.has(key)) return false;
+    engine.setFile(key, text);
+    this.context.add(key);
+    return true;
+  }
+
+  /** Reads the context of the open documents not read yet; stops when `superseded()`. */
+  async loadContext(superseded: () => boolean): Promise<number> {
+    const engine = await this.getEngine();
+    let added = 0;
+    for (const key of [...this.live]) {
+      if (!key.startsWith('/')) continue; // untitled or virtual: no directory to read
+      const wanted: string[] = [];
+      const dir = parentOf(key);
+      if (!this.loadedDirs.has(dir)) {
+        this.loadedDirs.add(dir);
+        const files = (await this.host.listFiles(dir)).map((n) => `${dir}/${n}`);
+        wanted.push(...selectContextFiles(key, files, undefined, [], this.settings));
+      }
+      const root = this.settings.maxWorkspaceFiles > 0 ? await this.host.kernelRoot(key, this.roots) : undefined;
+      if (root && !this.loadedTrees.has(root)) {
+        this.loadedTrees.add(root);
+        const rel = await this.host.listTree(root, KERNEL_CONTEXT_DIRS, this.settings.maxWorkspaceFiles * 2);
+        wanted.push(...selectContextFiles(key, [], root, rel, { maxDirectoryFiles: 0, maxWorkspaceFiles: this.settings.maxWorkspaceFiles }));
+      }
+      for (const k of wanted) {
+        if (superseded()) return added;
+        if (this.live.has(k) || this.context.has(k)) continue;
+        if (await this.readContext(engine, k)) added++;
+      }
+    }
+    if (added > 0) this.log.info(`read ${added} context file(s)`);
+    return added;
+  }
+
+  /** Analyses every open C document; findings and notes per document key. */
+  async analyzeOpen(): Promise<Map<string, DocumentFindings>> {
+    const engine = await this.getEngine();
+    const paths = [...this.live];
+    const result = engine.analyze({ paths, minConfidence: this.settings.minConfidence });
+    this.lastResult = result;
+    const byKey = new Map<string, DocumentFindings>(paths.map((k) => [k, { placed: [], notes: [] }]));
+    for (const f of result.findings) byKey.get(f.file)?.placed.push({ finding: f, line: f.line, column: f.column });
+    for (const p of result.coverage.problems) {
+      const entry = byKey.get(p.file);
+      if (entry) entry.notes.push(`iommufd-review: ${baseName(p.file)}: ${p.message}`);
+      else this.log.warn(`${p.file}: ${p.message}`);
+    }
+    return byKey;
+  }
+
+  /** Reviews the series in a patch document; findings on the patch's own lines. */
+  async reviewDocument(uri: string, text: string): Promise<DocumentFindings> {
+    const name = baseName(uri);
+    const review = await this.review(text, name, { keepAs: uri, near: keyOfUri(uri) });
+    const placed: Placed[] = [];
+    for (const p of review.patches) {
+      // A finding the patch does not show sits on the patch's first line, so it is still seen.
+      for (const f of p.findings) placed.push({ finding: f, line: f.patchLine ?? 1, column: 1 });
+    }
+    const problems = [...review.series.problems, ...review.patches.flatMap((p) => p.problems)];
+    const notes: string[] = [];
+    if (review.patches.length === 0) notes.push(`iommufd-review: ${name} has no reviewable patch: ${problems[0]?.message ?? 'no patch found in it'}`);
+    else for (const pr of problems) notes.push(`iommufd-review: ${pr.source}${pr.line ? `:${pr.line}` : ''}: ${pr.message}`);
+    return { placed, notes };
+  }
+
+  /**
+   * The patch layer's review of mail text, against the kernel tree the patch
+   * file lies in or the workspace's (else from the hunks alone); `keepAs`
+   * keeps its engines for simulation.
+   */
+  async review(text: string, name: string, options: { keepAs?: string; near?: string } = {}): Promise<SeriesReview> {
+    const { keepAs } = options;
+    const parser = await this.getParser();
+    const config = this.config();
+    const series = await parseSeries(text, name);
+    const engines: Engine[] = [];
+    const near = options.near?.startsWith('/') ? options.near : this.roots[0] ? `${this.roots[0]}/${name}` : undefined;
+    const root = near ? await this.host.kernelRoot(near, this.roots) : undefined;
+    const base = root ? this.host.tree(root) : undefined;
+    const review = await reviewSeriesWith(series, {
+      session: () => {
+        const e = new Engine({ parser, config, maxFileBytes: this.settings.maxFileBytes });
+        engines.push(e);
+        return reviewSessionOf(e);
+      },
+      base,
+      minConfidence: this.settings.minConfidence,
+    });
+    if (keepAs) {
+      this.dropReview(keepAs);
+      this.reviews.set(keepAs, { review, engines });
+    } else {
+      for (const e of engines) e.dispose();
+    }
+    return review;
+  }
+
+  dropReview(uri: string): void {
+    for (const e of this.reviews.get(uri)?.engines ?? []) e.dispose();
+    this.reviews.delete(uri);
+  }
+
+  /** A file's model for from-source simulation: the live engine's, else a patch review's post-image. */
+  private fileModel(file: string): FileModel | undefined {
+    const own = this.engine?.fileModel(file);
+    if (own) return own;
+    for (const { engines } of this.reviews.values()) {
+      for (const e of [...engines].reverse()) {
+        const m = e.fileModel(file);
+        if (m) return m;
+      }
+    }
+    return undefined;
+  }
+
+  /** The simulator on a finding's scenario (src/sim's public entry). */
+  simulateFinding(f: Finding | PatchFinding): SimulationAnswer {
+    const file = 'imageFile' in f ? f.imageFile : f.scenario.file;
+    const request = requestFromScenario(f.scenario, f.scenario.file ? this.fileModel(f.scenario.file) ?? (file ? this.fileModel(file) : undefined) : undefined);
+    return { finding: simulateArgs(f), request, result: simulate(request) };
+  }
+
+  lockGraph(): LockGraph {
+    return this.lastResult?.lockGraph ?? { edges: [] };
+  }
+
+  dispose(): void {
+    for (const uri of [...this.reviews.keys()]) this.dropReview(uri);
+    this.engine?.dispose();
+    void this.parser?.then((p) => p.dispose(), () => undefined);
+  }
+}

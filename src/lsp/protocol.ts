@@ -1,0 +1,72 @@
+/**
+ * What the server and its clients agree on beyond LSP: the custom requests,
+ * the commands a code lens or code action names, and their argument shapes.
+ * Plain types and string constants only, so a client (the VS Code extension,
+ * a Neovim plugin) can import this file without pulling in the server.
+ */
+import type { Finding, LockGraph, RuleId, Scenario } from '../engine/types';
+import type { PatchFinding, SeriesReview } from '../patch/types';
+import type { SimulationRequest, SimulationResult } from '../sim/types';
+
+/** The client-side command of the Simulate code lens and hover link (VS Code's simulator panel). */
+export const SIMULATE_COMMAND = 'iommufd.simulateFinding';
+/**
+ * A server-side command (workspace/executeCommand): answers the finding as
+ * review text and shows it with window/showMessage, for clients without a
+ * clipboard command of their own. Named apart from the extension's
+ * `iommufd.copyFinding` so the two can coexist once the extension is a client.
+ */
+export const COPY_FINDING_COMMAND = 'iommufd-review.copyFinding';
+
+/** What the Simulate command receives: JSON-safe (it also travels in command URIs). */
+export interface SimulateArgs {
+  scenario: Scenario;
+  ruleId: RuleId;
+  function: string;
+  /** The finding's message; left out of hover links, which must not repeat the diagnostic. */
+  message?: string;
+  file: string;
+  line: number;
+}
+
+export function simulateArgs(f: Finding): SimulateArgs {
+  return { scenario: f.scenario, ruleId: f.ruleId, function: f.function, message: f.message, file: f.file, line: f.line };
+}
+
+/** `iommufd/simulation`: the simulator run for the finding(s) on a line of an open document. */
+export const SIMULATION_REQUEST = 'iommufd/simulation';
+export interface SimulationParams {
+  textDocument: { uri: string };
+  /** 0-based, as everywhere in LSP; the finding whose line this is. */
+  position: { line: number; character: number };
+  /** When several findings share the line: which rule (default: the first). */
+  ruleId?: RuleId;
+}
+export interface SimulationAnswer {
+  finding: SimulateArgs;
+  request: SimulationRequest;
+  result: SimulationResult;
+}
+
+/** `iommufd/lockGraph`: the lock-class graph of what the server has analysed. */
+export const LOCK_GRAPH_REQUEST = 'iommufd/lockGraph';
+export interface LockGraphAnswer {
+  edges: LockGraph['edges'];
+  /** `from → to` of each edge on a cycle (a possible deadlock). */
+  onCycle: { from: string; to: string }[];
+  /** The same graph as Markdown with a DOT block (report/lock-graph-text.ts). */
+  markdown: string;
+}
+
+/** `iommufd/reviewSeries`: patch mail text (an mbox, format-patch files, a diff) → findings per patch. */
+export const REVIEW_SERIES_REQUEST = 'iommufd/reviewSeries';
+export interface ReviewSeriesParams {
+  /** The mail text; or `uri` of an open patch document. */
+  text?: string;
+  uri?: string;
+  /** Shown in problems and findings as the patch file's name. */
+  name?: string;
+}
+export type ReviewSeriesAnswer = SeriesReview;
+
+export type ShownFinding = Finding | PatchFinding;

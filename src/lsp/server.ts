@@ -1,0 +1,350 @@
+/**
+ * The language server: LSP handlers over the analysis core. Node-free (the
+ * host is injected), so the same code can run in a Web Worker; the Node
+ * command is src/cli/lsp.ts. Engine mutations run in event order through one
+ * queue; analysis is debounced and a run that newer typing superseded is
+ * dropped before it publishes.
+ */
+import { ResponseError, type Connection, type Diagnostic, type InitializeResult } from 'vscode-languageserver';
+import { LatestOnly, type RunToken } from '../engine/editor/latest-only';
+import { edgesOnCycles, formatLockGraphMarkdown } from '../report/lock-graph-text';
+import { Analysis, type DocumentFindings } from './analysis';
+import { DocumentStore, type OpenDocument } from './documents';
+import type { ServerHost } from './host';
+import {
+  COPY_FINDING_COMMAND,
+  LOCK_GRAPH_REQUEST,
+  REVIEW_SERIES_REQUEST,
+  SIMULATION_REQUEST,
+  type LockGraphAnswer,
+  type ReviewSeriesAnswer,
+  type ReviewSeriesParams,
+  type SimulationAnswer,
+  type SimulationParams,
+} from './protocol';
+import { parseSettings, type ServerSettings } from './settings';
+import { COPY_KIND, codeLensFor, copyActionFor, DIAGNOSTIC_SOURCE, hoverFor, noteDiagnostic, toDiagnostic, type Placed } from './to-lsp';
+import { baseName, keyOfUri } from './uris';
+
+const INVALID_PARAMS = -32602;
+/** How long a request waits for a pending analysis before answering with what there is. */
+const SETTLE_LIMIT_MS = 30_000;
+/** The scheduler key of the one analysis over all open C documents. */
+const C_RUN = 'c';
+
+interface Shown {
+  placed: Placed[];
+  diagnostics: Diagnostic[];
+}
+
+export function startServer(connection: Connection, host: ServerHost): void {
+  const log = {
+    info: (m: string) => connection.console.info(m),
+    warn: (m: string) => connection.console.warn(m),
+  };
+  const documents = new DocumentStore();
+  const analysis = new Analysis(host, log);
+  const scheduler = new LatestOnly<string>();
+  const shown = new Map<string, Shown>();
+  let pushDiagnostics = true;
+  let pullRefresh = false;
+  let configurationRequests = false;
+  let settingsExplicit = false;
+
+  // Engine mutations and analyses in event order.
+  let queue: Promise<unknown> = Promise.resolve();
+  const enqueue = <T>(what: string, work: () => Promise<T>): Promise<T | undefined> => {
+    const p = queue.then(work).catch((e: unknown) => {
+      log.warn(`${what} failed: ${(e as Error)?.stack ?? String(e)}`);
+      return undefined;
+    });
+    queue = p;
+    return p;
+  };
+  /** Like enqueue, for a request: its failure goes back to the client as the answer. */
+  const enqueueForRequest = <T>(work: () => Promise<T>): Promise<T> => {
+    const p = queue.then(work);
+    queue = p.catch(() => undefined);
+    return p.catch((e: unknown) => {
+      throw e instanceof ResponseError ? e : new ResponseError(INVALID_PARAMS, (e as Error)?.message ?? String(e));
+    });
+  };
+
+  // Runs requested and not finished yet, so a pull or a hover can wait for them.
+  const dirty = new Map<string, (() => void)[]>();
+  const finished = (key: string): void => {
+    const waiters = dirty.get(key) ?? [];
+    dirty.delete(key);
+    for (const w of waiters) w();
+  };
+  const settled = (key: string): Promise<void> => {
+    if (!dirty.has(key)) return queue.then(() => undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, SETTLE_LIMIT_MS);
+      dirty.get(key)!.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  };
+  const runKeyOf = (entry: OpenDocument): string => (entry.kind === 'c' ? C_RUN : entry.uri);
+
+  const show = (entry: OpenDocument, found: DocumentFindings): void => {
+    const diagnostics = [
+      ...found.notes.map((n) => noteDiagnostic(n)),
+      ...found.placed.map((p) => toDiagnostic(p, entry.doc, host.docsBaseUri)),
+    ];
+    shown.set(entry.uri, { placed: found.placed, diagnostics });
+    if (pushDiagnostics) void connection.sendDiagnostics({ uri: entry.uri, version: entry.doc.version, diagnostics });
+  };
+  const clear = (uri: string): void => {
+    shown.delete(uri);
+    if (pushDiagnostics) void connection.sendDiagnostics({ uri, diagnostics: [] });
+  };
+  const refreshPulls = (): void => {
+    if (!pushDiagnostics && pullRefresh) void connection.languages.diagnostics.refresh();
+  };
+
+  const analyseC = async (token: RunToken): Promise<void> => {
+    await analysis.loadContext(() => token.superseded());
+    if (token.superseded()) return;
+    const started = Date.now();
+    const byKey = await analysis.analyzeOpen();
+    if (token.superseded()) return;
+    for (const entry of documents.all('c')) show(entry, byKey.get(entry.key) ?? { placed: [], notes: [] });
+    refreshPulls();
+    log.info(`analysed ${byKey.size} open C document(s) in ${Date.now() - started} ms`);
+  };
+
+  const reviewPatch = async (uri: string, token: RunToken): Promise<void> => {
+    const entry = documents.get(uri);
+    if (!entry || token.superseded()) return;
+    const started = Date.now();
+    const found = await analysis.reviewDocument(uri, entry.doc.getText());
+    if (token.superseded() || !documents.get(uri)) return;
+    show(entry, found);
+    refreshPulls();
+    log.info(`reviewed ${baseName(uri)}: ${found.placed.length} finding(s), ${Date.now() - started} ms`);
+  };
+
+  const schedule = (key: string, delayMs: number): void => {
+    if (!dirty.has(key)) dirty.set(key, []);
+    scheduler.request(key, delayMs, (token) =>
+      enqueue(`analysis of ${key === C_RUN ? 'the open C documents' : baseName(key)}`, () => (key === C_RUN ? analyseC(token) : reviewPatch(key, token))).finally(() => {
+        if (!token.superseded()) finished(key);
+      }),
+    );
+  };
+
+  const reanalyseAll = (): void => {
+    if (documents.all('c').length > 0) schedule(C_RUN, 0);
+    for (const entry of documents.all('patch')) schedule(entry.uri, 0);
+  };
+
+  const applySettings = (next: ServerSettings, problems: string[]): void => {
+    for (const p of problems) log.warn(`settings: ${p}`);
+    if (problems.length > 0) void connection.window.showWarningMessage(`iommufd-review: ${problems.join('; ')}`);
+    const before = analysis.settings;
+    analysis.settings = next;
+    if (before.configFile !== next.configFile || before.maxFileBytes !== next.maxFileBytes || before.maxDirectoryFiles !== next.maxDirectoryFiles || before.maxWorkspaceFiles !== next.maxWorkspaceFiles) {
+      // Knowledge and limits are fixed per engine: start again with the open documents.
+      void enqueue('restart', async () => {
+        analysis.reset();
+        for (const entry of documents.all('c')) await analysis.setDocument(entry.key, entry.doc.getText());
+        tellConfigProblems();
+      });
+    }
+    reanalyseAll();
+  };
+
+  let toldConfig = '';
+  const tellConfigProblems = (): void => {
+    const problems = analysis.configProblems();
+    const said = problems.join('\n');
+    if (problems.length === 0 || said === toldConfig) return;
+    toldConfig = said;
+    void connection.window.showWarningMessage(`iommufd-review: the configuration file was not used: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more; see the log)` : ''}`);
+  };
+
+  const pullSettings = async (): Promise<void> => {
+    if (!configurationRequests) return;
+    try {
+      const raw: unknown = await connection.workspace.getConfiguration({ section: 'iommufd' });
+      const { settings, problems } = parseSettings(raw);
+      applySettings(settings, problems);
+    } catch (e) {
+      log.warn(`workspace/configuration failed: ${(e as Error).message}`);
+    }
+  };
+
+  connection.onInitialize((params): InitializeResult => {
+    const caps = params.capabilities;
+    configurationRequests = caps.workspace?.configuration === true;
+    // A client that pulls diagnostics gets them only by pulling (and a refresh
+    // when they change); one that does not gets them pushed. Both at once
+    // would show every finding twice.
+    pushDiagnostics = caps.textDocument?.diagnostic === undefined;
+    pullRefresh = caps.workspace?.diagnostics?.refreshSupport === true;
+    const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    analysis.roots = folders.map(keyOfUri).filter((k) => k.startsWith('/'));
+    if (params.initializationOptions !== undefined && params.initializationOptions !== null) {
+      const { settings, problems } = parseSettings(params.initializationOptions);
+      analysis.settings = settings;
+      settingsExplicit = true;
+      for (const p of problems) log.warn(`initializationOptions: ${p}`);
+    }
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: 2 /* Incremental */ },
+        hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
+        codeActionProvider: { codeActionKinds: [COPY_KIND] },
+        executeCommandProvider: { commands: [COPY_FINDING_COMMAND] },
+        diagnosticProvider: { identifier: 'iommufd', interFileDependencies: true, workspaceDiagnostics: false },
+      },
+      serverInfo: { name: 'iommufd-review', version: host.version },
+    };
+  });
+
+  connection.onInitialized(() => {
+    log.info(`iommufd-review ${host.version} language server; workspace: ${analysis.roots.join(', ') || '(none)'}; diagnostics ${pushDiagnostics ? 'pushed' : 'pulled'}`);
+    if (configurationRequests && !settingsExplicit) void pullSettings();
+  });
+
+  connection.onDidChangeConfiguration((params) => {
+    const raw = params.settings as Record<string, unknown> | null | undefined;
+    if (raw && typeof raw === 'object' && typeof raw.iommufd === 'object' && raw.iommufd !== null) {
+      const { settings, problems } = parseSettings(raw);
+      applySettings(settings, problems);
+    } else if (configurationRequests) {
+      void pullSettings();
+    } else {
+      reanalyseAll();
+    }
+  });
+
+  connection.onDidOpenTextDocument(({ textDocument: t }) => {
+    const entry = documents.open(t.uri, t.languageId, t.version, t.text);
+    if (entry.kind === 'c') {
+      void enqueue(`opening ${baseName(t.uri)}`, async () => {
+        await analysis.setDocument(entry.key, entry.doc.getText());
+        tellConfigProblems();
+      });
+      schedule(C_RUN, 0);
+    } else if (entry.kind === 'patch') {
+      schedule(entry.uri, 0);
+    }
+  });
+
+  connection.onDidChangeTextDocument(({ textDocument: t, contentChanges }) => {
+    let changed;
+    try {
+      changed = documents.change(t.uri, t.version, contentChanges);
+    } catch (e) {
+      log.warn(`change of ${t.uri} not applied: ${(e as Error).message}`);
+      return;
+    }
+    if (!changed) return;
+    const { entry, edits, whole } = changed;
+    if (entry.kind === 'c') {
+      const text = entry.doc.getText();
+      void enqueue(`editing ${baseName(t.uri)}`, () => (whole ? analysis.setDocument(entry.key, text) : analysis.editDocument(entry.key, edits, text)));
+      schedule(C_RUN, analysis.settings.debounceMs);
+    } else if (entry.kind === 'patch') {
+      schedule(entry.uri, analysis.settings.debounceMs);
+    }
+  });
+
+  connection.onDidCloseTextDocument(({ textDocument: t }) => {
+    const entry = documents.close(t.uri);
+    if (!entry) return;
+    clear(t.uri);
+    if (entry.kind === 'c') {
+      void enqueue(`closing ${baseName(t.uri)}`, () => analysis.closeDocument(entry.key));
+      schedule(C_RUN, analysis.settings.debounceMs);
+    } else if (entry.kind === 'patch') {
+      scheduler.cancel(entry.uri);
+      finished(entry.uri);
+      analysis.dropReview(entry.uri);
+    }
+  });
+
+  /** The findings shown on a 0-based line of a document, after its pending analysis. */
+  const placedAt = async (uri: string, line: number): Promise<Placed[]> => {
+    const entry = documents.get(uri);
+    if (!entry) return [];
+    await settled(runKeyOf(entry));
+    return (shown.get(uri)?.placed ?? []).filter((p) => p.line - 1 === line);
+  };
+
+  connection.languages.diagnostics.on(async ({ textDocument }) => {
+    const entry = documents.get(textDocument.uri);
+    if (entry) await settled(runKeyOf(entry));
+    return { kind: 'full', items: shown.get(textDocument.uri)?.diagnostics ?? [] };
+  });
+
+  connection.onHover(async ({ textDocument, position }) => hoverFor(await placedAt(textDocument.uri, position.line), host.docsBaseUri) ?? null);
+
+  connection.onCodeLens(async ({ textDocument }) => {
+    const entry = documents.get(textDocument.uri);
+    if (!entry) return [];
+    await settled(runKeyOf(entry));
+    return (shown.get(textDocument.uri)?.placed ?? []).map((p) => codeLensFor(p, entry.doc));
+  });
+
+  connection.onCodeAction(async ({ textDocument, range, context }) => {
+    const ours = context.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE && d.code !== 'input');
+    const actions = [];
+    for (let line = range.start.line; line <= range.end.line; line++) {
+      for (const p of await placedAt(textDocument.uri, line)) {
+        const diagnostic = ours.find((d) => d.range.start.line === line && d.code === p.finding.ruleId);
+        // Without a diagnostic in the context the client asked for the range itself (a menu, not a lightbulb).
+        if (ours.length > 0 && !diagnostic) continue;
+        actions.push(copyActionFor(p, diagnostic));
+      }
+    }
+    return actions;
+  });
+
+  connection.onExecuteCommand(({ command, arguments: args }) => {
+    if (command !== COPY_FINDING_COMMAND) throw new ResponseError(INVALID_PARAMS, `unknown command ${command}`);
+    const text = args?.[0];
+    if (typeof text !== 'string') throw new ResponseError(INVALID_PARAMS, `${COPY_FINDING_COMMAND} takes the finding's text`);
+    void connection.window.showInformationMessage(text);
+    return text;
+  });
+
+  connection.onRequest(SIMULATION_REQUEST, async (params: SimulationParams): Promise<SimulationAnswer> => {
+    const uri = params?.textDocument?.uri;
+    const line = params?.position?.line;
+    if (typeof uri !== 'string' || typeof line !== 'number') throw new ResponseError(INVALID_PARAMS, `${SIMULATION_REQUEST} needs textDocument.uri and position.line`);
+    if (!documents.get(uri)) throw new ResponseError(INVALID_PARAMS, `${baseName(uri)} is not open`);
+    const here = (await placedAt(uri, line)).filter((p) => !params.ruleId || p.finding.ruleId === params.ruleId);
+    if (here.length === 0) throw new ResponseError(INVALID_PARAMS, `no iommufd finding${params.ruleId ? ` of ${params.ruleId}` : ''} on line ${line + 1} of ${baseName(uri)}`);
+    return enqueueForRequest(async () => analysis.simulateFinding(here[0].finding));
+  });
+
+  connection.onRequest(LOCK_GRAPH_REQUEST, async (): Promise<LockGraphAnswer> => {
+    await settled(C_RUN);
+    const graph = analysis.lockGraph();
+    const cycles = edgesOnCycles(graph);
+    return {
+      edges: graph.edges,
+      onCycle: graph.edges.filter((e) => cycles.has(`${e.from}\u0000${e.to}`)).map((e) => ({ from: e.from, to: e.to })),
+      markdown: formatLockGraphMarkdown(graph),
+    };
+  });
+
+  connection.onRequest(REVIEW_SERIES_REQUEST, async (params: ReviewSeriesParams): Promise<ReviewSeriesAnswer> => {
+    const open = params?.uri ? documents.get(params.uri) : undefined;
+    const text = typeof params?.text === 'string' ? params.text : open?.doc.getText();
+    if (text === undefined) throw new ResponseError(INVALID_PARAMS, `${REVIEW_SERIES_REQUEST} needs the mail text, or the uri of an open document`);
+    const name = params.name ?? (params.uri ? baseName(params.uri) : 'series.mbox');
+    return enqueueForRequest(() => analysis.review(text, name, { near: params.uri ? keyOfUri(params.uri) : undefined }));
+  });
+
+  connection.onShutdown(() => {
+    scheduler.dispose();
+    analysis.dispose();
+  });
+}
