@@ -27,11 +27,17 @@ export interface Logger {
   warn(message: string): void;
 }
 
+/** A problem with the input, said in words: on its 1-based line, else the first. */
+export interface Note {
+  message: string;
+  line?: number;
+}
+
 /** What one analysis shows in one document. */
 export interface DocumentFindings {
   placed: Placed[];
   /** Whole-document notes (not analysed and why, partly reviewed). */
-  notes: string[];
+  notes: Note[];
 }
 
 function parentOf(key: string): string {
@@ -187,7 +193,7 @@ export class Analysis {
     for (const f of result.findings) byKey.get(f.file)?.placed.push({ finding: f, line: f.line, column: f.column });
     for (const p of result.coverage.problems) {
       const entry = byKey.get(p.file);
-      if (entry) entry.notes.push(`iommufd-review: ${baseName(p.file)}: ${p.message}`);
+      if (entry) entry.notes.push({ message: `iommufd-review: ${baseName(p.file)}: ${p.message}` });
       else this.log.warn(`${p.file}: ${p.message}`);
     }
     return byKey;
@@ -202,10 +208,12 @@ export class Analysis {
       // A finding the patch does not show sits on the patch's first line, so it is still seen.
       for (const f of p.findings) placed.push({ finding: f, line: f.patchLine ?? 1, column: 1 });
     }
-    const problems = [...review.series.problems, ...review.patches.flatMap((p) => p.problems)];
-    const notes: string[] = [];
-    if (review.patches.length === 0) notes.push(`iommufd-review: ${name} has no reviewable patch: ${problems[0]?.message ?? 'no patch found in it'}`);
-    else for (const pr of problems) notes.push(`iommufd-review: ${pr.source}${pr.line ? `:${pr.line}` : ''}: ${pr.message}`);
+    // The no-base note is a fact about the mode, and every finding's diagnostic
+    // says it already (the extension's patch-problems.ts filters it the same way).
+    const problems = [...review.series.problems, ...review.patches.flatMap((p) => p.problems)].filter((p) => !/^no base tree: /.test(p.message));
+    const notes: Note[] = [];
+    if (review.patches.length === 0) notes.push({ message: `iommufd-review: ${name} has no reviewable patch: ${problems[0]?.message ?? 'no patch found in it'}` });
+    else for (const pr of problems) notes.push({ message: `iommufd-review: ${pr.message}`, line: pr.source === review.patches[0]?.source ? pr.line : undefined });
     return { placed, notes };
   }
 

@@ -91,7 +91,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
 
   const show = (entry: OpenDocument, found: DocumentFindings): void => {
     const diagnostics = [
-      ...found.notes.map((n) => noteDiagnostic(n)),
+      ...found.notes.map((n) => noteDiagnostic(n.message, n.line)),
       ...found.placed.map((p) => toDiagnostic(p, entry.doc, host.docsBaseUri)),
     ];
     shown.set(entry.uri, { placed: found.placed, diagnostics });

@@ -86,9 +86,10 @@ export function toDiagnostic(p: Placed, doc: TextDocument | undefined, docsBaseU
   };
 }
 
-/** A whole-document note (not analysed, partly reviewed): on the first line, said in words. */
-export function noteDiagnostic(message: string, severity: 'warning' | 'note' = 'warning'): Diagnostic {
-  return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, severity: SEVERITY[severity], source: DIAGNOSTIC_SOURCE, code: 'input', message };
+/** A problem with the input (not analysed, partly reviewed), said in words, on its line or the first. */
+export function noteDiagnostic(message: string, line = 1): Diagnostic {
+  const l = Math.max(0, line - 1);
+  return { range: { start: { line: l, character: 0 }, end: { line: l, character: 1 } }, severity: SEVERITY.warning, source: DIAGNOSTIC_SOURCE, code: 'input', message };
 }
 
 /** `command:` link for Markdown (VS Code runs it; other clients show the text, so it stays short: no message). */
