@@ -38,6 +38,8 @@ export interface DocumentFindings {
   placed: Placed[];
   /** Whole-document notes (not analysed and why, partly reviewed). */
   notes: Note[];
+  /** For a patch mail: the tree it was reviewed against, if any. */
+  root?: string;
 }
 
 function parentOf(key: string): string {
@@ -202,7 +204,7 @@ export class Analysis {
   /** Reviews the series in a patch document; findings on the patch's own lines. */
   async reviewDocument(uri: string, text: string): Promise<DocumentFindings> {
     const name = baseName(uri);
-    const review = await this.review(text, name, { keepAs: uri, near: keyOfUri(uri) });
+    const { review, root } = await this.reviewAt(text, name, { keepAs: uri, near: keyOfUri(uri) });
     const placed: Placed[] = [];
     for (const p of review.patches) {
       // A finding the patch does not show sits on the patch's first line, so it is still seen.
@@ -214,7 +216,7 @@ export class Analysis {
     const notes: Note[] = [];
     if (review.patches.length === 0) notes.push({ message: `iommufd-review: ${name} has no reviewable patch: ${problems[0]?.message ?? 'no patch found in it'}` });
     else for (const pr of problems) notes.push({ message: `iommufd-review: ${pr.message}`, line: pr.source === review.patches[0]?.source ? pr.line : undefined });
-    return { placed, notes };
+    return { placed, notes, root };
   }
 
   /**
@@ -223,6 +225,10 @@ export class Analysis {
    * keeps its engines for simulation.
    */
   async review(text: string, name: string, options: { keepAs?: string; near?: string } = {}): Promise<SeriesReview> {
+    return (await this.reviewAt(text, name, options)).review;
+  }
+
+  private async reviewAt(text: string, name: string, options: { keepAs?: string; near?: string }): Promise<{ review: SeriesReview; root?: string }> {
     const { keepAs } = options;
     const parser = await this.getParser();
     const config = this.config();
@@ -246,7 +252,7 @@ export class Analysis {
     } else {
       for (const e of engines) e.dispose();
     }
-    return review;
+    return { review, root };
   }
 
   dropReview(uri: string): void {
@@ -254,14 +260,19 @@ export class Analysis {
     this.reviews.delete(uri);
   }
 
-  /** A file's model for from-source simulation: the live engine's, else a patch review's post-image. */
-  private fileModel(file: string): FileModel | undefined {
+  /**
+   * The model of the file holding `fn`, for from-source simulation: the live
+   * engine's, else the latest patch review image that has the function (a
+   * later patch's hunks may show the same file without it).
+   */
+  private fileModel(file: string, fn: string | undefined): FileModel | undefined {
+    const has = (m: FileModel | undefined): m is FileModel => m !== undefined && m.functions.some((x) => x.name === fn);
     const own = this.engine?.fileModel(file);
-    if (own) return own;
+    if (has(own)) return own;
     for (const { engines } of this.reviews.values()) {
       for (const e of [...engines].reverse()) {
         const m = e.fileModel(file);
-        if (m) return m;
+        if (has(m)) return m;
       }
     }
     return undefined;
@@ -269,8 +280,8 @@ export class Analysis {
 
   /** The simulator on a finding's scenario (src/sim's public entry). */
   simulateFinding(f: Finding | PatchFinding): SimulationAnswer {
-    const file = 'imageFile' in f ? f.imageFile : f.scenario.file;
-    const request = requestFromScenario(f.scenario, f.scenario.file ? this.fileModel(f.scenario.file) ?? (file ? this.fileModel(file) : undefined) : undefined);
+    const { file, function: fn } = f.scenario;
+    const request = requestFromScenario(f.scenario, file ? this.fileModel(file, fn) : undefined);
     return { finding: simulateArgs(f), request, result: simulate(request) };
   }
 

@@ -5,7 +5,7 @@
  * queue; analysis is debounced and a run that newer typing superseded is
  * dropped before it publishes.
  */
-import { ResponseError, type Connection, type Diagnostic, type InitializeResult } from 'vscode-languageserver';
+import { ResponseError, ShowMessageNotification, type Connection, type Diagnostic, type InitializeResult } from 'vscode-languageserver';
 import { LatestOnly, type RunToken } from '../engine/editor/latest-only';
 import { edgesOnCycles, formatLockGraphMarkdown } from '../report/lock-graph-text';
 import { Analysis, type DocumentFindings } from './analysis';
@@ -42,6 +42,8 @@ export function startServer(connection: Connection, host: ServerHost): void {
     info: (m: string) => connection.console.info(m),
     warn: (m: string) => connection.console.warn(m),
   };
+  // window/showMessage, not showMessageRequest: nothing to answer, and some clients (Neovim) prompt for a request.
+  const tell = (type: 2 | 3, message: string): void => void connection.sendNotification(ShowMessageNotification.type, { type, message });
   const documents = new DocumentStore();
   const analysis = new Analysis(host, log);
   const scheduler = new LatestOnly<string>();
@@ -92,7 +94,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
   const show = (entry: OpenDocument, found: DocumentFindings): void => {
     const diagnostics = [
       ...found.notes.map((n) => noteDiagnostic(n.message, n.line)),
-      ...found.placed.map((p) => toDiagnostic(p, entry.doc, host.docsBaseUri)),
+      ...found.placed.map((p) => toDiagnostic(p, entry.doc, host.docsBaseUri, entry.kind === 'patch' ? { uri: entry.uri, root: found.root } : undefined)),
     ];
     shown.set(entry.uri, { placed: found.placed, diagnostics });
     if (pushDiagnostics) void connection.sendDiagnostics({ uri: entry.uri, version: entry.doc.version, diagnostics });
@@ -143,7 +145,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
 
   const applySettings = (next: ServerSettings, problems: string[]): void => {
     for (const p of problems) log.warn(`settings: ${p}`);
-    if (problems.length > 0) void connection.window.showWarningMessage(`iommufd-review: ${problems.join('; ')}`);
+    if (problems.length > 0) tell(2, `iommufd-review: ${problems.join('; ')}`);
     const before = analysis.settings;
     analysis.settings = next;
     if (before.configFile !== next.configFile || before.maxFileBytes !== next.maxFileBytes || before.maxDirectoryFiles !== next.maxDirectoryFiles || before.maxWorkspaceFiles !== next.maxWorkspaceFiles) {
@@ -163,7 +165,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
     const said = problems.join('\n');
     if (problems.length === 0 || said === toldConfig) return;
     toldConfig = said;
-    void connection.window.showWarningMessage(`iommufd-review: the configuration file was not used: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more; see the log)` : ''}`);
+    tell(2, `iommufd-review: the configuration file was not used: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more; see the log)` : ''}`);
   };
 
   const pullSettings = async (): Promise<void> => {
@@ -310,7 +312,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
     if (command !== COPY_FINDING_COMMAND) throw new ResponseError(INVALID_PARAMS, `unknown command ${command}`);
     const text = args?.[0];
     if (typeof text !== 'string') throw new ResponseError(INVALID_PARAMS, `${COPY_FINDING_COMMAND} takes the finding's text`);
-    void connection.window.showInformationMessage(text);
+    tell(3, text);
     return text;
   });
 

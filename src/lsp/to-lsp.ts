@@ -7,7 +7,7 @@
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CodeAction, CodeLens, Diagnostic, DiagnosticSeverity, Hover, Range } from 'vscode-languageserver';
 import type { Finding, Severity } from '../engine/types';
-import type { FindingStatus, PatchFinding } from '../patch/types';
+import type { FindingStatus, PatchFinding, PatchRelatedLocation } from '../patch/types';
 import { ruleHelpUri, ruleInfo } from '../report/rule-info';
 import { formatFinding } from '../report/text';
 import { COPY_FINDING_COMMAND, SIMULATE_COMMAND, simulateArgs } from './protocol';
@@ -51,7 +51,25 @@ export function findingRange(doc: TextDocument | undefined, line: number, column
   return { start: { line: l, character: c }, end: { line: l, character: c + 1 } };
 }
 
-export function toDiagnostic(p: Placed, doc: TextDocument | undefined, docsBaseUri: string): Diagnostic {
+/**
+ * Where a witness step is shown: in a patch mail, on the patch's own line
+ * when the patch shows it, else in the base tree's file when there is one,
+ * else on the finding's own patch line (the message names file and line).
+ */
+function relatedLocation(r: PatchRelatedLocation, p: Placed, patch?: PatchContext): { uri: string; line: number } {
+  if (!patch) return { uri: uriOfKey(r.file), line: r.line };
+  if (r.patchLine) return { uri: patch.uri, line: r.patchLine };
+  if (patch.root) return { uri: uriOfKey(`${patch.root}/${r.file}`), line: r.line };
+  return { uri: patch.uri, line: p.line };
+}
+
+/** The patch document a finding is shown in, and the tree it was reviewed against. */
+export interface PatchContext {
+  uri: string;
+  root?: string;
+}
+
+export function toDiagnostic(p: Placed, doc: TextDocument | undefined, docsBaseUri: string, patch?: PatchContext): Diagnostic {
   const f = p.finding;
   const confidence = f.confidence === 'high' ? '' : ` [${f.confidence} confidence]`;
   let message = `${f.message}${confidence}`;
@@ -78,10 +96,11 @@ export function toDiagnostic(p: Placed, doc: TextDocument | undefined, docsBaseU
     code: f.ruleId,
     codeDescription: { href: ruleHelpUri(f.ruleId, docsBaseUri) },
     message,
-    relatedInformation: f.related.map((r) => ({
-      location: { uri: uriOfKey(r.file), range: { start: { line: Math.max(0, r.line - 1), character: 0 }, end: { line: Math.max(0, r.line - 1), character: 0 } } },
-      message: r.message,
-    })),
+    relatedInformation: f.related.map((r) => {
+      const at = relatedLocation(r, p, isPatchFinding(f) ? patch : undefined);
+      const line = Math.max(0, at.line - 1);
+      return { location: { uri: at.uri, range: { start: { line, character: 0 }, end: { line, character: 0 } } }, message: r.message };
+    }),
     data: { fingerprint: f.fingerprint },
   };
 }

@@ -1,0 +1,407 @@
+/**
+ * The language server over stdio, driven by a real client (vscode-jsonrpc's
+ * Node message connection against the built `node dist/cli.js lsp --stdio`):
+ * what it publishes, answers and survives.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { CodeAction, CodeLens, Diagnostic, Hover } from 'vscode-languageserver';
+import { fileUri, repoRoot, startServer, type LspSession } from './lsp-client';
+
+const EXAMPLE = path.join(repoRoot, 'examples/c/toy_replace_detach_first.c');
+const MDEV = path.join(repoRoot, 'examples/c/toy_mdev.c');
+const V8 = path.join(repoRoot, 'examples/series/v8.mbox');
+
+const UBR_MESSAGE =
+  "`toy_detach_locked()` unmaps the driver's pages, removes the access from the IOAS and drops the reference to the old object (line 32) before `iopt_add_access()` can fail (line 34); the error path (line 37) calls `toy_replace_detach_first()` again to re-attach `cur` but cannot give the driver its pins back.";
+
+/** The witness: 0-based line and message of each related location. */
+const UBR_RELATED: [number, string][] = [
+  [31, "`toy_detach_locked()` unmaps the driver's pages, removes the access from the IOAS and drops the reference to the old object: cannot be undone"],
+  [16, "`access->ops->unmap()` unmaps the driver's pages (inside `toy_detach_locked()`)"],
+  [18, '`iopt_remove_access()` removes the access from the IOAS (inside `toy_detach_locked()`)'],
+  [20, '`refcount_dec()` drops the reference to the old object (inside `toy_detach_locked()`)'],
+  [33, '`iopt_add_access()` can fail here'],
+  [36, 'the error path calls `toy_replace_detach_first()` again to re-attach `cur`'],
+  [36, 'the restore reads `cur` after `refcount_dec()` dropped the reference to it (line 21): the object may already be destroyed'],
+  [36, '`toy_replace_detach_first()` can fail as well, and then nothing is restored'],
+  [37, 'returns the error to the caller'],
+];
+
+const codes = (ds: Diagnostic[]): string[] => ds.map((d) => `${String(d.code)}@${d.range.start.line}`).sort();
+
+function tempDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'iommufd-lsp-'));
+  for (const [name, from] of Object.entries(files)) copyFileSync(from, path.join(dir, name));
+  return dir;
+}
+
+async function open(s: LspSession, file: string, languageId = 'c', text = readFileSync(file, 'utf8')): Promise<string> {
+  const uri = fileUri(file);
+  await s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version: 1, text } });
+  return uri;
+}
+
+describe('lsp: the v8-like example over stdio', () => {
+  let dir: string;
+  let s: LspSession;
+  let uri: string;
+  let file: string;
+  let pushed: Diagnostic[];
+
+  before(async () => {
+    dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE });
+    file = path.join(dir, 'toy_replace_detach_first.c');
+    s = await startServer({ rootUri: fileUri(dir) });
+    const first = s.diagnostics(fileUri(file), (d) => d.length > 0);
+    uri = await open(s, file);
+    pushed = await first;
+  });
+  after(async () => {
+    await s?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('initialize announces incremental sync, pull diagnostics, hover, lenses, actions and the copy command', () => {
+    const c = s.init.capabilities;
+    assert.deepEqual(c.textDocumentSync, { openClose: true, change: 2 });
+    assert.equal(c.hoverProvider, true);
+    assert.deepEqual(c.codeLensProvider, { resolveProvider: false });
+    assert.deepEqual(c.codeActionProvider, { codeActionKinds: ['iommufd.copy'] });
+    assert.deepEqual(c.executeCommandProvider, { commands: ['iommufd-review.copyFinding'] });
+    assert.deepEqual(c.diagnosticProvider, { identifier: 'iommufd', interFileDependencies: true, workspaceDiagnostics: false });
+    assert.equal(s.init.serverInfo?.name, 'iommufd-review');
+  });
+
+  test('pushes the unmap-before-rollback diagnostic on the fallible call with its witness and rule link', () => {
+    assert.equal(pushed.length, 1);
+    const d = pushed[0];
+    assert.equal(d.code, 'unmap-before-rollback');
+    assert.equal(d.source, 'iommufd');
+    assert.equal(d.severity, 2);
+    assert.deepEqual(d.range, { start: { line: 33, character: 6 }, end: { line: 33, character: 47 } });
+    assert.equal(d.message, UBR_MESSAGE);
+    assert.equal(d.codeDescription?.href, `${fileUri(path.join(repoRoot, 'docs/engine.md'))}#unmap-before-rollback`);
+    assert.deepEqual(
+      d.relatedInformation?.map((r) => [r.location.range.start.line, r.message]),
+      UBR_RELATED,
+    );
+    for (const r of d.relatedInformation ?? []) assert.equal(r.location.uri, uri);
+  });
+
+  test('pull diagnostics answer the same items', async () => {
+    const report = (await s.conn.sendRequest('textDocument/diagnostic', { textDocument: { uri } })) as { kind: string; items: Diagnostic[] };
+    assert.equal(report.kind, 'full');
+    assert.deepEqual(report.items, pushed);
+  });
+
+  test('hover: Simulate link first, the rule and its documentation, not the diagnostic text again', async () => {
+    const hover = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 33, character: 10 } })) as Hover;
+    const value = (hover.contents as { kind: string; value: string }).value;
+    assert.equal((hover.contents as { kind: string }).kind, 'markdown');
+    assert.match(value, /^\[▶ Simulate\]\(command:iommufd\.simulateFinding\?/);
+    const args = JSON.parse(decodeURIComponent(/command:iommufd\.simulateFinding\?([^ )]+)/.exec(value)![1])) as [{ scenario: { variant: string; function: string }; line: number; message?: string }];
+    assert.equal(args[0].scenario.variant, 'from-source');
+    assert.equal(args[0].scenario.function, 'toy_replace_detach_first');
+    assert.equal(args[0].line, 34);
+    assert.equal(args[0].message, undefined);
+    assert.match(value, /\*\*unmap-before-rollback\*\* · warning · high confidence · \[UnmapBeforeRollback\]\(file:[^ ]+docs\/engine\.md#unmap-before-rollback /);
+    assert.ok(!value.includes('cannot give the driver its pins back'), 'the hover repeats the diagnostic message');
+    const none = await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 5, character: 0 } });
+    assert.equal(none, null);
+  });
+
+  test('code lens: Simulate on the finding line with the scenario as argument', async () => {
+    const lenses = (await s.conn.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as CodeLens[];
+    assert.equal(lenses.length, 1);
+    assert.equal(lenses[0].range.start.line, 33);
+    assert.equal(lenses[0].command?.command, 'iommufd.simulateFinding');
+    assert.equal(lenses[0].command?.title, '▶ Simulate unmap-before-rollback (from-source)');
+    assert.deepEqual(lenses[0].command?.arguments, [
+      {
+        scenario: { variant: 'from-source', file, function: 'toy_replace_detach_first', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo', invariant: 'failure-contract' },
+        ruleId: 'unmap-before-rollback',
+        function: 'toy_replace_detach_first',
+        message: UBR_MESSAGE,
+        file,
+        line: 34,
+      },
+    ]);
+  });
+
+  test('code action copies the finding as review text; the server command answers it and shows it', async () => {
+    const actions = (await s.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: pushed[0].range,
+      context: { diagnostics: pushed },
+    })) as CodeAction[];
+    assert.equal(actions.length, 1);
+    assert.equal(actions[0].title, 'Copy the finding for a review reply');
+    assert.equal(actions[0].kind, 'iommufd.copy');
+    assert.equal(actions[0].command?.command, 'iommufd-review.copyFinding');
+    const text = actions[0].command?.arguments?.[0] as string;
+    const lines = text.split('\n');
+    assert.equal(lines[0], `${file}:34:7: warning: [unmap-before-rollback] ${UBR_MESSAGE} (confidence: high; in toy_replace_detach_first())`);
+    assert.equal(lines[1], `  ${file}:32: note: ${UBR_RELATED[0][1]}`);
+    assert.equal(lines.length, 1 + UBR_RELATED.length);
+    const answered = await s.conn.sendRequest('workspace/executeCommand', { command: 'iommufd-review.copyFinding', arguments: [text] });
+    assert.equal(answered, text);
+    assert.ok(s.shownMessages.some((m) => m.type === 3 && m.message === text));
+    const elsewhere = (await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 5, character: 0 }, end: { line: 5, character: 0 } }, context: { diagnostics: [] } })) as CodeAction[];
+    assert.deepEqual(elsewhere, []);
+  });
+
+  test('iommufd/simulation: the from-source scenario of the finding breaks the failure contract', async () => {
+    const answer = (await s.conn.sendRequest('iommufd/simulation', { textDocument: { uri }, position: { line: 33, character: 0 } })) as {
+      finding: { ruleId: string; line: number };
+      request: { variant: string; faults: string[]; steps: { line?: number }[] };
+      result: { invariants: { id: string; holds: boolean; counterexample?: { steps: { thread: string; line?: number }[] } }[]; complete: boolean };
+    };
+    assert.equal(answer.finding.ruleId, 'unmap-before-rollback');
+    assert.equal(answer.request.variant, 'from-source');
+    assert.deepEqual(answer.request.faults, ['add-access']);
+    assert.ok(answer.request.steps.length > 0);
+    assert.equal(answer.result.complete, true);
+    const verdicts = Object.fromEntries(answer.result.invariants.map((i) => [i.id, i.holds]));
+    assert.equal(verdicts['failure-contract'], false);
+    assert.equal(verdicts['no-deadlock'], true);
+    const trace = answer.result.invariants.find((i) => i.id === 'failure-contract')!.counterexample!.steps;
+    assert.ok(trace.some((st) => st.thread === 'replacer' && st.line === 34), 'the counterexample runs the fallible call at line 34');
+    await assert.rejects(s.conn.sendRequest('iommufd/simulation', { textDocument: { uri }, position: { line: 5, character: 0 } }), (e: Error & { code?: number }) => {
+      assert.equal(e.code, -32602);
+      assert.equal(e.message, 'no iommufd finding on line 6 of toy_replace_detach_first.c');
+      return true;
+    });
+  });
+
+  test('iommufd/lockGraph: ioas_lock edges, no cycle, Markdown', async () => {
+    const graph = (await s.conn.sendRequest('iommufd/lockGraph')) as { edges: { from: string; to: string; sites: { file: string; line: number }[] }[]; onCycle: unknown[]; markdown: string };
+    const edge = graph.edges.find((e) => e.from === 'iommufd_access.ioas_lock' && e.to === 'io_pagetable.access_list');
+    assert.ok(edge, JSON.stringify(graph.edges.map((e) => `${e.from}->${e.to}`)));
+    assert.ok(edge.sites.some((x) => x.file === file && x.line === 19));
+    assert.deepEqual(graph.onCycle, []);
+    assert.match(graph.markdown, /^# iommufd lock graph\n/);
+    assert.ok(graph.markdown.includes('`iommufd_access.ioas_lock` → `io_pagetable.access_list`'));
+  });
+
+  test('an incremental edit into the merged order clears the finding; undoing it brings it back', async () => {
+    const text = readFileSync(file, 'utf8').split('\n');
+    assert.equal(text[31], '\ttoy_detach_locked(access);');
+    assert.equal(text[39], '\trefcount_inc(&new_ioas->obj.users);');
+    const cleared = s.diagnostics(uri, (d) => d.length === 0);
+    // Two changes in one event, each against the text the previous one left: detach after the error block, then the old line gone.
+    await s.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 2 },
+      contentChanges: [
+        { range: { start: { line: 39, character: 0 }, end: { line: 39, character: 0 } }, text: '\ttoy_detach_locked(access);\n' },
+        { range: { start: { line: 31, character: 0 }, end: { line: 32, character: 0 } }, text: '' },
+      ],
+    });
+    assert.deepEqual(await cleared, []);
+    const back = s.diagnostics(uri, (d) => d.length === 1);
+    await s.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 3 },
+      contentChanges: [
+        { range: { start: { line: 38, character: 0 }, end: { line: 39, character: 0 } }, text: '' },
+        { range: { start: { line: 31, character: 0 }, end: { line: 31, character: 0 } }, text: '\ttoy_detach_locked(access);\n' },
+      ],
+    });
+    const again = await back;
+    assert.equal(again[0].code, 'unmap-before-rollback');
+    assert.equal(again[0].message, UBR_MESSAGE);
+    assert.equal(again[0].range.start.line, 33);
+    const versions = s.published.filter((p) => p.uri === uri).map((p) => p.version);
+    assert.equal(versions[versions.length - 1], 3);
+  });
+});
+
+describe('lsp: settings, patch mails, bad input', () => {
+  let dir: string;
+  let s: LspSession;
+
+  before(async () => {
+    dir = tempDir({ 'toy_mdev.c': MDEV, 'v8.mbox': V8 });
+    s = await startServer({ rootUri: fileUri(dir), settings: { minConfidence: 'medium' } });
+  });
+  after(async () => {
+    await s?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('minConfidence from workspace/configuration decides what is published', async () => {
+    const file = path.join(dir, 'toy_mdev.c');
+    const uri = fileUri(file);
+    const first = s.diagnostics(uri, (d) => d.length > 0);
+    await open(s, file);
+    assert.deepEqual(codes(await first), ['callback-under-lock@62', 'lock-leak@42']);
+    // The client's settings change; didChangeConfiguration without settings makes the server ask again.
+    s.settings = { minConfidence: 'high' };
+    const high = s.diagnostics(uri, (d) => d.length === 1);
+    await s.conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    const onlyHigh = await high;
+    assert.deepEqual(codes(onlyHigh), ['lock-leak@42']);
+    // Neovim's way: the settings in the notification itself, dotted or nested.
+    const medium = s.diagnostics(uri, (d) => d.length === 2);
+    await s.conn.sendNotification('workspace/didChangeConfiguration', { settings: { iommufd: { minConfidence: 'medium', analysis: { debounceMs: 50 } } } });
+    const both = await medium;
+    const cb = both.find((d) => d.code === 'callback-under-lock')!;
+    assert.match(cb.message, / \[medium confidence\]$/);
+  });
+
+  test('a bad setting is named and the default kept', async () => {
+    await s.conn.sendNotification('workspace/didChangeConfiguration', { settings: { iommufd: { minConfidence: 'sometimes' } } });
+    const deadline = Date.now() + 10_000;
+    while (!s.shownMessages.some((m) => m.message.includes('iommufd.minConfidence: expected one of low, medium, high')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(s.shownMessages.some((m) => m.type === 2 && m.message === 'iommufd-review: iommufd.minConfidence: expected one of low, medium, high'), JSON.stringify(s.shownMessages));
+  });
+
+  test('a patch mail gets the finding on its own line, as introduced by patch 2/3', async () => {
+    const file = path.join(dir, 'v8.mbox');
+    const uri = fileUri(file);
+    const got = s.diagnostics(uri, (d) => d.some((x) => x.code === 'unmap-before-rollback'));
+    await open(s, file, 'mail');
+    const ds = await got;
+    const d = ds.find((x) => x.code === 'unmap-before-rollback')!;
+    assert.equal(d.range.start.line, 238);
+    assert.match(d.message, /^`__iommufd_access_detach\(\)` unmaps the driver's pages, .* before `iopt_add_access\(\)` can fail \(line 52\);/);
+    assert.match(d.message, / \[medium confidence\] — introduced by this patch \(patch-only analysis: partial context, confidence capped\)$/);
+    assert.equal(d.codeDescription?.href.endsWith('docs/engine.md#unmap-before-rollback'), true);
+    assert.deepEqual(
+      d.relatedInformation?.slice(0, 2).map((r) => [r.location.range.start.line, r.message]),
+      [
+        [236, "`__iommufd_access_detach()` unmaps the driver's pages, removes the access from the IOAS and drops the reference to the old object: cannot be undone"],
+        [208, "`access->ops->unmap()` unmaps the driver's pages (inside `__iommufd_access_detach()`)"],
+      ],
+    );
+    // Every witness step the patch shows points into the patch mail itself.
+    for (const r of d.relatedInformation ?? []) assert.equal(r.location.uri, uri);
+    // The reply in the mbox is set aside, not a problem; no input note on a well-formed series.
+    assert.deepEqual(ds.filter((x) => x.code === 'input'), []);
+    const lenses = (await s.conn.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as CodeLens[];
+    assert.deepEqual(lenses.map((l) => l.range.start.line), [238]);
+    const sim = (await s.conn.sendRequest('iommufd/simulation', { textDocument: { uri }, position: { line: 238, character: 0 } })) as { request: { variant: string }; result: { invariants: { id: string; holds: boolean }[] } };
+    assert.equal(sim.request.variant, 'from-source');
+    assert.equal(sim.result.invariants.find((i) => i.id === 'failure-contract')?.holds, false);
+  });
+
+  test('iommufd/reviewSeries: mail text in, findings per patch out', async () => {
+    const review = (await s.conn.sendRequest('iommufd/reviewSeries', { text: readFileSync(V8, 'utf8'), name: 'v8.mbox' })) as {
+      series: { title: string; version: number; total: number };
+      patches: { index: number; findings: { ruleId: string; status: string; patchLine?: number; function: string }[] }[];
+    };
+    assert.equal(review.series.version, 8);
+    assert.equal(review.series.total, 3);
+    assert.deepEqual(
+      review.patches.map((p) => [p.index, p.findings.map((f) => `${f.status} ${f.ruleId} ${f.function}@${f.patchLine}`)]),
+      [
+        [1, []],
+        [2, ['introduced unmap-before-rollback iommufd_access_change_ioas_id@239']],
+        [3, []],
+      ],
+    );
+    await assert.rejects(s.conn.sendRequest('iommufd/reviewSeries', {}), /needs the mail text/);
+  });
+
+  test('binary, oversized and non-UTF-8 C buffers get a clear diagnostic and the server keeps serving', async () => {
+    const bin = fileUri(path.join(dir, 'blob.c'));
+    const gotBin = s.diagnostics(bin, (d) => d.length > 0);
+    await s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: bin, languageId: 'c', version: 1, text: 'ELF\u0000\u0001\u0002\u0000\u0000int x;\n'.repeat(50) } });
+    assert.deepEqual((await gotBin).map((d) => [d.code, d.severity, d.range.start.line, d.message]), [['input', 2, 0, 'iommufd-review: blob.c: not analysed: this looks like a binary file, not C source']]);
+
+    await s.conn.sendNotification('workspace/didChangeConfiguration', { settings: { iommufd: { analysis: { maxFileBytes: 4096 } } } });
+    const big = fileUri(path.join(dir, 'big.c'));
+    const gotBig = s.diagnostics(big, (d) => d.length > 0);
+    await s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: big, languageId: 'c', version: 1, text: 'static int a;\n'.repeat(1000) } });
+    assert.deepEqual((await gotBig).map((d) => [d.code, d.message]), [['input', 'iommufd-review: big.c: not analysed: 0.0 MiB is over the 0.0 MiB limit']]);
+
+    const latin = fileUri(path.join(dir, 'latin1.c'));
+    const gotLatin = s.diagnostics(latin, (d) => d.length > 0);
+    await s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: latin, languageId: 'c', version: 1, text: '/* Copyright J\uFFFDrg */\nint f(void) { return 0; }\n' } });
+    const latinDs = await gotLatin;
+    assert.equal(latinDs.length, 1);
+    assert.equal(latinDs[0].code, 'input');
+    assert.match(latinDs[0].message, /^iommufd-review: latin1\.c: .*not valid UTF-8/);
+
+    const hover = await s.conn.sendRequest('textDocument/hover', { textDocument: { uri: bin }, position: { line: 0, character: 0 } });
+    assert.equal(hover, null);
+    assert.equal(s.proc.exitCode, null);
+  });
+});
+
+describe('lsp: protocol robustness', () => {
+  test('a malformed message and unknown methods leave the server answering', async () => {
+    const s = await startServer();
+    try {
+      const body = '{"jsonrpc":"2.0","id":99,"method":';
+      s.proc.stdin.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      await assert.rejects(s.conn.sendRequest('iommufd/noSuchThing', {}), (e: Error & { code?: number }) => {
+        assert.equal(e.code, -32601);
+        return true;
+      });
+      await s.conn.sendNotification('iommufd/noSuchNotification', { x: 1 });
+      const graph = (await s.conn.sendRequest('iommufd/lockGraph')) as { edges: unknown[] };
+      assert.deepEqual(graph.edges, []);
+      await assert.rejects(s.conn.sendRequest('iommufd/simulation', { nonsense: true }), /needs textDocument\.uri and position\.line/);
+      assert.equal(s.proc.exitCode, null);
+    } finally {
+      await s.close();
+    }
+    assert.deepEqual(await s.exited, { code: 0, signal: null });
+  });
+
+  test('shutdown then exit ends the process with status 0', async () => {
+    const s = await startServer();
+    assert.equal(await s.conn.sendRequest('shutdown'), null);
+    await s.conn.sendNotification('exit');
+    assert.deepEqual(await s.exited, { code: 0, signal: null });
+    s.conn.dispose();
+  });
+
+  test('a client that disappears mid-request does not leave the server running', async () => {
+    const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE });
+    const s = await startServer({ rootUri: fileUri(dir) });
+    try {
+      const uri = await open(s, path.join(dir, 'toy_replace_detach_first.c'));
+      void s.conn.sendRequest('iommufd/simulation', { textDocument: { uri }, position: { line: 33, character: 0 } }).catch(() => undefined);
+      // Let the request reach the pipe, then go away without shutdown or exit.
+      await new Promise((r) => setTimeout(r, 20));
+      s.proc.stdin.end();
+      s.proc.stdout.destroy();
+      const started = Date.now();
+      const exit = await Promise.race([s.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 10_000))]);
+      assert.notEqual(exit, 'still running');
+      assert.equal((exit as { code: number | null }).code, 1, 'no shutdown came first: status 1');
+      assert.ok(Date.now() - started < 10_000);
+    } finally {
+      if (s.proc.exitCode === null) s.proc.kill('SIGKILL');
+      s.conn.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a client that pulls diagnostics gets none pushed, and the same findings by pulling', async () => {
+    const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE });
+    const s = await startServer({ rootUri: fileUri(dir), capabilities: { textDocument: { diagnostic: { dynamicRegistration: false } } } });
+    try {
+      const uri = await open(s, path.join(dir, 'toy_replace_detach_first.c'));
+      const report = (await s.conn.sendRequest('textDocument/diagnostic', { textDocument: { uri } })) as { kind: string; items: Diagnostic[] };
+      assert.deepEqual(codes(report.items), ['unmap-before-rollback@33']);
+      assert.equal(report.items[0].message, UBR_MESSAGE);
+      assert.deepEqual(s.published, []);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('lsp without --stdio is a usage error', async () => {
+    const { runCli } = await import('../cli/run-cli');
+    const r = runCli(['lsp']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /iommufd-review lsp: say --stdio/);
+    assert.match(runCli(['lsp', '--help']).stdout, /^Usage: iommufd-review lsp --stdio/);
+  });
+});
