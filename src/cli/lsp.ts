@@ -31,7 +31,12 @@ Options:
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { stdio: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { stdio: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
   } catch (e) {
     throw new UsageError((e as Error).message.split(/\.(?:\s|$)/)[0], 'lsp');
   }
@@ -39,11 +44,14 @@ export async function run(argv: string[]): Promise<number> {
     await writeOut(process.stdout, HELP);
     return EXIT_OK;
   }
-  if (!parsed.values.stdio) throw new UsageError('say --stdio: the server talks LSP over standard input and output', 'lsp');
+  if (!parsed.values.stdio)
+    throw new UsageError('say --stdio: the server talks LSP over standard input and output', 'lsp');
   const connection = createConnection(process.stdin, process.stdout);
   // Nothing the analysis throws may end the server: it is logged and the next request is served.
   process.on('uncaughtException', (e) => process.stderr.write(`iommufd-review lsp: ${e?.stack ?? String(e)}\n`));
-  process.on('unhandledRejection', (e) => process.stderr.write(`iommufd-review lsp: ${(e as Error)?.stack ?? String(e)}\n`));
+  process.on('unhandledRejection', (e) =>
+    process.stderr.write(`iommufd-review lsp: ${(e as Error)?.stack ?? String(e)}\n`),
+  );
   startServer(connection, nodeHost());
   connection.listen();
   // The connection ends the process (exit notification, or the client's end of stdin).

@@ -12,7 +12,7 @@ import { toReplacements, type OffsetChange } from '../engine/editor/replacements
 import type { CParser } from '../engine/parse/syntax';
 import type { ReviewConfig } from '../engine/knowledge/types';
 import type { AnalysisResult, Finding, LockGraph } from '../engine/types';
-import { parseSeries, reviewSeriesWith, type AnalysisSession, type PatchFinding, type SeriesReview } from '../patch/index';
+import { parseSeries, reviewSeriesWith, sessionOf, type PatchFinding, type SeriesReview } from '../patch/index';
 import { requestFromScenario, simulate } from '../sim/index';
 import type { FileModel } from '../engine/model/types';
 import type { LoadedConfiguration, ServerHost } from './host';
@@ -45,18 +45,6 @@ export interface DocumentFindings {
 function parentOf(key: string): string {
   const i = key.lastIndexOf('/');
   return i <= 0 ? key : key.slice(0, i);
-}
-
-/** The patch layer's session over an engine this module owns: findings down to low, threshold applied after classification. */
-function reviewSessionOf(engine: Engine): AnalysisSession {
-  return {
-    setFile: (p, t) => engine.setFile(p, t),
-    editFile: (p, r) => engine.editFile(p, r),
-    removeFile: (p) => engine.removeFile(p),
-    analyze: () => engine.analyze({ minConfidence: 'low' }),
-    // Kept alive for from-source simulation; disposed when the next review replaces it.
-    dispose: () => undefined,
-  };
 }
 
 export class Analysis {
@@ -104,7 +92,8 @@ export class Analysis {
 
   private async getEngine(): Promise<Engine> {
     const parser = await this.getParser();
-    if (!this.engine) this.engine = new Engine({ parser, config: this.config(), maxFileBytes: this.settings.maxFileBytes });
+    if (!this.engine)
+      this.engine = new Engine({ parser, config: this.config(), maxFileBytes: this.settings.maxFileBytes });
     return this.engine;
   }
 
@@ -173,7 +162,12 @@ export class Analysis {
       if (root && !this.loadedTrees.has(root)) {
         this.loadedTrees.add(root);
         const rel = await this.host.listTree(root, KERNEL_CONTEXT_DIRS, this.settings.maxWorkspaceFiles * 2);
-        wanted.push(...selectContextFiles(key, [], root, rel, { maxDirectoryFiles: 0, maxWorkspaceFiles: this.settings.maxWorkspaceFiles }));
+        wanted.push(
+          ...selectContextFiles(key, [], root, rel, {
+            maxDirectoryFiles: 0,
+            maxWorkspaceFiles: this.settings.maxWorkspaceFiles,
+          }),
+        );
       }
       for (const k of wanted) {
         if (superseded()) return added;
@@ -212,10 +206,20 @@ export class Analysis {
     }
     // The no-base note is a fact about the mode, and every finding's diagnostic
     // says it already (the extension's patch-problems.ts filters it the same way).
-    const problems = [...review.series.problems, ...review.patches.flatMap((p) => p.problems)].filter((p) => !/^no base tree: /.test(p.message));
+    const problems = [...review.series.problems, ...review.patches.flatMap((p) => p.problems)].filter(
+      (p) => !/^no base tree: /.test(p.message),
+    );
     const notes: Note[] = [];
-    if (review.patches.length === 0) notes.push({ message: `iommufd-review: ${name} has no reviewable patch: ${problems[0]?.message ?? 'no patch found in it'}` });
-    else for (const pr of problems) notes.push({ message: `iommufd-review: ${pr.message}`, line: pr.source === review.patches[0]?.source ? pr.line : undefined });
+    if (review.patches.length === 0)
+      notes.push({
+        message: `iommufd-review: ${name} has no reviewable patch: ${problems[0]?.message ?? 'no patch found in it'}`,
+      });
+    else
+      for (const pr of problems)
+        notes.push({
+          message: `iommufd-review: ${pr.message}`,
+          line: pr.source === review.patches[0]?.source ? pr.line : undefined,
+        });
     return { placed, notes, root };
   }
 
@@ -228,7 +232,11 @@ export class Analysis {
     return (await this.reviewAt(text, name, options)).review;
   }
 
-  private async reviewAt(text: string, name: string, options: { keepAs?: string; near?: string }): Promise<{ review: SeriesReview; root?: string }> {
+  private async reviewAt(
+    text: string,
+    name: string,
+    options: { keepAs?: string; near?: string },
+  ): Promise<{ review: SeriesReview; root?: string }> {
     const { keepAs } = options;
     const parser = await this.getParser();
     const config = this.config();
@@ -241,7 +249,8 @@ export class Analysis {
       session: () => {
         const e = new Engine({ parser, config, maxFileBytes: this.settings.maxFileBytes });
         engines.push(e);
-        return reviewSessionOf(e);
+        // Not owned: the engines stay alive for from-source simulation until the next review replaces them.
+        return sessionOf(e, false);
       },
       base,
       minConfidence: this.settings.minConfidence,
@@ -292,6 +301,9 @@ export class Analysis {
   dispose(): void {
     for (const uri of [...this.reviews.keys()]) this.dropReview(uri);
     this.engine?.dispose();
-    void this.parser?.then((p) => p.dispose(), () => undefined);
+    void this.parser?.then(
+      (p) => p.dispose(),
+      () => undefined,
+    );
   }
 }

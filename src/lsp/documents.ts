@@ -21,7 +21,12 @@ export class DocumentStore {
   private readonly docs = new Map<string, OpenDocument>();
 
   open(uri: string, languageId: string, version: number, text: string): OpenDocument {
-    const entry: OpenDocument = { uri, key: keyOfUri(uri), kind: documentKind(uri, languageId), doc: TextDocument.create(uri, languageId, version, text) };
+    const entry: OpenDocument = {
+      uri,
+      key: keyOfUri(uri),
+      kind: documentKind(uri, languageId),
+      doc: TextDocument.create(uri, languageId, version, text),
+    };
     this.docs.set(uri, entry);
     return entry;
   }
@@ -31,7 +36,11 @@ export class DocumentStore {
    * or `whole: true` when a change replaced the full text (then there is no
    * edit worth replaying). Undefined for a document that is not open.
    */
-  change(uri: string, version: number, changes: readonly TextDocumentContentChangeEvent[]): { entry: OpenDocument; edits: OffsetChange[]; whole: boolean } | undefined {
+  change(
+    uri: string,
+    version: number,
+    changes: readonly TextDocumentContentChangeEvent[],
+  ): { entry: OpenDocument; edits: OffsetChange[]; whole: boolean } | undefined {
     const entry = this.docs.get(uri);
     if (!entry) return undefined;
     const edits: OffsetChange[] = [];

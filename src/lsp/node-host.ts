@@ -71,7 +71,11 @@ export function nodeHost(): ServerHost {
     },
     loadConfig(configFile, roots, paths) {
       if (configFile) {
-        const explicit = path.isAbsolute(configFile) ? configFile : roots[0] ? path.join(roots[0], configFile) : undefined;
+        const explicit = path.isAbsolute(configFile)
+          ? configFile
+          : roots[0]
+            ? path.join(roots[0], configFile)
+            : undefined;
         if (explicit && existsSync(explicit)) return loadConfigFile(explicit);
         // The default name that is not at the root may still be found upward from the files.
         if (path.basename(configFile) !== CONFIG_FILE_NAME) return { problems: [] };

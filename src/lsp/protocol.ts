@@ -30,7 +30,14 @@ export interface SimulateArgs {
 }
 
 export function simulateArgs(f: Finding): SimulateArgs {
-  return { scenario: f.scenario, ruleId: f.ruleId, function: f.function, message: f.message, file: f.file, line: f.line };
+  return {
+    scenario: f.scenario,
+    ruleId: f.ruleId,
+    function: f.function,
+    message: f.message,
+    file: f.file,
+    line: f.line,
+  };
 }
 
 /** `iommufd/simulation`: the simulator run for the finding(s) on a line of an open document. */

@@ -5,7 +5,13 @@
  * queue; analysis is debounced and a run that newer typing superseded is
  * dropped before it publishes.
  */
-import { ResponseError, ShowMessageNotification, type Connection, type Diagnostic, type InitializeResult } from 'vscode-languageserver';
+import {
+  ResponseError,
+  ShowMessageNotification,
+  type Connection,
+  type Diagnostic,
+  type InitializeResult,
+} from 'vscode-languageserver';
 import { LatestOnly, type RunToken } from '../engine/editor/latest-only';
 import { edgesOnCycles, formatLockGraphMarkdown } from '../report/lock-graph-text';
 import { Analysis, type DocumentFindings } from './analysis';
@@ -23,7 +29,16 @@ import {
   type SimulationParams,
 } from './protocol';
 import { parseSettings, type ServerSettings } from './settings';
-import { COPY_KIND, codeLensFor, copyActionFor, DIAGNOSTIC_SOURCE, hoverFor, noteDiagnostic, toDiagnostic, type Placed } from './to-lsp';
+import {
+  COPY_KIND,
+  codeLensFor,
+  copyActionFor,
+  DIAGNOSTIC_SOURCE,
+  hoverFor,
+  noteDiagnostic,
+  toDiagnostic,
+  type Placed,
+} from './to-lsp';
 import { baseName, keyOfUri } from './uris';
 
 const INVALID_PARAMS = -32602;
@@ -43,7 +58,8 @@ export function startServer(connection: Connection, host: ServerHost): void {
     warn: (m: string) => connection.console.warn(m),
   };
   // window/showMessage, not showMessageRequest: nothing to answer, and some clients (Neovim) prompt for a request.
-  const tell = (type: 2 | 3, message: string): void => void connection.sendNotification(ShowMessageNotification.type, { type, message });
+  const tell = (type: 2 | 3, message: string): void =>
+    void connection.sendNotification(ShowMessageNotification.type, { type, message });
   const documents = new DocumentStore();
   const analysis = new Analysis(host, log);
   const scheduler = new LatestOnly<string>();
@@ -94,7 +110,14 @@ export function startServer(connection: Connection, host: ServerHost): void {
   const show = (entry: OpenDocument, found: DocumentFindings): void => {
     const diagnostics = [
       ...found.notes.map((n) => noteDiagnostic(n.message, n.line)),
-      ...found.placed.map((p) => toDiagnostic(p, entry.doc, host.docsBaseUri, entry.kind === 'patch' ? { uri: entry.uri, root: found.root } : undefined)),
+      ...found.placed.map((p) =>
+        toDiagnostic(
+          p,
+          entry.doc,
+          host.docsBaseUri,
+          entry.kind === 'patch' ? { uri: entry.uri, root: found.root } : undefined,
+        ),
+      ),
     ];
     shown.set(entry.uri, { placed: found.placed, diagnostics });
     if (pushDiagnostics) void connection.sendDiagnostics({ uri: entry.uri, version: entry.doc.version, diagnostics });
@@ -132,7 +155,9 @@ export function startServer(connection: Connection, host: ServerHost): void {
   const schedule = (key: string, delayMs: number): void => {
     if (!dirty.has(key)) dirty.set(key, []);
     scheduler.request(key, delayMs, (token) =>
-      enqueue(`analysis of ${key === C_RUN ? 'the open C documents' : baseName(key)}`, () => (key === C_RUN ? analyseC(token) : reviewPatch(key, token))).finally(() => {
+      enqueue(`analysis of ${key === C_RUN ? 'the open C documents' : baseName(key)}`, () =>
+        key === C_RUN ? analyseC(token) : reviewPatch(key, token),
+      ).finally(() => {
         if (!token.superseded()) finished(key);
       }),
     );
@@ -148,7 +173,12 @@ export function startServer(connection: Connection, host: ServerHost): void {
     if (problems.length > 0) tell(2, `iommufd-review: ${problems.join('; ')}`);
     const before = analysis.settings;
     analysis.settings = next;
-    if (before.configFile !== next.configFile || before.maxFileBytes !== next.maxFileBytes || before.maxDirectoryFiles !== next.maxDirectoryFiles || before.maxWorkspaceFiles !== next.maxWorkspaceFiles) {
+    if (
+      before.configFile !== next.configFile ||
+      before.maxFileBytes !== next.maxFileBytes ||
+      before.maxDirectoryFiles !== next.maxDirectoryFiles ||
+      before.maxWorkspaceFiles !== next.maxWorkspaceFiles
+    ) {
       // Knowledge and limits are fixed per engine: start again with the open documents.
       void enqueue('restart', async () => {
         analysis.reset();
@@ -165,7 +195,10 @@ export function startServer(connection: Connection, host: ServerHost): void {
     const said = problems.join('\n');
     if (problems.length === 0 || said === toldConfig) return;
     toldConfig = said;
-    tell(2, `iommufd-review: the configuration file was not used: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more; see the log)` : ''}`);
+    tell(
+      2,
+      `iommufd-review: the configuration file was not used: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more; see the log)` : ''}`,
+    );
   };
 
   const pullSettings = async (): Promise<void> => {
@@ -209,7 +242,9 @@ export function startServer(connection: Connection, host: ServerHost): void {
   });
 
   connection.onInitialized(() => {
-    log.info(`iommufd-review ${host.version} language server; workspace: ${analysis.roots.join(', ') || '(none)'}; diagnostics ${pushDiagnostics ? 'pushed' : 'pulled'}`);
+    log.info(
+      `iommufd-review ${host.version} language server; workspace: ${analysis.roots.join(', ') || '(none)'}; diagnostics ${pushDiagnostics ? 'pushed' : 'pulled'}`,
+    );
     if (configurationRequests && !settingsExplicit) void pullSettings();
   });
 
@@ -250,7 +285,9 @@ export function startServer(connection: Connection, host: ServerHost): void {
     const { entry, edits, whole } = changed;
     if (entry.kind === 'c') {
       const text = entry.doc.getText();
-      void enqueue(`editing ${baseName(t.uri)}`, () => (whole ? analysis.setDocument(entry.key, text) : analysis.editDocument(entry.key, edits, text)));
+      void enqueue(`editing ${baseName(t.uri)}`, () =>
+        whole ? analysis.setDocument(entry.key, text) : analysis.editDocument(entry.key, edits, text),
+      );
       schedule(C_RUN, analysis.settings.debounceMs);
     } else if (entry.kind === 'patch') {
       schedule(entry.uri, analysis.settings.debounceMs);
@@ -285,7 +322,10 @@ export function startServer(connection: Connection, host: ServerHost): void {
     return { kind: 'full', items: shown.get(textDocument.uri)?.diagnostics ?? [] };
   });
 
-  connection.onHover(async ({ textDocument, position }) => hoverFor(await placedAt(textDocument.uri, position.line), host.docsBaseUri) ?? null);
+  connection.onHover(
+    async ({ textDocument, position }) =>
+      hoverFor(await placedAt(textDocument.uri, position.line), host.docsBaseUri) ?? null,
+  );
 
   connection.onCodeLens(async ({ textDocument }) => {
     const entry = documents.get(textDocument.uri);
@@ -311,7 +351,8 @@ export function startServer(connection: Connection, host: ServerHost): void {
   connection.onExecuteCommand(({ command, arguments: args }) => {
     if (command !== COPY_FINDING_COMMAND) throw new ResponseError(INVALID_PARAMS, `unknown command ${command}`);
     const text = args?.[0];
-    if (typeof text !== 'string') throw new ResponseError(INVALID_PARAMS, `${COPY_FINDING_COMMAND} takes the finding's text`);
+    if (typeof text !== 'string')
+      throw new ResponseError(INVALID_PARAMS, `${COPY_FINDING_COMMAND} takes the finding's text`);
     tell(3, text);
     return text;
   });
@@ -319,10 +360,15 @@ export function startServer(connection: Connection, host: ServerHost): void {
   connection.onRequest(SIMULATION_REQUEST, async (params: SimulationParams): Promise<SimulationAnswer> => {
     const uri = params?.textDocument?.uri;
     const line = params?.position?.line;
-    if (typeof uri !== 'string' || typeof line !== 'number') throw new ResponseError(INVALID_PARAMS, `${SIMULATION_REQUEST} needs textDocument.uri and position.line`);
+    if (typeof uri !== 'string' || typeof line !== 'number')
+      throw new ResponseError(INVALID_PARAMS, `${SIMULATION_REQUEST} needs textDocument.uri and position.line`);
     if (!documents.get(uri)) throw new ResponseError(INVALID_PARAMS, `${baseName(uri)} is not open`);
     const here = (await placedAt(uri, line)).filter((p) => !params.ruleId || p.finding.ruleId === params.ruleId);
-    if (here.length === 0) throw new ResponseError(INVALID_PARAMS, `no iommufd finding${params.ruleId ? ` of ${params.ruleId}` : ''} on line ${line + 1} of ${baseName(uri)}`);
+    if (here.length === 0)
+      throw new ResponseError(
+        INVALID_PARAMS,
+        `no iommufd finding${params.ruleId ? ` of ${params.ruleId}` : ''} on line ${line + 1} of ${baseName(uri)}`,
+      );
     return enqueueForRequest(async () => analysis.simulateFinding(here[0].finding));
   });
 
@@ -340,9 +386,15 @@ export function startServer(connection: Connection, host: ServerHost): void {
   connection.onRequest(REVIEW_SERIES_REQUEST, async (params: ReviewSeriesParams): Promise<ReviewSeriesAnswer> => {
     const open = params?.uri ? documents.get(params.uri) : undefined;
     const text = typeof params?.text === 'string' ? params.text : open?.doc.getText();
-    if (text === undefined) throw new ResponseError(INVALID_PARAMS, `${REVIEW_SERIES_REQUEST} needs the mail text, or the uri of an open document`);
+    if (text === undefined)
+      throw new ResponseError(
+        INVALID_PARAMS,
+        `${REVIEW_SERIES_REQUEST} needs the mail text, or the uri of an open document`,
+      );
     const name = params.name ?? (params.uri ? baseName(params.uri) : 'series.mbox');
-    return enqueueForRequest(() => analysis.review(text, name, { near: params.uri ? keyOfUri(params.uri) : undefined }));
+    return enqueueForRequest(() =>
+      analysis.review(text, name, { near: params.uri ? keyOfUri(params.uri) : undefined }),
+    );
   });
 
   connection.onShutdown(() => {

@@ -50,7 +50,8 @@ export function parseSettings(raw: unknown): { settings: ServerSettings; problem
   const problems: string[] = [];
   if (typeof raw !== 'object' || raw === null) return { settings, problems };
   let section = raw as Record<string, unknown>;
-  if (typeof section.iommufd === 'object' && section.iommufd !== null) section = section.iommufd as Record<string, unknown>;
+  if (typeof section.iommufd === 'object' && section.iommufd !== null)
+    section = section.iommufd as Record<string, unknown>;
   const configFile = lookup(section, 'configFile');
   if (configFile !== undefined && configFile !== null) {
     if (typeof configFile === 'string') settings.configFile = configFile;

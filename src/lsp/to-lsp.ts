@@ -37,16 +37,31 @@ function isPatchFinding(f: Finding | PatchFinding): f is PatchFinding {
 }
 
 /** The finding's own range when it has one, else the rest of the line's code. */
-export function findingRange(doc: TextDocument | undefined, line: number, column: number, endLine?: number, endColumn?: number): Range {
+export function findingRange(
+  doc: TextDocument | undefined,
+  line: number,
+  column: number,
+  endLine?: number,
+  endColumn?: number,
+): Range {
   const l = Math.max(0, line - 1);
   const c = Math.max(0, column - 1);
-  if (endLine !== undefined && endColumn !== undefined && (endLine > line || (endLine === line && endColumn > column))) {
+  if (
+    endLine !== undefined &&
+    endColumn !== undefined &&
+    (endLine > line || (endLine === line && endColumn > column))
+  ) {
     return { start: { line: l, character: c }, end: { line: endLine - 1, character: endColumn - 1 } };
   }
   if (doc && l < doc.lineCount) {
-    const text = doc.getText({ start: { line: l, character: 0 }, end: { line: l + 1, character: 0 } }).replace(/\r?\n$/, '');
+    const text = doc
+      .getText({ start: { line: l, character: 0 }, end: { line: l + 1, character: 0 } })
+      .replace(/\r?\n$/, '');
     const end = text.trimEnd().length;
-    return { start: { line: l, character: Math.min(c, end) }, end: { line: l, character: Math.max(end, Math.min(c, end) + 1) } };
+    return {
+      start: { line: l, character: Math.min(c, end) },
+      end: { line: l, character: Math.max(end, Math.min(c, end) + 1) },
+    };
   }
   return { start: { line: l, character: c }, end: { line: l, character: c + 1 } };
 }
@@ -69,7 +84,12 @@ export interface PatchContext {
   root?: string;
 }
 
-export function toDiagnostic(p: Placed, doc: TextDocument | undefined, docsBaseUri: string, patch?: PatchContext): Diagnostic {
+export function toDiagnostic(
+  p: Placed,
+  doc: TextDocument | undefined,
+  docsBaseUri: string,
+  patch?: PatchContext,
+): Diagnostic {
   const f = p.finding;
   const confidence = f.confidence === 'high' ? '' : ` [${f.confidence} confidence]`;
   let message = `${f.message}${confidence}`;
@@ -99,7 +119,10 @@ export function toDiagnostic(p: Placed, doc: TextDocument | undefined, docsBaseU
     relatedInformation: f.related.map((r) => {
       const at = relatedLocation(r, p, isPatchFinding(f) ? patch : undefined);
       const line = Math.max(0, at.line - 1);
-      return { location: { uri: at.uri, range: { start: { line, character: 0 }, end: { line, character: 0 } } }, message: r.message };
+      return {
+        location: { uri: at.uri, range: { start: { line, character: 0 }, end: { line, character: 0 } } },
+        message: r.message,
+      };
     }),
     data: { fingerprint: f.fingerprint },
   };
@@ -108,7 +131,13 @@ export function toDiagnostic(p: Placed, doc: TextDocument | undefined, docsBaseU
 /** A problem with the input (not analysed, partly reviewed), said in words, on its line or the first. */
 export function noteDiagnostic(message: string, line = 1): Diagnostic {
   const l = Math.max(0, line - 1);
-  return { range: { start: { line: l, character: 0 }, end: { line: l, character: 1 } }, severity: SEVERITY.warning, source: DIAGNOSTIC_SOURCE, code: 'input', message };
+  return {
+    range: { start: { line: l, character: 0 }, end: { line: l, character: 1 } },
+    severity: SEVERITY.warning,
+    source: DIAGNOSTIC_SOURCE,
+    code: 'input',
+    message,
+  };
 }
 
 /** `command:` link for Markdown (VS Code runs it; other clients show the text, so it stays short: no message). */
@@ -146,7 +175,11 @@ export function codeLensFor(p: Placed, doc: TextDocument | undefined): CodeLens 
   const l = Math.min(Math.max(0, p.line - 1), Math.max(0, (doc?.lineCount ?? 1) - 1));
   return {
     range: { start: { line: l, character: 0 }, end: { line: l, character: 0 } },
-    command: { title: `▶ Simulate ${p.finding.ruleId} (${p.finding.scenario.variant})`, command: SIMULATE_COMMAND, arguments: [simulateArgs(p.finding)] },
+    command: {
+      title: `▶ Simulate ${p.finding.ruleId} (${p.finding.scenario.variant})`,
+      command: SIMULATE_COMMAND,
+      arguments: [simulateArgs(p.finding)],
+    },
   };
 }
 

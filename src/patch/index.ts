@@ -66,9 +66,10 @@ function cacheOf(engine: Engine): Map<string, AnalysisResult> {
 /**
  * Findings are asked for down to low confidence and the threshold applied
  * after classification: otherwise a finding whose confidence drops below the
- * threshold in the post-image would read as fixed.
+ * threshold in the post-image would read as fixed. Exported for callers that
+ * keep a review's engines (`owned` false: dispose leaves the engine alive).
  */
-function sessionOf(engine: Engine, owned: boolean): AnalysisSession {
+export function sessionOf(engine: Engine, owned: boolean): AnalysisSession {
   return {
     setFile: (path, text) => engine.setFile(path, text),
     editFile: (path, replacements) => engine.editFile(path, replacements),

@@ -7,7 +7,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import {
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
+} from 'vscode-jsonrpc/node';
 import type { Diagnostic, InitializeResult, PublishDiagnosticsParams } from 'vscode-languageserver';
 
 export const repoRoot = path.resolve(__dirname, '../../../..');
@@ -40,10 +45,15 @@ export interface StartOptions {
 
 export async function startServer(options: StartOptions = {}): Promise<LspSession> {
   if (!existsSync(cliBundle)) throw new Error(`${cliBundle} is missing: build first (node scripts/build.mjs)`);
-  const proc = spawn(process.execPath, [cliBundle, 'lsp', '--stdio'], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [cliBundle, 'lsp', '--stdio'], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let err = '';
   proc.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   const conn = createMessageConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
   const published: PublishDiagnosticsParams[] = [];
   const waiters: { uri: string; pred: (d: Diagnostic[]) => boolean; resolve: (d: Diagnostic[]) => void }[] = [];
@@ -61,7 +71,9 @@ export async function startServer(options: StartOptions = {}): Promise<LspSessio
   });
   conn.onNotification('window/showMessage', (p: { type: number; message: string }) => shownMessages.push(p));
   conn.onNotification('window/logMessage', (p: { message: string }) => logs.push(p.message));
-  conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) => p.items.map((i) => (i.section === 'iommufd' ? session.settings : null)));
+  conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
+    p.items.map((i) => (i.section === 'iommufd' ? session.settings : null)),
+  );
   conn.onRequest('client/registerCapability', () => null);
   conn.onRequest('workspace/diagnostic/refresh', () => null);
   conn.onRequest('window/showMessageRequest', () => null);
@@ -73,7 +85,10 @@ export async function startServer(options: StartOptions = {}): Promise<LspSessio
     initializationOptions: options.initializationOptions,
     capabilities: {
       workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } },
-      textDocument: { synchronization: { didSave: false }, publishDiagnostics: { relatedInformation: true, codeDescriptionSupport: true } },
+      textDocument: {
+        synchronization: { didSave: false },
+        publishDiagnostics: { relatedInformation: true, codeDescriptionSupport: true },
+      },
       ...(options.capabilities ?? {}),
     },
   })) as InitializeResult;
@@ -89,7 +104,15 @@ export async function startServer(options: StartOptions = {}): Promise<LspSessio
     exited,
     diagnostics(uri: string, pred: (d: Diagnostic[]) => boolean = () => true, timeoutMs = 30_000) {
       return new Promise<Diagnostic[]>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri} in ${timeoutMs} ms; published: ${JSON.stringify(published.filter((p) => p.uri === uri).map((p) => p.diagnostics.map((d) => `${d.code}@${d.range.start.line}`)))}; stderr: ${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no matching diagnostics for ${uri} in ${timeoutMs} ms; published: ${JSON.stringify(published.filter((p) => p.uri === uri).map((p) => p.diagnostics.map((d) => `${d.code}@${d.range.start.line}`)))}; stderr: ${err}`,
+              ),
+            ),
+          timeoutMs,
+        );
         waiters.push({
           uri,
           pred,

@@ -115,7 +115,13 @@ test('Neovim 0.7 with the README configuration shows unmap-before-rollback, and 
       }
       assert.fail(`nvim wrote no result (status ${r.status}, signal ${r.signal}): ${r.stderr}\n${r.stdout}\n${lspLog}`);
     }
-    const result = JSON.parse(text) as { found: boolean; cleared: boolean; clients: string[]; before: NvimDiagnostic[]; after: NvimDiagnostic[] };
+    const result = JSON.parse(text) as {
+      found: boolean;
+      cleared: boolean;
+      clients: string[];
+      before: NvimDiagnostic[];
+      after: NvimDiagnostic[];
+    };
     assert.deepEqual(result.clients, ['iommufd-review']);
     assert.equal(result.found, true);
     assert.equal(result.before.length, 1);
@@ -123,12 +129,19 @@ test('Neovim 0.7 with the README configuration shows unmap-before-rollback, and 
     assert.equal(d.code, 'unmap-before-rollback');
     assert.equal(d.source, 'iommufd');
     assert.equal(d.lnum, 33);
-    assert.match(d.message, /^`toy_detach_locked\(\)` unmaps the driver's pages, .* before `iopt_add_access\(\)` can fail \(line 34\);/);
+    assert.match(
+      d.message,
+      /^`toy_detach_locked\(\)` unmaps the driver's pages, .* before `iopt_add_access\(\)` can fail \(line 34\);/,
+    );
     assert.match(d.href, /docs\/engine\.md#unmap-before-rollback$/);
     assert.deepEqual(
       d.related.slice(0, 2).map((x) => [x.location.uri, x.location.range.start.line, x.message]),
       [
-        [fileUri(file), 31, "`toy_detach_locked()` unmaps the driver's pages, removes the access from the IOAS and drops the reference to the old object: cannot be undone"],
+        [
+          fileUri(file),
+          31,
+          "`toy_detach_locked()` unmaps the driver's pages, removes the access from the IOAS and drops the reference to the old object: cannot be undone",
+        ],
         [fileUri(file), 16, "`access->ops->unmap()` unmaps the driver's pages (inside `toy_detach_locked()`)"],
       ],
     );

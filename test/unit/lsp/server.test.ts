@@ -20,13 +20,19 @@ const UBR_MESSAGE =
 
 /** The witness: 0-based line and message of each related location. */
 const UBR_RELATED: [number, string][] = [
-  [31, "`toy_detach_locked()` unmaps the driver's pages, removes the access from the IOAS and drops the reference to the old object: cannot be undone"],
+  [
+    31,
+    "`toy_detach_locked()` unmaps the driver's pages, removes the access from the IOAS and drops the reference to the old object: cannot be undone",
+  ],
   [16, "`access->ops->unmap()` unmaps the driver's pages (inside `toy_detach_locked()`)"],
   [18, '`iopt_remove_access()` removes the access from the IOAS (inside `toy_detach_locked()`)'],
   [20, '`refcount_dec()` drops the reference to the old object (inside `toy_detach_locked()`)'],
   [33, '`iopt_add_access()` can fail here'],
   [36, 'the error path calls `toy_replace_detach_first()` again to re-attach `cur`'],
-  [36, 'the restore reads `cur` after `refcount_dec()` dropped the reference to it (line 21): the object may already be destroyed'],
+  [
+    36,
+    'the restore reads `cur` after `refcount_dec()` dropped the reference to it (line 21): the object may already be destroyed',
+  ],
   [36, '`toy_replace_detach_first()` can fail as well, and then nothing is restored'],
   [37, 'returns the error to the caller'],
 ];
@@ -72,7 +78,11 @@ describe('lsp: the v8-like example over stdio', () => {
     assert.deepEqual(c.codeLensProvider, { resolveProvider: false });
     assert.deepEqual(c.codeActionProvider, { codeActionKinds: ['iommufd.copy'] });
     assert.deepEqual(c.executeCommandProvider, { commands: ['iommufd-review.copyFinding'] });
-    assert.deepEqual(c.diagnosticProvider, { identifier: 'iommufd', interFileDependencies: true, workspaceDiagnostics: false });
+    assert.deepEqual(c.diagnosticProvider, {
+      identifier: 'iommufd',
+      interFileDependencies: true,
+      workspaceDiagnostics: false,
+    });
     assert.equal(s.init.serverInfo?.name, 'iommufd-review');
   });
 
@@ -93,24 +103,38 @@ describe('lsp: the v8-like example over stdio', () => {
   });
 
   test('pull diagnostics answer the same items', async () => {
-    const report = (await s.conn.sendRequest('textDocument/diagnostic', { textDocument: { uri } })) as { kind: string; items: Diagnostic[] };
+    const report = (await s.conn.sendRequest('textDocument/diagnostic', { textDocument: { uri } })) as {
+      kind: string;
+      items: Diagnostic[];
+    };
     assert.equal(report.kind, 'full');
     assert.deepEqual(report.items, pushed);
   });
 
   test('hover: Simulate link first, the rule and its documentation, not the diagnostic text again', async () => {
-    const hover = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 33, character: 10 } })) as Hover;
+    const hover = (await s.conn.sendRequest('textDocument/hover', {
+      textDocument: { uri },
+      position: { line: 33, character: 10 },
+    })) as Hover;
     const value = (hover.contents as { kind: string; value: string }).value;
     assert.equal((hover.contents as { kind: string }).kind, 'markdown');
     assert.match(value, /^\[▶ Simulate\]\(command:iommufd\.simulateFinding\?/);
-    const args = JSON.parse(decodeURIComponent(/command:iommufd\.simulateFinding\?([^ )]+)/.exec(value)![1])) as [{ scenario: { variant: string; function: string }; line: number; message?: string }];
+    const args = JSON.parse(decodeURIComponent(/command:iommufd\.simulateFinding\?([^ )]+)/.exec(value)![1])) as [
+      { scenario: { variant: string; function: string }; line: number; message?: string },
+    ];
     assert.equal(args[0].scenario.variant, 'from-source');
     assert.equal(args[0].scenario.function, 'toy_replace_detach_first');
     assert.equal(args[0].line, 34);
     assert.equal(args[0].message, undefined);
-    assert.match(value, /\*\*unmap-before-rollback\*\* · warning · high confidence · \[UnmapBeforeRollback\]\(file:[^ ]+docs\/engine\.md#unmap-before-rollback /);
+    assert.match(
+      value,
+      /\*\*unmap-before-rollback\*\* · warning · high confidence · \[UnmapBeforeRollback\]\(file:[^ ]+docs\/engine\.md#unmap-before-rollback /,
+    );
     assert.ok(!value.includes('cannot give the driver its pins back'), 'the hover repeats the diagnostic message');
-    const none = await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 5, character: 0 } });
+    const none = await s.conn.sendRequest('textDocument/hover', {
+      textDocument: { uri },
+      position: { line: 5, character: 0 },
+    });
     assert.equal(none, null);
   });
 
@@ -122,7 +146,15 @@ describe('lsp: the v8-like example over stdio', () => {
     assert.equal(lenses[0].command?.title, '▶ Simulate unmap-before-rollback (from-source)');
     assert.deepEqual(lenses[0].command?.arguments, [
       {
-        scenario: { variant: 'from-source', file, function: 'toy_replace_detach_first', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo', invariant: 'failure-contract' },
+        scenario: {
+          variant: 'from-source',
+          file,
+          function: 'toy_replace_detach_first',
+          threads: ['replacer', 'driver'],
+          faults: ['add-access'],
+          contract: 'status-quo',
+          invariant: 'failure-contract',
+        },
         ruleId: 'unmap-before-rollback',
         function: 'toy_replace_detach_first',
         message: UBR_MESSAGE,
@@ -144,21 +176,37 @@ describe('lsp: the v8-like example over stdio', () => {
     assert.equal(actions[0].command?.command, 'iommufd-review.copyFinding');
     const text = actions[0].command?.arguments?.[0] as string;
     const lines = text.split('\n');
-    assert.equal(lines[0], `${file}:34:7: warning: [unmap-before-rollback] ${UBR_MESSAGE} (confidence: high; in toy_replace_detach_first())`);
+    assert.equal(
+      lines[0],
+      `${file}:34:7: warning: [unmap-before-rollback] ${UBR_MESSAGE} (confidence: high; in toy_replace_detach_first())`,
+    );
     assert.equal(lines[1], `  ${file}:32: note: ${UBR_RELATED[0][1]}`);
     assert.equal(lines.length, 1 + UBR_RELATED.length);
-    const answered = await s.conn.sendRequest('workspace/executeCommand', { command: 'iommufd-review.copyFinding', arguments: [text] });
+    const answered = await s.conn.sendRequest('workspace/executeCommand', {
+      command: 'iommufd-review.copyFinding',
+      arguments: [text],
+    });
     assert.equal(answered, text);
     assert.ok(s.shownMessages.some((m) => m.type === 3 && m.message === text));
-    const elsewhere = (await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 5, character: 0 }, end: { line: 5, character: 0 } }, context: { diagnostics: [] } })) as CodeAction[];
+    const elsewhere = (await s.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: { start: { line: 5, character: 0 }, end: { line: 5, character: 0 } },
+      context: { diagnostics: [] },
+    })) as CodeAction[];
     assert.deepEqual(elsewhere, []);
   });
 
   test('iommufd/simulation: the from-source scenario of the finding breaks the failure contract', async () => {
-    const answer = (await s.conn.sendRequest('iommufd/simulation', { textDocument: { uri }, position: { line: 33, character: 0 } })) as {
+    const answer = (await s.conn.sendRequest('iommufd/simulation', {
+      textDocument: { uri },
+      position: { line: 33, character: 0 },
+    })) as {
       finding: { ruleId: string; line: number };
       request: { variant: string; faults: string[]; steps: { line?: number }[] };
-      result: { invariants: { id: string; holds: boolean; counterexample?: { steps: { thread: string; line?: number }[] } }[]; complete: boolean };
+      result: {
+        invariants: { id: string; holds: boolean; counterexample?: { steps: { thread: string; line?: number }[] } }[];
+        complete: boolean;
+      };
     };
     assert.equal(answer.finding.ruleId, 'unmap-before-rollback');
     assert.equal(answer.request.variant, 'from-source');
@@ -169,16 +217,26 @@ describe('lsp: the v8-like example over stdio', () => {
     assert.equal(verdicts['failure-contract'], false);
     assert.equal(verdicts['no-deadlock'], true);
     const trace = answer.result.invariants.find((i) => i.id === 'failure-contract')!.counterexample!.steps;
-    assert.ok(trace.some((st) => st.thread === 'replacer' && st.line === 34), 'the counterexample runs the fallible call at line 34');
-    await assert.rejects(s.conn.sendRequest('iommufd/simulation', { textDocument: { uri }, position: { line: 5, character: 0 } }), (e: Error & { code?: number }) => {
-      assert.equal(e.code, -32602);
-      assert.equal(e.message, 'no iommufd finding on line 6 of toy_replace_detach_first.c');
-      return true;
-    });
+    assert.ok(
+      trace.some((st) => st.thread === 'replacer' && st.line === 34),
+      'the counterexample runs the fallible call at line 34',
+    );
+    await assert.rejects(
+      s.conn.sendRequest('iommufd/simulation', { textDocument: { uri }, position: { line: 5, character: 0 } }),
+      (e: Error & { code?: number }) => {
+        assert.equal(e.code, -32602);
+        assert.equal(e.message, 'no iommufd finding on line 6 of toy_replace_detach_first.c');
+        return true;
+      },
+    );
   });
 
   test('iommufd/lockGraph: ioas_lock edges, no cycle, Markdown', async () => {
-    const graph = (await s.conn.sendRequest('iommufd/lockGraph')) as { edges: { from: string; to: string; sites: { file: string; line: number }[] }[]; onCycle: unknown[]; markdown: string };
+    const graph = (await s.conn.sendRequest('iommufd/lockGraph')) as {
+      edges: { from: string; to: string; sites: { file: string; line: number }[] }[];
+      onCycle: unknown[];
+      markdown: string;
+    };
     const edge = graph.edges.find((e) => e.from === 'iommufd_access.ioas_lock' && e.to === 'io_pagetable.access_list');
     assert.ok(edge, JSON.stringify(graph.edges.map((e) => `${e.from}->${e.to}`)));
     assert.ok(edge.sites.some((x) => x.file === file && x.line === 19));
@@ -196,7 +254,10 @@ describe('lsp: the v8-like example over stdio', () => {
     await s.conn.sendNotification('textDocument/didChange', {
       textDocument: { uri, version: 2 },
       contentChanges: [
-        { range: { start: { line: 39, character: 0 }, end: { line: 39, character: 0 } }, text: '\ttoy_detach_locked(access);\n' },
+        {
+          range: { start: { line: 39, character: 0 }, end: { line: 39, character: 0 } },
+          text: '\ttoy_detach_locked(access);\n',
+        },
         { range: { start: { line: 31, character: 0 }, end: { line: 32, character: 0 } }, text: '' },
       ],
     });
@@ -206,7 +267,10 @@ describe('lsp: the v8-like example over stdio', () => {
       textDocument: { uri, version: 3 },
       contentChanges: [
         { range: { start: { line: 38, character: 0 }, end: { line: 39, character: 0 } }, text: '' },
-        { range: { start: { line: 31, character: 0 }, end: { line: 31, character: 0 } }, text: '\ttoy_detach_locked(access);\n' },
+        {
+          range: { start: { line: 31, character: 0 }, end: { line: 31, character: 0 } },
+          text: '\ttoy_detach_locked(access);\n',
+        },
       ],
     });
     const again = await back;
@@ -245,17 +309,30 @@ describe('lsp: settings, patch mails, bad input', () => {
     assert.deepEqual(codes(onlyHigh), ['lock-leak@42']);
     // Neovim's way: the settings in the notification itself, dotted or nested.
     const medium = s.diagnostics(uri, (d) => d.length === 2);
-    await s.conn.sendNotification('workspace/didChangeConfiguration', { settings: { iommufd: { minConfidence: 'medium', analysis: { debounceMs: 50 } } } });
+    await s.conn.sendNotification('workspace/didChangeConfiguration', {
+      settings: { iommufd: { minConfidence: 'medium', analysis: { debounceMs: 50 } } },
+    });
     const both = await medium;
     const cb = both.find((d) => d.code === 'callback-under-lock')!;
     assert.match(cb.message, / \[medium confidence\]$/);
   });
 
   test('a bad setting is named and the default kept', async () => {
-    await s.conn.sendNotification('workspace/didChangeConfiguration', { settings: { iommufd: { minConfidence: 'sometimes' } } });
+    await s.conn.sendNotification('workspace/didChangeConfiguration', {
+      settings: { iommufd: { minConfidence: 'sometimes' } },
+    });
     const deadline = Date.now() + 10_000;
-    while (!s.shownMessages.some((m) => m.message.includes('iommufd.minConfidence: expected one of low, medium, high')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(s.shownMessages.some((m) => m.type === 2 && m.message === 'iommufd-review: iommufd.minConfidence: expected one of low, medium, high'), JSON.stringify(s.shownMessages));
+    while (
+      !s.shownMessages.some((m) => m.message.includes('iommufd.minConfidence: expected one of low, medium, high')) &&
+      Date.now() < deadline
+    )
+      await new Promise((r) => setTimeout(r, 50));
+    assert.ok(
+      s.shownMessages.some(
+        (m) => m.type === 2 && m.message === 'iommufd-review: iommufd.minConfidence: expected one of low, medium, high',
+      ),
+      JSON.stringify(s.shownMessages),
+    );
   });
 
   test('a patch mail gets the finding on its own line, as introduced by patch 2/3', async () => {
@@ -266,36 +343,63 @@ describe('lsp: settings, patch mails, bad input', () => {
     const ds = await got;
     const d = ds.find((x) => x.code === 'unmap-before-rollback')!;
     assert.equal(d.range.start.line, 238);
-    assert.match(d.message, /^`__iommufd_access_detach\(\)` unmaps the driver's pages, .* before `iopt_add_access\(\)` can fail \(line 52\);/);
-    assert.match(d.message, / \[medium confidence\] — introduced by this patch \(patch-only analysis: partial context, confidence capped\)$/);
+    assert.match(
+      d.message,
+      /^`__iommufd_access_detach\(\)` unmaps the driver's pages, .* before `iopt_add_access\(\)` can fail \(line 52\);/,
+    );
+    assert.match(
+      d.message,
+      / \[medium confidence\] — introduced by this patch \(patch-only analysis: partial context, confidence capped\)$/,
+    );
     assert.equal(d.codeDescription?.href.endsWith('docs/engine.md#unmap-before-rollback'), true);
     assert.deepEqual(
       d.relatedInformation?.slice(0, 2).map((r) => [r.location.range.start.line, r.message]),
       [
-        [236, "`__iommufd_access_detach()` unmaps the driver's pages, removes the access from the IOAS and drops the reference to the old object: cannot be undone"],
+        [
+          236,
+          "`__iommufd_access_detach()` unmaps the driver's pages, removes the access from the IOAS and drops the reference to the old object: cannot be undone",
+        ],
         [208, "`access->ops->unmap()` unmaps the driver's pages (inside `__iommufd_access_detach()`)"],
       ],
     );
     // Every witness step the patch shows points into the patch mail itself.
     for (const r of d.relatedInformation ?? []) assert.equal(r.location.uri, uri);
     // The reply in the mbox is set aside, not a problem; no input note on a well-formed series.
-    assert.deepEqual(ds.filter((x) => x.code === 'input'), []);
+    assert.deepEqual(
+      ds.filter((x) => x.code === 'input'),
+      [],
+    );
     const lenses = (await s.conn.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as CodeLens[];
-    assert.deepEqual(lenses.map((l) => l.range.start.line), [238]);
-    const sim = (await s.conn.sendRequest('iommufd/simulation', { textDocument: { uri }, position: { line: 238, character: 0 } })) as { request: { variant: string }; result: { invariants: { id: string; holds: boolean }[] } };
+    assert.deepEqual(
+      lenses.map((l) => l.range.start.line),
+      [238],
+    );
+    const sim = (await s.conn.sendRequest('iommufd/simulation', {
+      textDocument: { uri },
+      position: { line: 238, character: 0 },
+    })) as { request: { variant: string }; result: { invariants: { id: string; holds: boolean }[] } };
     assert.equal(sim.request.variant, 'from-source');
     assert.equal(sim.result.invariants.find((i) => i.id === 'failure-contract')?.holds, false);
   });
 
   test('iommufd/reviewSeries: mail text in, findings per patch out', async () => {
-    const review = (await s.conn.sendRequest('iommufd/reviewSeries', { text: readFileSync(V8, 'utf8'), name: 'v8.mbox' })) as {
+    const review = (await s.conn.sendRequest('iommufd/reviewSeries', {
+      text: readFileSync(V8, 'utf8'),
+      name: 'v8.mbox',
+    })) as {
       series: { title: string; version: number; total: number };
-      patches: { index: number; findings: { ruleId: string; status: string; patchLine?: number; function: string }[] }[];
+      patches: {
+        index: number;
+        findings: { ruleId: string; status: string; patchLine?: number; function: string }[];
+      }[];
     };
     assert.equal(review.series.version, 8);
     assert.equal(review.series.total, 3);
     assert.deepEqual(
-      review.patches.map((p) => [p.index, p.findings.map((f) => `${f.status} ${f.ruleId} ${f.function}@${f.patchLine}`)]),
+      review.patches.map((p) => [
+        p.index,
+        p.findings.map((f) => `${f.status} ${f.ruleId} ${f.function}@${f.patchLine}`),
+      ]),
       [
         [1, []],
         [2, ['introduced unmap-before-rollback iommufd_access_change_ioas_id@239']],
@@ -308,24 +412,51 @@ describe('lsp: settings, patch mails, bad input', () => {
   test('binary, oversized and non-UTF-8 C buffers get a clear diagnostic and the server keeps serving', async () => {
     const bin = fileUri(path.join(dir, 'blob.c'));
     const gotBin = s.diagnostics(bin, (d) => d.length > 0);
-    await s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: bin, languageId: 'c', version: 1, text: 'ELF\u0000\u0001\u0002\u0000\u0000int x;\n'.repeat(50) } });
-    assert.deepEqual((await gotBin).map((d) => [d.code, d.severity, d.range.start.line, d.message]), [['input', 2, 0, 'iommufd-review: blob.c: not analysed: this looks like a binary file, not C source']]);
+    await s.conn.sendNotification('textDocument/didOpen', {
+      textDocument: {
+        uri: bin,
+        languageId: 'c',
+        version: 1,
+        text: 'ELF\u0000\u0001\u0002\u0000\u0000int x;\n'.repeat(50),
+      },
+    });
+    assert.deepEqual(
+      (await gotBin).map((d) => [d.code, d.severity, d.range.start.line, d.message]),
+      [['input', 2, 0, 'iommufd-review: blob.c: not analysed: this looks like a binary file, not C source']],
+    );
 
-    await s.conn.sendNotification('workspace/didChangeConfiguration', { settings: { iommufd: { analysis: { maxFileBytes: 4096 } } } });
+    await s.conn.sendNotification('workspace/didChangeConfiguration', {
+      settings: { iommufd: { analysis: { maxFileBytes: 4096 } } },
+    });
     const big = fileUri(path.join(dir, 'big.c'));
     const gotBig = s.diagnostics(big, (d) => d.length > 0);
-    await s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: big, languageId: 'c', version: 1, text: 'static int a;\n'.repeat(1000) } });
-    assert.deepEqual((await gotBig).map((d) => [d.code, d.message]), [['input', 'iommufd-review: big.c: not analysed: 0.0 MiB is over the 0.0 MiB limit']]);
+    await s.conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: big, languageId: 'c', version: 1, text: 'static int a;\n'.repeat(1000) },
+    });
+    assert.deepEqual(
+      (await gotBig).map((d) => [d.code, d.message]),
+      [['input', 'iommufd-review: big.c: not analysed: 0.0 MiB is over the 0.0 MiB limit']],
+    );
 
     const latin = fileUri(path.join(dir, 'latin1.c'));
     const gotLatin = s.diagnostics(latin, (d) => d.length > 0);
-    await s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: latin, languageId: 'c', version: 1, text: '/* Copyright J\uFFFDrg */\nint f(void) { return 0; }\n' } });
+    await s.conn.sendNotification('textDocument/didOpen', {
+      textDocument: {
+        uri: latin,
+        languageId: 'c',
+        version: 1,
+        text: '/* Copyright J\uFFFDrg */\nint f(void) { return 0; }\n',
+      },
+    });
     const latinDs = await gotLatin;
     assert.equal(latinDs.length, 1);
     assert.equal(latinDs[0].code, 'input');
     assert.match(latinDs[0].message, /^iommufd-review: latin1\.c: .*not valid UTF-8/);
 
-    const hover = await s.conn.sendRequest('textDocument/hover', { textDocument: { uri: bin }, position: { line: 0, character: 0 } });
+    const hover = await s.conn.sendRequest('textDocument/hover', {
+      textDocument: { uri: bin },
+      position: { line: 0, character: 0 },
+    });
     assert.equal(hover, null);
     assert.equal(s.proc.exitCode, null);
   });
@@ -344,7 +475,10 @@ describe('lsp: protocol robustness', () => {
       await s.conn.sendNotification('iommufd/noSuchNotification', { x: 1 });
       const graph = (await s.conn.sendRequest('iommufd/lockGraph')) as { edges: unknown[] };
       assert.deepEqual(graph.edges, []);
-      await assert.rejects(s.conn.sendRequest('iommufd/simulation', { nonsense: true }), /needs textDocument\.uri and position\.line/);
+      await assert.rejects(
+        s.conn.sendRequest('iommufd/simulation', { nonsense: true }),
+        /needs textDocument\.uri and position\.line/,
+      );
       assert.equal(s.proc.exitCode, null);
     } finally {
       await s.close();
@@ -365,13 +499,18 @@ describe('lsp: protocol robustness', () => {
     const s = await startServer({ rootUri: fileUri(dir) });
     try {
       const uri = await open(s, path.join(dir, 'toy_replace_detach_first.c'));
-      void s.conn.sendRequest('iommufd/simulation', { textDocument: { uri }, position: { line: 33, character: 0 } }).catch(() => undefined);
+      void s.conn
+        .sendRequest('iommufd/simulation', { textDocument: { uri }, position: { line: 33, character: 0 } })
+        .catch(() => undefined);
       // Let the request reach the pipe, then go away without shutdown or exit.
       await new Promise((r) => setTimeout(r, 20));
       s.proc.stdin.end();
       s.proc.stdout.destroy();
       const started = Date.now();
-      const exit = await Promise.race([s.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 10_000))]);
+      const exit = await Promise.race([
+        s.exited,
+        new Promise<'still running'>((r) => setTimeout(() => r('still running'), 10_000)),
+      ]);
       assert.notEqual(exit, 'still running');
       assert.equal((exit as { code: number | null }).code, 1, 'no shutdown came first: status 1');
       assert.ok(Date.now() - started < 10_000);
@@ -384,10 +523,16 @@ describe('lsp: protocol robustness', () => {
 
   test('a client that pulls diagnostics gets none pushed, and the same findings by pulling', async () => {
     const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE });
-    const s = await startServer({ rootUri: fileUri(dir), capabilities: { textDocument: { diagnostic: { dynamicRegistration: false } } } });
+    const s = await startServer({
+      rootUri: fileUri(dir),
+      capabilities: { textDocument: { diagnostic: { dynamicRegistration: false } } },
+    });
     try {
       const uri = await open(s, path.join(dir, 'toy_replace_detach_first.c'));
-      const report = (await s.conn.sendRequest('textDocument/diagnostic', { textDocument: { uri } })) as { kind: string; items: Diagnostic[] };
+      const report = (await s.conn.sendRequest('textDocument/diagnostic', { textDocument: { uri } })) as {
+        kind: string;
+        items: Diagnostic[];
+      };
       assert.deepEqual(codes(report.items), ['unmap-before-rollback@33']);
       assert.equal(report.items[0].message, UBR_MESSAGE);
       assert.deepEqual(s.published, []);
