@@ -13,7 +13,7 @@ import type { CParser } from '../engine/parse/syntax';
 import type { ReviewConfig } from '../engine/knowledge/types';
 import type { AnalysisResult, Finding, LockGraph } from '../engine/types';
 import { parseSeries, reviewSeriesWith, sessionOf, type PatchFinding, type SeriesReview } from '../patch/index';
-import { requestFromScenario, simulate } from '../sim/index';
+import { simulateFinding } from '../sim/finding';
 import type { FileModel } from '../engine/model/types';
 import type { LoadedConfiguration, ServerHost } from './host';
 import type { ServerSettings } from './settings';
@@ -270,16 +270,18 @@ export class Analysis {
   }
 
   /**
-   * The model of the file holding `fn`, for from-source simulation: the live
-   * engine's, else the latest patch review image that has the function (a
-   * later patch's hunks may show the same file without it).
+   * The model of the file holding `fn` around `line`, for from-source
+   * simulation: the live engine's, else the patch review image whose `fn`
+   * spans the finding's image line (each patch of a series has its own image,
+   * and a later patch may move or only partly show the function).
    */
-  private fileModel(file: string, fn: string | undefined): FileModel | undefined {
-    const has = (m: FileModel | undefined): m is FileModel => m !== undefined && m.functions.some((x) => x.name === fn);
+  private fileModel(file: string, fn: string | undefined, line: number): FileModel | undefined {
+    const has = (m: FileModel | undefined): m is FileModel =>
+      m !== undefined && m.functions.some((x) => x.name === fn && x.line <= line && line <= x.endLine);
     const own = this.engine?.fileModel(file);
     if (has(own)) return own;
     for (const { engines } of this.reviews.values()) {
-      for (const e of [...engines].reverse()) {
+      for (const e of engines) {
         const m = e.fileModel(file);
         if (has(m)) return m;
       }
@@ -287,11 +289,13 @@ export class Analysis {
     return undefined;
   }
 
-  /** The simulator on a finding's scenario (src/sim's public entry). */
+  /** The simulator on a finding (src/sim's finding entry, as the extension's panel runs it). */
   simulateFinding(f: Finding | PatchFinding): SimulationAnswer {
     const { file, function: fn } = f.scenario;
-    const request = requestFromScenario(f.scenario, file ? this.fileModel(file, fn) : undefined);
-    return { finding: simulateArgs(f), request, result: simulate(request) };
+    return {
+      finding: simulateArgs(f),
+      simulation: simulateFinding(f, file ? this.fileModel(file, fn, f.line) : undefined),
+    };
   }
 
   lockGraph(): LockGraph {

@@ -6,7 +6,7 @@
  */
 import type { Finding, LockGraph, RuleId, Scenario } from '../engine/types';
 import type { PatchFinding, SeriesReview } from '../patch/types';
-import type { SimulationRequest, SimulationResult } from '../sim/types';
+import type { FindingSimulation } from '../sim/finding';
 
 /** The client-side command of the Simulate code lens and hover link (VS Code's simulator panel). */
 export const SIMULATE_COMMAND = 'iommufd.simulateFinding';
@@ -51,8 +51,8 @@ export interface SimulationParams {
 }
 export interface SimulationAnswer {
   finding: SimulateArgs;
-  request: SimulationRequest;
-  result: SimulationResult;
+  /** What the simulator panel shows: headline, invariant, the replace-flow or lock-model run, the witness placed on its trace. */
+  simulation: FindingSimulation;
 }
 
 /** `iommufd/lockGraph`: the lock-class graph of what the server has analysed. */

@@ -4,7 +4,7 @@
  * what it publishes, answers and survives.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -196,29 +196,48 @@ describe('lsp: the v8-like example over stdio', () => {
     assert.deepEqual(elsewhere, []);
   });
 
-  test('iommufd/simulation: the from-source scenario of the finding breaks the failure contract', async () => {
+  test('iommufd/simulation: the finding replayed in the replace flow from its source breaks the failure contract', async () => {
     const answer = (await s.conn.sendRequest('iommufd/simulation', {
       textDocument: { uri },
       position: { line: 33, character: 0 },
     })) as {
       finding: { ruleId: string; line: number };
-      request: { variant: string; faults: string[]; steps: { line?: number }[] };
-      result: {
-        invariants: { id: string; holds: boolean; counterexample?: { steps: { thread: string; line?: number }[] } }[];
-        complete: boolean;
+      simulation: {
+        kind: string;
+        invariant: string;
+        broken: boolean;
+        headline: string;
+        placed: (number | undefined)[];
+        replace: {
+          complete: boolean;
+          invariants: {
+            id: string;
+            holds: boolean;
+            counterexample?: { steps: { thread: string; line?: number; action: string }[] };
+          }[];
+        };
       };
     };
     assert.equal(answer.finding.ruleId, 'unmap-before-rollback');
-    assert.equal(answer.request.variant, 'from-source');
-    assert.deepEqual(answer.request.faults, ['add-access']);
-    assert.ok(answer.request.steps.length > 0);
-    assert.equal(answer.result.complete, true);
-    const verdicts = Object.fromEntries(answer.result.invariants.map((i) => [i.id, i.holds]));
+    assert.equal(answer.finding.line, 34);
+    const sim = answer.simulation;
+    assert.equal(sim.kind, 'replace-flow');
+    assert.equal(sim.invariant, 'failure-contract');
+    assert.equal(sim.broken, true);
+    assert.match(sim.headline, /^The pins are gone: /);
+    assert.ok(
+      sim.placed.length > 0 && sim.placed.every((i) => typeof i === 'number'),
+      'every witness step is replayed',
+    );
+    assert.equal(sim.replace.complete, true);
+    const verdicts = Object.fromEntries(sim.replace.invariants.map((i) => [i.id, i.holds]));
     assert.equal(verdicts['failure-contract'], false);
     assert.equal(verdicts['no-deadlock'], true);
-    const trace = answer.result.invariants.find((i) => i.id === 'failure-contract')!.counterexample!.steps;
+    const trace = sim.replace.invariants.find((i) => i.id === 'failure-contract')!.counterexample!.steps;
     assert.ok(
-      trace.some((st) => st.thread === 'replacer' && st.line === 34),
+      trace.some(
+        (st) => st.thread === 'replacer' && st.line === 34 && st.action === 'iopt_add_access(&new_ioas->iopt, access)',
+      ),
       'the counterexample runs the fallible call at line 34',
     );
     await assert.rejects(
@@ -377,9 +396,45 @@ describe('lsp: settings, patch mails, bad input', () => {
     const sim = (await s.conn.sendRequest('iommufd/simulation', {
       textDocument: { uri },
       position: { line: 238, character: 0 },
-    })) as { request: { variant: string }; result: { invariants: { id: string; holds: boolean }[] } };
-    assert.equal(sim.request.variant, 'from-source');
-    assert.equal(sim.result.invariants.find((i) => i.id === 'failure-contract')?.holds, false);
+    })) as { simulation: { kind: string; invariant: string; broken: boolean; note?: string } };
+    // From the hunks alone the helper's body is in patch 1's image, not 2's: the witness runs on the generic model, and says why.
+    assert.deepEqual(
+      [sim.simulation.kind, sim.simulation.invariant, sim.simulation.broken],
+      ['lock-model', 'failure-contract', true],
+    );
+    assert.equal(
+      sim.simulation.note,
+      'iommufd_access_change_ioas_id() has no replace-flow step the simulator recognises; the witness is replayed on the generic model',
+    );
+  });
+
+  test('a patch mail inside a kernel tree is reviewed against it: full context, simulated in the replace flow', async () => {
+    const tree = path.join(dir, 'tree');
+    cpSync(path.join(repoRoot, 'examples/series/tree'), tree, { recursive: true });
+    const file = path.join(tree, 'v8.mbox');
+    copyFileSync(V8, file);
+    const uri = fileUri(file);
+    const got = s.diagnostics(uri, (d) => d.length > 0);
+    await open(s, file, 'mail');
+    const ds = await got;
+    assert.deepEqual(codes(ds), ['unmap-before-rollback@238']);
+    assert.match(
+      ds[0].message,
+      /can fail \(line 52\);.* cannot give the driver its pins back\. — introduced by this patch$/,
+    );
+    assert.deepEqual(
+      ds[0].relatedInformation?.map((r) => [r.location.uri, r.location.range.start.line]),
+      [236, 208, 217, 219, 238, 244, 244, 244, 245].map((l) => [uri, l]),
+    );
+    const sim = (await s.conn.sendRequest('iommufd/simulation', {
+      textDocument: { uri },
+      position: { line: 238, character: 0 },
+    })) as { simulation: { kind: string; invariant: string; broken: boolean; headline: string } };
+    assert.deepEqual(
+      [sim.simulation.kind, sim.simulation.invariant, sim.simulation.broken],
+      ['replace-flow', 'failure-contract', true],
+    );
+    assert.match(sim.simulation.headline, /^The pins are gone: /);
   });
 
   test('iommufd/reviewSeries: mail text in, findings per patch out', async () => {
