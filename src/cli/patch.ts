@@ -79,6 +79,14 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], option: s
   throw new UsageError(`invalid ${option} '${value}': expected one of ${allowed.join(', ')}`, 'patch');
 }
 
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export function parsePatchArgs(argv: string[]): PatchOptions | null {
   let parsed;
   try {
@@ -104,25 +112,12 @@ export function parsePatchArgs(argv: string[]): PatchOptions | null {
   if (v.help) return null;
   const format = v.format === undefined ? 'text' : oneOf(v.format, PATCH_FORMATS, '--format');
   const files = parsed.positionals;
-  if (files.length === 0 && format !== 'b4') throw new UsageError('no FILE given: name the mbox, format-patch files or diff to review', 'patch');
-  if (v.base !== undefined) {
-    let isDir = false;
-    try {
-      isDir = fs.statSync(v.base).isDirectory();
-    } catch {
-      isDir = false;
-    }
-    if (!isDir) throw new UsageError(`--base ${v.base}: not a directory`, 'patch');
-  }
+  if (files.length === 0 && format !== 'b4')
+    throw new UsageError('no FILE given: name the mbox, format-patch files or diff to review', 'patch');
+  if (v.base !== undefined && !isDirectory(v.base)) throw new UsageError(`--base ${v.base}: not a directory`, 'patch');
   if (v.git !== undefined) {
     if (v['no-git']) throw new UsageError('--git and --no-git contradict each other', 'patch');
-    let isDir = false;
-    try {
-      isDir = fs.statSync(v.git).isDirectory();
-    } catch {
-      isDir = false;
-    }
-    if (!isDir) throw new UsageError(`--git ${v.git}: not a directory`, 'patch');
+    if (!isDirectory(v.git)) throw new UsageError(`--git ${v.git}: not a directory`, 'patch');
   }
   return {
     format,
@@ -167,7 +162,8 @@ async function openSources(options: PatchOptions): Promise<Sources> {
   const base = options.base ? fsTree(path.resolve(options.base)) : undefined;
   if (options.git !== undefined) {
     const opened = await openGitRepo(path.resolve(options.git));
-    if ('problem' in opened) throw new UsageError(`--git ${options.git}: ${opened.problem.replace(/^[^:]*: /, '')}`, 'patch');
+    if ('problem' in opened)
+      throw new UsageError(`--git ${options.git}: ${opened.problem.replace(/^[^:]*: /, '')}`, 'patch');
     return { base, git: opened.repo, gitAuto: false, foundAround: false };
   }
   if (options.noGit) return { base, gitAuto: false, foundAround: false };
@@ -179,7 +175,8 @@ async function openSources(options: PatchOptions): Promise<Sources> {
 
 export async function runPatch(options: PatchOptions): Promise<PatchRun> {
   const loaded = resolveConfig({ explicit: options.config, paths: [options.base ?? process.cwd()] });
-  if (loaded.problems.length > 0) throw new UsageError(`bad configuration:\n  ${loaded.problems.join('\n  ')}`, 'patch');
+  if (loaded.problems.length > 0)
+    throw new UsageError(`bad configuration:\n  ${loaded.problems.join('\n  ')}`, 'patch');
   const series = await parseSeriesFiles(readInputs(options.files));
   const sources = await openSources(options);
   const parser = await createParser(options.backend);
@@ -187,7 +184,11 @@ export async function runPatch(options: PatchOptions): Promise<PatchRun> {
     const review = await reviewSeries(series, { parser, ...sources, config: loaded.config });
     let revision: RevisionComparison | undefined;
     if (options.previous.length > 0) {
-      const older = await reviewSeries(await parseSeriesFiles(readInputs(options.previous)), { parser, ...sources, config: loaded.config });
+      const older = await reviewSeries(await parseSeriesFiles(readInputs(options.previous)), {
+        parser,
+        ...sources,
+        config: loaded.config,
+      });
       revision = compareRevisions(older, review);
     }
     return { review, revision };

@@ -15,7 +15,7 @@ import { FindingStore } from './finding-store';
 import { sourceModelFor, stepsFromSourceFor } from './from-source';
 import { registerHover } from './hover';
 import { createLog } from './log';
-import { registerPatchAnnotations, type PatchAnnotationsApi } from './patch-annotations';
+import { registerPatchAnnotations, type PatchAnnotationsApi, type PatchAnnotationsDeps } from './patch-annotations';
 import { registerSimulatorPanel, type SimulatorPanelApi } from './simulator-panel';
 import { registerStatusBar } from './status-bar';
 import { loadRuleHeadings } from './rule-docs';
@@ -33,7 +33,13 @@ export interface ExtensionApi {
   activationMs: number;
 }
 
-export function activateExtension(context: vscode.ExtensionContext, host: 'node' | 'web'): ExtensionApi {
+/** What only one host can do, handed in by its entry (the browser bundle never imports Node code). */
+export interface HostServices {
+  /** Node hosts: a git repository as the patch layer's pre-image source. */
+  openGit?: PatchAnnotationsDeps['openGit'];
+}
+
+export function activateExtension(context: vscode.ExtensionContext, host: 'node' | 'web', services: HostServices = {}): ExtensionApi {
   const started = Date.now();
   const log = createLog(context);
   const extensionUri = context.extensionUri;
@@ -44,7 +50,7 @@ export function activateExtension(context: vscode.ExtensionContext, host: 'node'
   void loadRuleHeadings(extensionUri);
 
   const diagnostics = registerDiagnostics(context, { analysis, store, log, extensionUri });
-  const patches = registerPatchAnnotations(context, { analysis, store, log, extensionUri });
+  const patches = registerPatchAnnotations(context, { analysis, store, log, extensionUri, openGit: services.openGit });
   registerCodeLens(context, store);
   registerHover(context, store, extensionUri);
   registerCodeActions(context, store);

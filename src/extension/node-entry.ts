@@ -1,9 +1,16 @@
 /** Desktop and remote (Node) extension host entry. */
 import type * as vscode from 'vscode';
+import { openGitRepo } from '../patch/node/git-repo';
 import { activateExtension, type ExtensionApi } from './activate';
 
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
-  return activateExtension(context, 'node');
+  return activateExtension(context, 'node', {
+    // Patch mails in a git checkout: pre-images from its blobs or the series' base-commit.
+    openGit: async (folder) => {
+      const opened = await openGitRepo(folder);
+      return 'repo' in opened ? opened.repo : undefined;
+    },
+  });
 }
 
 export function deactivate(): void {

@@ -100,7 +100,8 @@ export function lockCalls(line: string): LockCall[] {
   const out: LockCall[] = [];
   const trimmed = line.trimStart();
   if (trimmed.startsWith('//') || trimmed.startsWith('*') || trimmed.startsWith('/*')) return out;
-  const isIdent = (c: string | undefined) => c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '_');
+  const isIdent = (c: string | undefined) =>
+    c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '_');
   let i = 0;
   while (i < line.length) {
     if (!isIdent(line[i]) || (i > 0 && isIdent(line[i - 1]))) {
@@ -142,7 +143,11 @@ export function lockCalls(line: string): LockCall[] {
 
 /** The acquire that a release undoes (`spin_unlock_irqrestore` → `spin_lock_irqsave`, `up_read` → `down_read`). */
 export function acquireFor(release: string): string | undefined {
-  const candidates = [release.replace('_unlock_irqrestore', '_lock_irqsave'), release.replace('_unlock', '_lock'), release.replace(/^up_/, 'down_')];
+  const candidates = [
+    release.replace('_unlock_irqrestore', '_lock_irqsave'),
+    release.replace('_unlock', '_lock'),
+    release.replace(/^up_/, 'down_'),
+  ];
   const mode = lockApi(release)?.mode;
   return candidates.find((c) => c !== release && lockApi(c)?.action === 'acquire' && lockApi(c)?.mode === mode);
 }
@@ -271,7 +276,8 @@ function build(file: FileDiff, side: 'old' | 'new', given: LockHints): Built {
     let missing = Math.max(0, -(depth + min));
     // Balanced but inside a body: its first line is indented (or a goto label).
     const first = lines.find((l) => l.text.trim() !== '')?.text ?? '';
-    if (missing === 0 && depth === 0 && signature && (/^\s/.test(first) || LABEL.test(first))) missing = Math.max(1, firstCode !== undefined ? indentOf(firstCode) : 1);
+    if (missing === 0 && depth === 0 && signature && (/^\s/.test(first) || LABEL.test(first)))
+      missing = Math.max(1, firstCode !== undefined ? indentOf(firstCode) : 1);
     if (missing > 0) {
       const reopened = depth === 0;
       if (name) partial.add(name);

@@ -86,8 +86,10 @@ export interface ResolvedPreimages {
   perPatch: PreimageFile[][];
   /** Per patch: why a source was passed over. */
   notes: Problem[][];
-  /** Problems of the series as a whole (base-commit not found, git failing). */
+  /** Problems of the series as a whole (git failing, a corrupt repository). */
   problems: Problem[];
+  /** Notes of the series as a whole (a base-commit the repository lacks). */
+  seriesNotes: Problem[];
 }
 
 const short = (id: string) => id.slice(0, 12);
@@ -98,7 +100,8 @@ function mismatch(text: string, file: FileDiff, exact: boolean): string | undefi
   const { placements } = applyFileDiff(text, file);
   for (const p of placements) {
     if (!p.applied) return `hunk #${p.number} (patch line ${p.hunk.headerLine}) does not apply to it`;
-    if (exact && (p.fuzzed || p.offset !== 0)) return `hunk #${p.number} (patch line ${p.hunk.headerLine}) applies only ${p.fuzzed ? 'with fuzz' : `${p.offset > 0 ? '+' : ''}${p.offset} lines away`}`;
+    if (exact && (p.fuzzed || p.offset !== 0))
+      return `hunk #${p.number} (patch line ${p.hunk.headerLine}) applies only ${p.fuzzed ? 'with fuzz' : `${p.offset > 0 ? '+' : ''}${p.offset} lines away`}`;
   }
   return undefined;
 }
@@ -123,12 +126,19 @@ export async function resolvePreimages(
 ): Promise<ResolvedPreimages> {
   const { git, tree } = sources;
   const problems: Problem[] = [];
+  const seriesNotes: Problem[] = [];
   // Notes about what the repository lacks (dropped when a found repository has nothing of the series).
   const gitNotes = new Set<Problem>();
   let commit: string | undefined;
   if (git && baseCommit) {
     commit = await git.resolveCommit(baseCommit);
-    if (!commit) problems.push(remember(gitNotes, { source, message: `base-commit ${short(baseCommit)} is not in the repository ${git.name}: pre-images from the index blobs${tree ? ' or the work tree' : ''}` }));
+    if (!commit)
+      seriesNotes.push(
+        remember(gitNotes, {
+          source,
+          message: `base-commit ${short(baseCommit)} is not in the repository ${git.name}: pre-images from the index blobs${tree ? ' or the work tree' : ''}`,
+        }),
+      );
   }
   const atCommit = git && commit ? commitTree(git, commit) : undefined;
   let context: TreeReader | undefined = atCommit ?? tree;
@@ -179,7 +189,14 @@ export async function resolvePreimages(
     const b = blobReads[i];
     if (id && b) {
       if ('bytes' in b) candidates.push({ kind: 'blob', text: textOf(b.bytes), blob: id });
-      else notes[x.patch].push(remember(gitNotes, { source: at, line: x.file.headerLine, message: `${x.path}: index blob ${id} ${b.missing}: its pre-image is taken from the next source` }));
+      else
+        notes[x.patch].push(
+          remember(gitNotes, {
+            source: at,
+            line: x.file.headerLine,
+            message: `${x.path}: index blob ${id} ${b.missing}: its pre-image is taken from the next source`,
+          }),
+        );
     }
     const c = commitReads[i];
     if (c && 'bytes' in c) candidates.push({ kind: 'base-commit', text: textOf(c.bytes) });
@@ -191,7 +208,12 @@ export async function resolvePreimages(
         files.set(x.path, { text: cand.text, source: cand.kind, blob: cand.blob });
         return;
       }
-      const what = cand.kind === 'blob' ? `index blob ${cand.blob}` : cand.kind === 'base-commit' ? `the file at base-commit ${short(commit ?? '')}` : 'the work tree file';
+      const what =
+        cand.kind === 'blob'
+          ? `index blob ${cand.blob}`
+          : cand.kind === 'base-commit'
+            ? `the file at base-commit ${short(commit ?? '')}`
+            : 'the work tree file';
       note(`${x.path}: ${what} does not match the patch (${wrong}): the next source is tried`);
     }
     // Nothing matches every hunk: the least bad is still better than no pre-image (the failing hunks are reported).
@@ -204,7 +226,7 @@ export async function resolvePreimages(
   if (git && sources.auto && !fromGit) {
     // A repository that merely surrounds the tree (the tree's own history, another project): it adds nothing, so it says nothing.
     for (const list of notes) for (let i = list.length - 1; i >= 0; i--) if (gitNotes.has(list[i])) list.splice(i, 1);
-    for (let i = problems.length - 1; i >= 0; i--) if (gitNotes.has(problems[i])) problems.splice(i, 1);
+    for (let i = seriesNotes.length - 1; i >= 0; i--) if (gitNotes.has(seriesNotes[i])) seriesNotes.splice(i, 1);
   }
 
   // Each patch's files, with the source their pre-image came from.
@@ -223,7 +245,7 @@ export async function resolvePreimages(
         return blob && kind === 'blob' ? { file: path, source: kind, blob } : { file: path, source: kind };
       }),
   );
-  return { files, context, contextKind, perPatch, notes, problems };
+  return { files, context, contextKind, perPatch, notes, problems, seriesNotes };
 }
 
 function remember(set: Set<Problem>, p: Problem): Problem {
@@ -231,7 +253,12 @@ function remember(set: Set<Problem>, p: Problem): Problem {
   return p;
 }
 
-function describeTried(git: GitObjects | undefined, blob: string | undefined, commit: string | undefined, tree: TreeReader | undefined): string {
+function describeTried(
+  git: GitObjects | undefined,
+  blob: string | undefined,
+  commit: string | undefined,
+  tree: TreeReader | undefined,
+): string {
   const tried: string[] = [];
   if (git && blob) tried.push(`blob ${blob}`);
   if (commit) tried.push(`base-commit ${short(commit)}`);

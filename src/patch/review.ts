@@ -17,6 +17,7 @@ import { classifyFindings } from './classify';
 import { parseMailDiff } from './diff';
 import { replacementsBetween, type TextReplacement } from './text-edits';
 import { imagesFromHunks, SeriesTree, type PatchImages } from './images';
+import { imageTexts, type ImageText } from './image-texts';
 import { PARTIAL_CAP, placeFindings } from './place-findings';
 import { patchPreimage, preimageTree, resolvePreimages, type GitObjects, type ResolvedPreimages } from './preimage';
 import { dirOf, isCSource, type TreeReader } from './tree';
@@ -63,6 +64,8 @@ export interface ReviewOptions {
    * edited, another series on the same tree) skips one analysis.
    */
   baseCache?: Map<string, AnalysisResult>;
+  /** Receives, per patch (1-based index), the texts its findings were computed on (to show them). */
+  onImages?: (patch: number, images: ImageText[]) => void;
 }
 
 function mailProblems(mail: PatchMail): Problem[] {
@@ -74,20 +77,32 @@ function touchedPaths(diff: ParsedDiff): string[] {
 }
 
 function coverageProblems(result: AnalysisResult, files: ReadonlySet<string>, source: string): Problem[] {
-  return result.coverage.problems.filter((p) => files.has(p.file)).map((p) => ({ source, message: `${p.file}: ${p.message}` }));
+  return result.coverage.problems
+    .filter((p) => files.has(p.file))
+    .map((p) => ({ source, message: `${p.file}: ${p.message}` }));
 }
 
 function renameIdentity(images: PatchImages): (file: string) => string {
   const renamed = new Map<string, string>();
-  for (const t of images.touched) if (t.prePath && t.postPath && t.prePath !== t.postPath) renamed.set(t.prePath, t.postPath);
+  for (const t of images.touched)
+    if (t.prePath && t.postPath && t.prePath !== t.postPath) renamed.set(t.prePath, t.postPath);
   return (file) => renamed.get(file) ?? file;
 }
 
 function hunksOnly(diff: ParsedDiff): PreimageFile[] {
-  return diff.files.filter((f) => f.kind !== 'binary').map((f) => ({ file: f.newPath ?? f.oldPath ?? '', source: 'hunks' }));
+  return diff.files
+    .filter((f) => f.kind !== 'binary')
+    .map((f) => ({ file: f.newPath ?? f.oldPath ?? '', source: 'hunks' }));
 }
 
-function shell(mail: PatchMail, index: number, total: number, diff: ParsedDiff, mode: PatchReview['mode'], preimageFiles: PreimageFile[] = hunksOnly(diff)): PatchReview {
+function shell(
+  mail: PatchMail,
+  index: number,
+  total: number,
+  diff: ParsedDiff,
+  mode: PatchReview['mode'],
+  preimageFiles: PreimageFile[] = hunksOnly(diff),
+): PatchReview {
   return {
     subject: mail.subject,
     title: mail.title,
@@ -102,6 +117,7 @@ function shell(mail: PatchMail, index: number, total: number, diff: ParsedDiff, 
     fixes: mail.trailers.filter((t) => t.key.toLowerCase() === 'fixes').map((t) => t.value),
     findings: [],
     problems: [...mailProblems(mail), ...diff.problems],
+    notes: [],
   };
 }
 
@@ -131,6 +147,7 @@ async function reviewWithBase(
   shared: AnalysisSession | undefined,
   minConfidence: Confidence,
   baseCache: Map<string, AnalysisResult> | undefined,
+  onImages: ReviewOptions['onImages'],
 ): Promise<PatchReview[]> {
   const tree = new SeriesTree(preimageTree(resolved));
   const dirs = new Set<string>();
@@ -170,14 +187,14 @@ async function reviewWithBase(
       const files = resolved.perPatch[i];
       if (files.length > 0 && files.every((f) => f.source === 'hunks')) {
         // No source has any of its files: this patch alone is rebuilt from its hunks.
-        const review = reviewFromHunks(mail, i + 1, series.total, diffs[i], open, minConfidence);
-        review.problems.unshift(...resolved.notes[i]);
+        const review = reviewFromHunks(mail, i + 1, series.total, diffs[i], open, minConfidence, onImages);
+        review.notes.push(...resolved.notes[i]);
         if (i === 0) review.problems.push(...startProblems);
         out.push(review);
         continue;
       }
       const review = shell(mail, i + 1, series.total, diffs[i], 'base', files);
-      review.problems.push(...resolved.notes[i]);
+      review.notes.push(...resolved.notes[i]);
       if (i === 0) review.problems.push(...startProblems);
       const images = await tree.apply(diffs[i], mail.source);
       review.problems.push(...images.problems);
@@ -202,9 +219,16 @@ async function reviewWithBase(
         }
       }
       // A patch that changes no C file (docs, Kconfig, a binary) changes no finding.
-      const after = cTouched.size > 0 || images.touched.some((t) => t.prePath && isCSource(t.prePath)) ? session.analyze() : before;
+      const after =
+        cTouched.size > 0 || images.touched.some((t) => t.prePath && isCSource(t.prePath)) ? session.analyze() : before;
       review.problems.push(...coverageProblems(after, cTouched, mail.source));
-      review.findings = placeFindings(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, false, minConfidence);
+      review.findings = placeFindings(
+        classifyFindings(before.findings, after.findings, renameIdentity(images)),
+        images,
+        false,
+        minConfidence,
+      );
+      onImages?.(i + 1, imageTexts(images, false));
       before = after;
       out.push(review);
     }
@@ -229,9 +253,18 @@ function update(session: AnalysisSession, path: string, oldText: string | undefi
   } else session.setFile(path, newText);
 }
 
-function reviewFromHunks(mail: PatchMail, index: number, total: number, diff: ParsedDiff, open: () => AnalysisSession, minConfidence: Confidence): PatchReview {
+function reviewFromHunks(
+  mail: PatchMail,
+  index: number,
+  total: number,
+  diff: ParsedDiff,
+  open: () => AnalysisSession,
+  minConfidence: Confidence,
+  onImages?: ReviewOptions['onImages'],
+): PatchReview {
   const review = shell(mail, index, total, diff, 'hunks');
   const images = imagesFromHunks(diff, mail.source);
+  onImages?.(index, imageTexts(images, true));
   review.problems.push(...images.problems);
   const cFiles = images.touched.filter((t) => isCSource(t.postPath ?? t.prePath ?? ''));
   if (cFiles.length === 0) return review;
@@ -249,7 +282,12 @@ function reviewFromHunks(mail: PatchMail, index: number, total: number, diff: Pa
     }
     const after = session.analyze();
     review.problems.push(...coverageProblems(after, shown, mail.source));
-    review.findings = placeFindings(classifyFindings(before.findings, after.findings, renameIdentity(images)), images, true, minConfidence);
+    review.findings = placeFindings(
+      classifyFindings(before.findings, after.findings, renameIdentity(images)),
+      images,
+      true,
+      minConfidence,
+    );
     review.problems.push({
       source: mail.source,
       message: `no base tree: analysed from what the hunks show (partial context); confidence capped at ${PARTIAL_CAP}`,
@@ -265,26 +303,50 @@ export async function reviewSeriesWith(series: Series, options: ReviewOptions): 
   const diffs = series.patches.map((m) => parseMailDiff(m));
   const min = options.minConfidence ?? 'medium';
   const problems = [...series.problems];
+  const notes: Problem[] = [];
   let patches: PatchReview[];
   const source = series.cover?.source ?? series.patches[0]?.source ?? '';
   const auto = options.gitAuto || options.foundAround;
-  const resolved = options.base || options.git ? await resolvePreimages(diffs, { git: options.git, tree: options.base, auto }, series.baseCommit, source, series.patches.map((m) => m.source)) : undefined;
+  const resolved =
+    options.base || options.git
+      ? await resolvePreimages(
+          diffs,
+          { git: options.git, tree: options.base, auto },
+          series.baseCommit,
+          source,
+          series.patches.map((m) => m.source),
+        )
+      : undefined;
   if (resolved && (resolved.files.size > 0 || (resolved.context && !options.foundAround))) {
     problems.push(...resolved.problems);
+    notes.push(...resolved.seriesNotes);
     // A shared session mirrors the work tree: only usable when the series is read from it.
     const shared = resolved.contextKind === 'tree' && options.base ? options.shared : undefined;
-    patches = await reviewWithBase(series, diffs, resolved, options.base, options.session, shared, min, shared ? options.baseCache : undefined);
+    patches = await reviewWithBase(
+      series,
+      diffs,
+      resolved,
+      options.base,
+      options.session,
+      shared,
+      min,
+      shared ? options.baseCache : undefined,
+      options.onImages,
+    );
   } else {
     const say = resolved && !options.foundAround;
-    if (say) problems.push(...resolved.problems);
+    if (say) {
+      problems.push(...resolved.problems);
+      notes.push(...resolved.seriesNotes);
+    }
     patches = series.patches.map((m, i) => {
-      const review = reviewFromHunks(m, i + 1, series.total, diffs[i], options.session, min);
-      if (say) review.problems.unshift(...resolved.notes[i]);
+      const review = reviewFromHunks(m, i + 1, series.total, diffs[i], options.session, min, options.onImages);
+      if (say) review.notes.push(...resolved.notes[i]);
       return review;
     });
   }
   const disagreement = sourcesDisagree(patches);
-  if (disagreement) problems.push({ source, message: disagreement });
+  if (disagreement) notes.push({ source, message: disagreement });
   return {
     series: {
       title: series.title,
@@ -292,9 +354,12 @@ export async function reviewSeriesWith(series: Series, options: ReviewOptions): 
       rfc: series.rfc,
       total: series.total,
       baseCommit: series.baseCommit,
-      cover: series.cover ? { subject: series.cover.subject, source: series.cover.source, messageId: series.cover.messageId } : undefined,
+      cover: series.cover
+        ? { subject: series.cover.subject, source: series.cover.source, messageId: series.cover.messageId }
+        : undefined,
       setAside: series.setAside,
       problems,
+      notes,
     },
     patches,
   };

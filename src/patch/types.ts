@@ -203,6 +203,8 @@ export interface PatchReview {
   fixes: string[];
   findings: PatchFinding[];
   problems: Problem[];
+  /** What was said choosing the pre-image (a source passed over and why): information, not a problem of the patch. */
+  notes: Problem[];
 }
 
 export interface SeriesReview {
@@ -215,6 +217,8 @@ export interface SeriesReview {
     cover?: { subject: string; source: string; messageId?: string };
     setAside: SetAsideMail[];
     problems: Problem[];
+    /** The series' pre-image notes (a base-commit the repository lacks, patches whose sources disagree). */
+    notes: Problem[];
   };
   patches: PatchReview[];
 }

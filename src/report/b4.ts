@@ -40,7 +40,7 @@ export function b4Result(patch: PatchReview, docsUri?: string): B4CheckResult {
     details.push(`${f.status}: ${f.imageFile}:${f.imageLine}: ${f.severity}: [${f.ruleId}] ${f.message} (confidence: ${f.confidence}${f.patchLine ? `; patch line ${f.patchLine}` : ''})`);
     for (const r of f.related) details.push(`  ${r.file}:${r.line}: ${r.message}`);
   }
-  for (const p of patch.problems) details.push(`note: ${p.line ? `line ${p.line}: ` : ''}${p.message}`);
+  for (const p of [...patch.problems, ...patch.notes]) details.push(`note: ${p.line ? `line ${p.line}: ` : ''}${p.message}`);
   const out: B4CheckResult = { tool: B4_TOOL, status, summary: parts.join('; ') };
   if (docsUri && introduced.length + fixed.length > 0) out.url = docsUri;
   if (details.length > 0) out.details = details.join('\n');

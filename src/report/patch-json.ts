@@ -33,6 +33,7 @@ export interface JsonPatch {
   fixes: string[];
   findings: JsonPatchFinding[];
   problems: Problem[];
+  notes: Problem[];
 }
 
 export interface JsonSeriesReport {
@@ -72,6 +73,7 @@ export function toPatchJson(review: SeriesReview, revision?: RevisionComparison)
       fixes: p.fixes,
       findings: p.findings.map(jsonPatchFinding),
       problems: p.problems,
+      notes: p.notes,
     })),
   };
   if (revision) out.revision = revision;

@@ -38,8 +38,12 @@ export function patchSarifResult(f: PatchFinding, patch: SeriesReview['patches']
 
 export function toPatchSarif(review: SeriesReview, options: SarifOptions): Sarif.Log {
   const notifications: Sarif.Notification[] = [];
-  for (const p of [...review.series.problems, ...review.patches.flatMap((x) => x.problems)]) {
-    const n: Sarif.Notification = { level: 'warning', message: { text: p.message } };
+  const said = [
+    ...[...review.series.problems, ...review.patches.flatMap((x) => x.problems)].map((p) => ({ p, level: 'warning' as const })),
+    ...[...review.series.notes, ...review.patches.flatMap((x) => x.notes)].map((p) => ({ p, level: 'note' as const })),
+  ];
+  for (const { p, level } of said) {
+    const n: Sarif.Notification = { level, message: { text: p.message } };
     if (p.source) {
       n.locations = [{ physicalLocation: { artifactLocation: { uri: artifactUri(p.source) }, ...(p.line ? { region: { startLine: p.line } } : {}) } }];
     }

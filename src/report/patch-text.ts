@@ -38,10 +38,12 @@ export function formatPatchText(review: SeriesReview, revision?: RevisionCompari
   const out: string[] = [`series: ${s.title || '(untitled)'} (v${s.version}${s.rfc ? ', RFC' : ''}, ${review.patches.length} of ${s.total} patches${s.baseCommit ? `, base ${s.baseCommit.slice(0, 12)}` : ''})`];
   for (const a of s.setAside) out.push(`${a.source}:${a.startLine}: note: set aside: ${a.subject || '(no subject)'}: ${a.reason}`);
   for (const p of s.problems) out.push(`${p.source}${p.line ? `:${p.line}` : ''}: warning: ${p.message}`);
+  for (const p of s.notes) out.push(`${p.source}${p.line ? `:${p.line}` : ''}: note: ${p.message}`);
   let introduced = 0;
   for (const p of review.patches) {
     out.push('', `[${p.index}/${p.total}] ${p.title}  (${p.source}, ${preimageText(p)})`);
     for (const problem of p.problems) out.push(`${where(p, problem.line)}: warning: ${problem.message}`);
+    for (const note of p.notes) out.push(`${where(p, note.line)}: note: ${note.message}`);
     for (const f of p.findings) out.push(...findingText(p, f));
     const counts = (['introduced', 'fixed', 'unchanged'] as const).map((st) => `${p.findings.filter((f) => f.status === st).length} ${st}`);
     out.push(`  ${counts.join(', ')}`);

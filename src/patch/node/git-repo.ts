@@ -88,8 +88,12 @@ export function treeFileNames(bytes: Uint8Array, oidBytes: number): string[] {
 
 function run(args: string[], cwd: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('git', args, { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: 1 << 20, encoding: 'utf8' }, (error, stdout, stderr) =>
-      resolve({ ok: !error, stdout: String(stdout), stderr: String(stderr || (error ? error.message : '')) }),
+    execFile(
+      'git',
+      args,
+      { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: 1 << 20, encoding: 'utf8' },
+      (error, stdout, stderr) =>
+        resolve({ ok: !error, stdout: String(stdout), stderr: String(stderr || (error ? error.message : '')) }),
     );
   });
 }
@@ -116,7 +120,9 @@ export type OpenResult = { repo: GitRepo } | { problem: string };
 export async function openGitRepo(dir: string): Promise<OpenResult> {
   const probe = await run(['rev-parse', '--is-bare-repository', '--show-toplevel'], dir);
   if (!probe.ok) {
-    const why = /ENOENT/.test(probe.stderr) ? 'git is not installed' : firstLine(probe.stderr) || 'not a git repository';
+    const why = /ENOENT/.test(probe.stderr)
+      ? 'git is not installed'
+      : firstLine(probe.stderr) || 'not a git repository';
     return { problem: `${dir}: ${why}` };
   }
   const [bare, top] = probe.stdout.split('\n');
@@ -181,7 +187,9 @@ class CatFileRepo implements GitRepo {
     });
     proc.stdout.on('data', (c: Buffer) => reader.push(c));
     proc.stderr.on('data', (c: Buffer) => (this.stderr = (this.stderr + c.toString('utf8')).slice(-2000)));
-    proc.on('error', (e) => this.fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'git is not installed' : e.message));
+    proc.on('error', (e) =>
+      this.fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'git is not installed' : e.message),
+    );
     proc.on('close', (code) => {
       if (this.proc === proc) {
         this.proc = undefined;
@@ -197,7 +205,10 @@ class CatFileRepo implements GitRepo {
   /** While answers are awaited, a silent process is killed after GIT_TIMEOUT_MS. */
   private arm(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = this.queue.length > 0 ? setTimeout(() => this.fail(`no answer in ${GIT_TIMEOUT_MS / 1000} s`), GIT_TIMEOUT_MS) : undefined;
+    this.timer =
+      this.queue.length > 0
+        ? setTimeout(() => this.fail(`no answer in ${GIT_TIMEOUT_MS / 1000} s`), GIT_TIMEOUT_MS)
+        : undefined;
     this.timer?.unref();
   }
 
@@ -217,7 +228,9 @@ class CatFileRepo implements GitRepo {
     const reads = await Promise.all(names.map((n) => this.read(n)));
     // git writes why an object is unreadable to standard error before answering `missing`: let that arrive.
     if (reads.some((r) => 'missing' in r)) await new Promise((r) => setImmediate(r));
-    return reads.map((r) => ('missing' in r ? r : r.type === 'blob' ? { bytes: r.bytes } : { missing: `is a ${r.type}, not a blob` }));
+    return reads.map((r) =>
+      'missing' in r ? r : r.type === 'blob' ? { bytes: r.bytes } : { missing: `is a ${r.type}, not a blob` },
+    );
   }
 
   resolveCommit(rev: string): Promise<string | undefined> {

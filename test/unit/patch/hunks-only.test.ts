@@ -18,7 +18,7 @@ async function hunksOnly(diff: string, name = 'fix.diff') {
   return review.patches[0];
 }
 
-test('a detach-first change whose function head is above the hunk: unmap-before-rollback on the fallible call\'s patch line', async () => {
+test("a detach-first change whose function head is above the hunk: unmap-before-rollback on the fallible call's patch line", async () => {
   const diff = [
     'diff --git a/drivers/iommu/iommufd/device.c b/drivers/iommu/iommufd/device.c',
     '--- a/drivers/iommu/iommufd/device.c',
@@ -49,7 +49,12 @@ test('a detach-first change whose function head is above the hunk: unmap-before-
   assert.equal(f.context, 'partial');
   assert.equal(f.confidence, 'medium');
   assert.equal(f.patchLine, lineOf(diff, '+\trc = iopt_add_access(&new_ioas->iopt, access);'));
-  assert.ok(f.related.some((r) => r.patchLine === lineOf(diff, ' \tiopt_remove_access(&cur_ioas->iopt, access, access->iopt_access_list_id);')));
+  assert.ok(
+    f.related.some(
+      (r) =>
+        r.patchLine === lineOf(diff, ' \tiopt_remove_access(&cur_ioas->iopt, access, access->iopt_access_list_id);'),
+    ),
+  );
   // Lines as the hunk header numbers them: the fallible call is the file's line 144.
   assert.equal(f.imageLine, 144);
 });
@@ -79,11 +84,16 @@ test('a hunk that adds an unlock on an early return is reported as fixing a lock
   );
   // The fixed finding sits on the early return the pre-image leaked through (a context line, shown as it was).
   assert.equal(leaks[0].patchLine, lineOf(diff, ' \t\treturn -EINVAL;'));
-  assert.match(leaks[0].message, /^`mydev_set_state\(\)` returns `-EINVAL` at line 61 with `mydev\.state_lock` still held/);
+  assert.match(
+    leaks[0].message,
+    /^`mydev_set_state\(\)` returns `-EINVAL` at line 61 with `mydev\.state_lock` still held/,
+  );
 });
 
-test('the same fix whose hunk shows the function\'s own unlock and end: fixed as well', async () => {
-  const diff = [...UNLOCK_FIX, ' \tmutex_unlock(&dev->state_lock);', ' \treturn 0;', ' }', ''].join('\n').replace('@@ -60,6 +60,7 @@', '@@ -60,9 +60,10 @@');
+test("the same fix whose hunk shows the function's own unlock and end: fixed as well", async () => {
+  const diff = [...UNLOCK_FIX, ' \tmutex_unlock(&dev->state_lock);', ' \treturn 0;', ' }', '']
+    .join('\n')
+    .replace('@@ -60,6 +60,7 @@', '@@ -60,9 +60,10 @@');
   const patch = await hunksOnly(diff);
   assert.deepEqual(
     patch.findings.filter((f) => f.ruleId === 'lock-leak').map((f) => [f.status, f.function]),

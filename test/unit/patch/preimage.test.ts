@@ -20,7 +20,18 @@ async function open(dir: string): Promise<GitRepo> {
 
 /** What must agree between two reviews of the same series: everything but where the patch file shows it. */
 function verdicts(r: SeriesReview) {
-  return r.patches.map((p) => p.findings.map((f) => [f.status, f.ruleId, f.function, f.fingerprint, f.imageFile, f.imageLine, f.confidence, f.message]));
+  return r.patches.map((p) =>
+    p.findings.map((f) => [
+      f.status,
+      f.ruleId,
+      f.function,
+      f.fingerprint,
+      f.imageFile,
+      f.imageLine,
+      f.confidence,
+      f.message,
+    ]),
+  );
 }
 
 let example: ExampleRepo | undefined;
@@ -28,7 +39,11 @@ const repo = () => (example ??= exampleRepo());
 
 async function review(files: { name: string; text: string }[], options: { git?: GitRepo; base?: string }) {
   const series = await parseSeriesFiles(files.map((f) => ({ name: f.name, content: f.text })));
-  return reviewSeries(series, { parser: await wasmParser(), git: options.git, base: options.base ? fsTree(options.base) : undefined });
+  return reviewSeries(series, {
+    parser: await wasmParser(),
+    git: options.git,
+    base: options.base ? fsTree(options.base) : undefined,
+  });
 }
 
 test('--git: every pre-image is the index blob, and the findings are those of --base on the applied tree', async () => {
@@ -38,11 +53,11 @@ test('--git: every pre-image is the index blob, and the findings are those of --
     const withGit = await review(files, { git: g });
     const withBase = await review(files, { base: path.join(fixtures, 'tree') });
     assert.deepEqual(
-      withGit.patches.map((p) => [p.index, p.mode, p.preimage, p.problems]),
+      withGit.patches.map((p) => [p.index, p.mode, p.preimage, p.problems, p.notes]),
       [
-        [1, 'base', 'blob', []],
-        [2, 'base', 'blob', []],
-        [3, 'base', 'blob', []],
+        [1, 'base', 'blob', [], []],
+        [2, 'base', 'blob', [], []],
+        [3, 'base', 'blob', [], []],
       ],
     );
     // Patch 3 touches two files: each names its blob.
@@ -53,7 +68,10 @@ test('--git: every pre-image is the index blob, and the findings are those of --
         ['include/linux/iommufd.h', 'blob', 7],
       ],
     );
-    assert.deepEqual(withBase.patches.map((p) => p.preimage), ['tree', 'tree', 'tree']);
+    assert.deepEqual(
+      withBase.patches.map((p) => p.preimage),
+      ['tree', 'tree', 'tree'],
+    );
     assert.deepEqual(verdicts(withGit), verdicts(withBase));
     const [f] = withGit.patches[1].findings;
     assert.equal(f.ruleId, 'unmap-before-rollback');
@@ -62,7 +80,7 @@ test('--git: every pre-image is the index blob, and the findings are those of --
     assert.equal(f.function, 'iommufd_access_change_ioas_id');
     // On the fallible call's line of git's own patch file.
     assert.equal(f.patchLine, lineOf(files[2].text, ' \trc = iopt_add_access(&new_ioas->iopt, access);'));
-    assert.deepEqual(withGit.series.problems, []);
+    assert.deepEqual([withGit.series.problems, withGit.series.notes], [[], []]);
   } finally {
     g.dispose();
   }
@@ -76,27 +94,56 @@ test('--git without index lines: the series base-commit gives the pre-images; th
       files.map((f) => ({ name: f.name, text: withoutIndexLines(f.text) })),
       { git: g },
     );
-    assert.deepEqual(bare.patches.map((p) => [p.preimage, p.problems]), [
-      ['base-commit', []],
-      ['base-commit', []],
-      ['base-commit', []],
-    ]);
+    assert.deepEqual(
+      bare.patches.map((p) => [p.preimage, p.notes]),
+      [
+        ['base-commit', []],
+        ['base-commit', []],
+        ['base-commit', []],
+      ],
+    );
     const withBase = await review(files, { base: path.join(fixtures, 'tree') });
     assert.deepEqual(verdicts(bare), verdicts(withBase));
 
     // The bundled mbox names blobs this repository does not have: each file says so once, and the base-commit is used.
     const mbox = fixtureText('v8.mbox').replace(/^base-commit: .*$/m, `base-commit: ${base}`);
     const r = await reviewSeries(await parseSeries(mbox, 'v8.mbox'), { parser: await wasmParser(), git: g });
-    assert.deepEqual(r.patches.map((p) => p.preimage), ['base-commit', 'base-commit', 'base-commit']);
-    assert.deepEqual(r.patches[0].problems, [
-      { source: 'v8.mbox', line: lineOf(mbox, 'diff --git a/drivers/iommu/iommufd/device.c b/drivers/iommu/iommufd/device.c', lineOf(mbox, 'Subject: [PATCH v8 1/3] iommufd: Factor out __iommufd_access_detach()')), message: `${DEVICE}: index blob 2eb7b14 is not in the repository: its pre-image is taken from the next source` },
+    assert.deepEqual(
+      r.patches.map((p) => p.preimage),
+      ['base-commit', 'base-commit', 'base-commit'],
+    );
+    assert.deepEqual(r.patches[0].notes, [
+      {
+        source: 'v8.mbox',
+        line: lineOf(
+          mbox,
+          'diff --git a/drivers/iommu/iommufd/device.c b/drivers/iommu/iommufd/device.c',
+          lineOf(mbox, 'Subject: [PATCH v8 1/3] iommufd: Factor out __iommufd_access_detach()'),
+        ),
+        message: `${DEVICE}: index blob 2eb7b14 is not in the repository: its pre-image is taken from the next source`,
+      },
     ]);
     // A file patch 1 already touched applies onto patch 1's post-image: no blob asked for, no note.
-    assert.deepEqual(r.patches[1].problems, []);
-    assert.equal(r.patches[2].problems.length, 1);
-    assert.match(r.patches[2].problems[0].message, /^include\/linux\/iommufd\.h: index blob 55f6159 is not in the repository/);
-    const introduced = r.patches[1].findings.filter((f) => f.status === 'introduced').map((f) => [f.ruleId, f.function, f.patchLine]);
-    assert.deepEqual(introduced, [['unmap-before-rollback', 'iommufd_access_change_ioas_id', lineOf(mbox, ' \trc = iopt_add_access(&new_ioas->iopt, access);', lineOf(mbox, 'Subject: [PATCH v8 2/3] iommufd: Attach through'))]]);
+    assert.deepEqual(r.patches[1].notes, []);
+    assert.equal(r.patches[2].notes.length, 1);
+    assert.match(
+      r.patches[2].notes[0].message,
+      /^include\/linux\/iommufd\.h: index blob 55f6159 is not in the repository/,
+    );
+    const introduced = r.patches[1].findings
+      .filter((f) => f.status === 'introduced')
+      .map((f) => [f.ruleId, f.function, f.patchLine]);
+    assert.deepEqual(introduced, [
+      [
+        'unmap-before-rollback',
+        'iommufd_access_change_ioas_id',
+        lineOf(
+          mbox,
+          ' \trc = iopt_add_access(&new_ioas->iopt, access);',
+          lineOf(mbox, 'Subject: [PATCH v8 2/3] iommufd: Attach through'),
+        ),
+      ],
+    ]);
   } finally {
     g.dispose();
   }
@@ -111,7 +158,10 @@ test('an unknown blob falls back to the base-commit with a clear note; a base-co
       { git: g },
     );
     assert.equal(unknown.patches[0].preimage, 'base-commit');
-    assert.deepEqual(unknown.patches[0].problems.map((p) => p.message), [`${DEVICE}: index blob deadbeef01 is not in the repository: its pre-image is taken from the next source`]);
+    assert.deepEqual(
+      unknown.patches[0].notes.map((p) => p.message),
+      [`${DEVICE}: index blob deadbeef01 is not in the repository: its pre-image is taken from the next source`],
+    );
 
     // No blobs, a base-commit nobody has, the work tree at the base: the work tree is used, and the commit's absence said.
     const tree = repoWith({});
@@ -119,10 +169,21 @@ test('an unknown blob falls back to the base-commit with a clear note; a base-co
     git(tree.dir, 'checkout', '-q', 'base');
     const g2 = await open(tree.dir);
     try {
-      const text = files.map((f) => ({ name: f.name, text: withoutIndexLines(f.text).replace(/^base-commit: .*$/m, `base-commit: ${'ab'.repeat(20)}`) }));
+      const text = files.map((f) => ({
+        name: f.name,
+        text: withoutIndexLines(f.text).replace(/^base-commit: .*$/m, `base-commit: ${'ab'.repeat(20)}`),
+      }));
       const r = await review(text, { git: g2, base: tree.dir });
-      assert.deepEqual(r.patches.map((p) => p.preimage), ['tree', 'tree', 'tree']);
-      assert.deepEqual(r.series.problems.map((p) => p.message), [`base-commit ${'ab'.repeat(6)} is not in the repository ${tree.dir}: pre-images from the index blobs or the work tree`]);
+      assert.deepEqual(
+        r.patches.map((p) => p.preimage),
+        ['tree', 'tree', 'tree'],
+      );
+      assert.deepEqual(
+        r.series.notes.map((p) => p.message),
+        [
+          `base-commit ${'ab'.repeat(6)} is not in the repository ${tree.dir}: pre-images from the index blobs or the work tree`,
+        ],
+      );
       assert.deepEqual(verdicts(r), verdicts(await review(files, { base: path.join(fixtures, 'tree') })));
     } finally {
       g2.dispose();
@@ -141,8 +202,13 @@ test('an index line that lies (a real blob, but not the one the hunks apply to) 
     const lying = files.map((f, i) => ({ name: f.name, text: i === 1 ? withPreBlob(f.text, post3) : f.text }));
     const r = await review(lying, { git: g });
     assert.equal(r.patches[0].preimage, 'base-commit');
-    assert.equal(r.patches[0].problems.length, 1);
-    assert.match(r.patches[0].problems[0].message, new RegExp(`^${DEVICE}: index blob ${post3} does not match the patch \\(hunk #1 \\(patch line \\d+\\) does not apply to it\\): the next source is tried$`));
+    assert.equal(r.patches[0].notes.length, 1);
+    assert.match(
+      r.patches[0].notes[0].message,
+      new RegExp(
+        `^${DEVICE}: index blob ${post3} does not match the patch \\(hunk #1 \\(patch line \\d+\\) does not apply to it\\): the next source is tried$`,
+      ),
+    );
     assert.deepEqual(verdicts(r), verdicts(await review(files, { git: g })));
   } finally {
     g.dispose();
@@ -158,16 +224,25 @@ test('a corrupt repository: a clear note, the work tree is used, nothing hangs',
   git(broken.dir, 'checkout', '-q', repo().base);
   const objects = path.join(broken.dir, '.git', 'objects');
   const packs = path.join(objects, 'pack');
-  for (const n of readdirSync(packs)) if (statSync(path.join(packs, n)).isFile()) writeFileSync(path.join(packs, n), 'garbage\n');
+  for (const n of readdirSync(packs))
+    if (statSync(path.join(packs, n)).isFile()) writeFileSync(path.join(packs, n), 'garbage\n');
   const g = await open(broken.dir);
   try {
     const started = Date.now();
     const r = await review(files, { git: g, base: broken.dir });
     assert.ok(Date.now() - started < 30_000);
-    assert.deepEqual(r.patches.map((p) => p.preimage), ['tree', 'tree', 'tree']);
-    const said = [...r.series.problems, ...r.patches.flatMap((p) => p.problems)].map((p) => p.message).join('\n');
+    assert.deepEqual(
+      r.patches.map((p) => p.preimage),
+      ['tree', 'tree', 'tree'],
+    );
+    const said = [...r.series.problems, ...r.series.notes, ...r.patches.flatMap((p) => [...p.problems, ...p.notes])].map((p) => p.message).join('\n');
     assert.match(said, /git reported a problem with the repository .*: error: index file .* is too small/);
-    assert.match(said, new RegExp(`${DEVICE}: index blob [0-9a-f]{7} is not in the repository: its pre-image is taken from the next source`));
+    assert.match(
+      said,
+      new RegExp(
+        `${DEVICE}: index blob [0-9a-f]{7} is not in the repository: its pre-image is taken from the next source`,
+      ),
+    );
     assert.deepEqual(verdicts(r), verdicts(await review(files, { base: path.join(fixtures, 'tree') })));
   } finally {
     g.dispose();
@@ -176,7 +251,10 @@ test('a corrupt repository: a clear note, the work tree is used, nothing hangs',
 
 test('paths with spaces and non-ASCII bytes: quoted by git, read back as blobs', async () => {
   const original = ['int helper(int x)', '{', '\tif (x)', '\t\treturn -1;', '\treturn 0;', '}', ''].join('\n');
-  const { dir } = repoWith({ 'drivers/my dir/fé ü.c': original, 'drivers/my dir/other.c': 'int other(void)\n{\n\treturn 0;\n}\n' });
+  const { dir } = repoWith({
+    'drivers/my dir/fé ü.c': original,
+    'drivers/my dir/other.c': 'int other(void)\n{\n\treturn 0;\n}\n',
+  });
   writeFileSync(path.join(dir, 'drivers/my dir/fé ü.c'), original.replace('return -1;', 'return -22;'));
   const diff = git(dir, 'diff');
   assert.match(diff, /^diff --git "a\/drivers\/my dir\/f\\303\\251 \\303\\274\.c"/m);
@@ -185,7 +263,10 @@ test('paths with spaces and non-ASCII bytes: quoted by git, read back as blobs',
   const g = await open(dir);
   try {
     const r = await reviewSeries(await parseSeries(diff, 'quoted.diff'), { parser: await wasmParser(), git: g });
-    assert.deepEqual(r.patches.map((p) => [p.preimage, p.files, p.problems]), [['blob', ['drivers/my dir/fé ü.c'], []]]);
+    assert.deepEqual(
+      r.patches.map((p) => [p.preimage, p.files, p.problems, p.notes]),
+      [['blob', ['drivers/my dir/fé ü.c'], [], []]],
+    );
   } finally {
     g.dispose();
   }
@@ -198,19 +279,28 @@ test('patches whose pre-images come from different sources: each says its own, a
     // Patch 3 loses its index lines: its include file comes from the base-commit; device.c keeps patch 1's chain (blob).
     const mixed = files.map((f, i) => ({ name: f.name, text: i === 3 ? withoutIndexLines(f.text) : f.text }));
     const r = await review(mixed, { git: g });
-    assert.deepEqual(r.patches[2].preimageFiles.map((f) => [f.file, f.source]), [
-      [DEVICE, 'blob'],
-      ['include/linux/iommufd.h', 'base-commit'],
-    ]);
+    assert.deepEqual(
+      r.patches[2].preimageFiles.map((f) => [f.file, f.source]),
+      [
+        [DEVICE, 'blob'],
+        ['include/linux/iommufd.h', 'base-commit'],
+      ],
+    );
     // The patch's own word is its least exact file.
-    assert.deepEqual(r.patches.map((p) => p.preimage), ['blob', 'blob', 'base-commit']);
-    assert.deepEqual(r.series.problems.map((p) => p.message), ["the patches' pre-images come from different sources: 1/3 blob, 2/3 blob, 3/3 base-commit"]);
+    assert.deepEqual(
+      r.patches.map((p) => p.preimage),
+      ['blob', 'blob', 'base-commit'],
+    );
+    assert.deepEqual(
+      r.series.notes.map((p) => p.message),
+      ["the patches' pre-images come from different sources: 1/3 blob, 2/3 blob, 3/3 base-commit"],
+    );
   } finally {
     g.dispose();
   }
 });
 
-test('patch --git on the command line: the text says each patch\'s pre-image, JSON carries it per patch and file', async () => {
+test("patch --git on the command line: the text says each patch's pre-image, JSON carries it per patch and file", async () => {
   const { dir, files } = repo();
   const out = tempDir('cli-series');
   const names = files.map((f) => {
@@ -219,10 +309,16 @@ test('patch --git on the command line: the text says each patch\'s pre-image, JS
   });
   const text = await runPatch({ ...parsePatchArgs(['--git', dir, ...names])! });
   const rendered = formatPatchRun(text, 'text');
-  assert.match(rendered, /^\[1\/3\] iommufd: Factor out __iommufd_access_detach\(\) {2}\(.*0001-.*\.patch, pre-image: the index blobs\)$/m);
+  assert.match(
+    rendered,
+    /^\[1\/3\] iommufd: Factor out __iommufd_access_detach\(\) {2}\(.*0001-.*\.patch, pre-image: the index blobs\)$/m,
+  );
   const json = JSON.parse(formatPatchRun(text, 'json'));
   assert.deepEqual(
-    json.patches.map((p: { preimage: string; preimageFiles: { file: string; source: string }[] }) => [p.preimage, p.preimageFiles.map((f) => f.source)]),
+    json.patches.map((p: { preimage: string; preimageFiles: { file: string; source: string }[] }) => [
+      p.preimage,
+      p.preimageFiles.map((f) => f.source),
+    ]),
     [
       ['blob', ['blob']],
       ['blob', ['blob']],
@@ -230,7 +326,10 @@ test('patch --git on the command line: the text says each patch\'s pre-image, JS
     ],
   );
   const sarif = JSON.parse(formatPatchRun(text, 'sarif'));
-  assert.deepEqual(sarif.runs[0].results.map((r: { properties: { preimage: string } }) => r.properties.preimage), ['blob']);
+  assert.deepEqual(
+    sarif.runs[0].results.map((r: { properties: { preimage: string } }) => r.properties.preimage),
+    ['blob'],
+  );
   const b4 = JSON.parse(formatPatchRun(text, 'b4'));
   assert.match(b4[1].details, /^pre-image: blob\n/);
   // --no-git with the work tree at the series' tip: the hunks do not apply there.

@@ -37,7 +37,8 @@ function fixPatch(kernel: string, bug: PresentBug): FixPatch {
     mkdirSync(path.join(repo, dir), { recursive: true });
     for (const name of readdirSync(path.join(kernel, dir))) {
       const from = path.join(kernel, dir, name);
-      if (/\.[ch]$/.test(name) && statSync(from).isFile()) writeFileSync(path.join(repo, dir, name), readFileSync(from));
+      if (/\.[ch]$/.test(name) && statSync(from).isFile())
+        writeFileSync(path.join(repo, dir, name), readFileSync(from));
     }
   }
   for (const i of images) writeFileSync(path.join(repo, i.path), i.pre);
@@ -46,7 +47,14 @@ function fixPatch(kernel: string, bug: PresentBug): FixPatch {
   const base = git(repo, 'rev-parse', 'HEAD').trim();
   for (const i of images) writeFileSync(path.join(repo, i.path), i.post);
   const fixes = bug.origin.fixes ? `\nFixes: ${bug.origin.fixes} ("the change that introduced it")` : '';
-  git(repo, 'commit', '-q', '-a', '-m', `${bug.origin.subject}\n\nPut back and fixed again at test time.\n${fixes}\nSigned-off-by: Test Author <author@example.org>`);
+  git(
+    repo,
+    'commit',
+    '-q',
+    '-a',
+    '-m',
+    `${bug.origin.subject}\n\nPut back and fixed again at test time.\n${fixes}\nSigned-off-by: Test Author <author@example.org>`,
+  );
   const text = git(repo, 'format-patch', '-1', '--stdout', `--base=${base}`, 'HEAD');
   return { bug, repo, text };
 }
@@ -78,15 +86,30 @@ test('real-bug fixes with --git: the pre-image is the blob, and each fix is repo
       const review = await reviewSeries(await parseSeries(text, `${bug.id}.patch`), { parser, git: opened.repo });
       const [p] = review.patches;
       assert.equal(p.mode, 'base', bug.id);
-      assert.deepEqual(p.preimageFiles.map((f) => f.source), p.files.map(() => 'blob'), bug.id);
-      assert.deepEqual(p.problems, [], bug.id);
+      assert.deepEqual(
+        p.preimageFiles.map((f) => f.source),
+        p.files.map(() => 'blob'),
+        bug.id,
+      );
+      assert.deepEqual([p.problems, p.notes], [[], []], bug.id);
       const fixed = fixedOf(p, bug);
       if (bug.status === 'caught') {
-        assert.equal(fixed.length, 1, `${bug.id}: ${JSON.stringify(p.findings.map((f) => [f.status, f.ruleId, f.function]))}`);
-        assert.ok(fixed[0].patchLine !== undefined && changedLines(text).has(fixed[0].patchLine), `${bug.id}: fixed on patch line ${fixed[0].patchLine}, not a changed line`);
+        assert.equal(
+          fixed.length,
+          1,
+          `${bug.id}: ${JSON.stringify(p.findings.map((f) => [f.status, f.ruleId, f.function]))}`,
+        );
+        assert.ok(
+          fixed[0].patchLine !== undefined && changedLines(text).has(fixed[0].patchLine),
+          `${bug.id}: fixed on patch line ${fixed[0].patchLine}, not a changed line`,
+        );
         assert.ok(p.fixes.length > 0 || !bug.origin.fixes, bug.id);
       } else {
-        assert.deepEqual(fixed, [], `${bug.id}: the benchmark says missed (${bug.reason ?? ''}), but the fix reports it fixed`);
+        assert.deepEqual(
+          fixed,
+          [],
+          `${bug.id}: the benchmark says missed (${bug.reason ?? ''}), but the fix reports it fixed`,
+        );
       }
     } finally {
       opened.repo.dispose();

@@ -40,9 +40,9 @@ test('findings per patch: only what the patch introduces, at its post-image line
       context: 'partial',
     }) as PatchFinding;
   const review = {
-    series: { title: series.title, version: 8, rfc: false, total: 2, setAside: [], problems: [] },
+    series: { title: series.title, version: 8, rfc: false, total: 2, setAside: [], problems: [], notes: [] },
     patches: [
-      { subject: '', title: '', index: 2, total: 2, source: 'v8.mbox', messageId: `<${PATCH2}>`, files: [], mode: 'hunks', preimage: 'hunks', preimageFiles: [], fixes: [], findings: [f('introduced', 'a'), f('unchanged', 'b'), f('fixed', 'c')], problems: [] },
+      { subject: '', title: '', index: 2, total: 2, source: 'v8.mbox', messageId: `<${PATCH2}>`, files: [], mode: 'hunks', preimage: 'hunks', preimageFiles: [], fixes: [], findings: [f('introduced', 'a'), f('unchanged', 'b'), f('fixed', 'c')], problems: [], notes: [] },
     ],
   } as SeriesReview;
   assert.deepEqual(findingsByPatch(series, review), {
