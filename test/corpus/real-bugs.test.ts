@@ -155,6 +155,15 @@ test('a put-back anchor that is missing or ambiguous is an error, never a silent
   );
   assert.throws(() => applyEdits('f.c', text, [{ file: 'f.c', find: 'c();', replace: '' }]), AnchorError);
   assert.throws(() => applyEdits('f.c', text, [{ file: 'f.c', find: 'a();', replace: '' }]), /occurs 2 times/);
+  // A block between two short anchors, both included; the end anchor must follow the start.
+  assert.equal(
+    applyEdits('f.c', text, [{ file: 'f.c', find: 'b();', through: 'a();\n', replace: 'c();\n' }]),
+    'a();\nc();\n',
+  );
+  assert.throws(
+    () => applyEdits('f.c', text, [{ file: 'f.c', find: 'b();', through: 'z();', replace: '' }]),
+    AnchorError,
+  );
 });
 
 test('README has the real-bug table, generated from the data (one row per bug with its status and reason)', () => {

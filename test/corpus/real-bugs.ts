@@ -37,6 +37,12 @@ export type BugClass =
 export interface PutBackEdit {
   file: string;
   find: string;
+  /**
+   * When set, the edit spans from `find` through the first occurrence of
+   * `through` after it (both included), so a block is removed or replaced
+   * with two short anchors instead of quoting it whole.
+   */
+  through?: string;
   replace: string;
 }
 
@@ -546,6 +552,42 @@ export const REAL_BUGS: RealBug[] = [
       "and the function's own unwind labels as evidence of what each error path must release.",
   },
   {
+    id: 'iommufd-fault-destroy-pending-responses',
+    origin: {
+      subject: 'iommufd/fault: Destroy response and mutex in iommufd_fault_destroy()',
+      commit: '3f4818ec139030f425476bf8a10b616bab53a7b5',
+      messageId: 'bc8bb13e215af27e62ee51bdba3648dd4ed2dce3.1736923732.git.nicolinc@nvidia.com',
+      date: '2025-01-15',
+      fixes: '07838f7fd529',
+      reported: 'code reading (Nicolin Chen)',
+    },
+    file: 'drivers/iommu/iommufd/fault.c',
+    functions: ['iommufd_fault_destroy'],
+    class: 'missing-undo',
+    rule: 'missing-undo',
+    what:
+      'Destroying a fault object answered and freed the fault groups still on the deliver list but forgot the ' +
+      'groups already read by userspace and parked in the response xarray waiting for an answer: they were ' +
+      'never answered (the device kept waiting) nor freed, and the xarray and the mutex set up at allocation ' +
+      'were not destroyed.',
+    edits: [
+      {
+        file: 'drivers/iommu/iommufd/fault.c',
+        find: '\t}\n\txa_for_each(&fault->response, index, group) {\n',
+        through: '\tmutex_destroy(&fault->mutex);\n',
+        replace: '\t}\n',
+      },
+    ],
+    status: 'missed',
+    reason:
+      "Not an error path: the object's destroy callback (ops .destroy of IOMMUFD_OBJ_FAULT) must undo what the " +
+      'allocation set up and release what the object owns. The allocation (iommufd_fault_alloc) initialises ' +
+      'fault->response (xa_init_flags) and fault->mutex; iommufd_fault_fops_read() moves groups from the deliver ' +
+      'list into fault->response until userspace answers. Needs destroy functions checked against their ' +
+      "object's constructor (init/destroy pairs, and containers whose entries own a resource), which missing-undo " +
+      'as specified (error paths within one function) does not cover.',
+  },
+  {
     id: 'vfio-ccw-probe-error-state',
     origin: {
       subject: 'vfio/ccw: Fix FSM state if mdev probe fails',
@@ -650,7 +692,16 @@ export function applyEdits(file: string, text: string, edits: readonly PutBackEd
     if (n !== 1)
       throw new AnchorError(`${file}: anchor ${JSON.stringify(e.find)} occurs ${n} times (must be exactly once)`);
     const at = out.indexOf(e.find);
-    out = out.slice(0, at) + e.replace + out.slice(at + e.find.length);
+    let end = at + e.find.length;
+    if (e.through !== undefined) {
+      const to = out.indexOf(e.through, end);
+      if (to < 0)
+        throw new AnchorError(
+          `${file}: end anchor ${JSON.stringify(e.through)} not found after ${JSON.stringify(e.find)}`,
+        );
+      end = to + e.through.length;
+    }
+    out = out.slice(0, at) + e.replace + out.slice(end);
   }
   return out;
 }
