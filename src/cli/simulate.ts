@@ -11,6 +11,8 @@ import { createParser, DEFAULT_BULK_BACKEND } from '../engine/node/create-parser
 import { programsFor, simulate } from '../sim';
 import { isReplaceHelper, ReplayCoverageError, stepsFromSource } from '../sim/from-source';
 import { emitPromela } from '../sim/promela';
+import { proposeRepair, RepairInputError } from '../sim/repair';
+import { formatRepairDiff, formatRepairJson, formatRepairText, repairShortfall } from '../report/repair';
 import { SIM_CONTRACTS, SIM_FAULTS, SIM_THREADS, SIM_VARIANTS } from '../sim/types';
 import type { SimContract, SimFault, SimThread, SimulationRequest, SimVariant, SourceStep } from '../sim/types';
 import { formatSimJson } from '../report/sim-json';
@@ -19,7 +21,7 @@ import { formatSimText } from '../report/sim-text';
 import { packageInfo } from './package-info';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, writeOut } from './usage-error';
 
-export const FORMATS = ['text', 'json', 'sarif'] as const;
+export const FORMATS = ['text', 'json', 'sarif', 'diff'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export const HELP = `Usage: iommufd-review simulate [OPTIONS]
@@ -37,11 +39,16 @@ Options:
                               (default: all; may be repeated)
       --contract NAME         status-quo (default) or usable: what a failed replace must leave
       --max-states N          stop after N states (the result then says it is incomplete)
-  -f, --format FORMAT         text (default), json or sarif
+      --repair                with --from: search an order of the steps that keeps every
+                              invariant, write it as an edit of FUNCTION and re-analyse it
+                              (exit 0 only for a verified proposal)
+  -f, --format FORMAT         text (default), json or sarif; with --repair: text, json
+                              (the edit as line replacements) or diff
       --emit promela          print the model as Promela for Spin instead of simulating
   -h, --help                  show this help
 
-Exit status: 0 every invariant holds, 1 one is violated, 2 usage or input error.
+Exit status: 0 every invariant holds (with --repair: a verified proposal), 1 one is
+violated (no verified proposal), 2 usage or input error.
 `;
 
 export interface SimulateOptions {
@@ -50,6 +57,7 @@ export interface SimulateOptions {
   from?: { file: string; function: string };
   format: Format;
   emit?: 'promela';
+  repair?: boolean;
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], option: string): T {
@@ -82,6 +90,7 @@ export function parseSimulateArgs(argv: string[]): SimulateOptions | null {
         'max-states': { type: 'string' },
         format: { type: 'string', short: 'f' },
         emit: { type: 'string' },
+        repair: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -112,11 +121,17 @@ export function parseSimulateArgs(argv: string[]): SimulateOptions | null {
     if (!Number.isInteger(maxStates) || maxStates <= 0) throw new UsageError(`invalid --max-states '${v['max-states']}': expected a positive number`, 'simulate');
   }
   const emit = v.emit === undefined ? undefined : oneOf(v.emit, ['promela'] as const, '--emit');
+  const format: Format = v.format === undefined ? 'text' : oneOf(v.format, FORMATS, '--format');
+  if (v.repair && !from) throw new UsageError('--repair needs --from FILE:FUNCTION (it edits a function of yours)', 'simulate');
+  if (v.repair && emit) throw new UsageError('give --repair or --emit, not both', 'simulate');
+  if (v.repair && format === 'sarif') throw new UsageError('--repair writes text, json or diff, not sarif', 'simulate');
+  if (!v.repair && format === 'diff') throw new UsageError('--format diff needs --repair', 'simulate');
   return {
     request: { variant, threads, faults, contract, ...(maxStates ? { maxStates } : {}) },
     from,
-    format: v.format === undefined ? 'text' : oneOf(v.format, FORMATS, '--format'),
+    format,
     emit,
+    ...(v.repair ? { repair: true } : {}),
   };
 }
 
@@ -156,6 +171,34 @@ export async function loadSteps(from: { file: string; function: string }): Promi
   }
 }
 
+/** `--repair`: the proposal, its edit and the re-analysis; exit 0 only when verified. */
+async function runRepair(options: SimulateOptions, from: { file: string; function: string }): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(from.file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${from.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'simulate');
+  }
+  const parser = await createParser(DEFAULT_BULK_BACKEND);
+  try {
+    const req = options.request;
+    let report;
+    try {
+      report = proposeRepair({ parser, file: from.file, text, function: from.function, threads: req.threads, faults: req.faults, contract: req.contract, ...(req.maxStates ? { maxStates: req.maxStates } : {}) });
+    } catch (e) {
+      if (e instanceof RepairInputError) throw new UsageError(e.message, 'simulate');
+      throw e;
+    }
+    const out = options.format === 'json' ? formatRepairJson(report) : options.format === 'diff' ? formatRepairDiff(report) : formatRepairText(report);
+    await writeOut(process.stdout, out);
+    if (options.format === 'diff' && !report.verified) process.stderr.write(`${repairShortfall(report) ?? 'no verified proposal'}\n`);
+    // nothing to repair is not a failure
+    return report.verified || report.search.broken.length === 0 ? EXIT_OK : EXIT_FINDINGS;
+  } finally {
+    parser.dispose();
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const options = parseSimulateArgs(argv);
   if (!options) {
@@ -163,6 +206,7 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   const req = options.request;
+  if (options.repair && options.from) return runRepair(options, options.from);
   if (options.from) req.steps = await loadSteps(options.from);
   if (options.emit === 'promela') {
     const title = options.from ? `${options.from.file}:${options.from.function}` : `variant ${req.variant}`;

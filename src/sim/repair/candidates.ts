@@ -180,8 +180,11 @@ function keepInLocal(flow: Flow): Candidate[] {
     if (s.op !== 'remove-access' || s.listId !== 'field') return;
     if (!flow.main.slice(0, i).some((p) => p.op === 'add-access')) return;
     const f = cloneFlow(flow);
-    f.main[i] = { ...f.main[i], listId: 'saved' };
-    if (!f.main.some((p) => p.op === 'save-id')) {
+    const saved = f.main.find((p) => p.op === 'save-id');
+    const name = (saved && /^(\w+)\s*=/.exec(saved.action)?.[1]) ?? 'saved_id';
+    const action = /->\s*iopt_access_list_id/.test(s.action) ? s.action.replace(/[\w>.-]*->\s*iopt_access_list_id/, name) : s.action.replace(/\)\s*$/, `, ${name})`);
+    f.main[i] = { ...f.main[i], listId: 'saved', action };
+    if (!saved) {
       const cur = f.main.findIndex((p) => p.op === 'save-cur');
       f.main.splice(cur + 1, 0, { op: 'save-id', action: 'saved_id = access->iopt_access_list_id' });
     }

@@ -239,12 +239,20 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
     const locals = new Map<string, string>();
     const repeats = new Set<Item>();
     for (const c of inner) {
-      const decl = c.node!.type === 'declaration' ? /(\w+)\s*=\s*([^;]+);/.exec(rename(c.node!.text)) : null;
-      const same = decl ? new RegExp(`(\\w+)\\s*=\\s*${escape(decl[2].trim())}\\s*;`).exec(callerText) : null;
-      if (decl && same) {
-        if (same[1] !== decl[1]) locals.set(decl[1], same[1]);
+      // `T *x = v;` or `x = v;`: the caller keeps v already
+      const kind = c.node!.type;
+      const save = kind === 'declaration' || kind === 'expression_statement' ? /(\w+)\s*=\s*([^;=]+);\s*$/.exec(rename(c.node!.text)) : null;
+      const same = save ? new RegExp(`(\\w+)\\s*=\\s*${escape(save[2].trim())}\\s*;`).exec(callerText) : null;
+      if (save && same) {
+        if (same[1] !== save[1]) locals.set(save[1], same[1]);
         repeats.add(c);
       }
+    }
+    // a declaration without a value, of a name the caller has or that now takes the caller's name, goes too
+    const callerDecls = lines.slice(firstRow, it.start).join('\n');
+    for (const c of inner) {
+      const bare = c.node!.type === 'declaration' && !c.node!.text.includes('=') ? /(\w+)\s*;\s*$/.exec(c.node!.text) : null;
+      if (bare && (locals.has(bare[1]) || new RegExp(`\\b${bare[1]}\\b`).test(callerDecls))) repeats.add(c);
     }
     const renameAll = (l: string): string => [...locals].reduce((acc, [from, to]) => acc.replace(new RegExp(`\\b${from}\\b`, 'g'), to), rename(l));
     for (const c of inner) {
@@ -274,7 +282,8 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
     const handler = itemOf(s.onFail);
     if (!head || !handler || head === handler) continue;
     const hi = items.indexOf(head);
-    if (items[hi + 1] !== handler) throw new SourceEditError(`the error path of \`${s.action}\` is not right after it`);
+    // an error path at a label elsewhere stays where it is
+    if (items[hi + 1] !== handler) continue;
     head.end = handler.end;
     handler.origins.forEach((o) => head.origins.add(o));
     items.splice(hi + 1, 1);
