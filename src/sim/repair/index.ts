@@ -5,7 +5,7 @@ export type { RepairEdit, RepairKind } from './candidates';
 export type { RepairStep } from './flow';
 export { proposeRepair, helperSteps, RepairInputError } from './propose';
 export type { RepairInput, RepairReport } from './propose';
-export { sourceEditFor, SourceEditError } from './source-edit';
+export { sourceEditFor, SourceEditError, applyReplacements } from './source-edit';
 export type { LineReplacement, SourceEdit } from './source-edit';
 export { reanalyse } from './reanalyse';
 export type { Reanalysis } from './reanalyse';

@@ -461,9 +461,17 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
   const diff = createTwoFilesPatch(`a/${rel}`, `b/${rel}`, text, newText, undefined, undefined, { context: 3 });
   const patch = structuredPatch(file, file, text, newText, undefined, undefined, { context: 0 });
   const replacements: LineReplacement[] = patch.hunks.map((h) => ({
-    start: h.oldLines === 0 ? h.oldStart + 1 : h.oldStart,
-    end: h.oldLines === 0 ? h.oldStart : h.oldStart + h.oldLines - 1,
+    // jsdiff gives an insertion's oldStart as the line it goes before
+    start: h.oldStart,
+    end: h.oldStart + h.oldLines - 1,
     lines: h.lines.filter((l) => l.startsWith('+')).map((l) => l.slice(1)),
   }));
   return { file, function: fnName, replacements, diff, newText, inlined };
+}
+
+/** Applies line replacements (as `SourceEdit.replacements`) to a text: what an editor or a script does with the JSON. */
+export function applyReplacements(text: string, replacements: readonly LineReplacement[]): string {
+  const lines = text.split('\n');
+  for (const r of [...replacements].sort((a, b) => b.start - a.start)) lines.splice(r.start - 1, r.end - r.start + 1, ...r.lines);
+  return lines.join('\n');
 }
