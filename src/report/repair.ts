@@ -13,7 +13,10 @@ export function verifiedStates(r: RepairReport): number {
 export function repairShortfall(r: RepairReport): string | undefined {
   if (r.search.broken.length === 0) return `every invariant already holds for ${r.function}(): nothing to repair`;
   if (r.search.note) return `no search: ${r.search.note}`;
-  if (!r.search.proposal) return `no proposal: ${r.search.bound?.message ?? 'no candidate keeps every invariant'}`;
+  if (!r.search.proposal) {
+    const down = r.search.rejected.length > 0 ? ` (${r.search.rejected.length} kept every invariant in the simulator but were turned down: ${r.search.rejected[0].why})` : '';
+    return `no proposal: ${r.search.bound?.message ?? 'no candidate keeps every invariant'}${down}`;
+  }
   if (r.editError) return `the proposal could not be written as an edit of the source: ${r.editError}`;
   const re = r.reanalysis;
   if (re && !re.gone) return `re-analysis of the edited function still finds: ${re.after.map((f) => `${f.ruleId} (line ${f.line})`).join(', ')}`;
@@ -28,6 +31,7 @@ export function formatRepairText(r: RepairReport): string {
   out.push(`threads: ${r.threads.join(', ')}; faults: ${r.faults.length ? r.faults.join(', ') : 'none'}`);
   out.push(`breaks as written: ${s.broken.length ? s.broken.join(', ') : 'nothing'}`);
   out.push(`searched ${s.candidates} candidates (${s.fullRuns} full explorations, ${s.states} states) in ${s.elapsedMs} ms`);
+  for (const x of s.rejected) out.push(`turned down: ${x.edits.map((e) => e.description).join('; ')}: ${x.why}`);
   const p = s.proposal;
   if (p) {
     out.push('');
@@ -58,7 +62,7 @@ export function toRepairJson(r: RepairReport): unknown {
     faults: r.faults,
     contract: r.contract,
     broken: r.search.broken,
-    search: { candidates: r.search.candidates, fullRuns: r.search.fullRuns, states: r.search.states, elapsedMs: r.search.elapsedMs, ...(r.search.bound ? { bound: r.search.bound } : {}), ...(r.search.note ? { note: r.search.note } : {}) },
+    search: { candidates: r.search.candidates, rejected: r.search.rejected, fullRuns: r.search.fullRuns, states: r.search.states, elapsedMs: r.search.elapsedMs, ...(r.search.bound ? { bound: r.search.bound } : {}), ...(r.search.note ? { note: r.search.note } : {}) },
     ...(p
       ? {
           proposal: {

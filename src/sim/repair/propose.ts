@@ -67,21 +67,44 @@ export function helperSteps(parser: CParser, file: string, text: string, fn: str
 
 export function proposeRepair(input: RepairInput): RepairReport {
   const steps = helperSteps(input.parser, input.file, input.text, input.function);
+  // a candidate the simulator verifies is offered only once its edit is written and the engine re-analyses it clean
+  let edit: SourceEdit | undefined;
+  let reanalysis: Reanalysis | undefined;
+  let editError: string | undefined;
+  const accept = (p: { steps: SourceStep[] }): string | undefined => {
+    let e: SourceEdit;
+    try {
+      e = sourceEditFor(input.parser, input.file, input.text, input.function, steps, p.steps);
+    } catch (err) {
+      if (!(err instanceof SourceEditError)) throw err;
+      editError = err.message;
+      return `no source edit: ${err.message}`;
+    }
+    const re = reanalyse(input.parser, input.file, input.text, e.newText, input.function, input.rules);
+    if (!re.gone) return `re-analysis still finds ${re.after.map((f) => `${f.ruleId} (line ${f.line})`).join(', ')}`;
+    if (re.introduced.length > 0) return `re-analysis finds new ${re.introduced.map((f) => `${f.ruleId} (line ${f.line})`).join(', ')}`;
+    edit = e;
+    reanalysis = re;
+    editError = undefined;
+    return undefined;
+  };
   const search = searchRepair(
     { variant: 'from-source', steps, threads: input.threads, faults: input.faults, contract: input.contract, ...(input.maxStates ? { maxStates: input.maxStates } : {}) },
     steps,
     input.bounds,
+    accept,
   );
-  const report: RepairReport = { file: input.file, function: input.function, threads: input.threads, faults: input.faults, contract: input.contract, steps, search, verified: false };
-  if (!search.proposal) return report;
-  try {
-    report.edit = sourceEditFor(input.parser, input.file, input.text, input.function, steps, search.proposal.steps);
-  } catch (e) {
-    if (!(e instanceof SourceEditError)) throw e;
-    report.editError = e.message;
-    return report;
-  }
-  report.reanalysis = reanalyse(input.parser, input.file, input.text, report.edit.newText, input.function, input.rules);
-  report.verified = report.reanalysis.gone && report.reanalysis.introduced.length === 0;
-  return report;
+  return {
+    file: input.file,
+    function: input.function,
+    threads: input.threads,
+    faults: input.faults,
+    contract: input.contract,
+    steps,
+    search,
+    ...(edit ? { edit } : {}),
+    ...(reanalysis ? { reanalysis } : {}),
+    ...(!search.proposal && editError ? { editError } : {}),
+    verified: !!search.proposal && !!edit && !!reanalysis,
+  };
 }

@@ -40,6 +40,8 @@ export interface RepairResult {
   proposal?: RepairProposal;
   /** Candidates screened, full explorations run, states explored over all runs. */
   candidates: number;
+  /** Candidates that kept every invariant but that `accept` turned down (their edit re-analysed with a finding). */
+  rejected: { edits: RepairEdit[]; why: string }[];
   fullRuns: number;
   states: number;
   elapsedMs: number;
@@ -59,7 +61,13 @@ interface Queued extends Candidate {
  * Searches a repair of `req`'s from-source steps (or of `steps` run under
  * `req`'s threads, faults and contract).
  */
-export function searchRepair(req: SimulationRequest, steps: readonly SourceStep[] = req.steps ?? [], bounds: RepairBounds = {}): RepairResult {
+export function searchRepair(
+  req: SimulationRequest,
+  steps: readonly SourceStep[] = req.steps ?? [],
+  bounds: RepairBounds = {},
+  /** A last check of a candidate that keeps every invariant: undefined accepts it, a reason turns it down and the search goes on. */
+  accept?: (p: RepairProposal) => string | undefined,
+): RepairResult {
   const started = Date.now();
   const maxEdits = bounds.maxEdits ?? 4;
   const maxCandidates = bounds.maxCandidates ?? 20000;
@@ -67,6 +75,7 @@ export function searchRepair(req: SimulationRequest, steps: readonly SourceStep[
   let states = 0;
   let fullRuns = 0;
   let candidates = 0;
+  const rejected: RepairResult['rejected'] = [];
   const run = (s: readonly SourceStep[], threads: SimulationRequest['threads']): SimulationResult => {
     const r = simulate({ variant: 'from-source', steps: [...s], threads, faults: req.faults, contract: req.contract, ...(req.maxStates ? { maxStates: req.maxStates } : {}) });
     states += r.states;
@@ -77,6 +86,7 @@ export function searchRepair(req: SimulationRequest, steps: readonly SourceStep[
   const result = (extra: Partial<RepairResult>): RepairResult => ({
     broken: brokenOf(original),
     candidates,
+    rejected,
     fullRuns,
     states,
     elapsedMs: Date.now() - started,
@@ -120,7 +130,10 @@ export function searchRepair(req: SimulationRequest, steps: readonly SourceStep[
         const { failed, last } = screen(s);
         if (failed === screens.length) {
           const verification = last && last.threads.length === req.threads.length ? last : run(s, req.threads);
-          return result({ proposal: { steps: s, edits, verification: { ...verification, variant: 'from-source' } } });
+          const proposal: RepairProposal = { steps: s, edits, verification: { ...verification, variant: 'from-source' } };
+          const why = accept?.(proposal);
+          if (why === undefined) return result({ proposal });
+          rejected.push({ edits, why });
         }
         next.push({ flow: c.flow, edits, screen: failed });
       }

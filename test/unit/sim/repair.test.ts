@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CParser } from '../../../src/engine';
+import type { CParser, RuleId } from '../../../src/engine';
 import { createParser } from '../../../src/engine/node/create-parser';
 import { applyFileDiff } from '../../../src/patch/apply';
 import { parseMailDiff } from '../../../src/patch/diff';
@@ -40,9 +40,9 @@ function order(r: RepairReport): { main: string[]; errors: string[][] } {
   return { main: steps.slice(0, end + 1).map(shape), errors };
 }
 
-function propose(file: string, fn: string, text = readFileSync(file, 'utf8'), scenario: { threads: SimThread[]; faults: SimFault[]; contract: 'status-quo' | 'usable' } = ALL): RepairReport {
+function propose(file: string, fn: string, text = readFileSync(file, 'utf8'), scenario: { threads: SimThread[]; faults: SimFault[]; contract: 'status-quo' | 'usable' } = ALL, rules?: RuleId[]): RepairReport {
   originals.set(file, text);
-  return proposeRepair({ parser, file, text, function: fn, ...scenario });
+  return proposeRepair({ parser, file, text, function: fn, ...scenario, ...(rules ? { rules } : {}) });
 }
 
 /** Verified: every invariant holds over a complete exploration, the edit re-analysed clean. */
@@ -157,7 +157,9 @@ test('unmap-under-lock: drop the lock around the callback (built-in variant and 
 
 test("v7 list-id fixture: keep the id in a local until success (the finding's scenario), plus the revalidation under every thread", () => {
   const file = path.join(ROOT, 'test/fixtures/engine/unrestored-state/v7-list-id.c');
-  const own = propose(file, 'mdev_access_move', undefined, { threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' });
+  // the unrestored-state finding's own scenario and rule
+  const own = propose(file, 'mdev_access_move', undefined, { threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' }, ['unrestored-state']);
+  assert.equal(own.verified, true);
   assert.deepEqual(own.search.broken, ['list-id-consistent']);
   assert.deepEqual(own.search.proposal!.edits.map((e) => e.kind), ['keep-in-local']);
   assert.deepEqual(order(own).main, ['save-cur', 'save-id', 'add-access(new)', 'get-ref(new)', 'unlock', 'unmap-callback', 'lock', 'remove-access(cur)[saved]', 'put-ref(cur)', 'set-ioas(new)', 'return']);
