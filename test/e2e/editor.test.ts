@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test as nodeTest } from 'node:test';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
-import { openBrowser, packageVsix, remoteFileUri, ROOT, screenshot, serve, workbenchUrl, type Browsing, type Served } from './harness';
+import { openBrowser, packageVsix, remoteFileUri, ROOT, runCommand, screenshot, serve, showProblems as showProblemsPanel, workbenchUrl, type Browsing, type Served } from './harness';
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/e2e-workspace');
 const LONG = { timeout: Number(process.env.IOMMUFD_E2E_TIMEOUT_MS ?? 90_000) };
@@ -24,28 +24,6 @@ function lineOf(file: string, re: RegExp, from = 0): number {
   throw new Error(`${re} not in ${file}`);
 }
 
-async function runCommand(page: Page, title: string): Promise<void> {
-  // Rows are clicked, never chosen with Enter: a palette that closed early
-  // must not turn a keystroke into an edit of the file under it.
-  let last: unknown;
-  for (let attempt = 0; attempt < 4; attempt++) {
-    try {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ state: 'visible', timeout: 15_000 });
-      await row.click();
-      return;
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw new Error(`could not run "${title}" from the palette: ${String(last)}`);
-}
-
 async function pickRow(page: Page, label: string): Promise<void> {
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
   await row.waitFor({ state: 'visible', ...LONG });
@@ -57,11 +35,8 @@ async function closeAllEditors(page: Page): Promise<void> {
   await page.locator('.editor-group-container .tab').first().waitFor({ state: 'detached', ...LONG });
 }
 
-async function showProblems(page: Page): Promise<Locator> {
-  const panel = page.locator('.markers-panel');
-  if (!(await panel.isVisible().catch(() => false))) await runCommand(page, 'Focus on Problems View');
-  await panel.waitFor({ state: 'visible', ...LONG });
-  return panel;
+function showProblems(page: Page): Promise<Locator> {
+  return showProblemsPanel(page, LONG.timeout);
 }
 
 /** The marker row of a rule in the Problems panel, for a file, at a line. */

@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'no
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
@@ -279,4 +279,38 @@ export async function runExtensionHostModule(served: Served, b: Browsing, timeou
   const code = await Promise.race([exited, timeout]);
   if (timer) clearTimeout(timer);
   return { code, lines };
+}
+
+/**
+ * Runs a command from the palette. Rows are clicked, never chosen with Enter:
+ * a palette that closed early must not turn a keystroke into an edit of the
+ * file under it. Right after start the palette may not list contributed
+ * commands yet, so the whole step is retried.
+ */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`>${title}`);
+      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+      await row.waitFor({ state: 'visible', timeout: 15_000 });
+      await row.click();
+      return;
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw new Error(`could not run "${title}" from the palette: ${String(last)}`);
+}
+
+/** The Problems panel, opened from the palette when it is not showing. */
+export async function showProblems(page: Page, timeout: number): Promise<Locator> {
+  const panel = page.locator('.markers-panel');
+  if (!(await panel.isVisible().catch(() => false))) await runCommand(page, 'Focus on Problems View');
+  await panel.waitFor({ state: 'visible', timeout });
+  return panel;
 }

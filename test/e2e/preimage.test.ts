@@ -13,7 +13,6 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Locator, Page } from 'playwright-core';
 import {
   openBrowser,
   packageVsix,
@@ -21,6 +20,7 @@ import {
   ROOT,
   screenshot,
   serve,
+  showProblems,
   workbenchUrl,
   type Browsing,
   type Served,
@@ -69,33 +69,6 @@ function postImageLine(): number {
   return lines.indexOf(FALLIBLE) + 1;
 }
 
-async function runCommand(page: Page, title: string): Promise<void> {
-  let last: unknown;
-  for (let attempt = 0; attempt < 4; attempt++) {
-    try {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill(`>${title}`);
-      const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ state: 'visible', timeout: 15_000 });
-      await row.click();
-      return;
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw new Error(`could not run "${title}" from the palette: ${String(last)}`);
-}
-
-async function showProblems(page: Page): Promise<Locator> {
-  const panel = page.locator('.markers-panel');
-  if (!(await panel.isVisible().catch(() => false))) await runCommand(page, 'Focus on Problems View');
-  await panel.waitFor({ state: 'visible', ...LONG });
-  return panel;
-}
-
 describe('a patch mail in a git checkout (code-server)', () => {
   let served: Served;
   let b: Browsing;
@@ -119,7 +92,7 @@ describe('a patch mail in a git checkout (code-server)', () => {
   });
 
   test('the diagnostic and the status item say the base-commit was the pre-image', async () => {
-    const panel = await showProblems(b.page);
+    const panel = await showProblems(b.page, LONG.timeout);
     const row = panel
       .locator('.monaco-list-row', { hasText: 'unmap-before-rollback' })
       .filter({ hasText: 'introduced by this patch [2/3]' })
@@ -134,7 +107,7 @@ describe('a patch mail in a git checkout (code-server)', () => {
   });
 
   test("the related location opens the post-image document at the finding's line", async () => {
-    const panel = await showProblems(b.page);
+    const panel = await showProblems(b.page, LONG.timeout);
     const related = panel
       .locator('.monaco-list-row', { hasText: 'the finding in the post-image of patch 2/3' })
       .first();
@@ -162,8 +135,16 @@ describe('a patch mail in a git checkout (code-server)', () => {
     );
     await screenshot(b.page, 'preimage-02-post-image');
     // The image is read-only, as a user finds out by typing: the workspace's device.c would take the edit.
-    await b.page.locator('.editor-group-container.active .view-line', { hasText: 'rc = iopt_add_access(&new_ioas->iopt, access);' }).first().click();
+    await b.page
+      .locator('.editor-group-container.active .view-line', {
+        hasText: 'rc = iopt_add_access(&new_ioas->iopt, access);',
+      })
+      .first()
+      .click();
     await b.page.keyboard.type('x');
-    await b.page.locator('.editor-group-container.active .monaco-editor-overlaymessage', { hasText: /read-only/i }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.editor-group-container.active .monaco-editor-overlaymessage', { hasText: /read-only/i })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
   });
 });
