@@ -72,16 +72,12 @@ export function registerDiagnostics(context: vscode.ExtensionContext, deps: Diag
   };
 
   const runAnalysis = async (token: RunToken): Promise<void> => {
-    if (needsContext.size > 0) {
-      // Reading a kernel tree's context takes seconds the first time: say so.
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'iommufd: reading context files' }, async () => {
-        for (const key of [...needsContext]) {
-          if (token.superseded()) return;
-          needsContext.delete(key);
-          const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
-          if (doc) await analysis.loadContext(doc, token);
-        }
-      });
+    // Reading a kernel tree's context takes seconds the first time: the status item says so, with counts.
+    for (const key of [...needsContext]) {
+      if (token.superseded()) return;
+      needsContext.delete(key);
+      const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+      if (doc) await analysis.loadContext(doc, token);
     }
     if (token.superseded()) return;
     const paths = analysis.livePaths();

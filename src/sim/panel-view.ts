@@ -149,6 +149,12 @@ function stats(r: { states: number; transitions: number; elapsedMs: number; comp
   return `${r.states} states, ${r.transitions} transitions, ${r.elapsedMs} ms${r.complete ? ', exhaustive' : ', stopped at the state bound'}`;
 }
 
+type Verdicts = { id: string; holds: boolean; counterexample?: { message: string; steps: unknown[] } }[];
+
+function verdictsOf(invariants: Verdicts): PanelView['verdicts'] {
+  return invariants.map((i) => ({ id: i.id, holds: i.holds, ...(i.counterexample ? { message: i.counterexample.message, steps: i.counterexample.steps.length } : {}) }));
+}
+
 /** A plain simulation (the palette's variants): every broken invariant's trace, the preferred one first. */
 export function viewOfResult(result: SimulationResult, preferred?: string): PanelView {
   const broken = result.invariants.filter((i) => !i.holds);
@@ -158,7 +164,7 @@ export function viewOfResult(result: SimulationResult, preferred?: string): Pane
     kind: 'variant',
     headline: first?.counterexample ? `${first.id} broken: ${first.counterexample.message}` : 'Every invariant holds within the bounds.',
     stats: stats(result),
-    verdicts: result.invariants.map((i) => ({ id: i.id, holds: i.holds, ...(i.counterexample ? { message: i.counterexample.message, steps: i.counterexample.steps.length } : {}) })),
+    verdicts: verdictsOf(result.invariants),
     ...(primary ? { primary } : {}),
     traces: broken.map((i) => replaceTrace(i.id, i.counterexample!.message, result.threads, i.counterexample!.steps, new Map())),
   };
@@ -173,27 +179,11 @@ export function viewOfFinding(sim: FindingSimulation): PanelView {
     notes.set(at, notes.has(at) ? `${notes.get(at)}; ${w.message}` : w.message);
   });
   const base = { kind: sim.kind, headline: sim.headline, ...(sim.note ? { note: sim.note } : {}) };
-  if (sim.replace) {
-    const res = sim.replace;
-    const traces = res.invariants.filter((i) => !i.holds).map((i) => replaceTrace(i.id, i.counterexample!.message, res.threads, i.counterexample!.steps, i.id === sim.invariant ? notes : new Map()));
-    return {
-      ...base,
-      stats: stats(res),
-      verdicts: res.invariants.map((i) => ({ id: i.id, holds: i.holds, ...(i.counterexample ? { message: i.counterexample.message, steps: i.counterexample.steps.length } : {}) })),
-      ...(sim.broken && sim.invariant ? { primary: sim.invariant } : {}),
-      traces,
-    };
-  }
-  if (sim.model) {
-    const res = sim.model;
-    const traces = res.invariants.filter((i) => !i.holds).map((i) => lockTrace(i.id, i.counterexample!.message, res, i.counterexample!.steps, i.id === sim.invariant ? notes : new Map()));
-    return {
-      ...base,
-      stats: stats(res),
-      verdicts: res.invariants.map((i) => ({ id: i.id, holds: i.holds, ...(i.counterexample ? { message: i.counterexample.message, steps: i.counterexample.steps.length } : {}) })),
-      ...(sim.broken && sim.invariant ? { primary: sim.invariant } : {}),
-      traces,
-    };
-  }
-  return { ...base, verdicts: [], traces: [] };
+  const notesOf = (id: string): Map<number, string> => (id === sim.invariant ? notes : new Map());
+  const res = sim.replace ?? sim.model;
+  if (!res) return { ...base, verdicts: [], traces: [] };
+  const traces = sim.replace
+    ? sim.replace.invariants.filter((i) => !i.holds).map((i) => replaceTrace(i.id, i.counterexample!.message, sim.replace!.threads, i.counterexample!.steps, notesOf(i.id)))
+    : sim.model!.invariants.filter((i) => !i.holds).map((i) => lockTrace(i.id, i.counterexample!.message, sim.model!, i.counterexample!.steps, notesOf(i.id)));
+  return { ...base, stats: stats(res), verdicts: verdictsOf(res.invariants), ...(sim.broken && sim.invariant ? { primary: sim.invariant } : {}), traces };
 }

@@ -24,6 +24,8 @@ import type { Finding } from '../../src/engine/types';
 import type { JsonReport } from '../../src/report/json';
 import { repoRoot, runCli } from '../unit/cli/run-cli';
 import { sharedParser } from '../unit/engine/engine-fixtures';
+import { simulateFinding, type FindingSimulation } from '../../src/sim/finding';
+import { assertReplaysWitness } from '../unit/sim/replay-assert';
 import { checkPaths, kernelDir } from './kernel-corpus';
 import {
   AnchorError,
@@ -44,6 +46,8 @@ interface Outcome {
   /** Findings of the bug's rule in its functions, on 6.12 and on the edited tree. */
   before: Finding[];
   after: Finding[];
+  /** Each finding on the edited tree replayed by its Simulate link (with the edited file's model). */
+  simulations: FindingSimulation[];
 }
 
 let kernel = '';
@@ -70,7 +74,7 @@ before(async () => {
     }
     const baseline = engine.analyze().findings;
     for (const bug of presentBugs()) {
-      const outcome: Outcome = { before: baseline.filter((f) => inBug(bug, f)), after: [] };
+      const outcome: Outcome = { before: baseline.filter((f) => inBug(bug, f)), after: [], simulations: [] };
       outcomes.set(bug.id, outcome);
       try {
         outcome.images = bugImages(kernel, bug);
@@ -85,6 +89,7 @@ before(async () => {
       }
       try {
         outcome.after = engine.analyze().findings.filter((f) => inBug(bug, f));
+        outcome.simulations = outcome.after.map((f) => simulateFinding(f, engine.fileModel(f.scenario.file ?? f.file)));
       } finally {
         for (const img of outcome.images) engine.setFile(img.path, original.get(img.path)!);
       }
@@ -208,4 +213,17 @@ test('check (the CLI bundle) over a copy of the corpus with every bug put back r
       `${bug.id}: check on the edited tree reports no ${bug.rule} in ${bug.functions.join('/')}`,
     );
   }
+});
+
+test('every caught bug\'s finding replays in the simulator: its witness in order, the claim it makes broken', () => {
+  let replayed = 0;
+  for (const bug of presentBugs()) {
+    const o = outcomes.get(bug.id);
+    if (!o || o.anchorError) continue;
+    o.after.forEach((f, i) => {
+      assertReplaysWitness(f, o.simulations[i], `${bug.id}: ${f.ruleId} in ${f.function}() ${f.file}:${f.line}`);
+      replayed++;
+    });
+  }
+  assert.ok(replayed > 0, 'no caught bug gave a finding to replay');
 });

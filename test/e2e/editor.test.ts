@@ -66,6 +66,21 @@ async function goToLine(page: Page, line: number): Promise<void> {
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
 }
 
+/** Shows the hover at a line (retrying: the hover can miss while the editor settles) and returns it. */
+async function hoverAt(page: Page, line: number, hover: Locator): Promise<Locator> {
+  await goToLine(page, line);
+  for (let attempt = 0; ; attempt++) {
+    await runCommand(page, 'Show or Focus Hover');
+    try {
+      await hover.waitFor({ state: 'visible', timeout: 10_000 });
+      return hover;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await goToLine(page, line);
+    }
+  }
+}
+
 /** The value of window.__pwned in the page and in every frame (webviews included). */
 async function pwnedAnywhere(page: Page): Promise<string[]> {
   const seen: string[] = [];
@@ -134,8 +149,13 @@ describe('the extension in a real VS Code (code-server)', () => {
     await ui.locator('h1', { hasText: 'demo_switch_ioas() from source' }).waitFor({ state: 'visible', ...LONG });
     await ui.locator('#finding', { hasText: 'unmap-before-rollback' }).waitFor({ state: 'visible', ...LONG });
     await ui.locator('#verdicts li[data-invariant="failure-contract"][data-holds="false"]').waitFor({ state: 'visible', ...LONG });
-    // Steps replayed from the source carry their line in the lanes.
+    // The first line says, in the finding's words, what broke.
+    assert.match(await ui.locator('#headline').innerText(), /^The pins are gone: replace failed with -ENOMEM .*the driver's pinned pages are gone/);
+    // Steps replayed from the source carry their line in the lanes; the helper's steps say the call they came through.
     await ui.locator('#lanes td.action', { hasText: `${cFile}:${fallibleLine}` }).first().waitFor({ state: 'visible', ...LONG });
+    await ui.locator('#lanes td.action .via', { hasText: `demo_drop_current(access, cur) (line ${dropLine})` }).first().waitFor({ state: 'visible', ...LONG });
+    // The fallible call's row carries the finding's own words for it.
+    await ui.locator(`#lanes tr.witness`, { hasText: 'can fail here' }).first().waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, '02-code-lens-simulator');
   });
 
@@ -171,10 +191,17 @@ describe('the extension in a real VS Code (code-server)', () => {
     assert.ok(lanes.includes('replacer') && lanes.includes('driver'), `lanes: ${lanes.join(', ')}`);
     const rows = await ui.locator('#lanes tbody tr').count();
     assert.ok(rows > 3, `a counterexample of ${rows} steps`);
-    // Stepping moves the current step and shows the state after it.
+    // Stepping moves the current step and shows the state after it as a per-thread table, the changed cell marked.
     await ui.locator('#next').click();
     await ui.locator('#lanes tr.current[data-step="1"]').waitFor({ state: 'visible', ...LONG });
-    assert.match(await ui.locator('#state-detail').innerText(), /"ioasUnpin"/);
+    await ui.locator('#state-detail tr[data-owner="access"] .cell[data-key="ioas_unpin"]', { hasText: 'ioas_unpin A' }).waitFor({ state: 'visible', ...LONG });
+    await ui.locator('#state-detail tr[data-owner="replacer"] .cell[data-key="holds"]', { hasText: 'ioas_lock' }).waitFor({ state: 'visible', ...LONG });
+    // the step where the driver's unmap callback unpins: A's pins cell changes to 0, and only it is marked
+    const unpin = ui.locator('#lanes tbody tr', { hasText: 'unpin all from access->ioas_unpin' }).first();
+    await unpin.click();
+    const changed = await ui.locator('#state-detail .cell.changed').allInnerTexts();
+    assert.deepEqual(changed, ['pins 0']);
+    await ui.locator('#state-detail tr[data-owner="IOAS A"] .cell.changed[data-key="pins"]').waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, '04-palette-simulator-v8');
   });
 
@@ -205,18 +232,7 @@ describe('the extension in a real VS Code (code-server)', () => {
     await row.first().waitFor({ state: 'visible', ...LONG });
     assert.match(await row.first().innerText(), /introduced by this patch \[2\/3\]/);
     // Hovering the patch line tells introduced from fixed and links to the simulator.
-    await goToLine(b.page, expected);
-    const hover = b.page.locator('.monaco-hover', { hasText: 'introduced by this patch' }).first();
-    for (let attempt = 0; ; attempt++) {
-      await runCommand(b.page, 'Show or Focus Hover');
-      try {
-        await hover.waitFor({ state: 'visible', timeout: 10_000 });
-        break;
-      } catch (e) {
-        if (attempt >= 3) throw e;
-        await goToLine(b.page, expected);
-      }
-    }
+    const hover = await hoverAt(b.page, expected, b.page.locator('.monaco-hover', { hasText: 'introduced by this patch' }).first());
     await hover.locator('a', { hasText: 'Simulate' }).first().waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, '05-mbox-findings');
   });
@@ -244,5 +260,120 @@ describe('the extension in a real VS Code (code-server)', () => {
     await screenshot(b.page, '06-hostile-patch');
     assert.deepEqual(await pwnedAnywhere(b.page), []);
     assert.deepEqual(b.dialogs, []);
+  });
+});
+
+describe('the examples workspace (npm start\'s): a finding\'s simulation tells its story, its rule link lands on the heading', () => {
+  let served: Served;
+  let b: Browsing;
+  const EXAMPLES = path.join(ROOT, 'examples');
+  const toy = path.join(EXAMPLES, 'c/toy_replace_detach_first.c');
+  const toyLines = readFileSync(toy, 'utf8').split('\n');
+  const callLine = toyLines.findIndex((l) => /^\ttoy_detach_locked\(access\);/.test(l)) + 1;
+  const addLine = toyLines.findIndex((l) => /rc = iopt_add_access\(/.test(l)) + 1;
+  const headingLine = readFileSync(path.join(ROOT, 'docs/engine.md'), 'utf8').split('\n').indexOf('### unmap-before-rollback') + 1;
+
+  before(async () => {
+    // served in place, never written
+    served = await serve({ folder: EXAMPLES, vsix: packageVsix() });
+    b = await openBrowser();
+    currentPage = b.page;
+    await b.page.goto(workbenchUrl(served, [['openFile', remoteFileUri(toy)]]));
+    await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
+    await b.page.locator('.tab.active', { hasText: 'toy_replace_detach_first.c' }).first().waitFor({ state: 'visible', ...LONG });
+  });
+
+  after(async () => {
+    await b?.close();
+    await served?.close();
+  });
+
+  test('the lens on toy_replace_detach_first.c: the counterexample runs the detach at line 32, the pins go, the add fails, the verdict says the pins are gone', async () => {
+    assert.equal(callLine, 32, 'the example still calls its detach helper at line 32');
+    await goToLine(b.page, addLine);
+    const lens = b.page.locator('.codelens-decoration a', { hasText: 'Simulate unmap-before-rollback' }).first();
+    await lens.waitFor({ state: 'visible', ...LONG });
+    await lens.click();
+    const ui = webview(b.page);
+    await ui.locator('h1', { hasText: 'toy_replace_detach_first() from source' }).waitFor({ state: 'visible', ...LONG });
+    assert.match(await ui.locator('#headline').innerText(), /^The pins are gone: .*the driver's pinned pages are gone/);
+    // the unpin runs inside the call at line 32 and the finding's words for that call are on the replay
+    const unpin = ui.locator('#lanes tbody tr', { hasText: 'unpin all from access->ioas_unpin' }).first();
+    await unpin.locator('.via', { hasText: `toy_detach_locked(access) (line ${callLine})` }).waitFor({ state: 'visible', ...LONG });
+    const rows = await ui.locator('#lanes tbody tr').allInnerTexts();
+    const at = (re: RegExp): number => rows.findIndex((r) => re.test(r));
+    const first32 = at(new RegExp(`\\(line ${callLine}\\)`));
+    assert.ok(first32 >= 0 && /toy_detach_locked\(\)` unpins the pages/.test(rows[first32]), `the first step through line 32 carries the finding's words: ${rows[first32]}`);
+    assert.ok(at(/unpin all/) > first32, 'the pins drop inside the detach');
+    const add = at(new RegExp(`toy_replace_detach_first\\.c:${addLine}\\b`));
+    assert.ok(add > at(/unpin all/) && /can fail here/.test(rows[add]), 'then the add fails');
+    assert.ok(at(/returns the error to the caller/) > add, 'then the error path returns');
+    assert.match(rows[rows.length - 1], /breaks failure-contract/);
+    // the editor follows the selected step to its line (the panel keeps the focus: the C editor's active line moves)
+    await unpin.click();
+    const cEditor = b.page.locator('.editor-group-container', { has: b.page.locator('.tab.active', { hasText: 'toy_replace_detach_first.c' }) }).first();
+    await cEditor.locator('.line-numbers.active-line-number', { hasText: /^17$/ }).first().waitFor({ state: 'visible', ...LONG });
+    await screenshot(b.page, '02b-toy-detach-first-simulation');
+  });
+
+  test('the rule link of the hover opens docs/engine.md at the rule\'s heading', async () => {
+    await b.page.locator('.editor-group-container .tab', { hasText: 'toy_replace_detach_first.c' }).first().click();
+    await b.page.locator('.tab.active', { hasText: 'toy_replace_detach_first.c' }).first().waitFor({ state: 'visible', ...LONG });
+    const hover = await hoverAt(b.page, addLine, b.page.locator('.monaco-hover', { has: b.page.locator('a', { hasText: 'UnmapBeforeRollback' }) }).first());
+    // Simulate first, then the rule's documentation
+    const links = await hover.locator('a').allInnerTexts();
+    assert.ok(links.findIndex((t) => /Simulate/.test(t)) < links.findIndex((t) => /UnmapBeforeRollback/.test(t)), `links: ${links.join(' | ')}`);
+    await hover.locator('a', { hasText: 'UnmapBeforeRollback' }).first().click();
+    await b.page.locator('.tab.active', { hasText: 'engine.md' }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page.locator('.statusbar-item', { hasText: `Ln ${headingLine}, Col 1` }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page.locator(`${ACTIVE_GROUP} .view-line`, { hasText: '### unmap-before-rollback' }).first().waitFor({ state: 'visible', ...LONG });
+    await screenshot(b.page, '08-rule-docs-heading');
+  });
+});
+
+describe('a kernel tree as the workspace: the status item names the phase while the context is read', () => {
+  let served: Served;
+  let b: Browsing;
+  const kernel = process.env.IOMMUFD_REVIEW_KERNEL;
+
+  before(async () => {
+    assert.ok(kernel, 'IOMMUFD_REVIEW_KERNEL is set by npm test (the unpacked linux-source-6.12)');
+    served = await serve({ folder: kernel, vsix: packageVsix() });
+    b = await openBrowser();
+    currentPage = b.page;
+    // every text the status item shows, recorded from the first frame (the phases pass quickly)
+    await b.page.addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as { __iommufdStatus: string[] }).__iommufdStatus = seen;
+      new MutationObserver(() => {
+        for (const el of Array.from(document.querySelectorAll('.statusbar-item'))) {
+          const t = (el as HTMLElement).innerText?.trim() ?? '';
+          if (t.includes('iommufd') && seen[seen.length - 1] !== t) seen.push(t);
+        }
+      }).observe(document, { subtree: true, childList: true, characterData: true });
+    });
+  });
+
+  after(async () => {
+    await b?.close();
+    await served?.close();
+  });
+
+  test('opening drivers/iommu/iommufd/ioas.c: loading, reading context n/m, analysing N files, then the findings', async () => {
+    const file = path.join(kernel!, 'drivers/iommu/iommufd/ioas.c');
+    await b.page.goto(workbenchUrl(served, [['openFile', remoteFileUri(file)]]));
+    await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
+    await b.page.locator('.statusbar-item', { hasText: /iommufd: \d+ findings? · \d+% parsed/ }).first().waitFor({ state: 'visible', ...LONG });
+    const seen = await b.page.evaluate(() => (window as unknown as { __iommufdStatus: string[] }).__iommufdStatus);
+    const reading = seen.filter((t) => /iommufd: reading context \d+\/\d+/.test(t));
+    assert.ok(reading.length > 0, `the status item said it was reading context: ${seen.join(' | ')}`);
+    const [, total] = /(\d+)\/(\d+)/.exec(reading[reading.length - 1])!.slice(1).map(Number);
+    assert.ok(total > 20, `a kernel tree gives many context files (${total})`);
+    assert.ok(seen.some((t) => /iommufd: analysing \d+ files/.test(t)), `then analysing: ${seen.join(' | ')}`);
+    assert.ok(!seen.some((t) => /loading/.test(t) && seen.indexOf(t) > seen.indexOf(reading[0])), 'no "loading" once reading started');
+    // the tooltip says open and context files
+    await b.page.locator('.statusbar-item', { hasText: /iommufd: \d+ findings?/ }).first().hover();
+    await b.page.locator('.monaco-hover, .workbench-hover, .custom-hover', { hasText: /1 open file analysed with \d+ context files/ }).first().waitFor({ state: 'visible', ...LONG });
+    await screenshot(b.page, '09-kernel-tree-status');
   });
 });

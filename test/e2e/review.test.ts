@@ -137,7 +137,15 @@ describe('review sessions in a real VS Code (code-server)', () => {
     await served?.close();
   });
 
+  test('before any review the view welcomes with a "Review a patch series…" button', async () => {
+    const view = await reviewView(b.page);
+    await view.locator('.welcome-view-content', { hasText: 'No patch series is under review yet' }).first().waitFor({ state: 'visible', ...LONG });
+    await view.locator('.welcome-view-content .monaco-button', { hasText: 'Review a patch series…' }).first().waitFor({ state: 'visible', ...LONG });
+    await screenshot(b.page, 'review-00-welcome');
+  });
+
   test('open the series: the analyzer\'s findings show as private suggestions', async () => {
+    await b.page.locator('.tab', { hasText: MBOX }).first().click();
     await runCommand(b.page, 'iommufd: Start or Resume Review of This Series');
     await b.page.locator('.notifications-toasts .notification-toast', { hasText: 'review of iommufd: demo access replace v8 started' }).first().waitFor({ state: 'visible', ...LONG });
     const view = await reviewView(b.page);
@@ -196,6 +204,30 @@ describe('review sessions in a real VS Code (code-server)', () => {
     await toast.locator('.monaco-button', { hasText: 'Save as .eml' }).click();
     const target = await acceptProposedSavePath(b.page, served);
     assert.equal(readFileSync(target, 'utf8'), readFileSync(path.join(FIXTURE, 'e2e-reply.eml'), 'utf8'));
+  });
+
+  test('compose from the palette with the cursor in patch 2/2: the 2/2 reply, byte for byte, and no "no reviewable patch" warning', async () => {
+    await b.page.keyboard.press('Escape');
+    await b.page.locator('.tab', { hasText: MBOX }).first().click();
+    await goToLine(b.page, warnLine);
+    await runCommand(b.page, 'iommufd: Compose Review Reply');
+    await b.page.locator('.editor-group-container.active .view-line', { hasText: 'Subject: Re: [PATCH v8 2/2] iommufd: demo: add demo_access_replace()' }).first().waitFor({ state: 'visible', ...LONG });
+    // the reply is mail in its own language, never reviewed as a patch
+    await b.page.locator('.statusbar-item', { hasText: 'Review Reply Mail' }).first().waitFor({ state: 'visible', ...LONG });
+    const toast = b.page.locator('.notifications-toasts .notification-toast', { hasText: 'reply composed' }).first();
+    await toast.waitFor({ state: 'visible', ...LONG });
+    rmSync(path.join(served.workspace, 'iommufd-demo-access-replace-v8-2-reply.eml'), { force: true });
+    await toast.locator('.monaco-button', { hasText: 'Save as .eml' }).click();
+    const target = await acceptProposedSavePath(b.page, served);
+    assert.equal(readFileSync(target, 'utf8'), readFileSync(path.join(FIXTURE, 'e2e-reply.eml'), 'utf8'));
+    const warnings = await b.page.locator('.notifications-toasts .notification-toast', { hasText: 'has no reviewable patch' }).count();
+    assert.equal(warnings, 0, 'no "has no reviewable patch" warning for the reply');
+    await screenshot(b.page, 'review-04b-palette-reply');
+    // leave the window as the next test expects it: the reply closed unsaved, no toasts
+    await b.page.locator('.tab.active', { hasText: 'Untitled' }).first().waitFor({ state: 'visible', ...LONG });
+    await runCommand(b.page, 'View: Revert and Close Editor');
+    await b.page.locator('.tab', { hasText: 'Untitled' }).first().waitFor({ state: 'detached', ...LONG });
+    await runCommand(b.page, 'Notifications: Clear All Notifications');
   });
 
   test('a comment on a line of the checkout\'s C file joins the patch that touches it and is quoted in its reply', async () => {

@@ -273,6 +273,8 @@ export class AnalysisService implements vscode.Disposable {
     const engine = await this.getEngine();
     const files = { open: paths.length, context: this.context.size };
     this.setState({ ...this.state, phase: 'analysing', files, message: `analysing ${files.open} open file(s) with ${files.context} context file(s)` });
+    // the analysis runs synchronously: let the status item show the phase before it starts
+    await new Promise((resolve) => setTimeout(resolve, 0));
     const started = Date.now();
     try {
       const result = engine.analyze({ paths, minConfidence: readSettings().minConfidence });

@@ -14,22 +14,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Engine } from '../../../src/engine/engine';
-import type { Finding, RuleId } from '../../../src/engine/types';
-import { findingCounterexample, simulateFinding, type FindingSimulation } from '../../../src/sim/finding';
+import type { RuleId } from '../../../src/engine/types';
+import { findingCounterexample, simulateFinding } from '../../../src/sim/finding';
+import { assertReplaysWitness, CLAIMS } from './replay-assert';
 import { engineFixtures, fixtureSource, sharedParser } from '../engine/engine-fixtures';
 
 const root = path.resolve(__dirname, '../../../..');
-
-/** The claim each rule makes, as the headline must say it. */
-const CLAIMS: Record<RuleId, RegExp> = {
-  'unmap-before-rollback': /^(The pins are gone|Cannot be undone): .*(pinned pages are gone|cannot be undone)/,
-  'unrestored-state': /^State left changed: .*(left changed|access->ioas(_unpin)? is|removes id|list id)/,
-  'lock-order': /^Deadlock: deadlock: .*waits for .*held by/,
-  'callback-under-lock': /^Deadlock: deadlock: .*waits for .*held by/,
-  'stale-after-relock': /^A freed or replaced object is used: .*(freed or replaced|destroyed)/,
-  'lock-leak': /^Lock never released: deadlock: CPU1 waits forever for .*: CPU0 \(.*\) returned still holding it/,
-  'assert-held': /^No simulation for assert-held: /,
-};
 
 function fixtureFiles(): string[] {
   const out: string[] = [];
@@ -37,36 +27,6 @@ function fixtureFiles(): string[] {
     for (const f of readdirSync(path.join(engineFixtures, dir)).sort()) if (f.endsWith('.c')) out.push(`${dir}/${f}`);
   }
   return out;
-}
-
-export function assertReplaysWitness(f: Finding, sim: FindingSimulation, where: string): void {
-  assert.match(sim.headline, CLAIMS[f.ruleId], `${where}: headline ${sim.headline}`);
-  if (f.ruleId === 'assert-held') {
-    assert.equal(sim.kind, 'none', where);
-    return;
-  }
-  assert.ok(sim.broken, `${where}: ${sim.invariant} holds`);
-  assert.equal(sim.invariant, f.scenario.invariant, `${where}: the simulation judges the invariant the scenario names`);
-  const c = findingCounterexample(sim);
-  assert.ok(c, where);
-  assert.ok(sim.witness.length > 0, `${where}: a witness`);
-  // every witness step is in the counterexample, at its own file and line (or reached through a call there), in order
-  sim.placed.forEach((at, i) => {
-    const w = sim.witness[i];
-    assert.notEqual(at, undefined, `${where}: witness step ${i} (${w.role} ${w.file}:${w.line} ${w.message}) is not in the counterexample`);
-    // in order within its path (the paths of a lock-order cycle interleave)
-    let prev = i - 1;
-    while (prev >= 0 && (sim.witness[prev].path ?? 0) !== (w.path ?? 0)) prev--;
-    if (prev >= 0) assert.ok(at! >= sim.placed[prev]!, `${where}: witness step ${i} comes before step ${prev}`);
-    const s = c.steps[at!];
-    const atLine = s.file === w.file && (s.line === w.line || (s.via ?? []).some((v) => v.line === w.line));
-    const replays = 'witness' in s && s.witness === i;
-    // the one step placed by what it does rather than by its line: a loss inside the driver's callback, in another file
-    const lossElsewhere = w.role === 'irreversible' || w.role === 'call' ? w.file !== f.file || !atLine : false;
-    assert.ok(atLine || replays || lossElsewhere, `${where}: witness step ${i} (${w.file}:${w.line}) placed on ${s.file}:${s.line} ${s.action}`);
-  });
-  // the counterexample ends by breaking the named invariant
-  assert.equal(c.steps[c.steps.length - 1].violation, sim.invariant, `${where}: the last step breaks ${sim.invariant}`);
 }
 
 test('every engine-fixture finding: its simulation replays its witness and breaks what it claims', async () => {
