@@ -14,7 +14,7 @@ import { witnessOf } from '../engine/witness';
 import { stepsFromSource } from './from-source';
 import { simulate } from './simulate';
 import type { InvariantId, SimulationRequest, SimulationResult, StateView, TraceStep } from './types';
-import { exploreWitness, witnessThreads, type WitnessModelResult, type WitnessTraceStep } from './witness-model';
+import { exploreWitness, WITNESS_INVARIANTS, witnessThreads, type WitnessInvariant, type WitnessModelResult, type WitnessTraceStep } from './witness-model';
 
 export type FindingSimKind = 'replace-flow' | 'lock-model' | 'none';
 
@@ -41,8 +41,8 @@ export type FindingInput = Pick<Finding, 'ruleId' | 'function' | 'file' | 'line'
 /** The shape both models' counterexample steps share. */
 export type AnyTraceStep = TraceStep | WitnessTraceStep;
 
-/** What the finding claims breaks, in its words: the headline's opening. */
-const CLAIM: Record<RuleId, string> = {
+/** What the finding claims breaks, in its words: the headline's opening (rules added later: by the invariant). */
+const CLAIM: Partial<Record<RuleId, string>> = {
   'unmap-before-rollback': 'Cannot be undone',
   'unrestored-state': 'State left changed',
   'lock-order': 'Deadlock',
@@ -52,9 +52,26 @@ const CLAIM: Record<RuleId, string> = {
   'assert-held': 'No simulation',
 };
 
-function claimOf(f: FindingInput, message: string): string {
+/** The lock model's invariant of each rule (a replace-flow invariant it has not, such as list-id-consistent, maps here). */
+const RULE_INVARIANT: Partial<Record<RuleId, WitnessInvariant>> = {
+  'unmap-before-rollback': 'failure-contract',
+  'unrestored-state': 'failure-contract',
+  'stale-after-relock': 'no-use-after-free',
+  'lock-order': 'no-deadlock',
+  'callback-under-lock': 'no-deadlock',
+  'lock-leak': 'no-deadlock',
+};
+
+const CLAIM_BY_INVARIANT: Record<string, string> = {
+  'no-deadlock': 'Deadlock',
+  'failure-contract': 'Cannot be undone',
+  'no-use-after-free': 'A freed or replaced object is used',
+  'list-id-consistent': 'State left changed',
+};
+
+function claimOf(f: FindingInput, message: string, invariant: string | undefined): string {
   if (f.ruleId === 'unmap-before-rollback' && /pinned pages are gone|\bpins\b|unpins/.test(message)) return 'The pins are gone';
-  return CLAIM[f.ruleId];
+  return CLAIM[f.ruleId] ?? CLAIM_BY_INVARIANT[invariant ?? ''] ?? 'Broken';
 }
 
 /** The breach of the named invariant a finding is about, when the invariant can break in several ways. */
@@ -131,7 +148,7 @@ function finish(f: FindingInput, sim: Omit<FindingSimulation, 'headline' | 'plac
   const broken = !!c;
   const placed = c ? placeWitness(sim.witness, c.steps) : sim.witness.map(() => undefined);
   const headline = c
-    ? `${claimOf(f, c.message)}: ${c.message}`
+    ? `${claimOf(f, c.message, sim.invariant)}: ${c.message}`
     : `Not reproduced: every interleaving ran and ${sim.invariant ?? 'the invariant'} holds, so the simulation does not show what this ${f.ruleId} finding claims.`;
   return { ...partial, headline, placed, broken };
 }
@@ -141,7 +158,12 @@ function witnessModel(f: FindingInput, note?: string): FindingSimulation {
   const threads = witnessThreads(f);
   if (!threads) return { kind: 'none', headline: `No simulation: this ${f.ruleId} finding carries no witness steps to replay.`, broken: false, witness, placed: [] };
   const model = exploreWitness(threads);
-  const invariant = f.ruleId === 'stale-after-relock' ? 'no-use-after-free' : f.ruleId === 'unmap-before-rollback' || f.ruleId === 'unrestored-state' ? 'failure-contract' : 'no-deadlock';
+  // the scenario's invariant; for a rule that names none, what its witness can break: an error path after a
+  // loss or a change, a use of a value after the lock was dropped, else the locks
+  const roles = new Set(witness.map((w) => w.role));
+  const inferred = roles.has('fallible') && (roles.has('irreversible') || roles.has('write')) ? 'failure-contract' : roles.has('use') && roles.has('release') ? 'no-use-after-free' : 'no-deadlock';
+  const named = WITNESS_INVARIANTS.find((i) => i === f.scenario.invariant);
+  const invariant = named ?? RULE_INVARIANT[f.ruleId] ?? inferred;
   return finish(f, { kind: 'lock-model', invariant, model, witness, ...(note ? { note } : {}) });
 }
 

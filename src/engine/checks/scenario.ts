@@ -66,8 +66,8 @@ function replays(input: ScenarioInput): boolean {
  * other thread the rule's claim needs), every interleaving explored. For
  * findings outside the replace flow.
  */
-function lockModel(invariant: string): Scenario {
-  return { variant: 'lock-model', threads: [], faults: [], contract: 'status-quo', invariant };
+function lockModel(invariant?: string): Scenario {
+  return { variant: 'lock-model', threads: [], faults: [], contract: 'status-quo', ...(invariant ? { invariant } : {}) };
 }
 
 export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
@@ -109,6 +109,9 @@ export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
         contract: 'status-quo',
         reason: 'a lock not held where it is required is a race whose harm depends on the data the lock protects, which neither model knows',
       };
+    default:
+      // A rule added later: the lock model of its witness, which infers the invariant from the witness's roles.
+      return lockModel();
   }
 }
 

@@ -82,3 +82,32 @@ test('examples/c: every finding replays its witness; the detach-first toy shows 
     engine.dispose();
   }
 });
+
+test('a rule the simulator has never heard of replays on the lock model from its witness roles alone', () => {
+  // what a later rule (a missing undo on an error path, say) fills in: related locations with roles
+  const f = {
+    ruleId: 'missing-undo' as RuleId,
+    function: 'drv_setup',
+    file: 'drv.c',
+    line: 20,
+    message: '`drv_pin()` pins at line 12, and the error return at line 20 leaves them pinned.',
+    related: [
+      { file: 'drv.c', line: 10, message: '`drv->lock` taken here', role: 'acquire' as const, lock: 'drv.lock' },
+      { file: 'drv.c', line: 12, message: '`drv_pin()` pins the pages', role: 'irreversible' as const },
+      { file: 'drv.c', line: 15, message: '`drv_map()` can fail here', role: 'fallible' as const },
+      { file: 'drv.c', line: 20, message: 'returns without unpinning', role: 'return' as const },
+      { file: 'drv.c', line: 30, message: 'the success path unpins here' },
+    ],
+    scenario: { variant: 'lock-model' as const, threads: [], faults: [], contract: 'status-quo' as const },
+  };
+  const sim = simulateFinding(f);
+  assert.equal(sim.kind, 'lock-model');
+  assert.equal(sim.invariant, 'failure-contract');
+  assert.equal(sim.headline, 'Cannot be undone: the error path returns the error (line 20), but what it did before cannot be undone: `drv_pin()` pins the pages (line 12)');
+  // the four witness steps, in order, and the context location is no step
+  assert.deepEqual(sim.witness.map((w) => w.line), [10, 12, 15, 20]);
+  const steps = findingCounterexample(sim)!.steps;
+  assert.deepEqual(sim.placed.map((p) => steps[p!].line), [10, 12, 15, 20]);
+  // the lock taken at line 10 is released when the path ends: one thread, no deadlock
+  assert.equal(sim.model!.invariants.find((i) => i.id === 'no-deadlock')!.holds, true);
+});
