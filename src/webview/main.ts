@@ -178,7 +178,8 @@ function renderLanes(trace: PanelTrace): HTMLElement {
   const table = el('table', { className: 'lanes', attrs: { id: 'lanes' } });
   const head = el('tr', {}, el('th', { text: '#' }));
   for (const t of trace.lanes) head.appendChild(el('th', { text: t, attrs: { 'data-lane': t } }));
-  head.appendChild(el('th', { text: 'the finding says' }));
+  // a finding's replay: the finding's own words for its steps; a run of one's own: only the verdict
+  head.appendChild(el('th', { text: view?.kind === 'variant' ? 'verdict' : 'the finding says' }));
   table.appendChild(el('thead', {}, head));
   const body = el('tbody', {});
   trace.rows.forEach((row: PanelRow, index) => {

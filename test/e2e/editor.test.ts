@@ -202,6 +202,7 @@ describe('the extension in a real VS Code (code-server)', () => {
     const changed = await ui.locator('#state-detail .cell.changed').allInnerTexts();
     assert.deepEqual(changed, ['pins 0']);
     await ui.locator('#state-detail tr[data-owner="IOAS A"] .cell.changed[data-key="pins"]').waitFor({ state: 'visible', ...LONG });
+    await ui.locator('#stepper').scrollIntoViewIfNeeded();
     await screenshot(b.page, '04-palette-simulator-v8');
   });
 
@@ -297,6 +298,7 @@ describe('the examples workspace (npm start\'s): a finding\'s simulation tells i
     const ui = webview(b.page);
     await ui.locator('h1', { hasText: 'toy_replace_detach_first() from source' }).waitFor({ state: 'visible', ...LONG });
     assert.match(await ui.locator('#headline').innerText(), /^The pins are gone: .*the driver's pinned pages are gone/);
+    await screenshot(b.page, '02b-toy-detach-first-simulation');
     // the unpin runs inside the call at line 32 and the finding's words for that call are on the replay
     const unpin = ui.locator('#lanes tbody tr', { hasText: 'unpin all from access->ioas_unpin' }).first();
     await unpin.locator('.via', { hasText: `toy_detach_locked(access) (line ${callLine})` }).waitFor({ state: 'visible', ...LONG });
@@ -313,7 +315,8 @@ describe('the examples workspace (npm start\'s): a finding\'s simulation tells i
     await unpin.click();
     const cEditor = b.page.locator('.editor-group-container', { has: b.page.locator('.tab.active', { hasText: 'toy_replace_detach_first.c' }) }).first();
     await cEditor.locator('.line-numbers.active-line-number', { hasText: /^17$/ }).first().waitFor({ state: 'visible', ...LONG });
-    await screenshot(b.page, '02b-toy-detach-first-simulation');
+    await ui.locator('#stepper').scrollIntoViewIfNeeded();
+    await screenshot(b.page, '02c-toy-step-follows-source');
   });
 
   test('the rule link of the hover opens docs/engine.md at the rule\'s heading', async () => {

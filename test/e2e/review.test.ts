@@ -224,9 +224,11 @@ describe('review sessions in a real VS Code (code-server)', () => {
     assert.equal(warnings, 0, 'no "has no reviewable patch" warning for the reply');
     await screenshot(b.page, 'review-04b-palette-reply');
     // leave the window as the next test expects it: the reply closed unsaved, no toasts
-    await b.page.locator('.tab.active', { hasText: 'Untitled' }).first().waitFor({ state: 'visible', ...LONG });
+    const reply = b.page.locator('.editor-group-container.active .tab.active', { hasText: 'Untitled' }).first();
+    await reply.waitFor({ state: 'visible', ...LONG });
+    const name = await reply.getAttribute('data-resource-name');
     await runCommand(b.page, 'View: Revert and Close Editor');
-    await b.page.locator('.tab', { hasText: 'Untitled' }).first().waitFor({ state: 'detached', ...LONG });
+    await b.page.locator(`.tab[data-resource-name="${name}"]`).first().waitFor({ state: 'detached', ...LONG });
     await runCommand(b.page, 'Notifications: Clear All Notifications');
   });
 
