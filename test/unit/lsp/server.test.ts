@@ -4,7 +4,7 @@
  * what it publishes, answers and survives.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -514,6 +514,81 @@ describe('lsp: settings, patch mails, bad input', () => {
     });
     assert.equal(hover, null);
     assert.equal(s.proc.exitCode, null);
+  });
+});
+
+describe('lsp: configuration file and scheduling', () => {
+  test('.iommufd-review.json found upward from the file applies; a broken one is named and not used', async () => {
+    const dir = tempDir({});
+    const src = path.join(dir, 'drivers', 'toy');
+    mkdirSync(src, { recursive: true });
+    const file = path.join(src, 'toy_replace_detach_first.c');
+    copyFileSync(EXAMPLE, file);
+    writeFileSync(path.join(dir, '.iommufd-review.json'), JSON.stringify({ disabledRules: ['unmap-before-rollback'] }));
+    // No workspace folder: the file is found upward from the open document.
+    let s = await startServer();
+    try {
+      const uri = fileUri(file);
+      await open(s, file);
+      const report = (await s.conn.sendRequest('textDocument/diagnostic', { textDocument: { uri } })) as {
+        items: Diagnostic[];
+      };
+      assert.deepEqual(report.items, []);
+      assert.ok(s.logs.includes(`configuration: ${path.join(dir, '.iommufd-review.json')}`), s.logs.join('\n'));
+    } finally {
+      await s.close();
+    }
+    writeFileSync(
+      path.join(dir, '.iommufd-review.json'),
+      JSON.stringify({ disabledRules: ['no-such-rule'], colour: 'red' }),
+    );
+    s = await startServer();
+    try {
+      const uri = fileUri(file);
+      const got = s.diagnostics(uri, (d) => d.length > 0);
+      await open(s, file);
+      assert.deepEqual(codes(await got), ['unmap-before-rollback@33']);
+      const warning = s.shownMessages.find((m) => m.type === 2);
+      assert.ok(warning, JSON.stringify(s.shownMessages));
+      assert.match(warning.message, /^iommufd-review: the configuration file was not used: .*\.iommufd-review\.json: /);
+      assert.match(warning.message, /\(and 1 more; see the log\)$/);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('typing in a burst is analysed once, for the last version: superseded runs publish nothing', async () => {
+    const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE });
+    const file = path.join(dir, 'toy_replace_detach_first.c');
+    const s = await startServer({ rootUri: fileUri(dir), settings: { analysis: { debounceMs: 400 } } });
+    try {
+      const uri = fileUri(file);
+      const first = s.diagnostics(uri, (d) => d.length === 1);
+      await open(s, file);
+      await first;
+      const before = s.published.length;
+      const last = s.diagnostics(uri);
+      // Ten keystrokes: a comment typed at the top of the file, one character each.
+      for (let i = 0; i < 10; i++) {
+        await s.conn.sendNotification('textDocument/didChange', {
+          textDocument: { uri, version: 2 + i },
+          contentChanges: [{ range: { start: { line: 0, character: i }, end: { line: 0, character: i } }, text: 'x' }],
+        });
+      }
+      const ds = await last;
+      await new Promise((r) => setTimeout(r, 600));
+      const after = s.published.slice(before);
+      assert.deepEqual(
+        after.map((p) => p.version),
+        [11],
+      );
+      // The comment line grew by ten characters; the finding stays on its line.
+      assert.deepEqual(codes(ds), ['unmap-before-rollback@33']);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
