@@ -145,37 +145,61 @@ export class Analysis {
     return true;
   }
 
-  /** Reads the context of the open documents not read yet; stops when `superseded()`. */
+  /**
+   * Reads the context of the open documents not read yet; stops when
+   * `superseded()`. A directory or tree counts as read only once all of its
+   * wanted files are in, so a run cut short by newer typing is resumed by the
+   * next one (files already in are not read again).
+   */
   async loadContext(superseded: () => boolean): Promise<number> {
     const engine = await this.getEngine();
     let added = 0;
     for (const key of [...this.live]) {
       if (!key.startsWith('/')) continue; // untitled or virtual: no directory to read
-      const wanted: string[] = [];
       const dir = parentOf(key);
       if (!this.loadedDirs.has(dir)) {
-        this.loadedDirs.add(dir);
         const files = (await this.host.listFiles(dir)).map((n) => `${dir}/${n}`);
-        wanted.push(...selectContextFiles(key, files, undefined, [], this.settings));
+        const read = await this.readAll(
+          engine,
+          selectContextFiles(key, files, undefined, [], this.settings),
+          superseded,
+        );
+        if (read === undefined) return added;
+        added += read;
+        this.loadedDirs.add(dir);
       }
       const root = this.settings.maxWorkspaceFiles > 0 ? await this.host.kernelRoot(key, this.roots) : undefined;
       if (root && !this.loadedTrees.has(root)) {
-        this.loadedTrees.add(root);
         const rel = await this.host.listTree(root, KERNEL_CONTEXT_DIRS, this.settings.maxWorkspaceFiles * 2);
-        wanted.push(
-          ...selectContextFiles(key, [], root, rel, {
-            maxDirectoryFiles: 0,
-            maxWorkspaceFiles: this.settings.maxWorkspaceFiles,
-          }),
-        );
-      }
-      for (const k of wanted) {
-        if (superseded()) return added;
-        if (this.live.has(k) || this.context.has(k)) continue;
-        if (await this.readContext(engine, k)) added++;
+        const wanted = selectContextFiles(key, [], root, rel, {
+          maxDirectoryFiles: 0,
+          maxWorkspaceFiles: this.settings.maxWorkspaceFiles,
+        });
+        const read = await this.readAll(engine, wanted, superseded);
+        if (read === undefined) return added;
+        added += read;
+        this.loadedTrees.add(root);
       }
     }
     if (added > 0) this.log.info(`read ${added} context file(s)`);
+    return added;
+  }
+
+  /** Reads the files not in the engine yet; undefined when superseded part way. */
+  private async readAll(
+    engine: Engine,
+    keys: readonly string[],
+    superseded: () => boolean,
+  ): Promise<number | undefined> {
+    let added = 0;
+    for (const k of keys) {
+      if (superseded()) {
+        if (added > 0) this.log.info(`read ${added} context file(s) before newer edits came`);
+        return undefined;
+      }
+      if (this.live.has(k) || this.context.has(k)) continue;
+      if (await this.readContext(engine, k)) added++;
+    }
     return added;
   }
 

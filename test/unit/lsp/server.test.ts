@@ -558,6 +558,28 @@ describe('lsp: configuration file and scheduling', () => {
     }
   });
 
+  test("the open file's directory is context: a callee's body in a sibling file shapes the finding", async () => {
+    const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE, 'toy_mdev.c': MDEV });
+    const s = await startServer({ rootUri: fileUri(dir) });
+    try {
+      const file = path.join(dir, 'toy_replace_detach_first.c');
+      const uri = fileUri(file);
+      const got = s.diagnostics(uri, (d) => d.length > 0);
+      await open(s, file);
+      const [d] = await got;
+      assert.equal(d.code, 'unmap-before-rollback');
+      // toy_mdev.c (not open) implements the unmap callback with vfio_unpin_pages(): the witness goes there.
+      const step = d.relatedInformation?.find((r) => r.location.uri === fileUri(path.join(dir, 'toy_mdev.c')));
+      assert.ok(step, JSON.stringify(d.relatedInformation));
+      assert.equal(step.location.range.start.line, 25);
+      assert.equal(step.message, '`vfio_unpin_pages()` unpins the pages (inside `toy_detach_locked()`)');
+      assert.ok(s.logs.includes('read 1 context file(s)'), s.logs.join('\n'));
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('typing in a burst is analysed once, for the last version: superseded runs publish nothing', async () => {
     const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE });
     const file = path.join(dir, 'toy_replace_detach_first.c');
