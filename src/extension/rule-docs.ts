@@ -12,8 +12,10 @@ const lines = new Map<string, number>();
 export function headingLines(markdown: string): Map<string, number> {
   const out = new Map<string, number>();
   markdown.split('\n').forEach((l, i) => {
-    const m = /^#{1,6}\s+(.+?)\s*$/.exec(l);
-    if (m && !out.has(m[1])) out.set(m[1], i + 1);
+    // `#`s, a blank, the text: sliced and trimmed rather than matched with `(.+?)\s*$`, which backtracks on blank runs.
+    const hashes = /^#{1,6}/.exec(l)?.[0].length ?? 0;
+    const text = hashes > 0 && /\s/.test(l[hashes] ?? '') ? l.slice(hashes).trim() : '';
+    if (text !== '' && !out.has(text)) out.set(text, i + 1);
   });
   return out;
 }

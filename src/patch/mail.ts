@@ -170,7 +170,8 @@ export async function parseMail(raw: RawMessage, source: string, binary: boolean
   }
   mail.commitMessage = lines.slice(0, cut).join('\n').trimEnd();
   mail.trailers = parseTrailers(mail.commitMessage);
-  const base = /^base-commit: ([0-9a-f]{7,40})\s*$/m.exec(body);
+  // `[ \t]*`, not `\s*`: a blank run that may span lines makes the match rescan them.
+  const base = /^base-commit: ([0-9a-f]{7,40})[ \t]*$/m.exec(body);
   if (base) mail.baseCommit = base[1];
   mail.kind = classify(mail);
   if (mail.kind === 'other' && tags.patch && tags.index !== undefined && tags.index > 0) {

@@ -56,11 +56,30 @@ function releasedByCallee(ctx: CheckContext, fn: FunctionModel, lock: string): b
  * (`folio_memcg_lock()` / `folio_memcg_unlock()`). Its callers track the
  * lock, not the wrapper.
  */
+/**
+ * `foo_trylock_irq` → prefix `foo_`, suffix `_irq`: the first `lock` (with a
+ * `try` before it dropped) after which only `_word` or nothing follows. What
+ * /^(.*?)(?:try)?lock(_\w+)?$/ matched, in one walk: that regex rescans the
+ * tail from every `lock` (quadratic on a long name of repeated `lock_`).
+ */
+function lockNameParts(name: string): { prefix: string; suffix: string } | undefined {
+  let lastNonWord = -1;
+  for (let i = 0; i < name.length; i++) if (!/\w/.test(name[i])) lastNonWord = i;
+  for (let at = name.indexOf('lock'); at >= 0; at = name.indexOf('lock', at + 1)) {
+    const rest = at + 4;
+    if (rest === name.length || (name[rest] === '_' && rest + 1 < name.length && lastNonWord <= rest)) {
+      const start = name.startsWith('try', at - 3) && at >= 3 ? at - 3 : at;
+      return { prefix: name.slice(0, start), suffix: name.slice(rest) };
+    }
+  }
+  return undefined;
+}
+
 function isAcquireWrapper(ctx: CheckContext, fn: FunctionModel, lock: string): boolean {
   if (fn.acquires?.some((l) => l.id === lock)) return true;
-  const m = /^(.*?)(?:try)?lock(_\w+)?$/.exec(fn.name);
-  if (!m || !/(?:^|_)$/.test(m[1])) return false;
-  const counterpart = `${m[1]}unlock${m[2] ?? ''}`;
+  const m = lockNameParts(fn.name);
+  if (!m || !/(?:^|_)$/.test(m.prefix)) return false;
+  const counterpart = `${m.prefix}unlock${m.suffix}`;
   return ctx.functions.has(counterpart) || ctx.knowledge.functions[counterpart] !== undefined;
 }
 
