@@ -23,8 +23,8 @@ import type { FuzzCase } from './generators';
 export const CASE_LIMIT_MS = 10_000;
 export const HANG_MS = 60_000;
 
-/** Preloaded into the CLI's process: writes its own CPU time (all threads) to $IOMMUFD_FUZZ_CPU at exit. */
-const CPU_PRELOAD = `process.on('exit', () => { const u = process.cpuUsage(); require('fs').writeFileSync(process.env.IOMMUFD_FUZZ_CPU, String((u.user + u.system) / 1000)); });\n`;
+/** Preloaded into the CLI's process: writes its own CPU time (all threads) and peak memory to $IOMMUFD_MEASURE at exit. */
+const MEASURE_PRELOAD = `process.on('exit', () => { const u = process.resourceUsage(); require('fs').writeFileSync(process.env.IOMMUFD_MEASURE, JSON.stringify({ cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, maxRssKb: u.maxRSS })); });\n`;
 
 export interface Verdict {
   ok: boolean;
@@ -56,26 +56,46 @@ export function judge(c: FuzzCase, r: { status: number | null; signal: string | 
   return { ...base, ok: true };
 }
 
+export interface MeasuredRun {
+  status: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+  /** CPU time of the CLI process (all its threads), ms; the wall time if it did not exit normally. */
+  cpuMs: number;
+  /** Peak resident memory of the CLI process, KiB (0 if it did not exit normally). */
+  maxRssKb: number;
+  timedOut: boolean;
+}
+
+/** Runs the CLI bundle in `cwd` with a preload that reports its own CPU time and peak memory. */
+export function runCliMeasured(args: readonly string[], cwd: string, hangMs = HANG_MS): MeasuredRun {
+  const preload = path.join(cwd, '.measure-preload.js');
+  const report = path.join(cwd, '.measure.json');
+  writeFileSync(preload, MEASURE_PRELOAD);
+  rmSync(report, { force: true });
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--require', preload, cliBundle, ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: hangMs,
+    maxBuffer: 512 * 1024 * 1024,
+    env: { ...process.env, IOMMUFD_MEASURE: report },
+  });
+  const wallMs = performance.now() - t0;
+  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+  if (r.error && !timedOut) throw r.error;
+  const m = existsSync(report) ? (JSON.parse(readFileSync(report, 'utf8')) as { cpuMs: number; maxRssKb: number }) : { cpuMs: wallMs, maxRssKb: 0 };
+  return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', wallMs, cpuMs: m.cpuMs, maxRssKb: m.maxRssKb, timedOut };
+}
+
 export function runCase(c: FuzzCase): Verdict {
   const dir = mkdtempSync(path.join(tmpdir(), 'iommufd-fuzz-'));
   try {
     for (const f of c.files) writeFileSync(path.join(dir, f.name), f.content);
-    const preload = path.join(dir, '.cpu-preload.js');
-    const cpuFile = path.join(dir, '.cpu-ms');
-    writeFileSync(preload, CPU_PRELOAD);
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, ['--require', preload, cliBundle, ...c.args], {
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: HANG_MS,
-      maxBuffer: 512 * 1024 * 1024,
-      env: { ...process.env, IOMMUFD_FUZZ_CPU: cpuFile },
-    });
-    const wall = performance.now() - t0;
-    const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
-    if (r.error && !timedOut) throw r.error;
-    const cpu = existsSync(cpuFile) ? Number(readFileSync(cpuFile, 'utf8')) : wall;
-    return judge(c, { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: cpu, timedOut });
+    const r = runCliMeasured(c.args, dir);
+    return judge(c, { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: r.cpuMs, timedOut: r.timedOut });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
