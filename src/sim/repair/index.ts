@@ -9,3 +9,5 @@ export { sourceEditFor, SourceEditError, applyReplacements } from './source-edit
 export type { LineReplacement, SourceEdit } from './source-edit';
 export { reanalyse } from './reanalyse';
 export type { Reanalysis } from './reanalyse';
+export { lockLeakFix } from './lock-leak-fix';
+export type { QuickFix } from './lock-leak-fix';

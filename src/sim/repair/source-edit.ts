@@ -50,9 +50,9 @@ interface Item {
   node?: SyntaxNode;
 }
 
-const namedKids = (n: SyntaxNode): SyntaxNode[] => n.namedChildren.filter((c): c is SyntaxNode => !!c);
+export const namedKids = (n: SyntaxNode): SyntaxNode[] => n.namedChildren.filter((c): c is SyntaxNode => !!c);
 
-function findFunction(root: SyntaxNode, name: string): SyntaxNode | undefined {
+export function findFunction(root: SyntaxNode, name: string): SyntaxNode | undefined {
   const re = new RegExp(`(^|[^\\w])${name}\\s*\\(`);
   return namedKids(root).find((n) => n.type === 'function_definition' && re.test(n.childForFieldName('declarator')?.text ?? ''));
 }
@@ -75,7 +75,7 @@ function itemsOf(body: SyntaxNode, lastRow: number): Item[] {
   return items;
 }
 
-const indentOf = (line: string): string => /^\s*/.exec(line)![0];
+export const indentOf = (line: string): string => /^\s*/.exec(line)![0];
 
 /** Splits the arguments of a call's text at top-level commas. */
 function callArgs(call: string): string[] {
@@ -456,7 +456,11 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
   }
   if (needsIdDecl && !curIsDecl) out.splice(declEnd < 0 ? 0 : declEnd, 0, `\tu32 ${names.savedId};`);
   const newLines = [...lines.slice(0, firstRow), ...out, ...lines.slice(lastRow + 1)];
-  const newText = newLines.join('\n');
+  return { ...editBetween(file, fnName, text, newLines.join('\n')), inlined };
+}
+
+/** The edit from `text` to `newText`: line replacements and a unified diff, both from the `diff` package. */
+export function editBetween(file: string, fnName: string, text: string, newText: string): Omit<SourceEdit, 'inlined'> {
   const rel = file.replace(/^\/+/, '');
   const diff = createTwoFilesPatch(`a/${rel}`, `b/${rel}`, text, newText, undefined, undefined, { context: 3 });
   const patch = structuredPatch(file, file, text, newText, undefined, undefined, { context: 0 });
@@ -466,7 +470,7 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
     end: h.oldStart + h.oldLines - 1,
     lines: h.lines.filter((l) => l.startsWith('+')).map((l) => l.slice(1)),
   }));
-  return { file, function: fnName, replacements, diff, newText, inlined };
+  return { file, function: fnName, replacements, diff, newText };
 }
 
 /** Applies line replacements (as `SourceEdit.replacements`) to a text: what an editor or a script does with the JSON. */
