@@ -65,9 +65,17 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], option: s
   throw new UsageError(`invalid ${option} '${value}': expected one of ${allowed.join(', ')}`, 'simulate');
 }
 
-function list<T extends string>(values: string[] | undefined, allowed: readonly T[], option: string, all: readonly T[]): T[] {
+function list<T extends string>(
+  values: string[] | undefined,
+  allowed: readonly T[],
+  option: string,
+  all: readonly T[],
+): T[] {
   if (!values || values.length === 0) return [...all];
-  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const items = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   if (items.length === 1 && items[0] === 'none') return [];
   return items.map((v) => oneOf(v, allowed, option)).filter((v, i, a) => a.indexOf(v) === i);
 }
@@ -99,12 +107,14 @@ export function parseSimulateArgs(argv: string[]): SimulateOptions | null {
   }
   const v = parsed.values;
   if (v.help) return null;
-  if (v.variant !== undefined && v.from !== undefined) throw new UsageError('give --variant or --from, not both', 'simulate');
+  if (v.variant !== undefined && v.from !== undefined)
+    throw new UsageError('give --variant or --from, not both', 'simulate');
   let variant: SimVariant = 'merged';
   let from: SimulateOptions['from'];
   if (v.from !== undefined) {
     const colon = v.from.lastIndexOf(':');
-    if (colon <= 0 || colon === v.from.length - 1) throw new UsageError(`invalid --from '${v.from}': expected FILE:FUNCTION`, 'simulate');
+    if (colon <= 0 || colon === v.from.length - 1)
+      throw new UsageError(`invalid --from '${v.from}': expected FILE:FUNCTION`, 'simulate');
     from = { file: v.from.slice(0, colon), function: v.from.slice(colon + 1) };
     variant = 'from-source';
   } else if (v.variant !== undefined) {
@@ -114,15 +124,18 @@ export function parseSimulateArgs(argv: string[]): SimulateOptions | null {
   const threads = list<SimThread>(v.threads, SIM_THREADS, '--threads', SIM_THREADS);
   if (!threads.includes('replacer')) threads.unshift('replacer');
   const faults = list<SimFault>([...(v.fault ?? []), ...(v.faults ?? [])], SIM_FAULTS, '--fault', SIM_FAULTS);
-  const contract: SimContract = v.contract === undefined ? 'status-quo' : oneOf(v.contract, SIM_CONTRACTS, '--contract');
+  const contract: SimContract =
+    v.contract === undefined ? 'status-quo' : oneOf(v.contract, SIM_CONTRACTS, '--contract');
   let maxStates: number | undefined;
   if (v['max-states'] !== undefined) {
     maxStates = Number(v['max-states']);
-    if (!Number.isInteger(maxStates) || maxStates <= 0) throw new UsageError(`invalid --max-states '${v['max-states']}': expected a positive number`, 'simulate');
+    if (!Number.isInteger(maxStates) || maxStates <= 0)
+      throw new UsageError(`invalid --max-states '${v['max-states']}': expected a positive number`, 'simulate');
   }
   const emit = v.emit === undefined ? undefined : oneOf(v.emit, ['promela'] as const, '--emit');
   const format: Format = v.format === undefined ? 'text' : oneOf(v.format, FORMATS, '--format');
-  if (v.repair && !from) throw new UsageError('--repair needs --from FILE:FUNCTION (it edits a function of yours)', 'simulate');
+  if (v.repair && !from)
+    throw new UsageError('--repair needs --from FILE:FUNCTION (it edits a function of yours)', 'simulate');
   if (v.repair && emit) throw new UsageError('give --repair or --emit, not both', 'simulate');
   if (v.repair && format === 'sarif') throw new UsageError('--repair writes text, json or diff, not sarif', 'simulate');
   if (!v.repair && format === 'diff') throw new UsageError('--format diff needs --repair', 'simulate');
@@ -141,7 +154,10 @@ export async function loadSteps(from: { file: string; function: string }): Promi
   try {
     text = readFileSync(from.file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${from.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'simulate');
+    throw new UsageError(
+      `cannot read ${from.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'simulate',
+    );
   }
   const parser = await createParser(DEFAULT_BULK_BACKEND);
   const engine = new Engine({ parser });
@@ -162,7 +178,10 @@ export async function loadSteps(from: { file: string; function: string }): Promi
       throw e;
     }
     if (!isReplaceHelper(steps)) {
-      throw new UsageError(`${from.function} does not look like a replace helper: no iopt_add_access() call found`, 'simulate');
+      throw new UsageError(
+        `${from.function} does not look like a replace helper: no iopt_add_access() call found`,
+        'simulate',
+      );
     }
     return steps;
   } finally {
@@ -177,21 +196,39 @@ async function runRepair(options: SimulateOptions, from: { file: string; functio
   try {
     text = readFileSync(from.file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${from.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'simulate');
+    throw new UsageError(
+      `cannot read ${from.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'simulate',
+    );
   }
   const parser = await createParser(DEFAULT_BULK_BACKEND);
   try {
     const req = options.request;
     let report;
     try {
-      report = proposeRepair({ parser, file: from.file, text, function: from.function, threads: req.threads, faults: req.faults, contract: req.contract, ...(req.maxStates ? { maxStates: req.maxStates } : {}) });
+      report = proposeRepair({
+        parser,
+        file: from.file,
+        text,
+        function: from.function,
+        threads: req.threads,
+        faults: req.faults,
+        contract: req.contract,
+        ...(req.maxStates ? { maxStates: req.maxStates } : {}),
+      });
     } catch (e) {
       if (e instanceof RepairInputError) throw new UsageError(e.message, 'simulate');
       throw e;
     }
-    const out = options.format === 'json' ? formatRepairJson(report) : options.format === 'diff' ? formatRepairDiff(report) : formatRepairText(report);
+    const out =
+      options.format === 'json'
+        ? formatRepairJson(report)
+        : options.format === 'diff'
+          ? formatRepairDiff(report)
+          : formatRepairText(report);
     await writeOut(process.stdout, out);
-    if (options.format === 'diff' && !report.verified) process.stderr.write(`${repairShortfall(report) ?? 'no verified proposal'}\n`);
+    if (options.format === 'diff' && !report.verified)
+      process.stderr.write(`${repairShortfall(report) ?? 'no verified proposal'}\n`);
     // nothing to repair is not a failure
     return report.verified || report.search.broken.length === 0 ? EXIT_OK : EXIT_FINDINGS;
   } finally {
@@ -215,7 +252,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const result = simulate(req);
   const text =
-    options.format === 'json' ? formatSimJson(result) : options.format === 'sarif' ? formatSimSarif(result, packageInfo().version) : formatSimText(result);
+    options.format === 'json'
+      ? formatSimJson(result)
+      : options.format === 'sarif'
+        ? formatSimSarif(result, packageInfo().version)
+        : formatSimText(result);
   await writeOut(process.stdout, text);
   return result.invariants.every((i) => i.holds) ? EXIT_OK : EXIT_FINDINGS;
 }

@@ -20,17 +20,30 @@ const ALL = { threads: [...SIM_THREADS], faults: [...SIM_FAULTS], contract: 'sta
 async function v8PostImage(): Promise<string> {
   const series = await parseSeries(new Uint8Array(readFileSync(path.join(ROOT, 'examples/series/v8.mbox'))), 'v8.mbox');
   let text = readFileSync(path.join(ROOT, 'examples/series/tree/drivers/iommu/iommufd/device.c'), 'utf8');
-  for (const mail of series.patches) for (const f of parseMailDiff(mail).files) if (f.newPath === 'drivers/iommu/iommufd/device.c') text = applyFileDiff(text, f).text ?? text;
+  for (const mail of series.patches)
+    for (const f of parseMailDiff(mail).files)
+      if (f.newPath === 'drivers/iommu/iommufd/device.c') text = applyFileDiff(text, f).text ?? text;
   return text;
 }
 
-export async function run(_ctx: { kernelDir: string }): Promise<{ title: string; columns: string[]; rows: (string | number)[][]; json: unknown }> {
+export async function run(_ctx: {
+  kernelDir: string;
+}): Promise<{ title: string; columns: string[]; rows: (string | number)[][]; json: unknown }> {
   const parser = await createParser('wasm');
   const cases: { name: string; file: string; fn: string; text: string }[] = [
-    { name: 'v8 series post-image', file: 'drivers/iommu/iommufd/device.c', fn: 'iommufd_access_change_ioas_id', text: await v8PostImage() },
+    {
+      name: 'v8 series post-image',
+      file: 'drivers/iommu/iommufd/device.c',
+      fn: 'iommufd_access_change_ioas_id',
+      text: await v8PostImage(),
+    },
     ...[
       ['v8-like fixture', 'test/fixtures/sim/v8-like.c', 'demo_move_ioas'],
-      ['v8 shape, engine fixture', 'test/fixtures/engine/unmap-before-rollback/v8-detach-first.c', 'emu_access_set_ioas'],
+      [
+        'v8 shape, engine fixture',
+        'test/fixtures/engine/unmap-before-rollback/v8-detach-first.c',
+        'emu_access_set_ioas',
+      ],
       ['toy_replace_detach_first.c', 'examples/c/toy_replace_detach_first.c', 'toy_replace_detach_first'],
       ['unmap-under-lock fixture', 'test/fixtures/sim/unmap-under-lock-like.c', 'demo_rehome'],
       ['v7 list-id fixture', 'test/fixtures/engine/unrestored-state/v7-list-id.c', 'mdev_access_move'],
@@ -44,7 +57,10 @@ export async function run(_ctx: { kernelDir: string }): Promise<{ title: string;
       const plain = simulate({ variant: 'from-source', steps, ...ALL });
       const tPlain = await measure(() => simulate({ variant: 'from-source', steps, ...ALL }), { warmup: 1, reps: 3 });
       const report = proposeRepair({ parser, file: c.file, text: c.text, function: c.fn, ...ALL });
-      const tRepair = await measure(() => proposeRepair({ parser, file: c.file, text: c.text, function: c.fn, ...ALL }), { warmup: 0, reps: 3 });
+      const tRepair = await measure(
+        () => proposeRepair({ parser, file: c.file, text: c.text, function: c.fn, ...ALL }),
+        { warmup: 0, reps: 3 },
+      );
       const s = report.search;
       rows.push([
         c.name,
@@ -59,14 +75,38 @@ export async function run(_ctx: { kernelDir: string }): Promise<{ title: string;
         report.verified ? 'yes' : 'no',
         tRepair.median < 2000 ? 'yes' : 'NO',
       ]);
-      json.push({ name: c.name, function: c.fn, plainStates: plain.states, plainMs: tPlain, repairMs: tRepair, candidates: s.candidates, fullRuns: s.fullRuns, states: s.states, edits: s.proposal?.edits.map((e) => e.kind), verifiedStates: s.proposal?.verification.states, verified: report.verified });
+      json.push({
+        name: c.name,
+        function: c.fn,
+        plainStates: plain.states,
+        plainMs: tPlain,
+        repairMs: tRepair,
+        candidates: s.candidates,
+        fullRuns: s.fullRuns,
+        states: s.states,
+        edits: s.proposal?.edits.map((e) => e.kind),
+        verifiedStates: s.proposal?.verification.states,
+        verified: report.verified,
+      });
     }
   } finally {
     parser.dispose();
   }
   return {
     title: 'Repair search vs plain exploration (every thread and fault, status-quo; goal: repair < 2 s)',
-    columns: ['function', 'states', 'plain ms (median)', 'repair ms (median)', 'candidates', 'full runs', 'states searched', 'edits', 'verified over states', 'verified', '< 2 s'],
+    columns: [
+      'function',
+      'states',
+      'plain ms (median)',
+      'repair ms (median)',
+      'candidates',
+      'full runs',
+      'states searched',
+      'edits',
+      'verified over states',
+      'verified',
+      '< 2 s',
+    ],
     rows,
     json,
   };

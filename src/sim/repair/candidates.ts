@@ -9,7 +9,8 @@ import type { SourceStep } from '../types';
 import { cloneFlow, lockHeldBefore, needsLock, usesCur, usesSavedId } from './flow';
 import type { Flow, RepairStep } from './flow';
 
-export type RepairKind = 'move' | 'drop-lock' | 'keep-in-local' | 'undo-on-error' | 'revalidate' | 'balance-lock' | 'drop-overwritten';
+export type RepairKind =
+  'move' | 'drop-lock' | 'keep-in-local' | 'undo-on-error' | 'revalidate' | 'balance-lock' | 'drop-overwritten';
 
 export interface RepairEdit {
   kind: RepairKind;
@@ -28,14 +29,19 @@ export interface Candidate {
 
 /** Steps that cannot be undone by the helper once done (the driver's pins, list membership, the last reference). */
 function irreversible(s: SourceStep): boolean {
-  return s.op === 'unmap-callback' || (s.op === 'remove-access' && s.target !== 'new') || (s.op === 'put-ref' && s.target === 'cur');
+  return (
+    s.op === 'unmap-callback' ||
+    (s.op === 'remove-access' && s.target !== 'new') ||
+    (s.op === 'put-ref' && s.target === 'cur')
+  );
 }
 
 const quote = (s: SourceStep): string => `\`${s.action}\`${s.line ? ` (line ${s.line})` : ''}`;
 
 /** The span of main-path steps that move together: a callback with the unlock/lock right around it moves as one. */
 function unitAt(main: readonly RepairStep[], i: number): [number, number] {
-  if (main[i].op === 'unmap-callback' && main[i - 1]?.op === 'unlock' && main[i + 1]?.op === 'lock') return [i - 1, i + 1];
+  if (main[i].op === 'unmap-callback' && main[i - 1]?.op === 'unlock' && main[i + 1]?.op === 'lock')
+    return [i - 1, i + 1];
   return [i, i];
 }
 
@@ -86,7 +92,14 @@ function moves(flow: Flow): Candidate[] {
       const beforeStep = rest[at];
       out.push({
         flow: moved(flow, from, to, at),
-        edits: [{ kind: 'move', origin: s.origin, before: beforeStep.origin, description: `move ${quote(s)} before ${quote(beforeStep)}` }],
+        edits: [
+          {
+            kind: 'move',
+            origin: s.origin,
+            before: beforeStep.origin,
+            description: `move ${quote(s)} before ${quote(beforeStep)}`,
+          },
+        ],
       });
     }
   }
@@ -123,7 +136,9 @@ function addRevalidation(f: Flow): string | undefined {
   const unlock = f.main.findIndex((s) => s.op === 'unlock');
   if (unlock >= 0 && !f.main.slice(0, unlock).some((s) => s.op === 'clear-ioas')) {
     f.main.splice(unlock, 0, { op: 'clear-ioas', action: 'access->ioas = NULL' });
-    words.push('set `access->ioas = NULL` before dropping ioas_lock, so new pins fail and a concurrent detach sees the change');
+    words.push(
+      'set `access->ioas = NULL` before dropping ioas_lock, so new pins fail and a concurrent detach sees the change',
+    );
   }
   const check = busyCheck(f);
   if (check) {
@@ -143,7 +158,10 @@ function dropLock(flow: Flow): Candidate[] {
     f.main.splice(i, 1, lockStep('unlock', lockLike), f.main[i], lockStep('lock', lockLike));
     const added = addRevalidation(f);
     const also = added ? `; ${added}` : '';
-    out.push({ flow: f, edits: [{ kind: 'drop-lock', origin: s.origin, description: `drop ioas_lock around ${quote(s)}${also}` }] });
+    out.push({
+      flow: f,
+      edits: [{ kind: 'drop-lock', origin: s.origin, description: `drop ioas_lock around ${quote(s)}${also}` }],
+    });
   });
   return out;
 }
@@ -152,7 +170,9 @@ function revalidate(flow: Flow): Candidate[] {
   if (!flow.main.some((s) => s.op === 'unlock')) return [];
   const f = cloneFlow(flow);
   const added = addRevalidation(f);
-  return added ? [{ flow: f, edits: [{ kind: 'revalidate', description: `the helper drops ioas_lock: ${added}` }] }] : [];
+  return added
+    ? [{ flow: f, edits: [{ kind: 'revalidate', description: `the helper drops ioas_lock: ${added}` }] }]
+    : [];
 }
 
 /**
@@ -169,7 +189,16 @@ function dropOverwritten(flow: Flow): Candidate[] {
     if (later < 0 || flow.main.slice(i + 1, later).some((n) => n.op === 'unlock' || writes.has(n.op))) return;
     const f = cloneFlow(flow);
     f.main.splice(i, 1);
-    out.push({ flow: f, edits: [{ kind: 'drop-overwritten', origin: s.origin, description: `drop ${quote(s)}: ${quote(flow.main[later])} replaces it before anyone can see it` }] });
+    out.push({
+      flow: f,
+      edits: [
+        {
+          kind: 'drop-overwritten',
+          origin: s.origin,
+          description: `drop ${quote(s)}: ${quote(flow.main[later])} replaces it before anyone can see it`,
+        },
+      ],
+    });
   });
   return out;
 }
@@ -182,7 +211,9 @@ function keepInLocal(flow: Flow): Candidate[] {
     const f = cloneFlow(flow);
     const saved = f.main.find((p) => p.op === 'save-id');
     const name = (saved && /^(\w+)\s*=/.exec(saved.action)?.[1]) ?? 'saved_id';
-    const action = /->\s*iopt_access_list_id/.test(s.action) ? s.action.replace(/[\w>.-]*->\s*iopt_access_list_id/, name) : s.action.replace(/\)\s*$/, `, ${name})`);
+    const action = /->\s*iopt_access_list_id/.test(s.action)
+      ? s.action.replace(/[\w>.-]*->\s*iopt_access_list_id/, name)
+      : s.action.replace(/\)\s*$/, `, ${name})`);
     f.main[i] = { ...f.main[i], listId: 'saved', action };
     if (!saved) {
       const cur = f.main.findIndex((p) => p.op === 'save-cur');
@@ -190,7 +221,13 @@ function keepInLocal(flow: Flow): Candidate[] {
     }
     out.push({
       flow: f,
-      edits: [{ kind: 'keep-in-local', origin: s.origin, description: `keep the list id in a local on entry and give it to ${quote(s)}: \`iopt_add_access()\` overwrites \`access->iopt_access_list_id\`` }],
+      edits: [
+        {
+          kind: 'keep-in-local',
+          origin: s.origin,
+          description: `keep the list id in a local on entry and give it to ${quote(s)}: \`iopt_add_access()\` overwrites \`access->iopt_access_list_id\``,
+        },
+      ],
     });
   });
   return out;
@@ -199,7 +236,8 @@ function keepInLocal(flow: Flow): Candidate[] {
 /** The step that undoes a reversible one, if the helper can undo it. */
 function undoOf(s: SourceStep): RepairStep | undefined {
   if (s.op === 'clear-ioas') return { op: 'restore-ioas', action: `access->ioas = cur` };
-  if (s.op === 'get-ref' && s.target === 'new') return { op: 'put-ref', target: 'new', action: 'refcount_dec(&new->obj.users)' };
+  if (s.op === 'get-ref' && s.target === 'new')
+    return { op: 'put-ref', target: 'new', action: 'refcount_dec(&new->obj.users)' };
   return undefined;
 }
 
@@ -215,14 +253,21 @@ function undoOnError(flow: Flow): Candidate[] {
     const block = flow.handlers[s.handler];
     const ret = block[block.length - 1];
     const next = [...undos, ret];
-    const same = next.length === block.length && next.every((n, k) => n.op === block[k].op && n.target === block[k].target);
+    const same =
+      next.length === block.length && next.every((n, k) => n.op === block[k].op && n.target === block[k].target);
     if (same) return;
     const f = cloneFlow(flow);
     f.handlers[s.handler] = next.map((n) => ({ ...n }));
-    const dropped = block.filter((b) => b.op !== 'return' && !undos.some((u) => u.op === b.op && u.target === b.target));
-    const words = undos.length > 0 ? `undo what came before it (${undos.map((u) => u.op).join(', ')})` : 'just return the error';
+    const dropped = block.filter(
+      (b) => b.op !== 'return' && !undos.some((u) => u.op === b.op && u.target === b.target),
+    );
+    const words =
+      undos.length > 0 ? `undo what came before it (${undos.map((u) => u.op).join(', ')})` : 'just return the error';
     const instead = dropped.length > 0 ? ` instead of ${dropped.map(quote).join(', ')}` : '';
-    out.push({ flow: f, edits: [{ kind: 'undo-on-error', origin: s.origin, description: `when ${quote(s)} fails, ${words}${instead}` }] });
+    out.push({
+      flow: f,
+      edits: [{ kind: 'undo-on-error', origin: s.origin, description: `when ${quote(s)} fails, ${words}${instead}` }],
+    });
   });
   return out;
 }
@@ -237,12 +282,29 @@ function balanceLock(flow: Flow): Candidate[] {
     const block = f.handlers[s.handler];
     if (block.some((b) => b.op === 'lock')) return;
     block.splice(block.length - 1, 0, lockStep('lock'));
-    out.push({ flow: f, edits: [{ kind: 'balance-lock', origin: s.origin, description: `retake ioas_lock on the error path of ${quote(s)} before returning` }] });
+    out.push({
+      flow: f,
+      edits: [
+        {
+          kind: 'balance-lock',
+          origin: s.origin,
+          description: `retake ioas_lock on the error path of ${quote(s)} before returning`,
+        },
+      ],
+    });
   });
   return out;
 }
 
 /** Every one-edit change of a flow, in a fixed order. */
 export function candidatesOf(flow: Flow): Candidate[] {
-  return [...keepInLocal(flow), ...undoOnError(flow), ...dropLock(flow), ...revalidate(flow), ...balanceLock(flow), ...dropOverwritten(flow), ...moves(flow)];
+  return [
+    ...keepInLocal(flow),
+    ...undoOnError(flow),
+    ...dropLock(flow),
+    ...revalidate(flow),
+    ...balanceLock(flow),
+    ...dropOverwritten(flow),
+    ...moves(flow),
+  ];
 }

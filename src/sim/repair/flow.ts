@@ -20,7 +20,18 @@ export interface Flow {
 }
 
 /** Steps that read or write what `ioas_lock` protects: they must run where the lock is held. */
-const NEEDS_LOCK = new Set<StepOp>(['save-cur', 'save-id', 'busy-check', 'same-check', 'clear-ioas', 'add-access', 'remove-access', 'set-ioas', 'restore-ioas', 'reattach']);
+const NEEDS_LOCK = new Set<StepOp>([
+  'save-cur',
+  'save-id',
+  'busy-check',
+  'same-check',
+  'clear-ioas',
+  'add-access',
+  'remove-access',
+  'set-ioas',
+  'restore-ioas',
+  'reattach',
+]);
 
 export function needsLock(s: SourceStep): boolean {
   return NEEDS_LOCK.has(s.op);
@@ -28,7 +39,13 @@ export function needsLock(s: SourceStep): boolean {
 
 /** Does the step read the saved `access->ioas` local? */
 export function usesCur(s: SourceStep): boolean {
-  return s.target === 'cur' || s.op === 'restore-ioas' || s.op === 'busy-check' || s.op === 'same-check' || s.op === 'reattach';
+  return (
+    s.target === 'cur' ||
+    s.op === 'restore-ioas' ||
+    s.op === 'busy-check' ||
+    s.op === 'same-check' ||
+    s.op === 'reattach'
+  );
 }
 
 /** Does the step read the saved list id local? */
@@ -74,8 +91,13 @@ export function fromFlow(flow: Flow): RepairStep[] {
 
 /** A key that tells two flows apart by what they run (not by their text). */
 export function flowKey(flow: Flow): string {
-  const one = (s: RepairStep): string => `${s.op}:${s.target ?? ''}:${s.listId ?? ''}:${s.error ?? ''}:${s.origin ?? '+'}`;
-  return [flow.main.map((s) => one(s) + (s.handler !== undefined ? `[${flow.handlers[s.handler].map(one).join(',')}]` : '')).join(' ')].join('');
+  const one = (s: RepairStep): string =>
+    `${s.op}:${s.target ?? ''}:${s.listId ?? ''}:${s.error ?? ''}:${s.origin ?? '+'}`;
+  return [
+    flow.main
+      .map((s) => one(s) + (s.handler !== undefined ? `[${flow.handlers[s.handler].map(one).join(',')}]` : ''))
+      .join(' '),
+  ].join('');
 }
 
 export function cloneFlow(flow: Flow): Flow {

@@ -31,7 +31,11 @@ function walk(n: SyntaxNode, visit: (n: SyntaxNode) => void): void {
 }
 
 /** The lock-leak quick fix for `finding` in `text`, or undefined when none re-analyses clean. */
-export function lockLeakFix(parser: CParser, text: string, finding: Pick<Finding, 'ruleId' | 'file' | 'function' | 'line' | 'related'>): QuickFix | undefined {
+export function lockLeakFix(
+  parser: CParser,
+  text: string,
+  finding: Pick<Finding, 'ruleId' | 'file' | 'function' | 'line' | 'related'>,
+): QuickFix | undefined {
   if (finding.ruleId !== 'lock-leak') return undefined;
   const lines = text.split('\n');
   const acquire = finding.related.find((r) => r.role === 'acquire');
@@ -46,7 +50,9 @@ export function lockLeakFix(parser: CParser, text: string, finding: Pick<Finding
     const body = fn?.childForFieldName('body');
     if (!fn || !body) return undefined;
     // the function's own release of this lock (`mutex_unlock(&w->win_lock);`)
-    const releaseRe = new RegExp(`^\\s*((?:\\w*unlock\\w*|up_read|up_write)\\s*\\(\\s*${escape(lockExpr)}\\s*[,)][^;]*;)\\s*$`);
+    const releaseRe = new RegExp(
+      `^\\s*((?:\\w*unlock\\w*|up_read|up_write)\\s*\\(\\s*${escape(lockExpr)}\\s*[,)][^;]*;)\\s*$`,
+    );
     let release: string | undefined;
     let ret: SyntaxNode | undefined;
     const labels: { name: string; release: boolean; returns?: string }[] = [];
@@ -66,11 +72,18 @@ export function lockLeakFix(parser: CParser, text: string, finding: Pick<Finding
             break;
           }
         }
-        labels.push({ name: n.childForFieldName('label')?.text ?? n.text.split(':')[0].trim(), release: releases, returns });
+        labels.push({
+          name: n.childForFieldName('label')?.text ?? n.text.split(':')[0].trim(),
+          release: releases,
+          returns,
+        });
       }
     });
     if (!release || !ret) return undefined;
-    const value = ret.text.replace(/^return\s*/, '').replace(/;$/, '').trim();
+    const value = ret.text
+      .replace(/^return\s*/, '')
+      .replace(/;$/, '')
+      .trim();
     const label = labels.find((l) => l.release && l.returns !== undefined && l.returns === value && value !== '');
     const row = ret.startPosition.row;
     const indent = indentOf(lines[row]);
@@ -89,7 +102,9 @@ export function lockLeakFix(parser: CParser, text: string, finding: Pick<Finding
     const newText = out.join('\n');
     const reanalysis = reanalyse(parser, finding.file, text, newText, finding.function, ['lock-leak']);
     if (!reanalysis.gone || reanalysis.introduced.length > 0) return undefined;
-    const title = label ? `Unwind through \`${label.name}:\`, which releases ${lockExpr}` : `Release ${lockExpr} before this return`;
+    const title = label
+      ? `Unwind through \`${label.name}:\`, which releases ${lockExpr}`
+      : `Release ${lockExpr} before this return`;
     return { title, edit: editBetween(finding.file, finding.function, text, newText), reanalysis };
   } finally {
     parser.free(tree);

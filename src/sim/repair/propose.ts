@@ -56,9 +56,13 @@ export function helperSteps(parser: CParser, file: string, text: string, fn: str
     engine.setFile(file, text);
     const model = engine.fileModel(file);
     const f = model?.functions.find((x) => x.name === fn);
-    if (!model || !f) throw new RepairInputError(`no function ${fn} in ${file} (functions: ${model?.functions.map((x) => x.name).join(', ') || 'none'})`);
+    if (!model || !f)
+      throw new RepairInputError(
+        `no function ${fn} in ${file} (functions: ${model?.functions.map((x) => x.name).join(', ') || 'none'})`,
+      );
     const steps = stepsFromSource(f, model);
-    if (!isReplaceHelper(steps)) throw new RepairInputError(`${fn} does not look like a replace helper: no iopt_add_access() call found`);
+    if (!isReplaceHelper(steps))
+      throw new RepairInputError(`${fn} does not look like a replace helper: no iopt_add_access() call found`);
     return steps;
   } finally {
     engine.dispose();
@@ -82,14 +86,22 @@ export function proposeRepair(input: RepairInput): RepairReport {
     }
     const re = reanalyse(input.parser, input.file, input.text, e.newText, input.function, input.rules);
     if (!re.gone) return `re-analysis still finds ${re.after.map((f) => `${f.ruleId} (line ${f.line})`).join(', ')}`;
-    if (re.introduced.length > 0) return `re-analysis finds new ${re.introduced.map((f) => `${f.ruleId} (line ${f.line})`).join(', ')}`;
+    if (re.introduced.length > 0)
+      return `re-analysis finds new ${re.introduced.map((f) => `${f.ruleId} (line ${f.line})`).join(', ')}`;
     edit = e;
     reanalysis = re;
     editError = undefined;
     return undefined;
   };
   const search = searchRepair(
-    { variant: 'from-source', steps, threads: input.threads, faults: input.faults, contract: input.contract, ...(input.maxStates ? { maxStates: input.maxStates } : {}) },
+    {
+      variant: 'from-source',
+      steps,
+      threads: input.threads,
+      faults: input.faults,
+      contract: input.contract,
+      ...(input.maxStates ? { maxStates: input.maxStates } : {}),
+    },
     steps,
     input.bounds,
     accept,

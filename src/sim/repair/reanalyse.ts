@@ -17,7 +17,13 @@ export interface Reanalysis {
   introduced: Finding[];
 }
 
-function findingsIn(parser: CParser, file: string, text: string, fn: string, minConfidence: Finding['confidence']): Finding[] {
+function findingsIn(
+  parser: CParser,
+  file: string,
+  text: string,
+  fn: string,
+  minConfidence: Finding['confidence'],
+): Finding[] {
   const engine = new Engine({ parser });
   try {
     engine.setFile(file, text);
@@ -32,7 +38,14 @@ function findingsIn(parser: CParser, file: string, text: string, fn: string, min
  * findings at every confidence). `rules`: the rules the edit answers
  * (default: every rule with a finding in the function before).
  */
-export function reanalyse(parser: CParser, file: string, oldText: string, newText: string, fn: string, rules?: readonly RuleId[]): Reanalysis {
+export function reanalyse(
+  parser: CParser,
+  file: string,
+  oldText: string,
+  newText: string,
+  fn: string,
+  rules?: readonly RuleId[],
+): Reanalysis {
   const all = findingsIn(parser, file, oldText, fn, 'low');
   const now = findingsIn(parser, file, newText, fn, 'low');
   const answered = new Set<RuleId>(rules ?? all.map((f) => f.ruleId));

@@ -77,7 +77,14 @@ export function searchRepair(
   let candidates = 0;
   const rejected: RepairResult['rejected'] = [];
   const run = (s: readonly SourceStep[], threads: SimulationRequest['threads']): SimulationResult => {
-    const r = simulate({ variant: 'from-source', steps: [...s], threads, faults: req.faults, contract: req.contract, ...(req.maxStates ? { maxStates: req.maxStates } : {}) });
+    const r = simulate({
+      variant: 'from-source',
+      steps: [...s],
+      threads,
+      faults: req.faults,
+      contract: req.contract,
+      ...(req.maxStates ? { maxStates: req.maxStates } : {}),
+    });
     states += r.states;
     return r;
   };
@@ -92,14 +99,27 @@ export function searchRepair(
     elapsedMs: Date.now() - started,
     ...extra,
   });
-  if (!original.complete) return result({ bound: { kind: 'states', message: `the original exploration stopped at ${original.states} states (--max-states): nothing can be verified` } });
+  if (!original.complete)
+    return result({
+      bound: {
+        kind: 'states',
+        message: `the original exploration stopped at ${original.states} states (--max-states): nothing can be verified`,
+      },
+    });
   if (original.invariants.every((i) => i.holds)) return result({});
   const start = toFlow(steps);
-  if (!start) return result({ note: 'an error path of this helper has a fallible step of its own; the search does not edit nested error paths' });
+  if (!start)
+    return result({
+      note: 'an error path of this helper has a fallible step of its own; the search does not edit nested error paths',
+    });
 
   const others = req.threads.filter((t) => t !== 'replacer');
   // the screens, smallest state space first; the last is the request itself
-  const screens: SimulationRequest['threads'][] = [['replacer'], ...others.map((t) => ['replacer', t] as SimulationRequest['threads']), req.threads];
+  const screens: SimulationRequest['threads'][] = [
+    ['replacer'],
+    ...others.map((t) => ['replacer', t] as SimulationRequest['threads']),
+    req.threads,
+  ];
   /** Index of the first screen the steps fail (screens.length: they pass all), and that run's broken invariants. */
   const screen = (s: readonly SourceStep[]): { failed: number; last?: SimulationResult } => {
     for (let k = 0; k < screens.length; k++) {
@@ -123,14 +143,30 @@ export function searchRepair(
         const key = flowKey(c.flow);
         if (seen.has(key)) continue;
         seen.add(key);
-        if (++candidates > maxCandidates) return result({ bound: { kind: 'candidates', message: `stopped after ${maxCandidates} candidates without one that keeps every invariant` } });
-        if (Date.now() - started > maxMs) return result({ bound: { kind: 'time', message: `stopped after ${maxMs} ms without a candidate that keeps every invariant` } });
+        if (++candidates > maxCandidates)
+          return result({
+            bound: {
+              kind: 'candidates',
+              message: `stopped after ${maxCandidates} candidates without one that keeps every invariant`,
+            },
+          });
+        if (Date.now() - started > maxMs)
+          return result({
+            bound: {
+              kind: 'time',
+              message: `stopped after ${maxMs} ms without a candidate that keeps every invariant`,
+            },
+          });
         const edits = [...parent.edits, ...c.edits];
         const s = fromFlow(c.flow);
         const { failed, last } = screen(s);
         if (failed === screens.length) {
           const verification = last && last.threads.length === req.threads.length ? last : run(s, req.threads);
-          const proposal: RepairProposal = { steps: s, edits, verification: { ...verification, variant: 'from-source' } };
+          const proposal: RepairProposal = {
+            steps: s,
+            edits,
+            verification: { ...verification, variant: 'from-source' },
+          };
           const why = accept?.(proposal);
           if (why === undefined) return result({ proposal });
           rejected.push({ edits, why });
@@ -141,5 +177,7 @@ export function searchRepair(
     // the next level grows from the candidates that got furthest first
     level = next.sort((a, b) => b.screen - a.screen);
   }
-  return result({ bound: { kind: 'edits', message: `no combination of up to ${maxEdits} edits keeps every invariant` } });
+  return result({
+    bound: { kind: 'edits', message: `no combination of up to ${maxEdits} edits keeps every invariant` },
+  });
 }

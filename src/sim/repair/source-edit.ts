@@ -54,7 +54,9 @@ export const namedKids = (n: SyntaxNode): SyntaxNode[] => n.namedChildren.filter
 
 export function findFunction(root: SyntaxNode, name: string): SyntaxNode | undefined {
   const re = new RegExp(`(^|[^\\w])${name}\\s*\\(`);
-  return namedKids(root).find((n) => n.type === 'function_definition' && re.test(n.childForFieldName('declarator')?.text ?? ''));
+  return namedKids(root).find(
+    (n) => n.type === 'function_definition' && re.test(n.childForFieldName('declarator')?.text ?? ''),
+  );
 }
 
 /** The body's statements as items: comments go with the statement after them, blank lines with the one before. */
@@ -151,7 +153,12 @@ function statementAt(node: SyntaxNode, row: number): SyntaxNode | undefined {
     // a braceless if's body: the if is the statement
     const visitIf = (n: SyntaxNode): void => {
       if (n.startPosition.row > row || n.endPosition.row < row) return;
-      if (n.parent?.type === 'compound_statement' && n.type === 'if_statement' && n.childForFieldName('consequence')?.type !== 'compound_statement') found ??= n;
+      if (
+        n.parent?.type === 'compound_statement' &&
+        n.type === 'if_statement' &&
+        n.childForFieldName('consequence')?.type !== 'compound_statement'
+      )
+        found ??= n;
       for (const c of namedKids(n)) visitIf(c);
     };
     visitIf(node);
@@ -166,7 +173,14 @@ export class SourceEditError extends Error {}
  * step list the search started from (origins index it); `proposal` the
  * repaired list.
  */
-export function sourceEditFor(parser: CParser, file: string, text: string, fnName: string, original: readonly SourceStep[], proposal: readonly RepairStep[]): SourceEdit {
+export function sourceEditFor(
+  parser: CParser,
+  file: string,
+  text: string,
+  fnName: string,
+  original: readonly SourceStep[],
+  proposal: readonly RepairStep[],
+): SourceEdit {
   const tree = parser.parse(blankAnnotations(text));
   if (!tree) throw new SourceEditError(`${file}: the parser gave up on this file`);
   try {
@@ -176,7 +190,14 @@ export function sourceEditFor(parser: CParser, file: string, text: string, fnNam
   }
 }
 
-function build(root: SyntaxNode, file: string, text: string, fnName: string, original: readonly SourceStep[], proposal: readonly RepairStep[]): SourceEdit {
+function build(
+  root: SyntaxNode,
+  file: string,
+  text: string,
+  fnName: string,
+  original: readonly SourceStep[],
+  proposal: readonly RepairStep[],
+): SourceEdit {
   const lines = text.split('\n');
   const fn = findFunction(root, fnName);
   const body = fn?.childForFieldName('body');
@@ -219,14 +240,29 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
     const calleeName = /^(\w+)\s*\(/.exec(call.action)?.[1];
     const callee = calleeName ? findFunction(root, calleeName) : undefined;
     const calleeBody = callee?.childForFieldName('body');
-    if (!callee || !calleeBody || !calleeName) throw new SourceEditError(`the proposal reorders steps inside ${calleeName ?? call.action}(), whose definition is not in ${file}`);
-    if (viaSteps.some((o) => (original[o].via?.length ?? 0) > 1)) throw new SourceEditError(`the proposal reorders steps two calls deep inside ${calleeName}(); write it by hand`);
+    if (!callee || !calleeBody || !calleeName)
+      throw new SourceEditError(
+        `the proposal reorders steps inside ${calleeName ?? call.action}(), whose definition is not in ${file}`,
+      );
+    if (viaSteps.some((o) => (original[o].via?.length ?? 0) > 1))
+      throw new SourceEditError(`the proposal reorders steps two calls deep inside ${calleeName}(); write it by hand`);
     inlined.push(calleeName);
-    const params = namedKids(callee.childForFieldName('declarator')?.childForFieldName('parameters') ?? callee).map((p) => /(\w+)\s*$/.exec(p.text)?.[1] ?? '');
+    const params = namedKids(callee.childForFieldName('declarator')?.childForFieldName('parameters') ?? callee).map(
+      (p) => /(\w+)\s*$/.exec(p.text)?.[1] ?? '',
+    );
     const args = callArgs(call.action);
-    const rename = (l: string): string => params.reduce((acc, p, k) => (p && args[k] && p !== args[k] ? acc.replace(new RegExp(`\\b${p}\\b`, 'g'), args[k]) : acc), l);
+    const rename = (l: string): string =>
+      params.reduce(
+        (acc, p, k) => (p && args[k] && p !== args[k] ? acc.replace(new RegExp(`\\b${p}\\b`, 'g'), args[k]) : acc),
+        l,
+      );
     const node = it.node;
-    const guard = node?.type === 'if_statement' && node.childForFieldName('consequence')?.type !== 'compound_statement' && !node.childForFieldName('alternative') ? node.childForFieldName('condition')?.text : undefined;
+    const guard =
+      node?.type === 'if_statement' &&
+      node.childForFieldName('consequence')?.type !== 'compound_statement' &&
+      !node.childForFieldName('alternative')
+        ? node.childForFieldName('condition')?.text
+        : undefined;
     const callerText = lines.slice(firstRow, lastRow + 1).join('\n');
     const inner = itemsOf(calleeBody, calleeBody.endPosition.row - 1).filter((c) => {
       const t = c.node!.text;
@@ -241,7 +277,10 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
     for (const c of inner) {
       // `T *x = v;` or `x = v;`: the caller keeps v already
       const kind = c.node!.type;
-      const save = kind === 'declaration' || kind === 'expression_statement' ? /(\w+)\s*=\s*([^;=]+);\s*$/.exec(rename(c.node!.text)) : null;
+      const save =
+        kind === 'declaration' || kind === 'expression_statement'
+          ? /(\w+)\s*=\s*([^;=]+);\s*$/.exec(rename(c.node!.text))
+          : null;
       const same = save ? new RegExp(`(\\w+)\\s*=\\s*${escape(save[2].trim())}\\s*;`).exec(callerText) : null;
       if (save && same) {
         if (same[1] !== save[1]) locals.set(save[1], same[1]);
@@ -251,10 +290,12 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
     // a declaration without a value, of a name the caller has or that now takes the caller's name, goes too
     const callerDecls = lines.slice(firstRow, it.start).join('\n');
     for (const c of inner) {
-      const bare = c.node!.type === 'declaration' && !c.node!.text.includes('=') ? /(\w+)\s*;\s*$/.exec(c.node!.text) : null;
+      const bare =
+        c.node!.type === 'declaration' && !c.node!.text.includes('=') ? /(\w+)\s*;\s*$/.exec(c.node!.text) : null;
       if (bare && (locals.has(bare[1]) || new RegExp(`\\b${bare[1]}\\b`).test(callerDecls))) repeats.add(c);
     }
-    const renameAll = (l: string): string => [...locals].reduce((acc, [from, to]) => acc.replace(new RegExp(`\\b${from}\\b`, 'g'), to), rename(l));
+    const renameAll = (l: string): string =>
+      [...locals].reduce((acc, [from, to]) => acc.replace(new RegExp(`\\b${from}\\b`, 'g'), to), rename(l));
     for (const c of inner) {
       const rows = repeats.has(c) ? [] : lines.slice(c.start, c.end + 1).map(renameAll);
       c.text = rows.map((r) => (r.trim() ? indent + r.replace(/^\s*/, (w) => w.replace(/^\t/, '')) : ''));
@@ -293,7 +334,9 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
   const replaced = new Map<number, string>();
   const deleted = new Set<number>();
   const insertBefore = new Map<number, string[]>();
-  const proposalOf = new Map<number, RepairStep>(proposal.filter((s) => s.origin !== undefined).map((s) => [s.origin!, s]));
+  const proposalOf = new Map<number, RepairStep>(
+    proposal.filter((s) => s.origin !== undefined).map((s) => [s.origin!, s]),
+  );
   const needsIdDecl = proposal.some((s) => s.op === 'save-id' && s.origin === undefined);
   original.forEach((s, i) => {
     const now = proposalOf.get(i);
@@ -330,7 +373,8 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
     for (const o of oldBlock) {
       if (keptOrigins.has(o) || !original[o].line) continue;
       const st = statementAt(body, original[o].line! - 1);
-      if (!st) throw new SourceEditError(`cannot find the statement of \`${original[o].action}\` (line ${original[o].line})`);
+      if (!st)
+        throw new SourceEditError(`cannot find the statement of \`${original[o].action}\` (line ${original[o].line})`);
       let from = st.startPosition.row;
       while (from - 1 >= firstRow && /^\s*(\/\*.*\*\/|\/\/.*)\s*$/.test(lines[from - 1])) from--;
       for (let r = from; r <= st.endPosition.row; r++) deleted.add(r);
@@ -340,20 +384,34 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
     // the undo goes inside the `if` that checks the call, before its jump (its return may be shared with the success path)
     const callRow = (original[m.origin].line ?? 0) - 1;
     const call = statementAt(body, callRow);
-    const check = call?.type === 'if_statement' ? call : call?.parent && namedKids(call.parent).find((k) => k.startIndex > call.endIndex - 1 && k.type !== 'comment');
+    const check =
+      call?.type === 'if_statement'
+        ? call
+        : call?.parent && namedKids(call.parent).find((k) => k.startIndex > call.endIndex - 1 && k.type !== 'comment');
     const then = check?.type === 'if_statement' ? check.childForFieldName('consequence') : null;
-    if (!check || !then) throw new SourceEditError(`cannot find the check of \`${original[m.origin].action}\`'s result (line ${callRow + 1})`);
+    if (!check || !then)
+      throw new SourceEditError(
+        `cannot find the check of \`${original[m.origin].action}\`'s result (line ${callRow + 1})`,
+      );
     const inner = then.type === 'compound_statement' ? namedKids(then).filter((k) => k.type !== 'comment') : [then];
     const last = inner[inner.length - 1];
     const jumps = last && /^(return_statement|goto_statement|break_statement|continue_statement)$/.test(last.type);
     const at = jumps ? last.startPosition.row : then.endPosition.row;
-    const indent = then.type === 'compound_statement' ? indentOf(lines[jumps ? at : then.startPosition.row]) + (jumps ? '' : '\t') : indentOf(lines[then.startPosition.row]);
+    const indent =
+      then.type === 'compound_statement'
+        ? indentOf(lines[jumps ? at : then.startPosition.row]) + (jumps ? '' : '\t')
+        : indentOf(lines[then.startPosition.row]);
     if (then.type !== 'compound_statement') {
       // `if (rc) return rc;` gets braces to hold more than the jump
       const ifRow = check.startPosition.row;
       const outer = indentOf(lines[ifRow]);
       const cond = check.childForFieldName('condition')?.text ?? '(rc)';
-      const rows = [`${outer}if ${cond} {`, ...added.flatMap((s) => render(s, names)).map((l) => `${outer}\t${l}`), `${outer}\t${then.text}`, `${outer}}`];
+      const rows = [
+        `${outer}if ${cond} {`,
+        ...added.flatMap((s) => render(s, names)).map((l) => `${outer}\t${l}`),
+        `${outer}\t${then.text}`,
+        `${outer}}`,
+      ];
       replaced.set(ifRow, rows.join('\n'));
       for (let r = ifRow + 1; r <= then.endPosition.row; r++) deleted.add(r);
       continue;
@@ -397,13 +455,22 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
       if (it && !placed.has(it)) follow(it);
       continue;
     }
-    const nextIt = mainOrder.slice(mainOrder.indexOf(s) + 1).map((n) => (n.origin !== undefined ? itemOf(n.origin) : undefined)).find((x) => x && !placed.has(x));
-    const indentSrc = nextIt ? textOf(nextIt).find((l) => l.trim()) ?? '\t' : '\t';
-    const added: Item = { start: -1, end: -1, origins: new Set(), text: render(s, names).map((l) => indentOf(indentSrc) + l) };
+    const nextIt = mainOrder
+      .slice(mainOrder.indexOf(s) + 1)
+      .map((n) => (n.origin !== undefined ? itemOf(n.origin) : undefined))
+      .find((x) => x && !placed.has(x));
+    const indentSrc = nextIt ? (textOf(nextIt).find((l) => l.trim()) ?? '\t') : '\t';
+    const added: Item = {
+      start: -1,
+      end: -1,
+      origins: new Set(),
+      text: render(s, names).map((l) => indentOf(indentSrc) + l),
+    };
     // right after a declaration that saves a value, an added save is a declaration too, before the statements
     const prevStep = mainOrder[mainOrder.indexOf(s) - 1];
     const decl = prevStep?.origin !== undefined ? itemOf(prevStep.origin) : undefined;
-    if (s.op === 'save-id' && decl?.node?.type === 'declaration' && order[order.length - 1] !== decl) order.splice(order.indexOf(decl) + 1, 0, added);
+    if (s.op === 'save-id' && decl?.node?.type === 'declaration' && order[order.length - 1] !== decl)
+      order.splice(order.indexOf(decl) + 1, 0, added);
     else order.push(added);
   }
   // statements whose steps the proposal dropped are gone; any other statement keeps its place at the end
@@ -422,7 +489,9 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
   const curIsDecl = saveCurItem ? itemOf(saveCurItem.origin!)?.node?.type === 'declaration' : false;
   if (needsIdDecl && curIsDecl) {
     // saved next to a declaration that saves the IOAS: declare it there too
-    for (const it of order) if (it.start < 0 && it.text && /iopt_access_list_id;$/.test(it.text[0] ?? '') && !it.guard) it.text[0] = it.text[0].replace(/^(\s*)/, '$1u32 ');
+    for (const it of order)
+      if (it.start < 0 && it.text && /iopt_access_list_id;$/.test(it.text[0] ?? '') && !it.guard)
+        it.text[0] = it.text[0].replace(/^(\s*)/, '$1u32 ');
   }
   const out: string[] = [];
   let declEnd = -1;
@@ -435,7 +504,7 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
   };
   for (const it of lead) emit(it, textOf(it));
   // consecutive statements inlined from one guarded call keep their guard
-  for (let k = 0; k < order.length; ) {
+  for (let k = 0; k < order.length;) {
     const g = order[k].guard;
     if (!g) {
       emit(order[k], textOf(order[k]));
@@ -451,7 +520,8 @@ function build(root: SyntaxNode, file: string, text: string, fnName: string, ori
     // one statement needs no braces (kernel style)
     const single = run.length === 1 && !run[0].trim().startsWith('if');
     if (single) emit(order[k], [`${indent}if ${g}`, `\t${run[0]}`, ...trailing]);
-    else emit(order[k], [`${indent}if ${g} {`, ...run.map((l) => (l.trim() ? `\t${l}` : l)), `${indent}}`, ...trailing]);
+    else
+      emit(order[k], [`${indent}if ${g} {`, ...run.map((l) => (l.trim() ? `\t${l}` : l)), `${indent}}`, ...trailing]);
     k = j;
   }
   if (needsIdDecl && !curIsDecl) out.splice(declEnd < 0 ? 0 : declEnd, 0, `\tu32 ${names.savedId};`);
@@ -476,6 +546,7 @@ export function editBetween(file: string, fnName: string, text: string, newText:
 /** Applies line replacements (as `SourceEdit.replacements`) to a text: what an editor or a script does with the JSON. */
 export function applyReplacements(text: string, replacements: readonly LineReplacement[]): string {
   const lines = text.split('\n');
-  for (const r of [...replacements].sort((a, b) => b.start - a.start)) lines.splice(r.start - 1, r.end - r.start + 1, ...r.lines);
+  for (const r of [...replacements].sort((a, b) => b.start - a.start))
+    lines.splice(r.start - 1, r.end - r.start + 1, ...r.lines);
   return lines.join('\n');
 }

@@ -40,7 +40,13 @@ function order(r: RepairReport): { main: string[]; errors: string[][] } {
   return { main: steps.slice(0, end + 1).map(shape), errors };
 }
 
-function propose(file: string, fn: string, text = readFileSync(file, 'utf8'), scenario: { threads: SimThread[]; faults: SimFault[]; contract: 'status-quo' | 'usable' } = ALL, rules?: RuleId[]): RepairReport {
+function propose(
+  file: string,
+  fn: string,
+  text = readFileSync(file, 'utf8'),
+  scenario: { threads: SimThread[]; faults: SimFault[]; contract: 'status-quo' | 'usable' } = ALL,
+  rules?: RuleId[],
+): RepairReport {
   originals.set(file, text);
   return proposeRepair({ parser, file, text, function: fn, ...scenario, ...(rules ? { rules } : {}) });
 }
@@ -50,11 +56,25 @@ function assertVerified(r: RepairReport, rule: string): void {
   const p = r.search.proposal;
   assert.ok(p, `a proposal (${r.search.bound?.message ?? r.search.note ?? ''})`);
   assert.equal(p.verification.complete, true);
-  assert.deepEqual(p.verification.invariants.filter((i) => !i.holds).map((i) => i.id), []);
+  assert.deepEqual(
+    p.verification.invariants.filter((i) => !i.holds).map((i) => i.id),
+    [],
+  );
   assert.equal(r.editError, undefined);
-  assert.ok(r.reanalysis!.before.some((f) => f.ruleId === rule), `${rule} found before the edit`);
-  assert.deepEqual(r.reanalysis!.after.map((f) => `${f.ruleId}:${f.line}`), [], 'the rule has no finding in the edited function');
-  assert.deepEqual(r.reanalysis!.introduced.map((f) => `${f.ruleId}:${f.message}`), [], 'the edit brings no new finding');
+  assert.ok(
+    r.reanalysis!.before.some((f) => f.ruleId === rule),
+    `${rule} found before the edit`,
+  );
+  assert.deepEqual(
+    r.reanalysis!.after.map((f) => `${f.ruleId}:${f.line}`),
+    [],
+    'the rule has no finding in the edited function',
+  );
+  assert.deepEqual(
+    r.reanalysis!.introduced.map((f) => `${f.ruleId}:${f.message}`),
+    [],
+    'the edit brings no new finding',
+  );
   assert.equal(r.verified, true);
   // the line replacements and the diff describe the same edit
   assert.equal(applyReplacements(r.reanalysis ? readOriginal(r) : '', r.edit!.replacements), r.edit!.newText);
@@ -66,12 +86,21 @@ const readOriginal = (r: RepairReport): string => originals.get(r.file) ?? readF
 /** The merged order's properties: added before the unmap and the remove, the lock dropped right around the callback only. */
 function assertMergedLike(main: string[]): void {
   const at = (s: string): number => main.indexOf(s);
-  assert.ok(at('add-access(new)') >= 0 && at('add-access(new)') < at('unmap-callback'), 'the new IOAS is added before the driver unmaps');
-  assert.ok(at('add-access(new)') < at('remove-access(cur)[saved]'), 'and before the old one is removed, with the saved list id');
+  assert.ok(
+    at('add-access(new)') >= 0 && at('add-access(new)') < at('unmap-callback'),
+    'the new IOAS is added before the driver unmaps',
+  );
+  assert.ok(
+    at('add-access(new)') < at('remove-access(cur)[saved]'),
+    'and before the old one is removed, with the saved list id',
+  );
   assert.equal(main[at('unmap-callback') - 1], 'unlock');
   assert.equal(main[at('unmap-callback') + 1], 'lock');
   assert.equal(main.filter((s) => s === 'unlock').length, 1, 'ioas_lock is dropped only around the callback');
-  assert.ok(at('save-id') >= 0 && at('save-id') < at('add-access(new)'), 'the list id is kept in a local before the add overwrites it');
+  assert.ok(
+    at('save-id') >= 0 && at('save-id') < at('add-access(new)'),
+    'the list id is kept in a local before the add overwrites it',
+  );
 }
 
 async function v8PostImage(): Promise<string> {
@@ -87,7 +116,7 @@ async function v8PostImage(): Promise<string> {
   return device;
 }
 
-test("v8 series post-image: the search finds the merged order for iommufd_access_change_ioas_id() by itself", async () => {
+test('v8 series post-image: the search finds the merged order for iommufd_access_change_ioas_id() by itself', async () => {
   const text = await v8PostImage();
   const file = 'drivers/iommu/iommufd/device.c';
   const r = propose(file, 'iommufd_access_change_ioas_id', text);
@@ -95,11 +124,30 @@ test("v8 series post-image: the search finds the merged order for iommufd_access
   assertVerified(r, 'unmap-before-rollback');
   const { main, errors } = order(r);
   // the detach helper's steps are laid out in the caller: add first, then unmap and remove the old IOAS
-  assert.deepEqual(main, ['save-cur', 'save-id', 'save-cur', 'clear-ioas', 'add-access(new)', 'unlock', 'unmap-callback', 'lock', 'remove-access(cur)[saved]', 'put-ref(cur)', 'get-ref(new)', 'set-ioas(new)', 'return']);
+  assert.deepEqual(main, [
+    'save-cur',
+    'save-id',
+    'save-cur',
+    'clear-ioas',
+    'add-access(new)',
+    'unlock',
+    'unmap-callback',
+    'lock',
+    'remove-access(cur)[saved]',
+    'put-ref(cur)',
+    'get-ref(new)',
+    'set-ioas(new)',
+    'return',
+  ]);
   assertMergedLike(main);
   // the old ioas restored on failure, no re-attach by id
   assert.deepEqual(errors, [['restore-ioas', 'return']]);
-  assert.deepEqual(r.search.proposal!.edits.map((e) => e.kind).sort(), ['drop-overwritten', 'keep-in-local', 'move', 'undo-on-error']);
+  assert.deepEqual(r.search.proposal!.edits.map((e) => e.kind).sort(), [
+    'drop-overwritten',
+    'keep-in-local',
+    'move',
+    'undo-on-error',
+  ]);
   assert.deepEqual(r.edit!.inlined, ['__iommufd_access_detach']);
   // the edited function no longer calls the detach helper and keeps the unmap under its guard
   const fnText = r.edit!.newText.slice(r.edit!.newText.indexOf('static int iommufd_access_change_ioas_id'));
@@ -110,7 +158,21 @@ test('v8-like fixture: add first, restore on failure, keep the list id', () => {
   const r = propose(path.join(ROOT, 'test/fixtures/sim/v8-like.c'), 'demo_move_ioas');
   assertVerified(r, 'unmap-before-rollback');
   const { main, errors } = order(r);
-  assert.deepEqual(main, ['save-cur', 'save-id', 'same-check', 'clear-ioas', 'add-access(new)', 'unlock', 'unmap-callback', 'lock', 'remove-access(cur)[saved]', 'put-ref(cur)', 'set-ioas(new)', 'get-ref(new)', 'return']);
+  assert.deepEqual(main, [
+    'save-cur',
+    'save-id',
+    'same-check',
+    'clear-ioas',
+    'add-access(new)',
+    'unlock',
+    'unmap-callback',
+    'lock',
+    'remove-access(cur)[saved]',
+    'put-ref(cur)',
+    'set-ioas(new)',
+    'get-ref(new)',
+    'return',
+  ]);
   assert.deepEqual(errors, [['restore-ioas', 'return']]);
   assertMergedLike(main);
   // the moved call keeps its source line; the added save has none
@@ -120,7 +182,10 @@ test('v8-like fixture: add first, restore on failure, keep the list id', () => {
 });
 
 test('the engine fixture with a detach helper (v8 shape) gets the same order', () => {
-  const r = propose(path.join(ROOT, 'test/fixtures/engine/unmap-before-rollback/v8-detach-first.c'), 'emu_access_set_ioas');
+  const r = propose(
+    path.join(ROOT, 'test/fixtures/engine/unmap-before-rollback/v8-detach-first.c'),
+    'emu_access_set_ioas',
+  );
   assertVerified(r, 'unmap-before-rollback');
   const { main, errors } = order(r);
   assertMergedLike(main);
@@ -142,35 +207,75 @@ test('built-in v8 step list: the same order under either contract, state count a
 test('unmap-under-lock: drop the lock around the callback (built-in variant and a fixture with a goto unwind)', () => {
   const built = searchRepair({ variant: 'from-source', ...ALL }, variantSteps('unmap-under-lock'));
   assert.deepEqual(built.broken, ['no-deadlock']);
-  assert.deepEqual(built.proposal!.edits.map((e) => e.kind), ['drop-lock']);
+  assert.deepEqual(
+    built.proposal!.edits.map((e) => e.kind),
+    ['drop-lock'],
+  );
   const r = propose(path.join(ROOT, 'test/fixtures/sim/unmap-under-lock-like.c'), 'demo_rehome');
   assert.deepEqual(r.search.broken, ['no-deadlock']);
   assertVerified(r, 'callback-under-lock');
-  assert.deepEqual(r.search.proposal!.edits.map((e) => e.kind), ['drop-lock']);
+  assert.deepEqual(
+    r.search.proposal!.edits.map((e) => e.kind),
+    ['drop-lock'],
+  );
   const { main } = order(r);
-  assert.deepEqual(main.slice(main.indexOf('unmap-callback') - 1, main.indexOf('unmap-callback') + 2), ['unlock', 'unmap-callback', 'lock']);
-  assert.deepEqual(r.edit!.replacements.map((x) => [x.start, x.end, x.lines]), [
-    [58, 57, ['\tmutex_unlock(&acc->ioas_lock);']],
-    [61, 60, ['\tmutex_lock(&acc->ioas_lock);']],
+  assert.deepEqual(main.slice(main.indexOf('unmap-callback') - 1, main.indexOf('unmap-callback') + 2), [
+    'unlock',
+    'unmap-callback',
+    'lock',
   ]);
+  assert.deepEqual(
+    r.edit!.replacements.map((x) => [x.start, x.end, x.lines]),
+    [
+      [58, 57, ['\tmutex_unlock(&acc->ioas_lock);']],
+      [61, 60, ['\tmutex_lock(&acc->ioas_lock);']],
+    ],
+  );
 });
 
 test("v7 list-id fixture: keep the id in a local until success (the finding's scenario), plus the revalidation under every thread", () => {
   const file = path.join(ROOT, 'test/fixtures/engine/unrestored-state/v7-list-id.c');
   // the unrestored-state finding's own scenario and rule
-  const own = propose(file, 'mdev_access_move', undefined, { threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' }, ['unrestored-state']);
+  const own = propose(
+    file,
+    'mdev_access_move',
+    undefined,
+    { threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' },
+    ['unrestored-state'],
+  );
   assert.equal(own.verified, true);
   assert.deepEqual(own.search.broken, ['list-id-consistent']);
-  assert.deepEqual(own.search.proposal!.edits.map((e) => e.kind), ['keep-in-local']);
-  assert.deepEqual(order(own).main, ['save-cur', 'save-id', 'add-access(new)', 'get-ref(new)', 'unlock', 'unmap-callback', 'lock', 'remove-access(cur)[saved]', 'put-ref(cur)', 'set-ioas(new)', 'return']);
+  assert.deepEqual(
+    own.search.proposal!.edits.map((e) => e.kind),
+    ['keep-in-local'],
+  );
+  assert.deepEqual(order(own).main, [
+    'save-cur',
+    'save-id',
+    'add-access(new)',
+    'get-ref(new)',
+    'unlock',
+    'unmap-callback',
+    'lock',
+    'remove-access(cur)[saved]',
+    'put-ref(cur)',
+    'set-ioas(new)',
+    'return',
+  ]);
   assert.equal(own.reanalysis!.after.filter((f) => f.ruleId === 'unrestored-state').length, 0);
-  assert.ok(own.edit!.newText.includes('\tu32 saved_id = access->iopt_access_list_id;\n\tint rc;'), 'declared with the other locals');
+  assert.ok(
+    own.edit!.newText.includes('\tu32 saved_id = access->iopt_access_list_id;\n\tint rc;'),
+    'declared with the other locals',
+  );
   assert.ok(own.edit!.newText.includes('iopt_remove_access(&from->iopt, access, saved_id);'));
 
   const every = propose(file, 'mdev_access_move');
   assert.deepEqual(every.search.broken, ['no-use-after-free', 'list-id-consistent']);
   assertVerified(every, 'unrestored-state');
-  assert.deepEqual(every.search.proposal!.edits.map((e) => e.kind), ['keep-in-local', 'revalidate']);
+  assert.deepEqual(
+    every.search.proposal!.edits.map((e) => e.kind),
+    ['keep-in-local', 'revalidate'],
+  );
   const main = order(every).main;
   assert.ok(main.indexOf('busy-check') < main.indexOf('add-access(new)'));
   assert.equal(main[main.indexOf('unlock') - 1], 'clear-ioas', 'access->ioas = NULL before the lock is dropped');
@@ -197,6 +302,9 @@ test('nothing to repair: the merged-like helper keeps every invariant as written
 
 test('a function that is not a replace helper is refused with a clear message', () => {
   const file = path.join(ROOT, 'test/fixtures/engine/callback-under-lock/unmap-under-ioas-lock.c');
-  assert.throws(() => helperSteps(parser, file, readFileSync(file, 'utf8'), 'acc_flush_all'), /acc_flush_all does not look like a replace helper/);
+  assert.throws(
+    () => helperSteps(parser, file, readFileSync(file, 'utf8'), 'acc_flush_all'),
+    /acc_flush_all does not look like a replace helper/,
+  );
   assert.throws(() => helperSteps(parser, file, readFileSync(file, 'utf8'), 'nope'), /no function nope in/);
 });
