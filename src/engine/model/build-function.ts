@@ -13,6 +13,7 @@
  * - error edges on checked results (`if (rc)`, `if (IS_ERR(p))`, `if (!p)`)
  *   and trylock success edges.
  */
+import { loopMacroAt } from '../parse/loop-macros';
 import type { SyntaxNode } from '../parse/syntax';
 import { guardClass, isScopedGuardMacro, LOCK_CLASS_SITES, lockApi, TRANSPARENT_CALLS } from './lock-apis';
 import type { LockApi } from './lock-apis';
@@ -659,16 +660,40 @@ export class FunctionBuilder {
     this.link(this.here(), head);
     this.cur = head;
     const cond = n.childForFieldName('condition');
-    if (cond) this.walkExpr(cond);
+    // An iterator macro renamed to `while` before parsing (parse/loop-macros.ts).
+    const macro = cond ? loopMacroAt(this.ctx.original, n.startIndex) : undefined;
+    if (macro && cond) this.walkIteratorHead(macro, cond);
+    else if (cond) this.walkExpr(cond);
     const condEnd = this.here();
     const after = this.newBlock();
     const start = this.newBlock();
     this.link(condEnd, start);
-    if (!isAlwaysTrue(cond)) this.link(condEnd, after);
+    if (macro || !isAlwaysTrue(cond)) this.link(condEnd, after);
     this.cur = start;
     this.loopBody(n.childForFieldName('body'), head, after, head);
     this.cur = after;
     this.env = new Set();
+  }
+
+  /**
+   * The head of an iterator macro, evaluated before every iteration: its
+   * arguments are used, and a call event with the macro's name records that
+   * it moves its cursor arguments (the checks read which ones from the
+   * knowledge: `list_for_each_entry(pos, ...)`, `xa_for_each(xa, index, entry)`).
+   */
+  private walkIteratorHead(macro: string, cond: SyntaxNode): void {
+    let inner = unparen(cond);
+    const args: SyntaxNode[] = [];
+    while (nodeType(inner) === 'comma_expression') {
+      const left = inner.childForFieldName('left');
+      if (left) args.push(left);
+      inner = inner.childForFieldName('right') ?? inner;
+      if (!left) break;
+    }
+    args.push(inner);
+    this.walkArgs(cond, args);
+    const at = cond.parent ?? cond;
+    this.emit({ kind: 'call', callee: macro, args: splitArguments(cond.text), text: clip(`${macro}${cond.text}`), line: line(at), column: column(at) });
   }
 
   private walkFor(n: SyntaxNode): void {

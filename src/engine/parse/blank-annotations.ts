@@ -5,6 +5,8 @@
  * and column still points at the user's text.
  */
 
+import { rewriteLoopMacros } from './loop-macros';
+
 // Bare attribute-like identifiers.
 const BARE = [
   '__init', '__exit', '__initdata', '__exitdata', '__initconst', '__user', '__kernel', '__iomem',
@@ -46,7 +48,12 @@ function closingParen(text: string, open: number): number {
   return -1;
 }
 
+/** The text tree-sitter parses: annotations blanked, iterator macro heads renamed to `while` (loop-macros.ts). */
 export function blankAnnotations(text: string): string {
+  return rewriteLoopMacros(blankOnly(text));
+}
+
+function blankOnly(text: string): string {
   let out = text.replace(bareRe, (m) => ' '.repeat(m.length));
   const pieces: string[] = [];
   let last = 0;

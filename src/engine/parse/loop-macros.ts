@@ -1,0 +1,102 @@
+/**
+ * Kernel iterator macros (`list_for_each_entry(pos, head, member) stmt;`,
+ * `xa_for_each(xa, index, entry)`, the hundreds of `for_each_*` forms,
+ * `with_intel_runtime_pm(rpm, wf)`) expand to a `for` head. tree-sitter-c
+ * sees a call with no `;` and, when no brace follows, recovers with ERROR
+ * nodes that swallow the statements after it. Before parsing we rename such
+ * a head to `while` padded with spaces: `while (pos, head, member) stmt;`
+ * is C the grammar reads as a loop whose condition is the argument list, and
+ * every offset, line and column still points at the user's text. The model
+ * recognises the renamed head by the original text at that offset (see
+ * `loopMacroAt`).
+ */
+
+/** Identifiers that name an iterator macro: `*for_each*` and `with_*` scope loops. */
+const LOOP_MACRO = /\b(?:\w*for_each\w*|with_\w+)\s*\(/g;
+
+/** Characters after which a statement can start (the end of the previous one, a block, a label or an else). */
+function statementStart(text: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i--;
+  if (i < 0) return false;
+  const c = text[i];
+  if (c === ';' || c === '{' || c === '}' || c === ':') return true;
+  // `else list_for_each(...)`, and a comment ending the previous line.
+  if (c === 'e' && /(?:^|[^\w])else$/.test(text.slice(Math.max(0, i - 4), i + 1))) return true;
+  if (c === '/' && text[i - 1] === '*') return true;
+  // `if (cond) list_for_each(...)` / `for (...) xa_for_each(...)`: a control head's `)`.
+  if (c === ')') {
+    const lineStart = text.lastIndexOf('\n', i) + 1;
+    return /^\s*(?:\}\s*)?(?:else\s+)?(?:if|for|while)\s*\(/.test(text.slice(lineStart, i + 1)) && !/^\s*#/.test(text.slice(lineStart, i));
+  }
+  return false;
+}
+
+/** Index of the `)` closing the `(` at `open`, or -1 (a `;` or `{` first: not a balanced head). */
+function closing(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 /* ( */) depth++;
+    else if (c === 41 /* ) */) {
+      if (--depth === 0) return i;
+    } else if (c === 59 /* ; */ || c === 123 /* { */ || c === 125 /* } */) return -1;
+  }
+  return -1;
+}
+
+/** The first character after `i` that is not blank or inside a comment. */
+function nextSignificant(text: string, i: number): string {
+  for (let j = i; j < text.length; j++) {
+    const c = text[j];
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\\') continue;
+    if (c === '/' && text[j + 1] === '*') {
+      const end = text.indexOf('*/', j + 2);
+      if (end < 0) return '';
+      j = end + 1;
+      continue;
+    }
+    if (c === '/' && text[j + 1] === '/') {
+      const end = text.indexOf('\n', j);
+      if (end < 0) return '';
+      j = end;
+      continue;
+    }
+    return c;
+  }
+  return '';
+}
+
+/** `text` with every iterator macro head used as a loop renamed to `while` (same length). */
+export function rewriteLoopMacros(text: string): string {
+  if (text.indexOf('for_each') < 0 && text.indexOf('with_') < 0) return text;
+  let out: string[] | undefined;
+  let last = 0;
+  LOOP_MACRO.lastIndex = 0;
+  for (let m = LOOP_MACRO.exec(text); m; m = LOOP_MACRO.exec(text)) {
+    const name = /^\w+/.exec(m[0])![0];
+    if (name.length < 5 || !statementStart(text, m.index)) continue;
+    // Not inside a preprocessor line (`#define for_each_x(...)`).
+    const lineStart = text.lastIndexOf('\n', m.index) + 1;
+    if (/^\s*#/.test(text.slice(lineStart, m.index))) continue;
+    const close = closing(text, m.index + m[0].length - 1);
+    if (close < 0) continue;
+    // A call statement ends in `;` (a call in a list or an argument in `,` or `)`); at the
+    // start of a statement, anything else after an iterator's head is its body.
+    const next = nextSignificant(text, close + 1);
+    if (next === '' || next === ';' || next === ',' || next === ')' || next === ']') continue;
+    (out ??= []).push(text.slice(last, m.index), 'while', ' '.repeat(name.length - 5));
+    last = m.index + name.length;
+    LOOP_MACRO.lastIndex = close + 1;
+  }
+  if (!out) return text;
+  out.push(text.slice(last));
+  return out.join('');
+}
+
+/** The iterator macro name when the `while` at `offset` of the parsed text was renamed from one. */
+export function loopMacroAt(original: string, offset: number): string | undefined {
+  if (original.startsWith('while', offset)) return undefined;
+  const m = /^\w+/.exec(original.slice(offset, offset + 80));
+  return m ? m[0] : undefined;
+}
