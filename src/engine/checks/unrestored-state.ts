@@ -14,9 +14,10 @@ import { functionKnowledge, protectingLock } from '../knowledge/lookup';
 import type { CallEvent, FunctionModel } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { fingerprint, lowerConfidence } from './check';
+import { fingerprint, lowerConfidence, minConfidence } from './check';
 import { baseVariable, FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
 import { cleanupBlocks, fallibleSteps, fieldStore, isFallibleCall, restoreSteps, savedValues, type FallibleStep } from './rollback-steps';
+import { outParamWrites } from './out-params';
 import { scenarioFor } from './scenario';
 
 /** Calls whose result is an object nobody else can see yet. */
@@ -33,6 +34,8 @@ interface Change {
   value?: string;
   /** The callee that writes it. */
   byCall?: string;
+  /** The callee that stores into it through an out-parameter (`xa_alloc(&xa, &obj->id, ...)`). */
+  viaOut?: string;
 }
 
 const norm = (s: string) => s.replace(/\s+/g, '');
@@ -63,6 +66,12 @@ function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Chan
       if (new RegExp(`^${base}\\s*\\.`).test(store.target) && fn.types[base] !== undefined) continue;
       out.push({ ref: r, target: norm(store.target), field: store.field, value: store.value.trim() });
     } else if (ev.kind === 'call') {
+      for (const w of outParamWrites(ctx, ev, fn.file)) {
+        const base = baseVariable(w.target);
+        if (!base || fresh.has(base)) continue;
+        if (new RegExp(`^${base}\\s*\\.`).test(w.target) && fn.types[base] !== undefined) continue;
+        out.push({ ref: r, target: norm(w.target), field: w.field, value: `what \`${ev.callee}()\` stored`, viaOut: ev.callee });
+      }
       for (const field of functionKnowledge(ctx.knowledge, ev.callee)?.writes ?? []) {
         const [struct, member] = field.split('.');
         const arg = ev.args.map((a) => baseVariable(a)).find((b) => b !== undefined && fn.types[b] === struct);
@@ -95,7 +104,15 @@ function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPath
   const next = fallibles.filter((f) => paths.before(c.ref, f.ref)).sort((a, b) => a.ref.event.line - b.ref.event.line)[0];
   if (!next || next.errorReturns.length === 0) return undefined;
   const saved = savedValues(paths, c.ref);
-  const wasSaved = [...saved.values()].some((from) => from === c.field || norm(from) === c.target);
+  // Saved to be undone, not merely read as an input (`max = cmd->num` used as a bound):
+  // an object pointer kept aside, or an old value the function hands on or stores (the new
+  // value computed from it, or written back).
+  const kept = [...saved.entries()].filter(([, from]) => from === c.field || norm(from) === c.target).map(([v]) => v);
+  const wasSaved = kept.some(
+    (v) =>
+      fn.types[v] !== undefined ||
+      paths.events().some((r) => ((r.event.kind === 'call' && r.event.args.some((a) => mentions(a, v))) || (fieldStore(fn, r.event) !== undefined && mentions(fieldStore(fn, r.event)!.value, v)))),
+  );
   const guarded = c.field !== undefined && protectingLock(ctx.knowledge, c.field) !== undefined;
   if (!wasSaved && !guarded) return undefined;
   // The value written is the saved one: this is itself a restore.
@@ -108,18 +125,22 @@ function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPath
   const f = next.ref.event;
   const ret = next.errorReturns[0].event;
   const w = { target: c.target, line: c.ref.event.line, column: c.ref.event.column };
-  const message =
-    `\`${w.target.trim()}\` is set to \`${c.value}\` (line ${w.line}) before \`${f.callee}()\` can fail (line ${f.line}); ` +
-    `the error path returns at line ${ret.line} without restoring it, so it stays \`${c.value}\`.`;
+  const message = c.viaOut
+    ? `\`${c.viaOut}()\` stores into \`${w.target.trim()}\` (line ${w.line}) before \`${f.callee}()\` can fail (line ${f.line}); ` +
+      `the error path returns at line ${ret.line} without restoring it, so it keeps ${c.value}.`
+    : `\`${w.target.trim()}\` is set to \`${c.value}\` (line ${w.line}) before \`${f.callee}()\` can fail (line ${f.line}); ` +
+      `the error path returns at line ${ret.line} without restoring it, so it stays \`${c.value}\`.`;
   const related: RelatedLocation[] = [
-    { file: fn.file, line: w.line, message: `\`${w.target.trim()}\` is changed here`, role: 'write' },
+    { file: fn.file, line: w.line, message: c.viaOut ? `\`${c.viaOut}()\` writes \`${w.target.trim()}\` through its out-parameter` : `\`${w.target.trim()}\` is changed here`, role: 'write' },
     { file: fn.file, line: f.line, message: `\`${f.callee}()\` can fail here`, role: 'fallible' },
     ...next.errorReturns.map((r) => ({ file: fn.file, line: r.event.line, message: `returns without restoring \`${w.target.trim()}\``, role: 'return' as const })),
   ];
   let confidence: Finding['confidence'] = guarded && next.certain ? 'high' : 'medium';
   if (fn.status === 'partial') confidence = lowerConfidence(confidence);
-  if (!next.known) confidence = 'low';
-  return finding(fn, w.line, w.column, message, related, confidence, [c.field ?? c.target, f.callee]);
+  // Only the callee's body says it can fail: believable when its failure is checked and
+  // returned as an error (medium at most), a guess otherwise.
+  if (!next.known) confidence = next.certain ? minConfidence(confidence, 'medium') : 'low';
+  return finding(fn, w.line, w.column, message, related, confidence, [c.field ?? c.target, f.callee, ...(c.viaOut ? [c.viaOut] : [])]);
 }
 
 /** Shape B: a callee overwrites the field, and the old value is used afterwards without having been saved. */

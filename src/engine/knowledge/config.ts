@@ -11,7 +11,7 @@ const LOCK_KINDS: readonly LockKind[] = ['mutex', 'rwsem', 'spinlock', 'xa_lock'
 const LOCK_MODES: readonly LockMode[] = ['exclusive', 'read', 'write'];
 const CONFIDENCES = ['low', 'medium', 'high'] as const;
 const TOP_KEYS = ['functions', 'callbacks', 'structs', 'lockKinds', 'documentedOrders', 'protectedBy', 'disabledRules', 'minConfidence'] as const;
-const FUNCTION_KEYS = ['takes', 'fallible', 'irreversible', 'restoring', 'reaches', 'requires', 'writes', 'implicitReads'] as const;
+const FUNCTION_KEYS = ['takes', 'fallible', 'irreversible', 'restoring', 'reaches', 'requires', 'writes', 'implicitReads', 'outParams', 'releasedBy', 'iterator'] as const;
 const CALLBACK_KEYS = ['takes', 'reaches', 'irreversible'] as const;
 /** `struct.field`: the class id shape every lock and protected field uses. */
 const CLASS_ID = /^[A-Za-z_]\w*\.[A-Za-z_]\w*$/;
@@ -123,6 +123,14 @@ class Validator {
       if (fields && fields.every((f, i) => this.classId(f, `${at}.writes[${i}]`) !== undefined)) out.writes = fields;
     }
     if (v.implicitReads !== undefined) out.implicitReads = this.implicitReads(v.implicitReads, `${at}.implicitReads`);
+    if (v.outParams !== undefined) out.outParams = this.positions(v.outParams, `${at}.outParams`);
+    if (v.releasedBy !== undefined) out.releasedBy = this.stringArray(v.releasedBy, `${at}.releasedBy`);
+    if (v.iterator !== undefined && this.object(v.iterator, `${at}.iterator`)) {
+      this.unknownKeys(v.iterator, ['cursors', 'validUnder'], `${at}.iterator`);
+      const cursors = this.positions(v.iterator.cursors, `${at}.iterator.cursors`);
+      const under = v.iterator.validUnder === undefined ? undefined : this.classId(v.iterator.validUnder, `${at}.iterator.validUnder`);
+      if (cursors) out.iterator = { cursors, ...(under ? { validUnder: under } : {}) };
+    }
     for (const key of ['fallible', 'restoring'] as const) {
       if (v[key] === undefined) continue;
       if (typeof v[key] === 'boolean') out[key] = v[key] as boolean;
@@ -130,6 +138,15 @@ class Validator {
     }
     if (v.irreversible !== undefined) out.irreversible = this.irreversible(v.irreversible, `${at}.irreversible`);
     return out;
+  }
+
+  /** Argument positions: an array of whole numbers. */
+  positions(v: Json, at: string): number[] | undefined {
+    if (!Array.isArray(v) || !v.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)) {
+      this.problem(at, `expected an array of argument positions (whole numbers from 0), got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v as number[];
   }
 
   implicitReads(v: Json, at: string): { field: string; whenArgs: number }[] | undefined {

@@ -42,12 +42,17 @@ const PUT_IRREVERSIBLE = 'drops a reference to the object';
 const DESTROY_IRREVERSIBLE = 'destroys the object';
 
 const fallible: FunctionKnowledge = { fallible: true };
+const XA_RELEASE = ['xa_erase', '__xa_erase', 'xa_erase_irq', 'xa_erase_bh', 'xa_cmpxchg'];
+const PUT_OBJECT = ['iommufd_put_object'];
+
+/** iommufd's area and span iterators: their cursors point into the area trees, valid only under iova_rwsem. */
+const AREA_ITERATOR = { cursors: [0, 1], validUnder: IOVA_RWSEM };
 
 function functions(): Record<string, FunctionKnowledge> {
   return {
     // The access list of an IOAS.
     // It stores the new IOAS's slot in the access, overwriting the old one.
-    iopt_add_access: { takes: IOPT_ACCESS_LIST_TAKES, fallible: true, writes: ['iommufd_access.iopt_access_list_id'] },
+    iopt_add_access: { takes: IOPT_ACCESS_LIST_TAKES, fallible: true, writes: ['iommufd_access.iopt_access_list_id'], releasedBy: ['iopt_remove_access'] },
     iopt_remove_access: {
       takes: IOPT_ACCESS_LIST_TAKES,
       irreversible: 'removes the access from the IOAS',
@@ -55,14 +60,14 @@ function functions(): Record<string, FunctionKnowledge> {
       implicitReads: [{ field: 'iommufd_access.iopt_access_list_id', whenArgs: 2 }],
     },
 
-    // In-kernel access users (emulated devices).
-    iommufd_access_pin_pages: { takes: PIN_PATH_TAKES, fallible: true },
+    // In-kernel access users (emulated devices). Pins are given back by the unpin calls.
+    iommufd_access_pin_pages: { takes: PIN_PATH_TAKES, fallible: true, releasedBy: ['iommufd_access_unpin_pages'] },
     iommufd_access_unpin_pages: { takes: PIN_PATH_TAKES, irreversible: UNPIN_IRREVERSIBLE },
     iommufd_access_rw: { takes: PIN_PATH_TAKES, fallible: true },
-    vfio_pin_pages: { reaches: ['iommufd_access_pin_pages'], fallible: true },
+    vfio_pin_pages: { reaches: ['iommufd_access_pin_pages'], fallible: true, releasedBy: ['vfio_unpin_pages'] },
     vfio_unpin_pages: { reaches: ['iommufd_access_unpin_pages'], irreversible: UNPIN_IRREVERSIBLE },
     vfio_dma_rw: { reaches: ['iommufd_access_rw'], fallible: true },
-    iommufd_access_attach: { takes: ACCESS_ATTACH_TAKES, fallible: true },
+    iommufd_access_attach: { takes: ACCESS_ATTACH_TAKES, fallible: true, releasedBy: ['iommufd_access_detach'] },
     iommufd_access_replace: { takes: ACCESS_ATTACH_TAKES, fallible: true },
     iommufd_access_detach: {
       takes: ACCESS_ATTACH_TAKES,
@@ -88,12 +93,40 @@ function functions(): Record<string, FunctionKnowledge> {
       irreversible: "makes every access's driver unmap the range",
     },
 
+    // iommufd's area and span iterators: what they return and the cursors they move
+    // point into the IOAS's area trees and are valid only while iova_rwsem is held.
+    iopt_for_each_contig_area: { iterator: AREA_ITERATOR },
+    interval_tree_for_each_double_span: { iterator: { cursors: [0], validUnder: IOVA_RWSEM } },
+    interval_tree_for_each_span: { iterator: { cursors: [0], validUnder: IOVA_RWSEM } },
+    iopt_area_contig_init: { iterator: { cursors: [0], validUnder: IOVA_RWSEM } },
+    iopt_area_contig_next: { iterator: { cursors: [0], validUnder: IOVA_RWSEM } },
+    iopt_area_iter_first: { iterator: { cursors: [], validUnder: IOVA_RWSEM } },
+    iopt_area_iter_next: { iterator: { cursors: [], validUnder: IOVA_RWSEM } },
+    iopt_allowed_iter_first: { iterator: { cursors: [], validUnder: IOVA_RWSEM } },
+    iopt_allowed_iter_next: { iterator: { cursors: [], validUnder: IOVA_RWSEM } },
+    iopt_reserved_iter_first: { iterator: { cursors: [], validUnder: IOVA_RWSEM } },
+    iopt_reserved_iter_next: { iterator: { cursors: [], validUnder: IOVA_RWSEM } },
+    // Generic kernel iterators: which arguments they move.
+    xa_for_each: { iterator: { cursors: [1, 2] } },
+    xa_for_each_start: { iterator: { cursors: [1, 2] } },
+    xa_for_each_range: { iterator: { cursors: [1, 2] } },
+    xa_for_each_marked: { iterator: { cursors: [1, 2] } },
+    idr_for_each_entry: { iterator: { cursors: [1, 2] } },
+    idr_for_each_entry_ul: { iterator: { cursors: [1, 3] } },
+    list_for_each_entry_safe: { iterator: { cursors: [0, 1] } },
+    list_for_each_entry_safe_reverse: { iterator: { cursors: [0, 1] } },
+    hlist_for_each_entry_safe: { iterator: { cursors: [0, 1] } },
+
     // Object lookups and lifetime.
-    iommufd_get_ioas: fallible,
-    iommufd_get_object: fallible,
-    iommufd_get_hwpt_paging: fallible,
-    iommufd_get_device: fallible,
+    // A lookup returns the object with a short-term reference the caller must put.
+    iommufd_get_ioas: { fallible: true, releasedBy: PUT_OBJECT },
+    iommufd_get_object: { fallible: true, releasedBy: PUT_OBJECT },
+    iommufd_get_hwpt_paging: { fallible: true, releasedBy: PUT_OBJECT },
+    iommufd_get_device: { fallible: true, releasedBy: PUT_OBJECT },
     iommufd_object_alloc: fallible,
+    iommufd_access_create: { fallible: true, releasedBy: ['iommufd_access_destroy'] },
+    iommufd_device_bind: { fallible: true, releasedBy: ['iommufd_device_unbind'] },
+    iommufd_device_attach: { fallible: true, releasedBy: ['iommufd_device_detach'] },
     iommufd_put_object: { irreversible: PUT_IRREVERSIBLE },
     refcount_dec: { irreversible: PUT_IRREVERSIBLE },
     refcount_dec_and_test: { irreversible: PUT_IRREVERSIBLE },
@@ -102,12 +135,43 @@ function functions(): Record<string, FunctionKnowledge> {
     iommufd_object_remove: { irreversible: DESTROY_IRREVERSIBLE },
     // iommufd_object_abort*() are not listed: they tear down a half-built object on its own error path.
 
-    // xarray slots (xa_store is checked with xa_err()).
-    xa_alloc: fallible,
-    xa_alloc_cyclic: fallible,
-    xa_insert: fallible,
+    // xarray slots (xa_store is checked with xa_err()). The allocators store the new
+    // index through their second argument; a slot taken is given back with xa_erase().
+    xa_alloc: { fallible: true, outParams: [1], releasedBy: XA_RELEASE },
+    xa_alloc_cyclic: { fallible: true, outParams: [1], releasedBy: XA_RELEASE },
+    xa_alloc_irq: { fallible: true, outParams: [1], releasedBy: XA_RELEASE },
+    xa_alloc_bh: { fallible: true, outParams: [1], releasedBy: XA_RELEASE },
+    xa_insert: { fallible: true, releasedBy: XA_RELEASE },
     xa_store: fallible,
-    xa_reserve: fallible,
+    xa_reserve: { fallible: true, releasedBy: ['xa_release', ...XA_RELEASE] },
+    // IDR: idr_alloc_u32() stores the id through its third argument.
+    idr_alloc_u32: { fallible: true, outParams: [2], releasedBy: ['idr_remove'] },
+    idr_alloc: { fallible: true, releasedBy: ['idr_remove'] },
+    idr_alloc_cyclic: { fallible: true, releasedBy: ['idr_remove'] },
+    ida_alloc: { fallible: true, releasedBy: ['ida_free'] },
+    ida_alloc_range: { fallible: true, releasedBy: ['ida_free'] },
+    ida_alloc_min: { fallible: true, releasedBy: ['ida_free'] },
+    ida_alloc_max: { fallible: true, releasedBy: ['ida_free'] },
+    // Copies into their first argument.
+    copy_from_user: { outParams: [0] },
+    __copy_from_user: { outParams: [0] },
+    memcpy: { outParams: [0] },
+    get_user: { outParams: [0] },
+
+    // Acquire/release pairs: what an error path after a successful acquire must undo.
+    pin_user_pages: { fallible: true, releasedBy: ['unpin_user_pages', 'unpin_user_page'] },
+    pin_user_pages_fast: { fallible: true, releasedBy: ['unpin_user_pages', 'unpin_user_page'] },
+    pin_user_pages_remote: { fallible: true, releasedBy: ['unpin_user_pages', 'unpin_user_page'] },
+    iommu_attach_group: { fallible: true, releasedBy: ['iommu_detach_group'] },
+    iommu_attach_device: { fallible: true, releasedBy: ['iommu_detach_device'] },
+    iommu_device_claim_dma_owner: { fallible: true, releasedBy: ['iommu_device_release_dma_owner'] },
+    iommu_group_claim_dma_owner: { fallible: true, releasedBy: ['iommu_group_release_dma_owner'] },
+    try_module_get: { releasedBy: ['module_put'] },
+    request_irq: { fallible: true, releasedBy: ['free_irq'] },
+    request_threaded_irq: { fallible: true, releasedBy: ['free_irq'] },
+    pci_enable_device: { fallible: true, releasedBy: ['pci_disable_device'] },
+    vfio_register_group_dev: { fallible: true, releasedBy: ['vfio_unregister_group_dev'] },
+    vfio_register_emulated_iommu_dev: { fallible: true, releasedBy: ['vfio_unregister_group_dev'] },
 
     // Allocations checked for NULL.
     kmalloc: fallible,
@@ -120,10 +184,7 @@ function functions(): Record<string, FunctionKnowledge> {
 
     // Domains and attach helpers.
     iopt_table_add_domain: fallible,
-    iommu_attach_group: fallible,
-    iommu_attach_device: fallible,
     iommu_group_replace_domain: fallible,
-    iommufd_device_attach: fallible,
     iommufd_device_replace: fallible,
     iommufd_hw_pagetable_attach: fallible,
     iommufd_hwpt_attach_device: fallible,

@@ -37,6 +37,23 @@ export interface FunctionKnowledge {
    * before Linux 6.6 read `access->iopt_access_list_id` itself).
    */
   implicitReads?: { field: string; whenArgs: number }[];
+  /**
+   * Argument positions (0-based) it stores through: an out-parameter
+   * (`xa_alloc(xa, &obj->id, ...)` writes `obj->id`, `copy_from_user(&obj->f, ...)` writes `obj->f`).
+   */
+  outParams?: number[];
+  /**
+   * Functions that undo a successful call (`vfio_pin_pages` → `vfio_unpin_pages`):
+   * what an error path after it must call (missing-undo). The acquired object is
+   * the call's result, or its first argument when the result is a count or errno.
+   */
+  releasedBy?: string[];
+  /**
+   * An iterator (macro): the argument positions it moves (its cursors), and the
+   * lock class its cursors are valid under only (`io_pagetable.iova_rwsem` for
+   * iommufd's area iterators): a cursor used after that lock is released is stale.
+   */
+  iterator?: { cursors: number[]; validUnder?: string };
 }
 
 export interface CallbackKnowledge {

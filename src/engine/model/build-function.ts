@@ -176,6 +176,7 @@ export class FunctionBuilder {
   private readonly types: Record<string, string> = {};
   /** Lock class sites (init calls) seen in the body. */
   private readonly lockInits: { lock: string; line: number }[] = [];
+  private readonly params: string[] = [];
   private partialReason: string | undefined;
   /** The expression whose operands are being walked (for the text of use events). */
   private exprParent: SyntaxNode | undefined;
@@ -218,6 +219,7 @@ export class FunctionBuilder {
       ...(acquires.length > 0 ? { acquires } : {}),
       ...(releases.length > 0 ? { releases } : {}),
       ...(this.lockInits.length > 0 ? { lockInits: this.lockInits } : {}),
+      params: this.params,
       status: this.partialReason ? 'partial' : 'parsed',
       ...(this.partialReason ? { reason: this.partialReason } : {}),
     };
@@ -275,7 +277,8 @@ export class FunctionBuilder {
     if (!params) return;
     for (const p of namedKids(params)) {
       if (p.type !== 'parameter_declaration') continue;
-      this.declare(p.childForFieldName('type'), p.childForFieldName('declarator'));
+      const name = this.declare(p.childForFieldName('type'), p.childForFieldName('declarator'));
+      this.params.push(name ?? '');
     }
   }
 
@@ -857,6 +860,9 @@ export class FunctionBuilder {
       const base = target.childForFieldName('argument');
       if (base) this.walkExpr(base);
       this.emitWrite(target, op === '=' ? right.text : n.text, n);
+    } else if (nodeType(target) === 'pointer_expression' && target.child(0)?.type === '*' && this.params.includes(unparen(target.childForFieldName('argument') ?? target).text)) {
+      // `*out = id`: a store through a pointer parameter, the callee's out-parameter.
+      this.emit({ kind: 'write', target: clip(target.text), value: clip(op === '=' ? right.text : n.text), line: line(n), column: column(n) });
     } else this.walkExpr(target);
   }
 
@@ -962,7 +968,8 @@ export class FunctionBuilder {
         if (lock.resolved) this.lockInits.push({ lock: lock.id, line: line(n) });
       }
       this.walkArgs(n, args);
-      const loc = this.emit({ kind: 'call', callee: name, args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
+      const addressed = this.addressedFields(args);
+      const loc = this.emit({ kind: 'call', callee: name, args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n), ...(addressed ? { addressed } : {}) });
       this.eventsByNode.set(n.startIndex, loc);
       if (resultVar) this.callSites.set(resultVar, loc);
       return;
@@ -991,6 +998,22 @@ export class FunctionBuilder {
     this.walkExpr(fn);
     this.walkArgs(n, args);
     this.emit({ kind: 'call', callee: squash(fn.text), args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
+  }
+
+  /** `&obj->field` arguments: index → `struct.field` (only when some argument takes a field's address). */
+  private addressedFields(args: SyntaxNode[]): Record<number, string> | undefined {
+    let out: Record<number, string> | undefined;
+    args.forEach((a, i) => {
+      if (a.text.charCodeAt(0) !== 38 /* & */) return;
+      const e = unparen(a);
+      if (nodeType(e) !== 'pointer_expression' || e.child(0)?.type !== '&') return;
+      const target = unparen(e.childForFieldName('argument') ?? e);
+      if (nodeType(target) !== 'field_expression') return;
+      const base = this.typeOf(target.childForFieldName('argument'));
+      const field = target.childForFieldName('field')?.text;
+      if (base && field) (out ??= {})[i] = `${base}.${field}`;
+    });
+    return out;
   }
 
   /** Could walking `n` emit anything? Only calls, assignments, updates and uses of tracked locals do. */

@@ -66,6 +66,12 @@ export interface CallEvent extends Site {
   resultVar?: string;
   /** The whole call expression's text, for messages. */
   text: string;
+  /**
+   * For arguments that are the address of a field (`&obj->id`, `&a->b.c`):
+   * argument index → `struct.field`, so a callee that stores through that
+   * argument (`xa_alloc(&xa, &obj->id, ...)`) is seen writing the field.
+   */
+  addressed?: Record<number, string>;
 }
 
 /** `x->ops->fn(...)` or `ops->fn(...)`: an indirect call through an ops table. */
@@ -79,10 +85,10 @@ export interface CallbackEvent extends Site {
   text: string;
 }
 
-/** A write to a field of a shared object: `access->ioas = NULL`. */
+/** A write to a field of a shared object (`access->ioas = NULL`), or through a pointer parameter (`*out = id`). */
 export interface WriteEvent extends Site {
   kind: 'write';
-  /** The lvalue's text, `access->ioas`. */
+  /** The lvalue's text, `access->ioas`, or `*out` for a store through a parameter. */
   target: string;
   /** `struct.field` when the base's type is known (`iommufd_access.ioas`). */
   field?: string;
@@ -179,6 +185,8 @@ export interface FunctionModel {
    * of its own, so a `struct.field` initialised at two sites is two classes.
    */
   lockInits?: { lock: string; line: number }[];
+  /** Parameter names in order (`...` left out). */
+  params?: string[];
   /** 'partial' when the body contained ERROR/MISSING nodes the model skipped. */
   status: 'parsed' | 'partial';
   reason?: string;
