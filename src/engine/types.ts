@@ -12,6 +12,9 @@ export const RULE_IDS = [
   'stale-after-relock',
   'lock-leak',
   'assert-held',
+  'missing-undo',
+  'unlocked-access',
+  'published-before-finished',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 

@@ -193,9 +193,7 @@ export const REAL_BUGS: RealBug[] = [
         replace: '',
       },
     ],
-    status: 'missed',
-    reason:
-      'Out-parameter writes are not writes: `xa_alloc(&iopt->access_list, &access->iopt_access_list_id, ...)` is modelled as a call with an address argument, so unrestored-state never sees `access->iopt_access_list_id` change before the fallible iopt_calculate_iova_alignment(), nor that the error path (xa_erase, goto out_unlock) leaves it changed. Needs: xa_alloc/xa_alloc_cyclic/idr_alloc_u32-style allocators (and helpers in view that store through a pointer parameter) as writes of the pointed-to field.',
+    status: 'caught',
   },
   {
     id: 'iommufd-auto-domain-unlock-before-finalize',
@@ -251,9 +249,7 @@ export const REAL_BUGS: RealBug[] = [
         replace: '\tif (!ctx)\n\t\treturn -ENOMEM;\n',
       },
     ],
-    status: 'missed',
-    reason:
-      "No missing-undo rule: the model does not pair kasprintf() with kfree(). The function's later failure path (request_irq failing) frees `name`, the early `if (!ctx) return -ENOMEM` does not, and `name` has not been stored anywhere yet (it goes into ctx->name only after). Needs acquire/release pairs for allocations held in locals (from knowledge and from the function's other error paths) and ownership transfer by a store into an object.",
+    status: 'caught',
   },
   {
     id: 'vfio-pci-intx-mask-without-igate',
@@ -364,9 +360,7 @@ export const REAL_BUGS: RealBug[] = [
         replace: '\t\tret = -ENOMEM;\n\t\tgoto err_release_locks;\n',
       },
     ],
-    status: 'missed',
-    reason:
-      "No missing-undo rule: sysfs_create_group()/sysfs_remove_group() is not known as an acquire/release pair, and the function's own evidence is not used: its other failure path after the create (the err_remove_group label) removes the group, while the kzalloc() failure path jumps past it to err_release_locks.",
+    status: 'caught',
   },
   {
     id: 'vfio-group-set-kvm-under-group-lock',

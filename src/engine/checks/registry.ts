@@ -7,5 +7,6 @@ import { unrestoredState } from './unrestored-state';
 import { staleAfterRelock } from './stale-after-relock';
 import { lockLeak } from './lock-leak';
 import { assertHeld } from './assert-held';
+import { missingUndo } from './missing-undo';
 
-export const CHECKS: readonly Check[] = [lockOrder, callbackUnderLock, unmapBeforeRollback, unrestoredState, staleAfterRelock, lockLeak, assertHeld];
+export const CHECKS: readonly Check[] = [lockOrder, callbackUnderLock, unmapBeforeRollback, unrestoredState, staleAfterRelock, lockLeak, assertHeld, missingUndo];

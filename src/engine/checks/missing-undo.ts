@@ -1,0 +1,240 @@
+/**
+ * missing-undo: an acquired resource (pinned pages, an access added to an
+ * IOAS, a reference, a registration, an allocation held in a local) not
+ * released on an error return after it, where the function's own code says
+ * it must be: another of its error returns releases it, or it releases it
+ * elsewhere (the success path's teardown, an unwind label). The anchor is
+ * smatch's unwind check: compare a function's error paths with each other.
+ *
+ * Pairs come from the knowledge (`releasedBy`: `vfio_pin_pages` →
+ * `vfio_unpin_pages`), from names (`sysfs_create_group` /
+ * `sysfs_remove_group`, `foo_register` / `foo_unregister`: the same name
+ * with an acquire verb swapped for its release verb), and from the code: a
+ * value returned by a call that a release-like call (`kfree`, `*_put`,
+ * `*_free`, `*_destroy`) takes as a whole argument. A release must be on the
+ * same object: the acquire's result, or its first argument.
+ *
+ * Quiet when: the return is on the acquire's own failure path; the acquire
+ * does not run on every path to the return; the object was handed on before
+ * the return (stored into a field, or returned); nothing in the function
+ * releases it and no knowledge pair says it must (low at most then).
+ */
+import { functionKnowledge } from '../knowledge/lookup';
+import type { CallEvent, FunctionModel, ReturnEvent } from '../model/types';
+import type { Confidence, Finding, RelatedLocation } from '../types';
+import type { CheckContext } from './check';
+import { fingerprint, lowerConfidence, perFunctionCheck } from './check';
+import { FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
+import { fieldStore } from './rollback-steps';
+import { scenarioFor } from './scenario';
+
+/** Acquire verb → the verbs that undo it. */
+const VERB_PAIRS: Record<string, readonly string[]> = {
+  create: ['remove', 'destroy', 'delete'],
+  add: ['remove', 'del', 'delete'],
+  register: ['unregister'],
+  pin: ['unpin'],
+  get: ['put'],
+  alloc: ['free', 'destroy'],
+  attach: ['detach'],
+  enable: ['disable'],
+  init: ['deinit', 'uninit', 'exit', 'cleanup', 'destroy'],
+  request: ['free', 'release'],
+  reserve: ['unreserve', 'release'],
+  map: ['unmap'],
+  bind: ['unbind'],
+  claim: ['release'],
+  insert: ['remove', 'erase'],
+  open: ['close'],
+  start: ['stop'],
+  grab: ['put', 'release'],
+  hold: ['put', 'release'],
+};
+
+/** Calls that release a value they are given whole (`kfree(name)`, `foo_put(obj)`). */
+const RELEASE_LIKE = /(?:^|_)(?:free|put|release|destroy|unpin|unregister|unmap|detach|close|remove|del|delete|erase|abort|drop|unreserve|unbind|disable|deinit|uninit|cleanup)(?:_|$)|^kv?free|^vfree|^kfree/;
+
+/** Calls that hand out fresh memory: released by any free-like call on the result. */
+const ALLOCATES = /alloc|^kasprintf$|^kvasprintf$|^kstrdup|^kstrndup$|^kmemdup|_create$|_new$/;
+const FREES = /(?:^|_)(?:free|put|release|destroy)(?:_|$)|^kv?free|^vfree|^kfree/;
+
+/** Name pairs by verb: `sysfs_create_group` / `sysfs_remove_group`, `vfio_pin_pages` / `vfio_unpin_pages`. */
+function namePair(acquire: string, release: string): boolean {
+  const a = acquire.split('_');
+  const r = release.split('_');
+  if (a.length !== r.length) return false;
+  let verb = -1;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === r[i]) continue;
+    if (verb >= 0) return false;
+    verb = i;
+  }
+  return verb >= 0 && (VERB_PAIRS[a[verb]]?.includes(r[verb]) ?? false);
+}
+
+const norm = (s: string) => s.replace(/\s+/g, '');
+
+interface Acquire {
+  ref: EventRef<CallEvent>;
+  /** The acquired object as the code names it: the result local, or the first argument. */
+  object: string;
+  byResult: boolean;
+  /** The knowledge pairs this call with its release functions. */
+  known: boolean;
+}
+
+/** Does `x` release what `a` acquired? */
+function releases(ctx: CheckContext, a: Acquire, x: CallEvent): boolean {
+  const acq = a.ref.event;
+  if (x === acq) return false;
+  const knownPair = functionKnowledge(ctx.knowledge, acq.callee)?.releasedBy?.includes(x.callee) ?? false;
+  const named = knownPair || namePair(acq.callee, x.callee);
+  // The object itself, or the address of an object embedded in it (`&ioas->obj`, what `*_put_object()` takes).
+  const isObject = (arg: string) => norm(arg) === a.object || new RegExp(`^&${a.object}(?:->|\\.)\\w+$`).test(norm(arg));
+  if (a.byResult) return x.args.some(isObject) && (named || (ALLOCATES.test(acq.callee) && FREES.test(x.callee)));
+  return named && x.args.length > 0 && norm(x.args[0]) === a.object;
+}
+
+function acquiresOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Acquire[] {
+  const out: Acquire[] = [];
+  const calls = paths.events().filter((r): r is EventRef<CallEvent> => r.event.kind === 'call');
+  for (const r of calls) {
+    const ev = r.event;
+    if (RELEASE_LIKE.test(ev.callee) || ev.callee === fn.name) continue;
+    // Precision first: the acquire's own failure check must be understood (`if (!p)`,
+    // `if (rc)`, `IS_ERR`), or a return after a failed acquire would look like a leak.
+    if (paths.errorBlocks(r).size === 0) continue;
+    const known = (functionKnowledge(ctx.knowledge, ev.callee)?.releasedBy?.length ?? 0) > 0;
+    const byResult: Acquire | undefined = ev.resultVar ? { ref: r, object: ev.resultVar, byResult: true, known } : undefined;
+    const byArg: Acquire | undefined = ev.args.length > 0 ? { ref: r, object: norm(ev.args[0]), byResult: false, known } : undefined;
+    // The object is what the code releases: the result (`kfree(name)`) or the first argument
+    // (`vfio_unpin_pages(&vdev, ...)`); for a pair known only from the knowledge, a struct
+    // result (`iommufd_get_ioas()`), else the first argument (`vfio_pin_pages()` returns a count).
+    const seen = (c: Acquire | undefined) => c !== undefined && calls.some((x) => releases(ctx, c, x.event));
+    if (seen(byResult)) out.push(byResult!);
+    else if (seen(byArg)) out.push(byArg!);
+    else if (known && byResult && fn.types[byResult.object] !== undefined) out.push(byResult);
+    else if (known && byArg) out.push(byArg);
+  }
+  return out;
+}
+
+/** Blocks reachable from the entry without passing through `avoid`. */
+function reachableAvoiding(fn: FunctionModel, avoid: number): Set<number> {
+  const seen = new Set<number>();
+  const work = [fn.entry];
+  while (work.length > 0) {
+    const b = work.pop()!;
+    if (b === avoid || seen.has(b)) continue;
+    seen.add(b);
+    for (const e of fn.blocks[b]?.succ ?? []) work.push(e.to);
+  }
+  return seen;
+}
+
+const ERRNO = /^-\s*E[A-Z0-9]+$|^ERR_PTR\s*\(/;
+
+function isErrorReturn(r: ReturnEvent): boolean {
+  return r.isError || ERRNO.test(r.value.trim());
+}
+
+function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
+  const paths = flowPathsOf(fn);
+  const acquires = acquiresOf(ctx, fn, paths);
+  if (acquires.length === 0) return [];
+  const events = paths.events();
+  const returns = events.filter((r): r is EventRef<ReturnEvent> => r.event.kind === 'return' && isErrorReturn(r.event));
+  const calls = events.filter((r): r is EventRef<CallEvent> => r.event.kind === 'call');
+  const out: Finding[] = [];
+  for (const a of acquires) {
+    const ownFailure = paths.errorBlocks(a.ref);
+    const avoid = reachableAvoiding(fn, a.ref.block);
+    const releaseSites = calls.filter((x) => releases(ctx, a, x.event));
+    const after = returns.filter((r) => paths.before(a.ref, r) && !ownFailure.has(r.block) && !avoid.has(r.block));
+    const released = (r: EventRef) => releaseSites.some((x) => paths.before(a.ref, x) && (paths.before(x, r) || x.block === r.block && x.index < r.index));
+    const handedOn = (r: EventRef<ReturnEvent>) =>
+      mentions(r.event.value, a.object) ||
+      paths.between(a.ref, r).some((x) => {
+        const store = fieldStore(fn, x.event);
+        return store !== undefined && mentions(store.value, a.object.replace(/^&/, ''));
+      });
+    const releasedReturns = after.filter(released);
+    const missing = after.filter((r) => !released(r) && !handedOn(r));
+    // A return shared with the acquire's own failure path (`goto err_unlock` from both) is
+    // judged per later failure: its error path must release what is held by then.
+    for (const c of calls) {
+      if (c === a.ref || ownFailure.has(c.block) || avoid.has(c.block) || !paths.before(a.ref, c)) continue;
+      const region = paths.errorBlocks(c);
+      if (region.size === 0) continue;
+      for (const r of returns) {
+        if (!region.has(r.block) || !ownFailure.has(r.block) || missing.includes(r) || handedOn(r)) continue;
+        if (releaseSites.some((x) => paths.before(c, x) && paths.before(x, r))) continue;
+        missing.push(r);
+      }
+    }
+    if (missing.length === 0) continue;
+    // The function's own word that this must be undone: another error return releases it,
+    // or it releases it elsewhere; else only the knowledge's contract speaks.
+    let confidence: Confidence;
+    if (releasedReturns.length > 0) confidence = a.known ? 'high' : 'medium';
+    else if (releaseSites.length > 0) confidence = 'medium';
+    else if (a.known) confidence = 'low';
+    else continue;
+    if (fn.status === 'partial') confidence = lowerConfidence(confidence);
+    out.push(finding(fn, a, missing, releasedReturns, releaseSites, confidence, ctx));
+  }
+  return out;
+}
+
+function finding(
+  fn: FunctionModel,
+  a: Acquire,
+  missing: EventRef<ReturnEvent>[],
+  releasedReturns: EventRef<ReturnEvent>[],
+  releaseSites: EventRef<CallEvent>[],
+  confidence: Confidence,
+  ctx: CheckContext,
+): Finding {
+  const acq = a.ref.event;
+  const first = missing[0].event;
+  const what = a.byResult ? `\`${a.object}\` from \`${acq.callee}()\`` : `what \`${acq.callee}()\` acquired on \`${a.object}\``;
+  const undo = releaseSites[0]?.event.callee ?? functionKnowledge(ctx.knowledge, acq.callee)?.releasedBy?.[0] ?? 'the release';
+  const others =
+    releasedReturns.length > 0
+      ? `the error path returning at line ${releasedReturns[0].event.line} calls \`${undo}()\``
+      : releaseSites.length > 0
+        ? `the function calls \`${undo}()\` on it at line ${releaseSites[0].event.line}`
+        : `\`${acq.callee}()\` is undone by \`${undo}()\``;
+  const value = first.value ? ` \`${first.value}\`` : '';
+  const message =
+    `${what} (line ${acq.line}) is not released when the function returns${value} at line ${first.line}: ` +
+    `${others}, this path does not, so it leaks.`;
+  const related: RelatedLocation[] = [
+    { file: fn.file, line: acq.line, message: `\`${acq.callee}()\` acquires ${a.byResult ? `\`${a.object}\`` : `on \`${a.object}\``}`, role: 'call' },
+    ...missing.map((r) => ({ file: fn.file, line: r.event.line, message: `returns without \`${undo}()\``, role: 'return' as const })),
+    ...(releasedReturns.length > 0 ? releaseSites.filter((x) => releasedReturns.some((r) => x.event.line <= r.event.line)).slice(0, 1) : releaseSites.slice(0, 1)).map((x) => ({
+      file: fn.file,
+      line: x.event.line,
+      message: `\`${x.event.callee}()\` releases it here`,
+    })),
+  ];
+  return {
+    ruleId: 'missing-undo',
+    severity: 'warning',
+    confidence,
+    message,
+    file: fn.file,
+    line: first.line,
+    column: first.column,
+    function: fn.name,
+    fingerprint: fingerprint('missing-undo', fn.name, [acq.callee, undo]),
+    related,
+    scenario: scenarioFor('missing-undo', { file: fn.file, function: fn.name }),
+  };
+}
+
+export const missingUndo = perFunctionCheck(
+  'missing-undo',
+  (_ctx, fn) => fn.blocks.some((b) => b.events.some((e) => e.kind === 'return' && isErrorReturn(e))),
+  checkFunction,
+);

@@ -1,0 +1,51 @@
+/**
+ * missing-undo: an acquired resource not released on an error return where
+ * the function's other error paths (or the knowledge's pair) release it.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { analyzeFixtures, lineOf, ofRule, relatedLines } from './engine-fixtures';
+
+const LEAK = 'missing-undo/pin-leak.c';
+const RELEASED = 'missing-undo/pin-released.c';
+
+test('missing-undo: pins (a knowledge pair) and a kasprintf() name (inferred) left on one error path', async () => {
+  const found = ofRule(await analyzeFixtures([LEAK]), 'missing-undo');
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    [`ring_start:${lineOf(LEAK, 'return rc;')}:high`, `ring_set_label:${lineOf(LEAK, 'return -EIO;')}:medium`],
+  );
+  const [pins, name] = found;
+  assert.equal(
+    pins.message,
+    'what `vfio_pin_pages()` acquired on `&rd->vdev` (line 22) is not released when the function returns `rc` at line 28: ' +
+      'the error path returning at line 37 calls `vfio_unpin_pages()`, this path does not, so it leaks.',
+  );
+  // The acquire, the return that leaks, the release the other path makes.
+  assert.deepEqual(relatedLines(pins), [22, 28, 36]);
+  assert.equal(pins.related[1].message, 'returns without `vfio_unpin_pages()`');
+  assert.equal(pins.fingerprint, 'missing-undo:ring_start:vfio_pin_pages,vfio_unpin_pages');
+  assert.equal(
+    name.message,
+    '`label` from `kasprintf()` (line 45) is not released when the function returns `-EIO` at line 50: ' +
+      'the error path returning at line 54 calls `kfree()`, this path does not, so it leaks.',
+  );
+  assert.deepEqual(relatedLines(name), [45, 50, 53]);
+});
+
+test('missing-undo: pins released on every error path, a name handed to the device, a sysfs group removed: nothing', async () => {
+  const r = await analyzeFixtures([RELEASED], { minConfidence: 'low' });
+  assert.deepEqual(ofRule(r, 'missing-undo'), []);
+});
+
+test('missing-undo: an error path that jumps past the unwind label to a return shared with the acquire failure', async () => {
+  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const src = fixtureSource(RELEASED);
+  // ring_register(): the second failure returns directly instead of removing the group.
+  const text = src.text.replace('\tif (rc)\n\t\tgoto err_group;', '\tif (rc)\n\t\treturn rc;');
+  assert.notEqual(text, src.text);
+  const found = ofRule(analyzeSources(await sharedParser(), [{ path: src.path, text }]), 'missing-undo');
+  assert.deepEqual(found.map((f) => `${f.function}:${f.line}:${f.confidence}`), ['ring_register:71:medium']);
+  assert.match(found[0].message, /^what `sysfs_create_group\(\)` acquired on `&parent->kobj` \(line 66\) is not released when the function returns `rc` at line 71: the function calls `sysfs_remove_group\(\)` on it at line 75/);
+});
