@@ -27,7 +27,7 @@ export const HELP = `Usage: iommufd-review check [OPTIONS] PATH...
 Analyse C sources (files, or directories searched recursively for .c and .h)
 as one program and report lock-order, callback-under-lock,
 unmap-before-rollback, unrestored-state, stale-after-relock, lock-leak,
-assert-held, missing-undo, unlocked-access and published-before-finished findings.
+assert-held and missing-undo findings.
 
 Options:
   -f, --format FORMAT          text (default), json or sarif

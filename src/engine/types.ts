@@ -13,8 +13,6 @@ export const RULE_IDS = [
   'lock-leak',
   'assert-held',
   'missing-undo',
-  'unlocked-access',
-  'published-before-finished',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 

@@ -54,16 +54,6 @@ const INFO: Record<RuleId, Omit<RuleInfo, 'id'>> = {
     shortDescription: 'An acquired resource (pins, a registration, a reference, an allocation) is not released on an error path where the function\'s other paths release it.',
     defaultLevel: 'warning',
   },
-  'unlocked-access': {
-    name: 'UnlockedAccess',
-    shortDescription: 'A field is read or written without the lock that protects it (from knowledge, or inferred from its other accesses).',
-    defaultLevel: 'warning',
-  },
-  'published-before-finished': {
-    name: 'PublishedBeforeFinished',
-    shortDescription: 'An object is made reachable (inserted in a list or xarray under a lock) and the lock dropped before it is fully set up.',
-    defaultLevel: 'warning',
-  },
 };
 
 export const RULE_INFO: readonly RuleInfo[] = RULE_IDS.map((id) => ({ id, ...INFO[id] }));

@@ -109,16 +109,7 @@ export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
         contract: 'status-quo',
         reason: 'a resource left acquired on an error path is a leak one call long; neither model has the resource to lose',
       };
-    case 'published-before-finished':
-      return {
-        variant: 'none',
-        threads: [],
-        faults: [],
-        contract: 'status-quo',
-        reason: 'a half-built object found by another thread does harm through its fields, which neither model knows',
-      };
     case 'assert-held':
-    case 'unlocked-access':
       return {
         variant: 'none',
         threads: [],
