@@ -58,6 +58,9 @@ const RELEASE_LIKE = /(?:^|_)(?:free|put|release|destroy|unpin|unregister|unmap|
 const ALLOCATES = /alloc|^kasprintf$|^kvasprintf$|^kstrdup|^kstrndup$|^kmemdup|_create$|_new$/;
 const FREES = /(?:^|_)(?:free|put|release|destroy)(?:_|$)|^kv?free|^vfree|^kfree/;
 
+/** Calls that tear a whole object down. */
+const DESTROYS = /(?:^|_)(?:destroy|free|release)$/;
+
 /** Name pairs by verb: `sysfs_create_group` / `sysfs_remove_group`, `vfio_pin_pages` / `vfio_unpin_pages`. */
 function namePair(acquire: string, release: string): boolean {
   const a = acquire.split('_');
@@ -84,7 +87,7 @@ interface Acquire {
 }
 
 /** Does `x` release what `a` acquired? */
-function releases(ctx: CheckContext, a: Acquire, x: CallEvent): boolean {
+function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false): boolean {
   const acq = a.ref.event;
   if (x === acq) return false;
   const knownPair = functionKnowledge(ctx.knowledge, acq.callee)?.releasedBy?.includes(x.callee) ?? false;
@@ -92,7 +95,9 @@ function releases(ctx: CheckContext, a: Acquire, x: CallEvent): boolean {
   // The object itself, or the address of an object embedded in it (`&ioas->obj`, what `*_put_object()` takes).
   const isObject = (arg: string) => norm(arg) === a.object || new RegExp(`^&${a.object}(?:->|\\.)\\w+$`).test(norm(arg));
   if (a.byResult) return x.args.some(isObject) && (named || (ALLOCATES.test(acq.callee) && FREES.test(x.callee)));
-  return named && x.args.length > 0 && norm(x.args[0]) === a.object;
+  if (x.args.length === 0 || norm(x.args[0]) !== a.object) return false;
+  // Destroying the object undoes whatever was acquired on it (`iommufd_access_destroy(access)` detaches too).
+  return named || (!pairsOnly && /^[A-Za-z_]\w*$/.test(a.object) && DESTROYS.test(x.callee));
 }
 
 function acquiresOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Acquire[] {
@@ -110,7 +115,8 @@ function acquiresOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Acq
     // The object is what the code releases: the result (`kfree(name)`) or the first argument
     // (`vfio_unpin_pages(&vdev, ...)`); for a pair known only from the knowledge, a struct
     // result (`iommufd_get_ioas()`), else the first argument (`vfio_pin_pages()` returns a count).
-    const seen = (c: Acquire | undefined) => c !== undefined && calls.some((x) => releases(ctx, c, x.event));
+    // What makes a call an acquire is a pair (knowledge, names, allocations), never a teardown alone.
+    const seen = (c: Acquire | undefined) => c !== undefined && calls.some((x) => releases(ctx, c, x.event, true));
     if (seen(byResult)) out.push(byResult!);
     else if (seen(byArg)) out.push(byArg!);
     else if (known && byResult && fn.types[byResult.object] !== undefined) out.push(byResult);
@@ -152,11 +158,14 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     const releaseSites = calls.filter((x) => releases(ctx, a, x.event));
     const after = returns.filter((r) => paths.before(a.ref, r) && !ownFailure.has(r.block) && !avoid.has(r.block));
     const released = (r: EventRef) => releaseSites.some((x) => paths.before(a.ref, x) && (paths.before(x, r) || x.block === r.block && x.index < r.index));
+    // Handed on: returned, or stored into an object (the acquired value, or the call's result:
+    // `mdev->id = rc` after `rc = ida_alloc(...)` makes the id the device's to free).
+    const held = [a.object.replace(/^&/, ''), ...(a.ref.event.resultVar ? [a.ref.event.resultVar] : [])];
     const handedOn = (r: EventRef<ReturnEvent>) =>
       mentions(r.event.value, a.object) ||
       paths.between(a.ref, r).some((x) => {
         const store = fieldStore(fn, x.event);
-        return store !== undefined && mentions(store.value, a.object.replace(/^&/, ''));
+        return store !== undefined && held.some((v) => mentions(store.value, v));
       });
     const releasedReturns = after.filter(released);
     const missing = after.filter((r) => !released(r) && !handedOn(r));

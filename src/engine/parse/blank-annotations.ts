@@ -5,7 +5,7 @@
  * and column still points at the user's text.
  */
 
-import { rewriteLoopMacros } from './loop-macros';
+import { closingParen, rewriteLoopMacros } from './loop-macros';
 
 // Bare attribute-like identifiers.
 const BARE = [
@@ -32,20 +32,6 @@ const calledRe = new RegExp(`\\b(?:${CALLED.join('|')})\\s*\\(`, 'g');
 function spaces(s: string): string {
   // Keep newlines so line numbers never move.
   return s.replace(/[^\n]/g, ' ');
-}
-
-/** Index just past the parenthesis that closes the one at `open`, or -1. */
-function closingParen(text: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 40 /* ( */) depth++;
-    else if (c === 41 /* ) */) {
-      depth--;
-      if (depth === 0) return i + 1;
-    } else if (c === 59 /* ; */ || c === 123 /* { */) return -1; // unbalanced: leave it
-  }
-  return -1;
 }
 
 /** The text tree-sitter parses: annotations blanked, iterator macro heads renamed to `while` (loop-macros.ts). */

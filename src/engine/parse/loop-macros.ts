@@ -32,15 +32,16 @@ function statementStart(text: string, at: number): boolean {
   return false;
 }
 
-/** Index of the `)` closing the `(` at `open`, or -1 (a `;` or `{` first: not a balanced head). */
-function closing(text: string, open: number): number {
+/** Index just past the parenthesis that closes the one at `open`, or -1 (a `;` or `{` first: unbalanced). */
+export function closingParen(text: string, open: number): number {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 40 /* ( */) depth++;
     else if (c === 41 /* ) */) {
-      if (--depth === 0) return i;
-    } else if (c === 59 /* ; */ || c === 123 /* { */ || c === 125 /* } */) return -1;
+      depth--;
+      if (depth === 0) return i + 1;
+    } else if (c === 59 /* ; */ || c === 123 /* { */) return -1;
   }
   return -1;
 }
@@ -79,7 +80,7 @@ export function rewriteLoopMacros(text: string): string {
     // Not inside a preprocessor line (`#define for_each_x(...)`).
     const lineStart = text.lastIndexOf('\n', m.index) + 1;
     if (/^\s*#/.test(text.slice(lineStart, m.index))) continue;
-    const close = closing(text, m.index + m[0].length - 1);
+    const close = closingParen(text, m.index + m[0].length - 1) - 1;
     if (close < 0) continue;
     // A call statement ends in `;` (a call in a list or an argument in `,` or `)`); at the
     // start of a statement, anything else after an iterator's head is its body.
