@@ -538,12 +538,7 @@ export const REAL_BUGS: RealBug[] = [
         replace: '\tif (!node)\n\t\treturn -EINVAL;\n',
       },
     ],
-    status: 'missed',
-    reason:
-      'No missing-undo rule: region_info comes from kcalloc() (an allocation held in a local, not yet stored ' +
-      "anywhere), the function's other failure paths after it all go to out_free_region_info, which frees it, " +
-      'and the early `return -EINVAL` skips that label. Needs kcalloc/kzalloc/kmalloc paired with kfree (knowledge) ' +
-      "and the function's own unwind labels as evidence of what each error path must release.",
+    status: 'caught',
   },
   {
     id: 'iommufd-fault-destroy-pending-responses',

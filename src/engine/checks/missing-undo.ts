@@ -94,7 +94,12 @@ function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false
   const named = knownPair || namePair(acq.callee, x.callee);
   // The object itself, or the address of an object embedded in it (`&ioas->obj`, what `*_put_object()` takes).
   const isObject = (arg: string) => norm(arg) === a.object || new RegExp(`^&${a.object}(?:->|\\.)\\w+$`).test(norm(arg));
-  if (a.byResult) return x.args.some(isObject) && (named || (ALLOCATES.test(acq.callee) && FREES.test(x.callee)));
+  if (a.byResult) {
+    if (named) return x.args.some(isObject);
+    // An allocation is freed by a free-like call taking it first (`kfree(p)`; not `free_irq(irq, p)`,
+    // where it is only the cookie). Device-managed allocations (`devm_*`) free themselves.
+    return ALLOCATES.test(acq.callee) && !/^(?:devm|pcim|drmm)_/.test(acq.callee) && FREES.test(x.callee) && x.args.length > 0 && isObject(x.args[0]);
+  }
   if (x.args.length === 0 || norm(x.args[0]) !== a.object) return false;
   // Destroying the object undoes whatever was acquired on it (`iommufd_access_destroy(access)` detaches too).
   return named || (!pairsOnly && /^[A-Za-z_]\w*$/.test(a.object) && DESTROYS.test(x.callee));
@@ -156,29 +161,37 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     const ownFailure = paths.errorBlocks(a.ref);
     const avoid = reachableAvoiding(fn, a.ref.block);
     const releaseSites = calls.filter((x) => releases(ctx, a, x.event));
-    const after = returns.filter((r) => paths.before(a.ref, r) && !ownFailure.has(r.block) && !avoid.has(r.block));
-    const released = (r: EventRef) => releaseSites.some((x) => paths.before(a.ref, x) && (paths.before(x, r) || x.block === r.block && x.index < r.index));
-    // Handed on: returned, or stored into an object (the acquired value, or the call's result:
-    // `mdev->id = rc` after `rc = ida_alloc(...)` makes the id the device's to free).
+    if (releaseSites.length === 0 && !a.known) continue;
+    const released = (r: EventRef) => releaseSites.some((x) => paths.before(a.ref, x) && paths.before(x, r));
+    // Handed on: returned, stored into an object (the acquired value, or the call's result:
+    // `mdev->id = rc` after `rc = ida_alloc(...)` makes the id the device's to free), or
+    // given whole to another call or callback that may keep it (`ops->create(dev)`).
     const held = [a.object.replace(/^&/, ''), ...(a.ref.event.resultVar ? [a.ref.event.resultVar] : [])];
     const handedOn = (r: EventRef<ReturnEvent>) =>
       mentions(r.event.value, a.object) ||
       paths.between(a.ref, r).some((x) => {
-        const store = fieldStore(fn, x.event);
+        const ev = x.event;
+        if ((ev.kind === 'call' || ev.kind === 'callback') && x !== a.ref && !releaseSites.includes(x as EventRef<CallEvent>)) {
+          if (ev.args.some((arg) => held.some((v) => norm(arg) === v || norm(arg) === `&${v}`))) return true;
+        }
+        const store = fieldStore(fn, ev);
         return store !== undefined && held.some((v) => mentions(store.value, v));
       });
-    const releasedReturns = after.filter(released);
-    const missing = after.filter((r) => !released(r) && !handedOn(r));
-    // A return shared with the acquire's own failure path (`goto err_unlock` from both) is
-    // judged per later failure: its error path must release what is held by then.
-    for (const c of calls) {
-      if (c === a.ref || ownFailure.has(c.block) || avoid.has(c.block) || !paths.before(a.ref, c)) continue;
+    // Judged per later failure (smatch's unwind check): the error returns of each checked call
+    // after the acquire, on every path through it. A return right after the acquire is left
+    // alone (it may be the acquire's own failure, tested in a way the model did not tie to it).
+    const checkpoints = calls.filter((c) => c !== a.ref && !ownFailure.has(c.block) && !avoid.has(c.block) && paths.before(a.ref, c) && paths.errorBlocks(c).size > 0);
+    const releasedReturns: EventRef<ReturnEvent>[] = [];
+    const missing: EventRef<ReturnEvent>[] = [];
+    for (const c of checkpoints) {
       const region = paths.errorBlocks(c);
-      if (region.size === 0) continue;
       for (const r of returns) {
-        if (!region.has(r.block) || !ownFailure.has(r.block) || missing.includes(r) || handedOn(r)) continue;
-        if (releaseSites.some((x) => paths.before(c, x) && paths.before(x, r))) continue;
-        missing.push(r);
+        if (!region.has(r.block) || missing.includes(r) || releasedReturns.includes(r)) continue;
+        // A return shared with the acquire's own failure (`goto err_unlock` from both) must be
+        // reached through a release after this failure.
+        const ok = ownFailure.has(r.block) ? releaseSites.some((x) => paths.before(c, x) && paths.before(x, r)) : released(r);
+        if (ok) releasedReturns.push(r);
+        else if (!handedOn(r)) missing.push(r);
       }
     }
     if (missing.length === 0) continue;
@@ -190,9 +203,25 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     else if (a.known) confidence = 'low';
     else continue;
     if (fn.status === 'partial') confidence = lowerConfidence(confidence);
-    out.push(finding(fn, a, missing, releasedReturns, releaseSites, confidence, ctx));
+    out.push(finding(fn, a, missing, releasedReturns, releaseSites, confidence, ctx, turnOf(fn, paths, a, ownFailure, missing[0])));
   }
   return out;
+}
+
+/**
+ * Where the leaking path turns away from the release: the `goto` that jumps
+ * past the unwind label, else the `if` whose branch returns, else the return
+ * itself. That is the line a fix changes, so a patch that fixes the leak
+ * shows the finding on its own lines.
+ */
+function turnOf(fn: FunctionModel, paths: FlowPaths, a: Acquire, ownFailure: Set<number>, r: EventRef<ReturnEvent>): { line: number; column: number } {
+  const jumps = fn.blocks
+    .filter((b) => b.gotoLine !== undefined && !ownFailure.has(b.id) && b.id !== r.block)
+    .filter((b) => paths.before(a.ref, { block: b.id, index: -1, event: r.event }) && paths.before({ block: b.id, index: b.events.length, event: r.event }, r));
+  if (jumps.length > 0) return { line: Math.min(...jumps.map((b) => b.gotoLine!)), column: 1 };
+  const own = fn.blocks[r.block];
+  if (own?.branchLine !== undefined && r.index === 0) return { line: own.branchLine, column: 1 };
+  return { line: r.event.line, column: r.event.column };
 }
 
 function finding(
@@ -203,6 +232,7 @@ function finding(
   releaseSites: EventRef<CallEvent>[],
   confidence: Confidence,
   ctx: CheckContext,
+  at: { line: number; column: number },
 ): Finding {
   const acq = a.ref.event;
   const first = missing[0].event;
@@ -233,8 +263,8 @@ function finding(
     confidence,
     message,
     file: fn.file,
-    line: first.line,
-    column: first.column,
+    line: at.line,
+    column: at.column,
     function: fn.name,
     fingerprint: fingerprint('missing-undo', fn.name, [acq.callee, undo]),
     related,

@@ -105,13 +105,13 @@ function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPath
   if (!next || next.errorReturns.length === 0) return undefined;
   const saved = savedValues(paths, c.ref);
   // Saved to be undone, not merely read as an input (`max = cmd->num` used as a bound):
-  // an object pointer kept aside, or an old value the function hands on or stores (the new
-  // value computed from it, or written back).
+  // an object pointer kept aside, or an old value the function hands on (a call, its
+  // return value) or stores (the new value computed from it, or written back).
   const kept = [...saved.entries()].filter(([, from]) => from === c.field || norm(from) === c.target).map(([v]) => v);
   const wasSaved = kept.some(
     (v) =>
       fn.types[v] !== undefined ||
-      paths.events().some((r) => ((r.event.kind === 'call' && r.event.args.some((a) => mentions(a, v))) || (fieldStore(fn, r.event) !== undefined && mentions(fieldStore(fn, r.event)!.value, v)))),
+      paths.events().some((r) => ((r.event.kind === 'call' && r.event.args.some((a) => mentions(a, v))) || (r.event.kind === 'return' && mentions(r.event.value, v)) || (fieldStore(fn, r.event) !== undefined && mentions(fieldStore(fn, r.event)!.value, v)))),
   );
   const guarded = c.field !== undefined && protectingLock(ctx.knowledge, c.field) !== undefined;
   if (!wasSaved && !guarded) return undefined;
@@ -137,9 +137,10 @@ function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPath
   ];
   let confidence: Finding['confidence'] = guarded && next.certain ? 'high' : 'medium';
   if (fn.status === 'partial') confidence = lowerConfidence(confidence);
-  // Only the callee's body says it can fail: believable when its failure is checked and
-  // returned as an error (medium at most), a guess otherwise.
-  if (!next.known) confidence = next.certain ? minConfidence(confidence, 'medium') : 'low';
+  // Only the callee's body says it can fail: believable for a field the knowledge says a
+  // lock protects (shared for sure) when the failure is returned as an error (medium at
+  // most), a guess otherwise.
+  if (!next.known) confidence = guarded && next.certain ? minConfidence(confidence, 'medium') : 'low';
   return finding(fn, w.line, w.column, message, related, confidence, [c.field ?? c.target, f.callee, ...(c.viaOut ? [c.viaOut] : [])]);
 }
 

@@ -593,6 +593,7 @@ export class FunctionBuilder {
     if (alternative?.type === 'else_clause') alternative = alternative.namedChild(0);
 
     const thenBlock = this.newBlock();
+    this.blocks[thenBlock].branchLine = line(n);
     this.link(head, thenBlock, cls.whenTrue);
     this.cur = thenBlock;
     this.env = withVar(saved, cls.errorTrue);
@@ -602,6 +603,7 @@ export class FunctionBuilder {
 
     if (alternative) {
       const elseBlock = this.newBlock();
+      this.blocks[elseBlock].branchLine = line(n);
       this.link(head, elseBlock, cls.whenFalse);
       this.cur = elseBlock;
       this.env = withVar(saved, cls.errorFalse);
@@ -757,7 +759,9 @@ export class FunctionBuilder {
     if (!label) return;
     if (!this.firstGoto.has(label)) this.firstGoto.set(label, n);
     this.releaseGuards(this.labelDepth.get(label) ?? 1, n);
-    this.link(this.here(), this.labelBlock(label));
+    const from = this.here();
+    this.blocks[from].gotoLine = line(n);
+    this.link(from, this.labelBlock(label));
     const prev = this.labelEnv.get(label);
     this.labelEnv.set(label, prev ? intersect([prev, this.env]) : new Set(this.env));
     this.cur = null;

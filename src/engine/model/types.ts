@@ -160,6 +160,10 @@ export interface Block {
   succ: Edge[];
   /** The goto label that starts this block, if any (`err_unlock`). */
   label?: string;
+  /** The line of the `goto` that ends this block, if one does (where a path jumps to its unwinding). */
+  gotoLine?: number;
+  /** For the first block of an `if`'s branch: the line of the `if` (where the path turns). */
+  branchLine?: number;
 }
 
 export interface FunctionModel {
