@@ -50,7 +50,7 @@ const CLAIM: Partial<Record<RuleId, string>> = {
   'stale-after-relock': 'A freed or replaced object is used',
   'lock-leak': 'Lock never released',
   'assert-held': 'No simulation',
-  'missing-undo': 'No simulation',
+  'missing-undo': 'Cannot be undone',
 };
 
 /** The lock model's invariant of each rule (a replace-flow invariant it has not, such as list-id-consistent, maps here). */

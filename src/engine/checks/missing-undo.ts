@@ -16,8 +16,9 @@
  *
  * Quiet when: the return is on the acquire's own failure path; the acquire
  * does not run on every path to the return; the object was handed on before
- * the return (stored into a field, or returned); nothing in the function
- * releases it and no knowledge pair says it must (low at most then).
+ * the return (stored into a field, returned, or given whole to another call);
+ * nothing in the function releases it (a knowledge pair alone is not enough:
+ * the object may be handed over by means the function does not show).
  */
 import { functionKnowledge } from '../knowledge/lookup';
 import type { CallEvent, FunctionModel, ReturnEvent } from '../model/types';
@@ -161,7 +162,9 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     const ownFailure = paths.errorBlocks(a.ref);
     const avoid = reachableAvoiding(fn, a.ref.block);
     const releaseSites = calls.filter((x) => releases(ctx, a, x.event));
-    if (releaseSites.length === 0 && !a.known) continue;
+    // The function's own word is required: a pair the function never releases may be handed
+    // over by means it does not show (a reference kept by the object it is stored in).
+    if (releaseSites.length === 0) continue;
     const released = (r: EventRef) => releaseSites.some((x) => paths.before(a.ref, x) && paths.before(x, r));
     // Handed on: returned, stored into an object (the acquired value, or the call's result:
     // `mdev->id = rc` after `rc = ida_alloc(...)` makes the id the device's to free), or
@@ -183,6 +186,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     const checkpoints = calls.filter((c) => c !== a.ref && !ownFailure.has(c.block) && !avoid.has(c.block) && paths.before(a.ref, c) && paths.errorBlocks(c).size > 0);
     const releasedReturns: EventRef<ReturnEvent>[] = [];
     const missing: EventRef<ReturnEvent>[] = [];
+    const failedAt = new Map<EventRef, EventRef<CallEvent>>();
     for (const c of checkpoints) {
       const region = paths.errorBlocks(c);
       for (const r of returns) {
@@ -191,7 +195,10 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
         // reached through a release after this failure.
         const ok = ownFailure.has(r.block) ? releaseSites.some((x) => paths.before(c, x) && paths.before(x, r)) : released(r);
         if (ok) releasedReturns.push(r);
-        else if (!handedOn(r)) missing.push(r);
+        else if (!handedOn(r)) {
+          missing.push(r);
+          failedAt.set(r, c);
+        }
       }
     }
     if (missing.length === 0) continue;
@@ -200,10 +207,9 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     let confidence: Confidence;
     if (releasedReturns.length > 0) confidence = a.known ? 'high' : 'medium';
     else if (releaseSites.length > 0) confidence = 'medium';
-    else if (a.known) confidence = 'low';
     else continue;
     if (fn.status === 'partial') confidence = lowerConfidence(confidence);
-    out.push(finding(fn, a, missing, releasedReturns, releaseSites, confidence, ctx, turnOf(fn, paths, a, ownFailure, missing[0])));
+    out.push(finding(fn, a, missing, failedAt.get(missing[0])!, releasedReturns, releaseSites, confidence, ctx, turnOf(fn, paths, a, ownFailure, missing[0])));
   }
   return out;
 }
@@ -228,6 +234,7 @@ function finding(
   fn: FunctionModel,
   a: Acquire,
   missing: EventRef<ReturnEvent>[],
+  failed: EventRef<CallEvent>,
   releasedReturns: EventRef<ReturnEvent>[],
   releaseSites: EventRef<CallEvent>[],
   confidence: Confidence,
@@ -249,7 +256,9 @@ function finding(
     `${what} (line ${acq.line}) is not released when the function returns${value} at line ${first.line}: ` +
     `${others}, this path does not, so it leaks.`;
   const related: RelatedLocation[] = [
-    { file: fn.file, line: acq.line, message: `\`${acq.callee}()\` acquires ${a.byResult ? `\`${a.object}\`` : `on \`${a.object}\``}`, role: 'call' },
+    // The witness: the acquire stays done (the error path does not undo it), the failing step, the return.
+    { file: fn.file, line: acq.line, message: `\`${acq.callee}()\` acquires ${a.byResult ? `\`${a.object}\`` : `on \`${a.object}\``}`, role: 'irreversible' },
+    ...(failed.event.line !== acq.line ? [{ file: fn.file, line: failed.event.line, message: `\`${failed.event.callee}()\` can fail here`, role: 'fallible' as const }] : []),
     ...missing.map((r) => ({ file: fn.file, line: r.event.line, message: `returns without \`${undo}()\``, role: 'return' as const })),
     ...(releasedReturns.length > 0 ? releaseSites.filter((x) => releasedReturns.some((r) => x.event.line <= r.event.line)).slice(0, 1) : releaseSites.slice(0, 1)).map((x) => ({
       file: fn.file,

@@ -102,13 +102,8 @@ export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
     case 'lock-leak':
       return lockModel('no-deadlock');
     case 'missing-undo':
-      return {
-        variant: 'none',
-        threads: [],
-        faults: [],
-        contract: 'status-quo',
-        reason: 'a resource left acquired on an error path is a leak one call long; neither model has the resource to lose',
-      };
+      // The acquire stays done on the leaking error path: the failure contract breaks.
+      return lockModel('failure-contract');
     case 'assert-held':
       return {
         variant: 'none',

@@ -22,16 +22,17 @@ test('missing-undo: pins (a knowledge pair) and a kasprintf() name (inferred) le
     'what `vfio_pin_pages()` acquired on `&rd->vdev` (line 22) is not released when the function returns `rc` at line 28: ' +
       'the error path returning at line 37 calls `vfio_unpin_pages()`, this path does not, so it leaks.',
   );
-  // The acquire, the return that leaks, the release the other path makes.
-  assert.deepEqual(relatedLines(pins), [22, 28, 36]);
-  assert.equal(pins.related[1].message, 'returns without `vfio_unpin_pages()`');
+  // The acquire, the step that fails, the return that leaks, the release the other path makes.
+  assert.deepEqual(relatedLines(pins), [22, 26, 28, 36]);
+  assert.deepEqual(pins.related.map((r) => r.role), ['irreversible', 'fallible', 'return', undefined]);
+  assert.equal(pins.related[2].message, 'returns without `vfio_unpin_pages()`');
   assert.equal(pins.fingerprint, 'missing-undo:ring_start:vfio_pin_pages,vfio_unpin_pages');
   assert.equal(
     name.message,
     '`label` from `kasprintf()` (line 45) is not released when the function returns `-EIO` at line 50: ' +
       'the error path returning at line 54 calls `kfree()`, this path does not, so it leaks.',
   );
-  assert.deepEqual(relatedLines(name), [45, 50, 53]);
+  assert.deepEqual(relatedLines(name), [45, 48, 50, 53]);
 });
 
 test('missing-undo: pins released on every error path, a name handed to the device, a sysfs group removed: nothing', async () => {
