@@ -22,8 +22,9 @@ export interface IteratorStep {
 /** `&iter` / `area` → the local; anything else (an expression) is not a cursor. */
 function cursorName(arg: string | undefined): string | undefined {
   if (arg === undefined) return undefined;
-  const m = /^\s*&?\s*([A-Za-z_]\w*)\s*$/.exec(arg);
-  return m?.[1];
+  let t = arg.trim();
+  if (t.startsWith('&')) t = t.slice(1).trimStart();
+  return /^[A-Za-z_]\w*$/.test(t) ? t : undefined;
 }
 
 export function iteratorStep(knowledge: Knowledge, ev: CallEvent): IteratorStep | undefined {

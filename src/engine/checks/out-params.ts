@@ -10,6 +10,15 @@ import type { CallEvent } from '../model/types';
 import type { CheckContext } from './check';
 import { findFunction } from './check';
 
+/** `*out` / `*(out)` → `out`; anything else → ''. */
+function derefName(target: string): string {
+  let t = target.trim();
+  if (!t.startsWith('*')) return '';
+  t = t.slice(1).trim();
+  if (t.startsWith('(') && t.endsWith(')')) t = t.slice(1, -1).trim();
+  return /^[A-Za-z_]\w*$/.test(t) ? t : '';
+}
+
 /** Argument positions the callee stores through. */
 export function outParams(ctx: CheckContext, ev: CallEvent, file?: string): number[] {
   const known = functionKnowledge(ctx.knowledge, ev.callee)?.outParams;
@@ -20,8 +29,7 @@ export function outParams(ctx: CheckContext, ev: CallEvent, file?: string): numb
   for (const b of body.blocks) {
     for (const e of b.events) {
       if (e.kind !== 'write') continue;
-      const m = /^\*\s*\(?\s*([A-Za-z_]\w*)\s*\)?$/.exec(e.target.trim());
-      const i = m ? body.params.indexOf(m[1]) : -1;
+      const i = body.params.indexOf(derefName(e.target));
       if (i >= 0 && !out.includes(i)) out.push(i);
     }
   }

@@ -11,8 +11,30 @@
  * `loopMacroAt`).
  */
 
-/** Identifiers that name an iterator macro: `*for_each*` and `with_*` scope loops. */
-const LOOP_MACRO = /\b(?:\w*for_each\w*|with_\w+)\s*\(/g;
+const isWord = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+
+/**
+ * Identifiers that name an iterator macro (`*for_each*`, `with_*` scope loops)
+ * followed by `(`: [start of the name, index of the `(`], found by plain scans
+ * (no regex: kernel files are large and adversarial text must stay linear).
+ */
+function* loopMacroHeads(text: string): Generator<[number, number]> {
+  const seen = new Set<number>();
+  for (const needle of ['for_each', 'with_']) {
+    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) {
+      let start = at;
+      while (start > 0 && isWord(text.charCodeAt(start - 1))) start--;
+      if (needle === 'with_' && start !== at) continue;
+      let end = at + needle.length;
+      while (end < text.length && isWord(text.charCodeAt(end))) end++;
+      if (seen.has(start)) continue;
+      seen.add(start);
+      let open = end;
+      while (open < text.length && (text[open] === ' ' || text[open] === '\t')) open++;
+      if (text[open] === '(' && end > start && !(text.charCodeAt(start) >= 48 && text.charCodeAt(start) <= 57)) yield [start, open];
+    }
+  }
+}
 
 /** Characters after which a statement can start (the end of the previous one, a block, a label or an else). */
 function statementStart(text: string, at: number): boolean {
@@ -71,24 +93,24 @@ function nextSignificant(text: string, i: number): string {
 /** `text` with every iterator macro head used as a loop renamed to `while` (same length). */
 export function rewriteLoopMacros(text: string): string {
   if (text.indexOf('for_each') < 0 && text.indexOf('with_') < 0) return text;
+  const heads = [...loopMacroHeads(text)].sort((x, y) => x[0] - y[0]);
   let out: string[] | undefined;
   let last = 0;
-  LOOP_MACRO.lastIndex = 0;
-  for (let m = LOOP_MACRO.exec(text); m; m = LOOP_MACRO.exec(text)) {
-    const name = /^\w+/.exec(m[0])![0];
-    if (name.length < 5 || !statementStart(text, m.index)) continue;
+  for (const [start, open] of heads) {
+    if (start < last) continue;
+    const name = text.slice(start, open).trimEnd();
+    if (name.length < 5 || !statementStart(text, start)) continue;
     // Not inside a preprocessor line (`#define for_each_x(...)`).
-    const lineStart = text.lastIndexOf('\n', m.index) + 1;
-    if (/^\s*#/.test(text.slice(lineStart, m.index))) continue;
-    const close = closingParen(text, m.index + m[0].length - 1) - 1;
+    const lineStart = text.lastIndexOf('\n', start) + 1;
+    if (text.slice(lineStart, start).trimStart().startsWith('#')) continue;
+    const close = closingParen(text, open) - 1;
     if (close < 0) continue;
     // A call statement ends in `;` (a call in a list or an argument in `,` or `)`); at the
     // start of a statement, anything else after an iterator's head is its body.
     const next = nextSignificant(text, close + 1);
     if (next === '' || next === ';' || next === ',' || next === ')' || next === ']') continue;
-    (out ??= []).push(text.slice(last, m.index), 'while', ' '.repeat(name.length - 5));
-    last = m.index + name.length;
-    LOOP_MACRO.lastIndex = close + 1;
+    (out ??= []).push(text.slice(last, start), 'while', ' '.repeat(name.length - 5));
+    last = start + name.length;
   }
   if (!out) return text;
   out.push(text.slice(last));
