@@ -30,6 +30,24 @@ function walk(n: SyntaxNode, visit: (n: SyntaxNode) => void): void {
   for (const c of namedKids(n)) walk(c, visit);
 }
 
+/** The first argument of the first call on a line (`&w->lock` of `mutex_lock(&w->lock);`), by a linear scan. */
+function firstArgument(line: string): string | undefined {
+  const open = line.indexOf('(');
+  if (open < 0) return undefined;
+  let end = open + 1;
+  while (end < line.length && line[end] !== ',' && line[end] !== ')') end++;
+  const arg = line.slice(open + 1, end).trim();
+  return arg || undefined;
+}
+
+/** What a `return X;` line returns (`''` for a bare return), undefined for another line. */
+function returnedValue(line: string): string | undefined {
+  const t = line.trimStart();
+  if (!t.startsWith('return') || /\w/.test(t.charAt(6))) return undefined;
+  const semi = t.indexOf(';');
+  return semi < 0 ? undefined : t.slice(6, semi).trim();
+}
+
 /** The lock-leak quick fix for `finding` in `text`, or undefined when none re-analyses clean. */
 export function lockLeakFix(
   parser: CParser,
@@ -41,7 +59,7 @@ export function lockLeakFix(
   const acquire = finding.related.find((r) => r.role === 'acquire');
   if (!acquire) return undefined;
   // the lock's expression as the acquire wrote it: the first argument of the call on that line
-  const lockExpr = /\w+\s*\(\s*([^,)]+)/.exec(lines[acquire.line - 1] ?? '')?.[1]?.trim();
+  const lockExpr = firstArgument(lines[acquire.line - 1] ?? '');
   if (!lockExpr) return undefined;
   const tree = parser.parse(blankAnnotations(text));
   if (!tree) return undefined;
@@ -66,9 +84,9 @@ export function lockLeakFix(
         let returns: string | undefined;
         for (let r = from; r < lines.length && r <= body.endPosition.row; r++) {
           if (releaseRe.test(lines[r].replace(/^\s*\w+:\s*/, ''))) releases = true;
-          const m = /^\s*return\s*([^;]*);/.exec(lines[r]);
-          if (m) {
-            returns = m[1].trim();
+          const value = returnedValue(lines[r]);
+          if (value !== undefined) {
+            returns = value;
             break;
           }
         }
