@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { tsFiles } from './ts-files';
 
 const root = path.resolve(__dirname, '../../..');
-
-function tsFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...tsFiles(p));
-    else if (p.endsWith('.ts')) out.push(p);
-  }
-  return out;
-}
 
 test('only src/extension and src/webview import vscode', () => {
   const offenders = tsFiles(path.join(root, 'src'))
