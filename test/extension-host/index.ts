@@ -187,8 +187,9 @@ it('annotates an mbox series on its patch lines, introduced in patch 2/3', async
 });
 
 it('a patch that only lowers a finding\'s confidence does not show it as fixed', async () => {
-  // Patch 2/2 of this series returns a status of its own on the failed add and adds a loop the
-  // parser sees only in part: the engine is less sure, but remove-before-add is still there.
+  // Patch 2/2 of this series returns a status of its own on the failed add and declares its cursor
+  // with an attribute macro the parser cannot read (the function is partial): the engine is less
+  // sure, but remove-before-add is still there.
   const doc = await vscode.workspace.openTextDocument(file('series-confidence.mbox'));
   await vscode.window.showTextDocument(doc);
   const review = await api.patches.review(doc);
