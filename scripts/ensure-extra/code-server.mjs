@@ -5,7 +5,7 @@
 // by hand here (see design.md, "Testing in a real VS Code without internet").
 // Idempotent: a marker file records a completed install.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, lstatSync, unlinkSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, lstatSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 
 const VERSION = '4.100.3';

@@ -68,3 +68,53 @@ export function withoutLineComments(text: string): string {
   }
   return out + text.slice(from);
 }
+
+/** `text` without the run of `ch` at its end (`/\n+$/` without rescanning the run from each of its characters). */
+export function trimTrailing(text: string, ch: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === ch) end--;
+  return text.slice(0, end);
+}
+
+/** `text` up to its first `?` or `#`: a URI without query and fragment (`/[?#].*$/` rescans from each `?`). */
+export function beforeQueryOrFragment(text: string): string {
+  const q = text.indexOf('?');
+  const h = text.indexOf('#');
+  const cut = q < 0 ? h : h < 0 ? q : Math.min(q, h);
+  return cut < 0 ? text : text.slice(0, cut);
+}
+
+/** Whether a source line holds nothing but one comment (`// ...`, or `/* ... *\/` opening and closing on it). */
+export function isCommentOnlyLine(line: string): boolean {
+  const t = line.trim();
+  return t.startsWith('//') || (t.length >= 4 && t.startsWith('/*') && t.endsWith('*/'));
+}
+
+/**
+ * The start of the member chain (`a->b.c->`, the characters `[\w>.-]`) that
+ * ends at `end`, walking back once: for `&s->acc->ioas` and the index of
+ * `ioas` it is the index of `s`.
+ */
+export function memberChainStart(text: string, end: number): number {
+  let i = end;
+  while (i > 0) {
+    const c = text.charCodeAt(i - 1);
+    if (!(isWordCode(c) || c === 62 /* > */ || c === 46 /* . */ || c === 45) /* - */) break;
+    i--;
+  }
+  return i;
+}
+
+/**
+ * `text` with its first member chain ending in `->field` (blanks allowed
+ * after the arrow) replaced by `by`, or `text` itself when there is none.
+ */
+export function replaceMemberChain(text: string, field: string, by: string): string {
+  for (let at = text.indexOf(field); at >= 0; at = text.indexOf(field, at + 1)) {
+    let arrow = at;
+    while (arrow > 0 && isBlankCode(text.charCodeAt(arrow - 1))) arrow--;
+    if (arrow < 2 || text[arrow - 1] !== '>' || text[arrow - 2] !== '-') continue;
+    return text.slice(0, memberChainStart(text, arrow - 2)) + by + text.slice(at + field.length);
+  }
+  return text;
+}

@@ -3,7 +3,7 @@
  * create the shared services, then one register call per feature. Nothing
  * heavy happens here: the parser's wasm is loaded on the first C file.
  */
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { Engine } from '../engine/engine';
 import { AnalysisService } from './analysis/analysis-service';
 import { loadParser } from './analysis/wasm';

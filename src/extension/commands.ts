@@ -81,7 +81,8 @@ function isRequest(x: unknown): x is PanelRequest {
 
 export function registerCommands(context: vscode.ExtensionContext, deps: CommandDeps): void {
   const { analysis, diagnostics, patches, panel, log } = deps;
-  const reg = (id: string, fn: (...args: any[]) => unknown): void => {
+  // Generic in the arguments so each handler keeps its own parameter types (the palette passes none).
+  const reg = <A extends unknown[]>(id: string, fn: (...args: A) => unknown): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, fn));
   };
 

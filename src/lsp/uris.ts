@@ -6,6 +6,7 @@
  * two buffers never collide.
  */
 import { isCFile } from '../engine/editor/context-files';
+import { beforeQueryOrFragment } from '../engine/text-scan';
 
 export function keyOfUri(uri: string): string {
   const m = /^file:\/\/([^/]*)(\/.*)?$/i.exec(uri);
@@ -30,7 +31,7 @@ export function uriOfKey(key: string): string {
 
 /** The last path segment of a URI or key, for messages. */
 export function baseName(uriOrKey: string): string {
-  const s = uriOrKey.replace(/[?#].*$/, '');
+  const s = beforeQueryOrFragment(uriOrKey);
   return decodeSafe(s.slice(s.lastIndexOf('/') + 1)) || s;
 }
 
@@ -54,7 +55,7 @@ const PATCH_EXTENSIONS = /\.(patch|diff|mbox|eml)$/i;
  * and a .patch `diff`), nothing else.
  */
 export function documentKind(uri: string, languageId: string): DocumentKind {
-  const path = uri.replace(/[?#].*$/, '');
+  const path = beforeQueryOrFragment(uri);
   if (languageId === 'iommufd-patch' || PATCH_EXTENSIONS.test(path)) return 'patch';
   if (C_LANGUAGES.has(languageId) || isCFile(path)) return 'c';
   return 'other';

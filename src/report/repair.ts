@@ -2,6 +2,7 @@
  * A repair proposal as text (the CLI), JSON (the edit as line replacements)
  * and as a suggestion for a review reply, in the mail's plain-text style.
  */
+import { trimTrailing } from '../engine/text-scan';
 import type { RepairReport } from '../sim/repair/propose';
 
 /** The states the proposal was verified over (its full exploration). */
@@ -153,13 +154,13 @@ export function repairReplyText(r: RepairReport): string | undefined {
  * (`Reviewed-by:` and kin) at the end, else at the end.
  */
 export function insertIntoReply(body: string, suggestion: string): string {
-  const lines = body.replace(/\n+$/, '').split('\n');
+  const lines = trimTrailing(body, '\n').split('\n');
   let at = lines.length;
   while (at > 0 && /^[A-Z][A-Za-z-]*-by: /.test(lines[at - 1])) at--;
   const before = lines.slice(0, at);
   while (before.length > 0 && before[before.length - 1] === '') before.pop();
   const after = lines.slice(at);
-  const parts = [...before, '', ...suggestion.replace(/\n+$/, '').split('\n')];
+  const parts = [...before, '', ...trimTrailing(suggestion, '\n').split('\n')];
   if (after.length > 0) parts.push('', ...after);
   return parts.join('\n') + '\n';
 }

@@ -6,7 +6,7 @@
  * server start is retried on a fresh port; `close()` kills what was started.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -120,7 +120,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
   }
   mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   // No welcome page, no trust prompt, no restored editors from an earlier run.
-  require('node:fs').writeFileSync(
+  writeFileSync(
     path.join(userDataDir, 'User', 'settings.json'),
     JSON.stringify({
       'workbench.startupEditor': 'none',

@@ -39,45 +39,18 @@ function regexLiterals(file: string): Literal[] {
   return out;
 }
 
-/**
- * Regexes landed by other work while this audit was being written (the
- * language server's URIs, the repair proposals), found vulnerable by recheck
- * and left to their owners: by file and pattern, never by line. The list may
- * only shrink: a listed regex that is gone fails the test too, so the entry
- * is removed with the fix.
- */
-const KNOWN_UNSAFE = new Set([
-  'src/lsp/uris.ts /[?#].*$/',
-  'src/report/repair.ts /\\n+$/',
-  'src/sim/repair/candidates.ts /[\\w>.-]*->\\s*iopt_access_list_id/',
-  'src/sim/repair/source-edit.ts /(\\w+)->\\w/',
-  'src/sim/repair/source-edit.ts /(\\w+)\\s*$/',
-  'src/sim/repair/source-edit.ts /(\\w+)\\s*=\\s*([^;=]+);\\s*$/',
-  'src/sim/repair/source-edit.ts /(\\w+)\\s*;\\s*$/',
-  'src/sim/repair/source-edit.ts /[\\w>.-]*->\\s*iopt_access_list_id/',
-  'src/sim/repair/source-edit.ts /(iopt_remove_access\\s*\\([^;]*?)\\)\\s*;/',
-  'src/sim/repair/source-edit.ts /^\\s*(\\/\\*.*\\*\\/|\\/\\/.*)\\s*$/',
-]);
-
 test('no regex literal in src/ backtracks super-linearly (recheck)', async () => {
   const literals = tsFiles(path.join(root, 'src')).flatMap(regexLiterals);
   assert.ok(literals.length > 100, `found ${literals.length} regex literals`);
   const unsafe: string[] = [];
-  const known = new Set<string>();
   // Each pattern once, one at a time: recheck's time limit counts from the request, and its agent is one process.
   const verdicts = new Map<string, Awaited<ReturnType<typeof check>>>();
   for (const l of literals) {
     const key = `/${l.source}/${l.flags}`;
     const d = verdicts.get(key) ?? (await check(l.source, l.flags, { timeout: 10_000 }));
     verdicts.set(key, d);
-    const id = `${l.where.replace(/:\d+$/, '')} ${key}`;
-    if (d.status !== 'safe' && KNOWN_UNSAFE.has(id)) {
-      known.add(id);
-      continue;
-    }
     if (d.status === 'vulnerable') unsafe.push(`${l.where} /${l.source}/${l.flags}: ${d.complexity.summary}, attack ${d.attack.pattern}`);
     else if (d.status === 'unknown') unsafe.push(`${l.where} /${l.source}/${l.flags}: recheck could not decide (${d.error.kind})`);
   }
   assert.deepEqual(unsafe, [], 'use trimEnd() or the walks of src/engine/text-scan.ts instead');
-  assert.deepEqual([...KNOWN_UNSAFE].filter((k) => !known.has(k)), [], 'fixed or gone: remove it from KNOWN_UNSAFE');
 });

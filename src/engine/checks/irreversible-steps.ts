@@ -11,7 +11,7 @@ import type { CallEvent, CallbackEvent, FunctionModel } from '../model/types';
 import { textBeforeParen } from '../text-scan';
 import type { CheckContext } from './check';
 import { findFunction } from './check';
-import { baseVariable, FlowPaths, flowPathsOf } from './flow-paths';
+import { baseVariable, type FlowPaths, flowPathsOf } from './flow-paths';
 import type { EventRef } from './flow-paths';
 
 /** What an error path loses; decides the "cannot …" half of a message. */

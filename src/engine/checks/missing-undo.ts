@@ -25,7 +25,7 @@ import type { CallEvent, FunctionModel, ReturnEvent } from '../model/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
 import { fingerprint, lowerConfidence, perFunctionCheck } from './check';
-import { FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
+import { type FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
 import { fieldStore } from './rollback-steps';
 import { scenarioFor } from './scenario';
 

@@ -20,7 +20,7 @@ import type { Finding, RelatedLocation } from '../types';
 import { textBeforeParen } from '../text-scan';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
-import { baseVariable, FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
+import { baseVariable, type FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
 import { fieldStore } from './rollback-steps';
 import { scenarioFor } from './scenario';
 import { protectingLock } from '../knowledge/lookup';

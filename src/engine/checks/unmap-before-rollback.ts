@@ -11,7 +11,7 @@ import type { FunctionModel } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
-import { FlowPaths, flowPathsOf } from './flow-paths';
+import { type FlowPaths, flowPathsOf } from './flow-paths';
 import { IrreversibleSteps, originField, type IrreversibleSite, type IrreversibleStep, type LossKind } from './irreversible-steps';
 import { cleanupBlocks, fallibleSteps, isFallibleCall, restoreSteps, type FallibleStep, type RestoreStep } from './rollback-steps';
 import { scenarioFor } from './scenario';

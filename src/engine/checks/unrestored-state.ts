@@ -15,7 +15,7 @@ import type { CallEvent, FunctionModel } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence, minConfidence } from './check';
-import { baseVariable, FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
+import { baseVariable, type FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
 import { cleanupBlocks, fallibleSteps, fieldStore, isFallibleCall, restoreSteps, savedValues, type FallibleStep } from './rollback-steps';
 import { outParamWrites } from './out-params';
 import { scenarioFor } from './scenario';

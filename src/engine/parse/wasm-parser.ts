@@ -1,4 +1,4 @@
-import { Language, Parser, Tree } from 'web-tree-sitter';
+import { Language, Parser, type Tree } from 'web-tree-sitter';
 import type { CParser, SyntaxTree } from './syntax';
 
 /** The two wasm files, as bytes: callers load them (fs in Node, workspace.fs in VS Code). */

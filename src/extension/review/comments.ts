@@ -135,11 +135,11 @@ export class ReviewComments implements vscode.Disposable {
         const where = this.locate(session, patch, t.anchor);
         if (!where) continue;
         const key: ThreadKey = { kind: 'thread', name, patchId: patch.id, threadId: t.id };
-        let thread: vscode.CommentThread | undefined;
         const comments = t.comments.map(
           (c) => new ReviewCommentView(c.body, { name: c.author.replace(/<[^<>]*>\s*$/, '').trimEnd() }, key, c.id, c.fromFinding ? 'adopted finding' : c.edited ? 'edited' : undefined, () => thread),
         );
-        thread = this.controller.createCommentThread(where.uri, new vscode.Range(where.line - 1, 0, where.line - 1, 0), comments);
+        // The views ask for their thread lazily (`() => thread`), after it exists.
+        const thread = this.controller.createCommentThread(where.uri, new vscode.Range(where.line - 1, 0, where.line - 1, 0), comments);
         thread.label = `${tag} review comment`;
         thread.contextValue = 'iommufd-thread';
         thread.canReply = true;
@@ -152,10 +152,9 @@ export class ReviewComments implements vscode.Disposable {
         const where = this.locate(session, patch, sg.anchor);
         if (!where) continue;
         const key: ThreadKey = { kind: 'suggestion', name, patchId: patch.id, fingerprint: sg.fingerprint };
-        let thread: vscode.CommentThread | undefined;
         const view = new ReviewCommentView(sg.message, { name: `iommufd ${sg.ruleId}` }, key, undefined, `suggestion, ${sg.confidence} confidence`, () => thread);
         view.contextValue = 'iommufd-suggestion-comment';
-        thread = this.controller.createCommentThread(where.uri, new vscode.Range(where.line - 1, 0, where.line - 1, 0), [view]);
+        const thread = this.controller.createCommentThread(where.uri, new vscode.Range(where.line - 1, 0, where.line - 1, 0), [view]);
         thread.label = `${tag} suggestion (private until adopted)`;
         thread.contextValue = 'iommufd-suggestion';
         thread.canReply = false;

@@ -79,9 +79,10 @@ export function registerReview(context: vscode.ExtensionContext, deps: ReviewFea
 
   const restored = sessions.restore().catch((e) => log.error('could not restore review sessions', e));
 
-  const reg = (id: string, fn: (...args: any[]) => unknown): void => {
+  // Generic in the arguments so each handler keeps its own parameter types (the palette passes none).
+  const reg = <A extends unknown[]>(id: string, fn: (...args: A) => unknown): void => {
     context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      vscode.commands.registerCommand(id, async (...args: A) => {
         try {
           return await fn(...args);
         } catch (e) {

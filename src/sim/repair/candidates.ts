@@ -5,6 +5,7 @@
  * fallible, which cannot be undone, where the lock is dropped), never from a
  * function's name or a known bug.
  */
+import { replaceMemberChain } from '../../engine/text-scan';
 import type { SourceStep } from '../types';
 import { cloneFlow, lockHeldBefore, needsLock, usesCur, usesSavedId } from './flow';
 import type { Flow, RepairStep } from './flow';
@@ -212,7 +213,7 @@ function keepInLocal(flow: Flow): Candidate[] {
     const saved = f.main.find((p) => p.op === 'save-id');
     const name = (saved && /^(\w+)\s*=/.exec(saved.action)?.[1]) ?? 'saved_id';
     const action = /->\s*iopt_access_list_id/.test(s.action)
-      ? s.action.replace(/[\w>.-]*->\s*iopt_access_list_id/, name)
+      ? replaceMemberChain(s.action, 'iopt_access_list_id', name)
       : s.action.replace(/\)\s*$/, `, ${name})`);
     f.main[i] = { ...f.main[i], listId: 'saved', action };
     if (!saved) {

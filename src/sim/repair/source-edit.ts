@@ -14,6 +14,7 @@
  */
 import { createTwoFilesPatch, structuredPatch } from 'diff';
 import { blankAnnotations } from '../../engine/parse/blank-annotations';
+import { identifierBefore, isCommentOnlyLine, replaceMemberChain } from '../../engine/text-scan';
 import type { CParser, SyntaxNode } from '../../engine/parse/syntax';
 import type { SourceStep } from '../types';
 import type { RepairStep } from './flow';
@@ -106,11 +107,60 @@ interface Names {
   savedId: string;
 }
 
+/*
+ * Statement pieces read by one scan each: the regexes these replace
+ * (`/(\w+)\s*=\s*([^;=]+);\s*$/` and kin) backtrack quadratically on long
+ * runs of blanks or word characters, and the text is the user's C.
+ */
+
+/** The identifier directly before the first `->` that is followed by a name (`old = acc->ioas` gives `acc`). */
+function firstDereferenced(text: string): string | undefined {
+  for (let at = text.indexOf('->'); at >= 0; at = text.indexOf('->', at + 2)) {
+    if (!/\w/.test(text[at + 2] ?? '') || !/\w/.test(text[at - 1] ?? '')) continue;
+    const name = identifierBefore(text, at);
+    if (name) return name;
+  }
+  return undefined;
+}
+
+/** `x = v;` or `T *x = v;`: the name and the trimmed value; undefined for `==`, `+=` and the like. */
+function assignmentParts(stmt: string): { name: string; value: string } | undefined {
+  const t = stmt.trimEnd();
+  if (!t.endsWith(';')) return undefined;
+  const body = t.slice(0, -1);
+  const eq = body.lastIndexOf('=');
+  if (eq < 0 || body.includes(';', eq)) return undefined;
+  const name = identifierBefore(body, eq);
+  const value = body.slice(eq + 1).trim();
+  return name && value ? { name, value } : undefined;
+}
+
+/** The name a declaration without a value declares (`struct foo *bar;` gives `bar`). */
+function declaredName(decl: string): string | undefined {
+  const t = decl.trimEnd();
+  return t.endsWith(';') ? identifierBefore(t, t.length - 1) : undefined;
+}
+
+/** `line` with `arg` appended to the first call of `fn` that closes before a `;`. */
+function withArgumentAppended(line: string, fn: string, arg: string): string {
+  const at = line.indexOf(fn);
+  if (at < 0) return line;
+  const open = line.indexOf('(', at + fn.length);
+  if (open < 0 || line.slice(at + fn.length, open).trim() !== '') return line;
+  const stop = line.indexOf(';', open);
+  for (let close = line.indexOf(')', open); close >= 0 && (stop < 0 || close < stop); close = line.indexOf(')', close + 1)) {
+    let next = close + 1;
+    while (next < line.length && /\s/.test(line[next])) next++;
+    if (line[next] === ';') return `${line.slice(0, close)}, ${arg}${line.slice(close)}`;
+  }
+  return line;
+}
+
 function namesOf(steps: readonly SourceStep[]): Names {
   const cur = steps.find((s) => s.op === 'save-cur');
   const add = steps.find((s) => s.op === 'add-access' && s.target === 'new');
   const id = steps.find((s) => s.op === 'save-id');
-  const access = /(\w+)->\w/.exec(cur?.action.split('=')[1] ?? '')?.[1] ?? callArgs(add?.action ?? '')[1] ?? 'access';
+  const access = firstDereferenced(cur?.action.split('=')[1] ?? '') ?? callArgs(add?.action ?? '')[1] ?? 'access';
   return {
     access,
     cur: /^(\w+)\s*=/.exec(cur?.action ?? '')?.[1] ?? 'cur',
@@ -248,7 +298,7 @@ function build(
       throw new SourceEditError(`the proposal reorders steps two calls deep inside ${calleeName}(); write it by hand`);
     inlined.push(calleeName);
     const params = namedKids(callee.childForFieldName('declarator')?.childForFieldName('parameters') ?? callee).map(
-      (p) => /(\w+)\s*$/.exec(p.text)?.[1] ?? '',
+      (p) => identifierBefore(p.text, p.text.length) ?? '',
     );
     const args = callArgs(call.action);
     const rename = (l: string): string =>
@@ -279,11 +329,11 @@ function build(
       const kind = c.node!.type;
       const save =
         kind === 'declaration' || kind === 'expression_statement'
-          ? /(\w+)\s*=\s*([^;=]+);\s*$/.exec(rename(c.node!.text))
+          ? assignmentParts(rename(c.node!.text))
           : null;
-      const same = save ? new RegExp(`(\\w+)\\s*=\\s*${escape(save[2].trim())}\\s*;`).exec(callerText) : null;
+      const same = save ? new RegExp(`(\\w+)\\s*=\\s*${escape(save.value)}\\s*;`).exec(callerText) : null;
       if (save && same) {
-        if (same[1] !== save[1]) locals.set(save[1], same[1]);
+        if (same[1] !== save.name) locals.set(save.name, same[1]);
         repeats.add(c);
       }
     }
@@ -291,8 +341,8 @@ function build(
     const callerDecls = lines.slice(firstRow, it.start).join('\n');
     for (const c of inner) {
       const bare =
-        c.node!.type === 'declaration' && !c.node!.text.includes('=') ? /(\w+)\s*;\s*$/.exec(c.node!.text) : null;
-      if (bare && (locals.has(bare[1]) || new RegExp(`\\b${bare[1]}\\b`).test(callerDecls))) repeats.add(c);
+        c.node!.type === 'declaration' && !c.node!.text.includes('=') ? declaredName(c.node!.text) : undefined;
+      if (bare && (locals.has(bare) || new RegExp(`\\b${bare}\\b`).test(callerDecls))) repeats.add(c);
     }
     const renameAll = (l: string): string =>
       [...locals].reduce((acc, [from, to]) => acc.replace(new RegExp(`\\b${from}\\b`, 'g'), to), rename(l));
@@ -345,8 +395,8 @@ function build(
       const it = itemOf(i);
       const src = it?.text ? undefined : lines[row];
       const edit = (l: string): string => {
-        if (/->\s*iopt_access_list_id/.test(l)) return l.replace(/[\w>.-]*->\s*iopt_access_list_id/, names.savedId);
-        return l.replace(/(iopt_remove_access\s*\([^;]*?)\)\s*;/, `$1, ${names.savedId});`);
+        if (/->\s*iopt_access_list_id/.test(l)) return replaceMemberChain(l, 'iopt_access_list_id', names.savedId);
+        return withArgumentAppended(l, 'iopt_remove_access', names.savedId);
       };
       if (src !== undefined) replaced.set(row, edit(src));
       else if (it?.text) it.text = it.text.map((l) => (l.includes('iopt_remove_access') ? edit(l) : l));
@@ -376,7 +426,7 @@ function build(
       if (!st)
         throw new SourceEditError(`cannot find the statement of \`${original[o].action}\` (line ${original[o].line})`);
       let from = st.startPosition.row;
-      while (from - 1 >= firstRow && /^\s*(\/\*.*\*\/|\/\/.*)\s*$/.test(lines[from - 1])) from--;
+      while (from - 1 >= firstRow && isCommentOnlyLine(lines[from - 1])) from--;
       for (let r = from; r <= st.endPosition.row; r++) deleted.add(r);
     }
     const added = newBlock.filter((s) => s.origin === undefined);

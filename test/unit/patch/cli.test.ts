@@ -58,7 +58,7 @@ test('the v9-like revision exits 0; with --previous it says what it fixed', asyn
   assert.equal(clean.status, 0);
   const r = await patchCli(['--base', TREE, '--previous', V8, V9]);
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /\nsince v8:\n  fixed in \[2\] iommufd: Attach through iommufd_access_change_ioas_id\(\): \[unmap-before-rollback\] iommufd_access_change_ioas_id\(\) \(unmap-before-rollback:iommufd_access_change_ioas_id:__iommufd_access_detach,iopt_add_access\)\n/);
+  assert.match(r.stdout, /\nsince v8:\n {2}fixed in \[2\] iommufd: Attach through iommufd_access_change_ioas_id\(\): \[unmap-before-rollback\] iommufd_access_change_ioas_id\(\) \(unmap-before-rollback:iommufd_access_change_ioas_id:__iommufd_access_detach,iopt_add_access\)\n/);
 });
 
 test('json: the documented shape, statuses and patch lines', async () => {
