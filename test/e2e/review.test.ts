@@ -243,7 +243,10 @@ describe('review sessions in a real VS Code (code-server)', () => {
     await b.page.locator('.tab.active', { hasText: 'device.c' }).waitFor({ state: 'visible', ...LONG });
     await commentOnLine(b.page, 123, C_COMMENT);
     const view = await reviewView(b.page);
-    await row(view, C_COMMENT).filter({ hasText: 'device.c:123' }).waitFor({ state: 'visible', ...LONG });
+    await row(view, C_COMMENT).filter({ hasText: 'device.c:123' }).waitFor({ state: 'visible', ...LONG }).catch(async (e: unknown) => {
+      await screenshot(b.page, 'review-failed-c-comment');
+      throw e;
+    });
 
     rmSync(path.join(served.workspace, 'iommufd-demo-access-replace-v8-2-reply.eml'), { force: true });
     await inlineAction(row(view, PATCH_ROW), 'Compose Review Reply');
