@@ -3,7 +3,7 @@
 // Then type-checks and compiles sources and tests into out/ for node --test.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, chmodSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -58,4 +58,7 @@ for (const [from, to] of [
   ['tree-sitter-c/tree-sitter-c.wasm', 'dist/tree-sitter-c.wasm'],
 ]) copyFileSync(require.resolve(from), at(to));
 
+// out/ is emptied first: a test whose source was deleted or renamed would
+// otherwise still run from its old compiled file.
+if (!skipTsc) rmSync(at('out'), { recursive: true, force: true });
 if (!skipTsc) execFileSync(process.execPath, [at('node_modules/typescript/bin/tsc'), '-p', at('tsconfig.json')], { stdio: 'inherit', cwd: root });
