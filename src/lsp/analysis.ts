@@ -12,7 +12,7 @@ import { toReplacements, type OffsetChange } from '../engine/editor/replacements
 import type { CParser } from '../engine/parse/syntax';
 import type { ReviewConfig } from '../engine/knowledge/types';
 import type { AnalysisResult, Finding, LockGraph } from '../engine/types';
-import { parseSeries, reviewSeriesWith, sessionOf, type PatchFinding, type SeriesReview } from '../patch/index';
+import { inputProblems, parseSeries, reviewSeriesWith, sessionOf, type PatchFinding, type SeriesReview } from '../patch/index';
 import { simulateFinding } from '../sim/finding';
 import type { FileModel } from '../engine/model/types';
 import type { LoadedConfiguration, ServerHost } from './host';
@@ -228,11 +228,8 @@ export class Analysis {
       // A finding the patch does not show sits on the patch's first line, so it is still seen.
       for (const f of p.findings) placed.push({ finding: f, line: f.patchLine ?? 1, column: 1 });
     }
-    // The no-base note is a fact about the mode, and every finding's diagnostic
-    // says it already (the extension's patch-problems.ts filters it the same way).
-    const problems = [...review.series.problems, ...review.patches.flatMap((p) => p.problems)].filter(
-      (p) => !/^no base tree: /.test(p.message),
-    );
+    // The no-base note is a fact about the mode, and every finding's diagnostic says it already.
+    const problems = inputProblems(review);
     const notes: Note[] = [];
     if (review.patches.length === 0)
       notes.push({

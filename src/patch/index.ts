@@ -14,6 +14,7 @@ export { compareRevisions, type RevisionComparison } from './revisions';
 export type { TreeReader } from './tree';
 export type { BlobRead, GitObjects } from './preimage';
 export * from './types';
+export { inputProblems } from './problems';
 
 export interface ReviewSeriesOptions {
   parser: CParser;

@@ -290,6 +290,7 @@ function reviewFromHunks(
     );
     review.problems.push({
       source: mail.source,
+      kind: 'context',
       message: `no base tree: analysed from what the hunks show (partial context); confidence capped at ${PARTIAL_CAP}`,
     });
   } finally {

@@ -77,6 +77,12 @@ export interface Problem {
   /** Line of `source`, when one line is to blame. */
   line?: number;
   message: string;
+  /**
+   * `context`: a fact about how the review was made (no base tree, so the
+   * hunks alone), which every finding's message already carries; not a
+   * problem of the input a user must be told about separately.
+   */
+  kind?: 'context';
 }
 
 export interface Series {

@@ -5,7 +5,7 @@ import { createTwoFilesPatch } from 'diff';
 import { analyzeSources } from '../../../src/engine/index';
 import { applyFileDiff } from '../../../src/patch/apply';
 import { parseMailDiff } from '../../../src/patch/diff';
-import { compareRevisions, parseSeries, parseSeriesFiles, reviewSeries, type PatchFinding, type SeriesReview } from '../../../src/patch/index';
+import { compareRevisions, inputProblems, parseSeries, parseSeriesFiles, reviewSeries, type PatchFinding, type SeriesReview } from '../../../src/patch/index';
 import { fsTree } from '../../../src/patch/node/fs-tree';
 import { toPatchSarif } from '../../../src/report/patch-sarif';
 import { validateSarif } from '../cli/sarif-schema';
@@ -73,6 +73,9 @@ test('without --base: the same finding from the hunks alone, partial context, co
   const mbox = fixtureText('v8.mbox');
   assertOnCallLines(f, mbox, lineOf(mbox, 'Subject: [PATCH v8 2/3] iommufd: Attach through'));
   assert.ok(review.patches[1].problems.some((p) => p.message === 'no base tree: analysed from what the hunks show (partial context); confidence capped at medium'));
+  // A fact about the mode, not a problem of the input: the notification and the language server leave it out.
+  assert.ok(review.patches[1].problems.some((p) => p.kind === 'context' && p.message.startsWith('no base tree: ')));
+  assert.deepEqual(inputProblems(review).filter((p) => p.message.startsWith('no base tree: ')), []);
   // Patch 1 moves a body between two hunks of one function: what the gap hides
   // (the re-lock after the unmap) must not turn into a finding.
   assert.deepEqual(review.patches[0].findings, []);
