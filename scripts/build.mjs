@@ -27,6 +27,7 @@ const common = {
 const targets = [
   { entry: 'src/cli/main.ts', out: 'dist/cli.js', platform: 'node', external: ['tree-sitter', 'tree-sitter-c', 'vscode'], banner: '#!/usr/bin/env node' },
   { entry: 'src/extension/node-entry.ts', out: 'dist/extension.js', platform: 'node', external: ['vscode'] },
+  { entry: 'src/extension/node/repair-worker.ts', out: 'dist/repair-worker.js', platform: 'node' },
   { entry: 'src/extension/web-entry.ts', out: 'dist/web/extension.js', platform: 'browser', external: ['vscode'], browserNode: true },
   { entry: 'src/webview/main.ts', out: 'media/webview.js', platform: 'browser', format: 'iife' },
   { entry: 'test/extension-host/index.ts', out: 'dist/test/index.js', platform: 'node', external: ['vscode'] },

@@ -21,6 +21,9 @@ import { registerStatusBar } from './status-bar';
 import { loadRuleHeadings } from './rule-docs';
 import { registerReviewIfPresent } from './review-hook';
 import type { ReviewApi } from './review/register';
+import type { RepairRunner } from './repair-job';
+import { createVerifiedFix, inProcessRepairRunner, type VerifiedFixApi } from './verified-fix';
+import { registerVerifiedFixCommands } from './verified-fix-commands';
 
 /** What activate() returns: the services, for the extension-host tests and the bench. */
 export interface ExtensionApi {
@@ -29,6 +32,7 @@ export interface ExtensionApi {
   diagnostics: DiagnosticsController;
   patches: PatchAnnotationsApi;
   panel: SimulatorPanelApi;
+  fix: VerifiedFixApi;
   review: ReviewApi | undefined;
   activationMs: number;
 }
@@ -37,6 +41,8 @@ export interface ExtensionApi {
 export interface HostServices {
   /** Node hosts: a git repository as the patch layer's pre-image source. */
   openGit?: PatchAnnotationsDeps['openGit'];
+  /** Node hosts: the repair search on a worker thread (else it runs in the extension host). */
+  repairRunner?: (extensionUri: vscode.Uri) => RepairRunner;
 }
 
 export function activateExtension(context: vscode.ExtensionContext, host: 'node' | 'web', services: HostServices = {}): ExtensionApi {
@@ -54,12 +60,14 @@ export function activateExtension(context: vscode.ExtensionContext, host: 'node'
   registerCodeLens(context, store);
   registerHover(context, store, extensionUri);
   registerCodeActions(context, store);
-  const panel = registerSimulatorPanel(context, { extensionUri, log, stepsFromSource: (file, fn) => stepsFromSourceFor(analysis, patches, file, fn), sourceModel: (file, fn) => sourceModelFor(analysis, patches, file, fn) });
+  const fix = createVerifiedFix({ log, runner: services.repairRunner?.(extensionUri) ?? inProcessRepairRunner(extensionUri) });
+  const panel = registerSimulatorPanel(context, { extensionUri, log, fix, stepsFromSource: (file, fn) => stepsFromSourceFor(analysis, patches, file, fn), sourceModel: (file, fn) => sourceModelFor(analysis, patches, file, fn) });
   registerCommands(context, { extensionUri, version, analysis, diagnostics, patches, panel, log });
+  registerVerifiedFixCommands(context, { panel, fix, store });
   registerStatusBar(context, analysis);
   const review = registerReviewIfPresent(context, { patches, log });
 
   const activationMs = Date.now() - started;
   log.info(`iommufd review ${version} activated (${host} host) in ${activationMs} ms`);
-  return { analysis, store, diagnostics, patches, panel, review, activationMs };
+  return { analysis, store, diagnostics, patches, panel, fix, review, activationMs };
 }

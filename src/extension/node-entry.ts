@@ -1,7 +1,9 @@
 /** Desktop and remote (Node) extension host entry. */
+import path from 'node:path';
 import type * as vscode from 'vscode';
 import { openGitRepo } from '../patch/node/git-repo';
 import { activateExtension, type ExtensionApi } from './activate';
+import { workerRepairRunner } from './node/repair-thread';
 
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
   return activateExtension(context, 'node', {
@@ -10,6 +12,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
       const opened = await openGitRepo(folder);
       return 'repo' in opened ? opened.repo : undefined;
     },
+    // the repair search explores many state spaces: a worker thread, terminated on cancel
+    repairRunner: (extensionUri) => workerRepairRunner(path.join(extensionUri.fsPath, 'dist')),
   });
 }
 

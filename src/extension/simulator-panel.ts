@@ -13,6 +13,8 @@ import type { SimulationRequest, SourceStep } from '../sim/types';
 import { validateRequest, type HostMessage, type PanelRequest, type PanelState, type UiMessage } from '../sim/panel-protocol';
 import type { Log } from './log';
 import { uriOfKey } from './analysis/paths';
+import type { RepairPanelView } from '../sim/panel-view';
+import type { VerifiedFixApi } from './verified-fix';
 
 export const VIEW_TYPE = 'iommufd.simulator';
 
@@ -23,10 +25,14 @@ export interface SimulatorDeps {
   stepsFromSource(file: string, fn: string): Promise<SourceStep[]>;
   /** The engine's model of the file a finding's function is in (its same-file helpers are walked inline). */
   sourceModel(file: string, fn: string): Promise<{ functions: FunctionModel[] } | undefined>;
+  /** The repair search behind "Find a verified order" and the proposal's actions. */
+  fix: VerifiedFixApi;
 }
 
 export interface SimulatorPanelApi {
   show(request: PanelRequest): Promise<void>;
+  /** "Find a verified order" for the request shown: the proposal's view, undefined when it could not run (the panel says why). */
+  findRepair(): Promise<RepairPanelView | undefined>;
   /** The last message posted to the UI (tests read it). */
   lastMessage(): HostMessage | undefined;
   /** Messages received from the UI, in order (tests read them). */
@@ -84,6 +90,9 @@ export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: S
         const simulation = simulateFinding({ ruleId: f.ruleId, function: fn, file: f.file, line: f.line, message: f.message, related: f.related, scenario }, model);
         deps.log.info(`simulated the ${f.ruleId} finding at ${f.file}:${f.line} (${simulation.kind}): ${simulation.headline}`);
         if (current === request) post({ type: 'result', request, view: viewOfFinding(simulation), simulation });
+        // a panel reloaded (hidden, or the window reloaded) shows the proposal it had found again
+        const held = deps.fix.last();
+        if (held && held.request === request && current === request) post({ type: 'repair', request, repair: held.view });
         return;
       }
       if (request.variant === 'lock-model' || request.variant === 'none') throw new Error(`${request.variant} needs the finding it simulates`);
@@ -96,6 +105,23 @@ export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: S
       const message = (e as Error)?.message ?? String(e);
       deps.log.warn(`simulation failed: ${message}`);
       if (current === request) post({ type: 'error', request, message });
+    }
+  };
+
+  const findRepair = async (): Promise<RepairPanelView | undefined> => {
+    const request = current;
+    if (!request) return undefined;
+    post({ type: 'repairRunning', request });
+    try {
+      const repair = await deps.fix.find(request);
+      if (current === request) post({ type: 'repair', request, repair });
+      return repair;
+    } catch (e) {
+      const cancelled = (e as Error)?.name === 'AbortError';
+      const message = cancelled ? 'the search was cancelled' : ((e as Error)?.message ?? String(e));
+      if (!cancelled) deps.log.warn(`repair search failed: ${message}`);
+      if (current === request) post({ type: 'repairError', request, message });
+      return undefined;
     }
   };
 
@@ -115,7 +141,11 @@ export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: S
         const request = validateRequest(m.request);
         if (typeof request === 'string') post({ type: 'error', request: current ?? (m.request as PanelRequest), message: request });
         else await run(request);
-      } else if (m.type === 'openSource' && typeof m.file === 'string' && typeof m.line === 'number') {
+      } else if (m.type === 'findRepair') await findRepair();
+      else if (m.type === 'cancelRepair') deps.fix.cancel();
+      else if (m.type === 'applyRepair') await deps.fix.apply();
+      else if (m.type === 'insertRepair') await deps.fix.insertIntoReply();
+      else if (m.type === 'openSource' && typeof m.file === 'string' && typeof m.line === 'number') {
         const line = Math.max(0, Math.floor(m.line) - 1);
         try {
           // following the selected step keeps the panel focused; a click on a link moves to the editor
@@ -145,6 +175,7 @@ export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: S
       // The UI sends 'ready' once loaded and gets the result then; a loaded UI gets it now.
       await run(request);
     },
+    findRepair,
     lastMessage: () => last,
     received: () => received,
   };

@@ -5,7 +5,7 @@
  */
 import { RULE_IDS, WITNESS_ROLES, type RelatedLocation, type RuleId, type ScenarioVariant } from '../engine/types';
 import type { FindingSimulation } from './finding';
-import type { PanelView } from './panel-view';
+import type { PanelView, RepairPanelView } from './panel-view';
 import type { SimContract, SimFault, SimThread, SimulationResult } from './types';
 
 /** The finding a panel request comes from: what simulateFinding() needs, JSON-safe. */
@@ -40,17 +40,34 @@ export type HostMessage =
   /** `view` is what the UI shows; `result` (a variant run) or `simulation` (a finding's) is the data behind it. */
   | { type: 'result'; request: PanelRequest; view: PanelView; result?: SimulationResult; simulation?: FindingSimulation }
   | { type: 'error'; request: PanelRequest; message: string }
-  | { type: 'running'; request: PanelRequest };
+  | { type: 'running'; request: PanelRequest }
+  /** The repair search of the request's function: running (cancellable), its view, or why it could not run. */
+  | { type: 'repairRunning'; request: PanelRequest }
+  | { type: 'repair'; request: PanelRequest; repair: RepairPanelView }
+  | { type: 'repairError'; request: PanelRequest; message: string };
 
 export type UiMessage =
   | { type: 'ready' }
   | { type: 'run'; request: PanelRequest }
   /** `follow`: the editor follows the selected step (the panel keeps the focus). */
-  | { type: 'openSource'; file: string; line: number; follow?: boolean };
+  | { type: 'openSource'; file: string; line: number; follow?: boolean }
+  /**
+   * The repair actions. They carry no data: the host acts on the request and
+   * the proposal it holds itself, never on anything the webview sends back.
+   */
+  | { type: 'findRepair' }
+  | { type: 'cancelRepair' }
+  | { type: 'applyRepair' }
+  | { type: 'insertRepair' };
 
 /** What the webview persists (vscode.setState) so the serializer can restore it. */
 export interface PanelState {
   request: PanelRequest;
+}
+
+/** A request whose function can be searched for a repair: a replace helper replayed from its source. */
+export function canRepair(r: PanelRequest | undefined): boolean {
+  return !!r && r.variant === 'from-source' && !!(r.function ?? r.finding?.function) && !!(r.file ?? r.finding?.file);
 }
 
 const VARIANTS: readonly ScenarioVariant[] = ['merged', 'v8', 'v7', 'unmap-under-lock', 'from-source', 'lock-model', 'none'];

@@ -6,6 +6,7 @@
  * marked.
  */
 import type { FindingSimulation } from './finding';
+import type { RepairReport } from './repair/propose';
 import type { SimulationResult, StateView, TraceStep } from './types';
 import type { WitnessModelResult, WitnessStateView, WitnessTraceStep } from './witness-model';
 
@@ -186,4 +187,77 @@ export function viewOfFinding(sim: FindingSimulation): PanelView {
     ? sim.replace.invariants.filter((i) => !i.holds).map((i) => replaceTrace(i.id, i.counterexample!.message, sim.replace!.threads, i.counterexample!.steps, notesOf(i.id)))
     : sim.model!.invariants.filter((i) => !i.holds).map((i) => lockTrace(i.id, i.counterexample!.message, sim.model!, i.counterexample!.steps, notesOf(i.id)));
   return { ...base, stats: stats(res), verdicts: verdictsOf(res.invariants), ...(sim.broken && sim.invariant ? { primary: sim.invariant } : {}), traces };
+}
+
+/** One line of the proposal's unified diff, classified so the UI colours it without parsing anything. */
+export interface DiffLine {
+  kind: 'file' | 'hunk' | 'add' | 'del' | 'context';
+  text: string;
+}
+
+/** What the panel shows for a repair search: the proposal, or why there is none. */
+export interface RepairPanelView {
+  function: string;
+  /** A proposal the simulator verified and the engine re-analysed clean. */
+  verified: boolean;
+  headline: string;
+  /** The edits, in a reviewer's words. */
+  edits: string[];
+  /** The repaired function's main path, in order (added steps have no line). */
+  steps: { action: string; line?: number }[];
+  /** The invariants the proposal was checked against, with their verdicts. */
+  invariants: { id: string; holds: boolean }[];
+  /** The verification run: states, transitions, time. */
+  stats?: string;
+  /** The whole search: candidates, runs, states, time. */
+  search: string;
+  /** The bound that stopped the search, or why there is no proposal. */
+  shortfall?: string;
+  diff: DiffLine[];
+  /** The edit can be applied to the file (a verified proposal with a source edit). */
+  applicable: boolean;
+  /** The paragraph "Insert into reply" puts into the review reply. */
+  reply?: string;
+}
+
+function diffLines(diff: string): DiffLine[] {
+  const out: DiffLine[] = [];
+  for (const text of diff.replace(/\n$/, '').split('\n')) {
+    if (text === '' && out.length === 0) continue;
+    if (/^=+$/.test(text)) continue;
+    const kind: DiffLine['kind'] = text.startsWith('+++') || text.startsWith('---') ? 'file' : text.startsWith('@@') ? 'hunk' : text.startsWith('+') ? 'add' : text.startsWith('-') ? 'del' : 'context';
+    out.push({ kind, text });
+  }
+  return out;
+}
+
+/**
+ * The panel's view of a repair report. The reply paragraph and the shortfall
+ * are worded by the report layer (src/report/repair.ts) and handed in, so the
+ * panel and the reply say the same thing.
+ */
+export function viewOfRepair(r: RepairReport, worded: { reply?: string; shortfall?: string } = {}): RepairPanelView {
+  const s = r.search;
+  const p = s.proposal;
+  const main = p ? p.steps.slice(0, p.steps.findIndex((x) => x.op === 'return') + 1 || p.steps.length) : [];
+  const verification = p?.verification;
+  const headline = r.verified && p
+    ? `An order of ${r.function}() that keeps every invariant, checked over ${p.verification.states} states.`
+    : s.broken.length === 0
+      ? `Every invariant already holds for ${r.function}(): nothing to repair.`
+      : `No verified order for ${r.function}().`;
+  return {
+    function: r.function,
+    verified: r.verified,
+    headline,
+    edits: p ? p.edits.map((e) => e.description) : [],
+    steps: main.map((x) => ({ action: x.action, ...(x.line ? { line: x.line } : {}) })),
+    invariants: verification ? verification.invariants.map((i) => ({ id: i.id, holds: i.holds })) : [],
+    ...(verification ? { stats: stats(verification) } : {}),
+    search: `searched ${s.candidates} candidates (${s.fullRuns} full explorations, ${s.states} states) in ${s.elapsedMs} ms; broken as written: ${s.broken.join(', ') || 'nothing'}`,
+    ...(worded.shortfall ? { shortfall: worded.shortfall } : {}),
+    diff: r.edit ? diffLines(r.edit.diff) : [],
+    applicable: r.verified && !!r.edit,
+    ...(worded.reply ? { reply: worded.reply } : {}),
+  };
 }

@@ -4,8 +4,8 @@
  * textContent, never parsed as HTML. The request is persisted with setState so
  * the panel comes back the same after being hidden or after a reload.
  */
-import type { HostMessage, PanelRequest, PanelState, UiMessage } from '../sim/panel-protocol';
-import type { PanelRow, PanelTrace, PanelView } from '../sim/panel-view';
+import { canRepair, type HostMessage, type PanelRequest, type PanelState, type UiMessage } from '../sim/panel-protocol';
+import type { PanelRow, PanelTrace, PanelView, RepairPanelView } from '../sim/panel-view';
 
 interface VsCodeApi {
   postMessage(m: UiMessage): void;
@@ -243,6 +243,119 @@ function renderStepper(trace: PanelTrace): HTMLElement {
 }
 
 let status: { kind: 'running' | 'error'; text: string } | undefined;
+/** The repair search of the shown function: running, its proposal, or why there is none. */
+let repair: { running: boolean; view?: RepairPanelView; error?: string } | undefined;
+
+const C_KEYWORDS = new Set(['if', 'else', 'return', 'goto', 'while', 'for', 'do', 'switch', 'case', 'break', 'continue', 'struct', 'static', 'const', 'int', 'unsigned', 'long', 'void', 'u32', 'u64', 'bool', 'sizeof', 'NULL']);
+
+/** A diff line's C as spans (keywords, comments, strings), each set as text: the code is never parsed as HTML. */
+function cSpans(code: string): Node[] {
+  const out: Node[] = [];
+  let i = 0;
+  let plain = '';
+  const flush = (): void => {
+    if (plain) out.push(document.createTextNode(plain));
+    plain = '';
+  };
+  while (i < code.length) {
+    const c = code[i];
+    if (c === '/' && (code[i + 1] === '*' || code[i + 1] === '/')) {
+      flush();
+      const end = code[i + 1] === '/' ? code.length : code.indexOf('*/', i + 2);
+      const stop = end < 0 ? code.length : code[i + 1] === '/' ? end : end + 2;
+      out.push(el('span', { className: 'c-comment', text: code.slice(i, stop) }));
+      i = stop;
+    } else if (c === '"') {
+      flush();
+      let j = i + 1;
+      while (j < code.length && code[j] !== '"') j += code[j] === '\\' ? 2 : 1;
+      out.push(el('span', { className: 'c-string', text: code.slice(i, j + 1) }));
+      i = j + 1;
+    } else if (/[A-Za-z_]/.test(c)) {
+      let j = i + 1;
+      while (j < code.length && /\w/.test(code[j])) j++;
+      const word = code.slice(i, j);
+      if (C_KEYWORDS.has(word)) {
+        flush();
+        out.push(el('span', { className: 'c-keyword', text: word }));
+      } else plain += word;
+      i = j;
+    } else {
+      plain += c;
+      i++;
+    }
+  }
+  flush();
+  return out;
+}
+
+function renderDiff(v: RepairPanelView): HTMLElement {
+  const pre = el('pre', { className: 'diff', attrs: { id: 'repair-diff' } });
+  for (const line of v.diff) {
+    const row = el('span', { className: `diff-line ${line.kind}`, attrs: { 'data-kind': line.kind } });
+    if (line.kind === 'add' || line.kind === 'del' || line.kind === 'context') {
+      row.appendChild(document.createTextNode(line.text.slice(0, 1)));
+      for (const n of cSpans(line.text.slice(1))) row.appendChild(n);
+    } else row.textContent = line.text;
+    pre.append(row, document.createTextNode('\n'));
+  }
+  return pre;
+}
+
+function button(id: string, text: string, onClick: () => void): HTMLButtonElement {
+  const b = el('button', { text, attrs: { id, type: 'button' } });
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** "Find a verified order" and what it found: the step order, the invariants kept, the counts, the diff. */
+function renderRepair(): HTMLElement {
+  const box = el('section', { className: 'repair', attrs: { id: 'repair' } });
+  if (!repair?.running) box.appendChild(button('find-repair', 'Find a verified order', () => {
+    repair = { running: true };
+    render();
+    send({ type: 'findRepair' });
+  }));
+  if (!repair) return box;
+  if (repair.running) {
+    box.append(el('p', { className: 'running', text: 'Searching an order that keeps every invariant…', attrs: { id: 'repair-status' } }), button('cancel-repair', 'Cancel', () => send({ type: 'cancelRepair' })));
+    return box;
+  }
+  if (repair.error) {
+    box.appendChild(el('p', { className: 'error', text: `No verified order: ${repair.error}`, attrs: { id: 'repair-status' } }));
+    return box;
+  }
+  const v = repair.view;
+  if (!v) return box;
+  box.appendChild(el('h2', { text: v.headline, attrs: { id: 'repair-headline', 'data-verified': String(v.verified) } }));
+  if (v.shortfall && !v.verified) box.appendChild(el('p', { className: 'note', text: v.shortfall, attrs: { id: 'repair-shortfall' } }));
+  if (v.edits.length) {
+    box.appendChild(el('h3', { text: 'Edits' }));
+    const ol = el('ol', { attrs: { id: 'repair-edits' } });
+    for (const e of v.edits) ol.appendChild(el('li', { text: e }));
+    box.appendChild(ol);
+  }
+  if (v.steps.length) {
+    box.appendChild(el('h3', { text: 'The steps in the proposed order' }));
+    const ol = el('ol', { attrs: { id: 'repair-steps' } });
+    for (const st of v.steps) ol.appendChild(el('li', { text: `${st.action}${st.line ? ` (line ${st.line})` : ' (added)'}`, attrs: { 'data-line': st.line ? String(st.line) : 'added' } }));
+    box.appendChild(ol);
+  }
+  if (v.invariants.length) {
+    box.appendChild(el('h3', { text: 'Invariants kept' }));
+    const ul = el('ul', { className: 'verdicts', attrs: { id: 'repair-invariants' } });
+    for (const inv of v.invariants) ul.appendChild(el('li', { className: inv.holds ? 'holds' : 'broken', text: `${inv.holds ? '✓' : '✗'} ${inv.id}`, attrs: { 'data-invariant': inv.id, 'data-holds': String(inv.holds) } }));
+    box.appendChild(ul);
+  }
+  if (v.stats) box.appendChild(el('p', { className: 'stats', text: `Verified over ${v.stats}.`, attrs: { id: 'repair-stats' } }));
+  box.appendChild(el('p', { className: 'stats', text: v.search, attrs: { id: 'repair-search' } }));
+  if (v.diff.length) box.appendChild(renderDiff(v));
+  const actions = el('div', { className: 'row' });
+  if (v.applicable) actions.appendChild(button('apply-repair', 'Apply to the source…', () => send({ type: 'applyRepair' })));
+  if (v.reply) actions.appendChild(button('insert-repair', 'Insert into reply', () => send({ type: 'insertRepair' })));
+  if (actions.childElementCount) box.appendChild(actions);
+  return box;
+}
 
 function render(): void {
   app.replaceChildren();
@@ -250,6 +363,7 @@ function render(): void {
   const replaceFlow = !request?.finding || request.variant !== 'lock-model';
   if (replaceFlow && request?.variant !== 'none') app.appendChild(renderForm());
   if (status) app.appendChild(el('p', { className: status.kind, text: status.text, attrs: { id: 'status' } }));
+  if (canRepair(request) && view) app.appendChild(renderRepair());
   if (!view) return;
   if (view.stats) app.appendChild(el('p', { className: 'stats', text: view.stats }));
   if (view.verdicts.length) app.appendChild(renderVerdicts(view));
@@ -268,6 +382,8 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
   const m = ev.data;
   if (!m || typeof m !== 'object') return;
   if (m.type === 'running') {
+    // a new simulation: the proposal found for the last one no longer applies
+    if (request !== undefined && JSON.stringify(request) !== JSON.stringify(m.request)) repair = undefined;
     request = m.request;
     status = { kind: 'running', text: 'Simulating…' };
   } else if (m.type === 'result') {
@@ -278,6 +394,12 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
     currentStep = 0;
   } else if (m.type === 'error') {
     status = { kind: 'error', text: `The simulation could not run: ${m.message}` };
+  } else if (m.type === 'repairRunning') {
+    repair = { running: true };
+  } else if (m.type === 'repair') {
+    repair = { running: false, view: m.repair };
+  } else if (m.type === 'repairError') {
+    repair = { running: false, error: m.message };
   }
   persist();
   render();

@@ -375,6 +375,117 @@ it('bad input: a broken mbox (garbage headers, truncated mid-hunk) says what is 
   assert.ok(again?.patches.some((p) => p.findings.some((f) => f.ruleId === 'unmap-before-rollback' && f.status === 'introduced')));
 });
 
+/**
+ * The verified fix, end to end on the bundled detach-first example: the code
+ * action on its finding, the search on the worker thread, the panel's
+ * proposal (step order and invariants), the reply and the applied edit.
+ */
+const TOY = 'repair/toy_replace_detach_first.c';
+
+it('"Show a verified fix" on the detach-first example finds the merged order: add first, unmap with ioas_lock dropped, saved id, ioas restored on failure', async () => {
+  const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'examples', 'c', 'toy_replace_detach_first.c')));
+  await vscode.workspace.fs.writeFile(file(TOY), new TextEncoder().encode(text));
+  const doc = await vscode.workspace.openTextDocument(file(TOY));
+  await vscode.window.showTextDocument(doc);
+  const d = await until('the toy finding', () => ours(doc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
+  const lineOf = (re: RegExp): number => doc.getText().split('\n').findIndex((l) => re.test(l)) + 1;
+  assert.equal(d.range.start.line + 1, lineOf(/rc = iopt_add_access/));
+  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, d.range);
+  const fix = actions.find((a) => a.title === 'Show a verified fix');
+  assert.ok(fix, `actions: ${actions.map((a) => a.title).join(', ')}`);
+  // command-backed, not a QuickFix: it opens a proposal, it edits nothing by itself
+  assert.equal(fix.kind?.value, 'iommufd.verifiedFix');
+  assert.equal(fix.edit, undefined);
+  assert.equal(fix.command?.command, 'iommufd.showVerifiedFix');
+  const view = await vscode.commands.executeCommand<import('../../src/sim/panel-view').RepairPanelView>(fix.command!.command, ...fix.command!.arguments!);
+  assert.ok(view, 'the search answered');
+  // what the panel was sent is what the command returned
+  const m = api.panel.lastMessage();
+  assert.equal(m?.type, 'repair');
+  assert.deepEqual(m?.type === 'repair' ? m.repair : undefined, view);
+  assert.equal(view.verified, true, `${view.headline} ${view.shortfall ?? ''}`);
+  assert.match(view.headline, /^An order of toy_replace_detach_first\(\) that keeps every invariant, checked over \d+ states\.$/);
+  const at = (re: RegExp): number => view.steps.findIndex((st) => re.test(st.action));
+  const add = at(/^iopt_add_access\(&new_ioas->iopt, access\)$/);
+  const unlock = at(/^mutex_unlock\(&access->ioas_lock\)$/);
+  const unmap = at(/^access->ops->unmap\(/);
+  const relock = at(/^mutex_lock\(&access->ioas_lock\)$/);
+  const remove = at(/^iopt_remove_access\(/);
+  const put = at(/^refcount_dec\(&cur->obj\.users\)$/);
+  assert.ok(add >= 0 && add < unlock && unlock + 1 === unmap && unmap + 1 === relock && relock < remove && remove < put, `order: ${view.steps.map((x) => x.action).join(' | ')}`);
+  assert.equal(view.steps[remove].action, 'iopt_remove_access(&cur->iopt, access, saved_id)');
+  assert.deepEqual(view.steps.find((x) => x.action.startsWith('saved_id = ')), { action: 'saved_id = access->iopt_access_list_id' });
+  assert.equal(view.steps[view.steps.length - 1].action, 'return 0');
+  assert.match(view.edits[0], /iopt_add_access\(&new_ioas->iopt, access\)` \(line \d+\) fails, undo what came before it \(restore-ioas\)/);
+  // every invariant the finding's simulation checks, kept
+  assert.deepEqual(view.invariants.map((i) => i.id).sort(), ['failure-contract', 'list-id-consistent', 'no-deadlock', 'no-use-after-free', 'pin-attached']);
+  assert.ok(view.invariants.every((i) => i.holds));
+  assert.match(view.stats ?? '', /^\d+ states, \d+ transitions, \d+ ms, exhaustive$/);
+  // the diff: the restore on the error path, the saved id, the dropped lock around the callback after the add
+  const diff = view.diff.map((l) => l.text);
+  assert.ok(diff.includes('--- a/repair/toy_replace_detach_first.c'), diff.slice(0, 3).join('\n'));
+  assert.ok(diff.includes('+\t\taccess->ioas = cur;'));
+  assert.ok(diff.includes('-\t\tWARN_ON(toy_replace_detach_first(access, cur));'));
+  assert.ok(diff.indexOf('+\tmutex_unlock(&access->ioas_lock);') > diff.findIndex((l) => l.includes('rc = iopt_add_access(')));
+  assert.equal(view.applicable, true);
+  assert.ok(view.reply?.startsWith(`An order that keeps every invariant, checked over ${/over (\d+) states/.exec(view.headline)![1]} states:\n\n--- a/repair/toy_replace_detach_first.c\n`));
+});
+
+it('"Insert into reply" puts the proposal into the composed review reply byte for byte, before its trailers', async () => {
+  const view = api.fix.last()?.view;
+  assert.ok(view?.reply, 'the previous case found a proposal');
+  await vscode.workspace.getConfiguration('iommufd.review').update('identity', 'Rui Reviewer <rui@example.net>', vscode.ConfigurationTarget.Global);
+  const opened = await vscode.commands.executeCommand<{ name: string }>('iommufd.review.open', file('series-v8.mbox'));
+  const session = await vscode.commands.executeCommand<import('../../src/review/types').ReviewSession>('iommufd.review.getSession', opened.name);
+  const patch = session.series.patches[session.series.patches.length - 1];
+  await vscode.commands.executeCommand('iommufd.review.addReviewedBy', { name: opened.name, patchId: patch.id });
+  const composed = await vscode.commands.executeCommand<string>('iommufd.review.composeReply', { name: opened.name, patchId: patch.id });
+  assert.match(composed, /\nReviewed-by: Rui Reviewer <rui@example\.net>\n$/);
+  const reply = await until('the reply editor', () => vscode.window.visibleTextEditors.find((e) => e.document.languageId === 'iommufd-mail')?.document);
+  assert.equal(reply.getText(), composed);
+  const after = await vscode.commands.executeCommand<string>('iommufd.insertVerifiedFixIntoReply');
+  assert.equal(reply.getText(), after);
+  const at = after.indexOf(view.reply);
+  assert.ok(at > 0, 'the proposal is in the reply byte for byte');
+  // the reply as composed is kept around it: its body before, the trailer after
+  assert.equal(after.slice(0, at).trimEnd(), composed.slice(0, composed.indexOf('\nReviewed-by:')).trimEnd());
+  assert.equal(after.slice(at + view.reply.length), '\nReviewed-by: Rui Reviewer <rui@example.net>\n');
+  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+});
+
+it('applying the verified fix asks first, then edits the file so that the finding is gone', async () => {
+  const held = api.fix.last();
+  assert.ok(held?.report.edit);
+  const doc = await vscode.workspace.openTextDocument(file(TOY));
+  await vscode.window.showTextDocument(doc);
+  const before = doc.getText();
+  // the reviewer's answer to the modal question, given the way a user would: declined once, then accepted
+  const win = vscode.window as unknown as { showWarningMessage: (...args: unknown[]) => unknown };
+  const original = win.showWarningMessage;
+  const asked: string[] = [];
+  let answer: string | undefined;
+  win.showWarningMessage = (...args: unknown[]) => {
+    const modal = (args[1] as { modal?: boolean } | undefined)?.modal === true;
+    if (!modal) return original.apply(vscode.window, args);
+    asked.push(String(args[0]));
+    return Promise.resolve(answer);
+  };
+  try {
+    assert.equal(await vscode.commands.executeCommand('iommufd.applyVerifiedFix'), false);
+    assert.equal(doc.getText(), before, 'declined: nothing changed');
+    answer = 'Apply';
+    assert.equal(await vscode.commands.executeCommand('iommufd.applyVerifiedFix'), true);
+  } finally {
+    win.showWarningMessage = original;
+  }
+  assert.deepEqual(asked, ['Apply the verified order to toy_replace_detach_first()?', 'Apply the verified order to toy_replace_detach_first()?']);
+  assert.equal(doc.getText(), held.report.edit.newText);
+  await until('the finding gone after the edit', () => !ours(doc.uri).some((x) => ruleOf(x) === 'unmap-before-rollback') || undefined);
+  await doc.save();
+  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  await vscode.workspace.fs.delete(file('repair'), { recursive: true });
+});
+
 export async function run(): Promise<void> {
   // The editor benchmark uses the same module and route (test/bench/editor.bench.ts).
   const benchFile = process.env.IOMMUFD_REVIEW_BENCH_FILE;
