@@ -15,7 +15,10 @@ export function hasVerifiedFixSearch(a: Pick<SimulateArgs, 'scenario'>): boolean
   return a.scenario.variant === 'from-source' && !!a.scenario.function;
 }
 
-export function registerVerifiedFixCommands(context: vscode.ExtensionContext, deps: { panel: SimulatorPanelApi; fix: VerifiedFixApi; store: FindingStore }): void {
+export function registerVerifiedFixCommands(
+  context: vscode.ExtensionContext,
+  deps: { panel: SimulatorPanelApi; fix: VerifiedFixApi; store: FindingStore },
+): void {
   const { panel, fix, store } = deps;
   const underCursor = (): SimulateArgs | undefined => {
     const editor = vscode.window.activeTextEditor;
@@ -27,7 +30,9 @@ export function registerVerifiedFixCommands(context: vscode.ExtensionContext, de
     vscode.commands.registerCommand('iommufd.showVerifiedFix', async (given?: SimulateArgs) => {
       const args = given?.scenario ? given : underCursor();
       if (!args || !hasVerifiedFixSearch(args)) {
-        void vscode.window.showInformationMessage('iommufd: put the cursor on a finding in a replace helper (its simulation replays the function from source) to search a verified fix.');
+        void vscode.window.showInformationMessage(
+          'iommufd: put the cursor on a finding in a replace helper (its simulation replays the function from source) to search a verified fix.',
+        );
         return undefined;
       }
       await panel.show(requestForFinding(args));

@@ -63,7 +63,9 @@ async function sourceText(uri: vscode.Uri): Promise<string> {
 
 /** The reply being composed: a visible mail editor first, else the newest open one. */
 function openReply(): vscode.TextDocument | undefined {
-  const visible = vscode.window.visibleTextEditors.find((e) => e.document.languageId === REPLY_LANGUAGE && !e.document.isClosed);
+  const visible = vscode.window.visibleTextEditors.find(
+    (e) => e.document.languageId === REPLY_LANGUAGE && !e.document.isClosed,
+  );
   if (visible) return visible.document;
   return [...vscode.workspace.textDocuments].reverse().find((d) => d.languageId === REPLY_LANGUAGE && !d.isClosed);
 }
@@ -80,7 +82,11 @@ function editOf(doc: vscode.TextDocument, replacements: readonly LineReplacement
     }
     const end = r.end >= doc.lineCount ? doc.lineAt(doc.lineCount - 1).range.end : new vscode.Position(r.end, 0);
     // the last line of a file without a final newline keeps having none
-    edit.replace(doc.uri, new vscode.Range(r.start - 1, 0, end.line, end.character), r.end >= doc.lineCount ? text.slice(0, -eol.length) : text);
+    edit.replace(
+      doc.uri,
+      new vscode.Range(r.start - 1, 0, end.line, end.character),
+      r.end >= doc.lineCount ? text.slice(0, -eol.length) : text,
+    );
   }
   return edit;
 }
@@ -94,7 +100,9 @@ export function createVerifiedFix(deps: { log: Log; runner: RepairRunner }): Ver
       const fn = request.function ?? request.finding?.function;
       const key = request.file ?? request.finding?.file;
       if (request.variant !== 'from-source' || !fn || !key)
-        throw new Error('a verified order is searched for a replace helper replayed from its source; this simulation is not one');
+        throw new Error(
+          'a verified order is searched for a replace helper replayed from its source; this simulation is not one',
+        );
       const uri = uriOfKey(key);
       const text = await sourceText(uri);
       const job: RepairJob = {
@@ -112,7 +120,11 @@ export function createVerifiedFix(deps: { log: Log; runner: RepairRunner }): Ver
       running = controller;
       try {
         const reply = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `iommufd: searching an order of ${fn}() that keeps every invariant`, cancellable: true },
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: `iommufd: searching an order of ${fn}() that keeps every invariant`,
+            cancellable: true,
+          },
           (_progress, token) => {
             token.onCancellationRequested(() => controller.abort());
             return deps.runner(job, controller.signal);
@@ -137,31 +149,42 @@ export function createVerifiedFix(deps: { log: Log; runner: RepairRunner }): Ver
       const h = held;
       const edit = h?.report.edit;
       if (!h || !edit || !h.view.applicable) {
-        void vscode.window.showInformationMessage('iommufd: there is no verified fix to apply; find a verified order first.');
+        void vscode.window.showInformationMessage(
+          'iommufd: there is no verified fix to apply; find a verified order first.',
+        );
         return false;
       }
       const doc = await vscode.workspace.openTextDocument(h.uri);
       if (doc.getText() !== h.text) {
-        void vscode.window.showWarningMessage(`iommufd: ${vscode.workspace.asRelativePath(h.uri, false)} changed since the search; find the verified order again before applying it.`);
+        void vscode.window.showWarningMessage(
+          `iommufd: ${vscode.workspace.asRelativePath(h.uri, false)} changed since the search; find the verified order again before applying it.`,
+        );
         return false;
       }
       // never silently: the reviewer reads what changes and confirms
       const choice = await vscode.window.showWarningMessage(
         `Apply the verified order to ${h.report.function}()?`,
-        { modal: true, detail: `${h.view.edits.map((e, i) => `${i + 1}. ${e}`).join('\n')}\n\nThe edit can be undone.` },
+        {
+          modal: true,
+          detail: `${h.view.edits.map((e, i) => `${i + 1}. ${e}`).join('\n')}\n\nThe edit can be undone.`,
+        },
         'Apply',
       );
       if (choice !== 'Apply') return false;
       const applied = await vscode.workspace.applyEdit(editOf(doc, edit.replacements));
       if (applied) await vscode.window.showTextDocument(doc, { preview: false });
-      deps.log.info(`verified fix of ${h.report.function}() ${applied ? 'applied' : 'not applied'} to ${engineKey(h.uri)}`);
+      deps.log.info(
+        `verified fix of ${h.report.function}() ${applied ? 'applied' : 'not applied'} to ${engineKey(h.uri)}`,
+      );
       return applied;
     },
 
     async insertIntoReply() {
       const suggestion = held?.view.reply;
       if (!suggestion) {
-        void vscode.window.showInformationMessage('iommufd: there is no verified proposal to insert; find a verified order first.');
+        void vscode.window.showInformationMessage(
+          'iommufd: there is no verified proposal to insert; find a verified order first.',
+        );
         return undefined;
       }
       let doc = openReply();
@@ -170,7 +193,9 @@ export function createVerifiedFix(deps: { log: Log; runner: RepairRunner }): Ver
         try {
           await vscode.commands.executeCommand('iommufd.review.composeReply');
         } catch (e) {
-          void vscode.window.showWarningMessage(`iommufd: compose a review reply first (${(e as Error)?.message ?? e}).`);
+          void vscode.window.showWarningMessage(
+            `iommufd: compose a review reply first (${(e as Error)?.message ?? e}).`,
+          );
           return undefined;
         }
         doc = openReply();

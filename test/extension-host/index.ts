@@ -10,6 +10,8 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../src/extension/activate';
+import type { RepairPanelView } from '../../src/sim/panel-view';
+import type { ReviewSession } from '../../src/review/types';
 import { runEditorBench } from './editor-bench';
 
 const EXTENSION_ID = 'iommufd-review.iommufd-review';
@@ -397,7 +399,7 @@ it('"Show a verified fix" on the detach-first example finds the merged order: ad
   assert.equal(fix.kind?.value, 'iommufd.verifiedFix');
   assert.equal(fix.edit, undefined);
   assert.equal(fix.command?.command, 'iommufd.showVerifiedFix');
-  const view = await vscode.commands.executeCommand<import('../../src/sim/panel-view').RepairPanelView>(fix.command!.command, ...fix.command!.arguments!);
+  const view = await vscode.commands.executeCommand<RepairPanelView>(fix.command!.command, ...fix.command!.arguments!);
   assert.ok(view, 'the search answered');
   // what the panel was sent is what the command returned
   const m = api.panel.lastMessage();
@@ -436,7 +438,7 @@ it('"Insert into reply" puts the proposal into the composed review reply byte fo
   assert.ok(view?.reply, 'the previous case found a proposal');
   await vscode.workspace.getConfiguration('iommufd.review').update('identity', 'Rui Reviewer <rui@example.net>', vscode.ConfigurationTarget.Global);
   const opened = await vscode.commands.executeCommand<{ name: string }>('iommufd.review.open', file('series-v8.mbox'));
-  const session = await vscode.commands.executeCommand<import('../../src/review/types').ReviewSession>('iommufd.review.getSession', opened.name);
+  const session = await vscode.commands.executeCommand<ReviewSession>('iommufd.review.getSession', opened.name);
   const patch = session.series.patches[session.series.patches.length - 1];
   await vscode.commands.executeCommand('iommufd.review.addReviewedBy', { name: opened.name, patchId: patch.id });
   const composed = await vscode.commands.executeCommand<string>('iommufd.review.composeReply', { name: opened.name, patchId: patch.id });

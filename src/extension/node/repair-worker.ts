@@ -27,5 +27,6 @@ async function main(job: RepairJob): Promise<RepairReply> {
 
 main(workerData as RepairJob).then(
   (reply) => parentPort?.postMessage(reply),
-  (e: unknown) => parentPort?.postMessage({ error: (e as Error)?.message ?? String(e), input: false } satisfies RepairReply),
+  (e: unknown) =>
+    parentPort?.postMessage({ error: (e as Error)?.message ?? String(e), input: false } satisfies RepairReply),
 );

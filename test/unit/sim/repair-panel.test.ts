@@ -24,7 +24,16 @@ let report: RepairReport;
 before(async () => {
   parser = await createParser('wasm');
   // the finding's scenario, as the code action hands it to the panel
-  report = proposeRepair({ parser, file: TOY, text: readFileSync(path.join(ROOT, TOY), 'utf8'), function: 'toy_replace_detach_first', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo', rules: ['unmap-before-rollback'] });
+  report = proposeRepair({
+    parser,
+    file: TOY,
+    text: readFileSync(path.join(ROOT, TOY), 'utf8'),
+    function: 'toy_replace_detach_first',
+    threads: ['replacer', 'driver'],
+    faults: ['add-access'],
+    contract: 'status-quo',
+    rules: ['unmap-before-rollback'],
+  });
 });
 after(() => parser.dispose());
 
@@ -32,21 +41,36 @@ test('the view of a verified proposal: the merged order, every invariant kept, t
   const v = viewOfRepair(report, { reply: repairReplyText(report), shortfall: repairShortfall(report) });
   assert.equal(v.verified, true);
   const states = report.search.proposal!.verification.states;
-  assert.equal(v.headline, `An order of toy_replace_detach_first() that keeps every invariant, checked over ${states} states.`);
+  assert.equal(
+    v.headline,
+    `An order of toy_replace_detach_first() that keeps every invariant, checked over ${states} states.`,
+  );
   const actions = v.steps.map((s) => s.action);
   const at = (a: string): number => actions.indexOf(a);
   assert.ok(at('iopt_add_access(&new_ioas->iopt, access)') >= 0, actions.join(' | '));
-  assert.ok(at('iopt_add_access(&new_ioas->iopt, access)') < at('mutex_unlock(&access->ioas_lock)'), actions.join(' | '));
+  assert.ok(
+    at('iopt_add_access(&new_ioas->iopt, access)') < at('mutex_unlock(&access->ioas_lock)'),
+    actions.join(' | '),
+  );
   assert.equal(at('access->ops->unmap(access->data, 0, ULONG_MAX)'), at('mutex_unlock(&access->ioas_lock)') + 1);
   assert.equal(at('mutex_lock(&access->ioas_lock)'), at('access->ops->unmap(access->data, 0, ULONG_MAX)') + 1);
   assert.ok(at('mutex_lock(&access->ioas_lock)') < at('refcount_dec(&cur->obj.users)'));
   assert.equal(actions[actions.length - 1], 'return 0');
   // the original steps keep their lines; an added one has none
   assert.equal(v.steps.find((s) => s.action === 'iopt_add_access(&new_ioas->iopt, access)')?.line, 34);
-  assert.deepEqual(v.invariants, report.search.proposal!.verification.invariants.map((i) => ({ id: i.id, holds: true })));
-  assert.deepEqual(v.invariants.map((i) => i.id), ['no-deadlock', 'failure-contract', 'pin-attached', 'no-use-after-free', 'list-id-consistent']);
+  assert.deepEqual(
+    v.invariants,
+    report.search.proposal!.verification.invariants.map((i) => ({ id: i.id, holds: true })),
+  );
+  assert.deepEqual(
+    v.invariants.map((i) => i.id),
+    ['no-deadlock', 'failure-contract', 'pin-attached', 'no-use-after-free', 'list-id-consistent'],
+  );
   assert.match(v.stats!, /^\d+ states, \d+ transitions, \d+ ms, exhaustive$/);
-  assert.match(v.search, /^searched \d+ candidates \(\d+ full explorations, \d+ states\) in \d+ ms; broken as written: failure-contract/);
+  assert.match(
+    v.search,
+    /^searched \d+ candidates \(\d+ full explorations, \d+ states\) in \d+ ms; broken as written: failure-contract/,
+  );
   assert.equal(v.edits.length, report.search.proposal!.edits.length);
   // the diff, line by line, classified; the separator line of jsdiff is left out
   assert.deepEqual(v.diff.slice(0, 3), [
@@ -60,12 +84,23 @@ test('the view of a verified proposal: the merged order, every invariant kept, t
   assert.equal(v.diff.map((l) => l.text).join('\n') + '\n', report.edit!.diff.replace(/^=+\n/, ''));
   assert.equal(v.applicable, true);
   assert.equal(v.reply, repairReplyText(report));
-  assert.ok(v.reply!.startsWith(`An order that keeps every invariant, checked over ${states} states:\n\n--- a/${TOY}\n`));
+  assert.ok(
+    v.reply!.startsWith(`An order that keeps every invariant, checked over ${states} states:\n\n--- a/${TOY}\n`),
+  );
   assert.equal(v.shortfall, undefined);
 });
 
 test('the view without a proposal says why and offers nothing to apply or insert', () => {
-  const none: RepairReport = { ...report, search: { ...report.search, proposal: undefined, rejected: [], bound: { kind: 'time', message: 'stopped after 10 ms without a candidate that keeps every invariant' } }, verified: false };
+  const none: RepairReport = {
+    ...report,
+    search: {
+      ...report.search,
+      proposal: undefined,
+      rejected: [],
+      bound: { kind: 'time', message: 'stopped after 10 ms without a candidate that keeps every invariant' },
+    },
+    verified: false,
+  };
   delete (none as { edit?: unknown }).edit;
   const shortfall = repairShortfall(none);
   const v = viewOfRepair(none, { reply: repairReplyText(none), shortfall });
@@ -81,6 +116,13 @@ test('only a replace helper replayed from source offers the search', () => {
   const base = { threads: ['replacer' as const], faults: [], contract: 'status-quo' as const };
   assert.equal(canRepair({ ...base, variant: 'from-source', file: 'a.c', function: 'f' }), true);
   assert.equal(canRepair({ ...base, variant: 'v8' }), false);
-  assert.equal(canRepair({ ...base, variant: 'lock-model', finding: { ruleId: 'lock-leak', message: 'm', file: 'a.c', line: 1, function: 'f' } }), false);
+  assert.equal(
+    canRepair({
+      ...base,
+      variant: 'lock-model',
+      finding: { ruleId: 'lock-leak', message: 'm', file: 'a.c', line: 1, function: 'f' },
+    }),
+    false,
+  );
   assert.equal(canRepair(undefined), false);
 });
