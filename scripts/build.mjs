@@ -26,6 +26,8 @@ const common = {
 
 const targets = [
   { entry: 'src/cli/main.ts', out: 'dist/cli.js', platform: 'node', external: ['tree-sitter', 'tree-sitter-c', 'vscode'], banner: '#!/usr/bin/env node' },
+  // The CLI's worker threads (src/engine/node/facts-workers.ts loads it from beside cli.js).
+  { entry: 'src/engine/node/facts-worker.ts', out: 'dist/facts-worker.js', platform: 'node', external: ['tree-sitter', 'tree-sitter-c'] },
   { entry: 'src/extension/node-entry.ts', out: 'dist/extension.js', platform: 'node', external: ['vscode'] },
   { entry: 'src/extension/node/repair-worker.ts', out: 'dist/repair-worker.js', platform: 'node' },
   { entry: 'src/extension/web-entry.ts', out: 'dist/web/extension.js', platform: 'browser', external: ['vscode'], browserNode: true },

@@ -3,16 +3,20 @@
  * program (summaries cross files), print findings. Exit 0 clean, 1 findings,
  * 2 usage or input error.
  */
+import * as path from 'path';
 import { parseArgs } from 'util';
 import { Engine } from '../engine';
 import { BACKENDS, DEFAULT_BULK_BACKEND, createParser } from '../engine/node/create-parser';
 import { resolveConfig } from '../engine/node/find-config';
+import { loadFiles } from '../engine/node/facts-workers';
 import { DEFAULT_MAX_FILE_BYTES, formatBytes, readSources } from '../engine/node/read-sources';
 import type { Backend } from '../engine/parse/syntax';
-import { CONFIDENCE_ORDER, type AnalysisResult, type Confidence } from '../engine/types';
+import { CONFIDENCE_ORDER, type AnalysisResult, type Confidence, type SourceFile } from '../engine/types';
 import { formatJson } from '../report/json';
 import { formatSarif } from '../report/sarif';
 import { formatText } from '../report/text';
+import { INDEX_ARG_OPTIONS, INDEX_HELP, openIndex, printIndexNotes, readIndexOptions } from './index-options';
+import type { IndexOptions } from './index-options';
 import { engineDocsUri, packageInfo } from './package-info';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, writeOut } from './usage-error';
 
@@ -39,7 +43,10 @@ Options:
       --max-file-size BYTES    skip larger files with a note (default: ${DEFAULT_MAX_FILE_BYTES}, ${formatBytes(DEFAULT_MAX_FILE_BYTES)})
       --verbose                text format: also list partially parsed functions
       --lock-graph             text format: also print the lock-class graph, edge by edge
-  -h, --help                   show this help
+      --tree DIR               read every .c and .h under DIR as context (callers,
+                               callback implementations, layouts); findings are
+                               still reported only for the PATHs
+${INDEX_HELP}  -h, --help                   show this help
 
 Exit status: 0 no findings, 1 findings, 2 usage or input error, 3 internal error.
 `;
@@ -53,6 +60,9 @@ export interface CheckOptions {
   verbose: boolean;
   lockGraph: boolean;
   paths: string[];
+  /** Context trees (--tree): analysed with the paths, not reported. */
+  trees: string[];
+  index: IndexOptions;
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], option: string): T {
@@ -76,6 +86,8 @@ export function parseCheckArgs(argv: string[]): CheckOptions | null {
         'max-file-size': { type: 'string' },
         verbose: { type: 'boolean' },
         'lock-graph': { type: 'boolean' },
+        tree: { type: 'string', multiple: true },
+        ...INDEX_ARG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -101,6 +113,8 @@ export function parseCheckArgs(argv: string[]): CheckOptions | null {
     verbose: v.verbose === true,
     lockGraph: v['lock-graph'] === true,
     paths: parsed.positionals,
+    trees: v.tree ?? [],
+    index: readIndexOptions(v, 'check'),
   };
 }
 
@@ -122,15 +136,14 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
     ];
     throw new UsageError(`nothing to analyse:\n  ${why.join('\n  ')}`);
   }
+  const context = readContext(options, read.files);
   const parser = await createParser(options.backend);
-  const engine = new Engine({ parser, config: loaded.config, parseTimeoutMs: DEFAULT_PARSE_TIMEOUT_MS, maxFileBytes: options.maxFileBytes });
+  const store = openIndex(options.index);
+  const engine = new Engine({ parser, config: loaded.config, parseTimeoutMs: DEFAULT_PARSE_TIMEOUT_MS, maxFileBytes: options.maxFileBytes, facts: store });
   try {
-    const analysed = new Set<string>();
-    for (const f of read.files) {
-      engine.setFile(f.path, f.text);
-      analysed.add(f.path);
-    }
-    const result = engine.analyze(options.minConfidence ? { minConfidence: options.minConfidence } : {});
+    const analysed = new Set(read.files.map((f) => f.path));
+    await loadFiles(engine, store, [...read.files, ...context.files], { jobs: options.index.jobs, backend: options.backend, timeoutMs: DEFAULT_PARSE_TIMEOUT_MS });
+    const result = engine.analyze({ ...(options.minConfidence ? { minConfidence: options.minConfidence } : {}), ...(context.files.length > 0 ? { paths: [...analysed] } : {}) });
     // The engine notes replaced bytes itself: keep one note per file.
     const engineNoted = new Set(result.coverage.problems.map((p) => p.file));
     const readSide = read.problems.filter((p) => !(analysed.has(p.file) && engineNoted.has(p.file)));
@@ -139,7 +152,21 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
   } finally {
     engine.dispose();
     parser.dispose();
+    printIndexNotes(store, 'check');
   }
+}
+
+/**
+ * The --tree files not already named as PATHs (the same file reached both
+ * ways is one file, reported). Unreadable context files are left out
+ * quietly: they are not what the user asked about.
+ */
+function readContext(options: CheckOptions, files: readonly SourceFile[]): { files: SourceFile[] } {
+  if (options.trees.length === 0) return { files: [] };
+  const read = readSources(options.trees, { maxFileBytes: options.maxFileBytes });
+  if (read.missing.length > 0) throw new UsageError(`--tree: no such directory: ${read.missing.join(', ')}`);
+  const named = new Set(files.map((f) => path.resolve(f.path)));
+  return { files: read.files.filter((f) => !named.has(path.resolve(f.path))) };
 }
 
 export function formatResult(result: AnalysisResult, options: Pick<CheckOptions, 'format' | 'verbose' | 'lockGraph'>): string {

@@ -26,6 +26,8 @@ import { CHECKS } from './checks/registry';
 import { atLeast } from './checks/check';
 import { withReplayableScenario } from './checks/scenario';
 import type { Check, CheckContext } from './checks/check';
+import { modelContext } from './index/facts';
+import type { FactsStore, FileFacts } from './index/facts';
 import { CONFIDENCE_ORDER } from './types';
 import type { AnalysisResult, Confidence, Coverage, FileProblem, Finding, FunctionCoverage, SourceFile } from './types';
 
@@ -34,6 +36,8 @@ export interface EngineOptions {
   config?: ReviewConfig;
   parseTimeoutMs?: number;
   maxFileBytes?: number;
+  /** Per-file facts from earlier runs: a file found there is not parsed again (see index/facts.ts). */
+  facts?: FactsStore;
 }
 
 interface FileEntry {
@@ -50,6 +54,8 @@ interface FileEntry {
   warning?: string;
   /** Models of unchanged functions survive an edit. */
   functionCache: FunctionModelCache;
+  /** Facts the store had for this exact text (then the file is parsed only if its model must be rebuilt). */
+  stored?: FileFacts;
 }
 
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
@@ -98,6 +104,8 @@ export class Engine {
   private readonly heldCache = new WeakMap<FunctionModel, { generation: object; held: HeldLocks }>();
   private structs: StructTable | undefined;
   private structsKey = '';
+  /** The facts store's digest of the struct context (only with a store). */
+  private context = '';
   /** Per rule, per file: findings (all confidences) and what they were computed from. */
   private readonly findingCache = new Map<string, Map<string, { model: FileModel; generation: object; findings: Finding[] }>>();
   /** The last global step, reused while no function's global signature changed. */
@@ -129,6 +137,14 @@ export class Engine {
       return;
     }
     if (text.indexOf('\uFFFD') >= 0) entry.warning = 'contains bytes that are not valid UTF-8 (read as U+FFFD); the rest was analysed';
+    const stored = this.options.facts?.get(path, text);
+    if (stored) {
+      entry.stored = stored;
+      entry.own = stored.own;
+      entry.ownKey = JSON.stringify(stored.own);
+      if (stored.warning) entry.warning = stored.warning;
+      return;
+    }
     this.parse(entry, () => this.docs.open(path, text));
   }
 
@@ -240,6 +256,7 @@ export class Engine {
 
   private parse(entry: FileEntry, run: () => { text: string; tree: { rootNode: Parameters<typeof readFileStructs>[0] } | null; timedOut: boolean }): void {
     entry.model = undefined;
+    entry.stored = undefined;
     entry.builtWith = undefined;
     entry.problem = undefined;
     let doc;
@@ -276,11 +293,32 @@ export class Engine {
     if (this.structs && key === this.structsKey) return;
     this.structsKey = key;
     this.structs = mergeStructs(this.knowledge.structs, ...paths.map((p) => this.files.get(p)!.own));
+    if (this.options.facts) this.context = modelContext(this.options.facts, key, this.knowledge.structs);
+  }
+
+  /**
+   * What a model of a file set here is built against: the merged struct
+   * table and the facts store's context digest. For hosts that build models
+   * elsewhere (worker threads) and put them in the store first.
+   */
+  modelInputs(): { structs: StructTable; context: string } {
+    this.refreshStructs();
+    return { structs: this.structs ?? {}, context: this.context };
   }
 
   private model(entry: FileEntry): FileModel | undefined {
     if (entry.problem) return undefined;
     if (entry.model && entry.builtWith === this.structsKey) return entry.model;
+    const facts = this.options.facts;
+    if (facts) {
+      // Another run may have modelled this text in the same context since setFile.
+      const stored = entry.stored?.model?.context === this.context ? entry.stored : facts.get(entry.path, entry.text);
+      if (stored?.model && stored.model.context === this.context) {
+        entry.model = stored.model.value;
+        entry.builtWith = this.structsKey;
+        return entry.model;
+      }
+    }
     let doc = this.docs.get(entry.path);
     if (!doc || doc.text !== entry.text) doc = this.docs.open(entry.path, entry.text);
     if (!doc.tree) {
@@ -294,6 +332,7 @@ export class Engine {
       return undefined;
     }
     entry.builtWith = this.structsKey;
+    facts?.put(entry.path, entry.text, { own: entry.own, ...(entry.warning ? { warning: entry.warning } : {}), model: { context: this.context, value: entry.model } });
     return entry.model;
   }
 

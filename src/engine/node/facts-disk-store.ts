@@ -1,0 +1,178 @@
+/**
+ * Node-only: the persistent index, a FactsStore (engine/index/facts.ts) kept
+ * in a folder. One file per (path, text): `<dir>/<engine version>/<2 hex>/<rest>`,
+ * named by the SHA-256 of path and text, so a lookup reads one small file and
+ * nothing is loaded before it is asked for. A file holds a one-line header
+ * (magic, schema, engine version, key) and the facts in V8's structured-clone
+ * format (`v8.serialize`: Maps, undefined and shared objects survive, and
+ * whatever fields the model gains come along without a change here).
+ *
+ * Failure never changes results: an entry that is corrupt, truncated, foreign
+ * or from a newer schema is renamed aside (`*.set-aside-<time>`) and rebuilt;
+ * a folder that cannot be written (read-only, full) is used read-only. Each
+ * kind of trouble yields one note (`notes`), for the CLI to print.
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as v8 from 'v8';
+import type { FactsStore, FileFacts } from '../index/facts';
+import { engineVersion } from './engine-version';
+
+/** Bumped whenever the layout of an entry (header or payload shape) changes. */
+export const INDEX_SCHEMA = 1;
+const MAGIC = 'iommufd-review-index';
+
+/** The CLI's default index folder: in the tool's cache folder (IOMMUFD_REVIEW_CACHE, as scripts/ensure.mjs). */
+export function defaultIndexDir(): string {
+  return path.join(process.env.IOMMUFD_REVIEW_CACHE || path.join(os.homedir(), '.cache', 'iommufd-review'), 'index');
+}
+
+export interface DiskFactsStoreOptions {
+  /** The index folder; undefined keeps facts in memory only (`--no-index`). */
+  dir?: string;
+  /** Overrides the build fingerprint (tests that simulate another engine version). */
+  version?: string;
+}
+
+export interface StoreStats {
+  /** Lookups answered from disk. */
+  loaded: number;
+  /** Entries written. */
+  written: number;
+  /** Entries renamed aside. */
+  setAside: number;
+}
+
+export class DiskFactsStore implements FactsStore {
+  readonly dir: string | undefined;
+  readonly version: string;
+  readonly stats: StoreStats = { loaded: 0, written: 0, setAside: 0 };
+  private readonly memory = new Map<string, FileFacts | null>();
+  private readonly noteKinds = new Map<string, string>();
+  private writable = true;
+  private lastDigest: { text: string; digest: string } | undefined;
+  private tmpCounter = 0;
+
+  constructor(options: DiskFactsStoreOptions = {}) {
+    this.version = options.version ?? engineVersion();
+    this.dir = options.dir === undefined ? undefined : path.join(path.resolve(options.dir), this.version);
+  }
+
+  /** One line per kind of trouble met (set-aside entries, an unwritable folder). */
+  get notes(): string[] {
+    return [...this.noteKinds.values()];
+  }
+
+  digest(text: string): string {
+    // The engine asks for the same context once per file model: keep the last.
+    if (this.lastDigest?.text === text) return this.lastDigest.digest;
+    const digest = createHash('sha256').update(text).digest('hex');
+    this.lastDigest = { text, digest };
+    return digest;
+  }
+
+  get(filePath: string, text: string): FileFacts | undefined {
+    const key = keyOf(filePath, text);
+    const hit = this.memory.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const facts = this.load(key, filePath);
+    // A miss is remembered too: the file is looked up at most once per run.
+    this.memory.set(key, facts ?? null);
+    return facts;
+  }
+
+  put(filePath: string, text: string, facts: FileFacts): void {
+    const key = keyOf(filePath, text);
+    this.memory.set(key, facts);
+    // Facts without a model are a step of a worker run, not worth a file.
+    if (!facts.model || !this.dir || !this.writable) return;
+    const file = this.entryPath(key);
+    const tmp = `${file}.tmp-${process.pid}-${this.tmpCounter++}`;
+    try {
+      const header = Buffer.from(`${MAGIC} ${INDEX_SCHEMA} ${this.version} ${key}\n`, 'utf8');
+      const body = v8.serialize({ path: filePath, facts });
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      // Write then rename: a reader never sees half an entry, a crash leaves only a tmp file.
+      fs.writeFileSync(tmp, Buffer.concat([header, body]));
+      fs.renameSync(tmp, file);
+      this.stats.written++;
+    } catch (e) {
+      this.writable = false;
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        // our own partial file; nothing more to do if even that fails
+      }
+      this.note('unwritable', `index folder ${this.root()} cannot be written (${codeOf(e)}): results are computed as usual but not stored for the next run`);
+    }
+  }
+
+  private root(): string {
+    return this.dir ? path.dirname(this.dir) : '(memory)';
+  }
+
+  private entryPath(key: string): string {
+    return path.join(this.dir!, key.slice(0, 2), key.slice(2));
+  }
+
+  private load(key: string, filePath: string): FileFacts | undefined {
+    if (!this.dir) return undefined;
+    const file = this.entryPath(key);
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (e) {
+      const code = codeOf(e);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.note('unreadable', `index folder ${this.root()} cannot be read (${code}): files are parsed as usual`);
+      return undefined;
+    }
+    const nl = bytes.indexOf(10);
+    const header = nl > 0 && nl < 512 ? bytes.subarray(0, nl).toString('utf8').split(' ') : [];
+    if (header.length !== 4 || header[0] !== MAGIC) return this.setAside(file, 'not an index entry of this tool (foreign or corrupt)');
+    const schema = Number(header[1]);
+    if (!Number.isInteger(schema)) return this.setAside(file, 'its header is corrupt');
+    if (schema > INDEX_SCHEMA) return this.setAside(file, `written by a newer version (index schema ${schema}, this one reads ${INDEX_SCHEMA})`);
+    if (schema < INDEX_SCHEMA || header[2] !== this.version || header[3] !== key) return this.setAside(file, 'it belongs to another engine build or file (foreign)');
+    let record: { path?: unknown; facts?: FileFacts };
+    try {
+      record = v8.deserialize(bytes.subarray(nl + 1)) as typeof record;
+    } catch (e) {
+      return this.setAside(file, `it is corrupt or truncated (${(e as Error).message})`);
+    }
+    if (record?.path !== filePath || !isFacts(record.facts)) return this.setAside(file, 'its content does not match its name (foreign or corrupt)');
+    this.stats.loaded++;
+    return record.facts;
+  }
+
+  /** Renames a bad entry aside (never deletes it) and notes it once per reason. */
+  private setAside(file: string, why: string): undefined {
+    const aside = `${file}.set-aside-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      fs.renameSync(file, aside);
+      this.stats.setAside++;
+      this.note(`aside:${why}`, `index entry ${file} set aside as ${path.basename(aside)}: ${why}; the file was analysed again`);
+    } catch (e) {
+      this.note(`aside:${why}`, `index entry ${file} ignored: ${why}; it could not be renamed aside (${codeOf(e)}); the file was analysed again`);
+    }
+    return undefined;
+  }
+
+  private note(kind: string, message: string): void {
+    if (!this.noteKinds.has(kind)) this.noteKinds.set(kind, message);
+  }
+}
+
+function keyOf(filePath: string, text: string): string {
+  return createHash('sha256').update(filePath).update('\u0000').update(text).digest('hex');
+}
+
+function isFacts(x: unknown): x is FileFacts {
+  const f = x as FileFacts | undefined;
+  return typeof f === 'object' && f !== null && typeof f.own === 'object' && f.own !== null && (f.model === undefined || (typeof f.model.context === 'string' && typeof f.model.value === 'object' && f.model.value !== null && Array.isArray(f.model.value.functions)));
+}
+
+function codeOf(e: unknown): string {
+  return (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? String(e);
+}
