@@ -1,0 +1,134 @@
+/**
+ * The persistent index and --tree through the bundle: a warm run gives the
+ * same report, bad index entries are set aside with a note (never deleted),
+ * an index folder that cannot be written gives a note and the same results,
+ * and a caller in another directory of the --tree settles an assert-held.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { JsonReport } from '../../../src/report/json';
+import { cliBundle, repoRoot, runCli } from './run-cli';
+
+const TREE = path.join(repoRoot, 'test/fixtures/tree');
+let dir = '';
+
+before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'iommufd-review-index-'));
+});
+after(() => {
+  // The read-only test leaves a folder without write permission.
+  spawnSync('chmod', ['-R', 'u+w', dir]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function check(args: string[]): { status: number | null; stderr: string; report: JsonReport } {
+  const r = runCli(['check', '--format', 'json', '-c', 'low', ...args]);
+  return { status: r.status, stderr: r.stderr, report: JSON.parse(r.stdout) as JsonReport };
+}
+
+/** Every entry file of an index folder (any engine version), set-aside ones included. */
+function entries(index: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = path.join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(p);
+    }
+  };
+  if (existsSync(index)) walk(index);
+  return out.sort();
+}
+
+const summary = (r: JsonReport) => r.findings.map((f) => `${path.basename(f.file)}:${f.line} ${f.ruleId} ${f.confidence}`);
+
+test('index: a warm run reads every file from the index and reports exactly what the cold run did', () => {
+  const index = path.join(dir, 'warm');
+  const cold = check(['--index', index, TREE]);
+  assert.equal(cold.stderr, '');
+  const written = entries(index);
+  // One entry per analysed file: the header, the two C files.
+  assert.equal(written.length, 3);
+  const warm = check(['--index', index, TREE]);
+  assert.equal(warm.stderr, '');
+  assert.deepEqual(warm.report, cold.report);
+  assert.deepEqual(entries(index), written, 'a warm run writes nothing new');
+  assert.deepEqual(summary(cold.report), ['reset.c:22 lock-leak high']);
+  const none = check(['--no-index', TREE]);
+  assert.deepEqual(none.report, cold.report);
+});
+
+test('index: corrupt, truncated, foreign and newer entries are renamed aside with one note each, and results are unchanged', () => {
+  const index = path.join(dir, 'bad');
+  const baseline = check(['--index', index, TREE]).report;
+  const [a, b, c] = entries(index);
+  const bytes = readFileSync(b);
+  writeFileSync(a, bytes.subarray(0, Math.floor(bytes.length / 2))); // truncated: the header of b, half its body
+  writeFileSync(b, 'this is not an index entry\n');
+  const header = readFileSync(c).toString('latin1');
+  const nl = header.indexOf('\n');
+  const [magic, , version, key] = header.slice(0, nl).split(' ');
+  writeFileSync(c, Buffer.concat([Buffer.from(`${magic} 99 ${version} ${key}\n`), readFileSync(c).subarray(nl + 1)]));
+  const r = check(['--index', index, TREE]);
+  assert.deepEqual(r.report, baseline);
+  const notes = r.stderr.trim().split('\n');
+  assert.equal(notes.length, 3, r.stderr);
+  assert.ok(notes.every((n) => n.startsWith('iommufd-review check: note: index entry ')), r.stderr);
+  assert.match(r.stderr, /not an index entry of this tool \(foreign or corrupt\)/);
+  assert.match(r.stderr, /written by a newer version \(index schema 99, this one reads 1\)/);
+  // The truncated copy of b sits under a's name: foreign key or a failed decode, either way set aside.
+  assert.match(r.stderr, /belongs to another engine build or file \(foreign\)|corrupt or truncated/);
+  const after = entries(index);
+  // Nothing deleted: the three bad files are kept aside, and three good entries were written again.
+  assert.equal(after.filter((p) => /\.set-aside-/.test(p)).length, 3);
+  assert.equal(after.filter((p) => !/\.set-aside-/.test(p)).length, 3);
+  // The next run is clean.
+  assert.equal(check(['--index', index, TREE]).stderr, '');
+});
+
+test('index: a folder that cannot be written gives one note and the same results', () => {
+  const index = path.join(dir, 'readonly');
+  mkdirSync(index);
+  chmodSync(index, 0o555);
+  chmodSync(dir, 0o755); // nobody (below) may enter the test folder, not write the index
+  const baseline = check(['--no-index', TREE]).report;
+  const args = [cliBundle, 'check', '--format', 'json', '-c', 'low', '--index', index, TREE];
+  // Root ignores permissions: run as nobody then, so the folder really is read-only.
+  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const r = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', ...asNobody });
+  assert.deepEqual(JSON.parse(r.stdout), baseline);
+  assert.equal(r.stderr, `iommufd-review check: note: index folder ${index} cannot be written (EACCES): results are computed as usual but not stored for the next run\n`);
+  assert.deepEqual(entries(index), []);
+});
+
+test('--tree: a caller in another directory that holds the lock settles the assert-held of a helper', () => {
+  const core = path.join(TREE, 'drivers/widget/core');
+  const alone = check(['--no-index', core, path.join(TREE, 'include')]);
+  assert.deepEqual(summary(alone.report), ['state.c:13 assert-held low']);
+  assert.equal(
+    alone.report.findings[0].message,
+    '`widget_refresh()` calls `widget_bump_generation()` at line 13 without holding `widget_dev.state_lock`, which `widget_bump_generation()` requires held (it asserts it at line 7).',
+  );
+  const inTree = check(['--no-index', '--tree', TREE, core]);
+  assert.deepEqual(summary(inTree.report), []);
+  // Only the asked-for directory is reported (reset.c's lock-leak is context, not a finding here).
+  assert.equal(inTree.report.coverage.files, 1);
+  assert.equal(inTree.status, 0);
+});
+
+test('--tree and --jobs: bad values are usage errors with a clear message', () => {
+  let r = runCli(['check', '--tree', path.join(dir, 'nope'), TREE]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--tree: no such directory: .*nope/);
+  r = runCli(['check', '--jobs', '0', TREE]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /invalid --jobs '0': expected a whole number from 1 to 256/);
+  r = runCli(['check', '--index', dir, '--no-index', TREE]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--index and --no-index contradict each other/);
+});
+

@@ -1,0 +1,103 @@
+/**
+ * The engine with a facts store: an unchanged file is never parsed again
+ * (parses counted on the real wasm parser), a changed file is, a file whose
+ * context changed is modelled again, and results equal a run without store.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { Engine } from '../../../src/engine/engine';
+import { DiskFactsStore } from '../../../src/engine/node/facts-disk-store';
+import type { CParser } from '../../../src/engine/parse/syntax';
+import type { SourceFile } from '../../../src/engine/types';
+import { wasmParser } from './engine-helpers';
+
+const TREE = path.resolve(__dirname, '../../../../test/fixtures/tree');
+const dir = mkdtempSync(path.join(tmpdir(), 'iommufd-review-facts-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function treeFiles(): SourceFile[] {
+  const out: SourceFile[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push({ path: path.relative(TREE, p), text: readFileSync(p, 'utf8') });
+    }
+  };
+  walk(TREE);
+  return out;
+}
+
+/** The real parser, counting the files it parses. */
+async function countingParser(): Promise<{ parser: CParser; parsed: string[] }> {
+  const real = await wasmParser();
+  const parsed: string[] = [];
+  return {
+    parsed,
+    parser: {
+      backend: real.backend,
+      parse: (text, oldTree, timeoutMs) => {
+        parsed.push(text.slice(0, 60));
+        return real.parse(text, oldTree, timeoutMs);
+      },
+      free: (tree) => real.free(tree),
+      dispose: () => undefined,
+    },
+  };
+}
+
+async function run(files: SourceFile[], store: DiskFactsStore | undefined) {
+  const { parser, parsed } = await countingParser();
+  const engine = new Engine({ parser, ...(store ? { facts: store } : {}) });
+  try {
+    for (const f of files) engine.setFile(f.path, f.text);
+    return { result: engine.analyze({ minConfidence: 'low' }), parses: parsed.length };
+  } finally {
+    engine.dispose();
+  }
+}
+
+test('facts store: a second engine parses nothing when no file changed, and reports the same', async () => {
+  const files = treeFiles();
+  assert.equal(files.length, 3);
+  const index = path.join(dir, 'round-trip');
+  const plain = await run(files, undefined);
+  const cold = await run(files, new DiskFactsStore({ dir: index }));
+  assert.equal(cold.parses, 3);
+  const store = new DiskFactsStore({ dir: index });
+  const warm = await run(files, store);
+  assert.equal(warm.parses, 0);
+  assert.equal(store.stats.loaded, 3);
+  assert.deepEqual(warm.result, cold.result);
+  assert.deepEqual(cold.result, plain.result);
+  assert.deepEqual(store.notes, []);
+});
+
+test('facts store: only the edited file is parsed again; a layout change remodels the others from their trees', async () => {
+  const index = path.join(dir, 'edit');
+  const files = treeFiles();
+  await run(files, new DiskFactsStore({ dir: index }));
+  // A body edit: the layouts stay, so the other files' models stay valid.
+  const body = files.map((f) => (f.path.endsWith('reset.c') ? { ...f, text: f.text.replace('widget_set_state(wd, 0)', 'widget_set_state(wd, 1)') } : f));
+  const afterBody = await run(body, new DiskFactsStore({ dir: index }));
+  assert.equal(afterBody.parses, 1);
+  assert.deepEqual(afterBody.result, (await run(body, undefined)).result);
+  // A new field in the header: every model resolves lock names through it, so every file is modelled again.
+  const layout = body.map((f) => (f.path.endsWith('widget.h') ? { ...f, text: f.text.replace('unsigned int generation;', 'unsigned int generation;\n\tunsigned int flags;') } : f));
+  const afterLayout = await run(layout, new DiskFactsStore({ dir: index }));
+  assert.equal(afterLayout.parses, 3);
+  assert.deepEqual(afterLayout.result, (await run(layout, undefined)).result);
+  // And that state is stored in turn.
+  assert.equal((await run(layout, new DiskFactsStore({ dir: index }))).parses, 0);
+});
+
+test('facts store: another engine build never reads these facts', async () => {
+  const index = path.join(dir, 'versions');
+  const files = treeFiles();
+  await run(files, new DiskFactsStore({ dir: index }));
+  const other = await run(files, new DiskFactsStore({ dir: index, version: 'another-build' }));
+  assert.equal(other.parses, 3);
+});
