@@ -15,7 +15,7 @@ import { CONFIDENCE_ORDER, type AnalysisResult, type Confidence, type SourceFile
 import { formatJson } from '../report/json';
 import { formatSarif } from '../report/sarif';
 import { formatText } from '../report/text';
-import { INDEX_ARG_OPTIONS, INDEX_HELP, openIndex, printIndexNotes, readIndexOptions } from './index-options';
+import { INDEX_ARG_OPTIONS, INDEX_HELP, JOBS_ARG_OPTION, JOBS_HELP, openIndex, printIndexNotes, readIndexOptions } from './index-options';
 import type { IndexOptions } from './index-options';
 import { engineDocsUri, packageInfo } from './package-info';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, writeOut } from './usage-error';
@@ -46,7 +46,7 @@ Options:
       --tree DIR               read every .c and .h under DIR as context (callers,
                                callback implementations, layouts); findings are
                                still reported only for the PATHs
-${INDEX_HELP}  -h, --help                   show this help
+${INDEX_HELP}${JOBS_HELP}  -h, --help                   show this help
 
 Exit status: 0 no findings, 1 findings, 2 usage or input error, 3 internal error.
 `;
@@ -88,6 +88,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions | null {
         'lock-graph': { type: 'boolean' },
         tree: { type: 'string', multiple: true },
         ...INDEX_ARG_OPTIONS,
+        ...JOBS_ARG_OPTION,
         help: { type: 'boolean', short: 'h' },
       },
     });

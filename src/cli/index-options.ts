@@ -10,6 +10,10 @@ import { UsageError } from './usage-error';
 export const INDEX_ARG_OPTIONS = {
   index: { type: 'string' },
   'no-index': { type: 'boolean' },
+} as const;
+
+/** Only for commands that run bulk analyses (check). */
+export const JOBS_ARG_OPTION = {
   jobs: { type: 'string', short: 'j' },
 } as const;
 
@@ -17,7 +21,9 @@ export const INDEX_HELP = `      --index DIR              keep per-file facts (l
                                unchanged file is never parsed again (default:
                                ${defaultIndexDir()})
       --no-index               neither read nor write the index
-  -j, --jobs N                 parse and model on N worker threads (default: the
+`;
+
+export const JOBS_HELP = `  -j, --jobs N                 parse and model on N worker threads (default: the
                                number of cores, ${defaultJobs()}; 1: no workers)
 `;
 

@@ -19,6 +19,8 @@ import { formatB4 } from '../report/b4';
 import { formatPatchJson } from '../report/patch-json';
 import { formatPatchSarif } from '../report/patch-sarif';
 import { formatPatchText } from '../report/patch-text';
+import { defaultIndexDir } from '../engine/node/facts-disk-store';
+import { INDEX_ARG_OPTIONS, openIndex, printIndexNotes, readIndexOptions, type IndexOptions } from './index-options';
 import { engineDocsUri, packageInfo } from './package-info';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, writeOut } from './usage-error';
 
@@ -51,6 +53,9 @@ Options:
                           what this revision fixed or newly introduced compared to it
       --config FILE       use FILE instead of the nearest .iommufd-review.json
       --backend NAME      parser backend: wasm or native (default: ${DEFAULT_BULK_BACKEND})
+      --index DIR         keep per-file facts of the tree's files in DIR: unchanged
+                          files are not parsed again (default: ${defaultIndexDir()})
+      --no-index          neither read nor write the index
   -h, --help              show this help
 
 For b4 (git config):
@@ -71,6 +76,7 @@ export interface PatchOptions {
   previous: string[];
   config?: string;
   backend: Backend;
+  index: IndexOptions;
   files: string[];
 }
 
@@ -102,6 +108,7 @@ export function parsePatchArgs(argv: string[]): PatchOptions | null {
         previous: { type: 'string', short: 'p', multiple: true },
         config: { type: 'string' },
         backend: { type: 'string' },
+        ...INDEX_ARG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -128,6 +135,7 @@ export function parsePatchArgs(argv: string[]): PatchOptions | null {
     config: v.config,
     backend: v.backend === undefined ? DEFAULT_BULK_BACKEND : oneOf(v.backend, BACKENDS, '--backend'),
     files: files.length === 0 ? ['-'] : files,
+    index: readIndexOptions(v, 'patch'),
   };
 }
 
@@ -180,14 +188,16 @@ export async function runPatch(options: PatchOptions): Promise<PatchRun> {
   const series = await parseSeriesFiles(readInputs(options.files));
   const sources = await openSources(options);
   const parser = await createParser(options.backend);
+  const facts = openIndex(options.index);
   try {
-    const review = await reviewSeries(series, { parser, ...sources, config: loaded.config });
+    const review = await reviewSeries(series, { parser, ...sources, config: loaded.config, facts });
     let revision: RevisionComparison | undefined;
     if (options.previous.length > 0) {
       const older = await reviewSeries(await parseSeriesFiles(readInputs(options.previous)), {
         parser,
         ...sources,
         config: loaded.config,
+        facts,
       });
       revision = compareRevisions(older, review);
     }
@@ -195,6 +205,7 @@ export async function runPatch(options: PatchOptions): Promise<PatchRun> {
   } finally {
     sources.git?.dispose();
     parser.dispose();
+    printIndexNotes(facts, 'patch');
   }
 }
 

@@ -8,6 +8,8 @@ import { readFileSync } from 'fs';
 import { parseArgs } from 'util';
 import { Engine } from '../engine';
 import { createParser, DEFAULT_BULK_BACKEND } from '../engine/node/create-parser';
+import { defaultIndexDir } from '../engine/node/facts-disk-store';
+import { INDEX_ARG_OPTIONS, openIndex, printIndexNotes, readIndexOptions, type IndexOptions } from './index-options';
 import { programsFor, simulate } from '../sim';
 import { isReplaceHelper, ReplayCoverageError, stepsFromSource } from '../sim/from-source';
 import { emitPromela } from '../sim/promela';
@@ -33,6 +35,9 @@ IOAS, and check: ${['no-deadlock', 'failure-contract', 'pin-attached', 'no-use-a
 Options:
       --variant NAME          ${SIM_VARIANTS.filter((v) => v !== 'from-source').join(', ')} (default: merged)
       --from FILE:FUNCTION    the replace helper FUNCTION in the C file FILE (variant from-source)
+      --index DIR             with --from: read FILE's model from the index in DIR, and keep it
+                              there (default: ${defaultIndexDir()})
+      --no-index              neither read nor write the index
       --threads LIST          comma-separated, from: ${SIM_THREADS.join(', ')}
                               (default: all; the replacer is always included)
       --fault LIST            comma-separated, from: ${SIM_FAULTS.join(', ')}, or none
@@ -55,6 +60,8 @@ export interface SimulateOptions {
   request: SimulationRequest;
   /** For --from: where the steps came from. */
   from?: { file: string; function: string };
+  /** For --from: the index the file's model is read from (and kept in). */
+  index?: IndexOptions;
   format: Format;
   emit?: 'promela';
   repair?: boolean;
@@ -91,6 +98,7 @@ export function parseSimulateArgs(argv: string[]): SimulateOptions | null {
       options: {
         variant: { type: 'string' },
         from: { type: 'string' },
+        ...INDEX_ARG_OPTIONS,
         threads: { type: 'string', multiple: true },
         fault: { type: 'string', multiple: true },
         faults: { type: 'string', multiple: true },
@@ -144,12 +152,13 @@ export function parseSimulateArgs(argv: string[]): SimulateOptions | null {
     from,
     format,
     emit,
+    index: readIndexOptions(v, 'simulate'),
     ...(v.repair ? { repair: true } : {}),
   };
 }
 
 /** Reads FILE, builds its model with the engine, and extracts FUNCTION's steps. */
-export async function loadSteps(from: { file: string; function: string }): Promise<SourceStep[]> {
+export async function loadSteps(from: { file: string; function: string }, index?: IndexOptions): Promise<SourceStep[]> {
   let text: string;
   try {
     text = readFileSync(from.file, 'utf8');
@@ -160,7 +169,8 @@ export async function loadSteps(from: { file: string; function: string }): Promi
     );
   }
   const parser = await createParser(DEFAULT_BULK_BACKEND);
-  const engine = new Engine({ parser });
+  const facts = index ? openIndex(index) : undefined;
+  const engine = new Engine({ parser, ...(facts ? { facts } : {}) });
   try {
     engine.setFile(from.file, text);
     const model = engine.fileModel(from.file);
@@ -187,6 +197,7 @@ export async function loadSteps(from: { file: string; function: string }): Promi
   } finally {
     engine.dispose();
     parser.dispose();
+    if (facts) printIndexNotes(facts, 'simulate');
   }
 }
 
@@ -244,7 +255,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const req = options.request;
   if (options.repair && options.from) return runRepair(options, options.from);
-  if (options.from) req.steps = await loadSteps(options.from);
+  if (options.from) req.steps = await loadSteps(options.from, options.index);
   if (options.emit === 'promela') {
     const title = options.from ? `${options.from.file}:${options.from.function}` : `variant ${req.variant}`;
     await writeOut(process.stdout, emitPromela(programsFor(req), req.contract, title));

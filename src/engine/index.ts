@@ -10,3 +10,4 @@ export type { FileModel, FunctionModel } from './model/types';
 export type { ReviewConfig, Knowledge } from './knowledge/types';
 export type { CParser } from './parse/syntax';
 export type { Replacement } from './parse/parsed-documents';
+export type { FactsStore, FileFacts } from './index/facts';

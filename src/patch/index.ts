@@ -2,7 +2,7 @@
  * The patch layer's public entry (plain data in, plain data out; browser-safe):
  * the extension and the CLI call these.
  */
-import { Engine, type AnalysisResult, type CParser, type ReviewConfig } from '../engine/index';
+import { Engine, type AnalysisResult, type CParser, type FactsStore, type ReviewConfig } from '../engine/index';
 import { reviewSeriesWith, type AnalysisSession } from './review';
 import type { GitObjects } from './preimage';
 import type { TreeReader } from './tree';
@@ -27,6 +27,8 @@ export interface ReviewSeriesOptions {
   /** `git` and `base` were found around the current directory: silent when they have nothing of the series. */
   foundAround?: boolean;
   config?: ReviewConfig;
+  /** Per-file facts from earlier runs (the CLI's index): unchanged tree files are not parsed again. */
+  facts?: FactsStore;
   /**
    * With `base`: an engine that already holds the base tree (the extension's
    * workspace engine) and is kept warm; files the review changes in it are put
@@ -49,7 +51,7 @@ export function reviewSeries(series: Series, options: ReviewSeriesOptions): Prom
     git: options.git,
     gitAuto: options.gitAuto,
     foundAround: options.foundAround,
-    session: () => sessionOf(new Engine({ parser: options.parser, config: options.config }), true),
+    session: () => sessionOf(new Engine({ parser: options.parser, config: options.config, ...(options.facts ? { facts: options.facts } : {}) }), true),
     shared: options.base && options.engine ? sessionOf(options.engine, false) : undefined,
     baseCache: options.engine && options.rememberBase ? cacheOf(options.engine) : undefined,
     minConfidence: options.config?.minConfidence,

@@ -4,36 +4,19 @@
  * memory, findings) beside Coccinelle's `mini_lock.cocci` in report mode on
  * the same tree (the lock script closest to what lock-leak finds).
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { PRECISION_TREES } from '../corpus/kernel-corpus';
-import { ms } from './stats';
+import { ms, timedRun as timed, type Measured } from './stats';
 
 const root = path.resolve(__dirname, '../../..');
 const cli = path.join(root, 'dist/cli.js');
-
-interface Measured {
-  wallMs: number;
-  cpuMs: number;
-  peakKiB: number;
-  stdout: string;
-}
-
-/** Runs a command under GNU time: wall, user + system CPU, and the peak resident set of the child. */
-function timed(argv: string[], cwd: string, ok: (status: number) => boolean): Measured {
-  const r = spawnSync('/usr/bin/time', ['-f', '@@time %e %U %S %M', ...argv], { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  if (r.error) throw r.error;
-  const m = /@@time ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
-  if (!m || !ok(r.status ?? -1)) throw new Error(`${argv.join(' ').slice(0, 200)} exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
-  return { wallMs: Number(m[1]) * 1000, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, peakKiB: Number(m[4]), stdout: r.stdout };
-}
 
 export async function run(ctx: { kernelDir: string }) {
   const mini = path.join(ctx.kernelDir, 'scripts/coccinelle/locks/mini_lock.cocci');
   const rows: (string | number)[][] = [];
   const json: Record<string, unknown>[] = [];
   for (const tree of PRECISION_TREES) {
-    const check = timed([process.execPath, cli, 'check', '--format', 'json', tree], ctx.kernelDir, (s) => s === 0 || s === 1);
+    const check = timed([process.execPath, cli, 'check', '--format', 'json', '--no-index', tree], ctx.kernelDir, (s) => s === 0 || s === 1);
     const report = JSON.parse(check.stdout) as { findings: unknown[]; coverage: { files: number } };
     const cocci = timed(['spatch', '--sp-file', mini, '-D', 'report', '--no-includes', '--include-headers', '--dir', tree], ctx.kernelDir, (s) => s === 0);
     const reports = cocci.stdout.split('\n').filter((l) => /^\S+:\d+:\d+-\d+: /.test(l)).length;

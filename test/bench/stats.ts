@@ -1,4 +1,5 @@
 /** Timing helpers for the *.bench.ts modules: warm-up, repetitions, percentiles. */
+import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 
 export interface Timing {
@@ -57,4 +58,20 @@ export function ms(n: number): number {
 
 export function ratio(a: number, b: number): string {
   return `${(a / b).toFixed(2)}x`;
+}
+
+export interface Measured {
+  wallMs: number;
+  cpuMs: number;
+  peakKiB: number;
+  stdout: string;
+}
+
+/** Runs a command under GNU time: wall, user + system CPU, and the peak resident set of the child. */
+export function timedRun(argv: string[], cwd: string, ok: (status: number) => boolean): Measured {
+  const r = spawnSync('/usr/bin/time', ['-f', '@@time %e %U %S %M', ...argv], { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  const m = /@@time ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
+  if (!m || !ok(r.status ?? -1)) throw new Error(`${argv.join(' ').slice(0, 200)} exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
+  return { wallMs: Number(m[1]) * 1000, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, peakKiB: Number(m[4]), stdout: r.stdout };
 }
