@@ -33,12 +33,17 @@ export interface IndexOptions {
   jobs: number;
 }
 
-export function readIndexOptions(v: { index?: string; 'no-index'?: boolean; jobs?: string }, command: string): IndexOptions {
-  if (v.index !== undefined && v['no-index']) throw new UsageError('--index and --no-index contradict each other', command);
+export function readIndexOptions(
+  v: { index?: string; 'no-index'?: boolean; jobs?: string },
+  command: string,
+): IndexOptions {
+  if (v.index !== undefined && v['no-index'])
+    throw new UsageError('--index and --no-index contradict each other', command);
   let jobs = defaultJobs();
   if (v.jobs !== undefined) {
     const n = Number(v.jobs);
-    if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`invalid --jobs '${v.jobs}': expected a whole number from 1 to 256`, command);
+    if (!Number.isInteger(n) || n < 1 || n > 256)
+      throw new UsageError(`invalid --jobs '${v.jobs}': expected a whole number from 1 to 256`, command);
     jobs = n;
   }
   return { indexDir: v['no-index'] ? undefined : (v.index ?? defaultIndexDir()), jobs };

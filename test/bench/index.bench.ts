@@ -32,7 +32,12 @@ function repeated(args: string[], cwd: string, before: () => void = () => undefi
     runs.map((r) => r.wallMs),
     runs.map((r) => r.cpuMs),
   );
-  return { median: t.median, p95: t.p95, cpu: t.cpuMedian ?? NaN, peakMiB: Math.max(...runs.map((r) => r.peakKiB)) / 1024 };
+  return {
+    median: t.median,
+    p95: t.p95,
+    cpu: t.cpuMedian ?? NaN,
+    peakMiB: Math.max(...runs.map((r) => r.peakKiB)) / 1024,
+  };
 }
 
 export async function run(ctx: { kernelDir: string }) {
@@ -46,13 +51,23 @@ export async function run(ctx: { kernelDir: string }) {
     const corpus = {
       'cold, --no-index --jobs 1': repeated(['--no-index', '--jobs', '1', ...files], ctx.kernelDir),
       'cold, --no-index --jobs 2': repeated(['--no-index', '--jobs', '2', ...files], ctx.kernelDir),
-      'cold, building the index (empty folder), --jobs 2': repeated(['--index', index, '--jobs', '2', ...files], ctx.kernelDir, fresh),
+      'cold, building the index (empty folder), --jobs 2': repeated(
+        ['--index', index, '--jobs', '2', ...files],
+        ctx.kernelDir,
+        fresh,
+      ),
       'warm index (nothing changed)': repeated(['--index', index, ...files], ctx.kernelDir),
     };
     json.corpus = { files: files.length, ...corpus };
     for (const [what, t] of Object.entries(corpus)) {
       const goal = what.startsWith('warm') ? '< 200' : what.startsWith('cold, --no-index --jobs 2') ? '< 600' : '';
-      rows.push([`20-file corpus (${files.length} files): ${what}`, `${ms(t.median)} (cpu ${ms(t.cpu)})`, ms(t.p95), Math.round(t.peakMiB), goal]);
+      rows.push([
+        `20-file corpus (${files.length} files): ${what}`,
+        `${ms(t.median)} (cpu ${ms(t.cpu)})`,
+        ms(t.p95),
+        Math.round(t.peakMiB),
+        goal,
+      ]);
     }
     const trees: Record<string, unknown>[] = [];
     for (const tree of PRECISION_TREES) {
@@ -62,8 +77,20 @@ export async function run(ctx: { kernelDir: string }) {
         const build = check(['--index', dir, '--jobs', String(jobs), tree], ctx.kernelDir);
         const warm = check(['--index', dir, '--jobs', String(jobs), tree], ctx.kernelDir);
         const n = (JSON.parse(build.stdout) as { coverage: { files: number } }).coverage.files;
-        rows.push([`index build, ${tree} (${n} files), --jobs ${jobs}; then warm`, `${ms(build.wallMs)} (cpu ${ms(build.cpuMs)}); warm ${ms(warm.wallMs)} (cpu ${ms(warm.cpuMs)})`, '', Math.round(build.peakKiB / 1024), '']);
-        trees.push({ tree, jobs, files: n, build: { ...build, stdout: undefined }, warm: { ...warm, stdout: undefined } });
+        rows.push([
+          `index build, ${tree} (${n} files), --jobs ${jobs}; then warm`,
+          `${ms(build.wallMs)} (cpu ${ms(build.cpuMs)}); warm ${ms(warm.wallMs)} (cpu ${ms(warm.cpuMs)})`,
+          '',
+          Math.round(build.peakKiB / 1024),
+          '',
+        ]);
+        trees.push({
+          tree,
+          jobs,
+          files: n,
+          build: { ...build, stdout: undefined },
+          warm: { ...warm, stdout: undefined },
+        });
       }
     }
     json.trees = trees;

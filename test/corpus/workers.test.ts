@@ -19,7 +19,10 @@ test('iommufd + vfio + mdev drivers: 1 and 2 workers, and a warm index, give ide
   const kernel = kernelDir();
   const args = checkPaths(kernel).map((p) => path.relative(kernel, p));
   const run = (extra: string[]) => {
-    const r = runCli(['check', '--format', 'json', '-c', 'low', ...extra, ...args], { cwd: kernel, timeoutMs: 300_000 });
+    const r = runCli(['check', '--format', 'json', '-c', 'low', ...extra, ...args], {
+      cwd: kernel,
+      timeoutMs: 300_000,
+    });
     assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr.slice(0, 2000)}`);
     assert.equal(r.stderr, '');
     return r.stdout;
@@ -33,6 +36,10 @@ test('iommufd + vfio + mdev drivers: 1 and 2 workers, and a warm index, give ide
   // Not a vacuous comparison: the subset is large, and has findings of several rules and confidences.
   assert.ok(report.coverage.files > 100, `only ${report.coverage.files} files`);
   assert.ok(report.coverage.functions.parsed > 2000, `only ${report.coverage.functions.parsed} functions`);
-  for (const c of ['low', 'medium']) assert.ok(report.findings.some((f) => f.confidence === c), `no ${c} finding`);
+  for (const c of ['low', 'medium'])
+    assert.ok(
+      report.findings.some((f) => f.confidence === c),
+      `no ${c} finding`,
+    );
   assert.ok(new Set(report.findings.map((f) => f.ruleId)).size >= 3);
 });

@@ -23,7 +23,7 @@ export function engineVersion(): string {
   }
   for (const pkg of ['web-tree-sitter/package.json', 'tree-sitter-c/package.json', 'tree-sitter/package.json']) {
     try {
-      hash.update((require(pkg) as { version: string }).version);
+      hash.update((JSON.parse(fs.readFileSync(require.resolve(pkg), 'utf8')) as { version: string }).version);
     } catch {
       hash.update(`${pkg}:absent`);
     }

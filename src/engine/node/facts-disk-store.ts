@@ -105,7 +105,10 @@ export class DiskFactsStore implements FactsStore {
       } catch {
         // our own partial file; nothing more to do if even that fails
       }
-      this.note('unwritable', `index folder ${this.root()} cannot be written (${codeOf(e)}): results are computed as usual but not stored for the next run`);
+      this.note(
+        'unwritable',
+        `index folder ${this.root()} cannot be written (${codeOf(e)}): results are computed as usual but not stored for the next run`,
+      );
     }
   }
 
@@ -125,23 +128,28 @@ export class DiskFactsStore implements FactsStore {
       bytes = fs.readFileSync(file);
     } catch (e) {
       const code = codeOf(e);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.note('unreadable', `index folder ${this.root()} cannot be read (${code}): files are parsed as usual`);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
+        this.note('unreadable', `index folder ${this.root()} cannot be read (${code}): files are parsed as usual`);
       return undefined;
     }
     const nl = bytes.indexOf(10);
     const header = nl > 0 && nl < 512 ? bytes.subarray(0, nl).toString('utf8').split(' ') : [];
-    if (header.length !== 4 || header[0] !== MAGIC) return this.setAside(file, 'not an index entry of this tool (foreign or corrupt)');
+    if (header.length !== 4 || header[0] !== MAGIC)
+      return this.setAside(file, 'not an index entry of this tool (foreign or corrupt)');
     const schema = Number(header[1]);
     if (!Number.isInteger(schema)) return this.setAside(file, 'its header is corrupt');
-    if (schema > INDEX_SCHEMA) return this.setAside(file, `written by a newer version (index schema ${schema}, this one reads ${INDEX_SCHEMA})`);
-    if (schema < INDEX_SCHEMA || header[2] !== this.version || header[3] !== key) return this.setAside(file, 'it belongs to another engine build or file (foreign)');
+    if (schema > INDEX_SCHEMA)
+      return this.setAside(file, `written by a newer version (index schema ${schema}, this one reads ${INDEX_SCHEMA})`);
+    if (schema < INDEX_SCHEMA || header[2] !== this.version || header[3] !== key)
+      return this.setAside(file, 'it belongs to another engine build or file (foreign)');
     let record: { path?: unknown; facts?: FileFacts };
     try {
       record = v8.deserialize(bytes.subarray(nl + 1)) as typeof record;
     } catch (e) {
       return this.setAside(file, `it is corrupt or truncated (${(e as Error).message})`);
     }
-    if (record?.path !== filePath || !isFacts(record.facts)) return this.setAside(file, 'its content does not match its name (foreign or corrupt)');
+    if (record?.path !== filePath || !isFacts(record.facts))
+      return this.setAside(file, 'its content does not match its name (foreign or corrupt)');
     this.stats.loaded++;
     return record.facts;
   }
@@ -152,9 +160,15 @@ export class DiskFactsStore implements FactsStore {
     try {
       fs.renameSync(file, aside);
       this.stats.setAside++;
-      this.note(`aside:${why}`, `index entry ${file} set aside as ${path.basename(aside)}: ${why}; the file was analysed again`);
+      this.note(
+        `aside:${why}`,
+        `index entry ${file} set aside as ${path.basename(aside)}: ${why}; the file was analysed again`,
+      );
     } catch (e) {
-      this.note(`aside:${why}`, `index entry ${file} ignored: ${why}; it could not be renamed aside (${codeOf(e)}); the file was analysed again`);
+      this.note(
+        `aside:${why}`,
+        `index entry ${file} ignored: ${why}; it could not be renamed aside (${codeOf(e)}); the file was analysed again`,
+      );
     }
     return undefined;
   }
@@ -170,7 +184,17 @@ function keyOf(filePath: string, text: string): string {
 
 function isFacts(x: unknown): x is FileFacts {
   const f = x as FileFacts | undefined;
-  return typeof f === 'object' && f !== null && typeof f.own === 'object' && f.own !== null && (f.model === undefined || (typeof f.model.context === 'string' && typeof f.model.value === 'object' && f.model.value !== null && Array.isArray(f.model.value.functions)));
+  return (
+    typeof f === 'object' &&
+    f !== null &&
+    typeof f.own === 'object' &&
+    f.own !== null &&
+    (f.model === undefined ||
+      (typeof f.model.context === 'string' &&
+        typeof f.model.value === 'object' &&
+        f.model.value !== null &&
+        Array.isArray(f.model.value.functions)))
+  );
 }
 
 function codeOf(e: unknown): string {

@@ -54,7 +54,10 @@ async function main(): Promise<void> {
           reply.results.push({ own: readFileStructs(doc.tree.rootNode, cacheOf(f.path)) });
         } else {
           const own = (f as { own: StructTable }).own;
-          reply.results.push({ own, model: buildFileModel(doc.tree.rootNode, f.path, f.text, structs, own, cacheOf(f.path)) });
+          reply.results.push({
+            own,
+            model: buildFileModel(doc.tree.rootNode, f.path, f.text, structs, own, cacheOf(f.path)),
+          });
         }
       } catch {
         reply.results.push(null);

@@ -22,7 +22,10 @@ import type { SourceFile } from '../types';
 
 export type WorkerRequest = (WorkRequest & { id: number }) | { kind: 'stop' };
 
-type WorkRequest = { kind: 'structs'; files: { path: string; text: string }[] } | { kind: 'context'; structs: StructTable } | { kind: 'models'; files: { path: string; text: string; own: StructTable }[] };
+type WorkRequest =
+  | { kind: 'structs'; files: { path: string; text: string }[] }
+  | { kind: 'context'; structs: StructTable }
+  | { kind: 'models'; files: { path: string; text: string; own: StructTable }[] };
 
 export interface WorkerReply {
   id: number;
@@ -57,12 +60,15 @@ export function defaultJobs(): number {
 const CHUNK = 8;
 
 class Pool {
-  private readonly workers: { worker: Worker; ready: Promise<void>; pending: Map<number, (r: WorkerReply) => void> }[] = [];
+  private readonly workers: { worker: Worker; ready: Promise<void>; pending: Map<number, (r: WorkerReply) => void> }[] =
+    [];
   private nextId = 0;
 
   constructor(count: number, options: LoadOptions) {
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(path.join(__dirname, 'facts-worker.js'), { workerData: { backend: options.backend, timeoutMs: options.timeoutMs } });
+      const worker = new Worker(path.join(__dirname, 'facts-worker.js'), {
+        workerData: { backend: options.backend, timeoutMs: options.timeoutMs },
+      });
       const pending = new Map<number, (r: WorkerReply) => void>();
       const ready = new Promise<void>((resolve, reject) => {
         worker.on('message', (r: WorkerReply) => {
@@ -108,7 +114,12 @@ class Pool {
  * Sets every file on the engine, first filling the store from worker
  * threads with what it lacks (with jobs > 1). The engine must use `store`.
  */
-export async function loadFiles(engine: Engine, store: FactsStore, files: readonly SourceFile[], options: LoadOptions): Promise<LoadStats> {
+export async function loadFiles(
+  engine: Engine,
+  store: FactsStore,
+  files: readonly SourceFile[],
+  options: LoadOptions,
+): Promise<LoadStats> {
   const stats: LoadStats = { parsedInWorkers: 0, modelledInWorkers: 0, workers: 0 };
   const missing = options.jobs > 1 ? files.filter((f) => !store.get(f.path, f.text)) : [];
   let pool: Pool | undefined;
@@ -124,7 +135,10 @@ export async function loadFiles(engine: Engine, store: FactsStore, files: readon
           while (next < missing.length) {
             const chunk = missing.slice(next, next + CHUNK);
             next += CHUNK;
-            const reply = await p.send(w, { kind: 'structs', files: chunk.map((f) => ({ path: f.path, text: f.text })) });
+            const reply = await p.send(w, {
+              kind: 'structs',
+              files: chunk.map((f) => ({ path: f.path, text: f.text })),
+            });
             chunk.forEach((f, i) => {
               const r = reply.results[i];
               if (!r) return;
@@ -162,7 +176,10 @@ export async function loadFiles(engine: Engine, store: FactsStore, files: readon
           for (let i = 0; i < queue.length; i += CHUNK) {
             const chunk = queue.slice(i, i + CHUNK);
             const known = chunk.map((f) => store.get(f.path, f.text)!);
-            const reply = await p.send(w, { kind: 'models', files: chunk.map((f, j) => ({ path: f.path, text: f.text, own: known[j].own })) });
+            const reply = await p.send(w, {
+              kind: 'models',
+              files: chunk.map((f, j) => ({ path: f.path, text: f.text, own: known[j].own })),
+            });
             chunk.forEach((f, j) => {
               const r = reply.results[j];
               if (!r?.model) return;

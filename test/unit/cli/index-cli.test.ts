@@ -6,7 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -44,7 +54,8 @@ function entries(index: string): string[] {
   return out.sort();
 }
 
-const summary = (r: JsonReport) => r.findings.map((f) => `${path.basename(f.file)}:${f.line} ${f.ruleId} ${f.confidence}`);
+const summary = (r: JsonReport) =>
+  r.findings.map((f) => `${path.basename(f.file)}:${f.line} ${f.ruleId} ${f.confidence}`);
 
 test('index: a warm run reads every file from the index and reports exactly what the cold run did', () => {
   const index = path.join(dir, 'warm');
@@ -77,7 +88,10 @@ test('index: corrupt, truncated, foreign and newer entries are renamed aside wit
   assert.deepEqual(r.report, baseline);
   const notes = r.stderr.trim().split('\n');
   assert.equal(notes.length, 3, r.stderr);
-  assert.ok(notes.every((n) => n.startsWith('iommufd-review check: note: index entry ')), r.stderr);
+  assert.ok(
+    notes.every((n) => n.startsWith('iommufd-review check: note: index entry ')),
+    r.stderr,
+  );
   assert.match(r.stderr, /not an index entry of this tool \(foreign or corrupt\)/);
   assert.match(r.stderr, /written by a newer version \(index schema 99, this one reads 1\)/);
   // The truncated copy of b sits under a's name: foreign key or a failed decode, either way set aside.
@@ -101,7 +115,10 @@ test('index: a folder that cannot be written gives one note and the same results
   const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
   const r = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', ...asNobody });
   assert.deepEqual(JSON.parse(r.stdout), baseline);
-  assert.equal(r.stderr, `iommufd-review check: note: index folder ${index} cannot be written (EACCES): results are computed as usual but not stored for the next run\n`);
+  assert.equal(
+    r.stderr,
+    `iommufd-review check: note: index folder ${index} cannot be written (EACCES): results are computed as usual but not stored for the next run\n`,
+  );
   assert.deepEqual(entries(index), []);
 });
 
@@ -131,4 +148,3 @@ test('--tree and --jobs: bad values are usage errors with a clear message', () =
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--index and --no-index contradict each other/);
 });
-

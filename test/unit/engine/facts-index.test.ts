@@ -81,12 +81,20 @@ test('facts store: only the edited file is parsed again; a layout change remodel
   const files = treeFiles();
   await run(files, new DiskFactsStore({ dir: index }));
   // A body edit: the layouts stay, so the other files' models stay valid.
-  const body = files.map((f) => (f.path.endsWith('reset.c') ? { ...f, text: f.text.replace('widget_set_state(wd, 0)', 'widget_set_state(wd, 1)') } : f));
+  const body = files.map((f) =>
+    f.path.endsWith('reset.c')
+      ? { ...f, text: f.text.replace('widget_set_state(wd, 0)', 'widget_set_state(wd, 1)') }
+      : f,
+  );
   const afterBody = await run(body, new DiskFactsStore({ dir: index }));
   assert.equal(afterBody.parses, 1);
   assert.deepEqual(afterBody.result, (await run(body, undefined)).result);
   // A new field in the header: every model resolves lock names through it, so every file is modelled again.
-  const layout = body.map((f) => (f.path.endsWith('widget.h') ? { ...f, text: f.text.replace('unsigned int generation;', 'unsigned int generation;\n\tunsigned int flags;') } : f));
+  const layout = body.map((f) =>
+    f.path.endsWith('widget.h')
+      ? { ...f, text: f.text.replace('unsigned int generation;', 'unsigned int generation;\n\tunsigned int flags;') }
+      : f,
+  );
   const afterLayout = await run(layout, new DiskFactsStore({ dir: index }));
   assert.equal(afterLayout.parses, 3);
   assert.deepEqual(afterLayout.result, (await run(layout, undefined)).result);
