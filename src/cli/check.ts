@@ -6,7 +6,8 @@
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { Engine } from '../engine';
-import { BACKENDS, DEFAULT_BULK_BACKEND, createParser } from '../engine/node/create-parser';
+import { BACKENDS, DEFAULT_BULK_BACKEND } from '../engine/node/create-parser';
+import { DeferredParser } from '../engine/node/deferred-parser';
 import { resolveConfig } from '../engine/node/find-config';
 import { loadFiles } from '../engine/node/facts-workers';
 import { DEFAULT_MAX_FILE_BYTES, formatBytes, readSources } from '../engine/node/read-sources';
@@ -138,12 +139,13 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
     throw new UsageError(`nothing to analyse:\n  ${why.join('\n  ')}`);
   }
   const context = readContext(options, read.files);
-  const parser = await createParser(options.backend);
+  // Loaded only if some file is not in the index (a warm run never loads the grammar).
+  const parser = new DeferredParser(options.backend);
   const store = openIndex(options.index);
   const engine = new Engine({ parser, config: loaded.config, parseTimeoutMs: DEFAULT_PARSE_TIMEOUT_MS, maxFileBytes: options.maxFileBytes, facts: store });
   try {
     const analysed = new Set(read.files.map((f) => f.path));
-    await loadFiles(engine, store, [...read.files, ...context.files], { jobs: options.index.jobs, backend: options.backend, timeoutMs: DEFAULT_PARSE_TIMEOUT_MS });
+    await loadFiles(engine, store, [...read.files, ...context.files], { jobs: options.index.jobs, backend: options.backend, timeoutMs: DEFAULT_PARSE_TIMEOUT_MS, needParser: () => parser.load() });
     const result = engine.analyze({ ...(options.minConfidence ? { minConfidence: options.minConfidence } : {}), ...(context.files.length > 0 ? { paths: [...analysed] } : {}) });
     // The engine notes replaced bytes itself: keep one note per file.
     const engineNoted = new Set(result.coverage.problems.map((p) => p.file));

@@ -38,6 +38,8 @@ export interface LoadOptions {
   jobs: number;
   backend: Backend;
   timeoutMs: number;
+  /** Loads the engine's parser (a DeferredParser): called only when this thread may have to parse. */
+  needParser?: () => Promise<void>;
 }
 
 export interface LoadStats {
@@ -121,13 +123,15 @@ export async function loadFiles(
   options: LoadOptions,
 ): Promise<LoadStats> {
   const stats: LoadStats = { parsedInWorkers: 0, modelledInWorkers: 0, workers: 0 };
-  const missing = options.jobs > 1 ? files.filter((f) => !store.get(f.path, f.text)) : [];
+  const missing = files.filter((f) => !store.get(f.path, f.text));
+  // The engine parses a file the store lacks (or one a worker could not do) itself.
+  if (missing.length > 0) await options.needParser?.();
   let pool: Pool | undefined;
   const poolFor = (n: number): Pool => (pool ??= new Pool(Math.min(options.jobs, Math.ceil(n / CHUNK)), options));
   try {
     // Phase 1: layouts. Chunks go to whichever worker is free; the owner of each file is remembered.
     const owner = new Map<string, number>();
-    if (missing.length > CHUNK) {
+    if (options.jobs > 1 && missing.length > CHUNK) {
       const p = poolFor(missing.length);
       let next = 0;
       await Promise.all(
@@ -151,14 +155,14 @@ export async function loadFiles(
       );
     }
     for (const f of files) engine.setFile(f.path, f.text);
-    if (options.jobs <= 1) return stats;
     // Phase 2: models, against the merged layouts, on the worker holding the tree.
     const { structs, context } = engine.modelInputs();
     const todo = files.filter((f) => {
       const facts = store.get(f.path, f.text);
       return facts !== undefined && facts.model?.context !== context;
     });
-    if (todo.length > CHUNK) {
+    if (todo.length > 0) await options.needParser?.();
+    if (options.jobs > 1 && todo.length > CHUNK) {
       const p = poolFor(todo.length);
       const queues: SourceFile[][] = Array.from({ length: p.size }, () => []);
       for (const f of todo) {

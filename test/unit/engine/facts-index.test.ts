@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
+import { DeferredParser } from '../../../src/engine/node/deferred-parser';
 import { DiskFactsStore } from '../../../src/engine/node/facts-disk-store';
+import { loadFiles } from '../../../src/engine/node/facts-workers';
 import type { CParser } from '../../../src/engine/parse/syntax';
 import type { SourceFile } from '../../../src/engine/types';
 import { wasmParser } from './engine-helpers';
@@ -108,4 +110,31 @@ test('facts store: another engine build never reads these facts', async () => {
   await run(files, new DiskFactsStore({ dir: index }));
   const other = await run(files, new DiskFactsStore({ dir: index, version: 'another-build' }));
   assert.equal(other.parses, 3);
+});
+
+test('loadFiles: a run whose every file is in the index never loads the parser; one changed file does', async () => {
+  const index = path.join(dir, 'deferred');
+  const files = treeFiles();
+  const options = (parser: DeferredParser) => ({ jobs: 1, backend: 'wasm' as const, timeoutMs: 5000, needParser: () => parser.load() });
+  const analyse = async (texts: SourceFile[]) => {
+    const parser = new DeferredParser('wasm');
+    const store = new DiskFactsStore({ dir: index });
+    const engine = new Engine({ parser, facts: store });
+    try {
+      await loadFiles(engine, store, texts, options(parser));
+      return { result: engine.analyze({ minConfidence: 'low' }), loaded: parser.loaded };
+    } finally {
+      engine.dispose();
+      parser.dispose();
+    }
+  };
+  const cold = await analyse(files);
+  assert.equal(cold.loaded, true);
+  const warm = await analyse(files);
+  assert.equal(warm.loaded, false);
+  assert.deepEqual(warm.result, cold.result);
+  const edited = files.map((f) => (f.path.endsWith('state.c') ? { ...f, text: `${f.text}\n` } : f));
+  const afterEdit = await analyse(edited);
+  assert.equal(afterEdit.loaded, true);
+  assert.deepEqual(afterEdit.result, (await run(edited, undefined)).result);
 });
