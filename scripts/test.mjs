@@ -3,7 +3,8 @@
 // thing printed. `npm test -- PATTERN...` runs only test files whose path
 // contains one of the patterns (the prerequisites are still ensured).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ensureAll } from './ensure.mjs';
 
@@ -11,6 +12,12 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const patterns = process.argv.slice(2);
 
 const env = { ...process.env, ...(await ensureAll({ patterns })) };
+// The CLI's persistent index goes to a scratch folder for this run: every build
+// has its own index, and test runs must neither fill the user's cache nor
+// read facts a previous run left.
+const scratchIndex = mkdtempSync(path.join(os.tmpdir(), 'iommufd-review-test-index-'));
+env.IOMMUFD_REVIEW_INDEX = scratchIndex;
+process.on('exit', () => rmSync(scratchIndex, { recursive: true, force: true }));
 
 const build = spawnSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root, env });
 if (build.status !== 0) {

@@ -48,7 +48,7 @@ function cTreeOfSize(dir: string, bytes: number): { paths: string[]; bytes: numb
 }
 
 function measureArgs(dir: string, command: 'patch' | 'check', axis: string, n: number, args: string[], bytes: number): Row {
-  const r = runCliMeasured([command, '--format', 'json', ...args], dir, 15 * 60_000);
+  const r = runCliMeasured([command, '--format', 'json', '--no-index', ...args], dir, 15 * 60_000);
   if (r.status === null || r.status > 1) throw new Error(`${command} ${axis} ${n}: exit ${r.status}: ${r.stderr.slice(0, 500)}`);
   const out = JSON.parse(r.stdout) as { coverage?: { functions: { parsed: number; partial: number }; problems: unknown[] } };
   // A check row counts only if everything was analysed (no file skipped by a cap).

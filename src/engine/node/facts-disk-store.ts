@@ -24,8 +24,14 @@ import { engineVersion } from './engine-version';
 export const INDEX_SCHEMA = 1;
 const MAGIC = 'iommufd-review-index';
 
-/** The CLI's default index folder: in the tool's cache folder (IOMMUFD_REVIEW_CACHE, as scripts/ensure.mjs). */
+/**
+ * The CLI's default index folder: IOMMUFD_REVIEW_INDEX if set (`npm test` points
+ * it at a scratch folder, so test runs never fill the user's cache with one
+ * index per build), else `index` in the tool's cache folder
+ * (IOMMUFD_REVIEW_CACHE, as scripts/ensure.mjs, or ~/.cache/iommufd-review).
+ */
 export function defaultIndexDir(): string {
+  if (process.env.IOMMUFD_REVIEW_INDEX) return process.env.IOMMUFD_REVIEW_INDEX;
   return path.join(process.env.IOMMUFD_REVIEW_CACHE || path.join(os.homedir(), '.cache', 'iommufd-review'), 'index');
 }
 
