@@ -8,7 +8,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
+import type { Engine, SourceFile } from '../engine';
 import { BACKENDS, DEFAULT_BULK_BACKEND, createParser } from '../engine/node/create-parser';
+import { defaultJobs, loadFiles as loadFilesOnWorkers } from '../engine/node/facts-workers';
+import { DEFAULT_PARSE_TIMEOUT_MS } from './check';
 import { resolveConfig } from '../engine/node/find-config';
 import type { Backend } from '../engine/parse/syntax';
 import { compareRevisions, parseSeriesFiles, reviewSeries, type SeriesInput, type SeriesReview } from '../patch/index';
@@ -20,7 +23,7 @@ import { formatPatchJson } from '../report/patch-json';
 import { formatPatchSarif } from '../report/patch-sarif';
 import { formatPatchText } from '../report/patch-text';
 import { defaultIndexDir } from '../engine/node/facts-disk-store';
-import { INDEX_ARG_OPTIONS, openIndex, printIndexNotes, readIndexOptions, type IndexOptions } from './index-options';
+import { INDEX_ARG_OPTIONS, JOBS_ARG_OPTION, openIndex, printIndexNotes, readIndexOptions, type IndexOptions } from './index-options';
 import { engineDocsUri, packageInfo } from './package-info';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, writeOut } from './usage-error';
 
@@ -56,6 +59,8 @@ Options:
       --index DIR         keep per-file facts of the tree's files in DIR: unchanged
                           files are not parsed again (default: ${defaultIndexDir()})
       --no-index          neither read nor write the index
+  -j, --jobs N            parse the base tree's files on N worker threads (default:
+                          the number of cores, ${defaultJobs()}; 1: no workers)
   -h, --help              show this help
 
 For b4 (git config):
@@ -109,6 +114,7 @@ export function parsePatchArgs(argv: string[]): PatchOptions | null {
         config: { type: 'string' },
         backend: { type: 'string' },
         ...INDEX_ARG_OPTIONS,
+        ...JOBS_ARG_OPTION,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -190,7 +196,9 @@ export async function runPatch(options: PatchOptions): Promise<PatchRun> {
   const parser = await createParser(options.backend);
   const facts = openIndex(options.index);
   try {
-    const review = await reviewSeries(series, { parser, ...sources, config: loaded.config, facts });
+    // The base tree's context files are parsed on worker threads (when there are enough of them).
+    const loadFiles = (engine: Engine, files: readonly SourceFile[]) => loadFilesOnWorkers(engine, facts, files, { jobs: options.index.jobs, backend: options.backend, timeoutMs: DEFAULT_PARSE_TIMEOUT_MS }).then(() => undefined);
+    const review = await reviewSeries(series, { parser, ...sources, config: loaded.config, facts, loadFiles });
     let revision: RevisionComparison | undefined;
     if (options.previous.length > 0) {
       const older = await reviewSeries(await parseSeriesFiles(readInputs(options.previous)), {
@@ -198,6 +206,7 @@ export async function runPatch(options: PatchOptions): Promise<PatchRun> {
         ...sources,
         config: loaded.config,
         facts,
+        loadFiles,
       });
       revision = compareRevisions(older, review);
     }

@@ -29,6 +29,8 @@ export interface ReviewSeriesOptions {
   config?: ReviewConfig;
   /** Per-file facts from earlier runs (the CLI's index): unchanged tree files are not parsed again. */
   facts?: FactsStore;
+  /** Sets many files on an engine at once (the CLI's worker threads); the engine's own setFile otherwise. */
+  loadFiles?: (engine: Engine, files: readonly { path: string; text: string }[]) => Promise<void>;
   /**
    * With `base`: an engine that already holds the base tree (the extension's
    * workspace engine) and is kept warm; files the review changes in it are put
@@ -51,7 +53,7 @@ export function reviewSeries(series: Series, options: ReviewSeriesOptions): Prom
     git: options.git,
     gitAuto: options.gitAuto,
     foundAround: options.foundAround,
-    session: () => sessionOf(new Engine({ parser: options.parser, config: options.config, ...(options.facts ? { facts: options.facts } : {}) }), true),
+    session: () => sessionOf(new Engine({ parser: options.parser, config: options.config, ...(options.facts ? { facts: options.facts } : {}) }), true, options.loadFiles),
     shared: options.base && options.engine ? sessionOf(options.engine, false) : undefined,
     baseCache: options.engine && options.rememberBase ? cacheOf(options.engine) : undefined,
     minConfidence: options.config?.minConfidence,
@@ -72,9 +74,10 @@ function cacheOf(engine: Engine): Map<string, AnalysisResult> {
  * threshold in the post-image would read as fixed. Exported for callers that
  * keep a review's engines (`owned` false: dispose leaves the engine alive).
  */
-export function sessionOf(engine: Engine, owned: boolean): AnalysisSession {
+export function sessionOf(engine: Engine, owned: boolean, loadFiles?: ReviewSeriesOptions['loadFiles']): AnalysisSession {
   return {
     setFile: (path, text) => engine.setFile(path, text),
+    ...(loadFiles ? { setFiles: (files: readonly { path: string; text: string }[]) => loadFiles(engine, files) } : {}),
     editFile: (path, replacements) => engine.editFile(path, replacements),
     removeFile: (path) => engine.removeFile(path),
     analyze: () => engine.analyze({ minConfidence: 'low' }),

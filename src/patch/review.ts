@@ -26,6 +26,8 @@ import type { ParsedDiff, PatchMail, PatchReview, PreimageFile, Problem, Series,
 /** What review needs of the engine: its stateful session (src/engine/index.ts `Engine` fits). */
 export interface AnalysisSession {
   setFile(path: string, text: string): void;
+  /** Many files at once (the base tree's context): a host may parse them in parallel. Same effect as setFile on each. */
+  setFiles?(files: readonly { path: string; text: string }[]): Promise<void>;
   /** Incremental change of a file already set (Engine.editFile); setFile is used without it. */
   editFile?(path: string, replacements: readonly TextReplacement[]): void;
   removeFile(path: string): void;
@@ -169,8 +171,10 @@ async function reviewWithBase(
   const current = new Map<string, string>();
   try {
     const loaded = new Set<string>();
-    for (const [path, text] of await tree.cFilesIn(dirs, touched)) {
-      session.setFile(path, text);
+    const baseFiles = await tree.cFilesIn(dirs, touched);
+    if (session.setFiles) await session.setFiles([...baseFiles].map(([path, text]) => ({ path, text })));
+    for (const [path, text] of baseFiles) {
+      if (!session.setFiles) session.setFile(path, text);
       loaded.add(path);
       current.set(path, text);
     }
