@@ -13,6 +13,7 @@ export const RULE_IDS = [
   'lock-leak',
   'assert-held',
   'missing-undo',
+  'published-before-finished',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 

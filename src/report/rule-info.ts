@@ -54,6 +54,11 @@ const INFO: Record<RuleId, Omit<RuleInfo, 'id'>> = {
     shortDescription: 'An acquired resource (pins, a registration, a reference, an allocation) is not released on an error path where the function\'s other paths release it.',
     defaultLevel: 'warning',
   },
+  'published-before-finished': {
+    name: 'PublishedBeforeFinished',
+    shortDescription: 'An object is made reachable (put on a list or in an xarray under a lock) and the lock dropped before it is fully set up or finalized.',
+    defaultLevel: 'warning',
+  },
 };
 
 export const RULE_INFO: readonly RuleInfo[] = RULE_IDS.map((id) => ({ id, ...INFO[id] }));

@@ -50,6 +50,7 @@ const CLAIM: Partial<Record<RuleId, string>> = {
   'stale-after-relock': 'A freed or replaced object is used',
   'lock-leak': 'Lock never released',
   'assert-held': 'No simulation',
+  'published-before-finished': 'No simulation',
   'missing-undo': 'Cannot be undone',
 };
 

@@ -56,7 +56,7 @@ const VERB_PAIRS: Record<string, readonly string[]> = {
 const RELEASE_LIKE = /(?:^|_)(?:free|put|release|destroy|unpin|unregister|unmap|detach|close|remove|del|delete|erase|abort|drop|unreserve|unbind|disable|deinit|uninit|cleanup)(?:_|$)|^kv?free|^vfree|^kfree/;
 
 /** Calls that hand out fresh memory: released by any free-like call on the result. */
-const ALLOCATES = /alloc|^kasprintf$|^kvasprintf$|^kstrdup|^kstrndup$|^kmemdup|_create$|_new$/;
+export const ALLOCATES = /alloc|^kasprintf$|^kvasprintf$|^kstrdup|^kstrndup$|^kmemdup|_create$|_new$/;
 const FREES = /(?:^|_)(?:free|put|release|destroy)(?:_|$)|^kv?free|^vfree|^kfree/;
 
 /** Calls that tear a whole object down. */

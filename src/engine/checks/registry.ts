@@ -8,5 +8,6 @@ import { staleAfterRelock } from './stale-after-relock';
 import { lockLeak } from './lock-leak';
 import { assertHeld } from './assert-held';
 import { missingUndo } from './missing-undo';
+import { publishedBeforeFinished } from './published-before-finished';
 
-export const CHECKS: readonly Check[] = [lockOrder, callbackUnderLock, unmapBeforeRollback, unrestoredState, staleAfterRelock, lockLeak, assertHeld, missingUndo];
+export const CHECKS: readonly Check[] = [lockOrder, callbackUnderLock, unmapBeforeRollback, unrestoredState, staleAfterRelock, lockLeak, assertHeld, missingUndo, publishedBeforeFinished];

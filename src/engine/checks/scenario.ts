@@ -104,6 +104,14 @@ export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
     case 'missing-undo':
       // The acquire stays done on the leaking error path: the failure contract breaks.
       return lockModel('failure-contract');
+    case 'published-before-finished':
+      return {
+        variant: 'none',
+        threads: [],
+        faults: [],
+        contract: 'status-quo',
+        reason: 'a half-built object found by another thread does harm through its fields, which neither model knows',
+      };
     case 'assert-held':
       return {
         variant: 'none',

@@ -11,7 +11,7 @@ const LOCK_KINDS: readonly LockKind[] = ['mutex', 'rwsem', 'spinlock', 'xa_lock'
 const LOCK_MODES: readonly LockMode[] = ['exclusive', 'read', 'write'];
 const CONFIDENCES = ['low', 'medium', 'high'] as const;
 const TOP_KEYS = ['functions', 'callbacks', 'structs', 'lockKinds', 'documentedOrders', 'protectedBy', 'disabledRules', 'minConfidence'] as const;
-const FUNCTION_KEYS = ['takes', 'fallible', 'irreversible', 'restoring', 'reaches', 'requires', 'writes', 'implicitReads', 'outParams', 'releasedBy', 'iterator'] as const;
+const FUNCTION_KEYS = ['takes', 'fallible', 'irreversible', 'restoring', 'reaches', 'requires', 'writes', 'implicitReads', 'outParams', 'releasedBy', 'iterator', 'publishes', 'finishes'] as const;
 const CALLBACK_KEYS = ['takes', 'reaches', 'irreversible'] as const;
 /** `struct.field`: the class id shape every lock and protected field uses. */
 const CLASS_ID = /^[A-Za-z_]\w*\.[A-Za-z_]\w*$/;
@@ -131,6 +131,19 @@ class Validator {
       const under = v.iterator.validUnder === undefined ? undefined : this.classId(v.iterator.validUnder, `${at}.iterator.validUnder`);
       if (cursors) out.iterator = { cursors, ...(under ? { validUnder: under } : {}) };
     }
+    if (v.publishes !== undefined && this.object(v.publishes, `${at}.publishes`)) {
+      this.unknownKeys(v.publishes, ['object', 'into'], `${at}.publishes`);
+      const object = this.position(v.publishes.object, `${at}.publishes.object`);
+      const into = this.position(v.publishes.into, `${at}.publishes.into`);
+      if (object !== undefined && into !== undefined) out.publishes = { object, into };
+    }
+    if (v.finishes !== undefined && this.object(v.finishes, `${at}.finishes`)) {
+      this.unknownKeys(v.finishes, ['object', 'aborts'], `${at}.finishes`);
+      const object = this.position(v.finishes.object, `${at}.finishes.object`);
+      const aborts = v.finishes.aborts;
+      if (aborts !== undefined && typeof aborts !== 'boolean') this.problem(`${at}.finishes.aborts`, `expected true or false, got ${kindOf(aborts)}`);
+      else if (object !== undefined) out.finishes = { object, ...(aborts ? { aborts } : {}) };
+    }
     for (const key of ['fallible', 'restoring'] as const) {
       if (v[key] === undefined) continue;
       if (typeof v[key] === 'boolean') out[key] = v[key] as boolean;
@@ -138,6 +151,13 @@ class Validator {
     }
     if (v.irreversible !== undefined) out.irreversible = this.irreversible(v.irreversible, `${at}.irreversible`);
     return out;
+  }
+
+  /** One argument position: a whole number. */
+  position(v: Json, at: string): number | undefined {
+    if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+    this.problem(at, `expected an argument position (a whole number from 0), got ${JSON.stringify(v)}`);
+    return undefined;
   }
 
   /** Argument positions: an array of whole numbers. */

@@ -48,7 +48,58 @@ const PUT_OBJECT = ['iommufd_put_object'];
 /** iommufd's area and span iterators: their cursors point into the area trees, valid only under iova_rwsem. */
 const AREA_ITERATOR = { cursors: [0, 1], validUnder: IOVA_RWSEM };
 
+/**
+ * Calls that make an object reachable by other threads (published-before-finished):
+ * which argument is the object (or its embedded node) and which the container.
+ * Lists, hash lists and hash tables link a node; the xarray and IDR store an entry;
+ * rbtrees link a node (rb_link_node) or insert it (rb_add).
+ */
+const PUBLISHES: Record<string, { object: number; into: number }> = {
+  list_add: { object: 0, into: 1 },
+  list_add_tail: { object: 0, into: 1 },
+  list_add_rcu: { object: 0, into: 1 },
+  list_add_tail_rcu: { object: 0, into: 1 },
+  hlist_add_head: { object: 0, into: 1 },
+  hlist_add_head_rcu: { object: 0, into: 1 },
+  hlist_add_behind: { object: 0, into: 1 },
+  hlist_add_before: { object: 0, into: 1 },
+  hash_add: { object: 1, into: 0 },
+  hash_add_rcu: { object: 1, into: 0 },
+  xa_store: { object: 2, into: 0 },
+  __xa_store: { object: 2, into: 0 },
+  xa_insert: { object: 2, into: 0 },
+  __xa_insert: { object: 2, into: 0 },
+  xa_alloc: { object: 2, into: 0 },
+  __xa_alloc: { object: 2, into: 0 },
+  xa_alloc_cyclic: { object: 2, into: 0 },
+  __xa_alloc_cyclic: { object: 2, into: 0 },
+  idr_alloc: { object: 1, into: 0 },
+  idr_alloc_u32: { object: 1, into: 0 },
+  idr_alloc_cyclic: { object: 1, into: 0 },
+  idr_replace: { object: 1, into: 0 },
+  rb_link_node: { object: 0, into: 2 },
+  rb_add: { object: 0, into: 1 },
+  rb_add_cached: { object: 0, into: 1 },
+};
+
+/**
+ * Calls that end an object's construction: iommufd objects are allocated
+ * unreachable by ID and made visible by finalize, or torn down by abort.
+ */
+const FINISHES: Record<string, { object: number; aborts?: boolean }> = {
+  iommufd_object_finalize: { object: 1 },
+  iommufd_object_abort: { object: 1, aborts: true },
+  iommufd_object_abort_and_destroy: { object: 1, aborts: true },
+};
+
 function functions(): Record<string, FunctionKnowledge> {
+  const out = ownFunctions();
+  for (const [name, publishes] of Object.entries(PUBLISHES)) out[name] = { ...out[name], publishes };
+  for (const [name, finishes] of Object.entries(FINISHES)) out[name] = { ...out[name], finishes };
+  return out;
+}
+
+function ownFunctions(): Record<string, FunctionKnowledge> {
   return {
     // The access list of an IOAS.
     // It stores the new IOAS's slot in the access, overwriting the old one.

@@ -54,6 +54,18 @@ export interface FunctionKnowledge {
    * iommufd's area iterators): a cursor used after that lock is released is stale.
    */
   iterator?: { cursors: number[]; validUnder?: string };
+  /**
+   * It makes an object reachable by other threads: the argument at `object`
+   * (`&obj->node`, or the object itself) is put into the container at `into`
+   * (`list_add(&obj->node, &head->list)`: object 0, into 1; `xa_store(xa, id, obj, gfp)`: object 2, into 0).
+   */
+  publishes?: { object: number; into: number };
+  /**
+   * It ends the construction of the object at argument `object`
+   * (`iommufd_object_finalize()`); `aborts`: it ends it by tearing it down, on the failure path
+   * (`iommufd_object_abort()`).
+   */
+  finishes?: { object: number; aborts?: boolean };
 }
 
 export interface CallbackKnowledge {

@@ -176,6 +176,8 @@ export class FunctionBuilder {
   private readonly types: Record<string, string> = {};
   /** Lock class sites (init calls) seen in the body. */
   private readonly lockInits: { lock: string; line: number }[] = [];
+  /** Locals set to the address of a member of another local (`hwpt = &hwpt_paging->common`). */
+  private readonly memberAliases: { name: string; of: string; line: number }[] = [];
   private readonly params: string[] = [];
   private partialReason: string | undefined;
   /** The expression whose operands are being walked (for the text of use events). */
@@ -219,6 +221,7 @@ export class FunctionBuilder {
       ...(acquires.length > 0 ? { acquires } : {}),
       ...(releases.length > 0 ? { releases } : {}),
       ...(this.lockInits.length > 0 ? { lockInits: this.lockInits } : {}),
+      ...(this.memberAliases.length > 0 ? { memberAliases: this.memberAliases } : {}),
       params: this.params,
       status: this.partialReason ? 'partial' : 'parsed',
       ...(this.partialReason ? { reason: this.partialReason } : {}),
@@ -888,6 +891,12 @@ export class FunctionBuilder {
     } else if (nodeType(v) === 'pointer_expression' && v.child(0)?.type === '&') {
       const ref = this.lockRef(v, 'unknown');
       if (ref.resolved && ref.kind !== 'unknown') this.lockAliases.set(name, ref);
+      else {
+        // `hwpt = &hwpt_paging->common`: the same object under another name.
+        const member = unparen(v.childForFieldName('argument') ?? v);
+        const base = nodeType(member) === 'field_expression' ? unparen(member.childForFieldName('argument') ?? member) : undefined;
+        if (base && nodeType(base) === 'identifier' && base.text !== name) this.memberAliases.push({ name, of: base.text, line: line(at) });
+      }
     }
     if (this.isErrorValue(value)) this.env.add(name);
     else this.env.delete(name);

@@ -189,6 +189,12 @@ export interface FunctionModel {
    * of its own, so a `struct.field` initialised at two sites is two classes.
    */
   lockInits?: { lock: string; line: number }[];
+  /**
+   * Locals set to the address of a member of another local (`hwpt =
+   * &hwpt_paging->common`): the same object under another name, for the
+   * checks that follow one object through the function.
+   */
+  memberAliases?: { name: string; of: string; line: number }[];
   /** Parameter names in order (`...` left out). */
   params?: string[];
   /** 'partial' when the body contained ERROR/MISSING nodes the model skipped. */

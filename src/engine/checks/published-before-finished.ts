@@ -1,0 +1,330 @@
+/**
+ * published-before-finished: an object made reachable by other threads (put
+ * on a list, in an xarray, an IDR, a hash table or an rbtree) while a lock L
+ * is held, then L dropped before the object is fully set up: a field of it
+ * written, or its construction finished (`iommufd_object_finalize()`), after
+ * the unlock. Another thread that takes L and walks the container finds the
+ * object half-built.
+ *
+ * What publishes and what finishes are API facts from the knowledge
+ * (`publishes`, `finishes`); the rest comes from the code:
+ * - the object must be fresh: allocated in this function (a call whose name
+ *   says it allocates), or handed back by a callee that publishes what it
+ *   returns; an object the caller passed in may be long finished;
+ * - a callee in view publishes its return value or a parameter when its own
+ *   body does so with a lock held (the callee's publication summary, one call
+ *   deep); the lock is the caller's when the callee holds it on entry
+ *   (`lockdep_assert_held`, `__must_hold`), else the callee drops it itself;
+ * - the container must be shared: a list head that is a local of the
+ *   function (`LIST_HEAD(tmp)`) publishes nothing.
+ *
+ * Not a finding: publication as the last step; a write made with L held again
+ * (a later relock sets the field under the lock readers take); steps after
+ * the object's construction ended (finalize under L, or an abort on the
+ * failure path); steps before a gate readers check (the object's refcount
+ * set, a `ready`/`live` flag written, a release store): until the gate
+ * opens, readers skip the object.
+ */
+import { functionKnowledge } from '../knowledge/lookup';
+import type { CallEvent, Event, FunctionModel } from '../model/types';
+import type { Confidence, Finding, RelatedLocation } from '../types';
+import type { CheckContext } from './check';
+import { findFunction, fingerprint, fnName, lowerConfidence, perFunctionCheck, PerFunctionCache } from './check';
+import { baseVariable, flowPathsOf, type EventRef, type FlowPaths } from './flow-paths';
+import { ALLOCATES } from './missing-undo';
+import { outParamWrites } from './out-params';
+import { fieldStore } from './rollback-steps';
+import { scenarioFor } from './scenario';
+
+/** A publication inside a function: what it publishes, where, under which lock. */
+interface Publication {
+  ref: EventRef<CallEvent>;
+  /** The object as this function names it (a local or a parameter). */
+  object: string;
+  /** The container expression (`&hub->sensors`). */
+  into: string;
+  /** The publishing API (`list_add_tail`). */
+  api: string;
+  /** Lock classes held there, with how each came to be held. */
+  held: { lock: string; callers: boolean }[];
+}
+
+/** What a call to a function publishes, as its caller sees it (one call deep). */
+interface PublicationSummary {
+  /** `return`, or the parameter index whose object is published. */
+  what: 'return' | number;
+  /** The lock held at the publication. */
+  lock: string;
+  /** True when the lock is the caller's (held on entry): the caller drops it. */
+  callers: boolean;
+  /** Where the callee publishes, and where it drops the lock itself when it does. */
+  file: string;
+  line: number;
+  api: string;
+  into: string;
+  releaseLine?: number;
+}
+
+/** Steps that open the object to readers that check them: its refcount set, a flag readers test, a release store. */
+const GATE_CALLS = /^(?:refcount_set|kref_init|atomic_set|atomic_set_release|smp_store_release|complete_all|complete)$/;
+const GATE_FIELD = /(?:^|_)(?:ready|live|valid|active|initiali[sz]ed|online|registered|published|visible|alive)$/;
+
+/** Names of one object in a function: the local and the locals set to the address of one of its members. */
+function namesOf(fn: FunctionModel, object: string): Set<string> {
+  const names = new Set([object]);
+  for (const a of fn.memberAliases ?? []) if (a.of === object) names.add(a.name);
+  return names;
+}
+
+/** The object an argument or lvalue is about (`&p->item` → `p`, `hwpt->obj.id` → `hwpt`). */
+function objectOf(expr: string): string | undefined {
+  const t = expr.trim();
+  if (/^&?\s*\(?\s*[A-Za-z_]\w*\s*\)?$/.test(t) || /->|\./.test(t)) return baseVariable(t);
+  return undefined;
+}
+
+/** Locals set from an allocating call (`p = kzalloc(...)`, `p = iommufd_object_alloc(...)`), by name. */
+function freshObjects(paths: FlowPaths): Map<string, EventRef<CallEvent>> {
+  const out = new Map<string, EventRef<CallEvent>>();
+  for (const r of paths.events()) {
+    const ev = r.event;
+    if (ev.kind === 'call' && ev.resultVar && ALLOCATES.test(ev.callee)) out.set(ev.resultVar, r as EventRef<CallEvent>);
+  }
+  return out;
+}
+
+/** A container that is a local of the function (`LIST_HEAD(tmp)`, `struct list_head tmp`): nobody else can reach it. */
+function localContainer(fn: FunctionModel, paths: FlowPaths, into: string): boolean {
+  const t = into.trim();
+  if (/->|\./.test(t)) return false;
+  const name = baseVariable(t);
+  if (!name || fn.params?.includes(name)) return false;
+  if (fn.types[name] !== undefined) return true;
+  return paths.events().some((r) => r.event.kind === 'call' && /^(?:LIST_HEAD|HLIST_HEAD|DEFINE_XARRAY\w*|DEFINE_IDR|RB_ROOT)$/.test(r.event.callee) && r.event.args[0]?.trim() === name);
+}
+
+/** The publications a function makes itself, with the locks held at each. */
+function ownPublications(ctx: CheckContext, fn: FunctionModel): Publication[] {
+  const paths = flowPathsOf(fn);
+  const out: Publication[] = [];
+  let held: ReturnType<CheckContext['held']> | undefined;
+  for (const r of paths.events()) {
+    const ev = r.event;
+    if (ev.kind !== 'call') continue;
+    const pub = functionKnowledge(ctx.knowledge, ev.callee)?.publishes;
+    if (!pub) continue;
+    const objArg = ev.args[pub.object];
+    const into = ev.args[pub.into];
+    if (objArg === undefined || into === undefined || localContainer(fn, paths, into)) continue;
+    const object = objectOf(objArg);
+    if (!object) continue;
+    held ??= ctx.held(fn);
+    const locks = held.before(r.block, r.index).filter((h) => h.lock.resolved);
+    if (locks.length === 0) continue;
+    out.push({ ref: r as EventRef<CallEvent>, object, into: into.trim(), api: ev.callee, held: locks.map((h) => ({ lock: h.lock.id, callers: h.how === 'assert' || h.how === 'entry' })) });
+  }
+  return out;
+}
+
+const summaryCache = new PerFunctionCache<PublicationSummary[]>();
+
+/**
+ * What a call to `fn` publishes: its return value or a parameter, when its
+ * own body publishes a fresh object it returns, or a parameter, with a lock
+ * held. When the lock is its own, the release it makes before returning.
+ */
+function publicationSummary(ctx: CheckContext, fn: FunctionModel): PublicationSummary[] {
+  return summaryCache.get(ctx, fn, () => {
+    const pubs = ownPublications(ctx, fn);
+    if (pubs.length === 0) return [];
+    const paths = flowPathsOf(fn);
+    const fresh = freshObjects(paths);
+    const out: PublicationSummary[] = [];
+    for (const p of pubs) {
+      const returned = paths.returnsAfter(p.ref).some((r) => !r.event.isError && namesOf(fn, p.object).has(r.event.value.trim()));
+      const param = fn.params?.indexOf(p.object) ?? -1;
+      const what: PublicationSummary['what'] | undefined = returned && fresh.has(p.object) ? 'return' : param >= 0 ? param : undefined;
+      if (what === undefined) continue;
+      for (const h of p.held) {
+        const base = { what, lock: h.lock, callers: h.callers, file: fn.file, line: p.ref.event.line, api: p.api, into: p.into };
+        if (h.callers) {
+          out.push(base);
+          continue;
+        }
+        // Its own lock: published and dropped inside; the caller sees a published object and no lock.
+        const release = paths.events().find((x) => x.event.kind === 'release' && x.event.lock.id === h.lock && paths.before(p.ref, x));
+        if (release) out.push({ ...base, releaseLine: release.event.line });
+      }
+    }
+    return out;
+  });
+}
+
+/** One publication seen from the function under check, with the lock whose release opens the window. */
+interface Window {
+  ref: EventRef<CallEvent>;
+  object: string;
+  lock: string;
+  /** The publication is inside this callee (one call deep). */
+  callee?: { fn: FunctionModel; summary: PublicationSummary };
+  /** The release in this function, or the callee's own release (then undefined here). */
+  api: string;
+  into: string;
+}
+
+function windowsOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Window[] {
+  const fresh = freshObjects(paths);
+  const out: Window[] = [];
+  for (const p of ownPublications(ctx, fn)) {
+    if (!fresh.has(p.object) && ![...fresh.keys()].some((f) => namesOf(fn, f).has(p.object))) continue;
+    for (const h of p.held) out.push({ ref: p.ref, object: p.object, lock: h.lock, api: p.api, into: p.into });
+  }
+  let held: ReturnType<CheckContext['held']> | undefined;
+  for (const r of paths.events()) {
+    const ev = r.event;
+    if (ev.kind !== 'call' || ev.callee === fn.name || functionKnowledge(ctx.knowledge, ev.callee)?.publishes) continue;
+    const body = findFunction(ctx, ev.callee, fn.file);
+    if (!body) continue;
+    for (const s of publicationSummary(ctx, body)) {
+      const object = s.what === 'return' ? ev.resultVar : objectOf(ev.args[s.what] ?? '');
+      if (!object) continue;
+      if (s.what !== 'return' && !fresh.has(object)) continue;
+      if (s.callers) {
+        // The caller's lock: it must hold it at the call, and drops it later itself.
+        held ??= ctx.held(fn);
+        if (!held.before(r.block, r.index).some((h) => h.lock.id === s.lock)) continue;
+      }
+      out.push({ ref: r as EventRef<CallEvent>, object, lock: s.lock, callee: { fn: body, summary: s }, api: s.api, into: s.into });
+    }
+  }
+  return out;
+}
+
+/** A step that sets the object up: a field written, an out-parameter store into it, or its construction finished. */
+interface Unfinished {
+  ref: EventRef;
+  what: string;
+  role: 'write' | 'call';
+  finish: boolean;
+}
+
+function setupStep(ctx: CheckContext, fn: FunctionModel, names: Set<string>, ref: EventRef): Unfinished | undefined {
+  const ev: Event = ref.event;
+  const store = fieldStore(fn, ev);
+  if (store && /->|\./.test(store.target) && names.has(baseVariable(store.target) ?? '')) {
+    if (ev.kind === 'call' && ev.callee === 'smp_store_release') return undefined;
+    return { ref, what: `\`${store.target}\` is set`, role: 'write', finish: false };
+  }
+  if (ev.kind !== 'call') return undefined;
+  const fin = functionKnowledge(ctx.knowledge, ev.callee)?.finishes;
+  if (fin && !fin.aborts && names.has(objectOf(ev.args[fin.object] ?? '') ?? '')) return { ref, what: `${fnName(ev.callee)} finishes it`, role: 'call', finish: true };
+  const out = outParamWrites(ctx, ev, fn.file).find((w) => names.has(baseVariable(w.target) ?? ''));
+  if (out) return { ref, what: `${fnName(ev.callee)} sets \`${out.target}\``, role: 'write', finish: false };
+  return undefined;
+}
+
+/** Ends the object's construction (finalize, abort) or opens it to readers that check a gate. */
+function endsOrGates(ctx: CheckContext, fn: FunctionModel, names: Set<string>, ev: Event): 'end' | 'gate' | undefined {
+  if (ev.kind === 'call') {
+    const fin = functionKnowledge(ctx.knowledge, ev.callee)?.finishes;
+    if (fin && names.has(objectOf(ev.args[fin.object] ?? '') ?? '')) return 'end';
+    if (GATE_CALLS.test(ev.callee) && names.has(objectOf(ev.args[0] ?? '') ?? '')) return 'gate';
+  }
+  const store = fieldStore(fn, ev);
+  if (store && names.has(baseVariable(store.target) ?? '')) {
+    const field = /(\w+)\s*$/.exec(store.target)?.[1] ?? '';
+    if (GATE_FIELD.test(field) || (ev.kind === 'call' && ev.callee === 'smp_store_release')) return 'gate';
+  }
+  return undefined;
+}
+
+function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
+  const paths = flowPathsOf(fn);
+  const windows = windowsOf(ctx, fn, paths);
+  if (windows.length === 0) return [];
+  const held = ctx.held(fn);
+  const events = paths.events();
+  const out: Finding[] = [];
+  const reported = new Set<string>();
+  for (const w of windows) {
+    const names = namesOf(fn, w.object);
+    const ownRelease = w.callee && !w.callee.summary.callers;
+    const releases = ownRelease ? [] : events.filter((x) => x.event.kind === 'release' && x.event.lock.id === w.lock && paths.before(w.ref, x));
+    if (!ownRelease && releases.length === 0) continue;
+    const ends = events.filter((x) => paths.before(w.ref, x) && endsOrGates(ctx, fn, names, x.event) === 'end');
+    const gates = events.filter((x) => paths.before(w.ref, x) && endsOrGates(ctx, fn, names, x.event) === 'gate');
+    let hit: { step: Unfinished; release?: EventRef } | undefined;
+    for (const x of events) {
+      if (!paths.before(w.ref, x)) continue;
+      const step = setupStep(ctx, fn, names, x);
+      if (!step) continue;
+      // Made with the lock held again: readers under the lock see it done.
+      if (held.mayBefore(x.block, x.index).some((h) => h.lock.id === w.lock)) continue;
+      if (endsOrGates(ctx, fn, names, x.event) === 'gate') continue;
+      const release = ownRelease ? undefined : releases.find((r) => paths.before(r, x));
+      if (!ownRelease && !release) continue;
+      // Construction already ended before this step (finalized under the lock, or aborted).
+      if (ends.some((e) => e !== x && paths.before(e, x) && (release === undefined || paths.before(w.ref, e)) && !step.finish)) continue;
+      if (step.finish && ends.some((e) => e !== x && paths.before(e, x))) continue;
+      // Readers skip the object until a gate after this step opens it.
+      if (gates.some((g) => paths.before(x, g))) continue;
+      hit = { step, ...(release ? { release } : {}) };
+      break;
+    }
+    if (!hit) continue;
+    const key = `${w.object}:${w.lock}`;
+    if (reported.has(key)) continue;
+    reported.add(key);
+    out.push(finding(fn, w, hit.step, hit.release));
+  }
+  return out;
+}
+
+/** `line 79` in the function's own file, `hw_pagetable.c:195` in another. */
+function where(fn: FunctionModel, file: string, line: number): string {
+  return file === fn.file ? `line ${line}` : `${file}:${line}`;
+}
+
+function finding(fn: FunctionModel, w: Window, step: Unfinished, release: EventRef | undefined): Finding {
+  const call = w.ref.event;
+  const s = w.callee?.summary;
+  const how = w.callee
+    ? `${fnName(call.callee)} (line ${call.line}) makes \`${w.object}\` reachable: it puts it on \`${s!.into}\` with ${fnName(s!.api)} at ${where(fn, s!.file, s!.line)}`
+    : `\`${w.object}\` is put on \`${w.into}\` by ${fnName(w.api)} (line ${call.line})`;
+  const dropped = release
+    ? `\`${w.lock}\` is dropped at line ${release.event.line}`
+    : `${fnName(call.callee)} drops \`${w.lock}\` before returning (${where(fn, s!.file, s!.releaseLine!)})`;
+  const message =
+    `${how} with \`${w.lock}\` held, but ${dropped} before the object is finished: ${step.what} at line ${step.ref.event.line}. ` +
+    `A thread that takes \`${w.lock}\` can find \`${w.object}\` half-built.`;
+  const related: RelatedLocation[] = [
+    { file: fn.file, line: call.line, message: w.callee ? `published here, through ${fnName(call.callee)}` : `published here: ${fnName(w.api)} makes \`${w.object}\` reachable`, role: 'call' },
+    ...(w.callee ? [{ file: s!.file, line: s!.line, message: `${fnName(s!.api)} puts it on \`${s!.into}\` here, with \`${w.lock}\` held`, role: 'call' as const }] : []),
+    release
+      ? { file: fn.file, line: release.event.line, message: `lock dropped here: \`${w.lock}\``, role: 'release' as const, lock: w.lock }
+      : { file: s!.file, line: s!.releaseLine!, message: `lock dropped here, inside ${fnName(call.callee)}: \`${w.lock}\``, role: 'release' as const, lock: w.lock },
+    { file: fn.file, line: step.ref.event.line, message: `finished here, after the unlock: ${step.what}`, role: step.role },
+  ];
+  let confidence: Confidence = w.callee ? 'medium' : 'high';
+  if (fn.status === 'partial' || w.callee?.fn.status === 'partial') confidence = lowerConfidence(confidence);
+  const primary = release?.event ?? step.ref.event;
+  return {
+    ruleId: 'published-before-finished',
+    severity: 'warning',
+    confidence,
+    message,
+    file: fn.file,
+    line: primary.line,
+    column: primary.column,
+    function: fn.name,
+    fingerprint: fingerprint('published-before-finished', fn.name, [w.lock, w.callee ? call.callee : w.api]),
+    related,
+    scenario: scenarioFor('published-before-finished', { file: fn.file, function: fn.name }),
+  };
+}
+
+export const publishedBeforeFinished = perFunctionCheck(
+  'published-before-finished',
+  (_ctx, fn) => fn.blocks.some((b) => b.events.some((e) => e.kind === 'call')),
+  checkFunction,
+);
