@@ -25,7 +25,7 @@
  * set, a `ready`/`live` flag written, a release store): until the gate
  * opens, readers skip the object.
  */
-import { functionKnowledge } from '../knowledge/lookup';
+import { functionKnowledge, protectingLock } from '../knowledge/lookup';
 import type { CallEvent, Event, FunctionModel } from '../model/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
@@ -69,6 +69,71 @@ interface PublicationSummary {
 const GATE_CALLS = /^(?:refcount_set|kref_init|atomic_set|atomic_set_release|smp_store_release|complete_all|complete)$/;
 const GATE_FIELD = /(?:^|_)(?:ready|live|valid|active|initiali[sz]ed|online|registered|published|visible|alive)$/;
 
+/** Calls by which readers take a reference only from an object already live: a zero count makes them skip it. */
+const TRY_GET = /inc_not_zero|get_unless_zero|tryget/;
+const COUNTER_TYPE = /\brefcount_t\b|\bstruct\s+kref\b|\batomic_t\b|\bstruct\s+percpu_ref\b/;
+
+/** What the whole view says, computed once per analysis: fields readers try-get, and the locks held where each field is written. */
+interface ViewFacts {
+  /** `struct.field`s some call in view takes with a try-get (`refcount_inc_not_zero(&s->refcount)`). */
+  triedCounters: Set<string>;
+  /** struct name → field → type text, over every file in view. */
+  structs: Map<string, Record<string, string>>;
+  /** `struct.field` → the functions writing it (for the lock evidence, computed on demand). */
+  writers: Map<string, { fn: FunctionModel; ref: EventRef }[]>;
+  /** `struct.field` → locks held at every write of it somewhere in view (other than the function asking). */
+  lockedWrites: Map<string, Map<string, FunctionModel[]>>;
+}
+
+const viewCache = new WeakMap<object, ViewFacts>();
+
+function viewFacts(ctx: CheckContext): ViewFacts {
+  const hit = viewCache.get(ctx.summaries);
+  if (hit) return hit;
+  const facts: ViewFacts = { triedCounters: new Set(), structs: new Map(), writers: new Map(), lockedWrites: new Map() };
+  for (const [name, fields] of Object.entries(ctx.knowledge.structs)) facts.structs.set(name, { ...fields });
+  for (const file of ctx.files) {
+    for (const [name, fields] of Object.entries(file.structs)) facts.structs.set(name, { ...facts.structs.get(name), ...fields });
+    for (const fn of file.functions) {
+      for (const b of fn.blocks) {
+        b.events.forEach((ev, index) => {
+          if (ev.kind === 'call' && TRY_GET.test(ev.callee) && ev.addressed) for (const f of Object.values(ev.addressed)) facts.triedCounters.add(f);
+          const store = fieldStore(fn, ev);
+          if (store?.field) facts.writers.set(store.field, [...(facts.writers.get(store.field) ?? []), { fn, ref: { block: b.id, index, event: ev } }]);
+        });
+      }
+    }
+  }
+  viewCache.set(ctx.summaries, facts);
+  return facts;
+}
+
+/**
+ * Whether `lock` protects `field` for its readers: the knowledge says so, or
+ * another function in view writes the field with the lock held (the field's
+ * other writers take the lock: deviant-behaviour inference).
+ */
+function protectedBy(ctx: CheckContext, field: string | undefined, lock: string, asking: FunctionModel): boolean {
+  if (!field) return false;
+  if (protectingLock(ctx.knowledge, field) === lock) return true;
+  const facts = viewFacts(ctx);
+  return (facts.writers.get(field) ?? []).some((w) => w.fn !== asking && ctx.held(w.fn).before(w.ref.block, w.ref.index).some((h) => h.lock.id === lock));
+}
+
+/**
+ * Counters of the object's struct that readers take with a try-get and that
+ * are not set before the publication: readers skip the object until the count
+ * is set, so only steps after that set can be seen half-done.
+ */
+function unsetCounters(ctx: CheckContext, type: string | undefined, setBefore: (field: string) => boolean): string[] {
+  if (!type) return [];
+  const facts = viewFacts(ctx);
+  const fields = facts.structs.get(type) ?? {};
+  return Object.entries(fields)
+    .filter(([f, t]) => COUNTER_TYPE.test(t) && facts.triedCounters.has(`${type}.${f}`) && !setBefore(`${type}.${f}`))
+    .map(([f]) => `${type}.${f}`);
+}
+
 /** Names of one object in a function: the local and the locals set to the address of one of its members. */
 function namesOf(fn: FunctionModel, object: string): Set<string> {
   const names = new Set([object]);
@@ -83,14 +148,22 @@ function objectOf(expr: string): string | undefined {
   return undefined;
 }
 
-/** Locals set from an allocating call (`p = kzalloc(...)`, `p = iommufd_object_alloc(...)`), by name. */
-function freshObjects(paths: FlowPaths): Map<string, EventRef<CallEvent>> {
-  const out = new Map<string, EventRef<CallEvent>>();
+/** Allocations into locals (`p = kzalloc(...)`, `p = iommufd_object_alloc(...)`): local name → the allocating calls. */
+function allocations(paths: FlowPaths): Map<string, EventRef<CallEvent>[]> {
+  const out = new Map<string, EventRef<CallEvent>[]>();
   for (const r of paths.events()) {
     const ev = r.event;
-    if (ev.kind === 'call' && ev.resultVar && ALLOCATES.test(ev.callee)) out.set(ev.resultVar, r as EventRef<CallEvent>);
+    if (ev.kind === 'call' && ev.resultVar && ALLOCATES.test(ev.callee)) out.set(ev.resultVar, [...(out.get(ev.resultVar) ?? []), r as EventRef<CallEvent>]);
   }
   return out;
+}
+
+/** True when `object` (or the local it is a member alias of) holds a fresh allocation at `at`: allocated before it on the path. */
+function freshAt(fn: FunctionModel, paths: FlowPaths, allocs: Map<string, EventRef<CallEvent>[]>, object: string, at: EventRef): boolean {
+  for (const [name, refs] of allocs) {
+    if (namesOf(fn, name).has(object) && refs.some((a) => paths.before(a, at))) return true;
+  }
+  return false;
 }
 
 /** A container that is a local of the function (`LIST_HEAD(tmp)`, `struct list_head tmp`): nobody else can reach it. */
@@ -138,12 +211,12 @@ function publicationSummary(ctx: CheckContext, fn: FunctionModel): PublicationSu
     const pubs = ownPublications(ctx, fn);
     if (pubs.length === 0) return [];
     const paths = flowPathsOf(fn);
-    const fresh = freshObjects(paths);
+    const allocs = allocations(paths);
     const out: PublicationSummary[] = [];
     for (const p of pubs) {
       const returned = paths.returnsAfter(p.ref).some((r) => !r.event.isError && namesOf(fn, p.object).has(r.event.value.trim()));
       const param = fn.params?.indexOf(p.object) ?? -1;
-      const what: PublicationSummary['what'] | undefined = returned && fresh.has(p.object) ? 'return' : param >= 0 ? param : undefined;
+      const what: PublicationSummary['what'] | undefined = returned && freshAt(fn, paths, allocs, p.object, p.ref) ? 'return' : param >= 0 ? param : undefined;
       if (what === undefined) continue;
       for (const h of p.held) {
         const base = { what, lock: h.lock, callers: h.callers, file: fn.file, line: p.ref.event.line, api: p.api, into: p.into };
@@ -173,10 +246,10 @@ interface Window {
 }
 
 function windowsOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Window[] {
-  const fresh = freshObjects(paths);
+  const allocs = allocations(paths);
   const out: Window[] = [];
   for (const p of ownPublications(ctx, fn)) {
-    if (!fresh.has(p.object) && ![...fresh.keys()].some((f) => namesOf(fn, f).has(p.object))) continue;
+    if (!freshAt(fn, paths, allocs, p.object, p.ref)) continue;
     for (const h of p.held) out.push({ ref: p.ref, object: p.object, lock: h.lock, api: p.api, into: p.into });
   }
   let held: ReturnType<CheckContext['held']> | undefined;
@@ -186,9 +259,11 @@ function windowsOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Wind
     const body = findFunction(ctx, ev.callee, fn.file);
     if (!body) continue;
     for (const s of publicationSummary(ctx, body)) {
-      const object = s.what === 'return' ? ev.resultVar : objectOf(ev.args[s.what] ?? '');
+      // A parameter counts when the argument is the object itself: `&outer->member` publishes the member, not `outer`.
+      const arg = s.what === 'return' ? undefined : (ev.args[s.what] ?? '').trim();
+      const object = s.what === 'return' ? ev.resultVar : arg && /^[A-Za-z_]\w*$/.test(arg) ? arg : undefined;
       if (!object) continue;
-      if (s.what !== 'return' && !fresh.has(object)) continue;
+      if (s.what !== 'return' && !freshAt(fn, paths, allocs, object, r)) continue;
       if (s.callers) {
         // The caller's lock: it must hold it at the call, and drops it later itself.
         held ??= ctx.held(fn);
@@ -204,6 +279,8 @@ function windowsOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Wind
 interface Unfinished {
   ref: EventRef;
   what: string;
+  /** The `struct.field` set, when known. */
+  field?: string;
   role: 'write' | 'call';
   finish: boolean;
 }
@@ -213,13 +290,13 @@ function setupStep(ctx: CheckContext, fn: FunctionModel, names: Set<string>, ref
   const store = fieldStore(fn, ev);
   if (store && /->|\./.test(store.target) && names.has(baseVariable(store.target) ?? '')) {
     if (ev.kind === 'call' && ev.callee === 'smp_store_release') return undefined;
-    return { ref, what: `\`${store.target}\` is set`, role: 'write', finish: false };
+    return { ref, what: `\`${store.target}\` is set`, role: 'write', finish: false, ...(store.field ? { field: store.field } : {}) };
   }
   if (ev.kind !== 'call') return undefined;
   const fin = functionKnowledge(ctx.knowledge, ev.callee)?.finishes;
   if (fin && !fin.aborts && names.has(objectOf(ev.args[fin.object] ?? '') ?? '')) return { ref, what: `${fnName(ev.callee)} finishes it`, role: 'call', finish: true };
   const out = outParamWrites(ctx, ev, fn.file).find((w) => names.has(baseVariable(w.target) ?? ''));
-  if (out) return { ref, what: `${fnName(ev.callee)} sets \`${out.target}\``, role: 'write', finish: false };
+  if (out) return { ref, what: `${fnName(ev.callee)} sets \`${out.target}\``, role: 'write', finish: false, ...(out.field ? { field: out.field } : {}) };
   return undefined;
 }
 
@@ -253,9 +330,16 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     if (!ownRelease && releases.length === 0) continue;
     const ends = events.filter((x) => paths.before(w.ref, x) && endsOrGates(ctx, fn, names, x.event) === 'end');
     const gates = events.filter((x) => paths.before(w.ref, x) && endsOrGates(ctx, fn, names, x.event) === 'gate');
-    let hit: { step: Unfinished; release?: EventRef } | undefined;
+    const counterSets = (field: string) => events.filter((x) => x.event.kind === 'call' && Object.values(x.event.addressed ?? {}).includes(field));
+    const setIn = (body: FunctionModel, field: string, at?: EventRef) =>
+      flowPathsOf(body).events().some((x) => x.event.kind === 'call' && Object.values(x.event.addressed ?? {}).includes(field) && (at === undefined || flowPathsOf(body).before(x, at)));
+    const counters = unsetCounters(ctx, fn.types[w.object], (field) => setIn(fn, field, w.ref) || (w.callee !== undefined && setIn(w.callee.fn, field)));
+    const reallocated = allocations(paths).get(w.object) ?? [];
+    let hit: { step: Unfinished; release?: EventRef; confidence: Confidence } | undefined;
     for (const x of events) {
       if (!paths.before(w.ref, x)) continue;
+      // The local holds another object by then.
+      if (reallocated.some((a) => paths.before(w.ref, a) && paths.before(a, x))) continue;
       const step = setupStep(ctx, fn, names, x);
       if (!step) continue;
       // Made with the lock held again: readers under the lock see it done.
@@ -268,14 +352,19 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
       if (step.finish && ends.some((e) => e !== x && paths.before(e, x))) continue;
       // Readers skip the object until a gate after this step opens it.
       if (gates.some((g) => paths.before(x, g))) continue;
-      hit = { step, ...(release ? { release } : {}) };
-      break;
+      // Readers try-get a count still zero: the object is invisible to them until it is set.
+      if (counters.length > 0 && !counters.some((c) => counterSets(c).some((g) => paths.before(w.ref, g) && paths.before(g, x)))) continue;
+      // A field write matters to readers under the lock when the lock protects that field; a finish always does.
+      const confidence: Confidence = step.finish || protectedBy(ctx, step.field, w.lock, fn) ? (w.callee ? 'medium' : 'high') : 'low';
+      if (hit && confidence === 'low') continue;
+      hit = { step, ...(release ? { release } : {}), confidence };
+      if (confidence !== 'low') break;
     }
     if (!hit) continue;
     const key = `${w.object}:${w.lock}`;
     if (reported.has(key)) continue;
     reported.add(key);
-    out.push(finding(fn, w, hit.step, hit.release));
+    out.push(finding(fn, w, hit.step, hit.release, hit.confidence));
   }
   return out;
 }
@@ -285,7 +374,7 @@ function where(fn: FunctionModel, file: string, line: number): string {
   return file === fn.file ? `line ${line}` : `${file}:${line}`;
 }
 
-function finding(fn: FunctionModel, w: Window, step: Unfinished, release: EventRef | undefined): Finding {
+function finding(fn: FunctionModel, w: Window, step: Unfinished, release: EventRef | undefined, base: Confidence): Finding {
   const call = w.ref.event;
   const s = w.callee?.summary;
   const how = w.callee
@@ -305,7 +394,7 @@ function finding(fn: FunctionModel, w: Window, step: Unfinished, release: EventR
       : { file: s!.file, line: s!.releaseLine!, message: `lock dropped here, inside ${fnName(call.callee)}: \`${w.lock}\``, role: 'release' as const, lock: w.lock },
     { file: fn.file, line: step.ref.event.line, message: `finished here, after the unlock: ${step.what}`, role: step.role },
   ];
-  let confidence: Confidence = w.callee ? 'medium' : 'high';
+  let confidence = base;
   if (fn.status === 'partial' || w.callee?.fn.status === 'partial') confidence = lowerConfidence(confidence);
   const primary = release?.event ?? step.ref.event;
   return {
