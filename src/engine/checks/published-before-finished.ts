@@ -240,7 +240,8 @@ interface Window {
   lock: string;
   /** The publication is inside this callee (one call deep). */
   callee?: { fn: FunctionModel; summary: PublicationSummary };
-  /** The release in this function, or the callee's own release (then undefined here). */
+  /** For a callee that can fail: the blocks its success edge enters (the model's `ok` edges); none seen, nothing counts. */
+  okTargets?: number[];
   api: string;
   into: string;
 }
@@ -269,7 +270,9 @@ function windowsOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Wind
         held ??= ctx.held(fn);
         if (!held.before(r.block, r.index).some((h) => h.lock.id === s.lock)) continue;
       }
-      out.push({ ref: r as EventRef<CallEvent>, object, lock: s.lock, callee: { fn: body, summary: s }, api: s.api, into: s.into });
+      // A callee that can fail publishes only when it succeeds: its steps must follow the success test.
+      const okTargets = ctx.summaries.get(ev.callee, fn.file)?.fallible ? (fn.blocks[r.block]?.succ ?? []).filter((e) => e.when?.on === 'ok' && e.when.event === r.index).map((e) => e.to) : undefined;
+      out.push({ ref: r as EventRef<CallEvent>, object, lock: s.lock, callee: { fn: body, summary: s }, api: s.api, into: s.into, ...(okTargets ? { okTargets } : {}) });
     }
   }
   return out;
@@ -338,6 +341,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     let hit: { step: Unfinished; release?: EventRef; confidence: Confidence } | undefined;
     for (const x of events) {
       if (!paths.before(w.ref, x)) continue;
+      if (w.okTargets && !w.okTargets.some((t) => x.block === t || paths.before({ block: t, index: -1, event: x.event }, x))) continue;
       // The local holds another object by then.
       if (reallocated.some((a) => paths.before(w.ref, a) && paths.before(a, x))) continue;
       const step = setupStep(ctx, fn, names, x);
