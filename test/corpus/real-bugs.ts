@@ -220,9 +220,7 @@ export const REAL_BUGS: RealBug[] = [
         replace: '\tmutex_unlock(&ioas->mutex);\n\tiommufd_object_finalize(idev->ictx, &hwpt->obj);\n',
       },
     ],
-    status: 'missed',
-    reason:
-      "No published-before-finished rule: the model has no event for 'made reachable under a lock' (the hwpt is linked on ioas->hwpt_list inside iommufd_hwpt_paging_alloc(), a callee, under ioas->mutex) nor for 'finished' (iommufd_object_finalize()), so releasing ioas->mutex between the two is not seen. Needs publication through callee summaries (list_add/xa_store of a new object under L) and finalize/abort as the end of construction.",
+    status: 'caught',
   },
   {
     id: 'vfio-pci-intx-enable-name-leak',
