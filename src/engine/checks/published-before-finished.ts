@@ -26,6 +26,7 @@
  * opens, readers skip the object.
  */
 import { functionKnowledge, protectingLock } from '../knowledge/lookup';
+import { identifierBefore } from '../text-scan';
 import type { CallEvent, Event, FunctionModel } from '../model/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
@@ -68,6 +69,8 @@ interface PublicationSummary {
 /** Steps that open the object to readers that check them: its refcount set, a flag readers test, a release store. */
 const GATE_CALLS = /^(?:refcount_set|kref_init|atomic_set|atomic_set_release|smp_store_release|complete_all|complete)$/;
 const GATE_FIELD = /(?:^|_)(?:ready|live|valid|active|initiali[sz]ed|online|registered|published|visible|alive)$/;
+
+const IDENTIFIER = /^[A-Za-z_]\w*$/;
 
 /** Calls by which readers take a reference only from an object already live: a zero count makes them skip it. */
 const TRY_GET = /inc_not_zero|get_unless_zero|tryget/;
@@ -144,8 +147,11 @@ function namesOf(fn: FunctionModel, object: string): Set<string> {
 /** The object an argument or lvalue is about (`&p->item` → `p`, `hwpt->obj.id` → `hwpt`). */
 function objectOf(expr: string): string | undefined {
   const t = expr.trim();
-  if (/^&?\s*\(?\s*[A-Za-z_]\w*\s*\)?$/.test(t) || /->|\./.test(t)) return baseVariable(t);
-  return undefined;
+  if (t.includes('->') || t.includes('.')) return baseVariable(t);
+  // `p`, `&p`, `(p)`: the object itself; anything else (`XA_ZERO_ENTRY | 1`, a call) is no local object.
+  let bare = t.startsWith('&') ? t.slice(1).trim() : t;
+  if (bare.startsWith('(') && bare.endsWith(')')) bare = bare.slice(1, -1).trim();
+  return IDENTIFIER.test(bare) ? bare : undefined;
 }
 
 /** Allocations into locals (`p = kzalloc(...)`, `p = iommufd_object_alloc(...)`): local name → the allocating calls. */
@@ -262,7 +268,7 @@ function windowsOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Wind
     for (const s of publicationSummary(ctx, body)) {
       // A parameter counts when the argument is the object itself: `&outer->member` publishes the member, not `outer`.
       const arg = s.what === 'return' ? undefined : (ev.args[s.what] ?? '').trim();
-      const object = s.what === 'return' ? ev.resultVar : arg && /^[A-Za-z_]\w*$/.test(arg) ? arg : undefined;
+      const object = s.what === 'return' ? ev.resultVar : arg && IDENTIFIER.test(arg) ? arg : undefined;
       if (!object) continue;
       if (s.what !== 'return' && !freshAt(fn, paths, allocs, object, r)) continue;
       if (s.callers) {
@@ -312,7 +318,7 @@ function endsOrGates(ctx: CheckContext, fn: FunctionModel, names: Set<string>, e
   }
   const store = fieldStore(fn, ev);
   if (store && names.has(baseVariable(store.target) ?? '')) {
-    const field = /(\w+)\s*$/.exec(store.target)?.[1] ?? '';
+    const field = identifierBefore(store.target, store.target.length) ?? '';
     if (GATE_FIELD.test(field) || (ev.kind === 'call' && ev.callee === 'smp_store_release')) return 'gate';
   }
   return undefined;

@@ -218,6 +218,7 @@ export function globalSignature(fn: FunctionModel): string {
     (fn.acquires ?? []).map((l) => l.id).join(','),
     (fn.releases ?? []).map((l) => l.id).join(','),
     (fn.lockInits ?? []).map((i) => `${i.lock}@${i.line}`).join(','),
+    (fn.memberAliases ?? []).map((a) => `${a.name}=${a.of}`).join(','),
   ];
   for (const b of fn.blocks) {
     parts.push(`#${b.succ.map((e) => `${e.to}${e.when ? `${e.when.on}${e.when.event}` : ''}`).join(',')}`);
@@ -231,13 +232,15 @@ export function globalSignature(fn: FunctionModel): string {
           parts.push(`a${ev.lock.id}|${ev.expect}|${ev.line}`);
           break;
         case 'call':
-          parts.push(`c${ev.callee}|${ev.line}`);
+          // Arguments say which object a call publishes or finishes (published-before-finished reads callees' calls).
+          parts.push(`c${ev.callee}|${ev.line}|${ev.args.join(',')}`);
           break;
         case 'callback':
           parts.push(`k${ev.opsStruct ?? '?'}.${ev.field}|${ev.line}`);
           break;
         case 'return':
-          parts.push(`r${ev.isError}`);
+          // A returned local: what a callee hands back (and may have published).
+          parts.push(`r${ev.isError}${/^\w+$/.test(ev.value) ? ev.value : ''}`);
           break;
         case 'write':
           // Rules read callees' writes (what a helper changes), so they count too.

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyzeSources } from '../../../src/engine/engine';
+import { analyzeSources, Engine } from '../../../src/engine/engine';
 import { mergeKnowledge, parseConfig } from '../../../src/engine/knowledge/config';
 import { DEFAULT_KNOWLEDGE } from '../../../src/engine/knowledge/defaults';
 import { analyzeFixtures, fixtureSource, lineOf, ofRule, relatedLines, sharedParser } from './engine-fixtures';
@@ -159,4 +159,26 @@ test('published-before-finished: publishes/finishes are knowledge a configuratio
   const found = ofRule(analyzeSources(await sharedParser(), [{ path: 'thing.c', text }], { config: config! }), 'published-before-finished');
   assert.deepEqual(found.map((f) => `${f.function}:${f.line}:${f.confidence}`), ['thing_add:12:high']);
   assert.deepEqual(relatedLines(found[0]), [11, 12, 13]);
+});
+
+test('published-before-finished: an edit to what a callee publishes re-checks its caller (same answer as a fresh engine)', async () => {
+  const parser = await sharedParser();
+  const src = fixtureSource(HALF);
+  const engine = new Engine({ parser });
+  try {
+    engine.setFile(src.path, src.text);
+    const names = () => ofRule(engine.analyze(), 'published-before-finished').map((f) => f.function);
+    assert.deepEqual(names(), ['sensor_add', 'probe_obj_create', 'probe_obj_get_shared']);
+    // The callee now lists a copy, not what it returns: only the edit to its list_add_tail() argument says so.
+    const from = '\tlist_add_tail(&p->item, &hub->sensors);\n\treturn p;';
+    const to = '\tlist_add_tail(&hub->spare->item, &hub->sensors);\n\treturn p;';
+    const start = src.text.indexOf(from);
+    assert.ok(start > 0);
+    engine.editFile(src.path, [{ start, deletedLength: from.length, inserted: to }]);
+    const text = src.text.replace(from, to);
+    assert.deepEqual(names(), ['sensor_add', 'probe_obj_create']);
+    assert.deepEqual(engine.analyze().findings, analyzeSources(parser, [{ path: src.path, text }]).findings);
+  } finally {
+    engine.dispose();
+  }
 });
