@@ -93,16 +93,27 @@ const viewCache = new WeakMap<object, ViewFacts>();
 function viewFacts(ctx: CheckContext): ViewFacts {
   const hit = viewCache.get(ctx.summaries);
   if (hit) return hit;
-  const facts: ViewFacts = { triedCounters: new Set(), structs: new Map(), writers: new Map(), lockedWrites: new Map() };
+  const facts: ViewFacts = {
+    triedCounters: new Set(),
+    structs: new Map(),
+    writers: new Map(),
+    lockedWrites: new Map(),
+  };
   for (const [name, fields] of Object.entries(ctx.knowledge.structs)) facts.structs.set(name, { ...fields });
   for (const file of ctx.files) {
-    for (const [name, fields] of Object.entries(file.structs)) facts.structs.set(name, { ...facts.structs.get(name), ...fields });
+    for (const [name, fields] of Object.entries(file.structs))
+      facts.structs.set(name, { ...facts.structs.get(name), ...fields });
     for (const fn of file.functions) {
       for (const b of fn.blocks) {
         b.events.forEach((ev, index) => {
-          if (ev.kind === 'call' && TRY_GET.test(ev.callee) && ev.addressed) for (const f of Object.values(ev.addressed)) facts.triedCounters.add(f);
+          if (ev.kind === 'call' && TRY_GET.test(ev.callee) && ev.addressed)
+            for (const f of Object.values(ev.addressed)) facts.triedCounters.add(f);
           const store = fieldStore(fn, ev);
-          if (store?.field) facts.writers.set(store.field, [...(facts.writers.get(store.field) ?? []), { fn, ref: { block: b.id, index, event: ev } }]);
+          if (store?.field)
+            facts.writers.set(store.field, [
+              ...(facts.writers.get(store.field) ?? []),
+              { fn, ref: { block: b.id, index, event: ev } },
+            ]);
         });
       }
     }
@@ -120,7 +131,14 @@ function protectedBy(ctx: CheckContext, field: string | undefined, lock: string,
   if (!field) return false;
   if (protectingLock(ctx.knowledge, field) === lock) return true;
   const facts = viewFacts(ctx);
-  return (facts.writers.get(field) ?? []).some((w) => w.fn !== asking && ctx.held(w.fn).before(w.ref.block, w.ref.index).some((h) => h.lock.id === lock));
+  return (facts.writers.get(field) ?? []).some(
+    (w) =>
+      w.fn !== asking &&
+      ctx
+        .held(w.fn)
+        .before(w.ref.block, w.ref.index)
+        .some((h) => h.lock.id === lock),
+  );
 }
 
 /**
@@ -159,13 +177,20 @@ function allocations(paths: FlowPaths): Map<string, EventRef<CallEvent>[]> {
   const out = new Map<string, EventRef<CallEvent>[]>();
   for (const r of paths.events()) {
     const ev = r.event;
-    if (ev.kind === 'call' && ev.resultVar && ALLOCATES.test(ev.callee)) out.set(ev.resultVar, [...(out.get(ev.resultVar) ?? []), r as EventRef<CallEvent>]);
+    if (ev.kind === 'call' && ev.resultVar && ALLOCATES.test(ev.callee))
+      out.set(ev.resultVar, [...(out.get(ev.resultVar) ?? []), r as EventRef<CallEvent>]);
   }
   return out;
 }
 
 /** True when `object` (or the local it is a member alias of) holds a fresh allocation at `at`: allocated before it on the path. */
-function freshAt(fn: FunctionModel, paths: FlowPaths, allocs: Map<string, EventRef<CallEvent>[]>, object: string, at: EventRef): boolean {
+function freshAt(
+  fn: FunctionModel,
+  paths: FlowPaths,
+  allocs: Map<string, EventRef<CallEvent>[]>,
+  object: string,
+  at: EventRef,
+): boolean {
   for (const [name, refs] of allocs) {
     if (namesOf(fn, name).has(object) && refs.some((a) => paths.before(a, at))) return true;
   }
@@ -179,7 +204,14 @@ function localContainer(fn: FunctionModel, paths: FlowPaths, into: string): bool
   const name = baseVariable(t);
   if (!name || fn.params?.includes(name)) return false;
   if (fn.types[name] !== undefined) return true;
-  return paths.events().some((r) => r.event.kind === 'call' && /^(?:LIST_HEAD|HLIST_HEAD|DEFINE_XARRAY\w*|DEFINE_IDR|RB_ROOT)$/.test(r.event.callee) && r.event.args[0]?.trim() === name);
+  return paths
+    .events()
+    .some(
+      (r) =>
+        r.event.kind === 'call' &&
+        /^(?:LIST_HEAD|HLIST_HEAD|DEFINE_XARRAY\w*|DEFINE_IDR|RB_ROOT)$/.test(r.event.callee) &&
+        r.event.args[0]?.trim() === name,
+    );
 }
 
 /** The publications a function makes itself, with the locks held at each. */
@@ -200,7 +232,13 @@ function ownPublications(ctx: CheckContext, fn: FunctionModel): Publication[] {
     held ??= ctx.held(fn);
     const locks = held.before(r.block, r.index).filter((h) => h.lock.resolved);
     if (locks.length === 0) continue;
-    out.push({ ref: r as EventRef<CallEvent>, object, into: into.trim(), api: ev.callee, held: locks.map((h) => ({ lock: h.lock.id, callers: h.how === 'assert' || h.how === 'entry' })) });
+    out.push({
+      ref: r as EventRef<CallEvent>,
+      object,
+      into: into.trim(),
+      api: ev.callee,
+      held: locks.map((h) => ({ lock: h.lock.id, callers: h.how === 'assert' || h.how === 'entry' })),
+    });
   }
   return out;
 }
@@ -220,18 +258,31 @@ function publicationSummary(ctx: CheckContext, fn: FunctionModel): PublicationSu
     const allocs = allocations(paths);
     const out: PublicationSummary[] = [];
     for (const p of pubs) {
-      const returned = paths.returnsAfter(p.ref).some((r) => !r.event.isError && namesOf(fn, p.object).has(r.event.value.trim()));
+      const returned = paths
+        .returnsAfter(p.ref)
+        .some((r) => !r.event.isError && namesOf(fn, p.object).has(r.event.value.trim()));
       const param = fn.params?.indexOf(p.object) ?? -1;
-      const what: PublicationSummary['what'] | undefined = returned && freshAt(fn, paths, allocs, p.object, p.ref) ? 'return' : param >= 0 ? param : undefined;
+      const what: PublicationSummary['what'] | undefined =
+        returned && freshAt(fn, paths, allocs, p.object, p.ref) ? 'return' : param >= 0 ? param : undefined;
       if (what === undefined) continue;
       for (const h of p.held) {
-        const base = { what, lock: h.lock, callers: h.callers, file: fn.file, line: p.ref.event.line, api: p.api, into: p.into };
+        const base = {
+          what,
+          lock: h.lock,
+          callers: h.callers,
+          file: fn.file,
+          line: p.ref.event.line,
+          api: p.api,
+          into: p.into,
+        };
         if (h.callers) {
           out.push(base);
           continue;
         }
         // Its own lock: published and dropped inside; the caller sees a published object and no lock.
-        const release = paths.events().find((x) => x.event.kind === 'release' && x.event.lock.id === h.lock && paths.before(p.ref, x));
+        const release = paths
+          .events()
+          .find((x) => x.event.kind === 'release' && x.event.lock.id === h.lock && paths.before(p.ref, x));
         if (release) out.push({ ...base, releaseLine: release.event.line });
       }
     }
@@ -277,8 +328,20 @@ function windowsOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Wind
         if (!held.before(r.block, r.index).some((h) => h.lock.id === s.lock)) continue;
       }
       // A callee that can fail publishes only when it succeeds: its steps must follow the success test.
-      const okTargets = ctx.summaries.get(ev.callee, fn.file)?.fallible ? (fn.blocks[r.block]?.succ ?? []).filter((e) => e.when?.on === 'ok' && e.when.event === r.index).map((e) => e.to) : undefined;
-      out.push({ ref: r as EventRef<CallEvent>, object, lock: s.lock, callee: { fn: body, summary: s }, api: s.api, into: s.into, ...(okTargets ? { okTargets } : {}) });
+      const okTargets = ctx.summaries.get(ev.callee, fn.file)?.fallible
+        ? (fn.blocks[r.block]?.succ ?? [])
+            .filter((e) => e.when?.on === 'ok' && e.when.event === r.index)
+            .map((e) => e.to)
+        : undefined;
+      out.push({
+        ref: r as EventRef<CallEvent>,
+        object,
+        lock: s.lock,
+        callee: { fn: body, summary: s },
+        api: s.api,
+        into: s.into,
+        ...(okTargets ? { okTargets } : {}),
+      });
     }
   }
   return out;
@@ -299,13 +362,27 @@ function setupStep(ctx: CheckContext, fn: FunctionModel, names: Set<string>, ref
   const store = fieldStore(fn, ev);
   if (store && /->|\./.test(store.target) && names.has(baseVariable(store.target) ?? '')) {
     if (ev.kind === 'call' && ev.callee === 'smp_store_release') return undefined;
-    return { ref, what: `\`${store.target}\` is set`, role: 'write', finish: false, ...(store.field ? { field: store.field } : {}) };
+    return {
+      ref,
+      what: `\`${store.target}\` is set`,
+      role: 'write',
+      finish: false,
+      ...(store.field ? { field: store.field } : {}),
+    };
   }
   if (ev.kind !== 'call') return undefined;
   const fin = functionKnowledge(ctx.knowledge, ev.callee)?.finishes;
-  if (fin && !fin.aborts && names.has(objectOf(ev.args[fin.object] ?? '') ?? '')) return { ref, what: `${fnName(ev.callee)} finishes it`, role: 'call', finish: true };
+  if (fin && !fin.aborts && names.has(objectOf(ev.args[fin.object] ?? '') ?? ''))
+    return { ref, what: `${fnName(ev.callee)} finishes it`, role: 'call', finish: true };
   const out = outParamWrites(ctx, ev, fn.file).find((w) => names.has(baseVariable(w.target) ?? ''));
-  if (out) return { ref, what: `${fnName(ev.callee)} sets \`${out.target}\``, role: 'write', finish: false, ...(out.field ? { field: out.field } : {}) };
+  if (out)
+    return {
+      ref,
+      what: `${fnName(ev.callee)} sets \`${out.target}\``,
+      role: 'write',
+      finish: false,
+      ...(out.field ? { field: out.field } : {}),
+    };
   return undefined;
 }
 
@@ -335,19 +412,37 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   for (const w of windows) {
     const names = namesOf(fn, w.object);
     const ownRelease = w.callee && !w.callee.summary.callers;
-    const releases = ownRelease ? [] : events.filter((x) => x.event.kind === 'release' && x.event.lock.id === w.lock && paths.before(w.ref, x));
+    const releases = ownRelease
+      ? []
+      : events.filter((x) => x.event.kind === 'release' && x.event.lock.id === w.lock && paths.before(w.ref, x));
     if (!ownRelease && releases.length === 0) continue;
     const ends = events.filter((x) => paths.before(w.ref, x) && endsOrGates(ctx, fn, names, x.event) === 'end');
     const gates = events.filter((x) => paths.before(w.ref, x) && endsOrGates(ctx, fn, names, x.event) === 'gate');
-    const counterSets = (field: string) => events.filter((x) => x.event.kind === 'call' && Object.values(x.event.addressed ?? {}).includes(field));
+    const counterSets = (field: string) =>
+      events.filter((x) => x.event.kind === 'call' && Object.values(x.event.addressed ?? {}).includes(field));
     const setIn = (body: FunctionModel, field: string, at?: EventRef) =>
-      flowPathsOf(body).events().some((x) => x.event.kind === 'call' && Object.values(x.event.addressed ?? {}).includes(field) && (at === undefined || flowPathsOf(body).before(x, at)));
-    const counters = unsetCounters(ctx, fn.types[w.object], (field) => setIn(fn, field, w.ref) || (w.callee !== undefined && setIn(w.callee.fn, field)));
+      flowPathsOf(body)
+        .events()
+        .some(
+          (x) =>
+            x.event.kind === 'call' &&
+            Object.values(x.event.addressed ?? {}).includes(field) &&
+            (at === undefined || flowPathsOf(body).before(x, at)),
+        );
+    const counters = unsetCounters(
+      ctx,
+      fn.types[w.object],
+      (field) => setIn(fn, field, w.ref) || (w.callee !== undefined && setIn(w.callee.fn, field)),
+    );
     const reallocated = allocations(paths).get(w.object) ?? [];
     let hit: { step: Unfinished; release?: EventRef; confidence: Confidence } | undefined;
     for (const x of events) {
       if (!paths.before(w.ref, x)) continue;
-      if (w.okTargets && !w.okTargets.some((t) => x.block === t || paths.before({ block: t, index: -1, event: x.event }, x))) continue;
+      if (
+        w.okTargets &&
+        !w.okTargets.some((t) => x.block === t || paths.before({ block: t, index: -1, event: x.event }, x))
+      )
+        continue;
       // The local holds another object by then.
       if (reallocated.some((a) => paths.before(w.ref, a) && paths.before(a, x))) continue;
       const step = setupStep(ctx, fn, names, x);
@@ -358,14 +453,24 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
       const release = ownRelease ? undefined : releases.find((r) => paths.before(r, x));
       if (!ownRelease && !release) continue;
       // Construction already ended before this step (finalized under the lock, or aborted).
-      if (ends.some((e) => e !== x && paths.before(e, x) && (release === undefined || paths.before(w.ref, e)) && !step.finish)) continue;
+      if (
+        ends.some(
+          (e) => e !== x && paths.before(e, x) && (release === undefined || paths.before(w.ref, e)) && !step.finish,
+        )
+      )
+        continue;
       if (step.finish && ends.some((e) => e !== x && paths.before(e, x))) continue;
       // Readers skip the object until a gate after this step opens it.
       if (gates.some((g) => paths.before(x, g))) continue;
       // Readers try-get a count still zero: the object is invisible to them until it is set.
-      if (counters.length > 0 && !counters.some((c) => counterSets(c).some((g) => paths.before(w.ref, g) && paths.before(g, x)))) continue;
+      if (
+        counters.length > 0 &&
+        !counters.some((c) => counterSets(c).some((g) => paths.before(w.ref, g) && paths.before(g, x)))
+      )
+        continue;
       // A field write matters to readers under the lock when the lock protects that field; a finish always does.
-      const confidence: Confidence = step.finish || protectedBy(ctx, step.field, w.lock, fn) ? (w.callee ? 'medium' : 'high') : 'low';
+      const confidence: Confidence =
+        step.finish || protectedBy(ctx, step.field, w.lock, fn) ? (w.callee ? 'medium' : 'high') : 'low';
       if (hit && confidence === 'low') continue;
       hit = { step, ...(release ? { release } : {}), confidence };
       if (confidence !== 'low') break;
@@ -384,7 +489,13 @@ function where(fn: FunctionModel, file: string, line: number): string {
   return file === fn.file ? `line ${line}` : `${file}:${line}`;
 }
 
-function finding(fn: FunctionModel, w: Window, step: Unfinished, release: EventRef | undefined, base: Confidence): Finding {
+function finding(
+  fn: FunctionModel,
+  w: Window,
+  step: Unfinished,
+  release: EventRef | undefined,
+  base: Confidence,
+): Finding {
   const call = w.ref.event;
   const s = w.callee?.summary;
   const how = w.callee
@@ -397,12 +508,45 @@ function finding(fn: FunctionModel, w: Window, step: Unfinished, release: EventR
     `${how} with \`${w.lock}\` held, but ${dropped} before the object is finished: ${step.what} at line ${step.ref.event.line}. ` +
     `A thread that takes \`${w.lock}\` can find \`${w.object}\` half-built.`;
   const related: RelatedLocation[] = [
-    { file: fn.file, line: call.line, message: w.callee ? `published here, through ${fnName(call.callee)}` : `published here: ${fnName(w.api)} makes \`${w.object}\` reachable`, role: 'call' },
-    ...(w.callee ? [{ file: s!.file, line: s!.line, message: `${fnName(s!.api)} puts it on \`${s!.into}\` here, with \`${w.lock}\` held`, role: 'call' as const }] : []),
+    {
+      file: fn.file,
+      line: call.line,
+      message: w.callee
+        ? `published here, through ${fnName(call.callee)}`
+        : `published here: ${fnName(w.api)} makes \`${w.object}\` reachable`,
+      role: 'call',
+    },
+    ...(w.callee
+      ? [
+          {
+            file: s!.file,
+            line: s!.line,
+            message: `${fnName(s!.api)} puts it on \`${s!.into}\` here, with \`${w.lock}\` held`,
+            role: 'call' as const,
+          },
+        ]
+      : []),
     release
-      ? { file: fn.file, line: release.event.line, message: `lock dropped here: \`${w.lock}\``, role: 'release' as const, lock: w.lock }
-      : { file: s!.file, line: s!.releaseLine!, message: `lock dropped here, inside ${fnName(call.callee)}: \`${w.lock}\``, role: 'release' as const, lock: w.lock },
-    { file: fn.file, line: step.ref.event.line, message: `finished here, after the unlock: ${step.what}`, role: step.role },
+      ? {
+          file: fn.file,
+          line: release.event.line,
+          message: `lock dropped here: \`${w.lock}\``,
+          role: 'release' as const,
+          lock: w.lock,
+        }
+      : {
+          file: s!.file,
+          line: s!.releaseLine!,
+          message: `lock dropped here, inside ${fnName(call.callee)}: \`${w.lock}\``,
+          role: 'release' as const,
+          lock: w.lock,
+        },
+    {
+      file: fn.file,
+      line: step.ref.event.line,
+      message: `finished here, after the unlock: ${step.what}`,
+      role: step.role,
+    },
   ];
   let confidence = base;
   if (fn.status === 'partial' || w.callee?.fn.status === 'partial') confidence = lowerConfidence(confidence);

@@ -32,17 +32,29 @@ test('published-before-finished: a field set after the unlock, finalize after th
       'before the object is finished: `s->rate` is set at line 47. A thread that takes `sensor_hub.lock` can find `s` half-built.',
   );
   assert.deepEqual(relatedLines(field), [44, 45, 47]);
-  assert.deepEqual(field.related.map((r) => r.role), ['call', 'release', 'write']);
-  assert.deepEqual(field.related.map((r) => r.message), [
-    'published here: `list_add_tail()` makes `s` reachable',
-    'lock dropped here: `sensor_hub.lock`',
-    'finished here, after the unlock: `s->rate` is set',
-  ]);
+  assert.deepEqual(
+    field.related.map((r) => r.role),
+    ['call', 'release', 'write'],
+  );
+  assert.deepEqual(
+    field.related.map((r) => r.message),
+    [
+      'published here: `list_add_tail()` makes `s` reachable',
+      'lock dropped here: `sensor_hub.lock`',
+      'finished here, after the unlock: `s->rate` is set',
+    ],
+  );
   assert.equal(field.fingerprint, 'published-before-finished:sensor_add:list_add_tail,sensor_hub.lock');
 
-  assert.match(finalize.message, /^`p` is put on `&hub->sensors` by `list_add\(\)` \(line 62\) with `sensor_hub.lock` held, but `sensor_hub.lock` is dropped at line 63 before the object is finished: `iommufd_object_finalize\(\)` finishes it at line 64\./);
+  assert.match(
+    finalize.message,
+    /^`p` is put on `&hub->sensors` by `list_add\(\)` \(line 62\) with `sensor_hub.lock` held, but `sensor_hub.lock` is dropped at line 63 before the object is finished: `iommufd_object_finalize\(\)` finishes it at line 64\./,
+  );
   assert.deepEqual(relatedLines(finalize), [62, 63, 64]);
-  assert.deepEqual(finalize.related.map((r) => r.role), ['call', 'release', 'call']);
+  assert.deepEqual(
+    finalize.related.map((r) => r.role),
+    ['call', 'release', 'call'],
+  );
 
   // Through the callee: the call, the callee's list_add_tail, the caller's unlock, the write after it.
   assert.equal(
@@ -65,25 +77,42 @@ async function afterEdit(find: string, replace: string): Promise<string[]> {
   const src = fixtureSource(DONE);
   assert.equal(src.text.split(find).length, 2, `anchor not unique: ${find}`);
   const text = src.text.replace(find, replace);
-  const found = ofRule(analyzeSources(await sharedParser(), [{ path: src.path, text }], { minConfidence: 'low' }), 'published-before-finished');
+  const found = ofRule(
+    analyzeSources(await sharedParser(), [{ path: src.path, text }], { minConfidence: 'low' }),
+    'published-before-finished',
+  );
   return found.map((f) => `${f.function}:${f.line}`);
 }
 
 test('published-before-finished: each negative case turns into a finding when its safeguard goes', async () => {
   // Finalize moved after the unlock.
   assert.deepEqual(
-    await afterEdit('\tiommufd_object_finalize(hub->ictx, &o->obj);\n\tmutex_unlock(&hub->lock);\n\treturn 0;\n}\n\n/* The depth', '\tmutex_unlock(&hub->lock);\n\tiommufd_object_finalize(hub->ictx, &o->obj);\n\treturn 0;\n}\n\n/* The depth'),
+    await afterEdit(
+      '\tiommufd_object_finalize(hub->ictx, &o->obj);\n\tmutex_unlock(&hub->lock);\n\treturn 0;\n}\n\n/* The depth',
+      '\tmutex_unlock(&hub->lock);\n\tiommufd_object_finalize(hub->ictx, &o->obj);\n\treturn 0;\n}\n\n/* The depth',
+    ),
     ['relay_obj_create:63'],
   );
   // The relock removed: the depth is written with no lock.
-  assert.deepEqual(await afterEdit('\tmutex_lock(&hub->lock);\n\tr->depth = depth;\n\tmutex_unlock(&hub->lock);\n', '\tr->depth = depth;\n'), ['relay_add_then_size:82']);
+  assert.deepEqual(
+    await afterEdit(
+      '\tmutex_lock(&hub->lock);\n\tr->depth = depth;\n\tmutex_unlock(&hub->lock);\n',
+      '\tr->depth = depth;\n',
+    ),
+    ['relay_add_then_size:82'],
+  );
   // The gate removed: readers no longer skip the relay.
   assert.deepEqual(await afterEdit('\tsmp_store_release(&r->ready, true);\n', ''), ['relay_add_gated:106']);
   // The batch list made the hub's.
-  assert.deepEqual(await afterEdit('list_add(&r->node, &batch);', 'list_add(&r->node, &hub->relays);'), ['relay_batch:125']);
+  assert.deepEqual(await afterEdit('list_add(&r->node, &batch);', 'list_add(&r->node, &hub->relays);'), [
+    'relay_batch:125',
+  ]);
   // The count set before the listing: readers can take the relay_ref while its depth is still unset.
   assert.deepEqual(
-    await afterEdit('\trr->depth = depth;\n\trefcount_set(&rr->users, 1);\n', '\trefcount_set(&rr->users, 1);\n\trr->depth = depth;\n'),
+    await afterEdit(
+      '\trr->depth = depth;\n\trefcount_set(&rr->users, 1);\n',
+      '\trefcount_set(&rr->users, 1);\n\trr->depth = depth;\n',
+    ),
     ['relay_ref_add:' + (lineOf(DONE, 'list_add(&rr->node, &hub->relays);') + 1)],
   );
   // The depth reset after the success test: the callee had published the relay by then.
@@ -100,24 +129,35 @@ test('published-before-finished: each negative case turns into a finding when it
 test('published-before-finished: a field nobody else writes under the lock is low confidence; finalize stays a finding', async () => {
   // Without the writers that hold the hub's lock, nothing says readers under the lock read `rate` or `shared`.
   const src = fixtureSource(HALF);
-  const cut = src.text.indexOf('/* The hub\'s readers see the rate');
+  const cut = src.text.indexOf("/* The hub's readers see the rate");
   assert.ok(cut > 0);
   const text = src.text.slice(0, cut);
-  const all = ofRule(analyzeSources(await sharedParser(), [{ path: src.path, text }], { minConfidence: 'low' }), 'published-before-finished');
+  const all = ofRule(
+    analyzeSources(await sharedParser(), [{ path: src.path, text }], { minConfidence: 'low' }),
+    'published-before-finished',
+  );
   assert.deepEqual(
     all.map((f) => `${f.function}:${f.confidence}`),
     ['sensor_add:low', 'probe_obj_create:high', 'probe_obj_get_shared:medium'],
   );
   // probe_obj_get_shared(): past the unprotected `shared`, the finalize after the unlock is the step reported.
   assert.match(all[2].message, /before the object is finished: `iommufd_object_finalize\(\)` finishes it at line 96\./);
-  const atDefault = ofRule(analyzeSources(await sharedParser(), [{ path: src.path, text }]), 'published-before-finished');
-  assert.deepEqual(atDefault.map((f) => f.function), ['probe_obj_create', 'probe_obj_get_shared']);
+  const atDefault = ofRule(
+    analyzeSources(await sharedParser(), [{ path: src.path, text }]),
+    'published-before-finished',
+  );
+  assert.deepEqual(
+    atDefault.map((f) => f.function),
+    ['probe_obj_create', 'probe_obj_get_shared'],
+  );
 });
 
 test('published-before-finished: publishes/finishes are knowledge a configuration can add, with clear problems', async () => {
   // A project's own registration helper: publishes its second argument into its first; its own finish step.
   const { config, problems } = parseConfig(
-    JSON.stringify({ functions: { hub_register: { publishes: { object: 1, into: 0 } }, hub_obj_done: { finishes: { object: 0 } } } }),
+    JSON.stringify({
+      functions: { hub_register: { publishes: { object: 1, into: 0 } }, hub_obj_done: { finishes: { object: 0 } } },
+    }),
     'cfg.json',
   );
   assert.deepEqual(problems, []);
@@ -130,7 +170,12 @@ test('published-before-finished: publishes/finishes are knowledge a configuratio
   assert.equal(k.functions.xa_alloc.fallible, true);
   assert.deepEqual(k.functions.iommufd_object_abort_and_destroy.finishes, { object: 1, aborts: true });
   assert.deepEqual(
-    parseConfig(JSON.stringify({ functions: { f: { publishes: { object: 'first', into: 0, via: 1 }, finishes: { object: 0, aborts: 'yes' } } } }), 'c.json').problems,
+    parseConfig(
+      JSON.stringify({
+        functions: { f: { publishes: { object: 'first', into: 0, via: 1 }, finishes: { object: 0, aborts: 'yes' } } },
+      }),
+      'c.json',
+    ).problems,
     [
       'c.json: functions.f.publishes.via: unknown key (allowed: object, into)',
       'c.json: functions.f.publishes.object: expected an argument position (a whole number from 0), got "first"',
@@ -156,8 +201,14 @@ test('published-before-finished: publishes/finishes are knowledge a configuratio
     '\treturn 0;',
     '}',
   ].join('\n');
-  const found = ofRule(analyzeSources(await sharedParser(), [{ path: 'thing.c', text }], { config: config! }), 'published-before-finished');
-  assert.deepEqual(found.map((f) => `${f.function}:${f.line}:${f.confidence}`), ['thing_add:12:high']);
+  const found = ofRule(
+    analyzeSources(await sharedParser(), [{ path: 'thing.c', text }], { config: config! }),
+    'published-before-finished',
+  );
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    ['thing_add:12:high'],
+  );
   assert.deepEqual(relatedLines(found[0]), [11, 12, 13]);
 });
 
