@@ -205,7 +205,12 @@ export function createVerifiedFix(deps: { log: Log; runner: RepairRunner }): Ver
       const edit = new vscode.WorkspaceEdit();
       edit.replace(doc.uri, doc.validateRange(new vscode.Range(0, 0, doc.lineCount, 0)), next);
       if (!(await vscode.workspace.applyEdit(edit))) return undefined;
-      await vscode.window.showTextDocument(doc, { preview: false });
+      // the reviewer sees what was put in: the paragraph's first line, revealed
+      const column = vscode.window.visibleTextEditors.find((e) => e.document === doc)?.viewColumn;
+      const editor = await vscode.window.showTextDocument(doc, { preview: false, ...(column ? { viewColumn: column } : {}) });
+      const at = doc.positionAt(Math.max(0, next.indexOf(suggestion.split('\n')[0])));
+      editor.selection = new vscode.Selection(at, at);
+      editor.revealRange(new vscode.Range(at, at), vscode.TextEditorRevealType.AtTop);
       return doc.getText();
     },
 

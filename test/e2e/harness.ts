@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFile
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
@@ -39,7 +39,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let vsixPath: string | undefined;
 /** What goes into the .vsix (.vscodeignore is the allowlist; this copies the same files). */
-const PACKAGED = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore', 'dist/extension.js', 'dist/web/extension.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-c.wasm', 'media', 'syntaxes', 'docs/engine.md'];
+const PACKAGED = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore', 'dist/extension.js', 'dist/repair-worker.js', 'dist/web/extension.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-c.wasm', 'media', 'syntaxes', 'docs/engine.md'];
 
 /**
  * Packages the extension with vsce (as `npm run package` does) into
@@ -313,4 +313,20 @@ export async function showProblems(page: Page, timeout: number): Promise<Locator
   if (!(await panel.isVisible().catch(() => false))) await runCommand(page, 'Focus on Problems View');
   await panel.waitFor({ state: 'visible', timeout });
   return panel;
+}
+
+/** The simulator panel's content frame (the last webview opened). */
+export function simulatorWebview(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+}
+
+/** Moves the cursor of the active editor to a 1-based line (and column) with Go to Line. */
+export async function goToLine(page: Page, line: number, column = 1): Promise<void> {
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(`:${line}:${column}`);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
 }

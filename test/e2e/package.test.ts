@@ -42,6 +42,8 @@ test('the .vsix holds the extension, the wasm, the webview and the grammar, and 
   for (const wanted of [
     'extension/package.json',
     'extension/dist/extension.js',
+    // The repair search's worker thread (Node hosts).
+    'extension/dist/repair-worker.js',
     'extension/dist/web/extension.js',
     'extension/dist/tree-sitter.wasm',
     'extension/dist/tree-sitter-c.wasm',
