@@ -14,6 +14,10 @@
  * scalar cannot be freed under us. A value read from a field, rather than
  * found by a lookup, gets medium confidence: its object may be kept alive by
  * means the function does not show.
+ *
+ * The same family without the retake (a value used after its lock is
+ * released, with no relock before the use) is reported under this rule id
+ * too, by use-after-unlock.ts; a use after a retake is only this half's.
  */
 import type { AcquireEvent, FunctionModel, ReleaseEvent } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
@@ -21,92 +25,11 @@ import { textBeforeParen } from '../text-scan';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
 import { baseVariable, type FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
+import { heldAt, MUTATES, norm, type Obtained, obtainedValues, reassigns, revalidates, TAKES_REFERENCE, UNLINKS, usesVariable } from './held-values';
 import { fieldStore } from './rollback-steps';
+import { usesAfterUnlock } from './use-after-unlock';
 import { scenarioFor } from './scenario';
 import { protectingLock } from '../knowledge/lookup';
-
-const TAKES_REFERENCE = /(?:^|_)(?:get|grab|hold|lock_obj|tryget)(?:_|$)|get_not_zero|^kref_get|^refcount_inc|^mmget|^get_/;
-/** Taking the object out of the shared structure makes it this thread's own. */
-const UNLINKS = /(?:^|_)(?:del|remove|erase|unlink|detach)(?:_|$)|^list_del|^list_move|^hlist_del|^rb_erase/;
-/** Calls that change the object a value was looked up in (the function swaps it out itself). */
-const MUTATES = /(?:^|_)(?:set|replace|swap|assign|store|clear|reset|insert|add|del|remove|erase)(?:_|$)/;
-const ITERATOR = /(?:^|_)for_each(?:_|$)/;
-
-interface Obtained {
-  ref: EventRef;
-  variable: string;
-  /** `iopt->area_itree` lookup text or the field read (`st->current_slot`). */
-  source: string;
-  /** The call that produced it, for lookups. */
-  lookup?: string;
-  /** The object it was found in: the base of the field read, or of the lookup's first argument. */
-  owner?: string;
-}
-
-/** Pointers stored into locals by a call or a field read. */
-function obtainedValues(fn: FunctionModel, paths: FlowPaths): Obtained[] {
-  const out: Obtained[] = [];
-  for (const r of paths.events()) {
-    const ev = r.event;
-    // A copy of another local (`pos = next`) is not obtained under a lock: only a reassignment.
-    if (ev.kind === 'read' && ev.into && fn.types[ev.into] && !ev.local) {
-      out.push({ ref: r, variable: ev.into, source: ev.source.replace(/\s+/g, ''), owner: baseVariable(ev.source) });
-    } else if (ev.kind === 'call' && ev.resultVar && fn.types[ev.resultVar]) {
-      out.push({ ref: r, variable: ev.resultVar, source: ev.text, lookup: ev.callee, owner: ev.args[0] === undefined ? undefined : baseVariable(ev.args[0]) });
-    }
-  }
-  return out;
-}
-
-/** Uses of a variable, however the model recorded them. */
-function usesVariable(ev: EventRef['event'], v: string): boolean {
-  switch (ev.kind) {
-    case 'use':
-      return ev.variable === v;
-    case 'read':
-      return baseVariable(ev.source) === v;
-    case 'write':
-      return baseVariable(ev.target) === v;
-    case 'call':
-    case 'callback':
-      return ev.args.some((a) => mentions(a, v));
-    default:
-      return false;
-  }
-}
-
-/** The variable gets a new value here (an assignment, an iterator macro). */
-function reassigns(ev: EventRef['event'], v: string): boolean {
-  if (ev.kind === 'read') return ev.into === v;
-  if (ev.kind === 'call') return ev.resultVar === v || (ITERATOR.test(ev.callee) && baseVariable(ev.args[0] ?? '') === v);
-  return false;
-}
-
-/** The variable gets a new value here, or is compared with / re-read from its source. */
-function revalidates(ev: EventRef['event'], o: Obtained): boolean {
-  if (reassigns(ev, o.variable)) return true;
-  switch (ev.kind) {
-    case 'read':
-      return !o.lookup && ev.source.replace(/\s+/g, '') === o.source;
-    case 'call':
-      return o.lookup !== undefined && ev.callee === o.lookup;
-    case 'use':
-      return !o.lookup && ev.text.replace(/\s+/g, '').includes(o.source);
-    default:
-      return false;
-  }
-}
-
-/** Whether `lock` is held when `at` runs: taken before it, or held on entry (asserted, __must_hold, or released without being taken). */
-function heldAt(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, lockId: string, at: EventRef): boolean {
-  const held = ctx.held(fn);
-  if (held.mayBefore(at.block, at.index).some((h) => h.lock.id === lockId)) return true;
-  if (fn.mustHold.some((l) => l.id === lockId)) return true;
-  const events = paths.events();
-  const acquires = events.filter((r) => r.event.kind === 'acquire' && r.event.lock.id === lockId);
-  if (acquires.some((a) => paths.before(a, at))) return false;
-  return events.some((r) => (r.event.kind === 'assert' && r.event.lock.id === lockId && r.event.expect !== 'not-held') || (r.event.kind === 'release' && r.event.lock.id === lockId && !acquires.some((a) => paths.before(a, r))));
-}
 
 function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   const paths = flowPathsOf(fn);
@@ -115,6 +38,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   const releases = events.filter((r): r is EventRef<ReleaseEvent> => r.event.kind === 'release' && !r.event.implicit && r.event.lock.resolved);
   if (releases.length === 0) return out;
   const obtained = obtainedValues(fn, paths);
+  out.push(...usesAfterUnlock(ctx, fn, paths, obtained, releases));
   for (const rel of releases) {
     const lockId = rel.event.lock.id;
     // The same lock instance: same expression, its base not reassigned in between
@@ -154,6 +78,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
       }
     }
   }
+  out.push(...usesAfterUnlock(ctx, fn, paths, obtained, releases));
   return dedupe(out);
 }
 
@@ -232,9 +157,6 @@ function finding(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Obta
   };
 }
 
-function norm(s: string): string {
-  return s.replace(/\s+/g, '');
-}
 
 function calledText(r: EventRef): string {
   const ev = r.event;
