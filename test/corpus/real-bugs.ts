@@ -119,9 +119,7 @@ export const REAL_BUGS: RealBug[] = [
         replace: '\tup_read(&iopt->iova_rwsem);\n\tWARN_ON(!iopt_area_contig_done(&iter));\n',
       },
     ],
-    status: 'missed',
-    reason:
-      'No use-after-unlock check: stale-after-relock only looks at values used after a lock is taken again, and here iova_rwsem is released (up_read) and never retaken. The stale value is the iterator local `iter`, whose area pointer iopt_for_each_contig_area() set under iova_rwsem; the model does not know that the iopt_area_contig_* iterators are valid only under iova_rwsem, so `iopt_area_contig_done(&iter)` after `up_read(&iopt->iova_rwsem)` is an ordinary call.',
+    status: 'caught',
   },
   {
     id: 'iommufd-unmap-area-after-unlock',
@@ -153,9 +151,7 @@ export const REAL_BUGS: RealBug[] = [
         replace: 'iommufd_access_notify_unmap(iopt, area_first, iopt_area_length(area));',
       },
     ],
-    status: 'missed',
-    reason:
-      "No use-after-unlock check: `area` comes from iopt_area_iter_first() with iova_rwsem held for write; both rwsems are dropped and `iopt_area_length(area)` is evaluated for the notify call before `goto again` relocks. stale-after-relock only considers uses after the retake, and the model has no provenance 'looked up under iova_rwsem, valid only while it is held' for the area iterators.",
+    status: 'caught',
   },
   {
     id: 'iommufd-access-list-id-overwrite',

@@ -63,6 +63,9 @@ function valuesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, obtain
 }
 
 const isNull = (value: string): boolean => /^(?:NULL|0)$/.test(value.trim());
+/** A count of the object's users raised by hand (`temp->users++`, `set->device_count += 1`): a reference in all but name. */
+const USER_COUNT = /(?:^|_)(?:users?|refs?|refcnt|refcount|count|usage|kref)$/;
+const increments = (value: string): boolean => /\+\+|\+=/.test(value);
 
 /** The function made the value its own under the lock: a reference, an unlink, a claim. */
 function owned(fn: FunctionModel, o: Value, window: readonly EventRef[]): boolean {
@@ -77,6 +80,8 @@ function owned(fn: FunctionModel, o: Value, window: readonly EventRef[]): boolea
     // The field it came from now says something else: nobody else finds it there.
     if (!o.lookup && norm(store.target) === o.source) return true;
     const base = baseVariable(store.target);
+    const field = store.target.replace(/^.*(?:->|\.)/, '').trim();
+    if (base === o.variable && USER_COUNT.test(field) && increments(store.value)) return true;
     if ((base === o.variable || (o.owner !== undefined && base === o.owner)) && isNull(store.value)) return true;
   }
   return false;
@@ -97,6 +102,10 @@ function dereferences(ev: EventRef['event'], v: string): boolean {
       return ev.args.some((a) => mentions(a, v));
     case 'callback':
       return ev.args.some((a) => mentions(a, v));
+    case 'return':
+      // `return e->cookie` reads through it; returning the pointer itself hands the
+      // lifetime question to the caller (a lookup helper's contract), so it is not counted.
+      return through.test(ev.value);
     default:
       return false;
   }
@@ -139,7 +148,7 @@ function freedUnder(ctx: CheckContext): FreedUnder {
           if (!type) return;
           const held = ctx.held(fn);
           if (!held.reachable(b.id)) return;
-          for (const h of held.mayBefore(b.id, index)) {
+          for (const h of held.before(b.id, index)) {
             const set = map!.get(type) ?? new Set<string>();
             set.add(h.lock.id);
             map!.set(type, set);
@@ -157,20 +166,25 @@ function confidenceOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o:
   const type = fn.types[o.variable];
   let confidence: Confidence;
   let why = '';
+  const lockBase = baseVariable(rel.event.lock.expr);
+  const related = !lockId.startsWith('file-scope:') && lockBase !== undefined && (o.owner === lockBase || mentions(o.source, lockBase));
+  const held = ctx.held(fn);
+  const atUse = held.before(use.block, use.index);
+  // Another lock held from the lookup to the use may be what protects the value.
+  const otherLock = held.mayBefore(o.ref.block, o.ref.index).some((h) => h.lock.id !== lockId && atUse.some((u) => u.lock.id === h.lock.id));
   if (o.validUnder === lockId) {
     confidence = 'high';
-    why = `, valid only while it is held`;
-  } else if (type && freedUnder(ctx).get(type)?.has(lockId)) {
-    confidence = 'high';
+    why = ', valid only while it is held';
+  } else if (related && !otherLock && type && freedUnder(ctx).get(type)?.has(lockId)) {
+    // A function in view frees such objects with this (per-object) lock held: the
+    // window is real, but what else keeps this one alive (a state, a lock of the
+    // caller's) may not be in view, so not high.
+    confidence = 'medium';
     why = `; \`struct ${type}\` objects are freed with it held`;
   } else {
-    const lockBase = baseVariable(rel.event.lock.expr);
-    const related = !lockId.startsWith('file-scope:') && lockBase !== undefined && (o.owner === lockBase || mentions(o.source, lockBase));
-    confidence = related && o.lookup && !o.iterator ? 'medium' : 'low';
-    // Another lock held from the lookup to the use may be what protects the value.
-    const held = ctx.held(fn);
-    const atUse = held.before(use.block, use.index);
-    if (held.mayBefore(o.ref.block, o.ref.index).some((h) => h.lock.id !== lockId && atUse.some((u) => u.lock.id === h.lock.id))) confidence = 'low';
+    // A lookup alone does not say the object can go away once the lock is dropped
+    // (allocations, conversions, objects freed only under another lock look the same).
+    confidence = 'low';
   }
   if (fn.status === 'partial') confidence = lowerConfidence(confidence);
   if (paths.onCycleAvoiding(use.block, o.ref.block)) confidence = 'low';

@@ -1,0 +1,81 @@
+/**
+ * stale-after-relock's use-after-unlock half on fixtures of our own: a value
+ * obtained under a lock and used after the release with no relock first.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { analyzeFixtures, lineOf, ofRule, relatedLines } from './engine-fixtures';
+
+const ITER = 'use-after-unlock/iter-after-unlock.c';
+const LOOKUP = 'use-after-unlock/lookup-after-unlock.c';
+
+test('use after unlock: an area iterator read after up_read, an area length taken after up_write (knowledge: valid under iova_rwsem, high)', async () => {
+  const r = await analyzeFixtures([ITER], { minConfidence: 'low' });
+  const found = ofRule(r, 'stale-after-relock');
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    [`shadow_release_range:${lineOf(ITER, 'if (!iopt_area_contig_done(&iter))')}:high`, `shadow_evict:${lineOf(ITER, 'iopt_area_length(area)')}:high`],
+  );
+  const [iter, evict] = found;
+  assert.equal(
+    iter.message,
+    '`iter` is moved by `iopt_for_each_contig_area()` under `io_pagetable.iova_rwsem` (line 12, valid only while it is held); ' +
+      'the lock is dropped at line 14 and `iter` is used at line 15 without it: it may have been freed or changed meanwhile.',
+  );
+  assert.deepEqual(relatedLines(iter), [12, 14, 15]);
+  assert.deepEqual(iter.related.map((x) => x.role), ['read', 'release', 'use']);
+  assert.equal(iter.fingerprint, 'stale-after-relock:shadow_release_range:after-unlock,io_pagetable.iova_rwsem,iopt_for_each_contig_area');
+  // The flag (`prevent_access = true`) claims nothing; the NULL store on the other path
+  // (`area->pages = NULL`) does, so iopt_abort_area(area) after that unlock is quiet.
+  assert.equal(
+    evict.message,
+    '`area` is found by `iopt_area_iter_first()` under `io_pagetable.iova_rwsem` (line 43, valid only while it is held); ' +
+      'the lock is dropped at line 51 and `area` is used at line 52 without it: it may have been freed or changed meanwhile.',
+  );
+  assert.deepEqual(relatedLines(evict), [43, 51, 52]);
+  assert.equal(evict.scenario.invariant, 'no-use-after-free');
+  // The fixed walk copies a scalar out under the lock: nothing.
+  assert.equal(r.findings.filter((f) => f.function === 'shadow_release_range_fixed').length, 0);
+});
+
+test('use after unlock: a lookup in a table whose entries are freed under its lock, dereferenced after the unlock (medium)', async () => {
+  const r = await analyzeFixtures([LOOKUP], { minConfidence: 'low' });
+  const found = ofRule(r, 'stale-after-relock');
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    [`rq_table_cookie:${lineOf(LOOKUP, 'return e->cookie;')}:medium`, `rq_table_stop:${lineOf(LOOKUP, 'e->cookie = 0;')}:medium`],
+  );
+  const [cookie, stop] = found;
+  assert.equal(
+    cookie.message,
+    '`e` is found by `xa_load()` under `rq_table.lock` (line 37; `struct rq_entry` objects are freed with it held); ' +
+      'the lock is dropped at line 42 and `e` is used at line 43 without it: it may have been freed or changed meanwhile.',
+  );
+  assert.deepEqual(relatedLines(cookie), [37, 42, 43]);
+  // `e->stopping = true` is a flag, not a claim.
+  assert.deepEqual(relatedLines(stop), [52, 54, 55]);
+  // Quiet: a reference (kref_get, users++), an unlink (list_del), a claim (field set to NULL),
+  // a scalar copied under the lock, a fresh lookup after the lock is retaken.
+  for (const quiet of ['rq_table_cookie_ref', 'rq_table_cookie_users', 'rq_table_take', 'rq_table_detach', 'rq_table_cookie_copy', 'rq_table_cookie_relookup', 'rq_table_drop']) {
+    assert.deepEqual(r.findings.filter((f) => f.function === quiet).map((f) => `${f.ruleId}:${f.line}`), [], quiet);
+  }
+  assert.deepEqual(r.coverage.functions, { parsed: 9, partial: 0, skipped: 0 });
+});
+
+test('use after unlock: without a free under the lock in view, a lookup used after the unlock is only low', async () => {
+  const r = await analyzeFixtures([LOOKUP]);
+  // rq_table_drop() is what makes it medium; the same file without it is checked in the next assertion.
+  assert.equal(ofRule(r, 'stale-after-relock').length, 2);
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const { sharedParser, fixtureSource } = await import('./engine-fixtures');
+  const src = fixtureSource(LOOKUP);
+  const text = src.text.replace('\tkfree(e);\n\tmutex_unlock(&t->lock);\n}', '\tmutex_unlock(&t->lock);\n}');
+  assert.notEqual(text, src.text);
+  const low = analyzeSources(await sharedParser(), [{ path: src.path, text }], { minConfidence: 'low' });
+  assert.deepEqual(
+    ofRule(low, 'stale-after-relock').map((f) => `${f.function}:${f.confidence}`),
+    ['rq_table_cookie:low', 'rq_table_stop:low'],
+  );
+  const atDefault = analyzeSources(await sharedParser(), [{ path: src.path, text }], {});
+  assert.deepEqual(ofRule(atDefault, 'stale-after-relock'), []);
+});
