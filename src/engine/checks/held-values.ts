@@ -5,7 +5,10 @@
  * cursor; a use is a dereference, a field store, or passing it on.
  */
 import type { FunctionModel } from '../model/types';
+import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
+import { fingerprint } from './check';
+import { scenarioFor } from './scenario';
 import { baseVariable, type FlowPaths, mentions, type EventRef } from './flow-paths';
 
 export const TAKES_REFERENCE = /(?:^|_)(?:get|grab|hold|lock_obj|tryget)(?:_|$)|get_not_zero|^kref_get|^refcount_inc|^mmget|^get_/;
@@ -94,4 +97,25 @@ export function heldAt(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, l
 
 export function norm(s: string): string {
   return s.replace(/\s+/g, '');
+}
+
+/**
+ * A stale-after-relock finding at the use of `o` (both halves): fingerprinted by what
+ * the value is (the lookup, or the field it was read from), not what the local is called.
+ */
+export function staleFinding(fn: FunctionModel, o: Obtained, lock: string, use: EventRef, confidence: Confidence, message: string, related: RelatedLocation[], extra: string[] = []): Finding {
+  const what = o.lookup ?? (o.ref.event.kind === 'read' ? (o.ref.event.field ?? o.source) : o.source);
+  return {
+    ruleId: 'stale-after-relock',
+    severity: 'warning',
+    confidence,
+    message,
+    file: fn.file,
+    line: use.event.line,
+    column: use.event.column,
+    function: fn.name,
+    fingerprint: fingerprint('stale-after-relock', fn.name, [lock, what, ...extra]),
+    related,
+    scenario: scenarioFor('stale-after-relock', { file: fn.file, function: fn.name }),
+  };
 }

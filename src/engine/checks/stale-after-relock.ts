@@ -23,12 +23,11 @@ import type { AcquireEvent, FunctionModel, ReleaseEvent } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
 import { textBeforeParen } from '../text-scan';
 import type { Check, CheckContext } from './check';
-import { fingerprint, lowerConfidence } from './check';
+import { lowerConfidence } from './check';
 import { baseVariable, type FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
-import { heldAt, MUTATES, norm, type Obtained, obtainedValues, reassigns, revalidates, TAKES_REFERENCE, UNLINKS, usesVariable } from './held-values';
+import { heldAt, MUTATES, norm, type Obtained, obtainedValues, reassigns, revalidates, TAKES_REFERENCE, UNLINKS, usesVariable, staleFinding } from './held-values';
 import { fieldStore } from './rollback-steps';
 import { usesAfterUnlock } from './use-after-unlock';
-import { scenarioFor } from './scenario';
 import { protectingLock } from '../knowledge/lookup';
 
 function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
@@ -38,7 +37,8 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   const releases = events.filter((r): r is EventRef<ReleaseEvent> => r.event.kind === 'release' && !r.event.implicit && r.event.lock.resolved);
   if (releases.length === 0) return out;
   const obtained = obtainedValues(fn, paths);
-  out.push(...usesAfterUnlock(ctx, fn, paths, obtained, releases));
+  // `variable|lock` of the values the relock half reports: their use in the unlocked window is part of that finding.
+  const relocked = new Set<string>();
   for (const rel of releases) {
     const lockId = rel.event.lock.id;
     // The same lock instance: same expression, its base not reassigned in between
@@ -74,11 +74,12 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
         const stale = firstStaleUse(paths, events, o, rel, acq);
         if (!stale) continue;
         out.push(finding(ctx, fn, paths, o, rel, acq, stale));
+        relocked.add(`${o.variable}|${lockId}`);
         break;
       }
     }
   }
-  out.push(...usesAfterUnlock(ctx, fn, paths, obtained, releases));
+  out.push(...usesAfterUnlock(ctx, fn, paths, obtained, releases, relocked));
   return dedupe(out);
 }
 
@@ -141,20 +142,7 @@ function finding(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Obta
     return store !== undefined && norm(store.target) === o.source && /^(?:NULL|0)$/.test(store.value.trim());
   };
   if (paths.between(acq, use).some(unhooks)) confidence = 'low';
-  return {
-    ruleId: 'stale-after-relock',
-    severity: 'warning',
-    confidence,
-    message,
-    file: fn.file,
-    line: use.event.line,
-    column: use.event.column,
-    function: fn.name,
-    // What the value is (the lookup, or the field it was read from), not what the local is called.
-    fingerprint: fingerprint('stale-after-relock', fn.name, [lock, o.lookup ?? (o.ref.event.kind === 'read' ? o.ref.event.field ?? o.source : o.source)]),
-    related,
-    scenario: scenarioFor('stale-after-relock', { file: fn.file, function: fn.name }),
-  };
+  return staleFinding(fn, o, lock, use, confidence, message, related);
 }
 
 

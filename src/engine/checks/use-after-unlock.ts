@@ -24,12 +24,11 @@
 import type { FunctionModel, ReleaseEvent } from '../model/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
-import { fingerprint, lowerConfidence } from './check';
+import { lowerConfidence } from './check';
 import { baseVariable, type EventRef, type FlowPaths, mentions } from './flow-paths';
-import { heldAt, norm, type Obtained, reassigns, TAKES_REFERENCE, UNLINKS } from './held-values';
+import { heldAt, norm, type Obtained, reassigns, TAKES_REFERENCE, UNLINKS, staleFinding } from './held-values';
 import { iteratorStep } from './iterators';
 import { fieldStore } from './rollback-steps';
-import { scenarioFor } from './scenario';
 
 /** A value and, when the knowledge says so, the lock it is valid under only. */
 type Value = Obtained & { validUnder?: string; iterator?: boolean };
@@ -203,26 +202,21 @@ function finding(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Valu
     { file: fn.file, line: rel.event.line, message: `\`${lock}\` dropped`, role: 'release', lock },
     { file: fn.file, line: use.event.line, message: `\`${o.variable}\` used without \`${lock}\``, role: 'use' },
   ];
-  const what = o.lookup ?? (o.ref.event.kind === 'read' ? (o.ref.event.field ?? o.source) : o.source);
-  return {
-    ruleId: 'stale-after-relock',
-    severity: 'warning',
-    confidence,
-    message,
-    file: fn.file,
-    line: use.event.line,
-    column: use.event.column,
-    function: fn.name,
-    fingerprint: fingerprint('stale-after-relock', fn.name, [lock, what, 'after-unlock']),
-    related,
-    scenario: scenarioFor('stale-after-relock', { file: fn.file, function: fn.name }),
-  };
+  return staleFinding(fn, o, lock, use, confidence, message, related, ['after-unlock']);
 }
 
 const RANK: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
 
 /** Findings for values used after their lock is released and before any relock. */
-export function usesAfterUnlock(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, obtained: readonly Obtained[], releases: readonly EventRef<ReleaseEvent>[]): Finding[] {
+export function usesAfterUnlock(
+  ctx: CheckContext,
+  fn: FunctionModel,
+  paths: FlowPaths,
+  obtained: readonly Obtained[],
+  releases: readonly EventRef<ReleaseEvent>[],
+  /** `variable|lock` pairs the relock half already reports (not reported twice). */
+  relocked: ReadonlySet<string>,
+): Finding[] {
   const events = paths.events();
   const out: Finding[] = [];
   for (const o of valuesOf(ctx, fn, paths, obtained)) {
@@ -230,6 +224,7 @@ export function usesAfterUnlock(ctx: CheckContext, fn: FunctionModel, paths: Flo
     for (const rel of releases) {
       const lockId = rel.event.lock.id;
       if (o.validUnder !== undefined && o.validUnder !== lockId) continue;
+      if (relocked.has(`${o.variable}|${lockId}`)) continue;
       if (!paths.before(o.ref, rel) || !heldAt(ctx, fn, paths, lockId, o.ref)) continue;
       // The object whose lock it is, or a release that is not the end of the hold it was obtained under.
       if (baseVariable(rel.event.lock.expr) === o.variable) continue;
