@@ -11,7 +11,8 @@ import { fingerprint } from './check';
 import { scenarioFor } from './scenario';
 import { baseVariable, type FlowPaths, mentions, type EventRef } from './flow-paths';
 
-export const TAKES_REFERENCE = /(?:^|_)(?:get|grab|hold|lock_obj|tryget)(?:_|$)|get_not_zero|^kref_get|^refcount_inc|^mmget|^get_/;
+export const TAKES_REFERENCE =
+  /(?:^|_)(?:get|grab|hold|lock_obj|tryget)(?:_|$)|get_not_zero|^kref_get|^refcount_inc|^mmget|^get_/;
 /** Taking the object out of the shared structure makes it this thread's own. */
 export const UNLINKS = /(?:^|_)(?:del|remove|erase|unlink|detach)(?:_|$)|^list_del|^list_move|^hlist_del|^rb_erase/;
 /** Calls that change the object a value was looked up in (the function swaps it out itself). */
@@ -38,7 +39,13 @@ export function obtainedValues(fn: FunctionModel, paths: FlowPaths): Obtained[] 
     if (ev.kind === 'read' && ev.into && fn.types[ev.into] && !ev.local) {
       out.push({ ref: r, variable: ev.into, source: ev.source.replace(/\s+/g, ''), owner: baseVariable(ev.source) });
     } else if (ev.kind === 'call' && ev.resultVar && fn.types[ev.resultVar]) {
-      out.push({ ref: r, variable: ev.resultVar, source: ev.text, lookup: ev.callee, owner: ev.args[0] === undefined ? undefined : baseVariable(ev.args[0]) });
+      out.push({
+        ref: r,
+        variable: ev.resultVar,
+        source: ev.text,
+        lookup: ev.callee,
+        owner: ev.args[0] === undefined ? undefined : baseVariable(ev.args[0]),
+      });
     }
   }
   return out;
@@ -64,7 +71,8 @@ export function usesVariable(ev: EventRef['event'], v: string): boolean {
 /** The variable gets a new value here (an assignment, an iterator macro). */
 export function reassigns(ev: EventRef['event'], v: string): boolean {
   if (ev.kind === 'read') return ev.into === v;
-  if (ev.kind === 'call') return ev.resultVar === v || (ITERATOR.test(ev.callee) && baseVariable(ev.args[0] ?? '') === v);
+  if (ev.kind === 'call')
+    return ev.resultVar === v || (ITERATOR.test(ev.callee) && baseVariable(ev.args[0] ?? '') === v);
   return false;
 }
 
@@ -91,9 +99,12 @@ export function heldAt(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, l
   const events = paths.events();
   const acquires = events.filter((r) => r.event.kind === 'acquire' && r.event.lock.id === lockId);
   if (acquires.some((a) => paths.before(a, at))) return false;
-  return events.some((r) => (r.event.kind === 'assert' && r.event.lock.id === lockId && r.event.expect !== 'not-held') || (r.event.kind === 'release' && r.event.lock.id === lockId && !acquires.some((a) => paths.before(a, r))));
+  return events.some(
+    (r) =>
+      (r.event.kind === 'assert' && r.event.lock.id === lockId && r.event.expect !== 'not-held') ||
+      (r.event.kind === 'release' && r.event.lock.id === lockId && !acquires.some((a) => paths.before(a, r))),
+  );
 }
-
 
 export function norm(s: string): string {
   return s.replace(/\s+/g, '');
@@ -103,7 +114,16 @@ export function norm(s: string): string {
  * A stale-after-relock finding at the use of `o` (both halves): fingerprinted by what
  * the value is (the lookup, or the field it was read from), not what the local is called.
  */
-export function staleFinding(fn: FunctionModel, o: Obtained, lock: string, use: EventRef, confidence: Confidence, message: string, related: RelatedLocation[], extra: string[] = []): Finding {
+export function staleFinding(
+  fn: FunctionModel,
+  o: Obtained,
+  lock: string,
+  use: EventRef,
+  confidence: Confidence,
+  message: string,
+  related: RelatedLocation[],
+  extra: string[] = [],
+): Finding {
   const what = o.lookup ?? (o.ref.event.kind === 'read' ? (o.ref.event.field ?? o.source) : o.source);
   return {
     ruleId: 'stale-after-relock',

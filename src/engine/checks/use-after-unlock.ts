@@ -34,9 +34,14 @@ import { fieldStore } from './rollback-steps';
 type Value = Obtained & { validUnder?: string; iterator?: boolean };
 
 /** Calls that only test or print a pointer: passing the pointer itself to them is no dereference. */
-const POINTER_TESTS = /^(?:IS_ERR|IS_ERR_OR_NULL|PTR_ERR|PTR_ERR_OR_ZERO|ERR_CAST|WARN_ON|WARN_ON_ONCE|WARN|WARN_ONCE|BUG_ON|likely|unlikely|(?:pr|dev|netdev)_(?:err|warn|info|dbg|notice|crit)\w*)$/;
+const POINTER_TESTS =
+  /^(?:IS_ERR|IS_ERR_OR_NULL|PTR_ERR|PTR_ERR_OR_ZERO|ERR_CAST|WARN_ON|WARN_ON_ONCE|WARN|WARN_ONCE|BUG_ON|likely|unlikely|(?:pr|dev|netdev)_(?:err|warn|info|dbg|notice|crit)\w*)$/;
 /** Lookups that hand the object over: a reference taken, or the object taken out of the structure. */
-const HANDS_OVER = /(?:^|_)(?:pop|dequeue|take|steal)(?:_|$)/;
+const HANDS_OVER = /(?:^|_)(?:pop|dequeue|take|steal|acquire)(?:_|$)/;
+/** Allocators: what they return is new and the thread's own, whatever lock was held around the call. */
+const ALLOCATES = /^(?:k[mzv]?alloc|kcalloc|kvzalloc|kvmalloc|kvcalloc|kmalloc_array|kmem_cache_z?alloc|vz?alloc|memdup_user|vmemdup_user|kstrdup|kmemdup|devm_kz?alloc)(?:_\w+)?$|(?:^|_)(?:alloc|create|new)$/;
+/** A `*for_each*` macro given a plain local: it assigns the local (`list_for_each_entry_safe(pos, next, ...)`), it does not use it. */
+const FOR_EACH = /for_each/;
 /** Calls that free the object they are given. */
 const FREES = /^(?:kfree|kvfree|vfree|kfree_rcu|kfree_sensitive|kmem_cache_free)$|_(?:free|destroy)$/;
 
@@ -55,7 +60,14 @@ function valuesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, obtain
     if (!step) continue;
     for (const v of step.cursors) {
       if (!fn.types[v]) continue;
-      out.push({ ref: r, variable: v, source: ev.text, lookup: ev.callee, iterator: true, ...(step.validUnder ? { validUnder: step.validUnder } : {}) });
+      out.push({
+        ref: r,
+        variable: v,
+        source: ev.text,
+        lookup: ev.callee,
+        iterator: true,
+        ...(step.validUnder ? { validUnder: step.validUnder } : {}),
+      });
     }
   }
   return out;
@@ -68,12 +80,25 @@ const increments = (value: string): boolean => /\+\+|\+=/.test(value);
 
 /** The function made the value its own under the lock: a reference, an unlink, a claim. */
 function owned(fn: FunctionModel, o: Value, window: readonly EventRef[]): boolean {
-  if (o.lookup && !o.iterator && (TAKES_REFERENCE.test(o.lookup) || UNLINKS.test(o.lookup) || HANDS_OVER.test(o.lookup))) return true;
+  if (
+    o.lookup &&
+    !o.iterator &&
+    (TAKES_REFERENCE.test(o.lookup) || UNLINKS.test(o.lookup) || HANDS_OVER.test(o.lookup) || ALLOCATES.test(o.lookup))
+  )
+    return true;
   const isValue = (a: string) => baseVariable(a) === o.variable;
   for (const r of window) {
     const ev = r.event;
-    if (ev.kind === 'call' && (TAKES_REFERENCE.test(ev.callee) || UNLINKS.test(ev.callee)) && ev.args.some(isValue)) return true;
-    if (ev.kind === 'call' && o.lookup && o.owner && UNLINKS.test(ev.callee) && ev.args.some((a) => baseVariable(a) === o.owner)) return true;
+    if (ev.kind === 'call' && (TAKES_REFERENCE.test(ev.callee) || UNLINKS.test(ev.callee)) && ev.args.some(isValue))
+      return true;
+    if (
+      ev.kind === 'call' &&
+      o.lookup &&
+      o.owner &&
+      UNLINKS.test(ev.callee) &&
+      ev.args.some((a) => baseVariable(a) === o.owner)
+    )
+      return true;
     const store = fieldStore(fn, ev);
     if (!store || r === o.ref) continue;
     // The field it came from now says something else: nobody else finds it there.
@@ -111,14 +136,25 @@ function dereferences(ev: EventRef['event'], v: string): boolean {
 }
 
 /** The first use of the value after `rel` on a path with neither the lock retaken nor the value replaced. */
-function firstUnlockedUse(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Value, rel: EventRef<ReleaseEvent>): EventRef | undefined {
+function firstUnlockedUse(
+  ctx: CheckContext,
+  fn: FunctionModel,
+  paths: FlowPaths,
+  o: Value,
+  rel: EventRef<ReleaseEvent>,
+): EventRef | undefined {
   const lockId = rel.event.lock.id;
   const events = paths.events();
   const held = ctx.held(fn);
-  const after = events.filter((r) => paths.before(rel, r)).sort((a, b) => a.event.line - b.event.line || a.event.column - b.event.column);
-  const relocks = events.filter((r) => r.event.kind === 'acquire' && r.event.lock.id === lockId && paths.before(rel, r));
+  const after = events
+    .filter((r) => paths.before(rel, r))
+    .sort((a, b) => a.event.line - b.event.line || a.event.column - b.event.column);
+  const relocks = events.filter(
+    (r) => r.event.kind === 'acquire' && r.event.lock.id === lockId && paths.before(rel, r),
+  );
   for (const r of after) {
     if (reassigns(r.event, o.variable)) return undefined;
+    if (r.event.kind === 'call' && FOR_EACH.test(r.event.callee) && r.event.args.some((a) => a.trim() === o.variable)) return undefined;
     if (!dereferences(r.event, o.variable)) continue;
     // Retaken before this use: stale-after-relock's case.
     if (relocks.some((a) => paths.before(a, r))) continue;
@@ -160,17 +196,29 @@ function freedUnder(ctx: CheckContext): FreedUnder {
   return map;
 }
 
-function confidenceOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Value, rel: EventRef<ReleaseEvent>, use: EventRef): { confidence: Confidence; why: string } {
+function confidenceOf(
+  ctx: CheckContext,
+  fn: FunctionModel,
+  paths: FlowPaths,
+  o: Value,
+  rel: EventRef<ReleaseEvent>,
+  use: EventRef,
+): { confidence: Confidence; why: string } {
   const lockId = rel.event.lock.id;
   const type = fn.types[o.variable];
   let confidence: Confidence;
   let why = '';
   const lockBase = baseVariable(rel.event.lock.expr);
-  const related = !lockId.startsWith('file-scope:') && lockBase !== undefined && (o.owner === lockBase || mentions(o.source, lockBase));
+  const related =
+    !lockId.startsWith('file-scope:') &&
+    lockBase !== undefined &&
+    (o.owner === lockBase || mentions(o.source, lockBase));
   const held = ctx.held(fn);
   const atUse = held.before(use.block, use.index);
   // Another lock held from the lookup to the use may be what protects the value.
-  const otherLock = held.mayBefore(o.ref.block, o.ref.index).some((h) => h.lock.id !== lockId && atUse.some((u) => u.lock.id === h.lock.id));
+  const otherLock = held
+    .mayBefore(o.ref.block, o.ref.index)
+    .some((h) => h.lock.id !== lockId && atUse.some((u) => u.lock.id === h.lock.id));
   if (o.validUnder === lockId) {
     confidence = 'high';
     why = ', valid only while it is held';
@@ -190,10 +238,21 @@ function confidenceOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o:
   return { confidence, why };
 }
 
-function finding(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Value, rel: EventRef<ReleaseEvent>, use: EventRef): Finding {
+function finding(
+  ctx: CheckContext,
+  fn: FunctionModel,
+  paths: FlowPaths,
+  o: Value,
+  rel: EventRef<ReleaseEvent>,
+  use: EventRef,
+): Finding {
   const lock = rel.event.lock.id;
   const { confidence, why } = confidenceOf(ctx, fn, paths, o, rel, use);
-  const how = o.iterator ? `moved by \`${o.lookup}()\`` : o.lookup ? `found by \`${o.lookup}()\`` : `read from \`${o.source}\``;
+  const how = o.iterator
+    ? `moved by \`${o.lookup}()\``
+    : o.lookup
+      ? `found by \`${o.lookup}()\``
+      : `read from \`${o.source}\``;
   const message =
     `\`${o.variable}\` is ${how} under \`${lock}\` (line ${o.ref.event.line}${why}); the lock is dropped at line ${rel.event.line} ` +
     `and \`${o.variable}\` is used at line ${use.event.line} without it: it may have been freed or changed meanwhile.`;
@@ -228,7 +287,17 @@ export function usesAfterUnlock(
       if (!paths.before(o.ref, rel) || !heldAt(ctx, fn, paths, lockId, o.ref)) continue;
       // The object whose lock it is, or a release that is not the end of the hold it was obtained under.
       if (baseVariable(rel.event.lock.expr) === o.variable) continue;
-      if (events.some((r) => r.event.kind === 'release' && r.event.lock.id === lockId && r !== rel && paths.before(o.ref, r) && paths.before(r, rel))) continue;
+      if (
+        events.some(
+          (r) =>
+            r.event.kind === 'release' &&
+            r.event.lock.id === lockId &&
+            r !== rel &&
+            paths.before(o.ref, r) &&
+            paths.before(r, rel),
+        )
+      )
+        continue;
       if (owned(fn, o, paths.between(o.ref, rel))) continue;
       const use = firstUnlockedUse(ctx, fn, paths, o, rel);
       if (!use) continue;

@@ -14,7 +14,10 @@ test('use after unlock: an area iterator read after up_read, an area length take
   const found = ofRule(r, 'stale-after-relock');
   assert.deepEqual(
     found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
-    [`shadow_release_range:${lineOf(ITER, 'if (!iopt_area_contig_done(&iter))')}:high`, `shadow_evict:${lineOf(ITER, 'iopt_area_length(area)')}:high`],
+    [
+      `shadow_release_range:${lineOf(ITER, 'if (!iopt_area_contig_done(&iter))')}:high`,
+      `shadow_evict:${lineOf(ITER, 'iopt_area_length(area)')}:high`,
+    ],
   );
   const [iter, evict] = found;
   assert.equal(
@@ -23,8 +26,14 @@ test('use after unlock: an area iterator read after up_read, an area length take
       'the lock is dropped at line 14 and `iter` is used at line 15 without it: it may have been freed or changed meanwhile.',
   );
   assert.deepEqual(relatedLines(iter), [12, 14, 15]);
-  assert.deepEqual(iter.related.map((x) => x.role), ['read', 'release', 'use']);
-  assert.equal(iter.fingerprint, 'stale-after-relock:shadow_release_range:after-unlock,io_pagetable.iova_rwsem,iopt_for_each_contig_area');
+  assert.deepEqual(
+    iter.related.map((x) => x.role),
+    ['read', 'release', 'use'],
+  );
+  assert.equal(
+    iter.fingerprint,
+    'stale-after-relock:shadow_release_range:after-unlock,io_pagetable.iova_rwsem,iopt_for_each_contig_area',
+  );
   // The flag (`prevent_access = true`) claims nothing; the NULL store on the other path
   // (`area->pages = NULL`) does, so iopt_abort_area(area) after that unlock is quiet.
   assert.equal(
@@ -43,7 +52,10 @@ test('use after unlock: a lookup in a table whose entries are freed under its lo
   const found = ofRule(r, 'stale-after-relock');
   assert.deepEqual(
     found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
-    [`rq_table_cookie:${lineOf(LOOKUP, 'return e->cookie;')}:medium`, `rq_table_stop:${lineOf(LOOKUP, 'e->cookie = 0;')}:medium`],
+    [
+      `rq_table_cookie:${lineOf(LOOKUP, 'return e->cookie;')}:medium`,
+      `rq_table_stop:${lineOf(LOOKUP, 'e->cookie = 0;')}:medium`,
+    ],
   );
   const [cookie, stop] = found;
   assert.equal(
@@ -56,8 +68,20 @@ test('use after unlock: a lookup in a table whose entries are freed under its lo
   assert.deepEqual(relatedLines(stop), [52, 54, 55]);
   // Quiet: a reference (kref_get, users++), an unlink (list_del), a claim (field set to NULL),
   // a scalar copied under the lock, a fresh lookup after the lock is retaken.
-  for (const quiet of ['rq_table_cookie_ref', 'rq_table_cookie_users', 'rq_table_take', 'rq_table_detach', 'rq_table_cookie_copy', 'rq_table_cookie_relookup', 'rq_table_drop']) {
-    assert.deepEqual(r.findings.filter((f) => f.function === quiet).map((f) => `${f.ruleId}:${f.line}`), [], quiet);
+  for (const quiet of [
+    'rq_table_cookie_ref',
+    'rq_table_cookie_users',
+    'rq_table_take',
+    'rq_table_detach',
+    'rq_table_cookie_copy',
+    'rq_table_cookie_relookup',
+    'rq_table_drop',
+  ]) {
+    assert.deepEqual(
+      r.findings.filter((f) => f.function === quiet).map((f) => `${f.ruleId}:${f.line}`),
+      [],
+      quiet,
+    );
   }
   assert.deepEqual(r.coverage.functions, { parsed: 9, partial: 0, skipped: 0 });
 });
