@@ -3,7 +3,7 @@
  * helper (`iommufd_access_change_ioas`: add first, drop ioas_lock around the
  * driver's unmap, restore `ioas` on failure) and everything else in the
  * corpus give no unmap-before-rollback, unrestored-state or stale-after-relock
- * finding at the default confidence.
+ * finding at the default confidence, but for the one use after unlock triaged as real.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -21,7 +21,12 @@ test('no rollback-family finding on Linux 6.12 iommufd, vfio and the emulated-de
   const { files } = readSources(checkPaths(kernel));
   assert.ok(files.length >= 20, `read ${files.length} files`);
   const r = analyzeSources(await sharedParser(), files);
-  assert.deepEqual(r.findings.filter((f) => ROLLBACK.has(f.ruleId)).map((f) => `${f.file}:${f.line} ${f.message}`), []);
+  // Only the use after unlock triaged as real in README ("Findings on Linux 6.12"): the
+  // test-only syzkaller IOVA helper reads an area after dropping iova_rwsem.
+  assert.deepEqual(
+    r.findings.filter((f) => ROLLBACK.has(f.ruleId)).map((f) => `${path.relative(kernel, f.file)}:${f.line} ${f.ruleId} ${f.confidence}`),
+    ['drivers/iommu/iommufd/selftest.c:84 stale-after-relock high'],
+  );
   assert.ok(r.coverage.functions.parsed > 500, `parsed ${r.coverage.functions.parsed}`);
 });
 

@@ -99,9 +99,13 @@ test('real-bug fixes with --git: the pre-image is the blob, and each fix is repo
           1,
           `${bug.id}: ${JSON.stringify(p.findings.map((f) => [f.status, f.ruleId, f.function]))}`,
         );
+        // On a changed line, or on the context line right beside one: a fix that moves the
+        // unlock (`up_read()` after the last use) leaves the use itself as unchanged context.
+        const at = fixed[0].patchLine;
+        const changed = changedLines(text);
         assert.ok(
-          fixed[0].patchLine !== undefined && changedLines(text).has(fixed[0].patchLine),
-          `${bug.id}: fixed on patch line ${fixed[0].patchLine}, not a changed line`,
+          at !== undefined && [0, -1, 1].some((d) => changed.has(at + d)),
+          `${bug.id}: fixed on patch line ${at}, not on or beside a changed line`,
         );
         assert.ok(p.fixes.length > 0 || !bug.origin.fixes, bug.id);
       } else {
@@ -136,4 +140,4 @@ test('real-bug fixes from the hunks alone: what is still reported fixed (the cou
 });
 
 /** Today's numbers, kept in docs/patch.md ("Fixes from the hunks alone"). */
-const HUNKS_ONLY_EXPECTED = { caught: 5, fixedFromHunks: 0 };
+const HUNKS_ONLY_EXPECTED = { caught: 7, fixedFromHunks: 0 };
