@@ -5,21 +5,136 @@
  * knowledge says a lock protects, with that lock not held.
  *
  * Precision first: a helper is often called with the lock taken by its own
- * caller, so a caller that never touches the lock is reported with low
- * confidence, and not at all when a chain of callers in view holds it. A
- * caller that takes the lock elsewhere but not on this path is the
- * confident case.
+ * caller, so a caller that never touches the lock is not reported when a
+ * chain of callers in view holds it, and only at low confidence when it
+ * documents that its callers hold it (named `*_locked`, or a comment "Caller
+ * must hold" / "called with ... held"). A caller that says nothing of the
+ * lock is medium: nothing tells its own callers to take it. A caller that
+ * takes the lock elsewhere but not on this path is the confident case.
  */
 import type { FunctionModel } from '../model/types';
 import type { Confidence, Finding } from '../types';
 import type { Check, CheckContext } from './check';
-import { fingerprint, lowerConfidence, perFunctionCheck } from './check';
+import { findFunction, fingerprint, lowerConfidence, perFunctionCheck } from './check';
+import type { RequiredLock } from '../interproc/types';
 import { scenarioFor } from './scenario';
 
 /** Does `fn` itself take or assert `lock` anywhere? */
 function managesLock(fn: FunctionModel, lock: string): boolean {
   if (fn.mustHold.some((l) => l.id === lock)) return true;
   return fn.blocks.some((b) => b.events.some((e) => (e.kind === 'acquire' || e.kind === 'assert') && e.lock.id === lock));
+}
+
+/** The function says it runs under its caller's lock: its name (`*_locked`) or a comment. */
+function documentedHelper(fn: FunctionModel): boolean {
+  return fn.name.endsWith('_locked') || fn.callerHoldsNote === true;
+}
+
+/**
+ * Reasons to think the caller, or a caller of it, may hold the lock after all,
+ * or is not obliged to: then the finding is low.
+ * - the helper is itself an assertion (`iommu_group_mutex_assert()`): calling
+ *   it is the caller asserting the lock, not forgetting it;
+ * - the helper asserts only on some paths (depends on the arguments);
+ * - a file-scope lock: it guards the file's state, not an object the caller
+ *   was handed, and the callers that own that state are often in another file;
+ * - on a chain of callers in view (this function included), one documents
+ *   that its callers hold the lock, takes a lock of the same name the model
+ *   could not tie to the same class, or is run through a pointer (its callers
+ *   are out of view).
+ */
+function weakEvidence(ctx: CheckContext, fn: FunctionModel, callee: string, r: RequiredLock): boolean {
+  if (ASSERTION.test(callee) || r.lock.startsWith('file-scope:') || assertsOnlySometimes(ctx, callee, r)) return true;
+  return onCallerChain(ctx, fn, (f) => documentedHelper(f) || addressTaken(ctx).has(f.name) || takesLockNamedLike(f, r.lock));
+}
+
+/** A helper named as an assertion (`*_assert*`, `lockdep_*`). */
+const ASSERTION = /(?:^|_)(?:assert|lockdep)(?:_|$)/;
+
+/** Whether `test` holds for `fn` or for a function on a chain of its callers in view (a few levels up). */
+function onCallerChain(ctx: CheckContext, fn: FunctionModel, test: (f: FunctionModel) => boolean): boolean {
+  const seen = new Set<FunctionModel>();
+  let level: FunctionModel[] = [fn];
+  for (let depth = 0; depth <= 4 && level.length > 0; depth++) {
+    const next: FunctionModel[] = [];
+    for (const f of level) {
+      if (seen.has(f)) continue;
+      seen.add(f);
+      if (test(f)) return true;
+      for (const s of callSites(ctx).get(f.name) ?? []) next.push(s.fn);
+    }
+    level = next;
+  }
+  return false;
+}
+
+const addressCache = new WeakMap<CheckContext, Set<string>>();
+
+/** Names of functions in view whose address is taken (ops tables, bare call arguments). */
+function addressTaken(ctx: CheckContext): Set<string> {
+  let names = addressCache.get(ctx);
+  if (names) return names;
+  names = new Set();
+  for (const f of ctx.files) {
+    for (const o of f.opsImplementations) names.add(o.function);
+    for (const fn of f.functions) {
+      for (const b of fn.blocks) {
+        for (const ev of b.events) {
+          if (ev.kind !== 'call' && ev.kind !== 'callback') continue;
+          for (const a of ev.args) {
+            const t = a.trim().replace(/^&\s*/, '');
+            if (ctx.functions.has(t)) names.add(t);
+          }
+        }
+      }
+    }
+  }
+  addressCache.set(ctx, names);
+  return names;
+}
+
+/**
+ * The function takes or asserts a lock of the same field name that the model
+ * could not tie to the same class (`device->group->group_lock` through a
+ * member chain): it may well be the lock the helper wants.
+ */
+function takesLockNamedLike(fn: FunctionModel, lock: string): boolean {
+  const field = lock.slice(lock.lastIndexOf('.') + 1);
+  const named = new RegExp(`(?:->|\\.)\\s*${field}\\s*\\)?$`);
+  return fn.blocks.some((b) => b.events.some((e) => (e.kind === 'acquire' || e.kind === 'assert') && e.lock.id !== lock && named.test(e.lock.expr.trim())));
+}
+
+/**
+ * The helper asserts the lock only on some paths (`if (state > PCI_D0)
+ * lockdep_assert_held(...)`): whether a caller must hold it depends on the
+ * arguments, which this check does not follow.
+ */
+function assertsOnlySometimes(ctx: CheckContext, callee: string, r: RequiredLock): boolean {
+  if (r.line === undefined) return false;
+  const body = findFunction(ctx, callee, r.file);
+  if (!body) return false;
+  const at = body.blocks.find((b) => b.events.some((e) => e.kind === 'assert' && e.line === r.line && e.lock.id === r.lock));
+  return at !== undefined && bypassed(body, at.id);
+}
+
+/** Some block after `block` is also reached from the entry without passing through it (a join past an `if`). */
+function bypassed(fn: FunctionModel, block: number): boolean {
+  const byId = new Map(fn.blocks.map((b) => [b.id, b]));
+  const reach = (starts: number[], avoid?: number): Set<number> => {
+    const seen = new Set<number>();
+    const work = [...starts];
+    while (work.length > 0) {
+      const x = work.pop()!;
+      if (x === avoid || seen.has(x)) continue;
+      seen.add(x);
+      for (const e of byId.get(x)?.succ ?? []) work.push(e.to);
+    }
+    return seen;
+  };
+  const without = reach([fn.entry], block);
+  const after = reach((byId.get(block)?.succ ?? []).map((e) => e.to));
+  for (const b of after) if (b !== fn.exit && without.has(b)) return true;
+  return false;
 }
 
 /** Cheap filter before the dataflow: does `fn` call something that requires a lock, or touch a protected field? */
@@ -94,9 +209,12 @@ export const assertHeld: Check = perFunctionCheck(
           let confidence: Confidence;
           if (managesLock(fn, r.lock)) confidence = 'high';
           else {
-            // The caller may run under its own caller's lock: never more than low.
+            // Run under its own caller's lock: the chain in view holds it.
             if (heldByCallers(ctx, fn.name, r.lock)) continue;
-            confidence = 'low';
+            // Documented as run under the caller's lock (`*_locked`, "Caller must hold"):
+            // the contract is there, only callers out of view can break it. Otherwise
+            // nothing tells its callers to hold the lock, and none in view does.
+            confidence = weakEvidence(ctx, fn, ev.callee, r) ? 'low' : 'medium';
           }
           if (fn.status === 'partial') confidence = lowerConfidence(confidence);
           const where = r.line ? ` (it asserts it at ${r.file && r.file !== fn.file ? `${r.file}:` : 'line '}${r.line})` : ' (per the knowledge base)';

@@ -7,6 +7,7 @@ import { parseDocumentedOrder } from '../knowledge/documented-orders';
 import type { SyntaxNode } from '../parse/syntax';
 import { identifierBefore, withoutLineComments } from '../text-scan';
 import { FunctionBuilder } from './build-function';
+import { commentsOf, documentsCallerHolds } from './lock-comments';
 import type { FileContext, VarInfo } from './build-function';
 import { readStructs } from './structs';
 import type { StructTable } from './structs';
@@ -125,6 +126,13 @@ function opsImplementations(decl: SyntaxNode, file: string, out: OpsImplementati
   }
 }
 
+/** The text of the comment that ends on the line above (or the line of) node `i`, if one does. */
+function commentAbove(nodes: readonly SyntaxNode[], i: number): string | undefined {
+  const prev = i > 0 ? nodes[i - 1] : undefined;
+  if (!prev || nodeType(prev) !== 'comment' || prev.endPosition.row < nodes[i].startPosition.row - 1) return undefined;
+  return prev.text;
+}
+
 /** The struct a documenting comment sits above, if the next node defines one. */
 function documentedStruct(next: SyntaxNode | undefined): string | undefined {
   if (!next) return undefined;
@@ -223,14 +231,17 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
   const ops: OpsImplementation[] = [];
   const documentedOrders: FileModel['documentedOrders'] = [];
 
-  const modelFunction = (def: SyntaxNode, name: string | undefined, text?: string): void => {
+  const modelFunction = (def: SyntaxNode, name: string | undefined, text?: string, above?: string): void => {
     if (name === undefined) {
       skipped.push({ function: '<unnamed>', line: line(def), reason: 'a function definition whose name could not be read (a macro in its declarator?)' });
       return;
     }
     // The position is part of the identity: the model's lines are absolute.
     const at = cache ? `${def.startPosition.row}:${def.startPosition.column}` : '';
-    const body = cache ? (text ?? def.text) : '';
+    const own = text ?? def.text;
+    const callerHolds = documentsCallerHolds(`${above ?? ''}\n${commentsOf(own)}`);
+    // The comment above is not part of the definition's text: it keys the reuse too.
+    const body = cache ? `${callerHolds ? 'H' : '-'}${own}` : '';
     const hit = reuse?.get(at, body);
     if (hit) {
       functions.push(hit);
@@ -240,6 +251,7 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
     try {
       const declarator = def.childForFieldName('declarator')!;
       const model = new FunctionBuilder(ctx).build(def, name, declarator);
+      if (callerHolds) model.callerHoldsNote = true;
       functions.push(model);
       if (cache) used.set(at, body, model);
     } catch (e) {
@@ -253,7 +265,7 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
     const f = facts[i];
     switch (nodeType(n)) {
       case 'function_definition':
-        modelFunction(n, f?.fn?.name, texts[i]);
+        modelFunction(n, f?.fn?.name, texts[i], commentAbove(nodes, i));
         break;
       case 'declaration':
         if (f && f.ops.length > 0) {

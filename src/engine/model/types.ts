@@ -197,6 +197,11 @@ export interface FunctionModel {
   memberAliases?: { name: string; of: string; line: number }[];
   /** Parameter names in order (`...` left out). */
   params?: string[];
+  /**
+   * A comment above or inside the function tells callers to hold a lock
+   * ("Caller must hold ...", "called with ... held"): a documented helper.
+   */
+  callerHoldsNote?: true;
   /** 'partial' when the body contained ERROR/MISSING nodes the model skipped. */
   status: 'parsed' | 'partial';
   reason?: string;
