@@ -41,15 +41,16 @@ function documentedHelper(fn: FunctionModel): boolean {
  *   was handed, and the callers that own that state are often in another file;
  * - on a chain of callers in view (this function included), one documents
  *   that its callers hold the lock, takes a lock of the same name the model
- *   could not tie to the same class, or is run through a pointer (its callers
- *   are out of view).
+ *   could not tie to the same class (or states it held with
+ *   `lockdep_is_held()`), or is run through a pointer: its address is taken,
+ *   or it is static with no direct call in view (its callers are out of view).
  */
 function weakEvidence(ctx: CheckContext, fn: FunctionModel, callee: string, r: RequiredLock): boolean {
   if (ASSERTION.test(callee) || r.lock.startsWith('file-scope:') || assertsOnlySometimes(ctx, callee, r)) return true;
   // No caller in view: who runs it, and with what held, is out of view (a static
   // function called only through a pointer, or an API whose users are elsewhere).
   if (!callSites(ctx).has(fn.name)) return true;
-  return onCallerChain(ctx, fn, (f) => documentedHelper(f) || addressTaken(ctx).has(f.name) || takesLockNamedLike(f, r.lock));
+  return onCallerChain(ctx, fn, (f) => documentedHelper(f) || runThroughPointer(ctx, f) || takesLockNamedLike(f, r.lock));
 }
 
 /** A helper named as an assertion (`*_assert*`, `lockdep_*`). */
@@ -70,6 +71,11 @@ function onCallerChain(ctx: CheckContext, fn: FunctionModel, test: (f: FunctionM
     level = next;
   }
   return false;
+}
+
+/** Its address is taken in view, or it is static with no direct call in view (an ops table or a local function pointer runs it). */
+function runThroughPointer(ctx: CheckContext, f: FunctionModel): boolean {
+  return addressTaken(ctx).has(f.name) || (f.fileLocal === true && !callSites(ctx).has(f.name));
 }
 
 const addressCache = new WeakMap<CheckContext, Set<string>>();
@@ -100,12 +106,20 @@ function addressTaken(ctx: CheckContext): Set<string> {
 /**
  * The function takes or asserts a lock of the same field name that the model
  * could not tie to the same class (`device->group->group_lock` through a
- * member chain): it may well be the lock the helper wants.
+ * member chain), or states it held (`lockdep_is_held()`): it may well be the
+ * lock the helper wants.
  */
 function takesLockNamedLike(fn: FunctionModel, lock: string): boolean {
   const field = lock.slice(lock.lastIndexOf('.') + 1);
   const named = new RegExp(`(?:->|\\.)\\s*${field}\\s*\\)?$`);
-  return fn.blocks.some((b) => b.events.some((e) => (e.kind === 'acquire' || e.kind === 'assert') && e.lock.id !== lock && named.test(e.lock.expr.trim())));
+  return fn.blocks.some((b) =>
+    b.events.some(
+      (e) =>
+        ((e.kind === 'acquire' || e.kind === 'assert') && e.lock.id !== lock && named.test(e.lock.expr.trim())) ||
+        // `rcu_dereference_protected(p, lockdep_is_held(&vdev->igate))`: the function states the lock is held.
+        (e.kind === 'call' && e.callee.startsWith('lockdep_is_held') && e.args.some((a) => named.test(a.trim()))),
+    ),
+  );
 }
 
 /**

@@ -252,6 +252,7 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
       const declarator = def.childForFieldName('declarator')!;
       const model = new FunctionBuilder(ctx).build(def, name, declarator);
       if (callerHolds) model.callerHoldsNote = true;
+      if (kids(def).some((c) => c.type === 'storage_class_specifier' && c.text === 'static')) model.fileLocal = true;
       functions.push(model);
       if (cache) used.set(at, body, model);
     } catch (e) {

@@ -202,6 +202,8 @@ export interface FunctionModel {
    * ("Caller must hold ...", "called with ... held"): a documented helper.
    */
   callerHoldsNote?: true;
+  /** Declared `static`: only its file calls it, so with no direct call in view it runs through a pointer. */
+  fileLocal?: true;
   /** 'partial' when the body contained ERROR/MISSING nodes the model skipped. */
   status: 'parsed' | 'partial';
   reason?: string;

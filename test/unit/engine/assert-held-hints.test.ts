@@ -28,6 +28,8 @@ test('assert-held: an undocumented caller of an asserting helper is medium; docu
       `ring_ctx_idle:${lineOf(FIXTURE, 'ring_ctx_set_mode(rc, 0);')}:low`,
       `ring_ctx_orphan:${lineOf(FIXTURE, 'ring_ctx_commit(rc);', 6)}:low`,
       `ring_ctx_ops_flush:${lineOf(FIXTURE, 'ring_ctx_commit(rc);', 7)}:low`,
+      `ring_ctx_peek:${lineOf(FIXTURE, 'ring_ctx_commit(rc);', 8)}:low`,
+      `ring_ctx_settle:${lineOf(FIXTURE, 'ring_ctx_commit(rc);', 9)}:low`,
     ],
   );
   // ring_ctx_kick() (the 5th call) is only called under the lock by ring_ctx_poll(): nothing.
