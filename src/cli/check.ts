@@ -32,7 +32,8 @@ export const HELP = `Usage: iommufd-review check [OPTIONS] PATH...
 Analyse C sources (files, or directories searched recursively for .c and .h)
 as one program and report lock-order, callback-under-lock,
 unmap-before-rollback, unrestored-state, stale-after-relock, lock-leak,
-assert-held, missing-undo and published-before-finished findings.
+assert-held, missing-undo, published-before-finished and
+unlocked-access findings.
 
 Options:
   -f, --format FORMAT          text (default), json or sarif

@@ -344,7 +344,7 @@ export class Engine {
    * cycles per graph itself).
    */
   private runCheck(check: Check, ctx: CheckContext, models: FileModel[], reports: (file: string) => boolean): Finding[] {
-    if (check.id === 'lock-order') return check.run(ctx);
+    if (check.id === 'lock-order' || check.global) return check.run(ctx);
     let byFile = this.findingCache.get(check.id);
     if (!byFile) this.findingCache.set(check.id, (byFile = new Map()));
     // Stale files are re-checked whole, or (after an edit that kept the

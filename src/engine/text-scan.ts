@@ -118,3 +118,22 @@ export function replaceMemberChain(text: string, field: string, by: string): str
   }
   return text;
 }
+
+/**
+ * The identifier a member chain starts from (`s` in `s->a->b`, `&(*vdev).x`
+ * gives `vdev`), skipping a leading `&`, `*`, `(` and blanks; undefined when
+ * it does not start with an identifier (a cast, a call's result).
+ */
+export function chainRoot(text: string): string | undefined {
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 38 /* & */ || c === 42 /* * */ || c === 40 /* ( */ || isBlankCode(c)) i++;
+    else break;
+  }
+  let j = i;
+  while (j < text.length && isWordCode(text.charCodeAt(j))) j++;
+  if (j === i) return undefined;
+  const first = text.charCodeAt(i);
+  return first >= 48 && first <= 57 ? undefined : text.slice(i, j);
+}

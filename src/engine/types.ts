@@ -14,6 +14,7 @@ export const RULE_IDS = [
   'assert-held',
   'missing-undo',
   'published-before-finished',
+  'unlocked-access',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 

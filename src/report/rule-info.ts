@@ -59,6 +59,11 @@ const INFO: Record<RuleId, Omit<RuleInfo, 'id'>> = {
     shortDescription: 'An object is made reachable (put on a list or in an xarray under a lock) and the lock dropped before it is fully set up or finalized.',
     defaultLevel: 'warning',
   },
+  'unlocked-access': {
+    name: 'UnlockedAccess',
+    shortDescription: 'A field is read or written without the lock that protects it (by knowledge, or by the lock held at most of its other sites).',
+    defaultLevel: 'warning',
+  },
 };
 
 export const RULE_INFO: readonly RuleInfo[] = RULE_IDS.map((id) => ({ id, ...INFO[id] }));

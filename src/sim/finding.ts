@@ -52,6 +52,7 @@ const CLAIM: Partial<Record<RuleId, string>> = {
   'assert-held': 'No simulation',
   'published-before-finished': 'No simulation',
   'missing-undo': 'Cannot be undone',
+  'unlocked-access': 'No simulation',
 };
 
 /** The lock model's invariant of each rule (a replace-flow invariant it has not, such as list-id-consistent, maps here). */

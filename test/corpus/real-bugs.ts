@@ -288,7 +288,7 @@ export const REAL_BUGS: RealBug[] = [
     ],
     status: 'missed',
     reason:
-      "No unlocked-access rule, and nothing to assert once the fix's lockdep_assert_held() lines are gone: the protection must be inferred. vdev->irq_type is written in vfio_intx_enable()/vfio_msi_enable()/vfio_*_disable(), whose callers (the SET_IRQS path) hold igate, and read through is_intx() in __vfio_pci_intx_mask()/vfio_pci_intx_unmask_handler(), reached from vfio_pci_intx_mask()/vfio_pci_intx_unmask() with no lock (the config-space DisINTx write). Needs lockset inference from callers' held locks and field accesses through small helpers (is_intx).",
+      "unlocked-access reports it only at low confidence, below the default: vfio_pci_intx_mask() calls __vfio_pci_intx_mask() without igate and reaches the read of vdev->irq_type in is_intx(), while 21 of the field's 27 sites in view hold igate (the writers through the SET_IRQS ioctl's function-pointer dispatch); inferred protection stays low until the rule's other candidates on 6.12 are triaged.",
   },
   {
     id: 'gvt-page-track-write-unlocked-lookup',
@@ -327,7 +327,7 @@ export const REAL_BUGS: RealBug[] = [
     ],
     status: 'missed',
     reason:
-      'No unlocked-access rule: after the put-back nothing asserts vgpu_lock; the hash table info->ptable is changed under vgpu_lock elsewhere (kvmgt_page_track_remove_region() deletes entries with it held) but kvmgt_page_track_write() reads it without it through kvmgt_gfn_is_write_protected() -> __kvmgt_protect_table_find() -> hash_for_each_possible(info->ptable, ...). Needs lockset inference for a field touched through a two-level helper chain and an iterator macro.',
+      'unlocked-access does not report it, even at low: the hash table info->ptable is read through kvmgt_gfn_is_write_protected() -> __kvmgt_protect_table_find() -> hash_for_each_possible(info->ptable, ...) and written by hash_add() (a container write), but its sites in view do not reach the consensus (3 locked sites, 75%, a locked write); which sites fall short is not broken down yet.',
   },
   {
     id: 'vfio-ap-probe-queue-sysfs-leak',

@@ -18,6 +18,7 @@ import type { Check, CheckContext } from './check';
 import { findFunction, fingerprint, lowerConfidence, perFunctionCheck } from './check';
 import type { RequiredLock } from '../interproc/types';
 import { scenarioFor } from './scenario';
+import { callSites } from './call-sites';
 
 /** Does `fn` itself take or assert `lock` anywhere? */
 function managesLock(fn: FunctionModel, lock: string): boolean {
@@ -164,30 +165,6 @@ function mayNeedLocks(ctx: CheckContext, fn: FunctionModel): boolean {
         ((e.kind === 'read' || e.kind === 'write') && e.field !== undefined && ctx.knowledge.protectedBy[e.field] !== undefined),
     ),
   );
-}
-
-type CallSites = Map<string, { fn: FunctionModel; block: number; index: number }[]>;
-const siteCache = new WeakMap<CheckContext, CallSites>();
-
-/** Every call site in view by callee name (built once per analysis). */
-function callSites(ctx: CheckContext): CallSites {
-  let sites = siteCache.get(ctx);
-  if (sites) return sites;
-  sites = new Map();
-  for (const f of ctx.files) {
-    for (const fn of f.functions) {
-      for (const b of fn.blocks) {
-        b.events.forEach((ev, index) => {
-          if (ev.kind !== 'call') return;
-          const list = sites!.get(ev.callee);
-          if (list) list.push({ fn, block: b.id, index });
-          else sites!.set(ev.callee, [{ fn, block: b.id, index }]);
-        });
-      }
-    }
-  }
-  siteCache.set(ctx, sites);
-  return sites;
 }
 
 /**

@@ -34,6 +34,12 @@ export interface CheckContext {
 
 export interface Check {
   readonly id: RuleId;
+  /**
+   * The rule's findings in one file depend on other files' bodies (not only
+   * through the summaries): the engine runs it whole on every analysis
+   * instead of keeping findings per file.
+   */
+  readonly global?: boolean;
   run(ctx: CheckContext): Finding[];
 }
 

@@ -9,5 +9,6 @@ import { lockLeak } from './lock-leak';
 import { assertHeld } from './assert-held';
 import { missingUndo } from './missing-undo';
 import { publishedBeforeFinished } from './published-before-finished';
+import { unlockedAccess } from './unlocked-access';
 
-export const CHECKS: readonly Check[] = [lockOrder, callbackUnderLock, unmapBeforeRollback, unrestoredState, staleAfterRelock, lockLeak, assertHeld, missingUndo, publishedBeforeFinished];
+export const CHECKS: readonly Check[] = [lockOrder, callbackUnderLock, unmapBeforeRollback, unrestoredState, staleAfterRelock, lockLeak, assertHeld, missingUndo, publishedBeforeFinished, unlockedAccess];

@@ -113,6 +113,7 @@ export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
         reason: 'a half-built object found by another thread does harm through its fields, which neither model knows',
       };
     case 'assert-held':
+    case 'unlocked-access':
       return {
         variant: 'none',
         threads: [],

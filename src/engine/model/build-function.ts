@@ -15,11 +15,12 @@
  */
 import { loopMacroAt } from '../parse/loop-macros';
 import type { SyntaxNode } from '../parse/syntax';
+import { chainRoot } from '../text-scan';
 import { guardClass, isScopedGuardMacro, LOCK_CLASS_SITES, lockApi, TRANSPARENT_CALLS } from './lock-apis';
 import type { LockApi } from './lock-apis';
 import type { StructTable } from './structs';
 import { column, declaredName, firstError, kids, line, namedKids, nodeType, sameNode, squash, structOfTypeNode, structOfTypeText, unparen } from './syntax-util';
-import type { AcquireEvent, Block, EdgeCondition, Event, FunctionModel, LockKind, LockMode, LockRef } from './types';
+import type { AcquireEvent, Block, EdgeCondition, Event, FieldAccess, FunctionModel, LockKind, LockMode, LockRef } from './types';
 
 export interface VarInfo {
   struct?: string;
@@ -173,6 +174,8 @@ export class FunctionBuilder {
   private readonly callSites = new Map<string, EventLoc>();
   private readonly eventsByNode = new Map<number, EventLoc>();
   private readonly readVars = new Set<string>();
+  /** Locals assigned a function's name (`func = vfio_pci_set_intx_trigger;`): the functions a call through them reaches. */
+  private readonly fnPointers = new Map<string, Set<string>>();
   private readonly types: Record<string, string> = {};
   /** Lock class sites (init calls) seen in the body. */
   private readonly lockInits: { lock: string; line: number }[] = [];
@@ -182,6 +185,10 @@ export class FunctionBuilder {
   private partialReason: string | undefined;
   /** The expression whose operands are being walked (for the text of use events). */
   private exprParent: SyntaxNode | undefined;
+  /** Inside `READ_ONCE()` & co: field accesses are marked (lockless by intent). */
+  private markedDepth = 0;
+  /** Inside `sizeof`/`offsetof`: nothing is accessed. */
+  private unevaluatedDepth = 0;
 
   constructor(private readonly ctx: FileContext) {
     this.cur = this.newBlock();
@@ -812,8 +819,19 @@ export class FunctionBuilder {
           this.emit({ kind: 'use', variable: n.text, text: clip(context ? context.text : n.text), line: line(n), column: column(n) });
         }
         return;
+      case 'field_expression': {
+        const saved = this.exprParent;
+        const isAddress = saved !== undefined && nodeType(saved) === 'pointer_expression' && saved.text.charCodeAt(0) === 38; /* & */
+        if (!isAddress || this.markedDepth > 0) this.recordAccess(n, 'read');
+        const base = n.childForFieldName('argument');
+        if (base && (nodeType(base) === 'field_expression' || this.mayHaveEvents(base))) {
+          this.exprParent = n;
+          this.walkExpr(base);
+          this.exprParent = saved;
+        }
+        return;
+      }
       case 'parenthesized_expression':
-      case 'field_expression':
       case 'pointer_expression':
       case 'unary_expression':
       case 'binary_expression':
@@ -884,6 +902,11 @@ export class FunctionBuilder {
       const field = v.childForFieldName('field')?.text;
       this.emit({ kind: 'read', source: clip(v.text), ...(baseType && field ? { field: `${baseType}.${field}` } : {}), into: name, line: line(at), column: column(at) });
       this.readVars.add(name);
+    } else if (nodeType(v) === 'identifier' && this.vars.has(name) && !this.vars.has(v.text) && !this.ctx.globals.has(v.text) && !this.vars.get(name)!.int && !/^[A-Z_0-9]+$/.test(v.text)) {
+      // A local function pointer given a function (not a variable, not a constant).
+      const targets = this.fnPointers.get(name);
+      if (targets) targets.add(v.text);
+      else this.fnPointers.set(name, new Set([v.text]));
     } else if (nodeType(v) === 'identifier' && v.text !== name && this.vars.has(v.text) && this.vars.has(name) && nodeType(uncast(value)) === 'identifier') {
       // Local to local (`err = npinned`, `pos = next`): a read marked `local`, so the
       // checks see the local reassigned and where its value came from.
@@ -902,9 +925,10 @@ export class FunctionBuilder {
     else this.env.delete(name);
   }
 
-  private emitWrite(target: SyntaxNode, value: string, at: SyntaxNode): void {
+  private emitWrite(target: SyntaxNode, value: string, at: SyntaxNode, marked = false): void {
     const baseType = this.typeOf(target.childForFieldName('argument'));
     const field = target.childForFieldName('field')?.text;
+    if (baseType && field) this.recordAccess(target, 'write', `${baseType}.${field}`, marked);
     this.emit({
       kind: 'write',
       target: clip(target.text),
@@ -964,25 +988,36 @@ export class FunctionBuilder {
           this.walkExpr(args[1]!);
           const base = target.childForFieldName('argument');
           if (base) this.walkExpr(base);
-          this.emitWrite(target, args[1]!.text, n);
+          this.emitWrite(target, args[1]!.text, n, true);
           return;
         }
       }
-      if (TRANSPARENT_CALLS.has(name)) {
-        for (const a of args) {
-          if (stripWrappers(a).type === 'call_expression') this.walkExpr(a, resultVar);
-          else this.walkExpr(a);
+      const marked = MARKED_ACCESS.test(name);
+      const unevaluated = name === 'sizeof' || name === 'offsetof' || name === 'typeof';
+      if (marked) this.markedDepth++;
+      if (unevaluated) this.unevaluatedDepth++;
+      try {
+        if (TRANSPARENT_CALLS.has(name)) {
+          for (const a of args) {
+            if (stripWrappers(a).type === 'call_expression') this.walkExpr(a, resultVar);
+            else this.walkExpr(a);
+          }
+          return;
         }
-        return;
+        if (marked) this.walkArgs(n, args);
+      } finally {
+        if (marked) this.markedDepth--;
+        if (unevaluated) this.unevaluatedDepth--;
       }
       const initKind = LOCK_CLASS_SITES.get(name);
       if (initKind && args[0]) {
         const lock = this.lockRef(args[0], initKind);
         if (lock.resolved) this.lockInits.push({ lock: lock.id, line: line(n) });
       }
-      this.walkArgs(n, args);
+      if (!marked) this.walkArgs(n, args);
       const addressed = this.addressedFields(args);
-      const loc = this.emit({ kind: 'call', callee: name, args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n), ...(addressed ? { addressed } : {}) });
+      const targets = this.fnPointers.get(name);
+      const loc = this.emit({ kind: 'call', callee: name, args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n), ...(addressed ? { addressed } : {}), ...(targets ? { targets: [...targets] } : {}) });
       this.eventsByNode.set(n.startIndex, loc);
       if (resultVar) this.callSites.set(resultVar, loc);
       return;
@@ -1013,6 +1048,37 @@ export class FunctionBuilder {
     this.emit({ kind: 'call', callee: squash(fn.text), args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
   }
 
+  /**
+   * Records a field access reached through a pointer (the chain has a `->`),
+   * at the current point of the current block; fields of stack objects
+   * (`cfg.len`) are not shared and are left out.
+   */
+  private recordAccess(n: SyntaxNode, kind: 'read' | 'write', resolved?: string, marked = false): void {
+    if (this.unevaluatedDepth > 0) return;
+    const text = n.text;
+    if (text.indexOf('->') < 0) return;
+    let field = resolved;
+    if (!field) {
+      const baseType = this.typeOf(n.childForFieldName('argument'));
+      const name = n.childForFieldName('field')?.text;
+      if (!baseType || !name) return;
+      field = `${baseType}.${name}`;
+    }
+    const block = this.blocks[this.here()];
+    const root = chainRoot(text);
+    const access: FieldAccess = {
+      field,
+      kind,
+      text: clip(squash(text)),
+      at: block.events.length,
+      line: line(n),
+      column: column(n),
+      ...(root ? { root } : {}),
+      ...(marked || this.markedDepth > 0 ? { marked: true } : {}),
+    };
+    (block.accesses ??= []).push(access);
+  }
+
   /** `&obj->field` arguments: index → `struct.field` (only when some argument takes a field's address). */
   private addressedFields(args: SyntaxNode[]): Record<number, string> | undefined {
     let out: Record<number, string> | undefined;
@@ -1032,7 +1098,7 @@ export class FunctionBuilder {
   /** Could walking `n` emit anything? Only calls, assignments, updates and uses of tracked locals do. */
   private mayHaveEvents(n: SyntaxNode): boolean {
     const t = n.text;
-    if (t.indexOf('(') >= 0 || t.indexOf('=') >= 0 || t.indexOf('++') >= 0 || t.indexOf('--') >= 0) return true;
+    if (t.indexOf('(') >= 0 || t.indexOf('=') >= 0 || t.indexOf('++') >= 0 || t.indexOf('--') >= 0 || t.indexOf('->') >= 0) return true;
     if (this.readVars.size === 0) return false;
     for (const v of this.readVars) if (t.indexOf(v) >= 0) return true;
     return false;
@@ -1215,6 +1281,12 @@ function uncast(n: SyntaxNode): SyntaxNode {
   for (let guard = 0; guard < 8 && nodeType(cur) === 'cast_expression'; guard++) cur = unparen(cur.childForFieldName('value') ?? cur);
   return cur;
 }
+
+/**
+ * Calls whose argument is read or written locklessly on purpose: the
+ * once-accessors, acquire/release, RCU accessors, data_race() and atomics.
+ */
+const MARKED_ACCESS = /^(?:READ_ONCE|WRITE_ONCE|data_race|smp_load_acquire|smp_store_release|rcu_dereference\w*|rcu_access_pointer|rcu_assign_pointer|RCU_INIT_POINTER|srcu_dereference\w*|atomic\w*|test_bit|set_bit|clear_bit|test_and_\w+_bit)$/;
 
 /** Store macros whose first argument is the stored-to location (by lvalue, or by address for smp_store_release). */
 const STORE_MACROS = new Set(['WRITE_ONCE', 'rcu_assign_pointer', 'RCU_INIT_POINTER', 'smp_store_release']);

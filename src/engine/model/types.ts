@@ -72,6 +72,8 @@ export interface CallEvent extends Site {
    * argument (`xa_alloc(&xa, &obj->id, ...)`) is seen writing the field.
    */
   addressed?: Record<number, string>;
+  /** A call through a local function pointer: the functions this function assigned to it (`func = handler;`). */
+  targets?: string[];
 }
 
 /** `x->ops->fn(...)` or `ops->fn(...)`: an indirect call through an ops table. */
@@ -164,6 +166,31 @@ export interface Block {
   gotoLine?: number;
   /** For the first block of an `if`'s branch: the line of the `if` (where the path turns). */
   branchLine?: number;
+  /**
+   * Field accesses through a pointer (`vdev->irq_type`, `s->access->ioas->iopt`)
+   * in this block, for the lockset rule (unlocked-access). Kept beside the
+   * events, not among them, so the other rules never see them.
+   */
+  accesses?: FieldAccess[];
+}
+
+/**
+ * A read or write of a field reached through a pointer: every level of a
+ * member chain is one access (`a->b->c` reads `A.b` and `B.c`). `&x->f` is no
+ * access (an address); `READ_ONCE()`, `WRITE_ONCE()`, `smp_load_acquire()`,
+ * `rcu_dereference()` and the like are `marked`: the author meant a lockless access.
+ */
+export interface FieldAccess extends Site {
+  /** `struct.field`. */
+  field: string;
+  kind: 'read' | 'write';
+  /** The access's text, `vdev->irq_type`. */
+  text: string;
+  /** Index of the event this access comes before (the block's length when none follows): the held locks there are the access's. */
+  at: number;
+  /** The chain's leftmost identifier (`s` in `s->access->ioas`), when it is one. */
+  root?: string;
+  marked?: boolean;
 }
 
 export interface FunctionModel {

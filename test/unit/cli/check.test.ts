@@ -70,7 +70,7 @@ test('sarif format: schema-valid, same results as JSON, rules for all ids', () =
     report.findings.map((f) => `${f.file}:${f.line} ${f.ruleId}`),
   );
   assert.deepEqual(results.map((x) => x.partialFingerprints?.['iommufdReview/v1']), report.findings.map((f) => f.fingerprint));
-  assert.equal(log.runs[0].tool.driver.rules?.length, 9);
+  assert.equal(log.runs[0].tool.driver.rules?.length, 10);
   assert.match(log.runs[0].tool.driver.rules?.[0].helpUri ?? '', /^file:\/\/.*\/docs\/engine\.md#lock-order$/);
 });
 

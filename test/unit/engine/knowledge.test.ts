@@ -128,7 +128,7 @@ test('config: problems name the bad key', () => {
     'cfg.json: functions.foo.takes[0].lock: "ioas_lock" is not of the form "struct.field" (e.g. "iommufd_access.ioas_lock")',
     'cfg.json: functions.foo.fallible: expected true or false, got a string',
     'cfg.json: lockKinds.a.b: expected one of mutex, rwsem, spinlock, xa_lock, unknown, got "semaphore"',
-    'cfg.json: disabledRules: unknown rule id "lock-ordr" (known: lock-order, callback-under-lock, unmap-before-rollback, unrestored-state, stale-after-relock, lock-leak, assert-held, missing-undo, published-before-finished)',
+    'cfg.json: disabledRules: unknown rule id "lock-ordr" (known: lock-order, callback-under-lock, unmap-before-rollback, unrestored-state, stale-after-relock, lock-leak, assert-held, missing-undo, published-before-finished, unlocked-access)',
     'cfg.json: minConfidence: expected one of low, medium, high, got "certain"',
   ]);
   assert.deepEqual(parseConfig(JSON.stringify({ functions: { f: { implicitReads: [{ field: 'a.b', whenArgs: 'two' }] } } }), 'c.json').problems, [

@@ -1,0 +1,438 @@
+/**
+ * unlocked-access: a field touched without the lock that protects it.
+ *
+ * Protection comes from the knowledge (`protectedBy`) or is inferred from the
+ * code, the way Engler et al.'s "bugs as deviant behaviour" and the locksets
+ * of Eraser and RacerD do: a field whose accesses in view are made under lock
+ * L at a clear majority of their sites, one of them a write, is protected by
+ * L, and a site that reaches it without L deviates.
+ *
+ * A site is where the lock question is decided. An access is locked when L is
+ * held there on every path. Otherwise its function's callers are asked: a
+ * call made with L held is a locked site; a caller that is itself never
+ * called with L held is where the access is reached unprotected (that caller
+ * calls the helper without the lock). A function no caller in view calls
+ * with L is itself the unlocked site, so a read inside a small helper
+ * (`is_intx(vdev)` reading `vdev->irq_type`) counts for the function that
+ * calls the helper without the lock, and a function every caller of which
+ * holds L is locked.
+ *
+ * Not counted: accesses marked lockless (`READ_ONCE()`, `WRITE_ONCE()`,
+ * `smp_load_acquire()`, `rcu_dereference()`, atomics: any such access makes
+ * the whole field lockless by intent), fields of stack objects (only chains
+ * through a pointer are accesses), objects the function allocated itself
+ * (not published yet), and unlocked sites in set-up and tear-down functions
+ * (init, alloc, create, probe, setup, open, destroy, release, free, close,
+ * exit, cleanup, ... by name: the object is not shared yet, or not any more).
+ */
+import type { Block, FieldAccess, FunctionModel } from '../model/types';
+import type { Confidence, Finding, RelatedLocation } from '../types';
+import type { Check, CheckContext } from './check';
+import { fingerprint, lowerConfidence } from './check';
+import { callSites, type CallSite } from './call-sites';
+import { scenarioFor } from './scenario';
+import { chainRoot } from '../text-scan';
+
+/**
+ * Consensus: at least this many locked sites, and at least this share of all
+ * sites locked. Three sites is the smallest count where "the code's habit" is
+ * more than a coincidence of two callers; 75% leaves room for one deviant in
+ * four (the bug) while a field touched locklessly at a third of its sites or
+ * more is treated as one the code does not protect.
+ */
+export const MIN_LOCKED_SITES = 3;
+export const MIN_LOCKED_SHARE = 0.75;
+/** Strong consensus (with a write deviating) is high confidence. */
+const STRONG_LOCKED_SITES = 5;
+const STRONG_LOCKED_SHARE = 0.9;
+/**
+ * Inferred protection is reported at low confidence for now: on Linux 6.12
+ * the consensus rule still leaves 11 medium candidates that are not triaged
+ * yet (see docs/engine.md), and an untriaged default-confidence finding is a
+ * failure. Knowledge-backed findings are high.
+ */
+const INFERRED_CEILING: Confidence = 'low';
+/** How many caller levels are followed up from an access. */
+const MAX_UP = 4;
+
+/**
+ * Container calls that change the container named by an argument (index):
+ * the hash table, list head or xarray is written, though no `=` shows it.
+ */
+const MUTATORS: Record<string, number> = {
+  hash_add: 0,
+  hash_add_rcu: 0,
+  list_add: 1,
+  list_add_tail: 1,
+  list_add_rcu: 1,
+  list_add_tail_rcu: 1,
+  list_move: 1,
+  list_move_tail: 1,
+  list_splice: 1,
+  list_splice_tail: 1,
+  list_splice_init: 1,
+  list_splice_tail_init: 1,
+  hlist_add_head: 1,
+  hlist_add_head_rcu: 1,
+  xa_store: 0,
+  xa_insert: 0,
+  xa_erase: 0,
+  xa_alloc: 0,
+  xa_alloc_cyclic: 0,
+  idr_alloc: 0,
+  idr_alloc_u32: 0,
+  idr_remove: 0,
+  rb_insert_color: 1,
+  rb_erase: 1,
+};
+
+/** Set-up and tear-down by name: a token of the function's name. */
+const LIFECYCLE = new Set([
+  'init', 'alloc', 'create', 'probe', 'setup', 'new', 'open', 'register',
+  'enable', 'disable', 'suspend', 'resume',
+  'destroy', 'release', 'free', 'close', 'exit', 'fini', 'cleanup', 'teardown', 'uninit', 'unregister', 'shutdown', 'remove',
+]);
+
+/** Calls whose result is a fresh object, not yet reachable by another thread. */
+const ALLOCATOR = /(?:^k[mvz]?[mz]?alloc\w*|^kv[mz]alloc\w*|^kmemdup\w*|^kmem_cache_z?alloc\w*|_alloc$|_alloc_\w+|_new$|_create$)/;
+
+function isLifecycle(name: string): boolean {
+  return name.split('_').some((t) => LIFECYCLE.has(t));
+}
+
+/** One access of a field, where it is. */
+interface Access {
+  fn: FunctionModel;
+  block: Block;
+  at: number;
+  field: string;
+  kind: 'read' | 'write';
+  text: string;
+  line: number;
+  column: number;
+}
+
+/** A site where the lock question is decided. */
+interface LockedSite {
+  fn: FunctionModel;
+  line: number;
+}
+interface UnlockedSite {
+  fn: FunctionModel;
+  /** The line where it accesses the field or calls down towards it. */
+  line?: number;
+  /** The function it calls without the lock, on the way to the access. */
+  callee?: string;
+}
+interface Decision {
+  locked: LockedSite[];
+  unlocked: UnlockedSite[];
+  /** Every caller in view holds the lock (and there is one): the function runs under it. */
+  allLocked: boolean;
+}
+
+interface Index {
+  byField: Map<string, Access[]>;
+}
+
+/** Locals the function assigns from an allocator: objects it made itself. */
+function freshLocals(fn: FunctionModel): Set<string> {
+  const out = new Set<string>();
+  for (const b of fn.blocks) for (const e of b.events) if (e.kind === 'call' && e.resultVar && ALLOCATOR.test(e.callee)) out.add(e.resultVar);
+  for (const p of fn.params ?? []) out.delete(p);
+  return out;
+}
+
+/** Every unmarked field access in view, by field; fields with any marked access are left out. */
+function buildIndex(ctx: CheckContext): Index {
+  const byField = new Map<string, Access[]>();
+  const lockless = new Set<string>();
+  const add = (a: Access): void => {
+    const list = byField.get(a.field);
+    if (list) list.push(a);
+    else byField.set(a.field, [a]);
+  };
+  for (const file of ctx.files) {
+    for (const fn of file.functions) {
+      let fresh: Set<string> | undefined;
+      for (const block of fn.blocks) {
+        const accesses: readonly FieldAccess[] = block.accesses ?? [];
+        for (const a of accesses) {
+          if (a.marked) {
+            lockless.add(a.field);
+            continue;
+          }
+          fresh ??= freshLocals(fn);
+          if (a.root && fresh.has(a.root)) continue;
+          const call = block.events[a.at];
+          const mutated = call?.kind === 'call' && MUTATORS[call.callee] !== undefined && call.args[MUTATORS[call.callee]]?.trim() === a.text;
+          add({ fn, block, at: a.at, field: a.field, kind: mutated ? 'write' : a.kind, text: a.text, line: a.line, column: a.column });
+        }
+        // `list_add(&e->node, &obj->head)`: the list head is written through its address.
+        block.events.forEach((e, i) => {
+          if (e.kind !== 'call' || !e.addressed) return;
+          const k = MUTATORS[e.callee];
+          const field = k === undefined ? undefined : e.addressed[k];
+          if (!field) return;
+          const root = chainRoot(e.args[k] ?? '');
+          fresh ??= freshLocals(fn);
+          if (root && fresh.has(root)) return;
+          add({ fn, block, at: i, field, kind: 'write', text: (e.args[k] ?? '').trim().slice(1).trim(), line: e.line, column: e.column });
+        });
+      }
+    }
+  }
+  for (const f of lockless) byField.delete(f);
+  return { byField };
+}
+
+/** Call sites of `fn` that call this definition (a static function of another file is another function). */
+function callersOf(ctx: CheckContext, fn: FunctionModel): CallSite[] {
+  const sites = callSites(ctx, true).get(fn.name) ?? [];
+  const defs = ctx.functions.get(fn.name) ?? [];
+  if (defs.length <= 1) return sites;
+  return sites.filter((s) => s.fn.file === fn.file || !defs.some((d) => d.file === s.fn.file));
+}
+
+function holds(ctx: CheckContext, fn: FunctionModel, block: number, index: number, lock: string): 'yes' | 'no' | 'some' {
+  const held = ctx.held(fn);
+  if (held.before(block, index).some((h) => h.lock.id === lock)) return 'yes';
+  if (held.mayBefore(block, index).some((h) => h.lock.id === lock)) return 'some';
+  return 'no';
+}
+
+/** Locks that callers (up to MAX_UP levels) hold at some call site of `fn`: candidates for its protection. */
+function callerLocks(ctx: CheckContext, fn: FunctionModel, depth: number, seen: Set<FunctionModel>, out: Set<string>): void {
+  if (depth >= MAX_UP || seen.has(fn)) return;
+  seen.add(fn);
+  for (const s of callersOf(ctx, fn)) {
+    const held = ctx.held(s.fn);
+    if (!held.reachable(s.block)) continue;
+    for (const h of held.before(s.block, s.index)) if (h.lock.resolved) out.add(h.lock.id);
+    callerLocks(ctx, s.fn, depth + 1, seen, out);
+  }
+}
+
+class Decider {
+  private readonly memo = new Map<string, Decision>();
+  constructor(private readonly ctx: CheckContext) {}
+
+  /**
+   * Who provides `lock` when `fn` runs: the call sites above it that hold it
+   * (a caller whose own callers all hold it is one site, its call), and the
+   * functions that reach `fn` without it (one never called with it is one
+   * site, itself).
+   */
+  decide(fn: FunctionModel, lock: string, depth = 0, visiting = new Set<FunctionModel>()): Decision {
+    // The depth is part of the answer: the same function seen nearer the limit knows fewer callers.
+    const key = `${fn.file}\u0000${fn.name}\u0000${lock}\u0000${depth}`;
+    const hit = this.memo.get(key);
+    if (hit) return hit;
+    const sites = depth >= MAX_UP ? [] : callersOf(this.ctx, fn);
+    const locked: LockedSite[] = [];
+    const unlocked: UnlockedSite[] = [];
+    visiting.add(fn);
+    let cut = false;
+    for (const s of sites) {
+      if (!this.ctx.held(s.fn).reachable(s.block)) continue;
+      const h = holds(this.ctx, s.fn, s.block, s.index, lock);
+      if (h === 'yes') {
+        locked.push({ fn: s.fn, line: s.line });
+        continue;
+      }
+      // Set-up and tear-down callers run before or after the object is shared: they neither give nor withhold the lock.
+      if (h === 'some' || isLifecycle(s.fn.name)) continue;
+      if (visiting.has(s.fn)) {
+        cut = true;
+        continue;
+      }
+      const up = this.decide(s.fn, lock, depth + 1, visiting);
+      if (up.allLocked) locked.push({ fn: s.fn, line: s.line });
+      else if (up.locked.length === 0) unlocked.push({ fn: s.fn, line: s.line, callee: fn.name });
+      else {
+        locked.push(...up.locked);
+        unlocked.push(...up.unlocked);
+      }
+    }
+    visiting.delete(fn);
+    // Never called with the lock (or not called in view): the function itself is where it goes without.
+    const out: Decision =
+      locked.length === 0 ? { locked: [], unlocked: [{ fn }], allLocked: false } : { locked, unlocked, allLocked: unlocked.length === 0 };
+    if (!cut) this.memo.set(key, out);
+    return out;
+  }
+}
+
+interface Verdict {
+  lock: string;
+  locked: LockedSite[];
+  /** Unlocked sites with the access they reach. */
+  unlocked: { site: UnlockedSite; access: Access }[];
+  lockedWrite: boolean;
+}
+
+function siteKey(fn: FunctionModel, line: number | undefined): string {
+  return `${fn.file}:${fn.name}:${line ?? 0}`;
+}
+
+/** Counts the sites of `accesses` for `lock`. */
+function verdict(ctx: CheckContext, decider: Decider, accesses: readonly Access[], lock: string): Verdict {
+  const locked = new Map<string, LockedSite>();
+  const unlocked = new Map<string, { site: UnlockedSite; access: Access }>();
+  let lockedWrite = false;
+  for (const a of accesses) {
+    const h = holds(ctx, a.fn, a.block.id, a.at, lock);
+    if (h === 'some') continue;
+    if (h === 'yes') {
+      locked.set(siteKey(a.fn, a.line), { fn: a.fn, line: a.line });
+      if (a.kind === 'write') lockedWrite = true;
+      continue;
+    }
+    const d = decider.decide(a.fn, lock);
+    if (d.allLocked) {
+      // Every caller holds it: the access itself is a locked site.
+      locked.set(siteKey(a.fn, a.line), { fn: a.fn, line: a.line });
+      if (a.kind === 'write') lockedWrite = true;
+      continue;
+    }
+    for (const l of d.locked) locked.set(siteKey(l.fn, l.line), l);
+    for (const u of d.unlocked) {
+      // Set-up and tear-down run before the object is shared or after it no longer is.
+      if (isLifecycle(u.fn.name) || isLifecycle(a.fn.name)) continue;
+      const line = u.line ?? a.line;
+      const k = siteKey(u.fn, line);
+      const had = unlocked.get(k);
+      // A write deviating is the stronger evidence: keep it.
+      if (!had || (had.access.kind === 'read' && a.kind === 'write')) unlocked.set(k, { site: { ...u, line }, access: a });
+    }
+  }
+  return { lock, locked: [...locked.values()], unlocked: [...unlocked.values()], lockedWrite };
+}
+
+/** Does `fn` take or assert `lock` itself? (Then assert-held already speaks for knowledge fields.) */
+function managesLock(fn: FunctionModel, lock: string): boolean {
+  return fn.blocks.some((b) => b.events.some((e) => (e.kind === 'acquire' || e.kind === 'assert') && e.lock.id === lock));
+}
+
+function describe(fn: FunctionModel): string {
+  return `\`${fn.name}()\``;
+}
+
+function findingsFor(ctx: CheckContext, field: string, v: Verdict, fromKnowledge: boolean): Finding[] {
+  const total = v.locked.length + v.unlocked.length;
+  const share = total === 0 ? 0 : v.locked.length / total;
+  const out: Finding[] = [];
+  const byFunction = new Map<string, { site: UnlockedSite; access: Access }>();
+  for (const u of v.unlocked) {
+    if (!ctx.reports(u.site.fn.file)) continue;
+    // assert-held reports knowledge fields in functions that manage the lock themselves.
+    if (fromKnowledge && u.site.fn === u.access.fn && managesLock(u.site.fn, v.lock)) continue;
+    const k = `${u.site.fn.file}:${u.site.fn.name}`;
+    const had = byFunction.get(k);
+    if (!had || (had.access.kind === 'read' && u.access.kind === 'write') || (had.access.kind === u.access.kind && (u.site.line ?? 0) < (had.site.line ?? 0))) byFunction.set(k, u);
+  }
+  for (const { site, access } of byFunction.values()) {
+    const fn = site.fn;
+    let confidence: Confidence;
+    if (fromKnowledge) confidence = v.locked.length >= MIN_LOCKED_SITES ? 'high' : 'medium';
+    else if (v.locked.length >= STRONG_LOCKED_SITES && share >= STRONG_LOCKED_SHARE && access.kind === 'write') confidence = INFERRED_CEILING === 'low' ? 'low' : 'high';
+    else if (v.locked.length >= MIN_LOCKED_SITES && share >= MIN_LOCKED_SHARE && v.lockedWrite) confidence = INFERRED_CEILING === 'low' ? 'low' : 'medium';
+    else confidence = 'low';
+    if (fn.status === 'partial' || access.fn.status === 'partial') confidence = lowerConfidence(confidence);
+    const verb = access.kind === 'read' ? 'reads' : 'writes';
+    const where = access.fn.file === fn.file ? `line ${access.line}` : `${access.fn.file}:${access.line}`;
+    const why = fromKnowledge
+      ? `which protects \`${field}\` (knowledge)`
+      : `which protects \`${field}\` at ${v.locked.length} of its ${total} sites in view`;
+    const line = site.line ?? access.line;
+    const message =
+      site.callee === undefined && access.fn === fn
+        ? `${describe(fn)} ${verb} \`${access.text}\` at line ${access.line} without holding \`${v.lock}\`, ${why}.`
+        : site.callee !== undefined
+          ? `${describe(fn)} calls \`${site.callee}()\` at line ${line} without holding \`${v.lock}\`; it ${verb === 'reads' ? 'reaches a read of' : 'reaches a write of'} \`${access.text}\` in ${describe(access.fn)} (${where}), ${why}.`
+          : `${describe(fn)} ${verb} \`${access.text}\` through ${describe(access.fn)} (${where}) without holding \`${v.lock}\`, ${why}.`;
+    const related: RelatedLocation[] = [];
+    if (access.fn !== fn || access.line !== line) related.push({ file: access.fn.file, line: access.line, message: `\`${access.text}\` ${access.kind === 'read' ? 'read' : 'written'} here, in ${describe(access.fn)}`, role: 'use' });
+    else related.push({ file: fn.file, line, message: `\`${access.text}\` ${access.kind === 'read' ? 'read' : 'written'} without \`${v.lock}\``, role: 'use' });
+    const evidence = [...v.locked].sort((a, b) => a.fn.file.localeCompare(b.fn.file) || a.line - b.line).slice(0, 4);
+    for (const l of evidence) related.push({ file: l.fn.file, line: l.line, message: `\`${v.lock}\` held here, in ${describe(l.fn)}` });
+    out.push({
+      ruleId: 'unlocked-access',
+      severity: 'warning',
+      confidence,
+      message,
+      file: fn.file,
+      line,
+      column: site.callee === undefined && access.fn === fn ? access.column : 1,
+      function: fn.name,
+      fingerprint: fingerprint('unlocked-access', fn.name, [field, v.lock]),
+      related,
+      scenario: scenarioFor('unlocked-access', { file: fn.file, function: fn.name }),
+    });
+  }
+  return out;
+}
+
+function analyse(ctx: CheckContext): Finding[] {
+  const { byField } = buildIndex(ctx);
+  const decider = new Decider(ctx);
+  const out: Finding[] = [];
+  for (const [field, accesses] of byField) {
+    const known = ctx.knowledge.protectedBy[field];
+    const writes = accesses.filter((a) => a.kind === 'write');
+    if (!known && writes.length === 0) continue;
+    // Candidate locks: held at a write, or by a write's callers.
+    const candidates = new Set<string>();
+    if (known) candidates.add(known);
+    else {
+      // A struct's lock protects that struct's fields (the kernel's habit):
+      // a lock of another object held around the access is context, not protection.
+      const owner = field.slice(0, field.lastIndexOf('.') + 1);
+      for (const w of writes) {
+        const held = ctx.held(w.fn);
+        if (!held.reachable(w.block.id)) continue;
+        for (const h of held.before(w.block.id, w.at)) if (h.lock.resolved) candidates.add(h.lock.id);
+        callerLocks(ctx, w.fn, 0, new Set(), candidates);
+      }
+      for (const c of candidates) if (!c.startsWith(owner)) candidates.delete(c);
+    }
+    let best: Verdict | undefined;
+    for (const lock of candidates) {
+      const v = verdict(ctx, decider, accesses, lock);
+      if (!best || v.locked.length > best.locked.length) best = v;
+    }
+    if (!best || best.unlocked.length === 0) continue;
+    // Even a lock the knowledge names needs a site in view that takes it for
+    // this field: without one, the code in view may be a helper run entirely
+    // under a caller's lock that is not in view.
+    if (best.locked.length === 0) continue;
+    if (!known) {
+      const total = best.locked.length + best.unlocked.length;
+      // Below this, even low confidence is noise: the code has no habit to deviate from.
+      if (!best.lockedWrite || best.locked.length < 2 || best.locked.length / total < 0.5) continue;
+    }
+    out.push(...findingsFor(ctx, field, best, known !== undefined));
+  }
+  return out;
+}
+
+/** The last answer per global generation, kept while the same models are in view. */
+const lastRun = new WeakMap<object, { files: readonly unknown[]; findings: Finding[] }>();
+
+export const unlockedAccess: Check = {
+  id: 'unlocked-access',
+  // Global: a field's sites are counted over every file in view, so the
+  // engine runs this rule whole (like lock-order), and it keeps its last
+  // answer while no model changed.
+  global: true,
+  run(ctx) {
+    const files = ctx.files;
+    const last = lastRun.get(ctx.summaries);
+    if (last && last.files.length === files.length && last.files.every((f, i) => f === files[i])) {
+      return last.findings.filter((f) => ctx.reports(f.file));
+    }
+    const findings = analyse({ ...ctx, reports: () => true });
+    lastRun.set(ctx.summaries, { files: [...files], findings });
+    return findings.filter((f) => ctx.reports(f.file));
+  },
+};
