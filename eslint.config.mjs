@@ -6,7 +6,17 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['out/**', 'dist/**', 'media/**', 'node_modules/**', 'examples/**', 'test/fixtures/**', 'bench-results/**', 'fuzz-failures/**', '.vscode-test*/**'],
+    ignores: [
+      'out/**',
+      'dist/**',
+      'media/**',
+      'node_modules/**',
+      'examples/**',
+      'test/fixtures/**',
+      'bench-results/**',
+      'fuzz-failures/**',
+      '.vscode-test*/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -14,7 +24,10 @@ export default tseslint.config(
     files: ['**/*.ts'],
     rules: {
       // Unused code hides mistakes; a leading underscore marks an intentionally unused parameter.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // Type-only imports vanish from the bundles, so the browser build never pulls Node-only modules by accident.
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
@@ -55,6 +68,16 @@ export default tseslint.config(
   },
   {
     files: ['scripts/**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', fetch: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        Buffer: 'readonly',
+        fetch: 'readonly',
+      },
+    },
   },
 );

@@ -20,10 +20,21 @@ const patterns = process.argv.slice(2);
 
 /** Renders rows under their columns, numbers right-aligned. */
 export function renderTable(columns, rows) {
-  const cells = [columns.map(String), ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
+  const cells = [
+    columns.map(String),
+    ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c)))),
+  ];
   const widths = columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === '' || r[i] === null || r[i] === undefined));
-  const line = (r) => r.map((c, i) => (numeric[i] ? (c ?? '').padStart(widths[i]) : (c ?? '').padEnd(widths[i]))).join('  ').trimEnd();
+  const numeric = columns.map(
+    (_, i) =>
+      rows.length > 0 &&
+      rows.every((r) => typeof r[i] === 'number' || r[i] === '' || r[i] === null || r[i] === undefined),
+  );
+  const line = (r) =>
+    r
+      .map((c, i) => (numeric[i] ? (c ?? '').padStart(widths[i]) : (c ?? '').padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -41,7 +52,12 @@ const modules = readdirSync(benchDir)
 
 const report = {
   date: new Date().toISOString(),
-  machine: { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '' },
+  machine: {
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? '',
+  },
   kernelDir,
   sections: {},
 };
@@ -62,5 +78,7 @@ for (const name of modules) {
 }
 mkdirSync(path.join(root, 'bench-results'), { recursive: true });
 writeFileSync(path.join(root, 'bench-results/bench.json'), JSON.stringify(report, null, 2) + '\n');
-console.log(`\nwrote bench-results/bench.json (${modules.length} section${modules.length === 1 ? '' : 's'}${failed ? `, ${failed} failed` : ''})`);
+console.log(
+  `\nwrote bench-results/bench.json (${modules.length} section${modules.length === 1 ? '' : 's'}${failed ? `, ${failed} failed` : ''})`,
+);
 process.exitCode = failed ? 1 : 0;

@@ -25,15 +25,38 @@ const common = {
 };
 
 const targets = [
-  { entry: 'src/cli/main.ts', out: 'dist/cli.js', platform: 'node', external: ['tree-sitter', 'tree-sitter-c', 'vscode'], banner: '#!/usr/bin/env node' },
+  {
+    entry: 'src/cli/main.ts',
+    out: 'dist/cli.js',
+    platform: 'node',
+    external: ['tree-sitter', 'tree-sitter-c', 'vscode'],
+    banner: '#!/usr/bin/env node',
+  },
   // The CLI's worker threads (src/engine/node/facts-workers.ts loads it from beside cli.js).
-  { entry: 'src/engine/node/facts-worker.ts', out: 'dist/facts-worker.js', platform: 'node', external: ['tree-sitter', 'tree-sitter-c'] },
+  {
+    entry: 'src/engine/node/facts-worker.ts',
+    out: 'dist/facts-worker.js',
+    platform: 'node',
+    external: ['tree-sitter', 'tree-sitter-c'],
+  },
   { entry: 'src/extension/node-entry.ts', out: 'dist/extension.js', platform: 'node', external: ['vscode'] },
   { entry: 'src/extension/node/repair-worker.ts', out: 'dist/repair-worker.js', platform: 'node' },
-  { entry: 'src/extension/web-entry.ts', out: 'dist/web/extension.js', platform: 'browser', external: ['vscode'], browserNode: true },
+  {
+    entry: 'src/extension/web-entry.ts',
+    out: 'dist/web/extension.js',
+    platform: 'browser',
+    external: ['vscode'],
+    browserNode: true,
+  },
   { entry: 'src/webview/main.ts', out: 'media/webview.js', platform: 'browser', format: 'iife' },
   { entry: 'test/extension-host/index.ts', out: 'dist/test/index.js', platform: 'node', external: ['vscode'] },
-  { entry: 'test/extension-host/web-index.ts', out: 'dist/test/web-index.js', platform: 'browser', external: ['vscode'], browserNode: true },
+  {
+    entry: 'test/extension-host/web-index.ts',
+    out: 'dist/test/web-index.js',
+    platform: 'browser',
+    external: ['vscode'],
+    browserNode: true,
+  },
 ];
 
 mkdirSync(at('dist'), { recursive: true });
@@ -51,7 +74,17 @@ await Promise.all(
         external: t.external ?? [],
         banner: t.banner ? { js: t.banner } : undefined,
         // web-tree-sitter's CommonJS file requires fs/path/module only under Node.
-        ...(t.browserNode ? { alias: { ...common.alias, fs: at('scripts/empty.cjs'), path: at('scripts/empty.cjs'), module: at('scripts/empty.cjs'), 'fs/promises': at('scripts/empty.cjs') } } : {}),
+        ...(t.browserNode
+          ? {
+              alias: {
+                ...common.alias,
+                fs: at('scripts/empty.cjs'),
+                path: at('scripts/empty.cjs'),
+                module: at('scripts/empty.cjs'),
+                'fs/promises': at('scripts/empty.cjs'),
+              },
+            }
+          : {}),
       }),
     ),
 );
@@ -59,9 +92,14 @@ if (existsSync(at('dist/cli.js'))) chmodSync(at('dist/cli.js'), 0o755);
 for (const [from, to] of [
   ['web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm'],
   ['tree-sitter-c/tree-sitter-c.wasm', 'dist/tree-sitter-c.wasm'],
-]) copyFileSync(require.resolve(from), at(to));
+])
+  copyFileSync(require.resolve(from), at(to));
 
 // out/ is emptied first: a test whose source was deleted or renamed would
 // otherwise still run from its old compiled file.
 if (!skipTsc) rmSync(at('out'), { recursive: true, force: true });
-if (!skipTsc) execFileSync(process.execPath, [at('node_modules/typescript/bin/tsc'), '-p', at('tsconfig.json')], { stdio: 'inherit', cwd: root });
+if (!skipTsc)
+  execFileSync(process.execPath, [at('node_modules/typescript/bin/tsc'), '-p', at('tsconfig.json')], {
+    stdio: 'inherit',
+    cwd: root,
+  });

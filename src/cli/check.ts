@@ -16,7 +16,15 @@ import { CONFIDENCE_ORDER, type AnalysisResult, type Confidence, type SourceFile
 import { formatJson } from '../report/json';
 import { formatSarif } from '../report/sarif';
 import { formatText } from '../report/text';
-import { INDEX_ARG_OPTIONS, INDEX_HELP, JOBS_ARG_OPTION, JOBS_HELP, openIndex, printIndexNotes, readIndexOptions } from './index-options';
+import {
+  INDEX_ARG_OPTIONS,
+  INDEX_HELP,
+  JOBS_ARG_OPTION,
+  JOBS_HELP,
+  openIndex,
+  printIndexNotes,
+  readIndexOptions,
+} from './index-options';
 import type { IndexOptions } from './index-options';
 import { engineDocsUri, packageInfo } from './package-info';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, writeOut } from './usage-error';
@@ -103,13 +111,16 @@ export function parseCheckArgs(argv: string[]): CheckOptions | null {
   let maxFileBytes = DEFAULT_MAX_FILE_BYTES;
   if (v['max-file-size'] !== undefined) {
     const n = Number(v['max-file-size']);
-    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`invalid --max-file-size '${v['max-file-size']}': expected a positive number of bytes`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new UsageError(`invalid --max-file-size '${v['max-file-size']}': expected a positive number of bytes`);
     maxFileBytes = n;
   }
-  if (parsed.positionals.length === 0) throw new UsageError('no PATH given: name the C files or directories to analyse');
+  if (parsed.positionals.length === 0)
+    throw new UsageError('no PATH given: name the C files or directories to analyse');
   return {
     format: v.format === undefined ? 'text' : oneOf(v.format, FORMATS, '--format'),
-    minConfidence: v['min-confidence'] === undefined ? undefined : oneOf(v['min-confidence'], CONFIDENCE_ORDER, '--min-confidence'),
+    minConfidence:
+      v['min-confidence'] === undefined ? undefined : oneOf(v['min-confidence'], CONFIDENCE_ORDER, '--min-confidence'),
     config: v.config,
     backend: v.backend === undefined ? DEFAULT_BULK_BACKEND : oneOf(v.backend, BACKENDS, '--backend'),
     maxFileBytes,
@@ -143,11 +154,25 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
   // Loaded only if some file is not in the index (a warm run never loads the grammar).
   const parser = new DeferredParser(options.backend);
   const store = openIndex(options.index);
-  const engine = new Engine({ parser, config: loaded.config, parseTimeoutMs: DEFAULT_PARSE_TIMEOUT_MS, maxFileBytes: options.maxFileBytes, facts: store });
+  const engine = new Engine({
+    parser,
+    config: loaded.config,
+    parseTimeoutMs: DEFAULT_PARSE_TIMEOUT_MS,
+    maxFileBytes: options.maxFileBytes,
+    facts: store,
+  });
   try {
     const analysed = new Set(read.files.map((f) => f.path));
-    await loadFiles(engine, store, [...read.files, ...context.files], { jobs: options.index.jobs, backend: options.backend, timeoutMs: DEFAULT_PARSE_TIMEOUT_MS, needParser: () => parser.load() });
-    const result = engine.analyze({ ...(options.minConfidence ? { minConfidence: options.minConfidence } : {}), ...(context.files.length > 0 ? { paths: [...analysed] } : {}) });
+    await loadFiles(engine, store, [...read.files, ...context.files], {
+      jobs: options.index.jobs,
+      backend: options.backend,
+      timeoutMs: DEFAULT_PARSE_TIMEOUT_MS,
+      needParser: () => parser.load(),
+    });
+    const result = engine.analyze({
+      ...(options.minConfidence ? { minConfidence: options.minConfidence } : {}),
+      ...(context.files.length > 0 ? { paths: [...analysed] } : {}),
+    });
     // The engine notes replaced bytes itself: keep one note per file.
     const engineNoted = new Set(result.coverage.problems.map((p) => p.file));
     const readSide = read.problems.filter((p) => !(analysed.has(p.file) && engineNoted.has(p.file)));
@@ -173,7 +198,10 @@ function readContext(options: CheckOptions, files: readonly SourceFile[]): { fil
   return { files: read.files.filter((f) => !named.has(path.resolve(f.path))) };
 }
 
-export function formatResult(result: AnalysisResult, options: Pick<CheckOptions, 'format' | 'verbose' | 'lockGraph'>): string {
+export function formatResult(
+  result: AnalysisResult,
+  options: Pick<CheckOptions, 'format' | 'verbose' | 'lockGraph'>,
+): string {
   switch (options.format) {
     case 'json':
       return formatJson(result);

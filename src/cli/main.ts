@@ -40,7 +40,7 @@ export function mainHelp(): string {
     ...names.map((n) => `  ${n.padEnd(width)}  ${summaries[n] ?? ''}`.trimEnd()),
     '',
     'Options:',
-    '  -h, --help     show this help (COMMAND --help: the command\'s own)',
+    "  -h, --help     show this help (COMMAND --help: the command's own)",
     '  -v, --version  print the version',
     '',
     'Exit status: 0 no findings, 1 findings, 2 usage or input error, 3 internal error.',
@@ -62,7 +62,9 @@ export async function main(argv: string[]): Promise<number> {
   const load = Object.prototype.hasOwnProperty.call(commands, first) ? commands[first] : undefined;
   if (!load) {
     const what = first.startsWith('-') ? `unknown option '${first}'` : `unknown command '${first}'`;
-    process.stderr.write(`iommufd-review: ${what}\nCommands: ${Object.keys(commands).sort().join(', ')}. Try 'iommufd-review --help'.\n`);
+    process.stderr.write(
+      `iommufd-review: ${what}\nCommands: ${Object.keys(commands).sort().join(', ')}. Try 'iommufd-review --help'.\n`,
+    );
     return EXIT_USAGE;
   }
   try {

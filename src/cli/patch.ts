@@ -23,7 +23,14 @@ import { formatPatchJson } from '../report/patch-json';
 import { formatPatchSarif } from '../report/patch-sarif';
 import { formatPatchText } from '../report/patch-text';
 import { defaultIndexDir } from '../engine/node/facts-disk-store';
-import { INDEX_ARG_OPTIONS, JOBS_ARG_OPTION, openIndex, printIndexNotes, readIndexOptions, type IndexOptions } from './index-options';
+import {
+  INDEX_ARG_OPTIONS,
+  JOBS_ARG_OPTION,
+  openIndex,
+  printIndexNotes,
+  readIndexOptions,
+  type IndexOptions,
+} from './index-options';
 import { engineDocsUri, packageInfo } from './package-info';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, writeOut } from './usage-error';
 
@@ -197,7 +204,12 @@ export async function runPatch(options: PatchOptions): Promise<PatchRun> {
   const facts = openIndex(options.index);
   try {
     // The base tree's context files are parsed on worker threads (when there are enough of them).
-    const loadFiles = (engine: Engine, files: readonly SourceFile[]) => loadFilesOnWorkers(engine, facts, files, { jobs: options.index.jobs, backend: options.backend, timeoutMs: DEFAULT_PARSE_TIMEOUT_MS }).then(() => undefined);
+    const loadFiles = (engine: Engine, files: readonly SourceFile[]) =>
+      loadFilesOnWorkers(engine, facts, files, {
+        jobs: options.index.jobs,
+        backend: options.backend,
+        timeoutMs: DEFAULT_PARSE_TIMEOUT_MS,
+      }).then(() => undefined);
     const review = await reviewSeries(series, { parser, ...sources, config: loaded.config, facts, loadFiles });
     let revision: RevisionComparison | undefined;
     if (options.previous.length > 0) {

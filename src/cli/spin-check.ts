@@ -24,7 +24,9 @@ export interface SpinRun {
   output: string;
 }
 
-const byBit = new Map<string, InvariantId>(Object.entries(PROMELA_INVARIANT).map(([id, bit]) => [bit, id as InvariantId]));
+const byBit = new Map<string, InvariantId>(
+  Object.entries(PROMELA_INVARIANT).map(([id, bit]) => [bit, id as InvariantId]),
+);
 
 /** Reads pan's report: every "assertion violated (<bit>)" and "invalid end state" line. */
 export function parsePan(output: string): Omit<SpinRun, 'panMs' | 'buildMs'> {
@@ -52,10 +54,17 @@ export function runSpin(model: string, options: { optimize?: boolean } = {}): Sp
     writeFileSync(path.join(dir, 'model.pml'), model);
     const t0 = performance.now();
     execFileSync('spin', ['-a', 'model.pml'], { cwd: dir, stdio: 'pipe' });
-    execFileSync('gcc', [options.optimize ? '-O2' : '-O0', '-DSAFETY', '-DNOBOUNDCHECK', '-o', 'pan', 'pan.c'], { cwd: dir, stdio: 'pipe' });
+    execFileSync('gcc', [options.optimize ? '-O2' : '-O0', '-DSAFETY', '-DNOBOUNDCHECK', '-o', 'pan', 'pan.c'], {
+      cwd: dir,
+      stdio: 'pipe',
+    });
     const t1 = performance.now();
     // -c0: do not stop at the first error; -w20: a hash table sized for these models; -m: room for deep paths
-    const out = execFileSync('./pan', ['-c0', '-w20', '-m100000'], { cwd: dir, stdio: 'pipe', maxBuffer: 64 << 20 }).toString();
+    const out = execFileSync('./pan', ['-c0', '-w20', '-m100000'], {
+      cwd: dir,
+      stdio: 'pipe',
+      maxBuffer: 64 << 20,
+    }).toString();
     const t2 = performance.now();
     return { ...parsePan(out), panMs: t2 - t1, buildMs: t1 - t0 };
   } finally {

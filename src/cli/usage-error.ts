@@ -3,7 +3,10 @@
  * exits 2. Anything else thrown is a bug and is printed with its stack.
  */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }

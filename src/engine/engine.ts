@@ -107,9 +107,14 @@ export class Engine {
   /** The facts store's digest of the struct context (only with a store). */
   private context = '';
   /** Per rule, per file: findings (all confidences) and what they were computed from. */
-  private readonly findingCache = new Map<string, Map<string, { model: FileModel; generation: object; findings: Finding[] }>>();
+  private readonly findingCache = new Map<
+    string,
+    Map<string, { model: FileModel; generation: object; findings: Finding[] }>
+  >();
   /** The last global step, reused while no function's global signature changed. */
-  private global: { models: FileModel[]; structsKey: string; summaries: Summaries; lockGraph: LockClassGraph; knowledge: Knowledge } | undefined;
+  private global:
+    | { models: FileModel[]; structsKey: string; summaries: Summaries; lockGraph: LockClassGraph; knowledge: Knowledge }
+    | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.timeoutMs = options.parseTimeoutMs ?? 2000;
@@ -125,7 +130,13 @@ export class Engine {
     const prev = this.files.get(path);
     if (prev && prev.text === text) return;
     this.docs.close(path);
-    const entry: FileEntry = { path, text, own: {}, ownKey: '', functionCache: prev?.functionCache ?? newFunctionModelCache() };
+    const entry: FileEntry = {
+      path,
+      text,
+      own: {},
+      ownKey: '',
+      functionCache: prev?.functionCache ?? newFunctionModelCache(),
+    };
     this.files.set(path, entry);
     const bytes = byteLength(text);
     if (bytes > this.maxFileBytes) {
@@ -136,7 +147,8 @@ export class Engine {
       entry.problem = 'not analysed: this looks like a binary file, not C source';
       return;
     }
-    if (text.indexOf('\uFFFD') >= 0) entry.warning = 'contains bytes that are not valid UTF-8 (read as U+FFFD); the rest was analysed';
+    if (text.indexOf('\uFFFD') >= 0)
+      entry.warning = 'contains bytes that are not valid UTF-8 (read as U+FFFD); the rest was analysed';
     const stored = this.options.facts?.get(path, text);
     if (stored) {
       entry.stored = stored;
@@ -208,11 +220,19 @@ export class Engine {
       summaries = same ? prev.summaries : computeSummaries(models, knowledge);
       tSumm = performance.now();
       const forGraph = summaries;
-      lockGraph = same ? prev.lockGraph : buildLockGraph(allFunctions, summaries, (fn) => this.heldOf(fn, forGraph), knowledge.lockKinds);
+      lockGraph = same
+        ? prev.lockGraph
+        : buildLockGraph(allFunctions, summaries, (fn) => this.heldOf(fn, forGraph), knowledge.lockKinds);
     } catch (e) {
       // A bug in the interprocedural step must not crash an editor or a CI run: report it.
       this.global = undefined;
-      return { findings: [], lockGraph: { edges: [] }, coverage: this.coverage(reports, [{ file: '(engine)', message: `the interprocedural analysis failed: ${(e as Error).message}` }]) };
+      return {
+        findings: [],
+        lockGraph: { edges: [] },
+        coverage: this.coverage(reports, [
+          { file: '(engine)', message: `the interprocedural analysis failed: ${(e as Error).message}` },
+        ]),
+      };
     }
     this.global = { models, structsKey: this.structsKey, summaries, lockGraph, knowledge };
     const generation = summaries;
@@ -235,15 +255,26 @@ export class Engine {
       if (disabled.has(check.id)) continue;
       const started = prof ? performance.now() : 0;
       try {
-        for (const f of this.runCheck(check, ctx, models, reports)) if (reports(f.file) && atLeast(f.confidence, threshold)) findings.push(f);
+        for (const f of this.runCheck(check, ctx, models, reports))
+          if (reports(f.file) && atLeast(f.confidence, threshold)) findings.push(f);
       } catch (e) {
         // One broken rule must not take the others down; say which.
         problems.push({ file: '(engine)', message: `rule ${check.id} failed: ${(e as Error).message}` });
       }
       if (prof) prof[check.id] = (prof[check.id] ?? 0) + performance.now() - started;
     }
-    findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.ruleId.localeCompare(b.ruleId) || a.fingerprint.localeCompare(b.fingerprint));
-    return { findings: dedupe(findings), lockGraph: lockGraph.toLockGraph(), coverage: this.coverage(reports, problems) };
+    findings.sort(
+      (a, b) =>
+        a.file.localeCompare(b.file) ||
+        a.line - b.line ||
+        a.ruleId.localeCompare(b.ruleId) ||
+        a.fingerprint.localeCompare(b.fingerprint),
+    );
+    return {
+      findings: dedupe(findings),
+      lockGraph: lockGraph.toLockGraph(),
+      coverage: this.coverage(reports, problems),
+    };
   }
 
   dispose(): void {
@@ -254,7 +285,10 @@ export class Engine {
 
   // ---- internals -----------------------------------------------------------
 
-  private parse(entry: FileEntry, run: () => { text: string; tree: { rootNode: Parameters<typeof readFileStructs>[0] } | null; timedOut: boolean }): void {
+  private parse(
+    entry: FileEntry,
+    run: () => { text: string; tree: { rootNode: Parameters<typeof readFileStructs>[0] } | null; timedOut: boolean },
+  ): void {
     entry.model = undefined;
     entry.stored = undefined;
     entry.builtWith = undefined;
@@ -326,13 +360,24 @@ export class Engine {
       return undefined;
     }
     try {
-      entry.model = buildFileModel(doc.tree.rootNode, entry.path, entry.text, this.structs ?? {}, entry.own, entry.functionCache);
+      entry.model = buildFileModel(
+        doc.tree.rootNode,
+        entry.path,
+        entry.text,
+        this.structs ?? {},
+        entry.own,
+        entry.functionCache,
+      );
     } catch (e) {
       entry.problem = `not analysed: the model could not be built (${(e as Error).message})`;
       return undefined;
     }
     entry.builtWith = this.structsKey;
-    facts?.put(entry.path, entry.text, { own: entry.own, ...(entry.warning ? { warning: entry.warning } : {}), model: { context: this.context, value: entry.model } });
+    facts?.put(entry.path, entry.text, {
+      own: entry.own,
+      ...(entry.warning ? { warning: entry.warning } : {}),
+      model: { context: this.context, value: entry.model },
+    });
     return entry.model;
   }
 
@@ -343,7 +388,12 @@ export class Engine {
    * file. lock-order looks at the whole graph and always runs (it caches its
    * cycles per graph itself).
    */
-  private runCheck(check: Check, ctx: CheckContext, models: FileModel[], reports: (file: string) => boolean): Finding[] {
+  private runCheck(
+    check: Check,
+    ctx: CheckContext,
+    models: FileModel[],
+    reports: (file: string) => boolean,
+  ): Finding[] {
     if (check.id === 'lock-order' || check.global) return check.run(ctx);
     let byFile = this.findingCache.get(check.id);
     if (!byFile) this.findingCache.set(check.id, (byFile = new Map()));
@@ -362,7 +412,16 @@ export class Engine {
         continue;
       }
       const stay = new Set(m.functions.filter((fn) => !changed.has(fn)).map((fn) => fn.name));
-      partly.set(m.file, { model: { ...m, file: `${m.file}\u0000changed`, functions: m.functions.filter((fn) => changed.has(fn)), opsImplementations: [], documentedOrders: [] }, keep: hit!.findings.filter((f) => stay.has(f.function)) });
+      partly.set(m.file, {
+        model: {
+          ...m,
+          file: `${m.file}\u0000changed`,
+          functions: m.functions.filter((fn) => changed.has(fn)),
+          opsImplementations: [],
+          documentedOrders: [],
+        },
+        keep: hit!.findings.filter((f) => stay.has(f.function)),
+      });
     }
     if (whole.size > 0 || partly.size > 0) {
       // The changed functions are checked as an extra, reported-only file (its
@@ -381,9 +440,15 @@ export class Engine {
         else fresh.set(f.file, [f]);
       }
       for (const m of models) {
-        if (whole.has(m.file)) byFile.set(m.file, { model: m, generation: ctx.summaries, findings: fresh.get(m.file) ?? [] });
+        if (whole.has(m.file))
+          byFile.set(m.file, { model: m, generation: ctx.summaries, findings: fresh.get(m.file) ?? [] });
         const p = partly.get(m.file);
-        if (p) byFile.set(m.file, { model: m, generation: ctx.summaries, findings: [...p.keep, ...(fresh.get(m.file) ?? [])] });
+        if (p)
+          byFile.set(m.file, {
+            model: m,
+            generation: ctx.summaries,
+            findings: [...p.keep, ...(fresh.get(m.file) ?? [])],
+          });
       }
     }
     const out: Finding[] = [];
@@ -431,7 +496,12 @@ export class Engine {
     for (const m of models) {
       for (const o of m.documentedOrders) {
         const ids = resolveOrderNames(o.names, this.realStructs(), o.struct);
-        if (ids.length >= 2 && !this.knowledge.documentedOrders.some((d) => d.join() === ids.join()) && !extra.some((d) => d.join() === ids.join())) extra.push(ids);
+        if (
+          ids.length >= 2 &&
+          !this.knowledge.documentedOrders.some((d) => d.join() === ids.join()) &&
+          !extra.some((d) => d.join() === ids.join())
+        )
+          extra.push(ids);
       }
     }
     if (extra.length === 0) return this.knowledge;
@@ -470,8 +540,20 @@ function fileCoverage(m: FileModel): FunctionCoverage[] {
   let out = coverageCache.get(m);
   if (out) return out;
   out = [
-    ...m.functions.map((fn): FunctionCoverage => ({ file: m.file, function: fn.name, line: fn.line, status: fn.status, ...(fn.reason ? { reason: fn.reason } : {}) })),
-    ...m.skipped.map((sk): FunctionCoverage => ({ file: m.file, function: sk.function, line: sk.line, status: 'skipped', reason: sk.reason })),
+    ...m.functions.map((fn): FunctionCoverage => ({
+      file: m.file,
+      function: fn.name,
+      line: fn.line,
+      status: fn.status,
+      ...(fn.reason ? { reason: fn.reason } : {}),
+    })),
+    ...m.skipped.map((sk): FunctionCoverage => ({
+      file: m.file,
+      function: sk.function,
+      line: sk.line,
+      status: 'skipped',
+      reason: sk.reason,
+    })),
   ].sort((a, b) => a.line - b.line);
   coverageCache.set(m, out);
   return out;
@@ -482,9 +564,18 @@ function computeHeldFor(fn: FunctionModel, summaries: Summaries): HeldLocks {
   const effectOf = (callee: string): CallLockEffect | undefined => {
     const s = summaries.get(callee, fn.file);
     if (!s || (!s.leavesHeld && !s.releasesHeld && !s.onError && !s.onOk)) return undefined;
-    return { acquires: s.leavesHeld ?? [], releases: s.releasesHeld ?? [], ...(s.onError ? { onError: s.onError } : {}), ...(s.onOk ? { onOk: s.onOk } : {}) };
+    return {
+      acquires: s.leavesHeld ?? [],
+      releases: s.releasesHeld ?? [],
+      ...(s.onError ? { onError: s.onError } : {}),
+      ...(s.onOk ? { onOk: s.onOk } : {}),
+    };
   };
-  if (holdsNoLocks(fn) && !fn.blocks.some((b) => b.events.some((e) => e.kind === 'call' && effectOf(e.callee)?.acquires.length))) return noHeldLocks(fn);
+  if (
+    holdsNoLocks(fn) &&
+    !fn.blocks.some((b) => b.events.some((e) => e.kind === 'call' && effectOf(e.callee)?.acquires.length))
+  )
+    return noHeldLocks(fn);
   // No callee changes what is held: the function's own analysis (shared with the summaries) is the answer.
   if (!fn.blocks.some((b) => b.events.some((e) => e.kind === 'call' && effectOf(e.callee)))) return ownHeldLocks(fn);
   return computeHeldLocks(fn, effectOf);
@@ -509,10 +600,14 @@ function changedFunctions(prev: FileModel, next: FileModel): Set<FunctionModel> 
   }
   const changedNames = new Set([...changed].map((fn) => fn.name));
   if (next.opsImplementations.some((o) => changedNames.has(o.function))) return undefined;
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const fn of next.functions) {
-      if (changed.has(fn) || !fn.blocks.some((b) => b.events.some((e) => e.kind === 'call' && changedNames.has(e.callee)))) continue;
+      if (
+        changed.has(fn) ||
+        !fn.blocks.some((b) => b.events.some((e) => e.kind === 'call' && changedNames.has(e.callee)))
+      )
+        continue;
       changed.add(fn);
       changedNames.add(fn.name);
       grew = true;
@@ -532,7 +627,11 @@ function dedupe(findings: Finding[]): Finding[] {
 }
 
 /** One-shot analysis of a set of sources (the CLI, tests). The parser stays the caller's. */
-export function analyzeSources(parser: CParser, files: SourceFile[], options: { config?: ReviewConfig; minConfidence?: Confidence } = {}): AnalysisResult {
+export function analyzeSources(
+  parser: CParser,
+  files: SourceFile[],
+  options: { config?: ReviewConfig; minConfidence?: Confidence } = {},
+): AnalysisResult {
   const engine = new Engine({ parser, ...(options.config ? { config: options.config } : {}) });
   try {
     for (const f of files) engine.setFile(f.path, f.text);

@@ -45,12 +45,21 @@ export interface HostServices {
   repairRunner?: (extensionUri: vscode.Uri) => RepairRunner;
 }
 
-export function activateExtension(context: vscode.ExtensionContext, host: 'node' | 'web', services: HostServices = {}): ExtensionApi {
+export function activateExtension(
+  context: vscode.ExtensionContext,
+  host: 'node' | 'web',
+  services: HostServices = {},
+): ExtensionApi {
   const started = Date.now();
   const log = createLog(context);
   const extensionUri = context.extensionUri;
   const version = String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0');
-  const analysis = new AnalysisService(extensionUri, loadParser, (parser, config) => new Engine({ parser, config }), log);
+  const analysis = new AnalysisService(
+    extensionUri,
+    loadParser,
+    (parser, config) => new Engine({ parser, config }),
+    log,
+  );
   const store = new FindingStore();
   context.subscriptions.push(analysis, store);
   void loadRuleHeadings(extensionUri);
@@ -60,8 +69,17 @@ export function activateExtension(context: vscode.ExtensionContext, host: 'node'
   registerCodeLens(context, store);
   registerHover(context, store, extensionUri);
   registerCodeActions(context, store);
-  const fix = createVerifiedFix({ log, runner: services.repairRunner?.(extensionUri) ?? inProcessRepairRunner(extensionUri) });
-  const panel = registerSimulatorPanel(context, { extensionUri, log, fix, stepsFromSource: (file, fn) => stepsFromSourceFor(analysis, patches, file, fn), sourceModel: (file, fn) => sourceModelFor(analysis, patches, file, fn) });
+  const fix = createVerifiedFix({
+    log,
+    runner: services.repairRunner?.(extensionUri) ?? inProcessRepairRunner(extensionUri),
+  });
+  const panel = registerSimulatorPanel(context, {
+    extensionUri,
+    log,
+    fix,
+    stepsFromSource: (file, fn) => stepsFromSourceFor(analysis, patches, file, fn),
+    sourceModel: (file, fn) => sourceModelFor(analysis, patches, file, fn),
+  });
   registerCommands(context, { extensionUri, version, analysis, diagnostics, patches, panel, log });
   registerVerifiedFixCommands(context, { panel, fix, store });
   registerStatusBar(context, analysis);

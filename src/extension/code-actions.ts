@@ -32,9 +32,15 @@ export function registerCodeActions(context: vscode.ExtensionContext, store: Fin
           for (const d of ctx.diagnostics) {
             if (d.source !== DIAGNOSTIC_SOURCE) continue;
             const rule = typeof d.code === 'object' ? String(d.code.value) : String(d.code);
-            for (const { finding } of store.atLine(doc.uri, d.range.start.line).filter((s) => s.finding.ruleId === rule)) {
+            for (const { finding } of store
+              .atLine(doc.uri, d.range.start.line)
+              .filter((s) => s.finding.ruleId === rule)) {
               const sim = new vscode.CodeAction(`Simulate this ${finding.ruleId} finding`, SIMULATE_KIND);
-              sim.command = { command: 'iommufd.simulateFinding', title: sim.title, arguments: [simulateArgs(finding)] };
+              sim.command = {
+                command: 'iommufd.simulateFinding',
+                title: sim.title,
+                arguments: [simulateArgs(finding)],
+              };
               sim.diagnostics = [d];
               const copy = new vscode.CodeAction('Copy the finding for a review reply', COPY_KIND);
               copy.command = { command: 'iommufd.copyFinding', title: copy.title, arguments: [formatFinding(finding)] };

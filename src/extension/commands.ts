@@ -39,7 +39,15 @@ export function requestForFinding(a: SimulateArgs): PanelRequest {
     ...(s.file ? { file: s.file } : {}),
     ...(s.function ? { function: s.function } : {}),
     ...(s.invariant ? { invariant: s.invariant } : {}),
-    finding: { ruleId: a.ruleId, message: a.message, file: a.file, line: a.line, function: a.function, related: a.related ?? [], ...(s.reason ? { reason: s.reason } : {}) },
+    finding: {
+      ruleId: a.ruleId,
+      message: a.message,
+      file: a.file,
+      line: a.line,
+      function: a.function,
+      related: a.related ?? [],
+      ...(s.reason ? { reason: s.reason } : {}),
+    },
   };
 }
 
@@ -51,7 +59,10 @@ const VARIANT_ITEMS: { label: SimVariant; detail: string }[] = [
 ];
 
 async function pickSimulation(): Promise<PanelRequest | undefined> {
-  const variant = await vscode.window.showQuickPick(VARIANT_ITEMS, { title: 'Simulate the replace flow (1/3): variant', placeHolder: 'Which replace helper?' });
+  const variant = await vscode.window.showQuickPick(VARIANT_ITEMS, {
+    title: 'Simulate the replace flow (1/3): variant',
+    placeHolder: 'Which replace helper?',
+  });
   if (!variant) return undefined;
   const faults = await vscode.window.showQuickPick(
     [
@@ -70,13 +81,19 @@ async function pickSimulation(): Promise<PanelRequest | undefined> {
     { title: 'Simulate the replace flow (3/3): failure contract' },
   );
   if (!contract) return undefined;
-  const threads: SimThread[] = variant.label === 'unmap-under-lock' ? ['replacer', 'driver', 'user-unmap'] : ['replacer', 'driver'];
+  const threads: SimThread[] =
+    variant.label === 'unmap-under-lock' ? ['replacer', 'driver', 'user-unmap'] : ['replacer', 'driver'];
   return { variant: variant.label, threads, faults: faults.map((f) => f.label), contract: contract.label };
 }
 
 /** Simulate command arguments: a panel request given directly (tests, links) or picked. */
 function isRequest(x: unknown): x is PanelRequest {
-  return typeof x === 'object' && x !== null && typeof (x as PanelRequest).variant === 'string' && Array.isArray((x as PanelRequest).threads);
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as PanelRequest).variant === 'string' &&
+    Array.isArray((x as PanelRequest).threads)
+  );
 }
 
 export function registerCommands(context: vscode.ExtensionContext, deps: CommandDeps): void {
@@ -94,7 +111,9 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
 
   reg('iommufd.simulateFinding', async (args?: SimulateArgs) => {
     if (!args?.scenario) {
-      void vscode.window.showInformationMessage('iommufd: put the cursor on a finding, or use "Simulate the Replace Flow…"');
+      void vscode.window.showInformationMessage(
+        'iommufd: put the cursor on a finding, or use "Simulate the Replace Flow…"',
+      );
       return undefined;
     }
     const request = requestForFinding(args);
@@ -114,20 +133,30 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
     const active = vscode.window.activeTextEditor?.document;
     if (!uri && active && isPatchDocument(active)) uri = active.uri;
     if (!uri) {
-      const picked = await vscode.window.showOpenDialog({ title: 'Review a patch series', canSelectMany: false, filters: { 'Patch mail': ['mbox', 'patch', 'diff', 'eml'] } });
+      const picked = await vscode.window.showOpenDialog({
+        title: 'Review a patch series',
+        canSelectMany: false,
+        filters: { 'Patch mail': ['mbox', 'patch', 'diff', 'eml'] },
+      });
       uri = picked?.[0];
     }
     if (!uri) return undefined;
     const doc = await vscode.workspace.openTextDocument(uri);
-    const shown = doc.languageId === 'iommufd-patch' ? doc : await vscode.languages.setTextDocumentLanguage(doc, 'iommufd-patch');
+    const shown =
+      doc.languageId === 'iommufd-patch' ? doc : await vscode.languages.setTextDocumentLanguage(doc, 'iommufd-patch');
     await vscode.window.showTextDocument(shown, { preview: false });
     const review = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `iommufd: reviewing ${vscode.workspace.asRelativePath(uri)}` },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `iommufd: reviewing ${vscode.workspace.asRelativePath(uri)}`,
+      },
       () => patches.review(shown),
     );
     if (review) {
       const n = review.patches.reduce((k, p) => k + p.findings.filter((f) => f.status === 'introduced').length, 0);
-      void vscode.window.showInformationMessage(`iommufd: ${review.series.title || 'series'}: ${review.patches.length} patch(es), ${n} finding(s) introduced.`);
+      void vscode.window.showInformationMessage(
+        `iommufd: ${review.series.title || 'series'}: ${review.patches.length} patch(es), ${n} finding(s) introduced.`,
+      );
     }
     return review;
   });
@@ -139,20 +168,33 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
     if (active && isPatchDocument(active)) {
       const review = patches.lastReview(active.uri) ?? (await patches.review(active));
       if (!review) return undefined;
-      result = { findings: review.patches.flatMap((p) => p.findings), lockGraph: { edges: [] }, coverage: { files: 0, functions: { parsed: 0, partial: 0, skipped: 0 }, entries: [], problems: [] } };
+      result = {
+        findings: review.patches.flatMap((p) => p.findings),
+        lockGraph: { edges: [] },
+        coverage: { files: 0, functions: { parsed: 0, partial: 0, skipped: 0 }, entries: [], problems: [] },
+      };
       suggested = `${active.uri.path.split('/').pop()}.sarif`;
     } else {
       result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'iommufd: analysing the workspace for SARIF', cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: 'iommufd: analysing the workspace for SARIF',
+          cancellable: true,
+        },
         async (progress, token) => {
-          const files = await vscode.workspace.findFiles('**/*.{c,h}', '**/{node_modules,.git}/**', Math.max(1, readSettings().maxWorkspaceFiles));
+          const files = await vscode.workspace.findFiles(
+            '**/*.{c,h}',
+            '**/{node_modules,.git}/**',
+            Math.max(1, readSettings().maxWorkspaceFiles),
+          );
           const session = (await analysis.sessionFactory())();
           try {
             for (const [i, uri] of files.entries()) {
               if (token.isCancellationRequested) return undefined;
               progress.report({ message: vscode.workspace.asRelativePath(uri), increment: 100 / files.length });
               const bytes = await vscode.workspace.fs.readFile(uri);
-              if (bytes.byteLength <= readSettings().maxFileBytes) session.setFile(engineKey(uri), new TextDecoder().decode(bytes));
+              if (bytes.byteLength <= readSettings().maxFileBytes)
+                session.setFile(engineKey(uri), new TextDecoder().decode(bytes));
               if (i % 20 === 19) await new Promise((r) => setTimeout(r, 0));
             }
             return session.analyze({ minConfidence: readSettings().minConfidence });
@@ -163,15 +205,24 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
       );
       if (!result) return undefined;
     }
-    const log = toSarif(result, { toolVersion: deps.version, docsBaseUri: vscode.Uri.joinPath(deps.extensionUri, 'docs', 'engine.md').toString() });
+    const log = toSarif(result, {
+      toolVersion: deps.version,
+      docsBaseUri: vscode.Uri.joinPath(deps.extensionUri, 'docs', 'engine.md').toString(),
+    });
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const dest =
       target instanceof vscode.Uri
         ? target
-        : await vscode.window.showSaveDialog({ title: 'Export SARIF', defaultUri: folder ? vscode.Uri.joinPath(folder, suggested) : undefined, filters: { SARIF: ['sarif', 'json'] } });
+        : await vscode.window.showSaveDialog({
+            title: 'Export SARIF',
+            defaultUri: folder ? vscode.Uri.joinPath(folder, suggested) : undefined,
+            filters: { SARIF: ['sarif', 'json'] },
+          });
     if (!dest) return undefined;
     await vscode.workspace.fs.writeFile(dest, new TextEncoder().encode(JSON.stringify(log, null, 2)));
-    void vscode.window.showInformationMessage(`iommufd: ${result.findings.length} finding(s) written to ${vscode.workspace.asRelativePath(dest)}`);
+    void vscode.window.showInformationMessage(
+      `iommufd: ${result.findings.length} finding(s) written to ${vscode.workspace.asRelativePath(dest)}`,
+    );
     return dest;
   });
 
@@ -179,10 +230,15 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
     const paths = analysis.livePaths();
     const result = analysis.state.result ?? (paths.length ? await analysis.analyze(paths) : undefined);
     if (!result) {
-      void vscode.window.showInformationMessage('iommufd: open a C file first; the lock graph is built from the analysed files.');
+      void vscode.window.showInformationMessage(
+        'iommufd: open a C file first; the lock graph is built from the analysed files.',
+      );
       return undefined;
     }
-    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: formatLockGraphMarkdown(result.lockGraph, (f) => vscode.workspace.asRelativePath(f)) });
+    const doc = await vscode.workspace.openTextDocument({
+      language: 'markdown',
+      content: formatLockGraphMarkdown(result.lockGraph, (f) => vscode.workspace.asRelativePath(f)),
+    });
     await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
     return doc;
   });

@@ -89,8 +89,14 @@ export function registerDiagnostics(context: vscode.ExtensionContext, deps: Diag
       const uri = uriOfKey(key);
       const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
       const findings = byFile.get(key) ?? [];
-      collection.set(uri, findings.map((f) => toDiagnostic(f, extensionUri, doc)));
-      store.set(uri, findings.map((f) => ({ finding: f, line: f.line, column: f.column })));
+      collection.set(
+        uri,
+        findings.map((f) => toDiagnostic(f, extensionUri, doc)),
+      );
+      store.set(
+        uri,
+        findings.map((f) => ({ finding: f, line: f.line, column: f.column })),
+      );
     }
     for (const p of result.coverage.problems) log.warn(`${p.file}: ${p.message}`);
   };
@@ -112,7 +118,11 @@ export function registerDiagnostics(context: vscode.ExtensionContext, deps: Diag
     vscode.workspace.onDidOpenTextDocument(open),
     vscode.workspace.onDidChangeTextDocument((e) => {
       if (!isAnalysedDocument(e.document) || e.contentChanges.length === 0) return;
-      const changes = e.contentChanges.map((c) => ({ rangeOffset: c.rangeOffset, rangeLength: c.rangeLength, text: c.text }));
+      const changes = e.contentChanges.map((c) => ({
+        rangeOffset: c.rangeOffset,
+        rangeLength: c.rangeLength,
+        text: c.text,
+      }));
       const doc = e.document;
       void enqueue(async () => tellOnce(doc, await analysis.changeDocument(doc, changes)));
       schedule();
@@ -137,15 +147,23 @@ export function registerDiagnostics(context: vscode.ExtensionContext, deps: Diag
       if (await analysis.refreshFromDisk(uri, deleted)) schedule();
     });
   };
-  context.subscriptions.push(watcher, watcher.onDidChange(onDisk(false)), watcher.onDidCreate(onDisk(false)), watcher.onDidDelete(onDisk(true)));
+  context.subscriptions.push(
+    watcher,
+    watcher.onDidChange(onDisk(false)),
+    watcher.onDidCreate(onDisk(false)),
+    watcher.onDidDelete(onDisk(true)),
+  );
 
   for (const doc of vscode.workspace.textDocuments) open(doc);
-  log.info(`diagnostics: watching ${vscode.workspace.textDocuments.filter(isAnalysedDocument).length} open C document(s)`);
+  log.info(
+    `diagnostics: watching ${vscode.workspace.textDocuments.filter(isAnalysedDocument).length} open C document(s)`,
+  );
 
   return {
     settled: () => (pending === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve))),
     reanalyze: () => {
-      for (const doc of vscode.workspace.textDocuments) if (isAnalysedDocument(doc) && !analysis.livePaths().includes(engineKey(doc.uri))) open(doc);
+      for (const doc of vscode.workspace.textDocuments)
+        if (isAnalysedDocument(doc) && !analysis.livePaths().includes(engineKey(doc.uri))) open(doc);
       schedule(0);
     },
   };

@@ -9,7 +9,12 @@ import type { SourceStep } from '../sim/types';
 import type { AnalysisService } from './analysis/analysis-service';
 import type { PatchAnnotationsApi } from './patch-annotations';
 
-export async function sourceModelFor(analysis: AnalysisService, patches: PatchAnnotationsApi, file: string, fn: string): Promise<{ functions: FunctionModel[] } | undefined> {
+export async function sourceModelFor(
+  analysis: AnalysisService,
+  patches: PatchAnnotationsApi,
+  file: string,
+  fn: string,
+): Promise<{ functions: FunctionModel[] } | undefined> {
   const engine = await analysis.getEngine();
   const model = engine.fileModel(file);
   if (model?.functions.some((x) => x.name === fn)) return model;
@@ -17,7 +22,12 @@ export async function sourceModelFor(analysis: AnalysisService, patches: PatchAn
   return f ? { functions: [f] } : undefined;
 }
 
-export async function stepsFromSourceFor(analysis: AnalysisService, patches: PatchAnnotationsApi, file: string, fn: string): Promise<SourceStep[]> {
+export async function stepsFromSourceFor(
+  analysis: AnalysisService,
+  patches: PatchAnnotationsApi,
+  file: string,
+  fn: string,
+): Promise<SourceStep[]> {
   const model = await sourceModelFor(analysis, patches, file, fn);
   const f = model?.functions.find((x) => x.name === fn);
   if (!model || !f) throw new Error(`${fn}() is not in the analysed files (open ${file}, or the patch that adds it)`);

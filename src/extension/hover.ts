@@ -19,8 +19,12 @@ export function registerHover(context: vscode.ExtensionContext, store: FindingSt
         const parts = here.map(({ finding }) => {
           const md = new vscode.MarkdownString(undefined, true);
           md.isTrusted = { enabledCommands: ['iommufd.simulateFinding'] };
-          md.appendMarkdown(`[$(debug-start) ${simulateLabel(finding.scenario.variant)}](${simulateCommandUri(finding).toString(true)} "Replay this finding's witness in the simulator")`);
-          md.appendMarkdown(` · [${ruleInfo(finding.ruleId).name}](${ruleDocsUri(extensionUri, finding.ruleId).toString()} "The rule's documentation, at its section")`);
+          md.appendMarkdown(
+            `[$(debug-start) ${simulateLabel(finding.scenario.variant)}](${simulateCommandUri(finding).toString(true)} "Replay this finding's witness in the simulator")`,
+          );
+          md.appendMarkdown(
+            ` · [${ruleInfo(finding.ruleId).name}](${ruleDocsUri(extensionUri, finding.ruleId).toString()} "The rule's documentation, at its section")`,
+          );
           md.appendMarkdown(` · **iommufd ${finding.ruleId}** · ${finding.confidence} confidence`);
           if ('status' in finding) md.appendMarkdown(` · ${finding.status} by this patch`);
           return md;

@@ -14,7 +14,8 @@ export function createLog(context: vscode.ExtensionContext): Log {
   return {
     info: (m) => channel.info(m),
     warn: (m) => channel.warn(m),
-    error: (m, err) => channel.error(err === undefined ? m : `${m}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+    error: (m, err) =>
+      channel.error(err === undefined ? m : `${m}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
     show: () => channel.show(true),
   };
 }

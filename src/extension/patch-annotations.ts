@@ -202,7 +202,8 @@ export function registerPatchAnnotations(
     for (const p of produced) images.set(doc.uri, p.patch, p.texts);
     const shown: ShownFinding[] = [];
     const diagnostics: vscode.Diagnostic[] = [];
-    for (const pr of [...result.series.problems, ...result.series.notes]) log.info(`${pr.source}${pr.line ? `:${pr.line}` : ''}: ${pr.message}`);
+    for (const pr of [...result.series.problems, ...result.series.notes])
+      log.info(`${pr.source}${pr.line ? `:${pr.line}` : ''}: ${pr.message}`);
     for (const p of result.patches) {
       for (const f of p.findings) {
         // A finding the patch does not show sits on the patch's first line, so it is still seen.
@@ -220,7 +221,8 @@ export function registerPatchAnnotations(
         diagnostics.push(d);
         shown.push({ finding: f, line, column: 1 });
       }
-      for (const pr of [...p.problems, ...p.notes]) log.info(`${pr.source}${pr.line ? `:${pr.line}` : ''}: ${pr.message}`);
+      for (const pr of [...p.problems, ...p.notes])
+        log.info(`${pr.source}${pr.line ? `:${pr.line}` : ''}: ${pr.message}`);
     }
     const problems = inputProblems(result);
     // Said once per opening: the review runs again on every edit of the document.

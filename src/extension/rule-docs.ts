@@ -22,7 +22,9 @@ export function headingLines(markdown: string): Map<string, number> {
 
 export async function loadRuleHeadings(extensionUri: vscode.Uri): Promise<void> {
   try {
-    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'docs', 'engine.md')));
+    const text = new TextDecoder().decode(
+      await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'docs', 'engine.md')),
+    );
     for (const [heading, line] of headingLines(text)) lines.set(heading, line);
   } catch {
     // not shipped (a development checkout without docs): links fall back to the file

@@ -10,7 +10,13 @@ import type { FunctionModel } from '../engine/model/types';
 import { simulateFinding } from '../sim/finding';
 import { viewOfFinding, viewOfResult } from '../sim/panel-view';
 import type { SimulationRequest, SourceStep } from '../sim/types';
-import { validateRequest, type HostMessage, type PanelRequest, type PanelState, type UiMessage } from '../sim/panel-protocol';
+import {
+  validateRequest,
+  type HostMessage,
+  type PanelRequest,
+  type PanelState,
+  type UiMessage,
+} from '../sim/panel-protocol';
 import type { Log } from './log';
 import { uriOfKey } from './analysis/paths';
 import type { RepairPanelView } from '../sim/panel-view';
@@ -85,21 +91,59 @@ export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: S
       if (f?.related) {
         // a finding: its own witness replayed (simulateFinding picks the model its scenario names)
         const fn = request.function ?? f.function ?? '';
-        const model = request.variant === 'from-source' ? await deps.sourceModel(request.file ?? f.file, fn) : undefined;
-        const scenario = { variant: request.variant, threads: request.threads, faults: request.faults, contract: request.contract, ...(request.file ? { file: request.file } : {}), ...(request.function ? { function: request.function } : {}), ...(request.invariant ? { invariant: request.invariant } : {}), ...(f.reason ? { reason: f.reason } : {}) };
-        const simulation = simulateFinding({ ruleId: f.ruleId, function: fn, file: f.file, line: f.line, message: f.message, related: f.related, scenario }, model);
-        deps.log.info(`simulated the ${f.ruleId} finding at ${f.file}:${f.line} (${simulation.kind}): ${simulation.headline}`);
+        const model =
+          request.variant === 'from-source' ? await deps.sourceModel(request.file ?? f.file, fn) : undefined;
+        const scenario = {
+          variant: request.variant,
+          threads: request.threads,
+          faults: request.faults,
+          contract: request.contract,
+          ...(request.file ? { file: request.file } : {}),
+          ...(request.function ? { function: request.function } : {}),
+          ...(request.invariant ? { invariant: request.invariant } : {}),
+          ...(f.reason ? { reason: f.reason } : {}),
+        };
+        const simulation = simulateFinding(
+          {
+            ruleId: f.ruleId,
+            function: fn,
+            file: f.file,
+            line: f.line,
+            message: f.message,
+            related: f.related,
+            scenario,
+          },
+          model,
+        );
+        deps.log.info(
+          `simulated the ${f.ruleId} finding at ${f.file}:${f.line} (${simulation.kind}): ${simulation.headline}`,
+        );
         if (current === request) post({ type: 'result', request, view: viewOfFinding(simulation), simulation });
         // a panel reloaded (hidden, or the window reloaded) shows the proposal it had found again
         const held = deps.fix.last();
-        if (held && held.request === request && current === request) post({ type: 'repair', request, repair: held.view });
+        if (held && held.request === request && current === request)
+          post({ type: 'repair', request, repair: held.view });
         return;
       }
-      if (request.variant === 'lock-model' || request.variant === 'none') throw new Error(`${request.variant} needs the finding it simulates`);
-      const req: SimulationRequest = { variant: request.variant, threads: request.threads, faults: request.faults, contract: request.contract };
-      if (request.variant === 'from-source') req.steps = await deps.stepsFromSource(request.file ?? '', request.function ?? '');
+      if (request.variant === 'lock-model' || request.variant === 'none')
+        throw new Error(`${request.variant} needs the finding it simulates`);
+      const req: SimulationRequest = {
+        variant: request.variant,
+        threads: request.threads,
+        faults: request.faults,
+        contract: request.contract,
+      };
+      if (request.variant === 'from-source')
+        req.steps = await deps.stepsFromSource(request.file ?? '', request.function ?? '');
       const result = simulate(req);
-      deps.log.info(`simulated ${request.variant}${request.function ? ` (${request.function})` : ''}: ${result.states} states in ${result.elapsedMs} ms; broken: ${result.invariants.filter((i) => !i.holds).map((i) => i.id).join(', ') || 'none'}`);
+      deps.log.info(
+        `simulated ${request.variant}${request.function ? ` (${request.function})` : ''}: ${result.states} states in ${result.elapsedMs} ms; broken: ${
+          result.invariants
+            .filter((i) => !i.holds)
+            .map((i) => i.id)
+            .join(', ') || 'none'
+        }`,
+      );
       if (current === request) post({ type: 'result', request, view: viewOfResult(result, request.invariant), result });
     } catch (e) {
       const message = (e as Error)?.message ?? String(e);
@@ -139,7 +183,8 @@ export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: S
       if (m.type === 'ready' && current) await run(current);
       else if (m.type === 'run') {
         const request = validateRequest(m.request);
-        if (typeof request === 'string') post({ type: 'error', request: current ?? (m.request as PanelRequest), message: request });
+        if (typeof request === 'string')
+          post({ type: 'error', request: current ?? (m.request as PanelRequest), message: request });
         else await run(request);
       } else if (m.type === 'findRepair') await findRepair();
       else if (m.type === 'cancelRepair') deps.fix.cancel();
@@ -149,7 +194,12 @@ export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: S
         const line = Math.max(0, Math.floor(m.line) - 1);
         try {
           // following the selected step keeps the panel focused; a click on a link moves to the editor
-          await vscode.window.showTextDocument(uriOfKey(m.file), { selection: new vscode.Range(line, 0, line, 0), viewColumn: vscode.ViewColumn.One, preview: true, preserveFocus: m.follow === true });
+          await vscode.window.showTextDocument(uriOfKey(m.file), {
+            selection: new vscode.Range(line, 0, line, 0),
+            viewColumn: vscode.ViewColumn.One,
+            preview: true,
+            preserveFocus: m.follow === true,
+          });
         } catch (e) {
           void vscode.window.showWarningMessage(`iommufd: cannot open ${m.file}: ${(e as Error)?.message ?? e}`);
         }
@@ -161,7 +211,10 @@ export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: S
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
       async deserializeWebviewPanel(p: vscode.WebviewPanel, state: unknown) {
         const request = validateRequest((state as PanelState | undefined)?.request);
-        current = typeof request === 'string' ? { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' } : request;
+        current =
+          typeof request === 'string'
+            ? { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' }
+            : request;
         attach(p);
       },
     }),
@@ -170,7 +223,19 @@ export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: S
   return {
     async show(request) {
       if (panel) panel.reveal(vscode.ViewColumn.Beside, false);
-      else attach(vscode.window.createWebviewPanel(VIEW_TYPE, 'iommufd Simulator', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'media')] }));
+      else
+        attach(
+          vscode.window.createWebviewPanel(
+            VIEW_TYPE,
+            'iommufd Simulator',
+            { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
+            {
+              enableScripts: true,
+              retainContextWhenHidden: false,
+              localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'media')],
+            },
+          ),
+        );
       current = request;
       // The UI sends 'ready' once loaded and gets the result then; a loaded UI gets it now.
       await run(request);

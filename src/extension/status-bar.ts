@@ -47,7 +47,9 @@ export function registerStatusBar(context: vscode.ExtensionContext, analysis: An
         item.text = `${n > 0 ? '$(warning)' : '$(check)'} iommufd: ${n} finding${n === 1 ? '' : 's'} · ${coverageText(state)}`;
         const f = state.files;
         // coverage counts the reported (open) files; the context read with them is said too
-        const read = f ? `${f.open} open file${f.open === 1 ? '' : 's'} analysed with ${f.context} context file${f.context === 1 ? '' : 's'}` : `${c?.files ?? 0} file(s)`;
+        const read = f
+          ? `${f.open} open file${f.open === 1 ? '' : 's'} analysed with ${f.context} context file${f.context === 1 ? '' : 's'}`
+          : `${c?.files ?? 0} file(s)`;
         item.tooltip = c
           ? `${read}; functions of the open files parsed ${c.functions.parsed}, partial ${c.functions.partial}, skipped ${c.functions.skipped}; ${state.elapsedMs ?? 0} ms. Click for the log.`
           : 'iommufd review';

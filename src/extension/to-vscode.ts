@@ -19,7 +19,15 @@ export interface SimulateArgs {
 }
 
 export function simulateArgs(f: Finding): SimulateArgs {
-  return { scenario: f.scenario, ruleId: f.ruleId, function: f.function, message: f.message, file: f.file, line: f.line, related: f.related };
+  return {
+    scenario: f.scenario,
+    ruleId: f.ruleId,
+    function: f.function,
+    message: f.message,
+    file: f.file,
+    line: f.line,
+    related: f.related,
+  };
 }
 
 /** `command:` URI for hovers and markdown. */
@@ -40,10 +48,20 @@ const SEVERITY: Record<Severity, vscode.DiagnosticSeverity> = {
 };
 
 /** The range of a finding: its own end when it has one, else the rest of the line's code. */
-export function findingRange(doc: vscode.TextDocument | undefined, line: number, column: number, endLine?: number, endColumn?: number): vscode.Range {
+export function findingRange(
+  doc: vscode.TextDocument | undefined,
+  line: number,
+  column: number,
+  endLine?: number,
+  endColumn?: number,
+): vscode.Range {
   const l = Math.max(0, line - 1);
   const c = Math.max(0, column - 1);
-  if (endLine !== undefined && endColumn !== undefined && (endLine > line || (endLine === line && endColumn > column))) {
+  if (
+    endLine !== undefined &&
+    endColumn !== undefined &&
+    (endLine > line || (endLine === line && endColumn > column))
+  ) {
     return new vscode.Range(l, c, endLine - 1, endColumn - 1);
   }
   if (doc && l < doc.lineCount) {
@@ -60,13 +78,19 @@ export function toDiagnostic(
   doc: vscode.TextDocument | undefined,
   at?: { line: number; column: number; suffix?: string },
 ): vscode.Diagnostic {
-  const range = at ? findingRange(doc, at.line, at.column) : findingRange(doc, f.line, f.column, f.endLine, f.endColumn);
+  const range = at
+    ? findingRange(doc, at.line, at.column)
+    : findingRange(doc, f.line, f.column, f.endLine, f.endColumn);
   const confidence = f.confidence === 'high' ? '' : ` [${f.confidence} confidence]`;
   const d = new vscode.Diagnostic(range, `${f.message}${confidence}${at?.suffix ?? ''}`, SEVERITY[f.severity]);
   d.source = DIAGNOSTIC_SOURCE;
   d.code = { value: f.ruleId, target: ruleDocsUri(extensionUri, f.ruleId) };
   d.relatedInformation = f.related.map(
-    (r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uriOfKey(r.file), new vscode.Position(Math.max(0, r.line - 1), 0)), r.message),
+    (r) =>
+      new vscode.DiagnosticRelatedInformation(
+        new vscode.Location(uriOfKey(r.file), new vscode.Position(Math.max(0, r.line - 1), 0)),
+        r.message,
+      ),
   );
   return d;
 }

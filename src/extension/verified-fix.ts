@@ -207,7 +207,10 @@ export function createVerifiedFix(deps: { log: Log; runner: RepairRunner }): Ver
       if (!(await vscode.workspace.applyEdit(edit))) return undefined;
       // the reviewer sees what was put in: the paragraph's first line, revealed
       const column = vscode.window.visibleTextEditors.find((e) => e.document === doc)?.viewColumn;
-      const editor = await vscode.window.showTextDocument(doc, { preview: false, ...(column ? { viewColumn: column } : {}) });
+      const editor = await vscode.window.showTextDocument(doc, {
+        preview: false,
+        ...(column ? { viewColumn: column } : {}),
+      });
       const at = doc.positionAt(Math.max(0, next.indexOf(suggestion.split('\n')[0])));
       editor.selection = new vscode.Selection(at, at);
       editor.revealRange(new vscode.Range(at, at), vscode.TextEditorRevealType.AtTop);

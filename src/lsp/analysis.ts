@@ -12,7 +12,14 @@ import { toReplacements, type OffsetChange } from '../engine/editor/replacements
 import type { CParser } from '../engine/parse/syntax';
 import type { ReviewConfig } from '../engine/knowledge/types';
 import type { AnalysisResult, Finding, LockGraph } from '../engine/types';
-import { inputProblems, parseSeries, reviewSeriesWith, sessionOf, type PatchFinding, type SeriesReview } from '../patch/index';
+import {
+  inputProblems,
+  parseSeries,
+  reviewSeriesWith,
+  sessionOf,
+  type PatchFinding,
+  type SeriesReview,
+} from '../patch/index';
 import { simulateFinding } from '../sim/finding';
 import type { FileModel } from '../engine/model/types';
 import type { LoadedConfiguration, ServerHost } from './host';

@@ -85,7 +85,18 @@ function splitText(text: string): { lines: string[]; finalNewline: boolean } {
 export function applyFileDiff(text: string | undefined, file: FileDiff): FileApplyResult {
   const path = file.newPath ?? file.oldPath ?? '';
   if (file.kind === 'delete') {
-    return { text: undefined, placements: file.hunks.map((hunk, i) => ({ hunk, number: i + 1, applied: true, preStart: hunk.oldStart, postStart: 0, offset: 0, fuzzed: false })) };
+    return {
+      text: undefined,
+      placements: file.hunks.map((hunk, i) => ({
+        hunk,
+        number: i + 1,
+        applied: true,
+        preStart: hunk.oldStart,
+        postStart: 0,
+        offset: 0,
+        fuzzed: false,
+      })),
+    };
   }
   const source = text ?? '';
   const before = splitText(source).lines;
@@ -112,7 +123,10 @@ export function applyFileDiff(text: string | undefined, file: FileDiff): FileApp
       const t = trimContext(hunk, fuzz);
       if (fuzz > 0 && t.lead === 0 && t.tail === 0) continue;
       const oldSide = t.lines.filter((l) => l.op !== '+' && l.op !== '\\').map((l) => l.text);
-      const at = oldSide.length === 0 ? Math.max(minAt, Math.min(expected + t.lead, before.length)) : findNear(before, oldSide, expected + t.lead, minAt);
+      const at =
+        oldSide.length === 0
+          ? Math.max(minAt, Math.min(expected + t.lead, before.length))
+          : findNear(before, oldSide, expected + t.lead, minAt);
       if (at < 0) continue;
       placed.push({ hunk, number, lines: t.lines, lead: t.lead, at, fuzz });
       minAt = at + oldSide.length;
@@ -139,16 +153,39 @@ export function applyFileDiff(text: string | undefined, file: FileDiff): FileApp
     const oldLines = p.lines.filter((l) => l.op === ' ' || l.op === '-').length;
     const newLines = p.lines.filter((l) => l.op === ' ' || l.op === '+').length;
     const start = p.at - p.lead;
-    placements.push({ hunk: p.hunk, number: p.number, applied: true, preStart: start + 1, postStart: start + 1 + delta, offset: start - Math.max(0, p.hunk.oldStart - 1), fuzzed: p.fuzz > 0 });
-    const h = { oldStart: p.at + 1, oldLines, newStart: p.at + 1 + delta, newLines, lines: p.lines.map((l) => l.op + l.text) };
+    placements.push({
+      hunk: p.hunk,
+      number: p.number,
+      applied: true,
+      preStart: start + 1,
+      postStart: start + 1 + delta,
+      offset: start - Math.max(0, p.hunk.oldStart - 1),
+      fuzzed: p.fuzz > 0,
+    });
+    const h = {
+      oldStart: p.at + 1,
+      oldLines,
+      newStart: p.at + 1 + delta,
+      newLines,
+      lines: p.lines.map((l) => l.op + l.text),
+    };
     delta += newLines - oldLines;
     return h;
   });
   let current: string | false = source;
   if (hunks.length > 0) {
-    const patch: StructuredPatch = { oldFileName: path, newFileName: path, oldHeader: undefined, newHeader: undefined, hunks };
+    const patch: StructuredPatch = {
+      oldFileName: path,
+      newFileName: path,
+      oldHeader: undefined,
+      newHeader: undefined,
+      hunks,
+    };
     try {
-      current = applyPatch(source, patch, { compareLine: (_n: number, line: string | undefined, _op: string, content: string) => line !== undefined && sameLine(line, content) });
+      current = applyPatch(source, patch, {
+        compareLine: (_n: number, line: string | undefined, _op: string, content: string) =>
+          line !== undefined && sameLine(line, content),
+      });
     } catch {
       current = false;
     }
@@ -157,7 +194,14 @@ export function applyFileDiff(text: string | undefined, file: FileDiff): FileApp
     // Cannot happen for places we verified; say so rather than guess.
     return {
       text: source,
-      placements: [...failed, ...placements.map((p) => ({ ...p, applied: false, failure: `${hunkLabel(path, p.hunk, p.number)} could not be applied` }))].sort((a, b) => a.number - b.number),
+      placements: [
+        ...failed,
+        ...placements.map((p) => ({
+          ...p,
+          applied: false,
+          failure: `${hunkLabel(path, p.hunk, p.number)} could not be applied`,
+        })),
+      ].sort((a, b) => a.number - b.number),
     };
   }
   return { text: current, placements: [...placements, ...failed].sort((a, b) => a.number - b.number) };

@@ -24,7 +24,11 @@ export interface Classified {
  * `preIdentity` maps a pre-image path to the path the same file has in the
  * post-image (renames), so a finding that moves with its file is unchanged.
  */
-export function classifyFindings(pre: readonly Finding[], post: readonly Finding[], preIdentity: (file: string) => string = (x) => x): Classified[] {
+export function classifyFindings(
+  pre: readonly Finding[],
+  post: readonly Finding[],
+  preIdentity: (file: string) => string = (x) => x,
+): Classified[] {
   const waiting = new Map<string, Finding[]>();
   for (const f of pre) {
     const k = matchKey(f, preIdentity);

@@ -37,7 +37,9 @@ export function stripPath(name: string | undefined, git: boolean): string | unde
 }
 
 /** The first hunk that has fewer lines than its header announces (a cut-off mail). */
-function shortHunk(text: readonly string[]): { at: number; oldLines: number; newLines: number; found: number } | undefined {
+function shortHunk(
+  text: readonly string[],
+): { at: number; oldLines: number; newLines: number; found: number } | undefined {
   for (let i = 0; i < text.length; i++) {
     const h = HUNK_HEADER.exec(text[i]);
     if (!h) continue;
@@ -75,7 +77,8 @@ function kindOf(p: StructuredPatch, text: readonly string[], oldPath?: string, n
 /** Splits the diff into per-file sections at `diff --git` / `Index:` lines, keeping each section's first line. */
 function sections(lines: readonly string[]): { from: number; to: number }[] {
   const starts: number[] = [];
-  for (let i = 0; i < lines.length; i++) if (lines[i].startsWith('diff --git ') || lines[i].startsWith('Index: ')) starts.push(i);
+  for (let i = 0; i < lines.length; i++)
+    if (lines[i].startsWith('diff --git ') || lines[i].startsWith('Index: ')) starts.push(i);
   if (starts.length === 0 || starts[0] !== 0) starts.unshift(0);
   return starts.map((from, k) => ({ from, to: k + 1 < starts.length ? starts[k + 1] : lines.length }));
 }
@@ -93,7 +96,8 @@ export function parseMailDiff(mail: PatchMail): ParsedDiff {
     try {
       parsed = parsePatch(text.join('\n') + '\n');
     } catch (e) {
-      const name = /^diff --git a\/(\S+)/.exec(text[0])?.[1] ?? /^\+\+\+ (?:b\/)?(\S+)/m.exec(text.join('\n'))?.[1] ?? 'a file';
+      const name =
+        /^diff --git a\/(\S+)/.exec(text[0])?.[1] ?? /^\+\+\+ (?:b\/)?(\S+)/m.exec(text.join('\n'))?.[1] ?? 'a file';
       const short = shortHunk(text);
       if (short) {
         problems.push({
@@ -106,7 +110,11 @@ export function parseMailDiff(mail: PatchMail): ParsedDiff {
       const message = (e as Error).message;
       const at = /line (\d+)/.exec(message);
       const line = at ? patchLineOf(from + Number(at[1]) - 1) : patchLineOf(from);
-      problems.push({ source: mail.source, line, message: `the diff of ${name} could not be read (${message.replace(/^Hunk at line \d+ /, 'a hunk ').trim()}); this file is left out` });
+      problems.push({
+        source: mail.source,
+        line,
+        message: `the diff of ${name} could not be read (${message.replace(/^Hunk at line \d+ /, 'a hunk ').trim()}); this file is left out`,
+      });
       continue;
     }
     // jsdiff keeps hunks in input order: the k-th `@@` line of the section is the k-th hunk.
@@ -138,10 +146,22 @@ export function parseMailDiff(mail: PatchMail): ParsedDiff {
         });
       }
       if (oldPath === undefined && newPath === undefined) {
-        problems.push({ source: mail.source, line: headerLine, message: 'a diff section names no file; it is left out' });
+        problems.push({
+          source: mail.source,
+          line: headerLine,
+          message: 'a diff section names no file; it is left out',
+        });
         continue;
       }
-      const file: FileDiff = { oldPath, newPath, kind: kindOf(p, text, oldPath, newPath), oldMode: p.oldMode, newMode: p.newMode, hunks, headerLine };
+      const file: FileDiff = {
+        oldPath,
+        newPath,
+        kind: kindOf(p, text, oldPath, newPath),
+        oldMode: p.oldMode,
+        newMode: p.newMode,
+        hunks,
+        headerLine,
+      };
       const ids = parsed.length === 1 ? indexIds(text) : undefined;
       if (ids) Object.assign(file, ids);
       files.push(file);

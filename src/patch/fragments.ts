@@ -358,7 +358,12 @@ export function buildFragments(file: FileDiff): { old: Fragment; new: Fragment }
     for (const [h, m] of side.hints.gap) for (const c of m.values()) addHint(hints.gap, h, c);
     for (const [fn, m] of side.hints.exit) for (const c of m.values()) addHint(hints.exit, fn, c);
   }
-  const strip = (b: Built): Fragment => ({ text: b.text, origin: b.origin, partial: b.partial, hunkLines: b.hunkLines });
+  const strip = (b: Built): Fragment => ({
+    text: b.text,
+    origin: b.origin,
+    partial: b.partial,
+    hunkLines: b.hunkLines,
+  });
   if (hints.gap.size === 0 && hints.exit.size === 0) return { old: strip(first.old), new: strip(first.new) };
   return { old: strip(build(file, 'old', hints)), new: strip(build(file, 'new', hints)) };
 }

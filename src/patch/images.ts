@@ -55,7 +55,14 @@ function spansAndOrigins(placements: readonly HunkPlacement[], file: TouchedFile
       else if (l.op === '+') file.postOrigin.set(post++, l.patchLine);
     }
     const last = p.hunk.lines[p.hunk.lines.length - 1]?.patchLine ?? p.hunk.headerLine;
-    file.spans.push({ preFrom: from.pre, preTo: pre - 1, postFrom: from.post, postTo: post - 1, firstPatchLine: p.hunk.headerLine, lastPatchLine: last });
+    file.spans.push({
+      preFrom: from.pre,
+      preTo: pre - 1,
+      postFrom: from.post,
+      postTo: post - 1,
+      firstPatchLine: p.hunk.headerLine,
+      lastPatchLine: last,
+    });
   }
 }
 
@@ -83,7 +90,11 @@ export class SeriesTree {
     else {
       const d = decodeText(raw);
       text = d.text;
-      if (!d.utf8) this.problems.push({ source: path, message: `${path} in the base tree is not valid UTF-8: read as ISO-8859-1` });
+      if (!d.utf8)
+        this.problems.push({
+          source: path,
+          message: `${path} in the base tree is not valid UTF-8: read as ISO-8859-1`,
+        });
     }
     this.overlay.set(path, text);
     return text;
@@ -102,7 +113,10 @@ export class SeriesTree {
       for (const path of this.overlay.keys()) if (dirOf(path) === dir) names.add(path);
       let paths = [...names].filter(isCSource).sort();
       if (paths.length > MAX_CONTEXT_FILES) {
-        this.problems.push({ source: dir, message: `${dir} has ${paths.length} C files: only those the series touches were read for context` });
+        this.problems.push({
+          source: dir,
+          message: `${dir} has ${paths.length} C files: only those the series touches were read for context`,
+        });
         paths = paths.filter((p) => touched.has(p));
       }
       for (const path of paths) {
@@ -128,29 +142,50 @@ export class SeriesTree {
         problems.push({ source, line: d.headerLine, message: skip });
         continue;
       }
-      const file: TouchedFile = { diff: d, prePath: d.oldPath, postPath: d.newPath, preOrigin: new Map(), postOrigin: new Map(), spans: [] };
+      const file: TouchedFile = {
+        diff: d,
+        prePath: d.oldPath,
+        postPath: d.newPath,
+        preOrigin: new Map(),
+        postOrigin: new Map(),
+        spans: [],
+      };
       const name = d.newPath ?? d.oldPath ?? '';
       const preText = d.oldPath !== undefined && d.kind !== 'create' ? await this.read(d.oldPath) : undefined;
       if (d.kind === 'create') {
         const existing = d.newPath !== undefined ? await this.read(d.newPath) : undefined;
         if (existing !== undefined) {
-          problems.push({ source, line: d.headerLine, message: `${name}: the patch creates it, but it already exists in the base tree; not applied` });
+          problems.push({
+            source,
+            line: d.headerLine,
+            message: `${name}: the patch creates it, but it already exists in the base tree; not applied`,
+          });
           continue;
         }
         file.prePath = undefined;
       } else if (preText === undefined) {
-        problems.push({ source, line: d.headerLine, message: `${d.oldPath}: not in the base tree, so its ${d.hunks.length} hunk(s) were not applied` });
+        problems.push({
+          source,
+          line: d.headerLine,
+          message: `${d.oldPath}: not in the base tree, so its ${d.hunks.length} hunk(s) were not applied`,
+        });
         continue;
       }
       file.preText = preText;
       const result = applyFileDiff(preText, d);
       for (const p of result.placements) {
         if (p.failure) problems.push({ source, line: p.hunk.headerLine, message: p.failure });
-        else if (p.fuzzed) problems.push({ source, line: p.hunk.headerLine, message: `hunk #${p.number} of ${name} applied with fuzz (some context lines differ from the base)` });
+        else if (p.fuzzed)
+          problems.push({
+            source,
+            line: p.hunk.headerLine,
+            message: `hunk #${p.number} of ${name} applied with fuzz (some context lines differ from the base)`,
+          });
       }
       spansAndOrigins(result.placements, file);
       file.postText = result.text;
-      if (d.oldPath !== undefined && d.oldPath !== d.newPath && d.kind !== 'copy') this.overlay.set(d.oldPath, undefined);
+      if (d.oldPath !== undefined && d.oldPath !== d.newPath && d.kind !== 'copy')
+        this.overlay.set(d.oldPath, undefined);
       if (d.newPath !== undefined) this.overlay.set(d.newPath, result.text);
       touched.push(file);
     }

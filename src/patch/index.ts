@@ -53,7 +53,16 @@ export function reviewSeries(series: Series, options: ReviewSeriesOptions): Prom
     git: options.git,
     gitAuto: options.gitAuto,
     foundAround: options.foundAround,
-    session: () => sessionOf(new Engine({ parser: options.parser, config: options.config, ...(options.facts ? { facts: options.facts } : {}) }), true, options.loadFiles),
+    session: () =>
+      sessionOf(
+        new Engine({
+          parser: options.parser,
+          config: options.config,
+          ...(options.facts ? { facts: options.facts } : {}),
+        }),
+        true,
+        options.loadFiles,
+      ),
     shared: options.base && options.engine ? sessionOf(options.engine, false) : undefined,
     baseCache: options.engine && options.rememberBase ? cacheOf(options.engine) : undefined,
     minConfidence: options.config?.minConfidence,
@@ -74,7 +83,11 @@ function cacheOf(engine: Engine): Map<string, AnalysisResult> {
  * threshold in the post-image would read as fixed. Exported for callers that
  * keep a review's engines (`owned` false: dispose leaves the engine alive).
  */
-export function sessionOf(engine: Engine, owned: boolean, loadFiles?: ReviewSeriesOptions['loadFiles']): AnalysisSession {
+export function sessionOf(
+  engine: Engine,
+  owned: boolean,
+  loadFiles?: ReviewSeriesOptions['loadFiles'],
+): AnalysisSession {
   return {
     setFile: (path, text) => engine.setFile(path, text),
     ...(loadFiles ? { setFiles: (files: readonly { path: string; text: string }[]) => loadFiles(engine, files) } : {}),

@@ -6,7 +6,12 @@
  */
 import type { HunkSpan } from './images';
 
-export function patchLineFor(line: number, origin: ReadonlyMap<number, number>, spans: readonly HunkSpan[], side: 'pre' | 'post'): number | undefined {
+export function patchLineFor(
+  line: number,
+  origin: ReadonlyMap<number, number>,
+  spans: readonly HunkSpan[],
+  side: 'pre' | 'post',
+): number | undefined {
   const exact = origin.get(line);
   if (exact !== undefined) return exact;
   let best: { distance: number; patchLine: number } | undefined;
@@ -38,7 +43,10 @@ export function patchLineFor(line: number, origin: ReadonlyMap<number, number>, 
 }
 
 /** For a rebuilt (no-base) image: fragment line → the file line the hunk header declares. */
-export function declaredLines(origin: ReadonlyMap<number, number>, declared: ReadonlyMap<number, number>): Map<number, number> {
+export function declaredLines(
+  origin: ReadonlyMap<number, number>,
+  declared: ReadonlyMap<number, number>,
+): Map<number, number> {
   const out = new Map<number, number>();
   for (const [imageLine, patchLine] of origin) {
     const d = declared.get(patchLine);

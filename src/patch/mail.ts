@@ -18,7 +18,11 @@ export function findDiff(lines: readonly string[]): { start: number; end: number
   let start = -1;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
-    if (l.startsWith('diff --git ') || (l.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ')) || (l.startsWith('Index: ') && lines[i + 1]?.startsWith('===='))) {
+    if (
+      l.startsWith('diff --git ') ||
+      (l.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ')) ||
+      (l.startsWith('Index: ') && lines[i + 1]?.startsWith('===='))
+    ) {
       start = i;
       break;
     }
@@ -49,7 +53,8 @@ export function findDiff(lines: readonly string[]): { start: number; end: number
       newLeft = h[2] === undefined ? 1 : Number(h[2]);
       continue;
     }
-    if (l === '-- ' || l.startsWith('base-commit: ') || l.startsWith('prerequisite-patch-id: ')) return { start, end: i };
+    if (l === '-- ' || l.startsWith('base-commit: ') || l.startsWith('prerequisite-patch-id: '))
+      return { start, end: i };
   }
   return { start, end: lines.length };
 }
@@ -115,7 +120,11 @@ export async function parseMail(raw: RawMessage, source: string, binary: boolean
     return mail;
   }
   mail.subject = email.subject ?? '';
-  mail.from = email.from ? (email.from.name ? `${email.from.name} <${email.from.address ?? ''}>` : email.from.address) : undefined;
+  mail.from = email.from
+    ? email.from.name
+      ? `${email.from.name} <${email.from.address ?? ''}>`
+      : email.from.address
+    : undefined;
   mail.date = email.date;
   mail.messageId = email.messageId;
   mail.inReplyTo = email.inReplyTo;
@@ -129,7 +138,11 @@ export async function parseMail(raw: RawMessage, source: string, binary: boolean
     // so that context lines still match a tree file read the same way.
     const headerEnd = raw.text.search(/\r?\n\r?\n/);
     const cte = (email.headers.find((h) => h.key === 'content-transfer-encoding')?.value ?? '').toLowerCase();
-    if (headerEnd >= 0 && !/base64|quoted-printable/.test(cte) && !/multipart/i.test(email.headers.find((h) => h.key === 'content-type')?.value ?? '')) {
+    if (
+      headerEnd >= 0 &&
+      !/base64|quoted-printable/.test(cte) &&
+      !/multipart/i.test(email.headers.find((h) => h.key === 'content-type')?.value ?? '')
+    ) {
       body = raw.text.slice(raw.text.indexOf('\n', headerEnd + 1) + 1).replace(/\r\n/g, '\n');
       problems.push('the body is not valid UTF-8 and names no charset: read as ISO-8859-1');
     } else problems.push('the body has bytes that are not valid in its charset: they were replaced');
@@ -140,7 +153,10 @@ export async function parseMail(raw: RawMessage, source: string, binary: boolean
   if (diff.start < 0) {
     // Some send the patch as an attachment (text/x-patch, foo.patch).
     const att = email.attachments.find(
-      (a) => typeof a.content === 'string' && (PATCH_ATTACHMENT.test(a.mimeType) || /\.(patch|diff)$/i.test(a.filename ?? '')) && findDiff(splitLines(a.content)).start >= 0,
+      (a) =>
+        typeof a.content === 'string' &&
+        (PATCH_ATTACHMENT.test(a.mimeType) || /\.(patch|diff)$/i.test(a.filename ?? '')) &&
+        findDiff(splitLines(a.content)).start >= 0,
     );
     if (att && typeof att.content === 'string') {
       const attLines = splitLines(att.content.replace(/\r\n/g, '\n'));
@@ -148,7 +164,9 @@ export async function parseMail(raw: RawMessage, source: string, binary: boolean
       lines = splitLines(body);
       diff = findDiff(lines);
       fromAttachment = true;
-      problems.push(`the diff was read from the attachment ${att.filename ?? att.mimeType}; its patch lines are approximate`);
+      problems.push(
+        `the diff was read from the attachment ${att.filename ?? att.mimeType}; its patch lines are approximate`,
+      );
     }
   }
   mail.body = body;

@@ -34,7 +34,9 @@ function isSeparator(lines: string[], i: number): boolean {
 /** True when the text looks like an mbox or a mail (starts with `From ` or a header). */
 export function looksLikeMail(text: string): boolean {
   const first = text.slice(0, 200).split('\n', 1)[0];
-  return first.startsWith('From ') || (HEADER_LINE.test(first) && !first.startsWith('diff') && !first.startsWith('Index:'));
+  return (
+    first.startsWith('From ') || (HEADER_LINE.test(first) && !first.startsWith('diff') && !first.startsWith('Index:'))
+  );
 }
 
 export function splitMbox(text: string): RawMessage[] {
@@ -47,7 +49,8 @@ export function splitMbox(text: string): RawMessage[] {
     const from = starts[k];
     const to = k + 1 < starts.length ? starts[k + 1] : lines.length;
     const chunk = lines.slice(from, to);
-    const envelopeLines = chunk.length > 0 && chunk[0].startsWith('From ') && chunk.length > 1 && HEADER_LINE.test(chunk[1]) ? 1 : 0;
+    const envelopeLines =
+      chunk.length > 0 && chunk[0].startsWith('From ') && chunk.length > 1 && HEADER_LINE.test(chunk[1]) ? 1 : 0;
     const body = chunk.slice(envelopeLines).map((l) => (/^>+From /.test(l) ? l.slice(1) : l));
     // The empty line that separates messages belongs to the format, not the message.
     out.push({ text: body.join('\n') + '\n', startLine: from + 1, endLine: Math.max(from + 1, to), envelopeLines });

@@ -77,7 +77,8 @@ function annotate(c: Classified, place: ReturnType<typeof placer>, partial: bool
   const f: Finding = c.finding;
   const side = c.status === 'fixed' ? 'pre' : 'post';
   const p = place(f.file, f.line, side);
-  const remap = (text: string) => (partial ? text.replace(/\bline (\d+)/g, (_m, n: string) => `line ${p.mapLine(Number(n))}`) : text);
+  const remap = (text: string) =>
+    partial ? text.replace(/\bline (\d+)/g, (_m, n: string) => `line ${p.mapLine(Number(n))}`) : text;
   const related = f.related.map((r: RelatedLocation) => {
     if (r.file !== f.file) return { ...r };
     return { ...r, line: p.mapLine(r.line), message: remap(r.message), patchLine: p.mapPatchLine(r.line) };
@@ -137,11 +138,18 @@ function demotedInPartialBody(c: Classified, images: PatchImages): boolean {
 function inPartialBody(c: Classified, images: PatchImages): boolean {
   const f = c.finding;
   return images.touched.some((t) =>
-    c.status === 'fixed' ? t.prePath === f.file && t.prePartial?.has(f.function) : t.postPath === f.file && t.postPartial?.has(f.function),
+    c.status === 'fixed'
+      ? t.prePath === f.file && t.prePartial?.has(f.function)
+      : t.postPath === f.file && t.postPartial?.has(f.function),
   );
 }
 
-export function placeFindings(classified: Classified[], images: PatchImages, partial: boolean, minConfidence: Confidence): PatchFinding[] {
+export function placeFindings(
+  classified: Classified[],
+  images: PatchImages,
+  partial: boolean,
+  minConfidence: Confidence,
+): PatchFinding[] {
   const place = placer(images, partial);
   // What the patch introduces or fixes, anywhere; an unchanged finding only
   // where the patch shows its code (a reviewer reads it in this patch).
@@ -157,6 +165,8 @@ export function placeFindings(classified: Classified[], images: PatchImages, par
       return out;
     })
     .filter((f) => CONFIDENCE_ORDER.indexOf(f.confidence) >= CONFIDENCE_ORDER.indexOf(minConfidence))
-    .sort((a, b) => (a.patchLine ?? Infinity) - (b.patchLine ?? Infinity) || a.file.localeCompare(b.file) || a.line - b.line);
+    .sort(
+      (a, b) =>
+        (a.patchLine ?? Infinity) - (b.patchLine ?? Infinity) || a.file.localeCompare(b.file) || a.line - b.line,
+    );
 }
-

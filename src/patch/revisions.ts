@@ -31,7 +31,13 @@ export function compareRevisions(previous: SeriesReview, current: SeriesReview):
   const prevByTitle = new Map(previous.patches.map((p) => [p.title, p]));
   const seen = new Set<string>();
   const patches: RevisionPatch[] = [];
-  const compare = (title: string, before: PatchFinding[], after: PatchFinding[], index?: number, previousIndex?: number) => {
+  const compare = (
+    title: string,
+    before: PatchFinding[],
+    after: PatchFinding[],
+    index?: number,
+    previousIndex?: number,
+  ) => {
     const waiting = new Map<string, PatchFinding[]>();
     for (const f of before) waiting.set(matchKey(f), [...(waiting.get(matchKey(f)) ?? []), f]);
     const unchanged: PatchFinding[] = [];
@@ -44,10 +50,13 @@ export function compareRevisions(previous: SeriesReview, current: SeriesReview):
     patches.push({ index, previousIndex, title, fixed, unchanged, introduced });
   };
   for (const p of current.patches) {
-    const old = prevByTitle.get(p.title) ?? previous.patches.find((q) => q.index === p.index && !current.patches.some((c) => c.title === q.title));
+    const old =
+      prevByTitle.get(p.title) ??
+      previous.patches.find((q) => q.index === p.index && !current.patches.some((c) => c.title === q.title));
     if (old) seen.add(old.title);
     compare(p.title, introducedIn(old?.findings ?? []), introducedIn(p.findings), p.index, old?.index);
   }
-  for (const old of previous.patches) if (!seen.has(old.title)) compare(old.title, introducedIn(old.findings), [], undefined, old.index);
+  for (const old of previous.patches)
+    if (!seen.has(old.title)) compare(old.title, introducedIn(old.findings), [], undefined, old.index);
   return { previousVersion: previous.series.version, version: current.series.version, patches };
 }

@@ -49,7 +49,10 @@ export async function parseSeriesFiles(inputs: readonly SeriesInput[]): Promise<
     setAside.push({ source: mail.source, startLine: mail.startLine, subject: mail.subject, kind: mail.kind, reason });
 
   const patches = mails.filter((m) => m.kind === 'patch');
-  const version = patches.reduce((v, m) => Math.max(v, m.tags.version), 0) || mails.find((m) => m.kind === 'cover')?.tags.version || 1;
+  const version =
+    patches.reduce((v, m) => Math.max(v, m.tags.version), 0) ||
+    mails.find((m) => m.kind === 'cover')?.tags.version ||
+    1;
   let cover: PatchMail | undefined;
   const chosen: PatchMail[] = [];
   for (const mail of mails) {
@@ -58,7 +61,8 @@ export async function parseSeriesFiles(inputs: readonly SeriesInput[]): Promise<
       const why = mail.problems.length > 0 ? mail.problems.join('; ') : 'no diff in this mail';
       aside(mail, why);
       problems.push({ source: mail.source, line: mail.startLine, message: `${describe(mail)}: set aside: ${why}` });
-    } else if (mail.tags.version !== version) aside(mail, `revision v${mail.tags.version}; the series is reviewed at v${version}`);
+    } else if (mail.tags.version !== version)
+      aside(mail, `revision v${mail.tags.version}; the series is reviewed at v${version}`);
     else if (mail.kind === 'cover') {
       if (cover) aside(cover, 'another cover letter of the same revision follows');
       cover = mail;
@@ -80,9 +84,11 @@ export async function parseSeriesFiles(inputs: readonly SeriesInput[]): Promise<
   const ordered = [...[...byIndex.keys()].sort((a, b) => a - b).map((k) => byIndex.get(k)!), ...unnumbered];
   const announced = chosen.reduce((t, m) => Math.max(t, m.tags.total ?? 0), 0) || cover?.tags.total || 0;
   for (let k = 1; k <= announced; k++) {
-    if (!byIndex.has(k)) problems.push({ source: inputs[0]?.name ?? '', message: `patch ${k}/${announced} is missing from the input` });
+    if (!byIndex.has(k))
+      problems.push({ source: inputs[0]?.name ?? '', message: `patch ${k}/${announced} is missing from the input` });
   }
-  if (ordered.length === 0) problems.push({ source: inputs.map((i) => i.name).join(', '), message: 'no patch found in the input' });
+  if (ordered.length === 0)
+    problems.push({ source: inputs.map((i) => i.name).join(', '), message: 'no patch found in the input' });
 
   const first = ordered[0];
   return {

@@ -30,17 +30,26 @@ export function b4Result(patch: PatchReview, docsUri?: string): B4CheckResult {
       ? 'warn'
       : 'pass';
   const parts: string[] = [];
-  if (introduced.length > 0) parts.push(`introduces ${plural(introduced.length, 'finding')} (${[...new Set(introduced.map((f) => f.ruleId))].join(', ')})`);
-  if (fixed.length > 0) parts.push(`fixes ${plural(fixed.length, 'finding')} (${[...new Set(fixed.map((f) => f.ruleId))].join(', ')})`);
+  if (introduced.length > 0)
+    parts.push(
+      `introduces ${plural(introduced.length, 'finding')} (${[...new Set(introduced.map((f) => f.ruleId))].join(', ')})`,
+    );
+  if (fixed.length > 0)
+    parts.push(`fixes ${plural(fixed.length, 'finding')} (${[...new Set(fixed.map((f) => f.ruleId))].join(', ')})`);
   if (parts.length === 0) parts.push('no new lock or rollback findings');
   if (patch.problems.length > 0) parts.push(plural(patch.problems.length, 'problem'));
   // Which text the verdict rests on comes first: a blob is exact, hunks are not.
-  const details: string[] = [`pre-image: ${patch.preimage}${new Set(patch.preimageFiles.map((f) => f.source)).size > 1 ? ` (${patch.preimageFiles.map((f) => `${f.file}: ${f.source}`).join(', ')})` : ''}`];
+  const details: string[] = [
+    `pre-image: ${patch.preimage}${new Set(patch.preimageFiles.map((f) => f.source)).size > 1 ? ` (${patch.preimageFiles.map((f) => `${f.file}: ${f.source}`).join(', ')})` : ''}`,
+  ];
   for (const f of [...introduced, ...fixed]) {
-    details.push(`${f.status}: ${f.imageFile}:${f.imageLine}: ${f.severity}: [${f.ruleId}] ${f.message} (confidence: ${f.confidence}${f.patchLine ? `; patch line ${f.patchLine}` : ''})`);
+    details.push(
+      `${f.status}: ${f.imageFile}:${f.imageLine}: ${f.severity}: [${f.ruleId}] ${f.message} (confidence: ${f.confidence}${f.patchLine ? `; patch line ${f.patchLine}` : ''})`,
+    );
     for (const r of f.related) details.push(`  ${r.file}:${r.line}: ${r.message}`);
   }
-  for (const p of [...patch.problems, ...patch.notes]) details.push(`note: ${p.line ? `line ${p.line}: ` : ''}${p.message}`);
+  for (const p of [...patch.problems, ...patch.notes])
+    details.push(`note: ${p.line ? `line ${p.line}: ` : ''}${p.message}`);
   const out: B4CheckResult = { tool: B4_TOOL, status, summary: parts.join('; ') };
   if (docsUri && introduced.length + fixed.length > 0) out.url = docsUri;
   if (details.length > 0) out.details = details.join('\n');

@@ -18,10 +18,11 @@ export function edgesOnCycles(graph: LockGraph): Set<string> {
     while (stack.length) {
       const n = stack.pop()!;
       if (n === to) return true;
-      for (const m of next.get(n) ?? []) if (!seen.has(m)) {
-        seen.add(m);
-        stack.push(m);
-      }
+      for (const m of next.get(n) ?? [])
+        if (!seen.has(m)) {
+          seen.add(m);
+          stack.push(m);
+        }
     }
     return false;
   };
@@ -34,15 +35,26 @@ function dotId(s: string): string {
 
 export function formatLockGraphMarkdown(graph: LockGraph, relative: (file: string) => string = (f) => f): string {
   const cyc = edgesOnCycles(graph);
-  const lines = ['# iommufd lock graph', '', `${graph.edges.length} edge(s) between lock classes; an edge A → B means B was taken while A was held.`, ''];
+  const lines = [
+    '# iommufd lock graph',
+    '',
+    `${graph.edges.length} edge(s) between lock classes; an edge A → B means B was taken while A was held.`,
+    '',
+  ];
   const sorted = [...graph.edges].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
   for (const e of sorted) {
     const mark = cyc.has(`${e.from}\u0000${e.to}`) ? ' **(on a cycle: possible deadlock)**' : '';
-    const sites = e.sites.slice(0, 5).map((s) => `${relative(s.file)}:${s.line}`).join(', ');
-    lines.push(`- \`${e.from}\` → \`${e.to}\`${mark} — ${sites}${e.sites.length > 5 ? `, and ${e.sites.length - 5} more` : ''}`);
+    const sites = e.sites
+      .slice(0, 5)
+      .map((s) => `${relative(s.file)}:${s.line}`)
+      .join(', ');
+    lines.push(
+      `- \`${e.from}\` → \`${e.to}\`${mark} — ${sites}${e.sites.length > 5 ? `, and ${e.sites.length - 5} more` : ''}`,
+    );
   }
   lines.push('', '```dot', 'digraph locks {', '  rankdir=LR;');
-  for (const e of sorted) lines.push(`  ${dotId(e.from)} -> ${dotId(e.to)}${cyc.has(`${e.from}\u0000${e.to}`) ? ' [color=red]' : ''};`);
+  for (const e of sorted)
+    lines.push(`  ${dotId(e.from)} -> ${dotId(e.to)}${cyc.has(`${e.from}\u0000${e.to}`) ? ' [color=red]' : ''};`);
   lines.push('}', '```', '');
   return lines.join('\n');
 }

@@ -45,7 +45,11 @@ export interface JsonSeriesReport {
 export function jsonPatchFinding(f: PatchFinding): JsonPatchFinding {
   const out: JsonPatchFinding = {
     ...jsonFinding(f),
-    related: f.related.map((r) => (r.patchLine === undefined ? { file: r.file, line: r.line, message: r.message } : { file: r.file, line: r.line, message: r.message, patchLine: r.patchLine })),
+    related: f.related.map((r) =>
+      r.patchLine === undefined
+        ? { file: r.file, line: r.line, message: r.message }
+        : { file: r.file, line: r.line, message: r.message, patchLine: r.patchLine },
+    ),
     status: f.status,
     patchLine: f.patchLine ?? null,
     imageFile: f.imageFile,

@@ -20,7 +20,15 @@ export function patchSarifResult(f: PatchFinding, patch: SeriesReview['patches']
   result.baselineState = BASELINE[f.status];
   const related = result.relatedLocations ?? [];
   if (f.patchLine !== undefined) {
-    related.push(sarifLocation(patch.source, f.patchLine, undefined, `shown by patch ${patch.index}/${patch.total} "${patch.title}"`, related.length + 1));
+    related.push(
+      sarifLocation(
+        patch.source,
+        f.patchLine,
+        undefined,
+        `shown by patch ${patch.index}/${patch.total} "${patch.title}"`,
+        related.length + 1,
+      ),
+    );
   }
   result.relatedLocations = related;
   result.properties = {
@@ -39,13 +47,23 @@ export function patchSarifResult(f: PatchFinding, patch: SeriesReview['patches']
 export function toPatchSarif(review: SeriesReview, options: SarifOptions): Sarif.Log {
   const notifications: Sarif.Notification[] = [];
   const said = [
-    ...[...review.series.problems, ...review.patches.flatMap((x) => x.problems)].map((p) => ({ p, level: 'warning' as const })),
+    ...[...review.series.problems, ...review.patches.flatMap((x) => x.problems)].map((p) => ({
+      p,
+      level: 'warning' as const,
+    })),
     ...[...review.series.notes, ...review.patches.flatMap((x) => x.notes)].map((p) => ({ p, level: 'note' as const })),
   ];
   for (const { p, level } of said) {
     const n: Sarif.Notification = { level, message: { text: p.message } };
     if (p.source) {
-      n.locations = [{ physicalLocation: { artifactLocation: { uri: artifactUri(p.source) }, ...(p.line ? { region: { startLine: p.line } } : {}) } }];
+      n.locations = [
+        {
+          physicalLocation: {
+            artifactLocation: { uri: artifactUri(p.source) },
+            ...(p.line ? { region: { startLine: p.line } } : {}),
+          },
+        },
+      ];
     }
     notifications.push(n);
   }
@@ -54,8 +72,18 @@ export function toPatchSarif(review: SeriesReview, options: SarifOptions): Sarif
     invocations: [{ executionSuccessful: true, toolExecutionNotifications: notifications }],
     results: review.patches.flatMap((p) => p.findings.map((f) => patchSarifResult(f, p))),
     properties: {
-      series: { title: review.series.title, version: review.series.version, total: review.series.total, baseCommit: review.series.baseCommit ?? null },
-      patches: review.patches.map((p) => ({ index: p.index, subject: p.subject, preimage: p.preimage, preimageFiles: p.preimageFiles })),
+      series: {
+        title: review.series.title,
+        version: review.series.version,
+        total: review.series.total,
+        baseCommit: review.series.baseCommit ?? null,
+      },
+      patches: review.patches.map((p) => ({
+        index: p.index,
+        subject: p.subject,
+        preimage: p.preimage,
+        preimageFiles: p.preimageFiles,
+      })),
     },
   };
   return sarifLog([run]);

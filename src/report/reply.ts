@@ -184,7 +184,11 @@ function cutBetweenFiles(patch: ReviewPatch, prev: { file: number; hunk: number 
 }
 
 /** The reply for one patch of a saved session; the reviewer of the session signs it unless `from` is given. */
-export function composeSessionReply(session: ReviewSession, patchRef: string, headers: Partial<ReplyHeaders> = {}): string {
+export function composeSessionReply(
+  session: ReviewSession,
+  patchRef: string,
+  headers: Partial<ReplyHeaders> = {},
+): string {
   const patch = resolvePatch(session, patchRef);
   return composeReply(patch, session.reviews[patch.id], { from: session.reviewer.identity, ...headers });
 }

@@ -26,12 +26,13 @@ const INFO: Record<RuleId, Omit<RuleInfo, 'id'>> = {
   },
   'unmap-before-rollback': {
     name: 'UnmapBeforeRollback',
-    shortDescription: 'An irreversible step comes before a fallible step whose error path tries to restore what it undid.',
+    shortDescription:
+      'An irreversible step comes before a fallible step whose error path tries to restore what it undid.',
     defaultLevel: 'warning',
   },
   'unrestored-state': {
     name: 'UnrestoredState',
-    shortDescription: 'A shared field written before a fallible step is not restored on that step\'s error path.',
+    shortDescription: "A shared field written before a fallible step is not restored on that step's error path.",
     defaultLevel: 'warning',
   },
   'stale-after-relock': {
@@ -51,17 +52,20 @@ const INFO: Record<RuleId, Omit<RuleInfo, 'id'>> = {
   },
   'missing-undo': {
     name: 'MissingUndo',
-    shortDescription: 'An acquired resource (pins, a registration, a reference, an allocation) is not released on an error path where the function\'s other paths release it.',
+    shortDescription:
+      "An acquired resource (pins, a registration, a reference, an allocation) is not released on an error path where the function's other paths release it.",
     defaultLevel: 'warning',
   },
   'published-before-finished': {
     name: 'PublishedBeforeFinished',
-    shortDescription: 'An object is made reachable (put on a list or in an xarray under a lock) and the lock dropped before it is fully set up or finalized.',
+    shortDescription:
+      'An object is made reachable (put on a list or in an xarray under a lock) and the lock dropped before it is fully set up or finalized.',
     defaultLevel: 'warning',
   },
   'unlocked-access': {
     name: 'UnlockedAccess',
-    shortDescription: 'A field is read or written without the lock that protects it (by knowledge, or by the lock held at most of its other sites).',
+    shortDescription:
+      'A field is read or written without the lock that protects it (by knowledge, or by the lock held at most of its other sites).',
     defaultLevel: 'warning',
   },
 };

@@ -49,7 +49,13 @@ export function physicalLocation(file: string, line: number, column?: number): S
 }
 
 /** A location with an optional message (related locations, thread flow steps). */
-export function sarifLocation(file: string, line: number, column?: number, message?: string, id?: number): Sarif.Location {
+export function sarifLocation(
+  file: string,
+  line: number,
+  column?: number,
+  message?: string,
+  id?: number,
+): Sarif.Location {
   const loc: Sarif.Location = { physicalLocation: physicalLocation(file, line, column) };
   if (id !== undefined) loc.id = id;
   if (message !== undefined) loc.message = { text: message };

@@ -30,7 +30,9 @@ function stateProperties(s: StateView): Record<string, Sarif.MultiformatMessageS
 }
 
 function flowLocation(st: TraceStep, order: number): Sarif.ThreadFlowLocation {
-  const location: Sarif.Location = { message: { text: st.violation ? `${st.action} [breaks ${st.violation}]` : st.action } };
+  const location: Sarif.Location = {
+    message: { text: st.violation ? `${st.action} [breaks ${st.violation}]` : st.action },
+  };
   if (st.file && st.line) location.physicalLocation = physicalLocation(st.file, st.line);
   return { location, executionOrder: order, state: stateProperties(st.state) };
 }
@@ -43,13 +45,20 @@ export function codeFlow(message: string, steps: TraceStep[]): Sarif.CodeFlow {
     threadFlows: threads.map((t) => ({
       id: t,
       message: { text: t },
-      locations: steps.map((s, i) => [s, i + 1] as const).filter(([s]) => s.thread === t).map(([s, n]) => flowLocation(s, n)),
+      locations: steps
+        .map((s, i) => [s, i + 1] as const)
+        .filter(([s]) => s.thread === t)
+        .map(([s, n]) => flowLocation(s, n)),
     })),
   };
 }
 
 export function toSimSarif(r: SimulationResult, toolVersion: string): Sarif.Log {
-  const rules = INVARIANT_IDS.map((id) => ({ id: `sim/${id}`, name: id, shortDescription: { text: DESCRIPTIONS[id] } }));
+  const rules = INVARIANT_IDS.map((id) => ({
+    id: `sim/${id}`,
+    name: id,
+    shortDescription: { text: DESCRIPTIONS[id] },
+  }));
   const results: Sarif.Result[] = r.invariants
     .filter((i) => !i.holds && i.counterexample)
     .map((i) => {
@@ -61,7 +70,13 @@ export function toSimSarif(r: SimulationResult, toolVersion: string): Sarif.Log 
         level: 'error',
         message: { text: `${r.variant}: ${i.counterexample!.message}` },
         codeFlows: [codeFlow(i.counterexample!.message, steps)],
-        properties: { variant: r.variant, contract: r.contract, threads: r.threads, faults: r.faults, steps: steps.length },
+        properties: {
+          variant: r.variant,
+          contract: r.contract,
+          threads: r.threads,
+          faults: r.faults,
+          steps: steps.length,
+        },
       };
       if (last) result.locations = [{ physicalLocation: physicalLocation(last.file!, last.line!) }];
       return result;

@@ -24,7 +24,9 @@ function stepText(st: TraceStep): string {
 /** A trace as per-thread columns; the breaking step is marked with its invariant. */
 export function formatTrace(steps: TraceStep[]): string {
   const threads = [...new Set(steps.map((s) => s.thread))];
-  const width = new Map(threads.map((t) => [t, Math.max(t.length, ...steps.filter((s) => s.thread === t).map((s) => stepText(s).length))]));
+  const width = new Map(
+    threads.map((t) => [t, Math.max(t.length, ...steps.filter((s) => s.thread === t).map((s) => stepText(s).length))]),
+  );
   const num = String(steps.length).length;
   const row = (n: string, cells: Map<string, string>, tail: string): string =>
     `  ${n.padStart(num)}  ${threads.map((t) => (cells.get(t) ?? '').padEnd(width.get(t)!)).join(' | ')} | ${tail}`.trimEnd();
@@ -41,7 +43,9 @@ export function formatSimText(r: SimulationResult): string {
   const out: string[] = [];
   out.push(`replace-flow simulation: variant ${r.variant}, contract ${r.contract}`);
   out.push(`threads: ${r.threads.join(', ')}; faults: ${r.faults.length ? r.faults.join(', ') : 'none'}`);
-  out.push(`${r.states} states, ${r.transitions} transitions, ${r.complete ? 'exhaustive' : 'INCOMPLETE (state bound reached)'}, ${r.elapsedMs} ms`);
+  out.push(
+    `${r.states} states, ${r.transitions} transitions, ${r.complete ? 'exhaustive' : 'INCOMPLETE (state bound reached)'}, ${r.elapsedMs} ms`,
+  );
   out.push('');
   const idWidth = Math.max(...r.invariants.map((i) => i.id.length));
   for (const i of r.invariants) {

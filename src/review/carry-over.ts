@@ -59,7 +59,8 @@ export function moveAnchor(patch: ReviewPatch, anchor: Anchor): Anchor | string 
   candidates.sort((a, b) => Number(b.exact) - Number(a.exact) || a.distance - b.distance);
   const best = candidates[0].anchor;
   // A comment made on a C file stays a C-file comment, at the line's new place.
-  if (anchor.kind === 'source' && best.kind === 'diff') return { kind: 'source', file: anchor.file, line: best.line, text: best.text };
+  if (anchor.kind === 'source' && best.kind === 'diff')
+    return { kind: 'source', file: anchor.file, line: best.line, text: best.text };
   return best;
 }
 
@@ -84,7 +85,13 @@ export function carryOver(previous: ReviewSession, next: ReviewSession): CarryRe
     const newPatch = byTitle.get(title);
     if (!newPatch) {
       const n = review.threads.length + review.suggestions.filter((s) => s.state === 'dismissed').length;
-      if (n > 0) notCarried.push({ patch: title, what: 'patch', summary: `${n} comment thread(s) and dismissal(s)`, reason: `no patch with this title in ${v}` });
+      if (n > 0)
+        notCarried.push({
+          patch: title,
+          what: 'patch',
+          summary: `${n} comment thread(s) and dismissal(s)`,
+          reason: `no patch with this title in ${v}`,
+        });
       continue;
     }
     const target = out.reviews[newPatch.id];
@@ -107,7 +114,12 @@ export function carryOver(previous: ReviewSession, next: ReviewSession): CarryRe
       const now = target.suggestions.find((s) => s.fingerprint === old.fingerprint);
       if (old.state === 'dismissed') {
         if (!now) {
-          notCarried.push({ patch: title, what: 'dismissal', summary: old.message, reason: `the finding is not reported on ${v}` });
+          notCarried.push({
+            patch: title,
+            what: 'dismissal',
+            summary: old.message,
+            reason: `the finding is not reported on ${v}`,
+          });
           continue;
         }
         now.state = 'dismissed';

@@ -25,7 +25,12 @@ function fileMatches(f: FileDiff, file: string, side: 'old' | 'new'): boolean {
 }
 
 /** The diff line a `side` line number of `file` falls on, if the patch shows it. */
-export function findDiffLine(patch: ReviewPatch, file: string, side: 'old' | 'new', line: number): DiffPlace | undefined {
+export function findDiffLine(
+  patch: ReviewPatch,
+  file: string,
+  side: 'old' | 'new',
+  line: number,
+): DiffPlace | undefined {
   for (let fi = 0; fi < patch.files.length; fi++) {
     const f = patch.files[fi];
     if (!fileMatches(f, file, side)) continue;
@@ -51,15 +56,15 @@ export function placeOf(patch: ReviewPatch, anchor: Anchor): DiffPlace | undefin
 
 /** The anchor of a diff line. */
 export function anchorOfDiffLine(file: FileDiff, line: DiffLine): Anchor {
-  if (line.kind === 'del') return { kind: 'diff', file: file.oldPath, side: 'old', line: line.oldLine ?? 0, text: line.text };
+  if (line.kind === 'del')
+    return { kind: 'diff', file: file.oldPath, side: 'old', line: line.oldLine ?? 0, text: line.text };
   return { kind: 'diff', file: file.newPath, side: 'new', line: line.newLine ?? 0, text: line.text };
 }
 
 /** The anchor for a line of the patch's mail text (what the editor shows), if it is a hunk line. */
 export function anchorAtPatchLine(patch: ReviewPatch, patchLine: number): Anchor | undefined {
   for (const f of patch.files)
-    for (const h of f.hunks)
-      for (const l of h.lines) if (l.patchLine === patchLine) return anchorOfDiffLine(f, l);
+    for (const h of f.hunks) for (const l of h.lines) if (l.patchLine === patchLine) return anchorOfDiffLine(f, l);
   return undefined;
 }
 
@@ -81,14 +86,18 @@ export function anchorForLocation(patch: ReviewPatch, file: string, line: number
 /** Every patch line that is a hunk line: the commenting ranges of the patch view. */
 export function hunkPatchLines(patch: ReviewPatch): number[] {
   const out: number[] = [];
-  for (const f of patch.files) for (const h of f.hunks) for (const l of h.lines) if (l.patchLine !== undefined) out.push(l.patchLine);
+  for (const f of patch.files)
+    for (const h of f.hunks) for (const l of h.lines) if (l.patchLine !== undefined) out.push(l.patchLine);
   return out;
 }
 
 /** The first line of a patch's diff in the mail text (its lowest hunk line), if it shows any. */
 function firstPatchLine(patch: ReviewPatch): number | undefined {
   let first: number | undefined;
-  for (const f of patch.files) for (const h of f.hunks) for (const l of h.lines) if (l.patchLine !== undefined && (first === undefined || l.patchLine < first)) first = l.patchLine;
+  for (const f of patch.files)
+    for (const h of f.hunks)
+      for (const l of h.lines)
+        if (l.patchLine !== undefined && (first === undefined || l.patchLine < first)) first = l.patchLine;
   return first;
 }
 
@@ -98,7 +107,11 @@ function firstPatchLine(patch: ReviewPatch): number | undefined {
  * message is a patch's when that patch's diff lines are inside it. Undefined
  * on a cover letter, a reply, or text outside every patch: the caller asks.
  */
-export function patchAtMailLine(patches: readonly ReviewPatch[], mailText: string, line: number): ReviewPatch | undefined {
+export function patchAtMailLine(
+  patches: readonly ReviewPatch[],
+  mailText: string,
+  line: number,
+): ReviewPatch | undefined {
   const lines = mailText.split('\n');
   const starts = [1];
   lines.forEach((l, i) => i > 0 && /^From \S+/.test(l) && lines[i - 1] === '' && starts.push(i + 1));

@@ -97,7 +97,13 @@ export function reviewPatchFromMail(mail: PatchMail, diff: ParsedDiff, sourceTex
   for (const id of messageIds(first('in-reply-to'))) if (!references.includes(id)) references.push(id);
   const files = diff.files.map((f) => convertFile(f, lines));
   const messageId = mail.messageId?.replace(/^<(.*)>$/, '$1');
-  const id = messageId ?? shortHash(mail.subject + '\n' + files.map((f) => f.hunks.map((x) => x.lines.map((l) => l.text).join('\n')).join('\n')).join('\n'));
+  const id =
+    messageId ??
+    shortHash(
+      mail.subject +
+        '\n' +
+        files.map((f) => f.hunks.map((x) => x.lines.map((l) => l.text).join('\n')).join('\n')).join('\n'),
+    );
   return {
     id,
     subject: mail.subject,
@@ -136,7 +142,17 @@ export function reviewSeriesFrom(series: Series, diffs: ParsedDiff[], sources: R
 }
 
 /** The session's view of an analyzer finding, placed at its post-image line. */
-export function findingInput(f: { fingerprint: string; ruleId: FindingInput['ruleId']; severity: FindingInput['severity']; confidence: FindingInput['confidence']; message: string; file: string; line: number; imageFile?: string; imageLine?: number }): FindingInput {
+export function findingInput(f: {
+  fingerprint: string;
+  ruleId: FindingInput['ruleId'];
+  severity: FindingInput['severity'];
+  confidence: FindingInput['confidence'];
+  message: string;
+  file: string;
+  line: number;
+  imageFile?: string;
+  imageLine?: number;
+}): FindingInput {
   return {
     fingerprint: f.fingerprint,
     ruleId: f.ruleId,
@@ -157,7 +173,9 @@ export function findingsByPatch(series: ReviewSeries, review: SeriesReview): Rec
   const out: Record<string, FindingInput[]> = {};
   for (const pr of review.patches) {
     const id = pr.messageId?.replace(/^<(.*)>$/, '$1');
-    const patch = series.patches.find((p) => (id !== undefined && p.messageId === id) || (id === undefined && p.index === pr.index));
+    const patch = series.patches.find(
+      (p) => (id !== undefined && p.messageId === id) || (id === undefined && p.index === pr.index),
+    );
     if (!patch) continue;
     out[patch.id] = pr.findings.filter((f) => f.status === 'introduced').map(findingInput);
   }

@@ -46,7 +46,8 @@ export async function openSeriesSession(
     // Re-analysis may find more or less than last time; decisions stay with their fingerprints.
     let session = own.session;
     for (const p of session.series.patches) if (findings[p.id]) session = setFindings(session, p.id, findings[p.id]);
-    if (series.source !== undefined && session.series.source !== series.source) session = { ...session, series: { ...session.series, source: series.source } };
+    if (series.source !== undefined && session.series.source !== series.source)
+      session = { ...session, series: { ...session.series, source: series.source } };
     return { session, path, origin: 'restored', setAside };
   }
   if (own.kind === 'set-aside') setAside.push({ path, movedTo: own.movedTo, reason: own.reason });

@@ -159,7 +159,13 @@ function locateComment(r: PatchReview, commentId: string): { thread: ReviewThrea
   throw new ReviewError(`no comment ${commentId}`);
 }
 
-export function editComment(s: ReviewSession, patchId: string, commentId: string, body: string, now: string): ReviewSession {
+export function editComment(
+  s: ReviewSession,
+  patchId: string,
+  commentId: string,
+  body: string,
+  now: string,
+): ReviewSession {
   checkBody(body);
   const out = clone(s);
   const { thread, index } = locateComment(reviewOf(out, patchId), commentId);
@@ -223,7 +229,12 @@ export function adoptSuggestion(s: ReviewSession, patchId: string, fingerprint: 
 }
 
 /** Dismisses a suggestion with a reason, remembered and carried to the next revision. */
-export function dismissSuggestion(s: ReviewSession, patchId: string, fingerprint: string, reason: string): ReviewSession {
+export function dismissSuggestion(
+  s: ReviewSession,
+  patchId: string,
+  fingerprint: string,
+  reason: string,
+): ReviewSession {
   const out = clone(s);
   const r = reviewOf(out, patchId);
   const sg = findSuggestion(r, fingerprint);
@@ -276,7 +287,9 @@ export function resolvePatch(s: ReviewSession, ref: string): ReviewPatch {
     const byIndex = s.series.patches.find((p) => p.index === Number(r));
     if (byIndex) return byIndex;
   }
-  throw new ReviewError(`no patch "${ref}" in series ${s.series.name}; known: ${s.series.patches.map((p) => p.id).join(', ')}`);
+  throw new ReviewError(
+    `no patch "${ref}" in series ${s.series.name}; known: ${s.series.patches.map((p) => p.id).join(', ')}`,
+  );
 }
 
 /**
@@ -285,7 +298,8 @@ export function resolvePatch(s: ReviewSession, ref: string): ReviewPatch {
  * the preferred one, else the first.
  */
 export function patchForSourceFile(s: ReviewSession, file: string, preferred?: string): ReviewPatch | undefined {
-  const touches = (p: ReviewPatch): boolean => p.files.some((f) => samePath(f.newPath, file) || samePath(f.oldPath, file));
+  const touches = (p: ReviewPatch): boolean =>
+    p.files.some((f) => samePath(f.newPath, file) || samePath(f.oldPath, file));
   const pref = s.series.patches.find((p) => p.id === preferred);
   if (pref && touches(pref)) return pref;
   return s.series.patches.find(touches) ?? pref ?? s.series.patches[0];

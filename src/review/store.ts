@@ -44,7 +44,8 @@ export type LoadResult =
   | { kind: 'set-aside'; path: string; movedTo: string; reason: string };
 
 export function sessionPath(seriesName: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(seriesName) || seriesName.startsWith('.')) throw new Error(`not a usable series name: ${seriesName}`);
+  if (!/^[A-Za-z0-9._-]+$/.test(seriesName) || seriesName.startsWith('.'))
+    throw new Error(`not a usable series name: ${seriesName}`);
   return `${SESSION_DIR}/${seriesName}.json`;
 }
 
@@ -126,7 +127,11 @@ export async function loadSession(fs: StoreFs, path: string, now: () => Date = (
 /** Temporary files of `path`, newest first (their names carry the save's time and sequence). */
 async function tempsOf(fs: StoreFs, path: string): Promise<string[]> {
   const prefix = baseOf(path) + TMP_MARK;
-  const order = (name: string): number[] => name.slice(prefix.length).split('-').map((x) => parseInt(x, 36) || 0);
+  const order = (name: string): number[] =>
+    name
+      .slice(prefix.length)
+      .split('-')
+      .map((x) => parseInt(x, 36) || 0);
   return (await fs.list(dirOf(path)))
     .filter((n) => n.startsWith(prefix))
     .sort((a, b) => {
@@ -191,11 +196,13 @@ export class SessionFile {
     if (!this.pending) {
       this.pending = true;
       // A failed save is reported to its caller; it must not stop the saves after it.
-      this.running = this.running.catch(() => undefined).then(async () => {
-        this.pending = false;
-        const s = this.queued!;
-        await saveSession(this.fs, this.path, s);
-      });
+      this.running = this.running
+        .catch(() => undefined)
+        .then(async () => {
+          this.pending = false;
+          const s = this.queued!;
+          await saveSession(this.fs, this.path, s);
+        });
     }
     return this.running;
   }

@@ -63,7 +63,11 @@ class Arrivals {
  * `prefer`: of this invariant, keep the first breach whose message matches
  * (breadth-first, so the shortest such) over the first breach of any kind.
  */
-export function explore(ctx: StepContext, maxStates = 2_000_000, prefer?: { invariant: InvariantId; pattern: RegExp }): Exploration {
+export function explore(
+  ctx: StepContext,
+  maxStates = 2_000_000,
+  prefer?: { invariant: InvariantId; pattern: RegExp },
+): Exploration {
   const threads = ctx.programs.length;
   const init = initialState(threads);
   const store = new StateStore(init.length);
@@ -78,7 +82,8 @@ export function explore(ctx: StepContext, maxStates = 2_000_000, prefer?: { inva
   const note = (from: number, t: number, pc: number, next: Uint8Array, br: Breach[]): void => {
     for (const b of br) {
       const had = breaches.get(b.id);
-      const better = !!had && prefer?.invariant === b.id && !prefer.pattern.test(had.message) && prefer.pattern.test(b.message);
+      const better =
+        !!had && prefer?.invariant === b.id && !prefer.pattern.test(had.message) && prefer.pattern.test(b.message);
       if (!had || better) breaches.set(b.id, { state: from, last: { thread: t, pc, next }, message: b.message });
     }
   };
@@ -97,7 +102,11 @@ export function explore(ctx: StepContext, maxStates = 2_000_000, prefer?: { inva
         transitions++;
         if (o.breaches) note(head, t, pc, o.next, o.breaches);
         if (o.observation && !observations.has(o.observation.id)) {
-          observations.set(o.observation.id, { state: head, last: { thread: t, pc, next: o.next }, message: o.observation.message });
+          observations.set(o.observation.id, {
+            state: head,
+            last: { thread: t, pc, next: o.next },
+            message: o.observation.message,
+          });
         }
         if (store.find(o.next) >= 0) continue;
         if (store.count >= maxStates) {

@@ -14,7 +14,14 @@ import { witnessOf } from '../engine/witness';
 import { stepsFromSource } from './from-source';
 import { simulate } from './simulate';
 import type { InvariantId, SimulationRequest, SimulationResult, StateView, TraceStep } from './types';
-import { exploreWitness, WITNESS_INVARIANTS, witnessThreads, type WitnessInvariant, type WitnessModelResult, type WitnessTraceStep } from './witness-model';
+import {
+  exploreWitness,
+  WITNESS_INVARIANTS,
+  witnessThreads,
+  type WitnessInvariant,
+  type WitnessModelResult,
+  type WitnessTraceStep,
+} from './witness-model';
 
 export type FindingSimKind = 'replace-flow' | 'lock-model' | 'none';
 
@@ -73,14 +80,16 @@ const CLAIM_BY_INVARIANT: Record<string, string> = {
 };
 
 function claimOf(f: FindingInput, message: string, invariant: string | undefined): string {
-  if (f.ruleId === 'unmap-before-rollback' && /pinned pages are gone|\bpins\b|unpins/.test(message)) return 'The pins are gone';
+  if (f.ruleId === 'unmap-before-rollback' && /pinned pages are gone|\bpins\b|unpins/.test(message))
+    return 'The pins are gone';
   return CLAIM[f.ruleId] ?? CLAIM_BY_INVARIANT[invariant ?? ''] ?? 'Broken';
 }
 
 /** The breach of the named invariant a finding is about, when the invariant can break in several ways. */
 function preferFor(f: FindingInput, invariant: string | undefined): SimulationRequest['prefer'] {
   if (invariant !== 'failure-contract') return undefined;
-  if (f.ruleId === 'unmap-before-rollback' && /pins|pinned|unpin|unmap/.test(f.message)) return { invariant, pattern: 'pinned pages are gone' };
+  if (f.ruleId === 'unmap-before-rollback' && /pins|pinned|unpin|unmap/.test(f.message))
+    return { invariant, pattern: 'pinned pages are gone' };
   if (f.ruleId === 'unrestored-state') {
     const field = /`([^`]*->\s*(\w+))`/.exec(f.message)?.[2];
     if (field === 'ioas' || field === 'ioas_unpin') return { invariant, pattern: `access->${field} is` };
@@ -92,7 +101,12 @@ function preferFor(f: FindingInput, invariant: string | undefined): SimulationRe
 function loses(a: StateView, b: StateView): boolean {
   const total = (r: Record<string, number>): number => Object.values(r).reduce((x, v) => x + v, 0);
   const members = (r: Record<string, number | null>): number => Object.values(r).filter((v) => v !== null).length;
-  return total(b.pins) < total(a.pins) || members(b.lists) < members(a.lists) || total(b.users) < total(a.users) || b.destroyed.length > a.destroyed.length;
+  return (
+    total(b.pins) < total(a.pins) ||
+    members(b.lists) < members(a.lists) ||
+    total(b.users) < total(a.users) ||
+    b.destroyed.length > a.destroyed.length
+  );
 }
 
 /**
@@ -113,7 +127,12 @@ export function placeWitness(witness: readonly WitnessStep[], steps: readonly An
     for (let k = from; k < steps.length && at < 0; k++) {
       const s = steps[k];
       if ('witness' in s && s.witness === w) at = k;
-      else if (!('witness' in s && s.witness !== undefined) && s.file === ws.file && (s.line === ws.line || s.via?.some((v) => v.file === ws.file && v.line === ws.line))) at = k;
+      else if (
+        !('witness' in s && s.witness !== undefined) &&
+        s.file === ws.file &&
+        (s.line === ws.line || s.via?.some((v) => v.file === ws.file && v.line === ws.line))
+      )
+        at = k;
     }
     if (at < 0 && (ws.role === 'irreversible' || ws.role === 'call')) {
       for (let k = Math.max(from, 1); k < steps.length && at < 0; k++) {
@@ -159,12 +178,24 @@ function finish(f: FindingInput, sim: Omit<FindingSimulation, 'headline' | 'plac
 function witnessModel(f: FindingInput, note?: string): FindingSimulation {
   const witness = witnessOf(f);
   const threads = witnessThreads(f);
-  if (!threads) return { kind: 'none', headline: `No simulation: this ${f.ruleId} finding carries no witness steps to replay.`, broken: false, witness, placed: [] };
+  if (!threads)
+    return {
+      kind: 'none',
+      headline: `No simulation: this ${f.ruleId} finding carries no witness steps to replay.`,
+      broken: false,
+      witness,
+      placed: [],
+    };
   const model = exploreWitness(threads);
   // the scenario's invariant; for a rule that names none, what its witness can break: an error path after a
   // loss or a change, a use of a value after the lock was dropped, else the locks
   const roles = new Set(witness.map((w) => w.role));
-  const inferred = roles.has('fallible') && (roles.has('irreversible') || roles.has('write')) ? 'failure-contract' : roles.has('use') && roles.has('release') ? 'no-use-after-free' : 'no-deadlock';
+  const inferred =
+    roles.has('fallible') && (roles.has('irreversible') || roles.has('write'))
+      ? 'failure-contract'
+      : roles.has('use') && roles.has('release')
+        ? 'no-use-after-free'
+        : 'no-deadlock';
   const named = WITNESS_INVARIANTS.find((i) => i === f.scenario.invariant);
   const invariant = named ?? RULE_INVARIANT[f.ruleId] ?? inferred;
   return finish(f, { kind: 'lock-model', invariant, model, witness, ...(note ? { note } : {}) });
@@ -179,14 +210,30 @@ export function simulateFinding(f: FindingInput, fileModel?: { functions: Functi
   const witness = witnessOf(f);
   if (s.variant === 'none') {
     const reason = s.reason ?? `the simulator has no model of what a ${f.ruleId} finding is about`;
-    return { kind: 'none', headline: `No simulation for ${f.ruleId}: ${reason}`, broken: false, witness, placed: witness.map(() => undefined), note: reason };
+    return {
+      kind: 'none',
+      headline: `No simulation for ${f.ruleId}: ${reason}`,
+      broken: false,
+      witness,
+      placed: witness.map(() => undefined),
+      note: reason,
+    };
   }
   if (s.variant === 'lock-model') return witnessModel(f);
-  const req: SimulationRequest = { variant: s.variant, threads: [...s.threads], faults: [...s.faults], contract: s.contract };
+  const req: SimulationRequest = {
+    variant: s.variant,
+    threads: [...s.threads],
+    faults: [...s.faults],
+    contract: s.contract,
+  };
   if (s.variant === 'from-source') {
     const fn = fileModel?.functions.find((x) => x.name === s.function);
     const steps = fn && fileModel ? stepsFromSource(fn, fileModel) : [];
-    if (steps.length === 0) return witnessModel(f, `${s.function ?? f.function}() has no replace-flow step the simulator recognises; the witness is replayed on the generic model`);
+    if (steps.length === 0)
+      return witnessModel(
+        f,
+        `${s.function ?? f.function}() has no replace-flow step the simulator recognises; the witness is replayed on the generic model`,
+      );
     req.steps = steps;
   }
   const prefer = preferFor(f, s.invariant);
@@ -196,7 +243,9 @@ export function simulateFinding(f: FindingInput, fileModel?: { functions: Functi
   // The replace flow must tell this finding's story: its invariant broken, every witness step in the trace.
   if (sim.broken && sim.placed.every((p) => p !== undefined)) return sim;
   const missing = witness.filter((_, i) => sim.placed[i] === undefined).map((w) => `line ${w.line}`);
-  const why = !sim.broken ? `${s.invariant} holds in the replace flow` : `the replace flow has no step for ${missing.join(', ')}`;
+  const why = !sim.broken
+    ? `${s.invariant} holds in the replace flow`
+    : `the replace flow has no step for ${missing.join(', ')}`;
   const fallback = witnessModel(f, `${why}; the witness is replayed on the generic model`);
   return fallback.kind === 'none' ? sim : fallback;
 }

@@ -20,7 +20,13 @@ const LOCK_ID = 'iommufd_access.ioas_lock';
 /** How deep calls into same-file helpers are followed (`__detach()` inside the change helper). */
 const MAX_INLINE = 3;
 const GET_REF = new Set(['refcount_inc', 'iommufd_ref_to_users', 'iommufd_object_ref', 'kref_get']);
-const PUT_REF = new Set(['refcount_dec', 'iommufd_put_object', 'iommufd_object_put', 'kref_put', 'refcount_dec_and_test']);
+const PUT_REF = new Set([
+  'refcount_dec',
+  'iommufd_put_object',
+  'iommufd_object_put',
+  'kref_put',
+  'refcount_dec_and_test',
+]);
 
 /**
  * A function whose model cannot be replayed: a path runs into a block that
@@ -71,7 +77,12 @@ function mentions(text: string, variable: string | undefined): boolean {
 function isBareReturn(fn: FunctionModel, blockId: number, error: boolean): boolean {
   const b = fn.blocks[blockId];
   const ret = b.events.find((e) => e.kind === 'return');
-  return !!ret && ret.kind === 'return' && ret.isError === error && b.events.every((e) => e.kind === 'return' || e.kind === 'use');
+  return (
+    !!ret &&
+    ret.kind === 'return' &&
+    ret.isError === error &&
+    b.events.every((e) => e.kind === 'return' || e.kind === 'use')
+  );
 }
 
 /** Emits the effect of one event; returns the step index of a fallible add-access, if it was one. */
@@ -124,7 +135,12 @@ function emitCall(w: Walk, e: CallEvent, push: (s: Omit<SourceStep, 'file' | 'li
   if (e.callee === 'iopt_add_access') return push({ op: 'add-access', target: target(e.args[0]), action: e.text });
   if (e.callee === 'iopt_remove_access') {
     const id = e.args[2];
-    return void push({ op: 'remove-access', target: 'cur', listId: id !== undefined && id === w.idVar ? 'saved' : 'field', action: e.text });
+    return void push({
+      op: 'remove-access',
+      target: 'cur',
+      listId: id !== undefined && id === w.idVar ? 'saved' : 'field',
+      action: e.text,
+    });
   }
   if (GET_REF.has(e.callee)) {
     const arg = e.args.find((a) => /obj|users|ref/.test(a)) ?? e.args[0];
@@ -137,7 +153,8 @@ function emitCall(w: Walk, e: CallEvent, push: (s: Omit<SourceStep, 'file' | 'li
     return undefined;
   }
   // calling itself on the old IOAS's id: the re-attach of a rollback
-  if (e.callee === w.fn.name && e.args.some((a) => mentions(a, w.curVar))) return void push({ op: 'reattach', target: 'cur', action: e.text });
+  if (e.callee === w.fn.name && e.args.some((a) => mentions(a, w.curVar)))
+    return void push({ op: 'reattach', target: 'cur', action: e.text });
   const callee = w.callees.get(e.callee);
   if (callee && callee !== w.fn && w.depth < MAX_INLINE) {
     w.via.push({ action: e.text, file: w.fn.file, line: e.line });
@@ -165,7 +182,10 @@ function walkPath(w: Walk, start: number): void {
     const b: Block = w.fn.blocks[id];
     if (deadEnd(w.fn, b)) {
       // The engine's coverage reason names the goto and its line; its tail is about the model.
-      const reason = w.fn.status === 'partial' && w.fn.reason ? w.fn.reason : `a path ends at \`${b.label ?? 'a block'}\` without returning`;
+      const reason =
+        w.fn.status === 'partial' && w.fn.reason
+          ? w.fn.reason
+          : `a path ends at \`${b.label ?? 'a block'}\` without returning`;
       const why = reason.includes(';') ? reason.slice(0, reason.indexOf(';')) : reason;
       throw new ReplayCoverageError(w.fn.name, w.fn.file, w.fn.line, `${why} (coverage: partial)`);
     }
@@ -176,7 +196,13 @@ function walkPath(w: Walk, start: number): void {
         if (w.depth > 0) return; // the end of an inlined callee: the caller goes on
         // on a fallible step's error side, `return rc` returns that step's error
         const error = e.isError || (w.errorSide && e.value !== '0' && e.value !== '');
-        w.steps.push({ op: 'return', error, action: e.value ? `return ${e.value}` : 'return', file: w.fn.file, line: e.line });
+        w.steps.push({
+          op: 'return',
+          error,
+          action: e.value ? `return ${e.value}` : 'return',
+          file: w.fn.file,
+          line: e.line,
+        });
         return;
       }
       const s = emitEvent(w, e);
@@ -186,7 +212,8 @@ function walkPath(w: Walk, start: number): void {
   }
   // No return met on this path (a loop back to a block already walked): it ends here. Every
   // walk at depth 0 ends in a step of its own, so an error side's onFail always names a step.
-  if (w.depth === 0) w.steps.push({ op: 'return', error: w.errorSide, action: 'return', file: w.fn.file, line: w.fn.endLine });
+  if (w.depth === 0)
+    w.steps.push({ op: 'return', error: w.errorSide, action: 'return', file: w.fn.file, line: w.fn.endLine });
 }
 
 /**
@@ -225,7 +252,13 @@ function next(w: Walk, b: Block, fallible: Map<number, number>): number | undefi
   const [a, c] = b.succ.map((s) => s.to);
   const leaves = (to: number, error: boolean): boolean => isBareReturn(w.fn, to, error);
   if (cond && /ioas_unpin/.test(cond.text) && (leaves(a, true) || leaves(c, true))) {
-    w.steps.push({ op: 'busy-check', onFail: 'return', action: `if (${cond.text}) return -EBUSY`, file: w.fn.file, line: cond.line });
+    w.steps.push({
+      op: 'busy-check',
+      onFail: 'return',
+      action: `if (${cond.text}) return -EBUSY`,
+      file: w.fn.file,
+      line: cond.line,
+    });
     return leaves(a, true) ? c : a;
   }
   if (cond && mentions(cond.text, w.curVar) && /==/.test(cond.text) && (leaves(a, false) || leaves(c, false))) {

@@ -38,7 +38,13 @@ export interface PanelRequest {
 
 export type HostMessage =
   /** `view` is what the UI shows; `result` (a variant run) or `simulation` (a finding's) is the data behind it. */
-  | { type: 'result'; request: PanelRequest; view: PanelView; result?: SimulationResult; simulation?: FindingSimulation }
+  | {
+      type: 'result';
+      request: PanelRequest;
+      view: PanelView;
+      result?: SimulationResult;
+      simulation?: FindingSimulation;
+    }
   | { type: 'error'; request: PanelRequest; message: string }
   | { type: 'running'; request: PanelRequest }
   /** The repair search of the request's function: running (cancellable), its view, or why it could not run. */
@@ -70,7 +76,15 @@ export function canRepair(r: PanelRequest | undefined): boolean {
   return !!r && r.variant === 'from-source' && !!(r.function ?? r.finding?.function) && !!(r.file ?? r.finding?.file);
 }
 
-const VARIANTS: readonly ScenarioVariant[] = ['merged', 'v8', 'v7', 'unmap-under-lock', 'from-source', 'lock-model', 'none'];
+const VARIANTS: readonly ScenarioVariant[] = [
+  'merged',
+  'v8',
+  'v7',
+  'unmap-under-lock',
+  'from-source',
+  'lock-model',
+  'none',
+];
 const THREADS: readonly SimThread[] = ['replacer', 'driver', 'user-unmap', 'detach', 'destroy'];
 const FAULTS: readonly SimFault[] = ['add-access', 'lookup', 'reattach'];
 const CONTRACTS: readonly SimContract[] = ['status-quo', 'usable'];
@@ -93,25 +107,44 @@ export function validateRequest(raw: unknown): PanelRequest | string {
   const faults = list(r.faults, FAULTS, 'faults');
   if (typeof faults === 'string') return faults;
   if (!CONTRACTS.includes(r.contract as SimContract)) return `unknown contract ${String(r.contract)}`;
-  const out: PanelRequest = { variant: r.variant as ScenarioVariant, threads, faults, contract: r.contract as SimContract };
+  const out: PanelRequest = {
+    variant: r.variant as ScenarioVariant,
+    threads,
+    faults,
+    contract: r.contract as SimContract,
+  };
   if (typeof r.file === 'string') out.file = r.file;
   if (typeof r.function === 'string') out.function = r.function;
   if (typeof r.invariant === 'string') out.invariant = r.invariant;
   const f = r.finding as Record<string, unknown> | undefined;
-  if (f && typeof f === 'object' && RULE_IDS.includes(f.ruleId as RuleId) && typeof f.message === 'string' && typeof f.file === 'string' && typeof f.line === 'number') {
+  if (
+    f &&
+    typeof f === 'object' &&
+    RULE_IDS.includes(f.ruleId as RuleId) &&
+    typeof f.message === 'string' &&
+    typeof f.file === 'string' &&
+    typeof f.line === 'number'
+  ) {
     out.finding = { ruleId: f.ruleId as RuleId, message: f.message, file: f.file, line: f.line };
     if (typeof f.function === 'string') out.finding.function = f.function;
     if (typeof f.reason === 'string') out.finding.reason = f.reason;
     if (Array.isArray(f.related)) out.finding.related = f.related.filter(isRelated).map(cleanRelated);
   }
   if (out.variant === 'from-source' && !out.function) return 'from-source needs a function';
-  if ((out.variant === 'lock-model' || out.variant === 'none') && !out.finding) return `${out.variant} simulates a finding: it needs one`;
+  if ((out.variant === 'lock-model' || out.variant === 'none') && !out.finding)
+    return `${out.variant} simulates a finding: it needs one`;
   return out;
 }
 
 function isRelated(x: unknown): x is RelatedLocation {
   const r = x as Record<string, unknown>;
-  return typeof r === 'object' && r !== null && typeof r.file === 'string' && typeof r.line === 'number' && typeof r.message === 'string';
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.file === 'string' &&
+    typeof r.line === 'number' &&
+    typeof r.message === 'string'
+  );
 }
 
 /** Only the fields a related location has, each of its type. */

@@ -61,7 +61,11 @@ function replaceCells(s: StateView, lanes: readonly string[]): Cells {
   ];
   for (const x of Object.keys(s.pins)) {
     out.push(
-      { owner: `IOAS ${x}`, key: 'list', value: s.lists[x] === null || s.lists[x] === undefined ? '-' : `#${s.lists[x]}` },
+      {
+        owner: `IOAS ${x}`,
+        key: 'list',
+        value: s.lists[x] === null || s.lists[x] === undefined ? '-' : `#${s.lists[x]}`,
+      },
       { owner: `IOAS ${x}`, key: 'users', value: String(s.users[x] ?? 0) },
       { owner: `IOAS ${x}`, key: 'pins', value: String(s.pins[x]) },
       { owner: `IOAS ${x}`, key: 'alive', value: s.destroyed.includes(x) ? 'destroyed' : 'yes' },
@@ -97,14 +101,29 @@ function withChanges(rows: Cells[], initial: Cells): StateCell[][] {
 }
 
 /** The initial replace-flow state (see docs/simulator.md): attached to A at slot 1, one pin in A, B unused. */
-const INITIAL_REPLACE: StateView = { ioas: 'A', ioasUnpin: 'A', listId: 1, locks: [], pins: { A: 1, B: 0 }, lists: { A: 1, B: null }, users: { A: 1, B: 0 }, destroyed: [] };
+const INITIAL_REPLACE: StateView = {
+  ioas: 'A',
+  ioasUnpin: 'A',
+  listId: 1,
+  locks: [],
+  pins: { A: 1, B: 0 },
+  lists: { A: 1, B: null },
+  users: { A: 1, B: 0 },
+  destroyed: [],
+};
 const INITIAL_LOCKS: WitnessStateView = { locks: [], lost: false, written: false, replaced: false };
 
 function viaText(s: { via?: { action: string; line: number }[] }): string | undefined {
   return s.via?.map((v) => `${v.action} (line ${v.line})`).join(' › ');
 }
 
-function replaceTrace(invariant: string, message: string, threads: readonly string[], steps: readonly TraceStep[], notes: Map<number, string>): PanelTrace {
+function replaceTrace(
+  invariant: string,
+  message: string,
+  threads: readonly string[],
+  steps: readonly TraceStep[],
+  notes: Map<number, string>,
+): PanelTrace {
   const lanes = [...threads];
   for (const s of steps) if (!lanes.includes(s.thread)) lanes.push(s.thread);
   const states = withChanges(
@@ -127,7 +146,13 @@ function replaceTrace(invariant: string, message: string, threads: readonly stri
   return { invariant, message, lanes, rows };
 }
 
-function lockTrace(invariant: string, message: string, res: WitnessModelResult, steps: readonly WitnessTraceStep[], notes: Map<number, string>): PanelTrace {
+function lockTrace(
+  invariant: string,
+  message: string,
+  res: WitnessModelResult,
+  steps: readonly WitnessTraceStep[],
+  notes: Map<number, string>,
+): PanelTrace {
   const lanes = res.threads.map((t, i) => `${t} ${res.threadRoles[i]}`);
   const states = withChanges(
     steps.map((s) => lockCells(s.state, res.threads)),
@@ -153,7 +178,11 @@ function stats(r: { states: number; transitions: number; elapsedMs: number; comp
 type Verdicts = { id: string; holds: boolean; counterexample?: { message: string; steps: unknown[] } }[];
 
 function verdictsOf(invariants: Verdicts): PanelView['verdicts'] {
-  return invariants.map((i) => ({ id: i.id, holds: i.holds, ...(i.counterexample ? { message: i.counterexample.message, steps: i.counterexample.steps.length } : {}) }));
+  return invariants.map((i) => ({
+    id: i.id,
+    holds: i.holds,
+    ...(i.counterexample ? { message: i.counterexample.message, steps: i.counterexample.steps.length } : {}),
+  }));
 }
 
 /** A plain simulation (the palette's variants): every broken invariant's trace, the preferred one first. */
@@ -163,11 +192,15 @@ export function viewOfResult(result: SimulationResult, preferred?: string): Pane
   const first = broken.find((i) => i.id === primary);
   return {
     kind: 'variant',
-    headline: first?.counterexample ? `${first.id} broken: ${first.counterexample.message}` : 'Every invariant holds within the bounds.',
+    headline: first?.counterexample
+      ? `${first.id} broken: ${first.counterexample.message}`
+      : 'Every invariant holds within the bounds.',
     stats: stats(result),
     verdicts: verdictsOf(result.invariants),
     ...(primary ? { primary } : {}),
-    traces: broken.map((i) => replaceTrace(i.id, i.counterexample!.message, result.threads, i.counterexample!.steps, new Map())),
+    traces: broken.map((i) =>
+      replaceTrace(i.id, i.counterexample!.message, result.threads, i.counterexample!.steps, new Map()),
+    ),
   };
 }
 
@@ -184,9 +217,21 @@ export function viewOfFinding(sim: FindingSimulation): PanelView {
   const res = sim.replace ?? sim.model;
   if (!res) return { ...base, verdicts: [], traces: [] };
   const traces = sim.replace
-    ? sim.replace.invariants.filter((i) => !i.holds).map((i) => replaceTrace(i.id, i.counterexample!.message, sim.replace!.threads, i.counterexample!.steps, notesOf(i.id)))
-    : sim.model!.invariants.filter((i) => !i.holds).map((i) => lockTrace(i.id, i.counterexample!.message, sim.model!, i.counterexample!.steps, notesOf(i.id)));
-  return { ...base, stats: stats(res), verdicts: verdictsOf(res.invariants), ...(sim.broken && sim.invariant ? { primary: sim.invariant } : {}), traces };
+    ? sim.replace.invariants
+        .filter((i) => !i.holds)
+        .map((i) =>
+          replaceTrace(i.id, i.counterexample!.message, sim.replace!.threads, i.counterexample!.steps, notesOf(i.id)),
+        )
+    : sim
+        .model!.invariants.filter((i) => !i.holds)
+        .map((i) => lockTrace(i.id, i.counterexample!.message, sim.model!, i.counterexample!.steps, notesOf(i.id)));
+  return {
+    ...base,
+    stats: stats(res),
+    verdicts: verdictsOf(res.invariants),
+    ...(sim.broken && sim.invariant ? { primary: sim.invariant } : {}),
+    traces,
+  };
 }
 
 /** One line of the proposal's unified diff, classified so the UI colours it without parsing anything. */
@@ -225,7 +270,16 @@ function diffLines(diff: string): DiffLine[] {
   for (const text of diff.replace(/\n$/, '').split('\n')) {
     if (text === '' && out.length === 0) continue;
     if (/^=+$/.test(text)) continue;
-    const kind: DiffLine['kind'] = text.startsWith('+++') || text.startsWith('---') ? 'file' : text.startsWith('@@') ? 'hunk' : text.startsWith('+') ? 'add' : text.startsWith('-') ? 'del' : 'context';
+    const kind: DiffLine['kind'] =
+      text.startsWith('+++') || text.startsWith('---')
+        ? 'file'
+        : text.startsWith('@@')
+          ? 'hunk'
+          : text.startsWith('+')
+            ? 'add'
+            : text.startsWith('-')
+              ? 'del'
+              : 'context';
     out.push({ kind, text });
   }
   return out;
@@ -241,11 +295,12 @@ export function viewOfRepair(r: RepairReport, worded: { reply?: string; shortfal
   const p = s.proposal;
   const main = p ? p.steps.slice(0, p.steps.findIndex((x) => x.op === 'return') + 1 || p.steps.length) : [];
   const verification = p?.verification;
-  const headline = r.verified && p
-    ? `An order of ${r.function}() that keeps every invariant, checked over ${p.verification.states} states.`
-    : s.broken.length === 0
-      ? `Every invariant already holds for ${r.function}(): nothing to repair.`
-      : `No verified order for ${r.function}().`;
+  const headline =
+    r.verified && p
+      ? `An order of ${r.function}() that keeps every invariant, checked over ${p.verification.states} states.`
+      : s.broken.length === 0
+        ? `Every invariant already holds for ${r.function}(): nothing to repair.`
+        : `No verified order for ${r.function}().`;
   return {
     function: r.function,
     verified: r.verified,

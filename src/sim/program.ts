@@ -130,12 +130,18 @@ function callback(a: Asm, tag: string, where: { file?: string; line?: number }):
 export function replacerProgram(steps: SourceStep[], faults: readonly SimFault[]): ThreadProgram {
   const a = new Asm();
   const f = new Set(faults);
-  const stepLabel = (i: number | 'return' | undefined): number => (i === undefined || i === 'return' ? ref('exit') : ref(`s${i}`));
+  const stepLabel = (i: number | 'return' | undefined): number =>
+    i === undefined || i === 'return' ? ref('exit') : ref(`s${i}`);
   // Steps from a source file: the prologue and epilogue are the caller's (iommufd_access_replace()), not in that file; say so.
   const caller = steps.some((s) => s.file) ? 'caller: ' : '';
   a.add({ k: 'lock', lock: 'ioas_lock', action: `${caller}mutex_lock(&access->ioas_lock)` })
     .add({ k: 'check-attached', fail: ref('exit'), action: `${caller}if (!access->ioas) return -ENOENT` })
-    .add({ k: 'lookup', fault: f.has('lookup'), fail: ref('exit'), action: `${caller}new_ioas = iommufd_get_ioas(ictx, ioas_id)` });
+    .add({
+      k: 'lookup',
+      fault: f.has('lookup'),
+      fail: ref('exit'),
+      action: `${caller}new_ioas = iommufd_get_ioas(ictx, ioas_id)`,
+    });
   steps.forEach((s, i) => {
     a.label(`s${i}`);
     const where = { file: s.file, line: s.line, ...(s.via ? { via: s.via } : {}) };
@@ -159,8 +165,17 @@ export function replacerProgram(steps: SourceStep[], faults: readonly SimFault[]
         break;
       case 'add-access':
         // adding the old IOAS back is a rollback's re-attach: the reattach fault, and the error already in rc stays
-        if (target === 'cur') a.add({ k: 'add-access', target, fault: f.has('reattach'), fail: stepLabel(s.onFail), rcOnFail: 0, ...base });
-        else a.add({ k: 'add-access', target, fault: f.has('add-access'), fail: stepLabel(s.onFail), rcOnFail: RC.enomem, ...base });
+        if (target === 'cur')
+          a.add({ k: 'add-access', target, fault: f.has('reattach'), fail: stepLabel(s.onFail), rcOnFail: 0, ...base });
+        else
+          a.add({
+            k: 'add-access',
+            target,
+            fault: f.has('add-access'),
+            fail: stepLabel(s.onFail),
+            rcOnFail: RC.enomem,
+            ...base,
+          });
         break;
       case 'get-ref':
         a.add({ k: 'get-ref', target, ...base });
@@ -188,9 +203,28 @@ export function replacerProgram(steps: SourceStep[], faults: readonly SimFault[]
         break;
       case 'reattach':
         // the recursive call: look the old IOAS up by id, add it back, take a reference, point at it
-        a.add({ k: 'read-id', fault: false, fail: ref(`r${i}-done`), action: `${s.action}: iommufd_get_ioas(cur_ioas->obj.id)`, ...where })
-          .add({ k: 'add-access', target: 'cur', fault: f.has('reattach'), fail: ref(`r${i}-done`), rcOnFail: 0, action: `${s.action}: iopt_add_access(&cur_ioas->iopt, access)`, ...where })
-          .add({ k: 'set-ioas', target: 'cur', action: `${s.action}: access->ioas = access->ioas_unpin = cur_ioas`, ...where })
+        a.add({
+          k: 'read-id',
+          fault: false,
+          fail: ref(`r${i}-done`),
+          action: `${s.action}: iommufd_get_ioas(cur_ioas->obj.id)`,
+          ...where,
+        })
+          .add({
+            k: 'add-access',
+            target: 'cur',
+            fault: f.has('reattach'),
+            fail: ref(`r${i}-done`),
+            rcOnFail: 0,
+            action: `${s.action}: iopt_add_access(&cur_ioas->iopt, access)`,
+            ...where,
+          })
+          .add({
+            k: 'set-ioas',
+            target: 'cur',
+            action: `${s.action}: access->ioas = access->ioas_unpin = cur_ioas`,
+            ...where,
+          })
           .add({ k: 'get-ref', target: 'cur', action: `${s.action}: refcount_inc(&cur_ioas->obj.users)`, ...where })
           .label(`r${i}-done`);
         break;
@@ -262,7 +296,11 @@ function destroyProgram(): ThreadProgram {
 }
 
 /** Every thread of a scenario, in the canonical order of SIM_THREADS. */
-export function buildPrograms(threads: readonly SimThread[], steps: SourceStep[], faults: readonly SimFault[]): ThreadProgram[] {
+export function buildPrograms(
+  threads: readonly SimThread[],
+  steps: SourceStep[],
+  faults: readonly SimFault[],
+): ThreadProgram[] {
   const order: SimThread[] = ['replacer', 'driver', 'user-unmap', 'detach', 'destroy'];
   return order
     .filter((t) => threads.includes(t))

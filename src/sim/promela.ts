@@ -50,7 +50,14 @@ function contractCheck(contract: SimContract): string {
 }
 
 /** One instruction as `guard` and `body`; `L(n)` names instruction n's label. */
-function instr(i: Instr, pc: number, me: number, isReplacer: boolean, contract: SimContract, L: (n: number) => string): { guard: string; body: string } {
+function instr(
+  i: Instr,
+  pc: number,
+  me: number,
+  isReplacer: boolean,
+  contract: SimContract,
+  L: (n: number) => string,
+): { guard: string; body: string } {
   const next = `goto ${L(pc + 1)}`;
   const tgt = (t: 'new' | 'cur'): string => (t === 'new' ? '2' : 'cur');
   const lockVar = (l: string): string => (l === 'ioas_lock' ? 'l_ioas' : 'l_drv');
@@ -58,7 +65,10 @@ function instr(i: Instr, pc: number, me: number, isReplacer: boolean, contract: 
     case 'lock':
       return { guard: `${lockVar(i.lock)} == 0`, body: `${lockVar(i.lock)} = ${me}; ${next}` };
     case 'unlock':
-      return { guard: 'true', body: `if :: ${lockVar(i.lock)} == ${me} -> ${lockVar(i.lock)} = 0 :: else -> skip fi; ${next}` };
+      return {
+        guard: 'true',
+        body: `if :: ${lockVar(i.lock)} == ${me} -> ${lockVar(i.lock)} = 0 :: else -> skip fi; ${next}`,
+      };
     case 'wlock':
       return { guard: 'iova_w == 0', body: `iova_w = ${me}; ${next}` };
     case 'wunlock':
@@ -69,7 +79,10 @@ function instr(i: Instr, pc: number, me: number, isReplacer: boolean, contract: 
         body: `snap = 1; s_ioas = ioas; s_unpin = unpin; s_lid = lid; s_slot[1] = slot[1]; s_slot[2] = slot[2]; s_refs[1] = refs[1]; s_refs[2] = refs[2]; if :: ioas == 0 -> rc = ${RC.enoent}; goto ${L(i.fail)} :: else -> ${next} fi`,
       };
     case 'lookup':
-      return { guard: 'true', body: i.fault ? `if :: true -> rc = ${RC.enoent}; goto ${L(i.fail)} :: true -> ${next} fi` : next };
+      return {
+        guard: 'true',
+        body: i.fault ? `if :: true -> rc = ${RC.enoent}; goto ${L(i.fail)} :: true -> ${next} fi` : next,
+      };
     case 'save-cur':
       return { guard: 'true', body: `cur = ioas; ${next}` };
     case 'save-id':
@@ -84,7 +97,10 @@ function instr(i: Instr, pc: number, me: number, isReplacer: boolean, contract: 
       const x = tgt(i.target);
       const ok = `slot[${x}] = ${x}; lid = ${x}; ${next}`;
       const fail = `${i.rcOnFail ? `rc = ${i.rcOnFail}; ` : ''}goto ${L(i.fail)}`;
-      return { guard: `(${x} != 1 || iova_w == 0)`, body: `${uaf(x)}; ${i.fault ? `if :: true -> ${fail} :: true -> ${ok} fi` : ok}` };
+      return {
+        guard: `(${x} != 1 || iova_w == 0)`,
+        body: `${uaf(x)}; ${i.fault ? `if :: true -> ${fail} :: true -> ${ok} fi` : ok}`,
+      };
     }
     case 'get-ref': {
       const x = tgt(i.target);
@@ -92,7 +108,10 @@ function instr(i: Instr, pc: number, me: number, isReplacer: boolean, contract: 
     }
     case 'put-ref': {
       const x = tgt(i.target);
-      return { guard: 'true', body: `${uaf(x)}; if :: (${x} != 0 && refs[${x}] > 0) -> refs[${x}]-- :: else -> skip fi; ${next}` };
+      return {
+        guard: 'true',
+        body: `${uaf(x)}; if :: (${x} != 0 && refs[${x}] > 0) -> refs[${x}]-- :: else -> skip fi; ${next}`,
+      };
     }
     case 'remove-access': {
       const id = i.listId === 'saved' ? 'sid' : 'lid';
@@ -114,7 +133,10 @@ function instr(i: Instr, pc: number, me: number, isReplacer: boolean, contract: 
     case 'return':
       return { guard: 'true', body: `${i.error ? '' : 'rc = 0; '}goto ${L(i.exit)}` };
     case 'exit':
-      return { guard: 'true', body: `${contractCheck(contract)}; if :: l_ioas == ${me} -> l_ioas = 0 :: else -> skip fi; goto ${L(-1)}` };
+      return {
+        guard: 'true',
+        body: `${contractCheck(contract)}; if :: l_ioas == ${me} -> l_ioas = 0 :: else -> skip fi; goto ${L(-1)}`,
+      };
     case 'skip-if-no-pins':
       return { guard: 'true', body: `if :: pins[1] + pins[2] == 0 -> goto ${L(i.to)} :: else -> ${next} fi` };
     case 'unpin-all':
@@ -141,7 +163,10 @@ function instr(i: Instr, pc: number, me: number, isReplacer: boolean, contract: 
     case 'notify':
       return { guard: 'true', body: `if :: slot[1] == 0 -> goto ${L(i.to)} :: else -> ${next} fi` };
     case 'detach-check':
-      return { guard: 'true', body: `if :: (ioas == 0 || ioas != unpin) -> goto ${L(i.fail)} :: else -> cur = ioas; sid = lid; ${next} fi` };
+      return {
+        guard: 'true',
+        body: `if :: (ioas == 0 || ioas != unpin) -> goto ${L(i.fail)} :: else -> cur = ioas; sid = lid; ${next} fi`,
+      };
     case 'destroy':
       return { guard: 'true', body: `if :: (refs[1] == 0 && uref == 0) -> alive[1] = 0 :: else -> skip fi; ${next}` };
   }
@@ -173,7 +198,7 @@ export function emitPromela(programs: ThreadProgram[], contract: SimContract, ti
     '',
     'byte ioas, unpin, lid;      /* access->ioas, access->ioas_unpin, access->iopt_access_list_id */',
     'byte slot[3], refs[3], alive[3], pins[3];',
-    'byte l_ioas, l_drv, iova_w; /* ioas_lock, the driver lock, A\'s iova_rwsem writer */',
+    "byte l_ioas, l_drv, iova_w; /* ioas_lock, the driver lock, A's iova_rwsem writer */",
     'byte uref, dropped;',
     'byte snap, s_ioas, s_unpin, s_lid;',
     'byte s_slot[3], s_refs[3];',

@@ -36,7 +36,11 @@ const iovaFree = (s: Uint8Array, x: number): boolean => x !== IOAS_A || s[G.IOVA
 
 /** A use of IOAS x that is only legal while it exists. */
 function useOf(s: Uint8Array, x: number, what: string, out: Breach[]): void {
-  if (x !== 0 && !s[alive(x)]) out.push({ id: 'no-use-after-free', message: `${what} uses IOAS ${nm(x)} after its last reference was dropped and it was destroyed` });
+  if (x !== 0 && !s[alive(x)])
+    out.push({
+      id: 'no-use-after-free',
+      message: `${what} uses IOAS ${nm(x)} after its last reference was dropped and it was destroyed`,
+    });
 }
 
 /** The failure contract, checked when the replacer returns an error (still holding ioas_lock). */
@@ -46,24 +50,46 @@ export function contractBreach(s: Uint8Array, contract: SimContract, rc: number)
   if (contract === 'usable') {
     if (s[G.S_IOAS] === 0) return undefined; // not attached before: nothing to keep usable
     const x = s[G.IOAS];
-    if (x === 0) return { id: 'failure-contract', message: `replace failed with ${err} and left access->ioas NULL (ioas_unpin ${nm(s[G.UNPIN])}): new pins fail with -ENOENT for good` };
-    if (!s[alive(x)]) return { id: 'failure-contract', message: `replace failed with ${err} and left the access on destroyed IOAS ${nm(x)}` };
-    if (!s[slot(x)]) return { id: 'failure-contract', message: `replace failed with ${err} and left access->ioas at ${nm(x)}, whose access list does not hold the access` };
-    if (s[G.UNPIN] !== x) return { id: 'failure-contract', message: `replace failed with ${err}: pins go to ${nm(x)} but unpins to ${nm(s[G.UNPIN])}` };
+    if (x === 0)
+      return {
+        id: 'failure-contract',
+        message: `replace failed with ${err} and left access->ioas NULL (ioas_unpin ${nm(s[G.UNPIN])}): new pins fail with -ENOENT for good`,
+      };
+    if (!s[alive(x)])
+      return {
+        id: 'failure-contract',
+        message: `replace failed with ${err} and left the access on destroyed IOAS ${nm(x)}`,
+      };
+    if (!s[slot(x)])
+      return {
+        id: 'failure-contract',
+        message: `replace failed with ${err} and left access->ioas at ${nm(x)}, whose access list does not hold the access`,
+      };
+    if (s[G.UNPIN] !== x)
+      return {
+        id: 'failure-contract',
+        message: `replace failed with ${err}: pins go to ${nm(x)} but unpins to ${nm(s[G.UNPIN])}`,
+      };
     return undefined;
   }
   const diffs: string[] = [];
-  if (s[G.DROPPED]) diffs.push("the driver's pinned pages are gone (its unmap callback unpinned them and nothing pins them back)");
+  if (s[G.DROPPED])
+    diffs.push("the driver's pinned pages are gone (its unmap callback unpinned them and nothing pins them back)");
   if (s[G.IOAS] !== s[G.S_IOAS]) diffs.push(`access->ioas is ${nm(s[G.IOAS])}, was ${nm(s[G.S_IOAS])}`);
   if (s[G.UNPIN] !== s[G.S_UNPIN]) diffs.push(`access->ioas_unpin is ${nm(s[G.UNPIN])}, was ${nm(s[G.S_UNPIN])}`);
   if (s[G.LID] !== s[G.S_LID]) diffs.push(`the list id is ${s[G.LID]}, was ${s[G.S_LID]}`);
   for (const x of [IOAS_A, IOAS_B]) {
-    if (s[slot(x)] !== s[G.S_SLOT + x - 1]) diffs.push(`${nm(x)}'s access list ${s[slot(x)] ? 'holds' : 'no longer holds'} the access`);
-    if (s[refs(x)] !== s[G.S_REFS + x - 1]) diffs.push(`the access holds ${s[refs(x)]} reference(s) on ${nm(x)}, was ${s[G.S_REFS + x - 1]}`);
+    if (s[slot(x)] !== s[G.S_SLOT + x - 1])
+      diffs.push(`${nm(x)}'s access list ${s[slot(x)] ? 'holds' : 'no longer holds'} the access`);
+    if (s[refs(x)] !== s[G.S_REFS + x - 1])
+      diffs.push(`the access holds ${s[refs(x)]} reference(s) on ${nm(x)}, was ${s[G.S_REFS + x - 1]}`);
     if (s[G.S_SLOT + x - 1] && !s[alive(x)]) diffs.push(`IOAS ${nm(x)} was destroyed`);
   }
   if (diffs.length === 0) return undefined;
-  return { id: 'failure-contract', message: `replace failed with ${err} but did not leave things as they were: ${diffs.join('; ')}` };
+  return {
+    id: 'failure-contract',
+    message: `replace failed with ${err} but did not leave things as they were: ${diffs.join('; ')}`,
+  };
 }
 
 /** The successors of thread t's next instruction in state s. */
@@ -84,7 +110,9 @@ export function step(s: Uint8Array, t: number, ctx: StepContext): Outcome[] {
     n[b + T.PC] = to;
     return n;
   };
-  const one = (n: Uint8Array, breaches: Breach[] = []): Outcome[] => [breaches.length ? { next: n, breaches } : { next: n }];
+  const one = (n: Uint8Array, breaches: Breach[] = []): Outcome[] => [
+    breaches.length ? { next: n, breaches } : { next: n },
+  ];
 
   switch (i.k) {
     case 'lock': {
@@ -221,7 +249,17 @@ export function step(s: Uint8Array, t: number, ctx: StepContext): Outcome[] {
     }
     case 'read-id': {
       if (cur && !s[alive(cur)]) {
-        return [{ next: fresh(i.fail), breaches: [{ id: 'no-use-after-free', message: `the error path reads cur_ioas->obj.id after it dropped its reference on IOAS ${nm(cur)}, and ${nm(cur)} was destroyed in between` }] }];
+        return [
+          {
+            next: fresh(i.fail),
+            breaches: [
+              {
+                id: 'no-use-after-free',
+                message: `the error path reads cur_ioas->obj.id after it dropped its reference on IOAS ${nm(cur)}, and ${nm(cur)} was destroyed in between`,
+              },
+            ],
+          },
+        ];
       }
       if (!cur) return one(fresh(i.fail));
       return one(fresh());
@@ -256,12 +294,25 @@ export function step(s: Uint8Array, t: number, ctx: StepContext): Outcome[] {
       if (x === 0) {
         const n = fresh(i.fail);
         n[b + T.RC] = RC.enoent;
-        return [{ next: n, observation: { id: 'pin-enoent', message: 'a pin failed with -ENOENT while access->ioas was NULL during a change (accepted: the driver retries)' } }];
+        return [
+          {
+            next: n,
+            observation: {
+              id: 'pin-enoent',
+              message:
+                'a pin failed with -ENOENT while access->ioas was NULL during a change (accepted: the driver retries)',
+            },
+          },
+        ];
       }
       if (!iovaFree(s, x)) return [];
       const br: Breach[] = [];
       useOf(s, x, i.action, br);
-      if (!s[slot(x)]) br.push({ id: 'pin-attached', message: `the driver pinned a page into IOAS ${nm(x)}, whose access list does not hold the access` });
+      if (!s[slot(x)])
+        br.push({
+          id: 'pin-attached',
+          message: `the driver pinned a page into IOAS ${nm(x)}, whose access list does not hold the access`,
+        });
       const n = fresh();
       n[pins(x)]++;
       return one(n, br);
@@ -314,7 +365,8 @@ export function blockedOn(s: Uint8Array, t: number, ctx: StepContext): string | 
   if (pc >= prog.instrs.length) return undefined;
   const i = prog.instrs[pc];
   const who = (h: number): string => (h === t + 1 ? 'itself' : ctx.programs[h - 1].thread);
-  if (i.k === 'lock') return `${prog.thread} waits for ${i.lock} held by ${who(s[i.lock === 'ioas_lock' ? G.L_IOAS : G.L_DRV])}`;
+  if (i.k === 'lock')
+    return `${prog.thread} waits for ${i.lock} held by ${who(s[i.lock === 'ioas_lock' ? G.L_IOAS : G.L_DRV])}`;
   if (s[G.IOVA_W]) return `${prog.thread} waits for A's iova_rwsem held for write by ${who(s[G.IOVA_W])}`;
   return `${prog.thread} cannot move at "${i.action}"`;
 }

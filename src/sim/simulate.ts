@@ -14,7 +14,8 @@ import type { InvariantResult, SimulationRequest, SimulationResult, SourceStep, 
 /** The helper steps a request runs: the built-in variant's, or the ones given for from-source. */
 export function requestSteps(req: SimulationRequest): SourceStep[] {
   if (req.variant === 'from-source') {
-    if (!req.steps || req.steps.length === 0) throw new Error('simulate: variant from-source needs steps (see stepsFromSource)');
+    if (!req.steps || req.steps.length === 0)
+      throw new Error('simulate: variant from-source needs steps (see stepsFromSource)');
     return req.steps;
   }
   return variantSteps(req.variant);
@@ -64,7 +65,11 @@ export function simulate(req: SimulationRequest): SimulationResult {
     if (!w) return { id, holds: true };
     return { id, holds: false, counterexample: { message: w.message, steps: traceOf(x, w, programs, id) } };
   });
-  const observations = [...x.observations.entries()].map(([id, w]) => ({ id, message: w.message, example: { steps: traceOf(x, w, programs) } }));
+  const observations = [...x.observations.entries()].map(([id, w]) => ({
+    id,
+    message: w.message,
+    example: { steps: traceOf(x, w, programs) },
+  }));
   return {
     variant: req.variant,
     contract: req.contract,

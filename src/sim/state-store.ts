@@ -21,7 +21,10 @@ export class StateStore {
   private mask: number;
   count = 0;
 
-  constructor(readonly width: number, capacity = 4096) {
+  constructor(
+    readonly width: number,
+    capacity = 4096,
+  ) {
     this.bytes = new Uint8Array(width * capacity);
     this.table = new Int32Array(capacity * 2);
     this.mask = this.table.length - 1;

@@ -30,14 +30,21 @@ function mergedDrafts(opts: { savedId: boolean; busyCheck: boolean; dropLock: bo
   return [
     { op: 'save-cur', action: 'cur_ioas = access->ioas' },
     ...(opts.savedId ? [{ op: 'save-id', action: 'saved_id = access->iopt_access_list_id' } as Draft] : []),
-    ...(opts.busyCheck ? [{ op: 'busy-check', onFail: 'return', action: 'if (cur_ioas != access->ioas_unpin) return -EBUSY' } as Draft] : []),
+    ...(opts.busyCheck
+      ? [{ op: 'busy-check', onFail: 'return', action: 'if (cur_ioas != access->ioas_unpin) return -EBUSY' } as Draft]
+      : []),
     { op: 'same-check', action: 'if (cur_ioas == new_ioas) return 0' },
     { op: 'clear-ioas', action: 'access->ioas = NULL' },
     { op: 'add-access', target: 'new', onFail: 'err', action: 'iopt_add_access(&new_ioas->iopt, access)' },
     { op: 'get-ref', target: 'new', action: 'refcount_inc(&new_ioas->obj.users)' },
     ...(opts.dropLock ? [UNLOCK, UNMAP, LOCK] : [UNMAP]),
     opts.savedId
-      ? { op: 'remove-access', target: 'cur', listId: 'saved', action: 'iopt_remove_access(&cur_ioas->iopt, access, saved_id)' }
+      ? {
+          op: 'remove-access',
+          target: 'cur',
+          listId: 'saved',
+          action: 'iopt_remove_access(&cur_ioas->iopt, access, saved_id)',
+        }
       : { op: 'remove-access', target: 'cur', listId: 'field', action: 'iopt_remove_access(&cur_ioas->iopt, access)' },
     { op: 'put-ref', target: 'cur', action: 'refcount_dec(&cur_ioas->obj.users)' },
     { op: 'set-ioas', target: 'new', action: 'access->ioas = access->ioas_unpin = new_ioas' },

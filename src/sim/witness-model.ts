@@ -88,7 +88,11 @@ export interface WitnessModelResult {
   transitions: number;
   complete: boolean;
   elapsedMs: number;
-  invariants: { id: WitnessInvariant; holds: boolean; counterexample?: { message: string; steps: WitnessTraceStep[] } }[];
+  invariants: {
+    id: WitnessInvariant;
+    holds: boolean;
+    counterexample?: { message: string; steps: WitnessTraceStep[] };
+  }[];
 }
 
 /** The locks a step list takes, in order, without repeats. */
@@ -106,14 +110,26 @@ function pathInstrs(steps: readonly WitnessStep[], base: number): WitnessInstr[]
     const at = { file: s.file, line: s.line, witness: base + n, note: s.message };
     switch (s.role) {
       case 'acquire':
-        out.push(s.lock ? { op: { k: 'acquire', lock: s.lock }, action: `lock ${s.lock}`, ...at } : { op: { k: 'step' }, action: s.message, ...at });
+        out.push(
+          s.lock
+            ? { op: { k: 'acquire', lock: s.lock }, action: `lock ${s.lock}`, ...at }
+            : { op: { k: 'step' }, action: s.message, ...at },
+        );
         break;
       case 'assert':
         // held on entry: the caller took it; in the model this thread holds it from here
-        out.push(s.lock ? { op: { k: 'acquire', lock: s.lock }, action: `${s.lock} held (asserted)`, ...at } : { op: { k: 'step' }, action: s.message, ...at });
+        out.push(
+          s.lock
+            ? { op: { k: 'acquire', lock: s.lock }, action: `${s.lock} held (asserted)`, ...at }
+            : { op: { k: 'step' }, action: s.message, ...at },
+        );
         break;
       case 'release':
-        out.push(s.lock ? { op: { k: 'release', lock: s.lock }, action: `unlock ${s.lock}`, ...at } : { op: { k: 'step' }, action: s.message, ...at });
+        out.push(
+          s.lock
+            ? { op: { k: 'release', lock: s.lock }, action: `unlock ${s.lock}`, ...at }
+            : { op: { k: 'step' }, action: s.message, ...at },
+        );
         break;
       case 'call':
       case 'callback':
@@ -155,7 +171,9 @@ function pathInstrs(steps: readonly WitnessStep[], base: number): WitnessInstr[]
  * The threads of a finding's witness model. Returns undefined when the
  * witness has no step the model can run (no roles at all).
  */
-export function witnessThreads(f: Pick<Finding, 'ruleId' | 'function' | 'file' | 'line' | 'related'>): WitnessThread[] | undefined {
+export function witnessThreads(
+  f: Pick<Finding, 'ruleId' | 'function' | 'file' | 'line' | 'related'>,
+): WitnessThread[] | undefined {
   const paths = witnessPaths(f);
   if (paths.length === 0) return undefined;
   const threads: WitnessThread[] = [];
@@ -168,9 +186,21 @@ export function witnessThreads(f: Pick<Finding, 'ruleId' | 'function' | 'file' |
   const own = threads[0];
   if (f.ruleId === 'lock-leak') {
     // the finding's own return keeps the lock: the claim is that nothing releases it
-    own.instrs.push({ op: { k: 'return', error: false, keep: true }, action: 'return with the lock held', file: f.file, line: f.line });
+    own.instrs.push({
+      op: { k: 'return', error: false, keep: true },
+      action: 'return with the lock held',
+      file: f.file,
+      line: f.line,
+    });
     for (const lock of takenLocks(own.instrs)) {
-      threads.push({ name: `CPU${threads.length}`, role: 'another caller', instrs: [{ op: { k: 'acquire', lock }, action: `lock ${lock}` }, { op: { k: 'end' }, action: `unlock ${lock}` }] });
+      threads.push({
+        name: `CPU${threads.length}`,
+        role: 'another caller',
+        instrs: [
+          { op: { k: 'acquire', lock }, action: `lock ${lock}` },
+          { op: { k: 'end' }, action: `unlock ${lock}` },
+        ],
+      });
     }
     return threads;
   }
@@ -182,7 +212,10 @@ export function witnessThreads(f: Pick<Finding, 'ruleId' | 'function' | 'file' |
     threads.push({
       name: 'CPU1',
       role: 'a path in the documented order',
-      instrs: [...order.map((lock): WitnessInstr => ({ op: { k: 'acquire', lock }, action: `lock ${lock}` })), { op: { k: 'end' }, action: 'unlock all' }],
+      instrs: [
+        ...order.map((lock): WitnessInstr => ({ op: { k: 'acquire', lock }, action: `lock ${lock}` })),
+        { op: { k: 'end' }, action: 'unlock all' },
+      ],
     });
   }
   if (f.ruleId === 'stale-after-relock') {
@@ -226,7 +259,16 @@ interface Breach {
 }
 
 function clone(s: WState): WState {
-  return { pc: [...s.pc], held: { ...s.held }, order: s.order.map((o) => [...o]), value: [...s.value], lost: [...s.lost], written: [...s.written], replaced: s.replaced, done: [...s.done] };
+  return {
+    pc: [...s.pc],
+    held: { ...s.held },
+    order: s.order.map((o) => [...o]),
+    value: [...s.value],
+    lost: [...s.lost],
+    written: [...s.written],
+    replaced: s.replaced,
+    done: [...s.done],
+  };
 }
 
 function where(i: WitnessInstr): string {
@@ -234,7 +276,12 @@ function where(i: WitnessInstr): string {
 }
 
 /** Successors of thread t; empty when blocked or done. */
-function stepThread(s: WState, t: number, threads: readonly WitnessThread[], say: (t: number, i: number) => string): { next: WState; breach?: Breach }[] {
+function stepThread(
+  s: WState,
+  t: number,
+  threads: readonly WitnessThread[],
+  say: (t: number, i: number) => string,
+): { next: WState; breach?: Breach }[] {
   const instrs = threads[t].instrs;
   if (s.done[t]) return [];
   const pc = s.pc[t];
@@ -276,7 +323,16 @@ function stepThread(s: WState, t: number, threads: readonly WitnessThread[], say
       n.value[t] = 1;
       return [{ next: n }];
     case 'use':
-      if (s.value[t] === 2) return [{ next: n, breach: { id: 'no-use-after-free', message: `${say(t, pc)} uses the value read before the lock was dropped, but a concurrent user freed or replaced that object while the lock was not held` } }];
+      if (s.value[t] === 2)
+        return [
+          {
+            next: n,
+            breach: {
+              id: 'no-use-after-free',
+              message: `${say(t, pc)} uses the value read before the lock was dropped, but a concurrent user freed or replaced that object while the lock was not held`,
+            },
+          },
+        ];
       return [{ next: n }];
     case 'replace':
       n.replaced = true;
@@ -289,8 +345,15 @@ function stepThread(s: WState, t: number, threads: readonly WitnessThread[], say
       }
       n.done[t] = true;
       if (i.op.error && (s.lost[t] || s.written[t])) {
-        const what = s.lost[t] ? `what it did before cannot be undone: ${firstOf(instrs, 'lose')}` : `${firstOf(instrs, 'write')}, and is left changed`;
-        return [{ next: n, breach: { id: 'failure-contract', message: `the error path returns the error${where(i)}, but ${what}` } }];
+        const what = s.lost[t]
+          ? `what it did before cannot be undone: ${firstOf(instrs, 'lose')}`
+          : `${firstOf(instrs, 'write')}, and is left changed`;
+        return [
+          {
+            next: n,
+            breach: { id: 'failure-contract', message: `the error path returns the error${where(i)}, but ${what}` },
+          },
+        ];
       }
       return [{ next: n }];
     }
@@ -312,7 +375,12 @@ function firstOf(instrs: readonly WitnessInstr[], k: WOp['k']): string {
   return `${words}${where(i)}`;
 }
 
-function blockedOn(s: WState, t: number, threads: readonly WitnessThread[], say: (t: number, i: number) => string): string | undefined {
+function blockedOn(
+  s: WState,
+  t: number,
+  threads: readonly WitnessThread[],
+  say: (t: number, i: number) => string,
+): string | undefined {
   const i = threads[t].instrs[s.pc[t]];
   if (!i || s.done[t] || i.op.k !== 'acquire') return undefined;
   const holder = s.held[i.op.lock];
@@ -343,7 +411,10 @@ export function exploreWitness(threads: WitnessThread[], maxStates = 200_000): W
   const states: WState[] = [init];
   const arrivals: Arrival[] = [{ parent: -1, thread: 0, pc: 0 }];
   const index = new Map<string, number>([[keyOf(init), 0]]);
-  const breaches = new Map<WitnessInvariant, { state: number; last?: { thread: number; pc: number; next: WState }; message: string }>();
+  const breaches = new Map<
+    WitnessInvariant,
+    { state: number; last?: { thread: number; pc: number; next: WState }; message: string }
+  >();
   let transitions = 0;
   let complete = true;
   for (let head = 0; head < states.length; head++) {
@@ -353,7 +424,12 @@ export function exploreWitness(threads: WitnessThread[], maxStates = 200_000): W
       for (const o of stepThread(s, t, threads, say)) {
         moved = true;
         transitions++;
-        if (o.breach && !breaches.has(o.breach.id)) breaches.set(o.breach.id, { state: head, last: { thread: t, pc: s.pc[t], next: o.next }, message: o.breach.message });
+        if (o.breach && !breaches.has(o.breach.id))
+          breaches.set(o.breach.id, {
+            state: head,
+            last: { thread: t, pc: s.pc[t], next: o.next },
+            message: o.breach.message,
+          });
         const k = keyOf(o.next);
         if (index.has(k)) continue;
         if (states.length >= maxStates) {
@@ -376,9 +452,13 @@ export function exploreWitness(threads: WitnessThread[], maxStates = 200_000): W
     written: s.written.some(Boolean),
     replaced: s.replaced,
   });
-  const traceOf = (b: { state: number; last?: { thread: number; pc: number; next: WState } }, violation: string): WitnessTraceStep[] => {
+  const traceOf = (
+    b: { state: number; last?: { thread: number; pc: number; next: WState } },
+    violation: string,
+  ): WitnessTraceStep[] => {
     const path: { thread: number; pc: number; state: WState }[] = [];
-    for (let n = b.state; arrivals[n].parent >= 0; n = arrivals[n].parent) path.push({ thread: arrivals[n].thread, pc: arrivals[n].pc, state: states[n] });
+    for (let n = b.state; arrivals[n].parent >= 0; n = arrivals[n].parent)
+      path.push({ thread: arrivals[n].thread, pc: arrivals[n].pc, state: states[n] });
     path.reverse();
     if (b.last) path.push({ thread: b.last.thread, pc: b.last.pc, state: b.last.next });
     // a thread running off its last instruction is bookkeeping, not a step
@@ -392,7 +472,12 @@ export function exploreWitness(threads: WitnessThread[], maxStates = 200_000): W
     }
     return steps.map((p, n) => {
       const i = threads[p.thread].instrs[p.pc];
-      const waits = !b.last && p.state === states[b.state] && n >= steps.length - threads.length && i.op.k === 'acquire' && blockedOn(p.state, p.thread, threads, say) !== undefined;
+      const waits =
+        !b.last &&
+        p.state === states[b.state] &&
+        n >= steps.length - threads.length &&
+        i.op.k === 'acquire' &&
+        blockedOn(p.state, p.thread, threads, say) !== undefined;
       return {
         thread: threads[p.thread].name,
         action: waits ? `${i.action} (waits)` : i.action,
@@ -413,7 +498,9 @@ export function exploreWitness(threads: WitnessThread[], maxStates = 200_000): W
     elapsedMs: Date.now() - started,
     invariants: WITNESS_INVARIANTS.map((id) => {
       const b = breaches.get(id);
-      return b ? { id, holds: false, counterexample: { message: b.message, steps: traceOf(b, id) } } : { id, holds: true };
+      return b
+        ? { id, holds: false, counterexample: { message: b.message, steps: traceOf(b, id) } }
+        : { id, holds: true };
     }),
   };
 }

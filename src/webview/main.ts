@@ -33,7 +33,11 @@ function shortPath(file: string): string {
   return parts.length > 3 ? `…/${parts.slice(-3).join('/')}` : file;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string; attrs?: Record<string, string> } = {}, ...children: Node[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { className?: string; text?: string; attrs?: Record<string, string> } = {},
+  ...children: Node[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (props.className) e.className = props.className;
   if (props.text !== undefined) e.textContent = props.text;
@@ -42,7 +46,12 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: 
   return e;
 }
 
-function select(id: string, options: readonly string[], value: string, disabled: readonly string[] = []): HTMLSelectElement {
+function select(
+  id: string,
+  options: readonly string[],
+  value: string,
+  disabled: readonly string[] = [],
+): HTMLSelectElement {
   const s = el('select', { attrs: { id } });
   for (const o of options) {
     const opt = el('option', { text: o, attrs: { value: o } });
@@ -53,7 +62,12 @@ function select(id: string, options: readonly string[], value: string, disabled:
   return s;
 }
 
-function checkboxes(name: string, options: readonly string[], checked: readonly string[], locked: readonly string[] = []): HTMLElement {
+function checkboxes(
+  name: string,
+  options: readonly string[],
+  checked: readonly string[],
+  locked: readonly string[] = [],
+): HTMLElement {
   const box = el('span', { className: 'checks', attrs: { id: name } });
   for (const o of options) {
     const input = el('input', { attrs: { type: 'checkbox', value: o, name } });
@@ -79,15 +93,28 @@ function persist(): void {
 }
 
 function renderForm(): HTMLElement {
-  const given = request ?? { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' };
+  const given = request ?? {
+    variant: 'v8',
+    threads: ['replacer', 'driver'],
+    faults: ['add-access'],
+    contract: 'status-quo',
+  };
   // a finding's lock model is not a replace-flow variant: the form starts from v8 for a run of one's own
-  const r: PanelRequest = given.variant === 'lock-model' || given.variant === 'none' ? { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' } : given;
+  const r: PanelRequest =
+    given.variant === 'lock-model' || given.variant === 'none'
+      ? { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' }
+      : given;
   const form = el('form', { className: 'controls', attrs: { id: 'controls' } });
   const fromSourceOk = Boolean(r.function);
   form.append(
     el('label', { text: 'Variant ' }, select('variant', VARIANTS, r.variant, fromSourceOk ? [] : ['from-source'])),
     el('label', { text: 'Contract ' }, select('contract', CONTRACTS, r.contract)),
-    el('div', { className: 'row' }, el('span', { text: 'Threads: ' }), checkboxes('threads', THREADS, r.threads, ['replacer'])),
+    el(
+      'div',
+      { className: 'row' },
+      el('span', { text: 'Threads: ' }),
+      checkboxes('threads', THREADS, r.threads, ['replacer']),
+    ),
     el('div', { className: 'row' }, el('span', { text: 'Faults: ' }), checkboxes('faults', FAULTS, r.faults)),
     el('button', { text: 'Run', attrs: { type: 'submit', id: 'run' } }),
   );
@@ -121,7 +148,8 @@ function sourceLink(file: string, line: number, follow = false): HTMLElement {
 
 function titleOf(r: PanelRequest | undefined): string {
   if (!r) return 'Replace flow';
-  if (r.variant === 'lock-model') return `Lock model: ${r.finding?.function ?? r.function ?? 'the finding'}() and the threads its witness needs`;
+  if (r.variant === 'lock-model')
+    return `Lock model: ${r.finding?.function ?? r.function ?? 'the finding'}() and the threads its witness needs`;
   if (r.variant === 'none') return `No simulation: ${r.finding?.ruleId ?? ''}`;
   if (r.variant === 'from-source' && r.function) return `Replace flow: ${r.function}() from source`;
   return `Replace flow: ${r.variant}`;
@@ -131,7 +159,14 @@ function renderHeader(): HTMLElement {
   const h = el('header', {});
   const r = request;
   // the first line says what broke, in the finding's words (or the verdict of a run of one's own)
-  if (view) h.appendChild(el('p', { className: `headline ${view.primary ? 'broken' : 'holds'}`, text: view.headline, attrs: { id: 'headline' } }));
+  if (view)
+    h.appendChild(
+      el('p', {
+        className: `headline ${view.primary ? 'broken' : 'holds'}`,
+        text: view.headline,
+        attrs: { id: 'headline' },
+      }),
+    );
   h.appendChild(el('h1', { text: titleOf(r) }));
   if (r?.finding) {
     const f = r.finding;
@@ -149,7 +184,10 @@ function renderHeader(): HTMLElement {
 function renderVerdicts(v: PanelView): HTMLElement {
   const list = el('ul', { className: 'verdicts', attrs: { id: 'verdicts' } });
   for (const inv of v.verdicts) {
-    const li = el('li', { className: inv.holds ? 'holds' : 'broken', attrs: { 'data-invariant': inv.id, 'data-holds': String(inv.holds) } });
+    const li = el('li', {
+      className: inv.holds ? 'holds' : 'broken',
+      attrs: { 'data-invariant': inv.id, 'data-holds': String(inv.holds) },
+    });
     li.appendChild(el('span', { className: 'mark', text: inv.holds ? '✓' : '✗' }));
     li.appendChild(el('span', { className: 'inv', text: ` ${inv.id}` }));
     if (inv.message) {
@@ -183,19 +221,24 @@ function renderLanes(trace: PanelTrace): HTMLElement {
   table.appendChild(el('thead', {}, head));
   const body = el('tbody', {});
   trace.rows.forEach((row: PanelRow, index) => {
-    const tr = el('tr', { className: `step${index === currentStep ? ' current' : ''}${row.violation ? ' violation' : ''}${row.note ? ' witness' : ''}`, attrs: { 'data-step': String(index), 'data-lane': trace.lanes[row.lane] ?? '' } });
+    const tr = el('tr', {
+      className: `step${index === currentStep ? ' current' : ''}${row.violation ? ' violation' : ''}${row.note ? ' witness' : ''}`,
+      attrs: { 'data-step': String(index), 'data-lane': trace.lanes[row.lane] ?? '' },
+    });
     tr.appendChild(el('td', { className: 'n', text: String(index + 1) }));
     trace.lanes.forEach((_, lane) => {
       const td = el('td', { className: lane === row.lane ? 'action' : 'idle' });
       if (lane === row.lane) {
         td.appendChild(el('code', { text: row.action }));
-        if (row.line !== undefined) td.appendChild(el('span', { className: 'where', text: ` ${row.file?.split('/').pop() ?? ''}:${row.line}` }));
+        if (row.line !== undefined)
+          td.appendChild(el('span', { className: 'where', text: ` ${row.file?.split('/').pop() ?? ''}:${row.line}` }));
         if (row.via) td.appendChild(el('div', { className: 'via', text: `via ${row.via}` }));
       }
       tr.appendChild(td);
     });
     const said = el('td', { className: 'note', text: row.note ?? '' });
-    if (row.violation) said.appendChild(el('strong', { className: 'breaks', text: `${row.note ? ' — ' : ''}breaks ${row.violation}` }));
+    if (row.violation)
+      said.appendChild(el('strong', { className: 'breaks', text: `${row.note ? ' — ' : ''}breaks ${row.violation}` }));
     tr.appendChild(said);
     tr.addEventListener('click', () => goToStep(index, trace));
     body.appendChild(tr);
@@ -216,7 +259,13 @@ function renderState(row: PanelRow, lanes: readonly string[]): HTMLElement {
     tr.appendChild(el('th', { text: owner, className: acting ? 'acting' : '' }));
     const td = el('td', {});
     for (const c of row.state.filter((x) => x.owner === owner)) {
-      td.appendChild(el('span', { className: `cell${c.changed ? ' changed' : ''}`, text: `${c.key} ${c.value}`, attrs: { 'data-key': c.key, ...(c.changed ? { title: 'changed by this step' } : {}) } }));
+      td.appendChild(
+        el('span', {
+          className: `cell${c.changed ? ' changed' : ''}`,
+          text: `${c.key} ${c.value}`,
+          attrs: { 'data-key': c.key, ...(c.changed ? { title: 'changed by this step' } : {}) },
+        }),
+      );
     }
     tr.appendChild(td);
     body.appendChild(tr);
@@ -236,7 +285,13 @@ function renderStepper(trace: PanelTrace): HTMLElement {
   const row = trace.rows[currentStep];
   box.append(prev, el('span', { className: 'pos', text: ` step ${currentStep + 1} of ${trace.rows.length} ` }), next);
   if (row) {
-    box.appendChild(el('p', { className: 'step-line', text: `${trace.lanes[row.lane] ?? ''}: ${row.action}${row.violation ? ` — breaks ${row.violation}` : ''}`, attrs: { id: 'step-line' } }));
+    box.appendChild(
+      el('p', {
+        className: 'step-line',
+        text: `${trace.lanes[row.lane] ?? ''}: ${row.action}${row.violation ? ` — breaks ${row.violation}` : ''}`,
+        attrs: { id: 'step-line' },
+      }),
+    );
     box.appendChild(renderState(row, trace.lanes));
   }
   return box;
@@ -246,7 +301,31 @@ let status: { kind: 'running' | 'error'; text: string } | undefined;
 /** The repair search of the shown function: running, its proposal, or why there is none. */
 let repair: { running: boolean; view?: RepairPanelView; error?: string } | undefined;
 
-const C_KEYWORDS = new Set(['if', 'else', 'return', 'goto', 'while', 'for', 'do', 'switch', 'case', 'break', 'continue', 'struct', 'static', 'const', 'int', 'unsigned', 'long', 'void', 'u32', 'u64', 'bool', 'sizeof', 'NULL']);
+const C_KEYWORDS = new Set([
+  'if',
+  'else',
+  'return',
+  'goto',
+  'while',
+  'for',
+  'do',
+  'switch',
+  'case',
+  'break',
+  'continue',
+  'struct',
+  'static',
+  'const',
+  'int',
+  'unsigned',
+  'long',
+  'void',
+  'u32',
+  'u64',
+  'bool',
+  'sizeof',
+  'NULL',
+]);
 
 /** A diff line's C as spans (keywords, comments, strings), each set as text: the code is never parsed as HTML. */
 function cSpans(code: string): Node[] {
@@ -311,24 +390,39 @@ function button(id: string, text: string, onClick: () => void): HTMLButtonElemen
 /** "Find a verified order" and what it found: the step order, the invariants kept, the counts, the diff. */
 function renderRepair(): HTMLElement {
   const box = el('section', { className: 'repair', attrs: { id: 'repair' } });
-  if (!repair?.running) box.appendChild(button('find-repair', 'Find a verified order', () => {
-    repair = { running: true };
-    render();
-    send({ type: 'findRepair' });
-  }));
+  if (!repair?.running)
+    box.appendChild(
+      button('find-repair', 'Find a verified order', () => {
+        repair = { running: true };
+        render();
+        send({ type: 'findRepair' });
+      }),
+    );
   if (!repair) return box;
   if (repair.running) {
-    box.append(el('p', { className: 'running', text: 'Searching an order that keeps every invariant…', attrs: { id: 'repair-status' } }), button('cancel-repair', 'Cancel', () => send({ type: 'cancelRepair' })));
+    box.append(
+      el('p', {
+        className: 'running',
+        text: 'Searching an order that keeps every invariant…',
+        attrs: { id: 'repair-status' },
+      }),
+      button('cancel-repair', 'Cancel', () => send({ type: 'cancelRepair' })),
+    );
     return box;
   }
   if (repair.error) {
-    box.appendChild(el('p', { className: 'error', text: `No verified order: ${repair.error}`, attrs: { id: 'repair-status' } }));
+    box.appendChild(
+      el('p', { className: 'error', text: `No verified order: ${repair.error}`, attrs: { id: 'repair-status' } }),
+    );
     return box;
   }
   const v = repair.view;
   if (!v) return box;
-  box.appendChild(el('h2', { text: v.headline, attrs: { id: 'repair-headline', 'data-verified': String(v.verified) } }));
-  if (v.shortfall && !v.verified) box.appendChild(el('p', { className: 'note', text: v.shortfall, attrs: { id: 'repair-shortfall' } }));
+  box.appendChild(
+    el('h2', { text: v.headline, attrs: { id: 'repair-headline', 'data-verified': String(v.verified) } }),
+  );
+  if (v.shortfall && !v.verified)
+    box.appendChild(el('p', { className: 'note', text: v.shortfall, attrs: { id: 'repair-shortfall' } }));
   if (v.edits.length) {
     box.appendChild(el('h3', { text: 'Edits' }));
     const ol = el('ol', { attrs: { id: 'repair-edits' } });
@@ -338,20 +432,35 @@ function renderRepair(): HTMLElement {
   if (v.steps.length) {
     box.appendChild(el('h3', { text: 'The steps in the proposed order' }));
     const ol = el('ol', { attrs: { id: 'repair-steps' } });
-    for (const st of v.steps) ol.appendChild(el('li', { text: `${st.action}${st.line ? ` (line ${st.line})` : ' (added)'}`, attrs: { 'data-line': st.line ? String(st.line) : 'added' } }));
+    for (const st of v.steps)
+      ol.appendChild(
+        el('li', {
+          text: `${st.action}${st.line ? ` (line ${st.line})` : ' (added)'}`,
+          attrs: { 'data-line': st.line ? String(st.line) : 'added' },
+        }),
+      );
     box.appendChild(ol);
   }
   if (v.invariants.length) {
     box.appendChild(el('h3', { text: 'Invariants kept' }));
     const ul = el('ul', { className: 'verdicts', attrs: { id: 'repair-invariants' } });
-    for (const inv of v.invariants) ul.appendChild(el('li', { className: inv.holds ? 'holds' : 'broken', text: `${inv.holds ? '✓' : '✗'} ${inv.id}`, attrs: { 'data-invariant': inv.id, 'data-holds': String(inv.holds) } }));
+    for (const inv of v.invariants)
+      ul.appendChild(
+        el('li', {
+          className: inv.holds ? 'holds' : 'broken',
+          text: `${inv.holds ? '✓' : '✗'} ${inv.id}`,
+          attrs: { 'data-invariant': inv.id, 'data-holds': String(inv.holds) },
+        }),
+      );
     box.appendChild(ul);
   }
-  if (v.stats) box.appendChild(el('p', { className: 'stats', text: `Verified over ${v.stats}.`, attrs: { id: 'repair-stats' } }));
+  if (v.stats)
+    box.appendChild(el('p', { className: 'stats', text: `Verified over ${v.stats}.`, attrs: { id: 'repair-stats' } }));
   box.appendChild(el('p', { className: 'stats', text: v.search, attrs: { id: 'repair-search' } }));
   if (v.diff.length) box.appendChild(renderDiff(v));
   const actions = el('div', { className: 'row' });
-  if (v.applicable) actions.appendChild(button('apply-repair', 'Apply to the source…', () => send({ type: 'applyRepair' })));
+  if (v.applicable)
+    actions.appendChild(button('apply-repair', 'Apply to the source…', () => send({ type: 'applyRepair' })));
   if (v.reply) actions.appendChild(button('insert-repair', 'Insert into reply', () => send({ type: 'insertRepair' })));
   if (actions.childElementCount) box.appendChild(actions);
   return box;
@@ -367,14 +476,24 @@ function render(): void {
   if (!view) return;
   if (view.stats) app.appendChild(el('p', { className: 'stats', text: view.stats }));
   if (view.verdicts.length) app.appendChild(renderVerdicts(view));
-  const trace = view.traces.find((t) => t.invariant === shownInvariant) ?? view.traces.find((t) => t.invariant === view!.primary) ?? view.traces[0];
+  const trace =
+    view.traces.find((t) => t.invariant === shownInvariant) ??
+    view.traces.find((t) => t.invariant === view!.primary) ??
+    view.traces[0];
   if (trace) {
     if (currentStep >= trace.rows.length) currentStep = 0;
-    app.appendChild(el('h2', { text: `Counterexample: ${trace.invariant}`, attrs: { id: 'counterexample', 'data-invariant': trace.invariant } }));
+    app.appendChild(
+      el('h2', {
+        text: `Counterexample: ${trace.invariant}`,
+        attrs: { id: 'counterexample', 'data-invariant': trace.invariant },
+      }),
+    );
     app.appendChild(renderStepper(trace));
     app.appendChild(renderLanes(trace));
   } else if (view.kind !== 'none') {
-    app.appendChild(el('p', { className: 'all-hold', text: 'Every invariant holds within the bounds.', attrs: { id: 'all-hold' } }));
+    app.appendChild(
+      el('p', { className: 'all-hold', text: 'Every invariant holds within the bounds.', attrs: { id: 'all-hold' } }),
+    );
   }
 }
 

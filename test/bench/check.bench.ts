@@ -61,7 +61,11 @@ async function fullAnalysis(backend: Backend, files: SourceFile[]): Promise<Timi
  * Runs a command under bash's `time` (output to /dev/null): wall time as seen
  * from here, CPU time (user + sys) of the child as bash reports it.
  */
-function timedCommand(argv: string[], cwd: string, okStatus: (s: number) => boolean): { wall: number; cpu: number; stderr: string } {
+function timedCommand(
+  argv: string[],
+  cwd: string,
+  okStatus: (s: number) => boolean,
+): { wall: number; cpu: number; stderr: string } {
   const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const script = `TIMEFORMAT='@@cpu %U %S'; time ( ${quoted} >/dev/null 2>/tmp/iommufd-review-bench.err; echo "@@status $?" >&2 )`;
   const t0 = performance.now();
@@ -82,7 +86,12 @@ function timedCommand(argv: string[], cwd: string, okStatus: (s: number) => bool
 }
 
 function coldCheck(backend: Backend, paths: string[], reps = 10): Timing {
-  const run = () => timedCommand([process.execPath, cli, 'check', '--format', 'json', '--no-index', '--backend', backend, ...paths], root, (s) => s === 0 || s === 1);
+  const run = () =>
+    timedCommand(
+      [process.execPath, cli, 'check', '--format', 'json', '--no-index', '--backend', backend, ...paths],
+      root,
+      (s) => s === 0 || s === 1,
+    );
   for (let i = 0; i < 2; i++) run();
   const walls: number[] = [];
   const cpus: number[] = [];
@@ -123,7 +132,9 @@ async function incremental(backend: Backend, files: SourceFile[], target: Source
       const line = lines[Math.floor(i / 2) % lines.length];
       const start = lineOffset(text, line);
       const insert = i % 2 === 0;
-      const replacement = insert ? { start, deletedLength: 0, inserted: ' ' } : { start, deletedLength: 1, inserted: '' };
+      const replacement = insert
+        ? { start, deletedLength: 0, inserted: ' ' }
+        : { start, deletedLength: 1, inserted: '' };
       text = text.slice(0, start) + replacement.inserted + text.slice(start + replacement.deletedLength);
       const c0 = process.cpuUsage();
       const t0 = performance.now();
@@ -161,9 +172,20 @@ function coccinelle(kernel: string, files: string[]): CocciNumbers[] {
       copyFileSync(f, path.join(tree, rel));
     }
     const out: CocciNumbers[] = [];
-    for (const script of readdirSync(scripts).filter((n) => n.endsWith('.cocci')).sort()) {
+    for (const script of readdirSync(scripts)
+      .filter((n) => n.endsWith('.cocci'))
+      .sort()) {
       // The options each script's header asks for, in report mode.
-      const args = ['--sp-file', path.join(scripts, script), '-D', 'report', '--no-includes', '--include-headers', '--dir', '.'];
+      const args = [
+        '--sp-file',
+        path.join(scripts, script),
+        '-D',
+        'report',
+        '--no-includes',
+        '--include-headers',
+        '--dir',
+        '.',
+      ];
       // Once for its output, then timed runs.
       const r = spawnSync('spatch', args, { cwd: tree, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
       if (r.error || r.status !== 0) throw new Error(`spatch ${script} failed: ${r.error ?? r.stderr}`);
@@ -214,26 +236,81 @@ export async function run(ctx: { kernelDir: string }) {
   const cocciCpu = cocci.reduce((n, c) => n + (c.time.cpuMedian ?? NaN), 0);
   const w = numbers.wasm;
   const n = numbers.native;
-  const cpuRatio = (a: Timing, b: Timing) => (a.cpuMedian !== undefined && b.cpuMedian !== undefined ? `, cpu ${ratio(a.cpuMedian, b.cpuMedian)}` : '');
+  const cpuRatio = (a: Timing, b: Timing) =>
+    a.cpuMedian !== undefined && b.cpuMedian !== undefined ? `, cpu ${ratio(a.cpuMedian, b.cpuMedian)}` : '';
   const def = numbers[DEFAULT_BULK_BACKEND];
   const rows: (string | number)[][] = [
     ['files / bytes', `${files.length} / ${bytes}`, `${files.length} / ${bytes}`, '', ''],
     ['warm bare parse, median ms (cpu ms)', wallCpu(w.parse), wallCpu(n.parse), '', ''],
-    ['warm full analysis (parse + model + checks), median ms (cpu ms)', wallCpu(w.analysis), wallCpu(n.analysis), '', ''],
-    ['analysis / bare parse', ratio(w.analysis.median, w.parse.median) + cpuRatio(w.analysis, w.parse), ratio(n.analysis.median, n.parse.median) + cpuRatio(n.analysis, n.parse), '', '<= 2x'],
-    ['cold `node dist/cli.js check`, start to output, median ms (cpu ms)', wallCpu(w.cold), wallCpu(n.cold), '', '< 600'],
+    [
+      'warm full analysis (parse + model + checks), median ms (cpu ms)',
+      wallCpu(w.analysis),
+      wallCpu(n.analysis),
+      '',
+      '',
+    ],
+    [
+      'analysis / bare parse',
+      ratio(w.analysis.median, w.parse.median) + cpuRatio(w.analysis, w.parse),
+      ratio(n.analysis.median, n.parse.median) + cpuRatio(n.analysis, n.parse),
+      '',
+      '<= 2x',
+    ],
+    [
+      'cold `node dist/cli.js check`, start to output, median ms (cpu ms)',
+      wallCpu(w.cold),
+      wallCpu(n.cold),
+      '',
+      '< 600',
+    ],
     ['cold check, p95 ms', wallCpu(w.cold, 'p95'), wallCpu(n.cold, 'p95'), '', ''],
-    ['bulk: cold check of the whole test corpus (iommufd, vfio, GVT, ccw, ap), median ms (cpu ms)', wallCpu(w.bulk), wallCpu(n.bulk), '', ''],
-    [`one-line edit in ${path.basename(target.path)} + re-analysis, p50 ms (cpu ms), ${EDITS} edits`, wallCpu(w.incremental), wallCpu(n.incremental), '', ''],
-    ['one-line edit + re-analysis, p95 ms', wallCpu(w.incremental, 'p95'), wallCpu(n.incremental, 'p95'), '', 'p95 < 10'],
+    [
+      'bulk: cold check of the whole test corpus (iommufd, vfio, GVT, ccw, ap), median ms (cpu ms)',
+      wallCpu(w.bulk),
+      wallCpu(n.bulk),
+      '',
+      '',
+    ],
+    [
+      `one-line edit in ${path.basename(target.path)} + re-analysis, p50 ms (cpu ms), ${EDITS} edits`,
+      wallCpu(w.incremental),
+      wallCpu(n.incremental),
+      '',
+      '',
+    ],
+    [
+      'one-line edit + re-analysis, p95 ms',
+      wallCpu(w.incremental, 'p95'),
+      wallCpu(n.incremental, 'p95'),
+      '',
+      'p95 < 10',
+    ],
     ['native / wasm: bare parse', '', ratio(n.parse.median, w.parse.median) + cpuRatio(n.parse, w.parse), '', ''],
-    ['native / wasm: full analysis', '', ratio(n.analysis.median, w.analysis.median) + cpuRatio(n.analysis, w.analysis), '', ''],
+    [
+      'native / wasm: full analysis',
+      '',
+      ratio(n.analysis.median, w.analysis.median) + cpuRatio(n.analysis, w.analysis),
+      '',
+      '',
+    ],
     ['native / wasm: cold check', '', ratio(n.cold.median, w.cold.median) + cpuRatio(n.cold, w.cold), '', ''],
     ['native / wasm: bulk cold check', '', ratio(n.bulk.median, w.bulk.median) + cpuRatio(n.bulk, w.bulk), '', ''],
     ['findings / lock graph edges', `${w.findings} / ${w.edges}`, `${n.findings} / ${n.edges}`, '', ''],
-    ...cocci.map((c) => [`spatch locks/${c.script} -D report: median ms (cpu ms) / reports`, '', '', `${wallCpu(c.time)} / ${c.reports}`, '']),
+    ...cocci.map((c) => [
+      `spatch locks/${c.script} -D report: median ms (cpu ms) / reports`,
+      '',
+      '',
+      `${wallCpu(c.time)} / ${c.reports}`,
+      '',
+    ]),
     ['spatch, all 4 lock scripts, ms (cpu ms)', '', '', `${ms(cocciTotal)} (cpu ${ms(cocciCpu)})`, ''],
-    [`spatch (4 scripts) / cold check (${DEFAULT_BULK_BACKEND})`, '', '', `${ratio(cocciTotal, def.cold.median)}${def.cold.cpuMedian ? `, cpu ${ratio(cocciCpu, def.cold.cpuMedian)}` : ''}`, ''],
+    [
+      `spatch (4 scripts) / cold check (${DEFAULT_BULK_BACKEND})`,
+      '',
+      '',
+      `${ratio(cocciTotal, def.cold.median)}${def.cold.cpuMedian ? `, cpu ${ratio(cocciCpu, def.cold.cpuMedian)}` : ''}`,
+      '',
+    ],
   ];
   return {
     title: `check on Linux 6.12 (${files.length} files, ${Math.round(bytes / 1024)} KB): iommufd-review vs Coccinelle lock scripts`,

@@ -36,7 +36,9 @@ function largestIommufdFile(kernelDir: string): string {
   return files[0].p;
 }
 
-export async function run(ctx: { kernelDir: string }): Promise<{ title: string; columns: string[]; rows: (string | number)[][]; json: unknown }> {
+export async function run(ctx: {
+  kernelDir: string;
+}): Promise<{ title: string; columns: string[]; rows: (string | number)[][]; json: unknown }> {
   await ensureCodeServer();
   const file = largestIommufdFile(ctx.kernelDir);
   const vsix = packageVsix();
@@ -46,7 +48,8 @@ export async function run(ctx: { kernelDir: string }): Promise<{ title: string; 
   try {
     const { code, lines } = await runExtensionHostModule(served, b, 10 * 60_000);
     const line = lines.find((l) => l.includes('BENCH {'));
-    if (code !== 0 || !line) throw new Error(`the editor benchmark did not finish (exit ${code}):\n${lines.slice(-30).join('\n')}`);
+    if (code !== 0 || !line)
+      throw new Error(`the editor benchmark did not finish (exit ${code}):\n${lines.slice(-30).join('\n')}`);
     const m = JSON.parse(line.slice(line.indexOf('BENCH {') + 6)) as {
       bytes: number;
       lines: number;
@@ -63,7 +66,11 @@ export async function run(ctx: { kernelDir: string }): Promise<{ title: string; 
       title: 'Editor (code-server 4.100.3, Node extension host)',
       columns: ['measure', 'value', 'goal'],
       rows: [
-        [`keystroke → diagnostics p95, ${rel} (${m.lines} lines, ${m.edits} edits, kernel tree as context)`, ms(m.keystrokeMs.p95), '< 50 ms'],
+        [
+          `keystroke → diagnostics p95, ${rel} (${m.lines} lines, ${m.edits} edits, kernel tree as context)`,
+          ms(m.keystrokeMs.p95),
+          '< 50 ms',
+        ],
         ['keystroke → diagnostics p50', ms(m.keystrokeMs.p50), ''],
         ['keystroke → diagnostics max', ms(m.keystrokeMs.max), ''],
         ['activate()', ms(m.activationMs), '< 150 ms'],

@@ -16,9 +16,17 @@ export async function run(ctx: { kernelDir: string }) {
   const rows: (string | number)[][] = [];
   const json: Record<string, unknown>[] = [];
   for (const tree of PRECISION_TREES) {
-    const check = timed([process.execPath, cli, 'check', '--format', 'json', '--no-index', tree], ctx.kernelDir, (s) => s === 0 || s === 1);
+    const check = timed(
+      [process.execPath, cli, 'check', '--format', 'json', '--no-index', tree],
+      ctx.kernelDir,
+      (s) => s === 0 || s === 1,
+    );
     const report = JSON.parse(check.stdout) as { findings: unknown[]; coverage: { files: number } };
-    const cocci = timed(['spatch', '--sp-file', mini, '-D', 'report', '--no-includes', '--include-headers', '--dir', tree], ctx.kernelDir, (s) => s === 0);
+    const cocci = timed(
+      ['spatch', '--sp-file', mini, '-D', 'report', '--no-includes', '--include-headers', '--dir', tree],
+      ctx.kernelDir,
+      (s) => s === 0,
+    );
     const reports = cocci.stdout.split('\n').filter((l) => /^\S+:\d+:\d+-\d+: /.test(l)).length;
     rows.push([
       tree,
@@ -30,11 +38,27 @@ export async function run(ctx: { kernelDir: string }) {
       Math.round(cocci.peakKiB / 1024),
       reports,
     ]);
-    json.push({ tree, files: report.coverage.files, check, cocci: { ...cocci, stdout: undefined, reports }, findings: report.findings.length });
+    json.push({
+      tree,
+      files: report.coverage.files,
+      check,
+      cocci: { ...cocci, stdout: undefined, reports },
+      findings: report.findings.length,
+    });
   }
   return {
-    title: 'Precision corpus (Linux 6.12, each tree on its own): cold check at the default confidence vs Coccinelle mini_lock.cocci',
-    columns: ['tree', 'files', 'check ms', 'check peak MiB', 'findings', 'mini_lock ms', 'mini_lock peak MiB', 'mini_lock reports'],
+    title:
+      'Precision corpus (Linux 6.12, each tree on its own): cold check at the default confidence vs Coccinelle mini_lock.cocci',
+    columns: [
+      'tree',
+      'files',
+      'check ms',
+      'check peak MiB',
+      'findings',
+      'mini_lock ms',
+      'mini_lock peak MiB',
+      'mini_lock reports',
+    ],
     rows,
     json: json.map((j) => ({ ...j, check: { ...(j.check as Measured), stdout: undefined } })),
   };

@@ -47,12 +47,23 @@ function cTreeOfSize(dir: string, bytes: number): { paths: string[]; bytes: numb
   return { paths, bytes: total };
 }
 
-function measureArgs(dir: string, command: 'patch' | 'check', axis: string, n: number, args: string[], bytes: number): Row {
+function measureArgs(
+  dir: string,
+  command: 'patch' | 'check',
+  axis: string,
+  n: number,
+  args: string[],
+  bytes: number,
+): Row {
   const r = runCliMeasured([command, '--format', 'json', '--no-index', ...args], dir, 15 * 60_000);
-  if (r.status === null || r.status > 1) throw new Error(`${command} ${axis} ${n}: exit ${r.status}: ${r.stderr.slice(0, 500)}`);
-  const out = JSON.parse(r.stdout) as { coverage?: { functions: { parsed: number; partial: number }; problems: unknown[] } };
+  if (r.status === null || r.status > 1)
+    throw new Error(`${command} ${axis} ${n}: exit ${r.status}: ${r.stderr.slice(0, 500)}`);
+  const out = JSON.parse(r.stdout) as {
+    coverage?: { functions: { parsed: number; partial: number }; problems: unknown[] };
+  };
   // A check row counts only if everything was analysed (no file skipped by a cap).
-  if (command === 'check' && (out.coverage?.problems.length ?? 0) > 0) throw new Error(`check ${axis} ${n}: coverage problems ${JSON.stringify(out.coverage?.problems).slice(0, 300)}`);
+  if (command === 'check' && (out.coverage?.problems.length ?? 0) > 0)
+    throw new Error(`check ${axis} ${n}: coverage problems ${JSON.stringify(out.coverage?.problems).slice(0, 300)}`);
   return { command, axis, n, bytes, wallMs: r.wallMs, cpuMs: r.cpuMs, peakMb: r.maxRssKb / 1024 };
 }
 
@@ -72,17 +83,32 @@ export async function run(): Promise<{ title: string; columns: string[]; rows: (
       const tree = cTreeOfSize(dir, mb * MB);
       rows.push(measureArgs(dir, 'check', `MB of C (${tree.paths.length} files)`, mb, tree.paths, tree.bytes));
     }
-    for (const n of [100, 400, 1600]) rows.push(measure(dir, 'patch', 'patches (1 file, 1 hunk each)', n, 'series.mbox', seriesMbox(n, 1, 1)));
-    for (const n of [100, 400, 1600]) rows.push(measure(dir, 'patch', 'files in one patch (1 hunk each)', n, 'one.mbox', patchMail({ diff: gitDiff(n, 1) })));
-    for (const n of [1000, 4000, 16000]) rows.push(measure(dir, 'patch', 'hunks in one file', n, 'one.mbox', patchMail({ diff: gitDiff(1, n) })));
+    for (const n of [100, 400, 1600])
+      rows.push(measure(dir, 'patch', 'patches (1 file, 1 hunk each)', n, 'series.mbox', seriesMbox(n, 1, 1)));
+    for (const n of [100, 400, 1600])
+      rows.push(
+        measure(dir, 'patch', 'files in one patch (1 hunk each)', n, 'one.mbox', patchMail({ diff: gitDiff(n, 1) })),
+      );
+    for (const n of [1000, 4000, 16000])
+      rows.push(measure(dir, 'patch', 'hunks in one file', n, 'one.mbox', patchMail({ diff: gitDiff(1, n) })));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const r1 = (x: number) => Math.round(x * 10) / 10;
   return {
-    title: 'Scaling: patch and check against input size and counts (CPU and wall ms, peak MB; per-unit CPU shows linear growth)',
+    title:
+      'Scaling: patch and check against input size and counts (CPU and wall ms, peak MB; per-unit CPU shows linear growth)',
     columns: ['command', 'axis', 'n', 'input MB', 'cpu ms', 'wall ms', 'cpu ms per n', 'peak MB'],
-    rows: rows.map((r) => [r.command, r.axis, r.n, r1(r.bytes / MB), Math.round(r.cpuMs), Math.round(r.wallMs), r1(r.cpuMs / r.n), Math.round(r.peakMb)]),
+    rows: rows.map((r) => [
+      r.command,
+      r.axis,
+      r.n,
+      r1(r.bytes / MB),
+      Math.round(r.cpuMs),
+      Math.round(r.wallMs),
+      r1(r.cpuMs / r.n),
+      Math.round(r.peakMb),
+    ]),
     json: rows,
   };
 }

@@ -16,10 +16,15 @@ const SCENARIOS: { name: string; req: SimulationRequest }[] = [
   { name: 'merged, all threads+faults, usable', req: { variant: 'merged', contract: 'usable', ...ALL } },
   { name: 'v8, all threads+faults, status-quo', req: { variant: 'v8', contract: 'status-quo', ...ALL } },
   { name: 'v7, all threads+faults, status-quo', req: { variant: 'v7', contract: 'status-quo', ...ALL } },
-  { name: 'unmap-under-lock, all threads+faults', req: { variant: 'unmap-under-lock', contract: 'status-quo', ...ALL } },
+  {
+    name: 'unmap-under-lock, all threads+faults',
+    req: { variant: 'unmap-under-lock', contract: 'status-quo', ...ALL },
+  },
 ];
 
-export async function run(_ctx: { kernelDir: string }): Promise<{ title: string; columns: string[]; rows: (string | number)[][]; json: unknown }> {
+export async function run(_ctx: {
+  kernelDir: string;
+}): Promise<{ title: string; columns: string[]; rows: (string | number)[][]; json: unknown }> {
   const rows: (string | number)[][] = [];
   const json: unknown[] = [];
   for (const { name, req } of SCENARIOS) {
@@ -43,11 +48,33 @@ export async function run(_ctx: { kernelDir: string }): Promise<{ title: string;
       agree ? 'yes' : 'NO',
       broken.join(', ') || 'none',
     ]);
-    json.push({ name, request: req, states: result.states, transitions: result.transitions, explorerMs: t, statesPerSec, spin: { states: spin.states, panMs: spin.panMs, buildMs: spin.buildMs, verdicts: spin.verdicts }, verdicts: ours, agree });
+    json.push({
+      name,
+      request: req,
+      states: result.states,
+      transitions: result.transitions,
+      explorerMs: t,
+      statesPerSec,
+      spin: { states: spin.states, panMs: spin.panMs, buildMs: spin.buildMs, verdicts: spin.verdicts },
+      verdicts: ours,
+      agree,
+    });
   }
   return {
     title: 'Replace-flow simulator: exhaustive explorer vs Spin (goal: merged, all threads and faults, < 1 s)',
-    columns: ['scenario', 'states', 'transitions', 'explorer ms (median)', 'p95 ms', 'states/s', 'spin states', 'spin pan ms', 'spin -a+gcc ms', 'verdicts agree', 'violated'],
+    columns: [
+      'scenario',
+      'states',
+      'transitions',
+      'explorer ms (median)',
+      'p95 ms',
+      'states/s',
+      'spin states',
+      'spin pan ms',
+      'spin -a+gcc ms',
+      'verdicts agree',
+      'violated',
+    ],
     rows,
     json,
   };

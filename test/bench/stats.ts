@@ -24,7 +24,11 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function summarise(samples: number[], cpuSamples?: number[]): Timing {
   const sorted = [...samples].sort((a, b) => a - b);
   const t: Timing = { samples, median: percentile(sorted, 50), p95: percentile(sorted, 95), min: sorted[0] };
-  if (cpuSamples && cpuSamples.length > 0) t.cpuMedian = percentile([...cpuSamples].sort((a, b) => a - b), 50);
+  if (cpuSamples && cpuSamples.length > 0)
+    t.cpuMedian = percentile(
+      [...cpuSamples].sort((a, b) => a - b),
+      50,
+    );
   return t;
 }
 
@@ -69,9 +73,19 @@ export interface Measured {
 
 /** Runs a command under GNU time: wall, user + system CPU, and the peak resident set of the child. */
 export function timedRun(argv: string[], cwd: string, ok: (status: number) => boolean): Measured {
-  const r = spawnSync('/usr/bin/time', ['-f', '@@time %e %U %S %M', ...argv], { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('/usr/bin/time', ['-f', '@@time %e %U %S %M', ...argv], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (r.error) throw r.error;
   const m = /@@time ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
-  if (!m || !ok(r.status ?? -1)) throw new Error(`${argv.join(' ').slice(0, 200)} exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
-  return { wallMs: Number(m[1]) * 1000, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, peakKiB: Number(m[4]), stdout: r.stdout };
+  if (!m || !ok(r.status ?? -1))
+    throw new Error(`${argv.join(' ').slice(0, 200)} exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
+  return {
+    wallMs: Number(m[1]) * 1000,
+    cpuMs: (Number(m[2]) + Number(m[3])) * 1000,
+    peakKiB: Number(m[4]),
+    stdout: r.stdout,
+  };
 }

@@ -9,10 +9,14 @@ import path from 'node:path';
 export function kernelDir(): string {
   const dir = process.env.IOMMUFD_REVIEW_KERNEL;
   if (!dir) {
-    throw new Error('IOMMUFD_REVIEW_KERNEL is not set: run the tests with `npm test` (it unpacks linux-source-6.12), or set it to an unpacked kernel tree');
+    throw new Error(
+      'IOMMUFD_REVIEW_KERNEL is not set: run the tests with `npm test` (it unpacks linux-source-6.12), or set it to an unpacked kernel tree',
+    );
   }
   if (!existsSync(path.join(dir, 'drivers/iommu/iommufd'))) {
-    throw new Error(`IOMMUFD_REVIEW_KERNEL=${dir} has no drivers/iommu/iommufd: unpack linux-source-6.12 there (npm test does it)`);
+    throw new Error(
+      `IOMMUFD_REVIEW_KERNEL=${dir} has no drivers/iommu/iommufd: unpack linux-source-6.12 there (npm test does it)`,
+    );
   }
   return dir;
 }
@@ -62,7 +66,14 @@ export function checkPaths(kernel: string): string[] {
  * The precision corpus: kernel code the engine was not tuned on, which the
  * people who review iommufd also maintain. Each tree is checked on its own.
  */
-export const PRECISION_TREES = ['drivers/iommu', 'drivers/infiniband/core', 'mm', 'virt/kvm', 'drivers/s390/cio', 'drivers/vfio'];
+export const PRECISION_TREES = [
+  'drivers/iommu',
+  'drivers/infiniband/core',
+  'mm',
+  'virt/kvm',
+  'drivers/s390/cio',
+  'drivers/vfio',
+];
 
 /** The text of README.md under `heading` (a `## ` heading), up to the next `## ` heading: where findings are triaged. */
 export function readmeSection(heading: string): string {

@@ -24,12 +24,17 @@ before(() => {
   const kernel = kernelDir();
   const args = checkPaths(kernel).map((p) => path.relative(kernel, p));
   for (const backend of ['wasm', 'native'] as const) {
-    const run = runCli(['check', '--format', 'json', '--backend', backend, ...args], { cwd: kernel, timeoutMs: 180_000 });
+    const run = runCli(['check', '--format', 'json', '--backend', backend, ...args], {
+      cwd: kernel,
+      timeoutMs: 180_000,
+    });
     let report: JsonReport;
     try {
       report = JSON.parse(run.stdout) as JsonReport;
     } catch {
-      throw new Error(`${backend}: exit ${run.status} signal ${run.signal}, no JSON; stderr:\n${run.stderr.slice(0, 4000)}`);
+      throw new Error(
+        `${backend}: exit ${run.status} signal ${run.signal}, no JSON; stderr:\n${run.stderr.slice(0, 4000)}`,
+      );
     }
     runs[backend] = { run, report };
   }
@@ -51,10 +56,25 @@ test('reports coverage for every file and function', () => {
   assert.ok(parsed > 1000, `only ${parsed} functions parsed`);
   // Most of the corpus must really be understood, not merely listed.
   assert.ok(parsed / (parsed + partial + skipped) > 0.9, JSON.stringify(coverage.functions));
-  for (const file of ['drivers/iommu/iommufd/device.c', 'drivers/iommu/iommufd/pages.c', 'drivers/vfio/vfio_main.c', 'drivers/s390/crypto/vfio_ap_ops.c']) {
-    assert.ok(coverage.entries.some((e) => e.file === file), `${file} missing from coverage`);
+  for (const file of [
+    'drivers/iommu/iommufd/device.c',
+    'drivers/iommu/iommufd/pages.c',
+    'drivers/vfio/vfio_main.c',
+    'drivers/s390/crypto/vfio_ap_ops.c',
+  ]) {
+    assert.ok(
+      coverage.entries.some((e) => e.file === file),
+      `${file} missing from coverage`,
+    );
   }
-  assert.ok(coverage.entries.some((e) => e.file === 'drivers/iommu/iommufd/device.c' && e.function === 'iommufd_access_change_ioas' && e.status === 'parsed'));
+  assert.ok(
+    coverage.entries.some(
+      (e) =>
+        e.file === 'drivers/iommu/iommufd/device.c' &&
+        e.function === 'iommufd_access_change_ioas' &&
+        e.status === 'parsed',
+    ),
+  );
 });
 
 test('the lock graph has the documented iommufd order, with sites', () => {
@@ -70,7 +90,9 @@ test('the lock graph has the documented iommufd order, with sites', () => {
 test('the lock-order cycles on the kernel as released are exactly the triaged ones, each edge with its site', () => {
   const lockOrder = runs.wasm.report.findings.filter((f) => f.ruleId === 'lock-order');
   // Triaged cycles: README rows naming a `file:line` lock-order finding.
-  const triaged = [...readmeSection('## Findings on Linux 6.12').matchAll(/`([^`\s]+:\d+)` lock-order/g)].map((m) => m[1]).sort();
+  const triaged = [...readmeSection('## Findings on Linux 6.12').matchAll(/`([^`\s]+:\d+)` lock-order/g)]
+    .map((m) => m[1])
+    .sort();
   assert.deepEqual(lockOrder.map((f) => `${f.file}:${f.line}`).sort(), triaged);
   const type1 = lockOrder.find((f) => f.function === 'vfio_notify_dma_unmap');
   assert.ok(type1, 'the vfio type1 inversion through ->dma_unmap() is reported');
@@ -78,11 +100,22 @@ test('the lock-order cycles on the kernel as released are exactly the triaged on
   // Every edge's sites: both acquisitions in vfio_notify_dma_unmap(), the driver's
   // implementation, the container's second ops hop, and the unpin that takes iommu->lock.
   const sites = type1.related.map((r) => `${r.file}:${r.line}`);
-  for (const site of ['drivers/vfio/vfio_iommu_type1.c:1260', 'drivers/vfio/vfio_iommu_type1.c:1246', 'drivers/vfio/container.c:556', 'drivers/vfio/vfio_iommu_type1.c:918']) {
+  for (const site of [
+    'drivers/vfio/vfio_iommu_type1.c:1260',
+    'drivers/vfio/vfio_iommu_type1.c:1246',
+    'drivers/vfio/container.c:556',
+    'drivers/vfio/vfio_iommu_type1.c:918',
+  ]) {
     assert.ok(sites.includes(site), `${site} missing from ${sites.join(' ')}`);
   }
-  assert.match(type1.message, /`vfio_iommu\.device_list_lock` → `vfio_iommu\.lock` here, in `vfio_notify_dma_unmap\(\)` \(line 1264, through `\w+_dma_unmap\(\)` → `vfio_iommu_type1_unpin_pages\(\)`\)/);
-  assert.match(type1.message, /Two threads: one in `vfio_notify_dma_unmap\(\)` holds `vfio_iommu\.device_list_lock` and waits for `vfio_iommu\.lock` inside `vfio_device_ops\.dma_unmap`/);
+  assert.match(
+    type1.message,
+    /`vfio_iommu\.device_list_lock` → `vfio_iommu\.lock` here, in `vfio_notify_dma_unmap\(\)` \(line 1264, through `\w+_dma_unmap\(\)` → `vfio_iommu_type1_unpin_pages\(\)`\)/,
+  );
+  assert.match(
+    type1.message,
+    /Two threads: one in `vfio_notify_dma_unmap\(\)` holds `vfio_iommu\.device_list_lock` and waits for `vfio_iommu\.lock` inside `vfio_device_ops\.dma_unmap`/,
+  );
 });
 
 test('wasm and native backends give identical findings, lock graphs and coverage', () => {

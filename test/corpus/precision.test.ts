@@ -27,7 +27,9 @@ const runs: TreeRun[] = [];
 function triage(): Map<string, { confidence: string; verdict: 'real' | 'false' }> {
   const out = new Map<string, { confidence: string; verdict: 'real' | 'false' }>();
   const section = readmeSection('## Findings beyond iommufd');
-  for (const m of section.matchAll(/^\| `([^`\s]+:\d+)` ([a-z-]+)[^|]*\| (high|medium|low) \| \*\*(real|false)\*\*/gm)) {
+  for (const m of section.matchAll(
+    /^\| `([^`\s]+:\d+)` ([a-z-]+)[^|]*\| (high|medium|low) \| \*\*(real|false)\*\*/gm,
+  )) {
     out.set(`${m[1]} ${m[2]}`, { confidence: m[3], verdict: m[4] as 'real' | 'false' });
   }
   return out;
@@ -36,13 +38,18 @@ function triage(): Map<string, { confidence: string; verdict: 'real' | 'false' }
 before(() => {
   const kernel = kernelDir();
   for (const tree of PRECISION_TREES) {
-    assert.ok(existsSync(path.join(kernel, tree)), `${tree} is not in ${kernel}: npm test unpacks it (scripts/ensure.mjs)`);
+    assert.ok(
+      existsSync(path.join(kernel, tree)),
+      `${tree} is not in ${kernel}: npm test unpacks it (scripts/ensure.mjs)`,
+    );
     const run = runCli(['check', '--format', 'json', tree], { cwd: kernel, timeoutMs: 180_000 });
     let report: JsonReport;
     try {
       report = JSON.parse(run.stdout) as JsonReport;
     } catch {
-      throw new Error(`${tree}: exit ${run.status} signal ${run.signal}, no JSON; stderr:\n${run.stderr.slice(0, 4000)}`);
+      throw new Error(
+        `${tree}: exit ${run.status} signal ${run.signal}, no JSON; stderr:\n${run.stderr.slice(0, 4000)}`,
+      );
     }
     runs.push({ tree, status: run.status, stderr: run.stderr, report });
   }
@@ -75,7 +82,10 @@ test('no high-confidence false positive, and at most one false positive in ten f
   const known = triage();
   const all = runs.flatMap((r) => r.report.findings);
   const falses = all.filter((f) => known.get(`${f.file}:${f.line} ${f.ruleId}`)?.verdict === 'false');
-  assert.deepEqual(falses.filter((f) => f.confidence === 'high').map((f) => `${f.file}:${f.line} ${f.ruleId}`), []);
+  assert.deepEqual(
+    falses.filter((f) => f.confidence === 'high').map((f) => `${f.file}:${f.line} ${f.ruleId}`),
+    [],
+  );
   assert.ok(falses.length * 10 <= all.length, `${falses.length} false of ${all.length}`);
 });
 
@@ -84,17 +94,36 @@ test('Intel VT-d: the intel_iommu.lock / dmar_domain.lock class inversion is kep
   const lockOrder = iommu.findings.filter((f) => f.ruleId === 'lock-order');
   assert.deepEqual(
     lockOrder.map((f) => [f.file, f.function, f.confidence, f.fingerprint]),
-    [['drivers/iommu/intel/iommu.c', 'domain_attach_iommu', 'high', 'lock-order:domain_attach_iommu:dmar_domain.lock,intel_iommu.lock']],
+    [
+      [
+        'drivers/iommu/intel/iommu.c',
+        'domain_attach_iommu',
+        'high',
+        'lock-order:domain_attach_iommu:dmar_domain.lock,intel_iommu.lock',
+      ],
+    ],
   );
-  assert.match(lockOrder[0].message, /`intel_iommu\.lock` → `dmar_domain\.lock` here, in `domain_attach_iommu\(\)`.*but `dmar_domain\.lock` → `intel_iommu\.lock` in `intel_iommu_enforce_cache_coherency\(\)`/);
+  assert.match(
+    lockOrder[0].message,
+    /`intel_iommu\.lock` → `dmar_domain\.lock` here, in `domain_attach_iommu\(\)`.*but `dmar_domain\.lock` → `intel_iommu\.lock` in `intel_iommu_enforce_cache_coherency\(\)`/,
+  );
   // The s1 nesting (a parent domain's lock, then s1_lock, then each child's lock) is no edge cycle at all.
   assert.ok(!iommu.findings.some((f) => f.fingerprint.includes('dmar_domain.s1_lock')));
 });
 
-test('RDMA: two files\' `static ... lock` are two classes, and the lock dropped around rdma_destroy_id() adds no edge', () => {
+test("RDMA: two files' `static ... lock` are two classes, and the lock dropped around rdma_destroy_id() adds no edge", () => {
   const rdma = runs.find((r) => r.tree === 'drivers/infiniband/core')!.report;
-  const classes = new Set(rdma.lockGraph.edges.flatMap((e) => [e.from, e.to]).filter((c) => c.startsWith('file-scope:')));
+  const classes = new Set(
+    rdma.lockGraph.edges.flatMap((e) => [e.from, e.to]).filter((c) => c.startsWith('file-scope:')),
+  );
   assert.ok(classes.has('file-scope:core/cma.c:lock'), [...classes].join(' '));
   assert.ok(!classes.has('file-scope:lock'));
-  assert.ok(!rdma.lockGraph.edges.some((e) => e.from === 'file-scope:core/cma.c:lock' && e.to === 'rdma_id_private.handler_mutex' && e.sites.some((s) => s.line === 1955)));
+  assert.ok(
+    !rdma.lockGraph.edges.some(
+      (e) =>
+        e.from === 'file-scope:core/cma.c:lock' &&
+        e.to === 'rdma_id_private.handler_mutex' &&
+        e.sites.some((s) => s.line === 1955),
+    ),
+  );
 });

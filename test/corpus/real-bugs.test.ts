@@ -215,7 +215,7 @@ test('check (the CLI bundle) over a copy of the corpus with every bug put back r
   }
 });
 
-test('every caught bug\'s finding replays in the simulator: its witness in order, the claim it makes broken', () => {
+test("every caught bug's finding replays in the simulator: its witness in order, the claim it makes broken", () => {
   // active as soon as a bug is caught: each caught bug gives at least one finding, and each is replayed
   const caught = presentBugs().filter((b) => b.status === 'caught').length;
   let replayed = 0;

@@ -24,7 +24,9 @@ test('no rollback-family finding on Linux 6.12 iommufd, vfio and the emulated-de
   // Only the use after unlock triaged as real in README ("Findings on Linux 6.12"): the
   // test-only syzkaller IOVA helper reads an area after dropping iova_rwsem.
   assert.deepEqual(
-    r.findings.filter((f) => ROLLBACK.has(f.ruleId)).map((f) => `${path.relative(kernel, f.file)}:${f.line} ${f.ruleId} ${f.confidence}`),
+    r.findings
+      .filter((f) => ROLLBACK.has(f.ruleId))
+      .map((f) => `${path.relative(kernel, f.file)}:${f.line} ${f.ruleId} ${f.confidence}`),
     ['drivers/iommu/iommufd/selftest.c:84 stale-after-relock high'],
   );
   assert.ok(r.coverage.functions.parsed > 500, `parsed ${r.coverage.functions.parsed}`);
@@ -33,12 +35,21 @@ test('no rollback-family finding on Linux 6.12 iommufd, vfio and the emulated-de
 test('the merged change helper gives nothing from the rollback-family rules, even at low confidence', async () => {
   const kernel = kernelDir();
   const device = path.join(kernel, 'drivers/iommu/iommufd/device.c');
-  const files = [device, path.join(kernel, 'drivers/iommu/iommufd/iommufd_private.h'), path.join(kernel, 'include/linux/iommufd.h')].map((p) => ({
+  const files = [
+    device,
+    path.join(kernel, 'drivers/iommu/iommufd/iommufd_private.h'),
+    path.join(kernel, 'include/linux/iommufd.h'),
+  ].map((p) => ({
     path: path.relative(kernel, p),
     text: readFileSync(p, 'utf8'),
   }));
   const r = analyzeSources(await sharedParser(), files, { minConfidence: 'low' });
-  const inHelper = r.findings.filter((f) => ROLLBACK.has(f.ruleId) && /iommufd_access_(change_ioas|replace|attach|detach)/.test(f.function));
-  assert.deepEqual(inHelper.map((f) => `${f.ruleId}:${f.function}:${f.line}`), []);
+  const inHelper = r.findings.filter(
+    (f) => ROLLBACK.has(f.ruleId) && /iommufd_access_(change_ioas|replace|attach|detach)/.test(f.function),
+  );
+  assert.deepEqual(
+    inHelper.map((f) => `${f.ruleId}:${f.function}:${f.line}`),
+    [],
+  );
   assert.ok(r.coverage.entries.some((e) => e.function === 'iommufd_access_change_ioas' && e.status === 'parsed'));
 });

@@ -52,7 +52,10 @@ test('patch --base on the iommufd tree: the context parsed on 1 or 2 workers giv
   const file = path.join(index, 'series.mbox');
   writeFileSync(file, mbox);
   const run = (jobs: string) => {
-    const r = runCli(['patch', '--format', 'json', '--no-git', '--base', kernel, '--no-index', '--jobs', jobs, file], { cwd: kernel, timeoutMs: 300_000 });
+    const r = runCli(['patch', '--format', 'json', '--no-git', '--base', kernel, '--no-index', '--jobs', jobs, file], {
+      cwd: kernel,
+      timeoutMs: 300_000,
+    });
     assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr.slice(0, 2000)}`);
     assert.equal(r.stderr, '');
     return r.stdout;

@@ -10,7 +10,19 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test as nodeTest } from 'node:test';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
-import { openBrowser, packageVsix, remoteFileUri, ROOT, runCommand, screenshot, serve, showProblems as showProblemsPanel, workbenchUrl, type Browsing, type Served } from './harness';
+import {
+  openBrowser,
+  packageVsix,
+  remoteFileUri,
+  ROOT,
+  runCommand,
+  screenshot,
+  serve,
+  showProblems as showProblemsPanel,
+  workbenchUrl,
+  type Browsing,
+  type Served,
+} from './harness';
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/e2e-workspace');
 const LONG = { timeout: Number(process.env.IOMMUFD_E2E_TIMEOUT_MS ?? 90_000) };
@@ -32,7 +44,10 @@ async function pickRow(page: Page, label: string): Promise<void> {
 
 async function closeAllEditors(page: Page): Promise<void> {
   await runCommand(page, 'View: Close All Editors');
-  await page.locator('.editor-group-container .tab').first().waitFor({ state: 'detached', ...LONG });
+  await page
+    .locator('.editor-group-container .tab')
+    .first()
+    .waitFor({ state: 'detached', ...LONG });
 }
 
 function showProblems(page: Page): Promise<Locator> {
@@ -49,7 +64,10 @@ async function openFromExplorer(page: Page, name: string): Promise<void> {
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
   await row.waitFor({ state: 'visible', ...LONG });
   await row.click();
-  await page.locator(`${ACTIVE_GROUP} .tab.active[data-resource-name="${name}"]`).first().waitFor({ state: 'visible', ...LONG });
+  await page
+    .locator(`${ACTIVE_GROUP} .tab.active[data-resource-name="${name}"]`)
+    .first()
+    .waitFor({ state: 'visible', ...LONG });
 }
 
 function webview(page: Page): FrameLocator {
@@ -119,7 +137,10 @@ describe('the extension in a real VS Code (code-server)', () => {
     currentPage = b.page;
     await b.page.goto(workbenchUrl(served, [['openFile', remoteFileUri(path.join(served.workspace, cFile))]]));
     await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
-    await b.page.locator('.tab.active', { hasText: cFile }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.tab.active', { hasText: cFile })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
   });
 
   after(async () => {
@@ -135,12 +156,15 @@ describe('the extension in a real VS Code (code-server)', () => {
     assert.match(text, /demo_drop_current\(\)/);
     assert.match(text, /iopt_add_access\(\)/);
     // The witness is listed under it as related information.
-    await panel.locator('.monaco-list-row', { hasText: 'can fail here' }).first().waitFor({ state: 'visible', ...LONG });
+    await panel
+      .locator('.monaco-list-row', { hasText: 'can fail here' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     await b.page.locator('.statusbar-item', { hasText: /iommufd: 1 finding/ }).waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, '01-c-file-problems');
   });
 
-  test('the Simulate code lens opens the simulator on the finding\'s from-source scenario', async () => {
+  test("the Simulate code lens opens the simulator on the finding's from-source scenario", async () => {
     await goToLine(b.page, fallibleLine);
     const lens = b.page.locator('.codelens-decoration a', { hasText: 'Simulate unmap-before-rollback' }).first();
     await lens.waitFor({ state: 'visible', ...LONG });
@@ -148,14 +172,28 @@ describe('the extension in a real VS Code (code-server)', () => {
     const ui = webview(b.page);
     await ui.locator('h1', { hasText: 'demo_switch_ioas() from source' }).waitFor({ state: 'visible', ...LONG });
     await ui.locator('#finding', { hasText: 'unmap-before-rollback' }).waitFor({ state: 'visible', ...LONG });
-    await ui.locator('#verdicts li[data-invariant="failure-contract"][data-holds="false"]').waitFor({ state: 'visible', ...LONG });
+    await ui
+      .locator('#verdicts li[data-invariant="failure-contract"][data-holds="false"]')
+      .waitFor({ state: 'visible', ...LONG });
     // The first line says, in the finding's words, what broke.
-    assert.match(await ui.locator('#headline').innerText(), /^The pins are gone: replace failed with -ENOMEM .*the driver's pinned pages are gone/);
+    assert.match(
+      await ui.locator('#headline').innerText(),
+      /^The pins are gone: replace failed with -ENOMEM .*the driver's pinned pages are gone/,
+    );
     // Steps replayed from the source carry their line in the lanes; the helper's steps say the call they came through.
-    await ui.locator('#lanes td.action', { hasText: `${cFile}:${fallibleLine}` }).first().waitFor({ state: 'visible', ...LONG });
-    await ui.locator('#lanes td.action .via', { hasText: `demo_drop_current(access, cur) (line ${dropLine})` }).first().waitFor({ state: 'visible', ...LONG });
+    await ui
+      .locator('#lanes td.action', { hasText: `${cFile}:${fallibleLine}` })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
+    await ui
+      .locator('#lanes td.action .via', { hasText: `demo_drop_current(access, cur) (line ${dropLine})` })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     // The fallible call's row carries the finding's own words for it.
-    await ui.locator(`#lanes tr.witness`, { hasText: 'can fail here' }).first().waitFor({ state: 'visible', ...LONG });
+    await ui
+      .locator(`#lanes tr.witness`, { hasText: 'can fail here' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, '02-code-lens-simulator');
   });
 
@@ -171,22 +209,29 @@ describe('the extension in a real VS Code (code-server)', () => {
     await b.page.keyboard.press('Enter');
     await b.page.keyboard.type('demo_drop_current(access, cur);');
     const panel = await showProblems(b.page);
-    await markerRow(panel, 'unmap-before-rollback').first().waitFor({ state: 'detached', ...LONG });
+    await markerRow(panel, 'unmap-before-rollback')
+      .first()
+      .waitFor({ state: 'detached', ...LONG });
     await b.page.locator('.statusbar-item', { hasText: /iommufd: 0 findings/ }).waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, '03-c-file-fixed');
   });
 
-  test('the palette\'s simulate command opens the panel showing the v8 violation with its lanes', async () => {
+  test("the palette's simulate command opens the panel showing the v8 violation with its lanes", async () => {
     await closeAllEditors(b.page);
     await runCommand(b.page, 'iommufd: Simulate the Replace Flow');
     await pickRow(b.page, 'unmap and detach first');
     // Faults: add-access is preselected; accept with the OK button.
-    await b.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'add-access' }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: 'add-access' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     await b.page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).first().click();
     await pickRow(b.page, 'a failed replace leaves everything exactly as before');
     const ui = webview(b.page);
     await ui.locator('h1', { hasText: 'Replace flow: v8' }).waitFor({ state: 'visible', ...LONG });
-    await ui.locator('#verdicts li[data-invariant="failure-contract"][data-holds="false"]').waitFor({ state: 'visible', ...LONG });
+    await ui
+      .locator('#verdicts li[data-invariant="failure-contract"][data-holds="false"]')
+      .waitFor({ state: 'visible', ...LONG });
     const lanes = await ui.locator('#lanes thead th').allInnerTexts();
     assert.ok(lanes.includes('replacer') && lanes.includes('driver'), `lanes: ${lanes.join(', ')}`);
     const rows = await ui.locator('#lanes tbody tr').count();
@@ -194,21 +239,30 @@ describe('the extension in a real VS Code (code-server)', () => {
     // Stepping moves the current step and shows the state after it as a per-thread table, the changed cell marked.
     await ui.locator('#next').click();
     await ui.locator('#lanes tr.current[data-step="1"]').waitFor({ state: 'visible', ...LONG });
-    await ui.locator('#state-detail tr[data-owner="access"] .cell[data-key="ioas_unpin"]', { hasText: 'ioas_unpin A' }).waitFor({ state: 'visible', ...LONG });
-    await ui.locator('#state-detail tr[data-owner="replacer"] .cell[data-key="holds"]', { hasText: 'ioas_lock' }).waitFor({ state: 'visible', ...LONG });
+    await ui
+      .locator('#state-detail tr[data-owner="access"] .cell[data-key="ioas_unpin"]', { hasText: 'ioas_unpin A' })
+      .waitFor({ state: 'visible', ...LONG });
+    await ui
+      .locator('#state-detail tr[data-owner="replacer"] .cell[data-key="holds"]', { hasText: 'ioas_lock' })
+      .waitFor({ state: 'visible', ...LONG });
     // the step where the driver's unmap callback unpins: A's pins cell changes to 0, and only it is marked
     const unpin = ui.locator('#lanes tbody tr', { hasText: 'unpin all from access->ioas_unpin' }).first();
     await unpin.click();
     const changed = await ui.locator('#state-detail .cell.changed').allInnerTexts();
     assert.deepEqual(changed, ['pins 0']);
-    await ui.locator('#state-detail tr[data-owner="IOAS A"] .cell.changed[data-key="pins"]').waitFor({ state: 'visible', ...LONG });
+    await ui
+      .locator('#state-detail tr[data-owner="IOAS A"] .cell.changed[data-key="pins"]')
+      .waitFor({ state: 'visible', ...LONG });
     await ui.locator('#stepper').scrollIntoViewIfNeeded();
     await screenshot(b.page, '04-palette-simulator-v8');
   });
 
   test('the simulator panel comes back after a window reload (serializer)', async () => {
     // Reload the way a user does: the workbench saves its layout, then reloads.
-    await b.page.locator('.editor-group-container .tab', { hasText: 'iommufd Simulator' }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.editor-group-container .tab', { hasText: 'iommufd Simulator' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     // Without the first load's openFile payload, which would replace the restored editors.
     const plain = workbenchUrl(served);
     await b.page.evaluate((u) => history.replaceState(null, '', u), plain);
@@ -217,7 +271,9 @@ describe('the extension in a real VS Code (code-server)', () => {
     await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
     const ui = webview(b.page);
     await ui.locator('h1', { hasText: 'Replace flow: v8' }).waitFor({ state: 'visible', ...LONG });
-    await ui.locator('#verdicts li[data-invariant="failure-contract"][data-holds="false"]').waitFor({ state: 'visible', ...LONG });
+    await ui
+      .locator('#verdicts li[data-invariant="failure-contract"][data-holds="false"]')
+      .waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, '04b-simulator-after-reload');
   });
 
@@ -233,8 +289,15 @@ describe('the extension in a real VS Code (code-server)', () => {
     await row.first().waitFor({ state: 'visible', ...LONG });
     assert.match(await row.first().innerText(), /introduced by this patch \[2\/3\]/);
     // Hovering the patch line tells introduced from fixed and links to the simulator.
-    const hover = await hoverAt(b.page, expected, b.page.locator('.monaco-hover', { hasText: 'introduced by this patch' }).first());
-    await hover.locator('a', { hasText: 'Simulate' }).first().waitFor({ state: 'visible', ...LONG });
+    const hover = await hoverAt(
+      b.page,
+      expected,
+      b.page.locator('.monaco-hover', { hasText: 'introduced by this patch' }).first(),
+    );
+    await hover
+      .locator('a', { hasText: 'Simulate' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, '05-mbox-findings');
   });
 
@@ -242,12 +305,20 @@ describe('the extension in a real VS Code (code-server)', () => {
     await closeAllEditors(b.page);
     await openFromExplorer(b.page, 'hostile.mbox');
     const editorText = b.page.locator(`${ACTIVE_GROUP} .monaco-editor .view-lines`).first();
-    await editorText.locator('.view-line', { hasText: '<script>window.__pwned=1</script>' }).first().waitFor({ state: 'visible', ...LONG });
+    await editorText
+      .locator('.view-line', { hasText: '<script>window.__pwned=1</script>' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     const panel = await showProblems(b.page);
-    await markerRow(panel, 'unmap-before-rollback').filter({ hasText: 'introduced' }).first().waitFor({ state: 'visible', ...LONG });
+    await markerRow(panel, 'unmap-before-rollback')
+      .filter({ hasText: 'introduced' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     // Review it: the series title (with the payloads) appears in a notification, as text.
     await runCommand(b.page, 'iommufd: Review a Patch Series');
-    const note = b.page.locator('.notifications-toasts .notification-toast', { hasText: 'finding(s) introduced' }).first();
+    const note = b.page
+      .locator('.notifications-toasts .notification-toast', { hasText: 'finding(s) introduced' })
+      .first();
     await note.waitFor({ state: 'visible', ...LONG });
     assert.match(await note.innerText(), /<script>window\.__pwned=1<\/script><img src=x onerror="window\.__pwned=2">/);
     // The finding's code lens opens the simulator: the file name with its payload is text there too.
@@ -256,7 +327,9 @@ describe('the extension in a real VS Code (code-server)', () => {
     await lens.waitFor({ state: 'visible', ...LONG });
     await lens.click();
     const ui = webview(b.page);
-    await ui.locator('#finding', { hasText: 'iommufd/evil<svg/onload=window.__pwned=3>.c' }).waitFor({ state: 'visible', ...LONG });
+    await ui
+      .locator('#finding', { hasText: 'iommufd/evil<svg/onload=window.__pwned=3>.c' })
+      .waitFor({ state: 'visible', ...LONG });
     assert.equal(await ui.locator('#app svg, #app img, #app script').count(), 0);
     await screenshot(b.page, '06-hostile-patch');
     assert.deepEqual(await pwnedAnywhere(b.page), []);
@@ -264,7 +337,7 @@ describe('the extension in a real VS Code (code-server)', () => {
   });
 });
 
-describe('the examples workspace (npm start\'s): a finding\'s simulation tells its story, its rule link lands on the heading', () => {
+describe("the examples workspace (npm start's): a finding's simulation tells its story, its rule link lands on the heading", () => {
   let served: Served;
   let b: Browsing;
   const EXAMPLES = path.join(ROOT, 'examples');
@@ -272,7 +345,8 @@ describe('the examples workspace (npm start\'s): a finding\'s simulation tells i
   const toyLines = readFileSync(toy, 'utf8').split('\n');
   const callLine = toyLines.findIndex((l) => /^\ttoy_detach_locked\(access\);/.test(l)) + 1;
   const addLine = toyLines.findIndex((l) => /rc = iopt_add_access\(/.test(l)) + 1;
-  const headingLine = readFileSync(path.join(ROOT, 'docs/engine.md'), 'utf8').split('\n').indexOf('### unmap-before-rollback') + 1;
+  const headingLine =
+    readFileSync(path.join(ROOT, 'docs/engine.md'), 'utf8').split('\n').indexOf('### unmap-before-rollback') + 1;
 
   before(async () => {
     // served in place, never written
@@ -281,7 +355,10 @@ describe('the examples workspace (npm start\'s): a finding\'s simulation tells i
     currentPage = b.page;
     await b.page.goto(workbenchUrl(served, [['openFile', remoteFileUri(toy)]]));
     await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
-    await b.page.locator('.tab.active', { hasText: 'toy_replace_detach_first.c' }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.tab.active', { hasText: 'toy_replace_detach_first.c' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
   });
 
   after(async () => {
@@ -296,16 +373,23 @@ describe('the examples workspace (npm start\'s): a finding\'s simulation tells i
     await lens.waitFor({ state: 'visible', ...LONG });
     await lens.click();
     const ui = webview(b.page);
-    await ui.locator('h1', { hasText: 'toy_replace_detach_first() from source' }).waitFor({ state: 'visible', ...LONG });
+    await ui
+      .locator('h1', { hasText: 'toy_replace_detach_first() from source' })
+      .waitFor({ state: 'visible', ...LONG });
     assert.match(await ui.locator('#headline').innerText(), /^The pins are gone: .*the driver's pinned pages are gone/);
     await screenshot(b.page, '02b-toy-detach-first-simulation');
     // the unpin runs inside the call at line 32 and the finding's words for that call are on the replay
     const unpin = ui.locator('#lanes tbody tr', { hasText: 'unpin all from access->ioas_unpin' }).first();
-    await unpin.locator('.via', { hasText: `toy_detach_locked(access) (line ${callLine})` }).waitFor({ state: 'visible', ...LONG });
+    await unpin
+      .locator('.via', { hasText: `toy_detach_locked(access) (line ${callLine})` })
+      .waitFor({ state: 'visible', ...LONG });
     const rows = await ui.locator('#lanes tbody tr').allInnerTexts();
     const at = (re: RegExp): number => rows.findIndex((r) => re.test(r));
     const first32 = at(new RegExp(`\\(line ${callLine}\\)`));
-    assert.ok(first32 >= 0 && /toy_detach_locked\(\)` unpins the pages/.test(rows[first32]), `the first step through line 32 carries the finding's words: ${rows[first32]}`);
+    assert.ok(
+      first32 >= 0 && /toy_detach_locked\(\)` unpins the pages/.test(rows[first32]),
+      `the first step through line 32 carries the finding's words: ${rows[first32]}`,
+    );
     assert.ok(at(/unpin all/) > first32, 'the pins drop inside the detach');
     const add = at(new RegExp(`toy_replace_detach_first\\.c:${addLine}\\b`));
     assert.ok(add > at(/unpin all/) && /can fail here/.test(rows[add]), 'then the add fails');
@@ -313,23 +397,49 @@ describe('the examples workspace (npm start\'s): a finding\'s simulation tells i
     assert.match(rows[rows.length - 1], /breaks failure-contract/);
     // the editor follows the selected step to its line (the panel keeps the focus: the C editor's active line moves)
     await unpin.click();
-    const cEditor = b.page.locator('.editor-group-container', { has: b.page.locator('.tab.active', { hasText: 'toy_replace_detach_first.c' }) }).first();
-    await cEditor.locator('.line-numbers.active-line-number', { hasText: /^17$/ }).first().waitFor({ state: 'visible', ...LONG });
+    const cEditor = b.page
+      .locator('.editor-group-container', {
+        has: b.page.locator('.tab.active', { hasText: 'toy_replace_detach_first.c' }),
+      })
+      .first();
+    await cEditor
+      .locator('.line-numbers.active-line-number', { hasText: /^17$/ })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     await ui.locator('#stepper').scrollIntoViewIfNeeded();
     await screenshot(b.page, '02c-toy-step-follows-source');
   });
 
-  test('the rule link of the hover opens docs/engine.md at the rule\'s heading', async () => {
+  test("the rule link of the hover opens docs/engine.md at the rule's heading", async () => {
     await b.page.locator('.editor-group-container .tab', { hasText: 'toy_replace_detach_first.c' }).first().click();
-    await b.page.locator('.tab.active', { hasText: 'toy_replace_detach_first.c' }).first().waitFor({ state: 'visible', ...LONG });
-    const hover = await hoverAt(b.page, addLine, b.page.locator('.monaco-hover', { has: b.page.locator('a', { hasText: 'UnmapBeforeRollback' }) }).first());
+    await b.page
+      .locator('.tab.active', { hasText: 'toy_replace_detach_first.c' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
+    const hover = await hoverAt(
+      b.page,
+      addLine,
+      b.page.locator('.monaco-hover', { has: b.page.locator('a', { hasText: 'UnmapBeforeRollback' }) }).first(),
+    );
     // Simulate first, then the rule's documentation
     const links = await hover.locator('a').allInnerTexts();
-    assert.ok(links.findIndex((t) => /Simulate/.test(t)) < links.findIndex((t) => /UnmapBeforeRollback/.test(t)), `links: ${links.join(' | ')}`);
+    assert.ok(
+      links.findIndex((t) => /Simulate/.test(t)) < links.findIndex((t) => /UnmapBeforeRollback/.test(t)),
+      `links: ${links.join(' | ')}`,
+    );
     await hover.locator('a', { hasText: 'UnmapBeforeRollback' }).first().click();
-    await b.page.locator('.tab.active', { hasText: 'engine.md' }).first().waitFor({ state: 'visible', ...LONG });
-    await b.page.locator('.statusbar-item', { hasText: `Ln ${headingLine}, Col 1` }).first().waitFor({ state: 'visible', ...LONG });
-    await b.page.locator(`${ACTIVE_GROUP} .view-line`, { hasText: '### unmap-before-rollback' }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.tab.active', { hasText: 'engine.md' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.statusbar-item', { hasText: `Ln ${headingLine}, Col 1` })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator(`${ACTIVE_GROUP} .view-line`, { hasText: '### unmap-before-rollback' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, '08-rule-docs-heading');
   });
 });
@@ -366,17 +476,37 @@ describe('a kernel tree as the workspace: the status item names the phase while 
     const file = path.join(kernel!, 'drivers/iommu/iommufd/ioas.c');
     await b.page.goto(workbenchUrl(served, [['openFile', remoteFileUri(file)]]));
     await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
-    await b.page.locator('.statusbar-item', { hasText: /iommufd: \d+ findings? · \d+% parsed/ }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.statusbar-item', { hasText: /iommufd: \d+ findings? · \d+% parsed/ })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     const seen = await b.page.evaluate(() => (window as unknown as { __iommufdStatus: string[] }).__iommufdStatus);
     const reading = seen.filter((t) => /iommufd: reading context \d+\/\d+/.test(t));
     assert.ok(reading.length > 0, `the status item said it was reading context: ${seen.join(' | ')}`);
-    const [, total] = /(\d+)\/(\d+)/.exec(reading[reading.length - 1])!.slice(1).map(Number);
+    const [, total] = /(\d+)\/(\d+)/
+      .exec(reading[reading.length - 1])!
+      .slice(1)
+      .map(Number);
     assert.ok(total > 20, `a kernel tree gives many context files (${total})`);
-    assert.ok(seen.some((t) => /iommufd: analysing \d+ files/.test(t)), `then analysing: ${seen.join(' | ')}`);
-    assert.ok(!seen.some((t) => /loading/.test(t) && seen.indexOf(t) > seen.indexOf(reading[0])), 'no "loading" once reading started');
+    assert.ok(
+      seen.some((t) => /iommufd: analysing \d+ files/.test(t)),
+      `then analysing: ${seen.join(' | ')}`,
+    );
+    assert.ok(
+      !seen.some((t) => /loading/.test(t) && seen.indexOf(t) > seen.indexOf(reading[0])),
+      'no "loading" once reading started',
+    );
     // the tooltip says open and context files
-    await b.page.locator('.statusbar-item', { hasText: /iommufd: \d+ findings?/ }).first().hover();
-    await b.page.locator('.monaco-hover, .workbench-hover, .custom-hover', { hasText: /1 open file analysed with \d+ context files/ }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.statusbar-item', { hasText: /iommufd: \d+ findings?/ })
+      .first()
+      .hover();
+    await b.page
+      .locator('.monaco-hover, .workbench-hover, .custom-hover', {
+        hasText: /1 open file analysed with \d+ context files/,
+      })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, '09-kernel-tree-status');
   });
 });

@@ -24,11 +24,15 @@ after(async () => {
   await served?.close();
 });
 
-test('the extension-host suite passes in code-server\'s extension host', async () => {
+test("the extension-host suite passes in code-server's extension host", async () => {
   const { code, lines } = await runExtensionHostModule(served, b);
   await screenshot(b.page, '07-extension-host-suite').catch(() => undefined);
   const report = lines.filter((l) => /ok - |passed, |not ok|Error/.test(l)).join('\n');
-  assert.notEqual(code, -1, `the suite did not finish in 5 minutes:\n${lines.slice(-40).join('\n')}\n${served.log().slice(-2000)}`);
+  assert.notEqual(
+    code,
+    -1,
+    `the suite did not finish in 5 minutes:\n${lines.slice(-40).join('\n')}\n${served.log().slice(-2000)}`,
+  );
   assert.equal(code, 0, `extension-host suite failed:\n${report || lines.slice(-60).join('\n')}`);
   assert.match(report, /\d+ passed, 0 failed/);
   console.log(report);

@@ -26,7 +26,9 @@ interface Grammar {
 }
 interface TextMate {
   INITIAL: unknown;
-  Registry: new (o: { onigLib: Promise<unknown>; loadGrammar(scope: string): Promise<unknown> }) => { loadGrammar(scope: string): Promise<Grammar | null> };
+  Registry: new (o: { onigLib: Promise<unknown>; loadGrammar(scope: string): Promise<unknown> }) => {
+    loadGrammar(scope: string): Promise<Grammar | null>;
+  };
   parseRawGrammar(text: string, file: string): unknown;
 }
 interface Oniguruma {
@@ -46,8 +48,12 @@ async function tokenizer(): Promise<(lines: string[]) => Token[][]> {
     'source.c': path.join(vscodeDir, 'extensions/cpp/syntaxes/c.tmLanguage.json'),
   };
   const registry = new tm.Registry({
-    onigLib: Promise.resolve({ createOnigScanner: (p: string[]) => new onig.OnigScanner(p), createOnigString: (s: string) => new onig.OnigString(s) }),
-    loadGrammar: async (scope: string) => (grammars[scope] ? tm.parseRawGrammar(readFileSync(grammars[scope], 'utf8'), grammars[scope]) : null),
+    onigLib: Promise.resolve({
+      createOnigScanner: (p: string[]) => new onig.OnigScanner(p),
+      createOnigString: (s: string) => new onig.OnigString(s),
+    }),
+    loadGrammar: async (scope: string) =>
+      grammars[scope] ? tm.parseRawGrammar(readFileSync(grammars[scope], 'utf8'), grammars[scope]) : null,
   });
   const grammar = await registry.loadGrammar('source.iommufd-patch');
   assert.ok(grammar);
@@ -110,7 +116,11 @@ test('the patch-mail grammar highlights mail parts, and C only inside C hunks', 
   // Inside the C hunk: the +/- column is marked, the rest is C.
   assert.ok(scopesOf(t[17], '+').includes('markup.inserted.diff'));
   const call = scopesOf(t[17], 'iopt_add_access');
-  assert.ok(call.includes('meta.embedded.block.c') && call.some((s) => s.endsWith('.c') && s.startsWith('entity.name.function')), call.join(' '));
+  assert.ok(
+    call.includes('meta.embedded.block.c') &&
+      call.some((s) => s.endsWith('.c') && s.startsWith('entity.name.function')),
+    call.join(' '),
+  );
   assert.ok(scopesOf(t[18], '-').includes('markup.deleted.diff'));
   assert.ok(scopesOf(t[18], 'return').some((s) => s.startsWith('keyword.control') && s.endsWith('.c')));
   // A hunk of a non-C file is not tokenised as C.

@@ -10,14 +10,24 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFile
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type FrameLocator,
+  type Locator,
+  type Page,
+} from 'playwright-core';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
 
 export function requireEnv(name: string): string {
   const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run the tests with \`npm test\` (scripts/ensure.mjs installs code-server and chromium)`);
+  if (!v)
+    throw new Error(
+      `${name} is not set: run the tests with \`npm test\` (scripts/ensure.mjs installs code-server and chromium)`,
+    );
   if (!existsSync(v)) throw new Error(`${name}=${v} does not exist`);
   return v;
 }
@@ -39,7 +49,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let vsixPath: string | undefined;
 /** What goes into the .vsix (.vscodeignore is the allowlist; this copies the same files). */
-const PACKAGED = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore', 'dist/extension.js', 'dist/repair-worker.js', 'dist/web/extension.js', 'dist/tree-sitter.wasm', 'dist/tree-sitter-c.wasm', 'media', 'syntaxes', 'docs/engine.md'];
+const PACKAGED = [
+  'package.json',
+  'README.md',
+  'LICENSE',
+  'CHANGELOG.md',
+  '.vscodeignore',
+  'dist/extension.js',
+  'dist/repair-worker.js',
+  'dist/web/extension.js',
+  'dist/tree-sitter.wasm',
+  'dist/tree-sitter-c.wasm',
+  'media',
+  'syntaxes',
+  'docs/engine.md',
+];
 
 /**
  * Packages the extension with vsce (as `npm run package` does) into
@@ -55,9 +79,14 @@ export function packageVsix(): string {
   for (let attempt = 0; attempt < 3; attempt++) {
     const stage = mkdtempSync(path.join(os.tmpdir(), 'iommufd-vsix-'));
     try {
-      for (const rel of PACKAGED) if (existsSync(path.join(ROOT, rel))) cpSync(path.join(ROOT, rel), path.join(stage, rel), { recursive: true });
+      for (const rel of PACKAGED)
+        if (existsSync(path.join(ROOT, rel))) cpSync(path.join(ROOT, rel), path.join(stage, rel), { recursive: true });
       rmSync(out, { force: true });
-      const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out], { cwd: stage, encoding: 'utf8' });
+      const r = spawnSync(
+        process.execPath,
+        [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out],
+        { cwd: stage, encoding: 'utf8' },
+      );
       if (r.status === 0 && existsSync(out)) {
         vsixPath = out;
         return out;
@@ -135,9 +164,27 @@ export async function serve(options: ServeOptions): Promise<Served> {
       'files.hotExit': 'off',
     }),
   );
-  const env = { ...process.env, ...(options.env ?? {}), XDG_CONFIG_HOME: path.join(base, 'config'), XDG_DATA_HOME: path.join(base, 'data') };
+  const env = {
+    ...process.env,
+    ...(options.env ?? {}),
+    XDG_CONFIG_HOME: path.join(base, 'config'),
+    XDG_DATA_HOME: path.join(base, 'data'),
+  };
   if (options.vsix) {
-    const r = spawnSync(process.execPath, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', options.vsix, '--force'], { encoding: 'utf8', env, timeout: 120_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        entry,
+        '--user-data-dir',
+        userDataDir,
+        '--extensions-dir',
+        extensionsDir,
+        '--install-extension',
+        options.vsix,
+        '--force',
+      ],
+      { encoding: 'utf8', env, timeout: 120_000 },
+    );
     if (r.status !== 0) throw new Error(`installing ${options.vsix} failed:\n${r.stdout}\n${r.stderr}`);
   }
   let lastLog = '';
@@ -146,7 +193,22 @@ export async function serve(options: ServeOptions): Promise<Served> {
     let output = '';
     const server = spawn(
       process.execPath,
-      [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, workspace],
+      [
+        entry,
+        '--auth',
+        'none',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        '--disable-getting-started-override',
+        '--user-data-dir',
+        userDataDir,
+        '--extensions-dir',
+        extensionsDir,
+        workspace,
+      ],
       { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     server.stdout?.on('data', (d) => (output += String(d)));
@@ -207,7 +269,15 @@ export async function openBrowser(): Promise<Browsing> {
   const browser: Browser = await chromium.launch({
     executablePath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
   });
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
@@ -257,7 +327,11 @@ export function fileSize(p: string): number {
  * extensionTestsPath, the module's console output arrives through
  * codeAutomationLog and its result through codeAutomationExit.
  */
-export async function runExtensionHostModule(served: Served, b: Browsing, timeoutMs = 5 * 60_000): Promise<{ code: number; lines: string[] }> {
+export async function runExtensionHostModule(
+  served: Served,
+  b: Browsing,
+  timeoutMs = 5 * 60_000,
+): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
   let exit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (exit = resolve));

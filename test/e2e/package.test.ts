@@ -28,7 +28,11 @@ function zipEntries(buf: Buffer): Map<string, { size: number; data: () => Buffer
     const local = buf.readUInt32LE(at + 42);
     const name = buf.subarray(at + 46, at + 46 + nameLen).toString('utf8');
     const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
-    out.set(name, { size, data: () => (method === 0 ? buf.subarray(start, start + csize) : inflateRawSync(buf.subarray(start, start + csize))) });
+    out.set(name, {
+      size,
+      data: () =>
+        method === 0 ? buf.subarray(start, start + csize) : inflateRawSync(buf.subarray(start, start + csize)),
+    });
     at += 46 + nameLen + extraLen + commentLen;
   }
   return out;
@@ -54,17 +58,34 @@ test('the .vsix holds the extension, the wasm, the webview and the grammar, and 
     // Diagnostics link to the rule sections of this file.
     'extension/docs/engine.md',
   ]) {
-    assert.ok(names.some((n) => n.toLowerCase() === wanted.toLowerCase()), `${wanted} is in the .vsix (has: ${names.join(', ')})`);
+    assert.ok(
+      names.some((n) => n.toLowerCase() === wanted.toLowerCase()),
+      `${wanted} is in the .vsix (has: ${names.join(', ')})`,
+    );
   }
-  const leaked = names.filter((n) => /^extension\/(src|test|out|scripts|node_modules|examples|test-artifacts)\//.test(n) || /\.(ts|map)$/.test(n) || /screenshots\//.test(n));
+  const leaked = names.filter(
+    (n) =>
+      /^extension\/(src|test|out|scripts|node_modules|examples|test-artifacts)\//.test(n) ||
+      /\.(ts|map)$/.test(n) ||
+      /screenshots\//.test(n),
+  );
   assert.deepEqual(leaked, []);
   // The wasm is the real grammar (magic number), not a pointer file.
-  assert.deepEqual([...entries.get('extension/dist/tree-sitter-c.wasm')!.data().subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d]);
-  const manifest = JSON.parse(entries.get('extension/package.json')!.data().toString('utf8')) as { main: string; browser: string; activationEvents: string[] };
+  assert.deepEqual(
+    [...entries.get('extension/dist/tree-sitter-c.wasm')!.data().subarray(0, 4)],
+    [0x00, 0x61, 0x73, 0x6d],
+  );
+  const manifest = JSON.parse(entries.get('extension/package.json')!.data().toString('utf8')) as {
+    main: string;
+    browser: string;
+    activationEvents: string[];
+  };
   assert.equal(manifest.main, './dist/extension.js');
   assert.equal(manifest.browser, './dist/web/extension.js');
   assert.ok(!manifest.activationEvents.includes('*'));
   const unpacked = [...entries.values()].reduce((n, e) => n + e.size, 0);
-  console.log(`iommufd-review.vsix: ${(buf.length / 1024).toFixed(0)} KiB packed, ${(unpacked / 1024).toFixed(0)} KiB unpacked, ${names.length} files`);
+  console.log(
+    `iommufd-review.vsix: ${(buf.length / 1024).toFixed(0)} KiB packed, ${(unpacked / 1024).toFixed(0)} KiB unpacked, ${names.length} files`,
+  );
   assert.ok(buf.length < 2 * 1024 * 1024, `the .vsix stays small (${buf.length} bytes)`);
 });

@@ -24,7 +24,9 @@ const COMMENT = 'If this re-add fails too, acc->ioas stays NULL while ioas_unpin
 const REVIEWER = 'Rui Reviewer <rui@example.net>';
 
 function mboxLine(re: RegExp): number {
-  const i = readFileSync(path.join(FIXTURE, MBOX), 'utf8').split('\n').findIndex((l) => re.test(l));
+  const i = readFileSync(path.join(FIXTURE, MBOX), 'utf8')
+    .split('\n')
+    .findIndex((l) => re.test(l));
   if (i < 0) throw new Error(`${re} not in ${MBOX}`);
   return i + 1;
 }
@@ -63,7 +65,8 @@ async function goToLine(page: Page, line: number): Promise<void> {
 /** The Review Sessions view, opened from the activity bar. */
 async function reviewView(page: Page): Promise<Locator> {
   const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Review Sessions' }) });
-  if (!(await pane.isVisible().catch(() => false))) await runCommand(page, 'iommufd review: Focus on Review Sessions View');
+  if (!(await pane.isVisible().catch(() => false)))
+    await runCommand(page, 'iommufd review: Focus on Review Sessions View');
   await pane.waitFor({ state: 'visible', ...LONG });
   return pane;
 }
@@ -83,7 +86,9 @@ async function inlineAction(item: Locator, title: string): Promise<void> {
 /** Goes to a line of the active editor, clicks the "+" its gutter shows on hover, types a comment, submits it. */
 async function commentOnLine(page: Page, line: number, text: string): Promise<void> {
   await goToLine(page, line);
-  const number = page.locator('.editor-group-container.active .line-numbers', { hasText: new RegExp(`^${line}$`) }).first();
+  const number = page
+    .locator('.editor-group-container.active .line-numbers', { hasText: new RegExp(`^${line}$`) })
+    .first();
   const box = (await number.boundingBox())!;
   await page.mouse.move(box.x + box.width + 8, box.y + box.height / 2);
   const plus = page.locator('.editor-group-container.active .comment-range-glyph.line-hover').first();
@@ -93,8 +98,14 @@ async function commentOnLine(page: Page, line: number, text: string): Promise<vo
   const widget = page.locator('.review-widget', { has: page.locator('.comment-form .monaco-editor.focused') }).first();
   await widget.waitFor({ state: 'visible', ...LONG });
   await page.keyboard.type(text);
-  await widget.locator('.comment-form .view-line', { hasText: text }).first().waitFor({ state: 'visible', ...LONG });
-  await widget.locator('.monaco-button', { hasText: /^Comment$/ }).first().click();
+  await widget
+    .locator('.comment-form .view-line', { hasText: text })
+    .first()
+    .waitFor({ state: 'visible', ...LONG });
+  await widget
+    .locator('.monaco-button', { hasText: /^Comment$/ })
+    .first()
+    .click();
 }
 
 /** Accepts the save dialog's proposed path (code-server's dialog is a quick input filled in steps) and waits for the file. */
@@ -121,7 +132,10 @@ describe('review sessions in a real VS Code (code-server)', () => {
     served = await serve({ fixture: FIXTURE, vsix: packageVsix() });
     // The reviewer's identity, as a user would have set it once.
     const settings = path.join(served.userDataDir, 'User', 'settings.json');
-    writeFileSync(settings, JSON.stringify({ ...JSON.parse(readFileSync(settings, 'utf8')), 'iommufd.review.identity': REVIEWER }));
+    writeFileSync(
+      settings,
+      JSON.stringify({ ...JSON.parse(readFileSync(settings, 'utf8')), 'iommufd.review.identity': REVIEWER }),
+    );
     b = await openBrowser();
     await b.page.goto(workbenchUrl(served));
     await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
@@ -139,15 +153,26 @@ describe('review sessions in a real VS Code (code-server)', () => {
 
   test('before any review the view welcomes with a "Review a patch series…" button', async () => {
     const view = await reviewView(b.page);
-    await view.locator('.welcome-view-content', { hasText: 'No patch series is under review yet' }).first().waitFor({ state: 'visible', ...LONG });
-    await view.locator('.welcome-view-content .monaco-button', { hasText: 'Review a patch series…' }).first().waitFor({ state: 'visible', ...LONG });
+    await view
+      .locator('.welcome-view-content', { hasText: 'No patch series is under review yet' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
+    await view
+      .locator('.welcome-view-content .monaco-button', { hasText: 'Review a patch series…' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, 'review-00-welcome');
   });
 
-  test('open the series: the analyzer\'s findings show as private suggestions', async () => {
+  test("open the series: the analyzer's findings show as private suggestions", async () => {
     await b.page.locator('.tab', { hasText: MBOX }).first().click();
     await runCommand(b.page, 'iommufd: Start or Resume Review of This Series');
-    await b.page.locator('.notifications-toasts .notification-toast', { hasText: 'review of iommufd: demo access replace v8 started' }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.notifications-toasts .notification-toast', {
+        hasText: 'review of iommufd: demo access replace v8 started',
+      })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     const view = await reviewView(b.page);
     await row(view, 'iommufd: demo access replace (v8)').waitFor({ state: 'visible', ...LONG });
     await row(view, PATCH_ROW).waitFor({ state: 'visible', ...LONG });
@@ -166,7 +191,9 @@ describe('review sessions in a real VS Code (code-server)', () => {
     await row(view, COMMENT).waitFor({ state: 'visible', ...LONG });
 
     await inlineAction(row(view, PATCH_ROW), 'Mark Patch as Done');
-    await row(view, PATCH_ROW).filter({ hasText: 'done · 2 comment(s)' }).waitFor({ state: 'visible', ...LONG });
+    await row(view, PATCH_ROW)
+      .filter({ hasText: 'done · 2 comment(s)' })
+      .waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, 'review-02-reviewed');
 
     const file = path.join(served.workspace, SESSION);
@@ -185,19 +212,29 @@ describe('review sessions in a real VS Code (code-server)', () => {
     await b.page.reload();
     await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
     const view = await reviewView(b.page);
-    await row(view, PATCH_ROW).filter({ hasText: 'done · 2 comment(s)' }).waitFor({ state: 'visible', ...LONG });
+    await row(view, PATCH_ROW)
+      .filter({ hasText: 'done · 2 comment(s)' })
+      .waitFor({ state: 'visible', ...LONG });
     await row(view, /device\.c:116 · adopted/).waitFor({ state: 'visible', ...LONG });
     await row(view, COMMENT).waitFor({ state: 'visible', ...LONG });
     // The comment threads are back on the mail's lines too.
     await row(view, COMMENT).click();
-    await b.page.locator('.review-widget .comment-body', { hasText: COMMENT }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.review-widget .comment-body', { hasText: COMMENT })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, 'review-03-restored');
   });
 
   test('compose the reply, save it as .eml: the expected mail', async () => {
     const view = await reviewView(b.page);
     await inlineAction(row(view, PATCH_ROW), 'Compose Review Reply');
-    await b.page.locator('.editor-group-container.active .view-line', { hasText: 'Subject: Re: [PATCH v8 2/2] iommufd: demo: add demo_access_replace()' }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.editor-group-container.active .view-line', {
+        hasText: 'Subject: Re: [PATCH v8 2/2] iommufd: demo: add demo_access_replace()',
+      })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     const toast = b.page.locator('.notifications-toasts .notification-toast', { hasText: 'reply composed' }).first();
     await toast.waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, 'review-04-reply');
@@ -211,16 +248,26 @@ describe('review sessions in a real VS Code (code-server)', () => {
     await b.page.locator('.tab', { hasText: MBOX }).first().click();
     await goToLine(b.page, warnLine);
     await runCommand(b.page, 'iommufd: Compose Review Reply');
-    await b.page.locator('.editor-group-container.active .view-line', { hasText: 'Subject: Re: [PATCH v8 2/2] iommufd: demo: add demo_access_replace()' }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.editor-group-container.active .view-line', {
+        hasText: 'Subject: Re: [PATCH v8 2/2] iommufd: demo: add demo_access_replace()',
+      })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     // the reply is mail in its own language, never reviewed as a patch
-    await b.page.locator('.statusbar-item', { hasText: 'Review Reply Mail' }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.statusbar-item', { hasText: 'Review Reply Mail' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     const toast = b.page.locator('.notifications-toasts .notification-toast', { hasText: 'reply composed' }).first();
     await toast.waitFor({ state: 'visible', ...LONG });
     rmSync(path.join(served.workspace, 'iommufd-demo-access-replace-v8-2-reply.eml'), { force: true });
     await toast.locator('.monaco-button', { hasText: 'Save as .eml' }).click();
     const target = await acceptProposedSavePath(b.page, served);
     assert.equal(readFileSync(target, 'utf8'), readFileSync(path.join(FIXTURE, 'e2e-reply.eml'), 'utf8'));
-    const warnings = await b.page.locator('.notifications-toasts .notification-toast', { hasText: 'has no reviewable patch' }).count();
+    const warnings = await b.page
+      .locator('.notifications-toasts .notification-toast', { hasText: 'has no reviewable patch' })
+      .count();
     assert.equal(warnings, 0, 'no "has no reviewable patch" warning for the reply');
     await screenshot(b.page, 'review-04b-palette-reply');
     // leave the window as the next test expects it: the reply closed unsaved, no toasts
@@ -228,25 +275,34 @@ describe('review sessions in a real VS Code (code-server)', () => {
     await reply.waitFor({ state: 'visible', ...LONG });
     const name = await reply.getAttribute('data-resource-name');
     await runCommand(b.page, 'View: Revert and Close Editor');
-    await b.page.locator(`.tab[data-resource-name="${name}"]`).first().waitFor({ state: 'detached', ...LONG });
+    await b.page
+      .locator(`.tab[data-resource-name="${name}"]`)
+      .first()
+      .waitFor({ state: 'detached', ...LONG });
     await runCommand(b.page, 'Notifications: Clear All Notifications');
   });
 
-  test('a comment on a line of the checkout\'s C file joins the patch that touches it and is quoted in its reply', async () => {
+  test("a comment on a line of the checkout's C file joins the patch that touches it and is quoted in its reply", async () => {
     await b.page.keyboard.press('Escape');
     await b.page.keyboard.press('Control+P');
     const quick = b.page.locator('.quick-input-widget input');
     await quick.waitFor({ state: 'visible', ...LONG });
     await quick.fill('checkout/drivers/iommu/iommufd/device.c');
-    await b.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'device.c' }).first().waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: 'device.c' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     await b.page.keyboard.press('Enter');
     await b.page.locator('.tab.active', { hasText: 'device.c' }).waitFor({ state: 'visible', ...LONG });
     await commentOnLine(b.page, 123, C_COMMENT);
     const view = await reviewView(b.page);
-    await row(view, C_COMMENT).filter({ hasText: 'device.c:123' }).waitFor({ state: 'visible', ...LONG }).catch(async (e: unknown) => {
-      await screenshot(b.page, 'review-failed-c-comment');
-      throw e;
-    });
+    await row(view, C_COMMENT)
+      .filter({ hasText: 'device.c:123' })
+      .waitFor({ state: 'visible', ...LONG })
+      .catch(async (e: unknown) => {
+        await screenshot(b.page, 'review-failed-c-comment');
+        throw e;
+      });
 
     rmSync(path.join(served.workspace, 'iommufd-demo-access-replace-v8-2-reply.eml'), { force: true });
     await inlineAction(row(view, PATCH_ROW), 'Compose Review Reply');
@@ -266,7 +322,10 @@ describe('review sessions in a real VS Code (code-server)', () => {
     await b.page.locator('.tab.active', { hasText: 'v9.mbox' }).waitFor({ state: 'visible', ...LONG });
     await runCommand(b.page, 'iommufd: Start or Resume Review of This Series');
     await b.page
-      .locator('.notifications-toasts .notification-toast', { hasText: 'carried over from .vscode/iommufd-review/iommufd-demo-access-replace-v8.json (1 item(s) could not be carried' })
+      .locator('.notifications-toasts .notification-toast', {
+        hasText:
+          'carried over from .vscode/iommufd-review/iommufd-demo-access-replace-v8.json (1 item(s) could not be carried',
+      })
       .first()
       .waitFor({ state: 'visible', ...LONG });
     const view = await reviewView(b.page);
@@ -276,9 +335,15 @@ describe('review sessions in a real VS Code (code-server)', () => {
     const lost = row(view, 'Not carried from the previous revision (1)');
     await lost.waitFor({ state: 'visible', ...LONG });
     await lost.click();
-    await view.locator('.monaco-list-row', { hasText: COMMENT }).filter({ hasText: 'thread · iommufd: demo: add demo_access_replace()' }).first().waitFor({ state: 'visible', ...LONG });
+    await view
+      .locator('.monaco-list-row', { hasText: COMMENT })
+      .filter({ hasText: 'thread · iommufd: demo: add demo_access_replace()' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
     await screenshot(b.page, 'review-06-v9-carried');
-    const v9 = JSON.parse(readFileSync(path.join(served.workspace, '.vscode/iommufd-review/iommufd-demo-access-replace-v9.json'), 'utf8'));
+    const v9 = JSON.parse(
+      readFileSync(path.join(served.workspace, '.vscode/iommufd-review/iommufd-demo-access-replace-v9.json'), 'utf8'),
+    );
     assert.deepEqual(
       v9.session.notCarried.map((n: { what: string; summary: string }) => [n.what, n.summary]),
       [['thread', COMMENT]],
@@ -289,7 +354,9 @@ describe('review sessions in a real VS Code (code-server)', () => {
     const v9file = path.join(served.workspace, '.vscode/iommufd-review/iommufd-demo-access-replace-v9.json');
     const view = await reviewView(b.page);
     await row(view, /device\.c:112/).click();
-    const widget = b.page.locator('.review-widget', { has: b.page.locator('.comment-body', { hasText: 'unmaps the driver' }) }).first();
+    const widget = b.page
+      .locator('.review-widget', { has: b.page.locator('.comment-body', { hasText: 'unmaps the driver' }) })
+      .first();
     await widget.waitFor({ state: 'visible', ...LONG });
     const comment = widget.locator('.review-comment', { hasText: 'unmaps the driver' }).first();
     await comment.hover();
@@ -299,7 +366,10 @@ describe('review sessions in a real VS Code (code-server)', () => {
     await editor.click();
     await b.page.keyboard.press('Control+A');
     await b.page.keyboard.type('Still true in v9? The unmap now comes after the add.');
-    await comment.locator('.monaco-button', { hasText: /^Save$/ }).first().click();
+    await comment
+      .locator('.monaco-button', { hasText: /^Save$/ })
+      .first()
+      .click();
     await row(view, 'Still true in v9? The unmap now comes after the add.').waitFor({ state: 'visible', ...LONG });
     const waitSaved = async (ok: (s: any) => boolean): Promise<any> => {
       const until = Date.now() + 30_000;
@@ -316,7 +386,12 @@ describe('review sessions in a real VS Code (code-server)', () => {
       }
     };
     const patch2 = '20260708090000.1002-2-ada@example.org';
-    type Saved = { reviews: Record<string, { threads: { anchor: { kind: string }; comments: { body: string; edited?: string }[] }[] }> };
+    type Saved = {
+      reviews: Record<
+        string,
+        { threads: { anchor: { kind: string }; comments: { body: string; edited?: string }[] }[] }
+      >;
+    };
     const bodies = (x: Saved) => x.reviews[patch2].threads.map((t) => t.comments.map((c) => c.body).join(' / '));
     let s: Saved = await waitSaved((x: Saved) => bodies(x).some((b) => b.startsWith('Still true')));
     // The C-file comment came over from v8 too.
@@ -346,7 +421,10 @@ describe('review sessions in a real VS Code (code-server)', () => {
     await input.waitFor({ state: 'visible', ...LONG });
     await input.fill('discussed on the list: the fallback only has to leave the access usable');
     await b.page.keyboard.press('Enter');
-    await row(view, 'dismissed: discussed on the list: the fallback only has to leave the access usable').waitFor({ state: 'visible', ...LONG });
+    await row(view, 'dismissed: discussed on the list: the fallback only has to leave the access usable').waitFor({
+      state: 'visible',
+      ...LONG,
+    });
     await screenshot(b.page, 'review-08-dismissed');
     const file = path.join(served.workspace, SESSION);
     const until = Date.now() + 30_000;
@@ -354,7 +432,9 @@ describe('review sessions in a real VS Code (code-server)', () => {
     while (Date.now() < until) {
       try {
         const s = JSON.parse(readFileSync(file, 'utf8')).session;
-        decided = Object.values(s.reviews as Record<string, { suggestions: { ruleId: string; state: string; reason?: string }[] }>)
+        decided = Object.values(
+          s.reviews as Record<string, { suggestions: { ruleId: string; state: string; reason?: string }[] }>,
+        )
           .flatMap((r) => r.suggestions)
           .filter((x) => x.state === 'dismissed')
           .map((x) => [x.ruleId, x.reason ?? '']);
@@ -364,6 +444,8 @@ describe('review sessions in a real VS Code (code-server)', () => {
       if (decided.length > 0) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    assert.deepEqual(decided, [['unmap-before-rollback', 'discussed on the list: the fallback only has to leave the access usable']]);
+    assert.deepEqual(decided, [
+      ['unmap-before-rollback', 'discussed on the list: the fallback only has to leave the access usable'],
+    ]);
   });
 });

@@ -63,9 +63,18 @@ before(async () => {
   const dataDir = requireEnv('IOMMUFD_REVIEW_TEST_WEB_DATA');
   const commit = process.env.IOMMUFD_REVIEW_TEST_WEB_COMMIT ?? '';
   assert.match(commit, /^[0-9a-f]{40}$/, 'IOMMUFD_REVIEW_TEST_WEB_COMMIT names the cached web build');
-  assert.ok(existsSync(path.join(dataDir, `vscode-web-stable-${commit}`, 'version')), 'the web build is in the cache, so test-web does not download');
-  assert.ok(existsSync(path.join(ROOT, 'dist/web/extension.js')), 'dist/web/extension.js is built (node scripts/build.mjs)');
-  assert.ok(existsSync(path.join(ROOT, 'dist/test/web-index.js')), 'dist/test/web-index.js is built (node scripts/build.mjs)');
+  assert.ok(
+    existsSync(path.join(dataDir, `vscode-web-stable-${commit}`, 'version')),
+    'the web build is in the cache, so test-web does not download',
+  );
+  assert.ok(
+    existsSync(path.join(ROOT, 'dist/web/extension.js')),
+    'dist/web/extension.js is built (node scripts/build.mjs)',
+  );
+  assert.ok(
+    existsSync(path.join(ROOT, 'dist/test/web-index.js')),
+    'dist/test/web-index.js is built (node scripts/build.mjs)',
+  );
   workspace = mkdtempSync(path.join(os.tmpdir(), 'iommufd-web-'));
   cpSync(path.join(ROOT, 'test/fixtures/e2e-workspace'), workspace, { recursive: true });
   const testWeb = require(entry) as TestWeb;
@@ -90,12 +99,24 @@ before(async () => {
   // third-party cookies are blocked. So a fresh persistent profile allowing them.
   profile = mkdtempSync(path.join(os.tmpdir(), 'iommufd-web-chromium-'));
   mkdirSync(path.join(profile, 'Default'));
-  writeFileSync(path.join(profile, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }));
+  writeFileSync(
+    path.join(profile, 'Default', 'Preferences'),
+    JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }),
+  );
   context = await chromium.launchPersistentContext(profile, {
     executablePath: requireEnv('IOMMUFD_REVIEW_CHROMIUM'),
     headless: true,
     viewport: { width: 1400, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--disable-features=ThirdPartyStoragePartitioning,TrackingProtection3pcd'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+      '--disable-features=ThirdPartyStoragePartitioning,TrackingProtection3pcd',
+    ],
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -126,7 +147,11 @@ test('the web extension-host suite passes against the browser entry', async () =
   if (timer) clearTimeout(timer);
   await screenshot(page, '08-web-extension-host-suite').catch(() => undefined);
   const report = lines.filter((l) => /ok - |passed, |not ok/.test(l)).join('\n');
-  assert.notEqual(code, -1, `the web suite did not finish in ${SUITE_TIMEOUT_MS / 1000} s:\n${lines.slice(-40).join('\n')}\npage errors:\n${pageErrors.join('\n')}`);
+  assert.notEqual(
+    code,
+    -1,
+    `the web suite did not finish in ${SUITE_TIMEOUT_MS / 1000} s:\n${lines.slice(-40).join('\n')}\npage errors:\n${pageErrors.join('\n')}`,
+  );
   assert.equal(code, 0, `web extension-host suite failed:\n${report || lines.slice(-60).join('\n')}`);
   assert.match(report, /^info: ok - activates from the browser entry/m);
   assert.match(report, /^info: ok - shows unmap-before-rollback/m);

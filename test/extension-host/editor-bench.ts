@@ -16,7 +16,9 @@ function percentile(sorted: number[], p: number): number {
 export async function runEditorBench(file: string): Promise<void> {
   const edits = Number(process.env.IOMMUFD_REVIEW_BENCH_EDITS ?? 60);
   // Measure the pipeline, not the typing pause: no debounce during the bench.
-  await vscode.workspace.getConfiguration('iommufd').update('analysis.debounceMs', 0, vscode.ConfigurationTarget.Global);
+  await vscode.workspace
+    .getConfiguration('iommufd')
+    .update('analysis.debounceMs', 0, vscode.ConfigurationTarget.Global);
   const uri = vscode.Uri.file(file);
   const openStarted = Date.now();
   const doc = await vscode.workspace.openTextDocument(uri);
@@ -34,7 +36,9 @@ export async function runEditorBench(file: string): Promise<void> {
     });
   const firstDone = changed();
   await api.diagnostics.settled();
-  const firstAnalysisMs = (await Promise.race([firstDone, new Promise<number>((r) => setTimeout(() => r(Date.now()), 60_000))])) - openStarted;
+  const firstAnalysisMs =
+    (await Promise.race([firstDone, new Promise<number>((r) => setTimeout(() => r(Date.now()), 60_000))])) -
+    openStarted;
   // Edit inside the last function body: a space typed, then deleted.
   const lines = doc.getText().split('\n');
   let line = lines.length - 1;
@@ -45,7 +49,10 @@ export async function runEditorBench(file: string): Promise<void> {
     const started = performance.now();
     const startedWall = Date.now();
     const pos = new vscode.Position(line, 1);
-    await editor.edit((e) => (i % 2 === 0 ? e.insert(pos, ' ') : e.delete(new vscode.Range(pos, pos.translate(0, 1)))), { undoStopBefore: false, undoStopAfter: false });
+    await editor.edit(
+      (e) => (i % 2 === 0 ? e.insert(pos, ' ') : e.delete(new vscode.Range(pos, pos.translate(0, 1)))),
+      { undoStopBefore: false, undoStopAfter: false },
+    );
     const doneAt = await done;
     samples.push(Math.max(performance.now() - started, doneAt - startedWall));
   }
@@ -62,6 +69,8 @@ export async function runEditorBench(file: string): Promise<void> {
     analysisFiles: api.analysis.state.result?.coverage.files,
     lastAnalysisMs: api.analysis.state.elapsedMs,
   };
-  await vscode.workspace.getConfiguration('iommufd').update('analysis.debounceMs', undefined, vscode.ConfigurationTarget.Global);
+  await vscode.workspace
+    .getConfiguration('iommufd')
+    .update('analysis.debounceMs', undefined, vscode.ConfigurationTarget.Global);
   console.log(`BENCH ${JSON.stringify(result)}`);
 }

@@ -19,7 +19,11 @@ type Case = { name: string; fn: () => Promise<void> };
 const cases: Case[] = [];
 const it = (name: string, fn: () => Promise<void>) => cases.push({ name, fn });
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -61,8 +65,10 @@ async function timed<T>(run: () => Thenable<T>): Promise<{ ms: number; value: T 
   const value = await run();
   return { ms: Date.now() - started, value };
 }
-const simulateLenses = () => timed(() => vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', cDoc.uri));
-const hasSimulateLens = (lenses: vscode.CodeLens[] | undefined) => (lenses ?? []).some((l) => l.command?.command === 'iommufd.simulateFinding');
+const simulateLenses = () =>
+  timed(() => vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', cDoc.uri));
+const hasSimulateLens = (lenses: vscode.CodeLens[] | undefined) =>
+  (lenses ?? []).some((l) => l.command?.command === 'iommufd.simulateFinding');
 /** A bound for "the editor answers" that a loaded CI machine still meets, far below a hang. */
 const ANSWER_MS = 5_000;
 
@@ -82,17 +88,33 @@ it('activates on a C file and exports its services', async () => {
 });
 
 it('shows unmap-before-rollback on the fallible call, with a docs link and the witness', async () => {
-  const addLine = cDoc.getText().split('\n').findIndex((l) => /rc = iopt_add_access\(/.test(l));
+  const addLine = cDoc
+    .getText()
+    .split('\n')
+    .findIndex((l) => /rc = iopt_add_access\(/.test(l));
   const d = await until('the diagnostic', () => ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
   assert.equal(d.range.start.line, addLine);
   assert.equal(d.severity, vscode.DiagnosticSeverity.Warning);
   assert.match(d.message, /`demo_drop_current\(\)` unmaps the driver's pages/);
   // the rule link lands on the rule's heading: a #L<line> fragment at `### unmap-before-rollback` of the shipped docs
-  const docs = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'docs', 'engine.md'))).split('\n');
-  assert.ok(typeof d.code === 'object' && d.code.target.path.endsWith('/docs/engine.md') && d.code.target.fragment === `L${docs.indexOf('### unmap-before-rollback') + 1}`, `fragment ${typeof d.code === 'object' ? d.code.target.fragment : ''}`);
+  const docs = new TextDecoder()
+    .decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'docs', 'engine.md')))
+    .split('\n');
+  assert.ok(
+    typeof d.code === 'object' &&
+      d.code.target.path.endsWith('/docs/engine.md') &&
+      d.code.target.fragment === `L${docs.indexOf('### unmap-before-rollback') + 1}`,
+    `fragment ${typeof d.code === 'object' ? d.code.target.fragment : ''}`,
+  );
   const related = d.relatedInformation ?? [];
-  assert.ok(related.some((r) => /can fail here/.test(r.message) && r.location.range.start.line === addLine), 'the fallible call is in the witness');
-  assert.ok(related.some((r) => /ops->unmap/.test(r.message) && r.location.uri.toString() === cDoc.uri.toString()), 'the unmap inside the callee is in the witness');
+  assert.ok(
+    related.some((r) => /can fail here/.test(r.message) && r.location.range.start.line === addLine),
+    'the fallible call is in the witness',
+  );
+  assert.ok(
+    related.some((r) => /ops->unmap/.test(r.message) && r.location.uri.toString() === cDoc.uri.toString()),
+    'the unmap inside the callee is in the witness',
+  );
 });
 
 it('puts a Simulate code lens on the finding, with its from-source scenario', async () => {
@@ -110,11 +132,19 @@ it('puts a Simulate code lens on the finding, with its from-source scenario', as
 
 it('has a hover with a Simulate command link and the rule docs', async () => {
   const d = ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback')!;
-  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', cDoc.uri, d.range.start.translate(0, 2));
-  const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+    'vscode.executeHoverProvider',
+    cDoc.uri,
+    d.range.start.translate(0, 2),
+  );
+  const text = hovers
+    .flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : '')))
+    .join('\n');
   assert.match(text, /\(command:iommufd\.simulateFinding\?/);
   // the rule link lands on the rule's heading in the shipped docs (a #L<line> fragment VS Code's opener honours)
-  const docs = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'docs', 'engine.md'))).split('\n');
+  const docs = new TextDecoder()
+    .decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'docs', 'engine.md')))
+    .split('\n');
   const heading = docs.indexOf('### unmap-before-rollback') + 1;
   assert.ok(heading > 1);
   assert.match(text, new RegExp(`engine\\.md#L${heading}\\b`));
@@ -129,13 +159,25 @@ it('has a hover with a Simulate command link and the rule docs', async () => {
 
 it('offers code actions that simulate or copy, and no source edit', async () => {
   const d = ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback')!;
-  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', cDoc.uri, d.range);
-  const mine = actions.filter((a) => a.title.includes('unmap-before-rollback') || a.title.startsWith('Copy the finding'));
-  assert.deepEqual(mine.map((a) => a.title).sort(), ['Copy the finding for a review reply', 'Simulate this unmap-before-rollback finding']);
-  assert.ok(mine.every((a) => a.edit === undefined), 'no quick fix edits the code');
+  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+    'vscode.executeCodeActionProvider',
+    cDoc.uri,
+    d.range,
+  );
+  const mine = actions.filter(
+    (a) => a.title.includes('unmap-before-rollback') || a.title.startsWith('Copy the finding'),
+  );
+  assert.deepEqual(mine.map((a) => a.title).sort(), [
+    'Copy the finding for a review reply',
+    'Simulate this unmap-before-rollback finding',
+  ]);
+  assert.ok(
+    mine.every((a) => a.edit === undefined),
+    'no quick fix edits the code',
+  );
 });
 
-it('simulateFinding opens the panel on a replay of the finding\'s own witness: the pins go at the detach call, the add fails, the error path runs', async () => {
+it("simulateFinding opens the panel on a replay of the finding's own witness: the pins go at the detach call, the add fails, the error path runs", async () => {
   const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', cDoc.uri);
   const lens = lenses.find((x) => x.command?.command === 'iommufd.simulateFinding')!;
   await vscode.commands.executeCommand('iommufd.simulateFinding', ...lens.command!.arguments!);
@@ -149,28 +191,56 @@ it('simulateFinding opens the panel on a replay of the finding\'s own witness: t
   assert.match(m.view.headline, /^The pins are gone: replace failed with -ENOMEM .*the driver's pinned pages are gone/);
   assert.equal(m.view.primary, 'failure-contract');
   // every witness step of the finding is a step of the counterexample, in order
-  assert.ok(sim.placed.every((p) => p !== undefined), `placed: ${JSON.stringify(sim.placed)}`);
+  assert.ok(
+    sim.placed.every((p) => p !== undefined),
+    `placed: ${JSON.stringify(sim.placed)}`,
+  );
   const trace = m.view.traces.find((t) => t.invariant === 'failure-contract')!;
-  const lineOf = (re: RegExp): number => cDoc.getText().split('\n').findIndex((l) => re.test(l)) + 1;
+  const lineOf = (re: RegExp): number =>
+    cDoc
+      .getText()
+      .split('\n')
+      .findIndex((l) => re.test(l)) + 1;
   const call = lineOf(/demo_drop_current\(access, cur\);/);
   const add = lineOf(/rc = iopt_add_access/);
-  const dropAt = trace.rows.findIndex((r) => r.state.some((c) => c.owner === 'IOAS A' && c.key === 'pins' && c.value === '0' && c.changed));
-  assert.ok(dropAt > 0 && trace.rows[dropAt].via?.includes(`(line ${call})`), `the pins drop inside the call at line ${call}`);
+  const dropAt = trace.rows.findIndex((r) =>
+    r.state.some((c) => c.owner === 'IOAS A' && c.key === 'pins' && c.value === '0' && c.changed),
+  );
+  assert.ok(
+    dropAt > 0 && trace.rows[dropAt].via?.includes(`(line ${call})`),
+    `the pins drop inside the call at line ${call}`,
+  );
   const addAt = trace.rows.findIndex((r) => r.line === add);
-  assert.ok(addAt > dropAt && /can fail here/.test(trace.rows[addAt].note ?? ''), 'the fallible add comes after, with the finding\'s words');
+  assert.ok(
+    addAt > dropAt && /can fail here/.test(trace.rows[addAt].note ?? ''),
+    "the fallible add comes after, with the finding's words",
+  );
   assert.equal(trace.rows[trace.rows.length - 1].violation, 'failure-contract');
   // The webview itself loads and says so.
   await until('the webview ready message', () => api.panel.received().some((r) => r.type === 'ready') || undefined);
 });
 
 it('the simulate command runs a given scenario: merged keeps every invariant, v8 breaks the contract', async () => {
-  await vscode.commands.executeCommand('iommufd.simulate', { variant: 'merged', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' });
+  await vscode.commands.executeCommand('iommufd.simulate', {
+    variant: 'merged',
+    threads: ['replacer', 'driver'],
+    faults: ['add-access'],
+    contract: 'status-quo',
+  });
   const merged = await until('merged result', () => {
     const m = api.panel.lastMessage();
     return m?.type === 'result' && m.request.variant === 'merged' ? m : undefined;
   });
-  assert.deepEqual(merged.result!.invariants.filter((i) => !i.holds).map((i) => i.id), []);
-  await vscode.commands.executeCommand('iommufd.simulate', { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' });
+  assert.deepEqual(
+    merged.result!.invariants.filter((i) => !i.holds).map((i) => i.id),
+    [],
+  );
+  await vscode.commands.executeCommand('iommufd.simulate', {
+    variant: 'v8',
+    threads: ['replacer', 'driver'],
+    faults: ['add-access'],
+    contract: 'status-quo',
+  });
   const v8 = await until('v8 result', () => {
     const m = api.panel.lastMessage();
     return m?.type === 'result' && m.request.variant === 'v8' ? m : undefined;
@@ -182,13 +252,15 @@ it('annotates an mbox series on its patch lines, introduced in patch 2/3', async
   const doc = await vscode.workspace.openTextDocument(file('series-v8.mbox'));
   assert.equal(doc.languageId, 'iommufd-patch');
   await vscode.window.showTextDocument(doc);
-  const d = await until('a patch diagnostic', () => ours(doc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback' && /introduced/.test(x.message)));
+  const d = await until('a patch diagnostic', () =>
+    ours(doc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback' && /introduced/.test(x.message)),
+  );
   assert.match(doc.lineAt(d.range.start.line).text, /iopt_add_access\(/);
   assert.match(d.message, /\[2\/3\]/);
   assert.match(d.message, /partial context/, 'no kernel tree in the workspace: patch-only, said so');
 });
 
-it('a patch that only lowers a finding\'s confidence does not show it as fixed', async () => {
+it("a patch that only lowers a finding's confidence does not show it as fixed", async () => {
   // Patch 2/2 of this series returns a status of its own on the failed add and declares its cursor
   // with an attribute macro the parser cannot read (the function is partial): the engine is less
   // sure, but remove-before-add is still there.
@@ -198,11 +270,27 @@ it('a patch that only lowers a finding\'s confidence does not show it as fixed',
   assert.ok(review, 'the series was reviewed');
   assert.equal(review.patches.length, 2);
   const [p1, p2] = review.patches;
-  assert.deepEqual(p1.findings.map((f) => [f.ruleId, f.status]), [['unmap-before-rollback', 'introduced']]);
-  assert.deepEqual(p2.findings.filter((f) => f.status === 'fixed').map((f) => f.ruleId), [], 'nothing is fixed by patch 2');
-  const introduced = await until('the introduced diagnostic', () => ours(doc.uri).find((d) => ruleOf(d) === 'unmap-before-rollback' && /introduced by this patch \[1\/2\]/.test(d.message)));
+  assert.deepEqual(
+    p1.findings.map((f) => [f.ruleId, f.status]),
+    [['unmap-before-rollback', 'introduced']],
+  );
+  assert.deepEqual(
+    p2.findings.filter((f) => f.status === 'fixed').map((f) => f.ruleId),
+    [],
+    'nothing is fixed by patch 2',
+  );
+  const introduced = await until('the introduced diagnostic', () =>
+    ours(doc.uri).find(
+      (d) => ruleOf(d) === 'unmap-before-rollback' && /introduced by this patch \[1\/2\]/.test(d.message),
+    ),
+  );
   assert.match(doc.lineAt(introduced.range.start.line).text, /^\+\trc = iopt_add_access\(/);
-  assert.deepEqual(ours(doc.uri).filter((d) => /fixed by this patch/.test(d.message)).map((d) => d.message), []);
+  assert.deepEqual(
+    ours(doc.uri)
+      .filter((d) => /fixed by this patch/.test(d.message))
+      .map((d) => d.message),
+    [],
+  );
 
   // With the threshold at low, patch 2 shows the same finding as unchanged, at its lower confidence.
   const settings = vscode.workspace.getConfiguration('iommufd');
@@ -214,9 +302,18 @@ it('a patch that only lowers a finding\'s confidence does not show it as fixed',
     assert.equal(kept.status, 'unchanged');
     assert.equal(kept.confidence, 'low');
     assert.equal(kept.fingerprint, low?.patches[0].findings[0].fingerprint, 'the same problem as in patch 1');
-    const d = await until('the unchanged diagnostic on patch 2', () => ours(doc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback' && /already there before this patch \[2\/2\]/.test(x.message)));
+    const d = await until('the unchanged diagnostic on patch 2', () =>
+      ours(doc.uri).find(
+        (x) => ruleOf(x) === 'unmap-before-rollback' && /already there before this patch \[2\/2\]/.test(x.message),
+      ),
+    );
     assert.match(doc.lineAt(d.range.start.line).text, /^ \trc = iopt_add_access\(/);
-    assert.deepEqual(ours(doc.uri).filter((x) => /fixed by this patch/.test(x.message)).map((x) => x.message), []);
+    assert.deepEqual(
+      ours(doc.uri)
+        .filter((x) => /fixed by this patch/.test(x.message))
+        .map((x) => x.message),
+      [],
+    );
   } finally {
     await settings.update('minConfidence', undefined, vscode.ConfigurationTarget.Workspace);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
@@ -226,7 +323,10 @@ it('a patch that only lowers a finding\'s confidence does not show it as fixed',
 it('exports SARIF for the open patch and shows the lock graph', async () => {
   const target = file('out.sarif');
   await vscode.commands.executeCommand('iommufd.exportSarif', target);
-  const log = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(target))) as { version: string; runs: { results: { ruleId: string }[] }[] };
+  const log = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(target))) as {
+    version: string;
+    runs: { results: { ruleId: string }[] }[];
+  };
   assert.equal(log.version, '2.1.0');
   assert.ok(log.runs[0].results.some((r) => r.ruleId === 'unmap-before-rollback'));
   await vscode.window.showTextDocument(cDoc);
@@ -237,11 +337,15 @@ it('exports SARIF for the open patch and shows the lock graph', async () => {
 it('in a diff editor the post-image (file:) side has the diagnostics and the base side has none', async () => {
   // A read-only base like the git extension's `git:` documents.
   const scheme = 'iommufd-test-base';
-  const reg = vscode.workspace.registerTextDocumentContentProvider(scheme, { provideTextDocumentContent: () => cDoc.getText() });
+  const reg = vscode.workspace.registerTextDocumentContentProvider(scheme, {
+    provideTextDocumentContent: () => cDoc.getText(),
+  });
   try {
     const base = vscode.Uri.from({ scheme, path: cDoc.uri.path });
     await vscode.commands.executeCommand('vscode.diff', base, cDoc.uri, 'mdev_switch.c (base ↔ working tree)');
-    const baseDoc = await until('the base document', () => vscode.workspace.textDocuments.find((d) => d.uri.scheme === scheme));
+    const baseDoc = await until('the base document', () =>
+      vscode.workspace.textDocuments.find((d) => d.uri.scheme === scheme),
+    );
     assert.ok(baseDoc.languageId === 'c' || baseDoc.languageId === 'cpp', `base side is C (${baseDoc.languageId})`);
     await until('the right side diagnostic', () => ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
     await vscode.commands.executeCommand('iommufd.reanalyze');
@@ -261,9 +365,13 @@ it('editing into the merged order clears the diagnostic', async () => {
     e.insert(new vscode.Position(close + 1, 0), '\tdemo_drop_current(access, cur);\n');
     e.delete(new vscode.Range(drop, 0, drop + 1, 0));
   });
-  await until('the diagnostic to go', () => (ours(cDoc.uri).some((x) => ruleOf(x) === 'unmap-before-rollback') ? undefined : true));
+  await until('the diagnostic to go', () =>
+    ours(cDoc.uri).some((x) => ruleOf(x) === 'unmap-before-rollback') ? undefined : true,
+  );
   await vscode.commands.executeCommand('undo');
-  await until('the diagnostic to come back after undo', () => ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
+  await until('the diagnostic to come back after undo', () =>
+    ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'),
+  );
 });
 
 it('bad input: a binary buffer, a 3 MB buffer and a file deleted under the analysis do not break it', async () => {
@@ -275,7 +383,10 @@ it('bad input: a binary buffer, a 3 MB buffer and a file deleted under the analy
   await vscode.window.showTextDocument(goneDoc);
   await vscode.workspace.fs.delete(gone);
   // A buffer over iommufd.analysis.maxFileBytes (2 MiB by default) is refused, not parsed.
-  const big = await vscode.workspace.openTextDocument({ language: 'c', content: 'static int pad(void) { return 0; }\n'.repeat(90_000) });
+  const big = await vscode.workspace.openTextDocument({
+    language: 'c',
+    content: 'static int pad(void) { return 0; }\n'.repeat(90_000),
+  });
   const bigShown = Date.now();
   await vscode.window.showTextDocument(big);
   await vscode.commands.executeCommand('iommufd.reanalyze');
@@ -285,7 +396,9 @@ it('bad input: a binary buffer, a 3 MB buffer and a file deleted under the analy
   await vscode.window.showTextDocument(cDoc);
   await vscode.commands.executeCommand('iommufd.reanalyze');
   assert.deepEqual(ours(bin.uri), []);
-  await until('diagnostics of the C file still there', () => ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
+  await until('diagnostics of the C file still there', () =>
+    ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'),
+  );
 });
 
 it('bad input: a 10 MB C file is refused with one clear message, and the editor keeps answering', async () => {
@@ -310,7 +423,10 @@ it('bad input: a 10 MB C file is refused with one clear message, and the editor 
     assert.ok(during.ms < ANSWER_MS, `a command answered in ${during.ms} ms while the big file was opened`);
     assert.ok(hasSimulateLens(during.value), 'and with the right answer');
     const message = await until('the message about the big file', () => warningsAbout('generated_10mb.c', since)[0]);
-    assert.match(message, /^iommufd: generated_10mb\.c larger than iommufd\.analysis\.maxFileBytes \(\d+ KiB > 2048 KiB\): not analysed\.$/);
+    assert.match(
+      message,
+      /^iommufd: generated_10mb\.c larger than iommufd\.analysis\.maxFileBytes \(\d+ KiB > 2048 KiB\): not analysed\.$/,
+    );
     // Typing into it and asking again does not repeat the message, nor analyse it.
     const editor = await vscode.window.showTextDocument(doc);
     await editor.edit((e) => e.insert(new vscode.Position(0, 0), '/* edited */\n'));
@@ -327,7 +443,9 @@ it('bad input: a 10 MB C file is refused with one clear message, and the editor 
   }
   // Nothing crashed: the real file still has its finding.
   await vscode.window.showTextDocument(cDoc);
-  await until('diagnostics of the C file still there', () => ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
+  await until('diagnostics of the C file still there', () =>
+    ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'),
+  );
 });
 
 it('bad input: a broken mbox (garbage headers, truncated mid-hunk) says what is wrong once and crashes nothing', async () => {
@@ -356,11 +474,21 @@ it('bad input: a broken mbox (garbage headers, truncated mid-hunk) says what is 
     await showing;
     assert.ok(during.ms < ANSWER_MS, `a command answered in ${during.ms} ms while the broken mbox was reviewed`);
     assert.ok(hasSimulateLens(during.value));
-    const message = await until('the message about the broken mbox', () => warningsAbout('generated-broken.mbox', since)[0]);
-    assert.match(message, /^iommufd: generated-broken\.mbox was only partly reviewed: the diff of drivers\/iommu\/iommufd\/demo_move\.c is truncated: /);
+    const message = await until(
+      'the message about the broken mbox',
+      () => warningsAbout('generated-broken.mbox', since)[0],
+    );
+    assert.match(
+      message,
+      /^iommufd: generated-broken\.mbox was only partly reviewed: the diff of drivers\/iommu\/iommufd\/demo_move\.c is truncated: /,
+    );
     const review = await api.patches.review(doc);
     assert.ok(review, 'the review returned');
-    assert.deepEqual(review.patches.map((p) => p.findings.length), [0], 'the truncated file is left out, not guessed at');
+    assert.deepEqual(
+      review.patches.map((p) => p.findings.length),
+      [0],
+      'the truncated file is left out, not guessed at',
+    );
     // Editing it reviews it again (debounced and directly), without a second message.
     const editor = await vscode.window.showTextDocument(doc);
     await editor.edit((e) => e.insert(new vscode.Position(doc.lineCount, 0), '\n'));
@@ -374,7 +502,11 @@ it('bad input: a broken mbox (garbage headers, truncated mid-hunk) says what is 
   // Nothing crashed: a good series is still annotated.
   const v8 = await vscode.workspace.openTextDocument(file('series-v8.mbox'));
   const again = await api.patches.review(v8);
-  assert.ok(again?.patches.some((p) => p.findings.some((f) => f.ruleId === 'unmap-before-rollback' && f.status === 'introduced')));
+  assert.ok(
+    again?.patches.some((p) =>
+      p.findings.some((f) => f.ruleId === 'unmap-before-rollback' && f.status === 'introduced'),
+    ),
+  );
 });
 
 /**
@@ -385,14 +517,26 @@ it('bad input: a broken mbox (garbage headers, truncated mid-hunk) says what is 
 const TOY = 'repair/toy_replace_detach_first.c';
 
 it('"Show a verified fix" on the detach-first example finds the merged order: add first, unmap with ioas_lock dropped, saved id, ioas restored on failure', async () => {
-  const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'examples', 'c', 'toy_replace_detach_first.c')));
+  const text = new TextDecoder().decode(
+    await vscode.workspace.fs.readFile(
+      vscode.Uri.joinPath(extensionUri, 'examples', 'c', 'toy_replace_detach_first.c'),
+    ),
+  );
   await vscode.workspace.fs.writeFile(file(TOY), new TextEncoder().encode(text));
   const doc = await vscode.workspace.openTextDocument(file(TOY));
   await vscode.window.showTextDocument(doc);
   const d = await until('the toy finding', () => ours(doc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
-  const lineOf = (re: RegExp): number => doc.getText().split('\n').findIndex((l) => re.test(l)) + 1;
+  const lineOf = (re: RegExp): number =>
+    doc
+      .getText()
+      .split('\n')
+      .findIndex((l) => re.test(l)) + 1;
   assert.equal(d.range.start.line + 1, lineOf(/rc = iopt_add_access/));
-  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, d.range);
+  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+    'vscode.executeCodeActionProvider',
+    doc.uri,
+    d.range,
+  );
   const fix = actions.find((a) => a.title === 'Show a verified fix');
   assert.ok(fix, `actions: ${actions.map((a) => a.title).join(', ')}`);
   // command-backed, not a QuickFix: it opens a proposal, it edits nothing by itself
@@ -406,7 +550,10 @@ it('"Show a verified fix" on the detach-first example finds the merged order: ad
   assert.equal(m?.type, 'repair');
   assert.deepEqual(m?.type === 'repair' ? m.repair : undefined, view);
   assert.equal(view.verified, true, `${view.headline} ${view.shortfall ?? ''}`);
-  assert.match(view.headline, /^An order of toy_replace_detach_first\(\) that keeps every invariant, checked over \d+ states\.$/);
+  assert.match(
+    view.headline,
+    /^An order of toy_replace_detach_first\(\) that keeps every invariant, checked over \d+ states\.$/,
+  );
   const at = (re: RegExp): number => view.steps.findIndex((st) => re.test(st.action));
   const add = at(/^iopt_add_access\(&new_ioas->iopt, access\)$/);
   const unlock = at(/^mutex_unlock\(&access->ioas_lock\)$/);
@@ -414,13 +561,28 @@ it('"Show a verified fix" on the detach-first example finds the merged order: ad
   const relock = at(/^mutex_lock\(&access->ioas_lock\)$/);
   const remove = at(/^iopt_remove_access\(/);
   const put = at(/^refcount_dec\(&cur->obj\.users\)$/);
-  assert.ok(add >= 0 && add < unlock && unlock + 1 === unmap && unmap + 1 === relock && relock < remove && remove < put, `order: ${view.steps.map((x) => x.action).join(' | ')}`);
+  assert.ok(
+    add >= 0 && add < unlock && unlock + 1 === unmap && unmap + 1 === relock && relock < remove && remove < put,
+    `order: ${view.steps.map((x) => x.action).join(' | ')}`,
+  );
   assert.equal(view.steps[remove].action, 'iopt_remove_access(&cur->iopt, access, saved_id)');
-  assert.deepEqual(view.steps.find((x) => x.action.startsWith('saved_id = ')), { action: 'saved_id = access->iopt_access_list_id' });
+  assert.deepEqual(
+    view.steps.find((x) => x.action.startsWith('saved_id = ')),
+    { action: 'saved_id = access->iopt_access_list_id' },
+  );
   assert.equal(view.steps[view.steps.length - 1].action, 'return 0');
-  assert.match(view.edits[0], /iopt_add_access\(&new_ioas->iopt, access\)` \(line \d+\) fails, undo what came before it \(restore-ioas\)/);
+  assert.match(
+    view.edits[0],
+    /iopt_add_access\(&new_ioas->iopt, access\)` \(line \d+\) fails, undo what came before it \(restore-ioas\)/,
+  );
   // every invariant the finding's simulation checks, kept
-  assert.deepEqual(view.invariants.map((i) => i.id).sort(), ['failure-contract', 'list-id-consistent', 'no-deadlock', 'no-use-after-free', 'pin-attached']);
+  assert.deepEqual(view.invariants.map((i) => i.id).sort(), [
+    'failure-contract',
+    'list-id-consistent',
+    'no-deadlock',
+    'no-use-after-free',
+    'pin-attached',
+  ]);
   assert.ok(view.invariants.every((i) => i.holds));
   assert.match(view.stats ?? '', /^\d+ states, \d+ transitions, \d+ ms, exhaustive$/);
   // the diff: the restore on the error path, the saved id, the dropped lock around the callback after the add
@@ -428,22 +590,36 @@ it('"Show a verified fix" on the detach-first example finds the merged order: ad
   assert.ok(diff.includes('--- a/repair/toy_replace_detach_first.c'), diff.slice(0, 3).join('\n'));
   assert.ok(diff.includes('+\t\taccess->ioas = cur;'));
   assert.ok(diff.includes('-\t\tWARN_ON(toy_replace_detach_first(access, cur));'));
-  assert.ok(diff.indexOf('+\tmutex_unlock(&access->ioas_lock);') > diff.findIndex((l) => l.includes('rc = iopt_add_access(')));
+  assert.ok(
+    diff.indexOf('+\tmutex_unlock(&access->ioas_lock);') > diff.findIndex((l) => l.includes('rc = iopt_add_access(')),
+  );
   assert.equal(view.applicable, true);
-  assert.ok(view.reply?.startsWith(`An order that keeps every invariant, checked over ${/over (\d+) states/.exec(view.headline)![1]} states:\n\n--- a/repair/toy_replace_detach_first.c\n`));
+  assert.ok(
+    view.reply?.startsWith(
+      `An order that keeps every invariant, checked over ${/over (\d+) states/.exec(view.headline)![1]} states:\n\n--- a/repair/toy_replace_detach_first.c\n`,
+    ),
+  );
 });
 
 it('"Insert into reply" puts the proposal into the composed review reply byte for byte, before its trailers', async () => {
   const view = api.fix.last()?.view;
   assert.ok(view?.reply, 'the previous case found a proposal');
-  await vscode.workspace.getConfiguration('iommufd.review').update('identity', 'Rui Reviewer <rui@example.net>', vscode.ConfigurationTarget.Global);
+  await vscode.workspace
+    .getConfiguration('iommufd.review')
+    .update('identity', 'Rui Reviewer <rui@example.net>', vscode.ConfigurationTarget.Global);
   const opened = await vscode.commands.executeCommand<{ name: string }>('iommufd.review.open', file('series-v8.mbox'));
   const session = await vscode.commands.executeCommand<ReviewSession>('iommufd.review.getSession', opened.name);
   const patch = session.series.patches[session.series.patches.length - 1];
   await vscode.commands.executeCommand('iommufd.review.addReviewedBy', { name: opened.name, patchId: patch.id });
-  const composed = await vscode.commands.executeCommand<string>('iommufd.review.composeReply', { name: opened.name, patchId: patch.id });
+  const composed = await vscode.commands.executeCommand<string>('iommufd.review.composeReply', {
+    name: opened.name,
+    patchId: patch.id,
+  });
   assert.match(composed, /\nReviewed-by: Rui Reviewer <rui@example\.net>\n$/);
-  const reply = await until('the reply editor', () => vscode.window.visibleTextEditors.find((e) => e.document.languageId === 'iommufd-mail')?.document);
+  const reply = await until(
+    'the reply editor',
+    () => vscode.window.visibleTextEditors.find((e) => e.document.languageId === 'iommufd-mail')?.document,
+  );
   assert.equal(reply.getText(), composed);
   const after = await vscode.commands.executeCommand<string>('iommufd.insertVerifiedFixIntoReply');
   assert.equal(reply.getText(), after);
@@ -480,9 +656,15 @@ it('applying the verified fix asks first, then edits the file so that the findin
   } finally {
     win.showWarningMessage = original;
   }
-  assert.deepEqual(asked, ['Apply the verified order to toy_replace_detach_first()?', 'Apply the verified order to toy_replace_detach_first()?']);
+  assert.deepEqual(asked, [
+    'Apply the verified order to toy_replace_detach_first()?',
+    'Apply the verified order to toy_replace_detach_first()?',
+  ]);
   assert.equal(doc.getText(), held.report.edit.newText);
-  await until('the finding gone after the edit', () => !ours(doc.uri).some((x) => ruleOf(x) === 'unmap-before-rollback') || undefined);
+  await until(
+    'the finding gone after the edit',
+    () => !ours(doc.uri).some((x) => ruleOf(x) === 'unmap-before-rollback') || undefined,
+  );
   await doc.save();
   await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   await vscode.workspace.fs.delete(file('repair'), { recursive: true });

@@ -17,10 +17,15 @@ function ok(value: unknown, message: string): asserts value {
   if (!value) throw new Error(`assertion failed: ${message}`);
 }
 function equal<T>(actual: T, expected: T, message: string): void {
-  if (actual !== expected) throw new Error(`${message}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  if (actual !== expected)
+    throw new Error(`${message}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -64,31 +69,63 @@ it('shows unmap-before-rollback on the fallible call, with the witness', async (
   // workspace's scheme, like vscode.dev's vscode-vfs:), not a copy.
   const doc = cDoc;
   await vscode.window.showTextDocument(doc);
-  const addLine = doc.getText().split('\n').findIndex((l) => /rc = iopt_add_access\(/.test(l));
+  const addLine = doc
+    .getText()
+    .split('\n')
+    .findIndex((l) => /rc = iopt_add_access\(/.test(l));
   ok(addLine > 0, 'the fixture has the iopt_add_access() call');
   const d = await until('the diagnostic', () => ours(doc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
   equal(d.range.start.line, addLine, 'the diagnostic is on the iopt_add_access() line');
   equal(d.severity, vscode.DiagnosticSeverity.Warning, 'severity');
   ok(/`demo_drop_current\(\)` unmaps the driver's pages/.test(d.message), `message: ${d.message}`);
   const related = d.relatedInformation ?? [];
-  ok(related.some((r) => /can fail here/.test(r.message) && r.location.range.start.line === addLine), 'the fallible call is in the witness');
-  ok(related.some((r) => /ops->unmap/.test(r.message)), 'the unmap inside the callee is in the witness');
+  ok(
+    related.some((r) => /can fail here/.test(r.message) && r.location.range.start.line === addLine),
+    'the fallible call is in the witness',
+  );
+  ok(
+    related.some((r) => /ops->unmap/.test(r.message)),
+    'the unmap inside the callee is in the witness',
+  );
 });
 
 it('the simulate command runs: merged keeps every invariant, v8 breaks the failure contract', async () => {
-  await vscode.commands.executeCommand('iommufd.simulate', { variant: 'merged', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' });
+  await vscode.commands.executeCommand('iommufd.simulate', {
+    variant: 'merged',
+    threads: ['replacer', 'driver'],
+    faults: ['add-access'],
+    contract: 'status-quo',
+  });
   const merged = await until('the merged result', () => {
     const m = api.panel.lastMessage();
     return m?.type === 'result' && m.request.variant === 'merged' ? m : undefined;
   });
-  equal(merged.result!.invariants.filter((i) => !i.holds).map((i) => i.id).join(','), '', 'merged breaks nothing');
-  await vscode.commands.executeCommand('iommufd.simulate', { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' });
+  equal(
+    merged
+      .result!.invariants.filter((i) => !i.holds)
+      .map((i) => i.id)
+      .join(','),
+    '',
+    'merged breaks nothing',
+  );
+  await vscode.commands.executeCommand('iommufd.simulate', {
+    variant: 'v8',
+    threads: ['replacer', 'driver'],
+    faults: ['add-access'],
+    contract: 'status-quo',
+  });
   const v8 = await until('the v8 result', () => {
     const m = api.panel.lastMessage();
     return m?.type === 'result' && m.request.variant === 'v8' ? m : undefined;
   });
   const broken = v8.result!.invariants.find((i) => i.id === 'failure-contract' && !i.holds);
-  ok(broken, `v8 breaks failure-contract (broken: ${v8.result!.invariants.filter((i) => !i.holds).map((i) => i.id).join(', ')})`);
+  ok(
+    broken,
+    `v8 breaks failure-contract (broken: ${v8
+      .result!.invariants.filter((i) => !i.holds)
+      .map((i) => i.id)
+      .join(', ')})`,
+  );
   ok((broken.counterexample?.steps.length ?? 0) > 0, 'with a counterexample');
   // The panel's webview loaded in the browser and said so.
   await until('the webview ready message', () => api.panel.received().some((r) => r.type === 'ready'));
@@ -107,5 +144,6 @@ export async function run(): Promise<void> {
     }
   }
   console.log(`${cases.length - failures.length} passed, ${failures.length} failed`);
-  if (failures.length > 0) throw new Error(`${failures.length} web extension-host test(s) failed: ${failures.join('; ')}`);
+  if (failures.length > 0)
+    throw new Error(`${failures.length} web extension-host test(s) failed: ${failures.join('; ')}`);
 }

@@ -7,7 +7,17 @@
 
 /** Kernel-style C: `functions` helpers, each taking a mutex around a field update and an error unwind. */
 export function cFile(functions: number, name = 'demo'): string {
-  const out: string[] = ['// SPDX-License-Identifier: MIT', '#include <linux/mutex.h>', '', `struct ${name}_obj {`, '\tstruct mutex lock;', '\tint users;', '\tint state;', '};', ''];
+  const out: string[] = [
+    '// SPDX-License-Identifier: MIT',
+    '#include <linux/mutex.h>',
+    '',
+    `struct ${name}_obj {`,
+    '\tstruct mutex lock;',
+    '\tint users;',
+    '\tint state;',
+    '};',
+    '',
+  ];
   for (let k = 0; k < functions; k++) {
     out.push(
       `static int ${name}_update_${k}(struct ${name}_obj *obj, int val)`,
@@ -110,6 +120,9 @@ export function seriesMbox(patches: number, filesPerPatch = 1, hunksPerFile = 1)
 export function mailWithBlankRuns(n: number, blank = ' '): string {
   return patchMail({
     message: ['Change the demo helpers.', blank.repeat(n) + 'x', '', 'More text' + blank.repeat(n) + '!'],
-    trailers: ['Signed-off-by:' + blank.repeat(n) + 'A Developer <dev@example.org>', 'Reviewed-by: Some One <one@example.org>' + blank.repeat(n)],
+    trailers: [
+      'Signed-off-by:' + blank.repeat(n) + 'A Developer <dev@example.org>',
+      'Reviewed-by: Some One <one@example.org>' + blank.repeat(n),
+    ],
   });
 }

@@ -14,10 +14,13 @@ test('the judge fails what the fuzzer must catch', () => {
   assert.equal(judge(c, { ...run, status: 0 }).ok, true);
   assert.equal(judge(c, { ...run, status: 3 }).reason, 'exit status 3');
   assert.equal(judge(c, { ...run, status: 1, stdout: '{"a":' }).reason?.startsWith('stdout is not JSON'), true);
-  assert.equal(judge(c, { ...run, status: 2, stderr: 'x: internal error: boom\n    at f (/x/cli.js:1:2)\n' }).reason, 'a stack trace or internal error on stderr');
+  assert.equal(
+    judge(c, { ...run, status: 2, stderr: 'x: internal error: boom\n    at f (/x/cli.js:1:2)\n' }).reason,
+    'a stack trace or internal error on stderr',
+  );
   assert.equal(judge(c, { ...run, status: 0, ms: 10_500 }).reason, 'took over 10 s');
   assert.equal(judge(c, { ...run, status: null, timedOut: true }).reason, 'still running after 60 s');
-  assert.equal(judge(c, { ...run, status: 2, stdout: '' , stderr: 'iommufd-review: no such file\n' }).ok, true);
+  assert.equal(judge(c, { ...run, status: 2, stdout: '', stderr: 'iommufd-review: no such file\n' }).ok, true);
 });
 
 test('fuzz: check, patch, simulate --from and reply on generated hostile input (seed 17)', async () => {

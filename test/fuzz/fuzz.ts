@@ -25,7 +25,13 @@ export async function baseSession(): Promise<string> {
   let s = createSession(review, 'Rui Reviewer <rui@example.net>');
   const first = review.patches[0].id;
   s = addThread(s, first, { kind: 'patch' }, 'Looks fine overall.', '2026-07-02T09:00:00.000Z').session;
-  s = addThread(s, first, { kind: 'diff', file: 'drivers/iommu/iommufd/device.c', side: 'new', line: 40, text: 'x' }, 'Why drop the lock here?', '2026-07-02T09:01:00.000Z').session;
+  s = addThread(
+    s,
+    first,
+    { kind: 'diff', file: 'drivers/iommu/iommufd/device.c', side: 'new', line: 40, text: 'x' },
+    'Why drop the lock here?',
+    '2026-07-02T09:01:00.000Z',
+  ).session;
   return serializeSession(s);
 }
 
@@ -45,8 +51,18 @@ export interface FuzzFailure {
  * failure, with no shrinking: each case costs a process, and the raw input
  * with its command is what a fix needs.
  */
-export async function fuzz(options: { runs: Partial<Record<Target, number>>; seed: number; saveDir?: string; log?: (line: string) => void }): Promise<{ cases: number; failures: FuzzFailure[] }> {
-  const arbs: Record<Target, fc.Arbitrary<FuzzCase>> = { check: checkCase, patch: patchCase, simulate: simulateCase, reply: replyCase(await baseSession()) };
+export async function fuzz(options: {
+  runs: Partial<Record<Target, number>>;
+  seed: number;
+  saveDir?: string;
+  log?: (line: string) => void;
+}): Promise<{ cases: number; failures: FuzzFailure[] }> {
+  const arbs: Record<Target, fc.Arbitrary<FuzzCase>> = {
+    check: checkCase,
+    patch: patchCase,
+    simulate: simulateCase,
+    reply: replyCase(await baseSession()),
+  };
   const failures: FuzzFailure[] = [];
   let cases = 0;
   for (const target of TARGETS) {

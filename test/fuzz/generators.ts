@@ -25,8 +25,26 @@ export interface FuzzCase {
 }
 
 const ident = fc.stringMatching(/^[a-z_][a-z0-9_]{0,12}$/);
-const lockApi = fc.constantFrom('mutex_lock', 'mutex_unlock', 'spin_lock', 'spin_unlock', 'down_write', 'up_write', 'down_read', 'up_read', 'lockdep_assert_held');
-const lockExpr = fc.constantFrom('&access->ioas_lock', '&iopt->iova_rwsem', '&pages->mutex', '&obj->lock', 'lock', '&(x)->y', '');
+const lockApi = fc.constantFrom(
+  'mutex_lock',
+  'mutex_unlock',
+  'spin_lock',
+  'spin_unlock',
+  'down_write',
+  'up_write',
+  'down_read',
+  'up_read',
+  'lockdep_assert_held',
+);
+const lockExpr = fc.constantFrom(
+  '&access->ioas_lock',
+  '&iopt->iova_rwsem',
+  '&pages->mutex',
+  '&obj->lock',
+  'lock',
+  '&(x)->y',
+  '',
+);
 
 /** One C statement, kernel style, sometimes broken. */
 const statement: fc.Arbitrary<string> = fc.oneof(
@@ -69,14 +87,43 @@ const statement: fc.Arbitrary<string> = fc.oneof(
 
 /** A function definition with `n` statements, optionally nested `depth` levels. */
 const cFunction = fc
-  .record({ name: ident, body: fc.array(statement, { maxLength: 30 }), depth: fc.nat({ max: 40 }), annot: fc.constantFrom('', ' __must_hold(&access->ioas_lock)', ' __acquires(x)') })
-  .map(({ name, body, depth, annot }) => [`static int ${name}(struct iommufd_access *access, struct iommufd_ioas *new_ioas)${annot}`, '{', ...Array.from({ length: depth }, () => '\tif (a) {'), ...body.map((s) => '\t' + s), ...Array.from({ length: depth }, () => '\t}'), '}'].join('\n'));
+  .record({
+    name: ident,
+    body: fc.array(statement, { maxLength: 30 }),
+    depth: fc.nat({ max: 40 }),
+    annot: fc.constantFrom('', ' __must_hold(&access->ioas_lock)', ' __acquires(x)'),
+  })
+  .map(({ name, body, depth, annot }) =>
+    [
+      `static int ${name}(struct iommufd_access *access, struct iommufd_ioas *new_ioas)${annot}`,
+      '{',
+      ...Array.from({ length: depth }, () => '\tif (a) {'),
+      ...body.map((s) => '\t' + s),
+      ...Array.from({ length: depth }, () => '\t}'),
+      '}',
+    ].join('\n'),
+  );
 
 /** Something to splice into text: huge runs, NULs, braces, separators. */
 const hostile: fc.Arbitrary<string> = fc.oneof(
-  fc.tuple(fc.constantFrom(' ', '\t', 'a', '(', '{', '}', '*', '/*', '-', '>', '\0', '\r', '\\', '@@ '), fc.integer({ min: 1, max: 200_000 })).map(([c, n]) => c.repeat(n)),
+  fc
+    .tuple(
+      fc.constantFrom(' ', '\t', 'a', '(', '{', '}', '*', '/*', '-', '>', '\0', '\r', '\\', '@@ '),
+      fc.integer({ min: 1, max: 200_000 }),
+    )
+    .map(([c, n]) => c.repeat(n)),
   fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.constantFrom('\nFrom nobody Mon Sep 17 00:00:00 2001\nFrom: x\n', '\n>From x\n', '\r\n', '\n-- \n', '\n---\n', '\nbase-commit: 0123456789abcdef\n', '\n@@ -4294967296,99999999999 +1,1 @@\n', '\n@@ -1,0 +0,0 @@\n', '\ndiff --git a/x b/x\n'),
+  fc.constantFrom(
+    '\nFrom nobody Mon Sep 17 00:00:00 2001\nFrom: x\n',
+    '\n>From x\n',
+    '\r\n',
+    '\n-- \n',
+    '\n---\n',
+    '\nbase-commit: 0123456789abcdef\n',
+    '\n@@ -4294967296,99999999999 +1,1 @@\n',
+    '\n@@ -1,0 +0,0 @@\n',
+    '\ndiff --git a/x b/x\n',
+  ),
 );
 
 /** Inserts each of `parts` at a position chosen by `at` (fractions of the length). */
@@ -92,23 +139,45 @@ function splice(text: string, parts: readonly [number, string][]): string {
 const splices = fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), hostile), { maxLength: 3 });
 
 export const cSource: fc.Arbitrary<string> = fc.oneof(
-  fc.tuple(fc.array(cFunction, { minLength: 1, maxLength: 6 }), splices).map(([fns, sp]) => splice(['// SPDX-License-Identifier: MIT', '#include <linux/mutex.h>', '', ...fns].join('\n\n'), sp)),
+  fc
+    .tuple(fc.array(cFunction, { minLength: 1, maxLength: 6 }), splices)
+    .map(([fns, sp]) =>
+      splice(['// SPDX-License-Identifier: MIT', '#include <linux/mutex.h>', '', ...fns].join('\n\n'), sp),
+    ),
   fc.tuple(fc.integer({ min: 1, max: 300 }), splices).map(([n, sp]) => splice(cFile(n), sp)),
 );
 
-export const checkCase: fc.Arbitrary<FuzzCase> = cSource.map((c) => ({ target: 'check', args: ['check', '--format', 'json', 'fuzz.c'], files: [{ name: 'fuzz.c', content: c }], json: true }));
+export const checkCase: fc.Arbitrary<FuzzCase> = cSource.map((c) => ({
+  target: 'check',
+  args: ['check', '--format', 'json', 'fuzz.c'],
+  files: [{ name: 'fuzz.c', content: c }],
+  json: true,
+}));
 
-export const simulateCase: fc.Arbitrary<FuzzCase> = fc.tuple(cFunction, splices, fc.constantFrom('none', 'add-access', 'add-access,reattach')).map(([fn, sp, fault]) => {
-  const name = /^static int ([a-z_0-9]+)\(/.exec(fn)?.[1] ?? 'f';
-  return { target: 'simulate', args: ['simulate', '--from', `helper.c:${name}`, '--format', 'json', '--max-states', '5000', '--fault', fault], files: [{ name: 'helper.c', content: splice(fn, sp) }], json: true };
-});
+export const simulateCase: fc.Arbitrary<FuzzCase> = fc
+  .tuple(cFunction, splices, fc.constantFrom('none', 'add-access', 'add-access,reattach'))
+  .map(([fn, sp, fault]) => {
+    const name = /^static int ([a-z_0-9]+)\(/.exec(fn)?.[1] ?? 'f';
+    return {
+      target: 'simulate',
+      args: ['simulate', '--from', `helper.c:${name}`, '--format', 'json', '--max-states', '5000', '--fault', fault],
+      files: [{ name: 'helper.c', content: splice(fn, sp) }],
+      json: true,
+    };
+  });
 
 function qp(text: string): string {
   // Quoted-printable with soft line breaks every 70 characters, `=` and non-ASCII escaped.
   return text
     .split('\n')
     .map((l) => {
-      const enc = [...Buffer.from(l, 'utf8')].map((b) => (b === 61 || b > 126 || (b < 32 && b !== 9) ? `=${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b))).join('');
+      const enc = [...Buffer.from(l, 'utf8')]
+        .map((b) =>
+          b === 61 || b > 126 || (b < 32 && b !== 9)
+            ? `=${b.toString(16).toUpperCase().padStart(2, '0')}`
+            : String.fromCharCode(b),
+        )
+        .join('');
       const parts: string[] = [];
       for (let i = 0; i < enc.length; i += 70) parts.push(enc.slice(i, i + 70));
       return parts.join('=\n');
@@ -117,46 +186,87 @@ function qp(text: string): string {
 }
 
 function b64(text: string): string {
-  return (Buffer.from(text, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\n');
+  return (
+    Buffer.from(text, 'utf8')
+      .toString('base64')
+      .match(/.{1,76}/g) ?? []
+  ).join('\n');
 }
 
 /** A mail, encoded one of the ways mail is sent. */
-const encodedMail = fc.tuple(fc.constantFrom('plain', 'qp', 'base64', 'multipart', 'crlf'), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 5 })).map(([how, files, hunks]) => {
-  const diff = gitDiff(files, hunks);
-  if (how === 'plain') return patchMail({ diff });
-  if (how === 'crlf') return patchMail({ diff }).replace(/\n/g, '\r\n');
-  const body = `Change the demo helpers.\n\nSigned-off-by: A Developer <dev@example.org>\n---\n${diff}`;
-  const head = ['From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001', 'From: A Developer <dev@example.org>', 'Subject: [PATCH 1/1] iommufd: encoded change', 'Message-ID: <enc@example.org>', 'MIME-Version: 1.0'];
-  if (how === 'qp') return [...head, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: quoted-printable', '', qp(body), ''].join('\n');
-  if (how === 'base64') return [...head, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: base64', '', b64(body), ''].join('\n');
-  return [
-    ...head,
-    'Content-Type: multipart/mixed; boundary="b1"',
-    '',
-    '--b1',
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    'Change the demo helpers, see the attachment.',
-    '--b1',
-    'Content-Type: text/x-patch; name="0001-demo.patch"',
-    'Content-Disposition: attachment; filename="0001-demo.patch"',
-    'Content-Transfer-Encoding: base64',
-    '',
-    b64(diff),
-    '--b1--',
-    '',
-  ].join('\n');
-});
+const encodedMail = fc
+  .tuple(
+    fc.constantFrom('plain', 'qp', 'base64', 'multipart', 'crlf'),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 1, max: 5 }),
+  )
+  .map(([how, files, hunks]) => {
+    const diff = gitDiff(files, hunks);
+    if (how === 'plain') return patchMail({ diff });
+    if (how === 'crlf') return patchMail({ diff }).replace(/\n/g, '\r\n');
+    const body = `Change the demo helpers.\n\nSigned-off-by: A Developer <dev@example.org>\n---\n${diff}`;
+    const head = [
+      'From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001',
+      'From: A Developer <dev@example.org>',
+      'Subject: [PATCH 1/1] iommufd: encoded change',
+      'Message-ID: <enc@example.org>',
+      'MIME-Version: 1.0',
+    ];
+    if (how === 'qp')
+      return [
+        ...head,
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        qp(body),
+        '',
+      ].join('\n');
+    if (how === 'base64')
+      return [
+        ...head,
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Transfer-Encoding: base64',
+        '',
+        b64(body),
+        '',
+      ].join('\n');
+    return [
+      ...head,
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Change the demo helpers, see the attachment.',
+      '--b1',
+      'Content-Type: text/x-patch; name="0001-demo.patch"',
+      'Content-Disposition: attachment; filename="0001-demo.patch"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      b64(diff),
+      '--b1--',
+      '',
+    ].join('\n');
+  });
 
 export const mailText: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(encodedMail, splices).map(([m, sp]) => splice(m, sp)),
-  fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), splices).map(([p, f, h, sp]) => splice(seriesMbox(p, f, h), sp)),
+  fc
+    .tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), splices)
+    .map(([p, f, h, sp]) => splice(seriesMbox(p, f, h), sp)),
   // Thousands of files or hunks in one patch.
-  fc.tuple(fc.constantFrom([2000, 1], [1, 3000], [50, 60]), splices).map(([[f, h], sp]) => splice(patchMail({ diff: gitDiff(f, h) }), sp)),
+  fc
+    .tuple(fc.constantFrom([2000, 1], [1, 3000], [50, 60]), splices)
+    .map(([[f, h], sp]) => splice(patchMail({ diff: gitDiff(f, h) }), sp)),
   fc.string({ unit: 'binary', maxLength: 2000 }),
 );
 
-export const patchCase: fc.Arbitrary<FuzzCase> = mailText.map((m) => ({ target: 'patch', args: ['patch', '--format', 'json', 'series.mbox'], files: [{ name: 'series.mbox', content: m }], json: true }));
+export const patchCase: fc.Arbitrary<FuzzCase> = mailText.map((m) => ({
+  target: 'patch',
+  args: ['patch', '--format', 'json', 'series.mbox'],
+  files: [{ name: 'series.mbox', content: m }],
+  json: true,
+}));
 
 /** A session file: the valid `base`, with one part replaced by arbitrary JSON, cut short, or spliced. */
 export function replyCase(base: string): fc.Arbitrary<FuzzCase> {
@@ -180,5 +290,10 @@ export function replyCase(base: string): fc.Arbitrary<FuzzCase> {
     fc.double({ min: 0, max: 1, noNaN: true }).map((f) => base.slice(0, Math.floor(f * base.length))),
     fc.tuple(splices).map(([sp]) => splice(base, sp)),
   );
-  return fc.tuple(mutated, fc.constantFrom('1', '2', '3', '0', '<nope@example.org>')).map(([s, patch]) => ({ target: 'reply', args: ['reply', 'session.json', patch], files: [{ name: 'session.json', content: s }], json: false }));
+  return fc.tuple(mutated, fc.constantFrom('1', '2', '3', '0', '<nope@example.org>')).map(([s, patch]) => ({
+    target: 'reply',
+    args: ['reply', 'session.json', patch],
+    files: [{ name: 'session.json', content: s }],
+    json: false,
+  }));
 }

@@ -38,13 +38,18 @@ export interface Verdict {
 
 const STACK_LINE = /^\s+at .+(:\d+:\d+\)?|\(native\)|<anonymous>\)?)$/m;
 
-export function judge(c: FuzzCase, r: { status: number | null; signal: string | null; stdout: string; stderr: string; ms: number; timedOut: boolean }): Verdict {
+export function judge(
+  c: FuzzCase,
+  r: { status: number | null; signal: string | null; stdout: string; stderr: string; ms: number; timedOut: boolean },
+): Verdict {
   const base = { status: r.status, ms: r.ms, stderr: r.stderr };
   if (r.timedOut) return { ...base, ok: false, reason: `still running after ${HANG_MS / 1000} s` };
   if (r.ms > CASE_LIMIT_MS) return { ...base, ok: false, reason: `took over ${CASE_LIMIT_MS / 1000} s` };
   if (r.signal) return { ...base, ok: false, reason: `killed by ${r.signal}` };
-  if (r.status === null || r.status < 0 || r.status > 2) return { ...base, ok: false, reason: `exit status ${r.status}` };
-  if (STACK_LINE.test(r.stderr) || /internal error/.test(r.stderr)) return { ...base, ok: false, reason: 'a stack trace or internal error on stderr' };
+  if (r.status === null || r.status < 0 || r.status > 2)
+    return { ...base, ok: false, reason: `exit status ${r.status}` };
+  if (STACK_LINE.test(r.stderr) || /internal error/.test(r.stderr))
+    return { ...base, ok: false, reason: 'a stack trace or internal error on stderr' };
   if (r.status === 2 && r.stderr.trim() === '') return { ...base, ok: false, reason: 'exit 2 without a message' };
   if (c.json && r.status !== 2) {
     try {
@@ -86,8 +91,19 @@ export function runCliMeasured(args: readonly string[], cwd: string, hangMs = HA
   const wallMs = performance.now() - t0;
   const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
   if (r.error && !timedOut) throw r.error;
-  const m = existsSync(report) ? (JSON.parse(readFileSync(report, 'utf8')) as { cpuMs: number; maxRssKb: number }) : { cpuMs: wallMs, maxRssKb: 0 };
-  return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', wallMs, cpuMs: m.cpuMs, maxRssKb: m.maxRssKb, timedOut };
+  const m = existsSync(report)
+    ? (JSON.parse(readFileSync(report, 'utf8')) as { cpuMs: number; maxRssKb: number })
+    : { cpuMs: wallMs, maxRssKb: 0 };
+  return {
+    status: r.status,
+    signal: r.signal,
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+    wallMs,
+    cpuMs: m.cpuMs,
+    maxRssKb: m.maxRssKb,
+    timedOut,
+  };
 }
 
 export function runCase(c: FuzzCase): Verdict {
@@ -95,7 +111,14 @@ export function runCase(c: FuzzCase): Verdict {
   try {
     for (const f of c.files) writeFileSync(path.join(dir, f.name), f.content);
     const r = runCliMeasured(c.args, dir);
-    return judge(c, { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: r.cpuMs, timedOut: r.timedOut });
+    return judge(c, {
+      status: r.status,
+      signal: r.signal,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      ms: r.cpuMs,
+      timedOut: r.timedOut,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -111,6 +134,21 @@ export function saveFailure(root: string, c: FuzzCase, v: Verdict, seed: number)
   for (const f of c.files) writeFileSync(path.join(dir, f.name), f.content);
   const command = `cd ${JSON.stringify(dir)} && node ${JSON.stringify(cliBundle)} ${c.args.map((a) => JSON.stringify(a)).join(' ')}`;
   writeFileSync(path.join(dir, 'command.sh'), `#!/bin/sh\n# ${v.reason} (seed ${seed})\n${command}\n`);
-  writeFileSync(path.join(dir, 'verdict.json'), JSON.stringify({ seed, target: c.target, args: c.args, reason: v.reason, status: v.status, ms: Math.round(v.ms), stderr: v.stderr.slice(0, 4000) }, null, 2) + '\n');
+  writeFileSync(
+    path.join(dir, 'verdict.json'),
+    JSON.stringify(
+      {
+        seed,
+        target: c.target,
+        args: c.args,
+        reason: v.reason,
+        status: v.status,
+        ms: Math.round(v.ms),
+        stderr: v.stderr.slice(0, 4000),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   return dir;
 }

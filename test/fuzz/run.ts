@@ -8,7 +8,13 @@ import { parseArgs } from 'node:util';
 import { fuzz, TARGETS, type Target } from './fuzz';
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' }, seed: { type: 'string', default: String(Date.now() % 100000) }, target: { type: 'string', default: TARGETS.join(',') } } });
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '100' },
+      seed: { type: 'string', default: String(Date.now() % 100000) },
+      target: { type: 'string', default: TARGETS.join(',') },
+    },
+  });
   const runs = Number(values.runs);
   const seed = Number(values.seed);
   const targets = values.target.split(',') as Target[];
@@ -18,7 +24,12 @@ async function main(): Promise<number> {
   }
   const saveDir = path.resolve(__dirname, '../../../fuzz-failures');
   console.log(`fuzz: seed ${seed}, ${runs} cases per target (${targets.join(', ')}); failures go to ${saveDir}`);
-  const { cases, failures } = await fuzz({ runs: Object.fromEntries(targets.map((t) => [t, runs])), seed, saveDir, log: (l) => console.log(l) });
+  const { cases, failures } = await fuzz({
+    runs: Object.fromEntries(targets.map((t) => [t, runs])),
+    seed,
+    saveDir,
+    log: (l) => console.log(l),
+  });
   console.log(`fuzz: ${cases} cases, ${failures.length} failed (seed ${seed})`);
   return failures.length > 0 ? 1 : 0;
 }

@@ -31,7 +31,11 @@ function regexLiterals(file: string): Literal[] {
     if (n.kind === ts.SyntaxKind.RegularExpressionLiteral) {
       const text = n.getText(sf);
       const slash = text.lastIndexOf('/');
-      out.push({ where: `${path.relative(root, file)}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`, source: text.slice(1, slash), flags: text.slice(slash + 1) });
+      out.push({
+        where: `${path.relative(root, file)}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`,
+        source: text.slice(1, slash),
+        flags: text.slice(slash + 1),
+      });
     }
     ts.forEachChild(n, visit);
   };
@@ -49,8 +53,10 @@ test('no regex literal in src/ backtracks super-linearly (recheck)', async () =>
     const key = `/${l.source}/${l.flags}`;
     const d = verdicts.get(key) ?? (await check(l.source, l.flags, { timeout: 10_000 }));
     verdicts.set(key, d);
-    if (d.status === 'vulnerable') unsafe.push(`${l.where} /${l.source}/${l.flags}: ${d.complexity.summary}, attack ${d.attack.pattern}`);
-    else if (d.status === 'unknown') unsafe.push(`${l.where} /${l.source}/${l.flags}: recheck could not decide (${d.error.kind})`);
+    if (d.status === 'vulnerable')
+      unsafe.push(`${l.where} /${l.source}/${l.flags}: ${d.complexity.summary}, attack ${d.attack.pattern}`);
+    else if (d.status === 'unknown')
+      unsafe.push(`${l.where} /${l.source}/${l.flags}: recheck could not decide (${d.error.kind})`);
   }
   assert.deepEqual(unsafe, [], 'use trimEnd() or the walks of src/engine/text-scan.ts instead');
 });

@@ -23,7 +23,9 @@ import { callSites } from './call-sites';
 /** Does `fn` itself take or assert `lock` anywhere? */
 function managesLock(fn: FunctionModel, lock: string): boolean {
   if (fn.mustHold.some((l) => l.id === lock)) return true;
-  return fn.blocks.some((b) => b.events.some((e) => (e.kind === 'acquire' || e.kind === 'assert') && e.lock.id === lock));
+  return fn.blocks.some((b) =>
+    b.events.some((e) => (e.kind === 'acquire' || e.kind === 'assert') && e.lock.id === lock),
+  );
 }
 
 /** The function says it runs under its caller's lock: its name (`*_locked`) or a comment. */
@@ -51,7 +53,11 @@ function weakEvidence(ctx: CheckContext, fn: FunctionModel, callee: string, r: R
   // No caller in view: who runs it, and with what held, is out of view (a static
   // function called only through a pointer, or an API whose users are elsewhere).
   if (!callSites(ctx).has(fn.name)) return true;
-  return onCallerChain(ctx, fn, (f) => documentedHelper(f) || runThroughPointer(ctx, f) || takesLockNamedLike(f, r.lock));
+  return onCallerChain(
+    ctx,
+    fn,
+    (f) => documentedHelper(f) || runThroughPointer(ctx, f) || takesLockNamedLike(f, r.lock),
+  );
 }
 
 /** A helper named as an assertion (`*_assert*`, `lockdep_*`). */
@@ -132,7 +138,9 @@ function assertsOnlySometimes(ctx: CheckContext, callee: string, r: RequiredLock
   if (r.line === undefined) return false;
   const body = findFunction(ctx, callee, r.file);
   if (!body) return false;
-  const at = body.blocks.find((b) => b.events.some((e) => e.kind === 'assert' && e.line === r.line && e.lock.id === r.lock));
+  const at = body.blocks.find((b) =>
+    b.events.some((e) => e.kind === 'assert' && e.line === r.line && e.lock.id === r.lock),
+  );
   return at !== undefined && bypassed(body, at.id);
 }
 
@@ -162,7 +170,9 @@ function mayNeedLocks(ctx: CheckContext, fn: FunctionModel): boolean {
     b.events.some(
       (e) =>
         (e.kind === 'call' && (ctx.summaries.get(e.callee, fn.file)?.requires.length ?? 0) > 0) ||
-        ((e.kind === 'read' || e.kind === 'write') && e.field !== undefined && ctx.knowledge.protectedBy[e.field] !== undefined),
+        ((e.kind === 'read' || e.kind === 'write') &&
+          e.field !== undefined &&
+          ctx.knowledge.protectedBy[e.field] !== undefined),
     ),
   );
 }
@@ -212,7 +222,9 @@ export const assertHeld: Check = perFunctionCheck(
             confidence = weakEvidence(ctx, fn, ev.callee, r) ? 'low' : 'medium';
           }
           if (fn.status === 'partial') confidence = lowerConfidence(confidence);
-          const where = r.line ? ` (it asserts it at ${r.file && r.file !== fn.file ? `${r.file}:` : 'line '}${r.line})` : ' (per the knowledge base)';
+          const where = r.line
+            ? ` (it asserts it at ${r.file && r.file !== fn.file ? `${r.file}:` : 'line '}${r.line})`
+            : ' (per the knowledge base)';
           findings.push({
             ruleId: 'assert-held',
             severity: 'warning',
@@ -223,7 +235,17 @@ export const assertHeld: Check = perFunctionCheck(
             column: ev.column,
             function: fn.name,
             fingerprint: fingerprint('assert-held', fn.name, [ev.callee, r.lock]),
-            related: r.line ? [{ file: r.file ?? fn.file, line: r.line, message: `\`${ev.callee}()\` asserts \`${r.lock}\` held here`, role: 'assert', lock: r.lock }] : [],
+            related: r.line
+              ? [
+                  {
+                    file: r.file ?? fn.file,
+                    line: r.line,
+                    message: `\`${ev.callee}()\` asserts \`${r.lock}\` held here`,
+                    role: 'assert',
+                    lock: r.lock,
+                  },
+                ]
+              : [],
             scenario: scenarioFor('assert-held', { file: fn.file, function: fn.name }),
           });
         }
@@ -233,7 +255,8 @@ export const assertHeld: Check = perFunctionCheck(
       const field = ev.field;
       const lock = field ? ctx.knowledge.protectedBy[field] : undefined;
       if (!field || !lock) return;
-      if (must.some((h) => h.lock.id === lock) || held.mayBefore(block.id, index).some((h) => h.lock.id === lock)) return;
+      if (must.some((h) => h.lock.id === lock) || held.mayBefore(block.id, index).some((h) => h.lock.id === lock))
+        return;
       // Only functions that manage the lock themselves: elsewhere the caller may hold it.
       if (!managesLock(fn, lock)) return;
       const key = `${ev.kind}|${field}`;
@@ -254,6 +277,6 @@ export const assertHeld: Check = perFunctionCheck(
         scenario: scenarioFor('assert-held', { file: fn.file, function: fn.name }),
       });
     });
-          return findings;
+    return findings;
   },
 );

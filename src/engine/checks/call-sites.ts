@@ -44,7 +44,9 @@ function storedFunctions(ctx: CheckContext): Map<string, Set<string>> {
   for (const file of ctx.files) {
     for (const o of file.opsImplementations) add(`${o.opsStruct}.${o.field}`, o.function);
     for (const fn of file.functions) {
-      for (const b of fn.blocks) for (const e of b.events) if (e.kind === 'write' && e.field && ctx.functions.has(e.value.trim())) add(e.field, e.value.trim());
+      for (const b of fn.blocks)
+        for (const e of b.events)
+          if (e.kind === 'write' && e.field && ctx.functions.has(e.value.trim())) add(e.field, e.value.trim());
     }
   }
   return out;
@@ -68,7 +70,8 @@ export function callSites(ctx: CheckContext, throughPointers = false): CallSites
               return;
             }
             for (const callee of ev.targets ?? [ev.callee]) push(out, callee, site);
-            for (const a of ev.args) if (ctx.functions.has(a.trim()) && a.trim() !== ev.callee) push(out, a.trim(), site);
+            for (const a of ev.args)
+              if (ctx.functions.has(a.trim()) && a.trim() !== ev.callee) push(out, a.trim(), site);
             return;
           }
           if (!stored || !ev.opsStruct) return;

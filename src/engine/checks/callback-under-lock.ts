@@ -16,7 +16,8 @@ import { isChangeHelper, scenarioFor } from './scenario';
 
 /** Is `outer` ordered before `inner` (documented, or an edge in the lock graph)? */
 function orderedBefore(ctx: CheckContext, outer: string, inner: string): boolean {
-  if (ctx.knowledge.documentedOrders.some((o) => o.indexOf(outer) >= 0 && o.indexOf(inner) > o.indexOf(outer))) return true;
+  if (ctx.knowledge.documentedOrders.some((o) => o.indexOf(outer) >= 0 && o.indexOf(inner) > o.indexOf(outer)))
+    return true;
   return (ctx.lockGraph.edges.get(outer)?.get(inner)?.length ?? 0) > 0;
 }
 
@@ -39,17 +40,48 @@ function pathText(cb: CallbackSummary, t: TakenLock): string {
   return `\`${first}()\` reaches \`${last}()\`, which takes \`${t.lock}\``;
 }
 
-function relatedOf(fnFile: string, held: HeldLock, ev: CallbackEvent, t: TakenLock, cb: CallbackSummary): RelatedLocation[] {
-  const out: RelatedLocation[] = [{ file: fnFile, line: held.line, message: `\`${held.lock.id}\` ${held.how === 'assert' ? 'asserted held' : 'taken'} here`, role: held.how === 'assert' ? 'assert' : 'acquire', lock: held.lock.id }];
+function relatedOf(
+  fnFile: string,
+  held: HeldLock,
+  ev: CallbackEvent,
+  t: TakenLock,
+  cb: CallbackSummary,
+): RelatedLocation[] {
+  const out: RelatedLocation[] = [
+    {
+      file: fnFile,
+      line: held.line,
+      message: `\`${held.lock.id}\` ${held.how === 'assert' ? 'asserted held' : 'taken'} here`,
+      role: held.how === 'assert' ? 'assert' : 'acquire',
+      lock: held.lock.id,
+    },
+  ];
   const impl = cb.implementations.find((i) => t.via[0]?.function === i.function) ?? cb.implementations[0];
-  if (impl) out.push({ file: impl.file, line: impl.line, message: `\`${impl.function}()\` is an implementation of \`${cb.callback}\`` });
+  if (impl)
+    out.push({
+      file: impl.file,
+      line: impl.line,
+      message: `\`${impl.function}()\` is an implementation of \`${cb.callback}\``,
+    });
   const inside = t.via.filter((s) => s.file && s.line);
   // The witness runs: the lock held, the callback called, the steps inside its implementation, the lock taken (the last of them).
   // with no step of the implementation in view (knowledge), the callback step itself names the lock it takes
-  out.push({ file: fnFile, line: ev.line, message: `${callText(ev)} called here`, role: 'callback', ...(inside.length === 0 ? { lock: t.lock } : {}) });
+  out.push({
+    file: fnFile,
+    line: ev.line,
+    message: `${callText(ev)} called here`,
+    role: 'callback',
+    ...(inside.length === 0 ? { lock: t.lock } : {}),
+  });
   inside.forEach((s, i) => {
     const take = i === inside.length - 1;
-    out.push({ file: s.file!, line: s.line!, message: `\`${s.function}()\` ${s.what}`, role: take ? 'acquire' : 'call', ...(take ? { lock: t.lock } : {}) });
+    out.push({
+      file: s.file!,
+      line: s.line!,
+      message: `\`${s.function}()\` ${s.what}`,
+      role: take ? 'acquire' : 'call',
+      ...(take ? { lock: t.lock } : {}),
+    });
   });
   return out;
 }
@@ -73,19 +105,32 @@ export const callbackUnderLock: Check = perFunctionCheck(
         if (!h.lock.resolved) continue;
         // Self-deadlock: the implementation takes the held lock again (read-read on an rwsem does not block).
         // A lock the implementation takes only after dropping the held one (`dropped`) does not count.
-        const again = cb.takes.find((t) => t.lock === h.lock.id && !(t.mode === 'read' && h.mode === 'read') && !t.dropped?.includes(h.lock.id));
+        const again = cb.takes.find(
+          (t) => t.lock === h.lock.id && !(t.mode === 'read' && h.mode === 'read') && !t.dropped?.includes(h.lock.id),
+        );
         // Inversion: it takes a lock ordered before the held one.
-        const before = again ? undefined : cb.takes.find((t) => t.lock !== h.lock.id && !t.dropped?.includes(h.lock.id) && orderedBefore(ctx, t.lock, h.lock.id));
+        const before = again
+          ? undefined
+          : cb.takes.find(
+              (t) => t.lock !== h.lock.id && !t.dropped?.includes(h.lock.id) && orderedBefore(ctx, t.lock, h.lock.id),
+            );
         const t = again ?? before;
         if (!t) continue;
         const key = `${cb.callback}|${h.lock.id}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const heldHow = h.how === 'assert' ? `asserted held at line ${h.line}` : h.how === 'entry' ? 'held on entry' : `taken at line ${h.line}`;
-        const tail = again ? `${pathText(cb, t)} again: self-deadlock.` : `${pathText(cb, t)}, which is ordered before \`${h.lock.id}\`: lock inversion, possible deadlock.`;
+        const heldHow =
+          h.how === 'assert'
+            ? `asserted held at line ${h.line}`
+            : h.how === 'entry'
+              ? 'held on entry'
+              : `taken at line ${h.line}`;
+        const tail = again
+          ? `${pathText(cb, t)} again: self-deadlock.`
+          : `${pathText(cb, t)}, which is ordered before \`${h.lock.id}\`: lock inversion, possible deadlock.`;
         let confidence: Confidence = cb.fromKnowledge || t.fromKnowledge ? 'medium' : 'high';
         if (fn.status === 'partial') confidence = lowerConfidence(confidence);
-    if (cb.guessedStruct) confidence = lowerConfidence(confidence);
+        if (cb.guessedStruct) confidence = lowerConfidence(confidence);
         if (!again) confidence = lowerConfidence(confidence);
         findings.push({
           ruleId: 'callback-under-lock',
@@ -98,10 +143,14 @@ export const callbackUnderLock: Check = perFunctionCheck(
           function: fn.name,
           fingerprint: fingerprint('callback-under-lock', fn.name, [cb.callback, h.lock.id]),
           related: relatedOf(fn.file, h, ev, t, cb),
-          scenario: scenarioFor('callback-under-lock', { file: fn.file, function: fn.name, changeHelper: isChangeHelper(fn.name) }),
+          scenario: scenarioFor('callback-under-lock', {
+            file: fn.file,
+            function: fn.name,
+            changeHelper: isChangeHelper(fn.name),
+          }),
         });
       }
     });
-          return findings;
+    return findings;
   },
 );

@@ -39,7 +39,9 @@ export class FlowPaths {
     // Iterative DFS from the entry; an edge to a block on the stack is a back edge.
     const back = new Set<number>();
     const state = new Map<number, 1 | 2>();
-    const stack: { id: number; succ: Edge[]; next: number }[] = [{ id: this.fn.entry, succ: this.byId.get(this.fn.entry)?.succ ?? [], next: 0 }];
+    const stack: { id: number; succ: Edge[]; next: number }[] = [
+      { id: this.fn.entry, succ: this.byId.get(this.fn.entry)?.succ ?? [], next: 0 },
+    ];
     state.set(this.fn.entry, 1);
     while (stack.length > 0) {
       const top = stack[stack.length - 1];

@@ -45,7 +45,13 @@ export interface IrreversibleSite {
   implementation?: string;
 }
 
-const PUT_LIKE = new Set(['refcount_dec', 'refcount_dec_and_test', 'kref_put', 'iommufd_put_object', 'iommufd_object_put']);
+const PUT_LIKE = new Set([
+  'refcount_dec',
+  'refcount_dec_and_test',
+  'kref_put',
+  'iommufd_put_object',
+  'iommufd_object_put',
+]);
 const GET_LIKE = /(?:^|_)(?:get|inc|lock_obj|grab|hold)(?:_|$)|^kref_get|^refcount_inc/;
 
 function lossOf(name: string, why: string): LossKind {
@@ -85,7 +91,14 @@ export class IrreversibleSteps {
     const ev = ref.event;
     if (ev.kind === 'callback') {
       const impl = this.callbackImplementation(ev);
-      if (impl) return { ref, label: callLabel(ev), steps: impl.steps, throughCallee: impl.function, implementation: impl.function };
+      if (impl)
+        return {
+          ref,
+          label: callLabel(ev),
+          steps: impl.steps,
+          throughCallee: impl.function,
+          implementation: impl.function,
+        };
       const step = this.callbackStep(fn, ev);
       return step ? { ref, label: step.label, steps: [step] } : undefined;
     }
@@ -109,7 +122,13 @@ export class IrreversibleSteps {
   }
 
   /** A call the knowledge base knows, directly or through what it reaches. */
-  private knownStep(fn: FunctionModel, paths: FlowPaths, ref: EventRef<CallEvent>, seen: Set<string>, name = ref.event.callee): IrreversibleStep | undefined {
+  private knownStep(
+    fn: FunctionModel,
+    paths: FlowPaths,
+    ref: EventRef<CallEvent>,
+    seen: Set<string>,
+    name = ref.event.callee,
+  ): IrreversibleStep | undefined {
     if (seen.has(name)) return undefined;
     seen.add(name);
     const ev = ref.event;
@@ -134,7 +153,14 @@ export class IrreversibleSteps {
           guessed: false,
         };
       }
-      return { what: k.irreversible, loss: lossOf(name, k.irreversible), label: callLabel(ev), file: fn.file, line: ev.line, guessed: false };
+      return {
+        what: k.irreversible,
+        loss: lossOf(name, k.irreversible),
+        label: callLabel(ev),
+        file: fn.file,
+        line: ev.line,
+        guessed: false,
+      };
     }
     for (const reached of k.reaches ?? []) {
       const via = this.knownStep(fn, paths, ref, seen, reached);
@@ -167,11 +193,20 @@ export class IrreversibleSteps {
     const key = ev.opsStruct ? `${ev.opsStruct}.${ev.field}` : undefined;
     const known = key ? callbackKnowledge(this.ctx.knowledge, key) : undefined;
     if (known?.irreversible) {
-      return { what: known.irreversible, loss: lossOf(ev.field, known.irreversible), label, file: fn.file, line: ev.line, guessed: false };
+      return {
+        what: known.irreversible,
+        loss: lossOf(ev.field, known.irreversible),
+        label,
+        file: fn.file,
+        line: ev.line,
+        guessed: false,
+      };
     }
     if (ev.opsStruct) return undefined;
     // Ops struct not resolved: only a unique knowledge entry for this field speaks, at lower confidence.
-    const candidates = Object.entries(this.ctx.knowledge.callbacks).filter(([k, v]) => k.endsWith(`.${ev.field}`) && v.irreversible);
+    const candidates = Object.entries(this.ctx.knowledge.callbacks).filter(
+      ([k, v]) => k.endsWith(`.${ev.field}`) && v.irreversible,
+    );
     if (candidates.length !== 1) return undefined;
     const why = candidates[0][1].irreversible!;
     return { what: why, loss: lossOf(ev.field, why), label, file: fn.file, line: ev.line, guessed: true };

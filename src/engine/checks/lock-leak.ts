@@ -105,7 +105,12 @@ export const lockLeak: Check = perFunctionCheck(
     // (dropped and retaken around a callback): not this function's to balance.
     held.forEachEvent((block, index) => {
       const ev = block.events[index];
-      if (ev.kind === 'release' && candidates.has(ev.lock.id) && !held.mayBefore(block.id, index).some((x) => x.lock.id === ev.lock.id)) candidates.delete(ev.lock.id);
+      if (
+        ev.kind === 'release' &&
+        candidates.has(ev.lock.id) &&
+        !held.mayBefore(block.id, index).some((x) => x.lock.id === ev.lock.id)
+      )
+        candidates.delete(ev.lock.id);
     });
     for (const [id, h] of candidates) {
       if (isAcquireWrapper(ctx, fn, id)) continue;
@@ -132,7 +137,9 @@ export const lockLeak: Check = perFunctionCheck(
       if (releasedByCallee(ctx, fn, id)) continue;
       if (fn.status === 'partial') confidence = lowerConfidence(confidence);
       const name = h.lock.resolved ? h.lock.id : h.lock.expr;
-      const what = leak.ev.value ? `returns \`${leak.ev.value}\` at line ${leak.ev.line}` : `returns at line ${leak.ev.line}`;
+      const what = leak.ev.value
+        ? `returns \`${leak.ev.value}\` at line ${leak.ev.line}`
+        : `returns at line ${leak.ev.line}`;
       findings.push({
         ruleId: 'lock-leak',
         severity: 'warning',
@@ -145,12 +152,14 @@ export const lockLeak: Check = perFunctionCheck(
         fingerprint: fingerprint('lock-leak', fn.name, [h.lock.id]),
         related: [
           { file: fn.file, line: h.line, message: `\`${name}\` taken here`, role: 'acquire', lock: h.lock.id },
-          ...holding.slice(1, 4).map((r) => ({ file: fn.file, line: r.ev.line, message: `also returns here with \`${name}\` held` })),
+          ...holding
+            .slice(1, 4)
+            .map((r) => ({ file: fn.file, line: r.ev.line, message: `also returns here with \`${name}\` held` })),
           { file: fn.file, line: other.ev.line, message: `this return has released \`${name}\`` },
         ],
         scenario: scenarioFor('lock-leak', { file: fn.file, function: fn.name }),
       });
     }
-          return findings;
+    return findings;
   },
 );

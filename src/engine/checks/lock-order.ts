@@ -37,8 +37,17 @@ function isRead(mode: string): boolean {
 }
 
 /** The witness to show for an edge: in view, direct, fully parsed, in a reported file first. */
-function bestWitness(ws: readonly EdgeWitness[], ctx: CheckContext, filter?: (w: EdgeWitness) => boolean): EdgeWitness | undefined {
-  const score = (w: EdgeWitness): number => (w.sameClassRoute ? 16 : 0) + (ctx.reports(w.file) ? 0 : 8) + (w.fromKnowledge ? 4 : 0) + (w.partial ? 2 : 0) + (w.via.length > 0 ? 1 : 0);
+function bestWitness(
+  ws: readonly EdgeWitness[],
+  ctx: CheckContext,
+  filter?: (w: EdgeWitness) => boolean,
+): EdgeWitness | undefined {
+  const score = (w: EdgeWitness): number =>
+    (w.sameClassRoute ? 16 : 0) +
+    (ctx.reports(w.file) ? 0 : 8) +
+    (w.fromKnowledge ? 4 : 0) +
+    (w.partial ? 2 : 0) +
+    (w.via.length > 0 ? 1 : 0);
   const list = filter ? ws.filter(filter) : [...ws];
   return list.sort((a, b) => score(a) - score(b) || a.file.localeCompare(b.file) || a.takeLine - b.takeLine)[0];
 }
@@ -64,18 +73,35 @@ function related(edges: CycleEdge[]): RelatedLocation[] {
   edges.forEach((e, path) => {
     const w = e.witness;
     const inside = w.via.filter((s) => s.file && s.line);
-    out.push({ file: w.file, line: w.heldLine, message: `\`${e.from}\` taken here in \`${w.function}()\``, role: 'acquire', lock: e.from, path });
+    out.push({
+      file: w.file,
+      line: w.heldLine,
+      message: `\`${e.from}\` taken here in \`${w.function}()\``,
+      role: 'acquire',
+      lock: e.from,
+      path,
+    });
     out.push({
       file: w.file,
       line: w.takeLine,
-      message: w.via.length > 0 ? `\`${e.to}\` taken inside this call while \`${e.from}\` is held` : `\`${e.to}\` taken here while \`${e.from}\` is held`,
+      message:
+        w.via.length > 0
+          ? `\`${e.to}\` taken inside this call while \`${e.from}\` is held`
+          : `\`${e.to}\` taken here while \`${e.from}\` is held`,
       // taken inside the call: the call is a step, the take is the last step inside it
       ...(inside.length > 0 ? { role: 'call' as const } : { role: 'acquire' as const, lock: e.to }),
       path,
     });
     inside.forEach((step, i) => {
       const take = i === inside.length - 1;
-      out.push({ file: step.file!, line: step.line!, message: `\`${step.function}()\` ${step.what}`, role: take ? 'acquire' : 'call', ...(take ? { lock: e.to } : {}), path });
+      out.push({
+        file: step.file!,
+        line: step.line!,
+        message: `\`${step.function}()\` ${step.what}`,
+        role: take ? 'acquire' : 'call',
+        ...(take ? { lock: e.to } : {}),
+        path,
+      });
     });
   });
   return out;
@@ -126,7 +152,9 @@ function searchCycles(ctx: CheckContext): CycleEdge[][] {
       for (const w0 of ws0) {
         // BFS from `next` back to `start`, arriving modes matter at each junction.
         type State = { node: string; arrivedRead: boolean; path: CycleEdge[] };
-        const queue: State[] = [{ node: next, arrivedRead: isRead(w0.toMode), path: [{ from: start, to: next, witness: w0 }] }];
+        const queue: State[] = [
+          { node: next, arrivedRead: isRead(w0.toMode), path: [{ from: start, to: next, witness: w0 }] },
+        ];
         const seen = new Set<string>([`${next}:${isRead(w0.toMode)}`]);
         let found: CycleEdge[] | undefined;
         while (queue.length > 0 && !found) {
@@ -145,7 +173,11 @@ function searchCycles(ctx: CheckContext): CycleEdge[][] {
               const key = `${to}:${isRead(w.toMode)}`;
               if (seen.has(key)) continue;
               seen.add(key);
-              queue.push({ node: to, arrivedRead: isRead(w.toMode), path: [...s.path, { from: s.node, to, witness: w }] });
+              queue.push({
+                node: to,
+                arrivedRead: isRead(w.toMode),
+                path: [...s.path, { from: s.node, to, witness: w }],
+              });
             }
             if (found) break;
           }
@@ -187,7 +219,15 @@ function anchor(cycle: CycleEdge[], ctx: CheckContext): CycleEdge[] {
 
 function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined {
   // Re-pick each edge's witness with the preferences above (the BFS took any).
-  const cycle = raw.map((e) => ({ ...e, witness: bestWitness(ctx.lockGraph.edges.get(e.from)?.get(e.to) ?? [e.witness], ctx, (w) => w.fromMode === e.witness.fromMode && w.toMode === e.witness.toMode) ?? e.witness }));
+  const cycle = raw.map((e) => ({
+    ...e,
+    witness:
+      bestWitness(
+        ctx.lockGraph.edges.get(e.from)?.get(e.to) ?? [e.witness],
+        ctx,
+        (w) => w.fromMode === e.witness.fromMode && w.toMode === e.witness.toMode,
+      ) ?? e.witness,
+  }));
   const edges = anchor(cycle, ctx);
   const head = edges[0].witness;
   if (!ctx.reports(head.file) && !edges.some((e) => ctx.reports(e.witness.file))) return undefined;
@@ -205,7 +245,8 @@ function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined 
     const [a, b] = edges;
     message += ` Two threads: one in \`${a.witness.function}()\` holds \`${a.from}\` and waits for \`${a.to}\`${a.witness.callback ? ` inside \`${a.witness.callback}\`` : ''}, while another in \`${b.witness.function}()\` holds \`${b.from}\` and waits for \`${b.to}\`${b.witness.callback ? ` inside \`${b.witness.callback}\`` : ''}.`;
   }
-  if (nesting) message += ` The route from \`${nesting.witness.function}()\` takes \`${nesting.from}\` again, so the cycle needs two instances of that class nested (or is a self-deadlock on one); which objects they are cannot be told here.`;
+  if (nesting)
+    message += ` The route from \`${nesting.witness.function}()\` takes \`${nesting.from}\` again, so the cycle needs two instances of that class nested (or is a self-deadlock on one); which objects they are cannot be told here.`;
   return {
     ruleId: 'lock-order',
     severity: 'error',
@@ -215,7 +256,11 @@ function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined 
     line: head.takeLine,
     column: head.takeColumn,
     function: head.function,
-    fingerprint: fingerprint('lock-order', head.function, edges.map((e) => e.from)),
+    fingerprint: fingerprint(
+      'lock-order',
+      head.function,
+      edges.map((e) => e.from),
+    ),
     related: related(edges),
     scenario: scenarioFor('lock-order', { file: head.file, function: head.function }),
   };

@@ -53,7 +53,8 @@ const VERB_PAIRS: Record<string, readonly string[]> = {
 };
 
 /** Calls that release a value they are given whole (`kfree(name)`, `foo_put(obj)`). */
-const RELEASE_LIKE = /(?:^|_)(?:free|put|release|destroy|unpin|unregister|unmap|detach|close|remove|del|delete|erase|abort|drop|unreserve|unbind|disable|deinit|uninit|cleanup)(?:_|$)|^kv?free|^vfree|^kfree/;
+const RELEASE_LIKE =
+  /(?:^|_)(?:free|put|release|destroy|unpin|unregister|unmap|detach|close|remove|del|delete|erase|abort|drop|unreserve|unbind|disable|deinit|uninit|cleanup)(?:_|$)|^kv?free|^vfree|^kfree/;
 
 /** Calls that hand out fresh memory: released by any free-like call on the result. */
 export const ALLOCATES = /alloc|^kasprintf$|^kvasprintf$|^kstrdup|^kstrndup$|^kmemdup|_create$|_new$/;
@@ -94,12 +95,19 @@ function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false
   const knownPair = functionKnowledge(ctx.knowledge, acq.callee)?.releasedBy?.includes(x.callee) ?? false;
   const named = knownPair || namePair(acq.callee, x.callee);
   // The object itself, or the address of an object embedded in it (`&ioas->obj`, what `*_put_object()` takes).
-  const isObject = (arg: string) => norm(arg) === a.object || new RegExp(`^&${a.object}(?:->|\\.)\\w+$`).test(norm(arg));
+  const isObject = (arg: string) =>
+    norm(arg) === a.object || new RegExp(`^&${a.object}(?:->|\\.)\\w+$`).test(norm(arg));
   if (a.byResult) {
     if (named) return x.args.some(isObject);
     // An allocation is freed by a free-like call taking it first (`kfree(p)`; not `free_irq(irq, p)`,
     // where it is only the cookie). Device-managed allocations (`devm_*`) free themselves.
-    return ALLOCATES.test(acq.callee) && !/^(?:devm|pcim|drmm)_/.test(acq.callee) && FREES.test(x.callee) && x.args.length > 0 && isObject(x.args[0]);
+    return (
+      ALLOCATES.test(acq.callee) &&
+      !/^(?:devm|pcim|drmm)_/.test(acq.callee) &&
+      FREES.test(x.callee) &&
+      x.args.length > 0 &&
+      isObject(x.args[0])
+    );
   }
   if (x.args.length === 0 || norm(x.args[0]) !== a.object) return false;
   // Destroying the object undoes whatever was acquired on it (`iommufd_access_destroy(access)` detaches too).
@@ -116,8 +124,11 @@ function acquiresOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Acq
     // `if (rc)`, `IS_ERR`), or a return after a failed acquire would look like a leak.
     if (paths.errorBlocks(r).size === 0) continue;
     const known = (functionKnowledge(ctx.knowledge, ev.callee)?.releasedBy?.length ?? 0) > 0;
-    const byResult: Acquire | undefined = ev.resultVar ? { ref: r, object: ev.resultVar, byResult: true, known } : undefined;
-    const byArg: Acquire | undefined = ev.args.length > 0 ? { ref: r, object: norm(ev.args[0]), byResult: false, known } : undefined;
+    const byResult: Acquire | undefined = ev.resultVar
+      ? { ref: r, object: ev.resultVar, byResult: true, known }
+      : undefined;
+    const byArg: Acquire | undefined =
+      ev.args.length > 0 ? { ref: r, object: norm(ev.args[0]), byResult: false, known } : undefined;
     // The object is what the code releases: the result (`kfree(name)`) or the first argument
     // (`vfio_unpin_pages(&vdev, ...)`); for a pair known only from the knowledge, a struct
     // result (`iommufd_get_ioas()`), else the first argument (`vfio_pin_pages()` returns a count).
@@ -174,7 +185,11 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
       mentions(r.event.value, a.object) ||
       paths.between(a.ref, r).some((x) => {
         const ev = x.event;
-        if ((ev.kind === 'call' || ev.kind === 'callback') && x !== a.ref && !releaseSites.includes(x as EventRef<CallEvent>)) {
+        if (
+          (ev.kind === 'call' || ev.kind === 'callback') &&
+          x !== a.ref &&
+          !releaseSites.includes(x as EventRef<CallEvent>)
+        ) {
           if (ev.args.some((arg) => held.some((v) => norm(arg) === v || norm(arg) === `&${v}`))) return true;
         }
         const store = fieldStore(fn, ev);
@@ -183,7 +198,14 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     // Judged per later failure (smatch's unwind check): the error returns of each checked call
     // after the acquire, on every path through it. A return right after the acquire is left
     // alone (it may be the acquire's own failure, tested in a way the model did not tie to it).
-    const checkpoints = calls.filter((c) => c !== a.ref && !ownFailure.has(c.block) && !avoid.has(c.block) && paths.before(a.ref, c) && paths.errorBlocks(c).size > 0);
+    const checkpoints = calls.filter(
+      (c) =>
+        c !== a.ref &&
+        !ownFailure.has(c.block) &&
+        !avoid.has(c.block) &&
+        paths.before(a.ref, c) &&
+        paths.errorBlocks(c).size > 0,
+    );
     const releasedReturns: EventRef<ReturnEvent>[] = [];
     const missing: EventRef<ReturnEvent>[] = [];
     const failedAt = new Map<EventRef, EventRef<CallEvent>>();
@@ -193,7 +215,9 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
         if (!region.has(r.block) || missing.includes(r) || releasedReturns.includes(r)) continue;
         // A return shared with the acquire's own failure (`goto err_unlock` from both) must be
         // reached through a release after this failure.
-        const ok = ownFailure.has(r.block) ? releaseSites.some((x) => paths.before(c, x) && paths.before(x, r)) : released(r);
+        const ok = ownFailure.has(r.block)
+          ? releaseSites.some((x) => paths.before(c, x) && paths.before(x, r))
+          : released(r);
         if (ok) releasedReturns.push(r);
         else if (!handedOn(r)) {
           missing.push(r);
@@ -209,7 +233,19 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     else if (releaseSites.length > 0) confidence = 'medium';
     else continue;
     if (fn.status === 'partial') confidence = lowerConfidence(confidence);
-    out.push(finding(fn, a, missing, failedAt.get(missing[0])!, releasedReturns, releaseSites, confidence, ctx, turnOf(fn, paths, a, ownFailure, missing[0])));
+    out.push(
+      finding(
+        fn,
+        a,
+        missing,
+        failedAt.get(missing[0])!,
+        releasedReturns,
+        releaseSites,
+        confidence,
+        ctx,
+        turnOf(fn, paths, a, ownFailure, missing[0]),
+      ),
+    );
   }
   return out;
 }
@@ -220,10 +256,20 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
  * itself. That is the line a fix changes, so a patch that fixes the leak
  * shows the finding on its own lines.
  */
-function turnOf(fn: FunctionModel, paths: FlowPaths, a: Acquire, ownFailure: Set<number>, r: EventRef<ReturnEvent>): { line: number; column: number } {
+function turnOf(
+  fn: FunctionModel,
+  paths: FlowPaths,
+  a: Acquire,
+  ownFailure: Set<number>,
+  r: EventRef<ReturnEvent>,
+): { line: number; column: number } {
   const jumps = fn.blocks
     .filter((b) => b.gotoLine !== undefined && !ownFailure.has(b.id) && b.id !== r.block)
-    .filter((b) => paths.before(a.ref, { block: b.id, index: -1, event: r.event }) && paths.before({ block: b.id, index: b.events.length, event: r.event }, r));
+    .filter(
+      (b) =>
+        paths.before(a.ref, { block: b.id, index: -1, event: r.event }) &&
+        paths.before({ block: b.id, index: b.events.length, event: r.event }, r),
+    );
   if (jumps.length > 0) return { line: Math.min(...jumps.map((b) => b.gotoLine!)), column: 1 };
   const own = fn.blocks[r.block];
   if (own?.branchLine !== undefined && r.index === 0) return { line: own.branchLine, column: 1 };
@@ -243,8 +289,11 @@ function finding(
 ): Finding {
   const acq = a.ref.event;
   const first = missing[0].event;
-  const what = a.byResult ? `\`${a.object}\` from \`${acq.callee}()\`` : `what \`${acq.callee}()\` acquired on \`${a.object}\``;
-  const undo = releaseSites[0]?.event.callee ?? functionKnowledge(ctx.knowledge, acq.callee)?.releasedBy?.[0] ?? 'the release';
+  const what = a.byResult
+    ? `\`${a.object}\` from \`${acq.callee}()\``
+    : `what \`${acq.callee}()\` acquired on \`${a.object}\``;
+  const undo =
+    releaseSites[0]?.event.callee ?? functionKnowledge(ctx.knowledge, acq.callee)?.releasedBy?.[0] ?? 'the release';
   const others =
     releasedReturns.length > 0
       ? `the error path returning at line ${releasedReturns[0].event.line} calls \`${undo}()\``
@@ -257,10 +306,32 @@ function finding(
     `${others}, this path does not, so it leaks.`;
   const related: RelatedLocation[] = [
     // The witness: the acquire stays done (the error path does not undo it), the failing step, the return.
-    { file: fn.file, line: acq.line, message: `\`${acq.callee}()\` acquires ${a.byResult ? `\`${a.object}\`` : `on \`${a.object}\``}`, role: 'irreversible' },
-    ...(failed.event.line !== acq.line ? [{ file: fn.file, line: failed.event.line, message: `\`${failed.event.callee}()\` can fail here`, role: 'fallible' as const }] : []),
-    ...missing.map((r) => ({ file: fn.file, line: r.event.line, message: `returns without \`${undo}()\``, role: 'return' as const })),
-    ...(releasedReturns.length > 0 ? releaseSites.filter((x) => releasedReturns.some((r) => x.event.line <= r.event.line)).slice(0, 1) : releaseSites.slice(0, 1)).map((x) => ({
+    {
+      file: fn.file,
+      line: acq.line,
+      message: `\`${acq.callee}()\` acquires ${a.byResult ? `\`${a.object}\`` : `on \`${a.object}\``}`,
+      role: 'irreversible',
+    },
+    ...(failed.event.line !== acq.line
+      ? [
+          {
+            file: fn.file,
+            line: failed.event.line,
+            message: `\`${failed.event.callee}()\` can fail here`,
+            role: 'fallible' as const,
+          },
+        ]
+      : []),
+    ...missing.map((r) => ({
+      file: fn.file,
+      line: r.event.line,
+      message: `returns without \`${undo}()\``,
+      role: 'return' as const,
+    })),
+    ...(releasedReturns.length > 0
+      ? releaseSites.filter((x) => releasedReturns.some((r) => x.event.line <= r.event.line)).slice(0, 1)
+      : releaseSites.slice(0, 1)
+    ).map((x) => ({
       file: fn.file,
       line: x.event.line,
       message: `\`${x.event.callee}()\` releases it here`,

@@ -37,7 +37,11 @@ export function outParams(ctx: CheckContext, ev: CallEvent, file?: string): numb
 }
 
 /** The fields a call writes through its out-parameters: `{ index, target: 'obj->id', field: 'foo.id' }`. */
-export function outParamWrites(ctx: CheckContext, ev: CallEvent, file?: string): { index: number; target: string; field?: string }[] {
+export function outParamWrites(
+  ctx: CheckContext,
+  ev: CallEvent,
+  file?: string,
+): { index: number; target: string; field?: string }[] {
   if (!ev.addressed && !ev.args.some((a) => a.trimStart().startsWith('&'))) return [];
   const out: { index: number; target: string; field?: string }[] = [];
   for (const i of outParams(ctx, ev, file)) {

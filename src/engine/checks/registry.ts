@@ -11,4 +11,15 @@ import { missingUndo } from './missing-undo';
 import { publishedBeforeFinished } from './published-before-finished';
 import { unlockedAccess } from './unlocked-access';
 
-export const CHECKS: readonly Check[] = [lockOrder, callbackUnderLock, unmapBeforeRollback, unrestoredState, staleAfterRelock, lockLeak, assertHeld, missingUndo, publishedBeforeFinished, unlockedAccess];
+export const CHECKS: readonly Check[] = [
+  lockOrder,
+  callbackUnderLock,
+  unmapBeforeRollback,
+  unrestoredState,
+  staleAfterRelock,
+  lockLeak,
+  assertHeld,
+  missingUndo,
+  publishedBeforeFinished,
+  unlockedAccess,
+];

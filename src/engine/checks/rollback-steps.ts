@@ -50,7 +50,8 @@ function errorReturnsIn(region: EventRef[], call: CallEvent): { returns: EventRe
     const ev = r.event;
     const value = ev.value.trim();
     if (NOT_ERROR.test(value) || /^\d+$/.test(value)) continue;
-    if (!(ev.isError || ERRNO.test(value) || (call.resultVar !== undefined && value === call.resultVar))) certain = false;
+    if (!(ev.isError || ERRNO.test(value) || (call.resultVar !== undefined && value === call.resultVar)))
+      certain = false;
     returns.push(r as EventRef<ReturnEvent>);
   }
   return { returns, certain };
@@ -74,7 +75,14 @@ export function fallibleSteps(ctx: CheckContext, fn: FunctionModel, paths: FlowP
     if (blocks.size === 0) continue;
     const region = paths.errorRegion(r);
     const { returns, certain } = errorReturnsIn(region, r.event);
-    steps.push({ ref: r as EventRef<CallEvent>, region, blocks, errorReturns: returns, certain, known: functionKnowledge(ctx.knowledge, r.event.callee)?.fallible === true });
+    steps.push({
+      ref: r as EventRef<CallEvent>,
+      region,
+      blocks,
+      errorReturns: returns,
+      certain,
+      known: functionKnowledge(ctx.knowledge, r.event.callee)?.fallible === true,
+    });
   }
   const result = steps.filter((s) => !steps.some((o) => o !== s && o.blocks.has(s.ref.block)));
   perFn.set(fn, result);
@@ -106,7 +114,13 @@ export function savedValues(paths: FlowPaths, at: EventRef): Map<string, string>
 }
 
 /** Steps on an error path that try to put back what was there before `at`. */
-export function restoreSteps(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, region: EventRef[], at: EventRef): RestoreStep[] {
+export function restoreSteps(
+  ctx: CheckContext,
+  fn: FunctionModel,
+  paths: FlowPaths,
+  region: EventRef[],
+  at: EventRef,
+): RestoreStep[] {
   const saved = savedValues(paths, at);
   const out: RestoreStep[] = [];
   for (const r of region) {
@@ -115,7 +129,10 @@ export function restoreSteps(ctx: CheckContext, fn: FunctionModel, paths: FlowPa
       const savedArgs = [...saved.keys()].filter((v) => ev.args.some((a) => mentions(a, v)));
       const reads = ev.args.map(baseVariable).filter((v): v is string => v !== undefined);
       if (ev.callee === fn.name) {
-        const what = savedArgs.length > 0 ? `calls \`${ev.callee}()\` again to re-attach \`${savedArgs[0]}\`` : `calls \`${ev.callee}()\` again to restore the previous state`;
+        const what =
+          savedArgs.length > 0
+            ? `calls \`${ev.callee}()\` again to re-attach \`${savedArgs[0]}\``
+            : `calls \`${ev.callee}()\` again to restore the previous state`;
         out.push({ ref: r, what, reads });
       } else if (functionKnowledge(ctx.knowledge, ev.callee)?.restoring || ctx.summaries.get(ev.callee)?.restoring) {
         out.push({ ref: r, what: `calls \`${ev.callee}()\` to restore the previous state`, reads });
@@ -124,7 +141,8 @@ export function restoreSteps(ctx: CheckContext, fn: FunctionModel, paths: FlowPa
       }
     }
     const store = fieldStore(fn, ev);
-    if (store && isRestoringWrite(store, saved)) out.push({ ref: r, what: `restores \`${store.target}\``, reads: [store.value.trim()] });
+    if (store && isRestoringWrite(store, saved))
+      out.push({ ref: r, what: `restores \`${store.target}\``, reads: [store.value.trim()] });
   }
   return out;
 }

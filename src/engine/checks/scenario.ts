@@ -43,7 +43,11 @@ const MAX_INLINE = 3;
  * replace to replay. Read off the engine's own model, so the engine needs
  * nothing from the simulator to decide.
  */
-export function addsAccess(fn: FunctionModel, file: { functions: readonly FunctionModel[] } | undefined, depth = 0): boolean {
+export function addsAccess(
+  fn: FunctionModel,
+  file: { functions: readonly FunctionModel[] } | undefined,
+  depth = 0,
+): boolean {
   for (const b of fn.blocks) {
     for (const e of b.events) {
       if (e.kind !== 'call') continue;
@@ -67,7 +71,13 @@ function replays(input: ScenarioInput): boolean {
  * findings outside the replace flow.
  */
 function lockModel(invariant?: string): Scenario {
-  return { variant: 'lock-model', threads: [], faults: [], contract: 'status-quo', ...(invariant ? { invariant } : {}) };
+  return {
+    variant: 'lock-model',
+    threads: [],
+    faults: [],
+    contract: 'status-quo',
+    ...(invariant ? { invariant } : {}),
+  };
 }
 
 export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
@@ -76,13 +86,29 @@ export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
     case 'unmap-before-rollback':
       // a replace flow replays its own steps; any other function its witness
       if (!replays(input)) return lockModel('failure-contract');
-      return { variant: 'from-source', ...source, threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo', invariant: 'failure-contract' };
+      return {
+        variant: 'from-source',
+        ...source,
+        threads: ['replacer', 'driver'],
+        faults: ['add-access'],
+        contract: 'status-quo',
+        invariant: 'failure-contract',
+      };
     case 'callback-under-lock': {
       const helper = input.changeHelper ?? isChangeHelper(input.function);
       // the replace flow's own mistake: the driver's unmap called with ioas_lock held inside a change helper
-      const underIoasLock = (input.lock === undefined || input.lock === 'iommufd_access.ioas_lock') && (input.callback === undefined || /\.unmap$/.test(input.callback));
+      const underIoasLock =
+        (input.lock === undefined || input.lock === 'iommufd_access.ioas_lock') &&
+        (input.callback === undefined || /\.unmap$/.test(input.callback));
       if (!(helper && underIoasLock)) return lockModel('no-deadlock');
-      return { variant: 'from-source', ...source, threads: ['replacer', 'driver', 'user-unmap'], faults: [], contract: 'status-quo', invariant: 'no-deadlock' };
+      return {
+        variant: 'from-source',
+        ...source,
+        threads: ['replacer', 'driver', 'user-unmap'],
+        faults: [],
+        contract: 'status-quo',
+        invariant: 'no-deadlock',
+      };
     }
     case 'unrestored-state': {
       // Which invariant shows the damage depends on the field: a stale list id
@@ -90,14 +116,28 @@ export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
       // path breaks the failure contract.
       if (!replays(input)) return lockModel('failure-contract');
       const pointer = input.field === 'iommufd_access.ioas' || input.field === 'iommufd_access.ioas_unpin';
-      return { variant: 'from-source', ...source, threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo', invariant: pointer ? 'failure-contract' : 'list-id-consistent' };
+      return {
+        variant: 'from-source',
+        ...source,
+        threads: ['replacer', 'driver'],
+        faults: ['add-access'],
+        contract: 'status-quo',
+        invariant: pointer ? 'failure-contract' : 'list-id-consistent',
+      };
     }
     case 'stale-after-relock':
       // In the replace flow the stale pointer is the old IOAS: it is freed when a
       // concurrent detach (merged order) or the helper's own drop (v8 order) lets
       // a destroy in, and then used; the add-access fault reaches v8's rollback use.
       if (!replays(input)) return lockModel('no-use-after-free');
-      return { variant: 'from-source', ...source, threads: ['replacer', 'driver', 'detach', 'destroy'], faults: ['add-access'], contract: 'status-quo', invariant: 'no-use-after-free' };
+      return {
+        variant: 'from-source',
+        ...source,
+        threads: ['replacer', 'driver', 'detach', 'destroy'],
+        faults: ['add-access'],
+        contract: 'status-quo',
+        invariant: 'no-use-after-free',
+      };
     case 'lock-order':
     case 'lock-leak':
       return lockModel('no-deadlock');
@@ -119,7 +159,8 @@ export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
         threads: [],
         faults: [],
         contract: 'status-quo',
-        reason: 'a lock not held where it is required is a race whose harm depends on the data the lock protects, which neither model knows',
+        reason:
+          'a lock not held where it is required is a race whose harm depends on the data the lock protects, which neither model knows',
       };
     default:
       // A rule added later: the lock model of its witness, which infers the invariant from the witness's roles.
@@ -137,7 +178,12 @@ function fieldOf(f: Finding): string | undefined {
 function callbackAndLock(f: Finding): { callback?: string; lock?: string } {
   // the held lock is the witness's first step; the fingerprint's other part is the callback
   const lock = witnessOf(f).find((s) => s.role === 'acquire' || s.role === 'assert')?.lock;
-  const callback = f.fingerprint.split(':').slice(2).join(':').split(',').find((x) => x !== lock);
+  const callback = f.fingerprint
+    .split(':')
+    .slice(2)
+    .join(':')
+    .split(',')
+    .find((x) => x !== lock);
   return { ...(callback ? { callback } : {}), ...(lock ? { lock } : {}) };
 }
 
@@ -153,7 +199,13 @@ export function withReplayableScenario(f: Finding, file: FileModel | undefined):
   const replaceFlow = !!fn && addsAccess(fn, file);
   const field = f.ruleId === 'unrestored-state' ? fieldOf(f) : undefined;
   const extra = f.ruleId === 'callback-under-lock' ? callbackAndLock(f) : {};
-  const scenario = scenarioFor(f.ruleId, { file: f.scenario.file ?? f.file, function: name, replaceFlow, ...extra, ...(field ? { field } : {}) });
+  const scenario = scenarioFor(f.ruleId, {
+    file: f.scenario.file ?? f.file,
+    function: name,
+    replaceFlow,
+    ...extra,
+    ...(field ? { field } : {}),
+  });
   return sameScenario(scenario, f.scenario) ? f : { ...f, scenario };
 }
 

@@ -25,7 +25,19 @@ import { textBeforeParen } from '../text-scan';
 import type { Check, CheckContext } from './check';
 import { lowerConfidence } from './check';
 import { baseVariable, type FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
-import { heldAt, MUTATES, norm, type Obtained, obtainedValues, reassigns, revalidates, TAKES_REFERENCE, UNLINKS, usesVariable, staleFinding } from './held-values';
+import {
+  heldAt,
+  MUTATES,
+  norm,
+  type Obtained,
+  obtainedValues,
+  reassigns,
+  revalidates,
+  TAKES_REFERENCE,
+  UNLINKS,
+  usesVariable,
+  staleFinding,
+} from './held-values';
 import { fieldStore } from './rollback-steps';
 import { usesAfterUnlock } from './use-after-unlock';
 import { protectingLock } from '../knowledge/lookup';
@@ -34,7 +46,9 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   const paths = flowPathsOf(fn);
   const events = paths.events();
   const out: Finding[] = [];
-  const releases = events.filter((r): r is EventRef<ReleaseEvent> => r.event.kind === 'release' && !r.event.implicit && r.event.lock.resolved);
+  const releases = events.filter(
+    (r): r is EventRef<ReleaseEvent> => r.event.kind === 'release' && !r.event.implicit && r.event.lock.resolved,
+  );
   if (releases.length === 0) return out;
   const obtained = obtainedValues(fn, paths);
   // `variable|lock` of the values the relock half reports: their use in the unlocked window is part of that finding.
@@ -57,19 +71,48 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     for (const o of obtained) {
       if (!paths.before(o.ref, rel) || !heldAt(ctx, fn, paths, lockId, o.ref)) continue;
       // Released in between already: this release is not the end of the hold it was read under.
-      if (events.some((r) => r.event.kind === 'release' && r.event.lock.id === lockId && r !== rel && paths.before(o.ref, r) && paths.before(r, rel))) continue;
+      if (
+        events.some(
+          (r) =>
+            r.event.kind === 'release' &&
+            r.event.lock.id === lockId &&
+            r !== rel &&
+            paths.before(o.ref, r) &&
+            paths.before(r, rel),
+        )
+      )
+        continue;
       const window = paths.between(o.ref, rel);
       const argIsValue = (a: string) => baseVariable(a) === o.variable;
       // A reference taken, or the object unlinked from the shared structure: it is this thread's now.
-      if (window.some((r) => r.event.kind === 'call' && (TAKES_REFERENCE.test(r.event.callee) || UNLINKS.test(r.event.callee)) && r.event.args.some(argIsValue))) continue;
+      if (
+        window.some(
+          (r) =>
+            r.event.kind === 'call' &&
+            (TAKES_REFERENCE.test(r.event.callee) || UNLINKS.test(r.event.callee)) &&
+            r.event.args.some(argIsValue),
+        )
+      )
+        continue;
       // The object whose lock it is cannot go stale relative to that lock.
       if (lockBase === o.variable) continue;
       // The function claimed (or swapped out) what it read the value from, or marked the
       // object itself (`epi->dying = true`), before dropping the lock.
       const owner = o.owner;
       if (owner && window.some((r) => baseVariable(fieldStore(fn, r.event)?.target ?? '') === owner)) continue;
-      if (window.some((r) => r !== o.ref && baseVariable(fieldStore(fn, r.event)?.target ?? '') === o.variable)) continue;
-      if (o.lookup && owner && window.some((r) => r.event.kind === 'call' && MUTATES.test(r.event.callee) && r.event.args.some((a) => baseVariable(a) === owner))) continue;
+      if (window.some((r) => r !== o.ref && baseVariable(fieldStore(fn, r.event)?.target ?? '') === o.variable))
+        continue;
+      if (
+        o.lookup &&
+        owner &&
+        window.some(
+          (r) =>
+            r.event.kind === 'call' &&
+            MUTATES.test(r.event.callee) &&
+            r.event.args.some((a) => baseVariable(a) === owner),
+        )
+      )
+        continue;
       for (const acq of reacquires) {
         const stale = firstStaleUse(paths, events, o, rel, acq);
         if (!stale) continue;
@@ -83,13 +126,22 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   return dedupe(out);
 }
 
-function firstStaleUse(paths: FlowPaths, events: EventRef[], o: Obtained, rel: EventRef, acq: EventRef): EventRef | undefined {
-  const after = events.filter((r) => paths.before(acq, r)).sort((a, b) => a.event.line - b.event.line || a.event.column - b.event.column);
+function firstStaleUse(
+  paths: FlowPaths,
+  events: EventRef[],
+  o: Obtained,
+  rel: EventRef,
+  acq: EventRef,
+): EventRef | undefined {
+  const after = events
+    .filter((r) => paths.before(acq, r))
+    .sort((a, b) => a.event.line - b.event.line || a.event.column - b.event.column);
   // Given a new value while the lock was dropped: what is used after is not the old one.
   if (paths.between(rel, acq).some((x) => reassigns(x.event, o.variable))) return undefined;
   for (const r of after) {
     // A path that revalidates before this use protects it; be conservative and treat any such step as covering.
-    if (events.some((x) => revalidates(x.event, o) && paths.before(acq, x) && (paths.before(x, r) || x === r))) return undefined;
+    if (events.some((x) => revalidates(x.event, o) && paths.before(acq, x) && (paths.before(x, r) || x === r)))
+      return undefined;
     if (usesVariable(r.event, o.variable)) return r;
   }
   return undefined;
@@ -109,7 +161,15 @@ function relation(ctx: CheckContext, o: Obtained, rel: EventRef<ReleaseEvent>): 
   return 'unrelated';
 }
 
-function finding(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Obtained, rel: EventRef<ReleaseEvent>, acq: EventRef<AcquireEvent>, use: EventRef): Finding {
+function finding(
+  ctx: CheckContext,
+  fn: FunctionModel,
+  paths: FlowPaths,
+  o: Obtained,
+  rel: EventRef<ReleaseEvent>,
+  acq: EventRef<AcquireEvent>,
+  use: EventRef,
+): Finding {
   const lock = rel.event.lock.id;
   const inWindow = paths.between(rel, acq).find((r) => r.event.kind === 'callback' || r.event.kind === 'call');
   const around = inWindow ? ` around \`${calledText(inWindow)}\`` : '';
@@ -121,8 +181,17 @@ function finding(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Obta
     { file: fn.file, line: o.ref.event.line, message: `\`${o.variable}\` obtained under \`${lock}\``, role: 'read' },
     { file: fn.file, line: rel.event.line, message: `\`${lock}\` dropped`, role: 'release', lock },
   ];
-  if (inWindow) related.push({ file: fn.file, line: inWindow.event.line, message: `\`${calledText(inWindow)}\` runs without the lock`, role: inWindow.event.kind === 'callback' ? 'callback' : 'call' });
-  related.push({ file: fn.file, line: acq.event.line, message: `\`${lock}\` retaken`, role: 'acquire', lock }, { file: fn.file, line: use.event.line, message: `stale \`${o.variable}\` used`, role: 'use' });
+  if (inWindow)
+    related.push({
+      file: fn.file,
+      line: inWindow.event.line,
+      message: `\`${calledText(inWindow)}\` runs without the lock`,
+      role: inWindow.event.kind === 'callback' ? 'callback' : 'call',
+    });
+  related.push(
+    { file: fn.file, line: acq.event.line, message: `\`${lock}\` retaken`, role: 'acquire', lock },
+    { file: fn.file, line: use.event.line, message: `stale \`${o.variable}\` used`, role: 'use' },
+  );
   const tie = relation(ctx, o, rel);
   // Only a value tied to the lock's object is reported by default: a file-scope lock or an
   // unrelated object may be protected by something the function does not show.
@@ -137,14 +206,19 @@ function finding(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, o: Obta
   // serialising workqueue, a state check on entry) is not in the function's view.
   const unhooks = (r: EventRef): boolean => {
     const ev = r.event;
-    if (ev.kind === 'call') return o.owner !== undefined && MUTATES.test(ev.callee) && ev.args.some((a) => baseVariable(a) === o.owner) && ev.args.some((a) => a.trim() === 'NULL');
+    if (ev.kind === 'call')
+      return (
+        o.owner !== undefined &&
+        MUTATES.test(ev.callee) &&
+        ev.args.some((a) => baseVariable(a) === o.owner) &&
+        ev.args.some((a) => a.trim() === 'NULL')
+      );
     const store = fieldStore(fn, ev);
     return store !== undefined && norm(store.target) === o.source && /^(?:NULL|0)$/.test(store.value.trim());
   };
   if (paths.between(acq, use).some(unhooks)) confidence = 'low';
   return staleFinding(fn, o, lock, use, confidence, message, related);
 }
-
 
 function calledText(r: EventRef): string {
   const ev = r.event;

@@ -88,13 +88,35 @@ const MUTATORS: Record<string, number> = {
 
 /** Set-up and tear-down by name: a token of the function's name. */
 const LIFECYCLE = new Set([
-  'init', 'alloc', 'create', 'probe', 'setup', 'new', 'open', 'register',
-  'enable', 'disable', 'suspend', 'resume',
-  'destroy', 'release', 'free', 'close', 'exit', 'fini', 'cleanup', 'teardown', 'uninit', 'unregister', 'shutdown', 'remove',
+  'init',
+  'alloc',
+  'create',
+  'probe',
+  'setup',
+  'new',
+  'open',
+  'register',
+  'enable',
+  'disable',
+  'suspend',
+  'resume',
+  'destroy',
+  'release',
+  'free',
+  'close',
+  'exit',
+  'fini',
+  'cleanup',
+  'teardown',
+  'uninit',
+  'unregister',
+  'shutdown',
+  'remove',
 ]);
 
 /** Calls whose result is a fresh object, not yet reachable by another thread. */
-const ALLOCATOR = /(?:^k[mvz]?[mz]?alloc\w*|^kv[mz]alloc\w*|^kmemdup\w*|^kmem_cache_z?alloc\w*|_alloc$|_alloc_\w+|_new$|_create$)/;
+const ALLOCATOR =
+  /(?:^k[mvz]?[mz]?alloc\w*|^kv[mz]alloc\w*|^kmemdup\w*|^kmem_cache_z?alloc\w*|_alloc$|_alloc_\w+|_new$|_create$)/;
 
 function isLifecycle(name: string): boolean {
   return name.split('_').some((t) => LIFECYCLE.has(t));
@@ -138,7 +160,8 @@ interface Index {
 /** Locals the function assigns from an allocator: objects it made itself. */
 function freshLocals(fn: FunctionModel): Set<string> {
   const out = new Set<string>();
-  for (const b of fn.blocks) for (const e of b.events) if (e.kind === 'call' && e.resultVar && ALLOCATOR.test(e.callee)) out.add(e.resultVar);
+  for (const b of fn.blocks)
+    for (const e of b.events) if (e.kind === 'call' && e.resultVar && ALLOCATOR.test(e.callee)) out.add(e.resultVar);
   for (const p of fn.params ?? []) out.delete(p);
   return out;
 }
@@ -165,8 +188,20 @@ function buildIndex(ctx: CheckContext): Index {
           fresh ??= freshLocals(fn);
           if (a.root && fresh.has(a.root)) continue;
           const call = block.events[a.at];
-          const mutated = call?.kind === 'call' && MUTATORS[call.callee] !== undefined && call.args[MUTATORS[call.callee]]?.trim() === a.text;
-          add({ fn, block, at: a.at, field: a.field, kind: mutated ? 'write' : a.kind, text: a.text, line: a.line, column: a.column });
+          const mutated =
+            call?.kind === 'call' &&
+            MUTATORS[call.callee] !== undefined &&
+            call.args[MUTATORS[call.callee]]?.trim() === a.text;
+          add({
+            fn,
+            block,
+            at: a.at,
+            field: a.field,
+            kind: mutated ? 'write' : a.kind,
+            text: a.text,
+            line: a.line,
+            column: a.column,
+          });
         }
         // `list_add(&e->node, &obj->head)`: the list head is written through its address.
         block.events.forEach((e, i) => {
@@ -177,7 +212,16 @@ function buildIndex(ctx: CheckContext): Index {
           const root = chainRoot(e.args[k] ?? '');
           fresh ??= freshLocals(fn);
           if (root && fresh.has(root)) return;
-          add({ fn, block, at: i, field, kind: 'write', text: (e.args[k] ?? '').trim().slice(1).trim(), line: e.line, column: e.column });
+          add({
+            fn,
+            block,
+            at: i,
+            field,
+            kind: 'write',
+            text: (e.args[k] ?? '').trim().slice(1).trim(),
+            line: e.line,
+            column: e.column,
+          });
         });
       }
     }
@@ -194,7 +238,13 @@ function callersOf(ctx: CheckContext, fn: FunctionModel): CallSite[] {
   return sites.filter((s) => s.fn.file === fn.file || !defs.some((d) => d.file === s.fn.file));
 }
 
-function holds(ctx: CheckContext, fn: FunctionModel, block: number, index: number, lock: string): 'yes' | 'no' | 'some' {
+function holds(
+  ctx: CheckContext,
+  fn: FunctionModel,
+  block: number,
+  index: number,
+  lock: string,
+): 'yes' | 'no' | 'some' {
   const held = ctx.held(fn);
   if (held.before(block, index).some((h) => h.lock.id === lock)) return 'yes';
   if (held.mayBefore(block, index).some((h) => h.lock.id === lock)) return 'some';
@@ -202,7 +252,13 @@ function holds(ctx: CheckContext, fn: FunctionModel, block: number, index: numbe
 }
 
 /** Locks that callers (up to MAX_UP levels) hold at some call site of `fn`: candidates for its protection. */
-function callerLocks(ctx: CheckContext, fn: FunctionModel, depth: number, seen: Set<FunctionModel>, out: Set<string>): void {
+function callerLocks(
+  ctx: CheckContext,
+  fn: FunctionModel,
+  depth: number,
+  seen: Set<FunctionModel>,
+  out: Set<string>,
+): void {
   if (depth >= MAX_UP || seen.has(fn)) return;
   seen.add(fn);
   for (const s of callersOf(ctx, fn)) {
@@ -257,7 +313,9 @@ class Decider {
     visiting.delete(fn);
     // Never called with the lock (or not called in view): the function itself is where it goes without.
     const out: Decision =
-      locked.length === 0 ? { locked: [], unlocked: [{ fn }], allLocked: false } : { locked, unlocked, allLocked: unlocked.length === 0 };
+      locked.length === 0
+        ? { locked: [], unlocked: [{ fn }], allLocked: false }
+        : { locked, unlocked, allLocked: unlocked.length === 0 };
     if (!cut) this.memo.set(key, out);
     return out;
   }
@@ -303,7 +361,8 @@ function verdict(ctx: CheckContext, decider: Decider, accesses: readonly Access[
       const k = siteKey(u.fn, line);
       const had = unlocked.get(k);
       // A write deviating is the stronger evidence: keep it.
-      if (!had || (had.access.kind === 'read' && a.kind === 'write')) unlocked.set(k, { site: { ...u, line }, access: a });
+      if (!had || (had.access.kind === 'read' && a.kind === 'write'))
+        unlocked.set(k, { site: { ...u, line }, access: a });
     }
   }
   return { lock, locked: [...locked.values()], unlocked: [...unlocked.values()], lockedWrite };
@@ -311,7 +370,9 @@ function verdict(ctx: CheckContext, decider: Decider, accesses: readonly Access[
 
 /** Does `fn` take or assert `lock` itself? (Then assert-held already speaks for knowledge fields.) */
 function managesLock(fn: FunctionModel, lock: string): boolean {
-  return fn.blocks.some((b) => b.events.some((e) => (e.kind === 'acquire' || e.kind === 'assert') && e.lock.id === lock));
+  return fn.blocks.some((b) =>
+    b.events.some((e) => (e.kind === 'acquire' || e.kind === 'assert') && e.lock.id === lock),
+  );
 }
 
 function describe(fn: FunctionModel): string {
@@ -329,14 +390,21 @@ function findingsFor(ctx: CheckContext, field: string, v: Verdict, fromKnowledge
     if (fromKnowledge && u.site.fn === u.access.fn && managesLock(u.site.fn, v.lock)) continue;
     const k = `${u.site.fn.file}:${u.site.fn.name}`;
     const had = byFunction.get(k);
-    if (!had || (had.access.kind === 'read' && u.access.kind === 'write') || (had.access.kind === u.access.kind && (u.site.line ?? 0) < (had.site.line ?? 0))) byFunction.set(k, u);
+    if (
+      !had ||
+      (had.access.kind === 'read' && u.access.kind === 'write') ||
+      (had.access.kind === u.access.kind && (u.site.line ?? 0) < (had.site.line ?? 0))
+    )
+      byFunction.set(k, u);
   }
   for (const { site, access } of byFunction.values()) {
     const fn = site.fn;
     let confidence: Confidence;
     if (fromKnowledge) confidence = v.locked.length >= MIN_LOCKED_SITES ? 'high' : 'medium';
-    else if (v.locked.length >= STRONG_LOCKED_SITES && share >= STRONG_LOCKED_SHARE && access.kind === 'write') confidence = INFERRED_CEILING === 'low' ? 'low' : 'high';
-    else if (v.locked.length >= MIN_LOCKED_SITES && share >= MIN_LOCKED_SHARE && v.lockedWrite) confidence = INFERRED_CEILING === 'low' ? 'low' : 'medium';
+    else if (v.locked.length >= STRONG_LOCKED_SITES && share >= STRONG_LOCKED_SHARE && access.kind === 'write')
+      confidence = INFERRED_CEILING === 'low' ? 'low' : 'high';
+    else if (v.locked.length >= MIN_LOCKED_SITES && share >= MIN_LOCKED_SHARE && v.lockedWrite)
+      confidence = INFERRED_CEILING === 'low' ? 'low' : 'medium';
     else confidence = 'low';
     if (fn.status === 'partial' || access.fn.status === 'partial') confidence = lowerConfidence(confidence);
     const verb = access.kind === 'read' ? 'reads' : 'writes';
@@ -352,10 +420,23 @@ function findingsFor(ctx: CheckContext, field: string, v: Verdict, fromKnowledge
           ? `${describe(fn)} calls \`${site.callee}()\` at line ${line} without holding \`${v.lock}\`; it ${verb === 'reads' ? 'reaches a read of' : 'reaches a write of'} \`${access.text}\` in ${describe(access.fn)} (${where}), ${why}.`
           : `${describe(fn)} ${verb} \`${access.text}\` through ${describe(access.fn)} (${where}) without holding \`${v.lock}\`, ${why}.`;
     const related: RelatedLocation[] = [];
-    if (access.fn !== fn || access.line !== line) related.push({ file: access.fn.file, line: access.line, message: `\`${access.text}\` ${access.kind === 'read' ? 'read' : 'written'} here, in ${describe(access.fn)}`, role: 'use' });
-    else related.push({ file: fn.file, line, message: `\`${access.text}\` ${access.kind === 'read' ? 'read' : 'written'} without \`${v.lock}\``, role: 'use' });
+    if (access.fn !== fn || access.line !== line)
+      related.push({
+        file: access.fn.file,
+        line: access.line,
+        message: `\`${access.text}\` ${access.kind === 'read' ? 'read' : 'written'} here, in ${describe(access.fn)}`,
+        role: 'use',
+      });
+    else
+      related.push({
+        file: fn.file,
+        line,
+        message: `\`${access.text}\` ${access.kind === 'read' ? 'read' : 'written'} without \`${v.lock}\``,
+        role: 'use',
+      });
     const evidence = [...v.locked].sort((a, b) => a.fn.file.localeCompare(b.fn.file) || a.line - b.line).slice(0, 4);
-    for (const l of evidence) related.push({ file: l.fn.file, line: l.line, message: `\`${v.lock}\` held here, in ${describe(l.fn)}` });
+    for (const l of evidence)
+      related.push({ file: l.fn.file, line: l.line, message: `\`${v.lock}\` held here, in ${describe(l.fn)}` });
     out.push({
       ruleId: 'unlocked-access',
       severity: 'warning',

@@ -12,8 +12,21 @@ import type { Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
 import { type FlowPaths, flowPathsOf } from './flow-paths';
-import { IrreversibleSteps, originField, type IrreversibleSite, type IrreversibleStep, type LossKind } from './irreversible-steps';
-import { cleanupBlocks, fallibleSteps, isFallibleCall, restoreSteps, type FallibleStep, type RestoreStep } from './rollback-steps';
+import {
+  IrreversibleSteps,
+  originField,
+  type IrreversibleSite,
+  type IrreversibleStep,
+  type LossKind,
+} from './irreversible-steps';
+import {
+  cleanupBlocks,
+  fallibleSteps,
+  isFallibleCall,
+  restoreSteps,
+  type FallibleStep,
+  type RestoreStep,
+} from './rollback-steps';
 import { scenarioFor } from './scenario';
 
 const LOSS_ORDER: LossKind[] = ['driver-pins', 'pins', 'object', 'reference', 'membership', 'other'];
@@ -43,7 +56,9 @@ function stepIdentity(site: IrreversibleSite): string {
 
 function describeSite(site: IrreversibleSite): string {
   const what = joinPhrases(site.steps.map((s) => s.what));
-  return site.implementation ? `${site.label} runs \`${site.implementation}()\`, which ${what}` : `${site.label} ${what}`;
+  return site.implementation
+    ? `${site.label} runs \`${site.implementation}()\`, which ${what}`
+    : `${site.label} ${what}`;
 }
 
 function lossOf(site: IrreversibleSite): LossKind {
@@ -54,9 +69,13 @@ function lossOf(site: IrreversibleSite): LossKind {
   return LOSS_ORDER.find((k) => kinds.has(k)) ?? 'other';
 }
 
-
 /** A restore that reads an object whose reference an earlier step dropped. */
-function useAfterPut(paths: FlowPaths, site: IrreversibleSite, restore: RestoreStep, fn: FunctionModel): RelatedLocation | undefined {
+function useAfterPut(
+  paths: FlowPaths,
+  site: IrreversibleSite,
+  restore: RestoreStep,
+  fn: FunctionModel,
+): RelatedLocation | undefined {
   for (const step of site.steps) {
     if (step.loss !== 'reference') continue;
     for (const v of restore.reads) {
@@ -77,7 +96,14 @@ function stepWhere(step: IrreversibleStep, fn: FunctionModel): string {
   return step.file === fn.file ? step.label : `${step.label} in ${step.file}`;
 }
 
-function findingFor(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, site: IrreversibleSite, fallible: FallibleStep, more: IrreversibleSite[]): Finding | undefined {
+function findingFor(
+  ctx: CheckContext,
+  fn: FunctionModel,
+  paths: FlowPaths,
+  site: IrreversibleSite,
+  fallible: FallibleStep,
+  more: IrreversibleSite[],
+): Finding | undefined {
   const restores = restoreSteps(ctx, fn, paths, fallible.region, fallible.ref);
   if (restores.length === 0 && fallible.errorReturns.length === 0) return undefined;
   const f = fallible.ref.event;
@@ -87,23 +113,52 @@ function findingFor(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, site
   const tail = restores.length > 0 ? `${restores[0].what} but cannot ${loss}` : `returns an error but cannot ${loss}`;
   const message = `${describeSite(site)} (line ${site.ref.event.line}) before ${fLabel} can fail (line ${f.line}); the error path (line ${errorAt.event.line}) ${tail}.`;
 
-  const related: RelatedLocation[] = [{ file: fn.file, line: site.ref.event.line, message: `${describeSite(site)}: cannot be undone`, role: site.throughCallee ? 'call' : 'irreversible' }];
+  const related: RelatedLocation[] = [
+    {
+      file: fn.file,
+      line: site.ref.event.line,
+      message: `${describeSite(site)}: cannot be undone`,
+      role: site.throughCallee ? 'call' : 'irreversible',
+    },
+  ];
   if (site.throughCallee) {
-    for (const s of site.steps) related.push({ file: s.file, line: s.line, message: `${s.label} ${s.what} (inside \`${site.throughCallee}()\`)`, role: 'irreversible' });
+    for (const s of site.steps)
+      related.push({
+        file: s.file,
+        line: s.line,
+        message: `${s.label} ${s.what} (inside \`${site.throughCallee}()\`)`,
+        role: 'irreversible',
+      });
   }
-  for (const m of more) related.push({ file: fn.file, line: m.ref.event.line, message: `${describeSite(m)}: cannot be undone either`, role: 'irreversible' });
+  for (const m of more)
+    related.push({
+      file: fn.file,
+      line: m.ref.event.line,
+      message: `${describeSite(m)}: cannot be undone either`,
+      role: 'irreversible',
+    });
   related.push({ file: fn.file, line: f.line, message: `${fLabel} can fail here`, role: 'fallible' });
   if (restores.length > 0) {
-    related.push({ file: fn.file, line: restores[0].ref.event.line, message: `the error path ${restores[0].what}`, role: 'restore' });
+    related.push({
+      file: fn.file,
+      line: restores[0].ref.event.line,
+      message: `the error path ${restores[0].what}`,
+      role: 'restore',
+    });
     const hazard = useAfterPut(paths, site, restores[0], fn);
     if (hazard) related.push(hazard);
     // The restore is itself a step that can fail (v8's re-attach inside WARN_ON).
     const r = restores[0].ref.event;
     if (r.kind === 'call' && (r.callee === fn.name || isFallibleCall(ctx, r))) {
-      related.push({ file: fn.file, line: r.line, message: `\`${r.callee}()\` can fail as well, and then nothing is restored` });
+      related.push({
+        file: fn.file,
+        line: r.line,
+        message: `\`${r.callee}()\` can fail as well, and then nothing is restored`,
+      });
     }
   }
-  for (const r of fallible.errorReturns) related.push({ file: fn.file, line: r.event.line, message: 'returns the error to the caller', role: 'return' });
+  for (const r of fallible.errorReturns)
+    related.push({ file: fn.file, line: r.event.line, message: 'returns the error to the caller', role: 'return' });
 
   let confidence: Finding['confidence'] = 'high';
   if (!fallible.certain && restores.length === 0) confidence = lowerConfidence(confidence);

@@ -16,7 +16,15 @@ import type { Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence, minConfidence } from './check';
 import { baseVariable, type FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
-import { cleanupBlocks, fallibleSteps, fieldStore, isFallibleCall, restoreSteps, savedValues, type FallibleStep } from './rollback-steps';
+import {
+  cleanupBlocks,
+  fallibleSteps,
+  fieldStore,
+  isFallibleCall,
+  restoreSteps,
+  savedValues,
+  type FallibleStep,
+} from './rollback-steps';
 import { outParamWrites } from './out-params';
 import { scenarioFor } from './scenario';
 
@@ -70,7 +78,13 @@ function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Chan
         const base = baseVariable(w.target);
         if (!base || fresh.has(base)) continue;
         if (new RegExp(`^${base}\\s*\\.`).test(w.target) && fn.types[base] !== undefined) continue;
-        out.push({ ref: r, target: norm(w.target), field: w.field, value: `what \`${ev.callee}()\` stored`, viaOut: ev.callee });
+        out.push({
+          ref: r,
+          target: norm(w.target),
+          field: w.field,
+          value: `what \`${ev.callee}()\` stored`,
+          viaOut: ev.callee,
+        });
       }
       for (const field of functionKnowledge(ctx.knowledge, ev.callee)?.writes ?? []) {
         const [struct, member] = field.split('.');
@@ -83,13 +97,23 @@ function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Chan
 }
 
 /** How a later call reads the changed field: explicitly in an argument, or implicitly (knowledge). */
-function readsTarget(ctx: CheckContext, ev: EventRef['event'], target: string, field?: string): 'explicit' | 'implicit' | undefined {
+function readsTarget(
+  ctx: CheckContext,
+  ev: EventRef['event'],
+  target: string,
+  field?: string,
+): 'explicit' | 'implicit' | undefined {
   if (ev.kind === 'read') return norm(ev.source) === target ? 'explicit' : undefined;
   if (ev.kind !== 'call') return undefined;
   if (ev.args.some((a) => norm(a).includes(target))) return 'explicit';
   const base = target.split('->')[0];
   const implicit = functionKnowledge(ctx.knowledge, ev.callee)?.implicitReads ?? [];
-  if (field && implicit.some((r) => r.field === field && r.whenArgs === ev.args.length) && ev.args.some((a) => baseVariable(a) === base)) return 'implicit';
+  if (
+    field &&
+    implicit.some((r) => r.field === field && r.whenArgs === ev.args.length) &&
+    ev.args.some((a) => baseVariable(a) === base)
+  )
+    return 'implicit';
   return undefined;
 }
 
@@ -99,9 +123,18 @@ function writesTarget(fn: FunctionModel, ev: EventRef['event'], target: string):
 }
 
 /** Shape A: changed in this function, a fallible step, an error path that does not put it back. */
-function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, c: Change, fallibles: FallibleStep[], changes: Change[]): Finding | undefined {
+function unrestoredOnError(
+  ctx: CheckContext,
+  fn: FunctionModel,
+  paths: FlowPaths,
+  c: Change,
+  fallibles: FallibleStep[],
+  changes: Change[],
+): Finding | undefined {
   if (c.value === undefined) return undefined;
-  const next = fallibles.filter((f) => paths.before(c.ref, f.ref)).sort((a, b) => a.ref.event.line - b.ref.event.line)[0];
+  const next = fallibles
+    .filter((f) => paths.before(c.ref, f.ref))
+    .sort((a, b) => a.ref.event.line - b.ref.event.line)[0];
   if (!next || next.errorReturns.length === 0) return undefined;
   const saved = savedValues(paths, c.ref);
   // Saved to be undone, not merely read as an input (`max = cmd->num` used as a bound):
@@ -111,14 +144,31 @@ function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPath
   const wasSaved = kept.some(
     (v) =>
       fn.types[v] !== undefined ||
-      paths.events().some((r) => ((r.event.kind === 'call' && r.event.args.some((a) => mentions(a, v))) || (r.event.kind === 'return' && mentions(r.event.value, v)) || (fieldStore(fn, r.event) !== undefined && mentions(fieldStore(fn, r.event)!.value, v)))),
+      paths
+        .events()
+        .some(
+          (r) =>
+            (r.event.kind === 'call' && r.event.args.some((a) => mentions(a, v))) ||
+            (r.event.kind === 'return' && mentions(r.event.value, v)) ||
+            (fieldStore(fn, r.event) !== undefined && mentions(fieldStore(fn, r.event)!.value, v)),
+        ),
   );
   const guarded = c.field !== undefined && protectingLock(ctx.knowledge, c.field) !== undefined;
   if (!wasSaved && !guarded) return undefined;
   // The value written is the saved one: this is itself a restore.
   if (saved.has(c.value)) return undefined;
   // Changed again before the fallible step: that later change is the one to judge.
-  if (changes.some((o) => o !== c && o.target === c.target && o.value !== undefined && paths.before(c.ref, o.ref) && paths.before(o.ref, next.ref))) return undefined;
+  if (
+    changes.some(
+      (o) =>
+        o !== c &&
+        o.target === c.target &&
+        o.value !== undefined &&
+        paths.before(c.ref, o.ref) &&
+        paths.before(o.ref, next.ref),
+    )
+  )
+    return undefined;
   if (next.region.some((r) => writesTarget(fn, r.event, c.target))) return undefined;
   if (restoreSteps(ctx, fn, paths, next.region, next.ref).some((s) => s.ref.event.kind === 'call')) return undefined;
 
@@ -131,9 +181,21 @@ function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPath
     : `\`${w.target.trim()}\` is set to \`${c.value}\` (line ${w.line}) before \`${f.callee}()\` can fail (line ${f.line}); ` +
       `the error path returns at line ${ret.line} without restoring it, so it stays \`${c.value}\`.`;
   const related: RelatedLocation[] = [
-    { file: fn.file, line: w.line, message: c.viaOut ? `\`${c.viaOut}()\` writes \`${w.target.trim()}\` through its out-parameter` : `\`${w.target.trim()}\` is changed here`, role: 'write' },
+    {
+      file: fn.file,
+      line: w.line,
+      message: c.viaOut
+        ? `\`${c.viaOut}()\` writes \`${w.target.trim()}\` through its out-parameter`
+        : `\`${w.target.trim()}\` is changed here`,
+      role: 'write',
+    },
     { file: fn.file, line: f.line, message: `\`${f.callee}()\` can fail here`, role: 'fallible' },
-    ...next.errorReturns.map((r) => ({ file: fn.file, line: r.event.line, message: `returns without restoring \`${w.target.trim()}\``, role: 'return' as const })),
+    ...next.errorReturns.map((r) => ({
+      file: fn.file,
+      line: r.event.line,
+      message: `returns without restoring \`${w.target.trim()}\``,
+      role: 'return' as const,
+    })),
   ];
   let confidence: Finding['confidence'] = guarded && next.certain ? 'high' : 'medium';
   if (fn.status === 'partial') confidence = lowerConfidence(confidence);
@@ -141,7 +203,11 @@ function unrestoredOnError(ctx: CheckContext, fn: FunctionModel, paths: FlowPath
   // lock protects (shared for sure) when the failure is returned as an error (medium at
   // most), a guess otherwise.
   if (!next.known) confidence = guarded && next.certain ? minConfidence(confidence, 'medium') : 'low';
-  return finding(fn, w.line, w.column, message, related, confidence, [c.field ?? c.target, f.callee, ...(c.viaOut ? [c.viaOut] : [])]);
+  return finding(fn, w.line, w.column, message, related, confidence, [
+    c.field ?? c.target,
+    f.callee,
+    ...(c.viaOut ? [c.viaOut] : []),
+  ]);
 }
 
 /** Shape B: a callee overwrites the field, and the old value is used afterwards without having been saved. */
@@ -164,17 +230,34 @@ function overwrittenThenUsed(ctx: CheckContext, fn: FunctionModel, paths: FlowPa
       `\`${use.callee}()\` at line ${use.line} then ${uses} with the old \`${old}\`, so it gets the new value instead of the one that belonged to \`${old}\`.`;
     const related: RelatedLocation[] = [
       { file: fn.file, line: call.line, message: `\`${call.callee}()\` overwrites \`${c.target}\``, role: 'write' },
-      { file: fn.file, line: use.line, message: `\`${use.callee}()\` ${how === 'explicit' ? 'uses' : 'reads'} the overwritten \`${c.target}\` for \`${old}\``, role: 'use' },
+      {
+        file: fn.file,
+        line: use.line,
+        message: `\`${use.callee}()\` ${how === 'explicit' ? 'uses' : 'reads'} the overwritten \`${c.target}\` for \`${old}\``,
+        role: 'use',
+      },
     ];
     const known = functionKnowledge(ctx.knowledge, use.callee);
     let confidence: Finding['confidence'] = known?.irreversible || isFallibleCall(ctx, use) ? 'high' : 'medium';
     if (fn.status === 'partial') confidence = lowerConfidence(confidence);
-    return finding(fn, call.line, call.column, message, related, confidence, [c.field ?? c.target, call.callee, use.callee]);
+    return finding(fn, call.line, call.column, message, related, confidence, [
+      c.field ?? c.target,
+      call.callee,
+      use.callee,
+    ]);
   }
   return undefined;
 }
 
-function finding(fn: FunctionModel, line: number, column: number, message: string, related: RelatedLocation[], confidence: Finding['confidence'], involved: string[]): Finding {
+function finding(
+  fn: FunctionModel,
+  line: number,
+  column: number,
+  message: string,
+  related: RelatedLocation[],
+  confidence: Finding['confidence'],
+  involved: string[],
+): Finding {
   return {
     ruleId: 'unrestored-state',
     severity: 'warning',

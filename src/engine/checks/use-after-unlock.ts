@@ -39,7 +39,8 @@ const POINTER_TESTS =
 /** Lookups that hand the object over: a reference taken, or the object taken out of the structure. */
 const HANDS_OVER = /(?:^|_)(?:pop|dequeue|take|steal|acquire)(?:_|$)/;
 /** Allocators: what they return is new and the thread's own, whatever lock was held around the call. */
-const ALLOCATES = /^(?:k[mzv]?alloc|kcalloc|kvzalloc|kvmalloc|kvcalloc|kmalloc_array|kmem_cache_z?alloc|vz?alloc|memdup_user|vmemdup_user|kstrdup|kmemdup|devm_kz?alloc)(?:_\w+)?$|(?:^|_)(?:alloc|create|new)$/;
+const ALLOCATES =
+  /^(?:k[mzv]?alloc|kcalloc|kvzalloc|kvmalloc|kvcalloc|kmalloc_array|kmem_cache_z?alloc|vz?alloc|memdup_user|vmemdup_user|kstrdup|kmemdup|devm_kz?alloc)(?:_\w+)?$|(?:^|_)(?:alloc|create|new)$/;
 /** A `*for_each*` macro given a plain local: it assigns the local (`list_for_each_entry_safe(pos, next, ...)`), it does not use it. */
 const FOR_EACH = /for_each/;
 /** Calls that free the object they are given. */
@@ -154,7 +155,8 @@ function firstUnlockedUse(
   );
   for (const r of after) {
     if (reassigns(r.event, o.variable)) return undefined;
-    if (r.event.kind === 'call' && FOR_EACH.test(r.event.callee) && r.event.args.some((a) => a.trim() === o.variable)) return undefined;
+    if (r.event.kind === 'call' && FOR_EACH.test(r.event.callee) && r.event.args.some((a) => a.trim() === o.variable))
+      return undefined;
     if (!dereferences(r.event, o.variable)) continue;
     // Retaken before this use: stale-after-relock's case.
     if (relocks.some((a) => paths.before(a, r))) continue;

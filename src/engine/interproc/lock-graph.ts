@@ -64,7 +64,11 @@ export function buildLockGraph(
     if (!row) edges.set(w.from, (row = new Map()));
     const list = row.get(w.to);
     if (!list) row.set(w.to, [w]);
-    else if (list.length < MAX_WITNESSES && !list.some((x) => x.function === w.function && x.file === w.file && x.takeLine === w.takeLine)) list.push(w);
+    else if (
+      list.length < MAX_WITNESSES &&
+      !list.some((x) => x.function === w.function && x.file === w.file && x.takeLine === w.takeLine)
+    )
+      list.push(w);
   };
   const heldUsable = (h: readonly HeldLock[]): HeldLock[] => h.filter((x) => x.lock.resolved);
 
@@ -79,7 +83,20 @@ export function buildLockGraph(
         if (ev.trylock && ev.api.includes('trylock')) return;
         for (const h of heldUsable(heldNow)) {
           if (h.lock.id === ev.lock.id) continue;
-          add({ from: h.lock.id, to: ev.lock.id, fromMode: h.mode, toMode: ev.mode, function: fn.name, file: fn.file, heldLine: h.line, takeLine: ev.line, takeColumn: ev.column, via: [], fromKnowledge: false, partial });
+          add({
+            from: h.lock.id,
+            to: ev.lock.id,
+            fromMode: h.mode,
+            toMode: ev.mode,
+            function: fn.name,
+            file: fn.file,
+            heldLine: h.line,
+            takeLine: ev.line,
+            takeColumn: ev.column,
+            via: [],
+            fromKnowledge: false,
+            partial,
+          });
         }
         return;
       }
@@ -95,9 +112,22 @@ export function buildLockGraph(
         const cb = summaries.callback(ev.opsStruct, ev.field);
         if (!cb) return;
         const impls = cb.implementations.map((i) => `\`${i.function}()\``);
-        const step: ViaStep = { function: `->${ev.field}`, file: fn.file, line: ev.line, what: impls.length > 0 ? `is \`${cb.callback}\`, implemented by ${impls.slice(0, 3).join(', ')}${impls.length > 3 ? ' and others' : ''}` : `is \`${cb.callback}\` (knowledge)` };
+        const step: ViaStep = {
+          function: `->${ev.field}`,
+          file: fn.file,
+          line: ev.line,
+          what:
+            impls.length > 0
+              ? `is \`${cb.callback}\`, implemented by ${impls.slice(0, 3).join(', ')}${impls.length > 3 ? ' and others' : ''}`
+              : `is \`${cb.callback}\` (knowledge)`,
+        };
         takes = cb.takes;
-        extra = (t) => ({ via: [step, ...t.via], fromKnowledge: cb.fromKnowledge || t.fromKnowledge, callback: cb.callback, ...(cb.guessedStruct ? { guessedStruct: true } : {}) });
+        extra = (t) => ({
+          via: [step, ...t.via],
+          fromKnowledge: cb.fromKnowledge || t.fromKnowledge,
+          callback: cb.callback,
+          ...(cb.guessedStruct ? { guessedStruct: true } : {}),
+        });
       } else {
         const callee = summaries.get(ev.callee, fn.file);
         if (!callee) return;
@@ -134,7 +164,8 @@ export function buildLockGraph(
     kinds,
     toLockGraph(): LockGraph {
       // Built once per graph; callers get a copy they may change.
-      if (publicGraph) return { edges: publicGraph.edges.map((e) => ({ ...e, sites: e.sites.map((x) => ({ ...x })) })) };
+      if (publicGraph)
+        return { edges: publicGraph.edges.map((e) => ({ ...e, sites: e.sites.map((x) => ({ ...x })) })) };
       const out: LockGraph = { edges: [] };
       for (const [from, row] of [...edges].sort(([a], [b]) => a.localeCompare(b))) {
         for (const [to, ws] of [...row].sort(([a], [b]) => a.localeCompare(b))) {

@@ -11,7 +11,16 @@
 import type { Knowledge } from '../knowledge/types';
 import { holdsNoLocks, ownHeldLocks } from '../model/held-locks';
 import type { FileModel, FunctionModel, LockKind, LockMode, LockRef } from '../model/types';
-import type { CallbackSummary, FunctionSummary, IrreversibleStep, ReachedCallback, RequiredLock, Summaries, TakenLock, ViaStep } from './types';
+import type {
+  CallbackSummary,
+  FunctionSummary,
+  IrreversibleStep,
+  ReachedCallback,
+  RequiredLock,
+  Summaries,
+  TakenLock,
+  ViaStep,
+} from './types';
 
 /** What a function body does itself, before propagation. */
 interface DirectEffects {
@@ -44,10 +53,23 @@ function directEffects(fn: FunctionModel): DirectEffects {
         case 'acquire':
           acquiredSoFar.add(ev.lock.id);
           if (ev.trylock && ev.api.includes('trylock')) break;
-          mergeTake(takes, { lock: ev.lock.id, kind: ev.lock.kind, mode: ev.mode, resolved: ev.lock.resolved, via: [{ function: fn.name, file: fn.file, line: ev.line, what: `takes \`${ev.lock.id}\`` }], fromKnowledge: false, ...(dropped ? { dropped } : {}) });
+          mergeTake(takes, {
+            lock: ev.lock.id,
+            kind: ev.lock.kind,
+            mode: ev.mode,
+            resolved: ev.lock.resolved,
+            via: [{ function: fn.name, file: fn.file, line: ev.line, what: `takes \`${ev.lock.id}\`` }],
+            fromKnowledge: false,
+            ...(dropped ? { dropped } : {}),
+          });
           break;
         case 'assert':
-          if (ev.expect !== 'not-held' && !acquiredSoFar.has(ev.lock.id) && ev.lock.resolved && !requires.some((r) => r.lock === ev.lock.id)) {
+          if (
+            ev.expect !== 'not-held' &&
+            !acquiredSoFar.has(ev.lock.id) &&
+            ev.lock.resolved &&
+            !requires.some((r) => r.lock === ev.lock.id)
+          ) {
             requires.push({ lock: ev.lock.id, expect: ev.expect, line: ev.line, file: fn.file });
           }
           break;
@@ -55,7 +77,13 @@ function directEffects(fn: FunctionModel): DirectEffects {
           calls.push({ callee: ev.callee, line: ev.line, ...(dropped ? { dropped } : {}) });
           break;
         case 'callback':
-          callbacks.push({ callback: `${ev.opsStruct ?? '?'}.${ev.field}`, ...(ev.opsStruct ? { opsStruct: ev.opsStruct } : {}), field: ev.field, line: ev.line, ...(dropped ? { dropped } : {}) });
+          callbacks.push({
+            callback: `${ev.opsStruct ?? '?'}.${ev.field}`,
+            ...(ev.opsStruct ? { opsStruct: ev.opsStruct } : {}),
+            field: ev.field,
+            line: ev.line,
+            ...(dropped ? { dropped } : {}),
+          });
           break;
         case 'return':
           if (ev.isError) errorReturn = true;
@@ -66,7 +94,8 @@ function directEffects(fn: FunctionModel): DirectEffects {
     }
   }
   for (const l of fn.mustHold) {
-    if (l.resolved && !requires.some((r) => r.lock === l.id)) requires.push({ lock: l.id, expect: 'held', line: fn.line, file: fn.file });
+    if (l.resolved && !requires.some((r) => r.lock === l.id))
+      requires.push({ lock: l.id, expect: 'held', line: fn.line, file: fn.file });
   }
   const out = { takes, requires, calls, callbacks, errorReturn, lockEffect: netLockEffect(fn) };
   directCache.set(fn, out);
@@ -84,7 +113,10 @@ function callerLocksDropped(fn: FunctionModel): (block: number, index: number) =
   const none = (): undefined => undefined;
   if (holdsNoLocks(fn) && !fn.blocks.some((b) => b.events.some((e) => e.kind === 'release'))) return none;
   const held = ownHeldLocks(fn);
-  const entry = held.before(fn.entry, 0).filter((h) => h.how === 'entry' || h.how === 'assert').map((h) => h.lock.id);
+  const entry = held
+    .before(fn.entry, 0)
+    .filter((h) => h.how === 'entry' || h.how === 'assert')
+    .map((h) => h.lock.id);
   if (entry.length === 0) return none;
   const releases = new Set<string>();
   for (const b of fn.blocks) for (const e of b.events) if (e.kind === 'release' && !e.implicit) releases.add(e.lock.id);
@@ -159,17 +191,31 @@ function netLockEffect(fn: FunctionModel): LockEffect {
   for (const l of fn.releases ?? []) if (l.resolved) releasesHeld.add(l.id);
   if ((acquired.size > 0 || released.size > 0) && !(holdsNoLocks(fn) && released.size === 0)) {
     const held = ownHeldLocks(fn);
-    const entry = new Set(held.before(fn.entry, 0).filter((h) => h.how === 'entry' || h.how === 'assert').map((h) => h.lock.id));
-    const returns: { error: boolean; must: Map<string, { lock: LockRef; mode: LockMode; how: string }>; may: Set<string> }[] = [];
+    const entry = new Set(
+      held
+        .before(fn.entry, 0)
+        .filter((h) => h.how === 'entry' || h.how === 'assert')
+        .map((h) => h.lock.id),
+    );
+    const returns: {
+      error: boolean;
+      must: Map<string, { lock: LockRef; mode: LockMode; how: string }>;
+      may: Set<string>;
+    }[] = [];
     held.forEachEvent((block, index, must) => {
       const ev = block.events[index];
       if (ev.kind !== 'return') return;
-      returns.push({ error: ev.isError, must: new Map(must.map((h) => [h.lock.id, { lock: h.lock, mode: h.mode, how: h.how }])), may: new Set(held.mayBefore(block.id, index).map((h) => h.lock.id)) });
+      returns.push({
+        error: ev.isError,
+        must: new Map(must.map((h) => [h.lock.id, { lock: h.lock, mode: h.mode, how: h.how }])),
+        may: new Set(held.mayBefore(block.id, index).map((h) => h.lock.id)),
+      });
     });
     if (returns.length > 0) {
       // Taken here and held at every return: left held in the caller.
       for (const [id, h] of returns[0].must) {
-        if (h.how === 'acquire' && !asserted.has(id) && h.lock.resolved && returns.every((r) => r.must.has(id))) leavesHeld.set(id, { lock: h.lock, mode: h.mode });
+        if (h.how === 'acquire' && !asserted.has(id) && h.lock.resolved && returns.every((r) => r.must.has(id)))
+          leavesHeld.set(id, { lock: h.lock, mode: h.mode });
       }
       const callers = [...entry].filter((id) => released.has(id));
       for (const id of callers) if (returns.every((r) => !r.may.has(id))) releasesHeld.add(id);
@@ -185,7 +231,8 @@ function netLockEffect(fn: FunctionModel): LockEffect {
         }
         for (const [id, h] of oks[0].must) {
           if (h.how !== 'acquire' || asserted.has(id) || !h.lock.resolved || leavesHeld.has(id)) continue;
-          if (oks.every((r) => r.must.has(id)) && errs.every((r) => !r.may.has(id))) onOk.acquires.push({ lock: h.lock, mode: h.mode });
+          if (oks.every((r) => r.must.has(id)) && errs.every((r) => !r.may.has(id)))
+            onOk.acquires.push({ lock: h.lock, mode: h.mode });
         }
         if (onError.releases.length > 0) out.onError = onError;
         if (onOk.releases.length > 0 || onOk.acquires.length > 0) out.onOk = onOk;
@@ -226,7 +273,9 @@ export function globalSignature(fn: FunctionModel): string {
       switch (ev.kind) {
         case 'acquire':
         case 'release':
-          parts.push(`${ev.kind[0]}${ev.lock.id}|${ev.mode}|${ev.line}|${ev.kind === 'acquire' ? `${ev.trylock}${ev.nested}${ev.api}` : ''}`);
+          parts.push(
+            `${ev.kind[0]}${ev.lock.id}|${ev.mode}|${ev.line}|${ev.kind === 'acquire' ? `${ev.trylock}${ev.nested}${ev.api}` : ''}`,
+          );
           break;
         case 'assert':
           parts.push(`a${ev.lock.id}|${ev.expect}|${ev.line}`);
@@ -298,20 +347,40 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     if (hit) return hit;
     const k = knowledge.functions[name];
     if (!k) return undefined;
-    const s: FunctionSummary = { name, inView: false, takes: [], requires: [], fallible: Boolean(k.fallible), restoring: Boolean(k.restoring), callbacks: [], partial: false };
+    const s: FunctionSummary = {
+      name,
+      inView: false,
+      takes: [],
+      requires: [],
+      fallible: Boolean(k.fallible),
+      restoring: Boolean(k.restoring),
+      callbacks: [],
+      partial: false,
+    };
     knowledgeCache.set(name, s);
     for (const t of k.takes ?? []) {
-      s.takes.push({ lock: t.lock, kind: kindOf(knowledge, t.lock), mode: t.mode, resolved: true, via: [{ function: name, what: `takes \`${t.lock}\` (knowledge)` }], fromKnowledge: true });
+      s.takes.push({
+        lock: t.lock,
+        kind: kindOf(knowledge, t.lock),
+        mode: t.mode,
+        resolved: true,
+        via: [{ function: name, what: `takes \`${t.lock}\` (knowledge)` }],
+        fromKnowledge: true,
+      });
     }
-    for (const r of k.requires ?? []) s.requires.push({ lock: r.lock, expect: r.mode === 'read' ? 'read' : r.mode === 'write' ? 'write' : 'held' });
+    for (const r of k.requires ?? [])
+      s.requires.push({ lock: r.lock, expect: r.mode === 'read' ? 'read' : r.mode === 'write' ? 'write' : 'held' });
     if (k.irreversible) s.irreversible = { why: k.irreversible, via: [{ function: name, what: k.irreversible }] };
     if (depth < 8) {
       for (const r of k.reaches ?? []) {
         const target = resolveSummary(r, undefined, depth + 1);
         if (!target) continue;
         const step: ViaStep = { function: name, what: `reaches \`${r}()\` (knowledge)` };
-        for (const t of target.takes) if (!s.takes.some((x) => x.lock === t.lock && x.mode === t.mode)) s.takes.push({ ...t, via: prefix(step, t.via), fromKnowledge: true });
-        if (!s.irreversible && target.irreversible) s.irreversible = { why: target.irreversible.why, via: prefix(step, target.irreversible.via) };
+        for (const t of target.takes)
+          if (!s.takes.some((x) => x.lock === t.lock && x.mode === t.mode))
+            s.takes.push({ ...t, via: prefix(step, t.via), fromKnowledge: true });
+        if (!s.irreversible && target.irreversible)
+          s.irreversible = { why: target.irreversible.why, via: prefix(step, target.irreversible.via) };
         if (target.fallible && k.fallible === undefined) s.fallible = true;
       }
     }
@@ -343,16 +412,28 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       partial: fn.status === 'partial',
       ...d.lockEffect,
     };
-    if (k?.irreversible) s.irreversible = { why: k.irreversible, via: [{ function: fn.name, file: fn.file, line: fn.line, what: k.irreversible }] };
+    if (k?.irreversible)
+      s.irreversible = {
+        why: k.irreversible,
+        via: [{ function: fn.name, file: fn.file, line: fn.line, what: k.irreversible }],
+      };
     for (const r of k?.requires ?? []) {
-      if (!s.requires.some((x) => x.lock === r.lock)) s.requires.push({ lock: r.lock, expect: r.mode === 'read' ? 'read' : r.mode === 'write' ? 'write' : 'held' });
+      if (!s.requires.some((x) => x.lock === r.lock))
+        s.requires.push({ lock: r.lock, expect: r.mode === 'read' ? 'read' : r.mode === 'write' ? 'write' : 'held' });
     }
     for (const cb of d.callbacks) {
       if (s.callbacks.length < MAX_CALLBACKS && !s.callbacks.some((c) => c.callback === cb.callback)) {
-        s.callbacks.push({ callback: cb.callback, via: [{ function: fn.name, file: fn.file, line: cb.line, what: `calls \`->${cb.field}()\`` }] });
+        s.callbacks.push({
+          callback: cb.callback,
+          via: [{ function: fn.name, file: fn.file, line: cb.line, what: `calls \`->${cb.field}()\`` }],
+        });
       }
       const ck = knowledge.callbacks[cb.callback];
-      if (!s.irreversible && ck?.irreversible) s.irreversible = { why: ck.irreversible, via: [{ function: fn.name, file: fn.file, line: cb.line, what: `calls \`->${cb.field}()\`` }] };
+      if (!s.irreversible && ck?.irreversible)
+        s.irreversible = {
+          why: ck.irreversible,
+          via: [{ function: fn.name, file: fn.file, line: cb.line, what: `calls \`->${cb.field}()\`` }],
+        };
     }
     inView.set(key(fn), s);
   }
@@ -419,7 +500,8 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     for (const o of f.opsImplementations) {
       const id = `${o.opsStruct}.${o.field}`;
       const list = implementations.get(id) ?? [];
-      if (!list.some((x) => x.function === o.function && x.file === o.file)) list.push({ function: o.function, file: o.file, line: o.line });
+      if (!list.some((x) => x.function === o.function && x.file === o.file))
+        list.push({ function: o.function, file: o.file, line: o.line });
       implementations.set(id, list);
     }
   }
@@ -434,7 +516,11 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     set.add(os);
     structsByField.set(fld, set);
   }
-  const callbackSummary = (opsStructIn: string | undefined, field: string, visiting: Set<string>): CallbackSummary | undefined => {
+  const callbackSummary = (
+    opsStructIn: string | undefined,
+    field: string,
+    visiting: Set<string>,
+  ): CallbackSummary | undefined => {
     // Ops struct unknown (its declaration is not in view): when exactly one ops
     // table in view has this field, that is the one; marked as a guess.
     let opsStruct = opsStructIn;
@@ -468,22 +554,51 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
           const inner = callbackSummary(os, fld, visiting);
           if (!inner) continue;
           for (const t of inner.takes) {
-            if (!takes.some((x) => x.lock === t.lock && x.mode === t.mode)) takes.push({ ...t, via: [...cb.via, ...t.via] });
+            if (!takes.some((x) => x.lock === t.lock && x.mode === t.mode))
+              takes.push({ ...t, via: [...cb.via, ...t.via] });
           }
         }
       }
-      if (!irreversible && ck?.irreversible) irreversible = { why: ck.irreversible, via: [{ function: impls[0].function, what: ck.irreversible }] };
-      out = { callback: id, implementations: impls, takes, ...(irreversible ? { irreversible } : {}), fromKnowledge: false, ...(guessed ? { guessedStruct: true } : {}) };
+      if (!irreversible && ck?.irreversible)
+        irreversible = { why: ck.irreversible, via: [{ function: impls[0].function, what: ck.irreversible }] };
+      out = {
+        callback: id,
+        implementations: impls,
+        takes,
+        ...(irreversible ? { irreversible } : {}),
+        fromKnowledge: false,
+        ...(guessed ? { guessedStruct: true } : {}),
+      };
     } else if (ck) {
-      const takes: TakenLock[] = (ck.takes ?? []).map((t) => ({ lock: t.lock, kind: kindOf(knowledge, t.lock), mode: t.mode, resolved: true, via: [{ function: `->${field}()`, what: `takes \`${t.lock}\` (knowledge of \`${id}\`)` }], fromKnowledge: true }));
+      const takes: TakenLock[] = (ck.takes ?? []).map((t) => ({
+        lock: t.lock,
+        kind: kindOf(knowledge, t.lock),
+        mode: t.mode,
+        resolved: true,
+        via: [{ function: `->${field}()`, what: `takes \`${t.lock}\` (knowledge of \`${id}\`)` }],
+        fromKnowledge: true,
+      }));
       for (const r of ck.reaches ?? []) {
         const target = resolveSummary(r);
         if (!target) continue;
         for (const t of target.takes) {
-          if (!takes.some((x) => x.lock === t.lock && x.mode === t.mode)) takes.push({ ...t, via: [{ function: `->${field}()`, what: `reaches \`${r}()\` (knowledge of \`${id}\`)` }, ...t.via], fromKnowledge: true });
+          if (!takes.some((x) => x.lock === t.lock && x.mode === t.mode))
+            takes.push({
+              ...t,
+              via: [{ function: `->${field}()`, what: `reaches \`${r}()\` (knowledge of \`${id}\`)` }, ...t.via],
+              fromKnowledge: true,
+            });
         }
       }
-      out = { callback: id, implementations: [], takes, ...(ck.irreversible ? { irreversible: { why: ck.irreversible, via: [{ function: `->${field}()`, what: ck.irreversible }] } } : {}), fromKnowledge: true };
+      out = {
+        callback: id,
+        implementations: [],
+        takes,
+        ...(ck.irreversible
+          ? { irreversible: { why: ck.irreversible, via: [{ function: `->${field}()`, what: ck.irreversible }] } }
+          : {}),
+        fromKnowledge: true,
+      };
     }
     visiting.delete(id);
     callbackCache.set(cacheKey, out);

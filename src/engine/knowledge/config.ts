@@ -10,8 +10,31 @@ import type { CallbackKnowledge, FunctionKnowledge, Knowledge, LockTake, ReviewC
 const LOCK_KINDS: readonly LockKind[] = ['mutex', 'rwsem', 'spinlock', 'xa_lock', 'unknown'];
 const LOCK_MODES: readonly LockMode[] = ['exclusive', 'read', 'write'];
 const CONFIDENCES = ['low', 'medium', 'high'] as const;
-const TOP_KEYS = ['functions', 'callbacks', 'structs', 'lockKinds', 'documentedOrders', 'protectedBy', 'disabledRules', 'minConfidence'] as const;
-const FUNCTION_KEYS = ['takes', 'fallible', 'irreversible', 'restoring', 'reaches', 'requires', 'writes', 'implicitReads', 'outParams', 'releasedBy', 'iterator', 'publishes', 'finishes'] as const;
+const TOP_KEYS = [
+  'functions',
+  'callbacks',
+  'structs',
+  'lockKinds',
+  'documentedOrders',
+  'protectedBy',
+  'disabledRules',
+  'minConfidence',
+] as const;
+const FUNCTION_KEYS = [
+  'takes',
+  'fallible',
+  'irreversible',
+  'restoring',
+  'reaches',
+  'requires',
+  'writes',
+  'implicitReads',
+  'outParams',
+  'releasedBy',
+  'iterator',
+  'publishes',
+  'finishes',
+] as const;
 const CALLBACK_KEYS = ['takes', 'reaches', 'irreversible'] as const;
 /** `struct.field`: the class id shape every lock and protected field uses. */
 const CLASS_ID = /^[A-Za-z_]\w*\.[A-Za-z_]\w*$/;
@@ -70,13 +93,17 @@ class Validator {
 
   unknownKeys(obj: Record<string, Json>, allowed: readonly string[], at: string): void {
     for (const key of Object.keys(obj)) {
-      if (!allowed.includes(key)) this.problem(at ? `${at}.${key}` : key, `unknown key (allowed: ${allowed.join(', ')})`);
+      if (!allowed.includes(key))
+        this.problem(at ? `${at}.${key}` : key, `unknown key (allowed: ${allowed.join(', ')})`);
     }
   }
 
   lockTakes(v: Json, at: string): LockTake[] | undefined {
     if (!Array.isArray(v)) {
-      this.problem(at, `expected an array of {"lock": "struct.field", "mode": "exclusive|read|write"}, got ${kindOf(v)}`);
+      this.problem(
+        at,
+        `expected an array of {"lock": "struct.field", "mode": "exclusive|read|write"}, got ${kindOf(v)}`,
+      );
       return undefined;
     }
     const out: LockTake[] = [];
@@ -128,7 +155,10 @@ class Validator {
     if (v.iterator !== undefined && this.object(v.iterator, `${at}.iterator`)) {
       this.unknownKeys(v.iterator, ['cursors', 'validUnder'], `${at}.iterator`);
       const cursors = this.positions(v.iterator.cursors, `${at}.iterator.cursors`);
-      const under = v.iterator.validUnder === undefined ? undefined : this.classId(v.iterator.validUnder, `${at}.iterator.validUnder`);
+      const under =
+        v.iterator.validUnder === undefined
+          ? undefined
+          : this.classId(v.iterator.validUnder, `${at}.iterator.validUnder`);
       if (cursors) out.iterator = { cursors, ...(under ? { validUnder: under } : {}) };
     }
     if (v.publishes !== undefined && this.object(v.publishes, `${at}.publishes`)) {
@@ -141,7 +171,8 @@ class Validator {
       this.unknownKeys(v.finishes, ['object', 'aborts'], `${at}.finishes`);
       const object = this.position(v.finishes.object, `${at}.finishes.object`);
       const aborts = v.finishes.aborts;
-      if (aborts !== undefined && typeof aborts !== 'boolean') this.problem(`${at}.finishes.aborts`, `expected true or false, got ${kindOf(aborts)}`);
+      if (aborts !== undefined && typeof aborts !== 'boolean')
+        this.problem(`${at}.finishes.aborts`, `expected true or false, got ${kindOf(aborts)}`);
       else if (object !== undefined) out.finishes = { object, ...(aborts ? { aborts } : {}) };
     }
     for (const key of ['fallible', 'restoring'] as const) {
@@ -258,7 +289,8 @@ export function parseConfig(text: string, source: string): { config?: ReviewConf
       const out: Record<string, string> = {};
       for (const [field, type] of Object.entries(fields)) {
         if (typeof type === 'string') out[field] = type;
-        else v.problem(`structs.${name}.${field}`, `expected a type string such as "struct mutex", got ${kindOf(type)}`);
+        else
+          v.problem(`structs.${name}.${field}`, `expected a type string such as "struct mutex", got ${kindOf(type)}`);
       }
       config.structs[name] = out;
     }
@@ -273,7 +305,10 @@ export function parseConfig(text: string, source: string): { config?: ReviewConf
   }
   if (raw.documentedOrders !== undefined) {
     if (!Array.isArray(raw.documentedOrders)) {
-      v.problem('documentedOrders', `expected an array of lock orders (arrays of "struct.field", outer first), got ${kindOf(raw.documentedOrders)}`);
+      v.problem(
+        'documentedOrders',
+        `expected an array of lock orders (arrays of "struct.field", outer first), got ${kindOf(raw.documentedOrders)}`,
+      );
     } else {
       config.documentedOrders = [];
       raw.documentedOrders.forEach((order, i) => {
@@ -283,7 +318,8 @@ export function parseConfig(text: string, source: string): { config?: ReviewConf
           v.problem(`documentedOrders[${i}]`, 'an order needs at least two locks');
           return;
         }
-        if (names.every((n, j) => v.classId(n, `documentedOrders[${i}][${j}]`) !== undefined)) config.documentedOrders!.push(names);
+        if (names.every((n, j) => v.classId(n, `documentedOrders[${i}][${j}]`) !== undefined))
+          config.documentedOrders!.push(names);
       });
     }
   }

@@ -103,7 +103,12 @@ function ownFunctions(): Record<string, FunctionKnowledge> {
   return {
     // The access list of an IOAS.
     // It stores the new IOAS's slot in the access, overwriting the old one.
-    iopt_add_access: { takes: IOPT_ACCESS_LIST_TAKES, fallible: true, writes: ['iommufd_access.iopt_access_list_id'], releasedBy: ['iopt_remove_access'] },
+    iopt_add_access: {
+      takes: IOPT_ACCESS_LIST_TAKES,
+      fallible: true,
+      writes: ['iommufd_access.iopt_access_list_id'],
+      releasedBy: ['iopt_remove_access'],
+    },
     iopt_remove_access: {
       takes: IOPT_ACCESS_LIST_TAKES,
       irreversible: 'removes the access from the IOAS',

@@ -43,7 +43,16 @@ export class TextCache<T> {
 }
 
 /** Containers whose children are still file scope. */
-const TRANSPARENT = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list']);
+const TRANSPARENT = new Set([
+  'translation_unit',
+  'preproc_if',
+  'preproc_ifdef',
+  'preproc_else',
+  'preproc_elif',
+  'preproc_elifdef',
+  'linkage_specification',
+  'declaration_list',
+]);
 
 /** File-scope nodes, looking through #if blocks. */
 function topLevel(root: SyntaxNode): SyntaxNode[] {
@@ -84,15 +93,22 @@ function topFacts(n: SyntaxNode): TopFacts {
   const type = n.childForFieldName('type');
   const struct = structOfTypeNode(type);
   // `static DEFINE_MUTEX(lock);`, `static struct foo obj;`: an object of this file only.
-  const fileLocal = n.type === 'declaration' && namedKids(n).some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
-  const declarators = n.type === 'function_definition' ? [n.childForFieldName('declarator')] : namedKids(n).filter((c) => !sameNode(c, type) && c.type !== 'storage_class_specifier');
+  const fileLocal =
+    n.type === 'declaration' && namedKids(n).some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
+  const declarators =
+    n.type === 'function_definition'
+      ? [n.childForFieldName('declarator')]
+      : namedKids(n).filter((c) => !sameNode(c, type) && c.type !== 'storage_class_specifier');
   for (const d of declarators) {
     const named = declaredName(d);
     if (!named) continue;
     if (named.fn) {
       if (struct && named.pointer) facts.returns.push([named.name, struct]);
     } else {
-      facts.globals.push([named.name, { ...(struct ? { struct } : {}), pointer: named.pointer, int: false, ...(fileLocal ? { fileLocal } : {}) }]);
+      facts.globals.push([
+        named.name,
+        { ...(struct ? { struct } : {}), pointer: named.pointer, int: false, ...(fileLocal ? { fileLocal } : {}) },
+      ]);
     }
   }
   if (n.type === 'function_definition') {
@@ -102,7 +118,12 @@ function topFacts(n: SyntaxNode): TopFacts {
     const ops: OpsImplementation[] = [];
     opsImplementations(n, '', ops);
     const base = line(n);
-    facts.ops = ops.map((o) => ({ opsStruct: o.opsStruct, field: o.field, function: o.function, lineOffset: o.line - base }));
+    facts.ops = ops.map((o) => ({
+      opsStruct: o.opsStruct,
+      field: o.field,
+      function: o.function,
+      lineOffset: o.line - base,
+    }));
   }
   return facts;
 }
@@ -137,7 +158,8 @@ function commentAbove(nodes: readonly SyntaxNode[], i: number): string | undefin
 function documentedStruct(next: SyntaxNode | undefined): string | undefined {
   if (!next) return undefined;
   const spec = next.type === 'struct_specifier' ? next : next.childForFieldName('type');
-  if (spec && spec.type === 'struct_specifier' && spec.childForFieldName('body')) return spec.childForFieldName('name')?.text;
+  if (spec && spec.type === 'struct_specifier' && spec.childForFieldName('body'))
+    return spec.childForFieldName('name')?.text;
   return undefined;
 }
 
@@ -158,7 +180,15 @@ export function readFileStructs(root: SyntaxNode, cache?: FunctionModelCache): S
   const parts: StructTable[] = [];
   for (const n of topLevel(root)) {
     const type = nodeType(n);
-    if (type === 'comment' || type === 'expression_statement' || type === 'preproc_include' || type === 'preproc_def' || type === 'preproc_function_def' || type === 'preproc_call') continue;
+    if (
+      type === 'comment' ||
+      type === 'expression_statement' ||
+      type === 'preproc_include' ||
+      type === 'preproc_def' ||
+      type === 'preproc_function_def' ||
+      type === 'preproc_call'
+    )
+      continue;
     if (!cache) {
       parts.push(nodeStructs(n));
       continue;
@@ -179,15 +209,20 @@ function nodeStructs(n: SyntaxNode): StructTable {
   const out = readStructs(n);
   if (n.type !== 'function_definition' && n.type !== 'declaration') return out;
   const type = n.childForFieldName('type');
-  const declarators = n.type === 'function_definition' ? [n.childForFieldName('declarator')] : namedKids(n).filter((c) => !sameNode(c, type));
+  const declarators =
+    n.type === 'function_definition'
+      ? [n.childForFieldName('declarator')]
+      : namedKids(n).filter((c) => !sameNode(c, type));
   const struct = structOfTypeNode(type);
   for (const d of declarators) {
     const named = declaredName(d);
     if (!named) continue;
-    if (named.fn && !named.pointer && type?.text === 'bool') out[BOOL_FUNCTIONS] = { ...out[BOOL_FUNCTIONS], [named.name]: 'bool' };
+    if (named.fn && !named.pointer && type?.text === 'bool')
+      out[BOOL_FUNCTIONS] = { ...out[BOOL_FUNCTIONS], [named.name]: 'bool' };
     // File-scope objects of struct type (`extern struct ap_matrix_dev *matrix_dev;` in a
     // header): other files resolve `matrix_dev->mdevs_lock` through them.
-    if (!named.fn && n.type === 'declaration' && struct) out[GLOBAL_OBJECTS] = { ...out[GLOBAL_OBJECTS], [named.name]: `struct ${struct}${named.pointer ? ' *' : ''}` };
+    if (!named.fn && n.type === 'declaration' && struct)
+      out[GLOBAL_OBJECTS] = { ...out[GLOBAL_OBJECTS], [named.name]: `struct ${struct}${named.pointer ? ' *' : ''}` };
   }
   return out;
 }
@@ -197,7 +232,14 @@ function nodeStructs(n: SyntaxNode): StructTable {
  * view plus knowledge) lock identities resolve through; `own` the structs this
  * file defines (kept in the model).
  */
-export function buildFileModel(root: SyntaxNode, file: string, original: string, structs: StructTable, own: StructTable, cache?: FunctionModelCache): FileModel {
+export function buildFileModel(
+  root: SyntaxNode,
+  file: string,
+  original: string,
+  structs: StructTable,
+  own: StructTable,
+  cache?: FunctionModelCache,
+): FileModel {
   const nodes = topLevel(root);
   // Per-node facts, by text (reused across edits when a cache is given).
   const previousFacts = cache?.facts;
@@ -233,7 +275,11 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
 
   const modelFunction = (def: SyntaxNode, name: string | undefined, text?: string, above?: string): void => {
     if (name === undefined) {
-      skipped.push({ function: '<unnamed>', line: line(def), reason: 'a function definition whose name could not be read (a macro in its declarator?)' });
+      skipped.push({
+        function: '<unnamed>',
+        line: line(def),
+        reason: 'a function definition whose name could not be read (a macro in its declarator?)',
+      });
       return;
     }
     // The position is part of the identity: the model's lines are absolute.
@@ -257,7 +303,10 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
       if (cache) used.set(at, body, model);
     } catch (e) {
       // A bug in the builder must not cost the whole file: say so in coverage.
-      const reason = e instanceof RangeError ? 'nested too deeply to model (statements or expressions thousands of levels deep)' : `the model could not be built (${(e as Error).message})`;
+      const reason =
+        e instanceof RangeError
+          ? 'nested too deeply to model (statements or expressions thousands of levels deep)'
+          : `the model could not be built (${(e as Error).message})`;
       skipped.push({ function: name, line: line(def), reason });
     }
   };
@@ -271,7 +320,8 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
       case 'declaration':
         if (f && f.ops.length > 0) {
           const base = line(n);
-          for (const o of f.ops) ops.push({ opsStruct: o.opsStruct, field: o.field, function: o.function, file, line: base + o.lineOffset });
+          for (const o of f.ops)
+            ops.push({ opsStruct: o.opsStruct, field: o.field, function: o.function, file, line: base + o.lineOffset });
         }
         break;
       case 'comment': {
@@ -294,9 +344,18 @@ export function buildFileModel(root: SyntaxNode, file: string, original: string,
         }
         // Only a declarator followed by a body is a lost definition (`module_exit(x)` lines are not).
         const children = kids(n);
-        const declarator = children.find((c, i) => c.type === 'function_declarator' && children.slice(i + 1).some((b) => b.type === 'compound_statement' || b.type === '{'));
+        const declarator = children.find(
+          (c, i) =>
+            c.type === 'function_declarator' &&
+            children.slice(i + 1).some((b) => b.type === 'compound_statement' || b.type === '{'),
+        );
         const named = declarator ? declaredName(declarator) : undefined;
-        if (named) skipped.push({ function: named.name, line: line(declarator!), reason: 'the parser could not read this definition (unbalanced braces, or an unknown macro around it?)' });
+        if (named)
+          skipped.push({
+            function: named.name,
+            line: line(declarator!),
+            reason: 'the parser could not read this definition (unbalanced braces, or an unknown macro around it?)',
+          });
         break;
       }
       default:
@@ -365,7 +424,12 @@ export function lexicalFunctionHeads(text: string): { name: string; line: number
     if (headStart < 0) continue;
     const head = withoutLineComments(text.slice(headStart, at)).trimEnd();
     // A head ends in `)` (a parameter list or an annotation); before its `(` there is no statement or initialiser.
-    if (!head.endsWith(')') || /[;=#{}]/.test(head.split('(')[0]!) || /^(?:if|for|while|switch|return|else|do)\b/.test(head)) continue;
+    if (
+      !head.endsWith(')') ||
+      /[;=#{}]/.test(head.split('(')[0]!) ||
+      /^(?:if|for|while|switch|return|else|do)\b/.test(head)
+    )
+      continue;
     const name = identifierBefore(head, head.indexOf('('));
     if (name === undefined) continue;
     // 1-based line of the head's start, counted incrementally.
@@ -396,12 +460,18 @@ function accountForLexicalHeads(text: string, functions: FunctionModel[], skippe
     if (lines.some((l) => l >= head.line - 2 && l <= head.braceLine)) continue;
     const host = functions.findIndex((f) => f.line < head.line && f.endLine >= head.braceLine);
     const hostFn = host >= 0 ? functions[host] : undefined;
-    const why = hostFn ? `swallowed into the body of ${hostFn.name} (line ${hostFn.line}) by a syntax error before line ${head.line} (unbalanced braces?)` : `swallowed by a syntax error before line ${head.line} (unbalanced braces, or an unknown macro around it?)`;
+    const why = hostFn
+      ? `swallowed into the body of ${hostFn.name} (line ${hostFn.line}) by a syntax error before line ${head.line} (unbalanced braces?)`
+      : `swallowed by a syntax error before line ${head.line} (unbalanced braces, or an unknown macro around it?)`;
     skipped.push({ function: head.name, line: head.line, reason: why });
     names.add(head.name);
     if (hostFn) {
       const reason = `its body runs into the definition of ${head.name} at line ${head.line} (a brace left open?); the model of it is unreliable`;
-      functions[host] = { ...hostFn, status: 'partial', reason: hostFn.reason ? `${hostFn.reason}; ${reason}` : reason };
+      functions[host] = {
+        ...hostFn,
+        status: 'partial',
+        reason: hostFn.reason ? `${hostFn.reason}; ${reason}` : reason,
+      };
     }
   }
 }

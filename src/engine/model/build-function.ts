@@ -19,8 +19,31 @@ import { chainRoot } from '../text-scan';
 import { guardClass, isScopedGuardMacro, LOCK_CLASS_SITES, lockApi, TRANSPARENT_CALLS } from './lock-apis';
 import type { LockApi } from './lock-apis';
 import type { StructTable } from './structs';
-import { column, declaredName, firstError, kids, line, namedKids, nodeType, sameNode, squash, structOfTypeNode, structOfTypeText, unparen } from './syntax-util';
-import type { AcquireEvent, Block, EdgeCondition, Event, FieldAccess, FunctionModel, LockKind, LockMode, LockRef } from './types';
+import {
+  column,
+  declaredName,
+  firstError,
+  kids,
+  line,
+  namedKids,
+  nodeType,
+  sameNode,
+  squash,
+  structOfTypeNode,
+  structOfTypeText,
+  unparen,
+} from './syntax-util';
+import type {
+  AcquireEvent,
+  Block,
+  EdgeCondition,
+  Event,
+  FieldAccess,
+  FunctionModel,
+  LockKind,
+  LockMode,
+  LockRef,
+} from './types';
 
 export interface VarInfo {
   struct?: string;
@@ -131,7 +154,11 @@ export function isBenignError(n: SyntaxNode): boolean {
   const parent = n.parent;
   if (!parent) return false;
   if (nodeType(parent) === 'argument_list') {
-    return namedKids(n).every((c) => /^(?:identifier|type_identifier|primitive_type|sized_type_specifier|struct_specifier|union_specifier|type_qualifier)$/.test(nodeType(c)));
+    return namedKids(n).every((c) =>
+      /^(?:identifier|type_identifier|primitive_type|sized_type_specifier|struct_specifier|union_specifier|type_qualifier)$/.test(
+        nodeType(c),
+      ),
+    );
   }
   if (nodeType(parent) === 'case_statement') return kids(n).some((c) => nodeType(c) === '...');
   return false;
@@ -210,7 +237,9 @@ export class FunctionBuilder {
         this.emit({ kind: 'return', line: end.row + 1, column: end.column + 1, value: '', isError: false });
         this.link(this.cur, this.exit);
       }
-      for (const [label, site] of this.firstGoto) if (!this.placedLabels.has(label)) this.partial(site, `a goto to \`${label}\`, a label the function does not define,`);
+      for (const [label, site] of this.firstGoto)
+        if (!this.placedLabels.has(label))
+          this.partial(site, `a goto to \`${label}\`, a label the function does not define,`);
     }
     const mustHold = this.mustHold(def, body);
     const acquires = this.annotated(def, body, '__acquires');
@@ -269,9 +298,17 @@ export class FunctionBuilder {
     const named = declaredName(declarator);
     if (!named) return undefined;
     const struct = structOfTypeNode(typeNode);
-    const scalar = typeNode !== null && (nodeType(typeNode) === 'primitive_type' || nodeType(typeNode) === 'sized_type_specifier' || (nodeType(typeNode) === 'type_identifier' && /^(?:u|s)(?:8|16|32|64)$|_t$|^bool$/.test(typeNode.text)));
+    const scalar =
+      typeNode !== null &&
+      (nodeType(typeNode) === 'primitive_type' ||
+        nodeType(typeNode) === 'sized_type_specifier' ||
+        (nodeType(typeNode) === 'type_identifier' && /^(?:u|s)(?:8|16|32|64)$|_t$|^bool$/.test(typeNode.text)));
     const isBool = typeNode?.text === 'bool' && !named.pointer;
-    const info: VarInfo = { pointer: named.pointer, int: scalar && !named.pointer && !isBool, ...(isBool ? { bool: true } : {}) };
+    const info: VarInfo = {
+      pointer: named.pointer,
+      int: scalar && !named.pointer && !isBool,
+      ...(isBool ? { bool: true } : {}),
+    };
     if (struct && !scalar) {
       info.struct = struct;
       this.types[named.name] = struct;
@@ -322,7 +359,12 @@ export class FunctionBuilder {
         const args = n.childForFieldName('arguments');
         if (!fn || nodeType(fn) !== 'identifier') return undefined;
         // container_of(ptr, struct foo, member), list_first_entry(head, struct foo, member) & co.
-        if (/^(?:container_of|container_of_const|rb_entry|hlist_entry|list_(?:first_|last_|next_|prev_)?entry(?:_or_null)?)$/.test(fn.text) && args) {
+        if (
+          /^(?:container_of|container_of_const|rb_entry|hlist_entry|list_(?:first_|last_|next_|prev_)?entry(?:_or_null)?)$/.test(
+            fn.text,
+          ) &&
+          args
+        ) {
           return structOfTypeText(splitArguments(args.text)[1]);
         }
         return this.ctx.returns.get(fn.text);
@@ -337,7 +379,8 @@ export class FunctionBuilder {
     if (!arg) return { id: '?', kind, expr: '', resolved: false };
     let e = unparen(arg);
     const expr = squash(arg.text);
-    if (nodeType(e) === 'pointer_expression' && e.child(0)?.type === '&') e = unparen(e.childForFieldName('argument') ?? e);
+    if (nodeType(e) === 'pointer_expression' && e.child(0)?.type === '&')
+      e = unparen(e.childForFieldName('argument') ?? e);
     const plain = squash(e.text);
     if (nodeType(e) === 'field_expression') {
       const baseNode = e.childForFieldName('argument');
@@ -351,7 +394,12 @@ export class FunctionBuilder {
       let root: SyntaxNode | null = baseNode;
       while (root && nodeType(root) === 'field_expression') root = root.childForFieldName('argument');
       if (root?.type === 'identifier' && !this.vars.has(root.text) && e.text.indexOf('->') < 0) {
-        return { id: fileScopeClass(this.ctx, root.text, plain), kind, expr, resolved: this.ctx.globals.has(root.text) };
+        return {
+          id: fileScopeClass(this.ctx, root.text, plain),
+          kind,
+          expr,
+          resolved: this.ctx.globals.has(root.text),
+        };
       }
       return { id: plain, kind, expr, resolved: false };
     }
@@ -363,7 +411,12 @@ export class FunctionBuilder {
         const elsewhere = this.ctx.structs['<globals>']?.[name];
         const declared = this.ctx.globals.get(name)?.struct;
         const typeText = declared ? `struct ${declared}` : elsewhere;
-        return { id: fileScopeClass(this.ctx, name, name), kind: kind === 'unknown' ? (lockKindOfType(typeText) ?? kind) : kind, expr, resolved: this.ctx.globals.has(name) || elsewhere !== undefined };
+        return {
+          id: fileScopeClass(this.ctx, name, name),
+          kind: kind === 'unknown' ? (lockKindOfType(typeText) ?? kind) : kind,
+          expr,
+          resolved: this.ctx.globals.has(name) || elsewhere !== undefined,
+        };
       }
     }
     return { id: plain, kind, expr, resolved: false };
@@ -382,21 +435,36 @@ export class FunctionBuilder {
     if (head.indexOf(annotation) < 0) return [];
     const out: LockRef[] = [];
     // No `\s*` around the argument: lazy `[^)]*?` before `\s*\)` rescans blank runs (quadratic); lockRefFromText trims.
-    for (const m of head.matchAll(new RegExp(`${annotation}\\s*\\(([^)]*)\\)`, 'g'))) out.push(this.lockRefFromText(m[1]));
+    for (const m of head.matchAll(new RegExp(`${annotation}\\s*\\(([^)]*)\\)`, 'g')))
+      out.push(this.lockRefFromText(m[1]));
     return out;
   }
 
   /** A lock expression known only as text: `&access->ioas_lock`. */
   private lockRefFromText(text: string): LockRef {
     const expr = squash(text);
-    const parts = expr.replace(/^&\s*/, '').split(/->|\./).map((p) => p.trim());
+    const parts = expr
+      .replace(/^&\s*/, '')
+      .split(/->|\./)
+      .map((p) => p.trim());
     let type = (this.vars.get(parts[0]) ?? this.ctx.globals.get(parts[0]))?.struct;
     for (let i = 1; i < parts.length - 1 && type; i++) type = structOfTypeText(this.ctx.structs[type]?.[parts[i]]);
     if (type && parts.length > 1) {
       const field = parts[parts.length - 1];
-      return { id: `${type}.${field}`, kind: lockKindOfType(this.ctx.structs[type]?.[field]) ?? 'unknown', expr, resolved: true };
+      return {
+        id: `${type}.${field}`,
+        kind: lockKindOfType(this.ctx.structs[type]?.[field]) ?? 'unknown',
+        expr,
+        resolved: true,
+      };
     }
-    if (parts.length === 1 && !this.vars.has(parts[0])) return { id: fileScopeClass(this.ctx, parts[0], parts[0]), kind: 'unknown', expr, resolved: this.ctx.globals.has(parts[0]) };
+    if (parts.length === 1 && !this.vars.has(parts[0]))
+      return {
+        id: fileScopeClass(this.ctx, parts[0], parts[0]),
+        kind: 'unknown',
+        expr,
+        resolved: this.ctx.globals.has(parts[0]),
+      };
     return { id: expr.replace(/^&\s*/, ''), kind: 'unknown', expr, resolved: false };
   }
 
@@ -532,7 +600,9 @@ export class FunctionBuilder {
       case 'preproc_elif':
       case 'preproc_elifdef':
         // Both sides of an #if are walked in sequence: the model sees every call either may make.
-        this.walkStatements(namedKids(n).filter((c) => isStatement(c) || nodeType(c).startsWith('preproc_') || nodeType(c) === 'ERROR'));
+        this.walkStatements(
+          namedKids(n).filter((c) => isStatement(c) || nodeType(c).startsWith('preproc_') || nodeType(c) === 'ERROR'),
+        );
         return;
       case 'ERROR':
         if (isBenignError(n)) return;
@@ -556,7 +626,17 @@ export class FunctionBuilder {
         return;
       }
       const lock = this.lockRef(lockArg, cls.kind);
-      this.emit({ kind: 'acquire', lock, mode: cls.mode, trylock: false, nested: false, scope: 'scoped_guard', api: `scoped_guard(${args[0].text})`, line: line(head), column: column(head) });
+      this.emit({
+        kind: 'acquire',
+        lock,
+        mode: cls.mode,
+        trylock: false,
+        nested: false,
+        scope: 'scoped_guard',
+        api: `scoped_guard(${args[0].text})`,
+        line: line(head),
+        column: column(head),
+      });
       this.withScope(() => this.walkStatement(body), body, { lock, mode: cls.mode });
       return;
     }
@@ -579,7 +659,14 @@ export class FunctionBuilder {
   private walkDeclaration(n: SyntaxNode): void {
     const type = n.childForFieldName('type');
     for (const d of namedKids(n)) {
-      if (sameNode(d, type) || nodeType(d) === 'storage_class_specifier' || nodeType(d) === 'type_qualifier' || nodeType(d) === 'attribute_specifier' || nodeType(d) === 'comment') continue;
+      if (
+        sameNode(d, type) ||
+        nodeType(d) === 'storage_class_specifier' ||
+        nodeType(d) === 'type_qualifier' ||
+        nodeType(d) === 'attribute_specifier' ||
+        nodeType(d) === 'comment'
+      )
+        continue;
       if (nodeType(d) === 'init_declarator') {
         const value = d.childForFieldName('value');
         // The initialiser runs before the name is in scope for our purposes.
@@ -708,7 +795,14 @@ export class FunctionBuilder {
     args.push(inner);
     this.walkArgs(cond, args);
     const at = cond.parent ?? cond;
-    this.emit({ kind: 'call', callee: macro, args: splitArguments(cond.text), text: clip(`${macro}${cond.text}`), line: line(at), column: column(at) });
+    this.emit({
+      kind: 'call',
+      callee: macro,
+      args: splitArguments(cond.text),
+      text: clip(`${macro}${cond.text}`),
+      line: line(at),
+      column: column(at),
+    });
   }
 
   private walkFor(n: SyntaxNode): void {
@@ -759,7 +853,13 @@ export class FunctionBuilder {
     const value = n.namedChild(0);
     if (value) this.walkExpr(value);
     this.releaseGuards(0, n);
-    this.emit({ kind: 'return', line: line(n), column: column(n), value: value ? clip(value.text) : '', isError: value ? this.isErrorValue(value) : false });
+    this.emit({
+      kind: 'return',
+      line: line(n),
+      column: column(n),
+      value: value ? clip(value.text) : '',
+      isError: value ? this.isErrorValue(value) : false,
+    });
     this.link(this.here(), this.exit);
     this.cur = null;
   }
@@ -816,12 +916,19 @@ export class FunctionBuilder {
         if (this.readVars.size > 0 && this.readVars.has(n.text)) {
           // The enclosing expression's text (asking a node for its parent is slow in web-tree-sitter).
           const context = this.exprParent;
-          this.emit({ kind: 'use', variable: n.text, text: clip(context ? context.text : n.text), line: line(n), column: column(n) });
+          this.emit({
+            kind: 'use',
+            variable: n.text,
+            text: clip(context ? context.text : n.text),
+            line: line(n),
+            column: column(n),
+          });
         }
         return;
       case 'field_expression': {
         const saved = this.exprParent;
-        const isAddress = saved !== undefined && nodeType(saved) === 'pointer_expression' && saved.text.charCodeAt(0) === 38; /* & */
+        const isAddress =
+          saved !== undefined && nodeType(saved) === 'pointer_expression' && saved.text.charCodeAt(0) === 38; /* & */
         if (!isAddress || this.markedDepth > 0) this.recordAccess(n, 'read');
         const base = n.childForFieldName('argument');
         if (base && (nodeType(base) === 'field_expression' || this.mayHaveEvents(base))) {
@@ -849,7 +956,13 @@ export class FunctionBuilder {
         if (!this.mayHaveEvents(n)) return;
         for (const c of namedKids(n)) {
           const ct = nodeType(c);
-          if (ct === 'field_identifier' || ct === 'type_descriptor' || ct === 'number_literal' || ct === 'string_literal') continue;
+          if (
+            ct === 'field_identifier' ||
+            ct === 'type_descriptor' ||
+            ct === 'number_literal' ||
+            ct === 'string_literal'
+          )
+            continue;
           const saved = this.exprParent;
           this.exprParent = n;
           this.walkExpr(c);
@@ -885,9 +998,19 @@ export class FunctionBuilder {
       const base = target.childForFieldName('argument');
       if (base) this.walkExpr(base);
       this.emitWrite(target, op === '=' ? right.text : n.text, n);
-    } else if (nodeType(target) === 'pointer_expression' && target.child(0)?.type === '*' && this.params.includes(unparen(target.childForFieldName('argument') ?? target).text)) {
+    } else if (
+      nodeType(target) === 'pointer_expression' &&
+      target.child(0)?.type === '*' &&
+      this.params.includes(unparen(target.childForFieldName('argument') ?? target).text)
+    ) {
       // `*out = id`: a store through a pointer parameter, the callee's out-parameter.
-      this.emit({ kind: 'write', target: clip(target.text), value: clip(op === '=' ? right.text : n.text), line: line(n), column: column(n) });
+      this.emit({
+        kind: 'write',
+        target: clip(target.text),
+        value: clip(op === '=' ? right.text : n.text),
+        line: line(n),
+        column: column(n),
+      });
     } else this.walkExpr(target);
   }
 
@@ -900,14 +1023,34 @@ export class FunctionBuilder {
     if (nodeType(v) === 'field_expression') {
       const baseType = this.typeOf(v.childForFieldName('argument'));
       const field = v.childForFieldName('field')?.text;
-      this.emit({ kind: 'read', source: clip(v.text), ...(baseType && field ? { field: `${baseType}.${field}` } : {}), into: name, line: line(at), column: column(at) });
+      this.emit({
+        kind: 'read',
+        source: clip(v.text),
+        ...(baseType && field ? { field: `${baseType}.${field}` } : {}),
+        into: name,
+        line: line(at),
+        column: column(at),
+      });
       this.readVars.add(name);
-    } else if (nodeType(v) === 'identifier' && this.vars.has(name) && !this.vars.has(v.text) && !this.ctx.globals.has(v.text) && !this.vars.get(name)!.int && !/^[A-Z_0-9]+$/.test(v.text)) {
+    } else if (
+      nodeType(v) === 'identifier' &&
+      this.vars.has(name) &&
+      !this.vars.has(v.text) &&
+      !this.ctx.globals.has(v.text) &&
+      !this.vars.get(name)!.int &&
+      !/^[A-Z_0-9]+$/.test(v.text)
+    ) {
       // A local function pointer given a function (not a variable, not a constant).
       const targets = this.fnPointers.get(name);
       if (targets) targets.add(v.text);
       else this.fnPointers.set(name, new Set([v.text]));
-    } else if (nodeType(v) === 'identifier' && v.text !== name && this.vars.has(v.text) && this.vars.has(name) && nodeType(uncast(value)) === 'identifier') {
+    } else if (
+      nodeType(v) === 'identifier' &&
+      v.text !== name &&
+      this.vars.has(v.text) &&
+      this.vars.has(name) &&
+      nodeType(uncast(value)) === 'identifier'
+    ) {
       // Local to local (`err = npinned`, `pos = next`): a read marked `local`, so the
       // checks see the local reassigned and where its value came from.
       this.emit({ kind: 'read', source: v.text, into: name, local: true, line: line(at), column: column(at) });
@@ -917,8 +1060,10 @@ export class FunctionBuilder {
       else {
         // `hwpt = &hwpt_paging->common`: the same object under another name.
         const member = unparen(v.childForFieldName('argument') ?? v);
-        const base = nodeType(member) === 'field_expression' ? unparen(member.childForFieldName('argument') ?? member) : undefined;
-        if (base && nodeType(base) === 'identifier' && base.text !== name) this.memberAliases.push({ name, of: base.text, line: line(at) });
+        const base =
+          nodeType(member) === 'field_expression' ? unparen(member.childForFieldName('argument') ?? member) : undefined;
+        if (base && nodeType(base) === 'identifier' && base.text !== name)
+          this.memberAliases.push({ name, of: base.text, line: line(at) });
       }
     }
     if (this.isErrorValue(value)) this.env.add(name);
@@ -942,7 +1087,9 @@ export class FunctionBuilder {
   private walkCall(n: SyntaxNode, resultVar?: string): void {
     const fn = unparen(n.childForFieldName('function') ?? n);
     const argList = n.childForFieldName('arguments');
-    const args = argList ? namedKids(argList).filter((a) => a.type !== 'comment' && !(a.type === 'ERROR' && isBenignError(a))) : [];
+    const args = argList
+      ? namedKids(argList).filter((a) => a.type !== 'comment' && !(a.type === 'ERROR' && isBenignError(a)))
+      : [];
     const argTexts = argList ? splitArguments(argList.text) : [];
 
     // guard(mutex)(&x): the inner call names the class, the outer one the lock.
@@ -953,7 +1100,17 @@ export class FunctionBuilder {
         const cls = guardClass(clsName);
         if (cls && args[0]) {
           const lock = this.lockRef(args[0], cls.kind);
-          this.emit({ kind: 'acquire', lock, mode: cls.mode, trylock: false, nested: false, scope: 'guard', api: `guard(${clsName})`, line: line(n), column: column(n) });
+          this.emit({
+            kind: 'acquire',
+            lock,
+            mode: cls.mode,
+            trylock: false,
+            nested: false,
+            scope: 'guard',
+            api: `guard(${clsName})`,
+            line: line(n),
+            column: column(n),
+          });
           this.scopes[this.scopes.length - 1]?.guards.push({ lock, mode: cls.mode });
         }
         return;
@@ -968,7 +1125,15 @@ export class FunctionBuilder {
         const site = { line: line(n), column: column(n) };
         let loc: EventLoc;
         if (api.action === 'acquire') {
-          const ev: AcquireEvent = { kind: 'acquire', lock, mode: api.mode, trylock: Boolean(api.trylock || api.onZero), nested: Boolean(api.nested), api: name, ...site };
+          const ev: AcquireEvent = {
+            kind: 'acquire',
+            lock,
+            mode: api.mode,
+            trylock: Boolean(api.trylock || api.onZero),
+            nested: Boolean(api.nested),
+            api: name,
+            ...site,
+          };
           loc = this.emit(ev);
         } else if (api.action === 'release') {
           loc = this.emit({ kind: 'release', lock, mode: api.mode, implicit: false, api: name, ...site });
@@ -1017,7 +1182,17 @@ export class FunctionBuilder {
       if (!marked) this.walkArgs(n, args);
       const addressed = this.addressedFields(args);
       const targets = this.fnPointers.get(name);
-      const loc = this.emit({ kind: 'call', callee: name, args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n), ...(addressed ? { addressed } : {}), ...(targets ? { targets: [...targets] } : {}) });
+      const loc = this.emit({
+        kind: 'call',
+        callee: name,
+        args: argTexts,
+        ...(resultVar ? { resultVar } : {}),
+        text: clip(n.text),
+        line: line(n),
+        column: column(n),
+        ...(addressed ? { addressed } : {}),
+        ...(targets ? { targets: [...targets] } : {}),
+      });
       this.eventsByNode.set(n.startIndex, loc);
       if (resultVar) this.callSites.set(resultVar, loc);
       return;
@@ -1045,7 +1220,15 @@ export class FunctionBuilder {
 
     this.walkExpr(fn);
     this.walkArgs(n, args);
-    this.emit({ kind: 'call', callee: squash(fn.text), args: argTexts, ...(resultVar ? { resultVar } : {}), text: clip(n.text), line: line(n), column: column(n) });
+    this.emit({
+      kind: 'call',
+      callee: squash(fn.text),
+      args: argTexts,
+      ...(resultVar ? { resultVar } : {}),
+      text: clip(n.text),
+      line: line(n),
+      column: column(n),
+    });
   }
 
   /**
@@ -1098,7 +1281,14 @@ export class FunctionBuilder {
   /** Could walking `n` emit anything? Only calls, assignments, updates and uses of tracked locals do. */
   private mayHaveEvents(n: SyntaxNode): boolean {
     const t = n.text;
-    if (t.indexOf('(') >= 0 || t.indexOf('=') >= 0 || t.indexOf('++') >= 0 || t.indexOf('--') >= 0 || t.indexOf('->') >= 0) return true;
+    if (
+      t.indexOf('(') >= 0 ||
+      t.indexOf('=') >= 0 ||
+      t.indexOf('++') >= 0 ||
+      t.indexOf('--') >= 0 ||
+      t.indexOf('->') >= 0
+    )
+      return true;
     if (this.readVars.size === 0) return false;
     for (const v of this.readVars) if (t.indexOf(v) >= 0) return true;
     return false;
@@ -1137,7 +1327,10 @@ export class FunctionBuilder {
    * what its true/false branches mean, plus which local holds an error on
    * each branch.
    */
-  private classify(cond: SyntaxNode, head: number): { whenTrue?: EdgeCondition; whenFalse?: EdgeCondition; errorTrue?: string; errorFalse?: string } {
+  private classify(
+    cond: SyntaxNode,
+    head: number,
+  ): { whenTrue?: EdgeCondition; whenFalse?: EdgeCondition; errorTrue?: string; errorFalse?: string } {
     let e = unparen(cond);
     let negated = false;
     let errorTest = false; // IS_ERR(x), xa_err(x), x < 0: true means error whatever x is
@@ -1209,7 +1402,10 @@ export class FunctionBuilder {
       out.whenTrue = { on: onTrue, event: loc.index };
       out.whenFalse = { on: flip[onTrue], event: loc.index };
     }
-    if (varName && (onTrue === 'error' || onTrue === 'unlocked' || flip[onTrue] === 'error' || flip[onTrue] === 'unlocked')) {
+    if (
+      varName &&
+      (onTrue === 'error' || onTrue === 'unlocked' || flip[onTrue] === 'error' || flip[onTrue] === 'unlocked')
+    ) {
       const intLike = info?.int && (RC_NAMES.test(varName) || errorTest || this.callSites.has(varName));
       const errPtr = errorTest && info?.pointer;
       if (intLike || errPtr) {
@@ -1224,12 +1420,22 @@ export class FunctionBuilder {
   private returnsBool(call: SyntaxNode): boolean {
     const fn = call.childForFieldName('function');
     if (!fn || nodeType(fn) !== 'identifier') return false;
-    return this.ctx.structs['<bool-functions>']?.[fn.text] !== undefined || /^(?:IS_ENABLED|list_empty|refcount_dec_and_test|refcount_inc_not_zero|kref_get_unless_zero|mutex_is_locked|check_(?:add|sub|mul)_overflow|try_module_get|(?:is|has|can)_\w+)$/.test(fn.text);
+    return (
+      this.ctx.structs['<bool-functions>']?.[fn.text] !== undefined ||
+      /^(?:IS_ENABLED|list_empty|refcount_dec_and_test|refcount_inc_not_zero|kref_get_unless_zero|mutex_is_locked|check_(?:add|sub|mul)_overflow|try_module_get|(?:is|has|can)_\w+)$/.test(
+        fn.text,
+      )
+    );
   }
 
   private returnsPointer(call: SyntaxNode): boolean {
     const fn = call.childForFieldName('function');
-    return Boolean(fn && nodeType(fn) === 'identifier' && (this.ctx.returns.has(fn.text) || /^(?:k[mvz]?alloc|kzalloc|kcalloc|kmalloc_array|kvzalloc|kvcalloc|kmemdup|vzalloc|vmalloc)$/.test(fn.text)));
+    return Boolean(
+      fn &&
+      nodeType(fn) === 'identifier' &&
+      (this.ctx.returns.has(fn.text) ||
+        /^(?:k[mvz]?alloc|kzalloc|kcalloc|kmalloc_array|kvzalloc|kvcalloc|kmemdup|vzalloc|vmalloc)$/.test(fn.text)),
+    );
   }
 }
 
@@ -1278,7 +1484,8 @@ function isAlwaysTrue(cond: SyntaxNode | null): boolean {
 /** Strips parens and casts only (not value wrappers such as `PTR_ERR()`). */
 function uncast(n: SyntaxNode): SyntaxNode {
   let cur = unparen(n);
-  for (let guard = 0; guard < 8 && nodeType(cur) === 'cast_expression'; guard++) cur = unparen(cur.childForFieldName('value') ?? cur);
+  for (let guard = 0; guard < 8 && nodeType(cur) === 'cast_expression'; guard++)
+    cur = unparen(cur.childForFieldName('value') ?? cur);
   return cur;
 }
 
@@ -1286,7 +1493,8 @@ function uncast(n: SyntaxNode): SyntaxNode {
  * Calls whose argument is read or written locklessly on purpose: the
  * once-accessors, acquire/release, RCU accessors, data_race() and atomics.
  */
-const MARKED_ACCESS = /^(?:READ_ONCE|WRITE_ONCE|data_race|smp_load_acquire|smp_store_release|rcu_dereference\w*|rcu_access_pointer|rcu_assign_pointer|RCU_INIT_POINTER|srcu_dereference\w*|atomic\w*|test_bit|set_bit|clear_bit|test_and_\w+_bit)$/;
+const MARKED_ACCESS =
+  /^(?:READ_ONCE|WRITE_ONCE|data_race|smp_load_acquire|smp_store_release|rcu_dereference\w*|rcu_access_pointer|rcu_assign_pointer|RCU_INIT_POINTER|srcu_dereference\w*|atomic\w*|test_bit|set_bit|clear_bit|test_and_\w+_bit)$/;
 
 /** Store macros whose first argument is the stored-to location (by lvalue, or by address for smp_store_release). */
 const STORE_MACROS = new Set(['WRITE_ONCE', 'rcu_assign_pointer', 'RCU_INIT_POINTER', 'smp_store_release']);
@@ -1294,7 +1502,8 @@ const STORE_MACROS = new Set(['WRITE_ONCE', 'rcu_assign_pointer', 'RCU_INIT_POIN
 /** The field a store macro writes (`x->f` from `x->f` or `&x->f`), or undefined for any other target. */
 function storeTarget(arg: SyntaxNode): SyntaxNode | undefined {
   let t = unparen(arg);
-  if (nodeType(t) === 'pointer_expression' && t.child(0)?.type === '&') t = unparen(t.childForFieldName('argument') ?? t);
+  if (nodeType(t) === 'pointer_expression' && t.child(0)?.type === '&')
+    t = unparen(t.childForFieldName('argument') ?? t);
   return nodeType(t) === 'field_expression' ? t : undefined;
 }
 

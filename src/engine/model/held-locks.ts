@@ -100,7 +100,15 @@ function conditionedEvents(blocks: Block[]): Set<string> {
 function applyOutcome(state: State, effect: OutcomeLockEffect, at: { line: number; column: number }): void {
   for (const id of effect.releases) drop(state, id);
   for (const a of effect.acquires) {
-    if (!state.has(keyOf(a.lock))) state.set(keyOf(a.lock), { lock: a.lock, mode: a.mode, line: at.line, column: at.column, nested: false, how: 'callee' });
+    if (!state.has(keyOf(a.lock)))
+      state.set(keyOf(a.lock), {
+        lock: a.lock,
+        mode: a.mode,
+        line: at.line,
+        column: at.column,
+        nested: false,
+        how: 'callee',
+      });
   }
 }
 
@@ -109,7 +117,14 @@ function applyOutcome(state: State, effect: OutcomeLockEffect, at: { line: numbe
  * holds (an effect that only some outcomes of an untested call have drops a
  * lock there, and adds none), else what some path holds.
  */
-function step(state: State, block: Block, index: number, conditioned: Set<string>, effects: CallLockEffects | undefined, must: boolean): void {
+function step(
+  state: State,
+  block: Block,
+  index: number,
+  conditioned: Set<string>,
+  effects: CallLockEffects | undefined,
+  must: boolean,
+): void {
   const ev = block.events[index];
   switch (ev.kind) {
     case 'call': {
@@ -127,7 +142,14 @@ function step(state: State, block: Block, index: number, conditioned: Set<string
     }
     case 'acquire':
       if (ev.trylock && conditioned.has(`${block.id}:${index}`)) return;
-      take(state, keyOf(ev.lock), { lock: ev.lock, mode: ev.mode, line: ev.line, column: ev.column, nested: ev.nested, how: ev.scope ? 'guard' : 'acquire' });
+      take(state, keyOf(ev.lock), {
+        lock: ev.lock,
+        mode: ev.mode,
+        line: ev.line,
+        column: ev.column,
+        nested: ev.nested,
+        how: ev.scope ? 'guard' : 'acquire',
+      });
       return;
     case 'release':
       drop(state, keyOf(ev.lock));
@@ -135,7 +157,14 @@ function step(state: State, block: Block, index: number, conditioned: Set<string
     case 'assert':
       if (ev.expect === 'not-held') state.delete(keyOf(ev.lock));
       else if (!state.has(keyOf(ev.lock))) {
-        state.set(keyOf(ev.lock), { lock: ev.lock, mode: ev.expect === 'read' ? 'read' : ev.expect === 'write' ? 'write' : 'exclusive', line: ev.line, column: ev.column, nested: false, how: 'assert' });
+        state.set(keyOf(ev.lock), {
+          lock: ev.lock,
+          mode: ev.expect === 'read' ? 'read' : ev.expect === 'write' ? 'write' : 'exclusive',
+          line: ev.line,
+          column: ev.column,
+          nested: false,
+          how: 'assert',
+        });
       }
       return;
     default:
@@ -170,9 +199,16 @@ function sameKeys(a: State | undefined, b: State): boolean {
   return true;
 }
 
-function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>, effects?: CallLockEffects, callerHeld: LockRef[] = []): (State | undefined)[] {
+function solve(
+  fn: FunctionModel,
+  must: boolean,
+  conditioned: Set<string>,
+  effects?: CallLockEffects,
+  callerHeld: LockRef[] = [],
+): (State | undefined)[] {
   const entry: State = new Map();
-  for (const l of [...fn.mustHold, ...callerHeld]) entry.set(keyOf(l), { lock: l, mode: 'exclusive', line: fn.line, column: 1, nested: false, how: 'entry' });
+  for (const l of [...fn.mustHold, ...callerHeld])
+    entry.set(keyOf(l), { lock: l, mode: 'exclusive', line: fn.line, column: 1, nested: false, how: 'entry' });
   // lockdep_assert_held at the top of a function (before any acquire or release
   // of that lock) states that the caller holds it: held from the entry on,
   // so reads in the declarations above the assertion count as under the lock.
@@ -182,7 +218,14 @@ function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>, effec
       continue;
     }
     if (ev.kind === 'assert' && ev.expect !== 'not-held' && !entry.has(keyOf(ev.lock))) {
-      entry.set(keyOf(ev.lock), { lock: ev.lock, mode: ev.expect === 'read' ? 'read' : ev.expect === 'write' ? 'write' : 'exclusive', line: ev.line, column: ev.column, nested: false, how: 'assert' });
+      entry.set(keyOf(ev.lock), {
+        lock: ev.lock,
+        mode: ev.expect === 'read' ? 'read' : ev.expect === 'write' ? 'write' : 'exclusive',
+        line: ev.line,
+        column: ev.column,
+        nested: false,
+        how: 'assert',
+      });
     }
   }
   for (const [k, v] of [...entry]) if (v === undefined) entry.delete(k);
@@ -203,7 +246,14 @@ function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>, effec
         const ev = block.events[edge.when.event];
         if (ev && ev.kind === 'acquire') {
           out = new Map(state);
-          take(out, keyOf(ev.lock), { lock: ev.lock, mode: ev.mode, line: ev.line, column: ev.column, nested: ev.nested, how: 'acquire' });
+          take(out, keyOf(ev.lock), {
+            lock: ev.lock,
+            mode: ev.mode,
+            line: ev.line,
+            column: ev.column,
+            nested: ev.nested,
+            how: 'acquire',
+          });
         }
       } else if (edge.when && effects) {
         // The error / ok edge of a call whose lock effect depends on its outcome.
@@ -228,7 +278,12 @@ function solve(fn: FunctionModel, must: boolean, conditioned: Set<string>, effec
   return inStates;
 }
 
-function releasedUntaken(fn: FunctionModel, mayIn: (State | undefined)[], conditioned: Set<string>, effects?: CallLockEffects): LockRef[] {
+function releasedUntaken(
+  fn: FunctionModel,
+  mayIn: (State | undefined)[],
+  conditioned: Set<string>,
+  effects?: CallLockEffects,
+): LockRef[] {
   const out = new Map<string, LockRef>();
   for (const b of fn.blocks) {
     const start = mayIn[b.id];
@@ -236,7 +291,8 @@ function releasedUntaken(fn: FunctionModel, mayIn: (State | undefined)[], condit
     const state: State = new Map(start);
     for (let i = 0; i < b.events.length; i++) {
       const ev = b.events[i];
-      if (ev.kind === 'release' && !ev.implicit && !state.has(keyOf(ev.lock)) && ev.lock.resolved) out.set(keyOf(ev.lock), ev.lock);
+      if (ev.kind === 'release' && !ev.implicit && !state.has(keyOf(ev.lock)) && ev.lock.resolved)
+        out.set(keyOf(ev.lock), ev.lock);
       step(state, b, i, conditioned, effects, false);
     }
   }
@@ -308,7 +364,9 @@ const lockFree = new WeakMap<FunctionModel, boolean>();
 export function holdsNoLocks(fn: FunctionModel): boolean {
   let v = lockFree.get(fn);
   if (v === undefined) {
-    v = fn.mustHold.length === 0 && !fn.blocks.some((b) => b.events.some((e) => e.kind === 'acquire' || e.kind === 'assert'));
+    v =
+      fn.mustHold.length === 0 &&
+      !fn.blocks.some((b) => b.events.some((e) => e.kind === 'acquire' || e.kind === 'assert'));
     lockFree.set(fn, v);
   }
   return v;

@@ -26,10 +26,24 @@ function add(names: string[], api: LockApi): void {
 
 // Mutexes.
 add(['mutex_lock', 'mutex_lock_io'], { action: 'acquire', kind: 'mutex', mode: 'exclusive' });
-add(['mutex_lock_nested', 'mutex_lock_io_nested', 'mutex_lock_nest_lock'], { action: 'acquire', kind: 'mutex', mode: 'exclusive', nested: true });
-add(['mutex_lock_interruptible', 'mutex_lock_killable'], { action: 'acquire', kind: 'mutex', mode: 'exclusive', onZero: true });
+add(['mutex_lock_nested', 'mutex_lock_io_nested', 'mutex_lock_nest_lock'], {
+  action: 'acquire',
+  kind: 'mutex',
+  mode: 'exclusive',
+  nested: true,
+});
+add(['mutex_lock_interruptible', 'mutex_lock_killable'], {
+  action: 'acquire',
+  kind: 'mutex',
+  mode: 'exclusive',
+  onZero: true,
+});
 add(['mutex_lock_interruptible_nested', 'mutex_lock_killable_nested', 'mutex_lock_killable_nest_lock'], {
-  action: 'acquire', kind: 'mutex', mode: 'exclusive', onZero: true, nested: true,
+  action: 'acquire',
+  kind: 'mutex',
+  mode: 'exclusive',
+  onZero: true,
+  nested: true,
 });
 add(['mutex_trylock'], { action: 'acquire', kind: 'mutex', mode: 'exclusive', trylock: true });
 add(['mutex_unlock'], { action: 'release', kind: 'mutex', mode: 'exclusive' });
@@ -37,7 +51,12 @@ add(['mutex_unlock'], { action: 'release', kind: 'mutex', mode: 'exclusive' });
 // Read-write semaphores.
 add(['down_read'], { action: 'acquire', kind: 'rwsem', mode: 'read' });
 add(['down_read_nested', 'down_read_non_owner'], { action: 'acquire', kind: 'rwsem', mode: 'read', nested: true });
-add(['down_read_killable', 'down_read_interruptible'], { action: 'acquire', kind: 'rwsem', mode: 'read', onZero: true });
+add(['down_read_killable', 'down_read_interruptible'], {
+  action: 'acquire',
+  kind: 'rwsem',
+  mode: 'read',
+  onZero: true,
+});
 add(['down_read_trylock'], { action: 'acquire', kind: 'rwsem', mode: 'read', trylock: true });
 add(['up_read', 'up_read_non_owner'], { action: 'release', kind: 'rwsem', mode: 'read' });
 add(['down_write'], { action: 'acquire', kind: 'rwsem', mode: 'write' });
@@ -48,23 +67,70 @@ add(['up_write'], { action: 'release', kind: 'rwsem', mode: 'write' });
 
 // Spinlocks (and raw ones, which lockdep treats the same for ordering).
 for (const p of ['spin', 'raw_spin']) {
-  add([`${p}_lock`, `${p}_lock_irq`, `${p}_lock_irqsave`, `${p}_lock_bh`], { action: 'acquire', kind: 'spinlock', mode: 'exclusive' });
-  add([`${p}_lock_nested`, `${p}_lock_irqsave_nested`, `${p}_lock_nest_lock`], { action: 'acquire', kind: 'spinlock', mode: 'exclusive', nested: true });
-  add([`${p}_trylock`, `${p}_trylock_irq`, `${p}_trylock_irqsave`, `${p}_trylock_bh`], { action: 'acquire', kind: 'spinlock', mode: 'exclusive', trylock: true });
-  add([`${p}_unlock`, `${p}_unlock_irq`, `${p}_unlock_irqrestore`, `${p}_unlock_bh`], { action: 'release', kind: 'spinlock', mode: 'exclusive' });
+  add([`${p}_lock`, `${p}_lock_irq`, `${p}_lock_irqsave`, `${p}_lock_bh`], {
+    action: 'acquire',
+    kind: 'spinlock',
+    mode: 'exclusive',
+  });
+  add([`${p}_lock_nested`, `${p}_lock_irqsave_nested`, `${p}_lock_nest_lock`], {
+    action: 'acquire',
+    kind: 'spinlock',
+    mode: 'exclusive',
+    nested: true,
+  });
+  add([`${p}_trylock`, `${p}_trylock_irq`, `${p}_trylock_irqsave`, `${p}_trylock_bh`], {
+    action: 'acquire',
+    kind: 'spinlock',
+    mode: 'exclusive',
+    trylock: true,
+  });
+  add([`${p}_unlock`, `${p}_unlock_irq`, `${p}_unlock_irqrestore`, `${p}_unlock_bh`], {
+    action: 'release',
+    kind: 'spinlock',
+    mode: 'exclusive',
+  });
 }
 // rwlock_t: its read side is recursive, like an rwsem read for ordering purposes.
-add(['read_lock', 'read_lock_irq', 'read_lock_irqsave', 'read_lock_bh'], { action: 'acquire', kind: 'spinlock', mode: 'read' });
-add(['write_lock', 'write_lock_irq', 'write_lock_irqsave', 'write_lock_bh'], { action: 'acquire', kind: 'spinlock', mode: 'write' });
-add(['read_unlock', 'read_unlock_irq', 'read_unlock_irqrestore', 'read_unlock_bh'], { action: 'release', kind: 'spinlock', mode: 'read' });
-add(['write_unlock', 'write_unlock_irq', 'write_unlock_irqrestore', 'write_unlock_bh'], { action: 'release', kind: 'spinlock', mode: 'write' });
+add(['read_lock', 'read_lock_irq', 'read_lock_irqsave', 'read_lock_bh'], {
+  action: 'acquire',
+  kind: 'spinlock',
+  mode: 'read',
+});
+add(['write_lock', 'write_lock_irq', 'write_lock_irqsave', 'write_lock_bh'], {
+  action: 'acquire',
+  kind: 'spinlock',
+  mode: 'write',
+});
+add(['read_unlock', 'read_unlock_irq', 'read_unlock_irqrestore', 'read_unlock_bh'], {
+  action: 'release',
+  kind: 'spinlock',
+  mode: 'read',
+});
+add(['write_unlock', 'write_unlock_irq', 'write_unlock_irqrestore', 'write_unlock_bh'], {
+  action: 'release',
+  kind: 'spinlock',
+  mode: 'write',
+});
 
 // The xarray's internal spinlock.
-add(['xa_lock', 'xa_lock_irq', 'xa_lock_irqsave', 'xa_lock_bh'], { action: 'acquire', kind: 'xa_lock', mode: 'exclusive' });
-add(['xa_unlock', 'xa_unlock_irq', 'xa_unlock_irqrestore', 'xa_unlock_bh'], { action: 'release', kind: 'xa_lock', mode: 'exclusive' });
+add(['xa_lock', 'xa_lock_irq', 'xa_lock_irqsave', 'xa_lock_bh'], {
+  action: 'acquire',
+  kind: 'xa_lock',
+  mode: 'exclusive',
+});
+add(['xa_unlock', 'xa_unlock_irq', 'xa_unlock_irqrestore', 'xa_unlock_bh'], {
+  action: 'release',
+  kind: 'xa_lock',
+  mode: 'exclusive',
+});
 
 // lockdep assertions.
-add(['lockdep_assert_held', 'lockdep_assert_held_once'], { action: 'assert', kind: 'unknown', mode: 'exclusive', expect: 'held' });
+add(['lockdep_assert_held', 'lockdep_assert_held_once'], {
+  action: 'assert',
+  kind: 'unknown',
+  mode: 'exclusive',
+  expect: 'held',
+});
 add(['lockdep_assert_held_read'], { action: 'assert', kind: 'unknown', mode: 'read', expect: 'read' });
 add(['lockdep_assert_held_write'], { action: 'assert', kind: 'unknown', mode: 'write', expect: 'write' });
 add(['lockdep_assert_not_held'], { action: 'assert', kind: 'unknown', mode: 'exclusive', expect: 'not-held' });
@@ -103,8 +169,24 @@ export function guardClass(name: string): { kind: LockKind; mode: LockMode } | u
  * `rc = xa_err(xa_store(...))` ties `rc` to `xa_store()` and `IS_ERR(p)` tests `p`.
  */
 export const TRANSPARENT_CALLS = new Set([
-  'IS_ERR', 'IS_ERR_OR_NULL', 'PTR_ERR', 'PTR_ERR_OR_ZERO', 'ERR_PTR', 'ERR_CAST', 'xa_err', 'WARN_ON', 'WARN_ON_ONCE',
-  'unlikely', 'likely', 'READ_ONCE', 'WRITE_ONCE', 'WARN', 'WARN_ONCE', 'BUG_ON', 'sizeof', 'offsetof',
+  'IS_ERR',
+  'IS_ERR_OR_NULL',
+  'PTR_ERR',
+  'PTR_ERR_OR_ZERO',
+  'ERR_PTR',
+  'ERR_CAST',
+  'xa_err',
+  'WARN_ON',
+  'WARN_ON_ONCE',
+  'unlikely',
+  'likely',
+  'READ_ONCE',
+  'WRITE_ONCE',
+  'WARN',
+  'WARN_ONCE',
+  'BUG_ON',
+  'sizeof',
+  'offsetof',
 ]);
 
 /** Iterator macros: `list_for_each_entry(...) {` and friends. Any other macro followed by a block is treated the same. */

@@ -21,12 +21,20 @@ const isLockWord = (t: string): boolean => t.endsWith('lock') || t.endsWith('mut
  * prose: comments are untrusted input of any length).
  */
 export function documentsCallerHolds(comment: string): boolean {
-  const t = comment.toLowerCase().split(/[^a-z0-9_]+/).filter((w) => w.length > 0);
+  const t = comment
+    .toLowerCase()
+    .split(/[^a-z0-9_]+/)
+    .filter((w) => w.length > 0);
   const within = (from: number, n: number, ok: (w: string) => boolean): boolean => t.slice(from, from + n).some(ok);
   for (let i = 0; i < t.length; i++) {
     const w = t[i];
     // "Caller must hold ...", "callers need to take ..."
-    if (CALLERS.has(w) && OBLIGES.has(t[i + 1] ?? '') && (TAKE.has(t[i + 2] ?? '') || (t[i + 2] === 'to' && TAKE.has(t[i + 3] ?? '')))) return true;
+    if (
+      CALLERS.has(w) &&
+      OBLIGES.has(t[i + 1] ?? '') &&
+      (TAKE.has(t[i + 2] ?? '') || (t[i + 2] === 'to' && TAKE.has(t[i + 3] ?? '')))
+    )
+      return true;
     // "must hold ..."
     if (w === 'must' && t[i + 1] === 'hold') return true;
     // "called with X held", "must be called with ...", "called under iommu->lock", "invoked holding the mutex"
@@ -36,7 +44,11 @@ export function documentsCallerHolds(comment: string): boolean {
       if (t[i + 1] !== 'with' && within(i + 2, 4, isLockWord)) return true;
     }
     // "Locking: the caller ...", "Context: ... held"
-    if ((w === 'locking' || w === 'context') && within(i + 1, 16, (x) => (w === 'locking' ? CALLERS.has(x) : x === 'held'))) return true;
+    if (
+      (w === 'locking' || w === 'context') &&
+      within(i + 1, 16, (x) => (w === 'locking' ? CALLERS.has(x) : x === 'held'))
+    )
+      return true;
   }
   return false;
 }

@@ -8,7 +8,17 @@ import type { SyntaxNode } from '../parse/syntax';
 import { declaredName, kids, namedKids, sameNode } from './syntax-util';
 
 /** Nodes whose children can still be file-scope struct definitions. */
-const CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list', 'ERROR']);
+const CONTAINERS = new Set([
+  'translation_unit',
+  'preproc_if',
+  'preproc_ifdef',
+  'preproc_else',
+  'preproc_elif',
+  'preproc_elifdef',
+  'linkage_specification',
+  'declaration_list',
+  'ERROR',
+]);
 
 export type StructTable = Record<string, Record<string, string>>;
 
@@ -18,8 +28,17 @@ function readFields(body: SyntaxNode, out: Record<string, string>, nestedOut: St
     if (decl.type !== 'field_declaration') continue;
     const type = decl.childForFieldName('type');
     if (!type) continue;
-    const declarators = namedKids(decl).filter((c) => !sameNode(c, type) && c.type !== 'bitfield_clause' && !c.type.endsWith('comment') && c.type !== 'type_qualifier' && c.type !== 'storage_class_specifier' && c.type !== 'attribute_specifier');
-    const innerBody = type.type === 'struct_specifier' || type.type === 'union_specifier' ? type.childForFieldName('body') : null;
+    const declarators = namedKids(decl).filter(
+      (c) =>
+        !sameNode(c, type) &&
+        c.type !== 'bitfield_clause' &&
+        !c.type.endsWith('comment') &&
+        c.type !== 'type_qualifier' &&
+        c.type !== 'storage_class_specifier' &&
+        c.type !== 'attribute_specifier',
+    );
+    const innerBody =
+      type.type === 'struct_specifier' || type.type === 'union_specifier' ? type.childForFieldName('body') : null;
     if (innerBody) {
       const innerName = type.childForFieldName('name')?.text;
       if (declarators.length === 0) {
@@ -44,7 +63,9 @@ function readFields(body: SyntaxNode, out: Record<string, string>, nestedOut: St
     for (const d of declarators) {
       const named = declaredName(d);
       if (!named) continue;
-      out[named.name] = named.fn ? `${qualifiers}${baseType} (*)()` : `${qualifiers}${baseType}${named.pointer ? ' *' : ''}`;
+      out[named.name] = named.fn
+        ? `${qualifiers}${baseType} (*)()`
+        : `${qualifiers}${baseType}${named.pointer ? ' *' : ''}`;
     }
   }
 }

@@ -253,7 +253,11 @@ export interface FileModel {
   structs: Record<string, Record<string, string>>;
   opsImplementations: OpsImplementation[];
   /** Orders read from "locking order is A -> B -> C" comments, as written (resolved by the engine). */
-  documentedOrders: { names: string[]; line: number; /** The struct defined right below the comment, which bare names resolve in first. */ struct?: string }[];
+  documentedOrders: {
+    names: string[];
+    line: number;
+    /** The struct defined right below the comment, which bare names resolve in first. */ struct?: string;
+  }[];
   /** Functions that could not be modelled at all (with why). */
   skipped: { function: string; line: number; reason: string }[];
 }

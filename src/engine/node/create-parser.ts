@@ -17,6 +17,9 @@ export async function createParser(backend: Backend): Promise<CParser> {
     const { createNativeParser } = await import('../parse/native-parser');
     return createNativeParser();
   }
-  const [{ createWasmParser }, { readWasmFromDisk }] = await Promise.all([import('../parse/wasm-parser'), import('../parse/node-wasm')]);
+  const [{ createWasmParser }, { readWasmFromDisk }] = await Promise.all([
+    import('../parse/wasm-parser'),
+    import('../parse/node-wasm'),
+  ]);
   return createWasmParser(readWasmFromDisk());
 }

@@ -21,7 +21,8 @@ export class DeferredParser implements CParser {
   }
 
   parse(text: string, oldTree?: SyntaxTree, timeoutMs?: number): SyntaxTree | null {
-    if (!this.real) throw new Error('the parser was used before it was loaded (a bug: loadFiles decides when it is needed)');
+    if (!this.real)
+      throw new Error('the parser was used before it was loaded (a bug: loadFiles decides when it is needed)');
     return this.real.parse(text, oldTree, timeoutMs);
   }
 

@@ -39,7 +39,12 @@ export function isSourcePath(file: string): boolean {
  * .c and .h files; a file named explicitly is taken whatever its extension
  * (the user asked for it). Symlinked directories are followed once.
  */
-export function collectSourcePaths(args: readonly string[]): { paths: string[]; missing: string[]; empty: string[]; problems: FileProblem[] } {
+export function collectSourcePaths(args: readonly string[]): {
+  paths: string[];
+  missing: string[];
+  empty: string[];
+  problems: FileProblem[];
+} {
   const paths: string[] = [];
   const missing: string[] = [];
   const empty: string[] = [];
@@ -149,7 +154,10 @@ export function readSourceFile(file: string, options: ReadSourcesOptions = {}): 
     const text = new TextDecoder('utf-8').decode(bytes);
     return {
       file: { path: file, text: stripBom(text) },
-      note: { file, message: 'not valid UTF-8: invalid bytes were replaced with U+FFFD; code lines are analysed as usual' },
+      note: {
+        file,
+        message: 'not valid UTF-8: invalid bytes were replaced with U+FFFD; code lines are analysed as usual',
+      },
     };
   }
 }

@@ -31,7 +31,8 @@ function* loopMacroHeads(text: string): Generator<[number, number]> {
       seen.add(start);
       let open = end;
       while (open < text.length && (text[open] === ' ' || text[open] === '\t')) open++;
-      if (text[open] === '(' && end > start && !(text.charCodeAt(start) >= 48 && text.charCodeAt(start) <= 57)) yield [start, open];
+      if (text[open] === '(' && end > start && !(text.charCodeAt(start) >= 48 && text.charCodeAt(start) <= 57))
+        yield [start, open];
     }
   }
 }
@@ -49,7 +50,10 @@ function statementStart(text: string, at: number): boolean {
   // `if (cond) list_for_each(...)` / `for (...) xa_for_each(...)`: a control head's `)`.
   if (c === ')') {
     const lineStart = text.lastIndexOf('\n', i) + 1;
-    return /^\s*(?:\}\s*)?(?:else\s+)?(?:if|for|while)\s*\(/.test(text.slice(lineStart, i + 1)) && !/^\s*#/.test(text.slice(lineStart, i));
+    return (
+      /^\s*(?:\}\s*)?(?:else\s+)?(?:if|for|while)\s*\(/.test(text.slice(lineStart, i + 1)) &&
+      !/^\s*#/.test(text.slice(lineStart, i))
+    );
   }
   return false;
 }

@@ -40,7 +40,8 @@ const decoder = new TextDecoder('utf-8');
 
 /** A buffer the engine should not see, and why (said to the user once). */
 export function unanalysableReason(text: string, maxBytes: number): string | undefined {
-  if (text.length > maxBytes) return `larger than iommufd.analysis.maxFileBytes (${Math.round(text.length / 1024)} KiB > ${Math.round(maxBytes / 1024)} KiB): not analysed`;
+  if (text.length > maxBytes)
+    return `larger than iommufd.analysis.maxFileBytes (${Math.round(text.length / 1024)} KiB > ${Math.round(maxBytes / 1024)} KiB): not analysed`;
   if (text.slice(0, 8192).includes('\u0000')) return 'looks binary (contains NUL bytes): not analysed';
   return undefined;
 }
@@ -110,7 +111,11 @@ export class AnalysisService implements vscode.Disposable {
     if (!folder || !vscode.workspace.isTrusted) return undefined;
     const name = readSettings(folder.uri).configFile;
     if (!name) return undefined;
-    const uri = /^([a-z]+:|\/)/i.test(name) ? (name.startsWith('/') ? folder.uri.with({ path: name }) : vscode.Uri.parse(name)) : vscode.Uri.joinPath(folder.uri, name);
+    const uri = /^([a-z]+:|\/)/i.test(name)
+      ? name.startsWith('/')
+        ? folder.uri.with({ path: name })
+        : vscode.Uri.parse(name)
+      : vscode.Uri.joinPath(folder.uri, name);
     let text: string;
     try {
       text = decoder.decode(await vscode.workspace.fs.readFile(uri));
@@ -119,7 +124,10 @@ export class AnalysisService implements vscode.Disposable {
     }
     const { config, problems } = parseConfig(text, name);
     for (const p of problems) this.log.warn(p);
-    if (problems.length > 0) void vscode.window.showWarningMessage(`iommufd: ${problems.length} problem(s) in ${name}; see the output log.`, 'Show Log').then((a) => a && this.log.show());
+    if (problems.length > 0)
+      void vscode.window
+        .showWarningMessage(`iommufd: ${problems.length} problem(s) in ${name}; see the output log.`, 'Show Log')
+        .then((a) => a && this.log.show());
     return config;
   }
 
@@ -169,7 +177,12 @@ export class AnalysisService implements vscode.Disposable {
     const engine = await this.engine;
     const key = engineKey(doc.uri);
     if (!this.live.delete(key)) return;
-    if (doc.uri.scheme === 'file' && this.loadedDirs.has(parentPath(key)) && (await this.readInto(engine, doc.uri, key, readSettings(doc.uri).maxFileBytes))) return;
+    if (
+      doc.uri.scheme === 'file' &&
+      this.loadedDirs.has(parentPath(key)) &&
+      (await this.readInto(engine, doc.uri, key, readSettings(doc.uri).maxFileBytes))
+    )
+      return;
     this.forget(engine, key);
   }
 
@@ -218,7 +231,9 @@ export class AnalysisService implements vscode.Disposable {
       this.loadedDirs.add(dirKey);
       try {
         const entries = await vscode.workspace.fs.readDirectory(dirUri);
-        const files = entries.filter(([n, t]) => t === vscode.FileType.File && isCFile(n)).map(([n]) => vscode.Uri.joinPath(dirUri, n));
+        const files = entries
+          .filter(([n, t]) => t === vscode.FileType.File && isCFile(n))
+          .map(([n]) => vscode.Uri.joinPath(dirUri, n));
         const byKey = new Map(files.map((u) => [engineKey(u), u] as const));
         for (const k of selectContextFiles(key, [...byKey.keys()], undefined, [], settings)) wanted.push(byKey.get(k)!);
       } catch (e) {
@@ -231,12 +246,21 @@ export class AnalysisService implements vscode.Disposable {
       const found: vscode.Uri[] = [];
       for (const dir of KERNEL_CONTEXT_DIRS) {
         const pattern = dir.endsWith('/') ? `${dir}**/*.{c,h}` : dir;
-        found.push(...(await vscode.workspace.findFiles(new vscode.RelativePattern(folder, pattern), undefined, settings.maxWorkspaceFiles)));
+        found.push(
+          ...(await vscode.workspace.findFiles(
+            new vscode.RelativePattern(folder, pattern),
+            undefined,
+            settings.maxWorkspaceFiles,
+          )),
+        );
         if (found.length >= settings.maxWorkspaceFiles * 2) break;
       }
       const rootKey = engineKey(folder.uri);
       const rel = new Map(found.map((u) => [engineKey(u).slice(rootKey.length + 1), u] as const));
-      const picked = selectContextFiles(key, [], rootKey, [...rel.keys()], { maxDirectoryFiles: 0, maxWorkspaceFiles: settings.maxWorkspaceFiles });
+      const picked = selectContextFiles(key, [], rootKey, [...rel.keys()], {
+        maxDirectoryFiles: 0,
+        maxWorkspaceFiles: settings.maxWorkspaceFiles,
+      });
       for (const abs of picked) {
         const u = rel.get(abs.slice(rootKey.length + 1));
         if (u) wanted.push(u);
@@ -245,12 +269,19 @@ export class AnalysisService implements vscode.Disposable {
     const total = wanted.length;
     let done = 0;
     // said as it goes: reading a kernel tree's context can take seconds
-    const tell = (): void => this.setState({ ...this.state, phase: 'reading', progress: { done, total }, message: `reading and parsing context files: ${done} of ${total}` });
+    const tell = (): void =>
+      this.setState({
+        ...this.state,
+        phase: 'reading',
+        progress: { done, total },
+        message: `reading and parsing context files: ${done} of ${total}`,
+      });
     if (total > 0) tell();
     for (const uri of wanted) {
       if (token?.superseded()) break;
       const k = engineKey(uri);
-      if (!this.live.has(k) && !this.context.has(k) && (await this.readInto(engine, uri, k, settings.maxFileBytes))) added++;
+      if (!this.live.has(k) && !this.context.has(k) && (await this.readInto(engine, uri, k, settings.maxFileBytes)))
+        added++;
       done++;
       if (done % 5 === 0 || done === total) tell();
     }
@@ -272,7 +303,12 @@ export class AnalysisService implements vscode.Disposable {
   async analyze(paths: string[]): Promise<AnalysisResult> {
     const engine = await this.getEngine();
     const files = { open: paths.length, context: this.context.size };
-    this.setState({ ...this.state, phase: 'analysing', files, message: `analysing ${files.open} open file(s) with ${files.context} context file(s)` });
+    this.setState({
+      ...this.state,
+      phase: 'analysing',
+      files,
+      message: `analysing ${files.open} open file(s) with ${files.context} context file(s)`,
+    });
     // the analysis runs synchronously: let the status item show the phase before it starts
     await new Promise((resolve) => setTimeout(resolve, 0));
     const started = Date.now();
@@ -294,7 +330,10 @@ export class AnalysisService implements vscode.Disposable {
 
   dispose(): void {
     this.stateEmitter.dispose();
-    void this.engine?.then((e) => e.dispose(), () => undefined);
+    void this.engine?.then(
+      (e) => e.dispose(),
+      () => undefined,
+    );
   }
 }
 

@@ -53,12 +53,17 @@ export class ReviewComments implements vscode.Disposable {
   constructor(private readonly sessions: ReviewSessions) {
     this.controller = vscode.comments.createCommentController(CONTROLLER_ID, 'iommufd review');
     this.setRangeProvider();
-    this.controller.options = { prompt: 'Review comment (goes into the reply mail)', placeHolder: 'Comment on this line' };
+    this.controller.options = {
+      prompt: 'Review comment (goes into the reply mail)',
+      placeHolder: 'Comment on this line',
+    };
     this.subscriptions.push(
       this.controller,
       sessions.onDidChange((name) => {
         // Revisions of one series decide together which of them shows its C-file comments.
-        if (name) for (const other of this.sessions.all()) if (sameSeries(other.series.name, name)) this.draw(other.series.name);
+        if (name)
+          for (const other of this.sessions.all())
+            if (sameSeries(other.series.name, name)) this.draw(other.series.name);
         if (!name) this.drawAll();
         // VS Code asks for commenting ranges only when a provider is set: a mail opened
         // before its review started gets its "+" only when the provider is set again.
@@ -89,7 +94,8 @@ export class ReviewComments implements vscode.Disposable {
 
   private commentingRanges(doc: vscode.TextDocument): vscode.Range[] {
     const session = this.sessions.forSource(doc.uri);
-    if (session) return session.series.patches.flatMap((p) => hunkPatchLines(p)).map((l) => new vscode.Range(l - 1, 0, l - 1, 0));
+    if (session)
+      return session.series.patches.flatMap((p) => hunkPatchLines(p)).map((l) => new vscode.Range(l - 1, 0, l - 1, 0));
     // Any line of a C file, once a review is under way.
     if ((doc.languageId === 'c' || doc.languageId === 'cpp') && this.sessions.all().length > 0 && doc.lineCount > 0)
       return [new vscode.Range(0, 0, doc.lineCount - 1, 0)];
@@ -101,7 +107,11 @@ export class ReviewComments implements vscode.Disposable {
     const mail = this.sessions.sourceUri(session);
     if (anchor.kind === 'source') {
       const f = anchor.file;
-      const uri = /^[a-z][a-z0-9+.-]*:/i.test(f) ? vscode.Uri.parse(f) : f.startsWith('/') ? vscode.Uri.file(f) : vscode.Uri.joinPath(this.sessions.root, ...f.split('/'));
+      const uri = /^[a-z][a-z0-9+.-]*:/i.test(f)
+        ? vscode.Uri.parse(f)
+        : f.startsWith('/')
+          ? vscode.Uri.file(f)
+          : vscode.Uri.joinPath(this.sessions.root, ...f.split('/'));
       return { uri, line: anchor.line };
     }
     if (!mail) return undefined;
@@ -125,7 +135,9 @@ export class ReviewComments implements vscode.Disposable {
     const session = this.sessions.get(name);
     if (!session) return;
     const out: { thread: vscode.CommentThread; key: ThreadKey }[] = [];
-    const superseded = this.sessions.all().some((o) => sameSeries(o.series.name, name) && o.series.version > session.series.version);
+    const superseded = this.sessions
+      .all()
+      .some((o) => sameSeries(o.series.name, name) && o.series.version > session.series.version);
     for (const patch of session.series.patches) {
       const review = session.reviews[patch.id];
       const tag = `[${patch.index}/${patch.total}]`;
@@ -136,10 +148,22 @@ export class ReviewComments implements vscode.Disposable {
         if (!where) continue;
         const key: ThreadKey = { kind: 'thread', name, patchId: patch.id, threadId: t.id };
         const comments = t.comments.map(
-          (c) => new ReviewCommentView(c.body, { name: c.author.replace(/<[^<>]*>\s*$/, '').trimEnd() }, key, c.id, c.fromFinding ? 'adopted finding' : c.edited ? 'edited' : undefined, () => thread),
+          (c) =>
+            new ReviewCommentView(
+              c.body,
+              { name: c.author.replace(/<[^<>]*>\s*$/, '').trimEnd() },
+              key,
+              c.id,
+              c.fromFinding ? 'adopted finding' : c.edited ? 'edited' : undefined,
+              () => thread,
+            ),
         );
         // The views ask for their thread lazily (`() => thread`), after it exists.
-        const thread = this.controller.createCommentThread(where.uri, new vscode.Range(where.line - 1, 0, where.line - 1, 0), comments);
+        const thread = this.controller.createCommentThread(
+          where.uri,
+          new vscode.Range(where.line - 1, 0, where.line - 1, 0),
+          comments,
+        );
         thread.label = `${tag} review comment`;
         thread.contextValue = 'iommufd-thread';
         thread.canReply = true;
@@ -152,9 +176,20 @@ export class ReviewComments implements vscode.Disposable {
         const where = this.locate(session, patch, sg.anchor);
         if (!where) continue;
         const key: ThreadKey = { kind: 'suggestion', name, patchId: patch.id, fingerprint: sg.fingerprint };
-        const view = new ReviewCommentView(sg.message, { name: `iommufd ${sg.ruleId}` }, key, undefined, `suggestion, ${sg.confidence} confidence`, () => thread);
+        const view = new ReviewCommentView(
+          sg.message,
+          { name: `iommufd ${sg.ruleId}` },
+          key,
+          undefined,
+          `suggestion, ${sg.confidence} confidence`,
+          () => thread,
+        );
         view.contextValue = 'iommufd-suggestion-comment';
-        const thread = this.controller.createCommentThread(where.uri, new vscode.Range(where.line - 1, 0, where.line - 1, 0), [view]);
+        const thread = this.controller.createCommentThread(
+          where.uri,
+          new vscode.Range(where.line - 1, 0, where.line - 1, 0),
+          [view],
+        );
         thread.label = `${tag} suggestion (private until adopted)`;
         thread.contextValue = 'iommufd-suggestion';
         thread.canReply = false;
@@ -179,7 +214,9 @@ export class ReviewComments implements vscode.Disposable {
     // The editor's own draft thread gives way to the one drawn from the session.
     reply.thread.dispose();
     if (!target) {
-      void vscode.window.showWarningMessage('iommufd: start a review of the series first (iommufd: Start or Resume Review of This Series).');
+      void vscode.window.showWarningMessage(
+        'iommufd: start a review of the series first (iommufd: Start or Resume Review of This Series).',
+      );
       return;
     }
     this.sessions.setCurrent(target.name, target.patchId);

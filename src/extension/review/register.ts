@@ -66,11 +66,18 @@ export function registerReview(context: vscode.ExtensionContext, deps: ReviewFea
     // Every contributed command still answers, with what to do instead of "command not found".
     for (const id of COMMAND_IDS)
       context.subscriptions.push(
-        vscode.commands.registerCommand(id, () => vscode.window.showWarningMessage('iommufd: open a folder first; review sessions are saved in its .vscode folder.')),
+        vscode.commands.registerCommand(id, () =>
+          vscode.window.showWarningMessage(
+            'iommufd: open a folder first; review sessions are saved in its .vscode folder.',
+          ),
+        ),
       );
     return undefined;
   }
-  const sessions = new ReviewSessions(folder.uri, { log, reviewDocument: deps.patches ? (d) => deps.patches!.review(d) : undefined });
+  const sessions = new ReviewSessions(folder.uri, {
+    log,
+    reviewDocument: deps.patches ? (d) => deps.patches!.review(d) : undefined,
+  });
   const comments = new ReviewComments(sessions);
   const tree = new ReviewTree(sessions);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
@@ -112,7 +119,11 @@ export function registerReview(context: vscode.ExtensionContext, deps: ReviewFea
 
   const suggestionRef = (arg: unknown): SuggestionRef => {
     const key: ThreadKey | undefined =
-      arg instanceof ReviewCommentView ? arg.key : arg && typeof arg === 'object' && 'uri' in (arg as object) ? comments.keyOf(arg as vscode.CommentThread) : undefined;
+      arg instanceof ReviewCommentView
+        ? arg.key
+        : arg && typeof arg === 'object' && 'uri' in (arg as object)
+          ? comments.keyOf(arg as vscode.CommentThread)
+          : undefined;
     if (key?.kind === 'suggestion') return key;
     const a = arg as Partial<SuggestionRef> | undefined;
     if (a?.name && a.patchId && a.fingerprint) return { name: a.name, patchId: a.patchId, fingerprint: a.fingerprint };
@@ -148,7 +159,9 @@ export function registerReview(context: vscode.ExtensionContext, deps: ReviewFea
         : r.origin === 'carried'
           ? `carried over from ${r.previousPath} (${r.carry!.notCarried.length} item(s) could not be carried; see the view)`
           : 'started';
-    void vscode.window.showInformationMessage(`iommufd: review of ${r.session.series.title} v${r.session.series.version} ${what}.`);
+    void vscode.window.showInformationMessage(
+      `iommufd: review of ${r.session.series.title} v${r.session.series.version} ${what}.`,
+    );
     return { name, origin: r.origin, notCarried: r.carry?.notCarried ?? [] };
   });
 
@@ -169,7 +182,8 @@ export function registerReview(context: vscode.ExtensionContext, deps: ReviewFea
 
   reg('iommufd.review.addPatchComment', async (arg?: unknown, text?: string) => {
     const ref = patchRef(arg);
-    const body = text ?? (await vscode.window.showInputBox({ title: 'Comment on the whole patch (goes below the quoted hunks)' }));
+    const body =
+      text ?? (await vscode.window.showInputBox({ title: 'Comment on the whole patch (goes below the quoted hunks)' }));
     if (!body) return;
     await sessions.update(ref.name, (s) => S.addThread(s, ref.patchId, { kind: 'patch' }, body, now()).session);
   });
@@ -183,7 +197,10 @@ export function registerReview(context: vscode.ExtensionContext, deps: ReviewFea
     const ref = suggestionRef(arg);
     const reason =
       reasonGiven ??
-      (await vscode.window.showInputBox({ title: 'Why dismiss this finding? (remembered, and carried to the next revision)', placeHolder: 'false positive: …' }));
+      (await vscode.window.showInputBox({
+        title: 'Why dismiss this finding? (remembered, and carried to the next revision)',
+        placeHolder: 'false positive: …',
+      }));
     if (reason === undefined) return;
     await sessions.update(ref.name, (s) => S.dismissSuggestion(s, ref.patchId, ref.fingerprint, reason));
   });
@@ -240,9 +257,17 @@ export function registerReview(context: vscode.ExtensionContext, deps: ReviewFea
     const current = sessions.currentPatch(s.series.name);
     const items = patches.map((p) => {
       const n = s.reviews[p.id]?.threads.length ?? 0;
-      return { label: `${p.index}/${p.total}`, description: p.subject, detail: `${n} comment thread${n === 1 ? '' : 's'}${p.id === current ? ' · the patch you were reading' : ''}`, id: p.id };
+      return {
+        label: `${p.index}/${p.total}`,
+        description: p.subject,
+        detail: `${n} comment thread${n === 1 ? '' : 's'}${p.id === current ? ' · the patch you were reading' : ''}`,
+        id: p.id,
+      };
     });
-    const picked = await vscode.window.showQuickPick(items, { title: 'Compose a review reply to which patch?', placeHolder: 'Put the cursor in a patch of the series to skip this question' });
+    const picked = await vscode.window.showQuickPick(items, {
+      title: 'Compose a review reply to which patch?',
+      placeHolder: 'Put the cursor in a patch of the series to skip this question',
+    });
     return picked ? { name: s.series.name, patchId: picked.id } : undefined;
   };
 
@@ -255,17 +280,19 @@ export function registerReview(context: vscode.ExtensionContext, deps: ReviewFea
     const doc = await vscode.workspace.openTextDocument({ language: 'iommufd-mail', content: text });
     await vscode.window.showTextDocument(doc, { preview: false });
     // Nothing is sent: the reviewer saves the mail for their mailer, or copies it.
-    void vscode.window.showInformationMessage('iommufd: reply composed. Nothing was sent.', 'Save as .eml…', 'Copy').then(async (choice) => {
-      if (choice === 'Copy') await vscode.env.clipboard.writeText(doc.getText());
-      if (choice === 'Save as .eml…') {
-        const patch = S.patchById(s, ref.patchId);
-        const target = await vscode.window.showSaveDialog({
-          defaultUri: vscode.Uri.joinPath(folder.uri, `${s.series.name}-${patch.index}-reply.eml`),
-          filters: { Mail: ['eml'] },
-        });
-        if (target) await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(doc.getText()));
-      }
-    });
+    void vscode.window
+      .showInformationMessage('iommufd: reply composed. Nothing was sent.', 'Save as .eml…', 'Copy')
+      .then(async (choice) => {
+        if (choice === 'Copy') await vscode.env.clipboard.writeText(doc.getText());
+        if (choice === 'Save as .eml…') {
+          const patch = S.patchById(s, ref.patchId);
+          const target = await vscode.window.showSaveDialog({
+            defaultUri: vscode.Uri.joinPath(folder.uri, `${s.series.name}-${patch.index}-reply.eml`),
+            filters: { Mail: ['eml'] },
+          });
+          if (target) await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(doc.getText()));
+        }
+      });
     return text;
   });
 

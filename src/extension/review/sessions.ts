@@ -81,15 +81,20 @@ export class ReviewSessions implements vscode.Disposable {
 
   /** Workspace-relative path of a file, `/`-separated (what anchors store); a full URI outside the folder. */
   relative(uri: vscode.Uri): string {
-    const inside = uri.scheme === this.root.scheme && uri.authority === this.root.authority && (uri.path + '/').startsWith(this.root.path.replace(/\/?$/, '/'));
+    const inside =
+      uri.scheme === this.root.scheme &&
+      uri.authority === this.root.authority &&
+      (uri.path + '/').startsWith(this.root.path.replace(/\/?$/, '/'));
     return inside ? uri.path.slice(this.root.path.replace(/\/?$/, '/').length) : uri.toString();
   }
 
   async restore(): Promise<void> {
     const r = await restoreAll(this.fs);
-    for (const { path, session } of r.sessions) this.entries.set(session.series.name, { session, file: new SessionFile(this.fs, path) });
+    for (const { path, session } of r.sessions)
+      this.entries.set(session.series.name, { session, file: new SessionFile(this.fs, path) });
     this.reportSetAside(r.setAside);
-    if (r.sessions.length > 0) this.deps.log.info(`review sessions restored: ${r.sessions.map((s) => s.session.series.name).join(', ')}`);
+    if (r.sessions.length > 0)
+      this.deps.log.info(`review sessions restored: ${r.sessions.map((s) => s.session.series.name).join(', ')}`);
     this.emitter.fire(undefined);
   }
 
@@ -98,8 +103,12 @@ export class ReviewSessions implements vscode.Disposable {
     const name = doc.uri.path.split('/').pop() || 'series.mbox';
     const text = doc.getText();
     const parsed = await parseSeries(text, name);
-    if (parsed.patches.length === 0) throw new Error(`${name} has no patch to review${parsed.problems[0] ? `: ${parsed.problems[0].message}` : ''}`);
-    const series = { ...reviewSeriesFrom(parsed, parsed.patches.map(parseMailDiff), { [name]: text }), source: this.relative(doc.uri) };
+    if (parsed.patches.length === 0)
+      throw new Error(`${name} has no patch to review${parsed.problems[0] ? `: ${parsed.problems[0].message}` : ''}`);
+    const series = {
+      ...reviewSeriesFrom(parsed, parsed.patches.map(parseMailDiff), { [name]: text }),
+      source: this.relative(doc.uri),
+    };
     const review = this.deps.reviewDocument ? await this.deps.reviewDocument(doc) : undefined;
     const findings = review ? findingsByPatch(series, review) : {};
     const result = await openSeriesSession(this.fs, series, reviewer, findings);
@@ -112,7 +121,8 @@ export class ReviewSessions implements vscode.Disposable {
       this.deps.log.info(
         `review ${sname}: carried ${c.carried.threads} thread(s), ${c.carried.dismissals} dismissal(s), ${c.carried.adoptions} adoption(s) from ${result.previousPath}`,
       );
-      for (const n of c.notCarried) this.deps.log.warn(`review ${sname}: not carried (${n.what}, ${n.patch}): ${n.summary} — ${n.reason}`);
+      for (const n of c.notCarried)
+        this.deps.log.warn(`review ${sname}: not carried (${n.what}, ${n.patch}): ${n.summary} — ${n.reason}`);
     }
     await this.save(sname);
     this.emitter.fire(sname);
@@ -137,14 +147,18 @@ export class ReviewSessions implements vscode.Disposable {
       await e.file.save(e.session);
     } catch (err) {
       this.deps.log.error(`could not save review session ${name}`, err);
-      void vscode.window.showErrorMessage(`iommufd: could not save the review session ${name}: ${(err as Error)?.message ?? err}`);
+      void vscode.window.showErrorMessage(
+        `iommufd: could not save the review session ${name}: ${(err as Error)?.message ?? err}`,
+      );
     }
   }
 
   private reportSetAside(list: SetAside[]): void {
     for (const x of list) {
       this.deps.log.warn(`review session ${x.path} could not be read (${x.reason}); kept as ${x.movedTo}`);
-      void vscode.window.showWarningMessage(`iommufd: the review session ${x.path} could not be read (${x.reason}). It was kept as ${x.movedTo}; nothing was overwritten.`);
+      void vscode.window.showWarningMessage(
+        `iommufd: the review session ${x.path} could not be read (${x.reason}). It was kept as ${x.movedTo}; nothing was overwritten.`,
+      );
     }
   }
 }

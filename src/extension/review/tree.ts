@@ -16,7 +16,12 @@ export type ReviewNode =
   | { kind: 'suggestion'; name: string; patchId: string; fingerprint: string }
   | { kind: 'not-carried'; name: string; index?: number };
 
-const STATE_ICON: Record<PatchState, string> = { new: 'circle-outline', reviewing: 'eye', done: 'pass', skipped: 'debug-step-over' };
+const STATE_ICON: Record<PatchState, string> = {
+  new: 'circle-outline',
+  reviewing: 'eye',
+  done: 'pass',
+  skipped: 'debug-step-over',
+};
 
 function where(a: Anchor): string {
   if (a.kind === 'patch') return 'whole patch';
@@ -46,12 +51,25 @@ export class ReviewTree implements vscode.TreeDataProvider<ReviewNode>, vscode.D
       if (s.notCarried && s.notCarried.length > 0) out.push({ kind: 'not-carried', name: node.name });
       return out;
     }
-    if (node.kind === 'not-carried' && node.index === undefined) return (s.notCarried ?? []).map((_, i) => ({ kind: 'not-carried', name: node.name, index: i }));
+    if (node.kind === 'not-carried' && node.index === undefined)
+      return (s.notCarried ?? []).map((_, i) => ({ kind: 'not-carried', name: node.name, index: i }));
     if (node.kind === 'patch') {
       const r = s.reviews[node.patchId];
       return [
-        ...r.threads.map((t): ReviewNode => ({ kind: 'thread', name: node.name, patchId: node.patchId, threadId: t.id })),
-        ...r.suggestions.filter((x) => x.state !== 'adopted').map((x): ReviewNode => ({ kind: 'suggestion', name: node.name, patchId: node.patchId, fingerprint: x.fingerprint })),
+        ...r.threads.map((t): ReviewNode => ({
+          kind: 'thread',
+          name: node.name,
+          patchId: node.patchId,
+          threadId: t.id,
+        })),
+        ...r.suggestions
+          .filter((x) => x.state !== 'adopted')
+          .map((x): ReviewNode => ({
+            kind: 'suggestion',
+            name: node.name,
+            patchId: node.patchId,
+            fingerprint: x.fingerprint,
+          })),
       ];
     }
     return [];
@@ -67,15 +85,25 @@ export class ReviewTree implements vscode.TreeDataProvider<ReviewNode>, vscode.D
         item.description = `${done}/${s.series.patches.length} done`;
         item.contextValue = 'iommufd-review-session';
         item.iconPath = new vscode.ThemeIcon('git-pull-request');
-        item.tooltip = s.series.source ? `From ${s.series.source}; saved in .vscode/iommufd-review/${s.series.name}.json` : undefined;
+        item.tooltip = s.series.source
+          ? `From ${s.series.source}; saved in .vscode/iommufd-review/${s.series.name}.json`
+          : undefined;
         return item;
       }
       case 'patch': {
         const p = s.series.patches.find((x) => x.id === node.patchId)!;
         const r = s.reviews[p.id];
         const pending = r.suggestions.filter((x) => x.state === 'pending').length;
-        const item = new vscode.TreeItem(`${p.index}/${p.total} ${patchTitle(p.subject)}`, r.threads.length + r.suggestions.length > 0 ? C.Expanded : C.None);
-        const bits = [r.state, r.threads.length ? `${r.threads.length} comment(s)` : '', pending ? `${pending} suggestion(s)` : '', ...r.trailers.map((t) => t.kind)];
+        const item = new vscode.TreeItem(
+          `${p.index}/${p.total} ${patchTitle(p.subject)}`,
+          r.threads.length + r.suggestions.length > 0 ? C.Expanded : C.None,
+        );
+        const bits = [
+          r.state,
+          r.threads.length ? `${r.threads.length} comment(s)` : '',
+          pending ? `${pending} suggestion(s)` : '',
+          ...r.trailers.map((t) => t.kind),
+        ];
         item.description = bits.filter(Boolean).join(' · ');
         item.contextValue = `iommufd-review-patch-${r.state}`;
         item.iconPath = new vscode.ThemeIcon(STATE_ICON[r.state]);
@@ -96,7 +124,10 @@ export class ReviewTree implements vscode.TreeDataProvider<ReviewNode>, vscode.D
       }
       case 'suggestion': {
         const x = s.reviews[node.patchId].suggestions.find((y) => y.fingerprint === node.fingerprint)!;
-        const item = new vscode.TreeItem(x.state === 'dismissed' ? `dismissed: ${x.reason || 'no reason given'}` : x.message, C.None);
+        const item = new vscode.TreeItem(
+          x.state === 'dismissed' ? `dismissed: ${x.reason || 'no reason given'}` : x.message,
+          C.None,
+        );
         item.description = `${x.ruleId} · ${x.confidence} · ${where(x.anchor)}`;
         item.contextValue = `iommufd-review-suggestion-${x.state}`;
         item.iconPath = new vscode.ThemeIcon(x.state === 'dismissed' ? 'close' : 'lightbulb');
@@ -106,7 +137,10 @@ export class ReviewTree implements vscode.TreeDataProvider<ReviewNode>, vscode.D
       }
       case 'not-carried': {
         if (node.index === undefined) {
-          const item = new vscode.TreeItem(`Not carried from the previous revision (${s.notCarried?.length ?? 0})`, C.Collapsed);
+          const item = new vscode.TreeItem(
+            `Not carried from the previous revision (${s.notCarried?.length ?? 0})`,
+            C.Collapsed,
+          );
           item.iconPath = new vscode.ThemeIcon('warning');
           return item;
         }

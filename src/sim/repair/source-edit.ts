@@ -148,7 +148,11 @@ function withArgumentAppended(line: string, fn: string, arg: string): string {
   const open = line.indexOf('(', at + fn.length);
   if (open < 0 || line.slice(at + fn.length, open).trim() !== '') return line;
   const stop = line.indexOf(';', open);
-  for (let close = line.indexOf(')', open); close >= 0 && (stop < 0 || close < stop); close = line.indexOf(')', close + 1)) {
+  for (
+    let close = line.indexOf(')', open);
+    close >= 0 && (stop < 0 || close < stop);
+    close = line.indexOf(')', close + 1)
+  ) {
     let next = close + 1;
     while (next < line.length && /\s/.test(line[next])) next++;
     if (line[next] === ';') return `${line.slice(0, close)}, ${arg}${line.slice(close)}`;
@@ -328,9 +332,7 @@ function build(
       // `T *x = v;` or `x = v;`: the caller keeps v already
       const kind = c.node!.type;
       const save =
-        kind === 'declaration' || kind === 'expression_statement'
-          ? assignmentParts(rename(c.node!.text))
-          : null;
+        kind === 'declaration' || kind === 'expression_statement' ? assignmentParts(rename(c.node!.text)) : null;
       const same = save ? new RegExp(`(\\w+)\\s*=\\s*${escape(save.value)}\\s*;`).exec(callerText) : null;
       if (save && same) {
         if (same[1] !== save.name) locals.set(save.name, same[1]);

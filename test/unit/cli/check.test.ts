@@ -53,8 +53,16 @@ test('text format: compiler-style lines with witness notes, summary last', () =>
   const lines = r.stdout.trimEnd().split('\n');
   const heads = lines.filter((l) => /^\S+:\d+:\d+: (error|warning|note): \[[a-z-]+\] /.test(l));
   assert.equal(heads.length, EXPECTED_EXAMPLE_FINDINGS.length);
-  assert.ok(lines.some((l) => /^ {2}examples\/c\/\S+\.c:\d+: note: /.test(l)), 'no witness lines');
-  assert.match(lines[lines.length - 1], new RegExp(`^${EXPECTED_EXAMPLE_FINDINGS.length} findings; coverage: 3 files, \\d+ functions: \\d+ parsed, 0 partial, 0 skipped$`));
+  assert.ok(
+    lines.some((l) => /^ {2}examples\/c\/\S+\.c:\d+: note: /.test(l)),
+    'no witness lines',
+  );
+  assert.match(
+    lines[lines.length - 1],
+    new RegExp(
+      `^${EXPECTED_EXAMPLE_FINDINGS.length} findings; coverage: 3 files, \\d+ functions: \\d+ parsed, 0 partial, 0 skipped$`,
+    ),
+  );
 });
 
 test('sarif format: schema-valid, same results as JSON, rules for all ids', () => {
@@ -66,10 +74,16 @@ test('sarif format: schema-valid, same results as JSON, rules for all ids', () =
   const { report } = jsonOf([EXAMPLES]);
   const results = log.runs[0].results ?? [];
   assert.deepEqual(
-    results.map((x) => `${x.locations?.[0].physicalLocation?.artifactLocation?.uri}:${x.locations?.[0].physicalLocation?.region?.startLine} ${x.ruleId}`),
+    results.map(
+      (x) =>
+        `${x.locations?.[0].physicalLocation?.artifactLocation?.uri}:${x.locations?.[0].physicalLocation?.region?.startLine} ${x.ruleId}`,
+    ),
     report.findings.map((f) => `${f.file}:${f.line} ${f.ruleId}`),
   );
-  assert.deepEqual(results.map((x) => x.partialFingerprints?.['iommufdReview/v1']), report.findings.map((f) => f.fingerprint));
+  assert.deepEqual(
+    results.map((x) => x.partialFingerprints?.['iommufdReview/v1']),
+    report.findings.map((f) => f.fingerprint),
+  );
   assert.equal(log.runs[0].tool.driver.rules?.length, 10);
   assert.match(log.runs[0].tool.driver.rules?.[0].helpUri ?? '', /^file:\/\/.*\/docs\/engine\.md#lock-order$/);
 });
@@ -77,7 +91,10 @@ test('sarif format: schema-valid, same results as JSON, rules for all ids', () =
 test('--lock-graph shows the edges the examples create', () => {
   const r = runCli(['check', '--lock-graph', EXAMPLES]);
   assert.equal(r.status, 1, r.stderr);
-  assert.match(r.stdout, /^lock-graph: toy_mdev\.pin_lock -> iommufd_access\.ioas_lock \(.*examples\/c\/toy_mdev\.c:26[,)]/m);
+  assert.match(
+    r.stdout,
+    /^lock-graph: toy_mdev\.pin_lock -> iommufd_access\.ioas_lock \(.*examples\/c\/toy_mdev\.c:26[,)]/m,
+  );
 });
 
 test('a clean file exits 0', () => {
@@ -89,7 +106,10 @@ test('a clean file exits 0', () => {
 test('--min-confidence high keeps only high-confidence findings', () => {
   const all = jsonOf(['--min-confidence', 'low', EXAMPLES]).report.findings;
   const high = jsonOf(['--min-confidence', 'high', EXAMPLES]).report.findings;
-  assert.deepEqual(high, all.filter((f) => f.confidence === 'high'));
+  assert.deepEqual(
+    high,
+    all.filter((f) => f.confidence === 'high'),
+  );
 });
 
 test('.iommufd-review.json is found upward and applied; --config overrides it', () => {

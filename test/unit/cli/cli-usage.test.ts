@@ -47,35 +47,78 @@ test('unknown command: exit 2 and a clear message', () => {
   const r = runCli(['frobnicate']);
   assert.equal(r.status, 2);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /^iommufd-review: unknown command 'frobnicate'\nCommands: .*check.*Try 'iommufd-review --help'\.\n$/);
+  assert.match(
+    r.stderr,
+    /^iommufd-review: unknown command 'frobnicate'\nCommands: .*check.*Try 'iommufd-review --help'\.\n$/,
+  );
 });
 
 test('check --help exits 0 with every option', () => {
   const r = runCli(['check', '--help']);
   assert.equal(r.status, 0);
-  for (const opt of ['--format', '--min-confidence', '--config', '--backend', '--max-file-size']) assert.ok(r.stdout.includes(opt), opt);
+  for (const opt of ['--format', '--min-confidence', '--config', '--backend', '--max-file-size'])
+    assert.ok(r.stdout.includes(opt), opt);
 });
 
 test('a reader that goes away (| head) ends the run quietly with its own status', () => {
   // Enough coverage entries to overflow the pipe, so the write really fails.
   const body = Array.from({ length: 3000 }, (_, i) => `int pipe_fn_${i}(void)\n{\n\treturn ${i};\n}\n`).join('\n');
   writeFileSync(path.join(dir, 'many.c'), body);
-  const r = spawnSync('bash', ['-c', `node '${cliBundle}' check --format json many.c | head -c 1 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(
+    'bash',
+    [
+      '-c',
+      `node '${cliBundle}' check --format json many.c | head -c 1 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`,
+    ],
+    { cwd: dir, encoding: 'utf8' },
+  );
   assert.equal(r.stderr, 'status 0\n');
 });
 
 const usageCases: [string, string[], RegExp][] = [
   ['no PATH', ['check'], /^iommufd-review check: no PATH given: name the C files or directories to analyse\n/],
-  ['bad --format', ['check', '--format', 'xml', 'ok.c'], /^iommufd-review check: invalid --format 'xml': expected one of text, json, sarif\n/],
-  ['bad --min-confidence', ['check', '--min-confidence', 'sure', 'ok.c'], /^iommufd-review check: invalid --min-confidence 'sure': expected one of low, medium, high\n/],
-  ['bad --backend', ['check', '--backend', 'gcc', 'ok.c'], /^iommufd-review check: invalid --backend 'gcc': expected one of wasm, native\n/],
-  ['bad --max-file-size', ['check', '--max-file-size', '0', 'ok.c'], /^iommufd-review check: invalid --max-file-size '0': expected a positive number of bytes\n/],
+  [
+    'bad --format',
+    ['check', '--format', 'xml', 'ok.c'],
+    /^iommufd-review check: invalid --format 'xml': expected one of text, json, sarif\n/,
+  ],
+  [
+    'bad --min-confidence',
+    ['check', '--min-confidence', 'sure', 'ok.c'],
+    /^iommufd-review check: invalid --min-confidence 'sure': expected one of low, medium, high\n/,
+  ],
+  [
+    'bad --backend',
+    ['check', '--backend', 'gcc', 'ok.c'],
+    /^iommufd-review check: invalid --backend 'gcc': expected one of wasm, native\n/,
+  ],
+  [
+    'bad --max-file-size',
+    ['check', '--max-file-size', '0', 'ok.c'],
+    /^iommufd-review check: invalid --max-file-size '0': expected a positive number of bytes\n/,
+  ],
   ['unknown option', ['check', '--frob', 'ok.c'], /^iommufd-review check: Unknown option '--frob'\n/],
-  ['missing value', ['check', 'ok.c', '--format'], /^iommufd-review check: Option '-f, --format <value>' argument missing\n/],
+  [
+    'missing value',
+    ['check', 'ok.c', '--format'],
+    /^iommufd-review check: Option '-f, --format <value>' argument missing\n/,
+  ],
   ['missing path', ['check', 'nope.c'], /^iommufd-review check: no such file or directory: nope\.c\n/],
-  ['directory without C', ['check', 'no-c'], /^iommufd-review check: nothing to analyse:\n {2}no-c: no \.c or \.h files found\n/],
-  ['bad --config', ['check', '--config', 'bad-config.json', 'ok.c'], /^iommufd-review check: bad configuration:\n {2}bad-config\.json: /],
-  ['unreadable --config', ['check', '--config', 'absent.json', 'ok.c'], /^iommufd-review check: bad configuration:\n {2}absent\.json: cannot read configuration \(ENOENT\)\n/],
+  [
+    'directory without C',
+    ['check', 'no-c'],
+    /^iommufd-review check: nothing to analyse:\n {2}no-c: no \.c or \.h files found\n/,
+  ],
+  [
+    'bad --config',
+    ['check', '--config', 'bad-config.json', 'ok.c'],
+    /^iommufd-review check: bad configuration:\n {2}bad-config\.json: /,
+  ],
+  [
+    'unreadable --config',
+    ['check', '--config', 'absent.json', 'ok.c'],
+    /^iommufd-review check: bad configuration:\n {2}absent\.json: cannot read configuration \(ENOENT\)\n/,
+  ],
 ];
 
 for (const [name, args, message] of usageCases) {

@@ -20,7 +20,10 @@ before(() => {
   writeFileSync(path.join(dir, 'nothing/readme'), 'x\n');
   symlinkSync('..', path.join(dir, 'tree/b/loop'));
   writeFileSync(path.join(dir, 'blob.c'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0x02]));
-  writeFileSync(path.join(dir, 'latin1.c'), Buffer.concat([Buffer.from('/* Bj'), Buffer.from([0xf6]), Buffer.from('rn */\nint a;\n')]));
+  writeFileSync(
+    path.join(dir, 'latin1.c'),
+    Buffer.concat([Buffer.from('/* Bj'), Buffer.from([0xf6]), Buffer.from('rn */\nint a;\n')]),
+  );
   writeFileSync(path.join(dir, 'bom.c'), '\ufeffint b;\n');
   writeFileSync(path.join(dir, 'big.c'), 'x'.repeat(2048));
 });
@@ -28,13 +31,20 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('directories are walked recursively for .c and .h, sorted, symlink loops followed once', () => {
   const got = collectSourcePaths([path.join(dir, 'tree')]);
-  assert.deepEqual(got.paths.map((p) => path.relative(dir, p)), ['tree/a/x.c', 'tree/a/y.h', 'tree/b/deep/z.c']);
+  assert.deepEqual(
+    got.paths.map((p) => path.relative(dir, p)),
+    ['tree/a/x.c', 'tree/a/y.h', 'tree/b/deep/z.c'],
+  );
   assert.deepEqual(got.missing, []);
   assert.deepEqual(got.empty, []);
 });
 
 test('missing arguments and directories without C files are reported, not dropped', () => {
-  const got = collectSourcePaths([path.join(dir, 'nope.c'), path.join(dir, 'nothing'), path.join(dir, 'tree/a/notes.txt')]);
+  const got = collectSourcePaths([
+    path.join(dir, 'nope.c'),
+    path.join(dir, 'nothing'),
+    path.join(dir, 'tree/a/notes.txt'),
+  ]);
   assert.deepEqual(got.missing, [path.join(dir, 'nope.c')]);
   assert.deepEqual(got.empty, [path.join(dir, 'nothing')]);
   // A file named explicitly is taken whatever its extension.
@@ -43,7 +53,10 @@ test('missing arguments and directories without C files are reported, not droppe
 
 test('the same file named twice is read once', () => {
   const got = collectSourcePaths([path.join(dir, 'tree/a/x.c'), path.join(dir, 'tree/a')]);
-  assert.deepEqual(got.paths.map((p) => path.relative(dir, p)), ['tree/a/x.c', 'tree/a/y.h']);
+  assert.deepEqual(
+    got.paths.map((p) => path.relative(dir, p)),
+    ['tree/a/x.c', 'tree/a/y.h'],
+  );
 });
 
 test('a named pipe or device is reported, never read (it would block)', () => {
@@ -60,7 +73,9 @@ test('a named pipe or device is reported, never read (it would block)', () => {
 
 test('binary files become a problem entry', () => {
   const out = readSourceFile(path.join(dir, 'blob.c'));
-  assert.deepEqual(out, { problem: { file: path.join(dir, 'blob.c'), message: 'skipped: binary file (contains NUL bytes)' } });
+  assert.deepEqual(out, {
+    problem: { file: path.join(dir, 'blob.c'), message: 'skipped: binary file (contains NUL bytes)' },
+  });
 });
 
 test('non-UTF-8 is decoded with replacement and noted', () => {
@@ -78,20 +93,34 @@ test('a byte order mark is dropped so line 1 column 1 is the code', () => {
 
 test('files over the size cap are skipped with the reason, before being read', () => {
   const out = readSourceFile(path.join(dir, 'big.c'), { maxFileBytes: 1024 });
-  assert.deepEqual(out, { problem: { file: path.join(dir, 'big.c'), message: 'skipped: 2.0 KB is over the 1.0 KB limit (generated or not C?); raise it with --max-file-size' } });
+  assert.deepEqual(out, {
+    problem: {
+      file: path.join(dir, 'big.c'),
+      message: 'skipped: 2.0 KB is over the 1.0 KB limit (generated or not C?); raise it with --max-file-size',
+    },
+  });
 });
 
 test('readSources keeps good files and collects problems', () => {
   const got = readSources([path.join(dir, 'blob.c'), path.join(dir, 'latin1.c'), path.join(dir, 'tree/a/x.c')]);
-  assert.deepEqual(got.files.map((f) => path.basename(f.path)), ['latin1.c', 'x.c']);
-  assert.deepEqual(got.problems.map((p) => path.basename(p.file)), ['blob.c', 'latin1.c']);
+  assert.deepEqual(
+    got.files.map((f) => path.basename(f.path)),
+    ['latin1.c', 'x.c'],
+  );
+  assert.deepEqual(
+    got.problems.map((p) => path.basename(p.file)),
+    ['blob.c', 'latin1.c'],
+  );
 });
 
 test('config: nearest .iommufd-review.json upward from the common directory; --config wins', () => {
   writeFileSync(path.join(dir, 'tree', CONFIG_FILE_NAME), JSON.stringify({ disabledRules: ['lock-leak'] }));
   writeFileSync(path.join(dir, 'explicit.json'), JSON.stringify({ minConfidence: 'high' }));
   assert.equal(commonDirectory([path.join(dir, 'tree/a/x.c'), path.join(dir, 'tree/b/deep')]), path.join(dir, 'tree'));
-  assert.equal(findConfigFile([path.join(dir, 'tree/a/x.c'), path.join(dir, 'tree/b/deep/z.c')]), path.join(dir, 'tree', CONFIG_FILE_NAME));
+  assert.equal(
+    findConfigFile([path.join(dir, 'tree/a/x.c'), path.join(dir, 'tree/b/deep/z.c')]),
+    path.join(dir, 'tree', CONFIG_FILE_NAME),
+  );
   const found = resolveConfig({ paths: [path.join(dir, 'tree/b/deep')] });
   assert.equal(found.file, path.join(dir, 'tree', CONFIG_FILE_NAME));
   assert.deepEqual(found.problems, []);

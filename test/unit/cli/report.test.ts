@@ -41,17 +41,45 @@ test('text: --lock-graph prints each edge with up to three sites', () => {
 });
 
 test('text: a clean run is one summary line', () => {
-  assert.equal(formatText(emptyResult()), '0 findings; coverage: 1 file, 2 functions: 2 parsed, 0 partial, 0 skipped\n');
+  assert.equal(
+    formatText(emptyResult()),
+    '0 findings; coverage: 1 file, 2 functions: 2 parsed, 0 partial, 0 skipped\n',
+  );
 });
 
 test('json: exactly the documented keys, in order, 1-based lines', () => {
   const report = JSON.parse(formatJson(sampleResult()));
   assert.deepEqual(Object.keys(report), ['findings', 'lockGraph', 'coverage']);
-  assert.deepEqual(Object.keys(report.findings[0]), ['ruleId', 'severity', 'confidence', 'message', 'file', 'line', 'column', 'function', 'fingerprint', 'related', 'scenario']);
-  assert.deepEqual(report.findings[0].related[0], { file: 'drivers/demo/demo access.c', line: 30, message: 'irreversible: the driver drops its pins' });
+  assert.deepEqual(Object.keys(report.findings[0]), [
+    'ruleId',
+    'severity',
+    'confidence',
+    'message',
+    'file',
+    'line',
+    'column',
+    'function',
+    'fingerprint',
+    'related',
+    'scenario',
+  ]);
+  assert.deepEqual(report.findings[0].related[0], {
+    file: 'drivers/demo/demo access.c',
+    line: 30,
+    message: 'irreversible: the driver drops its pins',
+  });
   assert.equal(report.findings[0].line, 34);
   assert.deepEqual(report.lockGraph, {
-    edges: [{ from: 'iommufd_access.ioas_lock', to: 'io_pagetable.iova_rwsem', sites: [{ file: 'drivers/demo/demo access.c', line: 31 }, { file: 'x.c', line: 2 }] }],
+    edges: [
+      {
+        from: 'iommufd_access.ioas_lock',
+        to: 'io_pagetable.iova_rwsem',
+        sites: [
+          { file: 'drivers/demo/demo access.c', line: 31 },
+          { file: 'x.c', line: 2 },
+        ],
+      },
+    ],
   });
   assert.deepEqual(Object.keys(report.coverage), ['files', 'functions', 'entries', 'problems']);
   assert.deepEqual(report.coverage.functions, { parsed: 3, partial: 1, skipped: 1 });
@@ -82,7 +110,10 @@ test('sarif: all 7 rules with help links, results with related locations and fin
   const log = toSarif(sampleResult(), sarifOptions);
   const run = log.runs[0];
   const rules = run.tool.driver.rules ?? [];
-  assert.deepEqual(rules.map((r) => r.id), [...RULE_IDS]);
+  assert.deepEqual(
+    rules.map((r) => r.id),
+    [...RULE_IDS],
+  );
   assert.equal(rules[0].helpUri, 'file:///opt/iommufd-review/docs/engine.md#lock-order');
   assert.equal(rules[2].helpUri, 'file:///opt/iommufd-review/docs/engine.md#unmap-before-rollback');
   const [first, second] = run.results ?? [];
@@ -98,18 +129,34 @@ test('sarif: all 7 rules with help links, results with related locations and fin
       [2, 38, 'error path tries to re-attach'],
     ],
   );
-  assert.deepEqual(first.partialFingerprints, { 'iommufdReview/v1': 'unmap-before-rollback:demo_change_ioas:demo_detach>iopt_add_access' });
+  assert.deepEqual(first.partialFingerprints, {
+    'iommufdReview/v1': 'unmap-before-rollback:demo_change_ioas:demo_detach>iopt_add_access',
+  });
   assert.equal(second.level, 'error');
   assert.equal(second.locations?.[0].physicalLocation?.artifactLocation?.uri, 'file:///abs/path/lock.c');
-  assert.deepEqual(run.invocations?.[0].toolExecutionNotifications?.[0].message.text, 'skipped: binary file (contains NUL bytes)');
+  assert.deepEqual(
+    run.invocations?.[0].toolExecutionNotifications?.[0].message.text,
+    'skipped: binary file (contains NUL bytes)',
+  );
   assert.deepEqual((run.properties as { coverage: unknown }).coverage, sampleResult().coverage);
 });
 
 test('every rule help link lands on a heading in docs/engine.md', () => {
   const docs = readFileSync(path.resolve(__dirname, '../../../../docs/engine.md'), 'utf8');
-  const anchors = new Set([...docs.matchAll(/^#+ +(.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+  const anchors = new Set(
+    [...docs.matchAll(/^#+ +(.+)$/gm)].map((m) =>
+      m[1]
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
   const rules = toSarif(emptyResult(), sarifOptions).runs[0].tool.driver.rules ?? [];
-  assert.deepEqual(rules.map((r) => r.helpUri?.split('#')[1]).filter((a) => !a || !anchors.has(a)), []);
+  assert.deepEqual(
+    rules.map((r) => r.helpUri?.split('#')[1]).filter((a) => !a || !anchors.has(a)),
+    [],
+  );
 });
 
 test('sarif building blocks compose a valid log for other reports', () => {

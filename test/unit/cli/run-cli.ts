@@ -15,7 +15,10 @@ export interface CliRun {
   ms: number;
 }
 
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; viaShebang?: boolean } = {}): CliRun {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number; viaShebang?: boolean } = {},
+): CliRun {
   if (!existsSync(cliBundle)) throw new Error(`${cliBundle} is missing: build first (node scripts/build.mjs)`);
   const t0 = performance.now();
   const [cmd, argv] = options.viaShebang ? [cliBundle, args] : [process.execPath, [cliBundle, ...args]];
@@ -26,5 +29,11 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
     maxBuffer: 256 * 1024 * 1024,
   });
   if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw r.error;
-  return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: performance.now() - t0 };
+  return {
+    status: r.status,
+    signal: r.signal,
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+    ms: performance.now() - t0,
+  };
 }

@@ -8,7 +8,7 @@ export function sampleResult(): AnalysisResult {
         ruleId: 'unmap-before-rollback',
         severity: 'warning',
         confidence: 'high',
-        message: '`demo_detach()` unmaps the driver\'s pages (line 30) before `iopt_add_access()` can fail (line 34)',
+        message: "`demo_detach()` unmaps the driver's pages (line 30) before `iopt_add_access()` can fail (line 34)",
         file: 'drivers/demo/demo access.c',
         line: 34,
         column: 8,
@@ -18,7 +18,15 @@ export function sampleResult(): AnalysisResult {
           { file: 'drivers/demo/demo access.c', line: 30, message: 'irreversible: the driver drops its pins' },
           { file: 'drivers/demo/demo access.c', line: 38, message: 'error path tries to re-attach' },
         ],
-        scenario: { variant: 'from-source', file: 'drivers/demo/demo access.c', function: 'demo_change_ioas', threads: ['replacer'], faults: ['add-access'], contract: 'status-quo', invariant: 'status-quo' },
+        scenario: {
+          variant: 'from-source',
+          file: 'drivers/demo/demo access.c',
+          function: 'demo_change_ioas',
+          threads: ['replacer'],
+          faults: ['add-access'],
+          contract: 'status-quo',
+          invariant: 'status-quo',
+        },
       },
       {
         ruleId: 'lock-order',
@@ -35,7 +43,16 @@ export function sampleResult(): AnalysisResult {
       },
     ],
     lockGraph: {
-      edges: [{ from: 'iommufd_access.ioas_lock', to: 'io_pagetable.iova_rwsem', sites: [{ file: 'drivers/demo/demo access.c', line: 31 }, { file: 'x.c', line: 2 }] }],
+      edges: [
+        {
+          from: 'iommufd_access.ioas_lock',
+          to: 'io_pagetable.iova_rwsem',
+          sites: [
+            { file: 'drivers/demo/demo access.c', line: 31 },
+            { file: 'x.c', line: 2 },
+          ],
+        },
+      ],
     },
     coverage: {
       files: 2,
@@ -51,5 +68,9 @@ export function sampleResult(): AnalysisResult {
 }
 
 export function emptyResult(): AnalysisResult {
-  return { findings: [], lockGraph: { edges: [] }, coverage: { files: 1, functions: { parsed: 2, partial: 0, skipped: 0 }, entries: [], problems: [] } };
+  return {
+    findings: [],
+    lockGraph: { edges: [] },
+    coverage: { files: 1, functions: { parsed: 2, partial: 0, skipped: 0 }, entries: [], problems: [] },
+  };
 }

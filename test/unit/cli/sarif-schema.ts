@@ -8,12 +8,15 @@ import { readFileSync } from 'node:fs';
 
 const schemaPath = require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
 
-let validate: ((data: unknown) => boolean) & { errors?: unknown } | undefined;
+let validate: (((data: unknown) => boolean) & { errors?: unknown }) | undefined;
 
 export function validateSarif(log: unknown): { valid: boolean; errors: string } {
   if (!validate) {
-    const ajv = new Ajv04({ allErrors: true, strict: false, // the schema's language pattern is not valid with the u flag
-      unicodeRegExp: false });
+    const ajv = new Ajv04({
+      allErrors: true,
+      strict: false, // the schema's language pattern is not valid with the u flag
+      unicodeRegExp: false,
+    });
     addFormats(ajv);
     validate = ajv.compile(JSON.parse(readFileSync(schemaPath, 'utf8')));
   }

@@ -77,30 +77,75 @@ test('context files: siblings first (.c before .h), then the kernel tree in iomm
   const edited = '/k/drivers/iommu/iommufd/device.c';
   const picked = selectContextFiles(
     edited,
-    ['/k/drivers/iommu/iommufd/io_pagetable.h', '/k/drivers/iommu/iommufd/pages.c', edited, '/k/drivers/iommu/iommufd/notes.txt'],
+    [
+      '/k/drivers/iommu/iommufd/io_pagetable.h',
+      '/k/drivers/iommu/iommufd/pages.c',
+      edited,
+      '/k/drivers/iommu/iommufd/notes.txt',
+    ],
     '/k',
-    ['drivers/vfio/vfio_main.c', 'include/linux/iommufd.h', 'drivers/iommu/iommufd/main.c', 'fs/open.c', 'drivers/iommu/iommufd/pages.c'],
+    [
+      'drivers/vfio/vfio_main.c',
+      'include/linux/iommufd.h',
+      'drivers/iommu/iommufd/main.c',
+      'fs/open.c',
+      'drivers/iommu/iommufd/pages.c',
+    ],
     { maxDirectoryFiles: 5, maxWorkspaceFiles: 2 },
   );
-  assert.deepEqual(picked, ['/k/drivers/iommu/iommufd/pages.c', '/k/drivers/iommu/iommufd/io_pagetable.h', '/k/drivers/iommu/iommufd/main.c', '/k/include/linux/iommufd.h']);
-  assert.deepEqual(selectContextFiles(edited, ['/k/drivers/iommu/iommufd/pages.c'], undefined, [], { maxDirectoryFiles: 0, maxWorkspaceFiles: 10 }), []);
+  assert.deepEqual(picked, [
+    '/k/drivers/iommu/iommufd/pages.c',
+    '/k/drivers/iommu/iommufd/io_pagetable.h',
+    '/k/drivers/iommu/iommufd/main.c',
+    '/k/include/linux/iommufd.h',
+  ]);
+  assert.deepEqual(
+    selectContextFiles(edited, ['/k/drivers/iommu/iommufd/pages.c'], undefined, [], {
+      maxDirectoryFiles: 0,
+      maxWorkspaceFiles: 10,
+    }),
+    [],
+  );
 });
 
 test('panel requests from the webview are validated; bad ones say why', () => {
-  assert.equal(validateRequest({ variant: 'v9', threads: ['replacer'], faults: [], contract: 'usable' }), 'unknown variant v9');
-  assert.equal(validateRequest({ variant: 'v8', threads: ['driver'], faults: [], contract: 'usable' }), 'the replacer thread is required');
-  assert.equal(validateRequest({ variant: 'from-source', threads: ['replacer'], faults: [], contract: 'usable' }), 'from-source needs a function');
+  assert.equal(
+    validateRequest({ variant: 'v9', threads: ['replacer'], faults: [], contract: 'usable' }),
+    'unknown variant v9',
+  );
+  assert.equal(
+    validateRequest({ variant: 'v8', threads: ['driver'], faults: [], contract: 'usable' }),
+    'the replacer thread is required',
+  );
+  assert.equal(
+    validateRequest({ variant: 'from-source', threads: ['replacer'], faults: [], contract: 'usable' }),
+    'from-source needs a function',
+  );
   assert.equal(validateRequest('<script>'), 'request is not an object');
-  assert.deepEqual(validateRequest({ variant: 'v8', threads: ['driver', 'replacer', 'driver'], faults: ['add-access'], contract: 'status-quo', extra: '<img>' }), {
+  assert.deepEqual(
+    validateRequest({
+      variant: 'v8',
+      threads: ['driver', 'replacer', 'driver'],
+      faults: ['add-access'],
+      contract: 'status-quo',
+      extra: '<img>',
+    }),
+    {
+      variant: 'v8',
+      threads: ['replacer', 'driver'],
+      faults: ['add-access'],
+      contract: 'status-quo',
+    },
+  );
+});
+
+test("the panel view: one lane per thread, each step in its thread's lane; the preferred invariant first; the state as a per-thread table with changes marked", () => {
+  const result = simulate({
     variant: 'v8',
     threads: ['replacer', 'driver'],
     faults: ['add-access'],
     contract: 'status-quo',
   });
-});
-
-test('the panel view: one lane per thread, each step in its thread\'s lane; the preferred invariant first; the state as a per-thread table with changes marked', () => {
-  const result = simulate({ variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' });
   const view = viewOfResult(result, 'failure-contract');
   assert.equal(view.primary, 'failure-contract');
   assert.match(view.headline, /^failure-contract broken: replace failed with -ENOMEM/);
@@ -110,11 +155,19 @@ test('the panel view: one lane per thread, each step in its thread\'s lane; the 
   assert.equal(trace.rows.length, steps.length);
   trace.rows.forEach((row, i) => assert.equal(trace.lanes[row.lane], steps[i].thread));
   // the first step takes ioas_lock: only the replacer's holds cell changes
-  assert.deepEqual(trace.rows[0].state.filter((c) => c.changed).map((c) => `${c.owner}.${c.key}=${c.value}`), ['replacer.holds=ioas_lock']);
+  assert.deepEqual(
+    trace.rows[0].state.filter((c) => c.changed).map((c) => `${c.owner}.${c.key}=${c.value}`),
+    ['replacer.holds=ioas_lock'],
+  );
   // the unpin: A's pins cell changes to 0
   const unpin = trace.rows.findIndex((r) => /unpin all/.test(r.action));
-  assert.deepEqual(trace.rows[unpin].state.filter((c) => c.changed).map((c) => `${c.owner}.${c.key}=${c.value}`), ['IOAS A.pins=0']);
-  const merged = viewOfResult(simulate({ variant: 'merged', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' }));
+  assert.deepEqual(
+    trace.rows[unpin].state.filter((c) => c.changed).map((c) => `${c.owner}.${c.key}=${c.value}`),
+    ['IOAS A.pins=0'],
+  );
+  const merged = viewOfResult(
+    simulate({ variant: 'merged', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' }),
+  );
   assert.equal(merged.primary, undefined);
   assert.equal(merged.headline, 'Every invariant holds within the bounds.');
 });

@@ -45,7 +45,10 @@ test('assert-held: an undocumented caller of an asserting helper is medium; docu
   assert.equal(f.fingerprint, 'assert-held:ring_ctx_flush:ring_ctx.lock,ring_ctx_commit');
   // At the default confidence only the undocumented caller is shown.
   const shown = ofRule(await analyzeFixtures([FIXTURE]), 'assert-held');
-  assert.deepEqual(shown.map((x) => `${x.function}:${x.line}`), [`ring_ctx_flush:${call}`]);
+  assert.deepEqual(
+    shown.map((x) => `${x.function}:${x.line}`),
+    [`ring_ctx_flush:${call}`],
+  );
 });
 
 test('assert-held: the comment forms that document a caller-held lock', () => {
@@ -60,7 +63,12 @@ test('assert-held: the comment forms that document a caller-held lock', () => {
     'Context: Process context. Takes and releases nothing; dev->lock held.',
   ];
   for (const s of says) assert.ok(documentsCallerHolds(s), s);
-  const silent = ['Flush the ring.', 'Takes dev->lock and releases it before returning.', 'Returns the number of held pages.', 'must be held back until the device is ready'];
+  const silent = [
+    'Flush the ring.',
+    'Takes dev->lock and releases it before returning.',
+    'Returns the number of held pages.',
+    'must be held back until the device is ready',
+  ];
   for (const s of silent) assert.ok(!documentsCallerHolds(s), s);
   assert.equal(commentsOf('int a; /* one */ b = c / d; // two\nx = "/";'), ' one \n two');
 });

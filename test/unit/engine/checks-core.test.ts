@@ -67,7 +67,13 @@ test('lock-order: an ABBA through a helper call is one finding with both edges a
   );
   assert.equal(f.fingerprint, 'lock-order:foo_walk:foo_dev.list_lock,foo_dev.state_lock');
   // outside the replace flow: the generic lock model of its witness (each edge one path)
-  assert.deepEqual(f.scenario, { variant: 'lock-model', threads: [], faults: [], contract: 'status-quo', invariant: 'no-deadlock' });
+  assert.deepEqual(f.scenario, {
+    variant: 'lock-model',
+    threads: [],
+    faults: [],
+    contract: 'status-quo',
+    invariant: 'no-deadlock',
+  });
   assert.deepEqual([...new Set(f.related.map((r) => r.path))], [0, 1]);
   // Both edges are in the public graph, with the acquisition sites.
   const edge = r.lockGraph.edges.find((e) => e.from === 'foo_dev.list_lock' && e.to === 'foo_dev.state_lock');
@@ -116,7 +122,10 @@ static void nested(struct tbl *t, struct tbl *u)
 `;
   const r = await analyze({ 't.c': src }, 'low');
   assert.deepEqual(only(r.findings, 'lock-order'), []);
-  assert.deepEqual(r.lockGraph.edges.map((e) => `${e.from}>${e.to}`).sort(), ['tbl.a_rwsem>tbl.b_rwsem', 'tbl.b_rwsem>tbl.a_rwsem']);
+  assert.deepEqual(r.lockGraph.edges.map((e) => `${e.from}>${e.to}`).sort(), [
+    'tbl.a_rwsem>tbl.b_rwsem',
+    'tbl.b_rwsem>tbl.a_rwsem',
+  ]);
 });
 
 test('lock-order: a write side breaks the read/read exemption', async () => {
@@ -214,9 +223,18 @@ test('callback-under-lock: ops->unmap under ioas_lock (plain and scoped_guard) f
     cul[0].message,
     `\`access->ops->unmap()\` is called in \`notify_under_lock()\` (line ${cul[0].line}) with \`iommufd_access.ioas_lock\` held (taken at line ${cul[0].line - 1}); its implementations (per the knowledge of \`iommufd_access_ops.unmap\`) take \`iommufd_access.ioas_lock\` again: self-deadlock.`,
   );
-  assert.equal(cul[0].fingerprint, 'callback-under-lock:notify_under_lock:iommufd_access.ioas_lock,iommufd_access_ops.unmap');
+  assert.equal(
+    cul[0].fingerprint,
+    'callback-under-lock:notify_under_lock:iommufd_access.ioas_lock,iommufd_access_ops.unmap',
+  );
   assert.equal(cul[0].scenario.variant, 'lock-model');
-  assert.deepEqual(cul[0].related[0], { file: 'a.c', line: cul[0].line - 1, message: '`iommufd_access.ioas_lock` taken here', role: 'acquire', lock: 'iommufd_access.ioas_lock' });
+  assert.deepEqual(cul[0].related[0], {
+    file: 'a.c',
+    line: cul[0].line - 1,
+    message: '`iommufd_access.ioas_lock` taken here',
+    role: 'acquire',
+    lock: 'iommufd_access.ioas_lock',
+  });
 });
 
 const OWN_OPS = `struct blk_ops {
@@ -263,7 +281,13 @@ test('callback-under-lock: a non-iommufd ops table whose implementation is in vi
   );
   assert.deepEqual(
     f.related.map((x) => x.line),
-    [f.line - 1, lineOf(OWN_OPS, '.flush = my_flush'), f.line, lineOf(OWN_OPS, 'blk_do_flush(bd);'), lineOf(OWN_OPS, 'mutex_lock(&bd->io_lock);')],
+    [
+      f.line - 1,
+      lineOf(OWN_OPS, '.flush = my_flush'),
+      f.line,
+      lineOf(OWN_OPS, 'blk_do_flush(bd);'),
+      lineOf(OWN_OPS, 'mutex_lock(&bd->io_lock);'),
+    ],
   );
   // the witness: held, the callback, a call inside its implementation, the lock taken again there
   assert.deepEqual(
@@ -384,10 +408,18 @@ test('assert-held: a call into an asserting helper on a path without the lock, i
     f.message,
     `\`grp_release()\` calls \`grp_put_locked()\` at line ${f.line} without holding \`grp.group_lock\`, which \`grp_put_locked()\` requires held (it asserts it at line ${lineOf(ASSERTS, 'lockdep_assert_held')}).`,
   );
-  assert.deepEqual(f.related, [{ file: 'grp.c', line: lineOf(ASSERTS, 'lockdep_assert_held'), message: '`grp_put_locked()` asserts `grp.group_lock` held here', role: 'assert', lock: 'grp.group_lock' }]);
+  assert.deepEqual(f.related, [
+    {
+      file: 'grp.c',
+      line: lineOf(ASSERTS, 'lockdep_assert_held'),
+      message: '`grp_put_locked()` asserts `grp.group_lock` held here',
+      role: 'assert',
+      lock: 'grp.group_lock',
+    },
+  ]);
 });
 
-test('assert-held: a helper only ever called under its caller\'s lock is quiet', async () => {
+test("assert-held: a helper only ever called under its caller's lock is quiet", async () => {
   const src = `struct grp {
 	struct mutex group_lock;
 	int users;
@@ -440,9 +472,17 @@ static void blk_sync(struct blk_dev *bd)
 `;
   const r = await analyze({ 'blk.c': src }, 'low');
   const cul = only(r.findings, 'callback-under-lock');
-  assert.deepEqual(cul.map((f) => [f.function, f.line, f.confidence, f.fingerprint]), [
-    ['blk_sync', lineOf(src, 'bd->ops->flush'), 'medium', 'callback-under-lock:blk_sync:blk_dev.io_lock,blk_ops.flush'],
-  ]);
+  assert.deepEqual(
+    cul.map((f) => [f.function, f.line, f.confidence, f.fingerprint]),
+    [
+      [
+        'blk_sync',
+        lineOf(src, 'bd->ops->flush'),
+        'medium',
+        'callback-under-lock:blk_sync:blk_dev.io_lock,blk_ops.flush',
+      ],
+    ],
+  );
 });
 
 test('lock-order: the finding points at the column of the call or acquisition that closes the edge', async () => {
@@ -504,7 +544,7 @@ test('lock helpers: locks a helper leaves held count in the caller until the mat
   assert.equal(lo[0].line, lineOf(HELPERS, 'get_update_locks(st);', 'backwards'));
 });
 
-test('a lock the function releases before taking it is the caller\'s: held from the entry, never a leak', async () => {
+test("a lock the function releases before taking it is the caller's: held from the entry, never a leak", async () => {
   const src = `struct iommu_s {
 	struct mutex lock;
 	struct mutex device_list_lock;
@@ -525,6 +565,13 @@ static void notify_devices(struct iommu_s *iommu)
   const r = await analyze({ 'n.c': src }, 'low');
   assert.deepEqual(r.findings, []);
   assert.deepEqual(r.lockGraph.edges, [
-    { from: 'iommu_s.lock', to: 'iommu_s.device_list_lock', sites: [{ file: 'n.c', line: lineOf(src, 'static void notify_devices') }, { file: 'n.c', line: lineOf(src, 'mutex_lock(&iommu->device_list_lock)') }] },
+    {
+      from: 'iommu_s.lock',
+      to: 'iommu_s.device_list_lock',
+      sites: [
+        { file: 'n.c', line: lineOf(src, 'static void notify_devices') },
+        { file: 'n.c', line: lineOf(src, 'mutex_lock(&iommu->device_list_lock)') },
+      ],
+    },
   ]);
 });

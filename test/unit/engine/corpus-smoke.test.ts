@@ -63,24 +63,45 @@ test('real corpus: the documented iommufd order is in the lock graph, with sites
   assert.equal(has('io_pagetable.iova_rwsem', 'io_pagetable.domains_rwsem'), undefined);
 });
 
-test('real corpus: the one lock-order cycle at any confidence is vfio type1\'s, through the drivers\' dma_unmap; the other core rules stay quiet at the default', () => {
+test("real corpus: the one lock-order cycle at any confidence is vfio type1's, through the drivers' dma_unmap; the other core rules stay quiet at the default", () => {
   // device_list_lock is held across each driver's ->dma_unmap(), whose unpin path takes
   // iommu->lock (container ->unpin_pages() = vfio_iommu_type1_unpin_pages()); the
   // same function takes device_list_lock under iommu->lock.
   assert.deepEqual(
-    lowResult.findings.filter((f) => f.ruleId === 'lock-order').map((f) => [f.file, f.line, f.function, f.confidence, f.fingerprint]),
-    [['drivers/vfio/vfio_iommu_type1.c', 1264, 'vfio_notify_dma_unmap', 'medium', 'lock-order:vfio_notify_dma_unmap:vfio_iommu.device_list_lock,vfio_iommu.lock']],
+    lowResult.findings
+      .filter((f) => f.ruleId === 'lock-order')
+      .map((f) => [f.file, f.line, f.function, f.confidence, f.fingerprint]),
+    [
+      [
+        'drivers/vfio/vfio_iommu_type1.c',
+        1264,
+        'vfio_notify_dma_unmap',
+        'medium',
+        'lock-order:vfio_notify_dma_unmap:vfio_iommu.device_list_lock,vfio_iommu.lock',
+      ],
+    ],
   );
   const core = new Set(['lock-order', 'callback-under-lock', 'lock-leak', 'assert-held']);
   assert.deepEqual(
-    result.findings.filter((f) => core.has(f.ruleId) && f.ruleId !== 'lock-order').map((f) => `${f.file}:${f.line} [${f.ruleId}] ${f.message}`),
+    result.findings
+      .filter((f) => core.has(f.ruleId) && f.ruleId !== 'lock-order')
+      .map((f) => `${f.file}:${f.line} [${f.ruleId}] ${f.message}`),
     [],
   );
   // Every finding at any confidence is complete.
   for (const f of lowResult.findings) {
-    assert.ok(f.message.length > 0 && f.line > 0 && f.column > 0 && f.function && f.fingerprint.startsWith(`${f.ruleId}:`));
+    assert.ok(
+      f.message.length > 0 && f.line > 0 && f.column > 0 && f.function && f.fingerprint.startsWith(`${f.ruleId}:`),
+    );
     // a simulation: a replace flow with its threads, the lock model of the witness (which has steps), or none with a reason
     const s = f.scenario;
-    assert.ok(s.variant === 'none' ? !!s.reason : s.variant === 'lock-model' ? f.related.some((r) => r.role) : s.threads.length > 0, `${f.fingerprint}: ${JSON.stringify(s)}`);
+    assert.ok(
+      s.variant === 'none'
+        ? !!s.reason
+        : s.variant === 'lock-model'
+          ? f.related.some((r) => r.role)
+          : s.threads.length > 0,
+      `${f.fingerprint}: ${JSON.stringify(s)}`,
+    );
   }
 });

@@ -43,16 +43,25 @@ test('findings across files: structs and summaries of context files count, `path
     engine.setFile('helper.c', HELPER);
     engine.setFile('callers.c', CALLERS);
     const all = engine.analyze();
-    assert.deepEqual(all.findings.map((f) => [f.ruleId, f.file, f.line]), [['lock-order', 'callers.c', lineOf(CALLERS, 'count_entries(fd);')]]);
+    assert.deepEqual(
+      all.findings.map((f) => [f.ruleId, f.file, f.line]),
+      [['lock-order', 'callers.c', lineOf(CALLERS, 'count_entries(fd);')]],
+    );
     assert.equal(engine.analyze({ paths: ['helper.c'] }).findings.length, 0);
     assert.equal(engine.analyze({ paths: ['callers.c'] }).findings.length, 1);
     // Coverage lists the reported files' functions.
     const cov = engine.analyze({ paths: ['callers.c'] }).coverage;
-    assert.deepEqual(cov.entries.map((e) => [e.file, e.function, e.line, e.status]), [
-      ['callers.c', 'foo_walk', 1, 'parsed'],
-      ['callers.c', 'foo_update', 8, 'parsed'],
-    ]);
-    assert.deepEqual({ files: cov.files, functions: cov.functions }, { files: 1, functions: { parsed: 2, partial: 0, skipped: 0 } });
+    assert.deepEqual(
+      cov.entries.map((e) => [e.file, e.function, e.line, e.status]),
+      [
+        ['callers.c', 'foo_walk', 1, 'parsed'],
+        ['callers.c', 'foo_update', 8, 'parsed'],
+      ],
+    );
+    assert.deepEqual(
+      { files: cov.files, functions: cov.functions },
+      { files: 1, functions: { parsed: 2, partial: 0, skipped: 0 } },
+    );
     // Without the helper the edge through the call is gone.
     engine.removeFile('helper.c');
     assert.equal(engine.analyze().findings.filter((f) => f.ruleId === 'lock-order').length, 0);
@@ -76,11 +85,19 @@ test('editFile: incremental reparse gives what a fresh analysis of the new text 
       { start: first + 'mutex_lock(&fd->'.length, deletedLength: 'state_lock'.length, inserted: 'list_lock' },
     ]);
     const edited = engine.analyze();
-    const expectedText = text.slice(0, first) + 'mutex_lock(&fd->list_lock);' + text.slice(first + 'mutex_lock(&fd->state_lock);'.length, second) + 'mutex_lock(&fd->state_lock);' + text.slice(second + 'mutex_lock(&fd->list_lock);'.length);
+    const expectedText =
+      text.slice(0, first) +
+      'mutex_lock(&fd->list_lock);' +
+      text.slice(first + 'mutex_lock(&fd->state_lock);'.length, second) +
+      'mutex_lock(&fd->state_lock);' +
+      text.slice(second + 'mutex_lock(&fd->list_lock);'.length);
     const fresh = analyzeSources(parser, [{ path: 'foo.c', text: expectedText }]);
     assert.deepEqual(edited, fresh);
     assert.equal(edited.findings.length, 0);
-    assert.deepEqual(edited.lockGraph.edges.map((e) => `${e.from}>${e.to}`), ['foo_dev.list_lock>foo_dev.state_lock']);
+    assert.deepEqual(
+      edited.lockGraph.edges.map((e) => `${e.from}>${e.to}`),
+      ['foo_dev.list_lock>foo_dev.state_lock'],
+    );
   } finally {
     engine.dispose();
   }
@@ -111,20 +128,37 @@ test('bad input: binary, too large, non-UTF-8, unbalanced braces and macro soup 
     engine.setFile('huge.c', 'int x;\n'.repeat(1_500_000));
     engine.setFile('latin1.c', 'static int f(void)\n{\n\treturn 0; /* caf\uFFFD */\n}\n');
     engine.setFile('braces.c', 'static int g(struct a *a)\n{\n\tif (a) {\n\t\tmutex_lock(&a->lock);\n\treturn 0;\n');
-    engine.setFile('soup.c', '#define X(a) a ## _y\nX(foo) BAR(baz) { QUX(1, 2) } ;; } ) static int h(void) { return FOO(; }\n');
+    engine.setFile(
+      'soup.c',
+      '#define X(a) a ## _y\nX(foo) BAR(baz) { QUX(1, 2) } ;; } ) static int h(void) { return FOO(; }\n',
+    );
     engine.setFile('empty.c', '');
     const r = engine.analyze({ minConfidence: 'low' });
     const problems = Object.fromEntries(r.coverage.problems.map((p) => [p.file, p.message]));
     assert.equal(problems['blob.c'], 'not analysed: this looks like a binary file, not C source');
     assert.equal(problems['huge.c'], 'not analysed: 10.0 MiB is over the 8.0 MiB limit');
-    assert.equal(problems['latin1.c'], 'contains bytes that are not valid UTF-8 (read as U+FFFD); the rest was analysed');
+    assert.equal(
+      problems['latin1.c'],
+      'contains bytes that are not valid UTF-8 (read as U+FFFD); the rest was analysed',
+    );
     assert.equal(r.coverage.files, 6);
     const byFile = (file: string) => r.coverage.entries.filter((e) => e.file === file);
-    assert.deepEqual(byFile('latin1.c').map((e) => [e.function, e.status]), [['f', 'parsed']]);
+    assert.deepEqual(
+      byFile('latin1.c').map((e) => [e.function, e.status]),
+      [['f', 'parsed']],
+    );
     // The body never closes, so the parser gives up on the whole definition: listed as skipped, with why.
-    assert.deepEqual(byFile('braces.c').map((e) => [e.function, e.line, e.status, e.reason]), [
-      ['g', 1, 'skipped', 'the parser could not read this definition (unbalanced braces, or an unknown macro around it?)'],
-    ]);
+    assert.deepEqual(
+      byFile('braces.c').map((e) => [e.function, e.line, e.status, e.reason]),
+      [
+        [
+          'g',
+          1,
+          'skipped',
+          'the parser could not read this definition (unbalanced braces, or an unknown macro around it?)',
+        ],
+      ],
+    );
     assert.deepEqual(byFile('empty.c'), []);
     // Raw parse errors never become findings.
     assert.ok(r.findings.every((f) => f.file !== 'soup.c' && f.file !== 'blob.c'));
@@ -147,8 +181,14 @@ test('the parse time cap turns into a file problem', async () => {
 test('config: disabled rules and the confidence threshold apply', async () => {
   const parser = await wasmParser();
   const text = HELPER + CALLERS;
-  assert.equal(analyzeSources(parser, [{ path: 'foo.c', text }], { config: { disabledRules: ['lock-order'] } }).findings.length, 0);
-  assert.equal(analyzeSources(parser, [{ path: 'foo.c', text }], { config: { minConfidence: 'high' } }).findings.length, 1);
+  assert.equal(
+    analyzeSources(parser, [{ path: 'foo.c', text }], { config: { disabledRules: ['lock-order'] } }).findings.length,
+    0,
+  );
+  assert.equal(
+    analyzeSources(parser, [{ path: 'foo.c', text }], { config: { minConfidence: 'high' } }).findings.length,
+    1,
+  );
 });
 
 test('callback-under-lock in a change helper maps to a from-source scenario of that function', async () => {
@@ -186,7 +226,10 @@ test('pathological nesting and very long expressions end in coverage entries, no
   const entries = Object.fromEntries(r.coverage.entries.map((e) => [e.function, e]));
   assert.equal(entries.fine.status, 'parsed');
   for (const name of ['deep', 'longexpr']) {
-    assert.deepEqual([entries[name].status, entries[name].reason], ['skipped', 'nested too deeply to model (statements or expressions thousands of levels deep)']);
+    assert.deepEqual(
+      [entries[name].status, entries[name].reason],
+      ['skipped', 'nested too deeply to model (statements or expressions thousands of levels deep)'],
+    );
   }
   assert.deepEqual(r.findings, []);
 });
@@ -195,7 +238,8 @@ test('editing a struct in one file re-resolves lock names in the others', async 
   const engine = new Engine({ parser: await wasmParser() });
   try {
     const header = 'struct inner {\n\tstruct mutex lock;\n};\n\nstruct outer {\n\tstruct inner *in;\n};\n';
-    const user = 'static void take(struct outer *o)\n{\n\tmutex_lock(&o->in->lock);\n\tmutex_unlock(&o->in->lock);\n}\n';
+    const user =
+      'static void take(struct outer *o)\n{\n\tmutex_lock(&o->in->lock);\n\tmutex_unlock(&o->in->lock);\n}\n';
     engine.setFile('defs.h', header);
     engine.setFile('user.c', user);
     const lockIds = () =>
@@ -213,24 +257,46 @@ test('editing a struct in one file re-resolves lock names in the others', async 
 });
 
 test('findings of unchanged files are kept across edits and those of the edited file follow its text', async () => {
-  const leaky = (name: string) => `struct ctr {\n\tstruct mutex lock;\n\tint value;\n};\n\nstatic int ${name}(struct ctr *c, int v)\n{\n\tmutex_lock(&c->lock);\n\tif (v < 0)\n\t\treturn -EINVAL;\n\tc->value = v;\n\tmutex_unlock(&c->lock);\n\treturn 0;\n}\n`;
+  const leaky = (name: string) =>
+    `struct ctr {\n\tstruct mutex lock;\n\tint value;\n};\n\nstatic int ${name}(struct ctr *c, int v)\n{\n\tmutex_lock(&c->lock);\n\tif (v < 0)\n\t\treturn -EINVAL;\n\tc->value = v;\n\tmutex_unlock(&c->lock);\n\treturn 0;\n}\n`;
   const parser = await wasmParser();
   const engine = new Engine({ parser });
   try {
     engine.setFile('a.c', leaky('leak_a'));
     engine.setFile('b.c', leaky('leak_b'));
     const first = engine.analyze();
-    assert.deepEqual(first.findings.map((f) => [f.file, f.function, f.ruleId]), [['a.c', 'leak_a', 'lock-leak'], ['b.c', 'leak_b', 'lock-leak']]);
+    assert.deepEqual(
+      first.findings.map((f) => [f.file, f.function, f.ruleId]),
+      [
+        ['a.c', 'leak_a', 'lock-leak'],
+        ['b.c', 'leak_b', 'lock-leak'],
+      ],
+    );
     // Same calls and locks, only a value changed: the global step is reused, a.c is re-checked.
     const a = leaky('leak_a');
     const at = a.indexOf('c->value = v;') + 'c->value = '.length;
     engine.editFile('a.c', [{ start: at, deletedLength: 1, inserted: 'v + 1' }]);
-    assert.deepEqual(engine.analyze(), analyzeSources(parser, [{ path: 'a.c', text: a.slice(0, at) + 'v + 1' + a.slice(at + 1) }, { path: 'b.c', text: leaky('leak_b') }]));
+    assert.deepEqual(
+      engine.analyze(),
+      analyzeSources(parser, [
+        { path: 'a.c', text: a.slice(0, at) + 'v + 1' + a.slice(at + 1) },
+        { path: 'b.c', text: leaky('leak_b') },
+      ]),
+    );
     // Fix a.c's leak: only b.c's finding is left.
     const text = a.slice(0, at) + 'v + 1' + a.slice(at + 1);
     const early = 'if (v < 0)\n\t\treturn -EINVAL;';
-    engine.editFile('a.c', [{ start: text.indexOf(early), deletedLength: early.length, inserted: 'if (v < 0) {\n\t\tmutex_unlock(&c->lock);\n\t\treturn -EINVAL;\n\t}' }]);
-    assert.deepEqual(engine.analyze().findings.map((f) => [f.file, f.function]), [['b.c', 'leak_b']]);
+    engine.editFile('a.c', [
+      {
+        start: text.indexOf(early),
+        deletedLength: early.length,
+        inserted: 'if (v < 0) {\n\t\tmutex_unlock(&c->lock);\n\t\treturn -EINVAL;\n\t}',
+      },
+    ]);
+    assert.deepEqual(
+      engine.analyze().findings.map((f) => [f.file, f.function]),
+      [['b.c', 'leak_b']],
+    );
   } finally {
     engine.dispose();
   }
@@ -252,8 +318,19 @@ test('an engine with no files analyses to an empty, well-formed result', async (
 });
 
 test('objects declared in another file in view (externs in a header) resolve lock names', async () => {
-  const header = 'struct matrix_dev_s {\n\tstruct mutex mdevs_lock;\n};\n\nextern struct matrix_dev_s *matrix_dev;\nextern struct mutex big_lock;\n';
-  const user = 'static void f(void)\n{\n\tmutex_lock(&big_lock);\n\tmutex_lock(&matrix_dev->mdevs_lock);\n\tmutex_unlock(&matrix_dev->mdevs_lock);\n\tmutex_unlock(&big_lock);\n}\n';
+  const header =
+    'struct matrix_dev_s {\n\tstruct mutex mdevs_lock;\n};\n\nextern struct matrix_dev_s *matrix_dev;\nextern struct mutex big_lock;\n';
+  const user =
+    'static void f(void)\n{\n\tmutex_lock(&big_lock);\n\tmutex_lock(&matrix_dev->mdevs_lock);\n\tmutex_unlock(&matrix_dev->mdevs_lock);\n\tmutex_unlock(&big_lock);\n}\n';
   const r = await analyze({ 'private.h': header, 'ops.c': user });
-  assert.deepEqual(r.lockGraph.edges, [{ from: 'file-scope:big_lock', to: 'matrix_dev_s.mdevs_lock', sites: [{ file: 'ops.c', line: 3 }, { file: 'ops.c', line: 4 }] }]);
+  assert.deepEqual(r.lockGraph.edges, [
+    {
+      from: 'file-scope:big_lock',
+      to: 'matrix_dev_s.mdevs_lock',
+      sites: [
+        { file: 'ops.c', line: 3 },
+        { file: 'ops.c', line: 4 },
+      ],
+    },
+  ]);
 });

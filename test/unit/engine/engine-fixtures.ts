@@ -23,7 +23,10 @@ export function fixtureSource(rel: string): { path: string; text: string } {
 }
 
 /** Analyses fixture files together (paths reported by base name). */
-export async function analyzeFixtures(rels: string[], options: { config?: ReviewConfig; minConfidence?: Confidence } = {}): Promise<AnalysisResult> {
+export async function analyzeFixtures(
+  rels: string[],
+  options: { config?: ReviewConfig; minConfidence?: Confidence } = {},
+): Promise<AnalysisResult> {
   return analyzeSources(await sharedParser(), rels.map(fixtureSource), options);
 }
 

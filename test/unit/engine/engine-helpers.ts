@@ -44,7 +44,10 @@ export function events(f: FunctionModel): Event[] {
   return f.blocks.flatMap((b) => b.events);
 }
 
-export async function analyze(files: Record<string, string>, minConfidence: Confidence = 'medium'): Promise<AnalysisResult> {
+export async function analyze(
+  files: Record<string, string>,
+  minConfidence: Confidence = 'medium',
+): Promise<AnalysisResult> {
   const engine = new Engine({ parser: await wasmParser() });
   try {
     for (const [path, text] of Object.entries(files)) engine.setFile(path, text);

@@ -115,7 +115,12 @@ test('facts store: another engine build never reads these facts', async () => {
 test('loadFiles: a run whose every file is in the index never loads the parser; one changed file does', async () => {
   const index = path.join(dir, 'deferred');
   const files = treeFiles();
-  const options = (parser: DeferredParser) => ({ jobs: 1, backend: 'wasm' as const, timeoutMs: 5000, needParser: () => parser.load() });
+  const options = (parser: DeferredParser) => ({
+    jobs: 1,
+    backend: 'wasm' as const,
+    timeoutMs: 5000,
+    needParser: () => parser.load(),
+  });
   const analyse = async (texts: SourceFile[]) => {
     const parser = new DeferredParser('wasm');
     const store = new DiskFactsStore({ dir: index });

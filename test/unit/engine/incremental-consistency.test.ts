@@ -64,7 +64,27 @@ static int drv_change(struct iommufd_access *access, struct iommufd_ioas *new_io
 }
 `;
 
-const PIECES = ['{', '}', '(', ')', ';', '\n', 'goto out;', 'out:', 'mutex_lock(&dd->list_lock);', 'mutex_unlock(&dd->state_lock);', 'return -EBUSY;', 'if (rc)', 'scoped_guard(mutex, &dd->list_lock) {', 'guard(mutex)(&dd->state_lock);', 'drv_count(dd);', '/*', '*/', 'struct drv_dev *', ''];
+const PIECES = [
+  '{',
+  '}',
+  '(',
+  ')',
+  ';',
+  '\n',
+  'goto out;',
+  'out:',
+  'mutex_lock(&dd->list_lock);',
+  'mutex_unlock(&dd->state_lock);',
+  'return -EBUSY;',
+  'if (rc)',
+  'scoped_guard(mutex, &dd->list_lock) {',
+  'guard(mutex)(&dd->state_lock);',
+  'drv_count(dd);',
+  '/*',
+  '*/',
+  'struct drv_dev *',
+  '',
+];
 
 test('after random edits, incremental analysis equals a fresh analysis of the same texts', async () => {
   const parser = await wasmParser();
@@ -79,7 +99,12 @@ test('after random edits, incremental analysis equals a fresh analysis of the sa
     let text = DRIVER;
     engine.setFile('drv.c', text);
     // The starting point has findings of several rules to keep or lose.
-    assert.deepEqual([...new Set(engine.analyze({ minConfidence: 'low' }).findings.map((f) => f.ruleId))].sort(), ['callback-under-lock', 'lock-leak', 'lock-order', 'unrestored-state']);
+    assert.deepEqual([...new Set(engine.analyze({ minConfidence: 'low' }).findings.map((f) => f.ruleId))].sort(), [
+      'callback-under-lock',
+      'lock-leak',
+      'lock-order',
+      'unrestored-state',
+    ]);
     for (let i = 0; i < 80; i++) {
       const start = Math.floor(rnd() * text.length);
       const deletedLength = Math.floor(rnd() * 12);
@@ -88,7 +113,14 @@ test('after random edits, incremental analysis equals a fresh analysis of the sa
       text = text.slice(0, start) + inserted + text.slice(start + deletedLength);
       const incremental = engine.analyze({ minConfidence: 'low' });
       if (i % 8 === 7) {
-        const fresh = analyzeSources(parser, [{ path: 'iommufd.h', text: HEADER }, { path: 'drv.c', text }], { minConfidence: 'low' });
+        const fresh = analyzeSources(
+          parser,
+          [
+            { path: 'iommufd.h', text: HEADER },
+            { path: 'drv.c', text },
+          ],
+          { minConfidence: 'low' },
+        );
         assert.deepEqual(incremental, fresh, `after edit ${i + 1}`);
       }
     }

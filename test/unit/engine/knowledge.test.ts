@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig, mergeKnowledge } from '../../../src/engine/knowledge/config';
 import { DEFAULT_KNOWLEDGE } from '../../../src/engine/knowledge/defaults';
-import { parseDocumentedOrder, resolveOrderName, resolveOrderNames } from '../../../src/engine/knowledge/documented-orders';
+import {
+  parseDocumentedOrder,
+  resolveOrderName,
+  resolveOrderNames,
+} from '../../../src/engine/knowledge/documented-orders';
 
 test('defaults: the unmap callback path takes ioas_lock, then iova_rwsem for read, then the pages mutex', () => {
   const cb = DEFAULT_KNOWLEDGE.callbacks['iommufd_access_ops.unmap'];
@@ -34,7 +38,11 @@ test('defaults: structs, lock kinds, protected fields, documented order', () => 
   assert.equal(DEFAULT_KNOWLEDGE.structs.iommufd_ioas.iopt, 'struct io_pagetable');
   assert.equal(DEFAULT_KNOWLEDGE.lockKinds['io_pagetable.iova_rwsem'], 'rwsem');
   assert.equal(DEFAULT_KNOWLEDGE.protectedBy['iommufd_access.iopt_access_list_id'], 'iommufd_access.ioas_lock');
-  assert.deepEqual(DEFAULT_KNOWLEDGE.documentedOrders[0], ['io_pagetable.domains_rwsem', 'io_pagetable.iova_rwsem', 'iopt_pages.mutex']);
+  assert.deepEqual(DEFAULT_KNOWLEDGE.documentedOrders[0], [
+    'io_pagetable.domains_rwsem',
+    'io_pagetable.iova_rwsem',
+    'iopt_pages.mutex',
+  ]);
 });
 
 test('documented order: kernel-style comment with a member::field name', () => {
@@ -53,14 +61,21 @@ test('documented order: kernel-style comment with a member::field name', () => {
 });
 
 test('documented order: variants and non-orders', () => {
-  assert.deepEqual(parseDocumentedOrder('// lock order: drv->cache_lock -> ioas_lock'), ['drv->cache_lock', 'ioas_lock']);
+  assert.deepEqual(parseDocumentedOrder('// lock order: drv->cache_lock -> ioas_lock'), [
+    'drv->cache_lock',
+    'ioas_lock',
+  ]);
   assert.deepEqual(parseDocumentedOrder('/* Locking order is a_lock → b_lock, always. */'), ['a_lock', 'b_lock']);
   assert.deepEqual(parseDocumentedOrder('// lock ordering is: a_lock -> b_lock'), ['a_lock', 'b_lock']);
   assert.deepEqual(
     parseDocumentedOrder('/*\n * The locking order is\n *   domains_rwsem -> iova_rwsem\n *   -> pages::mutex\n */'),
     ['domains_rwsem', 'iova_rwsem', 'pages::mutex'],
   );
-  assert.deepEqual(parseDocumentedOrder('/* Locking order: &ioas->mutex -> &igroup->lock -> iova_rwsem. */'), ['ioas->mutex', 'igroup->lock', 'iova_rwsem']);
+  assert.deepEqual(parseDocumentedOrder('/* Locking order: &ioas->mutex -> &igroup->lock -> iova_rwsem. */'), [
+    'ioas->mutex',
+    'igroup->lock',
+    'iova_rwsem',
+  ]);
   assert.equal(parseDocumentedOrder('/* take the lock in order to protect the list */'), undefined);
   assert.equal(parseDocumentedOrder('/* the locking order is important here */'), undefined);
   assert.equal(parseDocumentedOrder('/* locking order is only_one */'), undefined);
@@ -93,7 +108,12 @@ test('config: a valid file overrides a function and adds a driver callback', () 
       iopt_remove_access: { irreversible: false },
       mydrv_flush: { irreversible: 'flushes the device TLB', takes: ['mydrv_state.cache_lock'] },
     },
-    callbacks: { 'mydrv_ops.unmap': { takes: [{ lock: 'mydrv_state.cache_lock', mode: 'exclusive' }], reaches: ['vfio_unpin_pages'] } },
+    callbacks: {
+      'mydrv_ops.unmap': {
+        takes: [{ lock: 'mydrv_state.cache_lock', mode: 'exclusive' }],
+        reaches: ['vfio_unpin_pages'],
+      },
+    },
     documentedOrders: [['mydrv_state.cache_lock', 'iommufd_access.ioas_lock']],
     disabledRules: ['stale-after-relock'],
     minConfidence: 'medium',
@@ -131,13 +151,21 @@ test('config: problems name the bad key', () => {
     'cfg.json: disabledRules: unknown rule id "lock-ordr" (known: lock-order, callback-under-lock, unmap-before-rollback, unrestored-state, stale-after-relock, lock-leak, assert-held, missing-undo, published-before-finished, unlocked-access)',
     'cfg.json: minConfidence: expected one of low, medium, high, got "certain"',
   ]);
-  assert.deepEqual(parseConfig(JSON.stringify({ functions: { f: { implicitReads: [{ field: 'a.b', whenArgs: 'two' }] } } }), 'c.json').problems, [
-    'c.json: functions.f.implicitReads[0].whenArgs: expected a whole number of arguments, got "two"',
-  ]);
-  assert.deepEqual(parseConfig(JSON.stringify({ functions: { f: { implicitReads: [{ field: 'a.b', whenArgs: 2 }], writes: ['a.b'] } } }), 'c.json'), {
-    config: { functions: { f: { implicitReads: [{ field: 'a.b', whenArgs: 2 }], writes: ['a.b'] } } },
-    problems: [],
-  });
+  assert.deepEqual(
+    parseConfig(JSON.stringify({ functions: { f: { implicitReads: [{ field: 'a.b', whenArgs: 'two' }] } } }), 'c.json')
+      .problems,
+    ['c.json: functions.f.implicitReads[0].whenArgs: expected a whole number of arguments, got "two"'],
+  );
+  assert.deepEqual(
+    parseConfig(
+      JSON.stringify({ functions: { f: { implicitReads: [{ field: 'a.b', whenArgs: 2 }], writes: ['a.b'] } } }),
+      'c.json',
+    ),
+    {
+      config: { functions: { f: { implicitReads: [{ field: 'a.b', whenArgs: 2 }], writes: ['a.b'] } } },
+      problems: [],
+    },
+  );
   assert.match(parseConfig('{ nope', 'x.json').problems[0], /^x\.json: not valid JSON/);
   assert.deepEqual(parseConfig('[]', 'x.json').problems, ['x.json: (top level): expected an object, got an array']);
   assert.deepEqual(mergeKnowledge(DEFAULT_KNOWLEDGE), mergeKnowledge(DEFAULT_KNOWLEDGE, {}));

@@ -24,7 +24,10 @@ test('missing-undo: pins (a knowledge pair) and a kasprintf() name (inferred) le
   );
   // The acquire, the step that fails, the return that leaks, the release the other path makes.
   assert.deepEqual(relatedLines(pins), [22, 26, 28, 36]);
-  assert.deepEqual(pins.related.map((r) => r.role), ['irreversible', 'fallible', 'return', undefined]);
+  assert.deepEqual(
+    pins.related.map((r) => r.role),
+    ['irreversible', 'fallible', 'return', undefined],
+  );
   assert.equal(pins.related[2].message, 'returns without `vfio_unpin_pages()`');
   assert.equal(pins.fingerprint, 'missing-undo:ring_start:vfio_pin_pages,vfio_unpin_pages');
   assert.equal(
@@ -48,6 +51,12 @@ test('missing-undo: an error path that jumps past the unwind label to a return s
   const text = src.text.replace('\tif (rc)\n\t\tgoto err_group;', '\tif (rc)\n\t\treturn rc;');
   assert.notEqual(text, src.text);
   const found = ofRule(analyzeSources(await sharedParser(), [{ path: src.path, text }]), 'missing-undo');
-  assert.deepEqual(found.map((f) => `${f.function}:${f.line}:${f.confidence}`), ['ring_register:70:medium']);
-  assert.match(found[0].message, /^what `sysfs_create_group\(\)` acquired on `&parent->kobj` \(line 66\) is not released when the function returns `rc` at line 71: the function calls `sysfs_remove_group\(\)` on it at line 75/);
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    ['ring_register:70:medium'],
+  );
+  assert.match(
+    found[0].message,
+    /^what `sysfs_create_group\(\)` acquired on `&parent->kobj` \(line 66\) is not released when the function returns `rc` at line 71: the function calls `sysfs_remove_group\(\)` on it at line 75/,
+  );
 });

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AcquireEvent, CallEvent, ReleaseEvent, ReadEvent, ReturnEvent, WriteEvent } from '../../../src/engine/model/types';
+import type {
+  AcquireEvent,
+  CallEvent,
+  ReleaseEvent,
+  ReadEvent,
+  ReturnEvent,
+  WriteEvent,
+} from '../../../src/engine/model/types';
 import { events, fn, HEADER, lineOf, modelOf } from './engine-helpers';
 
 const LOCKS = `${HEADER}
@@ -66,10 +73,13 @@ test('guard() releases at every return and scoped_guard() at the end of its bloc
   const f = fn(await modelOf(GUARDS), 'with_guards');
   const evs = events(f);
   const acq = evs.filter((e): e is AcquireEvent => e.kind === 'acquire');
-  assert.deepEqual(acq.map((a) => [a.lock.id, a.mode, a.scope, a.line]), [
-    ['iommufd_access.ioas_lock', 'exclusive', 'guard', lineOf(GUARDS, 'guard(mutex)')],
-    ['io_pagetable.iova_rwsem', 'read', 'scoped_guard', lineOf(GUARDS, 'scoped_guard(')],
-  ]);
+  assert.deepEqual(
+    acq.map((a) => [a.lock.id, a.mode, a.scope, a.line]),
+    [
+      ['iommufd_access.ioas_lock', 'exclusive', 'guard', lineOf(GUARDS, 'guard(mutex)')],
+      ['io_pagetable.iova_rwsem', 'read', 'scoped_guard', lineOf(GUARDS, 'scoped_guard(')],
+    ],
+  );
   const rel = evs.filter((e): e is ReleaseEvent => e.kind === 'release');
   assert.ok(rel.every((r) => r.implicit));
   // ioas_lock released before each of the two returns; iova_rwsem at the scoped block's end.
@@ -78,9 +88,16 @@ test('guard() releases at every return and scoped_guard() at the end of its bloc
   assert.equal(rw.length, 1);
   assert.equal(rw[0].line, lineOf(GUARDS, '}', 'helper(iopt)'));
   // The call inside the scoped block comes between the scoped acquire and its release.
-  const order = evs.filter((e) => e.kind !== 'read' && e.kind !== 'use').map((e) => (e.kind === 'call' ? e.callee : e.kind === 'acquire' || e.kind === 'release' ? `${e.kind}:${e.lock.id}` : e.kind));
+  const order = evs
+    .filter((e) => e.kind !== 'read' && e.kind !== 'use')
+    .map((e) =>
+      e.kind === 'call' ? e.callee : e.kind === 'acquire' || e.kind === 'release' ? `${e.kind}:${e.lock.id}` : e.kind,
+    );
   const helperAt = order.indexOf('helper');
-  assert.ok(order.indexOf('acquire:io_pagetable.iova_rwsem') < helperAt && helperAt < order.indexOf('release:io_pagetable.iova_rwsem'));
+  assert.ok(
+    order.indexOf('acquire:io_pagetable.iova_rwsem') < helperAt &&
+      helperAt < order.indexOf('release:io_pagetable.iova_rwsem'),
+  );
   assert.equal(f.status, 'parsed', f.reason);
 });
 
@@ -116,7 +133,8 @@ out_restore:
 
 test('edges carry error/ok and trylock conditions; returns know errors; labels, loops, callbacks, reads and writes', async () => {
   const f = fn(await modelOf(FLOW), 'flow');
-  const blockOf = (pred: (e: ReturnType<typeof events>[number]) => boolean) => f.blocks.find((b) => b.events.some(pred))!;
+  const blockOf = (pred: (e: ReturnType<typeof events>[number]) => boolean) =>
+    f.blocks.find((b) => b.events.some(pred))!;
 
   const allocBlock = blockOf((e) => e.kind === 'call' && e.callee === 'kzalloc');
   const allocIndex = allocBlock.events.findIndex((e) => e.kind === 'call' && e.callee === 'kzalloc');
@@ -127,22 +145,30 @@ test('edges carry error/ok and trylock conditions; returns know errors; labels, 
 
   const tryBlock = blockOf((e) => e.kind === 'acquire' && e.trylock);
   const tryIndex = tryBlock.events.findIndex((e) => e.kind === 'acquire');
-  assert.deepEqual(tryBlock.succ.map((s) => s.when), [
-    { on: 'unlocked', event: tryIndex },
-    { on: 'locked', event: tryIndex },
-  ]);
+  assert.deepEqual(
+    tryBlock.succ.map((s) => s.when),
+    [
+      { on: 'unlocked', event: tryIndex },
+      { on: 'locked', event: tryIndex },
+    ],
+  );
 
   const addBlock = blockOf((e) => e.kind === 'call' && e.callee === 'iopt_add_access');
   const addIndex = addBlock.events.findIndex((e) => e.kind === 'call' && e.callee === 'iopt_add_access');
   assert.equal((addBlock.events[addIndex] as CallEvent).resultVar, 'rc');
-  assert.deepEqual(addBlock.succ.map((s) => s.when), [
-    { on: 'error', event: addIndex },
-    { on: 'ok', event: addIndex },
-  ]);
+  assert.deepEqual(
+    addBlock.succ.map((s) => s.when),
+    [
+      { on: 'error', event: addIndex },
+      { on: 'ok', event: addIndex },
+    ],
+  );
 
   const label = f.blocks.find((b) => b.label === 'out_restore');
   assert.ok(label, 'label block');
-  const returns = events(f).filter((e): e is ReturnEvent => e.kind === 'return').sort((a, b) => a.line - b.line);
+  const returns = events(f)
+    .filter((e): e is ReturnEvent => e.kind === 'return')
+    .sort((a, b) => a.line - b.line);
   assert.deepEqual(
     returns.map((r) => [r.line, r.value, r.isError]),
     [
@@ -156,10 +182,18 @@ test('edges carry error/ok and trylock conditions; returns know errors; labels, 
   // The iterator macro's body is a loop: its block has a path back to the loop head.
   const visitBlock = blockOf((e) => e.kind === 'call' && e.callee === 'visit');
   const head = visitBlock.succ[0].to;
-  assert.ok(f.blocks[head].succ.some((s) => s.to === visitBlock.id), 'loop back edge');
+  assert.ok(
+    f.blocks[head].succ.some((s) => s.to === visitBlock.id),
+    'loop back edge',
+  );
 
   const cb = events(f).find((e) => e.kind === 'callback');
-  assert.deepEqual(cb && cb.kind === 'callback' ? [cb.opsStruct, cb.field, cb.args, cb.line] : [], ['iommufd_access_ops', 'unmap', ['access->data', '0', 'ULONG_MAX'], lineOf(FLOW, '->unmap(')]);
+  assert.deepEqual(cb && cb.kind === 'callback' ? [cb.opsStruct, cb.field, cb.args, cb.line] : [], [
+    'iommufd_access_ops',
+    'unmap',
+    ['access->data', '0', 'ULONG_MAX'],
+    lineOf(FLOW, '->unmap('),
+  ]);
 
   const writes = events(f).filter((e) => e.kind === 'write');
   assert.deepEqual(
@@ -170,9 +204,16 @@ test('edges carry error/ok and trylock conditions; returns know errors; labels, 
     ],
   );
   const read = events(f).find((e) => e.kind === 'read');
-  assert.deepEqual(read && read.kind === 'read' ? [read.source, read.field, read.into] : [], ['access->ioas', 'iommufd_access.ioas', 'cur_ioas']);
+  assert.deepEqual(read && read.kind === 'read' ? [read.source, read.field, read.into] : [], [
+    'access->ioas',
+    'iommufd_access.ioas',
+    'cur_ioas',
+  ]);
   const use = events(f).find((e) => e.kind === 'use');
-  assert.deepEqual(use && use.kind === 'use' ? [use.variable, use.line] : [], ['cur_ioas', lineOf(FLOW, 'access->ioas = cur_ioas')]);
+  assert.deepEqual(use && use.kind === 'use' ? [use.variable, use.line] : [], [
+    'cur_ioas',
+    lineOf(FLOW, 'access->ioas = cur_ioas'),
+  ]);
   assert.equal(f.status, 'parsed', f.reason);
 });
 
@@ -203,14 +244,31 @@ static void locked_helper(struct io_pagetable *iopt)
 
 test('file facts: documented orders with their struct, ops implementations, flattened unions, __must_hold, assertions', async () => {
   const m = await modelOf(FILE_FACTS);
-  assert.deepEqual(m.documentedOrders, [{ names: ['domains_rwsem', 'iova_rwsem', 'pages::mutex'], line: 2, struct: 'io_pagetable' }]);
-  assert.deepEqual(m.opsImplementations, [{ opsStruct: 'iommufd_access_ops', field: 'unmap', function: 'drv_unmap', file: 'test.c', line: lineOf(FILE_FACTS, '.unmap') }]);
+  assert.deepEqual(m.documentedOrders, [
+    { names: ['domains_rwsem', 'iova_rwsem', 'pages::mutex'], line: 2, struct: 'io_pagetable' },
+  ]);
+  assert.deepEqual(m.opsImplementations, [
+    {
+      opsStruct: 'iommufd_access_ops',
+      field: 'unmap',
+      function: 'drv_unmap',
+      file: 'test.c',
+      line: lineOf(FILE_FACTS, '.unmap'),
+    },
+  ]);
   assert.equal(m.structs.io_pagetable.access_list, 'struct xarray');
   assert.equal(m.structs.io_pagetable.iova_rwsem, 'struct rw_semaphore');
   const f = fn(m, 'locked_helper');
-  assert.deepEqual(f.mustHold.map((l) => [l.id, l.resolved]), [['io_pagetable.iova_rwsem', true]]);
+  assert.deepEqual(
+    f.mustHold.map((l) => [l.id, l.resolved]),
+    [['io_pagetable.iova_rwsem', true]],
+  );
   const a = events(f).find((e) => e.kind === 'assert');
-  assert.deepEqual(a && a.kind === 'assert' ? [a.lock.id, a.lock.kind, a.expect] : [], ['io_pagetable.domains_rwsem', 'rwsem', 'write']);
+  assert.deepEqual(a && a.kind === 'assert' ? [a.lock.id, a.lock.kind, a.expect] : [], [
+    'io_pagetable.domains_rwsem',
+    'rwsem',
+    'write',
+  ]);
 });
 
 test('broken C: partial functions say where, unreadable definitions are listed, nothing throws', async () => {
@@ -293,8 +351,15 @@ static int user(struct obj *o)
     ['obj_get', lineOf(src, 'ok = obj_get(o);'), ['error', 'ok']],
     ['obj_prepare', lineOf(src, 'rc = obj_prepare(o);'), ['error', 'ok']],
   ]);
-  const rets = events(f).filter((e): e is ReturnEvent => e.kind === 'return').map((r) => [r.value, r.isError]);
-  assert.deepEqual(rets, [['-ENOENT', true], ['-ENOENT', true], ['rc', true], ['0', false]]);
+  const rets = events(f)
+    .filter((e): e is ReturnEvent => e.kind === 'return')
+    .map((r) => [r.value, r.isError]);
+  assert.deepEqual(rets, [
+    ['-ENOENT', true],
+    ['-ENOENT', true],
+    ['rc', true],
+    ['0', false],
+  ]);
 });
 
 test('an assignment inside the condition ties the edge to the call it assigns', async () => {
@@ -321,8 +386,14 @@ test('an assignment inside the condition ties the edge to the call it assigns', 
     ['obj_prepare', ['error@0', 'ok@0']],
     ['kzalloc', ['error@0', 'ok@0']],
   ]);
-  const rets = events(f).filter((e): e is ReturnEvent => e.kind === 'return').map((r) => [r.value, r.isError]);
-  assert.deepEqual(rets, [['rc', true], ['-ENOMEM', true], ['0', false]]);
+  const rets = events(f)
+    .filter((e): e is ReturnEvent => e.kind === 'return')
+    .map((r) => [r.value, r.isError]);
+  assert.deepEqual(rets, [
+    ['rc', true],
+    ['-ENOMEM', true],
+    ['0', false],
+  ]);
 });
 
 test('store macros are writes: WRITE_ONCE, smp_store_release (by address) and rcu_assign_pointer; other targets are not', async () => {
@@ -351,7 +422,12 @@ static void mark(struct flag_box *fb, struct iommufd_ioas *ioas, int *p)
     ],
   );
   // They are no longer calls; a store through a plain pointer stays what it was (no write to a field).
-  assert.deepEqual(events(f).filter((e) => e.kind === 'call').map((e) => (e as CallEvent).callee), []);
+  assert.deepEqual(
+    events(f)
+      .filter((e) => e.kind === 'call')
+      .map((e) => (e as CallEvent).callee),
+    [],
+  );
 });
 
 test('local-to-local assignments are reads marked local: the error carried into `err` makes `return err` an error return', async () => {
@@ -395,8 +471,11 @@ out:
   );
   const returns = events(f).filter((e): e is ReturnEvent => e.kind === 'return');
   // `return err` after the success path's copy is not an error; after the failure branch's copy it is.
-  assert.deepEqual(returns.map((r) => [r.line, r.isError]).sort((a, b) => Number(a[0]) - Number(b[0])), [
-    [lineOf(src, 'return err;'), false],
-    [lineOf(src, 'return err;', 'out:'), true],
-  ]);
+  assert.deepEqual(
+    returns.map((r) => [r.line, r.isError]).sort((a, b) => Number(a[0]) - Number(b[0])),
+    [
+      [lineOf(src, 'return err;'), false],
+      [lineOf(src, 'return err;', 'out:'), true],
+    ],
+  );
 });

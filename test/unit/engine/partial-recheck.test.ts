@@ -59,7 +59,10 @@ test('edits that keep the global step re-check only what changed and still equal
     let text = SRC;
     engine.setFile('ctr.c', text);
     const first = engine.analyze({ minConfidence: 'low' }).findings;
-    assert.deepEqual(first.filter((f) => f.ruleId === 'lock-leak').map((f) => f.function), ['ctr_leaky', 'ctr_other_leak']);
+    assert.deepEqual(
+      first.filter((f) => f.ruleId === 'lock-leak').map((f) => f.function),
+      ['ctr_leaky', 'ctr_other_leak'],
+    );
 
     const edit = (from: string, to: string): Finding[] => {
       const start = text.indexOf(from);
@@ -76,14 +79,26 @@ test('edits that keep the global step re-check only what changed and still equal
     assert.deepEqual(edit('x + 1;', 'x + 2;').map(key), first.map(key));
     // Inside an expression of the leaking function: its finding is found again.
     const fixed = edit('c->v = x;', 'c->v = x * 2;');
-    assert.equal(fixed.some((f) => f.function === 'ctr_leaky' && f.ruleId === 'lock-leak'), true);
+    assert.equal(
+      fixed.some((f) => f.function === 'ctr_leaky' && f.ruleId === 'lock-leak'),
+      true,
+    );
     // Only the other function's text changes: ctr_leaky keeps its finding.
     const again = edit('x > 3', 'x > 4');
-    assert.deepEqual(again.filter((f) => f.function === 'ctr_leaky').map(key), fixed.filter((f) => f.function === 'ctr_leaky').map(key));
+    assert.deepEqual(
+      again.filter((f) => f.function === 'ctr_leaky').map(key),
+      fixed.filter((f) => f.function === 'ctr_leaky').map(key),
+    );
     // Fix the other leak: only its finding goes.
     const last = edit('\t\treturn -EBUSY;', '\t\t{ mutex_unlock(&c->lock); return -EBUSY; }');
-    assert.equal(last.some((f) => f.function === 'ctr_other_leak' && f.ruleId === 'lock-leak'), false);
-    assert.equal(last.some((f) => f.function === 'ctr_leaky' && f.ruleId === 'lock-leak'), true);
+    assert.equal(
+      last.some((f) => f.function === 'ctr_other_leak' && f.ruleId === 'lock-leak'),
+      false,
+    );
+    assert.equal(
+      last.some((f) => f.function === 'ctr_leaky' && f.ruleId === 'lock-leak'),
+      true,
+    );
   } finally {
     engine.dispose();
   }

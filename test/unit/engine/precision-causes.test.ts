@@ -9,11 +9,14 @@ import { analyzeFixtures, lineOf, ofRule, relatedLines } from './engine-fixtures
 
 const P = 'precision';
 
-test('file-scope lock identity: two files\' `static ... lock` are two classes; one file\'s lock in both orders is an ABBA', async () => {
+test("file-scope lock identity: two files' `static ... lock` are two classes; one file's lock in both orders is an ABBA", async () => {
   const apart = await analyzeFixtures([`${P}/static-lock-a.c`, `${P}/static-lock-b.c`], { minConfidence: 'low' });
   assert.deepEqual(ofRule(apart, 'lock-order'), []);
   const froms = apart.lockGraph.edges.map((e) => `${e.from} -> ${e.to}`).sort();
-  assert.deepEqual(froms, ['file-scope:static-lock-a.c:lock -> widget.m', 'widget.m -> file-scope:static-lock-b.c:lock']);
+  assert.deepEqual(froms, [
+    'file-scope:static-lock-a.c:lock -> widget.m',
+    'widget.m -> file-scope:static-lock-b.c:lock',
+  ]);
 
   const same = await analyzeFixtures([`${P}/shared-lock-b.c`]);
   const [f] = ofRule(same, 'lock-order');
@@ -34,10 +37,13 @@ test('a lock dropped around a call (unlock; destroy; relock in a loop) adds no e
   assert.equal(f[0].function, 'reap_all_locked');
   assert.equal(f[0].line, lineOf(`${P}/held-across-call.c`, 'item_destroy(it);'));
   assert.equal(f[0].confidence, 'high');
-  assert.match(f[0].message, /through `item_destroy\(\)`\), but `item\.state_lock` → `file-scope:held-across-call\.c:reap_lock` in `item_queue\(\)`/);
+  assert.match(
+    f[0].message,
+    /through `item_destroy\(\)`\), but `item\.state_lock` → `file-scope:held-across-call\.c:reap_lock` in `item_queue\(\)`/,
+  );
 });
 
-test('per-outcome summaries: a helper that releases the caller\'s lock on failure only is no leak in its caller; one that keeps it is', async () => {
+test("per-outcome summaries: a helper that releases the caller's lock on failure only is no leak in its caller; one that keeps it is", async () => {
   const released = await analyzeFixtures([`${P}/release-on-failure.c`], { minConfidence: 'low' });
   assert.deepEqual(ofRule(released, 'lock-leak'), []);
   // On success the lock is still held: the write after the call is under it.
@@ -48,14 +54,20 @@ test('per-outcome summaries: a helper that releases the caller\'s lock on failur
   assert.equal(ofRule(kept, 'lock-leak').length, 1);
   assert.equal(f.line, lineOf(`${P}/keeps-on-failure.c`, 'return -ENOMEM;'));
   assert.equal(f.confidence, 'high');
-  assert.equal(f.message, '`slot_map_reserve()` returns `-ENOMEM` at line 21 with `slot_map.lock` still held (taken at line 19), but its return at line 24 releases it: missing unlock on this path.');
+  assert.equal(
+    f.message,
+    '`slot_map_reserve()` returns `-ENOMEM` at line 21 with `slot_map.lock` still held (taken at line 19), but its return at line 24 releases it: missing unlock on this path.',
+  );
 });
 
 test('two instances of one class held: releasing one leaves the class held; a __releases() destroy helper is an unlock', async () => {
   const r = await analyzeFixtures([`${P}/releasing-destroy.c`]);
   const fs = ofRule(r, 'assert-held');
   // conn_accept() holds the child's mutex when it calls the helper; conn_reject() does not.
-  assert.deepEqual(fs.map((f) => [f.function, f.line]), [['conn_reject', lineOf(`${P}/releasing-destroy.c`, 'conn_destroy_unlock(child);', 2)]]);
+  assert.deepEqual(
+    fs.map((f) => [f.function, f.line]),
+    [['conn_reject', lineOf(`${P}/releasing-destroy.c`, 'conn_destroy_unlock(child);', 2)]],
+  );
   assert.deepEqual(ofRule(r, 'lock-leak'), []);
 });
 
@@ -63,7 +75,10 @@ test('acquire wrappers: a *_lock() with its *_unlock() in view, or __acquires(),
   const r = await analyzeFixtures([`${P}/acquire-wrapper.c`, `${P}/annotated-acquire.c`], { minConfidence: 'low' });
   const leaks = ofRule(r, 'lock-leak');
   // pool_prepare() has the same body as pool_move_lock() but no counterpart: its lock is a leak.
-  assert.deepEqual(leaks.map((f) => [f.function, f.line, f.confidence]), [['pool_prepare', 35, 'medium']]);
+  assert.deepEqual(
+    leaks.map((f) => [f.function, f.line, f.confidence]),
+    [['pool_prepare', 35, 'medium']],
+  );
   assert.deepEqual(relatedLines(leaks[0]), [33, 32]);
 });
 
@@ -77,11 +92,14 @@ test('lock class is the init site: parent and child locks initialised at two sit
   assert.equal(f.confidence, 'low');
   assert.equal(f.function, 'xdom_set_dirty');
   assert.equal(f.line, lineOf(`${P}/nesting-one-init.c`, 'xdom_mark_children(parent, dirty);'));
-  assert.match(f.message, /The route from `xdom_set_dirty\(\)` takes `xdom\.lock` again, so the cycle needs two instances of that class nested/);
+  assert.match(
+    f.message,
+    /The route from `xdom_set_dirty\(\)` takes `xdom\.lock` again, so the cycle needs two instances of that class nested/,
+  );
   assert.equal((await analyzeFixtures([`${P}/nesting-one-init.c`])).findings.length, 0);
 });
 
-test('locks taken inside a callback\'s implementations are lock-graph edges: the hub\'s inversion is a lock-order cycle with each site', async () => {
+test("locks taken inside a callback's implementations are lock-graph edges: the hub's inversion is a lock-order cycle with each site", async () => {
   const r = await analyzeFixtures([`${P}/callback-edge.c`]);
   const [f] = ofRule(r, 'lock-order');
   assert.equal(ofRule(r, 'lock-order').length, 1);
@@ -105,8 +123,11 @@ test('locks taken inside a callback\'s implementations are lock-graph edges: the
   assert.deepEqual(ofRule(quiet, 'lock-order'), []);
 });
 
-test('task-local state: the current task\'s fields are not shared state for unrestored-state; a shared object\'s are', async () => {
+test("task-local state: the current task's fields are not shared state for unrestored-state; a shared object's are", async () => {
   const r = await analyzeFixtures([`${P}/task-local.c`], { minConfidence: 'low' });
   const fs = ofRule(r, 'unrestored-state');
-  assert.deepEqual(fs.map((f) => [f.function, f.line]), [['ilv_alloc_shared', lineOf(`${P}/task-local.c`, 'st->il_weight = 0;')]]);
+  assert.deepEqual(
+    fs.map((f) => [f.function, f.line]),
+    [['ilv_alloc_shared', lineOf(`${P}/task-local.c`, 'st->il_weight = 0;')]],
+  );
 });

@@ -9,18 +9,27 @@ import { analyzeFixtures, ofRule, relatedLines } from './engine-fixtures';
 
 test('merged-like helper: nothing at all, from any rule, even at low confidence', async () => {
   const r = await analyzeFixtures(['clean/merged-change.c'], { minConfidence: 'low' });
-  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}: ${f.message}`), []);
+  assert.deepEqual(
+    r.findings.map((f) => `${f.ruleId}:${f.line}: ${f.message}`),
+    [],
+  );
 });
 
 test('v8-like helper: unmap-before-rollback and nothing else', async () => {
   const r = await analyzeFixtures(['unmap-before-rollback/v8-detach-first.c']);
-  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}`), ['unmap-before-rollback:33']);
+  assert.deepEqual(
+    r.findings.map((f) => `${f.ruleId}:${f.line}`),
+    ['unmap-before-rollback:33'],
+  );
 });
 
 test('callback-under-lock: ops->unmap with ioas_lock held, plainly and inside scoped_guard', async () => {
   const r = await analyzeFixtures(['callback-under-lock/unmap-under-ioas-lock.c']);
   const found = ofRule(r, 'callback-under-lock');
-  assert.deepEqual(found.map((f) => `${f.function}:${f.line}`), ['acc_flush_all:9', 'acc_flush_range:22']);
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}`),
+    ['acc_flush_all:9', 'acc_flush_range:22'],
+  );
   assert.equal(
     found[0].message,
     '`access->ops->unmap()` is called in `acc_flush_all()` (line 9) with `iommufd_access.ioas_lock` held (taken at line 7); ' +
@@ -47,7 +56,10 @@ test('callback-under-lock: a driver ops table whose implementation in view takes
   );
   // the held lock, the implementation (context), then the witness: the callback call, the lock taken again inside
   assert.deepEqual(relatedLines(f), [39, 33, 41, 22]);
-  assert.deepEqual(f.related.map((x) => x.role ?? '-'), ['acquire', '-', 'callback', 'acquire']);
+  assert.deepEqual(
+    f.related.map((x) => x.role ?? '-'),
+    ['acquire', '-', 'callback', 'acquire'],
+  );
 });
 
 test('callback-under-lock: quiet when the lock is dropped around the callback', async () => {
@@ -75,7 +87,10 @@ test('lock-order: ABBA through a helper call is one finding with both edges and 
 
 test('lock-order: consistent order, _nested same-class nesting and a reverse trylock give nothing', async () => {
   const r = await analyzeFixtures(['lock-order/consistent-order.c'], { minConfidence: 'low' });
-  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}`), []);
+  assert.deepEqual(
+    r.findings.map((f) => `${f.ruleId}:${f.line}`),
+    [],
+  );
 });
 
 test('lock-leak: a missing unlock on an early return', async () => {
@@ -94,14 +109,20 @@ test('lock-leak: a missing unlock on an early return', async () => {
 
 test('lock-leak: goto unwinding, guard(), scoped_guard() and a failed trylock give nothing', async () => {
   const r = await analyzeFixtures(['lock-leak/balanced.c'], { minConfidence: 'low' });
-  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}`), []);
+  assert.deepEqual(
+    r.findings.map((f) => `${f.ruleId}:${f.line}`),
+    [],
+  );
 });
 
 test('assert-held: a helper asserting its lock, called without it: confident when the caller takes it on another path, low when it never does', async () => {
   const r = await analyzeFixtures(['assert-held/caller-without-lock.c'], { minConfidence: 'low' });
   const found = ofRule(r, 'assert-held');
   // The locked caller (line 19) and the asserting caller (line 34) are fine, so is the locked call at line 45.
-  assert.deepEqual(found.map((f) => `${f.function}:${f.line}:${f.confidence}`), ['mbox_chan_kick:27:low', 'mbox_chan_retry:41:high']);
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    ['mbox_chan_kick:27:low', 'mbox_chan_retry:41:high'],
+  );
   assert.equal(
     found[1].message,
     '`mbox_chan_retry()` calls `mbox_chan_queue()` at line 41 without holding `mbox_chan.tx_lock`, which `mbox_chan_queue()` requires held (it asserts it at line 12).',
@@ -109,7 +130,10 @@ test('assert-held: a helper asserting its lock, called without it: confident whe
   assert.deepEqual(relatedLines(found[1]), [12]);
   // At the default confidence only the confident one is shown.
   const shown = ofRule(await analyzeFixtures(['assert-held/caller-without-lock.c']), 'assert-held');
-  assert.deepEqual(shown.map((f) => `${f.function}:${f.line}`), ['mbox_chan_retry:41']);
+  assert.deepEqual(
+    shown.map((f) => `${f.function}:${f.line}`),
+    ['mbox_chan_retry:41'],
+  );
 });
 
 test('bad input: an empty file is counted and gives nothing', async () => {
@@ -121,7 +145,10 @@ test('bad input: an empty file is counted and gives nothing', async () => {
 
 test('bad input: macro soup is a partial function with a reason, not a crash', async () => {
   const r = await analyzeFixtures(['bad-input/macro-soup.c'], { minConfidence: 'low' });
-  assert.deepEqual(r.coverage.entries.map((e) => `${e.function}:${e.line}:${e.status}`), ['soup_stir:10:partial']);
+  assert.deepEqual(
+    r.coverage.entries.map((e) => `${e.function}:${e.line}:${e.status}`),
+    ['soup_stir:10:partial'],
+  );
   assert.match(r.coverage.entries[0].reason ?? '', /line 16/);
   assert.deepEqual(r.findings, []);
 });

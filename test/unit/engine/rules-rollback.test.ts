@@ -35,8 +35,14 @@ test('unmap-before-rollback: v8-like helper detaches (unmap, remove, put) before
   );
   // The detach call, each step inside it, the fallible call, the restore, the use-after-put hazard, the error return.
   assert.deepEqual(relatedLines(f), [31, 12, 14, 15, 33, 36, 36, 36, 44]);
-  assert.match(f.related[1].message, /^`acc->ops->unmap\(\)` unmaps the driver's pages \(inside `__emu_access_detach\(\)`\)$/);
-  assert.match(f.related[6].message, /reads `prev_ioas` after `refcount_dec\(\)` dropped the reference to it \(line 15\)/);
+  assert.match(
+    f.related[1].message,
+    /^`acc->ops->unmap\(\)` unmaps the driver's pages \(inside `__emu_access_detach\(\)`\)$/,
+  );
+  assert.match(
+    f.related[6].message,
+    /reads `prev_ioas` after `refcount_dec\(\)` dropped the reference to it \(line 15\)/,
+  );
   assert.equal(f.related[7].message, '`emu_access_set_ioas()` can fail as well, and then nothing is restored');
   assert.equal(f.scenario.variant, 'from-source');
   assert.equal(f.scenario.function, 'emu_access_set_ioas');
@@ -66,7 +72,10 @@ test('unmap-before-rollback: a driver drops its pin before the new pin can fail 
 
 test('unmap-before-rollback: inline detach (callback, remove) before the add; the error path re-adds the old IOAS', async () => {
   const r = await analyzeFixtures(['unmap-before-rollback/inline-detach-readd.c'], { minConfidence: 'low' });
-  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}`), ['unmap-before-rollback:18']);
+  assert.deepEqual(
+    r.findings.map((f) => `${f.ruleId}:${f.line}`),
+    ['unmap-before-rollback:18'],
+  );
   const f = r.findings[0];
   assert.equal(f.confidence, 'high');
   assert.equal(
@@ -75,14 +84,20 @@ test('unmap-before-rollback: inline detach (callback, remove) before the add; th
       'the error path (line 28) calls `iopt_add_access()` on `was` to put it back but cannot give the driver its pins back.',
   );
   assert.deepEqual(relatedLines(f), [14, 16, 18, 28, 28, 31]);
-  assert.equal(f.related[1].message, '`iopt_remove_access()` removes the access from the IOAS: cannot be undone either');
+  assert.equal(
+    f.related[1].message,
+    '`iopt_remove_access()` removes the access from the IOAS: cannot be undone either',
+  );
   // Stable across renames of the access variable.
   assert.equal(f.fingerprint, 'unmap-before-rollback:vdev_acc_rebind:iommufd_access_ops.unmap,iopt_add_access');
 });
 
 test('unmap-before-rollback: a driver ops callback whose implementation in view unpins', async () => {
   const r = await analyzeFixtures(['unmap-before-rollback/driver-ops-invalidate.c'], { minConfidence: 'low' });
-  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`), ['unmap-before-rollback:29:high']);
+  assert.deepEqual(
+    r.findings.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`),
+    ['unmap-before-rollback:29:high'],
+  );
   const f = r.findings[0];
   assert.equal(
     f.message,
@@ -90,13 +105,16 @@ test('unmap-before-rollback: a driver ops callback whose implementation in view 
       'the error path (line 31) returns an error but cannot re-pin the pages that were unpinned.',
   );
   assert.deepEqual(relatedLines(f), [28, 17, 29, 31]);
-  assert.equal(f.related[1].message, "`vfio_unpin_pages()` unpins the pages (inside `gpu_slot_invalidate()`)");
+  assert.equal(f.related[1].message, '`vfio_unpin_pages()` unpins the pages (inside `gpu_slot_invalidate()`)');
   assert.equal(f.fingerprint, 'unmap-before-rollback:gpu_slot_move:gpu_slot_ops.invalidate,vfio_pin_pages');
 });
 
 test('unmap-before-rollback: quiet when every fallible step comes first, or the failure after a put or a removal is only logged', async () => {
   const r = await analyzeFixtures(['unmap-before-rollback/pin-then-unpin.c'], { minConfidence: 'low' });
-  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}`), []);
+  assert.deepEqual(
+    r.findings.map((f) => `${f.ruleId}:${f.line}`),
+    [],
+  );
   assert.deepEqual(r.coverage.functions, { parsed: 3, partial: 0, skipped: 0 });
 });
 
@@ -107,7 +125,10 @@ test('unmap-before-rollback: the same removal is reported once the failure is re
   const text = src.text.replace('\t\tpr_warn("sq: slot %u not reserved: %d\\n", slot, rc);', '\t\treturn rc;');
   assert.notEqual(text, src.text);
   const found = analyzeSources(await sharedParser(), [{ path: src.path, text }]).findings;
-  assert.deepEqual(found.map((f) => `${f.ruleId}:${f.function}:${f.line}:${f.confidence}`), ['unmap-before-rollback:sq_ctx_detach:50:high']);
+  assert.deepEqual(
+    found.map((f) => `${f.ruleId}:${f.function}:${f.line}:${f.confidence}`),
+    ['unmap-before-rollback:sq_ctx_detach:50:high'],
+  );
   assert.equal(
     found[0].message,
     '`iopt_remove_access()` removes the access from the IOAS (line 49) before `xa_insert()` can fail (line 50); the error path (line 52) returns an error but cannot undo the removal.',
@@ -135,12 +156,18 @@ test('unrestored-state: v7-like add overwrites the list id the later remove need
       'so it gets the new value instead of the one that belonged to `from`.',
   );
   assert.deepEqual(relatedLines(f), [12, 21]);
-  assert.equal(f.fingerprint, 'unrestored-state:mdev_access_move:iommufd_access.iopt_access_list_id,iopt_add_access,iopt_remove_access');
+  assert.equal(
+    f.fingerprint,
+    'unrestored-state:mdev_access_move:iommufd_access.iopt_access_list_id,iopt_add_access,iopt_remove_access',
+  );
 });
 
 test('unrestored-state: the older two-argument remove reads the slot the add overwrote', async () => {
   const r = await analyzeFixtures(['unrestored-state/v7-implicit-slot.c'], { minConfidence: 'low' });
-  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`), ['unrestored-state:15:high']);
+  assert.deepEqual(
+    r.findings.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`),
+    ['unrestored-state:15:high'],
+  );
   assert.equal(
     r.findings[0].message,
     '`iopt_add_access()` overwrites `iacc->iopt_access_list_id` (line 15) and nothing saves or restores the old value; ' +
@@ -168,7 +195,10 @@ test('unrestored-state: the pin-blocking NULL is left behind when the add fails 
 
 test('unrestored-state: a driver swaps a saved field and a goto error path leaves the swap half done (medium)', async () => {
   const r = await analyzeFixtures(['unrestored-state/swap-left-half-done.c'], { minConfidence: 'low' });
-  assert.deepEqual(r.findings.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`), ['unrestored-state:21:medium']);
+  assert.deepEqual(
+    r.findings.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`),
+    ['unrestored-state:21:medium'],
+  );
   assert.equal(
     r.findings[0].message,
     '`fd->active` is set to `next` (line 21) before `xa_insert()` can fail (line 22); the error path returns at line 32 without restoring it, so it stays `next`.',
@@ -188,7 +218,10 @@ test('unrestored-state: the stack copy turned into the shared table is reported'
   const src = fixtureSource('unrestored-state/restored-by-unwind.c');
   const text = src.text.replace(/scratch\.state/g, 'tbl->state');
   const found = ofRule(analyzeSources(await sharedParser(), [{ path: src.path, text }]), 'unrestored-state');
-  assert.deepEqual(found.map((f) => `${f.function}:${f.line}:${f.confidence}`), ['port_tbl_probe:71:medium']);
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    ['port_tbl_probe:71:medium'],
+  );
   assert.equal(
     found[0].message,
     '`tbl->state` is set to `was + 1` (line 71) before `xa_alloc()` can fail (line 72); the error path returns at line 74 without restoring it, so it stays `was + 1`.',
@@ -222,7 +255,10 @@ test('stale-after-relock: a pointer read from a locked field, used after a callb
   assert.equal(f.line, 33);
   assert.equal(f.confidence, 'medium');
   assert.equal(f.fingerprint, 'stale-after-relock:slot_table_quiesce:slot_table.current_slot,slot_table.slot_lock');
-  assert.match(f.message, /^`cur` is read from `st->current_slot` under `slot_table\.slot_lock` \(line 27\); the lock is dropped at line 30 around `st->ops->quiesce\(\)` and retaken at line 32/);
+  assert.match(
+    f.message,
+    /^`cur` is read from `st->current_slot` under `slot_table\.slot_lock` \(line 27\); the lock is dropped at line 30 around `st->ops->quiesce\(\)` and retaken at line 32/,
+  );
   assert.deepEqual(relatedLines(f), [27, 30, 31, 32, 33]);
 });
 
@@ -260,9 +296,14 @@ test('a configuration can make a driver helper irreversible and another fallible
   const files = [{ path: 'cfg.c', text }];
   const parser = await sharedParser();
   assert.deepEqual(analyzeSources(parser, files, { minConfidence: 'low' }).findings, []);
-  const config = { functions: { cfg_dev_evict: { irreversible: 'evicts the cached slot' }, cfg_dev_claim: { fallible: true } } };
+  const config = {
+    functions: { cfg_dev_evict: { irreversible: 'evicts the cached slot' }, cfg_dev_claim: { fallible: true } },
+  };
   const found = analyzeSources(parser, files, { config }).findings;
-  assert.deepEqual(found.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`), ['unmap-before-rollback:6:high']);
+  assert.deepEqual(
+    found.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`),
+    ['unmap-before-rollback:6:high'],
+  );
   assert.equal(
     found[0].message,
     '`cfg_dev_evict()` evicts the cached slot (line 5) before `cfg_dev_claim()` can fail (line 6); the error path (line 8) returns an error but cannot undo it.',
@@ -306,15 +347,24 @@ test("docs/knowledge.md's example configuration is valid and does what the text 
     '',
   ].join('\n');
   const found = analyzeSources(await sharedParser(), [{ path: 'mydrv.c', text }], { config }).findings;
-  assert.deepEqual(found.map((f) => `${f.ruleId}:${f.line}`), ['unmap-before-rollback:15', 'callback-under-lock:19']);
-  assert.match(found[0].message, /^`mydrv_flush_cache\(\)` drops every cached translation \(line 14\) before `mydrv_rebind\(\)` can fail \(line 15\)/);
+  assert.deepEqual(
+    found.map((f) => `${f.ruleId}:${f.line}`),
+    ['unmap-before-rollback:15', 'callback-under-lock:19'],
+  );
+  assert.match(
+    found[0].message,
+    /^`mydrv_flush_cache\(\)` drops every cached translation \(line 14\) before `mydrv_rebind\(\)` can fail \(line 15\)/,
+  );
 });
 
 test('stale-after-relock: quiet for an unlinked item, a swapped-out pointer, a reassigned value, another lock instance', async () => {
   const r = await analyzeFixtures(['stale-after-relock/owned-or-replaced.c'], { minConfidence: 'low' });
   assert.deepEqual(relockHalf(r.findings), []);
   // `nxt = s->next` passed on after the unlock with nothing keeping it: only low.
-  assert.deepEqual(ofRule(r, 'stale-after-relock').map((f) => `${f.function}:${f.line}:${f.confidence}`), ['evt_sink_walk:86:low']);
+  assert.deepEqual(
+    ofRule(r, 'stale-after-relock').map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    ['evt_sink_walk:86:low'],
+  );
   assert.deepEqual(r.coverage.functions, { parsed: 4, partial: 0, skipped: 0 });
 });
 
@@ -353,7 +403,10 @@ test("unmap-before-rollback: v8's detach helper from knowledge when its body is 
     '',
   ].join('\n');
   const found = analyzeSources(await sharedParser(), [{ path: 'move.c', text }]).findings;
-  assert.deepEqual(found.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`), ['unmap-before-rollback:8:high']);
+  assert.deepEqual(
+    found.map((f) => `${f.ruleId}:${f.line}:${f.confidence}`),
+    ['unmap-before-rollback:8:high'],
+  );
   assert.equal(
     found[0].message,
     "`__iommufd_access_detach()` unmaps the driver's pages and removes the access from its IOAS (line 7) before `iopt_add_access()` can fail (line 8); " +
@@ -388,18 +441,30 @@ test('unmap-before-rollback follows an edit of the callee in another file (incre
     '}',
     '',
   ].join('\n');
-  const harmless = detaching.replace('\tiopt_remove_access(&old->iopt, acc, acc->iopt_access_list_id);', '\tpr_debug("%p\\n", old);');
+  const harmless = detaching.replace(
+    '\tiopt_remove_access(&old->iopt, acc, acc->iopt_access_list_id);',
+    '\tpr_debug("%p\\n", old);',
+  );
   const engine = new Engine({ parser: await sharedParser() });
   try {
     engine.setFile('a.c', caller);
     engine.setFile('b.c', detaching);
     const first = engine.analyze().findings;
-    assert.deepEqual(first.map((f) => `${f.file}:${f.line}:${f.ruleId}`), ['a.c:6:unmap-before-rollback']);
-    assert.deepEqual(first[0].related.map((r) => `${r.file}:${r.line}`), ['a.c:5', 'b.c:6', 'a.c:6', 'a.c:8']);
+    assert.deepEqual(
+      first.map((f) => `${f.file}:${f.line}:${f.ruleId}`),
+      ['a.c:6:unmap-before-rollback'],
+    );
+    assert.deepEqual(
+      first[0].related.map((r) => `${r.file}:${r.line}`),
+      ['a.c:5', 'b.c:6', 'a.c:6', 'a.c:8'],
+    );
     engine.setFile('b.c', harmless);
     assert.deepEqual(engine.analyze().findings, []);
     engine.setFile('b.c', detaching);
-    assert.deepEqual(engine.analyze().findings.map((f) => `${f.file}:${f.line}:${f.ruleId}`), ['a.c:6:unmap-before-rollback']);
+    assert.deepEqual(
+      engine.analyze().findings.map((f) => `${f.file}:${f.line}:${f.ruleId}`),
+      ['a.c:6:unmap-before-rollback'],
+    );
   } finally {
     engine.dispose();
   }
@@ -409,7 +474,10 @@ test('stale-after-relock: a claim made with WRITE_ONCE() or smp_store_release() 
   const r = await analyzeFixtures(['stale-after-relock/claimed-with-write-once.c'], { minConfidence: 'low' });
   const found = relockHalf(r.findings);
   // chan_table_retire (WRITE_ONCE at line 32) and chan_table_retire_release (line 50) claim the entry: only the unclaimed one remains.
-  assert.deepEqual(found.map((f) => [f.function, f.line, f.confidence]), [['chan_table_poke', 74, 'high']]);
+  assert.deepEqual(
+    found.map((f) => [f.function, f.line, f.confidence]),
+    [['chan_table_poke', 74, 'high']],
+  );
   assert.deepEqual(relatedLines(found[0]), [66, 71, 72, 73, 74]);
   // For the unlock half a flag claims nothing: the entry handed to `quiesce()` unlocked is low
   // in the two claiming functions (in chan_table_poke that use is part of the relock finding).
@@ -458,8 +526,14 @@ test('stale-after-relock: a local reassigned from another local (`ent = spare`) 
   const quiet = await analyze({ 'swap.c': SWAPPED_FOR_LOCAL }, 'low');
   assert.deepEqual(relockHalf(quiet.findings), []);
   // `quiesce(ent)` in the unlocked window is the unlock half's (low: a lookup with nothing in view freeing entries).
-  assert.deepEqual(quiet.findings.map((f) => [f.function, f.line, f.confidence]), [['chan_table_swap', 23, 'low']]);
+  assert.deepEqual(
+    quiet.findings.map((f) => [f.function, f.line, f.confidence]),
+    [['chan_table_swap', 23, 'low']],
+  );
   // Without the copy the same code is reported at the use (line 25): the copy is what keeps it quiet.
   const loud = await analyze({ 'swap.c': SWAPPED_FOR_LOCAL.replace('\tent = spare;\n', '') }, 'low');
-  assert.deepEqual(relockHalf(loud.findings).map((f) => [f.ruleId, f.function, f.line]), [['stale-after-relock', 'chan_table_swap', 25]]);
+  assert.deepEqual(
+    relockHalf(loud.findings).map((f) => [f.ruleId, f.function, f.line]),
+    [['stale-after-relock', 'chan_table_swap', 25]],
+  );
 });

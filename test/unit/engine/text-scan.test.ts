@@ -2,7 +2,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { performance } from 'node:perf_hooks';
-import { beforeQueryOrFragment, identifierBefore, isCommentOnlyLine, replaceMemberChain, textBeforeParen, trimTrailing, withoutLineComments } from '../../../src/engine/text-scan';
+import {
+  beforeQueryOrFragment,
+  identifierBefore,
+  isCommentOnlyLine,
+  replaceMemberChain,
+  textBeforeParen,
+  trimTrailing,
+  withoutLineComments,
+} from '../../../src/engine/text-scan';
 
 test('identifierBefore: the identifier before an index, blanks skipped, as /([A-Za-z_]\\w*)\\s*$/ would pick it', () => {
   const cases: [string, string | undefined][] = [
@@ -24,17 +32,32 @@ test('identifierBefore: the identifier before an index, blanks skipped, as /([A-
 test('textBeforeParen and withoutLineComments', () => {
   assert.equal(textBeforeParen('access->ops->unmap (access->data, iova, length)'), 'access->ops->unmap');
   assert.equal(textBeforeParen('no call'), undefined);
-  assert.equal(withoutLineComments('int /* a */ foo(/* b */void) /* open\n close */'), 'int  foo(void) /* open\n close */');
+  assert.equal(
+    withoutLineComments('int /* a */ foo(/* b */void) /* open\n close */'),
+    'int  foo(void) /* open\n close */',
+  );
   assert.equal(withoutLineComments('a /*/ b */ c'), 'a  c');
   assert.equal(withoutLineComments('/* x\n /* y */ z'), '/* x\n  z');
-  for (const t of ['/*/*/', 'a /* b */ c /* d */', '/* a\n*/ /* b */', '/**/x/*', '*/ /* */', '/* a\r*/ b', '/* \n /* c */']) assert.equal(withoutLineComments(t), t.replace(/\/\*.*?\*\//g, ''), t);
+  for (const t of [
+    '/*/*/',
+    'a /* b */ c /* d */',
+    '/* a\n*/ /* b */',
+    '/**/x/*',
+    '*/ /* */',
+    '/* a\r*/ b',
+    '/* \n /* c */',
+  ])
+    assert.equal(withoutLineComments(t), t.replace(/\/\*.*?\*\//g, ''), t);
 });
 
 test('trimTrailing, beforeQueryOrFragment, isCommentOnlyLine and replaceMemberChain give the answers of the regexes they replace', () => {
-  for (const t of ['', 'a', 'a\n', 'a\n\n\n', '\n\n', 'a\nb\n', 'a \n']) assert.equal(trimTrailing(t, '\n'), t.replace(/\n+$/, ''), JSON.stringify(t));
-  for (const t of ['file:///a/b.c', 'file:///a/b.c?x#y', 'file:///a#b?c', '?', '#', 'x?']) assert.equal(beforeQueryOrFragment(t), t.replace(/[?#].*$/, ''), t);
+  for (const t of ['', 'a', 'a\n', 'a\n\n\n', '\n\n', 'a\nb\n', 'a \n'])
+    assert.equal(trimTrailing(t, '\n'), t.replace(/\n+$/, ''), JSON.stringify(t));
+  for (const t of ['file:///a/b.c', 'file:///a/b.c?x#y', 'file:///a#b?c', '?', '#', 'x?'])
+    assert.equal(beforeQueryOrFragment(t), t.replace(/[?#].*$/, ''), t);
   const comment = /^\s*(\/\*.*\*\/|\/\/.*)\s*$/;
-  for (const t of ['\t/* undo */', '  // why', '/*/', '/**/', 'x; /* y */', '\t/* a */ b', '', '   ', '/* open']) assert.equal(isCommentOnlyLine(t), comment.test(t), JSON.stringify(t));
+  for (const t of ['\t/* undo */', '  // why', '/*/', '/**/', 'x; /* y */', '\t/* a */ b', '', '   ', '/* open'])
+    assert.equal(isCommentOnlyLine(t), comment.test(t), JSON.stringify(t));
   const chain = /[\w>.-]*->\s*iopt_access_list_id/;
   for (const t of [
     'iopt_remove_access(&ioas->iopt, access, access->iopt_access_list_id);',

@@ -23,9 +23,17 @@ test('unlocked-access: a read through a chain and a read through a helper, each 
     `\`ring_kick()\` calls \`ring_busy()\` at line ${kick} without holding \`ring_dev.lock\`; it reaches a read of \`d->state\` in \`ring_busy()\` (line ${busyRead}), which protects \`ring_dev.state\` at 6 of its 8 sites in view.`,
   );
   // The access (the witness's use), then the locked sites as evidence: the first four by line.
-  const locked = [lineOf(RING, '\td->state = v;'), lineOf(RING, '\td->state++;'), lineOf(RING, '\tv = d->state;'), lineOf(RING, 'busy = ring_busy(d);')];
+  const locked = [
+    lineOf(RING, '\td->state = v;'),
+    lineOf(RING, '\td->state++;'),
+    lineOf(RING, '\tv = d->state;'),
+    lineOf(RING, 'busy = ring_busy(d);'),
+  ];
   assert.deepEqual(relatedLines(viaHelper), [busyRead, ...locked]);
-  assert.deepEqual(viaHelper.related.map((r) => r.role), ['use', undefined, undefined, undefined, undefined]);
+  assert.deepEqual(
+    viaHelper.related.map((r) => r.role),
+    ['use', undefined, undefined, undefined, undefined],
+  );
   assert.equal(viaHelper.fingerprint, 'unlocked-access:ring_kick:ring_dev.lock,ring_dev.state');
   assert.equal(
     viaChain.message,
@@ -38,7 +46,11 @@ test('unlocked-access: a read through a chain and a read through a helper, each 
 test('unlocked-access: under the lock through a chain, a caller holding it, a fresh object, READ_ONCE: nothing', async () => {
   const found = ofRule(await analyzeFixtures([RING], { minConfidence: 'low' }), 'unlocked-access');
   for (const quiet of ['ring_queue_check', '__ring_reset', 'ring_make', 'ring_kicks', 'ring_poll', 'ring_busy']) {
-    assert.deepEqual(found.filter((f) => f.function === quiet).map((f) => f.message), [], quiet);
+    assert.deepEqual(
+      found.filter((f) => f.function === quiet).map((f) => f.message),
+      [],
+      quiet,
+    );
   }
 });
 
@@ -47,12 +59,28 @@ test('unlocked-access: the deviant caller takes the lock: nothing; the consensus
   const { analyzeSources } = await import('../../../src/engine/engine');
   const src = fixtureSource(RING);
   const fixed = src.text
-    .replace('\tif (ring_busy(d))\n\t\treturn -16;\n\treturn 0;', '\tint busy;\n\n\tmutex_lock(&d->lock);\n\tbusy = ring_busy(d);\n\tmutex_unlock(&d->lock);\n\treturn busy ? -16 : 0;')
-    .replace('\treturn q->owner->state;', '\tint v;\n\n\tmutex_lock(&q->owner->lock);\n\tv = q->owner->state;\n\tmutex_unlock(&q->owner->lock);\n\treturn v;');
+    .replace(
+      '\tif (ring_busy(d))\n\t\treturn -16;\n\treturn 0;',
+      '\tint busy;\n\n\tmutex_lock(&d->lock);\n\tbusy = ring_busy(d);\n\tmutex_unlock(&d->lock);\n\treturn busy ? -16 : 0;',
+    )
+    .replace(
+      '\treturn q->owner->state;',
+      '\tint v;\n\n\tmutex_lock(&q->owner->lock);\n\tv = q->owner->state;\n\tmutex_unlock(&q->owner->lock);\n\treturn v;',
+    );
   assert.notEqual(fixed, src.text);
   const parser = await sharedParser();
-  assert.deepEqual(ofRule(analyzeSources(parser, [{ path: src.path, text: fixed }], { minConfidence: 'low' }), 'unlocked-access'), []);
+  assert.deepEqual(
+    ofRule(analyzeSources(parser, [{ path: src.path, text: fixed }], { minConfidence: 'low' }), 'unlocked-access'),
+    [],
+  );
   // Five more lockless readers: 6 locked sites of 13, under half: no habit to deviate from.
-  const loose = src.text + ['a', 'b', 'c', 'd', 'e'].map((n) => `\nint ring_${n}(struct ring_dev *d)\n{\n\treturn d->state;\n}\n`).join('');
-  assert.deepEqual(ofRule(analyzeSources(parser, [{ path: src.path, text: loose }], { minConfidence: 'low' }), 'unlocked-access').map((f) => f.function), []);
+  const loose =
+    src.text +
+    ['a', 'b', 'c', 'd', 'e'].map((n) => `\nint ring_${n}(struct ring_dev *d)\n{\n\treturn d->state;\n}\n`).join('');
+  assert.deepEqual(
+    ofRule(analyzeSources(parser, [{ path: src.path, text: loose }], { minConfidence: 'low' }), 'unlocked-access').map(
+      (f) => f.function,
+    ),
+    [],
+  );
 });

@@ -27,7 +27,8 @@ export function cFilesOf(root: string, dirs: string[]): { path: string; text: st
   for (const d of dirs) {
     for (const name of readdirSync(path.join(root, d)).sort()) {
       const full = path.join(root, d, name);
-      if (statSync(full).isFile() && /\.[ch]$/.test(name)) out.push({ path: `${d}/${name}`, text: readFileSync(full, 'utf8') });
+      if (statSync(full).isFile() && /\.[ch]$/.test(name))
+        out.push({ path: `${d}/${name}`, text: readFileSync(full, 'utf8') });
     }
   }
   return out;

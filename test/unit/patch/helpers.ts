@@ -26,7 +26,9 @@ export function malformedText(name: string): string {
 
 /** Format-patch files of a directory, in the order given (not sorted: order must not matter). */
 export function formatPatchFiles(dir: string, order?: number[]): SeriesInput[] {
-  const names = readdirSync(path.join(fixtures, dir)).filter((n) => n.endsWith('.patch')).sort();
+  const names = readdirSync(path.join(fixtures, dir))
+    .filter((n) => n.endsWith('.patch'))
+    .sort();
   const picked = order ? order.map((i) => names[i]) : names;
   return picked.map((n) => ({ name: `${dir}/${n}`, content: fixture(`${dir}/${n}`) }));
 }

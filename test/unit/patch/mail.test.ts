@@ -24,7 +24,8 @@ test('subject tags: version, index, RFC, RESEND, extra words, replies', () => {
 });
 
 test('mbox split: From separators only before headers, >From unquoted', () => {
-  const text = 'From a@b Mon Jan  1 00:00:00 2001\nSubject: one\n\nFrom the start, a body line\n>From quoted\n\nFrom b@c Mon Jan  1 00:00:00 2001\nSubject: two\n\nbody\n';
+  const text =
+    'From a@b Mon Jan  1 00:00:00 2001\nSubject: one\n\nFrom the start, a body line\n>From quoted\n\nFrom b@c Mon Jan  1 00:00:00 2001\nSubject: two\n\nbody\n';
   const msgs = splitMbox(text);
   assert.equal(msgs.length, 2);
   assert.equal(msgs[0].startLine, 1);
@@ -62,7 +63,10 @@ test('the v8 mbox: cover, three patches in series order, the reply set aside', a
   const mbox = fixtureText('v8.mbox');
   const body = p2.body.split('\n');
   const at = body.indexOf('+static int iommufd_access_change_ioas_id(struct iommufd_access *access, u32 id)');
-  assert.equal(p2.bodyLines[at], lineOf(mbox, '+static int iommufd_access_change_ioas_id(struct iommufd_access *access, u32 id)'));
+  assert.equal(
+    p2.bodyLines[at],
+    lineOf(mbox, '+static int iommufd_access_change_ioas_id(struct iommufd_access *access, u32 id)'),
+  );
   // The diff ends before the `-- ` signature.
   assert.equal(body[p2.diffEnd], '-- ');
 });
@@ -70,8 +74,18 @@ test('the v8 mbox: cover, three patches in series order, the reply set aside', a
 test('format-patch files in any order give the same series', async () => {
   const a = await parseSeriesFiles(formatPatchFiles('v8'));
   const b = await parseSeriesFiles(formatPatchFiles('v8', [3, 1, 0, 2]));
-  assert.deepEqual(a.patches.map((p) => p.title), b.patches.map((p) => p.title));
-  assert.deepEqual(b.patches.map((p) => p.source), ['v8/v8-0001-iommufd-Factor-out-__iommufd_access_detach.patch', 'v8/v8-0002-iommufd-Attach-through-iommufd_access_change_ioas.patch', 'v8/v8-0003-iommufd-Add-iommufd_access_replace.patch']);
+  assert.deepEqual(
+    a.patches.map((p) => p.title),
+    b.patches.map((p) => p.title),
+  );
+  assert.deepEqual(
+    b.patches.map((p) => p.source),
+    [
+      'v8/v8-0001-iommufd-Factor-out-__iommufd_access_detach.patch',
+      'v8/v8-0002-iommufd-Attach-through-iommufd_access_change_ioas.patch',
+      'v8/v8-0003-iommufd-Add-iommufd_access_replace.patch',
+    ],
+  );
   assert.equal(b.cover?.source, 'v8/v8-0000-cover-letter.patch');
   // In its own file, a patch's lines are that file's lines.
   const p2 = b.patches[1];
@@ -91,15 +105,21 @@ test('two revisions in one input: the newest is reviewed, the other set aside', 
 
 test('a RESEND of one patch replaces the earlier copy', async () => {
   const files = formatPatchFiles('v8');
-  const again = Buffer.from(files[1].content as Uint8Array).toString('utf8').replace('[PATCH v8 1/3]', '[PATCH RESEND v8 1/3]');
+  const again = Buffer.from(files[1].content as Uint8Array)
+    .toString('utf8')
+    .replace('[PATCH v8 1/3]', '[PATCH RESEND v8 1/3]');
   const series = await parseSeriesFiles([...files, { name: 'resend.patch', content: again }]);
   assert.equal(series.patches[0].source, 'resend.patch');
   assert.equal(series.patches[0].tags.resend, true);
-  assert.deepEqual(series.setAside.map((s) => s.reason), ['patch 1 appears again later in the input; the later copy is used']);
+  assert.deepEqual(
+    series.setAside.map((s) => s.reason),
+    ['patch 1 appears again later in the input; the later copy is used'],
+  );
 });
 
 test('a plain `git diff` file is one patch named after the file', async () => {
-  const diff = 'diff --git a/d/a.c b/d/a.c\nindex 1..2 100644\n--- a/d/a.c\n+++ b/d/a.c\n@@ -1,2 +1,2 @@\n int x;\n-int y;\n+int z;\n';
+  const diff =
+    'diff --git a/d/a.c b/d/a.c\nindex 1..2 100644\n--- a/d/a.c\n+++ b/d/a.c\n@@ -1,2 +1,2 @@\n int x;\n-int y;\n+int z;\n';
   const series = await parseSeries(diff, 'work/changes.diff');
   assert.deepEqual(series.problems, []);
   assert.equal(series.patches.length, 1);
@@ -109,10 +129,21 @@ test('a plain `git diff` file is one patch named after the file', async () => {
 });
 
 test('lore-style separators (From mboxrd@z ...) and mboxrd quoting', async () => {
-  const one = fixtureText('v8/v8-0001-iommufd-Factor-out-__iommufd_access_detach.patch').replace(/^From \S+ Mon Sep 17 00:00:00 2001/, 'From mboxrd@z Thu Jan  1 00:00:00 1970');
-  const two = fixtureText('v8/v8-0003-iommufd-Add-iommufd_access_replace.patch').replace(/^From \S+ Mon Sep 17 00:00:00 2001/, 'From mboxrd@z Thu Jan  1 00:00:00 1970').replace('Emulated devices need', '>>From here on, emulated devices need');
+  const one = fixtureText('v8/v8-0001-iommufd-Factor-out-__iommufd_access_detach.patch').replace(
+    /^From \S+ Mon Sep 17 00:00:00 2001/,
+    'From mboxrd@z Thu Jan  1 00:00:00 1970',
+  );
+  const two = fixtureText('v8/v8-0003-iommufd-Add-iommufd_access_replace.patch')
+    .replace(/^From \S+ Mon Sep 17 00:00:00 2001/, 'From mboxrd@z Thu Jan  1 00:00:00 1970')
+    .replace('Emulated devices need', '>>From here on, emulated devices need');
   const series = await parseSeries(one + '\n' + two, 'lore.mbox');
-  assert.deepEqual(series.patches.map((p) => p.tags.index), [1, 3]);
+  assert.deepEqual(
+    series.patches.map((p) => p.tags.index),
+    [1, 3],
+  );
   assert.match(series.patches[1].commitMessage, /^>From here on, emulated devices need/);
-  assert.deepEqual(series.problems.map((p) => p.message), ['patch 2/3 is missing from the input']);
+  assert.deepEqual(
+    series.problems.map((p) => p.message),
+    ['patch 2/3 is missing from the input'],
+  );
 });

@@ -235,7 +235,9 @@ test('a corrupt repository: a clear note, the work tree is used, nothing hangs',
       r.patches.map((p) => p.preimage),
       ['tree', 'tree', 'tree'],
     );
-    const said = [...r.series.problems, ...r.series.notes, ...r.patches.flatMap((p) => [...p.problems, ...p.notes])].map((p) => p.message).join('\n');
+    const said = [...r.series.problems, ...r.series.notes, ...r.patches.flatMap((p) => [...p.problems, ...p.notes])]
+      .map((p) => p.message)
+      .join('\n');
     assert.match(said, /git reported a problem with the repository .*: error: index file .* is too small/);
     assert.match(
       said,

@@ -33,7 +33,13 @@ function swapBlocks(text: string): string {
   const [a0, a1] = block(lines, fn, 'new_ioas');
   const [b0, b1] = block(lines, fn, 'cur_ioas');
   assert.ok(a1 < b0);
-  return [...lines.slice(0, a0), ...lines.slice(b0, b1 + 1), ...lines.slice(a1 + 1, b0), ...lines.slice(a0, a1 + 1), ...lines.slice(b1 + 1)].join('\n');
+  return [
+    ...lines.slice(0, a0),
+    ...lines.slice(b0, b1 + 1),
+    ...lines.slice(a1 + 1, b0),
+    ...lines.slice(a0, a1 + 1),
+    ...lines.slice(b1 + 1),
+  ].join('\n');
 }
 
 function mail(index: number, total: number, title: string, before: string, after: string): string {
@@ -49,23 +55,47 @@ function mail(index: number, total: number, title: string, before: string, after
   ].join('\n');
 }
 
-test('real tree: detaching before iopt_add_access() is introduced, and swapping back fixes it', { timeout: 120_000 }, async () => {
-  const root = kernelDir();
-  const original = readFileSync(path.join(root, DEVICE), 'utf8');
-  const swapped = swapBlocks(original);
-  const patch1 = mail(1, 2, 'iommufd: Leave the old IOAS before joining the new one', original, swapped);
-  const patch2 = mail(2, 2, 'iommufd: Join the new IOAS first again', swapped, original);
-  const series = await parseSeriesFiles([{ name: '0001.patch', content: patch1 }, { name: '0002.patch', content: patch2 }]);
-  const review = await reviewSeries(series, { parser: await wasmParser(), base: fsTree(root) });
-  assert.deepEqual(review.patches.map((p) => p.problems), [[], []]);
-  const [introduced] = review.patches[0].findings.filter((f) => f.ruleId === 'unmap-before-rollback' && f.status === 'introduced');
-  assert.ok(introduced, 'no introduced unmap-before-rollback');
-  assert.equal(introduced.function, 'iommufd_access_change_ioas');
-  assert.match(introduced.message, /before `iopt_add_access\(\)` can fail/);
-  const shown = patch1.split('\n')[introduced.patchLine! - 1];
-  assert.match(shown, /^[+ ].*(iopt_add_access|ops->unmap|iopt_remove_access|refcount_dec)\(/, `patch line ${introduced.patchLine} shows ${JSON.stringify(shown)}`);
-  const fixed = review.patches[1].findings.filter((f) => f.ruleId === 'unmap-before-rollback' && f.status === 'fixed');
-  assert.deepEqual(fixed.map((f) => f.fingerprint), [introduced.fingerprint]);
-  // Nothing else changes status in this mechanical reorder's undo.
-  assert.deepEqual(review.patches[1].findings.filter((f) => f.status === 'introduced').map((f) => f.ruleId), []);
-});
+test(
+  'real tree: detaching before iopt_add_access() is introduced, and swapping back fixes it',
+  { timeout: 120_000 },
+  async () => {
+    const root = kernelDir();
+    const original = readFileSync(path.join(root, DEVICE), 'utf8');
+    const swapped = swapBlocks(original);
+    const patch1 = mail(1, 2, 'iommufd: Leave the old IOAS before joining the new one', original, swapped);
+    const patch2 = mail(2, 2, 'iommufd: Join the new IOAS first again', swapped, original);
+    const series = await parseSeriesFiles([
+      { name: '0001.patch', content: patch1 },
+      { name: '0002.patch', content: patch2 },
+    ]);
+    const review = await reviewSeries(series, { parser: await wasmParser(), base: fsTree(root) });
+    assert.deepEqual(
+      review.patches.map((p) => p.problems),
+      [[], []],
+    );
+    const [introduced] = review.patches[0].findings.filter(
+      (f) => f.ruleId === 'unmap-before-rollback' && f.status === 'introduced',
+    );
+    assert.ok(introduced, 'no introduced unmap-before-rollback');
+    assert.equal(introduced.function, 'iommufd_access_change_ioas');
+    assert.match(introduced.message, /before `iopt_add_access\(\)` can fail/);
+    const shown = patch1.split('\n')[introduced.patchLine! - 1];
+    assert.match(
+      shown,
+      /^[+ ].*(iopt_add_access|ops->unmap|iopt_remove_access|refcount_dec)\(/,
+      `patch line ${introduced.patchLine} shows ${JSON.stringify(shown)}`,
+    );
+    const fixed = review.patches[1].findings.filter(
+      (f) => f.ruleId === 'unmap-before-rollback' && f.status === 'fixed',
+    );
+    assert.deepEqual(
+      fixed.map((f) => f.fingerprint),
+      [introduced.fingerprint],
+    );
+    // Nothing else changes status in this mechanical reorder's undo.
+    assert.deepEqual(
+      review.patches[1].findings.filter((f) => f.status === 'introduced').map((f) => f.ruleId),
+      [],
+    );
+  },
+);

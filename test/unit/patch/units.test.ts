@@ -31,8 +31,17 @@ function finding(over: Partial<Finding>): Finding {
 }
 
 test('classification: by file and fingerprint, as a multiset, renames followed', () => {
-  const pre = [finding({ line: 10 }), finding({ line: 20 }), finding({ fingerprint: 'lock-leak:g:y', line: 30 }), finding({ file: 'old.c', fingerprint: 'lock-order:h:a,b' })];
-  const post = [finding({ line: 14 }), finding({ fingerprint: 'lock-leak:k:z', line: 40 }), finding({ file: 'new.c', fingerprint: 'lock-order:h:a,b' })];
+  const pre = [
+    finding({ line: 10 }),
+    finding({ line: 20 }),
+    finding({ fingerprint: 'lock-leak:g:y', line: 30 }),
+    finding({ file: 'old.c', fingerprint: 'lock-order:h:a,b' }),
+  ];
+  const post = [
+    finding({ line: 14 }),
+    finding({ fingerprint: 'lock-leak:k:z', line: 40 }),
+    finding({ file: 'new.c', fingerprint: 'lock-order:h:a,b' }),
+  ];
   const out = classifyFindings(pre, post, (f) => (f === 'old.c' ? 'new.c' : f));
   assert.deepEqual(
     out.map((c) => [c.status, c.finding.file, c.finding.fingerprint, c.finding.line]),
@@ -45,12 +54,24 @@ test('classification: by file and fingerprint, as a multiset, renames followed',
     ],
   );
   // Without a fingerprint: rule, function and the message with numbers taken out.
-  const a = classifyFindings([finding({ fingerprint: '', message: 'taken at line 3' })], [finding({ fingerprint: '', message: 'taken at line 9' })]);
-  assert.deepEqual(a.map((c) => c.status), ['unchanged']);
+  const a = classifyFindings(
+    [finding({ fingerprint: '', message: 'taken at line 3' })],
+    [finding({ fingerprint: '', message: 'taken at line 9' })],
+  );
+  assert.deepEqual(
+    a.map((c) => c.status),
+    ['unchanged'],
+  );
 });
 
 test('patch lines: exact where the patch shows the line, else the nearest line of the nearest hunk', () => {
-  const origin = new Map([[10, 100], [11, 101], [12, 102], [40, 200], [41, 201]]);
+  const origin = new Map([
+    [10, 100],
+    [11, 101],
+    [12, 102],
+    [40, 200],
+    [41, 201],
+  ]);
   const spans = [
     { preFrom: 10, preTo: 12, postFrom: 10, postTo: 12, firstPatchLine: 99, lastPatchLine: 102 },
     { preFrom: 40, preTo: 41, postFrom: 40, postTo: 41, firstPatchLine: 199, lastPatchLine: 201 },
@@ -63,12 +84,16 @@ test('patch lines: exact where the patch shows the line, else the nearest line o
 });
 
 test('fragments: a hunk inside a function is reopened from its @@ section and closed', () => {
-  assert.equal(signatureFromSection('static int foo(struct iommufd_access *access,'), 'static int foo(struct iommufd_access *access)');
+  assert.equal(
+    signatureFromSection('static int foo(struct iommufd_access *access,'),
+    'static int foo(struct iommufd_access *access)',
+  );
   assert.equal(signatureFromSection('int bar(void)'), 'int bar(void)');
   assert.equal(signatureFromSection('struct iommufd_ops {'), undefined);
   assert.equal(signatureFromSection('if (x) {'), undefined);
   const diffText = [
-    '--- a/d.c', '+++ b/d.c',
+    '--- a/d.c',
+    '+++ b/d.c',
     '@@ -20,5 +20,6 @@ static int foo(struct iommufd_access *access,',
     ' \tmutex_lock(&access->ioas_lock);',
     ' \tif (!access->ioas) {',
@@ -98,14 +123,25 @@ test('fragments: a hunk inside a function is reopened from its @@ section and cl
     ].join('\n'),
   );
   // Fragment lines 3.. are patch lines 4..; synthesised lines have none.
-  assert.deepEqual([...post.origin], [[3, 4], [4, 5], [5, 6], [6, 7], [7, 8], [8, 9]]);
+  assert.deepEqual(
+    [...post.origin],
+    [
+      [3, 4],
+      [4, 5],
+      [5, 6],
+      [6, 7],
+      [7, 8],
+      [8, 9],
+    ],
+  );
   const pre = buildFragment(file, 'old');
   assert.doesNotMatch(pre.text, /pr_debug/);
 });
 
 test('fragments: a hunk that closes a function and opens the next keeps both apart', () => {
   const diffText = [
-    '--- a/d.c', '+++ b/d.c',
+    '--- a/d.c',
+    '+++ b/d.c',
     '@@ -8,6 +8,7 @@ int first(int a)',
     ' \treturn a;',
     ' }',
@@ -117,15 +153,23 @@ test('fragments: a hunk that closes a function and opens the next keeps both apa
     '',
   ].join('\n');
   const post = buildFragment(parseMailDiff(plainDiffMail(diffText, 'x.diff')).files[0], 'new');
-  assert.equal(post.text, ['int first(int a)', '{', '\treturn a;', '}', '', 'int second(int b)', '{', '\tb++;', '\treturn b;', '}', ''].join('\n'));
+  assert.equal(
+    post.text,
+    ['int first(int a)', '{', '\treturn a;', '}', '', 'int second(int b)', '{', '\tb++;', '\treturn b;', '}', ''].join(
+      '\n',
+    ),
+  );
 });
 
 test('trailers: the last paragraph of Key: value lines; prose is not trailers', () => {
-  assert.deepEqual(parseTrailers('Subject line\n\nBody.\n\nFixes: abc123 ("x")\nReviewed-by: A <a@b>\nSigned-off-by: B <b@c>'), [
-    { key: 'Fixes', value: 'abc123 ("x")' },
-    { key: 'Reviewed-by', value: 'A <a@b>' },
-    { key: 'Signed-off-by', value: 'B <b@c>' },
-  ]);
+  assert.deepEqual(
+    parseTrailers('Subject line\n\nBody.\n\nFixes: abc123 ("x")\nReviewed-by: A <a@b>\nSigned-off-by: B <b@c>'),
+    [
+      { key: 'Fixes', value: 'abc123 ("x")' },
+      { key: 'Reviewed-by', value: 'A <a@b>' },
+      { key: 'Signed-off-by', value: 'B <b@c>' },
+    ],
+  );
   assert.deepEqual(parseTrailers('Body.\n\nNote: this is prose and\nit goes on\nover lines'), []);
 });
 
@@ -139,14 +183,26 @@ test('review with a stand-in engine: statuses and patch lines from the images, p
         if (m) findings.push(finding({ file, line: i + 1, fingerprint: `lock-leak:f:${m[1]}` }));
       });
     }
-    return { findings, lockGraph: { edges: [] }, coverage: { files: files.size, functions: { parsed: 0, partial: 0, skipped: 0 }, entries: [], problems: [] } };
+    return {
+      findings,
+      lockGraph: { edges: [] },
+      coverage: { files: files.size, functions: { parsed: 0, partial: 0, skipped: 0 }, entries: [], problems: [] },
+    };
   };
   const session = (): AnalysisSession => {
     const files = new Map<string, string>();
-    return { setFile: (p, t) => void files.set(p, t), removeFile: (p) => void files.delete(p), analyze: () => analyze(files), dispose: () => undefined };
+    return {
+      setFile: (p, t) => void files.set(p, t),
+      removeFile: (p) => void files.delete(p),
+      analyze: () => analyze(files),
+      dispose: () => undefined,
+    };
   };
   const base = new Map([['d/a.c', 'int f(void)\n{\n\tleak_one();\n\tleak_two();\n\treturn 0;\n}\n']]);
-  const reader = { readFile: async (p: string) => base.get(p), listDir: async (d: string) => (d === 'd' ? ['a.c'] : []) };
+  const reader = {
+    readFile: async (p: string) => base.get(p),
+    listDir: async (d: string) => (d === 'd' ? ['a.c'] : []),
+  };
   const mail = [
     'From: T <t@example.org>',
     'Subject: [PATCH] d: swap one leak for another',
@@ -190,7 +246,10 @@ test('src/patch is browser-safe: no vscode, no Node built-ins outside src/patch/
   };
   walk(dir);
   const bad = /from\s+['"](vscode|fs|path|os|child_process|util|node:[a-z_/]+)['"]|require\(/;
-  assert.deepEqual(files.filter((f) => bad.test(readFileSync(f, 'utf8'))).map((f) => path.relative(root, f)), []);
+  assert.deepEqual(
+    files.filter((f) => bad.test(readFileSync(f, 'utf8'))).map((f) => path.relative(root, f)),
+    [],
+  );
 });
 
 test('a directory with very many C files (include/linux) gives only the touched ones as context', async () => {
@@ -207,12 +266,18 @@ test('a directory with very many C files (include/linux) gives only the touched 
   const files = await tree.cFilesIn(['include/linux'], new Set(['include/linux/h7.h']));
   assert.deepEqual([...files.keys()], ['include/linux/h7.h']);
   assert.deepEqual(read, ['include/linux/h7.h']);
-  assert.deepEqual(tree.takeProblems(), [{ source: 'include/linux', message: `include/linux has ${MAX_CONTEXT_FILES + 50} C files: only those the series touches were read for context` }]);
+  assert.deepEqual(tree.takeProblems(), [
+    {
+      source: 'include/linux',
+      message: `include/linux has ${MAX_CONTEXT_FILES + 50} C files: only those the series touches were read for context`,
+    },
+  ]);
 });
 
 test('fragments: a function seen through two hunks with a gap, or reopened, is marked partial', () => {
   const diffText = [
-    '--- a/d.c', '+++ b/d.c',
+    '--- a/d.c',
+    '+++ b/d.c',
     '@@ -1,4 +1,4 @@',
     ' void f(struct a *x)',
     ' {',
@@ -237,7 +302,8 @@ test('fragments: a function seen through two hunks with a gap, or reopened, is m
 
 test('text edits: replacements reproduce the new text, bottom-up, or say they cannot', async () => {
   const { replacementsBetween } = await import('../../../src/patch/text-edits');
-  const apply = (t: string, rs: { start: number; deletedLength: number; inserted: string }[]) => rs.reduce((x, r) => x.slice(0, r.start) + r.inserted + x.slice(r.start + r.deletedLength), t);
+  const apply = (t: string, rs: { start: number; deletedLength: number; inserted: string }[]) =>
+    rs.reduce((x, r) => x.slice(0, r.start) + r.inserted + x.slice(r.start + r.deletedLength), t);
   const a = 'one\ntwo\nthree\nfour\nfive\n';
   const b = 'one\n2\nthree\nfour\nfour and a half\nfive\n';
   const rs = replacementsBetween(a, b)!;
@@ -248,7 +314,14 @@ test('text edits: replacements reproduce the new text, bottom-up, or say they ca
   assert.equal(apply(a, rs), b);
   assert.deepEqual(replacementsBetween(a, a), []);
   // At the end of the file too, with or without a final newline.
-  for (const [x, y] of [['a\nb', 'a\nc'], ['a\nb\n', 'a\nb'], ['', 'x\n'], ['x\n', ''], ['a\n', 'a\nb\nc\n'], ['a\nb\n', 'a\nb\n\nextra()\n']]) {
+  for (const [x, y] of [
+    ['a\nb', 'a\nc'],
+    ['a\nb\n', 'a\nb'],
+    ['', 'x\n'],
+    ['x\n', ''],
+    ['a\n', 'a\nb\nc\n'],
+    ['a\nb\n', 'a\nb\n\nextra()\n'],
+  ]) {
     const r = replacementsBetween(x, y);
     assert.ok(r, JSON.stringify([x, y]));
     assert.equal(apply(x, r), y);
@@ -257,7 +330,12 @@ test('text edits: replacements reproduce the new text, bottom-up, or say they ca
 
 test('a base tree file that is not UTF-8 is read as ISO-8859-1 and said so', async () => {
   const { SeriesTree } = await import('../../../src/patch/images');
-  const tree = new SeriesTree({ readFile: async () => Uint8Array.from([0x2f, 0x2a, 0x20, 0xe9, 0x20, 0x2a, 0x2f, 0x0a]), listDir: async () => ['a.c'] });
+  const tree = new SeriesTree({
+    readFile: async () => Uint8Array.from([0x2f, 0x2a, 0x20, 0xe9, 0x20, 0x2a, 0x2f, 0x0a]),
+    listDir: async () => ['a.c'],
+  });
   assert.equal(await tree.read('d/a.c'), '/* \u00e9 */\n');
-  assert.deepEqual(tree.takeProblems(), [{ source: 'd/a.c', message: 'd/a.c in the base tree is not valid UTF-8: read as ISO-8859-1' }]);
+  assert.deepEqual(tree.takeProblems(), [
+    { source: 'd/a.c', message: 'd/a.c in the base tree is not valid UTF-8: read as ISO-8859-1' },
+  ]);
 });

@@ -8,7 +8,21 @@ export function bigSession(generation: number, threads = 3000): ReviewSession {
       name: 'big-v1',
       title: 'big',
       version: 1,
-      patches: [{ id, subject: '[PATCH] big', index: 1, total: 1, from: 'A <a@example.org>', date: 'x', messageId: id, references: [], to: [], cc: [], files: [] }],
+      patches: [
+        {
+          id,
+          subject: '[PATCH] big',
+          index: 1,
+          total: 1,
+          from: 'A <a@example.org>',
+          date: 'x',
+          messageId: id,
+          references: [],
+          to: [],
+          cc: [],
+          files: [],
+        },
+      ],
     },
     reviewer: { identity: 'R <r@example.net>' },
     reviews: { [id]: { state: 'reviewing', threads: [], suggestions: [], trailers: [] } },
@@ -18,7 +32,14 @@ export function bigSession(generation: number, threads = 3000): ReviewSession {
     session.reviews[id].threads.push({
       id: `t${k}`,
       anchor: { kind: 'patch' },
-      comments: [{ id: `c${k}`, author: 'R <r@example.net>', body: `generation ${generation}, comment ${k}: ${'x'.repeat(400)}`, created: 'now' }],
+      comments: [
+        {
+          id: `c${k}`,
+          author: 'R <r@example.net>',
+          body: `generation ${generation}, comment ${k}: ${'x'.repeat(400)}`,
+          created: 'now',
+        },
+      ],
     });
   return session;
 }

@@ -4,7 +4,17 @@ import { carryOver, moveAnchor, patchTitle } from '../../../src/review/carry-ove
 import * as S from '../../../src/review/session';
 import type { FindingInput } from '../../../src/review/types';
 import { fixtureSeries, NOW, REVIEWER } from './helpers';
-import { COMMENT_HELPER, COMMENT_WARN, DEVICE_C, DISMISS_REASON, LOCK_LEAK, PATCH2, REPLY_HELPER, reviewedV8, UNMAP_FIRST } from './scenario';
+import {
+  COMMENT_HELPER,
+  COMMENT_WARN,
+  DEVICE_C,
+  DISMISS_REASON,
+  LOCK_LEAK,
+  PATCH2,
+  REPLY_HELPER,
+  reviewedV8,
+  UNMAP_FIRST,
+} from './scenario';
 
 const V8_PATCH1 = '20260701120000.1001-1-ada@example.org';
 const V9_PATCH1 = '20260708090000.1002-1-ada@example.org';
@@ -13,11 +23,21 @@ const PRIVATE_H = 'drivers/iommu/iommufd/demo_private.h';
 const TITLE2 = 'iommufd: demo: add demo_access_replace()';
 
 /** v9 moved the lock to line 99: same finding, same fingerprint. */
-const LOCK_LEAK_V9: FindingInput = { ...LOCK_LEAK, line: 99, message: '`iommufd_access.ioas_lock` taken at line 99 may be held on return.' };
+const LOCK_LEAK_V9: FindingInput = {
+  ...LOCK_LEAK,
+  line: 99,
+  message: '`iommufd_access.ioas_lock` taken at line 99 may be held on return.',
+};
 
 async function reviewedV8WithPatch1Comment() {
   let s = reviewedV8(await fixtureSeries('v8.mbox'));
-  s = S.addThread(s, V8_PATCH1, { kind: 'diff', file: PRIVATE_H, side: 'new', line: 15, text: '\tu32 list_slot;' }, 'Why u32?', NOW).session;
+  s = S.addThread(
+    s,
+    V8_PATCH1,
+    { kind: 'diff', file: PRIVATE_H, side: 'new', line: 15, text: '\tu32 list_slot;' },
+    'Why u32?',
+    NOW,
+  ).session;
   return s;
 }
 
@@ -43,22 +63,35 @@ test('v8 → v9: comments follow their lines, the dismissal follows its fingerpr
   assert.deepEqual(session.notCarried, notCarried);
 
   const t1 = session.reviews[V9_PATCH1].threads;
-  assert.deepEqual(t1.map((t) => [t.anchor, t.comments.map((c) => c.body)]), [
-    [{ kind: 'diff', file: PRIVATE_H, side: 'new', line: 15, text: '\tu32 list_slot;' }, ['Why u32?']],
-  ]);
+  assert.deepEqual(
+    t1.map((t) => [t.anchor, t.comments.map((c) => c.body)]),
+    [[{ kind: 'diff', file: PRIVATE_H, side: 'new', line: 15, text: '\tu32 list_slot;' }, ['Why u32?']]],
+  );
   const t2 = session.reviews[V9_PATCH2].threads;
-  assert.deepEqual(t2.map((t) => [t.anchor, t.comments.map((c) => [c.body, c.fromFinding])]), [
-    // One line lower: v9 added a comment line above the helper.
+  assert.deepEqual(
+    t2.map((t) => [t.anchor, t.comments.map((c) => [c.body, c.fromFinding])]),
     [
-      { kind: 'diff', file: DEVICE_C, side: 'new', line: 47, text: '\tiopt_remove_access(&ioas->iopt, acc, acc->list_slot);' },
+      // One line lower: v9 added a comment line above the helper.
       [
-        [COMMENT_HELPER, undefined],
-        [REPLY_HELPER, undefined],
+        {
+          kind: 'diff',
+          file: DEVICE_C,
+          side: 'new',
+          line: 47,
+          text: '\tiopt_remove_access(&ioas->iopt, acc, acc->list_slot);',
+        },
+        [
+          [COMMENT_HELPER, undefined],
+          [REPLY_HELPER, undefined],
+        ],
+      ],
+      // The adopted finding's comment stays a comment on the same statement, now earlier in the function.
+      [
+        { kind: 'diff', file: DEVICE_C, side: 'new', line: 112, text: '\trc = iopt_add_access(&new_ioas->iopt, acc);' },
+        [[UNMAP_FIRST.message, UNMAP_FIRST.fingerprint]],
       ],
     ],
-    // The adopted finding's comment stays a comment on the same statement, now earlier in the function.
-    [{ kind: 'diff', file: DEVICE_C, side: 'new', line: 112, text: '\trc = iopt_add_access(&new_ioas->iopt, acc);' }, [[UNMAP_FIRST.message, UNMAP_FIRST.fingerprint]]],
-  ]);
+  );
   assert.ok(!t2.some((t) => t.comments.some((c) => c.body === COMMENT_WARN)));
   // Fresh ids from the new session's counter, never clashing.
   const ids = [...t1, ...t2].flatMap((t) => [t.id, ...t.comments.map((c) => c.id)]);
@@ -81,7 +114,12 @@ test('an adoption follows its fingerprint; a gone finding and a gone patch are l
   const { session, carried, notCarried } = carryOver(v8, fresh);
   assert.deepEqual(carried, { threads: 2, dismissals: 0, adoptions: 1 });
   assert.deepEqual(notCarried, [
-    { patch: 'iommufd: demo: keep the access list slot in the access', what: 'patch', summary: '1 comment thread(s) and dismissal(s)', reason: 'no patch with this title in v9' },
+    {
+      patch: 'iommufd: demo: keep the access list slot in the access',
+      what: 'patch',
+      summary: '1 comment thread(s) and dismissal(s)',
+      reason: 'no patch with this title in v9',
+    },
     {
       patch: TITLE2,
       what: 'thread',
@@ -98,8 +136,20 @@ test('an adoption follows its fingerprint; a gone finding and a gone patch are l
 
 test('C-file comments move with their line when the patch shows it, and stay otherwise', async () => {
   let v8 = S.createSession(await fixtureSeries('v8.mbox'), REVIEWER);
-  v8 = S.addThread(v8, PATCH2, { kind: 'source', file: DEVICE_C, line: 114, text: '\tdemo_access_drop_ioas(acc, old_ioas);' }, 'moved', NOW).session;
-  v8 = S.addThread(v8, PATCH2, { kind: 'source', file: DEVICE_C, line: 10, text: '#include "demo_private.h"' }, 'outside', NOW).session;
+  v8 = S.addThread(
+    v8,
+    PATCH2,
+    { kind: 'source', file: DEVICE_C, line: 114, text: '\tdemo_access_drop_ioas(acc, old_ioas);' },
+    'moved',
+    NOW,
+  ).session;
+  v8 = S.addThread(
+    v8,
+    PATCH2,
+    { kind: 'source', file: DEVICE_C, line: 10, text: '#include "demo_private.h"' },
+    'outside',
+    NOW,
+  ).session;
   v8 = S.addThread(v8, PATCH2, { kind: 'patch' }, 'overall', NOW).session;
   const { session, notCarried } = carryOver(v8, S.createSession(await fixtureSeries('v9.mbox'), REVIEWER));
   assert.deepEqual(notCarried, []);
@@ -117,15 +167,27 @@ test('a line re-indented in the next revision keeps its comment; an exact match 
   const v9 = await fixtureSeries('v9.mbox');
   const patch = v9.patches.find((p) => p.id === V9_PATCH2)!;
   // v9 shows `\trc = iopt_add_access(&new_ioas->iopt, acc);` at post-image line 112.
-  assert.deepEqual(moveAnchor(patch, { kind: 'diff', file: DEVICE_C, side: 'new', line: 30, text: '    rc = iopt_add_access(&new_ioas->iopt,  acc);' }), {
-    kind: 'diff',
-    file: DEVICE_C,
-    side: 'new',
-    line: 112,
-    text: '\trc = iopt_add_access(&new_ioas->iopt, acc);',
-  });
+  assert.deepEqual(
+    moveAnchor(patch, {
+      kind: 'diff',
+      file: DEVICE_C,
+      side: 'new',
+      line: 30,
+      text: '    rc = iopt_add_access(&new_ioas->iopt,  acc);',
+    }),
+    {
+      kind: 'diff',
+      file: DEVICE_C,
+      side: 'new',
+      line: 112,
+      text: '\trc = iopt_add_access(&new_ioas->iopt, acc);',
+    },
+  );
   // `\t}` occurs many times: the nearest to the old line wins.
   const brace = moveAnchor(patch, { kind: 'diff', file: DEVICE_C, side: 'new', line: 108, text: '\t}' });
   assert.deepEqual(brace, { kind: 'diff', file: DEVICE_C, side: 'new', line: 109, text: '\t}' });
-  assert.equal(moveAnchor(patch, { kind: 'diff', file: 'other.c', side: 'new', line: 1, text: '\t}' }), 'the line is no longer in the patch: }');
+  assert.equal(
+    moveAnchor(patch, { kind: 'diff', file: 'other.c', side: 'new', line: 1, text: '\t}' }),
+    'the line is no longer in the patch: }',
+  );
 });

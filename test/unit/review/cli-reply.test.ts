@@ -55,15 +55,24 @@ test('an unknown patch, a missing patch argument and a broken file are usage err
   await withSavedSession((file, dir) => {
     let r = runCli(['reply', file, 'nope@example.org']);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /^iommufd-review reply: no patch "nope@example.org" in series iommufd-demo-access-replace-v8; known: /);
+    assert.match(
+      r.stderr,
+      /^iommufd-review reply: no patch "nope@example.org" in series iommufd-demo-access-replace-v8; known: /,
+    );
     r = runCli(['reply', file]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /missing PATCH; the session's patches:\n {2}1 {2}20260701120000\.1001-1-ada@example\.org {2}\[PATCH v8 1\/2\] iommufd: demo: keep the access list slot in the access\n {2}2 {2}20260701120000\.1001-2-ada@example\.org {2}\[PATCH v8 2\/2\]/);
+    assert.match(
+      r.stderr,
+      /missing PATCH; the session's patches:\n {2}1 {2}20260701120000\.1001-1-ada@example\.org {2}\[PATCH v8 1\/2\] iommufd: demo: keep the access list slot in the access\n {2}2 {2}20260701120000\.1001-2-ada@example\.org {2}\[PATCH v8 2\/2\]/,
+    );
     const broken = path.join(dir, 'broken.json');
     writeFileSync(broken, '{"format": "iommufd-review-session", "version": 9, "session": {}}');
     r = runCli(['reply', broken, '1']);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /broken\.json: written by a newer iommufd-review \(format version 9; this one reads up to 1\)/);
+    assert.match(
+      r.stderr,
+      /broken\.json: written by a newer iommufd-review \(format version 9; this one reads up to 1\)/,
+    );
     // Read-only: the CLI never moves the file it could not read.
     assert.equal(readFileSync(broken, 'utf8'), '{"format": "iommufd-review-session", "version": 9, "session": {}}');
   });

@@ -11,7 +11,10 @@ import { root } from './helpers';
 
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const register = readFileSync(path.join(root, 'src/extension/review/register.ts'), 'utf8');
-const contributed = (pkg.contributes.commands as { command: string }[]).map((c) => c.command).filter((c) => c.startsWith('iommufd.review.')).sort();
+const contributed = (pkg.contributes.commands as { command: string }[])
+  .map((c) => c.command)
+  .filter((c) => c.startsWith('iommufd.review.'))
+  .sort();
 
 test('the COMMAND_IDS list is exactly the contributed review commands', () => {
   const list = /COMMAND_IDS = \[([^\]]*)\]/.exec(register)?.[1] ?? '';
@@ -20,7 +23,10 @@ test('the COMMAND_IDS list is exactly the contributed review commands', () => {
 
 test('every contributed review command has a handler', () => {
   const handled = new Set([...register.matchAll(/(?:reg\(|\[)'(iommufd\.review\.[A-Za-z]+)'/g)].map((m) => m[1]));
-  assert.deepEqual(contributed.filter((c) => !handled.has(c)), []);
+  assert.deepEqual(
+    contributed.filter((c) => !handled.has(c)),
+    [],
+  );
 });
 
 test('menus name contributed commands only; the view is contributed', () => {
@@ -29,7 +35,10 @@ test('menus name contributed commands only; the view is contributed', () => {
     .flat()
     .map((m) => m.command)
     .filter((c) => c.startsWith('iommufd.review.'));
-  assert.deepEqual(inMenus.filter((c) => !all.has(c)), []);
+  assert.deepEqual(
+    inMenus.filter((c) => !all.has(c)),
+    [],
+  );
   assert.ok((pkg.contributes.views.iommufd as { id: string }[]).some((v) => v.id === 'iommufd.reviewSessions'));
   assert.equal(pkg.contributes.configuration.properties['iommufd.review.identity'].type, 'string');
 });

@@ -18,17 +18,29 @@ import { fixtureSeries, fixtureText, NOW, REVIEWER } from './helpers';
 import { PATCH2 } from './scenario';
 
 export const E2E_C_COMMENT = 'Set both only once the old IOAS is gone?';
-export const E2E_COMMENT = 'If this re-add fails too, acc->ioas stays NULL while ioas_unpin still points at the old IOAS.';
+export const E2E_COMMENT =
+  'If this re-add fails too, acc->ioas stays NULL while ioas_unpin still points at the old IOAS.';
 
 test('the analyzer on v8: adopt unmap-before-rollback, comment on WARN_ON → e2e-reply.eml', async () => {
   const series = await fixtureSeries('v8.mbox');
-  const review = await reviewSeries(await parseSeries(fixtureText('v8.mbox'), 'v8.mbox'), { parser: await createWasmParser(readWasmFromDisk()) });
+  const review = await reviewSeries(await parseSeries(fixtureText('v8.mbox'), 'v8.mbox'), {
+    parser: await createWasmParser(readWasmFromDisk()),
+  });
   let s = S.createSession(series, REVIEWER, findingsByPatch(series, review));
   const unmap = s.reviews[PATCH2].suggestions.find((x) => x.ruleId === 'unmap-before-rollback');
   assert.ok(unmap, `rules found: ${s.reviews[PATCH2].suggestions.map((x) => x.ruleId).join(', ')}`);
-  assert.deepEqual(unmap.anchor, { kind: 'diff', file: 'drivers/iommu/iommufd/device.c', side: 'new', line: 116, text: '\trc = iopt_add_access(&new_ioas->iopt, acc);' });
+  assert.deepEqual(unmap.anchor, {
+    kind: 'diff',
+    file: 'drivers/iommu/iommufd/device.c',
+    side: 'new',
+    line: 116,
+    text: '\trc = iopt_add_access(&new_ioas->iopt, acc);',
+  });
   s = S.adoptSuggestion(s, PATCH2, unmap.fingerprint, NOW).session;
-  const warnLine = fixtureText('v8.mbox').split('\n').findIndex((l) => l.includes('WARN_ON(iopt_add_access(')) + 1;
+  const warnLine =
+    fixtureText('v8.mbox')
+      .split('\n')
+      .findIndex((l) => l.includes('WARN_ON(iopt_add_access(')) + 1;
   const anchor = anchorAtPatchLine(S.patchById(s, PATCH2), warnLine);
   assert.ok(anchor);
   s = S.addThread(s, PATCH2, anchor, E2E_COMMENT, NOW).session;

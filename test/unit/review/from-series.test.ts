@@ -1,13 +1,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addressList, findingsByPatch, messageIds, readHeaders, seriesFileName, shortHash } from '../../../src/review/from-series';
+import {
+  addressList,
+  findingsByPatch,
+  messageIds,
+  readHeaders,
+  seriesFileName,
+  shortHash,
+} from '../../../src/review/from-series';
 import { createSession, patchForSourceFile } from '../../../src/review/session';
 import type { PatchFinding, SeriesReview } from '../../../src/patch/types';
 import { fixtureSeries, REVIEWER } from './helpers';
 import { DEVICE_C, PATCH2, UNMAP_FIRST } from './scenario';
 
 test('headers: folded values, repeated names, address lists with commas in quotes', () => {
-  const h = readHeaders('From x Mon\nTo: "Doe, Jane" <j@x.org>,\n  b@x.org\nCc: c@x.org\nCc: d@x.org\nReferences: <a@x> <b@x>\n\nTo: body@x');
+  const h = readHeaders(
+    'From x Mon\nTo: "Doe, Jane" <j@x.org>,\n  b@x.org\nCc: c@x.org\nCc: d@x.org\nReferences: <a@x> <b@x>\n\nTo: body@x',
+  );
   assert.deepEqual(addressList(h.get('to')?.join(', ')), ['"Doe, Jane" <j@x.org>', 'b@x.org']);
   assert.deepEqual(addressList(h.get('cc')?.join(', ')), ['c@x.org', 'd@x.org']);
   assert.deepEqual(messageIds(h.get('references')?.[0]), ['a@x', 'b@x']);
@@ -42,11 +51,36 @@ test('findings per patch: only what the patch introduces, at its post-image line
   const review = {
     series: { title: series.title, version: 8, rfc: false, total: 2, setAside: [], problems: [], notes: [] },
     patches: [
-      { subject: '', title: '', index: 2, total: 2, source: 'v8.mbox', messageId: `<${PATCH2}>`, files: [], mode: 'hunks', preimage: 'hunks', preimageFiles: [], fixes: [], findings: [f('introduced', 'a'), f('unchanged', 'b'), f('fixed', 'c')], problems: [], notes: [] },
+      {
+        subject: '',
+        title: '',
+        index: 2,
+        total: 2,
+        source: 'v8.mbox',
+        messageId: `<${PATCH2}>`,
+        files: [],
+        mode: 'hunks',
+        preimage: 'hunks',
+        preimageFiles: [],
+        fixes: [],
+        findings: [f('introduced', 'a'), f('unchanged', 'b'), f('fixed', 'c')],
+        problems: [],
+        notes: [],
+      },
     ],
   } as SeriesReview;
   assert.deepEqual(findingsByPatch(series, review), {
-    [PATCH2]: [{ fingerprint: 'a', ruleId: 'unmap-before-rollback', severity: 'error', confidence: 'high', message: UNMAP_FIRST.message, file: DEVICE_C, line: 116 }],
+    [PATCH2]: [
+      {
+        fingerprint: 'a',
+        ruleId: 'unmap-before-rollback',
+        severity: 'error',
+        confidence: 'high',
+        message: UNMAP_FIRST.message,
+        file: DEVICE_C,
+        line: 116,
+      },
+    ],
   });
 });
 

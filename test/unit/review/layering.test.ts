@@ -6,7 +6,8 @@ import { root } from './helpers';
 
 /** The review model and the reply composer run in the web extension host: no Node modules but the one fs adapter. */
 test('src/review and the reply composer are browser-safe except node-fs.ts', () => {
-  const nodeOnly = /from\s+['"](fs|path|os|child_process|util|node:[a-z_/]+)['"]|require\(\s*['"](fs|path|node:[a-z_/]+)['"]\s*\)/;
+  const nodeOnly =
+    /from\s+['"](fs|path|os|child_process|util|node:[a-z_/]+)['"]|require\(\s*['"](fs|path|node:[a-z_/]+)['"]\s*\)/;
   const files = [
     ...readdirSync(path.join(root, 'src/review')).map((f) => `src/review/${f}`),
     'src/report/reply.ts',
@@ -19,6 +20,8 @@ test('src/review and the reply composer are browser-safe except node-fs.ts', () 
 test('nothing in src/review imports vscode or the extension', () => {
   const offenders = readdirSync(path.join(root, 'src/review'))
     .filter((f) => f.endsWith('.ts'))
-    .filter((f) => /from\s+['"](vscode|\.\.\/extension[^'"]*)['"]/.test(readFileSync(path.join(root, 'src/review', f), 'utf8')));
+    .filter((f) =>
+      /from\s+['"](vscode|\.\.\/extension[^'"]*)['"]/.test(readFileSync(path.join(root, 'src/review', f), 'utf8')),
+    );
   assert.deepEqual(offenders, []);
 });

@@ -51,8 +51,20 @@ test('no trailers unless the reviewer adds them; To, Cc and From as given', asyn
 test('a comment on a C line the patch shows is quoted there; one on a line it does not show goes below the quotes', async () => {
   let s = S.createSession(await fixtureSeries('v8.mbox'), REVIEWER);
   // Line 133 is the last line of the second hunk (post-image), line 20 is outside every hunk.
-  s = S.addThread(s, PATCH2, { kind: 'source', file: `/home/r/linux/${DEVICE_C}`, line: 133, text: '' }, 'Last line.', NOW).session;
-  s = S.addThread(s, PATCH2, { kind: 'source', file: DEVICE_C, line: 20, text: 'static int x;' }, 'About line 20.', NOW).session;
+  s = S.addThread(
+    s,
+    PATCH2,
+    { kind: 'source', file: `/home/r/linux/${DEVICE_C}`, line: 133, text: '' },
+    'Last line.',
+    NOW,
+  ).session;
+  s = S.addThread(
+    s,
+    PATCH2,
+    { kind: 'source', file: DEVICE_C, line: 20, text: 'static int x;' },
+    'About line 20.',
+    NOW,
+  ).session;
   const body = composeSessionReply(s, PATCH2).split('\n\n').slice(1).join('\n\n');
   assert.equal(
     body,
@@ -88,7 +100,12 @@ test('reply subjects: one Re:', () => {
 });
 
 test('removed lines are quoted and commented like added ones; files and hunks skipped are marked', () => {
-  const ctx = (text: string, oldLine: number, newLine: number) => ({ kind: 'context' as const, text, oldLine, newLine });
+  const ctx = (text: string, oldLine: number, newLine: number) => ({
+    kind: 'context' as const,
+    text,
+    oldLine,
+    newLine,
+  });
   const patch: ReviewPatch = {
     id: 'local-1',
     subject: '[PATCH] demo: tidy',
@@ -125,7 +142,10 @@ test('removed lines are quoted and commented like added ones; files and hunks sk
         headerLines: ['diff --git a/b.c b/b.c', '--- a/b.c', '+++ b/b.c'],
         hunks: [
           { header: '@@ -10,1 +10,2 @@', lines: [ctx('x10', 10, 10), { kind: 'add', text: 'y', newLine: 11 }] },
-          { header: '@@ -40,2 +41,3 @@ int f(void)', lines: [ctx('z40', 40, 41), { kind: 'add', text: '\tz_new();', newLine: 42 }, ctx('z41', 41, 43)] },
+          {
+            header: '@@ -40,2 +41,3 @@ int f(void)',
+            lines: [ctx('z40', 40, 41), { kind: 'add', text: '\tz_new();', newLine: 42 }, ctx('z41', 41, 43)],
+          },
         ],
       },
     ],
@@ -135,8 +155,16 @@ test('removed lines are quoted and commented like added ones; files and hunks sk
     trailers: [],
     suggestions: [],
     threads: [
-      { id: 't2', anchor: { kind: 'diff', file: 'b.c', side: 'new', line: 42, text: '\tz_new();' }, comments: [{ id: 'c2', author: REVIEWER, body: 'And this?', created: NOW }] },
-      { id: 't1', anchor: { kind: 'diff', file: 'a.c', side: 'old', line: 5, text: 'old5' }, comments: [{ id: 'c1', author: REVIEWER, body: 'Why remove this?', created: NOW }] },
+      {
+        id: 't2',
+        anchor: { kind: 'diff', file: 'b.c', side: 'new', line: 42, text: '\tz_new();' },
+        comments: [{ id: 'c2', author: REVIEWER, body: 'And this?', created: NOW }],
+      },
+      {
+        id: 't1',
+        anchor: { kind: 'diff', file: 'a.c', side: 'old', line: 5, text: 'old5' },
+        comments: [{ id: 'c1', author: REVIEWER, body: 'Why remove this?', created: NOW }],
+      },
     ],
   };
   assert.equal(

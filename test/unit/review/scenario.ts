@@ -36,12 +36,14 @@ export const STALE: FindingInput = {
   ruleId: 'stale-after-relock',
   severity: 'warning',
   confidence: 'medium',
-  message: '`old_ioas`, read under `ioas_lock` at line 99, is used at line 114 after the lock was dropped and retaken (lines 111-113).',
+  message:
+    '`old_ioas`, read under `ioas_lock` at line 99, is used at line 114 after the lock was dropped and retaken (lines 111-113).',
   file: DEVICE_C,
   line: 114,
 };
 
-export const COMMENT_HELPER = "This drops the old IOAS's reference and its list slot for good.\nNothing after this point can undo it.";
+export const COMMENT_HELPER =
+  "This drops the old IOAS's reference and its list slot for good.\nNothing after this point can undo it.";
 export const REPLY_HELPER = '(The slot is the one saved by patch 1, good.)';
 export const COMMENT_WARN =
   'If this re-add fails too, acc->ioas stays NULL while ioas_unpin\nstill points at the old IOAS. And the old IOAS may be gone by now:\nits reference was dropped above.';

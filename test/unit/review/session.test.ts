@@ -10,12 +10,23 @@ const LATER = '2026-07-02T10:00:00.000Z';
 test('a new session: every patch new, findings pending at their diff lines', async () => {
   const series = await fixtureSeries('v8.mbox');
   const s = S.createSession(series, REVIEWER, { [PATCH2]: [UNMAP_FIRST, STALE] });
-  assert.deepEqual(Object.values(s.reviews).map((r) => r.state), ['new', 'new']);
+  assert.deepEqual(
+    Object.values(s.reviews).map((r) => r.state),
+    ['new', 'new'],
+  );
   assert.deepEqual(
     s.reviews[PATCH2].suggestions.map((x) => [x.fingerprint, x.state, x.anchor]),
     [
-      [UNMAP_FIRST.fingerprint, 'pending', { kind: 'diff', file: DEVICE_C, side: 'new', line: 116, text: '\trc = iopt_add_access(&new_ioas->iopt, acc);' }],
-      [STALE.fingerprint, 'pending', { kind: 'diff', file: DEVICE_C, side: 'new', line: 114, text: '\tdemo_access_drop_ioas(acc, old_ioas);' }],
+      [
+        UNMAP_FIRST.fingerprint,
+        'pending',
+        { kind: 'diff', file: DEVICE_C, side: 'new', line: 116, text: '\trc = iopt_add_access(&new_ioas->iopt, acc);' },
+      ],
+      [
+        STALE.fingerprint,
+        'pending',
+        { kind: 'diff', file: DEVICE_C, side: 'new', line: 114, text: '\tdemo_access_drop_ioas(acc, old_ioas);' },
+      ],
     ],
   );
   assert.deepEqual(S.pendingSuggestions(s, PATCH2).length, 2);
@@ -49,7 +60,10 @@ test('threads: reply, edit, delete; an empty thread goes', async () => {
     },
   ]);
   s = S.deleteComment(s, PATCH2, a.commentId);
-  assert.deepEqual(s.reviews[PATCH2].threads[0].comments.map((c) => c.body), ['second']);
+  assert.deepEqual(
+    s.reviews[PATCH2].threads[0].comments.map((c) => c.body),
+    ['second'],
+  );
   s = S.deleteComment(s, PATCH2, b.commentId);
   assert.deepEqual(s.reviews[PATCH2].threads, []);
   assert.throws(() => S.addThread(s, PATCH2, { kind: 'patch' }, '  \n', NOW), /needs some text/);
@@ -62,7 +76,15 @@ test('adopting makes an ordinary editable comment; deleting it makes the suggest
   const a = S.adoptSuggestion(s, PATCH2, UNMAP_FIRST.fingerprint, NOW);
   s = a.session;
   const t = s.reviews[PATCH2].threads[0];
-  assert.deepEqual(t.comments, [{ id: a.commentId, author: REVIEWER, body: UNMAP_FIRST.message, created: NOW, fromFinding: UNMAP_FIRST.fingerprint }]);
+  assert.deepEqual(t.comments, [
+    {
+      id: a.commentId,
+      author: REVIEWER,
+      body: UNMAP_FIRST.message,
+      created: NOW,
+      fromFinding: UNMAP_FIRST.fingerprint,
+    },
+  ]);
   assert.deepEqual(t.anchor, s.reviews[PATCH2].suggestions[0].anchor);
   assert.equal(s.reviews[PATCH2].suggestions[0].state, 'adopted');
   assert.equal(s.reviews[PATCH2].suggestions[0].threadId, a.threadId);
@@ -80,10 +102,16 @@ test('adopting makes an ordinary editable comment; deleting it makes the suggest
 test('dismissals keep their reason and can be taken back', async () => {
   let s = S.createSession(await fixtureSeries('v8.mbox'), REVIEWER, { [PATCH2]: [LOCK_LEAK] });
   s = S.dismissSuggestion(s, PATCH2, LOCK_LEAK.fingerprint, `  ${DISMISS_REASON} `);
-  assert.deepEqual([s.reviews[PATCH2].suggestions[0].state, s.reviews[PATCH2].suggestions[0].reason], ['dismissed', DISMISS_REASON]);
+  assert.deepEqual(
+    [s.reviews[PATCH2].suggestions[0].state, s.reviews[PATCH2].suggestions[0].reason],
+    ['dismissed', DISMISS_REASON],
+  );
   assert.deepEqual(S.pendingSuggestions(s, PATCH2), []);
   s = S.restoreSuggestion(s, PATCH2, LOCK_LEAK.fingerprint);
-  assert.deepEqual([s.reviews[PATCH2].suggestions[0].state, s.reviews[PATCH2].suggestions[0].reason], ['pending', undefined]);
+  assert.deepEqual(
+    [s.reviews[PATCH2].suggestions[0].state, s.reviews[PATCH2].suggestions[0].reason],
+    ['pending', undefined],
+  );
 });
 
 test('re-analysis keeps decisions by fingerprint; pending findings that are gone go', async () => {
@@ -91,7 +119,13 @@ test('re-analysis keeps decisions by fingerprint; pending findings that are gone
   const moved = { ...UNMAP_FIRST, message: 'new words', line: 119 };
   const s = S.setFindings(s0, PATCH2, [moved]);
   assert.deepEqual(
-    s.reviews[PATCH2].suggestions.map((x) => [x.fingerprint, x.state, x.message, x.anchor.kind === 'diff' ? x.anchor.line : 0, x.reason]),
+    s.reviews[PATCH2].suggestions.map((x) => [
+      x.fingerprint,
+      x.state,
+      x.message,
+      x.anchor.kind === 'diff' ? x.anchor.line : 0,
+      x.reason,
+    ]),
     [
       [UNMAP_FIRST.fingerprint, 'adopted', 'new words', 119, undefined],
       [LOCK_LEAK.fingerprint, 'dismissed', LOCK_LEAK.message, 98, DISMISS_REASON],
@@ -117,7 +151,13 @@ test('patch lines and anchors map both ways', async () => {
   const patch = S.patchById(s, PATCH2);
   // In v8.mbox, line 82 shows `+	iopt_remove_access(...)` (post-image line 46); line 70 is the blank line before the diff.
   const a = anchorAtPatchLine(patch, 82);
-  assert.deepEqual(a, { kind: 'diff', file: DEVICE_C, side: 'new', line: 46, text: '\tiopt_remove_access(&ioas->iopt, acc, acc->list_slot);' });
+  assert.deepEqual(a, {
+    kind: 'diff',
+    file: DEVICE_C,
+    side: 'new',
+    line: 46,
+    text: '\tiopt_remove_access(&ioas->iopt, acc, acc->list_slot);',
+  });
   assert.equal(patchLineOf(patch, a!), 82);
   assert.equal(anchorAtPatchLine(patch, 70), undefined);
   assert.equal(patchLineOf(patch, { kind: 'patch' }), undefined);

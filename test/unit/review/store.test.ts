@@ -6,7 +6,14 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { nodeStoreFs } from '../../../src/review/node-fs';
 import * as S from '../../../src/review/session';
-import { loadSession, saveSession, serializeSession, SessionFile, sessionPath, type StoreFs } from '../../../src/review/store';
+import {
+  loadSession,
+  saveSession,
+  serializeSession,
+  SessionFile,
+  sessionPath,
+  type StoreFs,
+} from '../../../src/review/store';
 import { bigSession } from './big-session';
 import { fixtureSeries } from './helpers';
 import { PATCH2, reviewedV8 } from './scenario';
@@ -37,7 +44,10 @@ test('save and load round-trip through readable, versioned JSON', async () => {
 test('a missing file is missing, not an error', async () => {
   const root = tempRoot();
   try {
-    assert.deepEqual(await loadSession(nodeStoreFs(root), sessionPath('x-v1')), { kind: 'missing', path: '.vscode/iommufd-review/x-v1.json' });
+    assert.deepEqual(await loadSession(nodeStoreFs(root), sessionPath('x-v1')), {
+      kind: 'missing',
+      path: '.vscode/iommufd-review/x-v1.json',
+    });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -45,9 +55,17 @@ test('a missing file is missing, not an error', async () => {
 
 for (const [what, text, reason] of [
   ['corrupt JSON', '{"format": "iommufd-review-session", "vers', /^not valid JSON/],
-  ['a newer format', JSON.stringify({ format: 'iommufd-review-session', version: 2, session: {} }), /^written by a newer iommufd-review \(format version 2; this one reads up to 1\)$/],
+  [
+    'a newer format',
+    JSON.stringify({ format: 'iommufd-review-session', version: 2, session: {} }),
+    /^written by a newer iommufd-review \(format version 2; this one reads up to 1\)$/,
+  ],
   ['another kind of JSON', '{"a": 1}', /^not a session file/],
-  ['a session without parts', JSON.stringify({ format: 'iommufd-review-session', version: 1, session: { series: {} } }), /missing parts/],
+  [
+    'a session without parts',
+    JSON.stringify({ format: 'iommufd-review-session', version: 1, session: { series: {} } }),
+    /missing parts/,
+  ],
 ] as const) {
   test(`${what} is reported and moved aside, never overwritten`, async () => {
     const root = tempRoot();
@@ -133,7 +151,9 @@ async function killWriterOnce(mode?: 'naive' | 'delete-then-move'): Promise<Cras
       });
     });
     // 'close' comes after the child's stdout is drained: lastSaved is then its last word.
-    const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    const closed = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('close', (_code, signal) => resolve(signal)),
+    );
     await firstSave;
     // A save of this size takes tens of milliseconds: a random delay in that range lands anywhere in it.
     await new Promise((r) => setTimeout(r, Math.random() * 80));

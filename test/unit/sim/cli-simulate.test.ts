@@ -11,35 +11,79 @@ test('simulate: merged holds everything, exit 0', () => {
   const r = runCli(['simulate', '--variant', 'merged', '--contract', 'usable']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^replace-flow simulation: variant merged, contract usable$/m);
-  assert.match(r.stdout, /threads: replacer, driver, user-unmap, detach, destroy; faults: add-access, lookup, reattach/);
+  assert.match(
+    r.stdout,
+    /threads: replacer, driver, user-unmap, detach, destroy; faults: add-access, lookup, reattach/,
+  );
   assert.match(r.stdout, /exhaustive/);
   assert.doesNotMatch(r.stdout, /VIOLATED/);
   assert.match(r.stdout, /observation pin-enoent/);
 });
 
 test('simulate: v8 with a destroy, JSON, exit 1', () => {
-  const r = runCli(['simulate', '--variant', 'v8', '--threads', 'replacer,destroy', '--fault', 'add-access', '--format', 'json']);
+  const r = runCli([
+    'simulate',
+    '--variant',
+    'v8',
+    '--threads',
+    'replacer,destroy',
+    '--fault',
+    'add-access',
+    '--format',
+    'json',
+  ]);
   assert.equal(r.status, 1, r.stderr);
   const json = JSON.parse(r.stdout);
   assert.equal(json.variant, 'v8');
   assert.deepEqual(json.threads, ['replacer', 'destroy']);
   const holds = Object.fromEntries(json.invariants.map((i: { id: string; holds: boolean }) => [i.id, i.holds]));
-  assert.deepEqual(holds, { 'no-deadlock': true, 'failure-contract': false, 'pin-attached': true, 'no-use-after-free': false, 'list-id-consistent': true });
+  assert.deepEqual(holds, {
+    'no-deadlock': true,
+    'failure-contract': false,
+    'pin-attached': true,
+    'no-use-after-free': false,
+    'list-id-consistent': true,
+  });
 });
 
 test('simulate --from FILE:FUNCTION runs the fixture helper and reports its lines', () => {
   const file = path.join(repoRoot, 'test/fixtures/sim/v8-like.c');
-  const r = runCli(['simulate', '--from', `${file}:demo_move_ioas`, '--threads', 'replacer', '--fault', 'add-access', '-f', 'sarif']);
+  const r = runCli([
+    'simulate',
+    '--from',
+    `${file}:demo_move_ioas`,
+    '--threads',
+    'replacer',
+    '--fault',
+    'add-access',
+    '-f',
+    'sarif',
+  ]);
   assert.equal(r.status, 1, r.stderr);
   const log = JSON.parse(r.stdout);
   const res = log.runs[0].results[0];
   assert.equal(res.ruleId, 'sim/failure-contract');
-  const lines = res.codeFlows[0].threadFlows[0].locations.map((l: { location: { physicalLocation?: { region: { startLine: number } } } }) => l.location.physicalLocation?.region.startLine).filter(Boolean);
+  const lines = res.codeFlows[0].threadFlows[0].locations
+    .map(
+      (l: { location: { physicalLocation?: { region: { startLine: number } } } }) =>
+        l.location.physicalLocation?.region.startLine,
+    )
+    .filter(Boolean);
   assert.ok(lines.includes(61) && lines.includes(66), `lines ${lines}`);
 });
 
 test('simulate --emit promela writes a model spin verifies to the same verdicts', () => {
-  const r = runCli(['simulate', '--variant', 'v7', '--threads', 'replacer,driver', '--fault', 'none', '--emit', 'promela']);
+  const r = runCli([
+    'simulate',
+    '--variant',
+    'v7',
+    '--threads',
+    'replacer,driver',
+    '--fault',
+    'none',
+    '--emit',
+    'promela',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^proctype replacer\(\)/m);
   const spin = runSpin(r.stdout);
@@ -79,5 +123,8 @@ test('parseSimulateArgs: defaults and the replacer is always in', () => {
   assert.equal(o.request.variant, 'merged');
   assert.equal(parseSimulateArgs(['-h']), null);
   assert.deepEqual(parseSimulateArgs(['--fault', 'none'])!.request.faults, []);
-  assert.deepEqual(parseSimulateArgs(['--fault', 'lookup', '--fault', 'reattach,lookup'])!.request.faults, ['lookup', 'reattach']);
+  assert.deepEqual(parseSimulateArgs(['--fault', 'lookup', '--fault', 'reattach,lookup'])!.request.faults, [
+    'lookup',
+    'reattach',
+  ]);
 });

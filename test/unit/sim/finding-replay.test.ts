@@ -48,7 +48,10 @@ test('every engine-fixture finding: its simulation replays its witness and break
   }
   // every rule is exercised, and both models are (guards against an empty loop)
   for (const rule of Object.keys(CLAIMS) as RuleId[]) assert.ok(seen.has(rule), `no fixture finding of ${rule}`);
-  assert.ok(seen.get('unmap-before-rollback')!.has('replace-flow'), 'an unmap-before-rollback fixture replays on the replace flow');
+  assert.ok(
+    seen.get('unmap-before-rollback')!.has('replace-flow'),
+    'an unmap-before-rollback fixture replays on the replace flow',
+  );
   assert.ok(seen.get('lock-order')!.has('lock-model'), 'lock-order replays on the lock model');
 });
 
@@ -57,23 +60,44 @@ test('examples/c: every finding replays its witness; the detach-first toy shows 
   const dir = path.join(root, 'examples/c');
   const engine = new Engine({ parser });
   try {
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.c')).sort()) engine.setFile(`examples/c/${name}`, readFileSync(path.join(dir, name), 'utf8'));
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith('.c'))
+      .sort())
+      engine.setFile(`examples/c/${name}`, readFileSync(path.join(dir, name), 'utf8'));
     const findings = engine.analyze({ minConfidence: 'low' }).findings;
     assert.ok(findings.length >= 3);
-    for (const f of findings) assertReplaysWitness(f, simulateFinding(f, engine.fileModel(f.scenario.file ?? f.file)), `examples: ${f.ruleId} in ${f.function}() line ${f.line}`);
+    for (const f of findings)
+      assertReplaysWitness(
+        f,
+        simulateFinding(f, engine.fileModel(f.scenario.file ?? f.file)),
+        `examples: ${f.ruleId} in ${f.function}() line ${f.line}`,
+      );
 
-    const ubr = findings.find((f) => f.ruleId === 'unmap-before-rollback' && f.file === 'examples/c/toy_replace_detach_first.c');
+    const ubr = findings.find(
+      (f) => f.ruleId === 'unmap-before-rollback' && f.file === 'examples/c/toy_replace_detach_first.c',
+    );
     assert.ok(ubr);
     const sim = simulateFinding(ubr, engine.fileModel(ubr.file));
     assert.equal(sim.kind, 'replace-flow');
-    assert.match(sim.headline, /^The pins are gone: replace failed with -ENOMEM but did not leave things as they were: the driver's pinned pages are gone/);
+    assert.match(
+      sim.headline,
+      /^The pins are gone: replace failed with -ENOMEM but did not leave things as they were: the driver's pinned pages are gone/,
+    );
     const steps = findingCounterexample(sim)!.steps;
     // toy_detach_locked() at line 32 runs (its steps are reached through that call), the pins drop inside it,
     // iopt_add_access() at line 34 fails, the error path at 37 and 38 runs
     const replacer = steps.filter((s) => s.thread === 'replacer');
     const through32 = replacer.filter((s) => s.via?.some((v) => v.line === 32));
     assert.ok(through32.length >= 5, 'the detach helper called at line 32 is replayed step by step');
-    const drop = steps.findIndex((s, i) => i > 0 && s.state && 'pins' in s.state && 'pins' in steps[i - 1].state && (s.state as { pins: Record<string, number> }).pins.A < (steps[i - 1].state as { pins: Record<string, number> }).pins.A);
+    const drop = steps.findIndex(
+      (s, i) =>
+        i > 0 &&
+        s.state &&
+        'pins' in s.state &&
+        'pins' in steps[i - 1].state &&
+        (s.state as { pins: Record<string, number> }).pins.A <
+          (steps[i - 1].state as { pins: Record<string, number> }).pins.A,
+    );
     assert.ok(drop > 0 && steps[drop].via?.some((v) => v.line === 32), 'the pins drop inside the call at line 32');
     const lines = replacer.map((s) => s.line);
     assert.ok(lines.indexOf(34) > drop, 'the fallible add comes after the drop');
@@ -103,11 +127,20 @@ test('a rule the simulator has never heard of replays on the lock model from its
   const sim = simulateFinding(f);
   assert.equal(sim.kind, 'lock-model');
   assert.equal(sim.invariant, 'failure-contract');
-  assert.equal(sim.headline, 'Cannot be undone: the error path returns the error (line 20), but what it did before cannot be undone: `drv_pin()` pins the pages (line 12)');
+  assert.equal(
+    sim.headline,
+    'Cannot be undone: the error path returns the error (line 20), but what it did before cannot be undone: `drv_pin()` pins the pages (line 12)',
+  );
   // the four witness steps, in order, and the context location is no step
-  assert.deepEqual(sim.witness.map((w) => w.line), [10, 12, 15, 20]);
+  assert.deepEqual(
+    sim.witness.map((w) => w.line),
+    [10, 12, 15, 20],
+  );
   const steps = findingCounterexample(sim)!.steps;
-  assert.deepEqual(sim.placed.map((p) => steps[p!].line), [10, 12, 15, 20]);
+  assert.deepEqual(
+    sim.placed.map((p) => steps[p!].line),
+    [10, 12, 15, 20],
+  );
   // the lock taken at line 10 is released when the path ends: one thread, no deadlock
   assert.equal(sim.model!.invariants.find((i) => i.id === 'no-deadlock')!.holds, true);
 });

@@ -32,7 +32,8 @@ function stepsOf(file: string, fn: string, dir = FIXTURES): SourceStep[] {
 }
 
 /** The parts of a step that drive the simulation (not its text or line). */
-const shape = (steps: SourceStep[]) => steps.map(({ op, target, listId, onFail, error }) => ({ op, target, listId, onFail, error }));
+const shape = (steps: SourceStep[]) =>
+  steps.map(({ op, target, listId, onFail, error }) => ({ op, target, listId, onFail, error }));
 
 const verdicts = (req: SimulationRequest) => simulate(req).invariants.map((i) => `${i.id}:${i.holds}`);
 
@@ -72,7 +73,11 @@ for (const [file, fn, builtin] of [
   test(`from-source on ${file} gives the same verdicts as the built-in ${builtin}`, () => {
     const steps = stepsOf(file, fn);
     for (const sc of SCENARIOS) {
-      assert.deepEqual(verdicts({ variant: 'from-source', steps, ...sc }), verdicts({ variant: builtin, ...sc }), JSON.stringify(sc));
+      assert.deepEqual(
+        verdicts({ variant: 'from-source', steps, ...sc }),
+        verdicts({ variant: builtin, ...sc }),
+        JSON.stringify(sc),
+      );
     }
   });
 }
@@ -84,41 +89,93 @@ test('a same-file detach helper is followed inline (v8 shape from the engine fix
   const steps = stepsOf('unmap-before-rollback/v8-detach-first.c', 'emu_access_set_ioas', ENGINE_FIXTURES);
   const ops = steps.map((s) => s.op);
   // the callee's own save of access->ioas shows up as a second save: harmless, the value is the same
-  assert.deepEqual(ops.filter((op, i) => !(op === 'save-cur' && i > 0)), variantSteps('v8').map((s) => s.op).filter((op) => op !== 'same-check'));
-  assert.ok(steps.some((s) => s.op === 'unmap-callback' && s.line === 12), 'the callback inside the callee keeps its line');
+  assert.deepEqual(
+    ops.filter((op, i) => !(op === 'save-cur' && i > 0)),
+    variantSteps('v8')
+      .map((s) => s.op)
+      .filter((op) => op !== 'same-check'),
+  );
+  assert.ok(
+    steps.some((s) => s.op === 'unmap-callback' && s.line === 12),
+    'the callback inside the callee keeps its line',
+  );
   // the put of the lookup's reference on the new IOAS is not a users reference
   assert.ok(!steps.some((s) => s.op === 'put-ref' && s.target === 'new'));
-  for (const sc of SCENARIOS) assert.deepEqual(verdicts({ variant: 'from-source', steps, ...sc }), verdicts({ variant: 'v8', ...sc }), JSON.stringify(sc));
+  for (const sc of SCENARIOS)
+    assert.deepEqual(
+      verdicts({ variant: 'from-source', steps, ...sc }),
+      verdicts({ variant: 'v8', ...sc }),
+      JSON.stringify(sc),
+    );
 });
 
 test('engine fixtures: the merged order holds everything, v7 loses the list id', () => {
   const merged = stepsOf('clean/merged-change.c', 'xacc_switch_ioas', ENGINE_FIXTURES);
   assert.deepEqual(shape(merged), shape(variantSteps('merged')));
   const v7 = stepsOf('unrestored-state/v7-list-id.c', 'mdev_access_move', ENGINE_FIXTURES);
-  const r = simulate({ variant: 'from-source', steps: v7, threads: ['replacer'], faults: ['add-access'], contract: 'status-quo' });
-  assert.deepEqual(r.invariants.filter((i) => !i.holds).map((i) => i.id), ['list-id-consistent']);
+  const r = simulate({
+    variant: 'from-source',
+    steps: v7,
+    threads: ['replacer'],
+    faults: ['add-access'],
+    contract: 'status-quo',
+  });
+  assert.deepEqual(
+    r.invariants.filter((i) => !i.holds).map((i) => i.id),
+    ['list-id-consistent'],
+  );
   assert.equal(r.invariants.find((i) => i.id === 'list-id-consistent')!.counterexample!.steps.at(-1)!.line, 21);
 });
 
 test('a function that takes ioas_lock itself has its own lock folded into the replacer prologue', () => {
   const steps = stepsOf('unmap-before-rollback/inline-detach-readd.c', 'vdev_acc_rebind', ENGINE_FIXTURES);
   assert.equal(steps[0].op, 'save-cur', 'the leading mutex_lock is the prologue now');
-  assert.ok(!steps.some((s, i) => s.op === 'unlock' && steps[i + 1]?.op === 'return'), 'no unlock right before a return');
+  assert.ok(
+    !steps.some((s, i) => s.op === 'unlock' && steps[i + 1]?.op === 'return'),
+    'no unlock right before a return',
+  );
   const readd = steps.find((s) => s.op === 'add-access' && s.target === 'cur')!;
   assert.equal(readd.line, 28);
   // a failed add re-adds the old IOAS: usable holds, the pins are still gone
-  const sq = simulate({ variant: 'from-source', steps, threads: ['replacer'], faults: ['add-access'], contract: 'status-quo' });
-  assert.match(sq.invariants.find((i) => i.id === 'failure-contract')!.counterexample!.message, /pinned pages are gone/);
-  const usable = simulate({ variant: 'from-source', steps, threads: ['replacer'], faults: ['add-access'], contract: 'usable' });
+  const sq = simulate({
+    variant: 'from-source',
+    steps,
+    threads: ['replacer'],
+    faults: ['add-access'],
+    contract: 'status-quo',
+  });
+  assert.match(
+    sq.invariants.find((i) => i.id === 'failure-contract')!.counterexample!.message,
+    /pinned pages are gone/,
+  );
+  const usable = simulate({
+    variant: 'from-source',
+    steps,
+    threads: ['replacer'],
+    faults: ['add-access'],
+    contract: 'usable',
+  });
   assert.ok(usable.invariants.every((i) => i.holds));
   // unless the re-add fails too
-  const both = simulate({ variant: 'from-source', steps, threads: ['replacer'], faults: ['add-access', 'reattach'], contract: 'usable' });
+  const both = simulate({
+    variant: 'from-source',
+    steps,
+    threads: ['replacer'],
+    faults: ['add-access', 'reattach'],
+    contract: 'usable',
+  });
   assert.equal(both.invariants.find((i) => i.id === 'failure-contract')!.holds, false);
 });
 
 test("from-source traces point at the fixture's lines", () => {
   const steps = stepsOf('v8-like.c', 'demo_move_ioas');
-  const r = simulate({ variant: 'from-source', steps, threads: ['replacer'], faults: ['add-access'], contract: 'status-quo' });
+  const r = simulate({
+    variant: 'from-source',
+    steps,
+    threads: ['replacer'],
+    faults: ['add-access'],
+    contract: 'status-quo',
+  });
   const cx = r.invariants.find((i) => i.id === 'failure-contract')!.counterexample!;
   assert.equal(cx.steps.length, 23);
   const unmap = cx.steps.filter((s) => s.line === 61);
@@ -133,9 +190,15 @@ test("from-source traces point at the fixture's lines", () => {
 
 test('isReplaceHelper tells a replace helper from other functions', () => {
   assert.equal(isReplaceHelper(stepsOf('merged-like.c', 'demo_switch_ioas')), true);
-  assert.equal(isReplaceHelper(stepsOf('callback-under-lock/unmap-under-ioas-lock.c', 'acc_flush_all', ENGINE_FIXTURES)), false);
+  assert.equal(
+    isReplaceHelper(stepsOf('callback-under-lock/unmap-under-ioas-lock.c', 'acc_flush_all', ENGINE_FIXTURES)),
+    false,
+  );
 });
 
 test('simulate refuses from-source without steps', () => {
-  assert.throws(() => simulate({ variant: 'from-source', threads: ['replacer'], faults: [], contract: 'usable' }), /needs steps/);
+  assert.throws(
+    () => simulate({ variant: 'from-source', threads: ['replacer'], faults: [], contract: 'usable' }),
+    /needs steps/,
+  );
 });

@@ -42,7 +42,9 @@ test('check: a goto to a missing label makes its function partial, with the goto
   const file = brokenFile();
   const r = runCli(['check', '--format', 'json', file]);
   assert.equal(r.status, 0, r.stderr);
-  const entry = JSON.parse(r.stdout).coverage.entries.find((e: { function: string }) => e.function === 'demo_switch_ioas');
+  const entry = JSON.parse(r.stdout).coverage.entries.find(
+    (e: { function: string }) => e.function === 'demo_switch_ioas',
+  );
   assert.equal(entry.status, 'partial');
   assert.equal(entry.reason, `${REASON}; the statements there were not modelled`);
 });
@@ -53,7 +55,10 @@ test('simulate --from on it: exit 2 with the coverage problem, no stack trace', 
     const r = runCli(['simulate', '--from', `${file}:demo_switch_ioas`, '--format', format]);
     assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stdout, '');
-    assert.equal(r.stderr.split('\n')[0], `iommufd-review simulate: ${file}: demo_switch_ioas() cannot be simulated: ${REASON} (coverage: partial)`);
+    assert.equal(
+      r.stderr.split('\n')[0],
+      `iommufd-review simulate: ${file}: demo_switch_ioas() cannot be simulated: ${REASON} (coverage: partial)`,
+    );
     assert.doesNotMatch(r.stderr, /^\s+at /m);
     assert.doesNotMatch(r.stderr, /internal error|no label/);
   }
@@ -68,7 +73,11 @@ test('stepsFromSource throws the typed coverage error, naming the function and f
     const fn = model.functions.find((f) => f.name === 'demo_switch_ioas')!;
     assert.throws(
       () => stepsFromSource(fn, model),
-      (e: unknown) => e instanceof ReplayCoverageError && e.fn === 'demo_switch_ioas' && e.file === 'broken.c' && e.message === `demo_switch_ioas() cannot be simulated: ${REASON} (coverage: partial)`,
+      (e: unknown) =>
+        e instanceof ReplayCoverageError &&
+        e.fn === 'demo_switch_ioas' &&
+        e.file === 'broken.c' &&
+        e.message === `demo_switch_ioas() cannot be simulated: ${REASON} (coverage: partial)`,
     );
   } finally {
     engine.dispose();

@@ -20,11 +20,20 @@ const pointsFirst: SourceStep[] = [
 ];
 
 test('pin-attached: a pin into an IOAS whose list does not hold the access is caught, and spin agrees', () => {
-  const req = { variant: 'from-source' as const, steps: pointsFirst, threads: ['replacer' as const, 'driver' as const], faults: [], contract: 'usable' as const };
+  const req = {
+    variant: 'from-source' as const,
+    steps: pointsFirst,
+    threads: ['replacer' as const, 'driver' as const],
+    faults: [],
+    contract: 'usable' as const,
+  };
   const r = simulate(req);
   const pa = r.invariants.find((i) => i.id === 'pin-attached')!;
   assert.equal(pa.holds, false);
-  assert.equal(pa.counterexample!.message, 'the driver pinned a page into IOAS B, whose access list does not hold the access');
+  assert.equal(
+    pa.counterexample!.message,
+    'the driver pinned a page into IOAS B, whose access list does not hold the access',
+  );
   const last = pa.counterexample!.steps[pa.counterexample!.steps.length - 1];
   assert.equal(last.thread, 'driver');
   assert.equal(last.state.pins.B, 1);
@@ -44,7 +53,10 @@ test('a user unmap of A while merged runs: the access is notified, the driver un
 test('detach racing a merged replace: -EBUSY or -ENOENT, never a broken contract', () => {
   for (const contract of ['status-quo', 'usable'] as const) {
     const r = simulate({ variant: 'merged', threads: ['replacer', 'detach'], faults: ['add-access'], contract });
-    assert.ok(r.invariants.every((i) => i.holds), contract);
+    assert.ok(
+      r.invariants.every((i) => i.holds),
+      contract,
+    );
   }
 });
 
@@ -62,7 +74,11 @@ test('src/sim stays browser-safe: no Node built-ins, no vscode', () => {
   const dir = path.resolve(__dirname, '../../../../src/sim');
   const bad = readdirSync(dir)
     .filter((f) => f.endsWith('.ts'))
-    .filter((f) => /from\s+['"](fs|path|child_process|os|util|vscode|node:[a-z_/]+)['"]|require\(/.test(readFileSync(path.join(dir, f), 'utf8')));
+    .filter((f) =>
+      /from\s+['"](fs|path|child_process|os|util|vscode|node:[a-z_/]+)['"]|require\(/.test(
+        readFileSync(path.join(dir, f), 'utf8'),
+      ),
+    );
   assert.deepEqual(bad, []);
 });
 
@@ -74,7 +90,10 @@ test('every jump of every thread program lands on an instruction or the end', ()
           if (!(key in i)) continue;
           const target = (i as unknown as Record<string, unknown>)[key];
           assert.equal(typeof target, 'number', `${variant} ${p.thread} #${pc} ${key}`);
-          assert.ok((target as number) > pc && (target as number) <= p.instrs.length, `${variant} ${p.thread} #${pc} ${key} → ${target}`);
+          assert.ok(
+            (target as number) > pc && (target as number) <= p.instrs.length,
+            `${variant} ${p.thread} #${pc} ${key} → ${target}`,
+          );
         }
       });
     }

@@ -22,7 +22,8 @@ export const CLAIMS: Partial<Record<RuleId, RegExp>> = {
 
 export function assertReplaysWitness(f: Finding, sim: FindingSimulation, where: string): void {
   // a rule added later: its claim is the broken invariant's
-  const claim = CLAIMS[f.ruleId] ?? /^(Deadlock|Cannot be undone|State left changed|A freed or replaced object is used): /;
+  const claim =
+    CLAIMS[f.ruleId] ?? /^(Deadlock|Cannot be undone|State left changed|A freed or replaced object is used): /;
   assert.match(sim.headline, claim, `${where}: headline ${sim.headline}`);
   if (f.ruleId === 'assert-held' || f.ruleId === 'published-before-finished' || f.ruleId === 'unlocked-access') {
     assert.equal(sim.kind, 'none', where);
@@ -36,7 +37,11 @@ export function assertReplaysWitness(f: Finding, sim: FindingSimulation, where: 
   // every witness step is in the counterexample, at its own file and line (or reached through a call there), in order
   sim.placed.forEach((at, i) => {
     const w = sim.witness[i];
-    assert.notEqual(at, undefined, `${where}: witness step ${i} (${w.role} ${w.file}:${w.line} ${w.message}) is not in the counterexample`);
+    assert.notEqual(
+      at,
+      undefined,
+      `${where}: witness step ${i} (${w.role} ${w.file}:${w.line} ${w.message}) is not in the counterexample`,
+    );
     // in order within its path (the paths of a lock-order cycle interleave)
     let prev = i - 1;
     while (prev >= 0 && (sim.witness[prev].path ?? 0) !== (w.path ?? 0)) prev--;
@@ -46,9 +51,11 @@ export function assertReplaysWitness(f: Finding, sim: FindingSimulation, where: 
     const replays = 'witness' in s && s.witness === i;
     // the one step placed by what it does rather than by its line: a loss inside the driver's callback, in another file
     const lossElsewhere = w.role === 'irreversible' || w.role === 'call' ? w.file !== f.file || !atLine : false;
-    assert.ok(atLine || replays || lossElsewhere, `${where}: witness step ${i} (${w.file}:${w.line}) placed on ${s.file}:${s.line} ${s.action}`);
+    assert.ok(
+      atLine || replays || lossElsewhere,
+      `${where}: witness step ${i} (${w.file}:${w.line}) placed on ${s.file}:${s.line} ${s.action}`,
+    );
   });
   // the counterexample ends by breaking the named invariant
   assert.equal(c.steps[c.steps.length - 1].violation, sim.invariant, `${where}: the last step breaks ${sim.invariant}`);
 }
-

@@ -23,11 +23,17 @@ test("a finding's Simulate link: the engine's unmap-before-rollback on the v8-li
     const r = simulate(req);
     const inv = r.invariants.find((i) => i.id === finding.scenario.invariant)!;
     assert.equal(inv.holds, false);
-    assert.ok(inv.counterexample!.steps.some((s) => s.line === finding.line), 'the trace passes the line the finding points at');
+    assert.ok(
+      inv.counterexample!.steps.some((s) => s.line === finding.line),
+      'the trace passes the line the finding points at',
+    );
 
     const merged = path.join(FIXTURES, 'merged-like.c');
     engine.setFile(merged, readFileSync(merged, 'utf8'));
-    assert.deepEqual(engine.analyze({ paths: [merged] }).findings.map((f) => f.ruleId), []);
+    assert.deepEqual(
+      engine.analyze({ paths: [merged] }).findings.map((f) => f.ruleId),
+      [],
+    );
   } finally {
     engine.dispose();
     parser.dispose();
@@ -36,6 +42,14 @@ test("a finding's Simulate link: the engine's unmap-before-rollback on the v8-li
 
 test('built-in scenarios need no model; from-source without one is an error', () => {
   const s: Scenario = { variant: 'v7', threads: ['replacer'], faults: [], contract: 'status-quo' };
-  assert.deepEqual(requestFromScenario(s), { variant: 'v7', threads: ['replacer'], faults: [], contract: 'status-quo' });
-  assert.throws(() => requestFromScenario({ ...s, variant: 'from-source', file: 'a.c', function: 'f' }), /no model of f in a\.c/);
+  assert.deepEqual(requestFromScenario(s), {
+    variant: 'v7',
+    threads: ['replacer'],
+    faults: [],
+    contract: 'status-quo',
+  });
+  assert.throws(
+    () => requestFromScenario({ ...s, variant: 'from-source', file: 'a.c', function: 'f' }),
+    /no model of f in a\.c/,
+  );
 });

@@ -20,7 +20,10 @@ function crossCheck(req: SimulationRequest, expectBroken: InvariantId[]): void {
   assert.ok(spin.states >= ours.states / 2, `spin explored ${spin.states} states, the explorer ${ours.states}`);
   assert.deepEqual(spin.verdicts, explorer, `spin and the explorer disagree\n${spin.output}`);
   // and both say what the protocol analysis expects, so the agreement is not vacuous
-  const broken = Object.entries(explorer).filter(([, holds]) => !holds).map(([id]) => id).sort();
+  const broken = Object.entries(explorer)
+    .filter(([, holds]) => !holds)
+    .map(([id]) => id)
+    .sort();
   assert.deepEqual(broken, [...expectBroken].sort());
 }
 
@@ -38,13 +41,20 @@ test('spin agrees with the explorer on v8 (status-quo), every thread and fault',
 
 test('spin agrees with the explorer on v8 (usable) without the destroy thread', () => {
   crossCheck(
-    { variant: 'v8', contract: 'usable', threads: ['replacer', 'driver', 'user-unmap', 'detach'], faults: ['add-access', 'reattach'] },
+    {
+      variant: 'v8',
+      contract: 'usable',
+      threads: ['replacer', 'driver', 'user-unmap', 'detach'],
+      faults: ['add-access', 'reattach'],
+    },
     ['failure-contract'],
   );
 });
 
 test('spin agrees on the deadlock of unmap-under-lock (pan: invalid end state)', () => {
-  crossCheck({ variant: 'unmap-under-lock', contract: 'status-quo', threads: ['replacer', 'driver'], faults: [] }, ['no-deadlock']);
+  crossCheck({ variant: 'unmap-under-lock', contract: 'status-quo', threads: ['replacer', 'driver'], faults: [] }, [
+    'no-deadlock',
+  ]);
 });
 
 test('spin agrees with the explorer on from-source steps of the v8-like fixture', async () => {
@@ -54,8 +64,20 @@ test('spin agrees with the explorer on from-source steps of the v8-like fixture'
     const file = path.resolve(__dirname, '../../../../test/fixtures/sim/v8-like.c');
     engine.setFile(file, readFileSync(file, 'utf8'));
     const model = engine.fileModel(file)!;
-    const steps = stepsFromSource(model.functions.find((f) => f.name === 'demo_move_ioas')!, model);
-    crossCheck({ variant: 'from-source', steps, contract: 'usable', threads: ['replacer', 'driver', 'destroy'], faults: ['add-access'] }, ['failure-contract', 'no-use-after-free']);
+    const steps = stepsFromSource(
+      model.functions.find((f) => f.name === 'demo_move_ioas')!,
+      model,
+    );
+    crossCheck(
+      {
+        variant: 'from-source',
+        steps,
+        contract: 'usable',
+        threads: ['replacer', 'driver', 'destroy'],
+        faults: ['add-access'],
+      },
+      ['failure-contract', 'no-use-after-free'],
+    );
   } finally {
     engine.dispose();
     parser.dispose();
@@ -79,13 +101,19 @@ test('parsePan reads every reported breach and the state count', () => {
     'no-use-after-free': false,
     'list-id-consistent': true,
   });
-  assert.throws(() => parsePan('pan:1: assertion violated (something_else) (at depth 1)\nerrors: 1\n 3 states, stored'), /does not make/);
+  assert.throws(
+    () => parsePan('pan:1: assertion violated (something_else) (at depth 1)\nerrors: 1\n 3 states, stored'),
+    /does not make/,
+  );
 });
 
 test('the emitted model is deterministic and has one proctype per thread', () => {
   const req: SimulationRequest = { variant: 'v8', contract: 'status-quo', ...ALL };
   const a = emitPromela(programsFor(req), 'status-quo');
   assert.equal(a, emitPromela(programsFor(req), 'status-quo'));
-  assert.deepEqual([...a.matchAll(/^proctype (\w+)\(\)/gm)].map((m) => m[1]), ['replacer', 'driver', 'user_unmap', 'detach', 'destroy']);
+  assert.deepEqual(
+    [...a.matchAll(/^proctype (\w+)\(\)/gm)].map((m) => m[1]),
+    ['replacer', 'driver', 'user_unmap', 'detach', 'destroy'],
+  );
   assert.match(a, /assert\(no_use_after_free\)/);
 });
