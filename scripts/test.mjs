@@ -11,6 +11,23 @@ import { ensureAll } from './ensure.mjs';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const patterns = process.argv.slice(2);
 
+// The whole run (no pattern) checks style first, as CI does: ESLint and
+// Prettier's check, each named with the command that fixes what it found.
+if (patterns.length === 0) {
+  for (const [what, args, fix] of [
+    ['ESLint', ['node_modules/eslint/bin/eslint.js', '.'], 'fix it, or `npm run lint -- --fix` for what ESLint can fix itself'],
+    ['Prettier', ['node_modules/prettier/bin/prettier.cjs', '--check', '.'], 'run `npm run format`'],
+  ]) {
+    const r = spawnSync(process.execPath, args.map((a, i) => (i === 0 ? path.join(root, a) : a)), { stdio: 'inherit', cwd: root });
+    if (r.status !== 0) {
+      console.error(`${what} found problems (above): ${fix}`);
+      console.log('0 passed, 1 failed');
+      process.exit(1);
+    }
+    console.log(`${what}: clean`);
+  }
+}
+
 const env = { ...process.env, ...(await ensureAll({ patterns })) };
 // The CLI's persistent index goes to a scratch folder for this run: every build
 // has its own index, and test runs must neither fill the user's cache nor
