@@ -15,10 +15,18 @@ const patterns = process.argv.slice(2);
 // Prettier's check, each named with the command that fixes what it found.
 if (patterns.length === 0) {
   for (const [what, args, fix] of [
-    ['ESLint', ['node_modules/eslint/bin/eslint.js', '.'], 'fix it, or `npm run lint -- --fix` for what ESLint can fix itself'],
+    [
+      'ESLint',
+      ['node_modules/eslint/bin/eslint.js', '.'],
+      'fix it, or `npm run lint -- --fix` for what ESLint can fix itself',
+    ],
     ['Prettier', ['node_modules/prettier/bin/prettier.cjs', '--check', '.'], 'run `npm run format`'],
   ]) {
-    const r = spawnSync(process.execPath, args.map((a, i) => (i === 0 ? path.join(root, a) : a)), { stdio: 'inherit', cwd: root });
+    const r = spawnSync(
+      process.execPath,
+      args.map((a, i) => (i === 0 ? path.join(root, a) : a)),
+      { stdio: 'inherit', cwd: root },
+    );
     if (r.status !== 0) {
       console.error(`${what} found problems (above): ${fix}`);
       console.log('0 passed, 1 failed');
