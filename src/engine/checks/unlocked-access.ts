@@ -321,6 +321,39 @@ class Decider {
   }
 }
 
+/**
+ * Locks held at every write of the field besides its candidate lock: the
+ * writers take both, so either one serialises a reader against them (a
+ * write lock and a read-side lock, or a mutex for the slow path and a
+ * spinlock for the fast one). Writes in set-up and tear-down functions are
+ * left out, as everywhere in this rule.
+ */
+function writerLocks(ctx: CheckContext, decider: Decider, accesses: readonly Access[], lock: string): Set<string> {
+  let common: Set<string> | undefined;
+  for (const a of accesses) {
+    if (a.kind !== 'write' || isLifecycle(a.fn.name)) continue;
+    const here = new Set<string>();
+    for (const h of ctx.held(a.fn).before(a.block.id, a.at))
+      if (h.lock.resolved && h.lock.id !== lock) here.add(h.lock.id);
+    // Locks every caller provides count too (a helper run under both).
+    const up = new Set<string>();
+    callerLocks(ctx, a.fn, 0, new Set(), up);
+    for (const l of up) if (l !== lock && !here.has(l) && decider.decide(a.fn, l).allLocked) here.add(l);
+    common = common === undefined ? here : new Set([...common].filter((l) => here.has(l)));
+    if (common.size === 0) return common;
+  }
+  return common ?? new Set();
+}
+
+/** Is `other` held where `a` is reached (at the access, or by every caller of its function)? */
+function readUnder(ctx: CheckContext, decider: Decider, a: Access, other: ReadonlySet<string>): boolean {
+  for (const l of other) {
+    if (holds(ctx, a.fn, a.block.id, a.at, l) === 'yes') return true;
+    if (decider.decide(a.fn, l).allLocked) return true;
+  }
+  return false;
+}
+
 interface Verdict {
   lock: string;
   locked: LockedSite[];
@@ -338,6 +371,7 @@ function verdict(ctx: CheckContext, decider: Decider, accesses: readonly Access[
   const locked = new Map<string, LockedSite>();
   const unlocked = new Map<string, { site: UnlockedSite; access: Access }>();
   let lockedWrite = false;
+  let alsoAtWriters: Set<string> | undefined;
   for (const a of accesses) {
     const h = holds(ctx, a.fn, a.block.id, a.at, lock);
     if (h === 'some') continue;
@@ -352,6 +386,11 @@ function verdict(ctx: CheckContext, decider: Decider, accesses: readonly Access[
       locked.set(siteKey(a.fn, a.line), { fn: a.fn, line: a.line });
       if (a.kind === 'write') lockedWrite = true;
       continue;
+    }
+    if (a.kind === 'read') {
+      // A read under another lock every writer also holds is serialised against them: no deviation.
+      alsoAtWriters ??= writerLocks(ctx, decider, accesses, lock);
+      if (alsoAtWriters.size > 0 && readUnder(ctx, decider, a, alsoAtWriters)) continue;
     }
     for (const l of d.locked) locked.set(siteKey(l.fn, l.line), l);
     for (const u of d.unlocked) {

@@ -84,3 +84,46 @@ test('unlocked-access: the deviant caller takes the lock: nothing; the consensus
     [],
   );
 });
+
+const CACHE = 'unlocked-access/two-lock-cache.c';
+
+test('unlocked-access: writers hold two locks: a read under either is serialised, a read under neither deviates', async () => {
+  const found = ofRule(await analyzeFixtures([CACHE], { minConfidence: 'low' }), 'unlocked-access');
+  const peek = lineOf(CACHE, 'return c->addr != 0;');
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    [`xcache_peek:${peek}:low`],
+  );
+  assert.equal(
+    found[0].message,
+    `\`xcache_peek()\` reads \`c->addr\` at line ${peek} without holding \`xcache.lock\`, which protects \`xcache.addr\` at 6 of its 7 sites in view.`,
+  );
+  assert.equal(found[0].fingerprint, 'unlocked-access:xcache_peek:xcache.addr,xcache.lock');
+});
+
+test('unlocked-access: a read under the second lock counts as serialised only while every writer holds that lock', async () => {
+  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const src = fixtureSource(CACHE);
+  // One writer stops taking the mutex: a read under the mutex alone now races that writer.
+  const oneWriterWithout = src.text.replace(
+    '\tmutex_lock(&c->refresh_lock);\n\twrite_lock(&c->lock);\n\tc->addr = 0;\n\twrite_unlock(&c->lock);\n\tmutex_unlock(&c->refresh_lock);',
+    '\twrite_lock(&c->lock);\n\tc->addr = 0;\n\twrite_unlock(&c->lock);',
+  );
+  assert.notEqual(oneWriterWithout, src.text);
+  const parser = await sharedParser();
+  const found = ofRule(
+    analyzeSources(parser, [{ path: src.path, text: oneWriterWithout }], { minConfidence: 'low' }),
+    'unlocked-access',
+  );
+  const stale = oneWriterWithout.split('\n').indexOf('\tstale = c->addr != addr;') + 1;
+  const peek = oneWriterWithout.split('\n').indexOf('\treturn c->addr != 0;') + 1;
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}`),
+    [`xcache_refresh_needed:${stale}`, `xcache_peek:${peek}`],
+  );
+  assert.match(
+    found[0].message,
+    /without holding `xcache\.lock`, which protects `xcache\.addr` at 6 of its 8 sites in view\./,
+  );
+});
