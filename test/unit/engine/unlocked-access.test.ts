@@ -127,3 +127,20 @@ test('unlocked-access: a read under the second lock counts as serialised only wh
     /without holding `xcache\.lock`, which protects `xcache\.addr` at 6 of its 8 sites in view\./,
   );
 });
+
+test('unlocked-access: a set-up write under no lock leaves the writers\u2019 common lock; a tear-down write under one lock narrows it', async () => {
+  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const src = fixtureSource(CACHE);
+  const parser = await sharedParser();
+  const run = (text: string): string[] =>
+    ofRule(analyzeSources(parser, [{ path: src.path, text }], { minConfidence: 'low' }), 'unlocked-access').map(
+      (f) => f.function,
+    );
+  // Before the cache is shared: no lock, and the mutex still serialises the slow-path read.
+  const setUp = `${src.text}\nvoid xcache_init(struct xcache *c)\n{\n\tc->addr = 0;\n}\n`;
+  assert.deepEqual(run(setUp), ['xcache_peek']);
+  // Torn down under the rwlock alone: the object is still shared, and the mutex-only read races it.
+  const tearDown = `${src.text}\nvoid xcache_release(struct xcache *c)\n{\n\twrite_lock(&c->lock);\n\tc->addr = 0;\n\twrite_unlock(&c->lock);\n}\n`;
+  assert.deepEqual(run(tearDown), ['xcache_refresh_needed', 'xcache_peek']);
+});
