@@ -157,12 +157,32 @@ interface Index {
   byField: Map<string, Access[]>;
 }
 
-/** Locals the function assigns from an allocator: objects it made itself. */
-function freshLocals(fn: FunctionModel): Set<string> {
+/** Locals the function assigns from an allocator, or from a constructor in view: objects it made itself. */
+function freshLocals(fn: FunctionModel, constructors: ReadonlySet<string> = new Set()): Set<string> {
   const out = new Set<string>();
   for (const b of fn.blocks)
-    for (const e of b.events) if (e.kind === 'call' && e.resultVar && ALLOCATOR.test(e.callee)) out.add(e.resultVar);
+    for (const e of b.events)
+      if (e.kind === 'call' && e.resultVar && (ALLOCATOR.test(e.callee) || constructors.has(e.callee)))
+        out.add(e.resultVar);
   for (const p of fn.params ?? []) out.delete(p);
+  return out;
+}
+
+/**
+ * Functions in view that return an object they allocated (`x = kzalloc(...);
+ * ... return x;`): their caller gets a fresh object, not yet reachable by
+ * another thread, as from an allocator. One level: a constructor's own
+ * constructors are not followed.
+ */
+function constructorsInView(ctx: CheckContext): Set<string> {
+  const out = new Set<string>();
+  for (const file of ctx.files)
+    for (const fn of file.functions) {
+      const fresh = freshLocals(fn);
+      if (fresh.size === 0) continue;
+      if (fn.blocks.some((b) => b.events.some((e) => e.kind === 'return' && fresh.has(e.value.trim()))))
+        out.add(fn.name);
+    }
   return out;
 }
 
@@ -170,6 +190,7 @@ function freshLocals(fn: FunctionModel): Set<string> {
 function buildIndex(ctx: CheckContext): Index {
   const byField = new Map<string, Access[]>();
   const lockless = new Set<string>();
+  const constructors = constructorsInView(ctx);
   const add = (a: Access): void => {
     const list = byField.get(a.field);
     if (list) list.push(a);
@@ -185,7 +206,7 @@ function buildIndex(ctx: CheckContext): Index {
             lockless.add(a.field);
             continue;
           }
-          fresh ??= freshLocals(fn);
+          fresh ??= freshLocals(fn, constructors);
           if (a.root && fresh.has(a.root)) continue;
           const call = block.events[a.at];
           const mutated =
@@ -210,7 +231,7 @@ function buildIndex(ctx: CheckContext): Index {
           const field = k === undefined ? undefined : e.addressed[k];
           if (!field) return;
           const root = chainRoot(e.args[k] ?? '');
-          fresh ??= freshLocals(fn);
+          fresh ??= freshLocals(fn, constructors);
           if (root && fresh.has(root)) return;
           add({
             fn,
@@ -325,16 +346,19 @@ class Decider {
  * Locks held at every write of the field besides its candidate lock: the
  * writers take both, so either one serialises a reader against them (a
  * write lock and a read-side lock, or a mutex for the slow path and a
- * spinlock for the fast one). Writes in set-up and tear-down functions are
- * left out, as everywhere in this rule.
+ * spinlock for the fast one). Writes in set-up and tear-down functions
+ * that hold no lock are left out (nobody else sees the object then); a
+ * tear-down write under locks is one the readers must be serialised with.
  */
 function writerLocks(ctx: CheckContext, decider: Decider, accesses: readonly Access[], lock: string): Set<string> {
   let common: Set<string> | undefined;
   for (const a of accesses) {
-    if (a.kind !== 'write' || isLifecycle(a.fn.name)) continue;
+    if (a.kind !== 'write') continue;
+    const held = ctx.held(a.fn).before(a.block.id, a.at);
+    // A set-up or tear-down write under no lock runs before or after sharing; one under locks is shared.
+    if (isLifecycle(a.fn.name) && held.length === 0) continue;
     const here = new Set<string>();
-    for (const h of ctx.held(a.fn).before(a.block.id, a.at))
-      if (h.lock.resolved && h.lock.id !== lock) here.add(h.lock.id);
+    for (const h of held) if (h.lock.resolved && h.lock.id !== lock) here.add(h.lock.id);
     // Locks every caller provides count too (a helper run under both).
     const up = new Set<string>();
     callerLocks(ctx, a.fn, 0, new Set(), up);

@@ -144,3 +144,38 @@ test('unlocked-access: a set-up write under no lock leaves the writers\u2019 com
   const tearDown = `${src.text}\nvoid xcache_release(struct xcache *c)\n{\n\twrite_lock(&c->lock);\n\tc->addr = 0;\n\twrite_unlock(&c->lock);\n}\n`;
   assert.deepEqual(run(tearDown), ['xcache_refresh_needed', 'xcache_peek']);
 });
+
+const MADE = 'unlocked-access/made-by-helper.c';
+
+test('unlocked-access: an object a helper in view allocated and returned is the caller\u2019s own, like an allocator\u2019s', async () => {
+  const found = ofRule(await analyzeFixtures([MADE], { minConfidence: 'low' }), 'unlocked-access');
+  const pending = lineOf(MADE, 'return d->cur->len;');
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    [`save_dev_pending:${pending}:low`],
+  );
+  assert.equal(
+    found[0].message,
+    `\`save_dev_pending()\` reads \`d->cur->len\` at line ${pending} without holding \`save_buf.lock\`, which protects \`save_buf.len\` at 3 of its 4 sites in view.`,
+  );
+  // The same object from a helper that returns something else (not what it allocated): it may be shared.
+  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const src = fixtureSource(MADE);
+  const notMade = src.text.replace(
+    '\tb->data = kzalloc(len, 0);\n\treturn b;',
+    '\tb->data = kzalloc(len, 0);\n\treturn d_shared;',
+  );
+  assert.notEqual(notMade, src.text);
+  const parser = await sharedParser();
+  const again = ofRule(
+    analyzeSources(parser, [{ path: src.path, text: `struct save_buf *d_shared;\n${notMade}` }], {
+      minConfidence: 'low',
+    }),
+    'unlocked-access',
+  );
+  assert.deepEqual(
+    again.map((f) => f.function),
+    ['save_dev_start', 'save_dev_pending'],
+  );
+});
