@@ -327,7 +327,7 @@ export const REAL_BUGS: RealBug[] = [
     ],
     status: 'missed',
     reason:
-      'unlocked-access does not report it, even at low: the hash table info->ptable is read through kvmgt_gfn_is_write_protected() -> __kvmgt_protect_table_find() -> hash_for_each_possible(info->ptable, ...) and written by hash_add() (a container write), but its sites in view do not reach the consensus (3 locked sites, 75%, a locked write); which sites fall short is not broken down yet.',
+      "unlocked-access does not report it, even at low. The hash-table accessors are seen (the lookup helper reading info->ptable through hash_for_each_possible() is a read of the field, reached through kvmgt_gfn_is_write_protected()); what falls short is the lock: the field's only write in view, hash_add() in kvmgt_protect_table_add(), runs under vgpu_lock taken more than four caller levels up (intel_gvt_page_track_add() <- intel_vgpu_enable_page_track() <- the shadow page-table population in gtt.c <- the MMIO and workload emulation that takes vgpu_lock), beyond the rule's four-level caller walk, so no candidate lock is found for the field at all; of the lookup's callers only kvmgt_page_track_remove_region() holds vgpu_lock in view (one locked site, not three), and hash_del() on an entry found in the table is a removal from it that the model does not count as a write of info->ptable.",
   },
   {
     id: 'vfio-ap-probe-queue-sysfs-leak',

@@ -47,9 +47,10 @@ const STRONG_LOCKED_SITES = 5;
 const STRONG_LOCKED_SHARE = 0.9;
 /**
  * Inferred protection is reported at low confidence for now: on Linux 6.12
- * the consensus rule still leaves 11 medium candidates that are not triaged
- * yet (see docs/engine.md), and an untriaged default-confidence finding is a
- * failure. Knowledge-backed findings are high.
+ * the consensus rule still leaves 11 medium candidates (and 66 more on the
+ * precision corpus) that are not all triaged (see docs/engine.md), and an
+ * untriaged default-confidence finding is a failure. Knowledge-backed
+ * findings are high.
  */
 const INFERRED_CEILING: Confidence = 'low';
 /** How many caller levels are followed up from an access. */
