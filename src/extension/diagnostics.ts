@@ -2,6 +2,9 @@
  * Live diagnostics on C files: each change event is applied to the engine as
  * an incremental edit (in order, through one queue), analysis runs debounced
  * over all open C documents, and a run superseded by newer typing is dropped.
+ * An opened file's own diagnostics come first; its context (sibling files, the
+ * kernel tree) is read afterwards in the background, outside that queue, so
+ * typing never waits for it, and the analysis runs again once it is in.
  */
 import * as vscode from 'vscode';
 import { LatestOnly, type RunToken } from '../engine/editor/latest-only';
@@ -71,15 +74,21 @@ export function registerDiagnostics(context: vscode.ExtensionContext, deps: Diag
     void vscode.window.showWarningMessage(`iommufd: ${vscode.workspace.asRelativePath(doc.uri)} ${reason}.`);
   };
 
-  const runAnalysis = async (token: RunToken): Promise<void> => {
-    // Reading a kernel tree's context takes seconds the first time: the status item says so, with counts.
-    for (const key of [...needsContext]) {
-      if (token.superseded()) return;
-      needsContext.delete(key);
+  // Context is read in the background, one document's at a time, after its own diagnostics are out.
+  let contextReads: Promise<unknown> = Promise.resolve();
+  const readContextLater = (key: string): void => {
+    contextReads = contextReads.then(async () => {
       const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
-      if (doc) await analysis.loadContext(doc, token);
-    }
-    if (token.superseded()) return;
+      if (!doc) return;
+      try {
+        if ((await analysis.loadContext(doc)) > 0) schedule(0);
+      } catch (e) {
+        log.error(`could not read the context of ${key}`, e);
+      }
+    });
+  };
+
+  const runAnalysis = async (token: RunToken): Promise<void> => {
     const paths = analysis.livePaths();
     const result = await analysis.analyze(paths);
     if (token.superseded()) return;
@@ -99,6 +108,11 @@ export function registerDiagnostics(context: vscode.ExtensionContext, deps: Diag
       );
     }
     for (const p of result.coverage.problems) log.warn(`${p.file}: ${p.message}`);
+    // Own-file diagnostics first (whatever context is already held); the rest of the context after them.
+    for (const key of [...needsContext]) {
+      needsContext.delete(key);
+      readContextLater(key);
+    }
   };
 
   const schedule = (delay = readSettings().debounceMs): void => {

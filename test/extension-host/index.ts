@@ -374,6 +374,72 @@ it('editing into the merged order clears the diagnostic', async () => {
   );
 });
 
+it('opening a file shows its own diagnostics first, then reads its context in the background and adds the finding that needs it', async () => {
+  const uri = file('split/relay_move.c');
+  const key = uri.fsPath;
+  // one timeline of what the user could see: the analysis states and the file's diagnostics as they were set
+  const timeline: string[] = [];
+  const subs = [
+    api.analysis.onDidChangeState((s) => {
+      const mine = s.result?.findings.filter((f) => f.file === key).map((f) => f.ruleId) ?? [];
+      if (s.phase === 'ready') timeline.push(`ready open=${s.files?.open} context=${s.files?.context} [${mine}]`);
+      if (s.phase === 'reading') timeline.push(`reading ${s.progress?.done}/${s.progress?.total}`);
+    }),
+    api.store.onDidChange((u) => {
+      if (u?.toString() === uri.toString()) timeline.push(`diagnostics [${ours(uri).map(ruleOf)}]`);
+    }),
+  ];
+  let doc: vscode.TextDocument;
+  try {
+    doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    await until('the finding that needs the context', () =>
+      ours(uri).some((d) => ruleOf(d) === 'unmap-before-rollback') && api.analysis.state.phase === 'ready'
+        ? true
+        : undefined,
+    );
+  } finally {
+    for (const s of subs) s.dispose();
+  }
+  const said = timeline.join('\n');
+  // the own file's diagnostics (none: the unmap is inside a helper of the sibling file) come before any reading
+  const firstDiagnostics = timeline.indexOf('diagnostics []');
+  const firstReading = timeline.findIndex((t) => t.startsWith('reading '));
+  assert.ok(firstDiagnostics >= 0, `the own file's diagnostics were published first:\n${said}`);
+  assert.ok(firstReading > firstDiagnostics, `the context was read after them:\n${said}`);
+  const firstReady = timeline
+    .slice(0, firstReading)
+    .filter((t) => t.startsWith('ready '))
+    .at(-1);
+  const before = /^ready open=(\d+) context=(\d+) \[\]$/.exec(firstReady ?? '');
+  assert.ok(before, `ready without the finding before the context was read:\n${said}`);
+  // split/ has one other C file: reading says 1 of 1, and the next ready holds one more context file and the finding
+  assert.ok(timeline.includes('reading 1/1'), said);
+  const last = timeline.filter((t) => t.startsWith('ready ')).at(-1);
+  assert.equal(
+    last,
+    `ready open=${before[1]} context=${Number(before[2]) + 1} [unmap-before-rollback]`,
+    `the context result:\n${said}`,
+  );
+  assert.equal(timeline.at(-1), 'diagnostics [unmap-before-rollback]', said);
+  const d = ours(uri).find((x) => ruleOf(x) === 'unmap-before-rollback')!;
+  assert.equal(
+    d.range.start.line,
+    doc
+      .getText()
+      .split('\n')
+      .findIndex((l) => /rc = iopt_add_access\(/.test(l)),
+  );
+  assert.match(d.message, /^`relay_give_up\(\)` unmaps the driver's pages and removes the access from the IOAS/);
+  assert.ok(
+    (d.relatedInformation ?? []).some(
+      (r) => r.location.uri.path.endsWith('/split/relay_drop.c') && /access->ops->unmap\(\)/.test(r.message),
+    ),
+    'the witness goes into the context file',
+  );
+  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+});
+
 it('bad input: a binary buffer, a 3 MB buffer and a file deleted under the analysis do not break it', async () => {
   const bin = await vscode.workspace.openTextDocument({ language: 'c', content: 'int x;\u0000\u0001\u0002 binary' });
   await vscode.window.showTextDocument(bin);

@@ -54,6 +54,9 @@ export class AnalysisService implements vscode.Disposable {
   private readonly context = new Set<string>();
   private readonly loadedDirs = new Set<string>();
   private kernelTreeLoaded = false;
+  /** Progress of the context read in the background, while one runs. */
+  private reading?: { done: number; total: number };
+  private disposed = false;
   private readonly stateEmitter = new vscode.EventEmitter<AnalysisState>();
   readonly onDidChangeState = this.stateEmitter.event;
   state: AnalysisState = { phase: 'idle' };
@@ -203,6 +206,8 @@ export class AnalysisService implements vscode.Disposable {
       if (stat.size > maxBytes) return false;
       const text = decoder.decode(await vscode.workspace.fs.readFile(uri));
       if (unanalysableReason(text, maxBytes)) return false;
+      // opened in the editor while it was read (a background context read): the live text wins
+      if (this.live.has(key)) return false;
       engine.setFile(key, text);
       this.context.add(key);
       return true;
@@ -215,17 +220,65 @@ export class AnalysisService implements vscode.Disposable {
 
   /**
    * Reads the other C files of `doc`'s directory, and the workspace's kernel
-   * tree when there is one, within the configured bounds. Each directory and the
-   * tree are read once; later edits on disk arrive through `refreshFromDisk`.
+   * tree when there is one, within the configured bounds, as context. Meant to
+   * run in the background after the open file's own diagnostics are out: edits
+   * and analyses go on meanwhile (the state stays `reading`, with counts and
+   * the latest result). Each directory and the tree are read once; later edits
+   * on disk arrive through `refreshFromDisk`. Returns how many files were
+   * added; when some were, the state says `analysing` and the caller analyses
+   * again with them.
    */
-  async loadContext(doc: vscode.TextDocument, token?: { superseded(): boolean }): Promise<number> {
+  async loadContext(doc: vscode.TextDocument): Promise<number> {
     if (doc.uri.scheme === 'untitled') return 0;
     const engine = await this.getEngine();
+    const wanted = await this.contextFilesFor(doc);
+    const settings = readSettings(doc.uri);
+    const total = wanted.length;
+    if (total === 0) return 0;
+    const progress = { done: 0, total };
+    this.reading = progress;
+    // said as it goes: reading a kernel tree's context takes seconds
+    const tell = (): void =>
+      this.setState({
+        ...this.state,
+        phase: 'reading',
+        progress: { ...progress },
+        message: `reading and parsing context files: ${progress.done} of ${total}`,
+      });
+    tell();
+    let added = 0;
+    try {
+      for (const uri of wanted) {
+        if (this.disposed) break;
+        const k = engineKey(uri);
+        if (!this.live.has(k) && !this.context.has(k) && (await this.readInto(engine, uri, k, settings.maxFileBytes)))
+          added++;
+        progress.done++;
+        if (progress.done % 5 === 0 || progress.done === total) tell();
+      }
+    } finally {
+      this.reading = undefined;
+    }
+    if (added > 0) this.log.info(`read ${added} context file(s) for ${engineKey(doc.uri)}`);
+    this.setState(
+      added > 0
+        ? {
+            ...this.state,
+            phase: 'analysing',
+            progress: undefined,
+            message: `read ${added} context file(s); analysing again with them`,
+          }
+        : { ...this.state, phase: this.state.result ? 'ready' : 'idle', progress: undefined, message: undefined },
+    );
+    return added;
+  }
+
+  /** The context files `doc` still needs (its directory's and the kernel tree's, each listed once). */
+  private async contextFilesFor(doc: vscode.TextDocument): Promise<vscode.Uri[]> {
     const settings = readSettings(doc.uri);
     const key = engineKey(doc.uri);
     const dirUri = vscode.Uri.joinPath(doc.uri, '..');
     const dirKey = parentPath(key);
-    let added = 0;
     const wanted: vscode.Uri[] = [];
     if (!this.loadedDirs.has(dirKey)) {
       this.loadedDirs.add(dirKey);
@@ -266,27 +319,7 @@ export class AnalysisService implements vscode.Disposable {
         if (u) wanted.push(u);
       }
     }
-    const total = wanted.length;
-    let done = 0;
-    // said as it goes: reading a kernel tree's context can take seconds
-    const tell = (): void =>
-      this.setState({
-        ...this.state,
-        phase: 'reading',
-        progress: { done, total },
-        message: `reading and parsing context files: ${done} of ${total}`,
-      });
-    if (total > 0) tell();
-    for (const uri of wanted) {
-      if (token?.superseded()) break;
-      const k = engineKey(uri);
-      if (!this.live.has(k) && !this.context.has(k) && (await this.readInto(engine, uri, k, settings.maxFileBytes)))
-        added++;
-      done++;
-      if (done % 5 === 0 || done === total) tell();
-    }
-    if (added > 0) this.log.info(`read ${added} context file(s) for ${key}`);
-    return added;
+    return wanted;
   }
 
   /** A file changed or vanished on disk: update it when the engine holds it as context. */
@@ -299,22 +332,32 @@ export class AnalysisService implements vscode.Disposable {
     return true;
   }
 
-  /** Analyses, reporting findings for `paths` (the open C documents). */
+  /**
+   * Analyses, reporting findings for `paths` (the open C documents). While
+   * context is being read in the background the phase stays `reading` (with
+   * its counts) and the result is attached to it.
+   */
   async analyze(paths: string[]): Promise<AnalysisResult> {
     const engine = await this.getEngine();
     const files = { open: paths.length, context: this.context.size };
-    this.setState({
-      ...this.state,
-      phase: 'analysing',
-      files,
-      message: `analysing ${files.open} open file(s) with ${files.context} context file(s)`,
-    });
+    if (!this.reading)
+      this.setState({
+        ...this.state,
+        phase: 'analysing',
+        files,
+        message: `analysing ${files.open} open file(s) with ${files.context} context file(s)`,
+      });
     // the analysis runs synchronously: let the status item show the phase before it starts
     await new Promise((resolve) => setTimeout(resolve, 0));
     const started = Date.now();
     try {
       const result = engine.analyze({ paths, minConfidence: readSettings().minConfidence });
-      this.setState({ phase: 'ready', result, files, elapsedMs: Date.now() - started });
+      const elapsedMs = Date.now() - started;
+      this.setState(
+        this.reading
+          ? { ...this.state, phase: 'reading', result, files, elapsedMs }
+          : { phase: 'ready', result, files, elapsedMs },
+      );
       return result;
     } catch (e) {
       this.log.error('analysis failed', e);
@@ -323,12 +366,18 @@ export class AnalysisService implements vscode.Disposable {
     }
   }
 
+  /** True while context files are being read in the background. */
+  get readingContext(): boolean {
+    return this.reading !== undefined;
+  }
+
   /** Keys of the documents whose live text the engine holds. */
   livePaths(): string[] {
     return [...this.live];
   }
 
   dispose(): void {
+    this.disposed = true;
     this.stateEmitter.dispose();
     void this.engine?.then(
       (e) => e.dispose(),
