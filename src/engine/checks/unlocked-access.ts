@@ -47,7 +47,7 @@ const STRONG_LOCKED_SITES = 5;
 const STRONG_LOCKED_SHARE = 0.9;
 /**
  * Inferred protection is reported at low confidence for now: on Linux 6.12
- * the consensus rule still leaves 11 medium candidates (and 66 more on the
+ * the consensus rule still leaves 10 medium candidates (and 61 more on the
  * precision corpus) that are not all triaged (see docs/engine.md), and an
  * untriaged default-confidence finding is a failure. Knowledge-backed
  * findings are high.
@@ -152,6 +152,8 @@ interface Decision {
   unlocked: UnlockedSite[];
   /** Every caller in view holds the lock (and there is one): the function runs under it. */
   allLocked: boolean;
+  /** Every caller in view is a set-up or tear-down function, or runs only inside one. */
+  lifecycleOnly?: true;
 }
 
 interface Index {
@@ -311,20 +313,39 @@ class Decider {
     const unlocked: UnlockedSite[] = [];
     visiting.add(fn);
     let cut = false;
+    // Callers that are set-up or tear-down (or run only inside them): they neither give nor withhold the lock.
+    let lifecycleCallers = 0;
+    let otherCallers = 0;
+    const direct = new Set(
+      (callSites(this.ctx, false).get(fn.name) ?? []).map((d) => `${d.fn.file}:${d.fn.name}:${d.block}:${d.index}`),
+    );
     for (const s of sites) {
       if (!this.ctx.held(s.fn).reachable(s.block)) continue;
       const h = holds(this.ctx, s.fn, s.block, s.index, lock);
       if (h === 'yes') {
+        otherCallers++;
         locked.push({ fn: s.fn, line: s.line });
         continue;
       }
       // Set-up and tear-down callers run before or after the object is shared: they neither give nor withhold the lock.
-      if (h === 'some' || isLifecycle(s.fn.name)) continue;
+      if (isLifecycle(s.fn.name)) {
+        // Only a direct call runs inside it: a handler registered there (an IRQ, a work item) runs later, shared.
+        if (direct.has(`${s.fn.file}:${s.fn.name}:${s.block}:${s.index}`)) lifecycleCallers++;
+        else otherCallers++;
+        continue;
+      }
+      otherCallers++;
+      if (h === 'some') continue;
       if (visiting.has(s.fn)) {
         cut = true;
         continue;
       }
       const up = this.decide(s.fn, lock, depth + 1, visiting);
+      if (up.lifecycleOnly) {
+        lifecycleCallers++;
+        otherCallers--;
+        continue;
+      }
       if (up.allLocked) locked.push({ fn: s.fn, line: s.line });
       else if (up.locked.length === 0) unlocked.push({ fn: s.fn, line: s.line, callee: fn.name });
       else {
@@ -333,11 +354,14 @@ class Decider {
       }
     }
     visiting.delete(fn);
+    // Called in view only from set-up and tear-down: it is part of them, and decides nothing.
     // Never called with the lock (or not called in view): the function itself is where it goes without.
     const out: Decision =
-      locked.length === 0
-        ? { locked: [], unlocked: [{ fn }], allLocked: false }
-        : { locked, unlocked, allLocked: unlocked.length === 0 };
+      lifecycleCallers > 0 && otherCallers === 0
+        ? { locked: [], unlocked: [], allLocked: false, lifecycleOnly: true }
+        : locked.length === 0
+          ? { locked: [], unlocked: [{ fn }], allLocked: false }
+          : { locked, unlocked, allLocked: unlocked.length === 0 };
     if (!cut) this.memo.set(key, out);
     return out;
   }

@@ -179,3 +179,27 @@ test('unlocked-access: an object a helper in view allocated and returned is the 
     ['save_dev_start', 'save_dev_pending'],
   );
 });
+
+test('unlocked-access: a helper called only from tear-down is part of it; one also called from elsewhere without the lock deviates', async () => {
+  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const src = fixtureSource(RING);
+  const parser = await sharedParser();
+  const run = (text: string): string[] =>
+    ofRule(analyzeSources(parser, [{ path: src.path, text }], { minConfidence: 'low' }), 'unlocked-access').map(
+      (f) => `${f.function}:${f.line}`,
+    );
+  const helper =
+    '\nstatic void ring_forget(struct ring_dev *d)\n{\n\td->state = 0;\n}\n' +
+    '\nvoid ring_destroy(struct ring_dev *d)\n{\n\tring_forget(d);\n}\n';
+  const base = run(src.text);
+  assert.deepEqual(run(src.text + helper), base);
+  // The same helper called from an ordinary function too, never with the lock: the helper's write deviates.
+  const alsoElsewhere = `${src.text}${helper}\nvoid ring_idle(struct ring_dev *d)\n{\n\tring_forget(d);\n}\n`;
+  const write = alsoElsewhere.split('\n').lastIndexOf('\td->state = 0;') + 1;
+  assert.deepEqual(run(alsoElsewhere), [...base, `ring_forget:${write}`]);
+  // Registered as a handler in set-up (not called there): it runs later, while the device is shared.
+  const registered = `${src.text}${helper.replace('\tring_forget(d);', '\trequest_irq(1, ring_forget, 0, "ring", d);')}`;
+  const handlerWrite = registered.split('\n').lastIndexOf('\td->state = 0;') + 1;
+  assert.deepEqual(run(registered), [...base, `ring_forget:${handlerWrite}`]);
+});
