@@ -4,9 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyzeFixtures, lineOf, ofRule, relatedLines } from './engine-fixtures';
+import { analyzeSources } from '../../../src/engine/engine';
+import type { Finding } from '../../../src/engine/types';
+import { analyzeFixtures, fixtureSource, lineOf, ofRule, relatedLines, sharedParser } from './engine-fixtures';
 
 const RING = 'unlocked-access/ring-state.c';
+
+/** unlocked-access findings, at low, on a variant of a fixture's text (under the fixture's path). */
+async function onVariant(fixture: string, text: string): Promise<Finding[]> {
+  const parser = await sharedParser();
+  return ofRule(
+    analyzeSources(parser, [{ path: fixtureSource(fixture).path, text }], { minConfidence: 'low' }),
+    'unlocked-access',
+  );
+}
 
 test('unlocked-access: a read through a chain and a read through a helper, each without the lock the other sites hold', async () => {
   const found = ofRule(await analyzeFixtures([RING], { minConfidence: 'low' }), 'unlocked-access');
@@ -55,8 +66,6 @@ test('unlocked-access: under the lock through a chain, a caller holding it, a fr
 });
 
 test('unlocked-access: the deviant caller takes the lock: nothing; the consensus falls below 75%: nothing', async () => {
-  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
-  const { analyzeSources } = await import('../../../src/engine/engine');
   const src = fixtureSource(RING);
   const fixed = src.text
     .replace(
@@ -68,19 +77,13 @@ test('unlocked-access: the deviant caller takes the lock: nothing; the consensus
       '\tint v;\n\n\tmutex_lock(&q->owner->lock);\n\tv = q->owner->state;\n\tmutex_unlock(&q->owner->lock);\n\treturn v;',
     );
   assert.notEqual(fixed, src.text);
-  const parser = await sharedParser();
-  assert.deepEqual(
-    ofRule(analyzeSources(parser, [{ path: src.path, text: fixed }], { minConfidence: 'low' }), 'unlocked-access'),
-    [],
-  );
+  assert.deepEqual(await onVariant(RING, fixed), []);
   // Five more lockless readers: 6 locked sites of 13, under half: no habit to deviate from.
   const loose =
     src.text +
     ['a', 'b', 'c', 'd', 'e'].map((n) => `\nint ring_${n}(struct ring_dev *d)\n{\n\treturn d->state;\n}\n`).join('');
   assert.deepEqual(
-    ofRule(analyzeSources(parser, [{ path: src.path, text: loose }], { minConfidence: 'low' }), 'unlocked-access').map(
-      (f) => f.function,
-    ),
+    (await onVariant(RING, loose)).map((f) => f.function),
     [],
   );
 });
@@ -102,8 +105,6 @@ test('unlocked-access: writers hold two locks: a read under either is serialised
 });
 
 test('unlocked-access: a read under the second lock counts as serialised only while every writer holds that lock', async () => {
-  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
-  const { analyzeSources } = await import('../../../src/engine/engine');
   const src = fixtureSource(CACHE);
   // One writer stops taking the mutex: a read under the mutex alone now races that writer.
   const oneWriterWithout = src.text.replace(
@@ -111,11 +112,7 @@ test('unlocked-access: a read under the second lock counts as serialised only wh
     '\twrite_lock(&c->lock);\n\tc->addr = 0;\n\twrite_unlock(&c->lock);',
   );
   assert.notEqual(oneWriterWithout, src.text);
-  const parser = await sharedParser();
-  const found = ofRule(
-    analyzeSources(parser, [{ path: src.path, text: oneWriterWithout }], { minConfidence: 'low' }),
-    'unlocked-access',
-  );
+  const found = await onVariant(CACHE, oneWriterWithout);
   const stale = oneWriterWithout.split('\n').indexOf('\tstale = c->addr != addr;') + 1;
   const peek = oneWriterWithout.split('\n').indexOf('\treturn c->addr != 0;') + 1;
   assert.deepEqual(
@@ -129,20 +126,14 @@ test('unlocked-access: a read under the second lock counts as serialised only wh
 });
 
 test('unlocked-access: a set-up write under no lock leaves the writers\u2019 common lock; a tear-down write under one lock narrows it', async () => {
-  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
-  const { analyzeSources } = await import('../../../src/engine/engine');
   const src = fixtureSource(CACHE);
-  const parser = await sharedParser();
-  const run = (text: string): string[] =>
-    ofRule(analyzeSources(parser, [{ path: src.path, text }], { minConfidence: 'low' }), 'unlocked-access').map(
-      (f) => f.function,
-    );
+  const run = async (text: string): Promise<string[]> => (await onVariant(CACHE, text)).map((f) => f.function);
   // Before the cache is shared: no lock, and the mutex still serialises the slow-path read.
   const setUp = `${src.text}\nvoid xcache_init(struct xcache *c)\n{\n\tc->addr = 0;\n}\n`;
-  assert.deepEqual(run(setUp), ['xcache_peek']);
+  assert.deepEqual(await run(setUp), ['xcache_peek']);
   // Torn down under the rwlock alone: the object is still shared, and the mutex-only read races it.
   const tearDown = `${src.text}\nvoid xcache_release(struct xcache *c)\n{\n\twrite_lock(&c->lock);\n\tc->addr = 0;\n\twrite_unlock(&c->lock);\n}\n`;
-  assert.deepEqual(run(tearDown), ['xcache_refresh_needed', 'xcache_peek']);
+  assert.deepEqual(await run(tearDown), ['xcache_refresh_needed', 'xcache_peek']);
 });
 
 const MADE = 'unlocked-access/made-by-helper.c';
@@ -159,21 +150,13 @@ test('unlocked-access: an object a helper in view allocated and returned is the 
     `\`save_dev_pending()\` reads \`d->cur->len\` at line ${pending} without holding \`save_buf.lock\`, which protects \`save_buf.len\` at 3 of its 4 sites in view.`,
   );
   // The same object from a helper that returns something else (not what it allocated): it may be shared.
-  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
-  const { analyzeSources } = await import('../../../src/engine/engine');
   const src = fixtureSource(MADE);
   const notMade = src.text.replace(
     '\tb->data = kzalloc(len, 0);\n\treturn b;',
     '\tb->data = kzalloc(len, 0);\n\treturn d_shared;',
   );
   assert.notEqual(notMade, src.text);
-  const parser = await sharedParser();
-  const again = ofRule(
-    analyzeSources(parser, [{ path: src.path, text: `struct save_buf *d_shared;\n${notMade}` }], {
-      minConfidence: 'low',
-    }),
-    'unlocked-access',
-  );
+  const again = await onVariant(MADE, `struct save_buf *d_shared;\n${notMade}`);
   assert.deepEqual(
     again.map((f) => f.function),
     ['save_dev_start', 'save_dev_pending'],
@@ -181,25 +164,20 @@ test('unlocked-access: an object a helper in view allocated and returned is the 
 });
 
 test('unlocked-access: a helper called only from tear-down is part of it; one also called from elsewhere without the lock deviates', async () => {
-  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
-  const { analyzeSources } = await import('../../../src/engine/engine');
   const src = fixtureSource(RING);
-  const parser = await sharedParser();
-  const run = (text: string): string[] =>
-    ofRule(analyzeSources(parser, [{ path: src.path, text }], { minConfidence: 'low' }), 'unlocked-access').map(
-      (f) => `${f.function}:${f.line}`,
-    );
+  const run = async (text: string): Promise<string[]> =>
+    (await onVariant(RING, text)).map((f) => `${f.function}:${f.line}`);
   const helper =
     '\nstatic void ring_forget(struct ring_dev *d)\n{\n\td->state = 0;\n}\n' +
     '\nvoid ring_destroy(struct ring_dev *d)\n{\n\tring_forget(d);\n}\n';
-  const base = run(src.text);
-  assert.deepEqual(run(src.text + helper), base);
+  const base = await run(src.text);
+  assert.deepEqual(await run(src.text + helper), base);
   // The same helper called from an ordinary function too, never with the lock: the helper's write deviates.
   const alsoElsewhere = `${src.text}${helper}\nvoid ring_idle(struct ring_dev *d)\n{\n\tring_forget(d);\n}\n`;
   const write = alsoElsewhere.split('\n').lastIndexOf('\td->state = 0;') + 1;
-  assert.deepEqual(run(alsoElsewhere), [...base, `ring_forget:${write}`]);
+  assert.deepEqual(await run(alsoElsewhere), [...base, `ring_forget:${write}`]);
   // Registered as a handler in set-up (not called there): it runs later, while the device is shared.
   const registered = `${src.text}${helper.replace('\tring_forget(d);', '\trequest_irq(1, ring_forget, 0, "ring", d);')}`;
   const handlerWrite = registered.split('\n').lastIndexOf('\td->state = 0;') + 1;
-  assert.deepEqual(run(registered), [...base, `ring_forget:${handlerWrite}`]);
+  assert.deepEqual(await run(registered), [...base, `ring_forget:${handlerWrite}`]);
 });
