@@ -41,6 +41,8 @@ const targets = [
   },
   { entry: 'src/extension/node-entry.ts', out: 'dist/extension.js', platform: 'node', external: ['vscode'] },
   { entry: 'src/extension/node/repair-worker.ts', out: 'dist/repair-worker.js', platform: 'node' },
+  // The editor's engine thread (src/extension/node/engine-thread.ts loads it from beside extension.js).
+  { entry: 'src/extension/node/engine-worker.ts', out: 'dist/engine-worker.js', platform: 'node' },
   {
     entry: 'src/extension/web-entry.ts',
     out: 'dist/web/extension.js',

@@ -22,6 +22,7 @@ import { loadRuleHeadings } from './rule-docs';
 import { registerReviewIfPresent } from './review-hook';
 import type { ReviewApi } from './review/register';
 import type { RepairRunner } from './repair-job';
+import type { LiveEngineFactory } from './analysis/analysis-service';
 import { createVerifiedFix, inProcessRepairRunner, type VerifiedFixApi } from './verified-fix';
 import { registerVerifiedFixCommands } from './verified-fix-commands';
 
@@ -43,6 +44,8 @@ export interface HostServices {
   openGit?: PatchAnnotationsDeps['openGit'];
   /** Node hosts: the repair search on a worker thread (else it runs in the extension host). */
   repairRunner?: (extensionUri: vscode.Uri) => RepairRunner;
+  /** Node hosts: the editor's engine on a worker thread, with the persistent index (else in the extension host). */
+  liveEngine?: (context: vscode.ExtensionContext) => LiveEngineFactory;
 }
 
 export function activateExtension(
@@ -59,6 +62,7 @@ export function activateExtension(
     loadParser,
     (parser, config) => new Engine({ parser, config }),
     log,
+    services.liveEngine?.(context),
   );
   const store = new FindingStore();
   context.subscriptions.push(analysis, store);

@@ -16,7 +16,7 @@ export async function sourceModelFor(
   fn: string,
 ): Promise<{ functions: FunctionModel[] } | undefined> {
   const engine = await analysis.getEngine();
-  const model = engine.fileModel(file);
+  const model = await engine.fileModel(file);
   if (model?.functions.some((x) => x.name === fn)) return model;
   const f = patches.functionModel(file, fn);
   return f ? { functions: [f] } : undefined;

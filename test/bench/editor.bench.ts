@@ -1,8 +1,11 @@
 /**
  * The extension measured inside a real editor (code-server 4.100.3, its Node
- * extension host, headless Chromium): keystroke → updated diagnostics on the
- * largest iommufd file of linux-source-6.12 (goal: p95 under 50 ms),
- * activation time (goal: under 150 ms), and the .vsix size. The workspace is
+ * extension host, headless Chromium), on the largest iommufd file of
+ * linux-source-6.12: open → first (own-file) diagnostics with no index and
+ * with a warm one, open → the result with the kernel context, keystroke →
+ * updated diagnostics (goal: p95 under 50 ms), the extension host's longest
+ * task during the open and the typing, activation time (goal: under 150 ms),
+ * and the .vsix size. The workspace is
  * the kernel corpus itself, so the analysis reads its bounded kernel context.
  */
 import { readdirSync, statSync } from 'node:fs';
@@ -44,44 +47,77 @@ export async function run(ctx: {
   const vsix = packageVsix();
   const vsixBytes = statSync(vsix).size;
   const served = await serve({ folder: ctx.kernelDir, env: { IOMMUFD_REVIEW_BENCH_FILE: file } });
-  const b = await openBrowser();
+  type Measured = {
+    bytes: number;
+    lines: number;
+    activationMs: number;
+    engineReadyMs?: number;
+    firstAnalysisMs: number;
+    contextResultMs: number;
+    contextFiles?: number;
+    contextRead: { done: number; fromIndex: number };
+    hostLongestTaskOpenMs: number;
+    hostLongestTaskTypingMs: number;
+    edits: number;
+    keystrokeMs: { p50: number; p95: number; max: number };
+    analysisFiles?: number;
+  };
+  // Two editor sessions on one code-server: the first builds the persistent index in the
+  // extension's global storage (cold), the second opens the same file with it (warm).
+  const session = async (): Promise<Measured> => {
+    const b = await openBrowser();
+    try {
+      const { code, lines } = await runExtensionHostModule(served, b, 10 * 60_000);
+      const line = lines.find((l) => l.includes('BENCH {'));
+      if (code !== 0 || !line)
+        throw new Error(`the editor benchmark did not finish (exit ${code}):\n${lines.slice(-30).join('\n')}`);
+      return JSON.parse(line.slice(line.indexOf('BENCH {') + 6)) as Measured;
+    } finally {
+      await b.close();
+    }
+  };
   try {
-    const { code, lines } = await runExtensionHostModule(served, b, 10 * 60_000);
-    const line = lines.find((l) => l.includes('BENCH {'));
-    if (code !== 0 || !line)
-      throw new Error(`the editor benchmark did not finish (exit ${code}):\n${lines.slice(-30).join('\n')}`);
-    const m = JSON.parse(line.slice(line.indexOf('BENCH {') + 6)) as {
-      bytes: number;
-      lines: number;
-      activationMs: number;
-      engineReadyMs?: number;
-      firstAnalysisMs: number;
-      edits: number;
-      keystrokeMs: { p50: number; p95: number; max: number };
-      analysisFiles?: number;
-    };
+    const cold = await session();
+    const warm = await session();
     const ms = (n: number | undefined) => (n === undefined ? '' : Math.round(n * 10) / 10);
     const rel = path.relative(ctx.kernelDir, file);
+    const m = warm;
     return {
       title: 'Editor (code-server 4.100.3, Node extension host)',
       columns: ['measure', 'value', 'goal'],
       rows: [
         [
-          `keystroke → diagnostics p95, ${rel} (${m.lines} lines, ${m.edits} edits, kernel tree as context)`,
-          ms(m.keystrokeMs.p95),
-          '< 50 ms',
+          `open → first diagnostics (own file), no index, ${rel} (${m.lines} lines)`,
+          ms(cold.firstAnalysisMs),
+          '< 1500 ms',
         ],
+        ['open → first diagnostics (own file), warm index', ms(warm.firstAnalysisMs), '< 500 ms'],
+        [
+          `open → result with the kernel context (${cold.contextFiles ?? 0} files), no index`,
+          ms(cold.contextResultMs),
+          '',
+        ],
+        [
+          `open → result with the kernel context, warm index (${warm.contextRead.fromIndex} of ${warm.contextRead.done} from the index)`,
+          ms(warm.contextResultMs),
+          '',
+        ],
+        [`keystroke → diagnostics p95 (${m.edits} edits, kernel tree as context)`, ms(m.keystrokeMs.p95), '< 50 ms'],
         ['keystroke → diagnostics p50', ms(m.keystrokeMs.p50), ''],
         ['keystroke → diagnostics max', ms(m.keystrokeMs.max), ''],
+        [
+          "extension host's longest task during open (no index / warm)",
+          `${ms(cold.hostLongestTaskOpenMs)} / ${ms(warm.hostLongestTaskOpenMs)}`,
+          '',
+        ],
+        ["extension host's longest task while typing", ms(m.hostLongestTaskTypingMs), ''],
         ['activate()', ms(m.activationMs), '< 150 ms'],
-        ['engine ready (wasm loaded, config read)', ms(m.engineReadyMs), ''],
-        ['open → first diagnostics (with kernel context)', ms(m.firstAnalysisMs), ''],
+        ['engine ready (engine thread started, config read)', ms(m.engineReadyMs), ''],
         ['.vsix size (KiB)', Math.round(vsixBytes / 1024), 'small'],
       ],
-      json: { file: rel, vsixBytes, ...m },
+      json: { file: rel, vsixBytes, cold, warm },
     };
   } finally {
-    await b.close();
     await served.close();
   }
 }

@@ -48,6 +48,8 @@ test('the .vsix holds the extension, the wasm, the webview and the grammar, and 
     'extension/dist/extension.js',
     // The repair search's worker thread (Node hosts).
     'extension/dist/repair-worker.js',
+    // The editor's engine thread (Node hosts).
+    'extension/dist/engine-worker.js',
     'extension/dist/web/extension.js',
     'extension/dist/tree-sitter.wasm',
     'extension/dist/tree-sitter-c.wasm',

@@ -1,8 +1,11 @@
 /**
- * Owns the engine for the editor: which documents it holds (open C buffers
- * with their live text, plus bounded context read from disk), when the engine
- * and its parser are created (lazily, on the first C file), and the latest
- * analysis result. Listeners learn about each new result and state change.
+ * Owns the editor's engine: which documents it holds (open C buffers with
+ * their live text, plus bounded context read from disk), when the engine is
+ * created (lazily, on the first C file), and the latest analysis result.
+ * Listeners learn about each new result and state change. The engine itself
+ * is a `LiveEngine`: on a worker thread on Node hosts (the host only reads
+ * files and keeps results), in this thread in the browser. Patch reviews get
+ * fresh in-thread engines from `sessionFactory`.
  */
 import * as vscode from 'vscode';
 import type { CParser } from '../../engine/parse/syntax';
@@ -11,12 +14,14 @@ import { parseConfig } from '../../engine/knowledge/config';
 import type { AnalysisResult } from '../../engine/types';
 import { toReplacements, type OffsetChange } from '../../engine/editor/replacements';
 import { isCFile, selectContextFiles, KERNEL_CONTEXT_DIRS } from '../../engine/editor/context-files';
-import type { EngineApi } from './engine-api';
+import { inThreadLiveEngine, type EngineApi, type LiveEngine } from './engine-api';
 import { engineKey } from './paths';
 import type { Log } from '../log';
 import { readSettings } from '../settings';
 
 export type EngineFactory = (parser: CParser, config: ReviewConfig | undefined) => EngineApi;
+/** The host's own live engine (Node: a worker thread with the persistent index); absent: in this thread. */
+export type LiveEngineFactory = (config: ReviewConfig | undefined) => LiveEngine;
 
 /**
  * What the analysis is doing, truthfully: loading the parser, reading (and
@@ -30,8 +35,8 @@ export interface AnalysisState {
   /** Wall time of the last analysis, ms. */
   elapsedMs?: number;
   message?: string;
-  /** reading: context files read and parsed so far, of how many. */
-  progress?: { done: number; total: number };
+  /** reading: context files done so far, of how many; of them, how many came from the persistent index. */
+  progress?: { done: number; total: number; fromIndex: number };
   /** analysing and ready: files analysed (open and context), and how many of them are open. */
   files?: { open: number; context: number };
 }
@@ -47,7 +52,8 @@ export function unanalysableReason(text: string, maxBytes: number): string | und
 }
 
 export class AnalysisService implements vscode.Disposable {
-  private engine?: Promise<EngineApi>;
+  private engine?: Promise<LiveEngine>;
+  private parserLoad?: Promise<CParser>;
   /** Documents whose live text the engine holds (engine key → document version seen). */
   private readonly live = new Set<string>();
   /** Context files read from disk (engine keys). */
@@ -55,13 +61,12 @@ export class AnalysisService implements vscode.Disposable {
   private readonly loadedDirs = new Set<string>();
   private kernelTreeLoaded = false;
   /** Progress of the context read in the background, while one runs. */
-  private reading?: { done: number; total: number };
+  private reading?: { done: number; total: number; fromIndex: number };
   private disposed = false;
   private readonly stateEmitter = new vscode.EventEmitter<AnalysisState>();
   readonly onDidChangeState = this.stateEmitter.event;
   state: AnalysisState = { phase: 'idle' };
-  private parser?: CParser;
-  private config?: ReviewConfig;
+  private config?: Promise<ReviewConfig | undefined>;
   /** Set once the parser and engine exist: activation-to-ready, for the status bar and bench. */
   engineReadyMs?: number;
 
@@ -70,6 +75,7 @@ export class AnalysisService implements vscode.Disposable {
     private readonly loadParser: (extensionUri: vscode.Uri) => Promise<CParser>,
     private readonly createEngine: EngineFactory,
     private readonly log: Log,
+    private readonly createLive?: LiveEngineFactory,
   ) {}
 
   private setState(state: AnalysisState): void {
@@ -77,18 +83,18 @@ export class AnalysisService implements vscode.Disposable {
     this.stateEmitter.fire(state);
   }
 
-  /** The engine, created on first use (the wasm is loaded once). */
-  getEngine(): Promise<EngineApi> {
+  /** The live engine, created on first use (the wasm is loaded once). */
+  getEngine(): Promise<LiveEngine> {
     if (!this.engine) {
       const started = Date.now();
       this.setState({ ...this.state, phase: 'loading', message: 'loading the C parser' });
       this.engine = (async () => {
-        const [parser, config] = await Promise.all([this.loadParser(this.extensionUri), this.readConfig()]);
-        this.parser = parser;
-        this.config = config;
-        const engine = this.createEngine(parser, config);
+        const config = await this.readConfigOnce();
+        const engine = this.createLive
+          ? this.createLive(config)
+          : inThreadLiveEngine(this.createEngine(await this.loadParserOnce(), config));
         this.engineReadyMs = Date.now() - started;
-        this.log.info(`engine ready in ${this.engineReadyMs} ms`);
+        this.log.info(`engine ready in ${this.engineReadyMs} ms${this.createLive ? ' (on its own thread)' : ''}`);
         return engine;
       })();
       this.engine.catch((e) => {
@@ -100,11 +106,35 @@ export class AnalysisService implements vscode.Disposable {
     return this.engine;
   }
 
-  /** Makes fresh engines on the same parser and configuration (a patch review uses several). */
+  private loadParserOnce(): Promise<CParser> {
+    this.parserLoad ??= this.loadParser(this.extensionUri);
+    this.parserLoad.catch(() => (this.parserLoad = undefined));
+    return this.parserLoad;
+  }
+
+  private readConfigOnce(): Promise<ReviewConfig | undefined> {
+    this.config ??= this.readConfig();
+    return this.config;
+  }
+
+  /** The persistent index's notes (an unwritable folder, entries set aside), each said once in the log. */
+  private readonly toldNotes = new Set<string>();
+  async tellIndexNotes(): Promise<void> {
+    if (!this.engine) return;
+    try {
+      for (const n of await (await this.engine).indexNotes())
+        if (!this.toldNotes.has(n)) {
+          this.toldNotes.add(n);
+          this.log.warn(`index: ${n}`);
+        }
+    } catch {
+      /* the engine stopped: its own error is logged */
+    }
+  }
+
+  /** Makes fresh in-thread engines on the same parser and configuration (a patch review uses several). */
   async sessionFactory(): Promise<() => EngineApi> {
-    await this.getEngine();
-    const parser = this.parser!;
-    const config = this.config;
+    const [parser, config] = await Promise.all([this.loadParserOnce(), this.readConfigOnce()]);
     return () => this.createEngine(parser, config);
   }
 
@@ -144,11 +174,13 @@ export class AnalysisService implements vscode.Disposable {
       this.forget(engine, key);
       return reason;
     }
+    // held as live before the text arrives: a context read racing with this open then leaves it alone
+    this.live.add(key);
+    this.context.delete(key);
     try {
-      engine.setFile(key, text);
-      this.live.add(key);
-      this.context.delete(key);
+      await engine.setFile(key, text);
     } catch (e) {
+      this.live.delete(key);
       this.log.error(`could not read ${key}`, e);
       return `could not be parsed: ${(e as Error)?.message ?? e}`;
     }
@@ -166,10 +198,10 @@ export class AnalysisService implements vscode.Disposable {
       return reason;
     }
     try {
-      engine.editFile(key, toReplacements(changes));
+      await engine.editFile(key, toReplacements(changes));
     } catch (e) {
       this.log.warn(`incremental update of ${key} failed, reparsing it whole: ${(e as Error)?.message ?? e}`);
-      engine.setFile(key, doc.getText());
+      await engine.setFile(key, doc.getText());
     }
     return undefined;
   }
@@ -189,18 +221,19 @@ export class AnalysisService implements vscode.Disposable {
     this.forget(engine, key);
   }
 
-  private forget(engine: EngineApi, key: string): void {
+  private forget(engine: LiveEngine, key: string): void {
     this.live.delete(key);
     this.context.delete(key);
-    try {
-      engine.removeFile(key);
-    } catch {
-      /* it was never there */
-    }
+    engine.removeFile(key).catch(() => undefined); // it was never there
   }
 
-  /** Reads a file from disk into the engine as context; false when it was refused. */
-  private async readInto(engine: EngineApi, uri: vscode.Uri, key: string, maxBytes: number): Promise<boolean> {
+  /** Reads a file from disk into the engine as context; false when it was refused, else whether it came from the index. */
+  private async readInto(
+    engine: LiveEngine,
+    uri: vscode.Uri,
+    key: string,
+    maxBytes: number,
+  ): Promise<false | { fromIndex: boolean }> {
     try {
       const stat = await vscode.workspace.fs.stat(uri);
       if (stat.size > maxBytes) return false;
@@ -208,10 +241,10 @@ export class AnalysisService implements vscode.Disposable {
       if (unanalysableReason(text, maxBytes)) return false;
       // opened in the editor while it was read (a background context read): the live text wins
       if (this.live.has(key)) return false;
-      engine.setFile(key, text);
       this.context.add(key);
-      return true;
+      return await engine.setFile(key, text);
     } catch (e) {
+      this.context.delete(key);
       // Deleted or unreadable while we looked: it is simply not context.
       this.log.warn(`context file ${key} skipped: ${(e as Error)?.message ?? e}`);
       return false;
@@ -235,7 +268,7 @@ export class AnalysisService implements vscode.Disposable {
     const settings = readSettings(doc.uri);
     const total = wanted.length;
     if (total === 0) return 0;
-    const progress = { done: 0, total };
+    const progress = { done: 0, total, fromIndex: 0 };
     this.reading = progress;
     // said as it goes: reading a kernel tree's context takes seconds
     const tell = (): void =>
@@ -243,7 +276,7 @@ export class AnalysisService implements vscode.Disposable {
         ...this.state,
         phase: 'reading',
         progress: { ...progress },
-        message: `reading and parsing context files: ${progress.done} of ${total}`,
+        message: `reading context files: ${progress.done} of ${total} (${progress.fromIndex} from the index, ${progress.done - progress.fromIndex} parsed)`,
       });
     tell();
     let added = 0;
@@ -251,15 +284,22 @@ export class AnalysisService implements vscode.Disposable {
       for (const uri of wanted) {
         if (this.disposed) break;
         const k = engineKey(uri);
-        if (!this.live.has(k) && !this.context.has(k) && (await this.readInto(engine, uri, k, settings.maxFileBytes)))
-          added++;
+        if (!this.live.has(k) && !this.context.has(k)) {
+          const read = await this.readInto(engine, uri, k, settings.maxFileBytes);
+          if (read) added++;
+          if (read && read.fromIndex) progress.fromIndex++;
+        }
         progress.done++;
         if (progress.done % 5 === 0 || progress.done === total) tell();
       }
     } finally {
       this.reading = undefined;
     }
-    if (added > 0) this.log.info(`read ${added} context file(s) for ${engineKey(doc.uri)}`);
+    if (added > 0)
+      this.log.info(
+        `read ${added} context file(s) for ${engineKey(doc.uri)}, ${progress.fromIndex} of them from the index`,
+      );
+    void this.tellIndexNotes();
     this.setState(
       added > 0
         ? {
@@ -347,12 +387,13 @@ export class AnalysisService implements vscode.Disposable {
         files,
         message: `analysing ${files.open} open file(s) with ${files.context} context file(s)`,
       });
-    // the analysis runs synchronously: let the status item show the phase before it starts
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    // in this thread the analysis runs synchronously: let the status item show the phase before it starts
+    if (!this.createLive) await new Promise((resolve) => setTimeout(resolve, 0));
     const started = Date.now();
     try {
-      const result = engine.analyze({ paths, minConfidence: readSettings().minConfidence });
+      const result = await engine.analyze({ paths, minConfidence: readSettings().minConfidence });
       const elapsedMs = Date.now() - started;
+      void this.tellIndexNotes();
       this.setState(
         this.reading
           ? { ...this.state, phase: 'reading', result, files, elapsedMs }
