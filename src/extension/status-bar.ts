@@ -27,8 +27,11 @@ export function registerStatusBar(context: vscode.ExtensionContext, analysis: An
         break;
       case 'reading': {
         const p = state.progress;
-        item.text = `$(sync~spin) iommufd: reading context ${p ? `${p.done}/${p.total}` : ''}`.trimEnd();
-        item.tooltip = state.message ?? 'reading and parsing context files';
+        // the open files' own findings are already out while their context is read
+        const n = r?.findings.length;
+        const found = n === undefined ? '' : ` · ${n} finding${n === 1 ? '' : 's'} so far`;
+        item.text = `$(sync~spin) iommufd: reading context ${p ? `${p.done}/${p.total}` : ''}`.trimEnd() + found;
+        item.tooltip = state.message ?? 'reading context files';
         break;
       }
       case 'analysing': {
