@@ -83,6 +83,27 @@ test('the engine thread reports what the engine in this thread does, and the ind
   assert.deepEqual(entries(index), written, 'a warm session writes nothing new');
 });
 
+test('typing into a file writes nothing to the index (one entry per keystroke would grow it without end)', async () => {
+  const index = path.join(dir, 'typing');
+  await session(workerLiveEngine(dist, { indexDir: index }));
+  const written = entries(index);
+  const engine = workerLiveEngine(dist, { indexDir: index });
+  try {
+    for (const f of FILES) await engine.setFile(f, readFileSync(f, 'utf8'));
+    const text = readFileSync(OPEN[0], 'utf8');
+    const at = text.indexOf('\trc = iopt_add_access(');
+    for (let i = 0; i < 6; i++) {
+      await engine.editFile(OPEN[0], [{ start: at, deletedLength: 0, inserted: ' ' }]);
+      const r = await engine.analyze({ paths: OPEN, minConfidence: 'low' });
+      // still analysed on every keystroke: the finding follows the text
+      assert.equal(r.findings.find((f) => f.file === OPEN[0])?.line, 19);
+    }
+  } finally {
+    engine.dispose();
+  }
+  assert.deepEqual(entries(index), written);
+});
+
 test('corrupt index entries are set aside with a note, rebuilt, and the results are unchanged', async () => {
   const index = path.join(dir, 'corrupt');
   const cold = await session(workerLiveEngine(dist, { indexDir: index }));
