@@ -8,7 +8,7 @@ import type { SyntaxNode } from '../parse/syntax';
 import { identifierBefore, withoutLineComments } from '../text-scan';
 import { FunctionBuilder } from './build-function';
 import { commentsOf, documentsCallerHolds } from './lock-comments';
-import type { FileContext, VarInfo } from './build-function';
+import type { FileContext, VarInfo } from './function-state';
 import { readStructs } from './structs';
 import type { StructTable } from './structs';
 import { declaredName, kids, line, namedKids, nodeType, sameNode, structOfTypeNode } from './syntax-util';
