@@ -165,19 +165,8 @@ export abstract class ControlFlow extends Conditions {
         this.walkStatement(body);
         return;
       }
-      const lock = this.lockRef(lockArg, cls.kind);
-      this.emit({
-        kind: 'acquire',
-        lock,
-        mode: cls.mode,
-        trylock: false,
-        nested: false,
-        scope: 'scoped_guard',
-        api: `scoped_guard(${args[0].text})`,
-        line: line(head),
-        column: column(head),
-      });
-      this.withScope(() => this.walkStatement(body), body, { lock, mode: cls.mode });
+      const hold = this.acquireGuard(head, lockArg, cls, 'scoped_guard', `scoped_guard(${args[0].text})`);
+      this.withScope(() => this.walkStatement(body), body, hold);
       return;
     }
     // An iterator macro: the block runs zero or more times.

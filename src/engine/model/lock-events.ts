@@ -9,7 +9,7 @@ import { FunctionState } from './function-state';
 import type { EventLoc, FileContext, GuardHold, Scope } from './function-state';
 import { guardClass, LOCK_CLASS_SITES, lockApi } from './lock-apis';
 import { column, line, squash, structOfTypeText, unparen, nodeType } from './syntax-util';
-import type { AcquireEvent, LockKind, LockRef } from './types';
+import type { AcquireEvent, LockKind, LockMode, LockRef } from './types';
 
 /**
  * The class of a lock in a file-scope object. lockdep keys a static lock by
@@ -170,21 +170,33 @@ export abstract class LockEvents extends FunctionState {
     const clsName = fn.childForFieldName('arguments')?.namedChild(0)?.text ?? '';
     const cls = guardClass(clsName);
     if (cls && args[0]) {
-      const lock = this.lockRef(args[0], cls.kind);
-      this.emit({
-        kind: 'acquire',
-        lock,
-        mode: cls.mode,
-        trylock: false,
-        nested: false,
-        scope: 'guard',
-        api: `guard(${clsName})`,
-        line: line(n),
-        column: column(n),
-      });
-      this.scopes[this.scopes.length - 1]?.guards.push({ lock, mode: cls.mode });
+      const hold = this.acquireGuard(n, args[0], cls, 'guard', `guard(${clsName})`);
+      this.scopes[this.scopes.length - 1]?.guards.push(hold);
     }
     return true;
+  }
+
+  /** The acquire event of a `guard()` or `scoped_guard()` at `at`; the caller keeps the hold in the scope it guards. */
+  protected acquireGuard(
+    at: SyntaxNode,
+    lockArg: SyntaxNode,
+    cls: { kind: LockKind; mode: LockMode },
+    scope: 'guard' | 'scoped_guard',
+    api: string,
+  ): GuardHold {
+    const lock = this.lockRef(lockArg, cls.kind);
+    this.emit({
+      kind: 'acquire',
+      lock,
+      mode: cls.mode,
+      trylock: false,
+      nested: false,
+      scope,
+      api,
+      line: line(at),
+      column: column(at),
+    });
+    return { lock, mode: cls.mode };
   }
 
   /** A call of a lock API (lock-apis.ts): its acquire, release or assert event. False when `name` is none. */
