@@ -51,7 +51,9 @@ test('no regex literal in src/ backtracks super-linearly (recheck)', async () =>
   const verdicts = new Map<string, Awaited<ReturnType<typeof check>>>();
   for (const l of literals) {
     const key = `/${l.source}/${l.flags}`;
-    const d = verdicts.get(key) ?? (await check(l.source, l.flags, { timeout: 10_000 }));
+    let d = verdicts.get(key) ?? (await check(l.source, l.flags, { timeout: 10_000 }));
+    // A time-out under a loaded machine is no verdict: ask once more with more time before calling it unknown.
+    if (d.status === 'unknown' && d.error.kind === 'timeout') d = await check(l.source, l.flags, { timeout: 60_000 });
     verdicts.set(key, d);
     if (d.status === 'vulnerable')
       unsafe.push(`${l.where} /${l.source}/${l.flags}: ${d.complexity.summary}, attack ${d.attack.pattern}`);
