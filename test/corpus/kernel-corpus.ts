@@ -5,6 +5,8 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { JsonReport } from '../../src/report/json';
+import { runCli, type CliRun } from '../unit/cli/run-cli';
 
 export function kernelDir(): string {
   const dir = process.env.IOMMUFD_REVIEW_KERNEL;
@@ -82,4 +84,19 @@ export function readmeSection(heading: string): string {
   if (start < 0) throw new Error(`README.md has no "${heading}" section`);
   const end = docs.indexOf('\n## ', start + 1);
   return docs.slice(start, end < 0 ? docs.length : end);
+}
+
+/** Runs the CLI's `check --format json` on the kernel tree; a run that prints no JSON fails with its stderr, named. */
+export function checkJson(
+  name: string,
+  args: readonly string[],
+  kernel: string,
+  timeoutMs: number,
+): { run: CliRun; report: JsonReport } {
+  const run = runCli(['check', '--format', 'json', ...args], { cwd: kernel, timeoutMs });
+  try {
+    return { run, report: JSON.parse(run.stdout) as JsonReport };
+  } catch {
+    throw new Error(`${name}: exit ${run.status} signal ${run.signal}, no JSON; stderr:\n${run.stderr.slice(0, 4000)}`);
+  }
 }

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import type { JsonReport } from '../../src/report/json';
-import { runCli, type CliRun } from '../unit/cli/run-cli';
-import { checkPaths, kernelDir, readmeSection } from './kernel-corpus';
+import type { CliRun } from '../unit/cli/run-cli';
+import { checkJson, checkPaths, kernelDir, readmeSection } from './kernel-corpus';
 
 const DOCUMENTED_EDGES: [string, string][] = [
   ['iommufd_access.ioas_lock', 'io_pagetable.domains_rwsem'],
@@ -24,18 +24,7 @@ before(() => {
   const kernel = kernelDir();
   const args = checkPaths(kernel).map((p) => path.relative(kernel, p));
   for (const backend of ['wasm', 'native'] as const) {
-    const run = runCli(['check', '--format', 'json', '--backend', backend, ...args], {
-      cwd: kernel,
-      timeoutMs: 180_000,
-    });
-    let report: JsonReport;
-    try {
-      report = JSON.parse(run.stdout) as JsonReport;
-    } catch {
-      throw new Error(
-        `${backend}: exit ${run.status} signal ${run.signal}, no JSON; stderr:\n${run.stderr.slice(0, 4000)}`,
-      );
-    }
+    const { run, report } = checkJson(backend, ['--backend', backend, ...args], kernel, 180_000);
     runs[backend] = { run, report };
   }
 });

@@ -24,9 +24,9 @@ import { before, test } from 'node:test';
 import { Engine } from '../../src/engine/engine';
 import { readSources } from '../../src/engine/node/read-sources';
 import type { JsonFinding, JsonReport } from '../../src/report/json';
-import { repoRoot, runCli } from '../unit/cli/run-cli';
+import { repoRoot } from '../unit/cli/run-cli';
 import { sharedParser } from '../unit/engine/engine-fixtures';
-import { checkPaths, kernelDir, PRECISION_TREES } from './kernel-corpus';
+import { checkJson, checkPaths, kernelDir, PRECISION_TREES } from './kernel-corpus';
 
 const SNAPSHOT = path.join(repoRoot, 'test/corpus/snapshots/model-snapshot.json');
 const UPDATE = process.env.UPDATE_SNAPSHOT === '1';
@@ -111,18 +111,7 @@ before(async () => {
     models: {},
   };
   for (const { name, args } of runs(kernel)) {
-    const run = runCli(['check', '--format', 'json', '--min-confidence', 'low', '--no-index', ...args], {
-      cwd: kernel,
-      timeoutMs: 300_000,
-    });
-    let report: JsonReport;
-    try {
-      report = JSON.parse(run.stdout) as JsonReport;
-    } catch {
-      throw new Error(
-        `${name}: exit ${run.status} signal ${run.signal}, no JSON; stderr:\n${run.stderr.slice(0, 4000)}`,
-      );
-    }
+    const { run, report } = checkJson(name, ['--min-confidence', 'low', '--no-index', ...args], kernel, 300_000);
     assert.ok(run.status === 0 || run.status === 1, `${name}: exit ${run.status}\n${run.stderr}`);
     current.check[name] = checkSnapshot(name, report);
     await modelDigests(kernel, name, args, current.models);

@@ -11,8 +11,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import type { JsonReport } from '../../src/report/json';
-import { runCli } from '../unit/cli/run-cli';
-import { kernelDir, PRECISION_TREES, readmeSection } from './kernel-corpus';
+import { checkJson, kernelDir, PRECISION_TREES, readmeSection } from './kernel-corpus';
 
 interface TreeRun {
   tree: string;
@@ -42,15 +41,7 @@ before(() => {
       existsSync(path.join(kernel, tree)),
       `${tree} is not in ${kernel}: npm test unpacks it (scripts/ensure.mjs)`,
     );
-    const run = runCli(['check', '--format', 'json', tree], { cwd: kernel, timeoutMs: 180_000 });
-    let report: JsonReport;
-    try {
-      report = JSON.parse(run.stdout) as JsonReport;
-    } catch {
-      throw new Error(
-        `${tree}: exit ${run.status} signal ${run.signal}, no JSON; stderr:\n${run.stderr.slice(0, 4000)}`,
-      );
-    }
+    const { run, report } = checkJson(tree, [tree], kernel, 180_000);
     runs.push({ tree, status: run.status, stderr: run.stderr, report });
   }
 });
