@@ -416,12 +416,7 @@ export const REAL_BUGS: RealBug[] = [
         replace: '\t\tiommufd_group_remove_reserved_iova(igroup, find_hwpt_paging(old_hwpt));\nerr_unlock:',
       },
     ],
-    status: 'missed',
-    reason:
-      'No missing-undo rule, and pairs are not matched by object: iommufd_group_do_replace_reserved_iova(igroup, hwpt_paging) ' +
-      'acquires reservations on the new hwpt, and the error path calls the matching release, ' +
-      "iommufd_group_remove_reserved_iova(), on a different object (the old hwpt). Needs acquire/release pairs (from knowledge or inferred from the code: the success path releases the old hwpt's reservations " +
-      'with the same helper) whose release is checked against the object the acquire was made on.',
+    status: 'caught',
   },
   {
     id: 'vfio-pci-pm-save-overwrite-leak',

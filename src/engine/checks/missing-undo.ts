@@ -9,10 +9,21 @@
  * Pairs come from the knowledge (`releasedBy`: `vfio_pin_pages` →
  * `vfio_unpin_pages`), from names (`sysfs_create_group` /
  * `sysfs_remove_group`, `foo_register` / `foo_unregister`: the same name
- * with an acquire verb swapped for its release verb), and from the code: a
- * value returned by a call that a release-like call (`kfree`, `*_put`,
- * `*_free`, `*_destroy`) takes as a whole argument. A release must be on the
- * same object: the acquire's result, or its first argument.
+ * with an acquire verb swapped for its release verb), from the acquire's own
+ * body when it is in view (its error path rolls itself back with a
+ * release-like call on exactly its own parameters: that call is its undo),
+ * and from the code: a value returned by a call that a release-like call
+ * (`kfree`, `*_put`, `*_free`, `*_destroy`) takes as a whole argument. A
+ * release must be on the same object: the acquire's result, or its first
+ * argument; for a pair whose two calls take the same arguments (`add(a, b)`
+ * / `remove(a, b)`), every argument.
+ *
+ * Released on the wrong object: an error path that calls the pair's release
+ * with arguments that differ from the acquire's (`remove(group, old)` after
+ * `add(group, new)`) leaves the acquire in place and undoes something this
+ * function did not acquire. That is reported even when no path releases the
+ * right object: the wrong call is the function's own word that this path
+ * must undo the acquire.
  *
  * Quiet when: the return is on the acquire's own failure path; the acquire
  * does not run on every path to the return; the object was handed on before
@@ -24,7 +35,7 @@ import { functionKnowledge } from '../knowledge/lookup';
 import type { CallEvent, FunctionModel, ReturnEvent } from '../model/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
-import { fingerprint, lowerConfidence, perFunctionCheck } from './check';
+import { findFunction, fingerprint, lowerConfidence, perFunctionCheck } from './check';
 import { type FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
 import { fieldStore } from './rollback-steps';
 import { scenarioFor } from './scenario';
@@ -84,16 +95,81 @@ interface Acquire {
   /** The acquired object as the code names it: the result local, or the first argument. */
   object: string;
   byResult: boolean;
-  /** The knowledge pairs this call with its release functions. */
+  /** The knowledge (or the acquire's own rollback) pairs this call with its release functions. */
   known: boolean;
+  /** The function the acquire is in. */
+  file: string;
+}
+
+/**
+ * A call of the acquire's release that takes the acquire's object with
+ * other arguments (`remove(group, old)` after `add(group, new)`): it undoes
+ * something else, not this acquire.
+ */
+function releasesOther(ctx: CheckContext, a: Acquire, x: CallEvent): boolean {
+  const acq = a.ref.event;
+  return (
+    x !== acq &&
+    !a.byResult &&
+    sameShape(acq, x) &&
+    norm(x.args[0]) === a.object &&
+    pairs(ctx, acq, a.file, x) &&
+    !releases(ctx, a, x)
+  );
+}
+
+const rollbackCache = new WeakMap<FunctionModel, string[]>();
+
+/**
+ * What a function in view undoes itself with: release-like calls on its
+ * error path that take exactly its own parameters, in order
+ * (`err: foo_remove(group, hwpt); return rc;` in `foo_add(group, hwpt)`).
+ * Its callers' error paths must undo a successful call the same way.
+ */
+function ownRollbacks(fn: FunctionModel): string[] {
+  const hit = rollbackCache.get(fn);
+  if (hit) return hit;
+  const out: string[] = [];
+  const params = fn.params ?? [];
+  if (params.length > 0) {
+    const paths = flowPathsOf(fn);
+    const returns = paths.events().filter((r): r is EventRef<ReturnEvent> => r.event.kind === 'return');
+    for (const r of paths.events()) {
+      const ev = r.event;
+      if (ev.kind !== 'call' || ev.callee === fn.name || !RELEASE_LIKE.test(ev.callee) || out.includes(ev.callee))
+        continue;
+      if (ev.args.length !== params.length || !ev.args.every((arg, i) => norm(arg) === params[i])) continue;
+      // On the error path only: it leads to an error return and never to a success return.
+      const after = returns.filter((x) => paths.before(r, x));
+      if (after.length > 0 && after.every((x) => isErrorReturn(x.event))) out.push(ev.callee);
+    }
+  }
+  rollbackCache.set(fn, out);
+  return out;
+}
+
+/** The releases that pair with an acquire call: knowledge, then the acquire's own rollback when its body is in view. */
+function knownReleases(ctx: CheckContext, callee: string, file: string): readonly string[] {
+  const known = functionKnowledge(ctx.knowledge, callee)?.releasedBy ?? [];
+  const body = findFunction(ctx, callee, file);
+  return body ? [...known, ...ownRollbacks(body)] : known;
+}
+
+/** Does `x` undo calls like `acq` (on some object)? */
+function pairs(ctx: CheckContext, acq: CallEvent, file: string, x: CallEvent): boolean {
+  return knownReleases(ctx, acq.callee, file).includes(x.callee) || namePair(acq.callee, x.callee);
+}
+
+/** Both calls take the same number of arguments (two or more): each argument names part of the object. */
+function sameShape(acq: CallEvent, x: CallEvent): boolean {
+  return acq.args.length >= 2 && acq.args.length === x.args.length;
 }
 
 /** Does `x` release what `a` acquired? */
 function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false): boolean {
   const acq = a.ref.event;
   if (x === acq) return false;
-  const knownPair = functionKnowledge(ctx.knowledge, acq.callee)?.releasedBy?.includes(x.callee) ?? false;
-  const named = knownPair || namePair(acq.callee, x.callee);
+  const named = pairs(ctx, acq, a.file, x);
   // The object itself, or the address of an object embedded in it (`&ioas->obj`, what `*_put_object()` takes).
   const isObject = (arg: string) =>
     norm(arg) === a.object || new RegExp(`^&${a.object}(?:->|\\.)\\w+$`).test(norm(arg));
@@ -110,6 +186,7 @@ function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false
     );
   }
   if (x.args.length === 0 || norm(x.args[0]) !== a.object) return false;
+  if (named && sameShape(acq, x)) return x.args.every((arg, i) => norm(arg) === norm(acq.args[i]));
   // Destroying the object undoes whatever was acquired on it (`iommufd_access_destroy(access)` detaches too).
   return named || (!pairsOnly && /^[A-Za-z_]\w*$/.test(a.object) && DESTROYS.test(x.callee));
 }
@@ -123,12 +200,12 @@ function acquiresOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Acq
     // Precision first: the acquire's own failure check must be understood (`if (!p)`,
     // `if (rc)`, `IS_ERR`), or a return after a failed acquire would look like a leak.
     if (paths.errorBlocks(r).size === 0) continue;
-    const known = (functionKnowledge(ctx.knowledge, ev.callee)?.releasedBy?.length ?? 0) > 0;
+    const known = knownReleases(ctx, ev.callee, fn.file).length > 0;
     const byResult: Acquire | undefined = ev.resultVar
-      ? { ref: r, object: ev.resultVar, byResult: true, known }
+      ? { ref: r, object: ev.resultVar, byResult: true, known, file: fn.file }
       : undefined;
     const byArg: Acquire | undefined =
-      ev.args.length > 0 ? { ref: r, object: norm(ev.args[0]), byResult: false, known } : undefined;
+      ev.args.length > 0 ? { ref: r, object: norm(ev.args[0]), byResult: false, known, file: fn.file } : undefined;
     // The object is what the code releases: the result (`kfree(name)`) or the first argument
     // (`vfio_unpin_pages(&vdev, ...)`); for a pair known only from the knowledge, a struct
     // result (`iommufd_get_ioas()`), else the first argument (`vfio_pin_pages()` returns a count).
@@ -173,9 +250,11 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     const ownFailure = paths.errorBlocks(a.ref);
     const avoid = reachableAvoiding(fn, a.ref.block);
     const releaseSites = calls.filter((x) => releases(ctx, a, x.event));
+    const wrongSites = calls.filter((x) => releasesOther(ctx, a, x.event));
     // The function's own word is required: a pair the function never releases may be handed
     // over by means it does not show (a reference kept by the object it is stored in).
-    if (releaseSites.length === 0) continue;
+    // A release of the pair on another object is such a word too (see the header).
+    if (releaseSites.length === 0 && wrongSites.length === 0) continue;
     const released = (r: EventRef) => releaseSites.some((x) => paths.before(a.ref, x) && paths.before(x, r));
     // Handed on: returned, stored into an object (the acquired value, or the call's result:
     // `mdev->id = rc` after `rc = ida_alloc(...)` makes the id the device's to free), or
@@ -188,7 +267,8 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
         if (
           (ev.kind === 'call' || ev.kind === 'callback') &&
           x !== a.ref &&
-          !releaseSites.includes(x as EventRef<CallEvent>)
+          !releaseSites.includes(x as EventRef<CallEvent>) &&
+          !wrongSites.includes(x as EventRef<CallEvent>)
         ) {
           if (ev.args.some((arg) => held.some((v) => norm(arg) === v || norm(arg) === `&${v}`))) return true;
         }
@@ -198,14 +278,23 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     // Judged per later failure (smatch's unwind check): the error returns of each checked call
     // after the acquire, on every path through it. A return right after the acquire is left
     // alone (it may be the acquire's own failure, tested in a way the model did not tie to it).
-    const checkpoints = calls.filter(
-      (c) =>
-        c !== a.ref &&
-        !ownFailure.has(c.block) &&
-        !avoid.has(c.block) &&
-        paths.before(a.ref, c) &&
-        paths.errorBlocks(c).size > 0,
+    const later = calls.filter(
+      (c) => c !== a.ref && !ownFailure.has(c.block) && paths.before(a.ref, c) && paths.errorBlocks(c).size > 0,
     );
+    // A return shared with the acquire's own failure (`goto err_unlock` from both) must be
+    // reached through a release after this failure.
+    const releasedAfter = (c: EventRef, r: EventRef<ReturnEvent>) =>
+      ownFailure.has(r.block) ? releaseSites.some((x) => paths.before(c, x) && paths.before(x, r)) : released(r);
+    // A leaking path that calls the release on another object: the call a fix corrects. The
+    // path through the acquire, the failure and the wrong release is the code's own, so a
+    // failure also reachable without the acquire (both under one `if`) counts here, and
+    // whatever else the path passes the object to, it did not keep it: the path tries to undo.
+    const wrong = wrongAfter(paths, later, returns, wrongSites, (c, r) => !releasedAfter(c, r));
+    if (wrong) {
+      out.push(wrongObjectFinding(fn, a, wrong.x, wrong.r, wrong.c, releaseSites));
+      continue;
+    }
+    const checkpoints = later.filter((c) => !avoid.has(c.block));
     const releasedReturns: EventRef<ReturnEvent>[] = [];
     const missing: EventRef<ReturnEvent>[] = [];
     const failedAt = new Map<EventRef, EventRef<CallEvent>>();
@@ -213,12 +302,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
       const region = paths.errorBlocks(c);
       for (const r of returns) {
         if (!region.has(r.block) || missing.includes(r) || releasedReturns.includes(r)) continue;
-        // A return shared with the acquire's own failure (`goto err_unlock` from both) must be
-        // reached through a release after this failure.
-        const ok = ownFailure.has(r.block)
-          ? releaseSites.some((x) => paths.before(c, x) && paths.before(x, r))
-          : released(r);
-        if (ok) releasedReturns.push(r);
+        if (releasedAfter(c, r)) releasedReturns.push(r);
         else if (!handedOn(r)) {
           missing.push(r);
           failedAt.set(r, c);
@@ -248,6 +332,95 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     );
   }
   return out;
+}
+
+/** The first failure, leaking return and wrong-object release on one path (failure → release → return). */
+function wrongAfter(
+  paths: FlowPaths,
+  failures: EventRef<CallEvent>[],
+  returns: EventRef<ReturnEvent>[],
+  wrongSites: EventRef<CallEvent>[],
+  leaks: (c: EventRef<CallEvent>, r: EventRef<ReturnEvent>) => boolean,
+): { c: EventRef<CallEvent>; x: EventRef<CallEvent>; r: EventRef<ReturnEvent> } | undefined {
+  if (wrongSites.length === 0) return undefined;
+  for (const c of failures) {
+    const region = paths.errorBlocks(c);
+    for (const x of wrongSites) {
+      if (!region.has(x.block)) continue;
+      const r = returns.find((r) => region.has(r.block) && paths.before(x, r) && leaks(c, r));
+      if (r) return { c, x, r };
+    }
+  }
+  return undefined;
+}
+
+/** What the acquire and a release take, for messages: `igroup, hwpt_paging`. */
+function argsText(ev: CallEvent): string {
+  return ev.args.map(norm).join(', ');
+}
+
+/** The release called on another object than the acquire's (see the header). */
+function wrongObjectFinding(
+  fn: FunctionModel,
+  a: Acquire,
+  wrong: EventRef<CallEvent>,
+  ret: EventRef<ReturnEvent>,
+  failed: EventRef<CallEvent>,
+  releaseSites: EventRef<CallEvent>[],
+): Finding {
+  const acq = a.ref.event;
+  const x = wrong.event;
+  const differ = x.args.map((arg, i) => ({ got: norm(arg), want: norm(acq.args[i]) })).filter((d) => d.got !== d.want);
+  const on = differ.map((d) => `\`${d.got}\` instead of \`${d.want}\``).join(', ');
+  const value = ret.event.value ? ` \`${ret.event.value}\`` : '';
+  const message =
+    `\`${acq.callee}(${argsText(acq)})\` (line ${acq.line}) is undone on the error path after ` +
+    `\`${failed.event.callee}()\` fails (line ${failed.event.line}) by \`${x.callee}(${argsText(x)})\` ` +
+    `at line ${x.line}, on ${on}: what was acquired stays when the function returns${value} at line ` +
+    `${ret.event.line}, and the release undoes something this function did not acquire.`;
+  const related: RelatedLocation[] = [
+    {
+      file: fn.file,
+      line: acq.line,
+      message: `\`${acq.callee}()\` acquires on \`${argsText(acq)}\``,
+      role: 'irreversible',
+    },
+    ...(failed.event.line !== acq.line
+      ? [
+          {
+            file: fn.file,
+            line: failed.event.line,
+            message: `\`${failed.event.callee}()\` can fail here`,
+            role: 'fallible' as const,
+          },
+        ]
+      : []),
+    { file: fn.file, line: x.line, message: `\`${x.callee}()\` releases \`${argsText(x)}\`, not what was acquired` },
+    {
+      file: fn.file,
+      line: ret.event.line,
+      message: `returns without \`${x.callee}(${argsText(acq)})\``,
+      role: 'return',
+    },
+    ...releaseSites.slice(0, 1).map((r) => ({
+      file: fn.file,
+      line: r.event.line,
+      message: `\`${r.event.callee}()\` releases it here`,
+    })),
+  ];
+  return {
+    ruleId: 'missing-undo',
+    severity: 'warning',
+    confidence: fn.status === 'partial' ? 'low' : 'medium',
+    message,
+    file: fn.file,
+    line: x.line,
+    column: x.column,
+    function: fn.name,
+    fingerprint: fingerprint('missing-undo', fn.name, [acq.callee, x.callee]),
+    related,
+    scenario: scenarioFor('missing-undo', { file: fn.file, function: fn.name }),
+  };
 }
 
 /**

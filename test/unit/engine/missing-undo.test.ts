@@ -60,3 +60,34 @@ test('missing-undo: an error path that jumps past the unwind label to a return s
     /^what `sysfs_create_group\(\)` acquired on `&parent->kobj` \(line 66\) is not released when the function returns `rc` at line 71: the function calls `sysfs_remove_group\(\)` on it at line 75/,
   );
 });
+
+const WRONG = 'missing-undo/wrong-object.c';
+
+test('missing-undo: an unwind that releases another object than the one acquired on (pair from the acquire own rollback)', async () => {
+  const found = ofRule(await analyzeFixtures([WRONG], { minConfidence: 'low' }), 'missing-undo');
+  // win_group_move_fixed() unwinds on new_tbl: nothing there; the reserve helper's own rollback is on its parameters.
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    [`win_group_move:${lineOf(WRONG, 'win_group_unreserve(grp, old_tbl);', 2)}:medium`],
+  );
+  const [f] = found;
+  const reserve = lineOf(WRONG, 'rc = win_group_reserve(grp, new_tbl);');
+  const fails = lineOf(WRONG, 'rc = win_hw_switch(grp, new_tbl);');
+  const wrong = lineOf(WRONG, 'win_group_unreserve(grp, old_tbl);', 2);
+  const ret = lineOf(WRONG, 'return rc;', 2);
+  assert.equal(
+    f.message,
+    `\`win_group_reserve(grp, new_tbl)\` (line ${reserve}) is undone on the error path after \`win_hw_switch()\` fails ` +
+      `(line ${fails}) by \`win_group_unreserve(grp, old_tbl)\` at line ${wrong}, on \`old_tbl\` instead of \`new_tbl\`: ` +
+      `what was acquired stays when the function returns \`rc\` at line ${ret}, and the release undoes something this ` +
+      'function did not acquire.',
+  );
+  // The acquire, the failing step, the wrong release, the return.
+  assert.deepEqual(relatedLines(f), [reserve, fails, wrong, ret]);
+  assert.deepEqual(
+    f.related.map((r) => r.role),
+    ['irreversible', 'fallible', undefined, 'return'],
+  );
+  assert.equal(f.related[2].message, '`win_group_unreserve()` releases `grp, old_tbl`, not what was acquired');
+  assert.equal(f.fingerprint, 'missing-undo:win_group_move:win_group_reserve,win_group_unreserve');
+});
