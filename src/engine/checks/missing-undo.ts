@@ -334,6 +334,14 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   return out;
 }
 
+/** The witness's failing step, unless it is the acquire's own line. */
+function failingStep(fn: FunctionModel, acq: CallEvent, failed: EventRef<CallEvent>): RelatedLocation[] {
+  if (failed.event.line === acq.line) return [];
+  return [
+    { file: fn.file, line: failed.event.line, message: `\`${failed.event.callee}()\` can fail here`, role: 'fallible' },
+  ];
+}
+
 /** The first failure, leaking return and wrong-object release on one path (failure → release → return). */
 function wrongAfter(
   paths: FlowPaths,
@@ -385,16 +393,7 @@ function wrongObjectFinding(
       message: `\`${acq.callee}()\` acquires on \`${argsText(acq)}\``,
       role: 'irreversible',
     },
-    ...(failed.event.line !== acq.line
-      ? [
-          {
-            file: fn.file,
-            line: failed.event.line,
-            message: `\`${failed.event.callee}()\` can fail here`,
-            role: 'fallible' as const,
-          },
-        ]
-      : []),
+    ...failingStep(fn, acq, failed),
     { file: fn.file, line: x.line, message: `\`${x.callee}()\` releases \`${argsText(x)}\`, not what was acquired` },
     {
       file: fn.file,
@@ -485,16 +484,7 @@ function finding(
       message: `\`${acq.callee}()\` acquires ${a.byResult ? `\`${a.object}\`` : `on \`${a.object}\``}`,
       role: 'irreversible',
     },
-    ...(failed.event.line !== acq.line
-      ? [
-          {
-            file: fn.file,
-            line: failed.event.line,
-            message: `\`${failed.event.callee}()\` can fail here`,
-            role: 'fallible' as const,
-          },
-        ]
-      : []),
+    ...failingStep(fn, acq, failed),
     ...missing.map((r) => ({
       file: fn.file,
       line: r.event.line,

@@ -65,7 +65,7 @@ const WRONG = 'missing-undo/wrong-object.c';
 
 test('missing-undo: an unwind that releases another object than the one acquired on (pair from the acquire own rollback)', async () => {
   const found = ofRule(await analyzeFixtures([WRONG], { minConfidence: 'low' }), 'missing-undo');
-  // win_group_move_fixed() unwinds on new_tbl: nothing there; the reserve helper's own rollback is on its parameters.
+  // The pair comes from win_group_reserve()'s own rollback on its parameters.
   assert.deepEqual(
     found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
     [`win_group_move:${lineOf(WRONG, 'win_group_unreserve(grp, old_tbl);', 2)}:medium`],
@@ -90,4 +90,17 @@ test('missing-undo: an unwind that releases another object than the one acquired
   );
   assert.equal(f.related[2].message, '`win_group_unreserve()` releases `grp, old_tbl`, not what was acquired');
   assert.equal(f.fingerprint, 'missing-undo:win_group_move:win_group_reserve,win_group_unreserve');
+});
+
+test('missing-undo: the same unwind on the object it acquired on gives nothing', async () => {
+  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const src = fixtureSource(WRONG);
+  const text = src.text.replace(
+    '\t\twin_group_unreserve(grp, old_tbl);\nerr_unlock:',
+    '\t\twin_group_unreserve(grp, new_tbl);\nerr_unlock:',
+  );
+  assert.notEqual(text, src.text);
+  const r = analyzeSources(await sharedParser(), [{ path: src.path, text }], { minConfidence: 'low' });
+  assert.deepEqual(ofRule(r, 'missing-undo'), []);
 });
