@@ -16,6 +16,11 @@ const KERNEL_DIR = path.join(cacheDir, 'linux-source-6.12');
 export const KERNEL_PATHS = [
   'drivers/iommu',
   'include/linux/iommufd.h',
+  // The vfio headers' layouts (`struct vfio_device`, `struct vfio_pci_core_device`):
+  // context for `check --tree`, which resolves locks reached through them.
+  'include/linux/vfio.h',
+  'include/linux/vfio_pci_core.h',
+  'include/linux/mdev.h',
   'drivers/vfio',
   'drivers/gpu/drm/i915/gvt',
   'drivers/s390/cio',
@@ -27,9 +32,9 @@ export const KERNEL_PATHS = [
   'scripts/coccinelle/locks',
 ];
 // Bumped whenever KERNEL_PATHS changes, so a cache unpacked from an older list
-// is unpacked again. `.complete` is still written for older checkouts sharing
-// the cache (the list only grows, so what they need is there).
-const CORPUS_VERSION = 2;
+// is unpacked again. `.complete` and the older versions' markers are written
+// too, for older checkouts sharing the cache (the list only grows).
+const CORPUS_VERSION = 3;
 
 function fail(what, command) {
   console.error(`\n${what} is missing and could not be installed here.\nInstall it with:\n  ${command}\n`);
@@ -76,7 +81,10 @@ export function ensureKernelCorpus() {
     '--wildcards',
     ...KERNEL_PATHS.map((p) => `linux-source-6.12/${p}`),
   ]);
-  execFileSync('touch', [path.join(tmp, '.complete'), path.join(tmp, `.complete-v${CORPUS_VERSION}`)]);
+  // Every older version's marker too: the list only grows, so a checkout that
+  // wants an older list finds what it needs and does not unpack it again.
+  const markers = Array.from({ length: CORPUS_VERSION }, (_, i) => path.join(tmp, `.complete-v${i + 1}`));
+  execFileSync('touch', [path.join(tmp, '.complete'), ...markers]);
   rmSync(KERNEL_DIR, { recursive: true, force: true });
   renameSync(tmp, KERNEL_DIR);
   return KERNEL_DIR;

@@ -184,7 +184,11 @@ function mayNeedLocks(ctx: CheckContext, fn: FunctionModel): boolean {
 function heldByCallers(ctx: CheckContext, name: string, lock: string, depth = 0, seen = new Set<string>()): boolean {
   if (depth > 4 || seen.has(name)) return false;
   seen.add(name);
-  for (const s of callSites(ctx).get(name) ?? []) {
+  // Through pointers too: an ops callback runs with what its dispatcher holds
+  // (`dev_set->lock` around `->open_device()`), a walker's callback with what
+  // the walker's caller holds, a handler picked into a local pointer with what
+  // its caller holds (the SET_IRQS table under `igate`).
+  for (const s of callSites(ctx, true).get(name) ?? []) {
     const held = ctx.held(s.fn);
     if (!held.reachable(s.block)) continue;
     if (held.mayBefore(s.block, s.index).some((h) => h.lock.id === lock)) return true;

@@ -20,11 +20,21 @@ const CONTAINERS = new Set([
   'ERROR',
 ]);
 
+/** Conditional blocks inside a struct body, whose children are field declarations. */
+const FIELD_CONTAINERS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
+
 export type StructTable = Record<string, Record<string, string>>;
 
 /** Field declarations of a struct body into `out` (name → type text). */
 function readFields(body: SyntaxNode, out: Record<string, string>, nestedOut: StructTable): void {
   for (const decl of namedKids(body)) {
+    // Fields under `#if IS_ENABLED(CONFIG_...)` are still fields: the kernel
+    // puts whole groups of members behind config options, and a lock reached
+    // through one (`device->group->group_lock`) must resolve all the same.
+    if (FIELD_CONTAINERS.has(decl.type)) {
+      readFields(decl, out, nestedOut);
+      continue;
+    }
     if (decl.type !== 'field_declaration') continue;
     const type = decl.childForFieldName('type');
     if (!type) continue;

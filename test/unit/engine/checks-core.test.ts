@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Finding } from '../../../src/engine/types';
-import { analyze, HEADER, lineOf } from './engine-helpers';
-
-function only(findings: Finding[], rule: string): Finding[] {
-  return findings.filter((f) => f.ruleId === rule);
-}
+import { analyze, HEADER, lineOf, only } from './engine-helpers';
 
 // ---- lock-order ---------------------------------------------------------------
 

@@ -4,7 +4,7 @@ import { readWasmFromDisk } from '../../../src/engine/parse/node-wasm';
 import type { CParser } from '../../../src/engine/parse/syntax';
 import { createWasmParser } from '../../../src/engine/parse/wasm-parser';
 import type { FileModel, FunctionModel, Event } from '../../../src/engine/model/types';
-import type { AnalysisResult, Confidence } from '../../../src/engine/types';
+import type { AnalysisResult, Confidence, Finding } from '../../../src/engine/types';
 
 let parser: Promise<CParser> | undefined;
 
@@ -37,6 +37,11 @@ export function fn(model: FileModel, name: string): FunctionModel {
   const f = model.functions.find((x) => x.name === name);
   if (!f) throw new Error(`no function ${name} in ${model.functions.map((x) => x.name).join(', ')}`);
   return f;
+}
+
+/** The findings of one rule. */
+export function only(findings: Finding[], rule: string): Finding[] {
+  return findings.filter((f) => f.ruleId === rule);
 }
 
 /** Every event of a function, in block order. */

@@ -1,0 +1,191 @@
+/**
+ * assert-held with callers that reach a helper through a pointer (an ops
+ * dispatcher, a walker's callback argument, a handler picked into a local
+ * function pointer) and through a struct member declared under `#if`.
+ * Fixtures are our own.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { analyze, events, fn, lineOf, modelOf, only } from './engine-helpers';
+
+const PORTS = `struct port_set {
+	struct mutex lock;
+	int open_count;
+};
+
+struct port;
+
+struct port_ops {
+	int (*open)(struct port *p);
+	void (*close)(struct port *p);
+};
+
+struct port {
+	struct port_set *set;
+	const struct port_ops *ops;
+};
+
+static int port_set_count(struct port_set *set)
+{
+	lockdep_assert_held(&set->lock);
+	return set->open_count;
+}
+
+static void fast_port_close(struct port *p)
+{
+	if (port_set_count(p->set) == 1)
+		p->set->open_count = 0;
+}
+
+static const struct port_ops fast_port_ops = {
+	.close = fast_port_close,
+};
+
+void port_last_close(struct port *p)
+{
+	mutex_lock(&p->set->lock);
+	p->ops->close(p);
+	mutex_unlock(&p->set->lock);
+}
+`;
+
+test('assert-held: an ops implementation dispatched with the lock held is quiet', async () => {
+  const r = await analyze({ 'port.c': PORTS }, 'low');
+  assert.deepEqual(only(r.findings, 'assert-held'), []);
+});
+
+test('assert-held: an ops implementation dispatched without the lock is still reported', async () => {
+  const src = PORTS.replace('\tmutex_lock(&p->set->lock);\n', '').replace('\tmutex_unlock(&p->set->lock);\n', '');
+  const ah = only((await analyze({ 'port.c': src }, 'low')).findings, 'assert-held');
+  assert.deepEqual(
+    ah.map((f) => [f.function, f.line]),
+    [['fast_port_close', lineOf(src, 'if (port_set_count')]],
+  );
+});
+
+const WALK = `struct shelf {
+	struct rw_semaphore books_sem;
+	int nr_books;
+};
+
+static void shelf_drop_one(struct shelf *s)
+{
+	lockdep_assert_held(&s->books_sem);
+	s->nr_books--;
+}
+
+static int drop_cb(struct shelf *s, void *data)
+{
+	shelf_drop_one(s);
+	return 0;
+}
+
+void shelf_clear(struct shelf *s)
+{
+	down_write(&s->books_sem);
+	shelf_for_each_child(s, NULL, drop_cb);
+	up_write(&s->books_sem);
+}
+`;
+
+test("assert-held: a walker's callback runs with what the walker's caller holds", async () => {
+  const r = await analyze({ 'shelf.c': WALK }, 'low');
+  assert.deepEqual(only(r.findings, 'assert-held'), []);
+});
+
+test('assert-held: a handler picked into a local function pointer runs with what the dispatcher holds', async () => {
+  const src = `struct gate_dev {
+	struct mutex gate;
+	int masked;
+};
+
+static int gate_mask(struct gate_dev *d)
+{
+	lockdep_assert_held(&d->gate);
+	d->masked = 1;
+	return 0;
+}
+
+static int gate_unmask(struct gate_dev *d)
+{
+	lockdep_assert_held(&d->gate);
+	d->masked = 0;
+	return 0;
+}
+
+static int gate_set(struct gate_dev *d, int op)
+{
+	int (*func)(struct gate_dev *d) = NULL;
+
+	switch (op) {
+	case 1:
+		func = gate_mask;
+		break;
+	case 2:
+		func = gate_unmask;
+		break;
+	}
+	if (!func)
+		return -EINVAL;
+	return func(d);
+}
+
+int gate_ioctl(struct gate_dev *d, int op)
+{
+	int ret;
+
+	mutex_lock(&d->gate);
+	ret = gate_set(d, op);
+	mutex_unlock(&d->gate);
+	return ret;
+}
+`;
+  const r = await analyze({ 'gate.c': src }, 'low');
+  assert.deepEqual(only(r.findings, 'assert-held'), []);
+});
+
+const HUB_H = `struct hub_group {
+	struct mutex glock;
+	int users;
+};
+
+struct hub {
+	int id;
+#if IS_ENABLED(CONFIG_HUB_GROUPS)
+	struct hub_group *group;
+	struct list_head group_next;
+#else
+	void *unused;
+#endif
+	struct mutex lock;
+};
+`;
+
+const HUB_C = `static bool hub_group_busy(struct hub_group *g)
+{
+	lockdep_assert_held(&g->glock);
+	return g->users > 0;
+}
+
+int hub_open(struct hub *h)
+{
+	int ret = 0;
+
+	mutex_lock(&h->group->glock);
+	if (hub_group_busy(h->group))
+		ret = -EBUSY;
+	mutex_unlock(&h->group->glock);
+	return ret;
+}
+`;
+
+test('struct members under #if are fields: a lock reached through one resolves to its class', async () => {
+  const m = await modelOf(HUB_H + HUB_C);
+  assert.equal(m.structs.hub.group, 'struct hub_group *');
+  assert.equal(m.structs.hub.unused, 'void *');
+  assert.equal(m.structs.hub.lock, 'struct mutex');
+  const acquire = events(fn(m, 'hub_open')).find((e) => e.kind === 'acquire');
+  assert.equal(acquire?.kind === 'acquire' ? acquire.lock.id : undefined, 'hub_group.glock');
+  const r = await analyze({ 'hub.h': HUB_H, 'hub.c': HUB_C }, 'low');
+  assert.deepEqual(only(r.findings, 'assert-held'), []);
+});
