@@ -1,7 +1,8 @@
 /**
  * The persistent index and --tree through the bundle: a warm run gives the
  * same report, bad index entries are set aside with a note (never deleted),
- * an index folder that cannot be written gives a note and the same results,
+ * an index folder that cannot be written (read-only, or full: ENOSPC) gives a
+ * note and the same results,
  * and a caller in another directory of the --tree settles an assert-held.
  */
 import assert from 'node:assert/strict';
@@ -120,6 +121,41 @@ test('index: a folder that cannot be written gives one note and the same results
     `iommufd-review check: note: index folder ${index} cannot be written (EACCES): results are computed as usual but not stored for the next run\n`,
   );
   assert.deepEqual(entries(index), []);
+});
+
+test('index: a full index folder (ENOSPC) gives one note and the same results, and keeps what was written', () => {
+  // A real full filesystem: an 8 KiB tmpfs (two pages) mounted in a private
+  // mount namespace (as root, or as the namespace's root through a user
+  // namespace), so the index's writes really fail with ENOSPC part-way.
+  const index = path.join(dir, 'full');
+  const roomy = path.join(dir, 'roomy');
+  mkdirSync(index);
+  const baseline = check(['--no-index', TREE]).report;
+  check(['--index', roomy, TREE]);
+  const all = entries(roomy).length;
+  const q = JSON.stringify;
+  const out = (name: string) => q(path.join(dir, name));
+  const run = `${q(process.execPath)} ${q(cliBundle)} check --format json -c low --index ${q(index)} ${q(TREE)}`;
+  // `check` exits 1 when it has findings: the steps are sequenced with `;`, and the mount with `||`.
+  const script = [
+    `mount -t tmpfs -o size=8k iommufd-review-full ${q(index)} || exit 9`,
+    `${run} > ${out('full-1.json')} 2> ${out('full-1.err')}`,
+    `${run} > ${out('full-2.json')} 2> ${out('full-2.err')}`,
+    `find ${q(index)} -type f ! -name '*.tmp-*' | wc -l > ${out('full-entries')}`,
+    `find ${q(index)} -name '*.tmp-*' | wc -l >> ${out('full-entries')}`,
+  ].join('\n');
+  const unshare = process.getuid?.() === 0 ? ['-m'] : ['-r', '-m'];
+  const r = spawnSync('unshare', [...unshare, 'sh', '-c', script], { cwd: repoRoot, encoding: 'utf8' });
+  assert.equal(r.status, 0, `could not mount a small tmpfs (unshare ${unshare.join(' ')}): ${r.stderr}`);
+  const note = `iommufd-review check: note: index folder ${index} cannot be written (ENOSPC): results are computed as usual but not stored for the next run\n`;
+  for (const n of [1, 2]) {
+    assert.deepEqual(JSON.parse(readFileSync(path.join(dir, `full-${n}.json`), 'utf8')), baseline, `run ${n}`);
+    assert.equal(readFileSync(path.join(dir, `full-${n}.err`), 'utf8'), note, `run ${n}: other notes`);
+  }
+  // Some entries fit before the folder filled, not all; none is left half-written.
+  const [written, partial] = readFileSync(path.join(dir, 'full-entries'), 'utf8').trim().split('\n').map(Number);
+  assert.ok(written > 0 && written < all, `${written} of ${all} entries written`);
+  assert.equal(partial, 0);
 });
 
 test('--tree: a caller in another directory that holds the lock settles the assert-held of a helper', () => {
