@@ -147,8 +147,14 @@ function searchCycles(ctx: CheckContext): CycleEdge[][] {
   const edges = ctx.lockGraph.edges;
   const cycles = new Map<string, CycleEdge[]>();
   const out: CycleEdge[][] = [];
+  // A cycle lies inside one strongly connected component: an edge between two
+  // components, or a lock outside the start's, can never lead back to it. With
+  // the whole tree as context most edges are such, and the search skips them.
+  const component = components(edges);
   for (const [start, row] of edges) {
+    const home = component.get(start);
     for (const [next, ws0] of row) {
+      if (component.get(next) !== home) continue;
       for (const w0 of ws0) {
         // BFS from `next` back to `start`, arriving modes matter at each junction.
         type State = { node: string; arrivedRead: boolean; path: CycleEdge[] };
@@ -169,7 +175,7 @@ function searchCycles(ctx: CheckContext): CycleEdge[][] {
                 found = [...s.path, { from: s.node, to, witness: w }];
                 break;
               }
-              if (s.path.some((p) => p.from === to)) continue;
+              if (component.get(to) !== home || s.path.some((p) => p.from === to)) continue;
               const key = `${to}:${isRead(w.toMode)}`;
               if (seen.has(key)) continue;
               seen.add(key);
@@ -197,6 +203,55 @@ function searchCycles(ctx: CheckContext): CycleEdge[][] {
     if (reported.some((r) => [...r].every((n) => nodes.has(n)))) continue;
     reported.push(nodes);
     out.push(cycle);
+  }
+  return out;
+}
+
+/** Strongly connected components of the lock graph (Tarjan's, iterative): lock → component number. */
+function components(edges: ReadonlyMap<string, ReadonlyMap<string, unknown>>): Map<string, number> {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const out = new Map<string, number>();
+  let counter = 0;
+  let count = 0;
+  for (const root of edges.keys()) {
+    if (index.has(root)) continue;
+    // Each frame: a node and the iterator over its successors.
+    const frames: { node: string; succ: Iterator<string> }[] = [];
+    const enter = (node: string): void => {
+      index.set(node, counter);
+      low.set(node, counter++);
+      stack.push(node);
+      onStack.add(node);
+      frames.push({ node, succ: (edges.get(node) ?? new Map<string, unknown>()).keys() });
+    };
+    enter(root);
+    while (frames.length > 0) {
+      const top = frames[frames.length - 1];
+      const step = top.succ.next();
+      if (!step.done) {
+        const to = step.value;
+        if (!index.has(to)) enter(to);
+        else if (onStack.has(to)) low.set(top.node, Math.min(low.get(top.node)!, index.get(to)!));
+        continue;
+      }
+      frames.pop();
+      if (frames.length > 0) {
+        const parent = frames[frames.length - 1].node;
+        low.set(parent, Math.min(low.get(parent)!, low.get(top.node)!));
+      }
+      if (low.get(top.node) === index.get(top.node)) {
+        let n: string;
+        do {
+          n = stack.pop()!;
+          onStack.delete(n);
+          out.set(n, count);
+        } while (n !== top.node);
+        count++;
+      }
+    }
   }
   return out;
 }
