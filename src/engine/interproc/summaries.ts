@@ -496,12 +496,15 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
   }
 
   const implementations = new Map<string, { function: string; file: string; line: number }[]>();
+  const listed = new Set<string>();
   for (const f of files) {
     for (const o of f.opsImplementations) {
       const id = `${o.opsStruct}.${o.field}`;
+      const once = `${id}\u0000${o.function}\u0000${o.file}`;
+      if (listed.has(once)) continue;
+      listed.add(once);
       const list = implementations.get(id) ?? [];
-      if (!list.some((x) => x.function === o.function && x.file === o.file))
-        list.push({ function: o.function, file: o.file, line: o.line });
+      list.push({ function: o.function, file: o.file, line: o.line });
       implementations.set(id, list);
     }
   }
@@ -542,21 +545,28 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     let out: CallbackSummary | undefined;
     if (impls.length > 0) {
       const takes: TakenLock[] = [];
+      // First taker of each lock and mode wins; a set, not a scan: a common ops
+      // field (`file_operations.release`) has thousands of implementations in a tree.
+      const taken = new Set<string>();
+      const add = (t: TakenLock): void => {
+        const k = `${t.lock}\u0000${t.mode}`;
+        if (taken.has(k)) return;
+        taken.add(k);
+        takes.push(t);
+      };
       let irreversible: IrreversibleStep | undefined;
       for (const impl of impls) {
         const s = resolveSummary(impl.function, impl.file);
         if (!s) continue;
-        for (const t of s.takes) if (!takes.some((x) => x.lock === t.lock && x.mode === t.mode)) takes.push(t);
+        for (const t of s.takes) add(t);
         if (!irreversible && s.irreversible) irreversible = s.irreversible;
         // Callbacks the implementation makes in turn (vfio's emulated unmap → the driver's dma_unmap).
         for (const cb of s.callbacks) {
           const [os, fld] = splitCallback(cb.callback);
           const inner = callbackSummary(os, fld, visiting);
           if (!inner) continue;
-          for (const t of inner.takes) {
-            if (!takes.some((x) => x.lock === t.lock && x.mode === t.mode))
-              takes.push({ ...t, via: [...cb.via, ...t.via] });
-          }
+          for (const t of inner.takes)
+            if (!taken.has(`${t.lock}\u0000${t.mode}`)) add({ ...t, via: [...cb.via, ...t.via] });
         }
       }
       if (!irreversible && ck?.irreversible)
