@@ -55,11 +55,31 @@ export function defaultJobs(): number {
 }
 
 /**
- * Files per message: small enough to balance, large enough to keep messages
- * few. Runs of at most this many files stay on this thread (a worker's start,
- * loading the grammar, costs more than parsing a few files).
+ * Runs of at most this many files stay on this thread (a worker's start,
+ * loading the grammar, costs more than parsing a few files), and at most this
+ * many files go in one message.
  */
 const CHUNK = 8;
+
+/**
+ * Shares files out among workers, by bytes (parse and model time both grow
+ * with a file's size): largest first, each to the worker with the fewest
+ * bytes so far (LPT scheduling). Fixed before any work starts, because the
+ * worker that parses a file also models it (it keeps the tree): handing
+ * files to whichever worker is free first gives the one that started first
+ * most of the parsing, and then most of the modelling, which costs three
+ * times as much. Each worker's share is sent in messages of at most CHUNK files.
+ */
+export function partition<T extends { text: string }>(files: readonly T[], workers: number): T[][] {
+  const shares: T[][] = Array.from({ length: Math.max(1, workers) }, () => []);
+  const bytes = shares.map(() => 0);
+  for (const f of [...files].sort((a, b) => b.text.length - a.text.length)) {
+    const w = bytes.reduce((best, n, i) => (n < bytes[best] ? i : best), 0);
+    shares[w].push(f);
+    bytes[w] += f.text.length;
+  }
+  return shares;
+}
 
 class Pool {
   private readonly workers: { worker: Worker; ready: Promise<void>; pending: Map<number, (r: WorkerReply) => void> }[] =
@@ -124,27 +144,28 @@ export async function loadFiles(
 ): Promise<LoadStats> {
   const stats: LoadStats = { parsedInWorkers: 0, modelledInWorkers: 0, workers: 0 };
   const missing = files.filter((f) => !store.get(f.path, f.text));
-  // The engine parses a file the store lacks (or one a worker could not do) itself.
-  if (missing.length > 0) await options.needParser?.();
+  // The engine parses a file the store lacks (or one a worker could not do)
+  // itself: this thread loads the grammar only when, after the workers, some
+  // file is still left to it.
+  const lacking = (done: (f: SourceFile) => boolean): boolean => files.some((f) => !done(f));
   let pool: Pool | undefined;
   const poolFor = (n: number): Pool => (pool ??= new Pool(Math.min(options.jobs, Math.ceil(n / CHUNK)), options));
   try {
-    // Phase 1: layouts. Chunks go to whichever worker is free; the owner of each file is remembered.
+    // Phase 1: layouts, each worker on its share; the owner of each file is remembered.
     const owner = new Map<string, number>();
     if (options.jobs > 1 && missing.length > CHUNK) {
       const p = poolFor(missing.length);
-      let next = 0;
+      const shares = partition(missing, p.size);
       await Promise.all(
-        Array.from({ length: p.size }, async (_, w) => {
-          while (next < missing.length) {
-            const chunk = missing.slice(next, next + CHUNK);
-            next += CHUNK;
+        shares.map(async (share, w) => {
+          for (let i = 0; i < share.length; i += CHUNK) {
+            const chunk = share.slice(i, i + CHUNK);
             const reply = await p.send(w, {
               kind: 'structs',
               files: chunk.map((f) => ({ path: f.path, text: f.text })),
             });
-            chunk.forEach((f, i) => {
-              const r = reply.results[i];
+            chunk.forEach((f, j) => {
+              const r = reply.results[j];
               if (!r) return;
               owner.set(f.path, w);
               store.put(f.path, f.text, { own: r.own });
@@ -154,24 +175,28 @@ export async function loadFiles(
         }),
       );
     }
+    if (lacking((f) => store.get(f.path, f.text) !== undefined)) await options.needParser?.();
     for (const f of files) engine.setFile(f.path, f.text);
     // Phase 2: models, against the merged layouts, on the worker holding the tree.
     const { structs, context } = engine.modelInputs();
-    const todo = files.filter((f) => {
-      const facts = store.get(f.path, f.text);
-      return facts !== undefined && facts.model?.context !== context;
-    });
-    if (todo.length > 0) await options.needParser?.();
-    if (options.jobs > 1 && todo.length > CHUNK) {
+    const modelled = (f: SourceFile): boolean => store.get(f.path, f.text)?.model?.context === context;
+    const todo = files.filter((f) => store.get(f.path, f.text) !== undefined && !modelled(f));
+    const onWorkers = options.jobs > 1 && todo.length > CHUNK;
+    if (todo.length > 0 && !onWorkers) await options.needParser?.();
+    if (onWorkers) {
       const p = poolFor(todo.length);
       const queues: SourceFile[][] = Array.from({ length: p.size }, () => []);
       for (const f of todo) {
         const w = owner.get(f.path);
         if (w !== undefined) queues[w].push(f);
       }
-      for (const f of todo) {
+      // Files no worker parsed (they came from the store without a model) go to the least loaded, by bytes.
+      const load = queues.map((q) => q.reduce((n, f) => n + f.text.length, 0));
+      for (const f of [...todo].sort((a, b) => b.text.length - a.text.length)) {
         if (owner.has(f.path)) continue;
-        queues[queues.reduce((best, q, i) => (q.length < queues[best].length ? i : best), 0)].push(f);
+        const w = load.reduce((best, n, i) => (n < load[best] ? i : best), 0);
+        queues[w].push(f);
+        load[w] += f.text.length;
       }
       await Promise.all(
         queues.map(async (queue, w) => {
@@ -194,6 +219,9 @@ export async function loadFiles(
         }),
       );
     }
+    // A file a worker could not model is left to the engine, which parses it.
+    if (onWorkers && lacking((f) => store.get(f.path, f.text) === undefined || modelled(f)))
+      await options.needParser?.();
     stats.workers = pool?.size ?? 0;
     return stats;
   } finally {

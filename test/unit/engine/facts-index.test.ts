@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
 import { DeferredParser } from '../../../src/engine/node/deferred-parser';
 import { DiskFactsStore } from '../../../src/engine/node/facts-disk-store';
-import { loadFiles } from '../../../src/engine/node/facts-workers';
+import { loadFiles, partition } from '../../../src/engine/node/facts-workers';
 import type { CParser } from '../../../src/engine/parse/syntax';
 import type { SourceFile } from '../../../src/engine/types';
 import { wasmParser } from './engine-helpers';
@@ -142,4 +142,67 @@ test('loadFiles: a run whose every file is in the index never loads the parser; 
   const afterEdit = await analyse(edited);
   assert.equal(afterEdit.loaded, true);
   assert.deepEqual(afterEdit.result, (await run(edited, undefined)).result);
+});
+
+test('partition: every file goes to exactly one worker, largest first to the least loaded (bytes)', () => {
+  const file = (name: string, size: number) => ({ path: name, text: 'x'.repeat(size) });
+  // One large file and many small ones, in directory order (the large one first, as pages.c in iommufd).
+  const files = [file('big.c', 600), ...Array.from({ length: 12 }, (_, i) => file(`f${i}.c`, 100 - i))];
+  const shares = partition(files, 2);
+  assert.equal(shares.length, 2);
+  assert.deepEqual(
+    shares
+      .flat()
+      .map((f) => f.path)
+      .sort(),
+    files.map((f) => f.path).sort(),
+  );
+  const bytes = shares.map((s) => s.reduce((n, f) => n + f.text.length, 0));
+  // 1734 bytes in all: the big file's worker takes three small ones, the other nine.
+  assert.deepEqual(bytes, [873, 861]);
+  assert.deepEqual(
+    shares.map((s) => s.length),
+    [4, 9],
+  );
+  assert.deepEqual(shares[0].map((f) => f.path).slice(0, 1), ['big.c']);
+  // Each share lists its largest file first.
+  for (const s of shares)
+    assert.deepEqual(
+      s,
+      [...s].sort((a, b) => b.text.length - a.text.length),
+    );
+  // More workers than files: the extra shares are empty, nothing is lost.
+  assert.deepEqual(
+    partition(files.slice(0, 2), 4).map((s) => s.length),
+    [1, 1, 0, 0],
+  );
+});
+
+test('loadFiles with 2 workers: the workers parse and model every file, this thread never loads the grammar', async () => {
+  const files: SourceFile[] = Array.from({ length: 12 }, (_, i) => ({
+    path: `w${i}.c`,
+    text: `struct s${i} { struct mutex lock; int n; };\nint f${i}(struct s${i} *s)\n{\n\tmutex_lock(&s->lock);\n\ts->n++;\n\tmutex_unlock(&s->lock);\n\treturn 0;\n}\n`,
+  }));
+  const parser = new DeferredParser('wasm');
+  const store = new DiskFactsStore();
+  const engine = new Engine({ parser, facts: store });
+  try {
+    const stats = await loadFiles(engine, store, files, {
+      jobs: 2,
+      backend: 'wasm',
+      timeoutMs: 5000,
+      needParser: () => parser.load(),
+    });
+    assert.deepEqual(stats, { parsedInWorkers: 12, modelledInWorkers: 12, workers: 2 });
+    const result = engine.analyze({ minConfidence: 'low' });
+    assert.equal(parser.loaded, false);
+    assert.equal(result.coverage.functions.parsed, 12);
+    const one = new Engine({ parser: await wasmParser() });
+    for (const f of files) one.setFile(f.path, f.text);
+    assert.deepEqual(result, one.analyze({ minConfidence: 'low' }));
+    one.dispose();
+  } finally {
+    engine.dispose();
+    parser.dispose();
+  }
 });
