@@ -12,7 +12,7 @@
  * - a function passed to a call (`device_for_each_child(dev, NULL, cb)`) is
  *   called from that call site (iterators and walkers call back synchronously).
  */
-import type { FunctionModel } from '../model/types';
+import type { FileModel, FunctionModel } from '../model/types';
 import type { CheckContext } from './check';
 
 export interface CallSite {
@@ -24,8 +24,80 @@ export interface CallSite {
 
 export type CallSites = Map<string, CallSite[]>;
 
-const direct = new WeakMap<CheckContext, CallSites>();
-const withPointers = new WeakMap<CheckContext, CallSites>();
+/**
+ * One analysis's maps, by the file list the checks are given (the engine
+ * gives every rule the same list, and a rule that widens its context object
+ * keeps it), and checked against the function table they were built with.
+ */
+const built = new WeakMap<
+  readonly FileModel[],
+  { functions: CheckContext['functions']; direct?: CallSites; withPointers?: CallSites }
+>();
+
+/**
+ * What one function contributes, computed once per model (models are
+ * immutable and replaced on change, so an edit recomputes only its
+ * functions): its call sites with the names each may reach. Which of the
+ * argument names are functions, and which functions an ops field holds,
+ * depend on the whole view and are looked up when the map is assembled.
+ */
+interface OwnSites {
+  site: CallSite;
+  /** Direct callee, or the local pointer's targets. */
+  callees: string[];
+  /** The plain callee name (the only name when pointers are not followed). */
+  callee?: string;
+  /** Trimmed argument texts other than the callee: function names among them are called back. */
+  args?: string[];
+  /** `struct.field` of an ops callback. */
+  ops?: string;
+}
+const ownSites = new WeakMap<FunctionModel, OwnSites[]>();
+/** Per function: `[struct.field, trimmed value]` of its writes of a field (function pointers among them). */
+const ownWrites = new WeakMap<FunctionModel, [string, string][]>();
+
+function sitesOf(fn: FunctionModel): OwnSites[] {
+  let out = ownSites.get(fn);
+  if (out) return out;
+  out = [];
+  for (const b of fn.blocks) {
+    const events = b.events;
+    for (let index = 0; index < events.length; index++) {
+      const ev = events[index];
+      if (ev.kind === 'call') {
+        const args: string[] = [];
+        for (const a of ev.args) {
+          const t = a.trim();
+          if (t !== ev.callee) args.push(t);
+        }
+        out.push({
+          site: { fn, block: b.id, index, line: ev.line },
+          callee: ev.callee,
+          callees: ev.targets ?? [ev.callee],
+          args,
+        });
+      } else if (ev.kind === 'callback') {
+        out.push({
+          site: { fn, block: b.id, index, line: ev.line },
+          callees: [],
+          ...(ev.opsStruct ? { ops: `${ev.opsStruct}.${ev.field}` } : {}),
+        });
+      }
+    }
+  }
+  ownSites.set(fn, out);
+  return out;
+}
+
+function writesOf(fn: FunctionModel): [string, string][] {
+  let out = ownWrites.get(fn);
+  if (out) return out;
+  out = [];
+  for (const b of fn.blocks)
+    for (const e of b.events) if (e.kind === 'write' && e.field) out.push([e.field, e.value.trim()]);
+  ownWrites.set(fn, out);
+  return out;
+}
 
 function push(out: CallSites, callee: string, site: CallSite): void {
   const list = out.get(callee);
@@ -43,44 +115,37 @@ function storedFunctions(ctx: CheckContext): Map<string, Set<string>> {
   };
   for (const file of ctx.files) {
     for (const o of file.opsImplementations) add(`${o.opsStruct}.${o.field}`, o.function);
-    for (const fn of file.functions) {
-      for (const b of fn.blocks)
-        for (const e of b.events)
-          if (e.kind === 'write' && e.field && ctx.functions.has(e.value.trim())) add(e.field, e.value.trim());
-    }
+    for (const fn of file.functions)
+      for (const [field, value] of writesOf(fn)) if (ctx.functions.has(value)) add(field, value);
   }
   return out;
 }
 
 export function callSites(ctx: CheckContext, throughPointers = false): CallSites {
-  const cache = throughPointers ? withPointers : direct;
-  let sites = cache.get(ctx);
-  if (sites) return sites;
+  let cache = built.get(ctx.files);
+  if (!cache || cache.functions !== ctx.functions) built.set(ctx.files, (cache = { functions: ctx.functions }));
+  const hit = throughPointers ? cache.withPointers : cache.direct;
+  if (hit) return hit;
   const out: CallSites = new Map();
   const stored = throughPointers ? storedFunctions(ctx) : undefined;
   for (const f of ctx.files) {
     for (const fn of f.functions) {
-      for (const b of fn.blocks) {
-        b.events.forEach((ev, index) => {
-          if (ev.kind !== 'call' && ev.kind !== 'callback') return;
-          const site = { fn, block: b.id, index, line: ev.line };
-          if (ev.kind === 'call') {
-            if (!stored) {
-              push(out, ev.callee, site);
-              return;
-            }
-            for (const callee of ev.targets ?? [ev.callee]) push(out, callee, site);
-            for (const a of ev.args)
-              if (ctx.functions.has(a.trim()) && a.trim() !== ev.callee) push(out, a.trim(), site);
-            return;
+      for (const s of sitesOf(fn)) {
+        if (s.callee !== undefined) {
+          if (!stored) {
+            push(out, s.callee, s.site);
+            continue;
           }
-          if (!stored || !ev.opsStruct) return;
-          for (const impl of stored.get(`${ev.opsStruct}.${ev.field}`) ?? []) push(out, impl, site);
-        });
+          for (const callee of s.callees) push(out, callee, s.site);
+          for (const a of s.args!) if (ctx.functions.has(a)) push(out, a, s.site);
+          continue;
+        }
+        if (!stored || s.ops === undefined) continue;
+        for (const impl of stored.get(s.ops) ?? []) push(out, impl, s.site);
       }
     }
   }
-  cache.set(ctx, out);
-  sites = out;
-  return sites;
+  if (throughPointers) cache.withPointers = out;
+  else cache.direct = out;
+  return out;
 }

@@ -171,21 +171,116 @@ function freshLocals(fn: FunctionModel, constructors: ReadonlySet<string> = new 
   return out;
 }
 
+/** Does `fn` return an object it allocated (`x = kzalloc(...); ... return x;`)? Per model. */
+const returnsFresh = new WeakMap<FunctionModel, boolean>();
+
+function isConstructor(fn: FunctionModel): boolean {
+  let hit = returnsFresh.get(fn);
+  if (hit === undefined) {
+    const fresh = freshLocals(fn);
+    hit =
+      fresh.size > 0 && fn.blocks.some((b) => b.events.some((e) => e.kind === 'return' && fresh.has(e.value.trim())));
+    returnsFresh.set(fn, hit);
+  }
+  return hit;
+}
+
 /**
- * Functions in view that return an object they allocated (`x = kzalloc(...);
- * ... return x;`): their caller gets a fresh object, not yet reachable by
- * another thread, as from an allocator. One level: a constructor's own
- * constructors are not followed.
+ * Functions in view that return an object they allocated: their caller gets
+ * a fresh object, not yet reachable by another thread, as from an
+ * allocator. One level: a constructor's own constructors are not followed.
  */
 function constructorsInView(ctx: CheckContext): Set<string> {
   const out = new Set<string>();
-  for (const file of ctx.files)
-    for (const fn of file.functions) {
-      const fresh = freshLocals(fn);
-      if (fresh.size === 0) continue;
-      if (fn.blocks.some((b) => b.events.some((e) => e.kind === 'return' && fresh.has(e.value.trim()))))
-        out.add(fn.name);
+  for (const file of ctx.files) for (const fn of file.functions) if (isConstructor(fn)) out.add(fn.name);
+  return out;
+}
+
+/**
+ * One function's part of the index, kept per model (an edit redoes only the
+ * functions it changed). Which locals are fresh depends on the constructors
+ * in view: the entry says which of the function's callees were constructors
+ * when it was built, and is rebuilt when that changes.
+ */
+interface OwnAccesses {
+  constructorsKey: string;
+  accesses: Access[];
+  /** Fields this function touches through a lockless primitive. */
+  lockless: string[];
+}
+const ownAccesses = new WeakMap<FunctionModel, OwnAccesses>();
+/** Per model: callees whose result the function keeps in a local, not allocators by name (constructors, maybe). */
+const resultCallees = new WeakMap<FunctionModel, string[]>();
+
+function constructorsKey(fn: FunctionModel, constructors: ReadonlySet<string>): string {
+  let callees = resultCallees.get(fn);
+  if (!callees) {
+    callees = [];
+    for (const b of fn.blocks)
+      for (const e of b.events)
+        if (e.kind === 'call' && e.resultVar && !ALLOCATOR.test(e.callee) && !callees.includes(e.callee))
+          callees.push(e.callee);
+    resultCallees.set(fn, callees);
+  }
+  return callees.filter((c) => constructors.has(c)).join(',');
+}
+
+function accessesOf(fn: FunctionModel, constructors: ReadonlySet<string>): OwnAccesses {
+  const key = constructorsKey(fn, constructors);
+  const hit = ownAccesses.get(fn);
+  if (hit && hit.constructorsKey === key) return hit;
+  const out: OwnAccesses = { constructorsKey: key, accesses: [], lockless: [] };
+  const add = (a: Access): void => {
+    out.accesses.push(a);
+  };
+  let fresh: Set<string> | undefined;
+  for (const block of fn.blocks) {
+    const accesses: readonly FieldAccess[] = block.accesses ?? [];
+    for (const a of accesses) {
+      if (a.marked) {
+        out.lockless.push(a.field);
+        continue;
+      }
+      fresh ??= freshLocals(fn, constructors);
+      if (a.root && fresh.has(a.root)) continue;
+      const call = block.events[a.at];
+      const mutated =
+        call?.kind === 'call' &&
+        MUTATORS[call.callee] !== undefined &&
+        call.args[MUTATORS[call.callee]]?.trim() === a.text;
+      add({
+        fn,
+        block,
+        at: a.at,
+        field: a.field,
+        kind: mutated ? 'write' : a.kind,
+        text: a.text,
+        line: a.line,
+        column: a.column,
+      });
     }
+    // `list_add(&e->node, &obj->head)`: the list head is written through its address.
+    block.events.forEach((e, i) => {
+      if (e.kind !== 'call' || !e.addressed) return;
+      const k = MUTATORS[e.callee];
+      const field = k === undefined ? undefined : e.addressed[k];
+      if (!field) return;
+      const root = chainRoot(e.args[k] ?? '');
+      fresh ??= freshLocals(fn, constructors);
+      if (root && fresh.has(root)) return;
+      add({
+        fn,
+        block,
+        at: i,
+        field,
+        kind: 'write',
+        text: (e.args[k] ?? '').trim().slice(1).trim(),
+        line: e.line,
+        column: e.column,
+      });
+    });
+  }
+  ownAccesses.set(fn, out);
   return out;
 }
 
@@ -194,59 +289,14 @@ function buildIndex(ctx: CheckContext): Index {
   const byField = new Map<string, Access[]>();
   const lockless = new Set<string>();
   const constructors = constructorsInView(ctx);
-  const add = (a: Access): void => {
-    const list = byField.get(a.field);
-    if (list) list.push(a);
-    else byField.set(a.field, [a]);
-  };
   for (const file of ctx.files) {
     for (const fn of file.functions) {
-      let fresh: Set<string> | undefined;
-      for (const block of fn.blocks) {
-        const accesses: readonly FieldAccess[] = block.accesses ?? [];
-        for (const a of accesses) {
-          if (a.marked) {
-            lockless.add(a.field);
-            continue;
-          }
-          fresh ??= freshLocals(fn, constructors);
-          if (a.root && fresh.has(a.root)) continue;
-          const call = block.events[a.at];
-          const mutated =
-            call?.kind === 'call' &&
-            MUTATORS[call.callee] !== undefined &&
-            call.args[MUTATORS[call.callee]]?.trim() === a.text;
-          add({
-            fn,
-            block,
-            at: a.at,
-            field: a.field,
-            kind: mutated ? 'write' : a.kind,
-            text: a.text,
-            line: a.line,
-            column: a.column,
-          });
-        }
-        // `list_add(&e->node, &obj->head)`: the list head is written through its address.
-        block.events.forEach((e, i) => {
-          if (e.kind !== 'call' || !e.addressed) return;
-          const k = MUTATORS[e.callee];
-          const field = k === undefined ? undefined : e.addressed[k];
-          if (!field) return;
-          const root = chainRoot(e.args[k] ?? '');
-          fresh ??= freshLocals(fn, constructors);
-          if (root && fresh.has(root)) return;
-          add({
-            fn,
-            block,
-            at: i,
-            field,
-            kind: 'write',
-            text: (e.args[k] ?? '').trim().slice(1).trim(),
-            line: e.line,
-            column: e.column,
-          });
-        });
+      const own = accessesOf(fn, constructors);
+      for (const f of own.lockless) lockless.add(f);
+      for (const a of own.accesses) {
+        const list = byField.get(a.field);
+        if (list) list.push(a);
+        else byField.set(a.field, [a]);
       }
     }
   }
@@ -295,7 +345,22 @@ function callerLocks(
 
 class Decider {
   private readonly memo = new Map<string, Decision>();
+  private readonly upLocks = new Map<FunctionModel, string[]>();
   constructor(private readonly ctx: CheckContext) {}
+
+  /**
+   * `callerLocks` from `fn` (depth 0), in the order found: the same walk is
+   * asked for at every write of every field a function writes.
+   */
+  callerLocks(fn: FunctionModel): readonly string[] {
+    let hit = this.upLocks.get(fn);
+    if (!hit) {
+      const out = new Set<string>();
+      callerLocks(this.ctx, fn, 0, new Set(), out);
+      this.upLocks.set(fn, (hit = [...out]));
+    }
+    return hit;
+  }
 
   /**
    * Who provides `lock` when `fn` runs: the call sites above it that hold it
@@ -385,9 +450,8 @@ function writerLocks(ctx: CheckContext, decider: Decider, accesses: readonly Acc
     const here = new Set<string>();
     for (const h of held) if (h.lock.resolved && h.lock.id !== lock) here.add(h.lock.id);
     // Locks every caller provides count too (a helper run under both).
-    const up = new Set<string>();
-    callerLocks(ctx, a.fn, 0, new Set(), up);
-    for (const l of up) if (l !== lock && !here.has(l) && decider.decide(a.fn, l).allLocked) here.add(l);
+    for (const l of decider.callerLocks(a.fn))
+      if (l !== lock && !here.has(l) && decider.decide(a.fn, l).allLocked) here.add(l);
     common = common === undefined ? here : new Set([...common].filter((l) => here.has(l)));
     if (common.size === 0) return common;
   }
@@ -561,7 +625,7 @@ function analyse(ctx: CheckContext): Finding[] {
         const held = ctx.held(w.fn);
         if (!held.reachable(w.block.id)) continue;
         for (const h of held.before(w.block.id, w.at)) if (h.lock.resolved) candidates.add(h.lock.id);
-        callerLocks(ctx, w.fn, 0, new Set(), candidates);
+        for (const l of decider.callerLocks(w.fn)) candidates.add(l);
       }
       for (const c of candidates) if (!c.startsWith(owner)) candidates.delete(c);
     }
