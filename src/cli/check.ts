@@ -3,6 +3,7 @@
  * program (summaries cross files), print findings. Exit 0 clean, 1 findings,
  * 2 usage or input error.
  */
+import { createHash } from 'crypto';
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { Engine } from '../engine';
@@ -151,9 +152,30 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
     throw new UsageError(`nothing to analyse:\n  ${why.join('\n  ')}`);
   }
   const context = readContext(options, read.files);
+  const store = openIndex(options.index);
+  const analysed = new Set(read.files.map((f) => f.path));
+  const analyzeOptions = {
+    ...(options.minConfidence ? { minConfidence: options.minConfidence } : {}),
+    ...(context.files.length > 0 ? { paths: [...analysed] } : {}),
+  };
+  const withReadProblems = (result: AnalysisResult): AnalysisResult => {
+    // The engine notes replaced bytes itself: keep one note per file.
+    const engineNoted = new Set(result.coverage.problems.map((p) => p.file));
+    const readSide = read.problems.filter((p) => !(analysed.has(p.file) && engineNoted.has(p.file)));
+    result.coverage.problems = [...readSide, ...result.coverage.problems];
+    return result;
+  };
+  // The same inputs as a run the index remembers: its answer, without loading a model.
+  const key = store.dir
+    ? runKey(store.version, options, loaded.config, [...read.files, ...context.files], analyzeOptions)
+    : '';
+  const remembered = key ? (store.getResult(key) as AnalysisResult | undefined) : undefined;
+  if (remembered) {
+    printIndexNotes(store, 'check');
+    return withReadProblems(remembered);
+  }
   // Loaded only if some file is not in the index (a warm run never loads the grammar).
   const parser = new DeferredParser(options.backend);
-  const store = openIndex(options.index);
   const engine = new Engine({
     parser,
     config: loaded.config,
@@ -162,27 +184,54 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
     facts: store,
   });
   try {
-    const analysed = new Set(read.files.map((f) => f.path));
     await loadFiles(engine, store, [...read.files, ...context.files], {
       jobs: options.index.jobs,
       backend: options.backend,
       timeoutMs: DEFAULT_PARSE_TIMEOUT_MS,
       needParser: () => parser.load(),
     });
-    const result = engine.analyze({
-      ...(options.minConfidence ? { minConfidence: options.minConfidence } : {}),
-      ...(context.files.length > 0 ? { paths: [...analysed] } : {}),
-    });
-    // The engine notes replaced bytes itself: keep one note per file.
-    const engineNoted = new Set(result.coverage.problems.map((p) => p.file));
-    const readSide = read.problems.filter((p) => !(analysed.has(p.file) && engineNoted.has(p.file)));
-    result.coverage.problems = [...readSide, ...result.coverage.problems];
-    return result;
+    const result = engine.analyze(analyzeOptions);
+    // A parse cut off by the time limit depends on the machine's load, not on the inputs: not remembered.
+    if (key && !result.coverage.problems.some((p) => TIMED_OUT.test(p.message))) store.putResult(key, result);
+    return withReadProblems(result);
   } finally {
     engine.dispose();
     parser.dispose();
     printIndexNotes(store, 'check');
   }
+}
+
+/** The engine's note for a file whose parse hit the time limit. */
+const TIMED_OUT = /parsing took longer than/;
+
+/**
+ * Everything a check's answer depends on, digested: the engine build, every
+ * file's path and text in the order given to the engine, the configuration,
+ * the options that reach the engine, and which files are reported.
+ */
+function runKey(
+  version: string,
+  options: CheckOptions,
+  config: unknown,
+  files: readonly SourceFile[],
+  analyzeOptions: object,
+): string {
+  const hash = createHash('sha256');
+  const field = (s: string): void => {
+    hash.update(String(s.length)).update(':').update(s);
+  };
+  field('check');
+  field(version);
+  field(options.backend);
+  field(String(options.maxFileBytes));
+  field(String(DEFAULT_PARSE_TIMEOUT_MS));
+  field(JSON.stringify(config ?? null));
+  field(JSON.stringify(analyzeOptions));
+  for (const f of files) {
+    field(f.path);
+    field(f.text);
+  }
+  return hash.digest('hex');
 }
 
 /**

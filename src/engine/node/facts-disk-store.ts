@@ -94,11 +94,60 @@ export class DiskFactsStore implements FactsStore {
     this.memory.set(key, facts);
     // Facts without a model are a step of a worker run, not worth a file.
     if (!facts.model || !this.dir || !this.writable) return;
+    this.writeEntry(this.entryPath(key), key, { path: filePath, facts });
+  }
+
+  /**
+   * A whole run's answer, stored under a key the caller derives from every
+   * input of that run (files, configuration, options): a run whose inputs
+   * are all unchanged reads it back instead of redoing the global steps.
+   * Same entry format and set-aside rules as the per-file facts.
+   */
+  getResult(key: string): unknown {
+    if (!this.dir) return undefined;
+    const file = this.resultPath(key);
+    const record = this.readEntry(file, key);
+    if (!record) return undefined;
+    if (typeof record.result !== 'object' || record.result === null)
+      return this.setAside(file, 'its content does not match its name (foreign or corrupt)');
+    this.stats.loaded++;
+    return record.result;
+  }
+
+  putResult(key: string, result: unknown): void {
+    if (!this.dir || !this.writable) return;
+    this.writeEntry(this.resultPath(key), key, { result });
+  }
+
+  private resultPath(key: string): string {
+    return path.join(this.dir!, 'results', key.slice(0, 2), key.slice(2));
+  }
+
+  private root(): string {
+    return this.dir ? path.dirname(this.dir) : '(memory)';
+  }
+
+  private entryPath(key: string): string {
+    return path.join(this.dir!, key.slice(0, 2), key.slice(2));
+  }
+
+  private load(key: string, filePath: string): FileFacts | undefined {
+    if (!this.dir) return undefined;
     const file = this.entryPath(key);
+    const record = this.readEntry(file, key);
+    if (!record) return undefined;
+    if (record.path !== filePath || !isFacts(record.facts))
+      return this.setAside(file, 'its content does not match its name (foreign or corrupt)');
+    this.stats.loaded++;
+    return record.facts;
+  }
+
+  /** Writes one entry (header, then the payload in structured-clone form); a failure makes the store read-only. */
+  private writeEntry(file: string, key: string, record: Record<string, unknown>): void {
     const tmp = `${file}.tmp-${process.pid}-${this.tmpCounter++}`;
     try {
       const header = Buffer.from(`${MAGIC} ${INDEX_SCHEMA} ${this.version} ${key}\n`, 'utf8');
-      const body = v8.serialize({ path: filePath, facts });
+      const body = v8.serialize(record);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       // Write then rename: a reader never sees half an entry, a crash leaves only a tmp file.
       fs.writeFileSync(tmp, Buffer.concat([header, body]));
@@ -118,17 +167,8 @@ export class DiskFactsStore implements FactsStore {
     }
   }
 
-  private root(): string {
-    return this.dir ? path.dirname(this.dir) : '(memory)';
-  }
-
-  private entryPath(key: string): string {
-    return path.join(this.dir!, key.slice(0, 2), key.slice(2));
-  }
-
-  private load(key: string, filePath: string): FileFacts | undefined {
-    if (!this.dir) return undefined;
-    const file = this.entryPath(key);
+  /** Reads one entry and checks its header; a bad one is set aside (undefined). */
+  private readEntry(file: string, key: string): Record<string, unknown> | undefined {
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(file);
@@ -148,16 +188,15 @@ export class DiskFactsStore implements FactsStore {
       return this.setAside(file, `written by a newer version (index schema ${schema}, this one reads ${INDEX_SCHEMA})`);
     if (schema < INDEX_SCHEMA || header[2] !== this.version || header[3] !== key)
       return this.setAside(file, 'it belongs to another engine build or file (foreign)');
-    let record: { path?: unknown; facts?: FileFacts };
+    let record: unknown;
     try {
-      record = v8.deserialize(bytes.subarray(nl + 1)) as typeof record;
+      record = v8.deserialize(bytes.subarray(nl + 1));
     } catch (e) {
       return this.setAside(file, `it is corrupt or truncated (${(e as Error).message})`);
     }
-    if (record?.path !== filePath || !isFacts(record.facts))
+    if (typeof record !== 'object' || record === null)
       return this.setAside(file, 'its content does not match its name (foreign or corrupt)');
-    this.stats.loaded++;
-    return record.facts;
+    return record as Record<string, unknown>;
   }
 
   /** Renames a bad entry aside (never deletes it) and notes it once per reason. */

@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { after, before, test } from 'node:test';
 import type { JsonReport } from '../../../src/report/json';
 import { cliBundle, repoRoot, runCli } from './run-cli';
@@ -63,8 +64,9 @@ test('index: a warm run reads every file from the index and reports exactly what
   const cold = check(['--index', index, TREE]);
   assert.equal(cold.stderr, '');
   const written = entries(index);
-  // One entry per analysed file: the header, the two C files.
-  assert.equal(written.length, 3);
+  // One entry per analysed file (the header, the two C files) and one for the run's answer.
+  assert.equal(written.length, 4);
+  assert.equal(written.filter((p) => p.includes(`${path.sep}results${path.sep}`)).length, 1);
   const warm = check(['--index', index, TREE]);
   assert.equal(warm.stderr, '');
   assert.deepEqual(warm.report, cold.report);
@@ -74,10 +76,57 @@ test('index: a warm run reads every file from the index and reports exactly what
   assert.deepEqual(none.report, cold.report);
 });
 
+test('index: the answer is remembered only for the same inputs: a changed file, configuration or option is analysed again', () => {
+  const index = path.join(dir, 'answers');
+  const copy = path.join(dir, 'answers-tree');
+  spawnSync('cp', ['-r', TREE, copy]);
+  const cold = check(['--index', index, copy]);
+  assert.deepEqual(summary(cold.report), ['reset.c:22 lock-leak high']);
+  const answers = () => entries(index).filter((p) => p.includes(`${path.sep}results${path.sep}`)).length;
+  assert.equal(answers(), 1);
+  // One file changed: a new answer, equal to a run without the index, and only that file's facts are new.
+  const reset = path.join(copy, 'drivers/widget/hw/reset.c');
+  const before = readFileSync(reset, 'utf8');
+  // The leak fixed: the early return unlocks.
+  const fixed = before.replace(
+    '\tif (wd->state == 2)\n\t\treturn -EBUSY;\n',
+    '\tif (wd->state == 2) {\n\t\tmutex_unlock(&wd->state_lock);\n\t\treturn -EBUSY;\n\t}\n',
+  );
+  assert.notEqual(fixed, before, 'the edit must change the file');
+  writeFileSync(reset, fixed);
+  const facts = entries(index).length;
+  const edited = check(['--index', index, copy]);
+  assert.deepEqual(edited.report, check(['--no-index', copy]).report);
+  assert.deepEqual(summary(edited.report), []);
+  assert.equal(answers(), 2);
+  assert.equal(entries(index).length, facts + 2, 'one new file entry and one new answer');
+  // Back to the first text: the first answer again, nothing written.
+  writeFileSync(reset, before);
+  const all = entries(index);
+  assert.deepEqual(check(['--index', index, copy]).report, cold.report);
+  assert.deepEqual(entries(index), all);
+  // Another option: another answer (a size limit that leaves state.c, 579 bytes, out).
+  const limited = check(['--max-file-size', '560', '--index', index, copy]);
+  assert.deepEqual(limited.report, check(['--max-file-size', '560', '--no-index', copy]).report);
+  assert.equal(limited.report.coverage.files, cold.report.coverage.files - 1);
+  assert.equal(answers(), 3);
+  // A configuration file: its content is part of the inputs.
+  writeFileSync(path.join(copy, '.iommufd-review.json'), JSON.stringify({ disabledRules: ['lock-leak'] }));
+  const configured = check(['--index', index, copy]);
+  assert.deepEqual(configured.report.findings, []);
+  assert.deepEqual(configured.report, check(['--no-index', copy]).report);
+  assert.equal(answers(), 4);
+});
+
 test('index: corrupt, truncated, foreign and newer entries are renamed aside with one note each, and results are unchanged', () => {
   const index = path.join(dir, 'bad');
   const baseline = check(['--index', index, TREE]).report;
-  const [a, b, c] = entries(index);
+  // The per-file facts sort first, the run's answer (under results/) last.
+  const [a, b, c, answer] = entries(index);
+  assert.match(answer, /[\\/]results[\\/]/);
+  // A well-formed entry whose payload is not a run's answer.
+  const answerHeader = readFileSync(answer).subarray(0, readFileSync(answer).indexOf(10) + 1);
+  writeFileSync(answer, Buffer.concat([answerHeader, v8.serialize(42)]));
   const bytes = readFileSync(b);
   writeFileSync(a, bytes.subarray(0, Math.floor(bytes.length / 2))); // truncated: the header of b, half its body
   writeFileSync(b, 'this is not an index entry\n');
@@ -88,19 +137,20 @@ test('index: corrupt, truncated, foreign and newer entries are renamed aside wit
   const r = check(['--index', index, TREE]);
   assert.deepEqual(r.report, baseline);
   const notes = r.stderr.trim().split('\n');
-  assert.equal(notes.length, 3, r.stderr);
+  assert.equal(notes.length, 4, r.stderr);
   assert.ok(
     notes.every((n) => n.startsWith('iommufd-review check: note: index entry ')),
     r.stderr,
   );
   assert.match(r.stderr, /not an index entry of this tool \(foreign or corrupt\)/);
+  assert.match(r.stderr, /results[\\/].*its content does not match its name \(foreign or corrupt\)/);
   assert.match(r.stderr, /written by a newer version \(index schema 99, this one reads 1\)/);
   // The truncated copy of b sits under a's name: foreign key or a failed decode, either way set aside.
   assert.match(r.stderr, /belongs to another engine build or file \(foreign\)|corrupt or truncated/);
   const after = entries(index);
-  // Nothing deleted: the three bad files are kept aside, and three good entries were written again.
-  assert.equal(after.filter((p) => /\.set-aside-/.test(p)).length, 3);
-  assert.equal(after.filter((p) => !/\.set-aside-/.test(p)).length, 3);
+  // Nothing deleted: the four bad files are kept aside, and four good entries were written again.
+  assert.equal(after.filter((p) => /\.set-aside-/.test(p)).length, 4);
+  assert.equal(after.filter((p) => !/\.set-aside-/.test(p)).length, 4);
   // The next run is clean.
   assert.equal(check(['--index', index, TREE]).stderr, '');
 });
