@@ -24,6 +24,8 @@ export class FlowPaths {
   private readonly regions = new Map<string, EventRef[]>();
   private readonly regionBlocks = new Map<string, Set<number>>();
   private all: EventRef[] | undefined;
+  /** Where each block's events start in `all`. */
+  private readonly firstOf = new Map<number, number>();
   private rets: EventRef<ReturnEvent>[] | undefined;
 
   constructor(readonly fn: FunctionModel) {
@@ -96,7 +98,10 @@ export class FlowPaths {
   events(): EventRef[] {
     if (this.all) return this.all;
     const out: EventRef[] = [];
-    for (const b of this.fn.blocks) b.events.forEach((event, index) => out.push({ block: b.id, index, event }));
+    for (const b of this.fn.blocks) {
+      this.firstOf.set(b.id, out.length);
+      b.events.forEach((event, index) => out.push({ block: b.id, index, event }));
+    }
     this.all = out;
     return out;
   }
@@ -117,7 +122,16 @@ export class FlowPaths {
     const cached = this.regions.get(key);
     if (cached) return cached;
     const blocks = this.errorBlocks(ref);
-    const region = blocks.size === 0 ? [] : this.events().filter((r) => blocks.has(r.block));
+    // `events()` in block order, taken block by block (each block's events are one run of it).
+    const region: EventRef[] = [];
+    if (blocks.size > 0) {
+      const all = this.events();
+      for (const b of this.fn.blocks) {
+        if (!blocks.has(b.id)) continue;
+        const first = this.firstOf.get(b.id)!;
+        for (let i = first; i < first + b.events.length; i++) region.push(all[i]);
+      }
+    }
     this.regions.set(key, region);
     return region;
   }

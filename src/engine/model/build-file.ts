@@ -268,6 +268,7 @@ export function buildFileModel(
   const scopeKey = cache ? JSON.stringify([...globals], null, 0) + JSON.stringify([...returns]) : '';
   const reuse = cache && cache.scopeKey === scopeKey && cache.structs === structs ? cache.models : undefined;
   const used = new TextCache<FunctionModel>();
+  const usedHolds = new TextCache<boolean>();
   const functions: FunctionModel[] = [];
   const skipped: FileModel['skipped'] = [];
   const ops: OpsImplementation[] = [];
@@ -285,7 +286,10 @@ export function buildFileModel(
     // The position is part of the identity: the model's lines are absolute.
     const at = cache ? `${def.startPosition.row}:${def.startPosition.column}` : '';
     const own = text ?? def.text;
-    const callerHolds = documentsCallerHolds(`${above ?? ''}\n${commentsOf(own)}`);
+    const aboveOwn = cache ? `${above ?? ''}\n${own}` : '';
+    const callerHolds =
+      cache?.callerHolds?.get('', aboveOwn) ?? documentsCallerHolds(`${above ?? ''}\n${commentsOf(own)}`);
+    if (cache) usedHolds.set('', aboveOwn, callerHolds);
     // The comment above is not part of the definition's text: it keys the reuse too.
     const body = cache ? `${callerHolds ? 'H' : '-'}${own}` : '';
     const hit = reuse?.get(at, body);
@@ -365,6 +369,7 @@ export function buildFileModel(
   accountForLexicalHeads(original, functions, skipped);
   if (cache) {
     cache.models = used;
+    cache.callerHolds = usedHolds;
     cache.scopeKey = scopeKey;
     cache.structs = structs;
     cache.facts = usedFacts;
@@ -383,6 +388,12 @@ export interface FunctionModelCache {
   facts?: TextCache<TopFacts>;
   /** File-scope struct layouts (and reserved entries) by node type and text. */
   structFacts?: TextCache<StructTable>;
+  /**
+   * Whether a definition's comments say its callers hold a lock, by the
+   * comment above it and its text (read on every build of the file, so an
+   * edit does not tokenise every unchanged function's comments again).
+   */
+  callerHolds?: TextCache<boolean>;
 }
 
 export function newFunctionModelCache(): FunctionModelCache {
