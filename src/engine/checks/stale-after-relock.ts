@@ -114,7 +114,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
       )
         continue;
       for (const acq of reacquires) {
-        const stale = firstStaleUse(paths, events, o, rel, acq);
+        const stale = firstStaleUse(fn, paths, events, o, rel, acq, lockBase);
         if (!stale) continue;
         out.push(finding(ctx, fn, paths, o, rel, acq, stale));
         relocked.add(`${o.variable}|${lockId}`);
@@ -127,11 +127,13 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
 }
 
 function firstStaleUse(
+  fn: FunctionModel,
   paths: FlowPaths,
   events: EventRef[],
   o: Obtained,
   rel: EventRef,
   acq: EventRef,
+  lockBase: string | undefined,
 ): EventRef | undefined {
   const after = events
     .filter((r) => paths.before(acq, r))
@@ -142,10 +144,36 @@ function firstStaleUse(
     // A path that revalidates before this use protects it; be conservative and treat any such step as covering.
     if (events.some((x) => revalidates(x.event, o) && paths.before(acq, x) && (paths.before(x, r) || x === r)))
       return undefined;
+    // Or one that checks the state of the lock's own object under the retaken
+    // lock and branches on it (`if (!vi->ready) continue;`): the check is how
+    // the code learns whether what it held across the unlock still counts.
+    if (ownerChecks(fn, lockBase).some((x) => paths.before(acq, x) && paths.before(x, r))) return undefined;
     if (usesVariable(r.event, o.variable)) return r;
   }
   return undefined;
 }
+
+/**
+ * Branches on a field of the lock's object (`if (!vi->ready)`): a block with
+ * two ways out whose last step reads `lockBase->field`, as a position after
+ * the block's events (where its condition is evaluated).
+ */
+function ownerChecks(fn: FunctionModel, lockBase: string | undefined): EventRef[] {
+  if (!lockBase) return [];
+  const out: EventRef[] = [];
+  for (const b of fn.blocks) {
+    if (b.succ.length < 2) continue;
+    const last = b.events.length;
+    // The condition's read, followed by nothing but the uses of locals in the same condition.
+    const inCondition = (at: number) => b.events.slice(at).every((e) => e.kind === 'use');
+    if ((b.accesses ?? []).some((a) => a.kind === 'read' && a.root === lockBase && inCondition(a.at)))
+      out.push({ block: b.id, index: last, event: b.events[last - 1] ?? CONDITION });
+  }
+  return out;
+}
+
+/** Stands for a condition in a block with no events of its own (only its position matters). */
+const CONDITION: EventRef['event'] = { kind: 'use', variable: '', text: '', line: 0, column: 0 };
 
 /**
  * How sure we are that the lock protects the value: it was found in, or read

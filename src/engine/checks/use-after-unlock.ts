@@ -41,6 +41,14 @@ const HANDS_OVER = /(?:^|_)(?:pop|dequeue|take|steal|acquire)(?:_|$)/;
 /** Allocators: what they return is new and the thread's own, whatever lock was held around the call. */
 const ALLOCATES =
   /^(?:k[mzv]?alloc|kcalloc|kvzalloc|kvmalloc|kvcalloc|kmalloc_array|kmem_cache_z?alloc|vz?alloc|memdup_user|vmemdup_user|kstrdup|kmemdup|devm_kz?alloc)(?:_\w+)?$|(?:^|_)(?:alloc|create|new)$/;
+/**
+ * Verb-first constructors (`create_sniffer_rule()`, `_create_flow_rule()`,
+ * `alloc_ctx_locked()`): new objects too, unless the name also says it may
+ * find an existing one (`find_or_create_*`, `get_or_alloc_*`).
+ */
+const CREATES = /(?:^|_)(?:alloc|create|new)_/;
+const MAY_FIND = /(?:^|_)(?:find|lookup|get)(?:_|$)/;
+const creates = (name: string): boolean => ALLOCATES.test(name) || (CREATES.test(name) && !MAY_FIND.test(name));
 /** A `*for_each*` macro given a plain local: it assigns the local (`list_for_each_entry_safe(pos, next, ...)`), it does not use it. */
 const FOR_EACH = /for_each/;
 /** Calls that free the object they are given. */
@@ -84,7 +92,7 @@ function owned(fn: FunctionModel, o: Value, window: readonly EventRef[]): boolea
   if (
     o.lookup &&
     !o.iterator &&
-    (TAKES_REFERENCE.test(o.lookup) || UNLINKS.test(o.lookup) || HANDS_OVER.test(o.lookup) || ALLOCATES.test(o.lookup))
+    (TAKES_REFERENCE.test(o.lookup) || UNLINKS.test(o.lookup) || HANDS_OVER.test(o.lookup) || creates(o.lookup))
   )
     return true;
   const isValue = (a: string) => baseVariable(a) === o.variable;

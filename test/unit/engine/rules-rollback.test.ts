@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyzeFixtures, ofRule, relatedLines } from './engine-fixtures';
-import { analyze } from './engine-helpers';
+import { analyze, lineOf } from './engine-helpers';
 import type { Finding } from '../../../src/engine/types';
 
 const ROLLBACK_RULES = ['unmap-before-rollback', 'unrestored-state', 'stale-after-relock'] as const;
@@ -535,5 +535,45 @@ test('stale-after-relock: a local reassigned from another local (`ent = spare`) 
   assert.deepEqual(
     relockHalf(loud.findings).map((f) => [f.ruleId, f.function, f.line]),
     [['stale-after-relock', 'chan_table_swap', 25]],
+  );
+});
+
+/** Our own ring consumer: events taken off a queue under the ring's lock, handed up with it dropped. */
+const RING_CONSUMER = `struct ring_evt {
+	int code;
+};
+
+struct ring_dev {
+	spinlock_t lock;
+	bool live;
+	struct ring_queue *q;
+};
+
+static void ring_drain(struct ring_dev *rd)
+{
+	struct ring_evt *evt;
+
+	spin_lock(&rd->lock);
+	while ((evt = ring_queue_pop(rd->q)) != NULL) {
+		spin_unlock(&rd->lock);
+		ring_report(evt->code);
+		spin_lock(&rd->lock);
+		if (!rd->live)
+			continue;
+		ring_queue_push(rd->q, evt);
+	}
+	spin_unlock(&rd->lock);
+}
+`;
+
+test("stale-after-relock: a check of the lock's own object under the retaken lock (`if (!rd->live) continue;`) revalidates", async () => {
+  const quiet = await analyze({ 'ring.c': RING_CONSUMER }, 'low');
+  assert.deepEqual(relockHalf(quiet.findings), []);
+  // Without the check the same code is reported at the use after the retake.
+  const unchecked = RING_CONSUMER.replace('\t\tif (!rd->live)\n\t\t\tcontinue;\n', '');
+  const loud = await analyze({ 'ring.c': unchecked }, 'low');
+  assert.deepEqual(
+    relockHalf(loud.findings).map((f) => [f.ruleId, f.function, f.line]),
+    [['stale-after-relock', 'ring_drain', lineOf(unchecked, 'ring_queue_push(rd->q, evt)')]],
   );
 });

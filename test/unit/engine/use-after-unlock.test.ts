@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyzeFixtures, lineOf, ofRule, relatedLines } from './engine-fixtures';
+import { analyze } from './engine-helpers';
 
 const ITER = 'use-after-unlock/iter-after-unlock.c';
 const LOOKUP = 'use-after-unlock/lookup-after-unlock.c';
@@ -102,4 +103,47 @@ test('use after unlock: without a free under the lock in view, a lookup used aft
   );
   const atDefault = analyzeSources(await sharedParser(), [{ path: src.path, text }], {});
   assert.deepEqual(ofRule(atDefault, 'stale-after-relock'), []);
+});
+
+test("use after unlock: an object made by a verb-first constructor under the lock is the thread's own; find-or-create is not", async () => {
+  const src = `struct rule_db {
+	struct mutex lock;
+	struct xarray rules;
+};
+
+struct flow_rule {
+	int id;
+	struct list_head link;
+};
+
+static void rule_db_remove(struct rule_db *db, struct flow_rule *r)
+{
+	mutex_lock(&db->lock);
+	xa_erase(&db->rules, r->id);
+	kfree(r);
+	mutex_unlock(&db->lock);
+}
+
+int rule_db_add(struct rule_db *db)
+{
+	struct flow_rule *r;
+
+	mutex_lock(&db->lock);
+	r = create_flow_rule(db);
+	mutex_unlock(&db->lock);
+	return r->id;
+}
+`;
+  const quiet = await analyze({ 'rules.c': src }, 'low');
+  assert.deepEqual(
+    quiet.findings.filter((f) => f.ruleId === 'stale-after-relock').map((f) => f.line),
+    [],
+  );
+  // The same shape through a lookup that may return a rule already in the table is reported.
+  const shared = src.replace('create_flow_rule(db)', 'find_or_create_flow_rule(db)');
+  const loud = await analyze({ 'rules.c': shared }, 'low');
+  assert.deepEqual(
+    loud.findings.filter((f) => f.ruleId === 'stale-after-relock').map((f) => [f.function, f.line]),
+    [['rule_db_add', 26]],
+  );
 });
