@@ -121,28 +121,68 @@ function storedFunctions(ctx: CheckContext): Map<string, Set<string>> {
   return out;
 }
 
+/**
+ * One file's part of a map, kept per file model (an edit replaces one file's
+ * model; the others keep theirs): by callee, its sites in order. The map
+ * through pointers also depends on which names are functions and which
+ * functions the ops fields hold, anywhere in view: its part is kept with the
+ * digest of those it was built against.
+ */
+const perFile = new WeakMap<FileModel, { direct?: CallSites; pointers?: { view: string; sites: CallSites } }>();
+/** The last view digest, so equal digests are one string and compare at once. */
+let lastView = '';
+
+function fileSites(
+  f: FileModel,
+  pointers: { view: string; functions: CheckContext['functions']; stored: Map<string, Set<string>> } | undefined,
+): CallSites {
+  let entry = perFile.get(f);
+  if (!entry) perFile.set(f, (entry = {}));
+  if (!pointers && entry.direct) return entry.direct;
+  if (pointers && entry.pointers?.view === pointers.view) return entry.pointers.sites;
+  const out: CallSites = new Map();
+  for (const fn of f.functions) {
+    for (const s of sitesOf(fn)) {
+      if (s.callee !== undefined) {
+        if (!pointers) {
+          push(out, s.callee, s.site);
+          continue;
+        }
+        for (const callee of s.callees) push(out, callee, s.site);
+        for (const a of s.args!) if (pointers.functions.has(a)) push(out, a, s.site);
+        continue;
+      }
+      if (!pointers || s.ops === undefined) continue;
+      for (const impl of pointers.stored.get(s.ops) ?? []) push(out, impl, s.site);
+    }
+  }
+  if (pointers) entry.pointers = { view: pointers.view, sites: out };
+  else entry.direct = out;
+  return out;
+}
+
 export function callSites(ctx: CheckContext, throughPointers = false): CallSites {
   let cache = built.get(ctx.files);
   if (!cache || cache.functions !== ctx.functions) built.set(ctx.files, (cache = { functions: ctx.functions }));
   const hit = throughPointers ? cache.withPointers : cache.direct;
   if (hit) return hit;
+  let pointers: Parameters<typeof fileSites>[1];
+  if (throughPointers) {
+    const stored = storedFunctions(ctx);
+    const parts = [...ctx.functions.keys()];
+    for (const [field, fns] of stored) parts.push(`${field}=${[...fns].join(',')}`);
+    const view = parts.join('\n');
+    if (view !== lastView) lastView = view;
+    pointers = { view: lastView, functions: ctx.functions, stored };
+  }
+  // Each file's sites are one run of the whole walk (files in order, then
+  // functions, then sites): appending file by file keeps every list's order.
   const out: CallSites = new Map();
-  const stored = throughPointers ? storedFunctions(ctx) : undefined;
   for (const f of ctx.files) {
-    for (const fn of f.functions) {
-      for (const s of sitesOf(fn)) {
-        if (s.callee !== undefined) {
-          if (!stored) {
-            push(out, s.callee, s.site);
-            continue;
-          }
-          for (const callee of s.callees) push(out, callee, s.site);
-          for (const a of s.args!) if (ctx.functions.has(a)) push(out, a, s.site);
-          continue;
-        }
-        if (!stored || s.ops === undefined) continue;
-        for (const impl of stored.get(s.ops) ?? []) push(out, impl, s.site);
-      }
+    for (const [callee, sites] of fileSites(f, pointers)) {
+      const list = out.get(callee);
+      if (list) for (const site of sites) list.push(site);
+      else out.set(callee, sites.slice());
     }
   }
   if (throughPointers) cache.withPointers = out;

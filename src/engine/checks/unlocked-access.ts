@@ -25,7 +25,7 @@
  * (init, alloc, create, probe, setup, open, destroy, release, free, close,
  * exit, cleanup, ... by name: the object is not shared yet, or not any more).
  */
-import type { Block, FieldAccess, FunctionModel } from '../model/types';
+import type { Block, FieldAccess, FileModel, FunctionModel } from '../model/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
@@ -284,20 +284,56 @@ function accessesOf(fn: FunctionModel, constructors: ReadonlySet<string>): OwnAc
   return out;
 }
 
+/**
+ * One file's accesses by field and its lockless fields, kept per file model
+ * with the constructors in view it was built against (an edit replaces one
+ * file's model; the others keep theirs).
+ */
+const perFile = new WeakMap<
+  FileModel,
+  { constructors: string; byField: Map<string, Access[]>; lockless: Set<string> }
+>();
+/** The last constructors digest, so equal digests are one string and compare at once. */
+let lastConstructors = '';
+
+function fileAccesses(
+  file: FileModel,
+  constructors: ReadonlySet<string>,
+  digest: string,
+): { byField: Map<string, Access[]>; lockless: Set<string> } {
+  const hit = perFile.get(file);
+  if (hit && hit.constructors === digest) return hit;
+  const byField = new Map<string, Access[]>();
+  const lockless = new Set<string>();
+  for (const fn of file.functions) {
+    const own = accessesOf(fn, constructors);
+    for (const f of own.lockless) lockless.add(f);
+    for (const a of own.accesses) {
+      const list = byField.get(a.field);
+      if (list) list.push(a);
+      else byField.set(a.field, [a]);
+    }
+  }
+  const entry = { constructors: digest, byField, lockless };
+  perFile.set(file, entry);
+  return entry;
+}
+
 /** Every unmarked field access in view, by field; fields with any marked access are left out. */
 function buildIndex(ctx: CheckContext): Index {
   const byField = new Map<string, Access[]>();
   const lockless = new Set<string>();
   const constructors = constructorsInView(ctx);
+  const digest = [...constructors].join(',');
+  if (digest !== lastConstructors) lastConstructors = digest;
+  // Each file's accesses are one run of the whole walk: appending file by file keeps every list's order.
   for (const file of ctx.files) {
-    for (const fn of file.functions) {
-      const own = accessesOf(fn, constructors);
-      for (const f of own.lockless) lockless.add(f);
-      for (const a of own.accesses) {
-        const list = byField.get(a.field);
-        if (list) list.push(a);
-        else byField.set(a.field, [a]);
-      }
+    const own = fileAccesses(file, constructors, lastConstructors);
+    for (const f of own.lockless) lockless.add(f);
+    for (const [field, accesses] of own.byField) {
+      const list = byField.get(field);
+      if (list) for (const a of accesses) list.push(a);
+      else byField.set(field, accesses.slice());
     }
   }
   for (const f of lockless) byField.delete(f);
