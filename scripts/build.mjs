@@ -41,8 +41,14 @@ const targets = [
   },
   { entry: 'src/extension/node-entry.ts', out: 'dist/extension.js', platform: 'node', external: ['vscode'] },
   { entry: 'src/extension/node/repair-worker.ts', out: 'dist/repair-worker.js', platform: 'node' },
-  // The editor's engine thread (src/extension/node/engine-thread.ts loads it from beside extension.js).
-  { entry: 'src/extension/node/engine-worker.ts', out: 'dist/engine-worker.js', platform: 'node' },
+  // The language server the extension starts in a Node child process (src/extension/node-entry.ts, beside extension.js).
+  // The native tree-sitter binding is never loaded by it (the editor parses with wasm) and is not shipped.
+  {
+    entry: 'src/lsp/node-server.ts',
+    out: 'dist/lsp-server.js',
+    platform: 'node',
+    external: ['tree-sitter', 'tree-sitter-c'],
+  },
   {
     entry: 'src/extension/web-entry.ts',
     out: 'dist/web/extension.js',

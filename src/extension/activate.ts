@@ -1,7 +1,9 @@
 /**
  * The one activation path of both hosts (desktop/server Node and browser):
  * create the shared services, then one register call per feature. Nothing
- * heavy happens here: the parser's wasm is loaded on the first C file.
+ * heavy happens here: on Node hosts the language server's process is started
+ * (it loads the parser on the first C file); in the browser the wasm is
+ * loaded on the first C file.
  */
 import type * as vscode from 'vscode';
 import { Engine } from '../engine/engine';
@@ -10,7 +12,9 @@ import { loadParser } from './analysis/wasm';
 import { registerCodeActions } from './code-actions';
 import { registerCodeLens } from './code-lens';
 import { registerCommands } from './commands';
-import { registerDiagnostics, type DiagnosticsController } from './diagnostics';
+import { registerDiagnostics } from './diagnostics';
+import type { LiveAnalysis } from './analysis/live-analysis';
+import { ServerAnalysis, type LanguageClientFactory } from './server-analysis';
 import { FindingStore } from './finding-store';
 import { sourceModelFor, stepsFromSourceFor } from './from-source';
 import { registerHover } from './hover';
@@ -22,20 +26,23 @@ import { loadRuleHeadings } from './rule-docs';
 import { registerReviewIfPresent } from './review-hook';
 import type { ReviewApi } from './review/register';
 import type { RepairRunner } from './repair-job';
-import type { LiveEngineFactory } from './analysis/analysis-service';
 import { createVerifiedFix, inProcessRepairRunner, type VerifiedFixApi } from './verified-fix';
 import { registerVerifiedFixCommands } from './verified-fix-commands';
 
 /** What activate() returns: the services, for the extension-host tests and the bench. */
 export interface ExtensionApi {
-  analysis: AnalysisService;
+  /** The live analysis of the open C documents: the language server's client on Node hosts. */
+  analysis: LiveAnalysis;
   store: FindingStore;
-  diagnostics: DiagnosticsController;
+  /** The same object as `analysis` (settled, reanalyze), under the name the tests and commands used. */
+  diagnostics: LiveAnalysis;
   patches: PatchAnnotationsApi;
   panel: SimulatorPanelApi;
   fix: VerifiedFixApi;
   review: ReviewApi | undefined;
   activationMs: number;
+  /** The language server's process id while it runs (Node hosts); undefined in the browser. */
+  serverPid: () => number | undefined;
 }
 
 /** What only one host can do, handed in by its entry (the browser bundle never imports Node code). */
@@ -44,8 +51,14 @@ export interface HostServices {
   openGit?: PatchAnnotationsDeps['openGit'];
   /** Node hosts: the repair search on a worker thread (else it runs in the extension host). */
   repairRunner?: (extensionUri: vscode.Uri) => RepairRunner;
-  /** Node hosts: the editor's engine on a worker thread, with the persistent index (else in the extension host). */
-  liveEngine?: (context: vscode.ExtensionContext) => LiveEngineFactory;
+  /**
+   * Node hosts: the language client whose server (src/lsp, in a child
+   * process, with the persistent index) analyses the open C documents; absent:
+   * the engine runs in the extension host.
+   */
+  languageClient?: (context: vscode.ExtensionContext) => LanguageClientFactory;
+  /** Node hosts: the process id of the language server while it runs. */
+  serverPid?: () => number | undefined;
 }
 
 export function activateExtension(
@@ -57,19 +70,28 @@ export function activateExtension(
   const log = createLog(context);
   const extensionUri = context.extensionUri;
   const version = String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0');
-  const analysis = new AnalysisService(
+  const sessions = new AnalysisService(
     extensionUri,
     loadParser,
     (parser, config) => new Engine({ parser, config }),
     log,
-    services.liveEngine?.(context),
   );
   const store = new FindingStore();
-  context.subscriptions.push(analysis, store);
+  context.subscriptions.push(sessions, store);
   void loadRuleHeadings(extensionUri);
 
-  const diagnostics = registerDiagnostics(context, { analysis, store, log, extensionUri });
-  const patches = registerPatchAnnotations(context, { analysis, store, log, extensionUri, openGit: services.openGit });
+  const client = services.languageClient?.(context);
+  const analysis: LiveAnalysis = client
+    ? new ServerAnalysis(client, { log, store, extensionUri, outputChannel: log.channel })
+    : registerDiagnostics(context, { analysis: sessions, store, log, extensionUri });
+  context.subscriptions.push(analysis);
+  const patches = registerPatchAnnotations(context, {
+    analysis: sessions,
+    store,
+    log,
+    extensionUri,
+    openGit: services.openGit,
+  });
   registerCodeLens(context, store);
   registerHover(context, store, extensionUri);
   registerCodeActions(context, store);
@@ -84,12 +106,13 @@ export function activateExtension(
     stepsFromSource: (file, fn) => stepsFromSourceFor(analysis, patches, file, fn),
     sourceModel: (file, fn) => sourceModelFor(analysis, patches, file, fn),
   });
-  registerCommands(context, { extensionUri, version, analysis, diagnostics, patches, panel, log });
+  registerCommands(context, { extensionUri, version, sessions, live: analysis, patches, panel, log });
   registerVerifiedFixCommands(context, { panel, fix, store });
   registerStatusBar(context, analysis);
   const review = registerReviewIfPresent(context, { patches, log });
 
   const activationMs = Date.now() - started;
   log.info(`iommufd review ${version} activated (${host} host) in ${activationMs} ms`);
-  return { analysis, store, diagnostics, patches, panel, fix, review, activationMs };
+  const serverPid = services.serverPid ?? (() => undefined);
+  return { analysis, store, diagnostics: analysis, patches, panel, fix, review, activationMs, serverPid };
 }

@@ -10,8 +10,8 @@ import { toSarif } from '../report/sarif';
 import { formatLockGraphMarkdown } from '../report/lock-graph-text';
 import type { AnalysisResult } from '../engine/types';
 import type { AnalysisService } from './analysis/analysis-service';
+import type { LiveAnalysis } from './analysis/live-analysis';
 import { engineKey } from './analysis/paths';
-import type { DiagnosticsController } from './diagnostics';
 import type { Log } from './log';
 import { isPatchDocument, type PatchAnnotationsApi } from './patch-annotations';
 import type { SimulatorPanelApi } from './simulator-panel';
@@ -21,8 +21,10 @@ import { readSettings } from './settings';
 export interface CommandDeps {
   extensionUri: vscode.Uri;
   version: string;
-  analysis: AnalysisService;
-  diagnostics: DiagnosticsController;
+  /** Fresh in-thread engines (the workspace SARIF export). */
+  sessions: AnalysisService;
+  /** The live analysis of the open C documents (the lock graph, reanalysis). */
+  live: LiveAnalysis;
   patches: PatchAnnotationsApi;
   panel: SimulatorPanelApi;
   log: Log;
@@ -97,7 +99,7 @@ function isRequest(x: unknown): x is PanelRequest {
 }
 
 export function registerCommands(context: vscode.ExtensionContext, deps: CommandDeps): void {
-  const { analysis, diagnostics, patches, panel, log } = deps;
+  const { sessions, live, patches, panel, log } = deps;
   // Generic in the arguments so each handler keeps its own parameter types (the palette passes none).
   const reg = <A extends unknown[]>(id: string, fn: (...args: A) => unknown): void => {
     context.subscriptions.push(vscode.commands.registerCommand(id, fn));
@@ -124,8 +126,8 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
   reg('iommufd.showLog', () => log.show());
 
   reg('iommufd.reanalyze', async () => {
-    diagnostics.reanalyze();
-    await diagnostics.settled();
+    live.reanalyze();
+    await live.settled();
   });
 
   reg('iommufd.reviewSeries', async (given?: vscode.Uri) => {
@@ -187,7 +189,7 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
             '**/{node_modules,.git}/**',
             Math.max(1, readSettings().maxWorkspaceFiles),
           );
-          const session = (await analysis.sessionFactory())();
+          const session = (await sessions.sessionFactory())();
           try {
             for (const [i, uri] of files.entries()) {
               if (token.isCancellationRequested) return undefined;
@@ -227,9 +229,8 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
   });
 
   reg('iommufd.showLockGraph', async () => {
-    const paths = analysis.livePaths();
-    const result = analysis.state.result ?? (paths.length ? await analysis.analyze(paths) : undefined);
-    if (!result) {
+    const graph = await live.lockGraph();
+    if (!graph) {
       void vscode.window.showInformationMessage(
         'iommufd: open a C file first; the lock graph is built from the analysed files.',
       );
@@ -237,7 +238,7 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
     }
     const doc = await vscode.workspace.openTextDocument({
       language: 'markdown',
-      content: formatLockGraphMarkdown(result.lockGraph, (f) => vscode.workspace.asRelativePath(f)),
+      content: formatLockGraphMarkdown(graph, (f) => vscode.workspace.asRelativePath(f)),
     });
     await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
     return doc;

@@ -1,5 +1,6 @@
 /**
- * Live diagnostics on C files: each change event is applied to the engine as
+ * Live diagnostics on C files with the engine in the extension host (the
+ * browser host; Node hosts use the language server, server-analysis.ts): each change event is applied to the engine as
  * an incremental edit (in order, through one queue), analysis runs debounced
  * over all open C documents, and a run superseded by newer typing is dropped.
  * An opened file's own diagnostics come first; its context (sibling files, the
@@ -11,6 +12,7 @@ import { LatestOnly, type RunToken } from '../engine/editor/latest-only';
 import type { AnalysisService } from './analysis/analysis-service';
 import { engineKey, isUserDocument, uriOfKey } from './analysis/paths';
 import type { FindingStore } from './finding-store';
+import type { LiveAnalysis } from './analysis/live-analysis';
 import type { Log } from './log';
 import { readSettings } from './settings';
 import { toDiagnostic } from './to-vscode';
@@ -27,13 +29,7 @@ export interface DiagnosticsDeps {
   extensionUri: vscode.Uri;
 }
 
-export interface DiagnosticsController {
-  /** Resolves once the analysis requested so far has finished (for tests and commands). */
-  settled(): Promise<void>;
-  reanalyze(): void;
-}
-
-export function registerDiagnostics(context: vscode.ExtensionContext, deps: DiagnosticsDeps): DiagnosticsController {
+export function registerDiagnostics(context: vscode.ExtensionContext, deps: DiagnosticsDeps): LiveAnalysis {
   const { analysis, store, log, extensionUri } = deps;
   const collection = vscode.languages.createDiagnosticCollection('iommufd');
   const scheduler = new LatestOnly<string>();
@@ -174,11 +170,27 @@ export function registerDiagnostics(context: vscode.ExtensionContext, deps: Diag
   );
 
   return {
+    get state() {
+      return analysis.state;
+    },
+    onDidChangeState: analysis.onDidChangeState,
+    get engineReadyMs() {
+      return analysis.engineReadyMs;
+    },
+    get readingContext() {
+      return analysis.readingContext;
+    },
     settled: () => (pending === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve))),
     reanalyze: () => {
       for (const doc of vscode.workspace.textDocuments)
         if (isAnalysedDocument(doc) && !analysis.livePaths().includes(engineKey(doc.uri))) open(doc);
       schedule(0);
     },
+    fileModel: async (file) => (await analysis.getEngine()).fileModel(file),
+    lockGraph: async () => {
+      const paths = analysis.livePaths();
+      return (analysis.lastResult ?? (paths.length ? await analysis.analyze(paths) : undefined))?.lockGraph;
+    },
+    dispose: () => undefined,
   };
 }

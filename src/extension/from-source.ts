@@ -1,29 +1,28 @@
 /**
  * The engine's model of the functions a simulation replays from source: the
- * file's model from the live analysis when it is open, else the post-image
+ * file's model from the live analysis (the language server on Node hosts) when it holds it, else the post-image
  * function a patch review analysed.
  */
 import type { FunctionModel } from '../engine/model/types';
 import { stepsFromSource } from '../sim/from-source';
 import type { SourceStep } from '../sim/types';
-import type { AnalysisService } from './analysis/analysis-service';
+import type { LiveAnalysis } from './analysis/live-analysis';
 import type { PatchAnnotationsApi } from './patch-annotations';
 
 export async function sourceModelFor(
-  analysis: AnalysisService,
+  analysis: LiveAnalysis,
   patches: PatchAnnotationsApi,
   file: string,
   fn: string,
 ): Promise<{ functions: FunctionModel[] } | undefined> {
-  const engine = await analysis.getEngine();
-  const model = await engine.fileModel(file);
+  const model = await analysis.fileModel(file);
   if (model?.functions.some((x) => x.name === fn)) return model;
   const f = patches.functionModel(file, fn);
   return f ? { functions: [f] } : undefined;
 }
 
 export async function stepsFromSourceFor(
-  analysis: AnalysisService,
+  analysis: LiveAnalysis,
   patches: PatchAnnotationsApi,
   file: string,
   fn: string,

@@ -6,6 +6,8 @@ export interface Log {
   warn(message: string): void;
   error(message: string, err?: unknown): void;
   show(): void;
+  /** The channel itself: the language client writes the server's log and stderr into it. */
+  channel: vscode.LogOutputChannel;
 }
 
 export function createLog(context: vscode.ExtensionContext): Log {
@@ -17,5 +19,6 @@ export function createLog(context: vscode.ExtensionContext): Log {
     error: (m, err) =>
       channel.error(err === undefined ? m : `${m}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
     show: () => channel.show(true),
+    channel,
   };
 }

@@ -1,21 +1,20 @@
 /** One status bar item: what the analysis is doing, findings, and how much of the code was parsed. */
 import * as vscode from 'vscode';
-import type { AnalysisService, AnalysisState } from './analysis/analysis-service';
+import type { AnalysisState, LiveAnalysis } from './analysis/live-analysis';
 
 export function coverageText(state: AnalysisState): string {
-  const c = state.result?.coverage;
+  const c = state.coverage;
   if (!c) return '';
   const total = c.functions.parsed + c.functions.partial + c.functions.skipped;
   if (total === 0) return 'no functions';
   return `${Math.round((100 * c.functions.parsed) / total)}% parsed`;
 }
 
-export function registerStatusBar(context: vscode.ExtensionContext, analysis: AnalysisService): vscode.StatusBarItem {
+export function registerStatusBar(context: vscode.ExtensionContext, analysis: LiveAnalysis): vscode.StatusBarItem {
   const item = vscode.window.createStatusBarItem('iommufd.status', vscode.StatusBarAlignment.Left, 10);
   item.name = 'iommufd review';
   item.command = 'iommufd.showLog';
   const update = (state: AnalysisState): void => {
-    const r = state.result;
     switch (state.phase) {
       case 'idle':
         item.text = '$(shield) iommufd';
@@ -28,7 +27,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, analysis: An
       case 'reading': {
         const p = state.progress;
         // the open files' own findings are already out while their context is read
-        const n = r?.findings.length;
+        const n = state.findings;
         const found = n === undefined ? '' : ` · ${n} finding${n === 1 ? '' : 's'} so far`;
         item.text = `$(sync~spin) iommufd: reading context ${p ? `${p.done}/${p.total}` : ''}`.trimEnd() + found;
         item.tooltip = state.message ?? 'reading context files';
@@ -45,8 +44,8 @@ export function registerStatusBar(context: vscode.ExtensionContext, analysis: An
         item.tooltip = state.message ?? 'analysis failed: see the output log';
         break;
       case 'ready': {
-        const n = r?.findings.length ?? 0;
-        const c = r?.coverage;
+        const n = state.findings ?? 0;
+        const c = state.coverage;
         item.text = `${n > 0 ? '$(warning)' : '$(check)'} iommufd: ${n} finding${n === 1 ? '' : 's'} · ${coverageText(state)}`;
         const f = state.files;
         // coverage counts the reported (open) files; the context read with them is said too

@@ -22,6 +22,7 @@ import {
 } from '../patch/index';
 import { simulateFinding } from '../sim/finding';
 import type { FileModel } from '../engine/model/types';
+import type { FactsStore } from '../engine/index/facts';
 import type { LoadedConfiguration, ServerHost } from './host';
 import type { ServerSettings } from './settings';
 import { DEFAULT_SETTINGS } from './settings';
@@ -49,6 +50,13 @@ export interface DocumentFindings {
   root?: string;
 }
 
+/** Context files read so far, of how many, and how many of them came from the persistent index. */
+export interface ContextProgress {
+  done: number;
+  total: number;
+  fromIndex: number;
+}
+
 function parentOf(key: string): string {
   const i = key.lastIndexOf('/');
   return i <= 0 ? key : key.slice(0, i);
@@ -69,11 +77,29 @@ export class Analysis {
   /** Per open patch document (by URI): its last review and the engines of its images. */
   private readonly reviews = new Map<string, { review: SeriesReview; engines: Engine[] }>();
   lastResult?: AnalysisResult;
+  /**
+   * Documents being typed into (edited since their last whole text): every
+   * keystroke is a new text, so storing them would write an index entry per
+   * keystroke and grow the index without end. They are modelled as usual,
+   * never stored; a whole text set again (reopened, read from disk) is.
+   */
+  private readonly typing = new Set<string>();
+  private readonly facts?: FactsStore;
 
   constructor(
     private readonly host: ServerHost,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const store = host.facts?.store;
+    if (store)
+      this.facts = {
+        get: (p, text) => (this.typing.has(p) ? undefined : store.get(p, text)),
+        put: (p, text, f) => {
+          if (!this.typing.has(p)) store.put(p, text, f);
+        },
+        digest: (text) => store.digest(text),
+      };
+  }
 
   private getParser(): Promise<CParser> {
     if (!this.parser) {
@@ -100,7 +126,12 @@ export class Analysis {
   private async getEngine(): Promise<Engine> {
     const parser = await this.getParser();
     if (!this.engine)
-      this.engine = new Engine({ parser, config: this.config(), maxFileBytes: this.settings.maxFileBytes });
+      this.engine = new Engine({
+        parser,
+        config: this.config(),
+        maxFileBytes: this.settings.maxFileBytes,
+        facts: this.facts,
+      });
     return this.engine;
   }
 
@@ -120,6 +151,7 @@ export class Analysis {
 
   /** Gives the engine an open document's text (again after a reset). */
   async setDocument(key: string, text: string): Promise<void> {
+    this.typing.delete(key);
     this.live.add(key);
     this.context.delete(key);
     (await this.getEngine()).setFile(key, text);
@@ -129,6 +161,7 @@ export class Analysis {
   async editDocument(key: string, edits: readonly OffsetChange[], text: string): Promise<void> {
     const engine = await this.getEngine();
     if (!this.live.has(key) || edits.length === 0) return this.setDocument(key, text);
+    this.typing.add(key);
     try {
       engine.editFile(key, toReplacements(edits));
     } catch (e) {
@@ -140,74 +173,102 @@ export class Analysis {
   /** The document was closed: it stays as context when it is a file of a directory read as context. */
   async closeDocument(key: string): Promise<void> {
     if (!this.live.delete(key) || !this.engine) return;
-    if (this.loadedDirs.has(parentOf(key)) && (await this.readContext(this.engine, key))) return;
+    if (this.loadedDirs.has(parentOf(key)) && (await this.readContext(this.engine, key)) !== false) return;
     this.engine.removeFile(key);
   }
 
-  private async readContext(engine: Engine, key: string): Promise<boolean> {
+  /** Reads a file from disk as context: false when it could not be, else whether it was parsed or came from the index. */
+  private async readContext(engine: Engine, key: string): Promise<false | 'parsed' | 'index'> {
     const text = await this.host.readText(key);
     if (text === undefined || this.live.has(key)) return false;
+    const loaded = this.host.facts?.loaded() ?? 0;
+    this.typing.delete(key);
     engine.setFile(key, text);
     this.context.add(key);
-    return true;
+    return (this.host.facts?.loaded() ?? 0) > loaded ? 'index' : 'parsed';
+  }
+
+  /** The persistent index's notes (an unwritable folder, entries set aside), each logged once. */
+  private readonly toldNotes = new Set<string>();
+  private tellIndexNotes(): void {
+    for (const n of this.host.facts?.notes() ?? [])
+      if (!this.toldNotes.has(n)) {
+        this.toldNotes.add(n);
+        this.log.warn(`index: ${n}`);
+      }
   }
 
   /**
    * Reads the context of the open documents not read yet; stops when
-   * `superseded()`. A directory or tree counts as read only once all of its
+   * `superseded()`. The files wanted (each open document's directory and, in
+   * a kernel tree, the tree's iommufd-related folders) are listed first, so
+   * `progress` can say how many of how many, and how many came from the
+   * persistent index. A directory or tree counts as read only once all of its
    * wanted files are in, so a run cut short by newer typing is resumed by the
-   * next one (files already in are not read again).
+   * next one (files already in are not read again). Returns how many files
+   * were added, or undefined when superseded part way.
    */
-  async loadContext(superseded: () => boolean): Promise<number> {
+  async loadContext(superseded: () => boolean, progress?: (p: ContextProgress) => void): Promise<number | undefined> {
     const engine = await this.getEngine();
-    let added = 0;
+    const dirs = new Map<string, string[]>();
+    const trees = new Map<string, string[]>();
     for (const key of [...this.live]) {
       if (!key.startsWith('/')) continue; // untitled or virtual: no directory to read
       const dir = parentOf(key);
-      if (!this.loadedDirs.has(dir)) {
+      if (!this.loadedDirs.has(dir) && !dirs.has(dir)) {
         const files = (await this.host.listFiles(dir)).map((n) => `${dir}/${n}`);
-        const read = await this.readAll(
-          engine,
-          selectContextFiles(key, files, undefined, [], this.settings),
-          superseded,
-        );
-        if (read === undefined) return added;
-        added += read;
-        this.loadedDirs.add(dir);
+        dirs.set(dir, selectContextFiles(key, files, undefined, [], this.settings));
       }
       const root = this.settings.maxWorkspaceFiles > 0 ? await this.host.kernelRoot(key, this.roots) : undefined;
-      if (root && !this.loadedTrees.has(root)) {
+      if (root && !this.loadedTrees.has(root) && !trees.has(root)) {
         const rel = await this.host.listTree(root, KERNEL_CONTEXT_DIRS, this.settings.maxWorkspaceFiles * 2);
-        const wanted = selectContextFiles(key, [], root, rel, {
-          maxDirectoryFiles: 0,
-          maxWorkspaceFiles: this.settings.maxWorkspaceFiles,
-        });
-        const read = await this.readAll(engine, wanted, superseded);
-        if (read === undefined) return added;
-        added += read;
-        this.loadedTrees.add(root);
+        trees.set(
+          root,
+          selectContextFiles(key, [], root, rel, {
+            maxDirectoryFiles: 0,
+            maxWorkspaceFiles: this.settings.maxWorkspaceFiles,
+          }),
+        );
       }
     }
-    if (added > 0) this.log.info(`read ${added} context file(s)`);
-    return added;
-  }
-
-  /** Reads the files not in the engine yet; undefined when superseded part way. */
-  private async readAll(
-    engine: Engine,
-    keys: readonly string[],
-    superseded: () => boolean,
-  ): Promise<number | undefined> {
+    const wanted = [...new Set([...dirs.values(), ...trees.values()].flat())].filter(
+      (k) => !this.live.has(k) && !this.context.has(k),
+    );
+    const count: ContextProgress = { done: 0, total: wanted.length, fromIndex: 0 };
+    if (wanted.length > 0) progress?.({ ...count });
     let added = 0;
-    for (const k of keys) {
+    for (const k of wanted) {
       if (superseded()) {
         if (added > 0) this.log.info(`read ${added} context file(s) before newer edits came`);
         return undefined;
       }
-      if (this.live.has(k) || this.context.has(k)) continue;
-      if (await this.readContext(engine, k)) added++;
+      const read = await this.readContext(engine, k);
+      if (read) added++;
+      if (read === 'index') count.fromIndex++;
+      count.done++;
+      // said as it goes, not per file: a kernel tree's context is 200 files
+      if (count.done % 5 === 0 || count.done === count.total) progress?.({ ...count });
     }
+    for (const d of dirs.keys()) this.loadedDirs.add(d);
+    for (const r of trees.keys()) this.loadedTrees.add(r);
+    if (added > 0) this.log.info(`read ${added} context file(s), ${count.fromIndex} of them from the index`);
+    this.tellIndexNotes();
     return added;
+  }
+
+  /** The engine exists (the parser is loaded). */
+  get started(): boolean {
+    return this.engine !== undefined;
+  }
+
+  /** Files held as context (read from disk, not open). */
+  get contextCount(): number {
+    return this.context.size;
+  }
+
+  /** The engine's model of a file it holds (open or context); undefined when it holds none. */
+  async modelOf(file: string): Promise<FileModel | undefined> {
+    return this.engine ? this.engine.fileModel(file) : undefined;
   }
 
   /** Analyses every open C document; findings and notes per document key. */

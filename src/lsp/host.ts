@@ -8,6 +8,16 @@
 import type { CParser } from '../engine/parse/syntax';
 import type { ReviewConfig } from '../engine/knowledge/types';
 import type { TreeReader } from '../patch/tree';
+import type { FactsStore } from '../engine/index/facts';
+
+/** The persistent facts index a host may keep (Node: a folder on disk): a file whose exact text it has seen is not parsed again. */
+export interface HostFacts {
+  store: FactsStore;
+  /** How many entries were loaded so far (a file set after this grew came from the index). */
+  loaded(): number;
+  /** What went wrong with the index so far (unwritable, entries set aside): one line each. */
+  notes(): string[];
+}
 
 export interface LoadedConfiguration {
   /** The file used, if any. */
@@ -40,6 +50,8 @@ export interface ServerHost {
   tree(root: string): TreeReader;
   /** Base URI of docs/engine.md; a rule's documentation is `<base>#<rule-id>`. */
   docsBaseUri: string;
+  /** The persistent index, when the host keeps one. */
+  facts?: HostFacts;
   /** The package version, for serverInfo. */
   version: string;
 }

@@ -8,6 +8,7 @@ import { fsTree } from '../patch/node/fs-tree';
 import { isCFile } from '../engine/editor/context-files';
 import { engineDocsUri, packageInfo } from '../cli/package-info';
 import type { ServerHost } from './host';
+import { DiskFactsStore } from '../engine/node/facts-disk-store';
 
 function isKernelTree(dir: string): boolean {
   try {
@@ -17,8 +18,15 @@ function isKernelTree(dir: string): boolean {
   }
 }
 
-export function nodeHost(): ServerHost {
+/**
+ * `indexDir`: keep the persistent facts index there (the extension's global
+ * storage); `configFiles: false`: read no configuration file (an untrusted
+ * workspace: built-in knowledge only).
+ */
+export function nodeHost(options: { indexDir?: string; configFiles?: boolean } = {}): ServerHost {
+  const index = options.indexDir ? new DiskFactsStore({ dir: options.indexDir }) : undefined;
   return {
+    facts: index && { store: index, loaded: () => index.stats.loaded, notes: () => index.notes },
     // The wasm parser: what the editor measured fastest for edits (docs/cli.md, "Backend choice").
     createParser: () => createParser('wasm'),
     async readText(p) {
@@ -70,6 +78,7 @@ export function nodeHost(): ServerHost {
       return found;
     },
     loadConfig(configFile, roots, paths) {
+      if (options.configFiles === false) return { problems: [] };
       if (configFile) {
         const explicit = path.isAbsolute(configFile)
           ? configFile

@@ -4,7 +4,8 @@
  * Plain types and string constants only, so a client (the VS Code extension,
  * a Neovim plugin) can import this file without pulling in the server.
  */
-import type { Finding, LockGraph, RuleId, Scenario } from '../engine/types';
+import type { Coverage, Finding, LockGraph, RuleId, Scenario } from '../engine/types';
+import type { FileModel } from '../engine/model/types';
 import type { PatchFinding, SeriesReview } from '../patch/types';
 import type { FindingSimulation } from '../sim/finding';
 
@@ -77,3 +78,58 @@ export interface ReviewSeriesParams {
 export type ReviewSeriesAnswer = SeriesReview;
 
 export type ShownFinding = Finding | PatchFinding;
+
+/**
+ * What each finding's diagnostic carries in `Diagnostic.data`: its stable
+ * fingerprint and the finding itself, so a client with its own views of a
+ * finding (VS Code's code lenses, hovers, simulator panel) needs no second
+ * request.
+ */
+export interface FindingData {
+  fingerprint: string;
+  finding: ShownFinding;
+}
+
+/**
+ * `iommufd/status` (server → client notification): what the analysis of the
+ * open C documents is doing, truthfully and with counts. Sent only to a
+ * client that announces `experimental.iommufdStatus: true` in its
+ * capabilities (the VS Code extension's status bar); other clients get the
+ * same in window/logMessage lines.
+ */
+export const STATUS_NOTIFICATION = 'iommufd/status';
+export type AnalysisPhase = 'loading' | 'reading' | 'analysing' | 'ready' | 'error';
+export interface AnalysisStatus {
+  phase: AnalysisPhase;
+  message?: string;
+  /** reading: context files done so far, of how many; of them, how many came from the persistent index. */
+  progress?: { done: number; total: number; fromIndex: number };
+  /** analysing and ready: files analysed (open and context), and how many of them are open. */
+  files?: { open: number; context: number };
+  /** ready (and reading, once a first result is out): findings shown on the open documents, and their coverage. */
+  findings?: number;
+  coverage?: Pick<Coverage, 'files' | 'functions'>;
+  /** Wall time of the last analysis, ms. */
+  elapsedMs?: number;
+}
+
+/** `iommufd/fileModel`: the engine's model of a file the server holds (open or context), for from-source simulation. */
+export const FILE_MODEL_REQUEST = 'iommufd/fileModel';
+export interface FileModelParams {
+  /** The engine key: a file's path, or the URI of a buffer that is not a file. */
+  file: string;
+}
+export type FileModelAnswer = FileModel | null;
+
+/**
+ * `iommufd/settled`: answers once every edit sent before it is applied and
+ * the analysis it caused is published (`reanalyze: true` analyses again
+ * first). For clients that must know the diagnostics are current.
+ */
+export const SETTLED_REQUEST = 'iommufd/settled';
+export interface SettledParams {
+  reanalyze?: boolean;
+}
+
+/** The code action kind of the verified fix (the repair search's proposal as a WorkspaceEdit). */
+export const VERIFIED_FIX_KIND = 'quickfix.iommufd.verifiedFix';

@@ -19,6 +19,13 @@ import { DocumentStore, type OpenDocument } from './documents';
 import type { ServerHost } from './host';
 import {
   COPY_FINDING_COMMAND,
+  FILE_MODEL_REQUEST,
+  SETTLED_REQUEST,
+  STATUS_NOTIFICATION,
+  type AnalysisStatus,
+  type FileModelAnswer,
+  type FileModelParams,
+  type SettledParams,
   LOCK_GRAPH_REQUEST,
   REVIEW_SERIES_REQUEST,
   SIMULATION_REQUEST,
@@ -68,6 +75,12 @@ export function startServer(connection: Connection, host: ServerHost): void {
   let pullRefresh = false;
   let configurationRequests = false;
   let settingsExplicit = false;
+  let statusNotifications = false;
+  /** What the last published analysis of the open C documents found: every status after it repeats it. */
+  let lastResult: Pick<AnalysisStatus, 'files' | 'findings' | 'coverage' | 'elapsedMs'> = {};
+  const status = (s: AnalysisStatus): void => {
+    if (statusNotifications) void connection.sendNotification(STATUS_NOTIFICATION, s);
+  };
 
   // Engine mutations and analyses in event order.
   let queue: Promise<unknown> = Promise.resolve();
@@ -130,15 +143,64 @@ export function startServer(connection: Connection, host: ServerHost): void {
     if (!pushDiagnostics && pullRefresh) void connection.languages.diagnostics.refresh();
   };
 
-  const analyseC = async (token: RunToken): Promise<void> => {
-    await analysis.loadContext(() => token.superseded());
-    if (token.superseded()) return;
+  /** One analysis of the open C documents with the context held so far; false when newer typing superseded it. */
+  const analyseOpenC = async (token: RunToken): Promise<boolean> => {
+    const files = { open: documents.all('c').length, context: analysis.contextCount };
+    status({
+      ...lastResult,
+      phase: 'analysing',
+      files,
+      message: `analysing ${files.open} open file(s) with ${files.context} context file(s)`,
+    });
     const started = Date.now();
     const byKey = await analysis.analyzeOpen();
-    if (token.superseded()) return;
-    for (const entry of documents.all('c')) show(entry, byKey.get(entry.key) ?? { placed: [], notes: [] });
+    if (token.superseded()) return false;
+    let findings = 0;
+    for (const entry of documents.all('c')) {
+      const found = byKey.get(entry.key) ?? { placed: [], notes: [] };
+      findings += found.placed.length;
+      show(entry, found);
+    }
     refreshPulls();
-    log.info(`analysed ${byKey.size} open C document(s) in ${Date.now() - started} ms`);
+    const elapsedMs = Date.now() - started;
+    const coverage = analysis.lastResult?.coverage;
+    lastResult = {
+      files,
+      findings,
+      coverage: coverage && { files: coverage.files, functions: coverage.functions },
+      elapsedMs,
+    };
+    status({ ...lastResult, phase: 'ready' });
+    log.info(`analysed ${byKey.size} open C document(s) with ${files.context} context file(s) in ${elapsedMs} ms`);
+    return true;
+  };
+
+  /**
+   * The open documents' own diagnostics first, with whatever context is held;
+   * then the context not read yet (their directories, the kernel tree) and,
+   * when some came, the analysis again with it. Newer typing supersedes the
+   * run between any two context files, so an edit never waits for the tree;
+   * the next run resumes the reading where this one stopped.
+   */
+  const analyseC = async (token: RunToken): Promise<void> => {
+    try {
+      if (!(await analyseOpenC(token))) return;
+      const added = await analysis.loadContext(
+        () => token.superseded(),
+        (p) =>
+          status({
+            ...lastResult,
+            phase: 'reading',
+            progress: p,
+            message: `reading context files: ${p.done} of ${p.total} (${p.fromIndex} from the index, ${p.done - p.fromIndex} parsed)`,
+          }),
+      );
+      if (!added || token.superseded()) return;
+      await analyseOpenC(token);
+    } catch (e) {
+      status({ phase: 'error', message: `analysis failed: ${(e as Error)?.message ?? String(e)}` });
+      throw e;
+    }
   };
 
   const reviewPatch = async (uri: string, token: RunToken): Promise<void> => {
@@ -219,6 +281,8 @@ export function startServer(connection: Connection, host: ServerHost): void {
     // when they change); one that does not gets them pushed. Both at once
     // would show every finding twice.
     pushDiagnostics = caps.textDocument?.diagnostic === undefined;
+    const experimental = caps.experimental as { iommufdStatus?: unknown } | undefined;
+    statusNotifications = experimental?.iommufdStatus === true;
     pullRefresh = caps.workspace?.diagnostics?.refreshSupport === true;
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
     analysis.roots = folders.map(keyOfUri).filter((k) => k.startsWith('/'));
@@ -235,7 +299,12 @@ export function startServer(connection: Connection, host: ServerHost): void {
         codeLensProvider: { resolveProvider: false },
         codeActionProvider: { codeActionKinds: [COPY_KIND] },
         executeCommandProvider: { commands: [COPY_FINDING_COMMAND] },
-        diagnosticProvider: { identifier: 'iommufd', interFileDependencies: true, workspaceDiagnostics: false },
+        // Only to a client that pulls: one that does not (VS Code's extension, to get every open buffer's diagnostics) would pull anyway.
+        ...(pushDiagnostics
+          ? {}
+          : {
+              diagnosticProvider: { identifier: 'iommufd', interFileDependencies: true, workspaceDiagnostics: false },
+            }),
       },
       serverInfo: { name: 'iommufd-review', version: host.version },
     };
@@ -263,6 +332,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
   connection.onDidOpenTextDocument(({ textDocument: t }) => {
     const entry = documents.open(t.uri, t.languageId, t.version, t.text);
     if (entry.kind === 'c') {
+      if (!analysis.started) status({ phase: 'loading', message: 'loading the C parser' });
       void enqueue(`opening ${baseName(t.uri)}`, async () => {
         await analysis.setDocument(entry.key, entry.doc.getText());
         tellConfigProblems();
@@ -395,6 +465,19 @@ export function startServer(connection: Connection, host: ServerHost): void {
     return enqueueForRequest(() =>
       analysis.review(text, name, { near: params.uri ? keyOfUri(params.uri) : undefined }),
     );
+  });
+
+  connection.onRequest(FILE_MODEL_REQUEST, async (params: FileModelParams): Promise<FileModelAnswer> => {
+    if (typeof params?.file !== 'string')
+      throw new ResponseError(INVALID_PARAMS, `${FILE_MODEL_REQUEST} needs the file's engine key`);
+    await settled(C_RUN);
+    return (await analysis.modelOf(params.file)) ?? null;
+  });
+
+  connection.onRequest(SETTLED_REQUEST, async (params: SettledParams | null): Promise<null> => {
+    if (params?.reanalyze) reanalyseAll();
+    await Promise.all([settled(C_RUN), ...documents.all('patch').map((e) => settled(e.uri))]);
+    return null;
   });
 
   connection.onShutdown(() => {

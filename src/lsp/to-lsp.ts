@@ -10,7 +10,7 @@ import type { Finding, Severity } from '../engine/types';
 import type { FindingStatus, PatchFinding, PatchRelatedLocation } from '../patch/types';
 import { ruleHelpUri, ruleInfo } from '../report/rule-info';
 import { formatFinding } from '../report/text';
-import { COPY_FINDING_COMMAND, SIMULATE_COMMAND, simulateArgs } from './protocol';
+import { COPY_FINDING_COMMAND, SIMULATE_COMMAND, simulateArgs, type FindingData } from './protocol';
 import { uriOfKey } from './uris';
 
 export const DIAGNOSTIC_SOURCE = 'iommufd';
@@ -124,7 +124,7 @@ export function toDiagnostic(
         message: r.message,
       };
     }),
-    data: { fingerprint: f.fingerprint },
+    data: { fingerprint: f.fingerprint, finding: f } satisfies FindingData,
   };
 }
 

@@ -57,7 +57,7 @@ const PACKAGED = [
   '.vscodeignore',
   'dist/extension.js',
   'dist/repair-worker.js',
-  'dist/engine-worker.js',
+  'dist/lsp-server.js',
   'dist/web/extension.js',
   'dist/tree-sitter.wasm',
   'dist/tree-sitter-c.wasm',

@@ -48,8 +48,8 @@ test('the .vsix holds the extension, the wasm, the webview and the grammar, and 
     'extension/dist/extension.js',
     // The repair search's worker thread (Node hosts).
     'extension/dist/repair-worker.js',
-    // The editor's engine thread (Node hosts).
-    'extension/dist/engine-worker.js',
+    // The language server the extension starts in a child process (Node hosts).
+    'extension/dist/lsp-server.js',
     'extension/dist/web/extension.js',
     'extension/dist/tree-sitter.wasm',
     'extension/dist/tree-sitter-c.wasm',

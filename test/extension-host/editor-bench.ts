@@ -120,7 +120,7 @@ export async function runEditorBench(file: string): Promise<void> {
     hostLongestTaskTypingMs,
     edits,
     keystrokeMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1] },
-    analysisFiles: api.analysis.state.result?.coverage.files,
+    analysisFiles: api.analysis.state.coverage?.files,
     lastAnalysisMs: api.analysis.state.elapsedMs,
   };
   await vscode.workspace

@@ -1,11 +1,11 @@
 /**
- * Owns the editor's engine: which documents it holds (open C buffers with
- * their live text, plus bounded context read from disk), when the engine is
- * created (lazily, on the first C file), and the latest analysis result.
- * Listeners learn about each new result and state change. The engine itself
- * is a `LiveEngine`: on a worker thread on Node hosts (the host only reads
- * files and keeps results), in this thread in the browser. Patch reviews get
- * fresh in-thread engines from `sessionFactory`.
+ * Fresh in-thread engines for patch reviews and the SARIF export
+ * (`sessionFactory`, both hosts), and, in the browser host only, the editor's
+ * live engine: which documents it holds (open C buffers with their live
+ * text, plus bounded context read through workspace.fs), when it is created
+ * (lazily, on the first C file), and the latest analysis result. Node hosts
+ * analyse the open C documents in the language server instead
+ * (server-analysis.ts).
  */
 import * as vscode from 'vscode';
 import type { CParser } from '../../engine/parse/syntax';
@@ -15,30 +15,19 @@ import type { AnalysisResult } from '../../engine/types';
 import { toReplacements, type OffsetChange } from '../../engine/editor/replacements';
 import { isCFile, selectContextFiles, KERNEL_CONTEXT_DIRS } from '../../engine/editor/context-files';
 import { inThreadLiveEngine, type EngineApi, type LiveEngine } from './engine-api';
+import type { AnalysisState } from './live-analysis';
 import { engineKey } from './paths';
 import type { Log } from '../log';
 import { readSettings } from '../settings';
 
 export type EngineFactory = (parser: CParser, config: ReviewConfig | undefined) => EngineApi;
-/** The host's own live engine (Node: a worker thread with the persistent index); absent: in this thread. */
-export type LiveEngineFactory = (config: ReviewConfig | undefined) => LiveEngine;
 
-/**
- * What the analysis is doing, truthfully: loading the parser, reading (and
- * parsing) context files with a count, analysing the held files, or done.
- */
-export type AnalysisPhase = 'idle' | 'loading' | 'reading' | 'analysing' | 'ready' | 'error';
-
-export interface AnalysisState {
-  phase: AnalysisPhase;
-  result?: AnalysisResult;
-  /** Wall time of the last analysis, ms. */
-  elapsedMs?: number;
-  message?: string;
-  /** reading: context files done so far, of how many; of them, how many came from the persistent index. */
-  progress?: { done: number; total: number; fromIndex: number };
-  /** analysing and ready: files analysed (open and context), and how many of them are open. */
-  files?: { open: number; context: number };
+/** What a result says in the status (the same fields as the server's `iommufd/status`). */
+function summary(result: AnalysisResult): Pick<AnalysisState, 'findings' | 'coverage'> {
+  return {
+    findings: result.findings.length,
+    coverage: { files: result.coverage.files, functions: result.coverage.functions },
+  };
 }
 
 const decoder = new TextDecoder('utf-8');
@@ -66,6 +55,8 @@ export class AnalysisService implements vscode.Disposable {
   private readonly stateEmitter = new vscode.EventEmitter<AnalysisState>();
   readonly onDidChangeState = this.stateEmitter.event;
   state: AnalysisState = { phase: 'idle' };
+  /** The last analysis, for the lock graph. */
+  lastResult?: AnalysisResult;
   private config?: Promise<ReviewConfig | undefined>;
   /** Set once the parser and engine exist: activation-to-ready, for the status bar and bench. */
   engineReadyMs?: number;
@@ -75,7 +66,6 @@ export class AnalysisService implements vscode.Disposable {
     private readonly loadParser: (extensionUri: vscode.Uri) => Promise<CParser>,
     private readonly createEngine: EngineFactory,
     private readonly log: Log,
-    private readonly createLive?: LiveEngineFactory,
   ) {}
 
   private setState(state: AnalysisState): void {
@@ -90,11 +80,9 @@ export class AnalysisService implements vscode.Disposable {
       this.setState({ ...this.state, phase: 'loading', message: 'loading the C parser' });
       this.engine = (async () => {
         const config = await this.readConfigOnce();
-        const engine = this.createLive
-          ? this.createLive(config)
-          : inThreadLiveEngine(this.createEngine(await this.loadParserOnce(), config));
+        const engine = inThreadLiveEngine(this.createEngine(await this.loadParserOnce(), config));
         this.engineReadyMs = Date.now() - started;
-        this.log.info(`engine ready in ${this.engineReadyMs} ms${this.createLive ? ' (on its own thread)' : ''}`);
+        this.log.info(`engine ready in ${this.engineReadyMs} ms (in the extension host)`);
         return engine;
       })();
       this.engine.catch((e) => {
@@ -308,7 +296,12 @@ export class AnalysisService implements vscode.Disposable {
             progress: undefined,
             message: `read ${added} context file(s); analysing again with them`,
           }
-        : { ...this.state, phase: this.state.result ? 'ready' : 'idle', progress: undefined, message: undefined },
+        : {
+            ...this.state,
+            phase: this.state.findings !== undefined ? 'ready' : 'idle',
+            progress: undefined,
+            message: undefined,
+          },
     );
     return added;
   }
@@ -388,16 +381,17 @@ export class AnalysisService implements vscode.Disposable {
         message: `analysing ${files.open} open file(s) with ${files.context} context file(s)`,
       });
     // in this thread the analysis runs synchronously: let the status item show the phase before it starts
-    if (!this.createLive) await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setTimeout(resolve, 0));
     const started = Date.now();
     try {
       const result = await engine.analyze({ paths, minConfidence: readSettings().minConfidence });
+      this.lastResult = result;
       const elapsedMs = Date.now() - started;
       void this.tellIndexNotes();
       this.setState(
         this.reading
-          ? { ...this.state, phase: 'reading', result, files, elapsedMs }
-          : { phase: 'ready', result, files, elapsedMs },
+          ? { ...this.state, phase: 'reading', ...summary(result), files, elapsedMs }
+          : { phase: 'ready', ...summary(result), files, elapsedMs },
       );
       return result;
     } catch (e) {

@@ -1,10 +1,9 @@
 /**
  * The part of the engine's `Engine` class the extension uses (src/engine/engine.ts).
  * `EngineApi` is the engine in this thread, synchronous: the patch review's
- * sessions use it. `LiveEngine` is the editor's one engine, asynchronous so it
- * can live on a worker thread (Node hosts, src/extension/node/engine-thread.ts)
- * or in this thread (the browser host, `inThreadLiveEngine`): the analysis
- * service drives either the same way.
+ * sessions use it. `LiveEngine` is the browser host's live engine behind an
+ * asynchronous interface (`inThreadLiveEngine`), as the analysis service
+ * drives it; Node hosts analyse in the language server instead.
  */
 import type { Replacement } from '../../engine/parse/parsed-documents';
 import type { AnalysisResult, Confidence } from '../../engine/types';

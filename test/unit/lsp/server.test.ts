@@ -71,18 +71,15 @@ describe('lsp: the v8-like example over stdio', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('initialize announces incremental sync, pull diagnostics, hover, lenses, actions and the copy command', () => {
+  test('initialize announces incremental sync, hover, lenses, actions and the copy command (pull diagnostics only to a pulling client)', () => {
     const c = s.init.capabilities;
     assert.deepEqual(c.textDocumentSync, { openClose: true, change: 2 });
     assert.equal(c.hoverProvider, true);
     assert.deepEqual(c.codeLensProvider, { resolveProvider: false });
     assert.deepEqual(c.codeActionProvider, { codeActionKinds: ['iommufd.copy'] });
     assert.deepEqual(c.executeCommandProvider, { commands: ['iommufd-review.copyFinding'] });
-    assert.deepEqual(c.diagnosticProvider, {
-      identifier: 'iommufd',
-      interFileDependencies: true,
-      workspaceDiagnostics: false,
-    });
+    // this client does not pull: a provider announced to it would make a client like VS Code's pull anyway
+    assert.equal(c.diagnosticProvider, undefined);
     assert.equal(s.init.serverInfo?.name, 'iommufd-review');
   });
 
@@ -100,6 +97,26 @@ describe('lsp: the v8-like example over stdio', () => {
       UBR_RELATED,
     );
     for (const r of d.relatedInformation ?? []) assert.equal(r.location.uri, uri);
+  });
+
+  test("the diagnostic carries the finding itself in data (a client's own views need no second request)", () => {
+    const data = pushed[0].data as {
+      fingerprint: string;
+      finding: {
+        ruleId: string;
+        line: number;
+        function: string;
+        fingerprint: string;
+        related: unknown[];
+        scenario: { variant: string };
+      };
+    };
+    assert.equal(data.finding.ruleId, 'unmap-before-rollback');
+    assert.equal(data.finding.line, 34);
+    assert.equal(data.finding.function, 'toy_replace_detach_first');
+    assert.equal(data.finding.scenario.variant, 'from-source');
+    assert.equal(data.fingerprint, data.finding.fingerprint);
+    assert.equal(data.finding.related.length, pushed[0].relatedInformation?.length);
   });
 
   test('pull diagnostics answer the same items', async () => {
@@ -558,22 +575,29 @@ describe('lsp: configuration file and scheduling', () => {
     }
   });
 
-  test("the open file's directory is context: a callee's body in a sibling file shapes the finding", async () => {
+  test("the open file's own diagnostics come first; then its directory is context: a callee's body in a sibling file shapes the finding", async () => {
     const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE, 'toy_mdev.c': MDEV });
     const s = await startServer({ rootUri: fileUri(dir) });
     try {
       const file = path.join(dir, 'toy_replace_detach_first.c');
       const uri = fileUri(file);
-      const got = s.diagnostics(uri, (d) => d.length > 0);
+      const mdev = fileUri(path.join(dir, 'toy_mdev.c'));
+      const intoMdev = (d: Diagnostic[]) => d.some((x) => x.relatedInformation?.some((r) => r.location.uri === mdev));
+      const own = s.diagnostics(uri, (d) => d.length > 0);
+      const withContext = s.diagnostics(uri, intoMdev);
       await open(s, file);
-      const [d] = await got;
+      // first the file alone: the finding is there, its witness stays in the open file
+      const [first] = await own;
+      assert.equal(first.code, 'unmap-before-rollback');
+      assert.equal(intoMdev([first]), false, JSON.stringify(first.relatedInformation));
+      const [d] = await withContext;
       assert.equal(d.code, 'unmap-before-rollback');
       // toy_mdev.c (not open) implements the unmap callback with vfio_unpin_pages(): the witness goes there.
-      const step = d.relatedInformation?.find((r) => r.location.uri === fileUri(path.join(dir, 'toy_mdev.c')));
+      const step = d.relatedInformation?.find((r) => r.location.uri === mdev);
       assert.ok(step, JSON.stringify(d.relatedInformation));
       assert.equal(step.location.range.start.line, 25);
       assert.equal(step.message, '`vfio_unpin_pages()` unpins the pages (inside `toy_detach_locked()`)');
-      assert.ok(s.logs.includes('read 1 context file(s)'), s.logs.join('\n'));
+      assert.ok(s.logs.includes('read 1 context file(s), 0 of them from the index'), s.logs.join('\n'));
     } finally {
       await s.close();
       rmSync(dir, { recursive: true, force: true });
@@ -680,6 +704,11 @@ describe('lsp: protocol robustness', () => {
       capabilities: { textDocument: { diagnostic: { dynamicRegistration: false } } },
     });
     try {
+      assert.deepEqual(s.init.capabilities.diagnosticProvider, {
+        identifier: 'iommufd',
+        interFileDependencies: true,
+        workspaceDiagnostics: false,
+      });
       const uri = await open(s, path.join(dir, 'toy_replace_detach_first.c'));
       const report = (await s.conn.sendRequest('textDocument/diagnostic', { textDocument: { uri } })) as {
         kind: string;
