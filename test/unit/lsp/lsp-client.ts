@@ -14,9 +14,12 @@ import {
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
 import type { Diagnostic, InitializeResult, PublishDiagnosticsParams } from 'vscode-languageserver';
+import { STATUS_NOTIFICATION, type AnalysisStatus } from '../../../src/lsp/protocol';
 
 export const repoRoot = path.resolve(__dirname, '../../../..');
 export const cliBundle = path.join(repoRoot, 'dist/cli.js');
+/** The server entry the VS Code extension starts (src/lsp/node-server.ts). */
+export const extensionServerBundle = path.join(repoRoot, 'dist/lsp-server.js');
 
 export interface LspSession {
   proc: ChildProcessWithoutNullStreams;
@@ -26,6 +29,8 @@ export interface LspSession {
   published: PublishDiagnosticsParams[];
   shownMessages: { type: number; message: string }[];
   logs: string[];
+  /** Every iommufd/status notification, in order (sent only to a client that asks for them). */
+  statuses: AnalysisStatus[];
   stderr: () => string;
   /** What workspace/configuration answers for section `iommufd`. */
   settings: Record<string, unknown>;
@@ -41,11 +46,14 @@ export interface StartOptions {
   /** Client capabilities beyond the basic ones (e.g. pull diagnostics). */
   capabilities?: Record<string, unknown>;
   initializationOptions?: unknown;
+  /** The server's command line after `node` (default: the CLI's `lsp --stdio`). */
+  args?: string[];
 }
 
 export async function startServer(options: StartOptions = {}): Promise<LspSession> {
-  if (!existsSync(cliBundle)) throw new Error(`${cliBundle} is missing: build first (node scripts/build.mjs)`);
-  const proc = spawn(process.execPath, [cliBundle, 'lsp', '--stdio'], {
+  const args = options.args ?? [cliBundle, 'lsp', '--stdio'];
+  if (!existsSync(args[0])) throw new Error(`${args[0]} is missing: build first (node scripts/build.mjs)`);
+  const proc = spawn(process.execPath, args, {
     cwd: repoRoot,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -59,6 +67,7 @@ export async function startServer(options: StartOptions = {}): Promise<LspSessio
   const waiters: { uri: string; pred: (d: Diagnostic[]) => boolean; resolve: (d: Diagnostic[]) => void }[] = [];
   const shownMessages: { type: number; message: string }[] = [];
   const logs: string[] = [];
+  const statuses: AnalysisStatus[] = [];
   const session: Partial<LspSession> = { settings: options.settings ?? {} };
   conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
     published.push(p);
@@ -71,6 +80,7 @@ export async function startServer(options: StartOptions = {}): Promise<LspSessio
   });
   conn.onNotification('window/showMessage', (p: { type: number; message: string }) => shownMessages.push(p));
   conn.onNotification('window/logMessage', (p: { message: string }) => logs.push(p.message));
+  conn.onNotification(STATUS_NOTIFICATION, (p: AnalysisStatus) => statuses.push(p));
   conn.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
     p.items.map((i) => (i.section === 'iommufd' ? session.settings : null)),
   );
@@ -100,6 +110,7 @@ export async function startServer(options: StartOptions = {}): Promise<LspSessio
     published,
     shownMessages,
     logs,
+    statuses,
     stderr: () => err,
     exited,
     diagnostics(uri: string, pred: (d: Diagnostic[]) => boolean = () => true, timeoutMs = 30_000) {
