@@ -40,7 +40,8 @@ const targets = [
     external: ['tree-sitter', 'tree-sitter-c'],
   },
   { entry: 'src/extension/node-entry.ts', out: 'dist/extension.js', platform: 'node', external: ['vscode'] },
-  { entry: 'src/extension/node/repair-worker.ts', out: 'dist/repair-worker.js', platform: 'node' },
+  // The repair search's worker thread (src/lsp/repair-thread.ts loads it from beside the extension, the server or the CLI).
+  { entry: 'src/lsp/repair-worker.ts', out: 'dist/repair-worker.js', platform: 'node' },
   // The language server the extension starts in a Node child process (src/extension/node-entry.ts, beside extension.js).
   // The native tree-sitter binding is never loaded by it (the editor parses with wasm) and is not shipped.
   {

@@ -25,7 +25,7 @@ import { registerStatusBar } from './status-bar';
 import { loadRuleHeadings } from './rule-docs';
 import { registerReviewIfPresent } from './review-hook';
 import type { ReviewApi } from './review/register';
-import type { RepairRunner } from './repair-job';
+import type { RepairRunner } from '../lsp/repair-job';
 import { createVerifiedFix, inProcessRepairRunner, type VerifiedFixApi } from './verified-fix';
 import { registerVerifiedFixCommands } from './verified-fix-commands';
 

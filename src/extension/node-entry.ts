@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { LanguageClient } from 'vscode-languageclient/node';
 import { openGitRepo } from '../patch/node/git-repo';
 import { activateExtension, type ExtensionApi } from './activate';
-import { workerRepairRunner } from './node/repair-thread';
+import { workerRepairRunner } from '../lsp/repair-thread';
 
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const dist = path.join(context.extensionUri.fsPath, 'dist');

@@ -13,7 +13,8 @@ import { proposeRepair, RepairInputError, type LineReplacement, type RepairRepor
 import { engineKey, uriOfKey } from './analysis/paths';
 import { loadParser } from './analysis/wasm';
 import type { Log } from './log';
-import type { RepairJob, RepairReply, RepairRunner } from './repair-job';
+import { lineEdits } from '../lsp/to-lsp';
+import type { RepairJob, RepairReply, RepairRunner } from '../lsp/repair-job';
 
 /** The mail language the review reply is composed in (src/extension/review). */
 const REPLY_LANGUAGE = 'iommufd-mail';
@@ -70,24 +71,11 @@ function openReply(): vscode.TextDocument | undefined {
   return [...vscode.workspace.textDocuments].reverse().find((d) => d.languageId === REPLY_LANGUAGE && !d.isClosed);
 }
 
-/** Line replacements (1-based, inclusive; end = start - 1 inserts) as one WorkspaceEdit on the document. */
+/** Line replacements as one WorkspaceEdit on the document (the same text edits the language server's action sends). */
 function editOf(doc: vscode.TextDocument, replacements: readonly LineReplacement[]): vscode.WorkspaceEdit {
   const edit = new vscode.WorkspaceEdit();
-  const eol = doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
-  for (const r of replacements) {
-    const text = r.lines.map((l) => l + eol).join('');
-    if (r.end < r.start) {
-      edit.insert(doc.uri, new vscode.Position(r.start - 1, 0), text);
-      continue;
-    }
-    const end = r.end >= doc.lineCount ? doc.lineAt(doc.lineCount - 1).range.end : new vscode.Position(r.end, 0);
-    // the last line of a file without a final newline keeps having none
-    edit.replace(
-      doc.uri,
-      new vscode.Range(r.start - 1, 0, end.line, end.character),
-      r.end >= doc.lineCount ? text.slice(0, -eol.length) : text,
-    );
-  }
+  for (const { range: r, newText } of lineEdits(doc.getText(), replacements))
+    edit.replace(doc.uri, new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character), newText);
   return edit;
 }
 

@@ -9,6 +9,7 @@ import type { CParser } from '../engine/parse/syntax';
 import type { ReviewConfig } from '../engine/knowledge/types';
 import type { TreeReader } from '../patch/tree';
 import type { FactsStore } from '../engine/index/facts';
+import type { RepairRunner } from './repair-job';
 
 /** The persistent facts index a host may keep (Node: a folder on disk): a file whose exact text it has seen is not parsed again. */
 export interface HostFacts {
@@ -50,6 +51,8 @@ export interface ServerHost {
   tree(root: string): TreeReader;
   /** Base URI of docs/engine.md; a rule's documentation is `<base>#<rule-id>`. */
   docsBaseUri: string;
+  /** Runs the repair search off the server's event loop (Node: a worker thread); absent: no verified-fix action. */
+  repair?: RepairRunner;
   /** The persistent index, when the host keeps one. */
   facts?: HostFacts;
   /** The package version, for serverInfo. */

@@ -9,6 +9,7 @@ import { isCFile } from '../engine/editor/context-files';
 import { engineDocsUri, packageInfo } from '../cli/package-info';
 import type { ServerHost } from './host';
 import { DiskFactsStore } from '../engine/node/facts-disk-store';
+import { workerRepairRunner } from './repair-thread';
 
 function isKernelTree(dir: string): boolean {
   try {
@@ -27,6 +28,8 @@ export function nodeHost(options: { indexDir?: string; configFiles?: boolean } =
   const index = options.indexDir ? new DiskFactsStore({ dir: options.indexDir }) : undefined;
   return {
     facts: index && { store: index, loaded: () => index.stats.loaded, notes: () => index.notes },
+    // dist/repair-worker.js, beside the bundle this runs from (dist/lsp-server.js or dist/cli.js)
+    repair: workerRepairRunner(__dirname),
     // The wasm parser: what the editor measured fastest for edits (docs/cli.md, "Backend choice").
     createParser: () => createParser('wasm'),
     async readText(p) {

@@ -131,5 +131,24 @@ export interface SettledParams {
   reanalyze?: boolean;
 }
 
-/** The code action kind of the verified fix (the repair search's proposal as a WorkspaceEdit). */
+/**
+ * The verified fix (a code action of kind `quickfix.iommufd.verifiedFix`):
+ * for a finding in a replace helper, the repair search (src/sim/repair) looks
+ * for an order of the helper's steps that keeps every invariant in the
+ * simulator and whose edit the engine re-analyses clean. The search takes a
+ * second or more, so the action is offered at once and its edit computed
+ * when the user picks it: by `codeAction/resolve` for clients that resolve
+ * `edit`, else by the server command below, which sends the edit with
+ * workspace/applyEdit. Either way an answer is refused when the document
+ * changed since the action was offered, or the search finds no verified order.
+ */
 export const VERIFIED_FIX_KIND = 'quickfix.iommufd.verifiedFix';
+export const APPLY_VERIFIED_FIX_COMMAND = 'iommufd-review.applyVerifiedFix';
+/** The action's `data` and the command's argument: which finding, in which version of which document. */
+export interface VerifiedFixData {
+  uri: string;
+  version: number;
+  /** The finding's 1-based line and rule. */
+  line: number;
+  ruleId: RuleId;
+}

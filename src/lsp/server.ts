@@ -11,15 +11,20 @@ import {
   type Connection,
   type Diagnostic,
   type InitializeResult,
+  type WorkspaceEdit,
 } from 'vscode-languageserver';
+import { repairShortfall } from '../report/repair';
 import { LatestOnly, type RunToken } from '../engine/editor/latest-only';
 import { edgesOnCycles, formatLockGraphMarkdown } from '../report/lock-graph-text';
 import { Analysis, type DocumentFindings } from './analysis';
 import { DocumentStore, type OpenDocument } from './documents';
 import type { ServerHost } from './host';
 import {
+  APPLY_VERIFIED_FIX_COMMAND,
   COPY_FINDING_COMMAND,
   FILE_MODEL_REQUEST,
+  VERIFIED_FIX_KIND,
+  type VerifiedFixData,
   SETTLED_REQUEST,
   STATUS_NOTIFICATION,
   type AnalysisStatus,
@@ -40,6 +45,8 @@ import {
   COPY_KIND,
   codeLensFor,
   copyActionFor,
+  lineEdits,
+  verifiedFixActionFor,
   DIAGNOSTIC_SOURCE,
   hoverFor,
   noteDiagnostic,
@@ -49,6 +56,10 @@ import {
 import { baseName, keyOfUri } from './uris';
 
 const INVALID_PARAMS = -32602;
+/** LSP's RequestFailed: the request was valid but could not be answered (the search found no verified order). */
+const REQUEST_FAILED = -32803;
+/** The repair search's time limit: past it the action says so instead of hanging. */
+const REPAIR_LIMIT_MS = 60_000;
 /** How long a request waits for a pending analysis before answering with what there is. */
 const SETTLE_LIMIT_MS = 30_000;
 /** The scheduler key of the one analysis over all open C documents. */
@@ -76,6 +87,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
   let configurationRequests = false;
   let settingsExplicit = false;
   let statusNotifications = false;
+  let resolveEdits = false;
   /** What the last published analysis of the open C documents found: every status after it repeats it. */
   let lastResult: Pick<AnalysisStatus, 'files' | 'findings' | 'coverage' | 'elapsedMs'> = {};
   const status = (s: AnalysisStatus): void => {
@@ -283,6 +295,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
     pushDiagnostics = caps.textDocument?.diagnostic === undefined;
     const experimental = caps.experimental as { iommufdStatus?: unknown } | undefined;
     statusNotifications = experimental?.iommufdStatus === true;
+    resolveEdits = caps.textDocument?.codeAction?.resolveSupport?.properties.includes('edit') === true;
     pullRefresh = caps.workspace?.diagnostics?.refreshSupport === true;
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
     analysis.roots = folders.map(keyOfUri).filter((k) => k.startsWith('/'));
@@ -297,8 +310,13 @@ export function startServer(connection: Connection, host: ServerHost): void {
         textDocumentSync: { openClose: true, change: 2 /* Incremental */ },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
-        codeActionProvider: { codeActionKinds: [COPY_KIND] },
-        executeCommandProvider: { commands: [COPY_FINDING_COMMAND] },
+        codeActionProvider: {
+          codeActionKinds: host.repair ? [COPY_KIND, VERIFIED_FIX_KIND] : [COPY_KIND],
+          resolveProvider: resolveEdits,
+        },
+        executeCommandProvider: {
+          commands: host.repair ? [COPY_FINDING_COMMAND, APPLY_VERIFIED_FIX_COMMAND] : [COPY_FINDING_COMMAND],
+        },
         // Only to a client that pulls: one that does not (VS Code's extension, to get every open buffer's diagnostics) would pull anyway.
         ...(pushDiagnostics
           ? {}
@@ -406,6 +424,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
 
   connection.onCodeAction(async ({ textDocument, range, context }) => {
     const ours = context.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE && d.code !== 'input');
+    const entry = documents.get(textDocument.uri);
     const actions = [];
     for (let line = range.start.line; line <= range.end.line; line++) {
       for (const p of await placedAt(textDocument.uri, line)) {
@@ -413,12 +432,95 @@ export function startServer(connection: Connection, host: ServerHost): void {
         // Without a diagnostic in the context the client asked for the range itself (a menu, not a lightbulb).
         if (ours.length > 0 && !diagnostic) continue;
         actions.push(copyActionFor(p, diagnostic));
+        // the search edits a replace helper the simulator replays from the C source (not a patch mail's lines)
+        const s = p.finding.scenario;
+        if (host.repair && entry?.kind === 'c' && s.variant === 'from-source' && s.function)
+          actions.push(
+            verifiedFixActionFor(
+              p,
+              diagnostic,
+              { uri: entry.uri, version: entry.doc.version, line: p.line, ruleId: p.finding.ruleId },
+              resolveEdits,
+            ),
+          );
       }
     }
     return actions;
   });
 
-  connection.onExecuteCommand(({ command, arguments: args }) => {
+  /**
+   * The verified fix's edit for the finding `data` names, in the version it
+   * names: the repair search on the host's worker thread, bounded in time.
+   * Refused with the reason when the document changed, the finding is gone,
+   * or no order keeps every invariant and re-analyses clean.
+   */
+  const verifiedFixEdit = async (data: VerifiedFixData): Promise<WorkspaceEdit> => {
+    const fail = (why: string): never => {
+      throw new ResponseError(REQUEST_FAILED, `iommufd-review: no verified fix: ${why}`);
+    };
+    const repair = host.repair;
+    if (!repair) return fail('this server cannot run the repair search');
+    const entry = typeof data?.uri === 'string' ? documents.get(data.uri) : undefined;
+    if (!entry) return fail('the document is not open');
+    const current = (): boolean => documents.get(data.uri) === entry && entry.doc.version === data.version;
+    if (!current()) return fail(`${baseName(data.uri)} changed since the action was offered; ask for it again`);
+    await settled(runKeyOf(entry));
+    const p = shown.get(data.uri)?.placed.find((x) => x.line === data.line && x.finding.ruleId === data.ruleId);
+    const s = p?.finding.scenario;
+    if (!p || !s?.function) return fail(`there is no ${data.ruleId} finding on line ${data.line} any more`);
+    const text = entry.doc.getText();
+    const root = analysis.roots.find((r) => entry.key.startsWith(`${r}/`));
+    let reply;
+    try {
+      reply = await repair(
+        {
+          // the report's diff names the file as the workspace does
+          file: root ? entry.key.slice(root.length + 1) : baseName(entry.key),
+          text,
+          function: s.function,
+          threads: s.threads.includes('replacer') ? s.threads : ['replacer', ...s.threads],
+          faults: s.faults,
+          contract: s.contract,
+          rules: [p.finding.ruleId],
+        },
+        AbortSignal.timeout(REPAIR_LIMIT_MS),
+      );
+    } catch (e) {
+      const name = (e as Error)?.name;
+      return fail(
+        name === 'TimeoutError' || name === 'AbortError'
+          ? `the repair search took longer than ${REPAIR_LIMIT_MS / 1000} s`
+          : ((e as Error)?.message ?? String(e)),
+      );
+    }
+    if ('error' in reply) return fail(reply.error);
+    const report = reply.report;
+    if (!report.verified || !report.edit) return fail(repairShortfall(report) ?? 'the proposal was not verified');
+    if (!current()) return fail(`${baseName(data.uri)} changed during the search; ask for the action again`);
+    log.info(`verified fix of ${report.function}(): ${report.edit.replacements.length} line replacement(s)`);
+    return {
+      documentChanges: [
+        { textDocument: { uri: data.uri, version: data.version }, edits: lineEdits(text, report.edit.replacements) },
+      ],
+    };
+  };
+
+  connection.onCodeActionResolve(async (action) => {
+    if (action.kind !== VERIFIED_FIX_KIND || action.edit) return action;
+    return { ...action, edit: await verifiedFixEdit(action.data as VerifiedFixData) };
+  });
+
+  connection.onExecuteCommand(async ({ command, arguments: args }) => {
+    if (command === APPLY_VERIFIED_FIX_COMMAND) {
+      const edit = await verifiedFixEdit(args?.[0] as VerifiedFixData);
+      const { applied, failureReason } = await connection.workspace.applyEdit({
+        label: 'iommufd-review: verified fix',
+        edit,
+      });
+      if (!applied)
+        tell(2, `iommufd-review: the verified fix was not applied${failureReason ? `: ${failureReason}` : ''}`);
+      return { applied };
+    }
     if (command !== COPY_FINDING_COMMAND) throw new ResponseError(INVALID_PARAMS, `unknown command ${command}`);
     const text = args?.[0];
     if (typeof text !== 'string')

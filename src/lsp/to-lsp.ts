@@ -5,12 +5,29 @@
  * come from the engine and src/report; nothing here words a finding anew.
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { CodeAction, CodeLens, Diagnostic, DiagnosticSeverity, Hover, Range } from 'vscode-languageserver';
+import type {
+  CodeAction,
+  CodeLens,
+  Diagnostic,
+  DiagnosticSeverity,
+  Hover,
+  Range,
+  TextEdit,
+} from 'vscode-languageserver';
+import type { LineReplacement } from '../sim/repair';
 import type { Finding, Severity } from '../engine/types';
 import type { FindingStatus, PatchFinding, PatchRelatedLocation } from '../patch/types';
 import { ruleHelpUri, ruleInfo } from '../report/rule-info';
 import { formatFinding } from '../report/text';
-import { COPY_FINDING_COMMAND, SIMULATE_COMMAND, simulateArgs, type FindingData } from './protocol';
+import {
+  APPLY_VERIFIED_FIX_COMMAND,
+  COPY_FINDING_COMMAND,
+  SIMULATE_COMMAND,
+  simulateArgs,
+  VERIFIED_FIX_KIND,
+  type FindingData,
+  type VerifiedFixData,
+} from './protocol';
 import { uriOfKey } from './uris';
 
 export const DIAGNOSTIC_SOURCE = 'iommufd';
@@ -193,5 +210,47 @@ export function copyActionFor(p: Placed, diagnostic: Diagnostic | undefined): Co
     kind: COPY_KIND,
     ...(diagnostic ? { diagnostics: [diagnostic] } : {}),
     command: { title, command: COPY_FINDING_COMMAND, arguments: [formatFinding(p.finding)] },
+  };
+}
+
+/**
+ * The repair search's line replacements (1-based, inclusive; `end < start`
+ * inserts before `start`) as text edits of `text`, in its own line endings.
+ * The last line of a file without a final newline keeps having none.
+ */
+export function lineEdits(text: string, replacements: readonly LineReplacement[]): TextEdit[] {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const lines = text.split(/\r?\n/);
+  const lineCount = lines.length;
+  return replacements.map((r) => {
+    const body = r.lines.map((l) => l + eol).join('');
+    if (r.end < r.start) {
+      const at = { line: r.start - 1, character: 0 };
+      return { range: { start: at, end: at }, newText: body };
+    }
+    const last = r.end >= lineCount;
+    const end = last ? { line: lineCount - 1, character: lines[lineCount - 1].length } : { line: r.end, character: 0 };
+    return {
+      range: { start: { line: r.start - 1, character: 0 }, end },
+      newText: last ? body.slice(0, -eol.length) : body,
+    };
+  });
+}
+
+/** The verified fix of a finding in a replace helper: the repair search's proposal, its edit computed on resolve. */
+export function verifiedFixActionFor(
+  p: Placed,
+  diagnostic: Diagnostic | undefined,
+  data: VerifiedFixData,
+  resolvable: boolean,
+): CodeAction {
+  const title = `Apply the verified order of ${p.finding.scenario.function ?? p.finding.function}() (simulator-checked)`;
+  return {
+    title,
+    kind: VERIFIED_FIX_KIND,
+    ...(diagnostic ? { diagnostics: [diagnostic] } : {}),
+    data,
+    // a client that cannot resolve the edit runs the command, and the server sends workspace/applyEdit
+    ...(resolvable ? {} : { command: { title, command: APPLY_VERIFIED_FIX_COMMAND, arguments: [data] } }),
   };
 }

@@ -3,14 +3,17 @@
  * server entry it starts (dist/lsp-server.js, src/lsp/node-server.ts), driven
  * by vscode-jsonrpc like any client: the `iommufd/status` notifications the
  * status bar shows (only when asked for), `iommufd/settled`,
- * `iommufd/fileModel`, the persistent index (`--index`) and `--no-config`.
+ * `iommufd/fileModel`, the persistent index (`--index`) and `--no-config`;
+ * and the verified-fix code action, as any client (Neovim, eglot) gets it
+ * from `iommufd-review lsp --stdio`.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { Diagnostic } from 'vscode-languageserver';
+import type { CodeAction, Diagnostic, TextEdit } from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { AnalysisStatus } from '../../../src/lsp/protocol';
 import { extensionServerBundle, fileUri, repoRoot, startServer, type LspSession } from './lsp-client';
 
@@ -220,6 +223,84 @@ describe("lsp: what the VS Code extension's client uses", () => {
         ['unmap-before-rollback'],
       );
       assert.ok(!s.logs.some((l) => l.startsWith('configuration:')), s.logs.join('\n'));
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('lsp: the verified fix as a code action (any client)', () => {
+  type Edits = { documentChanges: { textDocument: { uri: string; version: number }; edits: TextEdit[] }[] };
+  const fixOf = (actions: CodeAction[]) => actions.find((a) => a.kind === 'quickfix.iommufd.verifiedFix');
+  const askActions = async (s: LspSession, uri: string): Promise<CodeAction[]> => {
+    const [d] = await s.diagnostics(uri, (x) => x.length > 0);
+    return (await s.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: d.range,
+      context: { diagnostics: [d] },
+    })) as CodeAction[];
+  };
+  /** The edited text: the add comes before the detach, and the finding is gone once the server sees it. */
+  const checkFixed = async (s: LspSession, uri: string, text: string, edits: Edits): Promise<void> => {
+    assert.equal(edits.documentChanges.length, 1);
+    assert.deepEqual(edits.documentChanges[0].textDocument, { uri, version: 1 });
+    const fixed = TextDocument.applyEdits(TextDocument.create(uri, 'c', 1, text), edits.documentChanges[0].edits);
+    const body = fixed.slice(fixed.indexOf('toy_replace_detach_first(struct'));
+    // the merged order: the add first, the driver's unmap (the detach helper written out) only after it succeeded
+    assert.ok(body.indexOf('iopt_add_access(') < body.indexOf('access->ops->unmap('), body);
+    const cleared = s.diagnostics(uri, (x) => !x.some((d) => d.code === 'unmap-before-rollback'));
+    await s.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ text: fixed }],
+    });
+    await cleared;
+  };
+
+  test('a client without resolve: the action runs a server command that sends the edit with workspace/applyEdit', async () => {
+    const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE });
+    const file = path.join(dir, 'toy_replace_detach_first.c');
+    const s = await startServer({ rootUri: fileUri(dir) });
+    try {
+      const got = askActions(s, fileUri(file));
+      const uri = await open(s, file);
+      const fix = fixOf(await got);
+      assert.equal(fix?.title, 'Apply the verified order of toy_replace_detach_first() (simulator-checked)');
+      assert.equal(fix?.edit, undefined, 'the edit is not computed before it is asked for');
+      assert.equal(fix?.command?.command, 'iommufd-review.applyVerifiedFix');
+      assert.deepEqual(fix?.command?.arguments, [{ uri, version: 1, line: 34, ruleId: 'unmap-before-rollback' }]);
+      const answer = await s.conn.sendRequest('workspace/executeCommand', fix!.command);
+      assert.deepEqual(answer, { applied: true });
+      assert.equal(s.appliedEdits.length, 1);
+      await checkFixed(s, uri, readFileSync(file, 'utf8'), s.appliedEdits[0] as Edits);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a client that resolves edits gets the edit from codeAction/resolve; a stale action is refused with the reason', async () => {
+    const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE });
+    const file = path.join(dir, 'toy_replace_detach_first.c');
+    const s = await startServer({
+      rootUri: fileUri(dir),
+      capabilities: { textDocument: { codeAction: { resolveSupport: { properties: ['edit'] } } } },
+    });
+    try {
+      assert.equal((s.init.capabilities.codeActionProvider as { resolveProvider?: boolean }).resolveProvider, true);
+      const got = askActions(s, fileUri(file));
+      const uri = await open(s, file);
+      const fix = fixOf(await got)!;
+      assert.equal(fix.command, undefined);
+      assert.equal(fix.edit, undefined);
+      const resolved = (await s.conn.sendRequest('codeAction/resolve', fix)) as CodeAction;
+      assert.equal(resolved.title, fix.title);
+      await checkFixed(s, uri, readFileSync(file, 'utf8'), resolved.edit as Edits);
+      // the document is at version 2 now: the action offered for version 1 is refused, not applied to other text
+      await assert.rejects(
+        s.conn.sendRequest('codeAction/resolve', fix),
+        /no verified fix: toy_replace_detach_first\.c changed since the action was offered; ask for it again/,
+      );
     } finally {
       await s.close();
       rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import {
   StreamMessageWriter,
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
-import type { Diagnostic, InitializeResult, PublishDiagnosticsParams } from 'vscode-languageserver';
+import type { Diagnostic, InitializeResult, PublishDiagnosticsParams, WorkspaceEdit } from 'vscode-languageserver';
 import { STATUS_NOTIFICATION, type AnalysisStatus } from '../../../src/lsp/protocol';
 
 export const repoRoot = path.resolve(__dirname, '../../../..');
@@ -29,6 +29,8 @@ export interface LspSession {
   published: PublishDiagnosticsParams[];
   shownMessages: { type: number; message: string }[];
   logs: string[];
+  /** Every workspace/applyEdit the server asked for (each is answered as applied). */
+  appliedEdits: WorkspaceEdit[];
   /** Every iommufd/status notification, in order (sent only to a client that asks for them). */
   statuses: AnalysisStatus[];
   stderr: () => string;
@@ -68,6 +70,7 @@ export async function startServer(options: StartOptions = {}): Promise<LspSessio
   const shownMessages: { type: number; message: string }[] = [];
   const logs: string[] = [];
   const statuses: AnalysisStatus[] = [];
+  const appliedEdits: WorkspaceEdit[] = [];
   const session: Partial<LspSession> = { settings: options.settings ?? {} };
   conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
     published.push(p);
@@ -85,6 +88,10 @@ export async function startServer(options: StartOptions = {}): Promise<LspSessio
     p.items.map((i) => (i.section === 'iommufd' ? session.settings : null)),
   );
   conn.onRequest('client/registerCapability', () => null);
+  conn.onRequest('workspace/applyEdit', (p: { edit: WorkspaceEdit }) => {
+    appliedEdits.push(p.edit);
+    return { applied: true };
+  });
   conn.onRequest('workspace/diagnostic/refresh', () => null);
   conn.onRequest('window/showMessageRequest', () => null);
   conn.listen();
@@ -111,6 +118,7 @@ export async function startServer(options: StartOptions = {}): Promise<LspSessio
     shownMessages,
     logs,
     statuses,
+    appliedEdits,
     stderr: () => err,
     exited,
     diagnostics(uri: string, pred: (d: Diagnostic[]) => boolean = () => true, timeoutMs = 30_000) {

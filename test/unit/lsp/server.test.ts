@@ -76,8 +76,14 @@ describe('lsp: the v8-like example over stdio', () => {
     assert.deepEqual(c.textDocumentSync, { openClose: true, change: 2 });
     assert.equal(c.hoverProvider, true);
     assert.deepEqual(c.codeLensProvider, { resolveProvider: false });
-    assert.deepEqual(c.codeActionProvider, { codeActionKinds: ['iommufd.copy'] });
-    assert.deepEqual(c.executeCommandProvider, { commands: ['iommufd-review.copyFinding'] });
+    // this client does not resolve code actions: the verified fix comes as a command that sends workspace/applyEdit
+    assert.deepEqual(c.codeActionProvider, {
+      codeActionKinds: ['iommufd.copy', 'quickfix.iommufd.verifiedFix'],
+      resolveProvider: false,
+    });
+    assert.deepEqual(c.executeCommandProvider, {
+      commands: ['iommufd-review.copyFinding', 'iommufd-review.applyVerifiedFix'],
+    });
     // this client does not pull: a provider announced to it would make a client like VS Code's pull anyway
     assert.equal(c.diagnosticProvider, undefined);
     assert.equal(s.init.serverInfo?.name, 'iommufd-review');
@@ -187,7 +193,11 @@ describe('lsp: the v8-like example over stdio', () => {
       range: pushed[0].range,
       context: { diagnostics: pushed },
     })) as CodeAction[];
-    assert.equal(actions.length, 1);
+    // the copy, and the verified fix (its own test: extension-server.test.ts)
+    assert.deepEqual(
+      actions.map((a) => a.kind),
+      ['iommufd.copy', 'quickfix.iommufd.verifiedFix'],
+    );
     assert.equal(actions[0].title, 'Copy the finding for a review reply');
     assert.equal(actions[0].kind, 'iommufd.copy');
     assert.equal(actions[0].command?.command, 'iommufd-review.copyFinding');

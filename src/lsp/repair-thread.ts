@@ -1,7 +1,7 @@
 /** Runs repair jobs on a worker thread (dist/repair-worker.js); aborting terminates it. */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { RepairJob, RepairReply, RepairRunner } from '../repair-job';
+import type { RepairJob, RepairReply, RepairRunner } from './repair-job';
 
 export function workerRepairRunner(distFolder: string): RepairRunner {
   return (job: RepairJob, signal: AbortSignal) =>

@@ -1,6 +1,6 @@
 /**
- * A repair search as a job: what runs it (a worker thread on Node hosts, the
- * extension host itself in a browser) gets the file's text and the finding's
+ * A repair search as a job: what runs it (a worker thread on Node hosts, for
+ * the extension and the language server; the extension host itself in a browser) gets the file's text and the finding's
  * scenario, and answers with the report or why there is none. Plain data: it
  * crosses a worker boundary.
  */
