@@ -26,6 +26,7 @@ import {
   type FallibleStep,
 } from './rollback-steps';
 import { outParamWrites } from './out-params';
+import { reassigns } from './held-values';
 import { scenarioFor } from './scenario';
 
 /** Calls whose result is an object nobody else can see yet. */
@@ -140,7 +141,12 @@ function unrestoredOnError(
   // Saved to be undone, not merely read as an input (`max = cmd->num` used as a bound):
   // an object pointer kept aside, or an old value the function hands on (a call, its
   // return value) or stores (the new value computed from it, or written back).
-  const kept = [...saved.entries()].filter(([, from]) => from === c.field || norm(from) === c.target).map(([v]) => v);
+  // A local given another value before the failing step no longer holds the old one:
+  // it was an input (`v = dev->used; request(v); ++dev->used; v = next(v);`), not a backup.
+  const overwritten = (v: string) => paths.between(c.ref, next.ref).some((r) => reassigns(r.event, v));
+  const kept = [...saved.entries()]
+    .filter(([v, from]) => (from === c.field || norm(from) === c.target) && !overwritten(v))
+    .map(([v]) => v);
   const wasSaved = kept.some(
     (v) =>
       fn.types[v] !== undefined ||

@@ -577,3 +577,15 @@ test("stale-after-relock: a check of the lock's own object under the retaken loc
     [['stale-after-relock', 'ring_drain', lineOf(unchecked, 'ring_queue_push(rd->q, evt)')]],
   );
 });
+
+test('unrestored-state: a local overwritten before the failing step was an input, not a backup of the field', async () => {
+  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const src = fixtureSource('unrestored-state/swap-left-half-done.c');
+  // `prev` given another value before xa_insert(): nothing holds the old table any more,
+  // so the function cannot have meant to put it back (the unmodified fixture is reported, above).
+  const text = src.text.replace('\tfd->active = next;\n', '\tfd->active = next;\n\tprev = fw_table_spare(fd);\n');
+  assert.notEqual(text, src.text);
+  const r = analyzeSources(await sharedParser(), [{ path: src.path, text }], { minConfidence: 'low' });
+  assert.deepEqual(ofRule(r, 'unrestored-state'), []);
+});
