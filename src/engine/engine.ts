@@ -326,7 +326,7 @@ export class Engine {
     const key = paths.map((p) => this.files.get(p)!.ownKey).join('\n');
     if (this.structs && key === this.structsKey) return;
     this.structsKey = key;
-    this.structs = mergeStructs(this.knowledge.structs, ...paths.map((p) => this.files.get(p)!.own));
+    this.structs = mergeStructs([this.knowledge.structs, ...paths.map((p) => this.files.get(p)!.own)]);
     if (this.options.facts) this.context = modelContext(this.options.facts, key, this.knowledge.structs);
   }
 

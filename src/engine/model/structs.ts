@@ -117,11 +117,21 @@ export function readStructs(root: SyntaxNode): StructTable {
   return out;
 }
 
-/** Merges struct tables, later ones winning per field. */
-export function mergeStructs(...tables: StructTable[]): StructTable {
+/**
+ * Merges struct tables, later ones winning per field (a field keeps its first
+ * position). Linear in the fields merged: a whole tree has names defined in
+ * many files, and copying the merged struct again at each one was quadratic.
+ * An array, not rest arguments: a tree's tens of thousands of files would
+ * overflow a call's argument list.
+ */
+export function mergeStructs(tables: readonly StructTable[]): StructTable {
   const out: StructTable = {};
   for (const t of tables) {
-    for (const [name, fields] of Object.entries(t)) out[name] = { ...out[name], ...fields };
+    for (const [name, fields] of Object.entries(t)) {
+      const merged = out[name];
+      if (merged) Object.assign(merged, fields);
+      else out[name] = { ...fields };
+    }
   }
   return out;
 }
