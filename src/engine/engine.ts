@@ -222,7 +222,7 @@ export class Engine {
       const forGraph = summaries;
       lockGraph = same
         ? prev.lockGraph
-        : buildLockGraph(allFunctions, summaries, (fn) => this.heldOf(fn, forGraph), knowledge.lockKinds);
+        : buildLockGraph(allFunctions, summaries, (fn) => this.heldOf(fn, forGraph), knowledge);
     } catch (e) {
       // A bug in the interprocedural step must not crash an editor or a CI run: report it.
       this.global = undefined;

@@ -494,14 +494,7 @@ export const REAL_BUGS: RealBug[] = [
         replace: '\t}\n\tmutex_unlock(&vdev->igate);\n}\nEXPORT_SYMBOL_GPL(vfio_pci_core_request);',
       },
     ],
-    status: 'missed',
-    reason:
-      'Two of the three edges are in the PCI core, outside the checked files and not knowledge defaults: ' +
-      'pci_reset_bus() takes pci_bus_sem (called by vfio_pci_dev_set_hot_reset() with each device memory_lock ' +
-      'held, taken by down_write_trylock), and the AER core holds pci_bus_sem while it calls the pci_error_handlers ' +
-      '.error_detected callback (vfio_pci_core_aer_err_detected). Only igate -> memory_lock is in view ' +
-      '(vfio_pci_set_irqs_ioctl() under igate -> vfio_msi_enable() -> vfio_pci_memory_lock_and_enable()). ' +
-      'Needs lock facts for the PCI core calls (a lock a callee takes, a lock a framework holds around a callback).',
+    status: 'caught',
   },
   {
     id: 'vfio-pds-dirty-enable-region-leak',

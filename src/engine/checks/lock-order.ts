@@ -64,7 +64,8 @@ function through(w: EdgeWitness): string {
 function edgeText(e: CycleEdge, anchorFile: string): string {
   const w = e.witness;
   const where = w.file === anchorFile ? `line ${w.takeLine}` : `${w.file}:${w.takeLine}`;
-  return `\`${e.from}\` → \`${e.to}\` in \`${w.function}()\` (${where}${through(w)})`;
+  const caller = w.heldByCaller ? `, called as \`${w.callback}\` with \`${e.from}\` held by its caller` : '';
+  return `\`${e.from}\` → \`${e.to}\` in \`${w.function}()\` (${where}${through(w)}${caller})`;
 }
 
 /** Each edge of the cycle is one path of the witness (one thread of the lock model): hold `from`, then take `to`. */
@@ -76,7 +77,9 @@ function related(edges: CycleEdge[]): RelatedLocation[] {
     out.push({
       file: w.file,
       line: w.heldLine,
-      message: `\`${e.from}\` taken here in \`${w.function}()\``,
+      message: w.heldByCaller
+        ? `\`${e.from}\` held on entry to \`${w.function}()\`: its caller holds it around \`${w.callback}\` (knowledge)`
+        : `\`${e.from}\` taken here in \`${w.function}()\``,
       role: 'acquire',
       lock: e.from,
       path,
@@ -145,6 +148,7 @@ function findCycles(ctx: CheckContext): CycleEdge[][] {
 
 function searchCycles(ctx: CheckContext): CycleEdge[][] {
   const edges = ctx.lockGraph.edges;
+  const writers = ctx.lockGraph.writers;
   const cycles = new Map<string, CycleEdge[]>();
   const out: CycleEdge[][] = [];
   // A cycle lies inside one strongly connected component: an edge between two
@@ -168,10 +172,11 @@ function searchCycles(ctx: CheckContext): CycleEdge[][] {
           if (s.path.length >= MAX_CYCLE) continue;
           for (const [to, ws] of edges.get(s.node) ?? []) {
             for (const w of ws) {
-              // Junction at s.node: taken for read by the previous edge and held for read now cannot block.
-              if (s.arrivedRead && isRead(w.fromMode)) continue;
+              // Junction at s.node: taken for read by the previous edge and held for read now cannot
+              // block, unless something takes that rwsem for write (a reader waits behind a queued writer).
+              if (s.arrivedRead && isRead(w.fromMode) && !writers.has(s.node)) continue;
               if (to === start) {
-                if (isRead(w.toMode) && isRead(w0.fromMode)) continue;
+                if (isRead(w.toMode) && isRead(w0.fromMode) && !writers.has(start)) continue;
                 found = [...s.path, { from: s.node, to, witness: w }];
                 break;
               }
@@ -262,8 +267,14 @@ function anchor(cycle: CycleEdge[], ctx: CheckContext): CycleEdge[] {
   let bestScore = Infinity;
   cycle.forEach((e, i) => {
     const w = e.witness;
-    // The edge through a call leads (it is the one a reader of that function cannot see), as in design.md's example.
-    const score = (ctx.reports(w.file) ? 0 : 100) + (w.via.length > 0 ? 0 : 10) + (w.fromKnowledge ? 20 : 0);
+    // The edge through a call leads (it is the one a reader of that function cannot see), as in design.md's example;
+    // a callback implementation taking a lock its framework's caller holds hides its edge best (no line shows the
+    // held lock), and it is where a fix goes (the implementation stops taking the lock there).
+    const score = w.heldByCaller
+      ? ctx.reports(w.file)
+        ? -1
+        : 100
+      : (ctx.reports(w.file) ? 0 : 100) + (w.via.length > 0 ? 0 : 10) + (w.fromKnowledge ? 20 : 0);
     if (score < bestScore) {
       bestScore = score;
       best = i;

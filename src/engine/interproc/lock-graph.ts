@@ -6,6 +6,7 @@
  * left out (they would only add guesses).
  */
 import type { HeldLock, HeldLocks } from '../model/held-locks';
+import type { CallbackKnowledge, Knowledge } from '../knowledge/types';
 import type { FunctionModel, LockKind, LockMode } from '../model/types';
 import type { LockGraph } from '../types';
 import type { Summaries, TakenLock, ViaStep } from './types';
@@ -38,12 +39,25 @@ export interface EdgeWitness {
   callback?: string;
   /** That callback's ops struct was not known at the call and was guessed (the only table in view with the field). */
   guessedStruct?: boolean;
+  /**
+   * `from` is not taken in `function`: the framework that calls it as the
+   * `callback` implementation holds it (knowledge `calledWith`); `heldLine`
+   * is the function's first line.
+   */
+  heldByCaller?: boolean;
 }
 
 export interface LockClassGraph {
   /** from → to → witnesses (first few per edge). */
   readonly edges: ReadonlyMap<string, ReadonlyMap<string, readonly EdgeWitness[]>>;
   readonly kinds: ReadonlyMap<string, LockKind>;
+  /**
+   * rwsem classes something takes for write (in view or in knowledge). A
+   * reader of such a class waits behind a queued writer (rwsems are
+   * writer-fair, and lockdep treats `down_read()` as a non-recursive read),
+   * so holding it for read does not let a second reader through.
+   */
+  readonly writers: ReadonlySet<string>;
   /** The public form: edges with acquisition sites. */
   toLockGraph(): LockGraph;
 }
@@ -54,10 +68,11 @@ export function buildLockGraph(
   functions: readonly FunctionModel[],
   summaries: Summaries,
   held: (fn: FunctionModel) => HeldLocks,
-  lockKinds: Record<string, LockKind>,
+  knowledge: Pick<Knowledge, 'lockKinds' | 'callbacks' | 'functions'>,
 ): LockClassGraph {
   const edges = new Map<string, Map<string, EdgeWitness[]>>();
-  const kinds = new Map<string, LockKind>(Object.entries(lockKinds));
+  const kinds = new Map<string, LockKind>(Object.entries(knowledge.lockKinds));
+  const writers = knownWriters(knowledge);
   const add = (w: EdgeWitness): void => {
     if (w.from === w.to) return;
     let row = edges.get(w.from);
@@ -75,11 +90,14 @@ export function buildLockGraph(
   for (const fn of functions) {
     if (held(fn).none) continue;
     const partial = fn.status === 'partial';
-    held(fn).forEachEvent((_block, index, heldNow) => {
+    const loops = loopAcquired(fn);
+    held(fn).forEachEvent((_block, index, mustNow) => {
       const ev = _block.events[index];
+      const heldNow = loops ? withLoopHeld(held(fn), loops, _block.id, index, mustNow) : mustNow;
       if (ev.kind === 'acquire') {
         if (!ev.lock.resolved) return;
         if (ev.lock.kind !== 'unknown' && !kinds.has(ev.lock.id)) kinds.set(ev.lock.id, ev.lock.kind);
+        if (ev.mode === 'write') writers.add(ev.lock.id);
         if (ev.trylock && ev.api.includes('trylock')) return;
         for (const h of heldUsable(heldNow)) {
           if (h.lock.id === ev.lock.id) continue;
@@ -129,9 +147,12 @@ export function buildLockGraph(
           ...(cb.guessedStruct ? { guessedStruct: true } : {}),
         });
       } else {
-        const callee = summaries.get(ev.callee, fn.file);
-        if (!callee) return;
-        takes = callee.takes;
+        // A call through a local function pointer takes what any function assigned to it takes.
+        const callees = [ev.callee, ...(ev.targets ?? [])]
+          .map((name) => summaries.get(name, fn.file))
+          .filter((s) => s !== undefined);
+        if (callees.length === 0) return;
+        takes = callees.length === 1 ? callees[0].takes : callees.flatMap((c) => c.takes);
         extra = (t) => ({ via: t.via });
       }
       for (const t of takes) {
@@ -158,10 +179,12 @@ export function buildLockGraph(
       }
     });
   }
+  for (const w of calledWithEdges(knowledge.callbacks, summaries)) add(w);
   let publicGraph: LockGraph | undefined;
   return {
     edges,
     kinds,
+    writers,
     toLockGraph(): LockGraph {
       // Built once per graph; callers get a copy they may change.
       if (publicGraph)
@@ -182,4 +205,125 @@ export function buildLockGraph(
       return this.toLockGraph();
     },
   };
+}
+
+/**
+ * Edges from the locks a framework holds around an ops callback (knowledge
+ * `calledWith`: the PCI error recovery holds `pci_bus_sem` around
+ * `.error_detected`) to every lock the callback's implementations in view
+ * take, directly or through their callees. Only implementations in view:
+ * a framework lock with nothing known taken under it adds nothing.
+ */
+function calledWithEdges(callbacks: Record<string, CallbackKnowledge>, summaries: Summaries): EdgeWitness[] {
+  const out: EdgeWitness[] = [];
+  for (const [id, ck] of Object.entries(callbacks)) {
+    if (!ck.calledWith || ck.calledWith.length === 0) continue;
+    const dot = id.lastIndexOf('.');
+    const cb = summaries.callback(id.slice(0, dot), id.slice(dot + 1));
+    if (!cb || cb.implementations.length === 0) continue;
+    for (const t of cb.takes) {
+      // `via` starts inside the implementation: the take itself, or the call that leads to it.
+      const first = t.via[0];
+      const impl = first && summaries.get(first.function, first.file);
+      if (!t.resolved || !impl?.file || first.line === undefined) continue;
+      for (const h of ck.calledWith) {
+        if (h.lock === t.lock || t.dropped?.includes(h.lock)) continue;
+        out.push({
+          from: h.lock,
+          to: t.lock,
+          fromMode: h.mode,
+          toMode: t.mode,
+          function: impl.name,
+          file: impl.file,
+          heldLine: impl.line ?? first.line,
+          takeLine: first.line,
+          takeColumn: 1,
+          via: t.via.slice(1),
+          fromKnowledge: true,
+          partial: impl.partial,
+          callback: id,
+          heldByCaller: true,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** rwsem classes knowledge says some function or callback takes for write. */
+function knownWriters(knowledge: Pick<Knowledge, 'callbacks' | 'functions'>): Set<string> {
+  const out = new Set<string>();
+  for (const k of [...Object.values(knowledge.functions), ...Object.values(knowledge.callbacks)])
+    for (const t of k.takes ?? []) if (t.mode === 'write') out.add(t.lock);
+  return out;
+}
+
+/** Where a function takes, inside a loop body, a lock it never releases in the same loop path, and where it releases it. */
+interface LoopLocks {
+  /** Lock class → blocks that release it. */
+  releases: Map<string, number[]>;
+  /** Lock class → loop blocks that take it. */
+  takes: Map<string, number[]>;
+  /** Blocks reachable from a block (itself excluded unless on a cycle). */
+  reach(from: number): ReadonlySet<number>;
+}
+
+/**
+ * Locks a function takes inside a loop body (an acquire in a block on a
+ * cycle of its flow graph): one instance per element of what the loop walks
+ * (`list_for_each_entry(...) down_write_trylock(&vdev->memory_lock)` before
+ * a bus reset). Undefined when there are none.
+ */
+function loopAcquired(fn: FunctionModel): LoopLocks | undefined {
+  const cache = new Map<number, Set<number>>();
+  const reach = (from: number): Set<number> => {
+    let seen = cache.get(from);
+    if (seen) return seen;
+    seen = new Set<number>();
+    const work = (fn.blocks[from]?.succ ?? []).map((e) => e.to);
+    while (work.length > 0) {
+      const b = work.pop()!;
+      if (seen.has(b)) continue;
+      seen.add(b);
+      for (const e of fn.blocks[b]?.succ ?? []) work.push(e.to);
+    }
+    cache.set(from, seen);
+    return seen;
+  };
+  const takes = new Map<string, number[]>();
+  const releases = new Map<string, number[]>();
+  for (const b of fn.blocks) {
+    for (const e of b.events) {
+      if (e.kind === 'release') releases.set(e.lock.id, [...(releases.get(e.lock.id) ?? []), b.id]);
+      else if (e.kind === 'acquire' && e.lock.resolved && !e.scope && reach(b.id).has(b.id))
+        takes.set(e.lock.id, [...(takes.get(e.lock.id) ?? []), b.id]);
+    }
+  }
+  return takes.size > 0 ? { takes, releases, reach } : undefined;
+}
+
+/**
+ * The locks held at an event, with those a loop took and some path still
+ * holds: the path that skipped the loop (an empty walk) holds none of them,
+ * every path through it holds one per element, and that is the path lockdep
+ * records an order on. Only when no release of the class lies between the
+ * loop and the event (`if (n) spin_unlock(&n->lock)` after a loop that
+ * moves from lock to lock: the may-held state there is a path the
+ * condition rules out).
+ */
+function withLoopHeld(
+  held: HeldLocks,
+  loops: LoopLocks,
+  block: number,
+  index: number,
+  must: readonly HeldLock[],
+): readonly HeldLock[] {
+  const extra = held.mayBefore(block, index).filter((h) => {
+    const at = loops.takes.get(h.lock.id);
+    if (!at || h.how !== 'acquire' || must.some((m) => m.lock.id === h.lock.id)) return false;
+    return !(loops.releases.get(h.lock.id) ?? []).some(
+      (r) => at.some((a) => a === r || loops.reach(a).has(r)) && (r === block || loops.reach(r).has(block)),
+    );
+  });
+  return extra.length > 0 ? [...must, ...extra] : must;
 }

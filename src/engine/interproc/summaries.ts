@@ -75,6 +75,8 @@ function directEffects(fn: FunctionModel): DirectEffects {
           break;
         case 'call':
           calls.push({ callee: ev.callee, line: ev.line, ...(dropped ? { dropped } : {}) });
+          // A call through a local function pointer (`func = handler; ... func(...)`) calls each function assigned to it.
+          for (const t of ev.targets ?? []) calls.push({ callee: t, line: ev.line, ...(dropped ? { dropped } : {}) });
           break;
         case 'callback':
           callbacks.push({
@@ -282,7 +284,7 @@ export function globalSignature(fn: FunctionModel): string {
           break;
         case 'call':
           // Arguments say which object a call publishes or finishes (published-before-finished reads callees' calls).
-          parts.push(`c${ev.callee}|${ev.line}|${ev.args.join(',')}`);
+          parts.push(`c${ev.callee}${ev.targets ? `>${ev.targets.join('/')}` : ''}|${ev.line}|${ev.args.join(',')}`);
           break;
         case 'callback':
           parts.push(`k${ev.opsStruct ?? '?'}.${ev.field}|${ev.line}`);

@@ -35,7 +35,7 @@ const FUNCTION_KEYS = [
   'publishes',
   'finishes',
 ] as const;
-const CALLBACK_KEYS = ['takes', 'reaches', 'irreversible'] as const;
+const CALLBACK_KEYS = ['takes', 'calledWith', 'reaches', 'irreversible'] as const;
 /** `struct.field`: the class id shape every lock and protected field uses. */
 const CLASS_ID = /^[A-Za-z_]\w*\.[A-Za-z_]\w*$/;
 
@@ -235,6 +235,7 @@ class Validator {
     this.unknownKeys(v, CALLBACK_KEYS, at);
     const out: CallbackKnowledge = {};
     if (v.takes !== undefined) out.takes = this.lockTakes(v.takes, `${at}.takes`);
+    if (v.calledWith !== undefined) out.calledWith = this.lockTakes(v.calledWith, `${at}.calledWith`);
     if (v.reaches !== undefined) out.reaches = this.stringArray(v.reaches, `${at}.reaches`);
     if (v.irreversible !== undefined) out.irreversible = this.irreversible(v.irreversible, `${at}.irreversible`);
     return out;

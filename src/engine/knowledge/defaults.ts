@@ -12,6 +12,11 @@ const DOMAINS_RWSEM = 'io_pagetable.domains_rwsem';
 const IOVA_RWSEM = 'io_pagetable.iova_rwsem';
 const PAGES_MUTEX = 'iopt_pages.mutex';
 const ACCESS_LIST = 'io_pagetable.access_list';
+/** The PCI core's global rwsem over the bus topology (bus device lists); taken for write when devices come and go. */
+const PCI_BUS_SEM = 'file-scope:pci_bus_sem';
+/** A bus or slot reset waits for the devices below the bridge, reading the bus lists under pci_bus_sem. */
+const PCI_BUS_READ: LockTake[] = [{ lock: PCI_BUS_SEM, mode: 'read' }];
+const PCI_BUS_WRITE: LockTake[] = [{ lock: PCI_BUS_SEM, mode: 'write' }];
 
 /** iopt_add_access / iopt_remove_access: both rwsems for write (xarray lock inside). */
 const IOPT_ACCESS_LIST_TAKES: LockTake[] = [
@@ -238,6 +243,18 @@ function ownFunctions(): Record<string, FunctionKnowledge> {
     kvcalloc: fallible,
     kmemdup: fallible,
 
+    // PCI core (drivers/pci): a secondary bus reset waits for the bus below the bridge to come
+    // back, reading its device list under pci_bus_sem; the bus walk holds it around its callback.
+    pci_reset_bus: { takes: PCI_BUS_READ },
+    pci_bridge_secondary_bus_reset: { takes: PCI_BUS_READ },
+    pci_bridge_wait_for_secondary_bus: { takes: PCI_BUS_READ },
+    pci_walk_bus: { takes: PCI_BUS_READ },
+    // Devices and buses join and leave the topology with pci_bus_sem held for write.
+    pci_device_add: { takes: PCI_BUS_WRITE },
+    pci_add_new_bus: { takes: PCI_BUS_WRITE },
+    pci_remove_bus: { takes: PCI_BUS_WRITE },
+    pci_stop_and_remove_bus_device: { takes: PCI_BUS_WRITE },
+
     // Domains and attach helpers.
     iopt_table_add_domain: fallible,
     iommu_group_replace_domain: fallible,
@@ -257,6 +274,12 @@ export const DEFAULT_KNOWLEDGE: Knowledge = {
       reaches: ['vfio_unpin_pages', 'iommufd_access_unpin_pages'],
       irreversible: "unmaps the driver's pages",
     },
+    // PCI error recovery (drivers/pci/pcie/err.c) walks the devices below the failing bridge
+    // with pci_walk_bus(), so a driver's error handlers run with pci_bus_sem held for read.
+    'pci_error_handlers.error_detected': { calledWith: PCI_BUS_READ },
+    'pci_error_handlers.mmio_enabled': { calledWith: PCI_BUS_READ },
+    'pci_error_handlers.slot_reset': { calledWith: PCI_BUS_READ },
+    'pci_error_handlers.resume': { calledWith: PCI_BUS_READ },
   },
   structs: {
     iommufd_object: {
@@ -346,6 +369,7 @@ export const DEFAULT_KNOWLEDGE: Knowledge = {
     'iommufd_ctx.objects': 'xa_lock',
     'iommufd_ctx.groups': 'xa_lock',
     'vfio_device_set.lock': 'mutex',
+    [PCI_BUS_SEM]: 'rwsem',
   },
   documentedOrders: [
     // The comment above struct io_pagetable.

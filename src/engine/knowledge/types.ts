@@ -71,6 +71,13 @@ export interface FunctionKnowledge {
 export interface CallbackKnowledge {
   /** What every implementation's path takes, when none is in view. */
   takes?: LockTake[];
+  /**
+   * Locks the framework holds when it calls the implementations (the PCI
+   * error recovery walks the bus with `pci_bus_sem` held for read around
+   * `pci_error_handlers.error_detected`): every lock an implementation in
+   * view takes is taken under them (lock-order edges).
+   */
+  calledWith?: LockTake[];
   reaches?: string[];
   irreversible?: string;
 }

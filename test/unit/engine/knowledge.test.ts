@@ -180,3 +180,26 @@ test('lookups by a name from analysed code never find Object.prototype members',
   assert.equal(functionKnowledge(DEFAULT_KNOWLEDGE, 'iopt_add_access')?.fallible, true);
   assert.equal(protectingLock(DEFAULT_KNOWLEDGE, 'iommufd_access.ioas'), 'iommufd_access.ioas_lock');
 });
+
+test('defaults: the PCI core takes pci_bus_sem for a bus reset (read) and for topology changes (write); error handlers run under it', () => {
+  const bus = 'file-scope:pci_bus_sem';
+  assert.deepEqual(DEFAULT_KNOWLEDGE.functions.pci_reset_bus.takes, [{ lock: bus, mode: 'read' }]);
+  assert.deepEqual(DEFAULT_KNOWLEDGE.functions.pci_device_add.takes, [{ lock: bus, mode: 'write' }]);
+  assert.equal(DEFAULT_KNOWLEDGE.lockKinds[bus], 'rwsem');
+  for (const f of ['error_detected', 'mmio_enabled', 'slot_reset', 'resume'])
+    assert.deepEqual(DEFAULT_KNOWLEDGE.callbacks[`pci_error_handlers.${f}`].calledWith, [{ lock: bus, mode: 'read' }]);
+});
+
+test('config: a callback called with a framework lock held (calledWith)', () => {
+  const text = JSON.stringify({
+    callbacks: { 'mybus_driver_ops.notify': { calledWith: [{ lock: 'mybus.topology_rwsem', mode: 'read' }] } },
+  });
+  const { config, problems } = parseConfig(text, '.iommufd-review.json');
+  assert.deepEqual(problems, []);
+  const k = mergeKnowledge(DEFAULT_KNOWLEDGE, config);
+  assert.deepEqual(k.callbacks['mybus_driver_ops.notify'].calledWith, [{ lock: 'mybus.topology_rwsem', mode: 'read' }]);
+  assert.match(
+    parseConfig(JSON.stringify({ callbacks: { 'a_ops.f': { calledWith: 'x' } } }), 'c.json').problems[0],
+    /^c\.json: callbacks\.a_ops\.f\.calledWith: expected an array/,
+  );
+});
