@@ -57,6 +57,14 @@ const targets = [
     external: ['vscode'],
     browserNode: true,
   },
+  // The language server in a Web Worker, for the browser host (src/extension/web-entry.ts starts it).
+  {
+    entry: 'src/lsp/web-server.ts',
+    out: 'dist/web/lsp-server.js',
+    platform: 'browser',
+    format: 'iife',
+    browserNode: true,
+  },
   { entry: 'src/webview/main.ts', out: 'media/webview.js', platform: 'browser', format: 'iife' },
   { entry: 'test/extension-host/index.ts', out: 'dist/test/index.js', platform: 'node', external: ['vscode'] },
   {

@@ -7,12 +7,11 @@
  */
 import type * as vscode from 'vscode';
 import { Engine } from '../engine/engine';
-import { AnalysisService } from './analysis/analysis-service';
+import { SessionEngines } from './analysis/session-engines';
 import { loadParser } from './analysis/wasm';
 import { registerCodeActions } from './code-actions';
 import { registerCodeLens } from './code-lens';
 import { registerCommands } from './commands';
-import { registerDiagnostics } from './diagnostics';
 import type { LiveAnalysis } from './analysis/live-analysis';
 import { ServerAnalysis, type LanguageClientFactory } from './server-analysis';
 import { FindingStore } from './finding-store';
@@ -52,11 +51,11 @@ export interface HostServices {
   /** Node hosts: the repair search on a worker thread (else it runs in the extension host). */
   repairRunner?: (extensionUri: vscode.Uri) => RepairRunner;
   /**
-   * Node hosts: the language client whose server (src/lsp, in a child
-   * process, with the persistent index) analyses the open C documents; absent:
-   * the engine runs in the extension host.
+   * The language client whose server (src/lsp) analyses the open C
+   * documents: in a Node child process with the persistent index (Node
+   * hosts), in a Web Worker (the browser).
    */
-  languageClient?: (context: vscode.ExtensionContext) => LanguageClientFactory;
+  languageClient: (context: vscode.ExtensionContext) => LanguageClientFactory;
   /** Node hosts: the process id of the language server while it runs. */
   serverPid?: () => number | undefined;
 }
@@ -64,13 +63,13 @@ export interface HostServices {
 export function activateExtension(
   context: vscode.ExtensionContext,
   host: 'node' | 'web',
-  services: HostServices = {},
+  services: HostServices,
 ): ExtensionApi {
   const started = Date.now();
   const log = createLog(context);
   const extensionUri = context.extensionUri;
   const version = String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0');
-  const sessions = new AnalysisService(
+  const sessions = new SessionEngines(
     extensionUri,
     loadParser,
     (parser, config) => new Engine({ parser, config }),
@@ -80,10 +79,12 @@ export function activateExtension(
   context.subscriptions.push(sessions, store);
   void loadRuleHeadings(extensionUri);
 
-  const client = services.languageClient?.(context);
-  const analysis: LiveAnalysis = client
-    ? new ServerAnalysis(client, { log, store, extensionUri, outputChannel: log.channel })
-    : registerDiagnostics(context, { analysis: sessions, store, log, extensionUri });
+  const analysis: LiveAnalysis = new ServerAnalysis(services.languageClient(context), {
+    log,
+    store,
+    extensionUri,
+    outputChannel: log.channel,
+  });
   context.subscriptions.push(analysis);
   const patches = registerPatchAnnotations(context, {
     analysis: sessions,

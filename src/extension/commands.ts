@@ -9,7 +9,7 @@ import type { SimContract, SimFault, SimThread, SimVariant } from '../sim/types'
 import { toSarif } from '../report/sarif';
 import { formatLockGraphMarkdown } from '../report/lock-graph-text';
 import type { AnalysisResult } from '../engine/types';
-import type { AnalysisService } from './analysis/analysis-service';
+import type { SessionEngines } from './analysis/session-engines';
 import type { LiveAnalysis } from './analysis/live-analysis';
 import { engineKey } from './analysis/paths';
 import type { Log } from './log';
@@ -22,7 +22,7 @@ export interface CommandDeps {
   extensionUri: vscode.Uri;
   version: string;
   /** Fresh in-thread engines (the workspace SARIF export). */
-  sessions: AnalysisService;
+  sessions: SessionEngines;
   /** The live analysis of the open C documents (the lock graph, reanalysis). */
   live: LiveAnalysis;
   patches: PatchAnnotationsApi;

@@ -14,7 +14,7 @@ import { LatestOnly } from '../engine/editor/latest-only';
 import { parseSeries } from '../patch/series';
 import { reviewSeriesWith } from '../patch/review';
 import type { FindingStatus, PatchFinding, SeriesReview } from '../patch/types';
-import { isKernelTree, type AnalysisService } from './analysis/analysis-service';
+import { isKernelTree, type SessionEngines } from './analysis/session-engines';
 import type { EngineApi } from './analysis/engine-api';
 import { problemSummary } from './analysis/patch-problems';
 import { inputProblems } from '../patch/problems';
@@ -34,7 +34,7 @@ import { workspaceTree } from './workspace-tree';
 export const PATCH_LANGUAGE = 'iommufd-patch';
 
 export interface PatchAnnotationsDeps {
-  analysis: AnalysisService;
+  analysis: SessionEngines;
   store: FindingStore;
   log: Log;
   extensionUri: vscode.Uri;

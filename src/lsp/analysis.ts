@@ -213,7 +213,7 @@ export class Analysis {
     const dirs = new Map<string, string[]>();
     const trees = new Map<string, string[]>();
     for (const key of [...this.live]) {
-      if (!key.startsWith('/')) continue; // untitled or virtual: no directory to read
+      if (!this.host.readable(key)) continue; // untitled, or a scheme the host cannot read: no directory to read
       const dir = parentOf(key);
       if (!this.loadedDirs.has(dir) && !dirs.has(dir)) {
         const files = (await this.host.listFiles(dir)).map((n) => `${dir}/${n}`);

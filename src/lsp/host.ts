@@ -30,6 +30,8 @@ export interface LoadedConfiguration {
 
 export interface ServerHost {
   createParser(): Promise<CParser>;
+  /** Whether `readText`/`listFiles` can reach the file a key names (Node: paths on disk; a client's file system: any but untitled). */
+  readable(key: string): boolean;
   /** Text of a file on disk by engine key (an absolute path); undefined when it cannot be read. */
   readText(path: string): Promise<string | undefined>;
   /** Names of the regular files in a directory; [] when there is none. */

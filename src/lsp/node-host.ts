@@ -32,6 +32,7 @@ export function nodeHost(options: { indexDir?: string; configFiles?: boolean } =
     repair: workerRepairRunner(__dirname),
     // The wasm parser: what the editor measured fastest for edits (docs/cli.md, "Backend choice").
     createParser: () => createParser('wasm'),
+    readable: (key) => key.startsWith('/'),
     async readText(p) {
       try {
         const bytes = await fs.readFile(p);

@@ -152,3 +152,22 @@ export interface VerifiedFixData {
   line: number;
   ruleId: RuleId;
 }
+
+/**
+ * Requests a server without a file system of its own (the browser Web Worker
+ * server, client-host.ts) sends its client, which answers from its own file
+ * system (VS Code: workspace.fs; src/extension/server-files.ts).
+ */
+/** → the parser's two wasm files, base64. */
+export const CLIENT_WASM_REQUEST = 'iommufd/client/wasm';
+export interface ClientWasmAnswer {
+  runtime: string;
+  language: string;
+}
+/** → the knowledge configuration file's text and name, or null (none, or an untrusted workspace). */
+export const CLIENT_CONFIG_REQUEST = 'iommufd/client/configuration';
+export type ClientConfigAnswer = { file: string; text: string } | null;
+/** `{ key }` → a file's text by engine key, or null when it cannot be read. */
+export const CLIENT_READ_REQUEST = 'iommufd/client/readText';
+/** `{ dir }` → the names of the regular files of a directory (by engine key); [] when there is none. */
+export const CLIENT_LIST_REQUEST = 'iommufd/client/listFiles';

@@ -246,6 +246,9 @@ export function startServer(connection: Connection, host: ServerHost): void {
     for (const p of problems) log.warn(`settings: ${p}`);
     if (problems.length > 0) tell(2, `iommufd-review: ${problems.join('; ')}`);
     const before = analysis.settings;
+    // The same settings again (a client sends them at start, and on every change of any setting):
+    // nothing to do, and a new run now would only supersede the one in progress.
+    if ((Object.keys(next) as (keyof ServerSettings)[]).every((k) => before[k] === next[k])) return;
     analysis.settings = next;
     if (
       before.configFile !== next.configFile ||

@@ -59,6 +59,7 @@ const PACKAGED = [
   'dist/repair-worker.js',
   'dist/lsp-server.js',
   'dist/web/extension.js',
+  'dist/web/lsp-server.js',
   'dist/tree-sitter.wasm',
   'dist/tree-sitter-c.wasm',
   'media',

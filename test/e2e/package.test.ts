@@ -51,6 +51,8 @@ test('the .vsix holds the extension, the wasm, the webview and the grammar, and 
     // The language server the extension starts in a child process (Node hosts).
     'extension/dist/lsp-server.js',
     'extension/dist/web/extension.js',
+    // The language server in a Web Worker (the browser host).
+    'extension/dist/web/lsp-server.js',
     'extension/dist/tree-sitter.wasm',
     'extension/dist/tree-sitter-c.wasm',
     'extension/media/webview.js',

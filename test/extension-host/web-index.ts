@@ -3,7 +3,8 @@
  * (package.json "browser", dist/web/extension.js), run by @vscode/test-web in
  * a VS Code web build's worker extension host (test/e2e/web-host.test.ts,
  * design.md route B). No Node here: no node:assert, no process. The workspace
- * is a copy of test/fixtures/e2e-workspace mounted by test-web.
+ * is a copy of test/fixtures/e2e-workspace mounted by test-web. The analysis
+ * runs in the language server's Web Worker (dist/web/lsp-server.js).
  */
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../src/extension/activate';
@@ -76,6 +77,20 @@ it('shows unmap-before-rollback on the fallible call, with the witness', async (
   ok(addLine > 0, 'the fixture has the iopt_add_access() call');
   const d = await until('the diagnostic', () => ours(doc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'));
   equal(d.range.start.line, addLine, 'the diagnostic is on the iopt_add_access() line');
+  // The language server in its Web Worker found it: it answered initialize, its iommufd/status says ready
+  // with the finding (only src/lsp/server.ts sends that notification), and the finding reached the store
+  // from the diagnostic's data. There is no analysis in this extension host to fall back on.
+  ok(api.analysis.engineReadyMs !== undefined, 'the language server answered initialize');
+  await until(
+    'the server to say ready',
+    () => api.analysis.state.phase === 'ready' && (api.analysis.state.findings ?? 0) >= 1,
+  );
+  ok(
+    api.store
+      .get(doc.uri)
+      .some((s) => s.finding.ruleId === 'unmap-before-rollback' && s.finding.function === 'demo_switch_ioas'),
+    'the finding from the diagnostic data is in the store',
+  );
   equal(d.severity, vscode.DiagnosticSeverity.Warning, 'severity');
   ok(/`demo_drop_current\(\)` unmaps the driver's pages/.test(d.message), `message: ${d.message}`);
   const related = d.relatedInformation ?? [];

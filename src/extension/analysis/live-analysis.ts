@@ -1,9 +1,8 @@
 /**
- * What the editor's live analysis of the open C documents offers the rest of
- * the extension, whoever runs it: the language server (Node hosts,
- * `server-analysis.ts`) or the engine in the extension host (the browser host,
- * `analysis-service.ts` with `diagnostics.ts`). The status bar, commands, the
- * simulator panel and the tests read this, never the engine.
+ * What the editor's live analysis of the open C documents (the language
+ * server's client, `server-analysis.ts`) offers the rest of the extension:
+ * the status bar, commands, the simulator panel and the tests read this,
+ * never the server's protocol.
  */
 import type * as vscode from 'vscode';
 import type { FileModel } from '../../engine/model/types';
