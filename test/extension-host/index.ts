@@ -356,7 +356,8 @@ it('in a diff editor the post-image (file:) side has the diagnostics and the bas
   }
 });
 
-it('editing into the merged order clears the diagnostic', async () => {
+/** Moves the detach call after the error block (the merged order) and waits for the finding to go. */
+async function editIntoMergedOrder(): Promise<void> {
   const editor = await vscode.window.showTextDocument(cDoc);
   const lines = cDoc.getText().split('\n');
   const drop = lines.findIndex((l) => /^\tdemo_drop_current\(access, cur\);/.test(l));
@@ -368,6 +369,10 @@ it('editing into the merged order clears the diagnostic', async () => {
   await until('the diagnostic to go', () =>
     ours(cDoc.uri).some((x) => ruleOf(x) === 'unmap-before-rollback') ? undefined : true,
   );
+}
+
+it('editing into the merged order clears the diagnostic', async () => {
+  await editIntoMergedOrder();
   await vscode.commands.executeCommand('undo');
   await until('the diagnostic to come back after undo', () =>
     ours(cDoc.uri).find((x) => ruleOf(x) === 'unmap-before-rollback'),
@@ -381,18 +386,8 @@ it("the findings come from the language server's own process; killed, it is star
   // the finding crossed the protocol: the store holds what the server put in the diagnostic's data
   const shown = api.store.get(cDoc.uri).find((x) => x.finding.ruleId === 'unmap-before-rollback');
   assert.equal(shown?.finding.function, 'demo_switch_ioas');
-  const editor = await vscode.window.showTextDocument(cDoc);
-  const lines = cDoc.getText().split('\n');
-  const drop = lines.findIndex((l) => /^\tdemo_drop_current\(access, cur\);/.test(l));
-  const close = lines.findIndex((l, i) => i > drop && /^\t}$/.test(l));
   // an unsaved edit into the merged order: the file on disk still has the finding
-  await editor.edit((e) => {
-    e.insert(new vscode.Position(close + 1, 0), '\tdemo_drop_current(access, cur);\n');
-    e.delete(new vscode.Range(drop, 0, drop + 1, 0));
-  });
-  await until('the diagnostic to go', () =>
-    ours(cDoc.uri).some((x) => ruleOf(x) === 'unmap-before-rollback') ? undefined : true,
-  );
+  await editIntoMergedOrder();
   const edited = cDoc.getText();
   process.kill(pid, 'SIGKILL');
   const next = await until('a new language server process', () => {
