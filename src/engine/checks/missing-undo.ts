@@ -73,6 +73,15 @@ const FREES = /(?:^|_)(?:free|put|release|destroy)(?:_|$)|^kv?free|^vfree|^kfree
 
 /** Calls that tear a whole object down. */
 const DESTROYS = /(?:^|_)(?:destroy|free|release)$/;
+/** Calls that set up or lock a member in place: they keep nothing. */
+const SETS_UP = /(?:^|_)(?:init|lock|unlock|trylock|lock_init)(?:_|$)|^INIT_/;
+
+/** `&v->member` or `&v.member.inner`: the address of something embedded in `v`. */
+function embeddedIn(arg: string, v: string): boolean {
+  if (!arg.startsWith(`&${v}`)) return false;
+  const rest = arg.slice(v.length + 1);
+  return (rest.startsWith('->') || rest.startsWith('.')) && /^(?:(?:->|\.)\w+)+$/.test(rest);
+}
 
 /** Name pairs by verb: `sysfs_create_group` / `sysfs_remove_group`, `vfio_pin_pages` / `vfio_unpin_pages`. */
 function namePair(acquire: string, release: string): boolean {
@@ -165,6 +174,18 @@ function sameShape(acq: CallEvent, x: CallEvent): boolean {
   return acq.args.length >= 2 && acq.args.length === x.args.length;
 }
 
+/** A constant or flags (`GFP_KERNEL`, `0`, `IORESOURCE_MEM | IORESOURCE_BUSY`): no part of an object. */
+const CONSTANT = /^(?:[A-Z_][A-Z0-9_]*|\d\w*)(?:\|(?:[A-Z_][A-Z0-9_]*|\d\w*))*$/;
+
+/**
+ * Same-shape pairs name the object by every argument that is not a constant:
+ * `ida_free(&ida, dev->index)` undoes `ida_alloc(&ida, GFP_KERNEL)` (the flags
+ * say how to allocate, not what), `remove(group, old)` does not undo `add(group, new)`.
+ */
+function sameObject(acq: CallEvent, x: CallEvent): boolean {
+  return x.args.every((arg, i) => CONSTANT.test(norm(acq.args[i])) || norm(arg) === norm(acq.args[i]));
+}
+
 /** Does `x` release what `a` acquired? */
 function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false): boolean {
   const acq = a.ref.event;
@@ -186,7 +207,7 @@ function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false
     );
   }
   if (x.args.length === 0 || norm(x.args[0]) !== a.object) return false;
-  if (named && sameShape(acq, x)) return x.args.every((arg, i) => norm(arg) === norm(acq.args[i]));
+  if (named && sameShape(acq, x)) return sameObject(acq, x);
   // Destroying the object undoes whatever was acquired on it (`iommufd_access_destroy(access)` detaches too).
   return named || (!pairsOnly && /^[A-Za-z_]\w*$/.test(a.object) && DESTROYS.test(x.callee));
 }
@@ -271,6 +292,15 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
           !wrongSites.includes(x as EventRef<CallEvent>)
         ) {
           if (ev.args.some((arg) => held.some((v) => norm(arg) === v || norm(arg) === `&${v}`))) return true;
+          // The address of a member embedded in it (`add_mmap_entry(ctx, &dm->mentry)`): whoever keeps
+          // the member can reach the object (container_of) and free it; setting up the member
+          // (`mutex_init(&dm->lock)`, `kref_init(&dm->ref)`) hands nothing on.
+          if (
+            ev.kind === 'call' &&
+            !SETS_UP.test(ev.callee) &&
+            ev.args.some((arg) => held.some((v) => embeddedIn(norm(arg), v)))
+          )
+            return true;
         }
         const store = fieldStore(fn, ev);
         return store !== undefined && held.some((v) => mentions(store.value, v));

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyzeFixtures, lineOf, ofRule, relatedLines } from './engine-fixtures';
+import { analyze, lineOf as lineIn } from './engine-helpers';
 
 const LEAK = 'missing-undo/pin-leak.c';
 const RELEASED = 'missing-undo/pin-released.c';
@@ -103,4 +104,77 @@ test('missing-undo: the same unwind on the object it acquired on gives nothing',
   assert.notEqual(text, src.text);
   const r = analyzeSources(await sharedParser(), [{ path: src.path, text }], { minConfidence: 'low' });
   assert.deepEqual(ofRule(r, 'missing-undo'), []);
+});
+
+test('missing-undo: an id freed by the value it returned (the flags are no part of it), an object whose embedded entry was handed on: nothing', async () => {
+  const src = `struct slot_dev {
+	int index;
+	struct mutex lock;
+	struct mmap_entry entry;
+	struct device dev;
+};
+
+static DEFINE_IDA(slot_ida);
+
+int slot_dev_register(struct slot_dev *sd)
+{
+	int err;
+
+	err = ida_alloc(&slot_ida, GFP_KERNEL);
+	if (err < 0)
+		return err;
+	sd->index = err;
+	err = dev_set_name(&sd->dev, "slot%d", sd->index);
+	if (err)
+		goto out_ida;
+	return 0;
+
+out_ida:
+	ida_free(&slot_ida, sd->index);
+	return err;
+}
+
+struct slot_dev *slot_dev_map(struct slot_ctx *ctx)
+{
+	struct slot_dev *sd;
+	int err;
+
+	sd = kzalloc(sizeof(*sd), GFP_KERNEL);
+	if (!sd)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&sd->lock);
+	err = slot_add_mmap_entry(ctx, &sd->entry);
+	if (err) {
+		kfree(sd);
+		return ERR_PTR(err);
+	}
+	err = slot_copy_to_user(ctx, sd->index);
+	if (err)
+		goto err_entry;
+	return sd;
+
+err_entry:
+	slot_remove_mmap_entry(&sd->entry);
+	return ERR_PTR(err);
+}
+`;
+  const r = await analyze({ 'slot.c': src }, 'low');
+  assert.deepEqual(
+    r.findings.filter((f) => f.ruleId === 'missing-undo').map((f) => [f.function, f.line, f.message]),
+    [],
+  );
+  // Set up in place only (its lock initialised, no entry handed on or removed), the object
+  // is leaked on the later failure: reported.
+  const kept = src
+    .replace(
+      '\terr = slot_add_mmap_entry(ctx, &sd->entry);\n\tif (err) {\n\t\tkfree(sd);\n\t\treturn ERR_PTR(err);\n\t}\n',
+      '\tif (!slot_ctx_live(ctx)) {\n\t\tkfree(sd);\n\t\treturn ERR_PTR(-ENODEV);\n\t}\n',
+    )
+    .replace('\tslot_remove_mmap_entry(&sd->entry);\n', '');
+  assert.notEqual(kept, src);
+  const loud = await analyze({ 'slot.c': kept }, 'low');
+  assert.deepEqual(
+    loud.findings.filter((f) => f.ruleId === 'missing-undo').map((f) => [f.function, f.line]),
+    [['slot_dev_map', lineIn(kept, 'goto err_entry;')]],
+  );
 });
