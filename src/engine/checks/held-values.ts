@@ -139,3 +139,54 @@ export function staleFinding(
     scenario: scenarioFor('stale-after-relock', { file: fn.file, function: fn.name }),
   };
 }
+
+/** List accessors: `list_first_entry(head, type, member)` and the like, the entry's link member last. */
+const LIST_ENTRY = /^list_(?:first|last|next|prev)?_?entry(?:_or_null)?$/;
+
+const unlinkSites = new WeakMap<object, Map<string, Set<string>>>();
+
+/** The last member of `&x->a.node` (`node`), or undefined. */
+function linkMember(arg: string): string | undefined {
+  const at = Math.max(arg.lastIndexOf('->') + 1, arg.lastIndexOf('.'));
+  const member = at > 0 ? arg.slice(at + 1) : '';
+  return /^\w+$/.test(member) ? member : undefined;
+}
+
+/** Link member name → the functions in view that take an entry off a list by it (`list_del_init(&x->member)`). */
+function unlinkersByMember(ctx: CheckContext): Map<string, Set<string>> {
+  let out = unlinkSites.get(ctx.files);
+  if (out) return out;
+  out = new Map();
+  for (const f of ctx.files) {
+    for (const fn of f.functions) {
+      for (const b of fn.blocks) {
+        for (const ev of b.events) {
+          if (ev.kind !== 'call' || !/^(?:list_del|list_move|hlist_del)/.test(ev.callee)) continue;
+          const member = linkMember(norm(ev.args[0] ?? ''));
+          if (!member) continue;
+          const set = out.get(member) ?? new Set<string>();
+          set.add(`${fn.file}:${fn.name}`);
+          out.set(member, set);
+        }
+      }
+    }
+  }
+  unlinkSites.set(ctx.files, out);
+  return out;
+}
+
+/**
+ * An entry taken from a list (`list_first_entry(&q->pending, struct work, node)`)
+ * by the only function in view that ever takes entries off that list (by its
+ * link member): nobody else can unlink it, so nobody can free it while the
+ * lock is dropped (a freed entry still linked would corrupt the list). The
+ * deferred-work pattern: one worker drains a list others only add to.
+ */
+export function soleConsumer(ctx: CheckContext, fn: FunctionModel, o: Obtained): boolean {
+  const ev = o.ref.event;
+  if (ev.kind !== 'call' || !LIST_ENTRY.test(ev.callee) || ev.args.length < 3) return false;
+  const member = norm(ev.args[ev.args.length - 1]);
+  if (!/^\w+$/.test(member)) return false;
+  const unlinkers = unlinkersByMember(ctx).get(member);
+  return unlinkers !== undefined && unlinkers.size === 1 && unlinkers.has(`${fn.file}:${fn.name}`);
+}

@@ -33,6 +33,7 @@ import {
   obtainedValues,
   reassigns,
   revalidates,
+  soleConsumer,
   TAKES_REFERENCE,
   UNLINKS,
   usesVariable,
@@ -70,6 +71,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     if (reacquires.length === 0) continue;
     for (const o of obtained) {
       if (!paths.before(o.ref, rel) || !heldAt(ctx, fn, paths, lockId, o.ref)) continue;
+      if (soleConsumer(ctx, fn, o)) continue;
       // Released in between already: this release is not the end of the hold it was read under.
       if (
         events.some(

@@ -26,7 +26,16 @@ import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
 import { lowerConfidence } from './check';
 import { baseVariable, type EventRef, type FlowPaths, mentions } from './flow-paths';
-import { heldAt, norm, type Obtained, reassigns, TAKES_REFERENCE, UNLINKS, staleFinding } from './held-values';
+import {
+  heldAt,
+  norm,
+  type Obtained,
+  reassigns,
+  soleConsumer,
+  TAKES_REFERENCE,
+  UNLINKS,
+  staleFinding,
+} from './held-values';
 import { iteratorStep } from './iterators';
 import { fieldStore } from './rollback-steps';
 
@@ -308,7 +317,7 @@ export function usesAfterUnlock(
         )
       )
         continue;
-      if (owned(fn, o, paths.between(o.ref, rel))) continue;
+      if (owned(fn, o, paths.between(o.ref, rel)) || soleConsumer(ctx, fn, o)) continue;
       const use = firstUnlockedUse(ctx, fn, paths, o, rel);
       if (!use) continue;
       const f = finding(ctx, fn, paths, o, rel, use);
