@@ -77,13 +77,14 @@ export function activateExtension(
   );
   const store = new FindingStore();
   context.subscriptions.push(sessions, store);
-  void loadRuleHeadings(extensionUri);
+  const ruleHeadings = loadRuleHeadings(extensionUri);
 
   const analysis: LiveAnalysis = new ServerAnalysis(services.languageClient(context), {
     log,
     store,
     extensionUri,
     outputChannel: log.channel,
+    ruleHeadings,
   });
   context.subscriptions.push(analysis);
   const patches = registerPatchAnnotations(context, {

@@ -97,6 +97,8 @@ export class ServerAnalysis implements LiveAnalysis {
       store: FindingStore;
       extensionUri: vscode.Uri;
       outputChannel: vscode.OutputChannel;
+      /** The shipped docs' rule headings, read at activation (never rejects). */
+      ruleHeadings: Promise<void>;
     },
   ) {
     const started = Date.now();
@@ -105,7 +107,10 @@ export class ServerAnalysis implements LiveAnalysis {
       outputChannel: deps.outputChannel,
       synchronize: { configurationSection: 'iommufd' },
       middleware: {
-        handleDiagnostics: (uri, diagnostics, next) => this.shown(uri, diagnostics, next),
+        // After the rule headings are read: the first diagnostics can arrive before, and their rule
+        // links would open the docs at the top. Chained on one promise, so documents keep their order.
+        handleDiagnostics: (uri, diagnostics, next) =>
+          void deps.ruleHeadings.then(() => this.shown(uri, diagnostics, next)),
         // The extension's own lenses, hovers and actions read the finding store (VS Code icons, trusted
         // command links, the verified-fix panel); the server's would show each a second time.
         provideHover: () => undefined,
