@@ -142,6 +142,8 @@ function firstStaleUse(
     .sort((a, b) => a.event.line - b.event.line || a.event.column - b.event.column);
   // Given a new value while the lock was dropped: what is used after is not the old one.
   if (paths.between(rel, acq).some((x) => reassigns(x.event, o.variable))) return undefined;
+  // Branches on the lock owner's state after the retake (see below), found once, not per use.
+  const checks = ownerChecks(fn, lockBase).filter((x) => paths.before(acq, x));
   for (const r of after) {
     // A path that revalidates before this use protects it; be conservative and treat any such step as covering.
     if (events.some((x) => revalidates(x.event, o) && paths.before(acq, x) && (paths.before(x, r) || x === r)))
@@ -149,7 +151,7 @@ function firstStaleUse(
     // Or one that checks the state of the lock's own object under the retaken
     // lock and branches on it (`if (!vi->ready) continue;`): the check is how
     // the code learns whether what it held across the unlock still counts.
-    if (ownerChecks(fn, lockBase).some((x) => paths.before(acq, x) && paths.before(x, r))) return undefined;
+    if (checks.some((x) => paths.before(x, r))) return undefined;
     if (usesVariable(r.event, o.variable)) return r;
   }
   return undefined;
