@@ -109,6 +109,16 @@ export class Analysis {
     return this.parser;
   }
 
+  /**
+   * Starts loading the C parser (compiling the grammar's wasm) without waiting
+   * for it. Called once the client is initialised, so the first opened
+   * document does not wait for the load on top of the server's own start; a
+   * failed load is said when a document needs the parser.
+   */
+  warmUp(): void {
+    this.getParser().catch(() => undefined);
+  }
+
   /** The configuration problems the user must be told about, once per load. */
   configProblems(): string[] {
     return this.configuration?.problems ?? [];

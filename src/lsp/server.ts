@@ -336,6 +336,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
       `iommufd-review ${host.version} language server; workspace: ${analysis.roots.join(', ') || '(none)'}; diagnostics ${pushDiagnostics ? 'pushed' : 'pulled'}`,
     );
     if (configurationRequests && !settingsExplicit) void pullSettings();
+    analysis.warmUp();
   });
 
   connection.onDidChangeConfiguration((params) => {
