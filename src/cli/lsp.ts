@@ -9,9 +9,10 @@ import { parseArgs } from 'util';
 import { createConnection } from 'vscode-languageserver/node';
 import { nodeHost } from '../lsp/node-host';
 import { startServer } from '../lsp/server';
+import { INDEX_ARG_OPTIONS, INDEX_HELP, readIndexOptions } from './index-options';
 import { EXIT_OK, UsageError, writeOut } from './usage-error';
 
-export const HELP = `Usage: iommufd-review lsp --stdio
+export const HELP = `Usage: iommufd-review lsp --stdio [--index DIR | --no-index]
 
 Run the iommufd-review language server over standard input and output:
 diagnostics (pushed, or pulled by clients that pull) on C files and patch
@@ -23,9 +24,13 @@ knowledge from .iommufd-review.json found upward from the files.
 
 Editor configurations (Neovim, Vim, Emacs, Helix): docs/lsp.md.
 
+The persistent index is the one \`check\`, \`patch\` and \`simulate\` use, so
+context files they have read are not parsed again (documents being typed
+into are never stored).
+
 Options:
-      --stdio    talk LSP over stdin/stdout (the only transport)
-  -h, --help     show this help
+      --stdio                  talk LSP over stdin/stdout (the only transport)
+${INDEX_HELP}  -h, --help                   show this help
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -35,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: { stdio: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { stdio: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...INDEX_ARG_OPTIONS },
     });
   } catch (e) {
     throw new UsageError((e as Error).message.split(/\.(?:\s|$)/)[0], 'lsp');
@@ -46,13 +51,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!parsed.values.stdio)
     throw new UsageError('say --stdio: the server talks LSP over standard input and output', 'lsp');
+  const { indexDir } = readIndexOptions(parsed.values, 'lsp');
   const connection = createConnection(process.stdin, process.stdout);
   // Nothing the analysis throws may end the server: it is logged and the next request is served.
   process.on('uncaughtException', (e) => process.stderr.write(`iommufd-review lsp: ${e?.stack ?? String(e)}\n`));
   process.on('unhandledRejection', (e) =>
     process.stderr.write(`iommufd-review lsp: ${(e as Error)?.stack ?? String(e)}\n`),
   );
-  startServer(connection, nodeHost());
+  startServer(connection, nodeHost({ indexDir }));
   connection.listen();
   // The connection ends the process (exit notification, or the client's end of stdin).
   return new Promise<number>(() => undefined);

@@ -15,7 +15,7 @@ import { describe, test } from 'node:test';
 import type { CodeAction, Diagnostic, TextEdit } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { AnalysisStatus } from '../../../src/lsp/protocol';
-import { extensionServerBundle, fileUri, repoRoot, startServer, type LspSession } from './lsp-client';
+import { cliBundle, extensionServerBundle, fileUri, repoRoot, startServer, type LspSession } from './lsp-client';
 
 const EXAMPLE = path.join(repoRoot, 'examples/c/toy_replace_detach_first.c');
 const MDEV = path.join(repoRoot, 'examples/c/toy_mdev.c');
@@ -174,40 +174,45 @@ describe("lsp: what the VS Code extension's client uses", () => {
     }
   });
 
-  test('--index DIR: a second session takes the context file from the index, with the same findings', async () => {
-    const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE, 'toy_mdev.c': MDEV });
-    const index = mkdtempSync(path.join(os.tmpdir(), 'iommufd-lsp-index-'));
-    const session = async (): Promise<{ reading: string[]; diagnostics: Diagnostic[]; logs: string[] }> => {
-      const s = await startServer({
-        args: [extensionServerBundle, '--stdio', '--index', index],
-        rootUri: fileUri(dir),
-        capabilities: statusClient,
-        initializationOptions: {},
-      });
+  // the extension's server entry, and the CLI's `lsp` that other editors run: the same index option
+  for (const [entry, command] of [
+    ['dist/lsp-server.js', [extensionServerBundle, '--stdio']],
+    ['iommufd-review lsp', [cliBundle, 'lsp', '--stdio']],
+  ] as const)
+    test(`${entry} --index DIR: a second session takes the context file from the index, with the same findings`, async () => {
+      const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE, 'toy_mdev.c': MDEV });
+      const index = mkdtempSync(path.join(os.tmpdir(), 'iommufd-lsp-index-'));
+      const session = async (): Promise<{ reading: string[]; diagnostics: Diagnostic[]; logs: string[] }> => {
+        const s = await startServer({
+          args: [...command, '--index', index],
+          rootUri: fileUri(dir),
+          capabilities: statusClient,
+          initializationOptions: {},
+        });
+        try {
+          await open(s, path.join(dir, 'toy_replace_detach_first.c'));
+          await until('the result with the context', lastReadyWithContext(s));
+          return {
+            reading: s.statuses.filter((x) => x.phase === 'reading').map(said),
+            diagnostics: s.published.at(-1)!.diagnostics,
+            logs: s.logs,
+          };
+        } finally {
+          await s.close();
+        }
+      };
       try {
-        await open(s, path.join(dir, 'toy_replace_detach_first.c'));
-        await until('the result with the context', lastReadyWithContext(s));
-        return {
-          reading: s.statuses.filter((x) => x.phase === 'reading').map(said),
-          diagnostics: s.published.at(-1)!.diagnostics,
-          logs: s.logs,
-        };
+        const cold = await session();
+        const warm = await session();
+        assert.deepEqual(cold.reading, ['reading 0/1 from-index=0', 'reading 1/1 from-index=0']);
+        assert.deepEqual(warm.reading, ['reading 0/1 from-index=0', 'reading 1/1 from-index=1']);
+        assert.ok(warm.logs.includes('read 1 context file(s), 1 of them from the index'), warm.logs.join('\n'));
+        assert.deepEqual(warm.diagnostics, cold.diagnostics);
       } finally {
-        await s.close();
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(index, { recursive: true, force: true });
       }
-    };
-    try {
-      const cold = await session();
-      const warm = await session();
-      assert.deepEqual(cold.reading, ['reading 0/1 from-index=0', 'reading 1/1 from-index=0']);
-      assert.deepEqual(warm.reading, ['reading 0/1 from-index=0', 'reading 1/1 from-index=1']);
-      assert.ok(warm.logs.includes('read 1 context file(s), 1 of them from the index'), warm.logs.join('\n'));
-      assert.deepEqual(warm.diagnostics, cold.diagnostics);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-      rmSync(index, { recursive: true, force: true });
-    }
-  });
+    });
 
   test('--no-config: a configuration file is not read (an untrusted workspace), built-in knowledge only', async () => {
     const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE });

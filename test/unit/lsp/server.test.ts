@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CodeAction, CodeLens, Diagnostic, Hover } from 'vscode-languageserver';
-import { fileUri, repoRoot, startServer, type LspSession } from './lsp-client';
+import { cliBundle, fileUri, repoRoot, startServer, type LspSession } from './lsp-client';
 
 const EXAMPLE = path.join(repoRoot, 'examples/c/toy_replace_detach_first.c');
 const MDEV = path.join(repoRoot, 'examples/c/toy_mdev.c');
@@ -587,7 +587,8 @@ describe('lsp: configuration file and scheduling', () => {
 
   test("the open file's own diagnostics come first; then its directory is context: a callee's body in a sibling file shapes the finding", async () => {
     const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE, 'toy_mdev.c': MDEV });
-    const s = await startServer({ rootUri: fileUri(dir) });
+    // no index: the run's shared scratch index may hold toy_mdev.c already, and this asserts a parse
+    const s = await startServer({ rootUri: fileUri(dir), args: [cliBundle, 'lsp', '--stdio', '--no-index'] });
     try {
       const file = path.join(dir, 'toy_replace_detach_first.c');
       const uri = fileUri(file);
@@ -738,6 +739,9 @@ describe('lsp: protocol robustness', () => {
     const r = runCli(['lsp']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /iommufd-review lsp: say --stdio/);
-    assert.match(runCli(['lsp', '--help']).stdout, /^Usage: iommufd-review lsp --stdio/);
+    assert.match(runCli(['lsp', '--help']).stdout, /^Usage: iommufd-review lsp --stdio \[--index DIR \| --no-index\]/);
+    const both = runCli(['lsp', '--stdio', '--index', os.tmpdir(), '--no-index']);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /iommufd-review lsp: --index and --no-index contradict each other/);
   });
 });
