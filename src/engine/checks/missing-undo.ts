@@ -37,6 +37,8 @@ import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
 import { findFunction, fingerprint, lowerConfidence, perFunctionCheck } from './check';
 import { type FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
+import { ALLOCATES, FREES } from './allocations';
+import { ownedFieldOverwrites } from './owned-field-overwrite';
 import { fieldStore } from './rollback-steps';
 import { scenarioFor } from './scenario';
 
@@ -67,9 +69,7 @@ const VERB_PAIRS: Record<string, readonly string[]> = {
 const RELEASE_LIKE =
   /(?:^|_)(?:free|put|release|destroy|unpin|unregister|unmap|detach|close|remove|del|delete|erase|abort|drop|unreserve|unbind|disable|deinit|uninit|cleanup)(?:_|$)|^kv?free|^vfree|^kfree/;
 
-/** Calls that hand out fresh memory: released by any free-like call on the result. */
-export const ALLOCATES = /alloc|^kasprintf$|^kvasprintf$|^kstrdup|^kstrndup$|^kmemdup|_create$|_new$/;
-const FREES = /(?:^|_)(?:free|put|release|destroy)(?:_|$)|^kv?free|^vfree|^kfree/;
+export { ALLOCATES };
 
 /** Calls that tear a whole object down. */
 const DESTROYS = /(?:^|_)(?:destroy|free|release)$/;
@@ -545,8 +545,17 @@ function finding(
   };
 }
 
+const hasErrorReturn = (fn: FunctionModel) =>
+  fn.blocks.some((b) => b.events.some((e) => e.kind === 'return' && isErrorReturn(e)));
+/** A field given a call's result (`obj->buf = kmalloc(...)`): a possible overwrite of what it owns. */
+const storesCall = (fn: FunctionModel) =>
+  fn.blocks.some((b) => b.events.some((e) => e.kind === 'write' && e.field !== undefined && e.value.includes('(')));
+
 export const missingUndo = perFunctionCheck(
   'missing-undo',
-  (_ctx, fn) => fn.blocks.some((b) => b.events.some((e) => e.kind === 'return' && isErrorReturn(e))),
-  checkFunction,
+  (_ctx, fn) => hasErrorReturn(fn) || storesCall(fn),
+  (ctx, fn) => [
+    ...(hasErrorReturn(fn) ? checkFunction(ctx, fn) : []),
+    ...(storesCall(fn) ? ownedFieldOverwrites(ctx, fn) : []),
+  ],
 );

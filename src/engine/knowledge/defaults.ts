@@ -249,6 +249,8 @@ function ownFunctions(): Record<string, FunctionKnowledge> {
     pci_bridge_secondary_bus_reset: { takes: PCI_BUS_READ },
     pci_bridge_wait_for_secondary_bus: { takes: PCI_BUS_READ },
     pci_walk_bus: { takes: PCI_BUS_READ },
+    // A copy of the saved config space, allocated; given back with kfree() or by loading it.
+    pci_store_saved_state: { releasedBy: ['kfree', 'pci_load_and_free_saved_state'] },
     // Devices and buses join and leave the topology with pci_bus_sem held for write.
     pci_device_add: { takes: PCI_BUS_WRITE },
     pci_add_new_bus: { takes: PCI_BUS_WRITE },

@@ -178,3 +178,43 @@ err_entry:
     [['slot_dev_map', lineIn(kept, 'goto err_entry;')]],
   );
 });
+
+const OWNED = 'missing-undo/owned-field.c';
+
+test('missing-undo: a field that owns an allocation across calls overwritten without a release', async () => {
+  const found = ofRule(await analyzeFixtures([OWNED], { minConfidence: 'low' }), 'missing-undo');
+  const store = lineOf(OWNED, 's->saved = kmemdup(');
+  const release = lineOf(OWNED, 'sensor_load_and_free(s->dev, &s->saved);');
+  // sensor_init() fills a fresh object; sensor_rename() tests the old label first: nothing there.
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    [`sensor_set_state:${store}:medium`],
+  );
+  const [f] = found;
+  assert.equal(
+    f.message,
+    `\`s->saved\` is given a new allocation from \`kmemdup()\` at line ${store} without releasing what it holds: ` +
+      `the function releases it on another path (\`sensor_load_and_free()\` at line ${release}), so it owns an ` +
+      'allocation across calls, and a call that reaches this store while it is still set leaks it.',
+  );
+  assert.deepEqual(relatedLines(f), [store, release]);
+  assert.deepEqual(
+    f.related.map((r) => r.role),
+    ['irreversible', undefined],
+  );
+});
+
+test('missing-undo: the old value released before the new allocation is stored gives nothing', async () => {
+  const { fixtureSource, sharedParser } = await import('./engine-fixtures');
+  const { analyzeSources } = await import('../../../src/engine/engine');
+  const src = fixtureSource(OWNED);
+  const text = src.text
+    .replace(
+      '\tif (state == SENSOR_SLEEP)\n\t\ts->saved = kmemdup(',
+      '\tif (state == SENSOR_SLEEP) {\n\t\tkfree(s->saved);\n\t\ts->saved = kmemdup(',
+    )
+    .replace('CAL_SIZE, GFP_KERNEL);\n\telse if', 'CAL_SIZE, GFP_KERNEL);\n\t} else if');
+  assert.notEqual(text, src.text);
+  const r = analyzeSources(await sharedParser(), [{ path: src.path, text }], { minConfidence: 'low' });
+  assert.deepEqual(ofRule(r, 'missing-undo'), []);
+});
