@@ -59,6 +59,12 @@ export const WITNESS_ROLES = [
   'read',
   /** a value or a field used (the stale use, the unprotected access) */
   'use',
+  /**
+   * a fresh allocation stored in a field that owns what it holds, the old value
+   * not released first; the message names the field, then the allocator, in
+   * backquotes (`obj->buf` ... `kmalloc()`)
+   */
+  'store',
 ] as const;
 export type WitnessRole = (typeof WITNESS_ROLES)[number];
 

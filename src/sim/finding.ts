@@ -77,11 +77,14 @@ const CLAIM_BY_INVARIANT: Record<string, string> = {
   'failure-contract': 'Cannot be undone',
   'no-use-after-free': 'A freed or replaced object is used',
   'list-id-consistent': 'State left changed',
+  'no-leak': 'Allocation leaked',
 };
 
 function claimOf(f: FindingInput, message: string, invariant: string | undefined): string {
   if (f.ruleId === 'unmap-before-rollback' && /pinned pages are gone|\bpins\b|unpins/.test(message))
     return 'The pins are gone';
+  // one rule, two claims: missing-undo's overwrite form loses an allocation, it has no error path to undo
+  if (invariant === 'no-leak') return CLAIM_BY_INVARIANT[invariant];
   return CLAIM[f.ruleId] ?? CLAIM_BY_INVARIANT[invariant ?? ''] ?? 'Broken';
 }
 

@@ -75,13 +75,20 @@ function replaceCells(s: StateView, lanes: readonly string[]): Cells {
   return out;
 }
 
-function lockCells(s: WitnessStateView, lanes: readonly string[]): Cells {
+function lockCells(s: WitnessStateView, lanes: readonly string[], ownership: boolean): Cells {
   const out: Cells = lanes.map((lane) => ({ owner: lane, key: 'holds', value: heldBy(s.locks, lane) }));
-  out.push(
-    { owner: 'shared', key: 'undoable', value: s.lost ? 'no' : 'yes' },
-    { owner: 'shared', key: 'changed', value: s.written ? 'yes' : 'no' },
-    { owner: 'shared', key: 'object', value: s.replaced ? 'freed/replaced' : 'as read' },
-  );
+  // a trace that stores into an owning field is about what the field owns and what is lost, nothing else
+  if (ownership)
+    out.push(
+      { owner: 'shared', key: 'owns', value: s.owns.join(', ') || '-' },
+      { owner: 'shared', key: 'leaked', value: s.leaked.join(', ') || '-' },
+    );
+  else
+    out.push(
+      { owner: 'shared', key: 'undoable', value: s.lost ? 'no' : 'yes' },
+      { owner: 'shared', key: 'changed', value: s.written ? 'yes' : 'no' },
+      { owner: 'shared', key: 'object', value: s.replaced ? 'freed/replaced' : 'as read' },
+    );
   return out;
 }
 
@@ -111,7 +118,14 @@ const INITIAL_REPLACE: StateView = {
   users: { A: 1, B: 0 },
   destroyed: [],
 };
-const INITIAL_LOCKS: WitnessStateView = { locks: [], lost: false, written: false, replaced: false };
+const INITIAL_LOCKS: WitnessStateView = {
+  locks: [],
+  lost: false,
+  written: false,
+  replaced: false,
+  owns: [],
+  leaked: [],
+};
 
 function viaText(s: { via?: { action: string; line: number }[] }): string | undefined {
   return s.via?.map((v) => `${v.action} (line ${v.line})`).join(' › ');
@@ -154,9 +168,10 @@ function lockTrace(
   notes: Map<number, string>,
 ): PanelTrace {
   const lanes = res.threads.map((t, i) => `${t} ${res.threadRoles[i]}`);
+  const ownership = steps.some((s) => s.state.owns.length > 0);
   const states = withChanges(
-    steps.map((s) => lockCells(s.state, res.threads)),
-    lockCells(INITIAL_LOCKS, res.threads),
+    steps.map((s) => lockCells(s.state, res.threads, ownership)),
+    lockCells(INITIAL_LOCKS, res.threads, ownership),
   );
   // state rows are keyed by the short thread name; the lanes carry its role too
   const rows = steps.map((s, i): PanelRow => ({

@@ -9,7 +9,10 @@
  * a value read and its later use are remembered so the error return or the
  * use can be judged. The rule's claim adds the other thread it needs: the
  * documented order for a one-edge inversion, another caller of a lock left
- * held, a concurrent user that frees the object a stale pointer points to.
+ * held, a concurrent user that frees the object a stale pointer points to,
+ * a later call of the same function for a field that owns an allocation
+ * (each store numbers its allocation; a store over one the field still owns
+ * leaves that one unreachable: no-leak breaks).
  *
  * Plain data in, plain data out; no Node or vscode imports.
  */
@@ -17,8 +20,13 @@ import type { Finding, WitnessStep } from '../engine/types';
 import { witnessPaths } from '../engine/witness';
 import type { CallSite } from './types';
 
-export type WitnessInvariant = 'no-deadlock' | 'failure-contract' | 'no-use-after-free';
-export const WITNESS_INVARIANTS: readonly WitnessInvariant[] = ['no-deadlock', 'failure-contract', 'no-use-after-free'];
+export type WitnessInvariant = 'no-deadlock' | 'failure-contract' | 'no-use-after-free' | 'no-leak';
+export const WITNESS_INVARIANTS: readonly WitnessInvariant[] = [
+  'no-deadlock',
+  'failure-contract',
+  'no-use-after-free',
+  'no-leak',
+];
 
 type WOp =
   | { k: 'acquire'; lock: string }
@@ -37,6 +45,8 @@ type WOp =
   | { k: 'use' }
   /** another thread frees or replaces the object */
   | { k: 'replace' }
+  /** a fresh allocation (numbered in order) stored in a field that owns what it holds */
+  | { k: 'store'; field: string; alloc: string }
   /** leave the function: `error` judges the failure contract; `keep` leaves the locks held */
   | { k: 'return'; error: boolean; keep: boolean }
   /** the path's end: release whatever the thread still holds, in reverse order */
@@ -79,6 +89,10 @@ export interface WitnessStateView {
   lost: boolean;
   written: boolean;
   replaced: boolean;
+  /** What each owning field holds (`s->saved: #1`); empty outside the overwrite story. */
+  owns: string[];
+  /** Allocations no field holds any more (`#1 from kmemdup()`). */
+  leaked: string[];
 }
 
 export interface WitnessModelResult {
@@ -159,6 +173,20 @@ function pathInstrs(steps: readonly WitnessStep[], base: number): WitnessInstr[]
       case 'use':
         out.push({ op: { k: 'use' }, action: 'value used', ...at });
         break;
+      case 'store': {
+        // the step's words name the field, then the allocator
+        const [field, alloc] = [...s.message.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+        out.push(
+          field
+            ? {
+                op: { k: 'store', field, alloc: (alloc ?? 'an allocator').replace(/\(\)$/, '') },
+                action: `\`${field}\` = a new allocation from \`${alloc ?? 'an allocator'}\``,
+                ...at,
+              }
+            : { op: { k: 'step' }, action: s.message, ...at },
+        );
+        break;
+      }
     }
   });
   // success of a fallible step: the path goes on as the success path (out of the witness)
@@ -218,6 +246,14 @@ export function witnessThreads(
       ],
     });
   }
+  if (own.instrs.some((i) => i.op.k === 'store')) {
+    // the field keeps what the call stored past its return: the function called again runs the same store
+    threads.push({
+      name: `CPU${threads.length}`,
+      role: `${f.function}() called again`,
+      instrs: own.instrs.map((i) => ({ ...i })),
+    });
+  }
   if (f.ruleId === 'stale-after-relock') {
     const dropped = own.instrs.find((i) => i.op.k === 'release');
     const lock = dropped?.op.k === 'release' ? dropped.op.lock : undefined;
@@ -243,6 +279,12 @@ interface WState {
   written: boolean[];
   replaced: boolean;
   done: boolean[];
+  /** owning field → the number of the allocation it holds */
+  owns: Record<string, number>;
+  /** allocations made so far (the next one is numbered allocs + 1), and where each came from */
+  allocs: string[];
+  /** numbers of the allocations nothing holds any more */
+  leaked: number[];
 }
 
 const keyOf = (s: WState): string => JSON.stringify(s);
@@ -268,6 +310,9 @@ function clone(s: WState): WState {
     written: [...s.written],
     replaced: s.replaced,
     done: [...s.done],
+    owns: { ...s.owns },
+    allocs: [...s.allocs],
+    leaked: [...s.leaked],
   };
 }
 
@@ -362,6 +407,29 @@ function stepThread(
       n.order[t] = [];
       n.done[t] = true;
       return [{ next: n }];
+    case 'store': {
+      const { field, alloc } = i.op;
+      n.allocs.push(alloc);
+      const mine = n.allocs.length;
+      n.owns[field] = mine;
+      const old = s.owns[field];
+      if (old === undefined) return [{ next: n }];
+      n.leaked.push(old);
+      const first = threads.findIndex((th, k) => k !== t && th.instrs.some((x) => x.op.k === 'store'));
+      const by = first >= 0 ? ` by ${threads[first].name}` : '';
+      return [
+        {
+          next: n,
+          breach: {
+            id: 'no-leak',
+            message:
+              `${say(t, pc)} stores allocation #${mine} from \`${alloc}()\` in \`${field}\`, which still holds ` +
+              `allocation #${old} (from \`${s.allocs[old - 1]}()\`${by}): nothing released it in between, so #${old} ` +
+              'is unreachable: leaked',
+          },
+        },
+      ];
+    }
     case 'step':
       return [{ next: n }];
   }
@@ -407,6 +475,9 @@ export function exploreWitness(threads: WitnessThread[], maxStates = 200_000): W
     written: threads.map(() => false),
     replaced: false,
     done: threads.map(() => false),
+    owns: {},
+    allocs: [],
+    leaked: [],
   };
   const states: WState[] = [init];
   const arrivals: Arrival[] = [{ parent: -1, thread: 0, pc: 0 }];
@@ -451,6 +522,8 @@ export function exploreWitness(threads: WitnessThread[], maxStates = 200_000): W
     lost: t !== undefined ? s.lost[t] : s.lost.some(Boolean),
     written: s.written.some(Boolean),
     replaced: s.replaced,
+    owns: Object.entries(s.owns).map(([field, n]) => `${field}: #${n}`),
+    leaked: s.leaked.map((n) => `#${n} from ${s.allocs[n - 1]}()`),
   });
   const traceOf = (
     b: { state: number; last?: { thread: number; pc: number; next: WState } },

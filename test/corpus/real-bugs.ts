@@ -443,13 +443,7 @@ export const REAL_BUGS: RealBug[] = [
         replace: '\t\t\tvdev->pm_save = ',
       },
     ],
-    status: 'missed',
-    reason:
-      'Not an error-path miss, so missing-undo as specified (a release missing on an error path) would not see ' +
-      'it either: the field vdev->pm_save owns an allocation (pci_store_saved_state() returns it; ' +
-      'pci_load_and_free_saved_state() and kfree() in vfio_pci_core_disable() release it) and is overwritten ' +
-      'without a release on a path where it may still be set. Needs ownership of an allocation stored in a ' +
-      'field and an "overwritten while owned" check.',
+    status: 'caught',
   },
   {
     id: 'vfio-pci-aer-trigger-under-igate',

@@ -109,12 +109,12 @@ export function ownedFieldOverwrites(ctx: CheckContext, fn: FunctionModel): Find
         {
           file: fn.file,
           line: ev.line,
-          message: `\`${ev.target.trim()}\` overwritten with a new allocation`,
-          role: 'irreversible',
+          message: `\`${ev.target.trim()}\` given a new allocation from \`${alloc}()\``,
+          role: 'store',
         },
         { file: fn.file, line: rel.line, message: `\`${rel.callee}()\` releases what \`${ev.target.trim()}\` holds` },
       ],
-      scenario: scenarioFor('missing-undo', { file: fn.file, function: fn.name }),
+      scenario: scenarioFor('missing-undo', { file: fn.file, function: fn.name, overwrite: true }),
     });
   }
   return out;

@@ -200,7 +200,7 @@ test('missing-undo: a field that owns an allocation across calls overwritten wit
   assert.deepEqual(relatedLines(f), [store, release]);
   assert.deepEqual(
     f.related.map((r) => r.role),
-    ['irreversible', undefined],
+    ['store', undefined],
   );
 });
 

@@ -17,7 +17,7 @@ export const CLAIMS: Partial<Record<RuleId, RegExp>> = {
   'assert-held': /^No simulation for assert-held: /,
   'published-before-finished': /^No simulation for published-before-finished: /,
   'unlocked-access': /^No simulation for unlocked-access: /,
-  'missing-undo': /^Cannot be undone: .*cannot be undone/,
+  'missing-undo': /^(Cannot be undone: .*cannot be undone|Allocation leaked: .*unreachable: leaked)/,
 };
 
 export function assertReplaysWitness(f: Finding, sim: FindingSimulation, where: string): void {
