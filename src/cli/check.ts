@@ -11,7 +11,14 @@ import { BACKENDS, DEFAULT_BULK_BACKEND } from '../engine/node/create-parser';
 import { DeferredParser } from '../engine/node/deferred-parser';
 import { resolveConfig } from '../engine/node/find-config';
 import { loadFiles } from '../engine/node/facts-workers';
-import { DEFAULT_MAX_FILE_BYTES, formatBytes, readSources } from '../engine/node/read-sources';
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  collectSourcePaths,
+  digestSources,
+  formatBytes,
+  readSources,
+  type DigestedFile,
+} from '../engine/node/read-sources';
 import type { Backend } from '../engine/parse/syntax';
 import { CONFIDENCE_ORDER, type AnalysisResult, type Confidence, type SourceFile } from '../engine/types';
 import { formatJson } from '../report/json';
@@ -151,12 +158,12 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
     ];
     throw new UsageError(`nothing to analyse:\n  ${why.join('\n  ')}`);
   }
-  const context = readContext(options, read.files);
   const store = openIndex(options.index);
+  const context = readContext(options, read.files, (text) => store.digest(text));
   const analysed = new Set(read.files.map((f) => f.path));
   const analyzeOptions = {
     ...(options.minConfidence ? { minConfidence: options.minConfidence } : {}),
-    ...(context.files.length > 0 ? { paths: [...analysed] } : {}),
+    ...(context.length > 0 ? { paths: [...analysed] } : {}),
   };
   const withReadProblems = (result: AnalysisResult): AnalysisResult => {
     // The engine notes replaced bytes itself: keep one note per file.
@@ -167,7 +174,7 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
   };
   // The same inputs as a run the index remembers: its answer, without loading a model.
   const key = store.dir
-    ? runKey(store.version, options, loaded.config, [...read.files, ...context.files], analyzeOptions)
+    ? runKey(store.version, options, loaded.config, read.files, context, analyzeOptions)
     : '';
   const remembered = key ? (store.getResult(key) as AnalysisResult | undefined) : undefined;
   if (remembered) {
@@ -184,12 +191,19 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
     facts: store,
   });
   try {
-    await loadFiles(engine, store, [...read.files, ...context.files], {
-      jobs: options.index.jobs,
-      backend: options.backend,
-      timeoutMs: DEFAULT_PARSE_TIMEOUT_MS,
-      needParser: () => parser.load(),
-    });
+    await loadFiles(
+      engine,
+      store,
+      read.files,
+      {
+        jobs: options.index.jobs,
+        backend: options.backend,
+        timeoutMs: DEFAULT_PARSE_TIMEOUT_MS,
+        maxFileBytes: options.maxFileBytes,
+        needParser: () => parser.load(),
+      },
+      context,
+    );
     const result = engine.analyze(analyzeOptions);
     // A parse cut off by the time limit depends on the machine's load, not on the inputs: not remembered.
     if (key && !result.coverage.problems.some((p) => TIMED_OUT.test(p.message))) store.putResult(key, result);
@@ -206,7 +220,8 @@ const TIMED_OUT = /parsing took longer than/;
 
 /**
  * Everything a check's answer depends on, digested: the engine build, every
- * file's path and text in the order given to the engine, the configuration,
+ * file's path and text (a context file's text by its digest) in the order
+ * given to the engine, the configuration,
  * the options that reach the engine, and which files are reported.
  */
 function runKey(
@@ -214,6 +229,7 @@ function runKey(
   options: CheckOptions,
   config: unknown,
   files: readonly SourceFile[],
+  context: readonly DigestedFile[],
   analyzeOptions: object,
 ): string {
   const hash = createHash('sha256');
@@ -231,20 +247,32 @@ function runKey(
     field(f.path);
     field(f.text);
   }
+  field('context');
+  for (const f of context) {
+    field(f.path);
+    field(f.textDigest);
+  }
   return hash.digest('hex');
 }
 
 /**
  * The --tree files not already named as PATHs (the same file reached both
- * ways is one file, reported). Unreadable context files are left out
- * quietly: they are not what the user asked about.
+ * ways is one file, reported), by path and digest: their texts are read one
+ * at a time and dropped (the workers read them again), so a whole kernel
+ * tree is never in memory. Unreadable context files are left out quietly:
+ * they are not what the user asked about.
  */
-function readContext(options: CheckOptions, files: readonly SourceFile[]): { files: SourceFile[] } {
-  if (options.trees.length === 0) return { files: [] };
-  const read = readSources(options.trees, { maxFileBytes: options.maxFileBytes });
-  if (read.missing.length > 0) throw new UsageError(`--tree: no such directory: ${read.missing.join(', ')}`);
+function readContext(
+  options: CheckOptions,
+  files: readonly SourceFile[],
+  digest: (text: string) => string,
+): DigestedFile[] {
+  if (options.trees.length === 0) return [];
+  const collected = collectSourcePaths(options.trees);
+  if (collected.missing.length > 0) throw new UsageError(`--tree: no such directory: ${collected.missing.join(', ')}`);
   const named = new Set(files.map((f) => path.resolve(f.path)));
-  return { files: read.files.filter((f) => !named.has(path.resolve(f.path))) };
+  const paths = collected.paths.filter((p) => !named.has(path.resolve(p)));
+  return digestSources(paths, digest, { maxFileBytes: options.maxFileBytes });
 }
 
 export function formatResult(

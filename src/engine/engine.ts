@@ -42,7 +42,10 @@ export interface EngineOptions {
 
 interface FileEntry {
   path: string;
+  /** '' for a context file set by its digest (setContextFile): its text stays on disk. */
   text: string;
+  /** The store's digest of the text, for a context file set without it. */
+  textDigest?: string;
   /** Structs this file defines, and their serialised form (to notice layout changes). */
   own: StructTable;
   ownKey: string;
@@ -95,6 +98,15 @@ function looksBinary(text: string): boolean {
   return head.length > 0 && control / head.length > 0.1;
 }
 
+/** Why a text is not analysed at all (too large, binary), or undefined. */
+export function textProblem(text: string, maxFileBytes = DEFAULT_MAX_BYTES): string | undefined {
+  const bytes = byteLength(text);
+  if (bytes > maxFileBytes)
+    return `not analysed: ${(bytes / 1048576).toFixed(1)} MiB is over the ${(maxFileBytes / 1048576).toFixed(1)} MiB limit`;
+  if (looksBinary(text)) return 'not analysed: this looks like a binary file, not C source';
+  return undefined;
+}
+
 export class Engine {
   private readonly docs: ParsedDocuments;
   private readonly files = new Map<string, FileEntry>();
@@ -138,13 +150,9 @@ export class Engine {
       functionCache: prev?.functionCache ?? newFunctionModelCache(),
     };
     this.files.set(path, entry);
-    const bytes = byteLength(text);
-    if (bytes > this.maxFileBytes) {
-      entry.problem = `not analysed: ${(bytes / 1048576).toFixed(1)} MiB is over the ${(this.maxFileBytes / 1048576).toFixed(1)} MiB limit`;
-      return;
-    }
-    if (looksBinary(text)) {
-      entry.problem = 'not analysed: this looks like a binary file, not C source';
+    const problem = textProblem(text, this.maxFileBytes);
+    if (problem) {
+      entry.problem = problem;
       return;
     }
     if (text.indexOf('\uFFFD') >= 0)
@@ -160,9 +168,31 @@ export class Engine {
     this.parse(entry, () => this.docs.open(path, text));
   }
 
+  /**
+   * A context file by its text's digest and the facts a worker built for it
+   * (its layouts now, its model once built in the final struct context and
+   * put in the store with `putDigested`): the engine holds neither its text
+   * nor a tree, so a whole kernel tree fits. A model the store lacks cannot
+   * be built here: the host sets the file again with its text (setFile).
+   */
+  setContextFile(path: string, textDigest: string, facts: FileFacts): void {
+    this.docs.close(path);
+    this.files.set(path, {
+      path,
+      text: '',
+      textDigest,
+      own: facts.own,
+      ownKey: JSON.stringify(facts.own),
+      functionCache: newFunctionModelCache(),
+      stored: facts,
+      ...(facts.warning ? { warning: facts.warning } : {}),
+    });
+  }
+
   editFile(path: string, replacements: readonly Replacement[]): void {
     const entry = this.files.get(path);
     if (!entry) throw new Error(`${path} was not set before being edited`);
+    if (entry.textDigest !== undefined) throw new Error(`${path} was set by its digest: set its text before editing`);
     if (!this.docs.get(path)) {
       // No tree to edit (a problem file, or evicted): start over from the new text.
       let text = entry.text;
@@ -346,12 +376,21 @@ export class Engine {
     const facts = this.options.facts;
     if (facts) {
       // Another run may have modelled this text in the same context since setFile.
-      const stored = entry.stored?.model?.context === this.context ? entry.stored : facts.get(entry.path, entry.text);
+      const stored =
+        entry.stored?.model?.context === this.context
+          ? entry.stored
+          : entry.textDigest !== undefined
+            ? facts.getDigested?.(entry.path, entry.textDigest)
+            : facts.get(entry.path, entry.text);
       if (stored?.model && stored.model.context === this.context) {
         entry.model = stored.model.value;
         entry.builtWith = this.structsKey;
         return entry.model;
       }
+    }
+    if (entry.textDigest !== undefined) {
+      entry.problem = 'not analysed: a context file without its text or a model in this context';
+      return undefined;
     }
     let doc = this.docs.get(entry.path);
     if (!doc || doc.text !== entry.text) doc = this.docs.open(entry.path, entry.text);

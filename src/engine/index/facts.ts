@@ -34,8 +34,16 @@ export interface FileFacts {
 export interface FactsStore {
   get(path: string, text: string): FileFacts | undefined;
   put(path: string, text: string, facts: FileFacts): void;
-  /** A short, collision-resistant stand-in for a long string (the model context). */
+  /** A short, collision-resistant stand-in for a long string (the model context, a file's text). */
   digest(text: string): string;
+  /**
+   * `get`/`put` by the file's `digest(text)` instead of its text, for hosts
+   * that keep a context file's digest and facts but not its text (a whole
+   * tree as context: see node/facts-workers.ts). Optional: a store without
+   * them gets every file's text.
+   */
+  getDigested?(path: string, textDigest: string): FileFacts | undefined;
+  putDigested?(path: string, textDigest: string, facts: FileFacts): void;
 }
 
 /** The context a model is built in: the merged struct layouts' key plus the knowledge's own layouts. */

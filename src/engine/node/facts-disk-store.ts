@@ -74,13 +74,21 @@ export class DiskFactsStore implements FactsStore {
   digest(text: string): string {
     // The engine asks for the same context once per file model: keep the last.
     if (this.lastDigest?.text === text) return this.lastDigest.digest;
-    const digest = createHash('sha256').update(text).digest('hex');
+    const digest = sha256Hex(text);
     this.lastDigest = { text, digest };
     return digest;
   }
 
   get(filePath: string, text: string): FileFacts | undefined {
-    const key = keyOf(filePath, text);
+    return this.getDigested(filePath, this.digest(text));
+  }
+
+  put(filePath: string, text: string, facts: FileFacts): void {
+    this.putDigested(filePath, this.digest(text), facts);
+  }
+
+  getDigested(filePath: string, textDigest: string): FileFacts | undefined {
+    const key = keyOf(filePath, textDigest);
     const hit = this.memory.get(key);
     if (hit !== undefined) return hit ?? undefined;
     const facts = this.load(key, filePath);
@@ -89,8 +97,8 @@ export class DiskFactsStore implements FactsStore {
     return facts;
   }
 
-  put(filePath: string, text: string, facts: FileFacts): void {
-    const key = keyOf(filePath, text);
+  putDigested(filePath: string, textDigest: string, facts: FileFacts): void {
+    const key = keyOf(filePath, textDigest);
     this.memory.set(key, facts);
     // Facts without a model are a step of a worker run, not worth a file.
     if (!facts.model || !this.dir || !this.writable) return;
@@ -223,8 +231,14 @@ export class DiskFactsStore implements FactsStore {
   }
 }
 
-function keyOf(filePath: string, text: string): string {
-  return createHash('sha256').update(filePath).update('\u0000').update(text).digest('hex');
+/** An entry's key: its path and its text's digest (so a host holding only the digest finds it too). */
+function keyOf(filePath: string, textDigest: string): string {
+  return createHash('sha256').update(filePath).update('\u0000').update(textDigest).digest('hex');
+}
+
+/** The store's `digest`: worker threads compute a context file's digest with it, beside its facts. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function isFacts(x: unknown): x is FileFacts {

@@ -9,6 +9,13 @@
  * Two phases, because a model resolves lock names through every file's
  * struct layouts: (1) parse and read layouts, (2) once the engine has merged
  * them, build the models (on the worker that still holds the file's tree).
+ *
+ * Context files (a whole tree given as context, not reported) are passed by
+ * path and digest, never by text: a worker reads one, parses it, answers
+ * with its facts and drops the tree (phase 1), and reads and parses it again
+ * to model it (phase 2); this thread holds a context file's layouts and
+ * model (the global steps and the rules read them) but never its text or a
+ * tree. Memory then grows with the facts, not with the sources.
  */
 import * as os from 'os';
 import * as path from 'path';
@@ -19,17 +26,19 @@ import type { StructTable } from '../model/structs';
 import type { FileModel } from '../model/types';
 import type { Backend } from '../parse/syntax';
 import type { SourceFile } from '../types';
+import { readSourceFile, type DigestedFile } from './read-sources';
 
 export type WorkerRequest = (WorkRequest & { id: number }) | { kind: 'stop' };
 
+/** A file without `text` is a context file: the worker reads it from disk and answers with its digest. */
 type WorkRequest =
-  | { kind: 'structs'; files: { path: string; text: string }[] }
+  | { kind: 'structs'; files: { path: string; text?: string }[] }
   | { kind: 'context'; structs: StructTable }
-  | { kind: 'models'; files: { path: string; text: string; own: StructTable }[] };
+  | { kind: 'models'; files: { path: string; text?: string; own: StructTable }[] };
 
 export interface WorkerReply {
   id: number;
-  results: ({ own: StructTable; model?: FileModel } | null)[];
+  results: ({ own: StructTable; model?: FileModel; textDigest?: string } | null)[];
   error?: string;
 }
 
@@ -40,6 +49,8 @@ export interface LoadOptions {
   timeoutMs: number;
   /** Loads the engine's parser (a DeferredParser): called only when this thread may have to parse. */
   needParser?: () => Promise<void>;
+  /** The size limit context files are read with (as `readSources`). */
+  maxFileBytes?: number;
 }
 
 export interface LoadStats {
@@ -71,12 +82,16 @@ const CHUNK = 8;
  * times as much. Each worker's share is sent in messages of at most CHUNK files.
  */
 export function partition<T extends { text: string }>(files: readonly T[], workers: number): T[][] {
+  return partitionBy(files, workers, (f) => f.text.length);
+}
+
+function partitionBy<T>(files: readonly T[], workers: number, size: (f: T) => number): T[][] {
   const shares: T[][] = Array.from({ length: Math.max(1, workers) }, () => []);
   const bytes = shares.map(() => 0);
-  for (const f of [...files].sort((a, b) => b.text.length - a.text.length)) {
+  for (const f of [...files].sort((a, b) => size(b) - size(a))) {
     const w = bytes.reduce((best, n, i) => (n < bytes[best] ? i : best), 0);
     shares[w].push(f);
-    bytes[w] += f.text.length;
+    bytes[w] += size(f);
   }
   return shares;
 }
@@ -89,7 +104,7 @@ class Pool {
   constructor(count: number, options: LoadOptions) {
     for (let i = 0; i < count; i++) {
       const worker = new Worker(path.join(__dirname, 'facts-worker.js'), {
-        workerData: { backend: options.backend, timeoutMs: options.timeoutMs },
+        workerData: { backend: options.backend, timeoutMs: options.timeoutMs, maxFileBytes: options.maxFileBytes },
       });
       const pending = new Map<number, (r: WorkerReply) => void>();
       const ready = new Promise<void>((resolve, reject) => {
@@ -132,40 +147,86 @@ class Pool {
   }
 }
 
+/** One file of a run as the workers see it: a reported file with its text, or a context file by path and digest. */
+interface Item {
+  path: string;
+  text?: string;
+  textDigest?: string;
+  bytes: number;
+}
+
 /**
  * Sets every file on the engine, first filling the store from worker
- * threads with what it lacks (with jobs > 1). The engine must use `store`.
+ * threads with what it lacks (reported files with jobs > 1; context files
+ * always, on at least one worker). The engine must use `store`. The engine
+ * gets the files in order: `files`, then `context`.
  */
 export async function loadFiles(
   engine: Engine,
   store: FactsStore,
   files: readonly SourceFile[],
   options: LoadOptions,
+  context: readonly DigestedFile[] = [],
 ): Promise<LoadStats> {
   const stats: LoadStats = { parsedInWorkers: 0, modelledInWorkers: 0, workers: 0 };
+  const getDigested = store.getDigested?.bind(store);
+  const putDigested = store.putDigested?.bind(store);
+  // Context files the engine gets with their text: those it will not analyse
+  // (binary), those a worker could not do, and all of them for a store that
+  // cannot key facts by digest. Read on this thread only then.
+  const withText = new Map<string, string>();
+  const textOf = (c: DigestedFile): string | undefined => {
+    if (c.text !== undefined) return c.text;
+    const read = readSourceFile(c.path, options.maxFileBytes ? { maxFileBytes: options.maxFileBytes } : {});
+    return 'file' in read ? read.file.text : undefined;
+  };
+  const fallBack = (c: DigestedFile): void => {
+    const text = textOf(c);
+    if (text !== undefined) withText.set(c.path, text);
+  };
+  const digested: DigestedFile[] = [];
+  for (const c of context) {
+    if (c.text !== undefined || !getDigested || !putDigested) fallBack(c);
+    else digested.push(c);
+  }
   const missing = files.filter((f) => !store.get(f.path, f.text));
+  const contextMissing = digested.filter((c) => !getDigested?.(c.path, c.textDigest));
   // The engine parses a file the store lacks (or one a worker could not do)
   // itself: this thread loads the grammar only when, after the workers, some
   // file is still left to it.
-  const lacking = (done: (f: SourceFile) => boolean): boolean => files.some((f) => !done(f));
+  const lacking = (done: (f: SourceFile) => boolean): boolean =>
+    files.some((f) => !done(f)) || [...withText].some(([p, text]) => !done({ path: p, text }));
   let pool: Pool | undefined;
-  const poolFor = (n: number): Pool => (pool ??= new Pool(Math.min(options.jobs, Math.ceil(n / CHUNK)), options));
+  const poolFor = (n: number): Pool =>
+    (pool ??= new Pool(Math.max(1, Math.min(options.jobs, Math.ceil(n / CHUNK))), options));
+  const reportedOnWorkers = (n: number): boolean => options.jobs > 1 && n > CHUNK;
   try {
-    // Phase 1: layouts, each worker on its share; the owner of each file is remembered.
+    // Phase 1: layouts, each worker on its share; the owner of each reported file is remembered.
     const owner = new Map<string, number>();
-    if (options.jobs > 1 && missing.length > CHUNK) {
-      const p = poolFor(missing.length);
-      const shares = partition(missing, p.size);
+    const phase1: Item[] = [
+      ...(reportedOnWorkers(missing.length) ? missing.map((f) => ({ ...f, bytes: f.text.length })) : []),
+      ...contextMissing.map((c) => ({ path: c.path, textDigest: c.textDigest, bytes: c.bytes })),
+    ];
+    if (phase1.length > 0) {
+      const p = poolFor(phase1.length);
       await Promise.all(
-        shares.map(async (share, w) => {
+        partitionBy(phase1, p.size, (f) => f.bytes).map(async (share, w) => {
           for (let i = 0; i < share.length; i += CHUNK) {
             const chunk = share.slice(i, i + CHUNK);
             const reply = await p.send(w, {
               kind: 'structs',
-              files: chunk.map((f) => ({ path: f.path, text: f.text })),
+              files: chunk.map((f) => (f.text === undefined ? { path: f.path } : { path: f.path, text: f.text })),
             });
             chunk.forEach((f, j) => {
               const r = reply.results[j];
+              if (f.text === undefined) {
+                // A context file changed since it was digested is done on this thread, from its new text.
+                if (r && r.textDigest === f.textDigest) {
+                  putDigested!(f.path, f.textDigest!, { own: r.own });
+                  stats.parsedInWorkers++;
+                } else fallBack({ path: f.path, textDigest: f.textDigest!, bytes: f.bytes });
+                return;
+              }
               if (!r) return;
               owner.set(f.path, w);
               store.put(f.path, f.text, { own: r.own });
@@ -177,26 +238,44 @@ export async function loadFiles(
     }
     if (lacking((f) => store.get(f.path, f.text) !== undefined)) await options.needParser?.();
     for (const f of files) engine.setFile(f.path, f.text);
-    // Phase 2: models, against the merged layouts, on the worker holding the tree.
-    const { structs, context } = engine.modelInputs();
-    const modelled = (f: SourceFile): boolean => store.get(f.path, f.text)?.model?.context === context;
+    for (const c of context) {
+      const text = withText.get(c.path);
+      if (text !== undefined) engine.setFile(c.path, text);
+      else if (!withText.has(c.path) && getDigested?.(c.path, c.textDigest))
+        engine.setContextFile(c.path, c.textDigest, getDigested(c.path, c.textDigest)!);
+    }
+    // Phase 2: models, against the merged layouts: reported files on the worker holding their tree.
+    const { structs, context: modelContext } = engine.modelInputs();
+    const modelled = (f: SourceFile): boolean => store.get(f.path, f.text)?.model?.context === modelContext;
     const todo = files.filter((f) => store.get(f.path, f.text) !== undefined && !modelled(f));
-    const onWorkers = options.jobs > 1 && todo.length > CHUNK;
+    const contextTodo = digested.filter((c) => {
+      if (withText.has(c.path)) return false;
+      const known = getDigested!(c.path, c.textDigest);
+      return known !== undefined && known.model?.context !== modelContext;
+    });
+    const onWorkers = reportedOnWorkers(todo.length);
+    const late: DigestedFile[] = [];
     if (todo.length > 0 && !onWorkers) await options.needParser?.();
-    if (onWorkers) {
-      const p = poolFor(todo.length);
-      const queues: SourceFile[][] = Array.from({ length: p.size }, () => []);
-      for (const f of todo) {
+    if (onWorkers || contextTodo.length > 0) {
+      const p = poolFor(todo.length + contextTodo.length);
+      const queues: Item[][] = Array.from({ length: p.size }, () => []);
+      const load = queues.map(() => 0);
+      const mine = onWorkers ? todo : [];
+      for (const f of mine) {
         const w = owner.get(f.path);
-        if (w !== undefined) queues[w].push(f);
+        if (w === undefined || w >= p.size) continue;
+        queues[w].push({ ...f, bytes: f.text.length });
+        load[w] += f.text.length;
       }
-      // Files no worker parsed (they came from the store without a model) go to the least loaded, by bytes.
-      const load = queues.map((q) => q.reduce((n, f) => n + f.text.length, 0));
-      for (const f of [...todo].sort((a, b) => b.text.length - a.text.length)) {
-        if (owner.has(f.path)) continue;
+      // Files no worker holds a tree of (from the store without a model; context files) go to the least loaded, by bytes.
+      const rest: Item[] = [
+        ...mine.filter((f) => !owner.has(f.path) || owner.get(f.path)! >= p.size).map((f) => ({ ...f, bytes: f.text.length })),
+        ...contextTodo.map((c) => ({ path: c.path, textDigest: c.textDigest, bytes: c.bytes })),
+      ];
+      for (const f of rest.sort((a, b) => b.bytes - a.bytes)) {
         const w = load.reduce((best, n, i) => (n < load[best] ? i : best), 0);
         queues[w].push(f);
-        load[w] += f.text.length;
+        load[w] += f.bytes;
       }
       await Promise.all(
         queues.map(async (queue, w) => {
@@ -204,24 +283,48 @@ export async function loadFiles(
           await p.send(w, { kind: 'context', structs });
           for (let i = 0; i < queue.length; i += CHUNK) {
             const chunk = queue.slice(i, i + CHUNK);
-            const known = chunk.map((f) => store.get(f.path, f.text)!);
+            const known = chunk.map((f) =>
+              f.text === undefined ? getDigested!(f.path, f.textDigest!)! : store.get(f.path, f.text)!,
+            );
             const reply = await p.send(w, {
               kind: 'models',
-              files: chunk.map((f, j) => ({ path: f.path, text: f.text, own: known[j].own })),
+              files: chunk.map((f, j) =>
+                f.text === undefined
+                  ? { path: f.path, own: known[j].own }
+                  : { path: f.path, text: f.text, own: known[j].own },
+              ),
             });
             chunk.forEach((f, j) => {
               const r = reply.results[j];
+              const facts = { ...known[j], model: { context: modelContext, value: r?.model as FileModel } };
+              if (f.text === undefined) {
+                if (r?.model && r.textDigest === f.textDigest) {
+                  putDigested!(f.path, f.textDigest!, facts);
+                  stats.modelledInWorkers++;
+                  return;
+                }
+                late.push({ path: f.path, textDigest: f.textDigest!, bytes: f.bytes });
+                return;
+              }
               if (!r?.model) return;
-              store.put(f.path, f.text, { ...known[j], model: { context, value: r.model } });
+              store.put(f.path, f.text, facts);
               stats.modelledInWorkers++;
             });
           }
         }),
       );
     }
+    // A context file a worker could not model is left to this thread, from
+    // its text; its entry is replaced in place, so the order stays.
+    if (late.length > 0) await options.needParser?.();
+    for (const c of late) {
+      fallBack(c);
+      const text = withText.get(c.path);
+      if (text !== undefined) engine.setFile(c.path, text);
+      else engine.removeFile(c.path);
+    }
     // A file a worker could not model is left to the engine, which parses it.
-    if (onWorkers && lacking((f) => store.get(f.path, f.text) === undefined || modelled(f)))
-      await options.needParser?.();
+    if (lacking((f) => store.get(f.path, f.text) === undefined || modelled(f))) await options.needParser?.();
     stats.workers = pool?.size ?? 0;
     return stats;
   } finally {

@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { textProblem } from '../engine';
 import type { FileProblem, SourceFile } from '../types';
 
 /** Files above this are not parsed by default: kernel C files stay far below it. */
@@ -176,6 +177,44 @@ export function readSources(args: readonly string[], options: ReadSourcesOptions
     }
   }
   return { files, problems, missing: collected.missing, empty: collected.empty };
+}
+
+/**
+ * A context file known by its text's digest (see Engine.setContextFile):
+ * worker threads read it again when they need it, so a whole tree's texts
+ * are never all in memory at once. `text` is kept only for a file the engine
+ * will not analyse anyway (binary, over its size limit), to say so.
+ */
+export interface DigestedFile {
+  path: string;
+  textDigest: string;
+  /** UTF-8 length of the text, to share files out among workers. */
+  bytes: number;
+  text?: string;
+}
+
+/**
+ * Reads files one at a time and keeps only their digests (`digest`, the
+ * facts store's). Unreadable files are left out, as for a context tree.
+ */
+export function digestSources(
+  paths: readonly string[],
+  digest: (text: string) => string,
+  options: ReadSourcesOptions = {},
+): DigestedFile[] {
+  const out: DigestedFile[] = [];
+  for (const p of paths) {
+    const outcome = readSourceFile(p, options);
+    if (!('file' in outcome)) continue;
+    const text = outcome.file.text;
+    out.push({
+      path: p,
+      textDigest: digest(text),
+      bytes: Buffer.byteLength(text),
+      ...(textProblem(text, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES) ? { text } : {}),
+    });
+  }
+  return out;
 }
 
 function stripBom(text: string): string {
