@@ -173,9 +173,7 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
     return result;
   };
   // The same inputs as a run the index remembers: its answer, without loading a model.
-  const key = store.dir
-    ? runKey(store.version, options, loaded.config, read.files, context, analyzeOptions)
-    : '';
+  const key = store.dir ? runKey(store.version, options, loaded.config, read.files, context, analyzeOptions) : '';
   const remembered = key ? (store.getResult(key) as AnalysisResult | undefined) : undefined;
   if (remembered) {
     printIndexNotes(store, 'check');

@@ -269,7 +269,9 @@ export async function loadFiles(
       }
       // Files no worker holds a tree of (from the store without a model; context files) go to the least loaded, by bytes.
       const rest: Item[] = [
-        ...mine.filter((f) => !owner.has(f.path) || owner.get(f.path)! >= p.size).map((f) => ({ ...f, bytes: f.text.length })),
+        ...mine
+          .filter((f) => !owner.has(f.path) || owner.get(f.path)! >= p.size)
+          .map((f) => ({ ...f, bytes: f.text.length })),
         ...contextTodo.map((c) => ({ path: c.path, textDigest: c.textDigest, bytes: c.bytes })),
       ];
       for (const f of rest.sort((a, b) => b.bytes - a.bytes)) {
