@@ -420,6 +420,23 @@ export class Engine {
     return entry.model;
   }
 
+  /** The last `models` + changed parts list: every rule of one analysis is given the same array, so what rules keep per file list (call sites) is built once. */
+  private lastRunFiles: { models: FileModel[]; extra: FileModel[]; files: FileModel[] } | undefined;
+
+  private filesWith(models: FileModel[], extra: FileModel[]): FileModel[] {
+    const last = this.lastRunFiles;
+    if (
+      last &&
+      last.models === models &&
+      last.extra.length === extra.length &&
+      last.extra.every((x, i) => x === extra[i])
+    )
+      return last.files;
+    const files = [...models, ...extra];
+    this.lastRunFiles = { models, extra, files };
+    return files;
+  }
+
   /**
    * Runs a rule over the reported files whose findings are not known yet:
    * a file keeps its findings while its model and the global generation (the
@@ -445,28 +462,19 @@ export class Engine {
       if (!reports(m.file)) continue;
       const hit = byFile.get(m.file);
       if (hit && hit.model === m && hit.generation === ctx.summaries) continue;
-      const changed = hit && hit.generation === ctx.summaries ? changedFunctions(hit.model, m) : undefined;
+      const changed = hit && hit.generation === ctx.summaries ? changedSince(hit.model, m) : undefined;
       if (!changed) {
         whole.add(m.file);
         continue;
       }
       const stay = new Set(m.functions.filter((fn) => !changed.has(fn)).map((fn) => fn.name));
-      partly.set(m.file, {
-        model: {
-          ...m,
-          file: `${m.file}\u0000changed`,
-          functions: m.functions.filter((fn) => changed.has(fn)),
-          opsImplementations: [],
-          documentedOrders: [],
-        },
-        keep: hit!.findings.filter((f) => stay.has(f.function)),
-      });
+      partly.set(m.file, { model: changedPart(m, changed), keep: hit!.findings.filter((f) => stay.has(f.function)) });
     }
     if (whole.size > 0 || partly.size > 0) {
       // The changed functions are checked as an extra, reported-only file (its
       // functions keep their real file); every real file stays in view as context.
       const extra = [...partly.values()].map((p) => p.model);
-      const runFiles = extra.length > 0 ? [...models, ...extra] : models;
+      const runFiles = extra.length > 0 ? this.filesWith(models, extra) : models;
       const runReports = (file: string): boolean => whole.has(file) || extra.some((x) => x.file === file);
       const fresh = new Map<string, Finding[]>();
       const modelOf = new Map(models.map((m) => [m.file, m]));
@@ -628,6 +636,38 @@ function computeHeldFor(fn: FunctionModel, summaries: Summaries): HeldLocks {
  * functions of one name (both sides of an #if; rules dedupe by name), or a
  * changed function that is an ops callback implementation.
  */
+function changedSince(prev: FileModel, next: FileModel): ReadonlySet<FunctionModel> | undefined {
+  // Every per-file rule asks the same question after an edit: answer it once per pair of models.
+  const hit = changedMemo.get(next);
+  if (hit && hit.prev === prev) return hit.changed;
+  const changed = changedFunctions(prev, next);
+  changedMemo.set(next, { prev, changed });
+  return changed;
+}
+
+/**
+ * The changed functions of `m` as an extra file to check (its functions keep
+ * their real file), one object per model and change set so every rule is
+ * given the same one.
+ */
+function changedPart(m: FileModel, changed: ReadonlySet<FunctionModel>): FileModel {
+  const hit = partMemo.get(m);
+  if (hit && hit.changed === changed) return hit.part;
+  const part: FileModel = {
+    ...m,
+    file: `${m.file}\u0000changed`,
+    functions: m.functions.filter((fn) => changed.has(fn)),
+    opsImplementations: [],
+    documentedOrders: [],
+  };
+  partMemo.set(m, { changed, part });
+  return part;
+}
+
+const partMemo = new WeakMap<FileModel, { changed: ReadonlySet<FunctionModel>; part: FileModel }>();
+
+const changedMemo = new WeakMap<FileModel, { prev: FileModel; changed: ReadonlySet<FunctionModel> | undefined }>();
+
 function changedFunctions(prev: FileModel, next: FileModel): Set<FunctionModel> | undefined {
   const before = new Set(prev.functions);
   const changed = new Set(next.functions.filter((fn) => !before.has(fn)));

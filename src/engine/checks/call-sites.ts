@@ -171,21 +171,64 @@ export function callSites(ctx: CheckContext, throughPointers = false): CallSites
     const stored = storedFunctions(ctx);
     const parts = [...ctx.functions.keys()];
     for (const [field, fns] of stored) parts.push(`${field}=${[...fns].join(',')}`);
-    const view = parts.join('\n');
-    if (view !== lastView) lastView = view;
+    // Compared part by part first: joining every name in view on each edit was most of this.
+    if (parts.length !== lastViewParts.length || parts.some((p, i) => p !== lastViewParts[i])) {
+      lastViewParts = parts;
+      lastView = parts.join('\n');
+    }
     pointers = { view: lastView, functions: ctx.functions, stored };
   }
-  // Each file's sites are one run of the whole walk (files in order, then
-  // functions, then sites): appending file by file keeps every list's order.
+  const parts = ctx.files.map((f) => fileSites(f, pointers));
+  // By kind and file count: the rules run over the files in view, and after an edit some over them plus the changed part.
+  const key = `${throughPointers ? 'p' : 'd'}${parts.length}`;
+  const out = merge(parts, lastMerged.get(key));
+  if (lastMerged.size > 8 && !lastMerged.has(key)) lastMerged.clear();
+  lastMerged.set(key, { parts, out });
+  if (throughPointers) cache.withPointers = out;
+  else cache.direct = out;
+  return out;
+}
+
+/** The view digest's parts at the last build (pointer maps). */
+let lastViewParts: string[] = [];
+/** The last merge of each kind (direct, through pointers) and file count: an edit replaces one file's part, the rest is reused. */
+const lastMerged = new Map<string, { parts: CallSites[]; out: CallSites }>();
+
+/**
+ * Each file's sites are one run of the whole walk (files in order, then
+ * functions, then sites): appending file by file keeps every list's order.
+ * When only some files' parts differ from the last merge (same files in the
+ * same order otherwise), only the callees those parts name are merged
+ * again; every other callee's list is the same concatenation as before.
+ * The lists are shared, never changed after the merge.
+ */
+function merge(parts: CallSites[], last: { parts: CallSites[]; out: CallSites } | undefined): CallSites {
   const out: CallSites = new Map();
-  for (const f of ctx.files) {
-    for (const [callee, sites] of fileSites(f, pointers)) {
+  if (last && last.parts.length === parts.length) {
+    const stale = new Set<string>();
+    let changed = 0;
+    parts.forEach((p, i) => {
+      if (p === last.parts[i]) return;
+      changed++;
+      for (const callee of last.parts[i].keys()) stale.add(callee);
+      for (const callee of p.keys()) stale.add(callee);
+    });
+    if (changed * 4 <= parts.length) {
+      for (const [callee, list] of last.out) if (!stale.has(callee)) out.set(callee, list);
+      for (const callee of stale) {
+        const list: CallSite[] = [];
+        for (const p of parts) for (const site of p.get(callee) ?? []) list.push(site);
+        if (list.length > 0) out.set(callee, list);
+      }
+      return out;
+    }
+  }
+  for (const p of parts) {
+    for (const [callee, sites] of p) {
       const list = out.get(callee);
       if (list) for (const site of sites) list.push(site);
       else out.set(callee, sites.slice());
     }
   }
-  if (throughPointers) cache.withPointers = out;
-  else cache.direct = out;
   return out;
 }

@@ -299,6 +299,42 @@ function releasedUntaken(
   return [...out.values()];
 }
 
+const NOTHING_HELD: readonly HeldLock[] = [];
+
+/**
+ * The locks held before each event of a block (index i: before event i; the
+ * last entry: after the block), from the state at its start. Consecutive
+ * points with the same state share one array.
+ */
+function replayBlock(
+  fn: FunctionModel,
+  start: State | undefined,
+  block: number,
+  conditioned: Set<string>,
+  effects: CallLockEffects | undefined,
+  must: boolean,
+): readonly (readonly HeldLock[])[] {
+  if (!start) return [NOTHING_HELD];
+  const b = fn.blocks[block];
+  const state: State = new Map(start);
+  let last: readonly HeldLock[] = [...state.values()];
+  const out: (readonly HeldLock[])[] = [last];
+  for (let i = 0; i < b.events.length; i++) {
+    step(state, b, i, conditioned, effects, must);
+    if (!sameState(state, last)) last = [...state.values()];
+    out.push(last);
+  }
+  return out;
+}
+
+/** Whether `state` holds exactly `held`, in the same order (so its values would give an equal array). */
+function sameState(state: State, held: readonly HeldLock[]): boolean {
+  if (state.size !== held.length) return false;
+  let i = 0;
+  for (const h of state.values()) if (h !== held[i++]) return false;
+  return true;
+}
+
 const ownCache = new WeakMap<FunctionModel, HeldLocks>();
 
 /**
@@ -331,18 +367,26 @@ export function computeHeldLocks(fn: FunctionModel, effects?: CallLockEffects): 
     mustIn = solve(fn, true, conditioned, effects, callerHeld);
     mayIn = solve(fn, false, conditioned, effects, callerHeld);
   }
-  const replay = (states: (State | undefined)[], block: number, index: number, must: boolean): HeldLock[] => {
-    const start = states[block];
-    if (!start) return [];
-    const state: State = new Map(start);
-    const b = fn.blocks[block];
-    for (let i = 0; i < index && i < b.events.length; i++) step(state, b, i, conditioned, effects, must);
-    return [...state.values()];
+  // The rules ask about the same blocks again and again (every call site, every
+  // field access): each block is replayed once, and the locks before each of
+  // its events kept, one array shared while nothing changes.
+  const replayed = (states: (State | undefined)[], must: boolean) => {
+    const byBlock: (readonly (readonly HeldLock[])[] | undefined)[] = [];
+    return (block: number, index: number): readonly HeldLock[] => {
+      let prefixes = byBlock[block];
+      if (!prefixes) {
+        prefixes = replayBlock(fn, states[block], block, conditioned, effects, must);
+        byBlock[block] = prefixes;
+      }
+      return prefixes[Math.max(0, Math.min(index, prefixes.length - 1))];
+    };
   };
+  const before = replayed(mustIn, true);
+  const mayBefore = replayed(mayIn, false);
   return {
     none: false,
-    before: (block, index) => replay(mustIn, block, index, true),
-    mayBefore: (block, index) => replay(mayIn, block, index, false),
+    before,
+    mayBefore,
     reachable: (block) => mustIn[block] !== undefined,
     forEachEvent: (visit) => {
       for (const b of fn.blocks) {
