@@ -83,8 +83,36 @@ function embeddedIn(arg: string, v: string): boolean {
   return (rest.startsWith('->') || rest.startsWith('.')) && /^(?:(?:->|\.)\w+)+$/.test(rest);
 }
 
+/**
+ * namePair's answers by acquire, then release name: it is asked for every
+ * call after every acquire, and splitting both names each time was this
+ * rule's largest cost. Dropped whole when it grows past a bound.
+ */
+const namePairs = new Map<string, Map<string, boolean>>();
+let namePairCount = 0;
+const NAME_PAIRS_BOUND = 1 << 16;
+
 /** Name pairs by verb: `sysfs_create_group` / `sysfs_remove_group`, `vfio_pin_pages` / `vfio_unpin_pages`. */
 function namePair(acquire: string, release: string): boolean {
+  if (namePairCount >= NAME_PAIRS_BOUND) {
+    namePairs.clear();
+    namePairCount = 0;
+  }
+  let byRelease = namePairs.get(acquire);
+  if (!byRelease) {
+    byRelease = new Map();
+    namePairs.set(acquire, byRelease);
+  }
+  let answer = byRelease.get(release);
+  if (answer === undefined) {
+    answer = splitNamePair(acquire, release);
+    byRelease.set(release, answer);
+    namePairCount++;
+  }
+  return answer;
+}
+
+function splitNamePair(acquire: string, release: string): boolean {
   const a = acquire.split('_');
   const r = release.split('_');
   if (a.length !== r.length) return false;

@@ -382,7 +382,20 @@ function callerLocks(
 class Decider {
   private readonly memo = new Map<string, Decision>();
   private readonly upLocks = new Map<FunctionModel, string[]>();
+  private readonly direct = new Map<string, Set<string>>();
   constructor(private readonly ctx: CheckContext) {}
+
+  /** The direct call sites of `name`, as keys (asked again for every lock and depth `decide` is asked about). */
+  private directSites(name: string): ReadonlySet<string> {
+    let keys = this.direct.get(name);
+    if (!keys) {
+      keys = new Set(
+        (callSites(this.ctx, false).get(name) ?? []).map((d) => `${d.fn.file}:${d.fn.name}:${d.block}:${d.index}`),
+      );
+      this.direct.set(name, keys);
+    }
+    return keys;
+  }
 
   /**
    * `callerLocks` from `fn` (depth 0), in the order found: the same walk is
@@ -417,9 +430,7 @@ class Decider {
     // Callers that are set-up or tear-down (or run only inside them): they neither give nor withhold the lock.
     let lifecycleCallers = 0;
     let otherCallers = 0;
-    const direct = new Set(
-      (callSites(this.ctx, false).get(fn.name) ?? []).map((d) => `${d.fn.file}:${d.fn.name}:${d.block}:${d.index}`),
-    );
+    const direct = this.directSites(fn.name);
     for (const s of sites) {
       if (!this.ctx.held(s.fn).reachable(s.block)) continue;
       const h = holds(this.ctx, s.fn, s.block, s.index, lock);
