@@ -65,6 +65,8 @@ export const WITNESS_ROLES = [
    * backquotes (`obj->buf` ... `kmalloc()`)
    */
   'store',
+  /** the object freed (its teardown returns): whatever its fields still own is lost */
+  'drop',
 ] as const;
 export type WitnessRole = (typeof WITNESS_ROLES)[number];
 

@@ -45,8 +45,12 @@ type WOp =
   | { k: 'use' }
   /** another thread frees or replaces the object */
   | { k: 'replace' }
-  /** a fresh allocation (numbered in order) stored in a field that owns what it holds */
-  | { k: 'store'; field: string; alloc: string }
+  /** a fresh allocation or entry (numbered in order; `from` says where it came from) stored in a field that owns it */
+  | { k: 'store'; field: string; from: string }
+  /** wait until every other thread is done: a teardown runs once the last reference is dropped */
+  | { k: 'await' }
+  /** the object is freed: what its fields still own is lost */
+  | { k: 'drop' }
   /** leave the function: `error` judges the failure contract; `keep` leaves the locks held */
   | { k: 'return'; error: boolean; keep: boolean }
   /** the path's end: release whatever the thread still holds, in reverse order */
@@ -174,19 +178,18 @@ function pathInstrs(steps: readonly WitnessStep[], base: number): WitnessInstr[]
         out.push({ op: { k: 'use' }, action: 'value used', ...at });
         break;
       case 'store': {
-        // the step's words name the field, then the allocator
-        const [field, alloc] = [...s.message.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+        // the step's words name the field, then where the allocation or entry comes from
+        const [field, from] = [...s.message.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
         out.push(
           field
-            ? {
-                op: { k: 'store', field, alloc: (alloc ?? 'an allocator').replace(/\(\)$/, '') },
-                action: `\`${field}\` = a new allocation from \`${alloc ?? 'an allocator'}\``,
-                ...at,
-              }
+            ? { op: { k: 'store', field, from: from ?? 'an allocator' }, action: s.message, ...at }
             : { op: { k: 'step' }, action: s.message, ...at },
         );
         break;
       }
+      case 'drop':
+        out.push({ op: { k: 'drop' }, action: s.message, ...at });
+        break;
     }
   });
   // success of a fallible step: the path goes on as the success path (out of the witness)
@@ -246,7 +249,10 @@ export function witnessThreads(
       ],
     });
   }
-  if (own.instrs.some((i) => i.op.k === 'store')) {
+  if (own.instrs.some((i) => i.op.k === 'drop')) {
+    // a teardown runs once the last reference is gone: after every other thread of the witness
+    own.instrs.unshift({ op: { k: 'await' }, action: 'the last reference is dropped: the teardown runs' });
+  } else if (own.instrs.some((i) => i.op.k === 'store')) {
     // the field keeps what the call stored past its return: the function called again runs the same store
     threads.push({
       name: `CPU${threads.length}`,
@@ -283,6 +289,8 @@ interface WState {
   owns: Record<string, number>;
   /** allocations made so far (the next one is numbered allocs + 1), and where each came from */
   allocs: string[];
+  /** who stored each (`CPU0 at line 25`) */
+  storedBy: string[];
   /** numbers of the allocations nothing holds any more */
   leaked: number[];
 }
@@ -312,6 +320,7 @@ function clone(s: WState): WState {
     done: [...s.done],
     owns: { ...s.owns },
     allocs: [...s.allocs],
+    storedBy: [...s.storedBy],
     leaked: [...s.leaked],
   };
 }
@@ -408,24 +417,43 @@ function stepThread(
       n.done[t] = true;
       return [{ next: n }];
     case 'store': {
-      const { field, alloc } = i.op;
-      n.allocs.push(alloc);
+      const { field, from } = i.op;
+      n.allocs.push(from);
+      n.storedBy.push(say(t, pc));
       const mine = n.allocs.length;
       n.owns[field] = mine;
       const old = s.owns[field];
       if (old === undefined) return [{ next: n }];
       n.leaked.push(old);
-      const first = threads.findIndex((th, k) => k !== t && th.instrs.some((x) => x.op.k === 'store'));
-      const by = first >= 0 ? ` by ${threads[first].name}` : '';
       return [
         {
           next: n,
           breach: {
             id: 'no-leak',
             message:
-              `${say(t, pc)} stores allocation #${mine} from \`${alloc}()\` in \`${field}\`, which still holds ` +
-              `allocation #${old} (from \`${s.allocs[old - 1]}()\`${by}): nothing released it in between, so #${old} ` +
-              'is unreachable: leaked',
+              `${say(t, pc)} stores ${noun(from)} #${mine} ${origin(from)} in \`${field}\`, which still holds ` +
+              `${held(s, old)}: nothing released it in between, so #${old} is unreachable: leaked`,
+          },
+        },
+      ];
+    }
+    case 'await':
+      // blocks until every other thread has finished
+      return s.done.every((d, k) => d || k === t) ? [{ next: n }] : [];
+    case 'drop': {
+      n.done[t] = true;
+      const owned = Object.entries(s.owns);
+      if (owned.length === 0) return [{ next: n }];
+      n.owns = {};
+      n.leaked.push(...owned.map(([, k]) => k));
+      const what = owned.map(([field, k]) => `\`${field}\` still holds ${held(s, k)}`).join(', ');
+      const lost = owned.map(([, k]) => `#${k}`).join(', ');
+      return [
+        {
+          next: n,
+          breach: {
+            id: 'no-leak',
+            message: `${say(t, pc)} frees the object while ${what}: nothing freed it, so ${lost} is unreachable: leaked`,
           },
         },
       ];
@@ -433,6 +461,21 @@ function stepThread(
     case 'step':
       return [{ next: n }];
   }
+}
+
+/** What a numbered thing is: an allocation from a call (`kmemdup()`), else an entry from a container. */
+function noun(from: string | undefined): string {
+  return from?.endsWith('()') ? 'allocation' : 'entry';
+}
+
+function origin(from: string): string {
+  return from.endsWith('()') ? `from \`${from}\`` : `moved from \`${from}\``;
+}
+
+/** `allocation #1 (from `kmemdup()`, stored by CPU0 at line 25)` */
+function held(s: WState, k: number): string {
+  const from = s.allocs[k - 1];
+  return `${noun(from)} #${k} (${origin(from)}, stored by ${s.storedBy[k - 1]})`;
 }
 
 /** The first instruction of a kind, in the witness's words: "`x` is changed here (line 21)". */
@@ -477,6 +520,7 @@ export function exploreWitness(threads: WitnessThread[], maxStates = 200_000): W
     done: threads.map(() => false),
     owns: {},
     allocs: [],
+    storedBy: [],
     leaked: [],
   };
   const states: WState[] = [init];
@@ -523,7 +567,7 @@ export function exploreWitness(threads: WitnessThread[], maxStates = 200_000): W
     written: s.written.some(Boolean),
     replaced: s.replaced,
     owns: Object.entries(s.owns).map(([field, n]) => `${field}: #${n}`),
-    leaked: s.leaked.map((n) => `#${n} from ${s.allocs[n - 1]}()`),
+    leaked: s.leaked.map((n) => `#${n} from ${s.allocs[n - 1]}`),
   });
   const traceOf = (
     b: { state: number; last?: { thread: number; pc: number; next: WState } },

@@ -543,14 +543,7 @@ export const REAL_BUGS: RealBug[] = [
         replace: '\t}\n',
       },
     ],
-    status: 'missed',
-    reason:
-      "Not an error path: the object's destroy callback (ops .destroy of IOMMUFD_OBJ_FAULT) must undo what the " +
-      'allocation set up and release what the object owns. The allocation (iommufd_fault_alloc) initialises ' +
-      'fault->response (xa_init_flags) and fault->mutex; iommufd_fault_fops_read() moves groups from the deliver ' +
-      'list into fault->response until userspace answers. Needs destroy functions checked against their ' +
-      "object's constructor (init/destroy pairs, and containers whose entries own a resource), which missing-undo " +
-      'as specified (error paths within one function) does not cover.',
+    status: 'caught',
   },
   {
     id: 'vfio-ccw-probe-error-state',

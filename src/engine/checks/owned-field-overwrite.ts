@@ -114,7 +114,7 @@ export function ownedFieldOverwrites(ctx: CheckContext, fn: FunctionModel): Find
         },
         { file: fn.file, line: rel.line, message: `\`${rel.callee}()\` releases what \`${ev.target.trim()}\` holds` },
       ],
-      scenario: scenarioFor('missing-undo', { file: fn.file, function: fn.name, overwrite: true }),
+      scenario: scenarioFor('missing-undo', { file: fn.file, function: fn.name, leak: true }),
     });
   }
   return out;

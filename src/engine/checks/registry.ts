@@ -8,6 +8,7 @@ import { staleAfterRelock } from './stale-after-relock';
 import { lockLeak } from './lock-leak';
 import { assertHeld } from './assert-held';
 import { missingUndo } from './missing-undo';
+import { missingUndoTeardown } from './destroy-leaves-entries';
 import { publishedBeforeFinished } from './published-before-finished';
 import { unlockedAccess } from './unlocked-access';
 
@@ -20,6 +21,8 @@ export const CHECKS: readonly Check[] = [
   lockLeak,
   assertHeld,
   missingUndo,
+  // missing-undo's teardown form: a global pass of the same rule (it reads other functions' bodies)
+  missingUndoTeardown,
   publishedBeforeFinished,
   unlockedAccess,
 ];

@@ -25,8 +25,8 @@ export interface ScenarioInput {
   callback?: string;
   /** unrestored-state: the field left changed (`iommufd_access.ioas`, `iommufd_access.iopt_access_list_id`, ...). */
   field?: string;
-  /** missing-undo: the overwrite form (a field that owns an allocation given a new one), not an error path. */
-  overwrite?: boolean;
+  /** missing-undo: a leak with no error path (an owning field overwritten, entries a teardown leaves). */
+  leak?: boolean;
 }
 
 /** Replace, change, attach and detach helpers of an access: their step list can be replayed. */
@@ -146,7 +146,7 @@ export function scenarioFor(rule: RuleId, input: ScenarioInput): Scenario {
     case 'missing-undo':
       // The acquire stays done on the leaking error path: the failure contract breaks. The overwrite form has
       // no error path: a second call stores over what the field still owns, and nothing owned may be lost.
-      return lockModel(input.overwrite ? 'no-leak' : 'failure-contract');
+      return lockModel(input.leak ? 'no-leak' : 'failure-contract');
     case 'published-before-finished':
       return {
         variant: 'none',

@@ -19,7 +19,7 @@ export abstract class DataEvents extends ControlFlow {
   /** Locals assigned a function's name (`func = vfio_pci_set_intx_trigger;`): the functions a call through them reaches. */
   protected readonly fnPointers = new Map<string, Set<string>>();
   /** Locals set to the address of a member of another local (`hwpt = &hwpt_paging->common`). */
-  protected readonly memberAliases: { name: string; of: string; line: number }[] = [];
+  protected readonly memberAliases: { name: string; of: string; member?: string; line: number }[] = [];
   /** Inside `READ_ONCE()` & co: field accesses are marked (lockless by intent). */
   protected markedDepth = 0;
   /** Inside `sizeof`/`offsetof`: nothing is accessed. */
@@ -104,8 +104,9 @@ export abstract class DataEvents extends ControlFlow {
         const member = unparen(v.childForFieldName('argument') ?? v);
         const base =
           nodeType(member) === 'field_expression' ? unparen(member.childForFieldName('argument') ?? member) : undefined;
+        const field = nodeType(member) === 'field_expression' ? member.childForFieldName('field')?.text : undefined;
         if (base && nodeType(base) === 'identifier' && base.text !== name)
-          this.memberAliases.push({ name, of: base.text, line: line(at) });
+          this.memberAliases.push({ name, of: base.text, ...(field ? { member: field } : {}), line: line(at) });
       }
     }
     if (this.isErrorValue(value)) this.env.add(name);

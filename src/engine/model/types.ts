@@ -219,9 +219,11 @@ export interface FunctionModel {
   /**
    * Locals set to the address of a member of another local (`hwpt =
    * &hwpt_paging->common`): the same object under another name, for the
-   * checks that follow one object through the function.
+   * checks that follow one object through the function. `member`: the
+   * member taken (`common`), for the checks that follow a container
+   * (`list = &fault->deliver`).
    */
-  memberAliases?: { name: string; of: string; line: number }[];
+  memberAliases?: { name: string; of: string; member?: string; line: number }[];
   /** Parameter names in order (`...` left out). */
   params?: string[];
   /**

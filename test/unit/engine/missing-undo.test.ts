@@ -218,3 +218,105 @@ test('missing-undo: the old value released before the new allocation is stored g
   const r = analyzeSources(await sharedParser(), [{ path: src.path, text }], { minConfidence: 'low' });
   assert.deepEqual(ofRule(r, 'missing-undo'), []);
 });
+
+const TEARDOWN = 'missing-undo/teardown-entries.c';
+
+test('missing-undo: a teardown frees the entries of one container, not of the one they are moved into', async () => {
+  const found = ofRule(await analyzeFixtures([TEARDOWN], { minConfidence: 'low' }), 'missing-undo');
+  const drain = lineOf(TEARDOWN, 'list_for_each_entry_safe(req, next, &mb->queue, node)');
+  const move = lineOf(TEARDOWN, 'rc = xa_alloc(&mb->parked');
+  const init = lineOf(TEARDOWN, 'xa_init_flags(&mb->parked');
+  const end = lineOf(TEARDOWN, 'mutex_destroy(&mb->mutex);') + 1;
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    [`mbox_destroy:${end}:medium`],
+  );
+  const [f] = found;
+  assert.equal(
+    f.message,
+    `\`mbox_destroy()\` frees the entries left on \`mb->queue\` (line ${drain}) but never empties \`mb->parked\`, ` +
+      `where \`mbox_read()\` moves them (\`xa_alloc()\` at line ${move}): entries parked there when the object is ` +
+      'destroyed are never freed, and the xarray is never destroyed (`xa_destroy()`).',
+  );
+  assert.deepEqual(relatedLines(f), [drain, end, move, init]);
+  assert.deepEqual(
+    f.related.map((r) => [r.role, r.path]),
+    [
+      ['call', undefined],
+      ['drop', undefined],
+      ['store', 1],
+      [undefined, undefined],
+    ],
+  );
+  assert.equal(f.scenario.invariant, 'no-leak');
+});
+
+test('missing-undo: a teardown that empties, checks or hands on the other container, or entries only indexed there: nothing', async () => {
+  const { fixtureSource } = await import('./engine-fixtures');
+  const src = fixtureSource(TEARDOWN).text;
+  const quiet = async (text: string, why: string) => {
+    assert.notEqual(text, src, why);
+    const r = await analyze({ 'mbox.c': text }, 'low');
+    assert.deepEqual(
+      r.findings.filter((x) => x.ruleId === 'missing-undo').map((x) => [x.function, x.line, x.message]),
+      [],
+      why,
+    );
+  };
+  const tail = '\tmutex_destroy(&mb->mutex);\n}';
+  // the fix: the parked entries freed too, and the xarray destroyed
+  await quiet(
+    src.replace(
+      tail,
+      '\txa_for_each(&mb->parked, index, req) {\n\t\txa_erase(&mb->parked, index);\n\t\tmbox_req_free(req);\n\t}\n' +
+        '\txa_destroy(&mb->parked);\n' +
+        tail,
+    ),
+    'drained',
+  );
+  // the protocol empties it first, and the teardown says so
+  await quiet(src.replace(tail, '\tWARN_ON(!xa_empty(&mb->parked));\n' + tail), 'asserted empty');
+  // handed to a helper in the file that drains it
+  await quiet(
+    src
+      .replace(tail, '\tmbox_drop_parked(mb);\n' + tail)
+      .replace(
+        'void mbox_destroy(',
+        'static void mbox_drop_parked(struct mbox *m)\n{\n\tstruct mbox_req *req;\n\tunsigned long index;\n\n' +
+          '\txa_for_each(&m->parked, index, req)\n\t\tmbox_req_free(xa_erase(&m->parked, index));\n}\n\nvoid mbox_destroy(',
+      ),
+    'helper drains',
+  );
+  // handed whole to a function not in view: it may empty it
+  await quiet(src.replace(tail, '\tmbox_ctx_forget(mb);\n' + tail), 'unknown helper');
+  // the same entries indexed in the xarray while they stay on the queue: one drain frees them all
+  await quiet(src.replace('\t\tlist_del(&req->node);\n\t\tdone +=', '\t\tdone +='), 'indexed, not moved');
+});
+
+test('missing-undo: the entry taken off by a helper that returns it unlinked (through a local alias of the list) is a move', async () => {
+  const { fixtureSource } = await import('./engine-fixtures');
+  const src = fixtureSource(TEARDOWN).text;
+  const text = src
+    .replace('\t\treq = list_first_entry(&mb->queue, struct mbox_req, node);\n', '\t\treq = mbox_fetch(mb);\n')
+    .replace('\t\tlist_del(&req->node);\n\t\tdone +=', '\t\tdone +=')
+    .replace(
+      'static ssize_t mbox_read(',
+      'static struct mbox_req *mbox_fetch(struct mbox *mb)\n{\n\tstruct list_head *list = &mb->queue;\n' +
+        '\tstruct mbox_req *req;\n\n\treq = list_first_entry(list, struct mbox_req, node);\n' +
+        '\tlist_del(&req->node);\n\treturn req;\n}\n\nstatic ssize_t mbox_read(',
+    );
+  assert.notEqual(text, src);
+  const r = await analyze({ 'mbox.c': text }, 'low');
+  assert.deepEqual(
+    r.findings.filter((x) => x.ruleId === 'missing-undo').map((x) => [x.function, x.line]),
+    [['mbox_destroy', lineIn(text, 'mutex_destroy(&mb->mutex);') + 1]],
+  );
+  // the helper that only peeks (no unlink) moves nothing: the entry stays on the queue
+  const peek = text.replace('\tlist_del(&req->node);\n\treturn req;', '\treturn req;');
+  assert.notEqual(peek, text);
+  const quiet = await analyze({ 'mbox.c': peek }, 'low');
+  assert.deepEqual(
+    quiet.findings.filter((x) => x.ruleId === 'missing-undo').map((x) => [x.function, x.line]),
+    [],
+  );
+});

@@ -140,4 +140,4 @@ test('real-bug fixes from the hunks alone: what is still reported fixed (the cou
 });
 
 /** Today's numbers, kept in docs/patch.md ("Fixes from the hunks alone"). */
-const HUNKS_ONLY_EXPECTED = { caught: 10, fixedFromHunks: 0 };
+const HUNKS_ONLY_EXPECTED = { caught: 11, fixedFromHunks: 0 };

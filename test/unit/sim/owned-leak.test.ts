@@ -25,7 +25,7 @@ test('an owned field overwritten: two calls, allocation #1 still owned when #2 i
   assert.equal(sim.kind, 'lock-model');
   const leak =
     `CPU1 at line ${store} stores allocation #2 from \`kmemdup()\` in \`s->saved\`, which still holds allocation #1 ` +
-    '(from `kmemdup()` by CPU0): nothing released it in between, so #1 is unreachable: leaked';
+    `(from \`kmemdup()\`, stored by CPU0 at line ${store}): nothing released it in between, so #1 is unreachable: leaked`;
   assert.equal(sim.headline, `Allocation leaked: ${leak}`);
   assert.deepEqual(sim.model?.threadRoles, ['sensor_set_state()', 'sensor_set_state() called again']);
   // the other invariants hold: no error path, no lock, no stale use
@@ -41,8 +41,8 @@ test('an owned field overwritten: two calls, allocation #1 still owned when #2 i
       return `${s.thread} ${s.line} ${s.action} | owns ${st.owns.join(', ')} | leaked ${st.leaked.join(', ') || '-'}${s.violation ? ` <-- ${s.violation}` : ''}`;
     }),
     [
-      `CPU0 ${store} \`s->saved\` = a new allocation from \`kmemdup()\` | owns s->saved: #1 | leaked -`,
-      `CPU1 ${store} \`s->saved\` = a new allocation from \`kmemdup()\` | owns s->saved: #2 | leaked #1 from kmemdup() <-- no-leak`,
+      `CPU0 ${store} \`s->saved\` given a new allocation from \`kmemdup()\` | owns s->saved: #1 | leaked -`,
+      `CPU1 ${store} \`s->saved\` given a new allocation from \`kmemdup()\` | owns s->saved: #2 | leaked #1 from kmemdup() <-- no-leak`,
     ],
   );
   assert.deepEqual(sim.placed, [0]);
@@ -88,4 +88,38 @@ test('a lock-model trace without an owning field keeps its columns (undoable, ch
     trace.rows[0].state.filter((c) => c.owner === 'shared').map((c) => c.key),
     ['undoable', 'changed', 'object'],
   );
+});
+
+const TEARDOWN = 'missing-undo/teardown-entries.c';
+
+test('a teardown that leaves a container: the mover parks entry #1, then the last reference goes and the object is freed with it', async () => {
+  const [f] = (await analyzeFixtures([TEARDOWN], { minConfidence: 'low' })).findings.filter(
+    (x) => x.ruleId === 'missing-undo',
+  );
+  assert.ok(f);
+  const drain = lineOf(TEARDOWN, 'list_for_each_entry_safe(req, next, &mb->queue, node)');
+  const end = lineOf(TEARDOWN, 'mutex_destroy(&mb->mutex);') + 1;
+  const move = lineOf(TEARDOWN, 'rc = xa_alloc(&mb->parked');
+  const sim = simulateFinding(f);
+  assertReplaysWitness(f, sim, 'teardown-entries.c');
+  const leak =
+    `CPU0 at line ${end} frees the object while \`mb->parked\` still holds entry #1 (moved from \`mb->queue\`, ` +
+    `stored by CPU1 at line ${move}): nothing freed it, so #1 is unreachable: leaked`;
+  assert.equal(sim.headline, `Allocation leaked: ${leak}`);
+  const c = findingCounterexample(sim)!;
+  assert.deepEqual(
+    c.steps.map((s) => {
+      const st = s.state as { owns: string[]; leaked: string[] };
+      return `${s.thread} ${s.line ?? '-'} ${s.action} | owns ${st.owns.join(', ') || '-'} | leaked ${st.leaked.join(', ') || '-'}${s.violation ? ` <-- ${s.violation}` : ''}`;
+    }),
+    [
+      `CPU1 ${move} \`mb->parked\` given an entry moved from \`mb->queue\` | owns mb->parked: #1 | leaked -`,
+      'CPU1 - leave (release what is held) | owns mb->parked: #1 | leaked -',
+      'CPU0 - the last reference is dropped: the teardown runs | owns mb->parked: #1 | leaked -',
+      `CPU0 ${drain} call | owns mb->parked: #1 | leaked -`,
+      `CPU0 ${end} \`mbox_destroy()\` returns: the object is gone, \`mb->parked\` not emptied | owns - | leaked #1 from mb->queue <-- no-leak`,
+    ],
+  );
+  // the witness: the drain and the teardown's end on CPU0, the move on CPU1
+  assert.deepEqual(sim.placed, [3, 4, 0]);
 });
