@@ -54,8 +54,19 @@ function memberOf(arg: string | undefined, fn?: FunctionModel): { base: string; 
   return alias?.member ? { base: alias.of, field: alias.member } : undefined;
 }
 
-const calls = (fn: FunctionModel): CallEvent[] =>
-  fn.blocks.flatMap((b) => b.events.filter((e): e is CallEvent => e.kind === 'call'));
+// Models are immutable and replaced on change: what is read off a function is kept while it lives (the pass
+// runs whole on every analysis, so a one-line edit must not redo every file's reading).
+const callsOf = new WeakMap<FunctionModel, CallEvent[]>();
+const fetchOf = new WeakMap<FunctionModel, { param: number; field: string } | null>();
+
+function calls(fn: FunctionModel): CallEvent[] {
+  let out = callsOf.get(fn);
+  if (!out) {
+    out = fn.blocks.flatMap((b) => b.events.filter((e): e is CallEvent => e.kind === 'call'));
+    callsOf.set(fn, out);
+  }
+  return out;
+}
 
 /** An iteration over a container: the entry variable and the container (`&obj->field`). */
 function iteration(ev: CallEvent, fn: FunctionModel): { entry: string; base: string; field: string } | undefined {
@@ -127,6 +138,12 @@ const entryOfLink = (arg: string | undefined): string | undefined =>
  * return group;`): which parameter, and which member.
  */
 function fetches(fn: FunctionModel): { param: number; field: string } | undefined {
+  let known = fetchOf.get(fn);
+  if (known === undefined) fetchOf.set(fn, (known = fetchesUncached(fn) ?? null));
+  return known ?? undefined;
+}
+
+function fetchesUncached(fn: FunctionModel): { param: number; field: string } | undefined {
   if (fn.status !== 'parsed' || !fn.params) return undefined;
   const all = calls(fn);
   const returned = new Set(
