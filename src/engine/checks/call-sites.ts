@@ -194,6 +194,10 @@ let lastViewParts: string[] = [];
 /** The last merge of each kind (direct, through pointers) and file count: an edit replaces one file's part, the rest is reused. */
 const lastMerged = new Map<string, { parts: CallSites[]; out: CallSites }>();
 
+function sameSites(a: readonly CallSite[], b: readonly CallSite[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /**
  * Each file's sites are one run of the whole walk (files in order, then
  * functions, then sites): appending file by file keeps every list's order.
@@ -203,26 +207,30 @@ const lastMerged = new Map<string, { parts: CallSites[]; out: CallSites }>();
  * The lists are shared, never changed after the merge.
  */
 function merge(parts: CallSites[], last: { parts: CallSites[]; out: CallSites } | undefined): CallSites {
-  const out: CallSites = new Map();
   if (last && last.parts.length === parts.length) {
     const stale = new Set<string>();
     let changed = 0;
     parts.forEach((p, i) => {
-      if (p === last.parts[i]) return;
+      const was = last.parts[i];
+      if (p === was) return;
       changed++;
-      for (const callee of last.parts[i].keys()) stale.add(callee);
-      for (const callee of p.keys()) stale.add(callee);
+      // A callee whose sites in this part are the same objects (the functions of the file an edit did not touch) keeps its list.
+      for (const [callee, sites] of was) if (!sameSites(sites, p.get(callee))) stale.add(callee);
+      for (const [callee, sites] of p) if (!sameSites(sites, was.get(callee))) stale.add(callee);
     });
     if (changed * 4 <= parts.length) {
-      for (const [callee, list] of last.out) if (!stale.has(callee)) out.set(callee, list);
+      // A copy of the last map (the engine copies a Map whole, faster than entry by entry), then the stale callees.
+      const next: CallSites = new Map(last.out);
       for (const callee of stale) {
         const list: CallSite[] = [];
         for (const p of parts) for (const site of p.get(callee) ?? []) list.push(site);
-        if (list.length > 0) out.set(callee, list);
+        if (list.length > 0) next.set(callee, list);
+        else next.delete(callee);
       }
-      return out;
+      return next;
     }
   }
+  const out: CallSites = new Map();
   for (const p of parts) {
     for (const [callee, sites] of p) {
       const list = out.get(callee);
