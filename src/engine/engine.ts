@@ -540,15 +540,18 @@ export class Engine {
   /** Knowledge plus the orders documented in comments of the analysed files, resolved to lock classes. */
   private withDocumentedOrders(models: FileModel[]): Knowledge {
     const extra: string[][] = [];
+    // The struct table copied once, and orders compared by key: with a whole
+    // tree as context, a copy per documented order was quadratic.
+    let structs: StructTable | undefined;
+    const known = new Set(this.knowledge.documentedOrders.map((d) => d.join()));
     for (const m of models) {
       for (const o of m.documentedOrders) {
-        const ids = resolveOrderNames(o.names, this.realStructs(), o.struct);
-        if (
-          ids.length >= 2 &&
-          !this.knowledge.documentedOrders.some((d) => d.join() === ids.join()) &&
-          !extra.some((d) => d.join() === ids.join())
-        )
+        const ids = resolveOrderNames(o.names, (structs ??= this.realStructs()), o.struct);
+        const key = ids.join();
+        if (ids.length >= 2 && !known.has(key)) {
+          known.add(key);
           extra.push(ids);
+        }
       }
     }
     if (extra.length === 0) return this.knowledge;
