@@ -15,39 +15,30 @@ import { declaredName, kids, line, namedKids, nodeType, sameNode, structOfTypeNo
 import type { FileModel, FunctionModel, OpsImplementation } from './types';
 
 /**
- * Values cached by a top-level node's text across edits. Looked up by kind
- * and length and confirmed by comparing the whole text: a map keyed by the
- * whole text hashed every node's text on every edit, which cost more than the
- * rest of the lookup (and so did building a short key string per lookup).
+ * Values cached by a top-level node's text across edits. Looked up by a short
+ * key (kind, length, first characters) and confirmed by comparing the whole
+ * text: a map keyed by the whole text hashed every node's text on every edit,
+ * which cost more than the rest of the lookup.
  */
 export class TextCache<T> {
-  private readonly map = new Map<string, Map<number, { text: string; value: T }[]>>();
+  private readonly map = new Map<string, { text: string; value: T }[]>();
 
-  private list(kind: string, text: string, create: boolean): { text: string; value: T }[] | undefined {
-    let byLength = this.map.get(kind);
-    if (!byLength) {
-      if (!create) return undefined;
-      byLength = new Map();
-      this.map.set(kind, byLength);
-    }
-    let list = byLength.get(text.length);
-    if (!list && create) {
-      list = [];
-      byLength.set(text.length, list);
-    }
-    return list;
+  private static key(kind: string, text: string): string {
+    return `${kind}\u0000${text.length}\u0000${text.slice(0, 48)}`;
   }
 
   get(kind: string, text: string): T | undefined {
-    const list = this.list(kind, text, false);
+    const list = this.map.get(TextCache.key(kind, text));
     if (!list) return undefined;
     for (const e of list) if (e.text === text) return e.value;
     return undefined;
   }
 
   set(kind: string, text: string, value: T): void {
-    const list = this.list(kind, text, true)!;
-    if (!list.some((e) => e.text === text)) list.push({ text, value });
+    const k = TextCache.key(kind, text);
+    const list = this.map.get(k);
+    if (!list) this.map.set(k, [{ text, value }]);
+    else if (!list.some((e) => e.text === text)) list.push({ text, value });
   }
 }
 
