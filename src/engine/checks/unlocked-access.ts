@@ -653,11 +653,48 @@ function findingsFor(ctx: CheckContext, field: string, v: Verdict, fromKnowledge
   return out;
 }
 
+/**
+ * The functions a reported finding can come from, when some files in view
+ * are context only: those of the reported files and their callees down to
+ * MAX_UP calls (a finding sits at the access's own function or at a caller
+ * at most MAX_UP calls above it). A field with no access among them cannot
+ * give a reported finding, so its verdict is not worked out: the editor's
+ * hundreds of context files count as sites, they are not judged on every
+ * keystroke. Undefined when every file is reported.
+ */
+function reportable(ctx: CheckContext): Set<FunctionModel> | undefined {
+  const own = ctx.files.filter((m) => ctx.reports(m.file));
+  if (own.length === ctx.files.length) return undefined;
+  const callees = new Map<FunctionModel, string[]>();
+  for (const [name, sites] of callSites(ctx, true))
+    for (const s of sites) {
+      const list = callees.get(s.fn);
+      if (list) list.push(name);
+      else callees.set(s.fn, [name]);
+    }
+  let frontier = own.flatMap((m) => m.functions);
+  const out = new Set(frontier);
+  for (let depth = 0; depth < MAX_UP && frontier.length > 0; depth++) {
+    const next: FunctionModel[] = [];
+    for (const fn of frontier)
+      for (const name of callees.get(fn) ?? [])
+        for (const d of ctx.functions.get(name) ?? [])
+          if (!out.has(d)) {
+            out.add(d);
+            next.push(d);
+          }
+    frontier = next;
+  }
+  return out;
+}
+
 function analyse(ctx: CheckContext): Finding[] {
   const { byField } = buildIndex(ctx);
   const decider = new Decider(ctx);
+  const near = reportable(ctx);
   const out: Finding[] = [];
   for (const [field, accesses] of byField) {
+    if (near && !accesses.some((a) => near.has(a.fn))) continue;
     const known = ctx.knowledge.protectedBy[field];
     const writes = accesses.filter((a) => a.kind === 'write');
     if (!known && writes.length === 0) continue;
@@ -696,8 +733,8 @@ function analyse(ctx: CheckContext): Finding[] {
   return out;
 }
 
-/** The last answer per global generation, kept while the same models are in view. */
-const lastRun = new WeakMap<object, { files: readonly unknown[]; findings: Finding[] }>();
+/** The last answer per global generation, kept while the same models are in view and reported. */
+const lastRun = new WeakMap<object, { files: readonly unknown[]; reported: readonly boolean[]; findings: Finding[] }>();
 
 export const unlockedAccess: Check = {
   id: 'unlocked-access',
@@ -707,12 +744,16 @@ export const unlockedAccess: Check = {
   global: true,
   run(ctx) {
     const files = ctx.files;
+    const reported = files.map((m) => ctx.reports(m.file));
     const last = lastRun.get(ctx.summaries);
-    if (last && last.files.length === files.length && last.files.every((f, i) => f === files[i])) {
-      return last.findings.filter((f) => ctx.reports(f.file));
-    }
-    const findings = analyse({ ...ctx, reports: () => true });
-    lastRun.set(ctx.summaries, { files: [...files], findings });
-    return findings.filter((f) => ctx.reports(f.file));
+    if (
+      last &&
+      last.files.length === files.length &&
+      last.files.every((f, i) => f === files[i] && last.reported[i] === reported[i])
+    )
+      return last.findings;
+    const findings = analyse(ctx);
+    lastRun.set(ctx.summaries, { files: [...files], reported, findings });
+    return findings;
   },
 };
