@@ -530,11 +530,21 @@ export class Engine {
     return h;
   }
 
-  /** The merged struct table without the reserved `<...>` entries (bool functions, globals). */
+  private realStructsOf: { from: StructTable | undefined; real: StructTable } | undefined;
+
+  /**
+   * The merged struct table without the reserved `<...>` entries (bool
+   * functions, globals), kept while the merged table is the same object, so
+   * the documented orders' name index built over it (documented-orders.ts)
+   * is kept across edits that change no layout.
+   */
   private realStructs(): StructTable {
-    const out: StructTable = {};
-    for (const [k, v] of Object.entries(this.structs ?? {})) if (!k.startsWith('<')) out[k] = v;
-    return out;
+    const kept = this.realStructsOf;
+    if (kept && kept.from === this.structs) return kept.real;
+    const real: StructTable = {};
+    for (const [k, v] of Object.entries(this.structs ?? {})) if (!k.startsWith('<')) real[k] = v;
+    this.realStructsOf = { from: this.structs, real };
+    return real;
   }
 
   /** Knowledge plus the orders documented in comments of the analysed files, resolved to lock classes. */

@@ -333,11 +333,21 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
   }
   // Function models are the keys (one object per definition).
   const key = (fn: FunctionModel): FunctionModel => fn;
+  // A name defined in several files (static helpers: thousands of `*_probe`
+  // across a whole tree) resolves to the caller's own file's first
+  // definition: looked up by file, not by scanning the definitions per call.
+  const sameFile = new Map<string, Map<string, FunctionModel>>();
+  for (const [name, list] of byName) {
+    if (list.length === 1) continue;
+    const byFile = new Map<string, FunctionModel>();
+    for (const fn of list) if (!byFile.has(fn.file)) byFile.set(fn.file, fn);
+    sameFile.set(name, byFile);
+  }
   const resolve = (name: string, fromFile?: string): FunctionModel | undefined => {
     const list = byName.get(name);
     if (!list) return undefined;
     if (list.length === 1 || !fromFile) return list[0];
-    return list.find((f) => f.file === fromFile) || list[0];
+    return sameFile.get(name)!.get(fromFile) ?? list[0];
   };
 
   // Knowledge-only summaries (for names with no body in view), resolved lazily with `reaches`.
@@ -482,11 +492,19 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     return changed;
   };
 
-  const work = [...all];
+  // A queue read from a moving head: `shift()` on an array of a whole
+  // tree's functions (in V8's large-object space, which cannot be trimmed
+  // from the front) copies the whole array per call.
+  let work = [...all];
+  let head = 0;
   const queued = new Set(all.map(key));
   let budget = all.length * 40 + 1000;
-  while (work.length > 0 && budget-- > 0) {
-    const fn = work.shift()!;
+  while (head < work.length && budget-- > 0) {
+    const fn = work[head++];
+    if (head >= 65536 && head * 2 >= work.length) {
+      work = work.slice(head);
+      head = 0;
+    }
     queued.delete(key(fn));
     if (!absorb(fn)) continue;
     for (const caller of callers.get(key(fn)) ?? []) {

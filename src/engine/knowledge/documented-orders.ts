@@ -70,6 +70,53 @@ function structOfType(type: string): string | undefined {
 }
 
 /**
+ * Who has which field, read once per struct table: a documented order's
+ * names are resolved by lookup, not by scanning every struct per name (with
+ * a whole tree as context that is a hundred thousand structs per name).
+ */
+interface StructIndex {
+  /** Field name → the structs where it is a lock. */
+  lockOwners: Map<string, string[]>;
+  /** Member name → the structs that have a member of that name. */
+  holders: Map<string, string[]>;
+  /** `x` → the structs named `*_x`, filled on first use. */
+  suffixed: Map<string, string[]> | undefined;
+}
+
+const indexes = new WeakMap<Structs, StructIndex>();
+
+function indexOf(structs: Structs): StructIndex {
+  let index = indexes.get(structs);
+  if (index) return index;
+  index = { lockOwners: new Map(), holders: new Map(), suffixed: undefined };
+  for (const [struct, fields] of Object.entries(structs)) {
+    for (const [field, type] of Object.entries(fields)) {
+      push(index.holders, field, struct);
+      if (LOCK_TYPE.test(type)) push(index.lockOwners, field, struct);
+    }
+  }
+  indexes.set(structs, index);
+  return index;
+}
+
+function push(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** The structs named `something_${owner}`. */
+function suffixedBy(structs: Structs, index: StructIndex, owner: string): string[] {
+  if (!index.suffixed) {
+    index.suffixed = new Map();
+    for (const struct of Object.keys(structs))
+      for (let i = struct.indexOf('_'); i >= 0; i = struct.indexOf('_', i + 1))
+        push(index.suffixed, struct.slice(i + 1), struct);
+  }
+  return index.suffixed.get(owner) ?? [];
+}
+
+/**
  * Resolves one name from a documented order to a class id, or undefined when
  * it is unknown or ambiguous. `context` is the struct the comment documents
  * (the one defined right below it), preferred when a bare field name exists
@@ -77,10 +124,11 @@ function structOfType(type: string): string | undefined {
  */
 export function resolveOrderName(name: string, structs: Structs, context?: string): string | undefined {
   const parts = name.replace(/^&/, '').split(/::|\.|->/);
+  const index = indexOf(structs);
   if (parts.length === 1) {
     const field = parts[0];
     if (context && isLockField(structs, context, field)) return `${context}.${field}`;
-    const owners = Object.keys(structs).filter((s) => isLockField(structs, s, field));
+    const owners = index.lockOwners.get(field) ?? [];
     return owners.length === 1 ? `${owners[0]}.${field}` : undefined;
   }
   const field = parts[parts.length - 1];
@@ -89,15 +137,15 @@ export function resolveOrderName(name: string, structs: Structs, context?: strin
   if (isLockField(structs, owner, field)) return `${owner}.${field}`;
   // `pages::mutex`: a member named `pages` whose struct type has the lock field.
   const viaMember = new Set<string>();
-  const holders = context && structs[context]?.[owner] !== undefined ? [context] : Object.keys(structs);
+  const holders =
+    context && Object.hasOwn(structs[context] ?? {}, owner) ? [context] : (index.holders.get(owner) ?? []);
   for (const holder of holders) {
-    const type = structs[holder]?.[owner];
-    const target = type === undefined ? undefined : structOfType(type);
+    const target = structOfType(structs[holder][owner]);
     if (target && isLockField(structs, target, field)) viaMember.add(`${target}.${field}`);
   }
   if (viaMember.size === 1) return [...viaMember][0];
   // `pages::mutex` with no member in view: a struct named `*_pages` that has the lock.
-  const suffixed = Object.keys(structs).filter((s) => s.endsWith(`_${owner}`) && isLockField(structs, s, field));
+  const suffixed = suffixedBy(structs, index, owner).filter((s) => isLockField(structs, s, field));
   return suffixed.length === 1 ? `${suffixed[0]}.${field}` : undefined;
 }
 
