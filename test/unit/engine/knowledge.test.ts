@@ -101,6 +101,27 @@ test('documented order: names resolve through the struct itself, a member, or a 
   ]);
 });
 
+test("documented order: `owner::field` resolves through a `*_owner` struct only when one has the lock, and a context struct's member wins", () => {
+  const structs = {
+    blk_queue: { lock: 'spinlock_t', depth: 'int' },
+    net_queue: { depth: 'int' },
+    tx_ring: { queue: 'struct blk_queue *', lock: 'struct mutex' },
+    rx_ring: { queue: 'struct net_queue *' },
+  };
+  // `queue::lock`, no context: two structs have a member `queue`, only one of their types has the lock.
+  assert.equal(resolveOrderName('queue::lock', structs), 'blk_queue.lock');
+  // With the documented struct as context, its own member decides (here: no lock there, so the suffix rule answers).
+  assert.equal(resolveOrderName('queue::lock', structs, 'rx_ring'), 'blk_queue.lock');
+  // `ring::lock` has no member named `ring`: the one struct named `*_ring` with the lock.
+  assert.equal(resolveOrderName('ring::lock', structs), 'tx_ring.lock');
+  const two = { ...structs, rx_ring: { queue: 'struct net_queue *', lock: 'spinlock_t' } };
+  assert.equal(resolveOrderName('ring::lock', two), undefined);
+  // A bare field that is a lock in two structs is ambiguous; names of Object's own properties resolve to nothing.
+  assert.equal(resolveOrderName('lock', structs), undefined);
+  assert.equal(resolveOrderName('constructor', structs), undefined);
+  assert.equal(resolveOrderName('constructor::lock', structs), undefined);
+});
+
 test('config: a valid file overrides a function and adds a driver callback', () => {
   const text = JSON.stringify({
     functions: {

@@ -153,3 +153,47 @@ static void bump_a(struct tbl *t)
   assert.deepEqual(run(readers + writerA), []);
   assert.deepEqual(run(readers + writerA + writerB), ['reader_one:10:high']);
 });
+
+test("lock graph: a static helper defined in several files is resolved in the caller's own file, not the first definition in view", async () => {
+  const file = (prefix: string): string => `// SPDX-License-Identifier: MIT
+struct ${prefix}_dev {
+	struct mutex state_lock;
+	spinlock_t stat_lock;
+};
+
+static void flush_stats(struct ${prefix}_dev *d)
+{
+	spin_lock(&d->stat_lock);
+	spin_unlock(&d->stat_lock);
+}
+
+void ${prefix}_suspend(struct ${prefix}_dev *d)
+{
+	mutex_lock(&d->state_lock);
+	flush_stats(d);
+	mutex_unlock(&d->state_lock);
+}
+`;
+  // The file defining flush_stats first takes no lock under another: only its own definition must be used by each caller.
+  const first = `// SPDX-License-Identifier: MIT
+struct cam_dev {
+	spinlock_t irq_lock;
+};
+
+static void flush_stats(struct cam_dev *c)
+{
+	spin_lock(&c->irq_lock);
+	spin_unlock(&c->irq_lock);
+}
+`;
+  const r = analyzeSources(
+    await sharedParser(),
+    [
+      { path: 'cam.c', text: first },
+      { path: 'eth.c', text: file('eth') },
+      { path: 'wlan.c', text: file('wlan') },
+    ],
+    { minConfidence: 'low' },
+  );
+  assert.deepEqual(edges(r), ['eth_dev.state_lock>eth_dev.stat_lock', 'wlan_dev.state_lock>wlan_dev.stat_lock']);
+});
