@@ -6,7 +6,17 @@
  * server start is retried on a fresh port; `close()` kills what was started.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -317,6 +327,40 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = path.join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file });
   return file;
+}
+
+/** The extension's own output log(s) in a served code-server's logs folder (empty when none was written yet). */
+export function extensionLog(served: Served): string {
+  const logs = path.join(served.userDataDir, 'logs');
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.includes('iommufd-review.iommufd-review') && e.name.endsWith('.log')) found.push(p);
+    }
+  };
+  walk(logs);
+  return found.map((f) => readFileSync(f, 'utf8')).join('\n');
+}
+
+/**
+ * Runs a test's steps; when one fails, the error says what the user saw and
+ * what the extension logged (a screenshot and the log's last lines), since a
+ * CI run keeps only the test output.
+ */
+export async function explained(served: Served, b: Browsing, name: string, steps: () => Promise<void>): Promise<void> {
+  try {
+    await steps();
+  } catch (e) {
+    const shot = await screenshot(b.page, `${name}-failed`).catch(() => 'none');
+    const tail = extensionLog(served).trimEnd().split('\n').slice(-40).join('\n');
+    const errors = b.pageErrors.slice(-5).join('\n');
+    (e as Error).message +=
+      `\n--- screenshot: ${shot}\n--- the extension's log (last lines):\n${tail || '(empty)'}` +
+      (errors ? `\n--- page errors:\n${errors}` : '');
+    throw e;
+  }
 }
 
 export function fileSize(p: string): number {

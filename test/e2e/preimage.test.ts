@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  explained,
   openBrowser,
   packageVsix,
   remoteFileUri,
@@ -91,60 +92,62 @@ describe('a patch mail in a git checkout (code-server)', () => {
     await served?.close();
   });
 
-  test('the diagnostic and the status item say the base-commit was the pre-image', async () => {
-    const panel = await showProblems(b.page, LONG.timeout);
-    const row = panel
-      .locator('.monaco-list-row', { hasText: 'unmap-before-rollback' })
-      .filter({ hasText: 'introduced by this patch [2/3]' })
-      .first();
-    await row.waitFor({ state: 'visible', ...LONG });
-    assert.match(await row.innerText(), /pre-image: the series base-commit in the git repository/);
-    await b.page
-      .locator('.statusbar-item', { hasText: 'iommufd: pre-image base-commit' })
-      .first()
-      .waitFor({ state: 'visible', ...LONG });
-    await screenshot(b.page, 'preimage-01-problems');
-  });
+  test('the diagnostic and the status item say the base-commit was the pre-image', () =>
+    explained(served, b, 'preimage-01', async () => {
+      const panel = await showProblems(b.page, LONG.timeout);
+      const row = panel
+        .locator('.monaco-list-row', { hasText: 'unmap-before-rollback' })
+        .filter({ hasText: 'introduced by this patch [2/3]' })
+        .first();
+      await row.waitFor({ state: 'visible', ...LONG });
+      assert.match(await row.innerText(), /pre-image: the series base-commit in the git repository/);
+      await b.page
+        .locator('.statusbar-item', { hasText: 'iommufd: pre-image base-commit' })
+        .first()
+        .waitFor({ state: 'visible', ...LONG });
+      await screenshot(b.page, 'preimage-01-problems');
+    }));
 
-  test("the related location opens the post-image document at the finding's line", async () => {
-    const panel = await showProblems(b.page, LONG.timeout);
-    const related = panel
-      .locator('.monaco-list-row', { hasText: 'the finding in the post-image of patch 2/3' })
-      .first();
-    await related.waitFor({ state: 'visible', ...LONG });
-    await related.click();
-    // A read-only document of the image (not the workspace's device.c, which is the pre-series base).
-    const tab = b.page.locator('.editor-group-container.active .tab.active[data-resource-name="device.c"]').first();
-    await tab.waitFor({ state: 'visible', ...LONG });
-    const line = postImageLine();
-    assert.ok(line > 0);
-    await b.page
-      .locator('.statusbar-item', { hasText: `Ln ${line}, Col 1` })
-      .first()
-      .waitFor({ state: 'visible', ...LONG });
-    await b.page
-      .locator('.editor-group-container.active .view-line', {
-        hasText: 'rc = iopt_add_access(&new_ioas->iopt, access);',
-      })
-      .first()
-      .waitFor({ state: 'visible', ...LONG });
-    // The workspace's own device.c (the series' base) has another line there: the image is what opened.
-    assert.notEqual(
-      readFileSync(path.join(repo.dir, 'drivers/iommu/iommufd/device.c'), 'utf8').split('\n')[line - 1],
-      FALLIBLE,
-    );
-    await screenshot(b.page, 'preimage-02-post-image');
-    // The image is read-only, as a user finds out by typing: the workspace's device.c would take the edit.
-    await b.page
-      .locator('.editor-group-container.active .view-line', {
-        hasText: 'rc = iopt_add_access(&new_ioas->iopt, access);',
-      })
-      .first()
-      .click();
-    await b.page.keyboard.type('x');
-    await b.page
-      .locator('.editor-group-container.active .monaco-editor-overlaymessage', { hasText: /read-only/i })
-      .first()
-      .waitFor({ state: 'visible', ...LONG });
-  });
+  test("the related location opens the post-image document at the finding's line", () =>
+    explained(served, b, 'preimage-02', async () => {
+      const panel = await showProblems(b.page, LONG.timeout);
+      const related = panel
+        .locator('.monaco-list-row', { hasText: 'the finding in the post-image of patch 2/3' })
+        .first();
+      await related.waitFor({ state: 'visible', ...LONG });
+      await related.click();
+      // A read-only document of the image (not the workspace's device.c, which is the pre-series base).
+      const tab = b.page.locator('.editor-group-container.active .tab.active[data-resource-name="device.c"]').first();
+      await tab.waitFor({ state: 'visible', ...LONG });
+      const line = postImageLine();
+      assert.ok(line > 0);
+      await b.page
+        .locator('.statusbar-item', { hasText: `Ln ${line}, Col 1` })
+        .first()
+        .waitFor({ state: 'visible', ...LONG });
+      await b.page
+        .locator('.editor-group-container.active .view-line', {
+          hasText: 'rc = iopt_add_access(&new_ioas->iopt, access);',
+        })
+        .first()
+        .waitFor({ state: 'visible', ...LONG });
+      // The workspace's own device.c (the series' base) has another line there: the image is what opened.
+      assert.notEqual(
+        readFileSync(path.join(repo.dir, 'drivers/iommu/iommufd/device.c'), 'utf8').split('\n')[line - 1],
+        FALLIBLE,
+      );
+      await screenshot(b.page, 'preimage-02-post-image');
+      // The image is read-only, as a user finds out by typing: the workspace's device.c would take the edit.
+      await b.page
+        .locator('.editor-group-container.active .view-line', {
+          hasText: 'rc = iopt_add_access(&new_ioas->iopt, access);',
+        })
+        .first()
+        .click();
+      await b.page.keyboard.type('x');
+      await b.page
+        .locator('.editor-group-container.active .monaco-editor-overlaymessage', { hasText: /read-only/i })
+        .first()
+        .waitFor({ state: 'visible', ...LONG });
+    }));
 });
