@@ -27,6 +27,7 @@ import type { LoadedConfiguration, ServerHost } from './host';
 import type { ServerSettings } from './settings';
 import { DEFAULT_SETTINGS } from './settings';
 import type { Placed } from './to-lsp';
+import { isRememberedOwn, rememberedOwnKey, type RememberedOwn } from './remembered-own';
 import { simulateArgs, type SimulationAnswer } from './protocol';
 import { baseName, keyOfUri } from './uris';
 
@@ -85,6 +86,10 @@ export class Analysis {
    */
   private readonly typing = new Set<string>();
   private readonly facts?: FactsStore;
+  /** The one open document whose own answer the next analysis may remember, under this key. */
+  private ownCandidate?: { path: string; key: string };
+  /** The open document's own answer came from the index and nothing changed since (see takeAnswered). */
+  private answered = false;
 
   constructor(
     private readonly host: ServerHost,
@@ -154,6 +159,8 @@ export class Analysis {
     this.engine?.dispose();
     this.engine = undefined;
     this.configuration = undefined;
+    this.answered = false;
+    this.ownCandidate = undefined;
     this.context.clear();
     this.loadedDirs.clear();
     this.loadedTrees.clear();
@@ -164,7 +171,53 @@ export class Analysis {
     this.typing.delete(key);
     this.live.add(key);
     this.context.delete(key);
+    this.answered = false;
+    this.ownCandidate = this.onlyDocument(key) ? { path: key, key: this.ownKey(key, text) } : undefined;
     (await this.getEngine()).setFile(key, text);
+  }
+
+  /** `key` is the one document held: no other open, no context (the state an own answer is computed in). */
+  private onlyDocument(key: string): boolean {
+    return (
+      this.host.facts?.getResult !== undefined && this.context.size === 0 && [...this.live].every((k) => k === key)
+    );
+  }
+
+  private ownKey(key: string, text: string): string {
+    // the configuration is looked up from the open files: `key` is among them by now
+    return rememberedOwnKey((t) => this.host.facts!.store.digest(t), {
+      path: key,
+      text,
+      settings: this.settings,
+      config: this.config(),
+    });
+  }
+
+  /**
+   * The own answer the index remembers for `key` with exactly `text`, when it
+   * would be the one document held; read without the parser. Call before
+   * setDocument, then markAnswered once it is shown.
+   */
+  rememberedOwn(key: string, text: string): RememberedOwn | undefined {
+    if (!this.onlyDocument(key)) return undefined;
+    this.live.add(key);
+    const value = this.host.facts!.getResult!(this.ownKey(key, text));
+    return isRememberedOwn(value) ? value : undefined;
+  }
+
+  /** The remembered own answer of the document just set is what the client shows. */
+  markAnswered(): void {
+    this.answered = true;
+  }
+
+  /**
+   * Whether the open document's own answer came from the index and nothing
+   * changed since (an own-file analysis now would repeat it); asked once.
+   */
+  takeAnswered(): boolean {
+    const was = this.answered;
+    this.answered = false;
+    return was;
   }
 
   /** Applies a didChange's edits to the engine's tree; a full reparse when that fails. */
@@ -172,6 +225,8 @@ export class Analysis {
     const engine = await this.getEngine();
     if (!this.live.has(key) || edits.length === 0) return this.setDocument(key, text);
     this.typing.add(key);
+    this.answered = false;
+    this.ownCandidate = undefined;
     try {
       engine.editFile(key, toReplacements(edits));
     } catch (e) {
@@ -183,6 +238,8 @@ export class Analysis {
   /** The document was closed: it stays as context when it is a file of a directory read as context. */
   async closeDocument(key: string): Promise<void> {
     if (!this.live.delete(key) || !this.engine) return;
+    this.answered = false;
+    this.ownCandidate = undefined;
     if (this.loadedDirs.has(parentOf(key)) && (await this.readContext(this.engine, key)) !== false) return;
     this.engine.removeFile(key);
   }
@@ -294,7 +351,21 @@ export class Analysis {
       if (entry) entry.notes.push({ message: `iommufd-review: ${baseName(p.file)}: ${p.message}` });
       else this.log.warn(`${p.file}: ${p.message}`);
     }
+    this.rememberOwn(byKey, result);
     return byKey;
+  }
+
+  /** Stores the own answer of the one document held, once per whole text set (never one per keystroke). */
+  private rememberOwn(byKey: Map<string, DocumentFindings>, result: AnalysisResult): void {
+    const c = this.ownCandidate;
+    const found = c && byKey.get(c.path);
+    if (!c || !found || this.live.size !== 1 || this.context.size > 0 || this.typing.has(c.path)) return;
+    this.ownCandidate = undefined;
+    const value: RememberedOwn = {
+      ...found,
+      coverage: { files: result.coverage.files, functions: result.coverage.functions },
+    };
+    this.host.facts?.putResult?.(c.key, value);
   }
 
   /** Reviews the series in a patch document; findings on the patch's own lines. */

@@ -18,6 +18,12 @@ export interface HostFacts {
   loaded(): number;
   /** What went wrong with the index so far (unwritable, entries set aside): one line each. */
   notes(): string[];
+  /**
+   * A whole answer remembered under a key the caller derives from all of its
+   * inputs (the store keeps one space per engine build); undefined when none.
+   */
+  getResult?(key: string): unknown;
+  putResult?(key: string, value: unknown): void;
 }
 
 export interface LoadedConfiguration {

@@ -27,7 +27,13 @@ function isKernelTree(dir: string): boolean {
 export function nodeHost(options: { indexDir?: string; configFiles?: boolean } = {}): ServerHost {
   const index = options.indexDir ? new DiskFactsStore({ dir: options.indexDir }) : undefined;
   return {
-    facts: index && { store: index, loaded: () => index.stats.loaded, notes: () => index.notes },
+    facts: index && {
+      store: index,
+      loaded: () => index.stats.loaded,
+      notes: () => index.notes,
+      getResult: (key) => index.getResult(key),
+      putResult: (key, value) => index.putResult(key, value),
+    },
     // dist/repair-worker.js, beside the bundle this runs from (dist/lsp-server.js or dist/cli.js)
     repair: workerRepairRunner(__dirname),
     // The wasm parser: what the editor measured fastest for edits (docs/cli.md, "Backend choice").

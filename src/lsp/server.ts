@@ -62,6 +62,8 @@ const REQUEST_FAILED = -32803;
 const REPAIR_LIMIT_MS = 60_000;
 /** How long a request waits for a pending analysis before answering with what there is. */
 const SETTLE_LIMIT_MS = 30_000;
+/** How long an open waits for the settings asked for at the start before using the ones it has. */
+const SETTINGS_WAIT_MS = 2_000;
 /** The scheduler key of the one analysis over all open C documents. */
 const C_RUN = 'c';
 
@@ -196,7 +198,9 @@ export function startServer(connection: Connection, host: ServerHost): void {
    */
   const analyseC = async (token: RunToken): Promise<void> => {
     try {
-      if (!(await analyseOpenC(token))) return;
+      // Shown from the index at the open, and nothing changed since: an own-file run would repeat it.
+      const answered = analysis.takeAnswered();
+      if (!answered && !(await analyseOpenC(token))) return;
       const added = await analysis.loadContext(
         () => token.superseded(),
         (p) =>
@@ -207,7 +211,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
             message: `reading context files: ${p.done} of ${p.total} (${p.fromIndex} from the index, ${p.done - p.fromIndex} parsed)`,
           }),
       );
-      if (!added || token.superseded()) return;
+      if ((!added && !answered) || token.superseded()) return;
       await analyseOpenC(token);
     } catch (e) {
       status({ phase: 'error', message: `analysis failed: ${(e as Error)?.message ?? String(e)}` });
@@ -266,6 +270,8 @@ export function startServer(connection: Connection, host: ServerHost): void {
     reanalyseAll();
   };
 
+  /** The settings pulled at the start have been applied (or could not be had). */
+  let settingsArrived: Promise<void> = Promise.resolve();
   let toldConfig = '';
   const tellConfigProblems = (): void => {
     const problems = analysis.configProblems();
@@ -335,7 +341,11 @@ export function startServer(connection: Connection, host: ServerHost): void {
     log.info(
       `iommufd-review ${host.version} language server; workspace: ${analysis.roots.join(', ') || '(none)'}; diagnostics ${pushDiagnostics ? 'pushed' : 'pulled'}`,
     );
-    if (configurationRequests && !settingsExplicit) void pullSettings();
+    if (configurationRequests && !settingsExplicit)
+      settingsArrived = Promise.race([
+        pullSettings(),
+        new Promise<void>((resolve) => setTimeout(resolve, SETTINGS_WAIT_MS)),
+      ]);
     analysis.warmUp();
   });
 
@@ -351,12 +361,39 @@ export function startServer(connection: Connection, host: ServerHost): void {
     }
   });
 
+  /**
+   * The open document's own diagnostics as the index remembers them for its
+   * exact text and inputs, shown before the parser is needed; false when
+   * there are none (or the document changed since it was opened).
+   */
+  const showRemembered = (entry: OpenDocument, text: string, version: number): boolean => {
+    const started = Date.now();
+    const found = analysis.rememberedOwn(entry.key, text);
+    if (!found || documents.get(entry.uri) !== entry || entry.doc.version !== version) return false;
+    show(entry, found);
+    refreshPulls();
+    lastResult = {
+      files: { open: 1, context: 0 },
+      findings: found.placed.length,
+      coverage: found.coverage,
+      elapsedMs: Date.now() - started,
+    };
+    status({ ...lastResult, phase: 'ready' });
+    log.info(`own diagnostics of ${baseName(entry.uri)} from the index in ${lastResult.elapsedMs} ms`);
+    return true;
+  };
+
   connection.onDidOpenTextDocument(({ textDocument: t }) => {
     const entry = documents.open(t.uri, t.languageId, t.version, t.text);
     if (entry.kind === 'c') {
       if (!analysis.started) status({ phase: 'loading', message: 'loading the C parser' });
       void enqueue(`opening ${baseName(t.uri)}`, async () => {
-        await analysis.setDocument(entry.key, entry.doc.getText());
+        // the settings the client was asked for at the start are part of the remembered answer's key
+        await settingsArrived;
+        const text = entry.doc.getText();
+        const remembered = entry.doc.version === t.version && showRemembered(entry, text, t.version);
+        await analysis.setDocument(entry.key, text);
+        if (remembered) analysis.markAnswered();
         tellConfigProblems();
       });
       schedule(C_RUN, 0);

@@ -214,6 +214,71 @@ describe("lsp: what the VS Code extension's client uses", () => {
       }
     });
 
+  test('--index DIR: the same text opened again shows the own diagnostics the index remembers, equal to a fresh analysis; a changed text or setting is analysed afresh', async () => {
+    const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE, 'toy_mdev.c': MDEV });
+    const file = path.join(dir, 'toy_replace_detach_first.c');
+    const index = mkdtempSync(path.join(os.tmpdir(), 'iommufd-lsp-index-'));
+    const session = async (
+      initializationOptions: Record<string, unknown>,
+    ): Promise<{ statuses: string[]; first: Diagnostic[]; logs: string[] }> => {
+      const s = await startServer({
+        args: [extensionServerBundle, '--stdio', '--index', index],
+        rootUri: fileUri(dir),
+        capabilities: statusClient,
+        initializationOptions,
+      });
+      try {
+        await open(s, file);
+        await until('the result with the context', lastReadyWithContext(s));
+        return { statuses: s.statuses.map(said), first: s.published[0].diagnostics, logs: s.logs };
+      } finally {
+        await s.close();
+      }
+    };
+    const withContext = ['analysing open=1 context=1', 'ready open=1 context=1 findings=1 parsed=3'];
+    try {
+      const cold = await session({});
+      assert.deepEqual(
+        cold.first.map((d) => d.code),
+        ['unmap-before-rollback'],
+      );
+      const warm = await session({});
+      // no own-file analysis: the remembered answer, then the context from the index and the analysis with it
+      assert.deepEqual(warm.statuses, [
+        'loading',
+        'ready open=1 context=0 findings=1 parsed=3',
+        'reading 0/1 from-index=0',
+        'reading 1/1 from-index=1',
+        ...withContext,
+      ]);
+      assert.deepEqual(warm.first, cold.first);
+      assert.ok(
+        warm.logs.some((l) => l.startsWith('own diagnostics of toy_replace_detach_first.c from the index')),
+        warm.logs.join('\n'),
+      );
+      // another setting that reaches the analysis: not the remembered answer
+      const high = await session({ minConfidence: 'high' });
+      assert.ok(high.statuses.includes('analysing open=1 context=0'), high.statuses.join('\n'));
+      assert.ok(!high.logs.some((l) => l.startsWith('own diagnostics of')), high.logs.join('\n'));
+      // the merged order on disk (the detach after the error block): the old answer is stale, the new text analysed
+      const lines = readFileSync(file, 'utf8').split('\n');
+      const detach = lines.findIndex((l) => /^\ttoy_detach_locked\(/.test(l));
+      const close = lines.findIndex((l, i) => i > detach && /^\t}$/.test(l));
+      const [moved] = lines.splice(detach, 1);
+      lines.splice(close, 0, moved);
+      writeFileSync(file, lines.join('\n'));
+      const changed = await session({});
+      assert.equal(changed.statuses[1], 'analysing open=1 context=0');
+      assert.deepEqual(
+        changed.first.filter((d) => d.code === 'unmap-before-rollback'),
+        [],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(index, { recursive: true, force: true });
+    }
+  });
+
   test('--no-config: a configuration file is not read (an untrusted workspace), built-in knowledge only', async () => {
     const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE });
     // a file that would turn the rule off
