@@ -13,7 +13,7 @@
  * functions, same arguments); only the JS around them is cheaper.
  *
  * Pinned to web-tree-sitter's binding ABI (package.json pins the version;
- * `test/unit/engine/wasm-nodes.test.ts` compares every property with the
+ * `test/unit/parse/wasm-nodes.test.ts` compares every property with the
  * library's own nodes on a real file).
  */
 import type { Language, Tree } from 'web-tree-sitter';
