@@ -14,7 +14,8 @@
  *
  * Pinned to web-tree-sitter's binding ABI (package.json pins the version;
  * `test/unit/parse/wasm-nodes.test.ts` compares every property with the
- * library's own nodes on a real file).
+ * library's own nodes on a kernel-style fixture, fresh, after an edit and
+ * after wasm memory grows).
  */
 import type { Language, Tree } from 'web-tree-sitter';
 import type { Point, SyntaxNode, SyntaxTree, TextEdit } from './syntax';
