@@ -40,6 +40,8 @@ export interface ExtensionApi {
   fix: VerifiedFixApi;
   review: ReviewApi | undefined;
   activationMs: number;
+  /** When activate() started (Date.now()): the bench's open → activation. */
+  activatedAt: number;
   /** The language server's process id while it runs (Node hosts); undefined in the browser. */
   serverPid: () => number | undefined;
 }
@@ -116,5 +118,16 @@ export function activateExtension(
   const activationMs = Date.now() - started;
   log.info(`iommufd review ${version} activated (${host} host) in ${activationMs} ms`);
   const serverPid = services.serverPid ?? (() => undefined);
-  return { analysis, store, diagnostics: analysis, patches, panel, fix, review, activationMs, serverPid };
+  return {
+    analysis,
+    store,
+    diagnostics: analysis,
+    patches,
+    panel,
+    fix,
+    review,
+    activationMs,
+    activatedAt: started,
+    serverPid,
+  };
 }

@@ -51,6 +51,7 @@ export async function run(ctx: {
     bytes: number;
     lines: number;
     activationMs: number;
+    openToActivationMs?: number;
     engineReadyMs?: number;
     firstAnalysisMs: number;
     contextResultMs: number;
@@ -111,6 +112,11 @@ export async function run(ctx: {
           '< 50 ms',
         ],
         ["extension host's longest task while typing", ms(m.hostLongestTaskTypingMs), '< 50 ms'],
+        [
+          'open → activate() called (the extension host loads the bundle; no index / warm)',
+          `${ms(cold.openToActivationMs)} / ${ms(warm.openToActivationMs)}`,
+          '',
+        ],
         ['activate()', ms(m.activationMs), '< 150 ms'],
         ['language server ready (process started, initialized; from activation)', ms(m.engineReadyMs), ''],
         ['.vsix size (KiB)', Math.round(vsixBytes / 1024), 'small'],

@@ -111,6 +111,7 @@ export async function runEditorBench(file: string): Promise<void> {
     bytes: doc.getText().length,
     lines: doc.lineCount,
     activationMs: api.activationMs,
+    openToActivationMs: api.activatedAt - openStarted,
     engineReadyMs: api.analysis.engineReadyMs,
     firstAnalysisMs,
     contextResultMs,
