@@ -174,6 +174,8 @@ export async function serve(options: ServeOptions): Promise<Served> {
       'editor.codeLens': true,
       'workbench.enableExperiments': false,
       'files.hotExit': 'off',
+      // Workspaces may be served in place (a kernel tree): nothing is written unless a test saves.
+      'files.autoSave': 'off',
     }),
   );
   const env = {
