@@ -176,6 +176,11 @@ export class Analysis {
     (await this.getEngine()).setFile(key, text);
   }
 
+  /** Whether an own answer for `key` could be remembered now (an index that keeps answers; `key` alone held). */
+  mayRemember(key: string): boolean {
+    return this.onlyDocument(key);
+  }
+
   /** `key` is the one document held: no other open, no context (the state an own answer is computed in). */
   private onlyDocument(key: string): boolean {
     return (

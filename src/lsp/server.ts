@@ -388,9 +388,10 @@ export function startServer(connection: Connection, host: ServerHost): void {
     if (entry.kind === 'c') {
       if (!analysis.started) status({ phase: 'loading', message: 'loading the C parser' });
       void enqueue(`opening ${baseName(t.uri)}`, async () => {
-        // the settings the client was asked for at the start are part of the remembered answer's key
-        await settingsArrived;
         const text = entry.doc.getText();
+        // the settings the client was asked for at the start are part of the remembered answer's key
+        // (waited for only when there may be one: without an index, the parser's load is the wait)
+        if (analysis.mayRemember(entry.key)) await settingsArrived;
         const remembered = entry.doc.version === t.version && showRemembered(entry, text, t.version);
         await analysis.setDocument(entry.key, text);
         if (remembered) analysis.markAnswered();
