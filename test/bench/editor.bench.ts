@@ -46,7 +46,12 @@ export async function run(ctx: {
   const file = largestIommufdFile(ctx.kernelDir);
   const vsix = packageVsix();
   const vsixBytes = statSync(vsix).size;
-  const served = await serve({ folder: ctx.kernelDir, env: { IOMMUFD_REVIEW_BENCH_FILE: file } });
+  // The kernel tree is served in place: nothing it types may reach the disk.
+  const served = await serve({
+    folder: ctx.kernelDir,
+    env: { IOMMUFD_REVIEW_BENCH_FILE: file },
+    settings: { 'files.autoSave': 'off' },
+  });
   type Measured = {
     bytes: number;
     lines: number;

@@ -131,6 +131,8 @@ export interface ServeOptions {
   env?: Record<string, string>;
   /** Install this .vsix before starting. */
   vsix?: string;
+  /** User settings over the harness's own (code-server saves edited files after a delay by default). */
+  settings?: Record<string, unknown>;
 }
 
 async function waitHttp(url: string, server: ChildProcess, timeoutMs: number): Promise<boolean> {
@@ -174,8 +176,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
       'editor.codeLens': true,
       'workbench.enableExperiments': false,
       'files.hotExit': 'off',
-      // Workspaces may be served in place (a kernel tree): nothing is written unless a test saves.
-      'files.autoSave': 'off',
+      ...options.settings,
     }),
   );
   const env = {
