@@ -104,9 +104,14 @@ export const callbackUnderLock: Check = perFunctionCheck(
       for (const h of held) {
         if (!h.lock.resolved) continue;
         // Self-deadlock: the implementation takes the held lock again (read-read on an rwsem does not block).
-        // A lock the implementation takes only after dropping the held one (`dropped`) does not count.
+        // A lock the implementation takes only after dropping the held one (`dropped`) does not count, nor
+        // one taken with lockdep's nesting annotation: that declares another instance of the class.
         const again = cb.takes.find(
-          (t) => t.lock === h.lock.id && !(t.mode === 'read' && h.mode === 'read') && !t.dropped?.includes(h.lock.id),
+          (t) =>
+            t.lock === h.lock.id &&
+            !(t.mode === 'read' && h.mode === 'read') &&
+            !t.dropped?.includes(h.lock.id) &&
+            !t.nested,
         );
         // Inversion: it takes a lock ordered before the held one.
         const before = again
@@ -125,13 +130,19 @@ export const callbackUnderLock: Check = perFunctionCheck(
             : h.how === 'entry'
               ? 'held on entry'
               : `taken at line ${h.line}`;
+        const nests = again !== undefined && ctx.summaries.nestsInstances(h.lock.id);
         const tail = again
-          ? `${pathText(cb, t)} again: self-deadlock.`
+          ? nests
+            ? `${pathText(cb, t)} again: a self-deadlock if both are one object (the class is also taken with a lockdep nesting annotation in view, so they may be two instances).`
+            : `${pathText(cb, t)} again: self-deadlock.`
           : `${pathText(cb, t)}, which is ordered before \`${h.lock.id}\`: lock inversion, possible deadlock.`;
         let confidence: Confidence = cb.fromKnowledge || t.fromKnowledge ? 'medium' : 'high';
         if (fn.status === 'partial') confidence = lowerConfidence(confidence);
         if (cb.guessedStruct) confidence = lowerConfidence(confidence);
         if (!again) confidence = lowerConfidence(confidence);
+        // The class is taken `_nested` elsewhere: "again" may be another instance (a parent's suspend
+        // resuming its children), a guess below the default until the objects are shown to be one.
+        else if (nests) confidence = 'low';
         findings.push({
           ruleId: 'callback-under-lock',
           severity: 'error',

@@ -61,6 +61,7 @@ function directEffects(fn: FunctionModel): DirectEffects {
             via: [{ function: fn.name, file: fn.file, line: ev.line, what: `takes \`${ev.lock.id}\`` }],
             fromKnowledge: false,
             ...(dropped ? { dropped } : {}),
+            ...(ev.nested ? { nested: true as const } : {}),
           });
           break;
         case 'assert':
@@ -144,12 +145,20 @@ function mergeTake(list: TakenLock[], t: TakenLock): boolean {
     list.push(t);
     return true;
   }
+  let changed = false;
+  // Nested only if every route declares the nesting.
+  if (list[i].nested && !t.nested) {
+    const { nested: _plain, ...unnested } = list[i];
+    list[i] = unnested;
+    changed = true;
+  }
   const had = list[i].dropped;
-  if (!had) return false;
+  if (!had) return changed;
   const kept = had.filter((d) => t.dropped?.includes(d));
-  if (kept.length === had.length) return false;
-  const { dropped: _ignored, ...rest } = t;
-  list[i] = kept.length > 0 ? { ...rest, dropped: kept } : rest;
+  if (kept.length === had.length) return changed;
+  const { dropped: _ignored, nested: _n, ...rest } = t;
+  const nested = list[i].nested ? { nested: true as const } : {};
+  list[i] = kept.length > 0 ? { ...rest, ...nested, dropped: kept } : { ...rest, ...nested };
   return true;
 }
 
@@ -270,7 +279,9 @@ export function globalSignature(fn: FunctionModel): string {
     (fn.memberAliases ?? []).map((a) => `${a.name}=${a.of}`).join(','),
   ];
   for (const b of fn.blocks) {
-    parts.push(`#${b.succ.map((e) => `${e.to}${e.when ? `${e.when.on}${e.when.event}` : ''}`).join(',')}`);
+    parts.push(
+      `#${b.succ.map((e) => `${e.to}${e.when ? `${e.when.on}${e.when.event}` : ''}${e.failed ? `f${e.failed.block}.${e.failed.event}` : ''}`).join(',')}`,
+    );
     for (const ev of b.events) {
       switch (ev.kind) {
         case 'acquire':
@@ -408,8 +419,10 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
   // Seed in-view summaries with their direct effects and their own knowledge entry.
   const all: FunctionModel[] = [];
   for (const list of byName.values()) all.push(...list);
+  const nestedClasses = new Set<string>();
   for (const fn of all) {
     const d = directEffects(fn);
+    for (const t of d.takes) if (t.nested) nestedClasses.add(t.lock);
     const k = knowledge.functions[fn.name];
     const s: FunctionSummary = {
       name: fn.name,
@@ -638,6 +651,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
   return {
     get: (name: string, fromFile?: string) => resolveSummary(name, fromFile),
     callback: (opsStruct: string | undefined, field: string) => callbackSummary(opsStruct, field, new Set()),
+    nestsInstances: (lock: string) => nestedClasses.has(lock),
   };
 }
 

@@ -34,6 +34,12 @@ export interface TakenLock {
    * from them. Absent when nothing is dropped.
    */
   dropped?: string[];
+  /**
+   * Taken with lockdep's sanctioned same-class nesting (`mutex_lock_nested`,
+   * `_nest_lock`) on every route: the author declares it a second instance of
+   * a class already held, not the held object again. Absent otherwise.
+   */
+  nested?: true;
 }
 
 export interface RequiredLock {
@@ -101,6 +107,12 @@ export interface Summaries {
   get(name: string, fromFile?: string): FunctionSummary | undefined;
   /** What an ops callback's implementations take: from `.field = fn` initialisers in view, else knowledge. */
   callback(opsStruct: string | undefined, field: string): CallbackSummary | undefined;
+  /**
+   * Some function in view takes this lock class with lockdep's nesting
+   * annotation (`mutex_lock_nested`): its authors declare that two instances
+   * of the class nest, so a plain second acquisition may be the other one.
+   */
+  nestsInstances(lock: string): boolean;
 }
 
 export interface CallbackSummary {

@@ -8,10 +8,20 @@ import type { SyntaxNode } from '../parse/syntax';
 import type { EventLoc } from './function-state';
 import { LockEvents } from './lock-events';
 import { nodeType, squash, unparen } from './syntax-util';
-import type { EdgeCondition } from './types';
+import type { Edge, EdgeCondition } from './types';
 
 const RC_NAMES = /^(?:rc|ret|err|error|rv|retval|result|status|r|res)$/;
 const ERRNO = /^-\s*E[A-Z0-9]+$/;
+
+/** What an `if`'s two edges carry (see Edge). */
+interface EdgeClasses {
+  whenTrue?: EdgeCondition;
+  whenFalse?: EdgeCondition;
+  failedTrue?: Edge['failed'];
+  failedFalse?: Edge['failed'];
+  errorTrue?: string;
+  errorFalse?: string;
+}
 
 export abstract class Conditions extends LockEvents {
   /** Locals known to hold an error on the current path. */
@@ -40,10 +50,7 @@ export abstract class Conditions extends LockEvents {
    * what its true/false branches mean, plus which local holds an error on
    * each branch.
    */
-  protected classify(
-    cond: SyntaxNode,
-    head: number,
-  ): { whenTrue?: EdgeCondition; whenFalse?: EdgeCondition; errorTrue?: string; errorFalse?: string } {
+  protected classify(cond: SyntaxNode, head: number): EdgeClasses {
     let e = unparen(cond);
     let negated = false;
     let errorTest = false; // IS_ERR(x), xa_err(x), x < 0: true means error whatever x is
@@ -110,10 +117,16 @@ export abstract class Conditions extends LockEvents {
     if (!truthy) return {};
     const flip = { error: 'ok', ok: 'error', locked: 'unlocked', unlocked: 'locked' } as const;
     const onTrue = negated ? flip[truthy] : truthy;
-    const out: { whenTrue?: EdgeCondition; whenFalse?: EdgeCondition; errorTrue?: string; errorFalse?: string } = {};
+    const out: EdgeClasses = {};
     if (loc && loc.block === head) {
       out.whenTrue = { on: onTrue, event: loc.index };
       out.whenFalse = { on: flip[onTrue], event: loc.index };
+    } else if (loc && varName && (onTrue === 'unlocked' || onTrue === 'locked')) {
+      // The acquire sits in an earlier block (one arm of an if, the other arm
+      // taking the lock unconditionally): only the failure edge is certain.
+      const failed = { block: loc.block, event: loc.index };
+      if (onTrue === 'unlocked') out.failedTrue = failed;
+      else out.failedFalse = failed;
     }
     if (
       varName &&

@@ -220,7 +220,7 @@ export abstract class ControlFlow extends Conditions {
 
     const thenBlock = this.newBlock();
     this.blocks[thenBlock].branchLine = line(n);
-    this.link(head, thenBlock, cls.whenTrue);
+    this.link(head, thenBlock, cls.whenTrue, cls.failedTrue);
     this.cur = thenBlock;
     this.env = withVar(saved, cls.errorTrue);
     if (consequence) this.walkStatement(consequence);
@@ -230,7 +230,7 @@ export abstract class ControlFlow extends Conditions {
     if (alternative) {
       const elseBlock = this.newBlock();
       this.blocks[elseBlock].branchLine = line(n);
-      this.link(head, elseBlock, cls.whenFalse);
+      this.link(head, elseBlock, cls.whenFalse, cls.failedFalse);
       this.cur = elseBlock;
       this.env = withVar(saved, cls.errorFalse);
       this.walkStatement(alternative);
@@ -238,7 +238,7 @@ export abstract class ControlFlow extends Conditions {
     }
     const join = this.newBlock();
     if (!alternative) {
-      this.link(head, join, cls.whenFalse);
+      this.link(head, join, cls.whenFalse, cls.failedFalse);
       ends.push({ block: -1, env: withVar(saved, cls.errorFalse) });
     }
     for (const e of ends) if (e.block >= 0) this.link(e.block, join);

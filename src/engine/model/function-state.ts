@@ -12,7 +12,7 @@ import { splitArguments } from './event-text';
 import type { LockApi } from './lock-apis';
 import type { StructTable } from './structs';
 import { declaredName, line, namedKids, nodeType, structOfTypeNode, structOfTypeText } from './syntax-util';
-import type { Block, EdgeCondition, Event, LockMode, LockRef } from './types';
+import type { Block, Edge, EdgeCondition, Event, LockMode, LockRef } from './types';
 
 export interface VarInfo {
   struct?: string;
@@ -80,8 +80,10 @@ export abstract class FunctionState {
     return id;
   }
 
-  protected link(from: number, to: number, when?: EdgeCondition): void {
-    this.blocks[from].succ.push(when ? { to, when } : { to });
+  protected link(from: number, to: number, when?: EdgeCondition, failed?: Edge['failed']): void {
+    const edge: Edge = when ? { to, when } : { to };
+    if (failed) edge.failed = failed;
+    this.blocks[from].succ.push(edge);
   }
 
   /** The current block; code after a return/goto gets a fresh unreachable block. */

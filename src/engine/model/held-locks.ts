@@ -265,6 +265,13 @@ function solve(
           applyOutcome(out, outcome, ev);
         }
       }
+      if (edge.failed) {
+        const ev = fn.blocks[edge.failed.block]?.events[edge.failed.event];
+        if (ev?.kind === 'acquire') {
+          if (out === state) out = new Map(state);
+          drop(out, keyOf(ev.lock));
+        }
+      }
       const next = meet(inStates[edge.to], out, must);
       if (!sameKeys(inStates[edge.to], next) || inStates[edge.to] === undefined) {
         inStates[edge.to] = next;

@@ -154,6 +154,15 @@ export interface EdgeCondition {
 export interface Edge {
   to: number;
   when?: EdgeCondition;
+  /**
+   * A conditional acquire (trylock, `mutex_lock_interruptible` & co) in an
+   * earlier block whose result this branch tests through the local it was
+   * stored in (`if (x) err = mutex_lock_killable(l); else mutex_lock(l);
+   * if (err) return err;`): on this edge that acquire failed, so the lock is
+   * not held here whichever way the path came (the other way left the local
+   * untouched, so it cannot take this edge).
+   */
+  failed?: { block: number; event: number };
 }
 
 export interface Block {

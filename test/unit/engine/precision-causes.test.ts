@@ -60,6 +60,17 @@ test("per-outcome summaries: a helper that releases the caller's lock on failure
   );
 });
 
+test("a conditional acquire's stored result tested after a join: the failure edge holds nothing; a later failure still leaks", async () => {
+  const quiet = await analyzeFixtures([`${P}/branchy-interruptible.c`], { minConfidence: 'low' });
+  assert.deepEqual(quiet.findings, []);
+
+  const leak = await analyzeFixtures([`${P}/branchy-interruptible-leak.c`]);
+  assert.deepEqual(
+    ofRule(leak, 'lock-leak').map((f) => [f.function, f.line, f.confidence]),
+    [['gadget_thaw', lineOf(`${P}/branchy-interruptible-leak.c`, 'return -EINVAL;'), 'high']],
+  );
+});
+
 test('two instances of one class held: releasing one leaves the class held; a __releases() destroy helper is an unlock', async () => {
   const r = await analyzeFixtures([`${P}/releasing-destroy.c`]);
   const fs = ofRule(r, 'assert-held');
@@ -130,4 +141,24 @@ test("task-local state: the current task's fields are not shared state for unres
     fs.map((f) => [f.function, f.line]),
     [['ilv_alloc_shared', lineOf(`${P}/task-local.c`, 'st->il_weight = 0;')]],
   );
+});
+
+test('a callback under a lock whose class is taken `_nested` in view takes it again: a guess about two instances, low', async () => {
+  const file = `${P}/nested-class-callback.c`;
+  const r = await analyzeFixtures([file], { minConfidence: 'low' });
+  assert.deepEqual(
+    r.findings.map((f) => [f.ruleId, f.function, f.line, f.confidence]),
+    [['callback-under-lock', 'shelf_quiesce_targets', lineOf(file, 's->ops->quiesce(s);'), 'low']],
+  );
+  assert.match(
+    r.findings[0].message,
+    /again: a self-deadlock if both are one object \(the class is also taken with a lockdep nesting annotation in view/,
+  );
+  const byDefault = await analyzeFixtures([file]);
+  assert.deepEqual(byDefault.findings, []);
+});
+
+test('a callback whose every route takes the held class `_nested` is no self-deadlock, even at low', async () => {
+  const r = await analyzeFixtures([`${P}/nested-inner-callback.c`], { minConfidence: 'low' });
+  assert.deepEqual(r.findings, []);
 });
