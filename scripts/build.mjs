@@ -40,6 +40,14 @@ const targets = [
     external: ['tree-sitter', 'tree-sitter-c'],
   },
   { entry: 'src/extension/node-entry.ts', out: 'dist/extension.js', platform: 'node', external: ['vscode'] },
+  // What a C file's diagnostics do not need (patch mails, the simulator, commands, review sessions): required by
+  // dist/extension.js on first use, so the extension host loads less before activate() (src/extension/deferred-features.ts).
+  {
+    entry: 'src/extension/node-features.ts',
+    out: 'dist/extension-features.js',
+    platform: 'node',
+    external: ['vscode'],
+  },
   // The repair search's worker thread (src/lsp/repair-thread.ts loads it from beside the extension, the server or the CLI).
   { entry: 'src/lsp/repair-worker.ts', out: 'dist/repair-worker.js', platform: 'node' },
   // The language server the extension starts in a Node child process (src/extension/node-entry.ts, beside extension.js).

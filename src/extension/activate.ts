@@ -1,32 +1,26 @@
 /**
  * The one activation path of both hosts (desktop/server Node and browser):
- * create the shared services, then one register call per feature. Nothing
- * heavy happens here: on Node hosts the language server's process is started
- * (it loads the parser on the first C file); in the browser the wasm is
- * loaded on the first C file.
+ * create the shared services, then one register call per feature that the
+ * open C files' findings need; the rest (features.ts) is loaded on first use
+ * (deferred-features.ts). Nothing heavy happens here: on Node hosts the
+ * language server's process is started (it loads the parser on the first C
+ * file); in the browser the wasm is loaded on the first C file.
  */
 import type * as vscode from 'vscode';
-import { Engine } from '../engine/engine';
-import { SessionEngines } from './analysis/session-engines';
-import { loadParser } from './analysis/wasm';
+import type { LiveAnalysis } from './analysis/live-analysis';
 import { registerCodeActions } from './code-actions';
 import { registerCodeLens } from './code-lens';
-import { registerCommands } from './commands';
-import type { LiveAnalysis } from './analysis/live-analysis';
-import { ServerAnalysis, type LanguageClientFactory } from './server-analysis';
+import { DeferredFeatures, type FeaturesModule } from './deferred-features';
 import { FindingStore } from './finding-store';
-import { sourceModelFor, stepsFromSourceFor } from './from-source';
 import { registerHover } from './hover';
 import { createLog } from './log';
-import { registerPatchAnnotations, type PatchAnnotationsApi, type PatchAnnotationsDeps } from './patch-annotations';
-import { registerSimulatorPanel, type SimulatorPanelApi } from './simulator-panel';
-import { registerStatusBar } from './status-bar';
-import { loadRuleHeadings } from './rule-docs';
-import { registerReviewIfPresent } from './review-hook';
+import type { PatchAnnotationsApi } from './patch-annotations';
 import type { ReviewApi } from './review/register';
-import type { RepairRunner } from '../lsp/repair-job';
-import { createVerifiedFix, inProcessRepairRunner, type VerifiedFixApi } from './verified-fix';
-import { registerVerifiedFixCommands } from './verified-fix-commands';
+import { loadRuleHeadings } from './rule-docs';
+import { ServerAnalysis, type LanguageClientFactory } from './server-analysis';
+import type { SimulatorPanelApi } from './simulator-panel';
+import { registerStatusBar } from './status-bar';
+import type { VerifiedFixApi } from './verified-fix';
 
 /** What activate() returns: the services, for the extension-host tests and the bench. */
 export interface ExtensionApi {
@@ -48,10 +42,13 @@ export interface ExtensionApi {
 
 /** What only one host can do, handed in by its entry (the browser bundle never imports Node code). */
 export interface HostServices {
-  /** Node hosts: a git repository as the patch layer's pre-image source. */
-  openGit?: PatchAnnotationsDeps['openGit'];
-  /** Node hosts: the repair search on a worker thread (else it runs in the extension host). */
-  repairRunner?: (extensionUri: vscode.Uri) => RepairRunner;
+  /**
+   * features.ts (patch mails, the simulator, commands, review sessions):
+   * Node hosts require their own bundle of it on first use
+   * (node-features.ts, with git and the repair worker thread); the
+   * browser's bundle holds it.
+   */
+  features: () => FeaturesModule;
   /**
    * The language client whose server (src/lsp) analyses the open C
    * documents: in a Node child process with the persistent index (Node
@@ -71,14 +68,8 @@ export function activateExtension(
   const log = createLog(context);
   const extensionUri = context.extensionUri;
   const version = String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0');
-  const sessions = new SessionEngines(
-    extensionUri,
-    loadParser,
-    (parser, config) => new Engine({ parser, config }),
-    log,
-  );
   const store = new FindingStore();
-  context.subscriptions.push(sessions, store);
+  context.subscriptions.push(store);
   const ruleHeadings = loadRuleHeadings(extensionUri);
 
   const analysis: LiveAnalysis = new ServerAnalysis(services.languageClient(context), {
@@ -89,31 +80,17 @@ export function activateExtension(
     ruleHeadings,
   });
   context.subscriptions.push(analysis);
-  const patches = registerPatchAnnotations(context, {
-    analysis: sessions,
-    store,
-    log,
-    extensionUri,
-    openGit: services.openGit,
-  });
   registerCodeLens(context, store);
   registerHover(context, store, extensionUri);
   registerCodeActions(context, store);
-  const fix = createVerifiedFix({
-    log,
-    runner: services.repairRunner?.(extensionUri) ?? inProcessRepairRunner(extensionUri),
-  });
-  const panel = registerSimulatorPanel(context, {
-    extensionUri,
-    log,
-    fix,
-    stepsFromSource: (file, fn) => stepsFromSourceFor(analysis, patches, file, fn),
-    sourceModel: (file, fn) => sourceModelFor(analysis, patches, file, fn),
-  });
-  registerCommands(context, { extensionUri, version, sessions, live: analysis, patches, panel, log });
-  registerVerifiedFixCommands(context, { panel, fix, store });
   registerStatusBar(context, analysis);
-  const review = registerReviewIfPresent(context, { patches, log });
+  const features = new DeferredFeatures(services.features, {
+    context,
+    version,
+    log,
+    store,
+    analysis,
+  });
 
   const activationMs = Date.now() - started;
   log.info(`iommufd review ${version} activated (${host} host) in ${activationMs} ms`);
@@ -122,10 +99,19 @@ export function activateExtension(
     analysis,
     store,
     diagnostics: analysis,
-    patches,
-    panel,
-    fix,
-    review,
+    // the first use of any of these loads the features
+    get patches() {
+      return features.get().patches;
+    },
+    get panel() {
+      return features.get().panel;
+    },
+    get fix() {
+      return features.get().fix;
+    },
+    get review() {
+      return features.get().review;
+    },
     activationMs,
     activatedAt: started,
     serverPid,

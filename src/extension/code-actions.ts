@@ -9,9 +9,8 @@
 import * as vscode from 'vscode';
 import type { FindingStore } from './finding-store';
 import { formatFinding } from '../report/text';
-import { DIAGNOSTIC_SOURCE, simulateArgs } from './to-vscode';
+import { DIAGNOSTIC_SOURCE, hasVerifiedFixSearch, simulateArgs } from './to-vscode';
 import { SELECTOR } from './code-lens';
-import { hasVerifiedFixSearch } from './verified-fix-commands';
 
 export const SIMULATE_KIND = vscode.CodeActionKind.Empty.append('iommufd').append('simulate');
 export const COPY_KIND = vscode.CodeActionKind.Empty.append('iommufd').append('copy');

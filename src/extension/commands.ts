@@ -12,8 +12,10 @@ import type { AnalysisResult } from '../engine/types';
 import type { SessionEngines } from './analysis/session-engines';
 import type { LiveAnalysis } from './analysis/live-analysis';
 import { engineKey } from './analysis/paths';
+import type { CommandRegistrar } from './deferred-features';
 import type { Log } from './log';
-import { isPatchDocument, type PatchAnnotationsApi } from './patch-annotations';
+import type { PatchAnnotationsApi } from './patch-annotations';
+import { isPatchDocument } from './patch-document';
 import type { SimulatorPanelApi } from './simulator-panel';
 import type { SimulateArgs } from './to-vscode';
 import { readSettings } from './settings';
@@ -28,6 +30,7 @@ export interface CommandDeps {
   patches: PatchAnnotationsApi;
   panel: SimulatorPanelApi;
   log: Log;
+  registerCommand: CommandRegistrar;
 }
 
 /** The finding's scenario as a panel request. */
@@ -102,7 +105,7 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
   const { sessions, live, patches, panel, log } = deps;
   // Generic in the arguments so each handler keeps its own parameter types (the palette passes none).
   const reg = <A extends unknown[]>(id: string, fn: (...args: A) => unknown): void => {
-    context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+    context.subscriptions.push(deps.registerCommand(id, fn));
   };
 
   reg('iommufd.simulate', async (given?: unknown) => {

@@ -19,7 +19,7 @@ import type { EngineApi } from './analysis/engine-api';
 import { problemSummary } from './analysis/patch-problems';
 import { inputProblems } from '../patch/problems';
 import { reviewSession } from './analysis/review-session';
-import { isUserDocument } from './analysis/paths';
+import { isPatchDocument, PATCH_LANGUAGE } from './patch-document';
 import type { FunctionModel } from '../engine/model/types';
 import type { FindingStore, ShownFinding } from './finding-store';
 import type { Log } from './log';
@@ -30,8 +30,6 @@ import { registerImageDocuments } from './image-documents';
 import { readSettings } from './settings';
 import { toDiagnostic } from './to-vscode';
 import { workspaceTree } from './workspace-tree';
-
-export const PATCH_LANGUAGE = 'iommufd-patch';
 
 export interface PatchAnnotationsDeps {
   analysis: SessionEngines;
@@ -66,10 +64,6 @@ export interface PatchAnnotationsApi {
   lastReview(uri: vscode.Uri): SeriesReview | undefined;
   /** A function as the latest review saw it (post-images of the patches), for from-source simulation. */
   functionModel(file: string, fn: string): FunctionModel | undefined;
-}
-
-export function isPatchDocument(doc: vscode.TextDocument): boolean {
-  return doc.languageId === PATCH_LANGUAGE && isUserDocument(doc.uri);
 }
 
 const STATUS_LABEL: Record<FindingStatus, string> = {

@@ -41,8 +41,12 @@ import type { FindingStore, ShownFinding } from './finding-store';
 import type { Log } from './log';
 import { ruleDocsUri } from './to-vscode';
 
-/** Makes the host's client (Node: the server in a child process) with the options given. */
-export type LanguageClientFactory = (options: LanguageClientOptions) => BaseLanguageClient;
+/**
+ * Makes the host's client (Node: the server in a child process) with the
+ * options given; the client's module is imported then, not with the
+ * extension's bundle.
+ */
+export type LanguageClientFactory = (options: LanguageClientOptions) => Promise<BaseLanguageClient>;
 
 /** vscode-languageclient's `State` values, as numbers: the enum lives in the host-specific module. */
 const STOPPED = 1;
@@ -85,7 +89,7 @@ export class ServerAnalysis implements LiveAnalysis {
   private readonly emitter = new vscode.EventEmitter<AnalysisState>();
   readonly onDidChangeState = this.emitter.event;
   engineReadyMs?: number;
-  readonly client: BaseLanguageClient;
+  private readonly client: Promise<BaseLanguageClient>;
   private readonly running: Promise<void>;
   /** Per document, the input problems already said (a warning each, once). */
   private readonly told = new Map<string, Set<string>>();
@@ -102,7 +106,31 @@ export class ServerAnalysis implements LiveAnalysis {
     },
   ) {
     const started = Date.now();
-    this.client = createClient({
+    // In a task of its own, after activate() returned: evaluating vscode-languageclient's modules is most of
+    // what the extension host does for the extension, and one long task holds everything else in the host up.
+    this.client = new Promise((resolve) => setTimeout(resolve, 0)).then(() => this.makeClient(createClient));
+    this.running = this.client
+      .then((client) => client.start())
+      .then(
+        () => {
+          this.engineReadyMs = Date.now() - started;
+          deps.log.info(`language server ready in ${this.engineReadyMs} ms`);
+        },
+        (e: unknown) => {
+          deps.log.error('could not start the language server', e);
+          this.setState({
+            phase: 'error',
+            message: `could not start the language server: ${(e as Error)?.message ?? e}`,
+          });
+          throw e;
+        },
+      );
+    this.running.catch(() => undefined);
+  }
+
+  private async makeClient(createClient: LanguageClientFactory): Promise<BaseLanguageClient> {
+    const { deps } = this;
+    const client = await createClient({
       documentSelector: serverDocumentSelector(),
       outputChannel: deps.outputChannel,
       synchronize: { configurationSection: 'iommufd' },
@@ -118,9 +146,9 @@ export class ServerAnalysis implements LiveAnalysis {
         provideCodeActions: () => [],
       },
     });
-    this.client.registerFeature(clientTweaks);
-    this.client.onNotification(STATUS_NOTIFICATION, (s: AnalysisStatus) => this.setState(s));
-    this.client.onDidChangeState((e) => {
+    client.registerFeature(clientTweaks);
+    client.onNotification(STATUS_NOTIFICATION, (s: AnalysisStatus) => this.setState(s));
+    client.onDidChangeState((e) => {
       if (e.newState === STOPPED) {
         deps.log.warn('the language server stopped');
         this.setState({ phase: 'error', message: 'the language server stopped: see the output log' });
@@ -128,21 +156,7 @@ export class ServerAnalysis implements LiveAnalysis {
         deps.log.info('the language server is running again; the open C documents were sent to it again');
       }
     });
-    this.running = this.client.start().then(
-      () => {
-        this.engineReadyMs = Date.now() - started;
-        deps.log.info(`language server ready in ${this.engineReadyMs} ms`);
-      },
-      (e: unknown) => {
-        deps.log.error('could not start the language server', e);
-        this.setState({
-          phase: 'error',
-          message: `could not start the language server: ${(e as Error)?.message ?? e}`,
-        });
-        throw e;
-      },
-    );
-    this.running.catch(() => undefined);
+    return client;
   }
 
   private setState(state: AnalysisState): void {
@@ -203,7 +217,7 @@ export class ServerAnalysis implements LiveAnalysis {
 
   private async request<T>(method: string, params: unknown): Promise<T> {
     await this.running;
-    return this.client.sendRequest<T>(method, params);
+    return (await this.client).sendRequest<T>(method, params);
   }
 
   async settled(): Promise<void> {
@@ -225,6 +239,6 @@ export class ServerAnalysis implements LiveAnalysis {
 
   dispose(): void {
     this.emitter.dispose();
-    void this.client.dispose(2000).catch(() => undefined);
+    this.client.then((client) => client.dispose(2000)).catch(() => undefined);
   }
 }

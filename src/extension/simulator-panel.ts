@@ -1,8 +1,8 @@
 /**
  * The simulator panel's host: one webview panel, reused; runs the simulator in
  * the extension host (it is fast and deterministic) and posts the result; opens
- * source lines the UI asks for; restored after a reload by its serializer from
- * the request the UI persisted.
+ * source lines the UI asks for; restored after a reload (through the serializer
+ * activate.ts registers) from the request the UI persisted.
  */
 import * as vscode from 'vscode';
 import { simulate } from '../sim';
@@ -18,11 +18,10 @@ import {
   type UiMessage,
 } from '../sim/panel-protocol';
 import type { Log } from './log';
+import { SIMULATOR_VIEW_TYPE } from './view-ids';
 import { uriOfKey } from './analysis/paths';
 import type { RepairPanelView } from '../sim/panel-view';
 import type { VerifiedFixApi } from './verified-fix';
-
-export const VIEW_TYPE = 'iommufd.simulator';
 
 export interface SimulatorDeps {
   extensionUri: vscode.Uri;
@@ -37,6 +36,8 @@ export interface SimulatorDeps {
 
 export interface SimulatorPanelApi {
   show(request: PanelRequest): Promise<void>;
+  /** A panel VS Code restores after a reload, with the state the UI persisted (activate.ts registers the serializer). */
+  restore(panel: vscode.WebviewPanel, state: unknown): void;
   /** "Find a verified order" for the request shown: the proposal's view, undefined when it could not run (the panel says why). */
   findRepair(): Promise<RepairPanelView | undefined>;
   /** The last message posted to the UI (tests read it). */
@@ -72,7 +73,7 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
 </html>`;
 }
 
-export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: SimulatorDeps): SimulatorPanelApi {
+export function createSimulatorPanel(deps: SimulatorDeps): SimulatorPanelApi {
   let panel: vscode.WebviewPanel | undefined;
   let current: PanelRequest | undefined;
   let last: HostMessage | undefined;
@@ -207,26 +208,21 @@ export function registerSimulatorPanel(context: vscode.ExtensionContext, deps: S
     });
   };
 
-  context.subscriptions.push(
-    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
-      async deserializeWebviewPanel(p: vscode.WebviewPanel, state: unknown) {
-        const request = validateRequest((state as PanelState | undefined)?.request);
-        current =
-          typeof request === 'string'
-            ? { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' }
-            : request;
-        attach(p);
-      },
-    }),
-  );
-
   return {
+    restore(p, state) {
+      const request = validateRequest((state as PanelState | undefined)?.request);
+      current =
+        typeof request === 'string'
+          ? { variant: 'v8', threads: ['replacer', 'driver'], faults: ['add-access'], contract: 'status-quo' }
+          : request;
+      attach(p);
+    },
     async show(request) {
       if (panel) panel.reveal(vscode.ViewColumn.Beside, false);
       else
         attach(
           vscode.window.createWebviewPanel(
-            VIEW_TYPE,
+            SIMULATOR_VIEW_TYPE,
             'iommufd Simulator',
             { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false },
             {

@@ -30,6 +30,11 @@ export function simulateArgs(f: Finding): SimulateArgs {
   };
 }
 
+/** Findings whose function the repair search can edit: a replace helper the simulator replays from source. */
+export function hasVerifiedFixSearch(a: Pick<SimulateArgs, 'scenario'>): boolean {
+  return a.scenario.variant === 'from-source' && !!a.scenario.function;
+}
+
 /** `command:` URI for hovers and markdown. */
 export function simulateCommandUri(f: Finding): vscode.Uri {
   return vscode.Uri.parse(`command:iommufd.simulateFinding?${encodeURIComponent(JSON.stringify([simulateArgs(f)]))}`);

@@ -5,21 +5,17 @@
  */
 import * as vscode from 'vscode';
 import { requestForFinding } from './commands';
+import type { CommandRegistrar } from './deferred-features';
 import type { FindingStore } from './finding-store';
 import type { SimulatorPanelApi } from './simulator-panel';
-import { simulateArgs, type SimulateArgs } from './to-vscode';
+import { hasVerifiedFixSearch, simulateArgs, type SimulateArgs } from './to-vscode';
 import type { VerifiedFixApi } from './verified-fix';
-
-/** Findings whose function the repair search can edit: a replace helper the simulator replays from source. */
-export function hasVerifiedFixSearch(a: Pick<SimulateArgs, 'scenario'>): boolean {
-  return a.scenario.variant === 'from-source' && !!a.scenario.function;
-}
 
 export function registerVerifiedFixCommands(
   context: vscode.ExtensionContext,
-  deps: { panel: SimulatorPanelApi; fix: VerifiedFixApi; store: FindingStore },
+  deps: { panel: SimulatorPanelApi; fix: VerifiedFixApi; store: FindingStore; registerCommand: CommandRegistrar },
 ): void {
-  const { panel, fix, store } = deps;
+  const { panel, fix, store, registerCommand } = deps;
   const underCursor = (): SimulateArgs | undefined => {
     const editor = vscode.window.activeTextEditor;
     if (!editor) return undefined;
@@ -27,7 +23,7 @@ export function registerVerifiedFixCommands(
     return shown.find(hasVerifiedFixSearch);
   };
   context.subscriptions.push(
-    vscode.commands.registerCommand('iommufd.showVerifiedFix', async (given?: SimulateArgs) => {
+    registerCommand('iommufd.showVerifiedFix', async (given?: SimulateArgs) => {
       const args = given?.scenario ? given : underCursor();
       if (!args || !hasVerifiedFixSearch(args)) {
         void vscode.window.showInformationMessage(
@@ -38,7 +34,7 @@ export function registerVerifiedFixCommands(
       await panel.show(requestForFinding(args));
       return panel.findRepair();
     }),
-    vscode.commands.registerCommand('iommufd.applyVerifiedFix', () => fix.apply()),
-    vscode.commands.registerCommand('iommufd.insertVerifiedFixIntoReply', () => fix.insertIntoReply()),
+    registerCommand('iommufd.applyVerifiedFix', () => fix.apply()),
+    registerCommand('iommufd.insertVerifiedFixIntoReply', () => fix.insertIntoReply()),
   );
 }

@@ -4,13 +4,16 @@
  * files through the extension (server-files.ts).
  */
 import * as vscode from 'vscode';
-import { LanguageClient } from 'vscode-languageclient/browser';
 import { activateExtension, type ExtensionApi } from './activate';
+import * as features from './features';
 import { answerFileRequests } from './server-files';
 
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
   return activateExtension(context, 'web', {
-    languageClient: (ctx) => (options) => {
+    // one bundle in the browser: the features are in it, registered on first use all the same
+    features: () => features,
+    languageClient: (ctx) => async (options) => {
+      const { LanguageClient } = await import('vscode-languageclient/browser');
       const worker = new Worker(vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'web', 'lsp-server.js').toString(true));
       const client = new LanguageClient('iommufd', 'iommufd review', options, worker);
       answerFileRequests(client, ctx.extensionUri);

@@ -66,6 +66,7 @@ const PACKAGED = [
   'CHANGELOG.md',
   '.vscodeignore',
   'dist/extension.js',
+  'dist/extension-features.js',
   'dist/repair-worker.js',
   'dist/lsp-server.js',
   'dist/web/extension.js',

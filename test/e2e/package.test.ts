@@ -46,6 +46,8 @@ test('the .vsix holds the extension, the wasm, the webview and the grammar, and 
   for (const wanted of [
     'extension/package.json',
     'extension/dist/extension.js',
+    // What dist/extension.js requires on first use (patch mails, the simulator, commands, review sessions).
+    'extension/dist/extension-features.js',
     // The repair search's worker thread (Node hosts).
     'extension/dist/repair-worker.js',
     // The language server the extension starts in a child process (Node hosts).

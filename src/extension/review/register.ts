@@ -9,12 +9,11 @@ import { composeSessionReply } from '../../report/reply';
 import * as S from '../../review/session';
 import { patchAtMailLine } from '../../review/diff-lines';
 import type { PatchState, ReviewSession, TrailerKind } from '../../review/types';
+import type { CommandRegistrar } from '../deferred-features';
 import type { Log } from '../log';
 import { ReviewComments, ReviewCommentView, type ThreadKey } from './comments';
 import { ReviewSessions } from './sessions';
 import { ReviewTree, type ReviewNode } from './tree';
-
-export const VIEW_ID = 'iommufd.reviewSessions';
 
 /** The commands this feature contributes (package.json `contributes.commands`). */
 export const COMMAND_IDS = [
@@ -42,6 +41,9 @@ export const COMMAND_IDS = [
 
 export interface ReviewFeatureDeps {
   log: Log;
+  registerCommand: CommandRegistrar;
+  /** Shows the sessions in the Review Sessions view (whose tree view activation made, before this feature loaded). */
+  showTree(tree: vscode.TreeDataProvider<ReviewNode>): vscode.Disposable;
   /** Findings of a patch mail (the patch annotations feature); without it sessions start with no suggestions. */
   patches?: { review(doc: vscode.TextDocument): Promise<SeriesReview | undefined> };
 }
@@ -66,7 +68,7 @@ export function registerReview(context: vscode.ExtensionContext, deps: ReviewFea
     // Every contributed command still answers, with what to do instead of "command not found".
     for (const id of COMMAND_IDS)
       context.subscriptions.push(
-        vscode.commands.registerCommand(id, () =>
+        deps.registerCommand(id, () =>
           vscode.window.showWarningMessage(
             'iommufd: open a folder first; review sessions are saved in its .vscode folder.',
           ),
@@ -80,16 +82,14 @@ export function registerReview(context: vscode.ExtensionContext, deps: ReviewFea
   });
   const comments = new ReviewComments(sessions);
   const tree = new ReviewTree(sessions);
-  const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
-  context.subscriptions.push(sessions, comments, tree, view);
-  void vscode.commands.executeCommand('setContext', 'iommufd.reviewAvailable', true);
+  context.subscriptions.push(sessions, comments, tree, deps.showTree(tree));
 
   const restored = sessions.restore().catch((e) => log.error('could not restore review sessions', e));
 
   // Generic in the arguments so each handler keeps its own parameter types (the palette passes none).
   const reg = <A extends unknown[]>(id: string, fn: (...args: A) => unknown): void => {
     context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: A) => {
+      deps.registerCommand(id, async (...args: A) => {
         try {
           return await fn(...args);
         } catch (e) {
