@@ -42,6 +42,13 @@ const targets = [
   { entry: 'src/extension/node-entry.ts', out: 'dist/extension.js', platform: 'node', external: ['vscode'] },
   // What a C file's diagnostics do not need (patch mails, the simulator, commands, review sessions): required by
   // dist/extension.js on first use, so the extension host loads less before activate() (src/extension/deferred-features.ts).
+  // The language client, required by dist/extension.js after activate() returned.
+  {
+    entry: 'src/extension/node-client.ts',
+    out: 'dist/language-client.js',
+    platform: 'node',
+    external: ['vscode'],
+  },
   {
     entry: 'src/extension/node-features.ts',
     out: 'dist/extension-features.js',

@@ -5,14 +5,17 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { activateExtension, type ExtensionApi } from './activate';
 import type { FeaturesModule } from './deferred-features';
+import type * as NodeClient from './node-client';
 
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const dist = path.join(context.extensionUri.fsPath, 'dist');
+  // The extension's other Node bundles, beside this one (scripts/build.mjs): loaded when first needed.
+  const requireBundle = (name: string): unknown => createRequire(__filename)(path.join(dist, name));
   // The language server's current process (a restart after a crash makes a new one).
   let serverProcess: ChildProcess | undefined;
   return activateExtension(context, 'node', {
     // Its own bundle (node-features.ts), required on first use: a C file's diagnostics never load it.
-    features: () => createRequire(__filename)(path.join(dist, 'extension-features.js')) as FeaturesModule,
+    features: () => requireBundle('extension-features.js') as FeaturesModule,
     serverPid: () =>
       serverProcess && serverProcess.exitCode === null && serverProcess.signalCode === null
         ? serverProcess.pid
@@ -31,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
       // The first process is started now, at activation: it loads its bundle while the client is made.
       let first: ChildProcess | undefined = startServer();
       return async (options) => {
-        const { LanguageClient } = await import('vscode-languageclient/node');
+        const { LanguageClient } = requireBundle('language-client.js') as typeof NodeClient;
         return new LanguageClient(
           'iommufd',
           'iommufd review',

@@ -67,6 +67,7 @@ const PACKAGED = [
   '.vscodeignore',
   'dist/extension.js',
   'dist/extension-features.js',
+  'dist/language-client.js',
   'dist/repair-worker.js',
   'dist/lsp-server.js',
   'dist/web/extension.js',

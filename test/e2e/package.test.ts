@@ -48,6 +48,8 @@ test('the .vsix holds the extension, the wasm, the webview and the grammar, and 
     'extension/dist/extension.js',
     // What dist/extension.js requires on first use (patch mails, the simulator, commands, review sessions).
     'extension/dist/extension-features.js',
+    // The language client, required by dist/extension.js after activate() returned.
+    'extension/dist/language-client.js',
     // The repair search's worker thread (Node hosts).
     'extension/dist/repair-worker.js',
     // The language server the extension starts in a child process (Node hosts).
