@@ -63,7 +63,9 @@ export async function run(ctx: {
     contextFiles?: number;
     contextRead: { done: number; fromIndex: number };
     hostLongestTaskOpenMs: number;
+    hostLongestTaskOpenCpuMs?: number;
     hostLongestTaskTypingMs: number;
+    hostLongestTaskTypingCpuMs?: number;
     edits: number;
     keystrokeMs: { p50: number; p95: number; max: number };
     analysisFiles?: number;
@@ -116,7 +118,13 @@ export async function run(ctx: {
           `${ms(cold.hostLongestTaskOpenMs)} / ${ms(warm.hostLongestTaskOpenMs)}`,
           '< 50 ms',
         ],
+        [
+          'extension host process, most CPU time between two 10 ms ticks during open (no index / warm)',
+          `${ms(cold.hostLongestTaskOpenCpuMs)} / ${ms(warm.hostLongestTaskOpenCpuMs)}`,
+          '',
+        ],
         ["extension host's longest task while typing", ms(m.hostLongestTaskTypingMs), '< 50 ms'],
+        ['extension host process, most CPU time between two ticks while typing', ms(m.hostLongestTaskTypingCpuMs), ''],
         [
           'open → activate() called (the extension host loads the bundle; no index / warm)',
           `${ms(cold.openToActivationMs)} / ${ms(warm.openToActivationMs)}`,
