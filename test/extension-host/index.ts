@@ -8,6 +8,7 @@
  * The workspace is a copy of test/fixtures/e2e-workspace.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../src/extension/activate';
 import type { RepairPanelView } from '../../src/sim/panel-view';
@@ -83,7 +84,11 @@ it('activates on a C file and exports its services', async () => {
   assert.ok(ext, `${EXTENSION_ID} is installed`);
   api = await ext.activate();
   extensionUri = ext.extensionUri;
+  // Node hosts: a C file needs neither the patch, simulator, command and review features nor their bundle.
+  const features = path.join(ext.extensionUri.fsPath, 'dist', 'extension-features.js');
+  assert.equal(require.cache[features], undefined, 'a C file alone does not load dist/extension-features.js');
   assert.ok(api.analysis && api.panel, 'activate() returns the services');
+  assert.ok(require.cache[features], 'the first use of the panel loads dist/extension-features.js');
   assert.ok(api.activationMs < 2000, `activation took ${api.activationMs} ms`);
 });
 
