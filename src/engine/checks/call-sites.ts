@@ -40,23 +40,27 @@ const built = new WeakMap<
  * functions): its call sites with the names each may reach. Which of the
  * argument names are functions, and which functions an ops field holds,
  * depend on the whole view and are looked up when the map is assembled.
+ * The site itself is what the maps list (one object per call, kept for
+ * every function in view: with a whole tree as context there are millions).
  */
-interface OwnSites {
-  site: CallSite;
-  /** Direct callee, or the local pointer's targets. */
-  callees: string[];
-  /** The plain callee name (the only name when pointers are not followed). */
-  callee?: string;
-  /** Trimmed argument texts other than the callee: function names among them are called back. */
-  args?: string[];
+interface OwnSite extends CallSite {
+  /** The plain callee name (the only name when pointers are not followed); undefined for an ops callback. */
+  callee: string | undefined;
+  /** A local function pointer's targets, reached instead of `callee` through pointers. */
+  targets: string[] | undefined;
+  /** Argument texts that may name a function (identifiers other than the callee): those are called back. */
+  args: readonly string[];
   /** `struct.field` of an ops callback. */
-  ops?: string;
+  ops: string | undefined;
 }
-const ownSites = new WeakMap<FunctionModel, OwnSites[]>();
+const ownSites = new WeakMap<FunctionModel, OwnSite[]>();
 /** Per function: `[struct.field, trimmed value]` of its writes of a field (function pointers among them). */
 const ownWrites = new WeakMap<FunctionModel, [string, string][]>();
+const NO_ARGS: readonly string[] = [];
+/** A function's name is an identifier: no other argument text can name one. */
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
-function sitesOf(fn: FunctionModel): OwnSites[] {
+function sitesOf(fn: FunctionModel): OwnSite[] {
   let out = ownSites.get(fn);
   if (out) return out;
   out = [];
@@ -65,26 +69,34 @@ function sitesOf(fn: FunctionModel): OwnSites[] {
     for (let index = 0; index < events.length; index++) {
       const ev = events[index];
       if (ev.kind === 'call') {
-        const args: string[] = [];
-        for (const a of ev.args) {
-          const t = a.trim();
-          if (t !== ev.callee) args.push(t);
-        }
+        const names = ev.args.map((a) => a.trim()).filter((t) => t !== ev.callee && IDENTIFIER.test(t));
         out.push({
-          site: { fn, block: b.id, index, line: ev.line },
+          fn,
+          block: b.id,
+          index,
+          line: ev.line,
           callee: ev.callee,
-          callees: ev.targets ?? [ev.callee],
-          args,
+          targets: ev.targets,
+          // Exact size (an array grown by push keeps room for 16 more): there is one per call in view.
+          args: names.length > 0 ? names.slice() : NO_ARGS,
+          ops: undefined,
         });
       } else if (ev.kind === 'callback') {
         out.push({
-          site: { fn, block: b.id, index, line: ev.line },
-          callees: [],
-          ...(ev.opsStruct ? { ops: `${ev.opsStruct}.${ev.field}` } : {}),
+          fn,
+          block: b.id,
+          index,
+          line: ev.line,
+          // One shape for every site: the maps hold millions of them with a whole tree in view.
+          callee: undefined,
+          targets: undefined,
+          args: NO_ARGS,
+          ops: ev.opsStruct ? `${ev.opsStruct}.${ev.field}` : undefined,
         });
       }
     }
   }
+  out = out.slice();
   ownSites.set(fn, out);
   return out;
 }
@@ -145,17 +157,20 @@ function fileSites(
     for (const s of sitesOf(fn)) {
       if (s.callee !== undefined) {
         if (!pointers) {
-          push(out, s.callee, s.site);
+          push(out, s.callee, s);
           continue;
         }
-        for (const callee of s.callees) push(out, callee, s.site);
-        for (const a of s.args!) if (pointers.functions.has(a)) push(out, a, s.site);
+        if (s.targets) for (const callee of s.targets) push(out, callee, s);
+        else push(out, s.callee, s);
+        for (const a of s.args) if (pointers.functions.has(a)) push(out, a, s);
         continue;
       }
       if (!pointers || s.ops === undefined) continue;
-      for (const impl of pointers.stored.get(s.ops) ?? []) push(out, impl, s.site);
+      for (const impl of pointers.stored.get(s.ops) ?? []) push(out, impl, s);
     }
   }
+  // Lists grown by push, cut to their size: kept for every file in view.
+  for (const [callee, list] of out) if (list.length > 1) out.set(callee, list.slice());
   if (pointers) entry.pointers = { view: pointers.view, sites: out };
   else entry.direct = out;
   return out;
@@ -230,13 +245,21 @@ function merge(parts: CallSites[], last: { parts: CallSites[]; out: CallSites } 
       return next;
     }
   }
+  // A callee one file calls keeps that file's list (never changed, see
+  // above); one called from several gets a list of its own, cut to size.
   const out: CallSites = new Map();
+  const joined = new Set<string>();
   for (const p of parts) {
     for (const [callee, sites] of p) {
       const list = out.get(callee);
-      if (list) for (const site of sites) list.push(site);
-      else out.set(callee, sites.slice());
+      if (!list) out.set(callee, sites);
+      else if (joined.has(callee)) for (const site of sites) list.push(site);
+      else {
+        out.set(callee, list.concat(sites));
+        joined.add(callee);
+      }
     }
   }
+  for (const callee of joined) out.set(callee, out.get(callee)!.slice());
   return out;
 }

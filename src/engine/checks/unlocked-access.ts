@@ -280,6 +280,9 @@ function accessesOf(fn: FunctionModel, constructors: ReadonlySet<string>): OwnAc
       });
     });
   }
+  // Cut to size: kept for every function in view.
+  out.accesses = out.accesses.slice();
+  out.lockless = out.lockless.slice();
   ownAccesses.set(fn, out);
   return out;
 }
@@ -314,6 +317,8 @@ function fileAccesses(
       else byField.set(a.field, [a]);
     }
   }
+  // Lists grown by push, cut to their size: kept for every file in view.
+  for (const [field, list] of byField) if (list.length > 1) byField.set(field, list.slice());
   const entry = { constructors: digest, byField, lockless };
   perFile.set(file, entry);
   return entry;
@@ -326,16 +331,25 @@ function buildIndex(ctx: CheckContext): Index {
   const constructors = constructorsInView(ctx);
   const digest = [...constructors].join(',');
   if (digest !== lastConstructors) lastConstructors = digest;
-  // Each file's accesses are one run of the whole walk: appending file by file keeps every list's order.
+  // Each file's accesses are one run of the whole walk: appending file by
+  // file keeps every list's order. A field one file touches keeps that
+  // file's list (lists are never changed once built); one touched in
+  // several gets a list of its own, cut to size.
+  const joined = new Set<string>();
   for (const file of ctx.files) {
     const own = fileAccesses(file, constructors, lastConstructors);
     for (const f of own.lockless) lockless.add(f);
     for (const [field, accesses] of own.byField) {
       const list = byField.get(field);
-      if (list) for (const a of accesses) list.push(a);
-      else byField.set(field, accesses.slice());
+      if (!list) byField.set(field, accesses);
+      else if (joined.has(field)) for (const a of accesses) list.push(a);
+      else {
+        byField.set(field, list.concat(accesses));
+        joined.add(field);
+      }
     }
   }
+  for (const field of joined) byField.set(field, byField.get(field)!.slice());
   for (const f of lockless) byField.delete(f);
   return { byField };
 }

@@ -100,7 +100,15 @@ function directEffects(fn: FunctionModel): DirectEffects {
     if (l.resolved && !requires.some((r) => r.lock === l.id))
       requires.push({ lock: l.id, expect: 'held', line: fn.line, file: fn.file });
   }
-  const out = { takes, requires, calls, callbacks, errorReturn, lockEffect: netLockEffect(fn) };
+  // Lists cut to size (an array grown by push keeps room for 16 more): kept for every function in view.
+  const out = {
+    takes: takes.slice(),
+    requires: requires.slice(),
+    calls: calls.slice(),
+    callbacks: callbacks.slice(),
+    errorReturn,
+    lockEffect: netLockEffect(fn),
+  };
   directCache.set(fn, out);
   return out;
 }

@@ -3,9 +3,14 @@
  * in a folder. One file per (path, text): `<dir>/<engine version>/<2 hex>/<rest>`,
  * named by the SHA-256 of path and text, so a lookup reads one small file and
  * nothing is loaded before it is asked for. A file holds a one-line header
- * (magic, schema, engine version, key) and the facts in V8's structured-clone
- * format (`v8.serialize`: Maps, undefined and shared objects survive, and
- * whatever fields the model gains come along without a change here).
+ * (magic, schema, engine version, key) and the facts as JSON (facts are plain
+ * data, and whatever fields the model gains come along without a change
+ * here). JSON, not V8's structured-clone format: `JSON.parse` gives objects
+ * whose properties all sit inside the object, where `v8.deserialize` adds
+ * them one by one into a separate property array, and with a whole tree as
+ * context the facts read back are most of the heap (half the size measured
+ * on a sample of drivers/net, strings interned in both). A whole run's
+ * answer (`putResult`) keeps the structured-clone format.
  *
  * Failure never changes results: an entry that is corrupt, truncated, foreign
  * or from a newer schema is renamed aside (`*.set-aside-<time>`) and rebuilt;
@@ -18,10 +23,11 @@ import * as os from 'os';
 import * as path from 'path';
 import * as v8 from 'v8';
 import type { FactsStore, FileFacts } from '../index/facts';
+import { StringPool } from '../index/string-pool';
 import { engineVersion } from './engine-version';
 
 /** Bumped whenever the layout of an entry (header or payload shape) changes. */
-export const INDEX_SCHEMA = 1;
+export const INDEX_SCHEMA = 2;
 const MAGIC = 'iommufd-review-index';
 
 /**
@@ -56,6 +62,8 @@ export class DiskFactsStore implements FactsStore {
   readonly version: string;
   readonly stats: StoreStats = { loaded: 0, written: 0, setAside: 0 };
   private readonly memory = new Map<string, FileFacts | null>();
+  /** Facts kept here arrive decoded (from workers, from disk), each with its own copy of every string: equal ones are made one. */
+  private readonly strings = new StringPool();
   private readonly noteKinds = new Map<string, string>();
   private writable = true;
   private lastDigest: { text: string; digest: string } | undefined;
@@ -99,10 +107,10 @@ export class DiskFactsStore implements FactsStore {
 
   putDigested(filePath: string, textDigest: string, facts: FileFacts): void {
     const key = keyOf(filePath, textDigest);
-    this.memory.set(key, facts);
+    this.memory.set(key, this.strings.intern(facts));
     // Facts without a model are a step of a worker run, not worth a file.
     if (!facts.model || !this.dir || !this.writable) return;
-    this.writeEntry(this.entryPath(key), key, { path: filePath, facts });
+    this.writeEntry(this.entryPath(key), key, Buffer.from(JSON.stringify({ path: filePath, facts }), 'utf8'));
   }
 
   /**
@@ -114,7 +122,7 @@ export class DiskFactsStore implements FactsStore {
   getResult(key: string): unknown {
     if (!this.dir) return undefined;
     const file = this.resultPath(key);
-    const record = this.readEntry(file, key);
+    const record = this.readEntry(file, key, (body) => v8.deserialize(body));
     if (!record) return undefined;
     if (typeof record.result !== 'object' || record.result === null)
       return this.setAside(file, 'its content does not match its name (foreign or corrupt)');
@@ -124,7 +132,7 @@ export class DiskFactsStore implements FactsStore {
 
   putResult(key: string, result: unknown): void {
     if (!this.dir || !this.writable) return;
-    this.writeEntry(this.resultPath(key), key, { result });
+    this.writeEntry(this.resultPath(key), key, v8.serialize({ result }));
   }
 
   private resultPath(key: string): string {
@@ -142,20 +150,19 @@ export class DiskFactsStore implements FactsStore {
   private load(key: string, filePath: string): FileFacts | undefined {
     if (!this.dir) return undefined;
     const file = this.entryPath(key);
-    const record = this.readEntry(file, key);
+    const record = this.readEntry(file, key, (body) => JSON.parse(body.toString('utf8')));
     if (!record) return undefined;
     if (record.path !== filePath || !isFacts(record.facts))
       return this.setAside(file, 'its content does not match its name (foreign or corrupt)');
     this.stats.loaded++;
-    return record.facts;
+    return this.strings.intern(record.facts);
   }
 
-  /** Writes one entry (header, then the payload in structured-clone form); a failure makes the store read-only. */
-  private writeEntry(file: string, key: string, record: Record<string, unknown>): void {
+  /** Writes one entry (header, then the encoded payload); a failure makes the store read-only. */
+  private writeEntry(file: string, key: string, body: Buffer): void {
     const tmp = `${file}.tmp-${process.pid}-${this.tmpCounter++}`;
     try {
       const header = Buffer.from(`${MAGIC} ${INDEX_SCHEMA} ${this.version} ${key}\n`, 'utf8');
-      const body = v8.serialize(record);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       // Write then rename: a reader never sees half an entry, a crash leaves only a tmp file.
       fs.writeFileSync(tmp, Buffer.concat([header, body]));
@@ -175,8 +182,8 @@ export class DiskFactsStore implements FactsStore {
     }
   }
 
-  /** Reads one entry and checks its header; a bad one is set aside (undefined). */
-  private readEntry(file: string, key: string): Record<string, unknown> | undefined {
+  /** Reads one entry, checks its header and decodes the payload; a bad one is set aside (undefined). */
+  private readEntry(file: string, key: string, decode: (body: Buffer) => unknown): Record<string, unknown> | undefined {
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(file);
@@ -198,7 +205,7 @@ export class DiskFactsStore implements FactsStore {
       return this.setAside(file, 'it belongs to another engine build or file (foreign)');
     let record: unknown;
     try {
-      record = v8.deserialize(bytes.subarray(nl + 1));
+      record = decode(bytes.subarray(nl + 1));
     } catch (e) {
       return this.setAside(file, `it is corrupt or truncated (${(e as Error).message})`);
     }

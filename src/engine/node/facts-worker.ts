@@ -82,7 +82,7 @@ async function main(): Promise<void> {
           const own = (f as { own: StructTable }).own;
           reply.results.push({
             own,
-            model: buildFileModel(doc.tree.rootNode, f.path, text, structs, own, cache),
+            modelJson: JSON.stringify(buildFileModel(doc.tree.rootNode, f.path, text, structs, own, cache)),
             ...digest,
           });
           // Modelled once per run: nothing of this file is needed again.

@@ -38,7 +38,12 @@ type WorkRequest =
 
 export interface WorkerReply {
   id: number;
-  results: ({ own: StructTable; model?: FileModel; textDigest?: string } | null)[];
+  /**
+   * A model comes as JSON: parsed here, its objects hold their properties
+   * inline (a structured clone's do not, and context models are most of this
+   * thread's heap; see facts-disk-store.ts).
+   */
+  results: ({ own: StructTable; modelJson?: string; textDigest?: string } | null)[];
   error?: string;
 }
 
@@ -298,9 +303,10 @@ export async function loadFiles(
             });
             chunk.forEach((f, j) => {
               const r = reply.results[j];
-              const facts = { ...known[j], model: { context: modelContext, value: r?.model as FileModel } };
+              const model = r?.modelJson === undefined ? undefined : (JSON.parse(r.modelJson) as FileModel);
+              const facts = { ...known[j], model: { context: modelContext, value: model as FileModel } };
               if (f.text === undefined) {
-                if (r?.model && r.textDigest === f.textDigest) {
+                if (model && r!.textDigest === f.textDigest) {
                   putDigested!(f.path, f.textDigest!, facts);
                   stats.modelledInWorkers++;
                   return;
@@ -308,7 +314,7 @@ export async function loadFiles(
                 late.push({ path: f.path, textDigest: f.textDigest!, bytes: f.bytes });
                 return;
               }
-              if (!r?.model) return;
+              if (!model) return;
               store.put(f.path, f.text, facts);
               stats.modelledInWorkers++;
             });

@@ -78,6 +78,37 @@ test('facts store: a second engine parses nothing when no file changed, and repo
   assert.deepEqual(store.notes, []);
 });
 
+test("facts store: a file's facts are stored as JSON and read back equal to the model built, in the same context", async () => {
+  const index = path.join(dir, 'json');
+  const files = treeFiles();
+  const { parser } = await countingParser();
+  const plain = new Engine({ parser });
+  for (const f of files) plain.setFile(f.path, f.text);
+  await run(files, new DiskFactsStore({ dir: index }));
+  const store = new DiskFactsStore({ dir: index });
+  for (const f of files) {
+    const facts = store.get(f.path, f.text);
+    // Nothing lost or added on the way (an undefined-valued property would be, in JSON): the same model, field for field.
+    assert.deepEqual(facts?.model?.value, plain.fileModel(f.path), f.path);
+  }
+  plain.dispose();
+  const entries: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true }))
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else entries.push(path.join(d, e.name));
+  };
+  walk(index);
+  assert.equal(entries.length, 3);
+  for (const e of entries) {
+    const text = readFileSync(e, 'utf8');
+    const nl = text.indexOf('\n');
+    assert.match(text.slice(0, nl), /^iommufd-review-index 2 \S+ [0-9a-f]{64}$/);
+    const record = JSON.parse(text.slice(nl + 1)) as { path: string; facts: { model: { value: { file: string } } } };
+    assert.equal(record.facts.model.value.file, record.path);
+  }
+});
+
 test('facts store: only the edited file is parsed again; a layout change remodels the others from their trees', async () => {
   const index = path.join(dir, 'edit');
   const files = treeFiles();
