@@ -10,6 +10,7 @@ import type { CheckContext } from './check';
 import { fingerprint } from './check';
 import { scenarioFor } from './scenario';
 import { baseVariable, type FlowPaths, mentions, type EventRef } from './flow-paths';
+import { withoutSpaces } from '../model/syntax-util';
 
 export const TAKES_REFERENCE =
   /(?:^|_)(?:get|grab|hold|lock_obj|tryget)(?:_|$)|get_not_zero|^kref_get|^refcount_inc|^mmget|^get_/;
@@ -37,7 +38,7 @@ export function obtainedValues(fn: FunctionModel, paths: FlowPaths): Obtained[] 
     const ev = r.event;
     // A copy of another local (`pos = next`) is not obtained under a lock: only a reassignment.
     if (ev.kind === 'read' && ev.into && fn.types[ev.into] && !ev.local) {
-      out.push({ ref: r, variable: ev.into, source: ev.source.replace(/\s+/g, ''), owner: baseVariable(ev.source) });
+      out.push({ ref: r, variable: ev.into, source: withoutSpaces(ev.source), owner: baseVariable(ev.source) });
     } else if (ev.kind === 'call' && ev.resultVar && fn.types[ev.resultVar]) {
       out.push({
         ref: r,
@@ -81,11 +82,11 @@ export function revalidates(ev: EventRef['event'], o: Obtained): boolean {
   if (reassigns(ev, o.variable)) return true;
   switch (ev.kind) {
     case 'read':
-      return !o.lookup && ev.source.replace(/\s+/g, '') === o.source;
+      return !o.lookup && withoutSpaces(ev.source) === o.source;
     case 'call':
       return o.lookup !== undefined && ev.callee === o.lookup;
     case 'use':
-      return !o.lookup && ev.text.replace(/\s+/g, '').includes(o.source);
+      return !o.lookup && withoutSpaces(ev.text).includes(o.source);
     default:
       return false;
   }
@@ -104,10 +105,6 @@ export function heldAt(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths, l
       (r.event.kind === 'assert' && r.event.lock.id === lockId && r.event.expect !== 'not-held') ||
       (r.event.kind === 'release' && r.event.lock.id === lockId && !acquires.some((a) => paths.before(a, r))),
   );
-}
-
-export function norm(s: string): string {
-  return s.replace(/\s+/g, '');
 }
 
 /**
@@ -162,7 +159,7 @@ function unlinkersByMember(ctx: CheckContext): Map<string, Set<string>> {
       for (const b of fn.blocks) {
         for (const ev of b.events) {
           if (ev.kind !== 'call' || !/^(?:list_del|list_move|hlist_del)/.test(ev.callee)) continue;
-          const member = linkMember(norm(ev.args[0] ?? ''));
+          const member = linkMember(withoutSpaces(ev.args[0] ?? ''));
           if (!member) continue;
           const set = out.get(member) ?? new Set<string>();
           set.add(`${fn.file}:${fn.name}`);
@@ -185,7 +182,7 @@ function unlinkersByMember(ctx: CheckContext): Map<string, Set<string>> {
 export function soleConsumer(ctx: CheckContext, fn: FunctionModel, o: Obtained): boolean {
   const ev = o.ref.event;
   if (ev.kind !== 'call' || !LIST_ENTRY.test(ev.callee) || ev.args.length < 3) return false;
-  const member = norm(ev.args[ev.args.length - 1]);
+  const member = withoutSpaces(ev.args[ev.args.length - 1]);
   if (!/^\w+$/.test(member)) return false;
   const unlinkers = unlinkersByMember(ctx).get(member);
   return unlinkers !== undefined && unlinkers.size === 1 && unlinkers.has(`${fn.file}:${fn.name}`);

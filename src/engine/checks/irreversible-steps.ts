@@ -13,6 +13,7 @@ import type { CheckContext } from './check';
 import { findFunction } from './check';
 import { baseVariable, type FlowPaths, flowPathsOf } from './flow-paths';
 import type { EventRef } from './flow-paths';
+import { withoutSpaces } from '../model/syntax-util';
 
 /** What an error path loses; decides the "cannot …" half of a message. */
 export type LossKind = 'driver-pins' | 'pins' | 'membership' | 'reference' | 'object' | 'other';
@@ -67,7 +68,7 @@ function lossOf(name: string, why: string): LossKind {
 /** `foo()` or `x->ops->unmap()` for messages. */
 export function callLabel(ev: CallEvent | CallbackEvent): string {
   if (ev.kind === 'call') return `\`${ev.callee}()\``;
-  return `\`${(textBeforeParen(ev.text) ?? ev.field).replace(/\s+/g, '')}()\``;
+  return `\`${withoutSpaces(textBeforeParen(ev.text) ?? ev.field)}()\``;
 }
 
 /** The field a local was read from before `at` (`prev = acc->ioas` → `iommufd_access.ioas`). */

@@ -41,6 +41,7 @@ import { ALLOCATES, FREES } from './allocations';
 import { ownedFieldOverwrites } from './owned-field-overwrite';
 import { fieldStore } from './rollback-steps';
 import { scenarioFor } from './scenario';
+import { withoutSpaces } from '../model/syntax-util';
 
 /** Acquire verb → the verbs that undo it. */
 const VERB_PAIRS: Record<string, readonly string[]> = {
@@ -125,8 +126,6 @@ function splitNamePair(acquire: string, release: string): boolean {
   return verb >= 0 && (VERB_PAIRS[a[verb]]?.includes(r[verb]) ?? false);
 }
 
-const norm = (s: string) => s.replace(/\s+/g, '');
-
 interface Acquire {
   ref: EventRef<CallEvent>;
   /** The acquired object as the code names it: the result local, or the first argument. */
@@ -149,7 +148,7 @@ function releasesOther(ctx: CheckContext, a: Acquire, x: CallEvent): boolean {
     x !== acq &&
     !a.byResult &&
     sameShape(acq, x) &&
-    norm(x.args[0]) === a.object &&
+    withoutSpaces(x.args[0]) === a.object &&
     pairs(ctx, acq, a.file, x) &&
     !releases(ctx, a, x)
   );
@@ -175,7 +174,7 @@ function ownRollbacks(fn: FunctionModel): string[] {
       const ev = r.event;
       if (ev.kind !== 'call' || ev.callee === fn.name || !RELEASE_LIKE.test(ev.callee) || out.includes(ev.callee))
         continue;
-      if (ev.args.length !== params.length || !ev.args.every((arg, i) => norm(arg) === params[i])) continue;
+      if (ev.args.length !== params.length || !ev.args.every((arg, i) => withoutSpaces(arg) === params[i])) continue;
       // On the error path only: it leads to an error return and never to a success return.
       const after = returns.filter((x) => paths.before(r, x));
       if (after.length > 0 && after.every((x) => isErrorReturn(x.event))) out.push(ev.callee);
@@ -185,11 +184,22 @@ function ownRollbacks(fn: FunctionModel): string[] {
   return out;
 }
 
+/** knownReleases' answers per analysis (one context), by file and callee: asked for every pair of calls. */
+const releaseLists = new WeakMap<CheckContext, Map<string, readonly string[]>>();
+
 /** The releases that pair with an acquire call: knowledge, then the acquire's own rollback when its body is in view. */
 function knownReleases(ctx: CheckContext, callee: string, file: string): readonly string[] {
-  const known = functionKnowledge(ctx.knowledge, callee)?.releasedBy ?? [];
-  const body = findFunction(ctx, callee, file);
-  return body ? [...known, ...ownRollbacks(body)] : known;
+  let lists = releaseLists.get(ctx);
+  if (!lists) releaseLists.set(ctx, (lists = new Map()));
+  const key = `${file}\u0000${callee}`;
+  let list = lists.get(key);
+  if (!list) {
+    const known = functionKnowledge(ctx.knowledge, callee)?.releasedBy ?? [];
+    const body = findFunction(ctx, callee, file);
+    list = body ? [...known, ...ownRollbacks(body)] : known;
+    lists.set(key, list);
+  }
+  return list;
 }
 
 /** Does `x` undo calls like `acq` (on some object)? */
@@ -211,17 +221,33 @@ const CONSTANT = /^(?:[A-Z_][A-Z0-9_]*|\d\w*)(?:\|(?:[A-Z_][A-Z0-9_]*|\d\w*))*$/
  * say how to allocate, not what), `remove(group, old)` does not undo `add(group, new)`.
  */
 function sameObject(acq: CallEvent, x: CallEvent): boolean {
-  return x.args.every((arg, i) => CONSTANT.test(norm(acq.args[i])) || norm(arg) === norm(acq.args[i]));
+  return x.args.every(
+    (arg, i) => CONSTANT.test(withoutSpaces(acq.args[i])) || withoutSpaces(arg) === withoutSpaces(acq.args[i]),
+  );
+}
+
+/** `&object->member` or `&object.member`, by object: one compiled pattern per object instead of one per test. */
+const embeddedPatterns = new Map<string, RegExp>();
+function embeddedPattern(object: string): RegExp {
+  let re = embeddedPatterns.get(object);
+  if (!re) {
+    if (embeddedPatterns.size > 4096) embeddedPatterns.clear();
+    re = new RegExp(`^&${object}(?:->|\\.)\\w+$`);
+    embeddedPatterns.set(object, re);
+  }
+  return re;
 }
 
 /** Does `x` release what `a` acquired? */
 function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false): boolean {
   const acq = a.ref.event;
   if (x === acq) return false;
+  // Most calls are on another object: that test first, before the pair lookups.
+  if (!a.byResult && (x.args.length === 0 || withoutSpaces(x.args[0]) !== a.object)) return false;
   const named = pairs(ctx, acq, a.file, x);
   // The object itself, or the address of an object embedded in it (`&ioas->obj`, what `*_put_object()` takes).
   const isObject = (arg: string) =>
-    norm(arg) === a.object || new RegExp(`^&${a.object}(?:->|\\.)\\w+$`).test(norm(arg));
+    withoutSpaces(arg) === a.object || embeddedPattern(a.object).test(withoutSpaces(arg));
   if (a.byResult) {
     if (named) return x.args.some(isObject);
     // An allocation is freed by a free-like call taking it first (`kfree(p)`; not `free_irq(irq, p)`,
@@ -234,7 +260,6 @@ function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false
       isObject(x.args[0])
     );
   }
-  if (x.args.length === 0 || norm(x.args[0]) !== a.object) return false;
   if (named && sameShape(acq, x)) return sameObject(acq, x);
   // Destroying the object undoes whatever was acquired on it (`iommufd_access_destroy(access)` detaches too).
   return named || (!pairsOnly && /^[A-Za-z_]\w*$/.test(a.object) && DESTROYS.test(x.callee));
@@ -254,7 +279,9 @@ function acquiresOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Acq
       ? { ref: r, object: ev.resultVar, byResult: true, known, file: fn.file }
       : undefined;
     const byArg: Acquire | undefined =
-      ev.args.length > 0 ? { ref: r, object: norm(ev.args[0]), byResult: false, known, file: fn.file } : undefined;
+      ev.args.length > 0
+        ? { ref: r, object: withoutSpaces(ev.args[0]), byResult: false, known, file: fn.file }
+        : undefined;
     // The object is what the code releases: the result (`kfree(name)`) or the first argument
     // (`vfio_unpin_pages(&vdev, ...)`); for a pair known only from the knowledge, a struct
     // result (`iommufd_get_ioas()`), else the first argument (`vfio_pin_pages()` returns a count).
@@ -319,14 +346,15 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
           !releaseSites.includes(x as EventRef<CallEvent>) &&
           !wrongSites.includes(x as EventRef<CallEvent>)
         ) {
-          if (ev.args.some((arg) => held.some((v) => norm(arg) === v || norm(arg) === `&${v}`))) return true;
+          if (ev.args.some((arg) => held.some((v) => withoutSpaces(arg) === v || withoutSpaces(arg) === `&${v}`)))
+            return true;
           // The address of a member embedded in it (`add_mmap_entry(ctx, &dm->mentry)`): whoever keeps
           // the member can reach the object (container_of) and free it; setting up the member
           // (`mutex_init(&dm->lock)`, `kref_init(&dm->ref)`) hands nothing on.
           if (
             ev.kind === 'call' &&
             !SETS_UP.test(ev.callee) &&
-            ev.args.some((arg) => held.some((v) => embeddedIn(norm(arg), v)))
+            ev.args.some((arg) => held.some((v) => embeddedIn(withoutSpaces(arg), v)))
           )
             return true;
         }
@@ -422,7 +450,7 @@ function wrongAfter(
 
 /** What the acquire and a release take, for messages: `igroup, hwpt_paging`. */
 function argsText(ev: CallEvent): string {
-  return ev.args.map(norm).join(', ');
+  return ev.args.map(withoutSpaces).join(', ');
 }
 
 /** The release called on another object than the acquire's (see the header). */
@@ -436,7 +464,9 @@ function wrongObjectFinding(
 ): Finding {
   const acq = a.ref.event;
   const x = wrong.event;
-  const differ = x.args.map((arg, i) => ({ got: norm(arg), want: norm(acq.args[i]) })).filter((d) => d.got !== d.want);
+  const differ = x.args
+    .map((arg, i) => ({ got: withoutSpaces(arg), want: withoutSpaces(acq.args[i]) }))
+    .filter((d) => d.got !== d.want);
   const on = differ.map((d) => `\`${d.got}\` instead of \`${d.want}\``).join(', ');
   const value = ret.event.value ? ` \`${ret.event.value}\`` : '';
   const message =

@@ -27,8 +27,7 @@ import { fingerprint } from './check';
 import { type EventRef, flowPathsOf } from './flow-paths';
 import { ALLOCATES, FREES } from './allocations';
 import { scenarioFor } from './scenario';
-
-const norm = (s: string) => s.replace(/\s+/g, '');
+import { withoutSpaces } from '../model/syntax-util';
 
 /** `name(args)` → `name`, when the whole value is one call. */
 function calleeOf(value: string): string | undefined {
@@ -64,19 +63,19 @@ export function ownedFieldOverwrites(ctx: CheckContext, fn: FunctionModel): Find
     if (ev.kind !== 'write' || !ev.field) continue;
     const alloc = calleeOf(ev.value);
     if (!alloc || !allocates(ctx, alloc)) continue;
-    const target = norm(ev.target);
+    const target = withoutSpaces(ev.target);
     const pairs = functionKnowledge(ctx.knowledge, alloc)?.releasedBy ?? [];
     const releasesField = (x: CallEvent) =>
       x.callee !== alloc &&
       (FREES.test(x.callee) || pairs.includes(x.callee)) &&
-      x.args.some((a) => norm(a) === target || norm(a) === `&${target}`);
+      x.args.some((a) => withoutSpaces(a) === target || withoutSpaces(a) === `&${target}`);
     const releases = events.filter((r): r is EventRef<CallEvent> => r.event.kind === 'call' && releasesField(r.event));
     // The function's own word that the field outlives the call: it releases it on a path the store is not on
     // (loops included: a free loop after an allocation loop is on the store's path).
     const elsewhere = releases.filter((r) => !reaches(fn, r, store) && !reaches(fn, store, r));
     if (elsewhere.length === 0 || releases.some((r) => paths.before(r, store))) continue;
     // Cleared or tested before the store: the old value is accounted for.
-    const touched = (text: string) => norm(text) === target;
+    const touched = (text: string) => withoutSpaces(text) === target;
     const before = events.filter((x) => x !== store && paths.before(x, store));
     if (before.some((x) => x.event.kind === 'write' && touched(x.event.target))) continue;
     if (

@@ -28,7 +28,6 @@ import { baseVariable, type FlowPaths, flowPathsOf, mentions, type EventRef } fr
 import {
   heldAt,
   MUTATES,
-  norm,
   type Obtained,
   obtainedValues,
   reassigns,
@@ -42,6 +41,7 @@ import {
 import { fieldStore } from './rollback-steps';
 import { usesAfterUnlock } from './use-after-unlock';
 import { protectingLock } from '../knowledge/lookup';
+import { withoutSpaces } from '../model/syntax-util';
 
 function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   const paths = flowPathsOf(fn);
@@ -58,13 +58,13 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     const lockId = rel.event.lock.id;
     // The same lock instance: same expression, its base not reassigned in between
     // (`task->pi_lock` after `task = next_task` is another lock of the same class).
-    const expr = norm(rel.event.lock.expr);
+    const expr = withoutSpaces(rel.event.lock.expr);
     const lockBase = baseVariable(rel.event.lock.expr);
     const reacquires = events.filter(
       (r): r is EventRef<AcquireEvent> =>
         r.event.kind === 'acquire' &&
         r.event.lock.id === lockId &&
-        norm(r.event.lock.expr) === expr &&
+        withoutSpaces(r.event.lock.expr) === expr &&
         paths.before(rel, r) &&
         !(lockBase !== undefined && paths.between(rel, r).some((x) => reassigns(x.event, lockBase))),
     );
@@ -246,7 +246,7 @@ function finding(
         ev.args.some((a) => a.trim() === 'NULL')
       );
     const store = fieldStore(fn, ev);
-    return store !== undefined && norm(store.target) === o.source && /^(?:NULL|0)$/.test(store.value.trim());
+    return store !== undefined && withoutSpaces(store.target) === o.source && /^(?:NULL|0)$/.test(store.value.trim());
   };
   if (paths.between(acq, use).some(unhooks)) confidence = 'low';
   return staleFinding(fn, o, lock, use, confidence, message, related);
@@ -254,7 +254,7 @@ function finding(
 
 function calledText(r: EventRef): string {
   const ev = r.event;
-  if (ev.kind === 'callback') return `${(textBeforeParen(ev.text) ?? ev.field).replace(/\s+/g, '')}()`;
+  if (ev.kind === 'callback') return `${withoutSpaces(textBeforeParen(ev.text) ?? ev.field)}()`;
   if (ev.kind === 'call') return `${ev.callee}()`;
   return '';
 }

@@ -28,6 +28,7 @@ import {
 import { outParamWrites } from './out-params';
 import { reassigns } from './held-values';
 import { scenarioFor } from './scenario';
+import { withoutSpaces } from '../model/syntax-util';
 
 /** Calls whose result is an object nobody else can see yet. */
 const FRESH_OBJECT = /alloc|^k[mzv]?z?alloc|^kcalloc|^kmemdup|_create$|_new$/;
@@ -46,8 +47,6 @@ interface Change {
   /** The callee that stores into it through an out-parameter (`xa_alloc(&xa, &obj->id, ...)`). */
   viaOut?: string;
 }
-
-const norm = (s: string) => s.replace(/\s+/g, '');
 
 /** Locals holding objects this function allocated (not shared until published). */
 function freshObjects(paths: FlowPaths): Set<string> {
@@ -73,7 +72,7 @@ function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Chan
       if (base === 'current' || fn.types[base] === 'task_struct') continue;
       // `tmp.data = ...` on a struct declared in the function: a copy on the stack, not shared.
       if (new RegExp(`^${base}\\s*\\.`).test(store.target) && fn.types[base] !== undefined) continue;
-      out.push({ ref: r, target: norm(store.target), field: store.field, value: store.value.trim() });
+      out.push({ ref: r, target: withoutSpaces(store.target), field: store.field, value: store.value.trim() });
     } else if (ev.kind === 'call') {
       for (const w of outParamWrites(ctx, ev, fn.file)) {
         const base = baseVariable(w.target);
@@ -81,7 +80,7 @@ function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Chan
         if (new RegExp(`^${base}\\s*\\.`).test(w.target) && fn.types[base] !== undefined) continue;
         out.push({
           ref: r,
-          target: norm(w.target),
+          target: withoutSpaces(w.target),
           field: w.field,
           value: `what \`${ev.callee}()\` stored`,
           viaOut: ev.callee,
@@ -104,9 +103,9 @@ function readsTarget(
   target: string,
   field?: string,
 ): 'explicit' | 'implicit' | undefined {
-  if (ev.kind === 'read') return norm(ev.source) === target ? 'explicit' : undefined;
+  if (ev.kind === 'read') return withoutSpaces(ev.source) === target ? 'explicit' : undefined;
   if (ev.kind !== 'call') return undefined;
-  if (ev.args.some((a) => norm(a).includes(target))) return 'explicit';
+  if (ev.args.some((a) => withoutSpaces(a).includes(target))) return 'explicit';
   const base = target.split('->')[0];
   const implicit = functionKnowledge(ctx.knowledge, ev.callee)?.implicitReads ?? [];
   if (
@@ -120,7 +119,7 @@ function readsTarget(
 
 function writesTarget(fn: FunctionModel, ev: EventRef['event'], target: string): boolean {
   const store = fieldStore(fn, ev);
-  return store !== undefined && norm(store.target) === target;
+  return store !== undefined && withoutSpaces(store.target) === target;
 }
 
 /** Shape A: changed in this function, a fallible step, an error path that does not put it back. */
@@ -145,7 +144,7 @@ function unrestoredOnError(
   // it was an input (`v = dev->used; request(v); ++dev->used; v = next(v);`), not a backup.
   const overwritten = (v: string) => paths.between(c.ref, next.ref).some((r) => reassigns(r.event, v));
   const kept = [...saved.entries()]
-    .filter(([v, from]) => (from === c.field || norm(from) === c.target) && !overwritten(v))
+    .filter(([v, from]) => (from === c.field || withoutSpaces(from) === c.target) && !overwritten(v))
     .map(([v]) => v);
   const wasSaved = kept.some(
     (v) =>
@@ -226,7 +225,9 @@ function overwrittenThenUsed(ctx: CheckContext, fn: FunctionModel, paths: FlowPa
     const how = readsTarget(ctx, use, c.target, c.field);
     if (!how) continue;
     // The use is about the object the function had before the change: it wants the old value.
-    const old = [...saved.keys()].find((v) => use.args.some((a) => !norm(a).includes(c.target) && mentions(a, v)));
+    const old = [...saved.keys()].find((v) =>
+      use.args.some((a) => !withoutSpaces(a).includes(c.target) && mentions(a, v)),
+    );
     if (!old) continue;
     if (paths.between(c.ref, r).some((x) => writesTarget(fn, x.event, c.target))) continue;
     const call = c.ref.event as CallEvent;

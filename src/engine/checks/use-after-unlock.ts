@@ -26,18 +26,10 @@ import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
 import { lowerConfidence } from './check';
 import { baseVariable, type EventRef, type FlowPaths, mentions } from './flow-paths';
-import {
-  heldAt,
-  norm,
-  type Obtained,
-  reassigns,
-  soleConsumer,
-  TAKES_REFERENCE,
-  UNLINKS,
-  staleFinding,
-} from './held-values';
+import { heldAt, type Obtained, reassigns, soleConsumer, TAKES_REFERENCE, UNLINKS, staleFinding } from './held-values';
 import { iteratorStep } from './iterators';
 import { fieldStore } from './rollback-steps';
+import { withoutSpaces } from '../model/syntax-util';
 
 /** A value and, when the knowledge says so, the lock it is valid under only. */
 type Value = Obtained & { validUnder?: string; iterator?: boolean };
@@ -120,7 +112,7 @@ function owned(fn: FunctionModel, o: Value, window: readonly EventRef[]): boolea
     const store = fieldStore(fn, ev);
     if (!store || r === o.ref) continue;
     // The field it came from now says something else: nobody else finds it there.
-    if (!o.lookup && norm(store.target) === o.source) return true;
+    if (!o.lookup && withoutSpaces(store.target) === o.source) return true;
     const base = baseVariable(store.target);
     const field = store.target.replace(/^.*(?:->|\.)/, '').trim();
     if (base === o.variable && USER_COUNT.test(field) && increments(store.value)) return true;

@@ -207,7 +207,7 @@ export abstract class CallEvents extends DataEvents {
   }
 
   /** Walks call arguments with the call as the context of any use inside them. */
-  protected walkArgs(call: SyntaxNode, args: SyntaxNode[]): void {
+  protected walkArgs(call: SyntaxNode, args: readonly SyntaxNode[]): void {
     const saved = this.exprParent;
     this.exprParent = call;
     for (const a of args) this.walkExpr(a);

@@ -27,7 +27,7 @@ export abstract class ControlFlow extends Conditions {
   /** Walks an expression, its value assigned to `resultVar` when given. */
   protected abstract walkExpr(n: SyntaxNode, resultVar?: string): void;
   /** Walks call arguments with the call as the context of any use inside them. */
-  protected abstract walkArgs(call: SyntaxNode, args: SyntaxNode[]): void;
+  protected abstract walkArgs(call: SyntaxNode, args: readonly SyntaxNode[]): void;
   /** `name = value` (assignment or initialiser). */
   protected abstract assignLocal(name: string, value: SyntaxNode, at: SyntaxNode): void;
 
@@ -68,7 +68,7 @@ export abstract class ControlFlow extends Conditions {
 
   // ---- statements --------------------------------------------------------
 
-  protected walkStatements(children: SyntaxNode[]): void {
+  protected walkStatements(children: readonly SyntaxNode[]): void {
     for (const item of pairMacroBlocks(children)) {
       if (item.body && item.macro) this.walkMacroBlock(item.stmt, item.macro, item.body);
       else this.walkStatement(item.stmt);

@@ -131,7 +131,7 @@ export abstract class DataEvents extends ControlFlow {
    * `WRITE_ONCE(x->f, v)`, `smp_store_release(&x->f, v)`, `rcu_assign_pointer(x->f, v)`:
    * a store to a shared field, modelled as the write `x->f = v` is. False for any other call.
    */
-  protected walkStoreMacro(n: SyntaxNode, name: string, args: SyntaxNode[]): boolean {
+  protected walkStoreMacro(n: SyntaxNode, name: string, args: readonly SyntaxNode[]): boolean {
     if (!(STORE_MACROS.has(name) && args.length === 2)) return false;
     const target = storeTarget(args[0]!);
     if (!target) return false;
@@ -174,7 +174,7 @@ export abstract class DataEvents extends ControlFlow {
   }
 
   /** `&obj->field` arguments: index → `struct.field` (only when some argument takes a field's address). */
-  protected addressedFields(args: SyntaxNode[]): Record<number, string> | undefined {
+  protected addressedFields(args: readonly SyntaxNode[]): Record<number, string> | undefined {
     let out: Record<number, string> | undefined;
     args.forEach((a, i) => {
       if (a.text.charCodeAt(0) !== 38 /* & */) return;

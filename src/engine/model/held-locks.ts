@@ -172,8 +172,9 @@ function step(
   }
 }
 
+/** The meet of two states; never changes either (states in `inStates` are shared, copied before a change). */
 function meet(into: State | undefined, from: State, must: boolean): State {
-  if (!into) return new Map(from);
+  if (!into) return from;
   const out: State = new Map();
   if (must) {
     for (const [k, v] of into) {
@@ -197,6 +198,15 @@ function sameKeys(a: State | undefined, b: State): boolean {
     if (!w || depthOf(w) !== depthOf(v)) return false;
   }
   return true;
+}
+
+/** Whether any event of the block can change the held set (what `step` acts on). */
+function changesHeld(block: Block, effects: CallLockEffects | undefined): boolean {
+  for (const ev of block.events) {
+    if (ev.kind === 'acquire' || ev.kind === 'release' || ev.kind === 'assert') return true;
+    if (ev.kind === 'call' && effects?.(ev.callee)) return true;
+  }
+  return false;
 }
 
 function solve(
@@ -238,8 +248,11 @@ function solve(
     const id = work.shift()!;
     queued.delete(id);
     const block = fn.blocks[id];
-    const state: State = new Map(inStates[id]);
-    for (let i = 0; i < block.events.length; i++) step(state, block, i, conditioned, effects, must);
+    // Most blocks change nothing that is held: they pass their state on without a copy.
+    const start = inStates[id] ?? new Map<string, HeldLock>();
+    const state: State = changesHeld(block, effects) ? new Map(start) : start;
+    if (state !== start)
+      for (let i = 0; i < block.events.length; i++) step(state, block, i, conditioned, effects, must);
     for (const edge of block.succ) {
       let out = state;
       if (edge.when?.on === 'locked') {
@@ -397,13 +410,9 @@ export function computeHeldLocks(fn: FunctionModel, effects?: CallLockEffects): 
     reachable: (block) => mustIn[block] !== undefined,
     forEachEvent: (visit) => {
       for (const b of fn.blocks) {
-        const start = mustIn[b.id];
-        if (!start) continue;
-        const state: State = new Map(start);
-        for (let i = 0; i < b.events.length; i++) {
-          visit(b, i, [...state.values()]);
-          step(state, b, i, conditioned, effects, true);
-        }
+        if (!mustIn[b.id]) continue;
+        // The same replay `before` keeps: one shared array while nothing changes.
+        for (let i = 0; i < b.events.length; i++) visit(b, i, before(b.id, i));
       }
     },
   };
@@ -435,13 +444,13 @@ export function noHeldLocks(fn: FunctionModel): HeldLocks {
   }
   return {
     none: true,
-    before: () => [],
-    mayBefore: () => [],
+    before: () => NOTHING_HELD,
+    mayBefore: () => NOTHING_HELD,
     reachable: (block) => reach.has(block),
     forEachEvent: (visit) => {
       for (const b of fn.blocks) {
         if (!reach.has(b.id)) continue;
-        for (let i = 0; i < b.events.length; i++) visit(b, i, []);
+        for (let i = 0; i < b.events.length; i++) visit(b, i, NOTHING_HELD);
       }
     },
   };

@@ -16,11 +16,21 @@ const HELD = new Set(['held', 'locked', 'taken']);
 const isLockWord = (t: string): boolean => t.endsWith('lock') || t.endsWith('mutex') || t.endsWith('sem');
 
 /**
+ * Every word a `true` answer below starts from ("caller(s)", "must", the
+ * CALLED verbs, "locking", "context"), as a substring: most functions'
+ * comments have none, and then the text is not tokenised. Case-folded with
+ * `u` so that every character whose lower case is one of these letters (the
+ * Kelvin sign) matches too, as it does after `toLowerCase()`.
+ */
+const MAY_DOCUMENT = /caller|must|called|invoked|entered|run|locking|context/iu;
+
+/**
  * Comment text before or inside a function says callers hold a lock. Words
  * are compared in order over a lower-cased token list (no regex over the
  * prose: comments are untrusted input of any length).
  */
 export function documentsCallerHolds(comment: string): boolean {
+  if (!MAY_DOCUMENT.test(comment)) return false;
   const t = comment
     .toLowerCase()
     .split(/[^a-z0-9_]+/)

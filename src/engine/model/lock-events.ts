@@ -163,7 +163,7 @@ export abstract class LockEvents extends FunctionState {
    * lock, released at every exit of the enclosing scope. False when `n` is
    * no guard() call (`fn` is the callee, `args` the outer call's arguments).
    */
-  protected walkGuardCall(n: SyntaxNode, fn: SyntaxNode, args: SyntaxNode[]): boolean {
+  protected walkGuardCall(n: SyntaxNode, fn: SyntaxNode, args: readonly SyntaxNode[]): boolean {
     if (nodeType(fn) !== 'call_expression') return false;
     const inner = fn.childForFieldName('function');
     if (!(inner?.type === 'identifier' && inner.text === 'guard')) return false;
@@ -200,7 +200,7 @@ export abstract class LockEvents extends FunctionState {
   }
 
   /** A call of a lock API (lock-apis.ts): its acquire, release or assert event. False when `name` is none. */
-  protected walkLockApiCall(n: SyntaxNode, name: string, args: SyntaxNode[], resultVar?: string): boolean {
+  protected walkLockApiCall(n: SyntaxNode, name: string, args: readonly SyntaxNode[], resultVar?: string): boolean {
     const api = lockApi(name);
     if (!api) return false;
     const lock = this.lockRef(args[0] ?? null, api.kind);
@@ -229,7 +229,7 @@ export abstract class LockEvents extends FunctionState {
   }
 
   /** `mutex_init(&x->lock)` & co: a lock class site of the function (FunctionModel.lockInits). */
-  protected recordLockInit(n: SyntaxNode, name: string, args: SyntaxNode[]): void {
+  protected recordLockInit(n: SyntaxNode, name: string, args: readonly SyntaxNode[]): void {
     const initKind = LOCK_CLASS_SITES.get(name);
     if (initKind && args[0]) {
       const lock = this.lockRef(args[0], initKind);

@@ -28,7 +28,7 @@ function macroHeadName(n: SyntaxNode): string | undefined {
 
 /** Statement children with the macro-block pairing resolved: [head, body] pairs or single statements. */
 export function pairMacroBlocks(
-  children: SyntaxNode[],
+  children: readonly SyntaxNode[],
 ): Array<{ stmt: SyntaxNode; body?: SyntaxNode; macro?: string }> {
   const out: Array<{ stmt: SyntaxNode; body?: SyntaxNode; macro?: string }> = [];
   for (let i = 0; i < children.length; i++) {

@@ -1,8 +1,5 @@
 /** Small helpers over tree-sitter nodes shared by the model builders. */
-import type { SyntaxNode } from '../parse/syntax';
-
-/** Where a node's type is remembered: an own property of the node object. */
-const TYPE = Symbol('type');
+import { NODE_TYPE, type SyntaxNode } from '../parse/syntax';
 
 /**
  * A node's type, remembered on the node object: web-tree-sitter asks wasm for
@@ -11,11 +8,11 @@ const TYPE = Symbol('type');
  * are fresh objects, so the WeakMap mostly grew and was collected again).
  */
 export function nodeType(n: SyntaxNode): string {
-  const holder = n as unknown as { [TYPE]?: string };
-  let t = holder[TYPE];
+  const holder = n as unknown as { [NODE_TYPE]?: string };
+  let t = holder[NODE_TYPE];
   if (t === undefined) {
     t = n.type;
-    holder[TYPE] = t;
+    holder[NODE_TYPE] = t;
   }
   return t;
 }
@@ -28,17 +25,25 @@ export function column(n: SyntaxNode): number {
   return n.startPosition.column + 1;
 }
 
-/** Children without nulls (the API allows null entries). */
-export function kids(n: SyntaxNode): SyntaxNode[] {
-  const out: SyntaxNode[] = [];
-  for (const c of n.children) if (c) out.push(c);
-  return out;
+/**
+ * The list itself when it holds no null (the usual case: both backends'
+ * lists are dense, and the wasm nodes keep theirs), else a copy without the
+ * nulls the API allows. Read-only: callers share the node's own list.
+ */
+function dense(list: ReadonlyArray<SyntaxNode | null>): readonly SyntaxNode[] {
+  for (let i = 0; i < list.length; i++) {
+    if (!list[i]) return list.filter((c): c is SyntaxNode => c !== null);
+  }
+  return list as readonly SyntaxNode[];
 }
 
-export function namedKids(n: SyntaxNode): SyntaxNode[] {
-  const out: SyntaxNode[] = [];
-  for (const c of n.namedChildren) if (c) out.push(c);
-  return out;
+/** Children without nulls. */
+export function kids(n: SyntaxNode): readonly SyntaxNode[] {
+  return dense(n.children);
+}
+
+export function namedKids(n: SyntaxNode): readonly SyntaxNode[] {
+  return dense(n.namedChildren);
 }
 
 /** Strips parentheses around an expression. */
@@ -116,7 +121,36 @@ export function structOfTypeNode(n: SyntaxNode | null): string | undefined {
 
 /** Collapses whitespace so expressions read the same however they were wrapped. */
 export function squash(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return isSquashed(text) ? text : text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * True when `squash` would return `text` itself: ASCII only, no blank but
+ * single spaces between other characters. Most event and argument texts are
+ * like that, and a scan is cheaper than a regex replace that builds a copy.
+ */
+function isSquashed(text: string): boolean {
+  let afterSpace = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32) {
+      if (afterSpace) return false;
+      afterSpace = true;
+    } else if ((c >= 9 && c <= 13) || c > 126) {
+      // Other whitespace, or non-ASCII (which may be): the slow path decides.
+      return false;
+    } else afterSpace = false;
+  }
+  return !afterSpace || text.length === 0;
+}
+
+/** `text` without any whitespace (argument texts compared however they were spaced). */
+export function withoutSpaces(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || (c >= 9 && c <= 13) || c > 126) return text.replace(/\s+/g, '');
+  }
+  return text;
 }
 
 /** The first ERROR or unexpected MISSING node under `n`, if any (only searched when n.hasError). */

@@ -8,6 +8,14 @@ export interface Point {
   column: number;
 }
 
+/**
+ * Where `nodeType` (model/syntax-util.ts) remembers a node's type on the node
+ * object. A node class that declares this slot in its constructor keeps one
+ * object shape: added later, the property changes the object's hidden class
+ * and needs a property store of its own per node.
+ */
+export const NODE_TYPE: unique symbol = Symbol('type');
+
 export interface SyntaxNode {
   readonly type: string;
   readonly text: string;

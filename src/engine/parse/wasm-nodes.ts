@@ -18,7 +18,7 @@
  * after wasm memory grows).
  */
 import type { Language, Tree } from 'web-tree-sitter';
-import type { Point, SyntaxNode, SyntaxTree, TextEdit } from './syntax';
+import { NODE_TYPE, type Point, type SyntaxNode, type SyntaxTree, type TextEdit } from './syntax';
 
 /** The emscripten module's exports these nodes call (the object given to `Parser.init` becomes the module). */
 export interface WasmModule {
@@ -140,6 +140,8 @@ export class WasmNode implements SyntaxNode {
   private namedChildren_: WasmNode[] | undefined = undefined;
   private startPosition_: Point | undefined = undefined;
   private endIndex_ = -1;
+  /** nodeType's slot, declared so that every node keeps one shape (see NODE_TYPE). */
+  [NODE_TYPE]: string | undefined = undefined;
 
   constructor(
     private readonly tree: WasmTree,
@@ -168,7 +170,12 @@ export class WasmNode implements SyntaxNode {
   }
 
   get type(): string {
-    return this.tree.rt.types[this.tree.rt.module._ts_node_symbol_wasm(this.put())] || 'ERROR';
+    let t = this[NODE_TYPE];
+    if (t === undefined) {
+      t = this.tree.rt.types[this.tree.rt.module._ts_node_symbol_wasm(this.put())] || 'ERROR';
+      this[NODE_TYPE] = t;
+    }
+    return t;
   }
 
   get text(): string {

@@ -61,6 +61,9 @@ test('assert-held: the comment forms that document a caller-held lock', () => {
     'Called under iommu->lock',
     'Locking: the caller holds ...',
     'Context: Process context. Takes and releases nothing; dev->lock held.',
+    'CALLED WITH THE RING MUTEX HELD',
+    // U+212A (Kelvin sign) lower-cases to `k`: the quick word test before tokenising must see it too.
+    'Invo\u212Aed holding the ring lock',
   ];
   for (const s of says) assert.ok(documentsCallerHolds(s), s);
   const silent = [
