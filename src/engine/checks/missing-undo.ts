@@ -238,6 +238,12 @@ function embeddedPattern(object: string): RegExp {
   return re;
 }
 
+/** The acquired object itself, or the address of an object embedded in it (`&ioas->obj`, what `*_put_object()` takes). */
+function isObject(a: Acquire, arg: string): boolean {
+  const text = withoutSpaces(arg);
+  return text === a.object || embeddedPattern(a.object).test(text);
+}
+
 /** Does `x` release what `a` acquired? */
 function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false): boolean {
   const acq = a.ref.event;
@@ -245,11 +251,8 @@ function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false
   // Most calls are on another object: that test first, before the pair lookups.
   if (!a.byResult && (x.args.length === 0 || withoutSpaces(x.args[0]) !== a.object)) return false;
   const named = pairs(ctx, acq, a.file, x);
-  // The object itself, or the address of an object embedded in it (`&ioas->obj`, what `*_put_object()` takes).
-  const isObject = (arg: string) =>
-    withoutSpaces(arg) === a.object || embeddedPattern(a.object).test(withoutSpaces(arg));
   if (a.byResult) {
-    if (named) return x.args.some(isObject);
+    if (named) return x.args.some((arg) => isObject(a, arg));
     // An allocation is freed by a free-like call taking it first (`kfree(p)`; not `free_irq(irq, p)`,
     // where it is only the cookie). Device-managed allocations (`devm_*`) free themselves.
     return (
@@ -257,7 +260,7 @@ function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false
       !/^(?:devm|pcim|drmm)_/.test(acq.callee) &&
       FREES.test(x.callee) &&
       x.args.length > 0 &&
-      isObject(x.args[0])
+      isObject(a, x.args[0])
     );
   }
   if (named && sameShape(acq, x)) return sameObject(acq, x);

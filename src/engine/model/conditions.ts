@@ -23,9 +23,15 @@ interface EdgeClasses {
   errorFalse?: string;
 }
 
+/** The empty error set, shared. */
+export const NO_ERRORS: ReadonlySet<string> = new Set<string>();
+
 export abstract class Conditions extends LockEvents {
-  /** Locals known to hold an error on the current path. */
-  protected env = new Set<string>();
+  /**
+   * Locals known to hold an error on the current path. Never changed in
+   * place: a branch shares its parent's set until it changes it (a copy then).
+   */
+  protected env: ReadonlySet<string> = NO_ERRORS;
 
   /** Is this returned/assigned value an errno on this path? */
   protected isErrorValue(v: SyntaxNode): boolean {

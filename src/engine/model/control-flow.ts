@@ -8,7 +8,7 @@
  */
 import { loopMacroAt } from '../parse/loop-macros';
 import type { SyntaxNode } from '../parse/syntax';
-import { Conditions } from './conditions';
+import { Conditions, NO_ERRORS } from './conditions';
 import { clip, splitArguments } from './event-text';
 import type { LoopTargets } from './function-state';
 import { guardClass, isScopedGuardMacro } from './lock-apis';
@@ -19,7 +19,7 @@ export abstract class ControlFlow extends Conditions {
   protected readonly loops: LoopTargets[] = [];
   protected readonly labels = new Map<string, number>();
   protected readonly labelDepth = new Map<string, number>();
-  protected readonly labelEnv = new Map<string, Set<string>>();
+  protected readonly labelEnv = new Map<string, ReadonlySet<string>>();
   /** The first goto to each label, and the labels the body defines: a goto to no label is broken C, said in the coverage. */
   protected readonly firstGoto = new Map<string, SyntaxNode>();
   protected readonly placedLabels = new Set<string>();
@@ -224,7 +224,7 @@ export abstract class ControlFlow extends Conditions {
     this.cur = thenBlock;
     this.env = withVar(saved, cls.errorTrue);
     if (consequence) this.walkStatement(consequence);
-    const ends: Array<{ block: number; env: Set<string> }> = [];
+    const ends: Array<{ block: number; env: ReadonlySet<string> }> = [];
     if (this.cur !== null) ends.push({ block: this.cur, env: this.env });
 
     if (alternative) {
@@ -243,7 +243,7 @@ export abstract class ControlFlow extends Conditions {
     }
     for (const e of ends) if (e.block >= 0) this.link(e.block, join);
     this.cur = ends.length > 0 ? join : null;
-    this.env = ends.length > 0 ? intersect(ends.map((e) => e.env)) : new Set();
+    this.env = ends.length > 0 ? intersect(ends.map((e) => e.env)) : NO_ERRORS;
   }
 
   protected walkSwitch(n: SyntaxNode): void {
@@ -268,7 +268,7 @@ export abstract class ControlFlow extends Conditions {
       this.link(head, caseBlock);
       if (this.cur !== null) this.link(this.cur, caseBlock);
       this.cur = caseBlock;
-      this.env = new Set(saved);
+      this.env = saved;
       this.walkStatements(namedKids(c).filter((s) => !sameNode(s, value)));
     }
     this.scopes.pop();
@@ -276,7 +276,7 @@ export abstract class ControlFlow extends Conditions {
     if (this.cur !== null) this.link(this.cur, after);
     if (!hasDefault) this.link(head, after);
     this.cur = after;
-    this.env = new Set();
+    this.env = NO_ERRORS;
   }
 
   protected loopBody(body: SyntaxNode | null, headBlock: number, after: number, continueTo: number): void {
@@ -303,7 +303,7 @@ export abstract class ControlFlow extends Conditions {
     this.cur = start;
     this.loopBody(n.childForFieldName('body'), head, after, head);
     this.cur = after;
-    this.env = new Set();
+    this.env = NO_ERRORS;
   }
 
   /**
@@ -358,7 +358,7 @@ export abstract class ControlFlow extends Conditions {
     if (upd) this.walkExpr(upd);
     this.link(this.here(), head);
     this.cur = after;
-    this.env = new Set();
+    this.env = NO_ERRORS;
   }
 
   protected walkDo(n: SyntaxNode): void {
@@ -402,7 +402,7 @@ export abstract class ControlFlow extends Conditions {
     this.blocks[from].gotoLine = line(n);
     this.link(from, this.labelBlock(label));
     const prev = this.labelEnv.get(label);
-    this.labelEnv.set(label, prev ? intersect([prev, this.env]) : new Set(this.env));
+    this.labelEnv.set(label, prev ? intersect([prev, this.env]) : this.env);
     this.cur = null;
   }
 
@@ -411,14 +411,14 @@ export abstract class ControlFlow extends Conditions {
     if (label) {
       this.placedLabels.add(label);
       const block = this.labelBlock(label);
-      const envs: Set<string>[] = [];
+      const envs: ReadonlySet<string>[] = [];
       if (this.cur !== null) {
         this.link(this.cur, block);
         envs.push(this.env);
       }
       const fromGotos = this.labelEnv.get(label);
       if (fromGotos) envs.push(fromGotos);
-      this.env = envs.length > 0 ? intersect(envs) : new Set();
+      this.env = envs.length > 0 ? intersect(envs) : NO_ERRORS;
       this.cur = block;
     }
     const inner = namedKids(n).filter((c) => nodeType(c) !== 'statement_identifier');
@@ -426,17 +426,20 @@ export abstract class ControlFlow extends Conditions {
   }
 }
 
-function withVar(env: Set<string>, v: string | undefined): Set<string> {
+/** `env` and `v` (error sets are shared, never changed in place: see Conditions.env). */
+function withVar(env: ReadonlySet<string>, v: string | undefined): ReadonlySet<string> {
+  if (!v || env.has(v)) return env;
   const out = new Set(env);
-  if (v) out.add(v);
+  out.add(v);
   return out;
 }
 
-function intersect(sets: Set<string>[]): Set<string> {
+/** What every set holds; the first set itself when that is all of it. */
+function intersect(sets: readonly ReadonlySet<string>[]): ReadonlySet<string> {
   const [first, ...rest] = sets;
   const out = new Set<string>();
   for (const v of first) if (rest.every((s) => s.has(v))) out.add(v);
-  return out;
+  return out.size === first.size ? first : out;
 }
 
 function isAlwaysTrue(cond: SyntaxNode | null): boolean {

@@ -109,8 +109,14 @@ export abstract class DataEvents extends ControlFlow {
           this.memberAliases.push({ name, of: base.text, ...(field ? { member: field } : {}), line: line(at) });
       }
     }
-    if (this.isErrorValue(value)) this.env.add(name);
-    else this.env.delete(name);
+    const error = this.isErrorValue(value);
+    if (error !== this.env.has(name)) {
+      // The set may be shared with other paths: change a copy.
+      const next = new Set(this.env);
+      if (error) next.add(name);
+      else next.delete(name);
+      this.env = next;
+    }
   }
 
   protected emitWrite(target: SyntaxNode, value: string, at: SyntaxNode, marked = false): void {

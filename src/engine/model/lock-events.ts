@@ -154,7 +154,8 @@ export abstract class LockEvents extends FunctionState {
     this.scopes.push({ guards: guard ? [guard] : [] });
     fn();
     // The scope's end: guards release here when control falls out of it.
-    this.releaseGuards(this.scopes.length - 1, { line: endAt.endPosition.row + 1, column: endAt.endPosition.column });
+    const end = endAt.endPosition;
+    this.releaseGuards(this.scopes.length - 1, { line: end.row + 1, column: end.column });
     this.scopes.pop();
   }
 
