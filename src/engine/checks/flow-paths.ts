@@ -20,6 +20,7 @@ export class FlowPaths {
   // Everything is computed on first use: most functions are asked one cheap question.
   private back: Set<number> | undefined;
   private readonly reachCache = new Map<number, Set<number>>();
+  private readonly forward = new Map<number, number[]>();
   private readonly byId = new Map<number, FunctionModel['blocks'][number]>();
   private readonly regions = new Map<string, EventRef[]>();
   private readonly regionBlocks = new Map<string, Set<number>>();
@@ -64,11 +65,14 @@ export class FlowPaths {
     return back;
   }
 
-  /** Forward (non-back) successors of a block. */
-  successors(block: number): number[] {
+  /** Forward (non-back) successors of a block (kept per block: every reachability walk asks again; do not mutate). */
+  successors(block: number): readonly number[] {
+    let out = this.forward.get(block);
+    if (out) return out;
     const back = this.backEdges();
-    const out: number[] = [];
+    out = [];
     for (const e of this.byId.get(block)?.succ ?? []) if (!back.has(this.edgeKey(block, e.to))) out.push(e.to);
+    this.forward.set(block, out);
     return out;
   }
 

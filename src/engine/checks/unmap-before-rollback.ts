@@ -195,10 +195,12 @@ export function checkFunction(ctx: CheckContext, fn: FunctionModel, steps: Irrev
   const groups = new Map<FallibleStep, IrreversibleSite[]>();
   for (const r of paths.events()) {
     if (cleanup.has(r.block)) continue;
-    const site = steps.at(fn, paths, r);
-    if (!site) continue;
+    // Only a call or callback can be a step; whether a fallible step follows is the cheaper question.
+    if (r.event.kind !== 'call' && r.event.kind !== 'callback') continue;
     const next = fallibles.filter((f) => paths.before(r, f.ref)).sort((a, b) => a.ref.event.line - b.ref.event.line)[0];
     if (!next) continue;
+    const site = steps.at(fn, paths, r);
+    if (!site) continue;
     const list = groups.get(next);
     if (list) list.push(site);
     else groups.set(next, [site]);
