@@ -536,6 +536,13 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     }
   }
 
+  // Lists cut to size (grown by push, they keep room for 16 more): one summary per function in view.
+  for (const s of inView.values()) {
+    s.takes = s.takes.slice();
+    s.requires = s.requires.slice();
+    s.callbacks = s.callbacks.slice();
+  }
+
   const implementations = new Map<string, { function: string; file: string; line: number }[]>();
   const listed = new Set<string>();
   for (const f of files) {

@@ -442,16 +442,41 @@ export function noHeldLocks(fn: FunctionModel): HeldLocks {
     reach.add(b);
     for (const e of fn.blocks[b]?.succ ?? []) work.push(e.to);
   }
-  return {
-    none: true,
-    before: () => NOTHING_HELD,
-    mayBefore: () => NOTHING_HELD,
-    reachable: (block) => reach.has(block),
-    forEachEvent: (visit) => {
-      for (const b of fn.blocks) {
-        if (!reach.has(b.id)) continue;
-        for (let i = 0; i < b.events.length; i++) visit(b, i, NOTHING_HELD);
-      }
-    },
-  };
+  // Every block reached, each at its own index (the common case): the set is not kept.
+  const all = reach.size === fn.blocks.length && fn.blocks.every((b, i) => b.id === i && reach.has(i));
+  return new NoHeldLocks(fn, all ? undefined : reach);
+}
+
+/**
+ * One object per function, with its methods shared: the engine keeps one
+ * for every lock-free function in view (most of a whole tree's), where
+ * closures and a set of blocks cost several hundred bytes each.
+ */
+class NoHeldLocks implements HeldLocks {
+  readonly none = true;
+
+  /** `reach` undefined: every block is reachable and block ids are indices. */
+  constructor(
+    private readonly fn: FunctionModel,
+    private readonly reach: ReadonlySet<number> | undefined,
+  ) {}
+
+  before(): readonly HeldLock[] {
+    return NOTHING_HELD;
+  }
+
+  mayBefore(): readonly HeldLock[] {
+    return NOTHING_HELD;
+  }
+
+  reachable(block: number): boolean {
+    return this.reach ? this.reach.has(block) : this.fn.blocks[block]?.id === block;
+  }
+
+  forEachEvent(visit: (block: Block, index: number, held: readonly HeldLock[]) => void): void {
+    for (const b of this.fn.blocks) {
+      if (!this.reachable(b.id)) continue;
+      for (let i = 0; i < b.events.length; i++) visit(b, i, NOTHING_HELD);
+    }
+  }
 }
