@@ -65,6 +65,8 @@ const targets = [
     platform: 'node',
     external: ['tree-sitter', 'tree-sitter-c'],
   },
+  // What the extension forks: lsp-server.js through V8's code cache in the extension's global storage.
+  { entry: 'src/lsp/node-server-start.ts', out: 'dist/lsp-start.js', platform: 'node' },
   {
     entry: 'src/extension/web-entry.ts',
     out: 'dist/web/extension.js',

@@ -25,11 +25,14 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
     languageClient: (ctx) => {
       const startServer = (): ChildProcess => {
         const args = ['--stdio'];
-        if (ctx.globalStorageUri.scheme === 'file')
+        if (ctx.globalStorageUri.scheme === 'file') {
           args.push('--index', path.join(ctx.globalStorageUri.fsPath, 'index'));
+          // lsp-start.js runs lsp-server.js through V8's code cache, kept there too: later starts compile less
+          args.push('--code-cache', path.join(ctx.globalStorageUri.fsPath, 'code-cache'));
+        }
         // an untrusted workspace's configuration file is not read: built-in knowledge only
         if (!vscode.workspace.isTrusted) args.push('--no-config');
-        return fork(path.join(dist, 'lsp-server.js'), args, { stdio: 'pipe', execArgv: [] });
+        return fork(path.join(dist, 'lsp-start.js'), args, { stdio: 'pipe', execArgv: [] });
       };
       // The first process is started now, at activation: it loads its bundle while the client is made.
       let first: ChildProcess | undefined = startServer();

@@ -70,6 +70,7 @@ const PACKAGED = [
   'dist/language-client.js',
   'dist/repair-worker.js',
   'dist/lsp-server.js',
+  'dist/lsp-start.js',
   'dist/web/extension.js',
   'dist/web/lsp-server.js',
   'dist/tree-sitter.wasm',

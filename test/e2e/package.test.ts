@@ -54,6 +54,8 @@ test('the .vsix holds the extension, the wasm, the webview and the grammar, and 
     'extension/dist/repair-worker.js',
     // The language server the extension starts in a child process (Node hosts).
     'extension/dist/lsp-server.js',
+    // What the extension forks: the server through V8's code cache.
+    'extension/dist/lsp-start.js',
     'extension/dist/web/extension.js',
     // The language server in a Web Worker (the browser host).
     'extension/dist/web/lsp-server.js',

@@ -8,14 +8,22 @@
  * from `iommufd-review lsp --stdio`.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { CodeAction, Diagnostic, TextEdit } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { AnalysisStatus } from '../../../src/lsp/protocol';
-import { cliBundle, extensionServerBundle, fileUri, repoRoot, startServer, type LspSession } from './lsp-client';
+import {
+  cliBundle,
+  extensionServerBundle,
+  extensionStartBundle,
+  fileUri,
+  repoRoot,
+  startServer,
+  type LspSession,
+} from './lsp-client';
 
 const EXAMPLE = path.join(repoRoot, 'examples/c/toy_replace_detach_first.c');
 const MDEV = path.join(repoRoot, 'examples/c/toy_mdev.c');
@@ -296,6 +304,44 @@ describe("lsp: what the VS Code extension's client uses", () => {
     } finally {
       await s.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("dist/lsp-start.js --code-cache DIR: the first start writes V8's code cache of lsp-server.js, the next uses it, with the same findings", async () => {
+    const dir = tempDir({ 'toy_replace_detach_first.c': EXAMPLE });
+    const cache = mkdtempSync(path.join(os.tmpdir(), 'iommufd-lsp-code-cache-'));
+    const session = async (): Promise<{ codes: unknown[]; stderr: string }> => {
+      const s = await startServer({
+        args: [extensionStartBundle, '--stdio', '--code-cache', cache],
+        rootUri: fileUri(dir),
+      });
+      let codes: unknown[];
+      try {
+        const uri = fileUri(path.join(dir, 'toy_replace_detach_first.c'));
+        const got = s.diagnostics(uri, (d) => d.length > 0);
+        await open(s, path.join(dir, 'toy_replace_detach_first.c'));
+        codes = (await got).map((d) => d.code);
+      } finally {
+        await s.close();
+        await s.exited;
+      }
+      return { codes, stderr: s.stderr() };
+    };
+    try {
+      const first = await session();
+      const written = readdirSync(cache);
+      const second = await session();
+      assert.deepEqual(first.codes, ['unmap-before-rollback']);
+      assert.deepEqual(second.codes, first.codes);
+      assert.equal(written.length, 1, `one cache file (${written.join(', ')})`);
+      assert.match(written[0], /^lsp-server-v8-.*\.bin$/);
+      // a start without a cache writes one (at exit here: the session is shorter than the write's delay)
+      assert.match(first.stderr, /code cache written/);
+      assert.match(second.stderr, /code cache used/);
+      assert.doesNotMatch(second.stderr, /code cache written/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
     }
   });
 });

@@ -20,6 +20,8 @@ export const repoRoot = path.resolve(__dirname, '../../../..');
 export const cliBundle = path.join(repoRoot, 'dist/cli.js');
 /** The server entry the VS Code extension starts (src/lsp/node-server.ts). */
 export const extensionServerBundle = path.join(repoRoot, 'dist/lsp-server.js');
+/** What the extension forks: that entry through V8's code cache (src/lsp/node-server-start.ts). */
+export const extensionStartBundle = path.join(repoRoot, 'dist/lsp-start.js');
 
 export interface LspSession {
   proc: ChildProcessWithoutNullStreams;
