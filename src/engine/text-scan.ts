@@ -79,6 +79,29 @@ export function withoutLineComments(text: string): string {
   return out + text.slice(from);
 }
 
+/**
+ * `text` with each string and character literal's contents removed (`"a\n"`
+ * becomes `""`), for tests of which identifiers code mentions. One pass: a
+ * quote opens a literal that ends at the next unescaped same quote or at the
+ * line's end (an unterminated literal keeps the rest of its line out).
+ */
+export function withoutStringContents(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const q = text[i];
+    out += q;
+    i++;
+    if (q !== '"' && q !== "'") continue;
+    while (i < text.length && text[i] !== q && text[i] !== '\n') i += text[i] === '\\' ? 2 : 1;
+    if (i < text.length && text[i] === q) {
+      out += q;
+      i++;
+    }
+  }
+  return out;
+}
+
 /** `text` without the run of `ch` at its end (`/\n+$/` without rescanning the run from each of its characters). */
 export function trimTrailing(text: string, ch: string): string {
   let end = text.length;

@@ -216,7 +216,9 @@ export const assertHeld: Check = perFunctionCheck(
           if (seen.has(key)) continue;
           seen.add(key);
           let confidence: Confidence;
-          if (managesLock(fn, r.lock)) confidence = 'high';
+          // A helper that asserts only on some paths needs the lock for some arguments: a caller that takes
+          // it on some paths may take it exactly then (a `global` flag deciding both), which is not followed.
+          if (managesLock(fn, r.lock)) confidence = assertsOnlySometimes(ctx, ev.callee, r) ? 'low' : 'high';
           else {
             // Run under its own caller's lock: the chain in view holds it.
             if (heldByCallers(ctx, fn.name, r.lock)) continue;

@@ -8,6 +8,7 @@
  * fallible one.
  */
 import type { Edge, Event, FunctionModel, ReturnEvent } from '../model/types';
+import { withoutStringContents } from '../text-scan';
 
 /** An event and where it sits: block id and index within the block. */
 export interface EventRef<E extends Event = Event> {
@@ -216,7 +217,8 @@ export function baseVariable(expr: string): string | undefined {
   return m?.[1];
 }
 
-/** True when `text` mentions the identifier `name` as a whole word. */
+/** True when `text` mentions the identifier `name` as a whole word, outside literals (`"zone\\n"` does not mention `n`). */
 export function mentions(text: string, name: string): boolean {
-  return new RegExp(`(^|[^\\w])${name.replace(/[$]/g, '\\$')}([^\\w]|$)`).test(text);
+  const code = text.includes('"') || text.includes("'") ? withoutStringContents(text) : text;
+  return new RegExp(`(^|[^\\w])${name.replace(/[$]/g, '\\$')}([^\\w]|$)`).test(code);
 }

@@ -43,7 +43,7 @@ function bestWitness(
   filter?: (w: EdgeWitness) => boolean,
 ): EdgeWitness | undefined {
   const score = (w: EdgeWitness): number =>
-    (w.sameClassRoute ? 16 : 0) +
+    (w.sameClassRoute || w.toHeld ? 16 : 0) +
     (ctx.reports(w.file) ? 0 : 8) +
     (w.fromKnowledge ? 4 : 0) +
     (w.partial ? 2 : 0) +
@@ -300,6 +300,7 @@ function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined 
   // A cycle closing over two instances of one class (see the header).
   const nesting = edges.find((e) => e.witness.sameClassRoute);
   if (nesting && (initSites(ctx).get(nesting.from)?.size ?? 0) >= 2) return undefined;
+  const retaken = nesting ? undefined : edges.find((e) => e.witness.toHeld);
   const parts = edges.map((e) => edgeText(e, head.file));
   let message =
     edges.length === 2
@@ -311,12 +312,14 @@ function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined 
     const [a, b] = edges;
     message += ` Two threads: one in \`${a.witness.function}()\` holds \`${a.from}\` and waits for \`${a.to}\`${a.witness.callback ? ` inside \`${a.witness.callback}\`` : ''}, while another in \`${b.witness.function}()\` holds \`${b.from}\` and waits for \`${b.to}\`${b.witness.callback ? ` inside \`${b.witness.callback}\`` : ''}.`;
   }
+  if (retaken)
+    message += ` But \`${retaken.witness.function}()\` already holds \`${retaken.to}\` where it takes it again: that is a second acquisition of the class (a self-deadlock on one object, or two instances nested), and with one object the held lock serialises both threads; which objects they are cannot be told here.`;
   if (nesting)
     message += ` The route from \`${nesting.witness.function}()\` takes \`${nesting.from}\` again, so the cycle needs two instances of that class nested (or is a self-deadlock on one); which objects they are cannot be told here.`;
   return {
     ruleId: 'lock-order',
     severity: 'error',
-    confidence: nesting ? 'low' : confidenceOf(edges.map((e) => e.witness)),
+    confidence: nesting || retaken ? 'low' : confidenceOf(edges.map((e) => e.witness)),
     message,
     file: head.file,
     line: head.takeLine,

@@ -35,6 +35,13 @@ export interface EdgeWitness {
    * only as good as the guess that both instances are one lockdep class.
    */
   sameClassRoute?: boolean;
+  /**
+   * `function` already holds `to`'s class where it takes it again (directly
+   * or down the call): a second acquisition of a held class, a self-deadlock
+   * on one object or two instances nested. With one object, the held `to`
+   * serialises both threads of an ABBA, so the edge orders nothing.
+   */
+  toHeld?: boolean;
   /** The edge runs through an ops callback's implementations (`vfio_device_ops.dma_unmap`). */
   callback?: string;
   /** That callback's ops struct was not known at the call and was guessed (the only table in view with the field). */
@@ -99,7 +106,9 @@ export function buildLockGraph(
         if (ev.lock.kind !== 'unknown' && !kinds.has(ev.lock.id)) kinds.set(ev.lock.id, ev.lock.kind);
         if (ev.mode === 'write') writers.add(ev.lock.id);
         if (ev.trylock && ev.api.includes('trylock')) return;
-        for (const h of heldUsable(heldNow)) {
+        const usable = heldUsable(heldNow);
+        const toHeld = !ev.nested && usable.some((h) => h.lock.id === ev.lock.id);
+        for (const h of usable) {
           if (h.lock.id === ev.lock.id) continue;
           add({
             from: h.lock.id,
@@ -114,6 +123,7 @@ export function buildLockGraph(
             via: [],
             fromKnowledge: false,
             partial,
+            ...(toHeld ? { toHeld } : {}),
           });
         }
         return;
@@ -160,6 +170,7 @@ export function buildLockGraph(
         for (const h of hs) {
           if (h.lock.id === t.lock || t.dropped?.includes(h.lock.id)) continue;
           const sameClassRoute = takes.some((x) => x.lock === h.lock.id && !x.dropped?.includes(h.lock.id));
+          const toHeld = !t.nested && hs.some((x) => x.lock.id === t.lock);
           add({
             from: h.lock.id,
             to: t.lock,
@@ -173,6 +184,7 @@ export function buildLockGraph(
             fromKnowledge: t.fromKnowledge,
             partial,
             ...(sameClassRoute ? { sameClassRoute } : {}),
+            ...(toHeld ? { toHeld } : {}),
             ...extra(t),
           });
         }

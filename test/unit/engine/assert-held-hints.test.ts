@@ -75,3 +75,15 @@ test('assert-held: the comment forms that document a caller-held lock', () => {
   for (const s of silent) assert.ok(!documentsCallerHolds(s), s);
   assert.equal(commentsOf('int a; /* one */ b = c / d; // two\nx = "/";'), ' one \n two');
 });
+
+test('assert-held: a caller that takes the lock on some paths is high, unless the helper asserts only on some paths (low)', async () => {
+  const file = 'assert-held/flag-gated-lock.c';
+  const found = ofRule(await analyzeFixtures([file], { minConfidence: 'low' }), 'assert-held');
+  assert.deepEqual(
+    found.map((f) => [f.function, f.line, f.confidence]),
+    [
+      ['stack_dev_swap', lineOf(file, 'err = chain_validate(d, backing);'), 'low'],
+      ['stack_dev_attach', lineOf(file, 'chain_relink(d, backing);'), 'high'],
+    ],
+  );
+});

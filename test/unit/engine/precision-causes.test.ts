@@ -162,3 +162,27 @@ test('a callback whose every route takes the held class `_nested` is no self-dea
   const r = await analyzeFixtures([`${P}/nested-inner-callback.c`], { minConfidence: 'low' });
   assert.deepEqual(r.findings, []);
 });
+
+test('an ABBA whose second edge retakes a lock its function already holds is a second acquisition, low', async () => {
+  const file = `${P}/retaken-under-itself.c`;
+  const r = await analyzeFixtures([file], { minConfidence: 'low' });
+  const [f] = ofRule(r, 'lock-order');
+  assert.equal(ofRule(r, 'lock-order').length, 1);
+  assert.equal(f.function, 'link_set_opts');
+  assert.equal(f.line, lineOf(file, 'link_report_broken(l);'));
+  assert.equal(f.confidence, 'low');
+  assert.match(
+    f.message,
+    /But `link_set_opts\(\)` already holds `link\.io_lock` where it takes it again: that is a second acquisition of the class/,
+  );
+  assert.deepEqual((await analyzeFixtures([file])).findings, []);
+});
+
+test('a string literal\'s escape ("...\\n") is not a use of a local named `n`; a real use after the relock is', async () => {
+  const file = `${P}/literal-mentions.c`;
+  const r = await analyzeFixtures([file], { minConfidence: 'low' });
+  assert.deepEqual(
+    r.findings.map((f) => [f.ruleId, f.function, f.line]),
+    [['stale-after-relock', 'zq_touch_first', lineOf(file, 'zq_touch(q, n);')]],
+  );
+});

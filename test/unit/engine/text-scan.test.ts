@@ -10,6 +10,7 @@ import {
   textBeforeParen,
   trimTrailing,
   withoutLineComments,
+  withoutStringContents,
 } from '../../../src/engine/text-scan';
 
 test('identifierBefore: the identifier before an index, blanks skipped, as /([A-Za-z_]\\w*)\\s*$/ would pick it', () => {
@@ -85,4 +86,13 @@ test('each scan is linear on long runs that made the regexes quadratic', () => {
   const ms = performance.now() - t0;
   // The regexes took minutes on these; the scans take milliseconds.
   assert.ok(ms < 1000, `${ms.toFixed(0)} ms`);
+});
+
+test('withoutStringContents: literal contents go, code and quotes stay; escapes and unterminated literals are bounded', () => {
+  assert.equal(withoutStringContents('pr_debug("zone %llx\\n", zone)'), 'pr_debug("", zone)');
+  assert.equal(withoutStringContents("c == '\\'' || c == n"), "c == '' || c == n");
+  assert.equal(withoutStringContents('f("a\\"b", x)'), 'f("", x)');
+  assert.equal(withoutStringContents('f("open\nn)'), 'f("\nn)');
+  const hostile = '\\"\\'.repeat(30000) + "'";
+  assert.ok(withoutStringContents(hostile).length <= hostile.length);
 });
