@@ -21,8 +21,48 @@
 import type { EdgeWitness } from '../interproc/lock-graph';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { fingerprint } from './check';
+import { findFunction, fingerprint } from './check';
+import { TAKES_REFERENCE } from './held-values';
+import { withoutSpaces } from '../model/syntax-util';
 import { scenarioFor } from './scenario';
+
+/** A call that drops a reference (`foo_put(x)`, `kref_put()`): the object is freed only on the last one. */
+const PUTS_REFERENCE = /(?:^|_)put(?:_|$)|^kref_put|^refcount_dec_and_test$/;
+
+/**
+ * Where an edge's route drops a reference that the same function took itself
+ * earlier (`get(dev); ... if (err) put(dev);`): that put frees, and takes
+ * the free path's locks, only if every other holder let go meanwhile, which
+ * the caller's own reference (it had one to take another) makes the
+ * exception. Returns the put and the get, or undefined.
+ */
+function balancingPut(ctx: CheckContext, w: EdgeWitness): { fn: string; put: number; get: number } | undefined {
+  const calls: { fn: string; file?: string; line?: number; callee: string }[] = [];
+  if (w.via[0]) calls.push({ fn: w.function, file: w.file, line: w.takeLine, callee: w.via[0].function });
+  for (const s of w.via) {
+    const callee = /^calls `([^`(]+)\(\)`/.exec(s.what)?.[1];
+    if (callee) calls.push({ fn: s.function, file: s.file, line: s.line, callee });
+  }
+  for (const c of calls) {
+    if (!PUTS_REFERENCE.test(c.callee) || c.line === undefined) continue;
+    const body = findFunction(ctx, c.fn, c.file);
+    if (!body) continue;
+    const events = body.blocks.flatMap((b) => b.events);
+    const put = events.find((e) => e.kind === 'call' && e.callee === c.callee && e.line === c.line);
+    if (put?.kind !== 'call' || put.args[0] === undefined) continue;
+    const object = withoutSpaces(put.args[0]);
+    const get = events.find(
+      (e) =>
+        e.kind === 'call' &&
+        e.line < put.line &&
+        TAKES_REFERENCE.test(e.callee) &&
+        e.args[0] !== undefined &&
+        withoutSpaces(e.args[0]) === object,
+    );
+    if (get) return { fn: c.fn, put: put.line, get: get.line };
+  }
+  return undefined;
+}
 
 const MAX_CYCLE = 6;
 
@@ -285,15 +325,17 @@ function anchor(cycle: CycleEdge[], ctx: CheckContext): CycleEdge[] {
 
 function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined {
   // Re-pick each edge's witness with the preferences above (the BFS took any).
-  const cycle = raw.map((e) => ({
-    ...e,
-    witness:
-      bestWitness(
-        ctx.lockGraph.edges.get(e.from)?.get(e.to) ?? [e.witness],
-        ctx,
-        (w) => w.fromMode === e.witness.fromMode && w.toMode === e.witness.toMode,
-      ) ?? e.witness,
-  }));
+  const cycle = raw.map((e) => {
+    const ws = ctx.lockGraph.edges.get(e.from)?.get(e.to) ?? [e.witness];
+    const sameModes = (w: EdgeWitness): boolean => w.fromMode === e.witness.fromMode && w.toMode === e.witness.toMode;
+    return {
+      ...e,
+      witness:
+        bestWitness(ws, ctx, (w) => sameModes(w) && !balancingPut(ctx, w)) ??
+        bestWitness(ws, ctx, sameModes) ??
+        e.witness,
+    };
+  });
   const edges = anchor(cycle, ctx);
   const head = edges[0].witness;
   if (!ctx.reports(head.file) && !edges.some((e) => ctx.reports(e.witness.file))) return undefined;
@@ -301,6 +343,15 @@ function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined 
   const nesting = edges.find((e) => e.witness.sameClassRoute);
   if (nesting && (initSites(ctx).get(nesting.from)?.size ?? 0) >= 2) return undefined;
   const retaken = nesting ? undefined : edges.find((e) => e.witness.toHeld);
+  // An edge whose every witness goes through a balancing put (the witnesses were picked to avoid one).
+  let balanced: { edge: CycleEdge; put: { fn: string; put: number; get: number } } | undefined;
+  for (const e of nesting || retaken ? [] : edges) {
+    const put = balancingPut(ctx, e.witness);
+    if (put) {
+      balanced = { edge: e, put };
+      break;
+    }
+  }
   const parts = edges.map((e) => edgeText(e, head.file));
   let message =
     edges.length === 2
@@ -314,12 +365,14 @@ function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined 
   }
   if (retaken)
     message += ` But \`${retaken.witness.function}()\` already holds \`${retaken.to}\` where it takes it again: that is a second acquisition of the class (a self-deadlock on one object, or two instances nested), and with one object the held lock serialises both threads; which objects they are cannot be told here.`;
+  if (balanced)
+    message += ` But \`${balanced.edge.witness.function}()\` reaches \`${balanced.edge.to}\` only through the reference \`${balanced.put.fn}()\` drops at line ${balanced.put.put}, which it took itself at line ${balanced.put.get}: that put frees (and takes the lock) only if every other holder let go meanwhile.`;
   if (nesting)
     message += ` The route from \`${nesting.witness.function}()\` takes \`${nesting.from}\` again, so the cycle needs two instances of that class nested (or is a self-deadlock on one); which objects they are cannot be told here.`;
   return {
     ruleId: 'lock-order',
     severity: 'error',
-    confidence: nesting || retaken ? 'low' : confidenceOf(edges.map((e) => e.witness)),
+    confidence: nesting || retaken || balanced ? 'low' : confidenceOf(edges.map((e) => e.witness)),
     message,
     file: head.file,
     line: head.takeLine,

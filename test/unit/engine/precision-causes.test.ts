@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyzeFixtures, lineOf, ofRule, relatedLines } from './engine-fixtures';
+import { analyzeSources } from '../../../src/engine/engine';
+import { analyzeFixtures, fixtureSource, lineOf, ofRule, relatedLines, sharedParser } from './engine-fixtures';
 
 const P = 'precision';
 
@@ -184,5 +185,31 @@ test('a string literal\'s escape ("...\\n") is not a use of a local named `n`; a
   assert.deepEqual(
     r.findings.map((f) => [f.ruleId, f.function, f.line]),
     [['stale-after-relock', 'zq_touch_first', lineOf(file, 'zq_touch(q, n);')]],
+  );
+});
+
+test("a cycle whose route frees only through a put balancing the function's own get is low; another route keeps it confident", async () => {
+  const file = `${P}/balanced-put.c`;
+  const whole = fixtureSource(file);
+  // Without port_drop_first() only the balancing put reaches the free path.
+  const cut = whole.text.slice(0, whole.text.indexOf('void port_drop_first('));
+  const alone = await analyzeSources(await sharedParser(), [{ path: whole.path, text: cut }], {
+    minConfidence: 'low',
+  });
+  const [low] = ofRule(alone, 'lock-order');
+  assert.equal(ofRule(alone, 'lock-order').length, 1);
+  assert.equal(low.function, 'port_reopen_all');
+  assert.equal(low.confidence, 'low');
+  assert.match(
+    low.message,
+    new RegExp(
+      `only through the reference \`link_reopen\\(\\)\` drops at line ${lineOf(file, 'link_put(l);')}, which it took itself at line ${lineOf(file, 'WARN_ON(!link_get(l));')}`,
+    ),
+  );
+
+  const both = ofRule(await analyzeFixtures([file]), 'lock-order');
+  assert.deepEqual(
+    both.map((f) => [f.function, f.line, f.confidence]),
+    [['port_drop_first', lineOf(file, 'link_put(l);', 2), 'high']],
   );
 });
