@@ -146,13 +146,14 @@ export async function startServer(options: StartOptions = {}): Promise<LspSessio
     },
     async close() {
       if (proc.exitCode === null && proc.signalCode === null) {
-        try {
+        // The kill is armed before the shutdown request: a server too busy to
+        // answer must not keep the test file alive.
+        const t = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+        const polite = (async () => {
           await conn.sendRequest('shutdown');
           await conn.sendNotification('exit');
-        } catch {
-          /* already gone */
-        }
-        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        })().catch(() => undefined /* already gone */);
+        await Promise.race([polite, exited]);
         await exited;
         clearTimeout(t);
       }
