@@ -89,10 +89,21 @@ async function commentOnLine(page: Page, line: number, text: string): Promise<vo
   const number = page
     .locator('.editor-group-container.active .line-numbers', { hasText: new RegExp(`^${line}$`) })
     .first();
-  const box = (await number.boundingBox())!;
-  await page.mouse.move(box.x + box.width + 8, box.y + box.height / 2);
   const plus = page.locator('.editor-group-container.active .comment-range-glyph.line-hover').first();
-  await plus.waitFor({ state: 'visible', ...LONG });
+  // Code lenses arriving with the analysis push lines down: hover and click
+  // only once the line has stayed put for a second, and again if it moved meanwhile.
+  const settleBy = Date.now() + 60_000;
+  for (;;) {
+    const box = (await number.boundingBox())!;
+    await new Promise((r) => setTimeout(r, 1000));
+    const still = (await number.boundingBox())!;
+    if (still.y !== box.y && Date.now() < settleBy) continue;
+    await page.mouse.move(still.x + still.width + 8, still.y + still.height / 2);
+    await plus.waitFor({ state: 'visible', ...LONG });
+    const now = (await number.boundingBox())!;
+    if (now.y !== still.y && Date.now() < settleBy) continue;
+    break;
+  }
   await plus.click();
   // The new thread's box takes the focus: type only then, or the first keys go elsewhere.
   const widget = page.locator('.review-widget', { has: page.locator('.comment-form .monaco-editor.focused') }).first();
