@@ -32,6 +32,7 @@ import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
 import { findFunction, fingerprint, fnName, lowerConfidence, perFunctionCheck, PerFunctionCache } from './check';
 import { baseVariable, flowPathsOf, type EventRef, type FlowPaths } from './flow-paths';
+import { UNLINKS, usesVariable } from './held-values';
 import { ALLOCATES } from './missing-undo';
 import { outParamWrites } from './out-params';
 import { fieldStore } from './rollback-steps';
@@ -214,6 +215,35 @@ function localContainer(fn: FunctionModel, paths: FlowPaths, into: string): bool
     );
 }
 
+/**
+ * A file's own container (`&user_list`) guarded by a lock only that file can
+ * take (`static DEFINE_SPINLOCK`), which no function there reads: every
+ * mention is an add or a removal. Nobody can take the lock and walk it, so
+ * nobody finds the object half-built.
+ */
+function neverWalked(ctx: CheckContext, file: string, into: string, lock: string): boolean {
+  if (!lock.startsWith('file-scope:') || lock.indexOf(':', 'file-scope:'.length) < 0) return false;
+  const t = into.trim();
+  if (/->|\./.test(t)) return false;
+  const name = baseVariable(t);
+  if (!name) return false;
+  for (const f of ctx.files) {
+    if (f.file !== file) continue;
+    for (const fn of f.functions) {
+      if (fn.types[name] !== undefined || fn.params?.includes(name)) continue;
+      for (const b of fn.blocks) {
+        for (const e of b.events) {
+          if (!usesVariable(e, name)) continue;
+          if (e.kind === 'call' && (functionKnowledge(ctx.knowledge, e.callee)?.publishes || UNLINKS.test(e.callee)))
+            continue;
+          return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
 /** The publications a function makes itself, with the locks held at each. */
 function ownPublications(ctx: CheckContext, fn: FunctionModel): Publication[] {
   const paths = flowPathsOf(fn);
@@ -308,7 +338,10 @@ function windowsOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Wind
   const out: Window[] = [];
   for (const p of ownPublications(ctx, fn)) {
     if (!freshAt(fn, paths, allocs, p.object, p.ref)) continue;
-    for (const h of p.held) out.push({ ref: p.ref, object: p.object, lock: h.lock, api: p.api, into: p.into });
+    for (const h of p.held) {
+      if (neverWalked(ctx, fn.file, p.into, h.lock)) continue;
+      out.push({ ref: p.ref, object: p.object, lock: h.lock, api: p.api, into: p.into });
+    }
   }
   let held: ReturnType<CheckContext['held']> | undefined;
   for (const r of paths.events()) {
@@ -320,7 +353,7 @@ function windowsOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Wind
       // A parameter counts when the argument is the object itself: `&outer->member` publishes the member, not `outer`.
       const arg = s.what === 'return' ? undefined : (ev.args[s.what] ?? '').trim();
       const object = s.what === 'return' ? ev.resultVar : arg && IDENTIFIER.test(arg) ? arg : undefined;
-      if (!object) continue;
+      if (!object || neverWalked(ctx, body.file, s.into, s.lock)) continue;
       if (s.what !== 'return' && !freshAt(fn, paths, allocs, object, r)) continue;
       if (s.callers) {
         // The caller's lock: it must hold it at the call, and drops it later itself.

@@ -213,3 +213,18 @@ test("a cycle whose route frees only through a put balancing the function's own 
     [['port_drop_first', lineOf(file, 'link_put(l);', 2), 'high']],
   );
 });
+
+test('an object put on a file-local list that nothing in the file walks is not published half-built; a walked one is', async () => {
+  const r = await analyzeFixtures([`${P}/unwalked-list.c`, `${P}/walked-list.c`], { minConfidence: 'low' });
+  assert.deepEqual(
+    r.findings.map((f) => [f.ruleId, f.file, f.function, f.line]),
+    [
+      [
+        'published-before-finished',
+        'walked-list.c',
+        'watch_open',
+        lineOf(`${P}/walked-list.c`, 'spin_unlock(&watch_lock);'),
+      ],
+    ],
+  );
+});
