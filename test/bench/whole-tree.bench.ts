@@ -244,11 +244,16 @@ export async function run(ctx: { kernelDir: string }) {
           '',
         ]);
       json.warm = warm.ok ? { ...warm.m, stdout: undefined } : warm;
-      const edited = path.join(tree, EDITED);
-      const original = readFileSync(edited, 'utf8');
+      // The edit goes into a symlink farm of the tree with that one file a real
+      // copy: the unpacked tarball is shared and never written.
+      const shadow = mkdtempSync(path.join(tmpdir(), 'iommufd-review-shadow-'));
       try {
+        execFileSync('cp', ['-rs', `${path.resolve(tree)}/.`, shadow]);
+        const edited = path.join(shadow, EDITED);
+        const original = readFileSync(edited, 'utf8');
+        rmSync(edited);
         writeFileSync(edited, original.replace('\n', '\n/* one line changed for the benchmark */\n'));
-        const after = await boundedCheck(contextArgs(2, index, step.trees), tree);
+        const after = await boundedCheck(contextArgs(2, index, step.trees), shadow);
         if (after.ok)
           rows.push([
             `warm re-check, one line changed, --tree ${step.name}`,
@@ -258,7 +263,7 @@ export async function run(ctx: { kernelDir: string }) {
           ]);
         json.warmEdit = after.ok ? { ...after.m, stdout: undefined } : after;
       } finally {
-        writeFileSync(edited, original);
+        rmSync(shadow, { recursive: true, force: true });
       }
     }
     await spatchRows(tree, rows, json);
