@@ -170,7 +170,8 @@ export function buildLockGraph(
         for (const h of hs) {
           if (h.lock.id === t.lock || t.dropped?.includes(h.lock.id)) continue;
           const sameClassRoute = takes.some((x) => x.lock === h.lock.id && !x.dropped?.includes(h.lock.id));
-          const toHeld = !t.nested && hs.some((x) => x.lock.id === t.lock);
+          // Not when the route lets go of that held lock before retaking it (`dropped`).
+          const toHeld = !t.nested && !t.dropped?.includes(t.lock) && hs.some((x) => x.lock.id === t.lock);
           add({
             from: h.lock.id,
             to: t.lock,

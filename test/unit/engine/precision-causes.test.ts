@@ -228,3 +228,12 @@ test('an object put on a file-local list that nothing in the file walks is not p
     ],
   );
 });
+
+test('a route that lets go of the held lock before retaking it is a real order: the cycle stays confident', async () => {
+  const file = `${P}/retaken-after-drop.c`;
+  const found = ofRule(await analyzeFixtures([file]), 'lock-order');
+  assert.deepEqual(
+    found.map((f) => [f.function, f.line, f.confidence]),
+    [['link_reset', lineOf(file, 'link_resync(l);'), 'high']],
+  );
+});
