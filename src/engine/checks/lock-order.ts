@@ -17,6 +17,9 @@
  * more sites in view (a parent and a child object from different
  * allocators) the instances can be different classes and nothing is
  * reported; otherwise it cannot be told, and the cycle is low confidence.
+ * Also low: an edge whose function already holds its target where the route
+ * takes it again (a second acquisition, not an order), and a route whose only
+ * way to the lock is a put balancing the function's own get.
  */
 import type { EdgeWitness } from '../interproc/lock-graph';
 import type { Confidence, Finding, RelatedLocation } from '../types';
