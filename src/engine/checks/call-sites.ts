@@ -14,6 +14,7 @@
  */
 import type { FileModel, FunctionModel } from '../model/types';
 import type { CheckContext } from './check';
+import { joinLists } from './joined-lists';
 
 export interface CallSite {
   fn: FunctionModel;
@@ -245,21 +246,5 @@ function merge(parts: CallSites[], last: { parts: CallSites[]; out: CallSites } 
       return next;
     }
   }
-  // A callee one file calls keeps that file's list (never changed, see
-  // above); one called from several gets a list of its own, cut to size.
-  const out: CallSites = new Map();
-  const joined = new Set<string>();
-  for (const p of parts) {
-    for (const [callee, sites] of p) {
-      const list = out.get(callee);
-      if (!list) out.set(callee, sites);
-      else if (joined.has(callee)) for (const site of sites) list.push(site);
-      else {
-        out.set(callee, list.concat(sites));
-        joined.add(callee);
-      }
-    }
-  }
-  for (const callee of joined) out.set(callee, out.get(callee)!.slice());
-  return out;
+  return joinLists(parts);
 }

@@ -32,6 +32,7 @@ import { fingerprint, lowerConfidence } from './check';
 import { callSites, type CallSite } from './call-sites';
 import { scenarioFor } from './scenario';
 import { chainRoot } from '../text-scan';
+import { joinLists } from './joined-lists';
 
 /**
  * Consensus: at least this many locked sites, and at least this share of all
@@ -326,30 +327,17 @@ function fileAccesses(
 
 /** Every unmarked field access in view, by field; fields with any marked access are left out. */
 function buildIndex(ctx: CheckContext): Index {
-  const byField = new Map<string, Access[]>();
   const lockless = new Set<string>();
   const constructors = constructorsInView(ctx);
   const digest = [...constructors].join(',');
   if (digest !== lastConstructors) lastConstructors = digest;
-  // Each file's accesses are one run of the whole walk: appending file by
-  // file keeps every list's order. A field one file touches keeps that
-  // file's list (lists are never changed once built); one touched in
-  // several gets a list of its own, cut to size.
-  const joined = new Set<string>();
-  for (const file of ctx.files) {
+  // Each file's accesses are one run of the whole walk, joined in file order.
+  const perFileAccesses = ctx.files.map((file) => {
     const own = fileAccesses(file, constructors, lastConstructors);
     for (const f of own.lockless) lockless.add(f);
-    for (const [field, accesses] of own.byField) {
-      const list = byField.get(field);
-      if (!list) byField.set(field, accesses);
-      else if (joined.has(field)) for (const a of accesses) list.push(a);
-      else {
-        byField.set(field, list.concat(accesses));
-        joined.add(field);
-      }
-    }
-  }
-  for (const field of joined) byField.set(field, byField.get(field)!.slice());
+    return own.byField;
+  });
+  const byField = joinLists(perFileAccesses);
   for (const f of lockless) byField.delete(f);
   return { byField };
 }
