@@ -25,17 +25,20 @@ const common = {
 };
 
 const targets = [
+  // What `iommufd-review` runs: dist/cli-main.js through V8's code cache (src/engine/node/code-cache.ts).
+  { entry: 'src/cli/start.ts', out: 'dist/cli.js', platform: 'node', banner: '#!/usr/bin/env node' },
   {
     entry: 'src/cli/main.ts',
-    out: 'dist/cli.js',
+    out: 'dist/cli-main.js',
     platform: 'node',
     external: ['tree-sitter', 'tree-sitter-c', 'vscode'],
-    banner: '#!/usr/bin/env node',
   },
-  // The CLI's worker threads (src/engine/node/facts-workers.ts loads it from beside cli.js).
+  // The CLI's worker threads (src/engine/node/facts-workers.ts starts facts-worker.js from beside cli.js):
+  // dist/facts-worker-main.js through the code cache.
+  { entry: 'src/engine/node/facts-worker-start.ts', out: 'dist/facts-worker.js', platform: 'node' },
   {
     entry: 'src/engine/node/facts-worker.ts',
-    out: 'dist/facts-worker.js',
+    out: 'dist/facts-worker-main.js',
     platform: 'node',
     external: ['tree-sitter', 'tree-sitter-c'],
   },

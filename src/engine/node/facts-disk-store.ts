@@ -19,11 +19,11 @@
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as v8 from 'v8';
 import type { FactsStore, FileFacts } from '../index/facts';
 import { StringPool } from '../index/string-pool';
+import { cacheRoot } from './cache-dir';
 import { engineVersion } from './engine-version';
 
 /** Bumped whenever the layout of an entry (header or payload shape) changes. */
@@ -38,7 +38,7 @@ const MAGIC = 'iommufd-review-index';
  */
 export function defaultIndexDir(): string {
   if (process.env.IOMMUFD_REVIEW_INDEX) return process.env.IOMMUFD_REVIEW_INDEX;
-  return path.join(process.env.IOMMUFD_REVIEW_CACHE || path.join(os.homedir(), '.cache', 'iommufd-review'), 'index');
+  return path.join(cacheRoot(), 'index');
 }
 
 export interface DiskFactsStoreOptions {

@@ -17,13 +17,14 @@ export interface CliRun {
 
 export function runCli(
   args: string[],
-  options: { cwd?: string; timeoutMs?: number; viaShebang?: boolean } = {},
+  options: { cwd?: string; timeoutMs?: number; viaShebang?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): CliRun {
   if (!existsSync(cliBundle)) throw new Error(`${cliBundle} is missing: build first (node scripts/build.mjs)`);
   const t0 = performance.now();
   const [cmd, argv] = options.viaShebang ? [cliBundle, args] : [process.execPath, [cliBundle, ...args]];
   const r = spawnSync(cmd, argv, {
     cwd: options.cwd ?? repoRoot,
+    env: options.env ?? process.env,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
     maxBuffer: 256 * 1024 * 1024,
