@@ -199,6 +199,7 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
         timeoutMs: DEFAULT_PARSE_TIMEOUT_MS,
         maxFileBytes: options.maxFileBytes,
         needParser: () => parser.load(),
+        parser,
       },
       context,
     );

@@ -23,8 +23,9 @@ export const INDEX_HELP = `      --index DIR              keep per-file facts (l
       --no-index               neither read nor write the index
 `;
 
-export const JOBS_HELP = `  -j, --jobs N                 parse and model on N worker threads (default: the
-                               number of cores, ${defaultJobs()}; 1: no workers)
+export const JOBS_HELP = `  -j, --jobs N                 parse and model on N threads: this one and N - 1
+                               workers, or N workers for --tree context files
+                               (default: the number of cores, ${defaultJobs()}; 1: no workers)
 `;
 
 export interface IndexOptions {

@@ -24,14 +24,15 @@ import type { Engine } from '../engine';
 import type { FactsStore } from '../index/facts';
 import type { StructTable } from '../model/structs';
 import type { FileModel } from '../model/types';
-import type { Backend } from '../parse/syntax';
+import type { Backend, CParser } from '../parse/syntax';
 import type { SourceFile } from '../types';
+import { FactsSteps } from './facts-steps';
 import { readSourceFile, type DigestedFile } from './read-sources';
 
 export type WorkerRequest = (WorkRequest & { id: number }) | { kind: 'stop' };
 
 /** A file without `text` is a context file: the worker reads it from disk and answers with its digest. */
-type WorkRequest =
+export type WorkRequest =
   | { kind: 'structs'; files: { path: string; text?: string }[] }
   | { kind: 'context'; structs: StructTable }
   | { kind: 'models'; files: { path: string; text?: string; own: StructTable }[] };
@@ -41,28 +42,44 @@ export interface WorkerReply {
   /**
    * A model comes as JSON: parsed here, its objects hold their properties
    * inline (a structured clone's do not, and context models are most of this
-   * thread's heap; see facts-disk-store.ts).
+   * thread's heap; see facts-disk-store.ts). This thread's own share
+   * answers with the model built.
    */
-  results: ({ own: StructTable; modelJson?: string; textDigest?: string } | null)[];
+  results: ({ own: StructTable; modelJson?: string; model?: FileModel; textDigest?: string } | null)[];
   error?: string;
 }
 
 export interface LoadOptions {
-  /** Worker threads; 1 runs everything on this thread, as the engine always did. */
+  /**
+   * Threads that parse and model; 1 runs everything on this thread, as the
+   * engine always did. With `parser`, this thread is one of them.
+   */
   jobs: number;
   backend: Backend;
   timeoutMs: number;
   /** Loads the engine's parser (a DeferredParser): called only when this thread may have to parse. */
   needParser?: () => Promise<void>;
+  /**
+   * The engine's parser, loaded by `needParser`: given, this thread takes a
+   * share of the reported files itself beside jobs - 1 worker threads (one
+   * worker fewer to start, and its share's models need no copy between
+   * threads), unless context files are given by digest: those need workers,
+   * and this thread never holds their texts or trees.
+   */
+  parser?: CParser;
   /** The size limit context files are read with (as `readSources`). */
   maxFileBytes?: number;
 }
 
 export interface LoadStats {
-  /** Files parsed on worker threads (the rest came from the store or were left to the engine). */
+  /** Files parsed on worker threads (the rest came from the store, were this thread's share or were left to the engine). */
   parsedInWorkers: number;
   modelledInWorkers: number;
+  /** Worker threads started. */
   workers: number;
+  /** Files of this thread's own share (LoadOptions.parser). */
+  parsedHere: number;
+  modelledHere: number;
 }
 
 /** The default --jobs: the machine's cores. */
@@ -104,66 +121,135 @@ function partitionBy<T>(files: readonly T[], workers: number, size: (f: T) => nu
 /** How long a stopped worker may take to end before it is terminated. */
 const STOP_GRACE_MS = 2_000;
 
-class Pool {
-  private readonly workers: { worker: Worker; ready: Promise<void>; pending: Map<number, (r: WorkerReply) => void> }[] =
-    [];
-  private nextId = 0;
+/** One thread of a run's pool: a worker thread, or this thread doing its own share. */
+interface Member {
+  readonly here: boolean;
+  /** Requests are answered in the order they were sent. */
+  send(req: WorkRequest): Promise<WorkerReply>;
+  close(): void;
+}
 
-  constructor(count: number, options: LoadOptions) {
-    for (let i = 0; i < count; i++) {
-      const worker = new Worker(path.join(__dirname, 'facts-worker.js'), {
-        workerData: { backend: options.backend, timeoutMs: options.timeoutMs, maxFileBytes: options.maxFileBytes },
-      });
-      const pending = new Map<number, (r: WorkerReply) => void>();
-      const ready = new Promise<void>((resolve, reject) => {
-        worker.on('message', (r: WorkerReply) => {
-          if (r.id === -1) return r.error ? reject(new Error(`worker failed to start: ${r.error}`)) : resolve();
-          pending.get(r.id)?.(r);
-          pending.delete(r.id);
-        });
-        worker.on('error', (e) => {
-          reject(e);
-          // A crashed worker answers its outstanding requests with "not done": the engine does those files.
-          for (const [id, done] of pending) done({ id, results: [] });
-          pending.clear();
-        });
-      });
-      this.workers.push({ worker, ready, pending });
-    }
+let nextId = 0;
+
+class ThreadMember implements Member {
+  readonly here = false;
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, (r: WorkerReply) => void>();
+  private failed = false;
+
+  constructor(options: LoadOptions) {
+    this.worker = new Worker(path.join(__dirname, 'facts-worker.js'), {
+      workerData: { backend: options.backend, timeoutMs: options.timeoutMs, maxFileBytes: options.maxFileBytes },
+    });
+    this.worker.on('message', (r: WorkerReply) => {
+      // -1: started (or failed to: then nothing sent is done)
+      if (r.id === -1) {
+        if (r.error) this.fail();
+        return;
+      }
+      this.pending.get(r.id)?.(r);
+      this.pending.delete(r.id);
+    });
+    // A crashed worker answers its outstanding requests with "not done": the engine does those files.
+    this.worker.on('error', () => this.fail());
+    this.worker.on('exit', () => this.fail());
   }
 
-  get size(): number {
-    return this.workers.length;
+  private fail(): void {
+    this.failed = true;
+    for (const [id, done] of this.pending) done({ id, results: [] });
+    this.pending.clear();
   }
 
-  async send(index: number, req: WorkRequest): Promise<WorkerReply> {
-    const w = this.workers[index];
-    try {
-      await w.ready;
-    } catch {
-      return { id: -1, results: [] };
-    }
-    const id = this.nextId++;
+  /** Posted at once, before the worker has started: it finds its requests queued when it listens. */
+  send(req: WorkRequest): Promise<WorkerReply> {
+    if (this.failed) return Promise.resolve({ id: -1, results: [] });
+    const id = nextId++;
     return new Promise((resolve) => {
-      w.pending.set(id, resolve);
-      w.worker.postMessage({ ...req, id });
+      this.pending.set(id, resolve);
+      this.worker.postMessage({ ...req, id } satisfies WorkerRequest);
     });
   }
 
   /**
-   * Asks every worker to stop, without waiting: a worker ends on its own once
-   * it has let its trees go (and, bundled, written its code cache after a
-   * run that had none: code-cache.ts), while this thread goes on with the
-   * global steps. One still running STOP_GRACE_MS later is terminated.
+   * Asks the worker to stop, without waiting: it ends on its own once it has
+   * let its trees go (and, bundled, written its code cache after a run that
+   * had none: code-cache.ts), while this thread goes on with the global
+   * steps. One still running STOP_GRACE_MS later is terminated.
    */
   close(): void {
-    for (const { worker } of this.workers) {
-      worker.postMessage({ kind: 'stop' } satisfies WorkerRequest);
-      const timer = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
-      timer.unref();
-      worker.once('exit', () => clearTimeout(timer));
-    }
+    const worker = this.worker;
+    worker.postMessage({ kind: 'stop' } satisfies WorkerRequest);
+    const timer = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+    timer.unref();
+    worker.once('exit', () => clearTimeout(timer));
   }
+}
+
+/**
+ * This thread's own share, one request at a time, each after a turn of the
+ * event loop, so the workers' answers are taken (and their next requests
+ * sent) between two of its chunks.
+ */
+class HereMember implements Member {
+  readonly here = true;
+  private steps: FactsSteps | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: LoadOptions & { parser: CParser }) {}
+
+  send(req: WorkRequest): Promise<WorkerReply> {
+    const done = this.queue.then(async () => {
+      if (!this.steps) {
+        await this.options.needParser?.();
+        this.steps = new FactsSteps(this.options.parser, {
+          timeoutMs: this.options.timeoutMs,
+          maxFileBytes: this.options.maxFileBytes,
+          json: false,
+        });
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      return this.steps.handle({ ...req, id: -2 });
+    });
+    this.queue = done.catch(() => undefined);
+    return done.catch(() => ({ id: -2, results: [] }));
+  }
+
+  close(): void {
+    this.steps?.dispose();
+  }
+}
+
+class Pool {
+  readonly members: Member[] = [];
+
+  constructor(count: number, options: LoadOptions, here: boolean) {
+    if (here && options.parser) this.members.push(new HereMember({ ...options, parser: options.parser }));
+    while (this.members.length < count) this.members.push(new ThreadMember(options));
+  }
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  get threads(): number {
+    return this.members.filter((m) => !m.here).length;
+  }
+
+  send(index: number, req: WorkRequest): Promise<WorkerReply> {
+    return this.members[index].send(req);
+  }
+
+  close(): void {
+    for (const m of this.members) m.close();
+  }
+}
+
+/** A share in messages of at most CHUNK files. */
+function chunksOf<T>(share: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < share.length; i += CHUNK) chunks.push(share.slice(i, i + CHUNK));
+  return chunks;
 }
 
 /** One file of a run as the workers see it: a reported file with its text, or a context file by path and digest. */
@@ -187,7 +273,7 @@ export async function loadFiles(
   options: LoadOptions,
   context: readonly DigestedFile[] = [],
 ): Promise<LoadStats> {
-  const stats: LoadStats = { parsedInWorkers: 0, modelledInWorkers: 0, workers: 0 };
+  const stats: LoadStats = { parsedInWorkers: 0, modelledInWorkers: 0, workers: 0, parsedHere: 0, modelledHere: 0 };
   const getDigested = store.getDigested?.bind(store);
   const putDigested = store.putDigested?.bind(store);
   // Context files the engine gets with their text: those it will not analyse
@@ -217,7 +303,7 @@ export async function loadFiles(
     files.some((f) => !done(f)) || [...withText].some(([p, text]) => !done({ path: p, text }));
   let pool: Pool | undefined;
   const poolFor = (n: number): Pool =>
-    (pool ??= new Pool(Math.max(1, Math.min(options.jobs, Math.ceil(n / CHUNK))), options));
+    (pool ??= new Pool(Math.max(1, Math.min(options.jobs, Math.ceil(n / CHUNK))), options, digested.length === 0));
   const reportedOnWorkers = (n: number): boolean => options.jobs > 1 && n > CHUNK;
   try {
     // Phase 1: layouts, each worker on its share; the owner of each reported file is remembered.
@@ -229,9 +315,8 @@ export async function loadFiles(
     if (phase1.length > 0) {
       const p = poolFor(phase1.length);
       await Promise.all(
-        partitionBy(phase1, p.size, (f) => f.bytes).map(async (share, w) => {
-          for (let i = 0; i < share.length; i += CHUNK) {
-            const chunk = share.slice(i, i + CHUNK);
+        partitionBy(phase1, p.size, (f) => f.bytes).flatMap((share, w) =>
+          chunksOf(share).map(async (chunk) => {
             const reply = await p.send(w, {
               kind: 'structs',
               files: chunk.map((f) => (f.text === undefined ? { path: f.path } : { path: f.path, text: f.text })),
@@ -249,10 +334,11 @@ export async function loadFiles(
               if (!r) return;
               owner.set(f.path, w);
               store.put(f.path, f.text, { own: r.own });
-              stats.parsedInWorkers++;
+              if (p.members[w].here) stats.parsedHere++;
+              else stats.parsedInWorkers++;
             });
-          }
-        }),
+          }),
+        ),
       );
     }
     if (lacking((f) => store.get(f.path, f.text) !== undefined)) await options.needParser?.();
@@ -299,11 +385,10 @@ export async function loadFiles(
         load[w] += f.bytes;
       }
       await Promise.all(
-        queues.map(async (queue, w) => {
-          if (queue.length === 0) return;
-          await p.send(w, { kind: 'context', structs });
-          for (let i = 0; i < queue.length; i += CHUNK) {
-            const chunk = queue.slice(i, i + CHUNK);
+        queues.flatMap((queue, w) => {
+          if (queue.length === 0) return [];
+          void p.send(w, { kind: 'context', structs });
+          return chunksOf(queue).map(async (chunk) => {
             const known = chunk.map((f) =>
               f.text === undefined ? getDigested!(f.path, f.textDigest!)! : store.get(f.path, f.text)!,
             );
@@ -317,7 +402,8 @@ export async function loadFiles(
             });
             chunk.forEach((f, j) => {
               const r = reply.results[j];
-              const model = r?.modelJson === undefined ? undefined : (JSON.parse(r.modelJson) as FileModel);
+              const model =
+                r?.model ?? (r?.modelJson === undefined ? undefined : (JSON.parse(r.modelJson) as FileModel));
               const facts = { ...known[j], model: { context: modelContext, value: model as FileModel } };
               if (f.text === undefined) {
                 if (model && r!.textDigest === f.textDigest) {
@@ -330,9 +416,10 @@ export async function loadFiles(
               }
               if (!model) return;
               store.put(f.path, f.text, facts);
-              stats.modelledInWorkers++;
+              if (p.members[w].here) stats.modelledHere++;
+              else stats.modelledInWorkers++;
             });
-          }
+          });
         }),
       );
     }
@@ -347,7 +434,7 @@ export async function loadFiles(
     }
     // A file a worker could not model is left to the engine, which parses it.
     if (lacking((f) => store.get(f.path, f.text) === undefined || modelled(f))) await options.needParser?.();
-    stats.workers = pool?.size ?? 0;
+    stats.workers = pool?.threads ?? 0;
     return stats;
   } finally {
     pool?.close();

@@ -84,7 +84,8 @@ async function viaWorkers(root: string, jobs: number, index: string | undefined,
       engine,
       store,
       [{ path: reported, text: readFileSync(reported, 'utf8') }],
-      { jobs, backend: 'wasm', timeoutMs: 5000, needParser: () => parser.load() },
+      // as check does: this thread may take a share, but not with context files by digest
+      { jobs, backend: 'wasm', timeoutMs: 5000, needParser: () => parser.load(), parser },
       digested,
     );
     return { stats, result: engine.analyze({ paths: [reported], minConfidence: 'low' }), digested };
@@ -121,6 +122,7 @@ test('context by digest on 1 and 2 workers: the same result as an engine given e
     assert.equal(run.stats.parsedInWorkers, 21);
     assert.equal(run.stats.modelledInWorkers, 21);
     assert.equal(run.stats.workers, jobs);
+    assert.equal(run.stats.parsedHere, 0);
     assert.equal(run.digested.filter((d) => d.text !== undefined).length, 1, 'only the binary file keeps its text');
   }
 });
@@ -140,6 +142,12 @@ test('a second run finds every context file in the index: no worker starts, the 
   const index = path.join(dir, 'index');
   const cold = await viaWorkers(root, 2, index);
   const warm = await viaWorkers(root, 2, index);
-  assert.deepEqual(warm.stats, { parsedInWorkers: 0, modelledInWorkers: 0, workers: 0 });
+  assert.deepEqual(warm.stats, {
+    parsedInWorkers: 0,
+    modelledInWorkers: 0,
+    workers: 0,
+    parsedHere: 0,
+    modelledHere: 0,
+  });
   assert.deepEqual(warm.result, cold.result);
 });

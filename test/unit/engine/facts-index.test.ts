@@ -224,9 +224,38 @@ test('loadFiles with 2 workers: the workers parse and model every file, this thr
       timeoutMs: 5000,
       needParser: () => parser.load(),
     });
-    assert.deepEqual(stats, { parsedInWorkers: 12, modelledInWorkers: 12, workers: 2 });
+    assert.deepEqual(stats, { parsedInWorkers: 12, modelledInWorkers: 12, workers: 2, parsedHere: 0, modelledHere: 0 });
     const result = engine.analyze({ minConfidence: 'low' });
     assert.equal(parser.loaded, false);
+    assert.equal(result.coverage.functions.parsed, 12);
+    const one = new Engine({ parser: await wasmParser() });
+    for (const f of files) one.setFile(f.path, f.text);
+    assert.deepEqual(result, one.analyze({ minConfidence: 'low' }));
+    one.dispose();
+  } finally {
+    engine.dispose();
+    parser.dispose();
+  }
+});
+
+test('loadFiles with jobs 2 and the engine parser: this thread takes half the files, one worker the rest, the same result', async () => {
+  const files: SourceFile[] = Array.from({ length: 12 }, (_, i) => ({
+    path: `h${i}.c`,
+    text: `struct s${i} { struct mutex lock; int n; };\nint f${i}(struct s${i} *s)\n{\n\tmutex_lock(&s->lock);\n\ts->n++;\n\tmutex_unlock(&s->lock);\n\treturn 0;\n}\n`,
+  }));
+  const parser = new DeferredParser('wasm');
+  const store = new DiskFactsStore();
+  const engine = new Engine({ parser, facts: store });
+  try {
+    const stats = await loadFiles(engine, store, files, {
+      jobs: 2,
+      backend: 'wasm',
+      timeoutMs: 5000,
+      needParser: () => parser.load(),
+      parser,
+    });
+    assert.deepEqual(stats, { parsedInWorkers: 6, modelledInWorkers: 6, workers: 1, parsedHere: 6, modelledHere: 6 });
+    const result = engine.analyze({ minConfidence: 'low' });
     assert.equal(result.coverage.functions.parsed, 12);
     const one = new Engine({ parser: await wasmParser() });
     for (const f of files) one.setFile(f.path, f.text);
