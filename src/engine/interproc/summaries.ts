@@ -21,6 +21,7 @@ import type {
   TakenLock,
   ViaStep,
 } from './types';
+import { CalledCallback, CalledIrreversible, CalledTake, plainTake, withRoute } from './via-chain';
 
 /** What a function body does itself, before propagation. */
 interface DirectEffects {
@@ -53,16 +54,16 @@ function directEffects(fn: FunctionModel): DirectEffects {
         case 'acquire':
           acquiredSoFar.add(ev.lock.id);
           if (ev.trylock && ev.api.includes('trylock')) break;
-          mergeTake(takes, {
+          mergeTake(takes, ev.lock.id, ev.mode, dropped, ev.nested ? true : undefined, (d, nested) => ({
             lock: ev.lock.id,
             kind: ev.lock.kind,
             mode: ev.mode,
             resolved: ev.lock.resolved,
             via: [{ function: fn.name, file: fn.file, line: ev.line, what: `takes \`${ev.lock.id}\`` }],
             fromKnowledge: false,
-            ...(dropped ? { dropped } : {}),
-            ...(ev.nested ? { nested: true as const } : {}),
-          });
+            ...(d ? { dropped: d } : {}),
+            ...(nested ? { nested } : {}),
+          }));
           break;
         case 'assert':
           if (
@@ -145,28 +146,33 @@ function callerLocksDropped(fn: FunctionModel): (block: number, index: number) =
 /**
  * Adds a taken lock to a list (one entry per lock and mode). A lock reached
  * both with and without the caller's lock dropped keeps only what every route
- * drops. Returns whether the list changed.
+ * drops. Returns whether the list changed. The entry is made (`make`) only
+ * when it goes in: a fixpoint offers the same routes again and again.
  */
-function mergeTake(list: TakenLock[], t: TakenLock): boolean {
-  const i = list.findIndex((x) => x.lock === t.lock && x.mode === t.mode);
+function mergeTake(
+  list: TakenLock[],
+  lock: string,
+  mode: LockMode,
+  dropped: string[] | undefined,
+  nested: true | undefined,
+  make: (dropped: string[] | undefined, nested: true | undefined) => TakenLock,
+): boolean {
+  const i = list.findIndex((x) => x.lock === lock && x.mode === mode);
   if (i < 0) {
-    list.push(t);
+    list.push(make(dropped, nested));
     return true;
   }
   let changed = false;
   // Nested only if every route declares the nesting.
-  if (list[i].nested && !t.nested) {
-    const { nested: _plain, ...unnested } = list[i];
-    list[i] = unnested;
+  if (list[i].nested && !nested) {
+    list[i] = withRoute(list[i], list[i].dropped, undefined);
     changed = true;
   }
   const had = list[i].dropped;
   if (!had) return changed;
-  const kept = had.filter((d) => t.dropped?.includes(d));
+  const kept = had.filter((d) => dropped?.includes(d));
   if (kept.length === had.length) return changed;
-  const { dropped: _ignored, nested: _n, ...rest } = t;
-  const nested = list[i].nested ? { nested: true as const } : {};
-  list[i] = kept.length > 0 ? { ...rest, ...nested, dropped: kept } : { ...rest, ...nested };
+  list[i] = make(kept.length > 0 ? kept : undefined, list[i].nested);
   return true;
 }
 
@@ -409,7 +415,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
         const step: ViaStep = { function: name, what: `reaches \`${r}()\` (knowledge)` };
         for (const t of target.takes)
           if (!s.takes.some((x) => x.lock === t.lock && x.mode === t.mode))
-            s.takes.push({ ...t, via: prefix(step, t.via), fromKnowledge: true });
+            s.takes.push(plainTake(t, prefix(step, t.via), t.dropped, t.nested, true));
         if (!s.irreversible && target.irreversible)
           s.irreversible = { why: target.irreversible.why, via: prefix(step, target.irreversible.via) };
         if (target.fallible && k.fallible === undefined) s.fallible = true;
@@ -492,21 +498,25 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       if (c.callee === fn.name) continue;
       const callee = resolveSummary(c.callee, fn.file);
       if (!callee) continue;
-      const step: ViaStep = { function: fn.name, file: fn.file, line: c.line, what: `calls \`${c.callee}()\`` };
+      // Made when something goes in: most offers repeat what the caller has.
+      let step: ViaStep | undefined;
+      const callStep = (): ViaStep =>
+        (step ??= { function: fn.name, file: fn.file, line: c.line, what: `calls \`${c.callee}()\`` });
       for (const t of callee.takes) {
         if (s.takes.length >= MAX_TAKES) break;
         const dropped = joinDropped(t.dropped, c.dropped);
-        const { dropped: _ignored, ...rest } = t;
-        if (mergeTake(s.takes, { ...rest, via: prefix(step, t.via), ...(dropped ? { dropped } : {}) })) changed = true;
+        const made = (d: string[] | undefined, nested: true | undefined): TakenLock =>
+          new CalledTake(callStep(), t, d, nested);
+        if (mergeTake(s.takes, t.lock, t.mode, dropped, t.nested, made)) changed = true;
       }
       if (!s.irreversible && callee.irreversible) {
-        s.irreversible = { why: callee.irreversible.why, via: prefix(step, callee.irreversible.via) };
+        s.irreversible = new CalledIrreversible(callStep(), callee.irreversible);
         changed = true;
       }
       for (const cb of callee.callbacks) {
         if (s.callbacks.length >= MAX_CALLBACKS) break;
         if (s.callbacks.some((x) => x.callback === cb.callback)) continue;
-        s.callbacks.push({ callback: cb.callback, via: prefix(step, cb.via) });
+        s.callbacks.push(new CalledCallback(callStep(), cb));
         changed = true;
       }
     }
@@ -614,7 +624,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
           const inner = callbackSummary(os, fld, visiting);
           if (!inner) continue;
           for (const t of inner.takes)
-            if (!taken.has(`${t.lock}\u0000${t.mode}`)) add({ ...t, via: [...cb.via, ...t.via] });
+            if (!taken.has(`${t.lock}\u0000${t.mode}`)) add(plainTake(t, [...cb.via, ...t.via]));
         }
       }
       if (!irreversible && ck?.irreversible)
@@ -641,11 +651,15 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
         if (!target) continue;
         for (const t of target.takes) {
           if (!takes.some((x) => x.lock === t.lock && x.mode === t.mode))
-            takes.push({
-              ...t,
-              via: [{ function: `->${field}()`, what: `reaches \`${r}()\` (knowledge of \`${id}\`)` }, ...t.via],
-              fromKnowledge: true,
-            });
+            takes.push(
+              plainTake(
+                t,
+                [{ function: `->${field}()`, what: `reaches \`${r}()\` (knowledge of \`${id}\`)` }, ...t.via],
+                t.dropped,
+                t.nested,
+                true,
+              ),
+            );
         }
       }
       out = {

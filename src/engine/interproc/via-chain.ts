@@ -1,0 +1,116 @@
+/**
+ * What a caller's summary holds of what it reaches through a call: the call
+ * (one step) and the callee's own entry, whose chain is shared, not copied.
+ * A whole kernel tree reaches about twenty locks per function through chains
+ * a dozen calls deep; copying each chain into every caller grew the
+ * summaries past a 14 GB heap. The chain (`via`) is built when a rule reads
+ * it, which is for the few entries that become findings or graph witnesses.
+ *
+ * These are class instances with getters: a spread (`{ ...t }`) would drop
+ * `via` and the lock's name, so code that needs a changed copy uses
+ * `withRoute()`, and code that needs a plain object uses `plainTake()`.
+ */
+import type { LockKind, LockMode } from '../model/types';
+import type { IrreversibleStep, ReachedCallback, TakenLock, ViaStep } from './types';
+
+/** The steps of a chain: this entry's step, then its callee's, down to a plain entry. */
+function chainOf(step: ViaStep, below: { readonly via: ViaStep[] }): ViaStep[] {
+  const out = [step];
+  let t: { readonly via: ViaStep[] } = below;
+  while (t instanceof CalledTake || t instanceof CalledCallback || t instanceof CalledIrreversible) {
+    out.push(t.step);
+    t = t.below;
+  }
+  for (const s of t.via) out.push(s);
+  return out;
+}
+
+/** A lock a function takes inside a callee, reached through the call at `step`. */
+export class CalledTake implements TakenLock {
+  /** The plain entry at the bottom of the chain: the acquisition itself, or knowledge. */
+  private readonly origin: TakenLock;
+  readonly dropped?: string[];
+  readonly nested?: true;
+  constructor(
+    readonly step: ViaStep,
+    readonly below: TakenLock,
+    dropped: string[] | undefined,
+    nested: true | undefined,
+  ) {
+    this.origin = below instanceof CalledTake ? below.origin : below;
+    if (dropped) this.dropped = dropped;
+    if (nested) this.nested = nested;
+  }
+  get lock(): string {
+    return this.origin.lock;
+  }
+  get kind(): LockKind {
+    return this.origin.kind;
+  }
+  get mode(): LockMode {
+    return this.origin.mode;
+  }
+  get resolved(): boolean {
+    return this.origin.resolved;
+  }
+  get fromKnowledge(): boolean {
+    return this.origin.fromKnowledge;
+  }
+  get via(): ViaStep[] {
+    return chainOf(this.step, this.below);
+  }
+}
+
+/** An ops callback a function calls inside a callee, reached through the call at `step`. */
+export class CalledCallback implements ReachedCallback {
+  constructor(
+    readonly step: ViaStep,
+    readonly below: ReachedCallback,
+  ) {}
+  get callback(): string {
+    return this.below.callback;
+  }
+  get via(): ViaStep[] {
+    return chainOf(this.step, this.below);
+  }
+}
+
+/** An irreversible step a function performs inside a callee, reached through the call at `step`. */
+export class CalledIrreversible implements IrreversibleStep {
+  constructor(
+    readonly step: ViaStep,
+    readonly below: IrreversibleStep,
+  ) {}
+  get why(): string {
+    return this.below.why;
+  }
+  get via(): ViaStep[] {
+    return chainOf(this.step, this.below);
+  }
+}
+
+/** The same route with what it drops and whether it nests replaced. */
+export function withRoute(t: TakenLock, dropped: string[] | undefined, nested: true | undefined): TakenLock {
+  if (t instanceof CalledTake) return new CalledTake(t.step, t.below, dropped, nested);
+  return plainTake(t, t.via, dropped, nested);
+}
+
+/** A plain copy of a taken lock with another chain (and, when given, other drops and nesting). */
+export function plainTake(
+  t: TakenLock,
+  via: ViaStep[],
+  dropped: string[] | undefined = t.dropped,
+  nested: true | undefined = t.nested,
+  fromKnowledge: boolean = t.fromKnowledge,
+): TakenLock {
+  return {
+    lock: t.lock,
+    kind: t.kind,
+    mode: t.mode,
+    resolved: t.resolved,
+    via,
+    fromKnowledge,
+    ...(dropped ? { dropped } : {}),
+    ...(nested ? { nested } : {}),
+  };
+}
