@@ -159,7 +159,7 @@ function confidenceOf(ws: EdgeWitness[]): Confidence {
   return 'high';
 }
 
-const cycleCache = new WeakMap<object, CycleEdge[][]>();
+const cycleCache = new WeakMap<object, { starts: string; cycles: CycleEdge[][] }>();
 const initSiteCache = new WeakMap<object, Map<string, Set<string>>>();
 
 /** Lock class → its distinct init sites (`file:line`) in view (once per graph). */
@@ -180,16 +180,35 @@ function initSites(ctx: CheckContext): Map<string, Set<string>> {
   return out;
 }
 
-/** Shortest cycles, one per set of locks, respecting read/read junctions (once per graph). */
+/**
+ * Shortest cycles, one per set of locks, respecting read/read junctions
+ * (once per graph and set of edges a search starts from).
+ */
 function findCycles(ctx: CheckContext): CycleEdge[][] {
+  const starts = startEdges(ctx);
+  const key = [...starts].join('\n');
   const hit = cycleCache.get(ctx.lockGraph);
-  if (hit) return hit;
-  const found = searchCycles(ctx);
-  cycleCache.set(ctx.lockGraph, found);
-  return found;
+  if (hit && hit.starts === key) return hit.cycles;
+  const cycles = searchCycles(ctx, starts);
+  cycleCache.set(ctx.lockGraph, { starts: key, cycles });
+  return cycles;
 }
 
-function searchCycles(ctx: CheckContext): CycleEdge[][] {
+/**
+ * The edges a cycle search starts from: those with a witness in a reported
+ * file. A cycle made only of the context's edges (a whole kernel tree's)
+ * would be reported nowhere, and searching from each of its edges is what
+ * made the rule take minutes there; a cycle through a reported edge is
+ * found from that edge. Without `--tree` every edge is reported.
+ */
+function startEdges(ctx: CheckContext): Set<string> {
+  const out = new Set<string>();
+  for (const [from, row] of ctx.lockGraph.edges)
+    for (const [to, ws] of row) if (ws.some((w) => ctx.reports(w.file))) out.add(`${from}\u0000${to}`);
+  return out;
+}
+
+function searchCycles(ctx: CheckContext, starts: ReadonlySet<string>): CycleEdge[][] {
   const edges = ctx.lockGraph.edges;
   const writers = ctx.lockGraph.writers;
   const cycles = new Map<string, CycleEdge[]>();
@@ -201,7 +220,7 @@ function searchCycles(ctx: CheckContext): CycleEdge[][] {
   for (const [start, row] of edges) {
     const home = component.get(start);
     for (const [next, ws0] of row) {
-      if (component.get(next) !== home) continue;
+      if (component.get(next) !== home || !starts.has(`${start}\u0000${next}`)) continue;
       for (const w0 of ws0) {
         // BFS from `next` back to `start`, arriving modes matter at each junction.
         type State = { node: string; arrivedRead: boolean; path: CycleEdge[] };
@@ -210,8 +229,10 @@ function searchCycles(ctx: CheckContext): CycleEdge[][] {
         ];
         const seen = new Set<string>([`${next}:${isRead(w0.toMode)}`]);
         let found: CycleEdge[] | undefined;
-        while (queue.length > 0 && !found) {
-          const s = queue.shift()!;
+        // Read from a moving head: `shift()` copies a large array whole.
+        let head = 0;
+        while (head < queue.length && !found) {
+          const s = queue[head++];
           if (s.path.length >= MAX_CYCLE) continue;
           for (const [to, ws] of edges.get(s.node) ?? []) {
             for (const w of ws) {
