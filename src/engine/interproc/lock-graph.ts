@@ -92,6 +92,18 @@ export function buildLockGraph(
     )
       list.push(w);
   };
+  // Whether add() would keep a witness from this site: asked before one is
+  // made, since a witness through a call builds the callee's chain, and a
+  // function holding a lock around many calls offers the same edges again.
+  const wants = (from: string, to: string, fn: FunctionModel, takeLine: number): boolean => {
+    if (from === to) return false;
+    const list = edges.get(from)?.get(to);
+    return (
+      !list ||
+      (list.length < MAX_WITNESSES &&
+        !list.some((x) => x.function === fn.name && x.file === fn.file && x.takeLine === takeLine))
+    );
+  };
   const heldUsable = (h: readonly HeldLock[]): HeldLock[] => h.filter((x) => x.lock.resolved);
 
   for (const fn of functions) {
@@ -168,7 +180,8 @@ export function buildLockGraph(
       for (const t of takes) {
         if (!t.resolved) continue;
         for (const h of hs) {
-          if (h.lock.id === t.lock || t.dropped?.includes(h.lock.id)) continue;
+          if (h.lock.id === t.lock || t.dropped?.includes(h.lock.id) || !wants(h.lock.id, t.lock, fn, ev.line))
+            continue;
           const sameClassRoute = takes.some((x) => x.lock === h.lock.id && !x.dropped?.includes(h.lock.id));
           // Not when the route lets go of that held lock before retaking it (`dropped`).
           const toHeld = !t.nested && !t.dropped?.includes(t.lock) && hs.some((x) => x.lock.id === t.lock);

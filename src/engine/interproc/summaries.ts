@@ -491,13 +491,32 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     }
   }
 
+  // Merging a callee's summary again when it has not changed since this
+  // caller last merged it changes nothing (what a merge adds is there, what
+  // it takes away from `dropped` and `nested` is gone), so each call site
+  // remembers the callee's version it merged: a whole tree's functions are
+  // absorbed several times each, and most of their callees are the same.
+  const version = new Map<FunctionSummary, number>();
+  const mergedBase = new Map<FunctionModel, number>();
+  let sites = 0;
+  for (const fn of all) {
+    mergedBase.set(fn, sites);
+    sites += directEffects(fn).calls.length;
+  }
+  const merged = new Int32Array(sites).fill(-1);
   const absorb = (fn: FunctionModel): boolean => {
     const s = inView.get(key(fn))!;
     let changed = false;
-    for (const c of directEffects(fn).calls) {
+    const calls = directEffects(fn).calls;
+    const base = mergedBase.get(fn)!;
+    for (let i = 0; i < calls.length; i++) {
+      const c = calls[i];
       if (c.callee === fn.name) continue;
       const callee = resolveSummary(c.callee, fn.file);
       if (!callee) continue;
+      const v = version.get(callee) ?? 0;
+      if (merged[base + i] === v) continue;
+      merged[base + i] = v;
       // Made when something goes in: most offers repeat what the caller has.
       let step: ViaStep | undefined;
       const callStep = (): ViaStep =>
@@ -538,6 +557,8 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     }
     queued.delete(key(fn));
     if (!absorb(fn)) continue;
+    const s = inView.get(key(fn))!;
+    version.set(s, (version.get(s) ?? 0) + 1);
     for (const caller of callers.get(key(fn)) ?? []) {
       if (!queued.has(key(caller))) {
         queued.add(key(caller));
