@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyzeSources } from '../../../src/engine/engine';
+import { Engine, analyzeSources } from '../../../src/engine/engine';
 import { analyzeFixtures, fixtureSource, lineOf, ofRule, relatedLines, sharedParser } from './engine-fixtures';
 
 const HANDLER = 'lock-order/error-handler-under-bus-sem.c';
@@ -196,4 +196,36 @@ static void flush_stats(struct cam_dev *c)
     { minConfidence: 'low' },
   );
   assert.deepEqual(edges(r), ['eth_dev.state_lock>eth_dev.stat_lock', 'wlan_dev.state_lock>wlan_dev.stat_lock']);
+});
+
+test('lock-order with context: a cycle of the context alone is reported nowhere and hides no reported cycle', async () => {
+  const CORE = 'lock-order/context-cycle/core.c';
+  const DRIVER = 'lock-order/context-cycle/driver.c';
+  const engine = new Engine({ parser: await sharedParser() });
+  try {
+    for (const rel of [CORE, DRIVER]) {
+      const src = fixtureSource(rel);
+      engine.setFile(rel, src.text);
+    }
+    const at = (f: { file: string; function?: string; line: number }) => `${f.file}:${f.function}:${f.line}`;
+    // The whole view reported: the core's own two-lock cycle, and the driver's
+    // three-lock cycle over a superset of its locks adds nothing.
+    const all = ofRule(engine.analyze({ minConfidence: 'low' }), 'lock-order');
+    assert.deepEqual(all.map(at), [`${CORE}:tbl_core_grow:${lineOf(CORE, 'mutex_lock(&core->slot_lock);')}`]);
+    // Only the driver reported: its cycle through the core is its own finding.
+    const [f, ...rest] = ofRule(engine.analyze({ paths: [DRIVER], minConfidence: 'low' }), 'lock-order');
+    assert.deepEqual(rest, []);
+    const take = lineOf(DRIVER, 'mutex_lock(&core->table_lock);');
+    assert.equal(at(f), `${DRIVER}:tbl_drv_event:${take}`);
+    assert.equal(f.confidence, 'high');
+    assert.equal(
+      f.message,
+      'These locks are taken in a cycle: ' +
+        `\`tbl_core.event_lock\` → \`tbl_core.table_lock\` in \`tbl_drv_event()\` (line ${take}); ` +
+        `\`tbl_core.table_lock\` → \`tbl_core.slot_lock\` in \`tbl_core_grow()\` (${CORE}:${lineOf(CORE, 'mutex_lock(&core->slot_lock);')}); ` +
+        `\`tbl_core.slot_lock\` → \`tbl_core.event_lock\` in \`tbl_core_notify()\` (${CORE}:${lineOf(CORE, 'mutex_lock(&core->event_lock);')}): possible deadlock.`,
+    );
+  } finally {
+    engine.dispose();
+  }
 });
