@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test as nodeTest } from 'node:test';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import {
+  extensionLog,
   openBrowser,
   packageVsix,
   remoteFileUri,
@@ -472,7 +473,33 @@ describe('a kernel tree as the workspace: the status item names the phase while 
     await served?.close();
   });
 
-  test("opening drivers/iommu/iommufd/ioas.c: loading, the file's own findings, reading context n/m in the background, then the findings with the context", async () => {
+  test('the language server is started when the kernel checkout is opened, before any C file is', async () => {
+    // workspaceContains:drivers/iommu/iommufd/Makefile: the server starts and loads its parser while the user navigates
+    await b.page.goto(workbenchUrl(served));
+    await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
+    await b.page
+      .locator('.statusbar-item', { hasText: 'iommufd' })
+      .first()
+      .waitFor({ state: 'visible', ...LONG });
+    const until = Date.now() + LONG.timeout;
+    let log = extensionLog(served);
+    while (!/language server ready in \d+ ms/.test(log) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+      log = extensionLog(served);
+    }
+    // said once the server's process answered `initialize` (server-analysis.ts), after activation
+    assert.match(
+      log,
+      /activated \(node host\)[^]*language server ready in \d+ ms/,
+      `the extension's log:\n${log.slice(-3000)}`,
+    );
+    // and no C file was open: no editor, and the status item never left its idle text (no parser load, no analysis)
+    assert.equal(await b.page.locator(`${ACTIVE_GROUP} .tab`).count(), 0, 'no editor is open');
+    const seen = await b.page.evaluate(() => (window as unknown as { __iommufdStatus: string[] }).__iommufdStatus);
+    assert.deepEqual(seen, ['iommufd'], `the status item: ${seen.join(' | ')}`);
+  });
+
+  test("opening drivers/iommu/iommufd/ioas.c: the file's own findings, reading context n/m in the background, then the findings with the context", async () => {
     const file = path.join(kernel!, 'drivers/iommu/iommufd/ioas.c');
     await b.page.goto(workbenchUrl(served, [['openFile', remoteFileUri(file)]]));
     await b.page.locator('.monaco-workbench').waitFor({ state: 'visible', ...LONG });
