@@ -76,27 +76,35 @@ export async function runEditorBench(file: string): Promise<void> {
     .getConfiguration('iommufd')
     .update('analysis.debounceMs', 0, vscode.ConfigurationTarget.Global);
   const uri = vscode.Uri.file(file);
-  const lag = lagProbe();
-  const openStarted = Date.now();
-  const doc = await vscode.workspace.openTextDocument(uri);
-  const editor = await vscode.window.showTextDocument(doc);
   const ext = vscode.extensions.getExtension<ExtensionApi>('iommufd-review.iommufd-review')!;
   const activeBeforeOpen = ext.isActive;
-  const api = await ext.activate();
   let contextRead = { done: 0, fromIndex: 0 };
-  const progressSub = api.analysis.onDidChangeState((s) => {
-    if (s.phase === 'reading' && s.progress) contextRead = { done: s.progress.done, fromIndex: s.progress.fromIndex };
-  });
-  const changed = (): Promise<number> =>
+  /** The next time the extension sets this document's diagnostics. */
+  const changed = (a: ExtensionApi): Promise<number> =>
     new Promise((resolve) => {
-      const sub = api.store.onDidChange((u) => {
+      const sub = a.store.onDidChange((u) => {
         if (u?.toString() === uri.toString()) {
           sub.dispose();
           resolve(Date.now());
         }
       });
     });
-  const firstDone = changed();
+  const listen = (a: ExtensionApi): { firstDone: Promise<number>; progressSub: vscode.Disposable } => ({
+    firstDone: changed(a),
+    progressSub: a.analysis.onDidChangeState((s) => {
+      if (s.phase === 'reading' && s.progress) contextRead = { done: s.progress.done, fromIndex: s.progress.fromIndex };
+    }),
+  });
+  // Already active (a kernel checkout activates the extension with the workspace): listen before the
+  // open, since a running server can answer before showTextDocument returns. Otherwise activation comes
+  // with the open, and nothing can be published before activate() resolves.
+  const early = activeBeforeOpen ? listen(ext.exports) : undefined;
+  const lag = lagProbe();
+  const openStarted = Date.now();
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const editor = await vscode.window.showTextDocument(doc);
+  const api = await ext.activate();
+  const { firstDone, progressSub } = early ?? listen(api);
   await api.diagnostics.settled();
   const firstAnalysisMs =
     (await Promise.race([firstDone, new Promise<number>((r) => setTimeout(() => r(Date.now()), 60_000))])) -
@@ -124,7 +132,7 @@ export async function runEditorBench(file: string): Promise<void> {
   while (line > 0 && !/^\t\S/.test(lines[line])) line--;
   const samples: number[] = [];
   for (let i = 0; i < edits; i++) {
-    const done = changed();
+    const done = changed(api);
     const started = performance.now();
     const startedWall = Date.now();
     const pos = new vscode.Position(line, 1);
