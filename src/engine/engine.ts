@@ -194,10 +194,12 @@ export class Engine {
     if (!entry) throw new Error(`${path} was not set before being edited`);
     if (entry.textDigest !== undefined) throw new Error(`${path} was set by its digest: set its text before editing`);
     if (!this.docs.get(path)) {
-      // No tree to edit (a problem file, or evicted): start over from the new text.
+      // No tree to edit (a problem file, evicted, or held from the facts store): start over from the new
+      // text, in place. The file keeps its position among the models, so the global step's input still
+      // compares equal file by file when the edit kept every global signature (a file held from the store
+      // moved last would make the first keystroke redo the summaries and the lock graph of the whole context).
       let text = entry.text;
       for (const r of replacements) text = text.slice(0, r.start) + r.inserted + text.slice(r.start + r.deletedLength);
-      this.files.delete(path);
       this.setFile(path, text);
       return;
     }

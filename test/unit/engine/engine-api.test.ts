@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyzeSources, Engine } from '../../../src/engine/engine';
+import { DiskFactsStore } from '../../../src/engine/node/facts-disk-store';
 import { analyze, HEADER, lineOf, wasmParser } from './engine-helpers';
 
 const HELPER = `struct foo_dev {
@@ -251,6 +252,47 @@ test('editing a struct in one file re-resolves lock names in the others', async 
     const at = header.indexOf('struct inner *in');
     engine.editFile('defs.h', [{ start: at + 'struct '.length, deletedLength: 'inner'.length, inserted: 'other' }]);
     assert.deepEqual(lockIds(), ['other.lock:true']);
+  } finally {
+    engine.dispose();
+  }
+});
+
+test('the first edit of a file held from the facts store (no tree yet) keeps the global step: the other files are not re-checked', async () => {
+  const leaky = (name: string) =>
+    `struct ctr {\n\tstruct mutex lock;\n\tint value;\n};\n\nstatic int ${name}(struct ctr *c, int v)\n{\n\tmutex_lock(&c->lock);\n\tif (v < 0)\n\t\treturn -EINVAL;\n\tc->value = v;\n\tmutex_unlock(&c->lock);\n\treturn 0;\n}\n`;
+  const parser = await wasmParser();
+  // A first engine fills the store (in memory); the second holds both files from it, parsing nothing.
+  const store = new DiskFactsStore();
+  const filler = new Engine({ parser, facts: store });
+  filler.setFile('a.c', leaky('leak_a'));
+  filler.setFile('b.c', leaky('leak_b'));
+  filler.analyze();
+  filler.dispose();
+  const engine = new Engine({ parser, facts: store });
+  try {
+    engine.setFile('a.c', leaky('leak_a'));
+    engine.setFile('b.c', leaky('leak_b'));
+    const before = engine.analyze();
+    // A space typed before a statement keeps every global signature; a.c has no tree to edit and is parsed
+    // whole from its new text.
+    const a = leaky('leak_a');
+    const at = a.indexOf('\tc->value = v;');
+    engine.editFile('a.c', [{ start: at, deletedLength: 0, inserted: ' ' }]);
+    const after = engine.analyze();
+    const ofB = (r: typeof before) => r.findings.filter((f) => f.file === 'b.c');
+    assert.deepEqual(
+      ofB(after).map((f) => f.ruleId),
+      ['lock-leak'],
+    );
+    // The very object the analysis before gave: b.c kept its findings, computed in the same global step.
+    assert.equal(ofB(after)[0], ofB(before)[0]);
+    assert.deepEqual(
+      after,
+      analyzeSources(parser, [
+        { path: 'a.c', text: a.slice(0, at) + ' ' + a.slice(at) },
+        { path: 'b.c', text: leaky('leak_b') },
+      ]),
+    );
   } finally {
     engine.dispose();
   }
