@@ -63,18 +63,27 @@ interface FileEntry {
 
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 
-/** A file model's part of the global key (models are immutable once built). */
-const fileKeys = new WeakMap<FileModel, string>();
+/**
+ * A file model's part of the global key, as parts (models are immutable once
+ * built): compared part by part, since joining them made a string the size of
+ * every signature of the file on each edit.
+ */
+const fileKeys = new WeakMap<FileModel, string[]>();
 
-function fileKey(m: FileModel): string {
+function fileKey(m: FileModel): string[] {
   let key = fileKeys.get(m);
   if (key === undefined) {
-    const own = [m.file, JSON.stringify(m.opsImplementations), JSON.stringify(m.documentedOrders)];
-    for (const fn of m.functions) own.push(globalSignature(fn));
-    key = own.join('\n');
+    key = [m.file, JSON.stringify(m.opsImplementations), JSON.stringify(m.documentedOrders)];
+    for (const fn of m.functions) key.push(globalSignature(fn));
     fileKeys.set(m, key);
   }
   return key;
+}
+
+function sameFileKey(a: FileModel, b: FileModel): boolean {
+  const x = fileKey(a);
+  const y = fileKey(b);
+  return x.length === y.length && x.every((part, i) => part === y[i]);
 }
 
 function byteLength(text: string): number {
@@ -515,7 +524,7 @@ export class Engine {
     if (this.global?.structsKey !== this.structsKey || prevModels.length !== models.length) return false;
     for (let i = 0; i < models.length; i++) {
       if (models[i] === prevModels[i]) continue;
-      if (fileKey(models[i]) !== fileKey(prevModels[i])) return false;
+      if (!sameFileKey(models[i], prevModels[i])) return false;
     }
     return true;
   }

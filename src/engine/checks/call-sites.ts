@@ -15,6 +15,7 @@
 import type { FileModel, FunctionModel } from '../model/types';
 import type { CheckContext } from './check';
 import { joinLists } from './joined-lists';
+import { PatchedMap } from './patched-map';
 
 export interface CallSite {
   fn: FunctionModel;
@@ -24,6 +25,8 @@ export interface CallSite {
 }
 
 export type CallSites = Map<string, CallSite[]>;
+/** Every call site in view by callee: read-only, shared by the rules of an analysis. */
+export type CallSiteMap = ReadonlyMap<string, CallSite[]>;
 
 /**
  * One analysis's maps, by the file list the checks are given (the engine
@@ -32,7 +35,7 @@ export type CallSites = Map<string, CallSite[]>;
  */
 const built = new WeakMap<
   readonly FileModel[],
-  { functions: CheckContext['functions']; direct?: CallSites; withPointers?: CallSites }
+  { functions: CheckContext['functions']; direct?: CallSiteMap; withPointers?: CallSiteMap }
 >();
 
 /**
@@ -177,7 +180,7 @@ function fileSites(
   return out;
 }
 
-export function callSites(ctx: CheckContext, throughPointers = false): CallSites {
+export function callSites(ctx: CheckContext, throughPointers = false): CallSiteMap {
   let cache = built.get(ctx.files);
   if (!cache || cache.functions !== ctx.functions) built.set(ctx.files, (cache = { functions: ctx.functions }));
   const hit = throughPointers ? cache.withPointers : cache.direct;
@@ -208,7 +211,7 @@ export function callSites(ctx: CheckContext, throughPointers = false): CallSites
 /** The view digest's parts at the last build (pointer maps). */
 let lastViewParts: string[] = [];
 /** The last merge of each kind (direct, through pointers) and file count: an edit replaces one file's part, the rest is reused. */
-const lastMerged = new Map<string, { parts: CallSites[]; out: CallSites }>();
+const lastMerged = new Map<string, { parts: CallSites[]; out: CallSiteMap }>();
 
 function sameSites(a: readonly CallSite[], b: readonly CallSite[] | undefined): boolean {
   return b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
@@ -222,7 +225,7 @@ function sameSites(a: readonly CallSite[], b: readonly CallSite[] | undefined): 
  * again; every other callee's list is the same concatenation as before.
  * The lists are shared, never changed after the merge.
  */
-function merge(parts: CallSites[], last: { parts: CallSites[]; out: CallSites } | undefined): CallSites {
+function merge(parts: CallSites[], last: { parts: CallSites[]; out: CallSiteMap } | undefined): CallSiteMap {
   if (last && last.parts.length === parts.length) {
     const stale = new Set<string>();
     let changed = 0;
@@ -235,16 +238,15 @@ function merge(parts: CallSites[], last: { parts: CallSites[]; out: CallSites } 
       for (const [callee, sites] of p) if (!sameSites(sites, was.get(callee))) stale.add(callee);
     });
     if (changed * 4 <= parts.length) {
-      // A copy of the last map (the engine copies a Map whole, faster than entry by entry), then the stale callees.
-      const next: CallSites = new Map(last.out);
+      // The last map with the stale callees' lists made again (a patch over it: copying it whole was most of this).
+      const changes: [string, CallSite[] | undefined][] = [];
       for (const callee of stale) {
         const list: CallSite[] = [];
         for (const p of parts) for (const site of p.get(callee) ?? []) list.push(site);
-        if (list.length > 0) next.set(callee, list);
-        else next.delete(callee);
+        changes.push([callee, list.length > 0 ? list : undefined]);
       }
-      return next;
+      return PatchedMap.of(last.out).with(changes);
     }
   }
-  return joinLists(parts);
+  return PatchedMap.of(joinLists(parts));
 }

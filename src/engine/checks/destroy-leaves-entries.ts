@@ -169,19 +169,22 @@ function movesOutOf(ctx: CheckContext, file: FileModel, d: Drain): Move[] {
     const all = calls(fn);
     const ofType = (v: string | undefined) => v !== undefined && fn.types[v] === d.objectType;
     // entries this function takes from the drained container of an object of the type; true: unlinked there
-    const taken = new Map<string, boolean>();
+    // (made only for a function that takes one: this runs over every function of the file on every analysis)
+    let taken: Map<string, boolean> | undefined;
     for (const ev of all) {
       const it = iteration(ev, fn);
-      if (it && it.field === d.field && ofType(it.base)) taken.set(it.entry, false);
-      const first = memberOf(ev.args[0], fn);
+      if (it && it.field === d.field && ofType(it.base)) (taken ??= new Map()).set(it.entry, false);
       if (!ev.resultVar) continue;
-      if (/^list_(?:first|last)_entry(?:_or_null)?$/.test(ev.callee) && first?.field === d.field && ofType(first.base))
-        taken.set(ev.resultVar, false);
+      if (/^list_(?:first|last)_entry(?:_or_null)?$/.test(ev.callee)) {
+        const first = memberOf(ev.args[0], fn);
+        if (first?.field === d.field && ofType(first.base)) (taken ??= new Map()).set(ev.resultVar, false);
+      }
       // a helper in view that takes the entry off and returns it
       const helper = ctx.functions.get(ev.callee)?.find((x) => x.file === fn.file) ?? ctx.functions.get(ev.callee)?.[0];
       const f = helper ? fetches(helper) : undefined;
-      if (f && f.field === d.field && ofType(ev.args[f.param]?.trim())) taken.set(ev.resultVar, true);
+      if (f && f.field === d.field && ofType(ev.args[f.param]?.trim())) (taken ??= new Map()).set(ev.resultVar, true);
     }
+    if (!taken) continue;
     for (const ev of all) {
       const ins = insertion(ev);
       const into = memberOf(ins?.container, fn);

@@ -286,16 +286,17 @@ export function buildFileModel(
     // The position is part of the identity: the model's lines are absolute.
     const at = cache ? `${def.startPosition.row}:${def.startPosition.column}` : '';
     const own = text ?? def.text;
-    const aboveOwn = cache ? `${above ?? ''}\n${own}` : '';
+    // Keyed by the definition's own text (a slice of the file) and a short kind: a key made by joining
+    // texts would copy every function's text on every edit, and the copies were kept as the next cache.
     const callerHolds =
-      cache?.callerHolds?.get('', aboveOwn) ?? documentsCallerHolds(`${above ?? ''}\n${commentsOf(own)}`);
-    if (cache) usedHolds.set('', aboveOwn, callerHolds);
+      cache?.callerHolds?.get(above ?? '', own) ?? documentsCallerHolds(`${above ?? ''}\n${commentsOf(own)}`);
+    if (cache) usedHolds.set(above ?? '', own, callerHolds);
     // The comment above is not part of the definition's text: it keys the reuse too.
-    const body = cache ? `${callerHolds ? 'H' : '-'}${own}` : '';
-    const hit = reuse?.get(at, body);
+    const kind = cache ? `${at}${callerHolds ? 'H' : '-'}` : '';
+    const hit = reuse?.get(kind, own);
     if (hit) {
       functions.push(hit);
-      used.set(at, body, hit);
+      used.set(kind, own, hit);
       return;
     }
     try {
@@ -304,7 +305,7 @@ export function buildFileModel(
       if (callerHolds) model.callerHoldsNote = true;
       if (kids(def).some((c) => c.type === 'storage_class_specifier' && c.text === 'static')) model.fileLocal = true;
       functions.push(model);
-      if (cache) used.set(at, body, model);
+      if (cache) used.set(kind, own, model);
     } catch (e) {
       // A bug in the builder must not cost the whole file: say so in coverage.
       const reason =

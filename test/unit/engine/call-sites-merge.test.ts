@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Engine } from '../../../src/engine/engine';
-import { callSites, type CallSites } from '../../../src/engine/checks/call-sites';
+import { callSites, type CallSiteMap } from '../../../src/engine/checks/call-sites';
 import type { CheckContext } from '../../../src/engine/checks/check';
 import type { FileModel, FunctionModel } from '../../../src/engine/model/types';
 import { wasmParser } from './engine-helpers';
@@ -57,7 +57,7 @@ function view(files: FileModel[]): CheckContext {
 }
 
 /** Callee → `function:line` of each site, in order. */
-function plain(map: CallSites): Record<string, string[]> {
+function plain(map: CallSiteMap): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const callee of [...map.keys()].sort()) out[callee] = map.get(callee)!.map((s) => `${s.fn.name}:${s.line}`);
   return out;
