@@ -98,7 +98,10 @@ export class Analysis {
     const store = host.facts?.store;
     if (store)
       this.facts = {
-        get: (p, text) => (this.typing.has(p) ? undefined : store.get(p, text)),
+        // An open document is parsed and modelled here, never taken from the index: a model from the index
+        // comes without a tree, and the first keystroke would then parse and model the whole file and
+        // re-check all of it. (Its own answer still comes from the index at the open: rememberedOwn.)
+        get: (p, text) => (this.typing.has(p) || this.live.has(p) ? undefined : store.get(p, text)),
         put: (p, text, f) => {
           if (!this.typing.has(p)) store.put(p, text, f);
         },
