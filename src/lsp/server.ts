@@ -393,6 +393,9 @@ export function startServer(connection: Connection, host: ServerHost): void {
         // (waited for only when there may be one: without an index, the parser's load is the wait)
         if (analysis.mayRemember(entry.key)) await settingsArrived;
         const remembered = entry.doc.version === t.version && showRemembered(entry, text, t.version);
+        // The connection writes on a later turn of the event loop: let the remembered diagnostics go out
+        // before the document is parsed (the process's first parse, of a whole file, can take a second).
+        if (remembered) await new Promise((resolve) => setTimeout(resolve, 0));
         await analysis.setDocument(entry.key, text);
         if (remembered) analysis.markAnswered();
         tellConfigProblems();
