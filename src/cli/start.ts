@@ -8,4 +8,4 @@
 import * as path from 'path';
 import { codeCacheDir, runThroughCodeCache } from '../engine/node/code-cache';
 
-runThroughCodeCache(path.join(__dirname, 'cli-main.js'), codeCacheDir(), module);
+runThroughCodeCache(path.join(__dirname, 'cli-main.js'), codeCacheDir(), { module });

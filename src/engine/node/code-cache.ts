@@ -10,8 +10,10 @@
  * version or other flags, but it checks only the source's length, so the
  * file starts with a digest of the bundle's text. The cache is written when
  * a run found none or could not use it, when its thread exits, so it holds
- * every function the run compiled. Any failure (a read-only folder, a
- * corrupt file) only means compiling as without a cache: nothing is printed.
+ * every function the run compiled (a long-lived process, the language
+ * server, writes it a few seconds in instead: `writeAfterMs`). Any failure (a
+ * read-only folder, a corrupt file) only means compiling as without a cache;
+ * `report` hears what happened, for a process with a log.
  */
 import { createHash } from 'crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
@@ -42,17 +44,21 @@ type CommonJsWrapper = (
 /** sha1's length: the digest of the bundle's text heading a cache file. */
 const DIGEST_BYTES = 20;
 
+export interface CodeCacheOptions {
+  /** The module object the bundle sees (a starter passes its own, so `require.main === module` holds). */
+  module?: { exports: unknown };
+  /** Write a missing cache this long after the start (off the first answers' path), or at exit if sooner. */
+  writeAfterMs?: number;
+  /** Told whether the cache was used, written (and its size), or could not be written. */
+  report?: (message: string) => void;
+}
+
 /**
- * Runs `bundle` as Node would require it (the same five CommonJS names);
- * `module` is the module object it sees (a starter passes its own, so the
- * bundle's `require.main === module` holds when the starter is the main
- * module). Returns whether the cache was used.
+ * Runs `bundle` as Node would require it (the same five CommonJS names).
+ * Returns whether the cache was used.
  */
-export function runThroughCodeCache(
-  bundle: string,
-  dir: string,
-  module: { exports: unknown } = { exports: {} },
-): boolean {
+export function runThroughCodeCache(bundle: string, dir: string, options: CodeCacheOptions = {}): boolean {
+  const module = options.module ?? { exports: {} };
   const source = readFileSync(bundle, 'utf8');
   const file = codeCacheFile(bundle, dir);
   const digest = createHash('sha1').update(source).digest();
@@ -68,24 +74,42 @@ export function runThroughCodeCache(
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n})`;
   const script = new vm.Script(wrapped, { filename: bundle, cachedData });
   const used = cachedData !== undefined && !script.cachedDataRejected;
-  if (!used) process.once('exit', () => writeCache(script, digest, file));
+  if (!used) {
+    let written = false;
+    const write = (): void => {
+      if (written) return;
+      written = true;
+      const outcome = writeCache(script, digest, file);
+      options.report?.(
+        typeof outcome === 'number'
+          ? `code cache written (${Math.round(outcome / 1024)} KB${cachedData ? ', the old one was rejected' : ''})`
+          : `code cache not written: ${outcome.message}`,
+      );
+    };
+    if (options.writeAfterMs !== undefined) setTimeout(write, options.writeAfterMs).unref();
+    process.once('exit', write);
+  } else options.report?.('code cache used');
   const run = script.runInThisContext() as CommonJsWrapper;
   run(module.exports, createRequire(bundle), module, bundle, path.dirname(bundle));
   return used;
 }
 
-function writeCache(script: vm.Script, digest: Buffer, file: string): void {
+/** Writes the cache; its size, or why it could not. */
+function writeCache(script: vm.Script, digest: Buffer, file: string): number | Error {
   // a whole file or none: a concurrent run (or the other worker) reads the old one or a new one
   const partial = `${file}.${process.pid}-${threadId}`;
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(partial, Buffer.concat([digest, script.createCachedData()]));
+    const data = script.createCachedData();
+    writeFileSync(partial, Buffer.concat([digest, data]));
     renameSync(partial, file);
-  } catch {
+    return data.length;
+  } catch (e) {
     try {
       rmSync(partial, { force: true });
     } catch {
       // a folder we cannot write to: nothing was left there either
     }
+    return e as Error;
   }
 }
