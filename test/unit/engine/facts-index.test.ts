@@ -209,11 +209,16 @@ test('partition: every file goes to exactly one worker, largest first to the lea
   );
 });
 
-test('loadFiles with 2 workers: the workers parse and model every file, this thread never loads the grammar', async () => {
-  const files: SourceFile[] = Array.from({ length: 12 }, (_, i) => ({
-    path: `w${i}.c`,
+/** Twelve small files, each a function taking its own struct's lock, named `<prefix><n>.c`. */
+function lockedFiles(prefix: string): SourceFile[] {
+  return Array.from({ length: 12 }, (_, i) => ({
+    path: `${prefix}${i}.c`,
     text: `struct s${i} { struct mutex lock; int n; };\nint f${i}(struct s${i} *s)\n{\n\tmutex_lock(&s->lock);\n\ts->n++;\n\tmutex_unlock(&s->lock);\n\treturn 0;\n}\n`,
   }));
+}
+
+test('loadFiles with 2 workers: the workers parse and model every file, this thread never loads the grammar', async () => {
+  const files = lockedFiles('w');
   const parser = new DeferredParser('wasm');
   const store = new DiskFactsStore();
   const engine = new Engine({ parser, facts: store });
@@ -239,10 +244,7 @@ test('loadFiles with 2 workers: the workers parse and model every file, this thr
 });
 
 test('loadFiles with jobs 2 and the engine parser: this thread takes half the files, one worker the rest, the same result', async () => {
-  const files: SourceFile[] = Array.from({ length: 12 }, (_, i) => ({
-    path: `h${i}.c`,
-    text: `struct s${i} { struct mutex lock; int n; };\nint f${i}(struct s${i} *s)\n{\n\tmutex_lock(&s->lock);\n\ts->n++;\n\tmutex_unlock(&s->lock);\n\treturn 0;\n}\n`,
-  }));
+  const files = lockedFiles('h');
   const parser = new DeferredParser('wasm');
   const store = new DiskFactsStore();
   const engine = new Engine({ parser, facts: store });
