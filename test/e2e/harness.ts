@@ -459,6 +459,38 @@ export function simulatorWebview(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
 }
 
+/**
+ * Opens the Quick Fix menu at a 1-based line and column of the active editor
+ * and waits for the action titled `title`. The menu's list is fixed when it
+ * opens: if the key went elsewhere (the editor had not taken the focus back)
+ * or the diagnostics under the cursor were being replaced at that moment, the
+ * menu stays without the action. So it is closed and asked for again, as a
+ * user would, until `timeout`.
+ */
+export async function openQuickFix(
+  page: Page,
+  line: number,
+  column: number,
+  title: string,
+  timeout: number,
+): Promise<Locator> {
+  const item = page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
+  const deadline = Date.now() + timeout;
+  for (let attempt = 1; ; attempt++) {
+    await goToLine(page, line, column);
+    await page.keyboard.press('Control+.');
+    const left = deadline - Date.now();
+    const shown = await item
+      .waitFor({ state: 'visible', timeout: Math.max(1000, Math.min(15_000, left)) })
+      .then(() => true)
+      .catch(() => false);
+    if (shown) return item;
+    if (Date.now() >= deadline) throw new Error(`the Quick Fix menu at ${line}:${column} never offered "${title}"`);
+    await screenshot(page, `quick-fix-retry-${attempt}`).catch(() => undefined);
+    await page.keyboard.press('Escape');
+  }
+}
+
 /** Moves the cursor of the active editor to a 1-based line (and column) with Go to Line. */
 export async function goToLine(page: Page, line: number, column = 1): Promise<void> {
   await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();

@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   goToLine,
   openBrowser,
+  openQuickFix,
   packageVsix,
   remoteFileUri,
   ROOT,
@@ -84,10 +85,7 @@ describe('the verified fix in a real VS Code (code-server)', () => {
       // the cursor inside the diagnostic's range (the call, not the line's indentation)
       const column =
         readFileSync(path.join(EXAMPLES, TOY), 'utf8').split('\n')[addLine - 1].indexOf('iopt_add_access') + 2;
-      await goToLine(b.page, addLine, column);
-      await b.page.keyboard.press('Control+.');
-      const item = b.page.locator('.action-widget .monaco-list-row', { hasText: 'Show a verified fix' }).first();
-      await item.waitFor({ state: 'visible', ...LONG });
+      await openQuickFix(b.page, addLine, column, 'Show a verified fix', LONG.timeout);
       await screenshot(b.page, 'repair-01-code-action');
       // chosen with the keyboard, as the menu is meant to be (its pointer guard swallows synthetic clicks)
       const focused = b.page.locator('.action-widget .monaco-list-row.focused');
