@@ -125,6 +125,8 @@ export class Engine {
   private readonly heldCache = new WeakMap<FunctionModel, { generation: object; held: HeldLocks }>();
   private structs: StructTable | undefined;
   private structsKey = '';
+  /** The sorted paths and their layouts' keys that `structsKey` joins. */
+  private structsParts: { paths: string[]; keys: string[] } = { paths: [], keys: [] };
   /** The facts store's digest of the struct context (only with a store). */
   private context = '';
   /** Per rule, per file: findings (all confidences) and what they were computed from. */
@@ -364,7 +366,18 @@ export class Engine {
   /** The merged struct table (knowledge under the files'), rebuilt only when some file's layouts changed. */
   private refreshStructs(): void {
     const paths = [...this.files.keys()].sort();
-    const key = paths.map((p) => this.files.get(p)!.ownKey).join('\n');
+    const parts = paths.map((p) => this.files.get(p)!.ownKey);
+    // Compared part by part (most are the same strings): joining every file's layouts on each keystroke was most of this.
+    const last = this.structsParts;
+    if (
+      this.structs &&
+      last.paths.length === paths.length &&
+      paths.every((p, i) => p === last.paths[i]) &&
+      parts.every((k, i) => k === last.keys[i])
+    )
+      return;
+    this.structsParts = { paths, keys: parts };
+    const key = parts.join('\n');
     if (this.structs && key === this.structsKey) return;
     this.structsKey = key;
     this.structs = mergeStructs([this.knowledge.structs, ...paths.map((p) => this.files.get(p)!.own)]);

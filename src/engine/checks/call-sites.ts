@@ -14,8 +14,7 @@
  */
 import type { FileModel, FunctionModel } from '../model/types';
 import type { CheckContext } from './check';
-import { joinLists } from './joined-lists';
-import { PatchedMap } from './patched-map';
+import { joinListsAgain } from './joined-lists';
 
 export interface CallSite {
   fn: FunctionModel;
@@ -121,20 +120,77 @@ function push(out: CallSites, callee: string, site: CallSite): void {
   else out.set(callee, [site]);
 }
 
-/** `struct.field` → the functions stored in it, from initialisers and writes in view. */
+/**
+ * One file's `[struct.field, name]` pairs that may store a function: its ops
+ * initialisers (always functions) and its field writes (functions only if
+ * the name is one in view), kept per file model.
+ */
+interface StoredPairs {
+  ops: readonly (readonly [string, string])[];
+  writes: readonly (readonly [string, string])[];
+}
+const storedPairs = new WeakMap<FileModel, StoredPairs>();
+
+function storedPairsOf(file: FileModel): StoredPairs {
+  let out = storedPairs.get(file);
+  if (out) return out;
+  const ops = file.opsImplementations.map((o) => [`${o.opsStruct}.${o.field}`, o.function] as const);
+  const writes: (readonly [string, string])[] = [];
+  for (const fn of file.functions) for (const w of writesOf(fn)) writes.push(w);
+  out = { ops, writes };
+  storedPairs.set(file, out);
+  return out;
+}
+
+function samePairs(a: readonly (readonly [string, string])[], b: readonly (readonly [string, string])[]): boolean {
+  return a.length === b.length && a.every((x, i) => x[0] === b[i][0] && x[1] === b[i][1]);
+}
+
+/** The last answer of storedFunctions, with the pairs and the function table it was made from. */
+let lastStored:
+  { pairs: StoredPairs[]; functions: CheckContext['functions']; out: Map<string, Set<string>> } | undefined;
+
+/**
+ * `struct.field` → the functions stored in it, from initialisers and writes
+ * in view. After an edit that changed no pair and no function name (most
+ * keystrokes), the last answer is the answer.
+ */
 function storedFunctions(ctx: CheckContext): Map<string, Set<string>> {
+  const pairs = ctx.files.map(storedPairsOf);
+  const last = lastStored;
+  if (
+    last &&
+    last.pairs.length === pairs.length &&
+    pairs.every(
+      (p, i) =>
+        p === last.pairs[i] || (samePairs(p.ops, last.pairs[i].ops) && samePairs(p.writes, last.pairs[i].writes)),
+    ) &&
+    sameNames(ctx.functions, last.functions)
+  ) {
+    lastStored = { pairs, functions: ctx.functions, out: last.out };
+    return last.out;
+  }
   const out = new Map<string, Set<string>>();
   const add = (key: string, fn: string): void => {
     const set = out.get(key);
     if (set) set.add(fn);
     else out.set(key, new Set([fn]));
   };
-  for (const file of ctx.files) {
-    for (const o of file.opsImplementations) add(`${o.opsStruct}.${o.field}`, o.function);
-    for (const fn of file.functions)
-      for (const [field, value] of writesOf(fn)) if (ctx.functions.has(value)) add(field, value);
+  for (const p of pairs) {
+    for (const [key, fn] of p.ops) add(key, fn);
+    for (const [field, value] of p.writes) if (ctx.functions.has(value)) add(field, value);
   }
+  lastStored = { pairs, functions: ctx.functions, out };
   return out;
+}
+
+/** The same function names, in the same order (a table rebuilt after an edit that renamed nothing). */
+function sameNames(a: CheckContext['functions'], b: CheckContext['functions']): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  const other = b.keys();
+  for (const name of a.keys()) if (other.next().value !== name) return false;
+  return true;
 }
 
 /**
@@ -200,7 +256,7 @@ export function callSites(ctx: CheckContext, throughPointers = false): CallSiteM
   const parts = ctx.files.map((f) => fileSites(f, pointers));
   // By kind and file count: the rules run over the files in view, and after an edit some over them plus the changed part.
   const key = `${throughPointers ? 'p' : 'd'}${parts.length}`;
-  const out = merge(parts, lastMerged.get(key));
+  const out = joinListsAgain(parts, lastMerged.get(key));
   if (lastMerged.size > 8 && !lastMerged.has(key)) lastMerged.clear();
   lastMerged.set(key, { parts, out });
   if (throughPointers) cache.withPointers = out;
@@ -208,45 +264,41 @@ export function callSites(ctx: CheckContext, throughPointers = false): CallSiteM
   return out;
 }
 
+/** Per file part of a map: each function's callees in it (the part inverted), kept while the part is. */
+const calleesPerPart = new WeakMap<CallSites, Map<FunctionModel, string[]>>();
+
+/**
+ * The callee names of each function in view, through pointers as in
+ * `callSites(ctx, true)`: looked up in the function's own file part, so a
+ * walk down from a few functions costs what it visits, not a pass over every
+ * call site in view (each part's inversion is kept while the part is).
+ */
+export function calleesThroughPointers(ctx: CheckContext): (fn: FunctionModel) => readonly string[] {
+  callSites(ctx, true);
+  const parts = new Map<string, CallSites>();
+  for (const f of ctx.files) {
+    const part = perFile.get(f)?.pointers?.sites;
+    if (part) parts.set(f.file, part);
+  }
+  return (fn) => {
+    const part = parts.get(fn.file);
+    if (!part) return NO_ARGS;
+    let inverse = calleesPerPart.get(part);
+    if (!inverse) {
+      inverse = new Map();
+      for (const [callee, sites] of part)
+        for (const s of sites) {
+          const list = inverse.get(s.fn);
+          if (list) list.push(callee);
+          else inverse.set(s.fn, [callee]);
+        }
+      calleesPerPart.set(part, inverse);
+    }
+    return inverse.get(fn) ?? NO_ARGS;
+  };
+}
+
 /** The view digest's parts at the last build (pointer maps). */
 let lastViewParts: string[] = [];
 /** The last merge of each kind (direct, through pointers) and file count: an edit replaces one file's part, the rest is reused. */
 const lastMerged = new Map<string, { parts: CallSites[]; out: CallSiteMap }>();
-
-function sameSites(a: readonly CallSite[], b: readonly CallSite[] | undefined): boolean {
-  return b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/**
- * Each file's sites are one run of the whole walk (files in order, then
- * functions, then sites): appending file by file keeps every list's order.
- * When only some files' parts differ from the last merge (same files in the
- * same order otherwise), only the callees those parts name are merged
- * again; every other callee's list is the same concatenation as before.
- * The lists are shared, never changed after the merge.
- */
-function merge(parts: CallSites[], last: { parts: CallSites[]; out: CallSiteMap } | undefined): CallSiteMap {
-  if (last && last.parts.length === parts.length) {
-    const stale = new Set<string>();
-    let changed = 0;
-    parts.forEach((p, i) => {
-      const was = last.parts[i];
-      if (p === was) return;
-      changed++;
-      // A callee whose sites in this part are the same objects (the functions of the file an edit did not touch) keeps its list.
-      for (const [callee, sites] of was) if (!sameSites(sites, p.get(callee))) stale.add(callee);
-      for (const [callee, sites] of p) if (!sameSites(sites, was.get(callee))) stale.add(callee);
-    });
-    if (changed * 4 <= parts.length) {
-      // The last map with the stale callees' lists made again (a patch over it: copying it whole was most of this).
-      const changes: [string, CallSite[] | undefined][] = [];
-      for (const callee of stale) {
-        const list: CallSite[] = [];
-        for (const p of parts) for (const site of p.get(callee) ?? []) list.push(site);
-        changes.push([callee, list.length > 0 ? list : undefined]);
-      }
-      return PatchedMap.of(last.out).with(changes);
-    }
-  }
-  return PatchedMap.of(joinLists(parts));
-}

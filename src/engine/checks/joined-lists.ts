@@ -1,3 +1,5 @@
+import { PatchedMap } from './patched-map';
+
 /**
  * Per-file maps of lists (call sites by callee, field accesses by field)
  * joined into one, keeping each list's order: maps come in walk order, so
@@ -26,4 +28,47 @@ export function joinLists<K, V>(maps: Iterable<ReadonlyMap<K, V[]>>): Map<K, V[]
   }
   for (const key of joined) out.set(key, out.get(key)!.slice());
   return out;
+}
+
+function sameItems<V>(a: readonly V[], b: readonly V[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * `joinLists` again after an edit, given the last join and the parts it was
+ * made of. When only some parts differ from the last ones (same number of
+ * parts, the rest the same objects: an edit replaces one file's part), only
+ * the keys those parts name are joined again, as a patch over the last
+ * result; every other key's list is the same concatenation as before. Keys
+ * keep their lists' order; a key new to the join goes last, so iterating
+ * the result may order keys differently from a fresh join (callers look
+ * keys up, or sort what they derive). The lists are shared, never changed.
+ */
+export function joinListsAgain<K, V>(
+  parts: readonly ReadonlyMap<K, V[]>[],
+  last: { parts: readonly ReadonlyMap<K, V[]>[]; out: ReadonlyMap<K, V[]> } | undefined,
+): ReadonlyMap<K, V[]> {
+  if (last && last.parts.length === parts.length) {
+    const stale = new Set<K>();
+    let changed = 0;
+    parts.forEach((p, i) => {
+      const was = last.parts[i];
+      if (p === was) return;
+      changed++;
+      // A key whose items in this part are the same objects (the functions of the file an edit did not touch) keeps its list.
+      for (const [key, items] of was) if (!sameItems(items, p.get(key))) stale.add(key);
+      for (const [key, items] of p) if (!sameItems(items, was.get(key))) stale.add(key);
+    });
+    if (changed * 4 <= parts.length) {
+      // The last map with the stale keys' lists made again (a patch over it: copying it whole was most of this).
+      const changes: [K, V[] | undefined][] = [];
+      for (const key of stale) {
+        const list: V[] = [];
+        for (const p of parts) for (const item of p.get(key) ?? []) list.push(item);
+        changes.push([key, list.length > 0 ? list : undefined]);
+      }
+      return PatchedMap.of(last.out).with(changes);
+    }
+  }
+  return PatchedMap.of(joinLists(parts));
 }

@@ -29,10 +29,10 @@ import type { Block, FieldAccess, FileModel, FunctionModel } from '../model/type
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import { fingerprint, lowerConfidence } from './check';
-import { callSites, type CallSite } from './call-sites';
+import { callSites, calleesThroughPointers, type CallSite } from './call-sites';
 import { scenarioFor } from './scenario';
 import { chainRoot } from '../text-scan';
-import { joinLists } from './joined-lists';
+import { joinListsAgain } from './joined-lists';
 
 /**
  * Consensus: at least this many locked sites, and at least this share of all
@@ -158,7 +158,12 @@ interface Decision {
 }
 
 interface Index {
-  byField: Map<string, Access[]>;
+  /** Every unmarked access by field, lockless fields included (skip those in `lockless`). */
+  byField: ReadonlyMap<string, Access[]>;
+  /** Fields with an access through a lockless primitive somewhere in view. */
+  lockless: ReadonlySet<string>;
+  /** The constructors in view the accesses were found with. */
+  constructors: ReadonlySet<string>;
 }
 
 /** Locals the function assigns from an allocator, or from a constructor in view: objects it made itself. */
@@ -325,21 +330,24 @@ function fileAccesses(
   return entry;
 }
 
-/** Every unmarked field access in view, by field; fields with any marked access are left out. */
+/** The last join of the files' accesses, by file count: an edit replaces one file's part, the rest is reused. */
+let lastJoin: { parts: ReadonlyMap<string, Access[]>[]; out: ReadonlyMap<string, Access[]> } | undefined;
+
+/** Every unmarked field access in view, by field, and the fields with a marked access (to be left out). */
 function buildIndex(ctx: CheckContext): Index {
   const lockless = new Set<string>();
   const constructors = constructorsInView(ctx);
   const digest = [...constructors].join(',');
   if (digest !== lastConstructors) lastConstructors = digest;
   // Each file's accesses are one run of the whole walk, joined in file order.
-  const perFileAccesses = ctx.files.map((file) => {
+  const parts = ctx.files.map((file) => {
     const own = fileAccesses(file, constructors, lastConstructors);
     for (const f of own.lockless) lockless.add(f);
     return own.byField;
   });
-  const byField = joinLists(perFileAccesses);
-  for (const f of lockless) byField.delete(f);
-  return { byField };
+  const byField = joinListsAgain(parts, lastJoin);
+  lastJoin = { parts, out: byField };
+  return { byField, lockless, constructors };
 }
 
 /** Call sites of `fn` that call this definition (a static function of another file is another function). */
@@ -667,19 +675,13 @@ function findingsFor(ctx: CheckContext, field: string, v: Verdict, fromKnowledge
 function reportable(ctx: CheckContext): Set<FunctionModel> | undefined {
   const own = ctx.files.filter((m) => ctx.reports(m.file));
   if (own.length === ctx.files.length) return undefined;
-  const callees = new Map<FunctionModel, string[]>();
-  for (const [name, sites] of callSites(ctx, true))
-    for (const s of sites) {
-      const list = callees.get(s.fn);
-      if (list) list.push(name);
-      else callees.set(s.fn, [name]);
-    }
+  const callees = calleesThroughPointers(ctx);
   let frontier = own.flatMap((m) => m.functions);
   const out = new Set(frontier);
   for (let depth = 0; depth < MAX_UP && frontier.length > 0; depth++) {
     const next: FunctionModel[] = [];
     for (const fn of frontier)
-      for (const name of callees.get(fn) ?? [])
+      for (const name of callees(fn))
         for (const d of ctx.functions.get(name) ?? [])
           if (!out.has(d)) {
             out.add(d);
@@ -690,13 +692,22 @@ function reportable(ctx: CheckContext): Set<FunctionModel> | undefined {
   return out;
 }
 
+function fieldsAccessedBy(fns: Iterable<FunctionModel>, constructors: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  for (const fn of fns) for (const a of accessesOf(fn, constructors).accesses) out.add(a.field);
+  return out;
+}
+
 function analyse(ctx: CheckContext): Finding[] {
-  const { byField } = buildIndex(ctx);
+  const { byField, lockless, constructors } = buildIndex(ctx);
   const decider = new Decider(ctx);
   const near = reportable(ctx);
+  // With context files in view, only the fields the near functions access (looked up, not a walk over every field).
+  const fields: Iterable<string> = near ? fieldsAccessedBy(near, constructors) : byField.keys();
   const out: Finding[] = [];
-  for (const [field, accesses] of byField) {
-    if (near && !accesses.some((a) => near.has(a.fn))) continue;
+  for (const field of fields) {
+    const accesses = byField.get(field);
+    if (!accesses || lockless.has(field)) continue;
     const known = ctx.knowledge.protectedBy[field];
     const writes = accesses.filter((a) => a.kind === 'write');
     if (!known && writes.length === 0) continue;
