@@ -81,6 +81,9 @@ export async function run(ctx: {
     hostLongestTaskTypingCpuMs?: number;
     edits: number;
     keystrokeMs: { p50: number; p95: number; max: number };
+    /** Of each keystroke: the editor applying the edit (to the renderer and back), and the server's analysis. */
+    editAppliedMs?: { p50: number; p95: number };
+    serverAnalysisMs?: { p50: number; p95: number };
     analysisFiles?: number;
   };
   // Two editor sessions on one code-server: the first builds the persistent index in the
@@ -140,6 +143,16 @@ export async function run(ctx: {
         ],
         ['keystroke → diagnostics p50', `${ms(m.keystrokeMs.p50)} / ${ms(later.keystrokeMs.p50)}`, ''],
         ['keystroke → diagnostics max', `${ms(m.keystrokeMs.max)} / ${ms(later.keystrokeMs.max)}`, ''],
+        [
+          'of a keystroke: the editor applying the edit (renderer and back), p50 / p95',
+          `${ms(m.editAppliedMs?.p50)} / ${ms(m.editAppliedMs?.p95)}`,
+          '',
+        ],
+        [
+          "of a keystroke: the server's analysis (its status), p50 / p95",
+          `${ms(m.serverAnalysisMs?.p50)} / ${ms(m.serverAnalysisMs?.p95)}`,
+          '',
+        ],
         [
           "extension host's longest task during open (no index / warm / warm, later)",
           `${ms(cold.hostLongestTaskOpenMs)} / ${ms(warm.hostLongestTaskOpenMs)} / ${ms(later.hostLongestTaskOpenMs)}`,

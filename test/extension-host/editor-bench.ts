@@ -17,6 +17,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+function spread(samples: number[]): { p50: number; p95: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+}
+
 /**
  * The extension host's event loop, watched from inside: a 10 ms timer that
  * fires late by N ms means some task held the thread for about N ms. On a
@@ -89,6 +94,20 @@ export async function runEditorBench(file: string): Promise<void> {
         }
       });
     });
+  /** The analysis time the server's next "ready" status reports (undefined if none comes within a second). */
+  const nextReady = (a: ExtensionApi): Promise<number | undefined> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        sub.dispose();
+        resolve(undefined);
+      }, 1000);
+      const sub = a.analysis.onDidChangeState((st) => {
+        if (st.phase !== 'ready') return;
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(st.elapsedMs);
+      });
+    });
   const listen = (a: ExtensionApi): { firstDone: Promise<number>; progressSub: vscode.Disposable } => ({
     firstDone: changed(a),
     progressSub: a.analysis.onDidChangeState((s) => {
@@ -131,8 +150,12 @@ export async function runEditorBench(file: string): Promise<void> {
   let line = lines.length - 1;
   while (line > 0 && !/^\t\S/.test(lines[line])) line--;
   const samples: number[] = [];
+  /** Parts of each keystroke's time: the editor applying the edit (renderer and back), the server's analysis. */
+  const applied: number[] = [];
+  const server: number[] = [];
   for (let i = 0; i < edits; i++) {
     const done = changed(api);
+    const readyElapsed = nextReady(api);
     const started = performance.now();
     const startedWall = Date.now();
     const pos = new vscode.Position(line, 1);
@@ -140,8 +163,12 @@ export async function runEditorBench(file: string): Promise<void> {
       (e) => (i % 2 === 0 ? e.insert(pos, ' ') : e.delete(new vscode.Range(pos, pos.translate(0, 1)))),
       { undoStopBefore: false, undoStopAfter: false },
     );
+    applied.push(performance.now() - started);
     const doneAt = await done;
     samples.push(Math.max(performance.now() - started, doneAt - startedWall));
+    // The server's own time for this run: its status, sent just after the diagnostics, says how long the analysis took.
+    const elapsed = await readyElapsed;
+    if (elapsed !== undefined) server.push(elapsed);
   }
   // The bench types into a real kernel tree served in place: leave the file as it was on disk, whatever the count of edits.
   if (doc.isDirty) await vscode.commands.executeCommand('workbench.action.files.revert');
@@ -175,6 +202,8 @@ export async function runEditorBench(file: string): Promise<void> {
     hostLongestTaskTypingCpuMs,
     edits,
     keystrokeMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1] },
+    editAppliedMs: spread(applied),
+    serverAnalysisMs: spread(server),
     analysisFiles: api.analysis.state.coverage?.files,
     lastAnalysisMs: api.analysis.state.elapsedMs,
   };
