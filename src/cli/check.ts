@@ -145,6 +145,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions | null {
  * merged into coverage. Throws UsageError for input the user must fix.
  */
 export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
+  const started = performance.now();
   const loaded = resolveConfig({ explicit: options.config, paths: options.paths });
   if (loaded.problems.length > 0) {
     throw new UsageError(`bad configuration:\n  ${loaded.problems.join('\n  ')}`);
@@ -202,6 +203,10 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
         parser,
       },
       context,
+    );
+    (globalThis as { __enginePhase?: (name: string, ms: number) => void }).__enginePhase?.(
+      `files read and modelled (${read.files.length + context.length})`,
+      performance.now() - started,
     );
     const result = engine.analyze(analyzeOptions);
     // A parse cut off by the time limit depends on the machine's load, not on the inputs: not remembered.
@@ -288,12 +293,28 @@ export function formatResult(
   }
 }
 
+/**
+ * `IOMMUFD_REVIEW_PHASES=1`: each phase of the analysis on stderr as it ends,
+ * with its time and the heap then. For runs over a whole tree, which may be
+ * stopped before they end: the last line says where it was.
+ */
+function logPhases(): void {
+  const mib = (n: number): string => `${Math.round(n / 1048576)} MiB`;
+  (globalThis as { __enginePhase?: (name: string, ms: number) => void }).__enginePhase = (name, ms) => {
+    const m = process.memoryUsage();
+    process.stderr.write(
+      `iommufd-review: phase ${name}: ${Math.round(ms)} ms, heap ${mib(m.heapUsed)}, resident ${mib(m.rss)}\n`,
+    );
+  };
+}
+
 export async function run(argv: string[]): Promise<number> {
   const options = parseCheckArgs(argv);
   if (!options) {
     await writeOut(process.stdout, HELP);
     return EXIT_OK;
   }
+  if (process.env.IOMMUFD_REVIEW_PHASES) logPhases();
   const result = await runCheck(options);
   await writeOut(process.stdout, formatResult(result, options));
   return result.findings.length > 0 ? EXIT_FINDINGS : EXIT_OK;

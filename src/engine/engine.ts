@@ -239,6 +239,9 @@ export class Engine {
       if (m) models.push(m);
     }
     const tModels = performance.now();
+    // Opt-in, as each phase ends (a run over a whole tree may never reach the end): `globalThis.__enginePhase`.
+    const phase = (globalThis as { __enginePhase?: (name: string, ms: number) => void }).__enginePhase;
+    phase?.('models', tModels - tStart);
     const reported = options.paths ? new Set(options.paths) : undefined;
     const reports = (file: string): boolean => !reported || reported.has(file);
     const tProf = performance.now();
@@ -262,6 +265,7 @@ export class Engine {
       knowledge = same ? prev.knowledge : this.withDocumentedOrders(models);
       summaries = same ? prev.summaries : computeSummaries(models, knowledge);
       tSumm = performance.now();
+      phase?.('summaries', tSumm - tProf);
       const forGraph = summaries;
       lockGraph = same
         ? prev.lockGraph
@@ -281,6 +285,7 @@ export class Engine {
     const generation = summaries;
     const held = (fn: FunctionModel): HeldLocks => this.heldOf(fn, generation);
     const tGraph = performance.now();
+    phase?.('lock graph', tGraph - tSumm);
     const ctx: CheckContext = { files: models, functions, summaries, knowledge, lockGraph, held, reports };
     // Opt-in phase timings for benchmarks and profiling: set
     // `globalThis.__engineProfile = {}` and read the accumulated milliseconds.
@@ -290,13 +295,14 @@ export class Engine {
       prof.summaries = (prof.summaries ?? 0) + tSumm - tProf;
       prof.graph = (prof.graph ?? 0) + tGraph - tSumm;
     }
+
     const disabled = new Set(this.options.config?.disabledRules ?? []);
     const threshold: Confidence = options.minConfidence ?? this.options.config?.minConfidence ?? 'medium';
     const findings: Finding[] = [];
     const problems: FileProblem[] = [];
     for (const check of CHECKS) {
       if (disabled.has(check.id)) continue;
-      const started = prof ? performance.now() : 0;
+      const started = prof || phase ? performance.now() : 0;
       try {
         for (const f of this.runCheck(check, ctx, models, reports))
           if (reports(f.file) && atLeast(f.confidence, threshold)) findings.push(f);
@@ -305,6 +311,7 @@ export class Engine {
         problems.push({ file: '(engine)', message: `rule ${check.id} failed: ${(e as Error).message}` });
       }
       if (prof) prof[check.id] = (prof[check.id] ?? 0) + performance.now() - started;
+      phase?.(check.id, performance.now() - started);
     }
     findings.sort(
       (a, b) =>

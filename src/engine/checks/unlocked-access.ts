@@ -162,8 +162,6 @@ interface Index {
   byField: ReadonlyMap<string, Access[]>;
   /** Fields with an access through a lockless primitive somewhere in view. */
   lockless: ReadonlySet<string>;
-  /** The constructors in view the accesses were found with. */
-  constructors: ReadonlySet<string>;
 }
 
 /** Locals the function assigns from an allocator, or from a constructor in view: objects it made itself. */
@@ -294,30 +292,89 @@ function accessesOf(fn: FunctionModel, constructors: ReadonlySet<string>): OwnAc
 }
 
 /**
- * One file's accesses by field and its lockless fields, kept per file model
- * with the constructors in view it was built against (an edit replaces one
- * file's model; the others keep theirs).
+ * Per model: the fields a function may access unmarked (a superset of its
+ * accesses: objects it made itself are left out later) and those it touches
+ * through a lockless primitive. Small and kept for every function in view,
+ * so the accesses themselves need only be built for the functions that touch
+ * a field in question.
  */
-const perFile = new WeakMap<
-  FileModel,
-  { constructors: string; byField: Map<string, Access[]>; lockless: Set<string> }
->();
+interface Touched {
+  fields: readonly string[];
+  lockless: readonly string[];
+}
+const touchedCache = new WeakMap<FunctionModel, Touched>();
+const NONE: readonly string[] = [];
+
+function touchedBy(fn: FunctionModel): Touched {
+  let out = touchedCache.get(fn);
+  if (out) return out;
+  const fields = new Set<string>();
+  const lockless = new Set<string>();
+  for (const block of fn.blocks) {
+    for (const a of block.accesses ?? []) (a.marked ? lockless : fields).add(a.field);
+    for (const e of block.events) {
+      if (e.kind !== 'call' || !e.addressed) continue;
+      const k = MUTATORS[e.callee];
+      const field = k === undefined ? undefined : e.addressed[k];
+      if (field) fields.add(field);
+    }
+  }
+  out = {
+    fields: fields.size > 0 ? [...fields] : NONE,
+    lockless: lockless.size > 0 ? [...lockless] : NONE,
+  };
+  touchedCache.set(fn, out);
+  return out;
+}
+
+/** One file's lockless fields, kept per file model. */
+const locklessPerFile = new WeakMap<FileModel, ReadonlySet<string>>();
+
+function fileLockless(file: FileModel): ReadonlySet<string> {
+  let out = locklessPerFile.get(file);
+  if (!out) {
+    const set = new Set<string>();
+    for (const fn of file.functions) for (const f of touchedBy(fn).lockless) set.add(f);
+    locklessPerFile.set(file, (out = set));
+  }
+  return out;
+}
+
+/** The fields in question: every field (all files reported), or those the functions near the reported ones access. */
+interface Wanted {
+  fields: ReadonlySet<string>;
+  /** Their digest, one string while it stays the same. */
+  key: string;
+}
+
+/**
+ * One file's accesses by field, kept per file model with the constructors in
+ * view and the fields in question it was built against (an edit replaces one
+ * file's model; the others keep theirs). With fields in question, only the
+ * functions that touch one of them have their accesses built: over a whole
+ * tree as context, the accesses of every function were the largest state of
+ * any rule.
+ */
+const perFile = new WeakMap<FileModel, { constructors: string; wanted: string; byField: Map<string, Access[]> }>();
 /** The last constructors digest, so equal digests are one string and compare at once. */
 let lastConstructors = '';
+/** The last digest of the fields in question, likewise. */
+let lastWanted = '';
 
 function fileAccesses(
   file: FileModel,
   constructors: ReadonlySet<string>,
   digest: string,
-): { byField: Map<string, Access[]>; lockless: Set<string> } {
+  wanted: Wanted | undefined,
+): Map<string, Access[]> {
+  const wantedKey = wanted?.key ?? '';
   const hit = perFile.get(file);
-  if (hit && hit.constructors === digest) return hit;
+  if (hit && hit.constructors === digest && hit.wanted === wantedKey) return hit.byField;
   const byField = new Map<string, Access[]>();
-  const lockless = new Set<string>();
   for (const fn of file.functions) {
-    const own = accessesOf(fn, constructors);
-    for (const f of own.lockless) lockless.add(f);
-    for (const a of own.accesses) {
+    if (wanted && !touchedBy(fn).fields.some((f) => wanted.fields.has(f))) continue;
+    for (const a of accessesOf(fn, constructors).accesses) {
+      if (wanted && !wanted.fields.has(a.field)) continue;
       const list = byField.get(a.field);
       if (list) list.push(a);
       else byField.set(a.field, [a]);
@@ -325,29 +382,41 @@ function fileAccesses(
   }
   // Lists grown by push, cut to their size: kept for every file in view.
   for (const [field, list] of byField) if (list.length > 1) byField.set(field, list.slice());
-  const entry = { constructors: digest, byField, lockless };
-  perFile.set(file, entry);
-  return entry;
+  perFile.set(file, { constructors: digest, wanted: wantedKey, byField });
+  return byField;
 }
 
 /** The last join of the files' accesses, by file count: an edit replaces one file's part, the rest is reused. */
 let lastJoin: { parts: ReadonlyMap<string, Access[]>[]; out: ReadonlyMap<string, Access[]> } | undefined;
 
-/** Every unmarked field access in view, by field, and the fields with a marked access (to be left out). */
-function buildIndex(ctx: CheckContext): Index {
-  const lockless = new Set<string>();
+/** The constructors in view, with their digest (one string while it stays the same). */
+function constructorsOf(ctx: CheckContext): { constructors: Set<string>; digest: string } {
   const constructors = constructorsInView(ctx);
   const digest = [...constructors].join(',');
   if (digest !== lastConstructors) lastConstructors = digest;
+  return { constructors, digest: lastConstructors };
+}
+
+/**
+ * Every unmarked access in view of the fields in question (all fields when
+ * `wanted` is undefined), by field, and the fields with a marked access
+ * anywhere in view (to be left out).
+ */
+function buildIndex(
+  ctx: CheckContext,
+  constructors: ReadonlySet<string>,
+  digest: string,
+  wanted: Wanted | undefined,
+): Index {
+  const lockless = new Set<string>();
   // Each file's accesses are one run of the whole walk, joined in file order.
   const parts = ctx.files.map((file) => {
-    const own = fileAccesses(file, constructors, lastConstructors);
-    for (const f of own.lockless) lockless.add(f);
-    return own.byField;
+    for (const f of fileLockless(file)) lockless.add(f);
+    return fileAccesses(file, constructors, digest, wanted);
   });
   const byField = joinListsAgain(parts, lastJoin);
   lastJoin = { parts, out: byField };
-  return { byField, lockless, constructors };
+  return { byField, lockless };
 }
 
 /** Call sites of `fn` that call this definition (a static function of another file is another function). */
@@ -699,15 +768,21 @@ function fieldsAccessedBy(fns: Iterable<FunctionModel>, constructors: ReadonlySe
 }
 
 function analyse(ctx: CheckContext): Finding[] {
-  const { byField, lockless, constructors } = buildIndex(ctx);
-  const decider = new Decider(ctx);
+  const { constructors, digest } = constructorsOf(ctx);
   const near = reportable(ctx);
-  // With context files in view, only the fields the near functions access (looked up, not a walk over every field).
-  const fields: Iterable<string> = near ? fieldsAccessedBy(near, constructors) : byField.keys();
+  // With context files in view, only the fields the near functions access are in question.
+  let wanted: Wanted | undefined;
+  if (near) {
+    const fields = fieldsAccessedBy(near, constructors);
+    const key = [...fields].join('\n');
+    if (key !== lastWanted) lastWanted = key;
+    wanted = { fields, key: lastWanted };
+  }
+  const { byField, lockless } = buildIndex(ctx, constructors, digest, wanted);
+  const decider = new Decider(ctx);
   const out: Finding[] = [];
-  for (const field of fields) {
-    const accesses = byField.get(field);
-    if (!accesses || lockless.has(field)) continue;
+  for (const [field, accesses] of byField) {
+    if (lockless.has(field)) continue;
     const known = ctx.knowledge.protectedBy[field];
     const writes = accesses.filter((a) => a.kind === 'write');
     if (!known && writes.length === 0) continue;

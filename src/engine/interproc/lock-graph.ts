@@ -144,7 +144,9 @@ export function buildLockGraph(
       const hs = heldUsable(heldNow);
       if (hs.length === 0) return;
       let takes: readonly TakenLock[];
-      let extra: (t: TakenLock) => Partial<EdgeWitness> & { via: ViaStep[] };
+      let extra: (t: TakenLock) => Partial<EdgeWitness>;
+      /** The step before the callee's route (the callback's, when through one). */
+      let first: ViaStep | undefined;
       if (ev.kind === 'callback') {
         // Locks an ops callback's implementations take (found from `.field = fn`
         // initialisers in view, through their calls and their own callbacks,
@@ -162,8 +164,8 @@ export function buildLockGraph(
               : `is \`${cb.callback}\` (knowledge)`,
         };
         takes = cb.takes;
+        first = step;
         extra = (t) => ({
-          via: [step, ...t.via],
           fromKnowledge: cb.fromKnowledge || t.fromKnowledge,
           callback: cb.callback,
           ...(cb.guessedStruct ? { guessedStruct: true } : {}),
@@ -175,7 +177,7 @@ export function buildLockGraph(
           .filter((s) => s !== undefined);
         if (callees.length === 0) return;
         takes = callees.length === 1 ? callees[0].takes : callees.flatMap((c) => c.takes);
-        extra = (t) => ({ via: t.via });
+        extra = () => ({});
       }
       for (const t of takes) {
         if (!t.resolved) continue;
@@ -200,6 +202,10 @@ export function buildLockGraph(
             ...(sameClassRoute ? { sameClassRoute } : {}),
             ...(toHeld ? { toHeld } : {}),
             ...extra(t),
+            // Built when read (a finding's steps): kept for every witness of a whole tree, the chains were most of the graph.
+            get via(): ViaStep[] {
+              return first ? [first, ...t.via] : t.via;
+            },
           });
         }
       }

@@ -21,7 +21,7 @@ import type {
   TakenLock,
   ViaStep,
 } from './types';
-import { CalledCallback, CalledIrreversible, CalledTake, plainTake, withRoute } from './via-chain';
+import { CalledCallback, CalledIrreversible, CalledTake, ThroughCallback, plainTake, withRoute } from './via-chain';
 
 /** What a function body does itself, before propagation. */
 interface DirectEffects {
@@ -644,8 +644,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
           const [os, fld] = splitCallback(cb.callback);
           const inner = callbackSummary(os, fld, visiting);
           if (!inner) continue;
-          for (const t of inner.takes)
-            if (!taken.has(`${t.lock}\u0000${t.mode}`)) add(plainTake(t, [...cb.via, ...t.via]));
+          for (const t of inner.takes) if (!taken.has(`${t.lock}\u0000${t.mode}`)) add(new ThroughCallback(cb, t));
         }
       }
       if (!irreversible && ck?.irreversible)

@@ -6,7 +6,7 @@
  * summaries past a 14 GB heap. The chain (`via`) is built when a rule reads
  * it, which is for the few entries that become findings or graph witnesses.
  *
- * These are class instances with getters: a spread (`{ ...t }`) would drop
+ * These are class instances with getters (`ThroughCallback` too): a spread (`{ ...t }`) would drop
  * `via` and the lock's name, so code that needs a changed copy uses
  * `withRoute()`, and code that needs a plain object uses `plainTake()`.
  */
@@ -28,7 +28,7 @@ function chainOf(step: ViaStep, below: { readonly via: ViaStep[] }): ViaStep[] {
 /** A lock a function takes inside a callee, reached through the call at `step`. */
 export class CalledTake implements TakenLock {
   /** The plain entry at the bottom of the chain: the acquisition itself, or knowledge. */
-  private readonly origin: TakenLock;
+  readonly origin: TakenLock;
   readonly dropped?: string[];
   readonly nested?: true;
   constructor(
@@ -37,7 +37,7 @@ export class CalledTake implements TakenLock {
     dropped: string[] | undefined,
     nested: true | undefined,
   ) {
-    this.origin = below instanceof CalledTake ? below.origin : below;
+    this.origin = originOf(below);
     if (dropped) this.dropped = dropped;
     if (nested) this.nested = nested;
   }
@@ -87,6 +87,51 @@ export class CalledIrreversible implements IrreversibleStep {
   get via(): ViaStep[] {
     return chainOf(this.step, this.below);
   }
+}
+
+/**
+ * A lock taken inside a callback that a callback's implementation makes in
+ * turn (vfio's emulated unmap → the driver's `dma_unmap`): the route to that
+ * inner callback, then the inner take's own route. Both are shared: a common
+ * ops field has hundreds of such entries, and copying each pair of chains
+ * into its summary was kept for every callback in view.
+ */
+export class ThroughCallback implements TakenLock {
+  /** The plain entry at the bottom of the chain, read directly: rules ask an entry's lock name again and again. */
+  readonly origin: TakenLock;
+  readonly dropped?: string[];
+  readonly nested?: true;
+  constructor(
+    readonly route: ReachedCallback,
+    readonly below: TakenLock,
+  ) {
+    this.origin = originOf(below);
+    if (below.dropped) this.dropped = below.dropped;
+    if (below.nested) this.nested = below.nested;
+  }
+  get lock(): string {
+    return this.origin.lock;
+  }
+  get kind(): LockKind {
+    return this.origin.kind;
+  }
+  get mode(): LockMode {
+    return this.origin.mode;
+  }
+  get resolved(): boolean {
+    return this.origin.resolved;
+  }
+  get fromKnowledge(): boolean {
+    return this.origin.fromKnowledge;
+  }
+  get via(): ViaStep[] {
+    return [...this.route.via, ...this.below.via];
+  }
+}
+
+/** The plain entry under shared chains (itself when it is one). */
+function originOf(t: TakenLock): TakenLock {
+  return t instanceof CalledTake || t instanceof ThroughCallback ? t.origin : t;
 }
 
 /** The same route with what it drops and whether it nests replaced. */
