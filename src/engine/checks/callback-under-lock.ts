@@ -30,7 +30,7 @@ function callText(ev: CallbackEvent): string {
 function pathText(cb: CallbackSummary, t: TakenLock): string {
   const steps = t.via.filter((s) => !s.function.startsWith('->'));
   if (cb.fromKnowledge || steps.length === 0) {
-    const reached = t.via.map((s) => /reaches `?([^`\s(]+)\(\)/.exec(s.what)?.[1]).filter(Boolean);
+    const reached = t.via.flatMap((s) => (s.reaches ? [s.reaches] : []));
     const who = reached.length > 0 ? `reach \`${reached[reached.length - 1]}()\`, which takes` : 'take';
     return `its implementations (per the knowledge of \`${cb.callback}\`) ${who} \`${t.lock}\``;
   }

@@ -42,10 +42,7 @@ const PUTS_REFERENCE = /(?:^|_)put(?:_|$)|^kref_put|^refcount_dec_and_test$/;
 function balancingPut(ctx: CheckContext, w: EdgeWitness): { fn: string; put: number; get: number } | undefined {
   const calls: { fn: string; file?: string; line?: number; callee: string }[] = [];
   if (w.via[0]) calls.push({ fn: w.function, file: w.file, line: w.takeLine, callee: w.via[0].function });
-  for (const s of w.via) {
-    const callee = /^calls `([^`(]+)\(\)`/.exec(s.what)?.[1];
-    if (callee) calls.push({ fn: s.function, file: s.file, line: s.line, callee });
-  }
+  for (const s of w.via) if (s.callee) calls.push({ fn: s.function, file: s.file, line: s.line, callee: s.callee });
   for (const c of calls) {
     if (!PUTS_REFERENCE.test(c.callee) || c.line === undefined) continue;
     const body = findFunction(ctx, c.fn, c.file);

@@ -412,7 +412,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       for (const r of k.reaches ?? []) {
         const target = resolveSummary(r, undefined, depth + 1);
         if (!target) continue;
-        const step: ViaStep = { function: name, what: `reaches \`${r}()\` (knowledge)` };
+        const step: ViaStep = { function: name, what: `reaches \`${r}()\` (knowledge)`, reaches: r };
         for (const t of target.takes)
           if (!s.takes.some((x) => x.lock === t.lock && x.mode === t.mode))
             s.takes.push(plainTake(t, prefix(step, t.via), t.dropped, t.nested, true));
@@ -520,7 +520,13 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       // Made when something goes in: most offers repeat what the caller has.
       let step: ViaStep | undefined;
       const callStep = (): ViaStep =>
-        (step ??= { function: fn.name, file: fn.file, line: c.line, what: `calls \`${c.callee}()\`` });
+        (step ??= {
+          function: fn.name,
+          file: fn.file,
+          line: c.line,
+          what: `calls \`${c.callee}()\``,
+          callee: c.callee,
+        });
       for (const t of callee.takes) {
         if (s.takes.length >= MAX_TAKES) break;
         const dropped = joinDropped(t.dropped, c.dropped);
@@ -674,7 +680,10 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
             takes.push(
               plainTake(
                 t,
-                [{ function: `->${field}()`, what: `reaches \`${r}()\` (knowledge of \`${id}\`)` }, ...t.via],
+                [
+                  { function: `->${field}()`, what: `reaches \`${r}()\` (knowledge of \`${id}\`)`, reaches: r },
+                  ...t.via,
+                ],
                 t.dropped,
                 t.nested,
                 true,

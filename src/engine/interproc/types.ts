@@ -13,6 +13,10 @@ export interface ViaStep {
   line?: number;
   /** What happens there: `calls iopt_add_access()`, `takes io_pagetable.iova_rwsem`. */
   what: string;
+  /** The function a call step calls (rules ask which one; `what` is for people). */
+  callee?: string;
+  /** The function a knowledge step says the function reaches. */
+  reaches?: string;
 }
 
 export interface TakenLock {
