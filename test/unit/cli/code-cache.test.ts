@@ -13,8 +13,13 @@ import { after, before, test } from 'node:test';
 import { codeCacheFile } from '../../../src/engine/node/code-cache';
 import { repoRoot, runCli } from './run-cli';
 
-/** More files than a worker's first chunk (8), so --jobs 2 starts workers. */
+/**
+ * One file reported with its directory as context: context files always go to
+ * a worker (this thread never holds their texts), so a run starts one however
+ * small the files.
+ */
 const FIXTURES = path.join(repoRoot, 'test/fixtures/engine/precision');
+const REPORTED = path.join(FIXTURES, 'callback-edge.c');
 const dist = path.join(repoRoot, 'dist');
 let cacheRoot = '';
 
@@ -24,7 +29,7 @@ before(() => {
 after(() => rmSync(cacheRoot, { recursive: true, force: true }));
 
 function check(root: string): string {
-  const r = runCli(['check', '--format', 'json', '--no-index', '--jobs', '2', FIXTURES], {
+  const r = runCli(['check', '--format', 'json', '--no-index', '--jobs', '2', '--tree', FIXTURES, REPORTED], {
     env: { ...process.env, IOMMUFD_REVIEW_CACHE: root },
   });
   assert.ok(r.status === 0 || r.status === 1, r.stderr);

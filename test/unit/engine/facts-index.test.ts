@@ -228,10 +228,40 @@ test('loadFiles with 2 workers: the workers parse and model every file, this thr
       backend: 'wasm',
       timeoutMs: 5000,
       needParser: () => parser.load(),
+      minSharedBytes: 0,
     });
     assert.deepEqual(stats, { parsedInWorkers: 12, modelledInWorkers: 12, workers: 2, parsedHere: 0, modelledHere: 0 });
     const result = engine.analyze({ minConfidence: 'low' });
     assert.equal(parser.loaded, false);
+    assert.equal(result.coverage.functions.parsed, 12);
+    const one = new Engine({ parser: await wasmParser() });
+    for (const f of files) one.setFile(f.path, f.text);
+    assert.deepEqual(result, one.analyze({ minConfidence: 'low' }));
+    one.dispose();
+  } finally {
+    engine.dispose();
+    parser.dispose();
+  }
+});
+
+test('loadFiles with jobs 2 below the shared-bytes floor: no worker starts, this thread does all, the same result', async () => {
+  const files = lockedFiles('s');
+  const bytes = files.reduce((n, f) => n + f.text.length, 0);
+  const parser = new DeferredParser('wasm');
+  const store = new DiskFactsStore();
+  const engine = new Engine({ parser, facts: store });
+  try {
+    const stats = await loadFiles(engine, store, files, {
+      jobs: 2,
+      backend: 'wasm',
+      timeoutMs: 5000,
+      needParser: () => parser.load(),
+      parser,
+      minSharedBytes: bytes + 1,
+    });
+    assert.deepEqual(stats, { parsedInWorkers: 0, modelledInWorkers: 0, workers: 0, parsedHere: 0, modelledHere: 0 });
+    assert.equal(parser.loaded, true);
+    const result = engine.analyze({ minConfidence: 'low' });
     assert.equal(result.coverage.functions.parsed, 12);
     const one = new Engine({ parser: await wasmParser() });
     for (const f of files) one.setFile(f.path, f.text);
@@ -255,6 +285,7 @@ test('loadFiles with jobs 2 and the engine parser: this thread takes half the fi
       timeoutMs: 5000,
       needParser: () => parser.load(),
       parser,
+      minSharedBytes: 0,
     });
     assert.deepEqual(stats, { parsedInWorkers: 6, modelledInWorkers: 6, workers: 1, parsedHere: 6, modelledHere: 6 });
     const result = engine.analyze({ minConfidence: 'low' });
