@@ -640,13 +640,18 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
         takes.push(t);
       };
       let irreversible: IrreversibleStep | undefined;
+      const innerDone = new Set<string>();
       for (const impl of impls) {
         const s = resolveSummary(impl.function, impl.file);
         if (!s) continue;
         for (const t of s.takes) add(t);
         if (!irreversible && s.irreversible) irreversible = s.irreversible;
         // Callbacks the implementation makes in turn (vfio's emulated unmap → the driver's dma_unmap).
+        // Each once: after the first, every lock it takes is taken already (the first taker wins),
+        // and a common ops field's thousands of implementations make the same few callbacks.
         for (const cb of s.callbacks) {
+          if (innerDone.has(cb.callback)) continue;
+          innerDone.add(cb.callback);
           const [os, fld] = splitCallback(cb.callback);
           const inner = callbackSummary(os, fld, visiting);
           if (!inner) continue;
