@@ -70,6 +70,8 @@ export interface LockClassGraph {
 }
 
 const MAX_WITNESSES = 4;
+/** Take lists from this long are offered through `couldAdd` (see there). */
+const LONG_TAKES = 64;
 
 export function buildLockGraph(
   functions: readonly FunctionModel[],
@@ -105,6 +107,26 @@ export function buildLockGraph(
     );
   };
   const heldUsable = (h: readonly HeldLock[]): HeldLock[] => h.filter((x) => x.lock.resolved);
+  // A long take list (an ops callback's, the union of its implementations': thousands on a whole tree) is offered
+  // under the same held class at many call sites, and almost every edge it offers is full after the first few.
+  // Per list and held class: the takes that could still add a witness, in list order. Only shrinks: an edge
+  // that is full stays full, and the other exclusions do not depend on the site.
+  const open = new WeakMap<readonly TakenLock[], Map<string, TakenLock[]>>();
+  const couldAdd = (takes: readonly TakenLock[], from: string): readonly TakenLock[] => {
+    if (takes.length < LONG_TAKES) return takes;
+    let byHeld = open.get(takes);
+    if (!byHeld) open.set(takes, (byHeld = new Map()));
+    const was = byHeld.get(from) ?? takes;
+    const now = was.filter(
+      (t) =>
+        t.resolved &&
+        t.lock !== from &&
+        !t.dropped?.includes(from) &&
+        (edges.get(from)?.get(t.lock)?.length ?? 0) < MAX_WITNESSES,
+    );
+    byHeld.set(from, now);
+    return now;
+  };
 
   for (const fn of functions) {
     if (held(fn).none) continue;
@@ -179,9 +201,9 @@ export function buildLockGraph(
         takes = callees.length === 1 ? callees[0].takes : callees.flatMap((c) => c.takes);
         extra = () => ({});
       }
-      for (const t of takes) {
-        if (!t.resolved) continue;
-        for (const h of hs) {
+      for (const h of hs) {
+        for (const t of couldAdd(takes, h.lock.id)) {
+          if (!t.resolved) continue;
           if (h.lock.id === t.lock || t.dropped?.includes(h.lock.id) || !wants(h.lock.id, t.lock, fn, ev.line))
             continue;
           const sameClassRoute = takes.some((x) => x.lock === h.lock.id && !x.dropped?.includes(h.lock.id));
