@@ -127,6 +127,18 @@ export function buildLockGraph(
     byHeld.set(from, now);
     return now;
   };
+  // Whether a take list also takes the held class (not after dropping it): per list and class for long lists,
+  // asked at every witness a callback site adds, and a scan of thousands of entries each time.
+  const retaking = new WeakMap<readonly TakenLock[], Map<string, boolean>>();
+  const retakes = (takes: readonly TakenLock[], from: string): boolean => {
+    const scan = (): boolean => takes.some((x) => x.lock === from && !x.dropped?.includes(from));
+    if (takes.length < LONG_TAKES) return scan();
+    let byHeld = retaking.get(takes);
+    if (!byHeld) retaking.set(takes, (byHeld = new Map()));
+    let hit = byHeld.get(from);
+    if (hit === undefined) byHeld.set(from, (hit = scan()));
+    return hit;
+  };
 
   for (const fn of functions) {
     if (held(fn).none) continue;
@@ -206,7 +218,7 @@ export function buildLockGraph(
           if (!t.resolved) continue;
           if (h.lock.id === t.lock || t.dropped?.includes(h.lock.id) || !wants(h.lock.id, t.lock, fn, ev.line))
             continue;
-          const sameClassRoute = takes.some((x) => x.lock === h.lock.id && !x.dropped?.includes(h.lock.id));
+          const sameClassRoute = retakes(takes, h.lock.id);
           // Not when the route lets go of that held lock before retaking it (`dropped`).
           const toHeld = !t.nested && !t.dropped?.includes(t.lock) && hs.some((x) => x.lock.id === t.lock);
           add({
