@@ -25,21 +25,15 @@ function chainOf(step: ViaStep, below: { readonly via: ViaStep[] }): ViaStep[] {
   return out;
 }
 
-/** A lock a function takes inside a callee, reached through the call at `step`. */
-export class CalledTake implements TakenLock {
-  /** The plain entry at the bottom of the chain: the acquisition itself, or knowledge. */
+/**
+ * An entry over a shared chain: the lock's facts are the plain entry's at the
+ * bottom (`origin`), read directly (rules ask an entry's lock name again and
+ * again); the chain is built when read.
+ */
+abstract class SharedTake implements TakenLock {
   readonly origin: TakenLock;
-  readonly dropped?: string[];
-  readonly nested?: true;
-  constructor(
-    readonly step: ViaStep,
-    readonly below: TakenLock,
-    dropped: string[] | undefined,
-    nested: true | undefined,
-  ) {
+  constructor(below: TakenLock) {
     this.origin = originOf(below);
-    if (dropped) this.dropped = dropped;
-    if (nested) this.nested = nested;
   }
   get lock(): string {
     return this.origin.lock;
@@ -55,6 +49,28 @@ export class CalledTake implements TakenLock {
   }
   get fromKnowledge(): boolean {
     return this.origin.fromKnowledge;
+  }
+  abstract get via(): ViaStep[];
+}
+
+/** The plain entry under shared chains (itself when it is one). */
+function originOf(t: TakenLock): TakenLock {
+  return t instanceof SharedTake ? t.origin : t;
+}
+
+/** A lock a function takes inside a callee, reached through the call at `step`. */
+export class CalledTake extends SharedTake {
+  readonly dropped?: string[];
+  readonly nested?: true;
+  constructor(
+    readonly step: ViaStep,
+    readonly below: TakenLock,
+    dropped: string[] | undefined,
+    nested: true | undefined,
+  ) {
+    super(below);
+    if (dropped) this.dropped = dropped;
+    if (nested) this.nested = nested;
   }
   get via(): ViaStep[] {
     return chainOf(this.step, this.below);
@@ -96,42 +112,20 @@ export class CalledIrreversible implements IrreversibleStep {
  * ops field has hundreds of such entries, and copying each pair of chains
  * into its summary was kept for every callback in view.
  */
-export class ThroughCallback implements TakenLock {
-  /** The plain entry at the bottom of the chain, read directly: rules ask an entry's lock name again and again. */
-  readonly origin: TakenLock;
+export class ThroughCallback extends SharedTake {
   readonly dropped?: string[];
   readonly nested?: true;
   constructor(
     readonly route: ReachedCallback,
     readonly below: TakenLock,
   ) {
-    this.origin = originOf(below);
+    super(below);
     if (below.dropped) this.dropped = below.dropped;
     if (below.nested) this.nested = below.nested;
-  }
-  get lock(): string {
-    return this.origin.lock;
-  }
-  get kind(): LockKind {
-    return this.origin.kind;
-  }
-  get mode(): LockMode {
-    return this.origin.mode;
-  }
-  get resolved(): boolean {
-    return this.origin.resolved;
-  }
-  get fromKnowledge(): boolean {
-    return this.origin.fromKnowledge;
   }
   get via(): ViaStep[] {
     return [...this.route.via, ...this.below.via];
   }
-}
-
-/** The plain entry under shared chains (itself when it is one). */
-function originOf(t: TakenLock): TakenLock {
-  return t instanceof CalledTake || t instanceof ThroughCallback ? t.origin : t;
 }
 
 /** The same route with what it drops and whether it nests replaced. */

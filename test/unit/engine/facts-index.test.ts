@@ -217,35 +217,16 @@ function lockedFiles(prefix: string): SourceFile[] {
   }));
 }
 
-test('loadFiles with 2 workers: the workers parse and model every file, this thread never loads the grammar', async () => {
-  const files = lockedFiles('w');
-  const parser = new DeferredParser('wasm');
-  const store = new DiskFactsStore();
-  const engine = new Engine({ parser, facts: store });
-  try {
-    const stats = await loadFiles(engine, store, files, {
-      jobs: 2,
-      backend: 'wasm',
-      timeoutMs: 5000,
-      needParser: () => parser.load(),
-      minSharedBytes: 0,
-    });
-    assert.deepEqual(stats, { parsedInWorkers: 12, modelledInWorkers: 12, workers: 2, parsedHere: 0, modelledHere: 0 });
-    const result = engine.analyze({ minConfidence: 'low' });
-    assert.equal(parser.loaded, false);
-    assert.equal(result.coverage.functions.parsed, 12);
-    const one = new Engine({ parser: await wasmParser() });
-    for (const f of files) one.setFile(f.path, f.text);
-    assert.deepEqual(result, one.analyze({ minConfidence: 'low' }));
-    one.dispose();
-  } finally {
-    engine.dispose();
-    parser.dispose();
-  }
-});
-
-test('loadFiles with jobs 2 below the shared-bytes floor: no worker starts, this thread does all, the same result', async () => {
-  const files = lockedFiles('s');
+/**
+ * Twelve locked files loaded with `jobs` 2 and `options`: the loader's counts,
+ * whether this thread loaded the grammar, and a check that the analysis is
+ * the one an engine given every text makes itself.
+ */
+async function loadTwelve(
+  prefix: string,
+  options: { parser?: true; minSharedBytes: (bytes: number) => number },
+): Promise<{ stats: unknown; grammarHere: boolean }> {
+  const files = lockedFiles(prefix);
   const bytes = files.reduce((n, f) => n + f.text.length, 0);
   const parser = new DeferredParser('wasm');
   const store = new DiskFactsStore();
@@ -256,46 +237,35 @@ test('loadFiles with jobs 2 below the shared-bytes floor: no worker starts, this
       backend: 'wasm',
       timeoutMs: 5000,
       needParser: () => parser.load(),
-      parser,
-      minSharedBytes: bytes + 1,
+      ...(options.parser ? { parser } : {}),
+      minSharedBytes: options.minSharedBytes(bytes),
     });
-    assert.deepEqual(stats, { parsedInWorkers: 0, modelledInWorkers: 0, workers: 0, parsedHere: 0, modelledHere: 0 });
-    assert.equal(parser.loaded, true);
     const result = engine.analyze({ minConfidence: 'low' });
     assert.equal(result.coverage.functions.parsed, 12);
     const one = new Engine({ parser: await wasmParser() });
     for (const f of files) one.setFile(f.path, f.text);
     assert.deepEqual(result, one.analyze({ minConfidence: 'low' }));
     one.dispose();
+    return { stats, grammarHere: parser.loaded };
   } finally {
     engine.dispose();
     parser.dispose();
   }
+}
+
+test('loadFiles with 2 workers: the workers parse and model every file, this thread never loads the grammar', async () => {
+  const { stats, grammarHere } = await loadTwelve('w', { minSharedBytes: () => 0 });
+  assert.deepEqual(stats, { parsedInWorkers: 12, modelledInWorkers: 12, workers: 2, parsedHere: 0, modelledHere: 0 });
+  assert.equal(grammarHere, false);
+});
+
+test('loadFiles with jobs 2 below the shared-bytes floor: no worker starts, this thread does all, the same result', async () => {
+  const { stats, grammarHere } = await loadTwelve('s', { parser: true, minSharedBytes: (bytes) => bytes + 1 });
+  assert.deepEqual(stats, { parsedInWorkers: 0, modelledInWorkers: 0, workers: 0, parsedHere: 0, modelledHere: 0 });
+  assert.equal(grammarHere, true);
 });
 
 test('loadFiles with jobs 2 and the engine parser: this thread takes half the files, one worker the rest, the same result', async () => {
-  const files = lockedFiles('h');
-  const parser = new DeferredParser('wasm');
-  const store = new DiskFactsStore();
-  const engine = new Engine({ parser, facts: store });
-  try {
-    const stats = await loadFiles(engine, store, files, {
-      jobs: 2,
-      backend: 'wasm',
-      timeoutMs: 5000,
-      needParser: () => parser.load(),
-      parser,
-      minSharedBytes: 0,
-    });
-    assert.deepEqual(stats, { parsedInWorkers: 6, modelledInWorkers: 6, workers: 1, parsedHere: 6, modelledHere: 6 });
-    const result = engine.analyze({ minConfidence: 'low' });
-    assert.equal(result.coverage.functions.parsed, 12);
-    const one = new Engine({ parser: await wasmParser() });
-    for (const f of files) one.setFile(f.path, f.text);
-    assert.deepEqual(result, one.analyze({ minConfidence: 'low' }));
-    one.dispose();
-  } finally {
-    engine.dispose();
-    parser.dispose();
-  }
+  const { stats } = await loadTwelve('h', { parser: true, minSharedBytes: () => 0 });
+  assert.deepEqual(stats, { parsedInWorkers: 6, modelledInWorkers: 6, workers: 1, parsedHere: 6, modelledHere: 6 });
 });
