@@ -386,7 +386,7 @@ function fileAccesses(
   return byField;
 }
 
-/** The last join of the files' accesses, by file count: an edit replaces one file's part, the rest is reused. */
+/** The last join of the files' accesses: an edit replaces one file's part, the rest is reused. */
 let lastJoin: { parts: ReadonlyMap<string, Access[]>[]; out: ReadonlyMap<string, Access[]> } | undefined;
 
 /** The constructors in view, with their digest (one string while it stays the same). */
