@@ -11,7 +11,8 @@ import type { CallbackEvent } from '../model/types';
 import type { CallbackSummary, TakenLock } from '../interproc/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { fingerprint, lowerConfidence, perFunctionCheck } from './check';
+import { fingerprint, inlineRunText, lowerConfidence, perFunctionCheck } from './check';
+import { inlineRunOf } from '../interproc/via-chain';
 import { isChangeHelper, scenarioFor } from './scenario';
 
 /** Is `outer` ordered before `inner` (documented, or an edge in the lock graph)? */
@@ -136,6 +137,8 @@ export const callbackUnderLock: Check = perFunctionCheck(
             ? `${pathText(cb, t)} again: a self-deadlock if both are one object (the class is also taken with a lockdep nesting annotation in view, so they may be two instances).`
             : `${pathText(cb, t)} again: self-deadlock.`
           : `${pathText(cb, t)}, which is ordered before \`${h.lock.id}\`: lock inversion, possible deadlock.`;
+        // A route that runs deferred work inline is taken under the lock only in the mode its `if` names.
+        const run = t.inline ? inlineRunOf(t.via) : undefined;
         let confidence: Confidence = cb.fromKnowledge || t.fromKnowledge ? 'medium' : 'high';
         if (fn.status === 'partial') confidence = lowerConfidence(confidence);
         if (cb.guessedStruct) confidence = lowerConfidence(confidence);
@@ -143,11 +146,12 @@ export const callbackUnderLock: Check = perFunctionCheck(
         // The class is taken `_nested` elsewhere: "again" may be another instance (a parent's suspend
         // resuming its children), a guess below the default until the objects are shown to be one.
         else if (nests) confidence = 'low';
+        if (run) confidence = 'low';
         findings.push({
           ruleId: 'callback-under-lock',
           severity: 'error',
           confidence,
-          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}`,
+          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}${run ? inlineRunText(run) : ''}`,
           file: fn.file,
           line: ev.line,
           column: ev.column,

@@ -12,7 +12,7 @@
 import type { Knowledge } from '../knowledge/types';
 import type { HeldLocks } from '../model/held-locks';
 import type { FileModel, FunctionModel, LockRef } from '../model/types';
-import type { Summaries } from '../interproc/types';
+import type { InlineRun, Summaries } from '../interproc/types';
 import type { LockClassGraph } from '../interproc/lock-graph';
 import { CONFIDENCE_ORDER } from '../types';
 import type { Confidence, Finding, RuleId } from '../types';
@@ -71,6 +71,16 @@ export function atLeast(c: Confidence, threshold: Confidence): boolean {
 /** How a lock is named in messages: its class id, or its source text when unresolved. */
 export function lockName(lock: LockRef): string {
   return lock.resolved ? lock.id : lock.expr;
+}
+
+/**
+ * The sentence a finding adds when its route runs deferred work inline (a
+ * mode-dependent route, see model/deferred-work.ts); such findings are low
+ * confidence.
+ */
+export function inlineRunText(r: InlineRun): string {
+  const at = r.line ? ` at line ${r.line}` : '';
+  return ` Only in one mode, though: \`${r.function}()\` calls \`${r.callee}()\` directly${at} where the other branch of its \`if\` hands the same work to \`${r.api}()\` (line ${r.apiLine}), which runs it later without these locks.`;
 }
 
 /** `foo()` for messages. */

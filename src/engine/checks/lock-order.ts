@@ -24,7 +24,7 @@
 import type { EdgeWitness } from '../interproc/lock-graph';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { findFunction, fingerprint } from './check';
+import { findFunction, fingerprint, inlineRunText } from './check';
 import { TAKES_REFERENCE } from './held-values';
 import { withoutSpaces } from '../model/syntax-util';
 import { scenarioFor } from './scenario';
@@ -83,7 +83,7 @@ function bestWitness(
   filter?: (w: EdgeWitness) => boolean,
 ): EdgeWitness | undefined {
   const score = (w: EdgeWitness): number =>
-    (w.sameClassRoute || w.toHeld ? 16 : 0) +
+    (w.sameClassRoute || w.toHeld || w.inlineRun ? 16 : 0) +
     (ctx.reports(w.file) ? 0 : 8) +
     (w.fromKnowledge ? 4 : 0) +
     (w.partial ? 2 : 0) +
@@ -388,12 +388,14 @@ function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined 
     message += ` But \`${retaken.witness.function}()\` already holds \`${retaken.to}\` where it takes it again: that is a second acquisition of the class (a self-deadlock on one object, or two instances nested), and with one object the held lock serialises both threads; which objects they are cannot be told here.`;
   if (balanced)
     message += ` But \`${balanced.edge.witness.function}()\` reaches \`${balanced.edge.to}\` only through the reference \`${balanced.put.fn}()\` drops at line ${balanced.put.put}, which it took itself at line ${balanced.put.get}: that put frees (and takes the lock) only if every other holder let go meanwhile.`;
+  const inline = edges.find((e) => e.witness.inlineRun)?.witness.inlineRun;
+  if (inline) message += inlineRunText(inline);
   if (nesting)
     message += ` The route from \`${nesting.witness.function}()\` takes \`${nesting.from}\` again, so the cycle needs two instances of that class nested (or is a self-deadlock on one); which objects they are cannot be told here.`;
   return {
     ruleId: 'lock-order',
     severity: 'error',
-    confidence: nesting || retaken || balanced ? 'low' : confidenceOf(edges.map((e) => e.witness)),
+    confidence: nesting || retaken || balanced || inline ? 'low' : confidenceOf(edges.map((e) => e.witness)),
     message,
     file: head.file,
     line: head.takeLine,

@@ -9,7 +9,8 @@ import type { HeldLock, HeldLocks } from '../model/held-locks';
 import type { CallbackKnowledge, Knowledge } from '../knowledge/types';
 import type { FunctionModel, LockKind, LockMode } from '../model/types';
 import type { LockGraph } from '../types';
-import type { Summaries, TakenLock, ViaStep } from './types';
+import type { InlineRun, Summaries, TakenLock, ViaStep } from './types';
+import { inlineRunOf } from './via-chain';
 
 export interface EdgeWitness {
   from: string;
@@ -44,6 +45,11 @@ export interface EdgeWitness {
   toHeld?: boolean;
   /** The edge runs through an ops callback's implementations (`vfio_device_ops.dma_unmap`). */
   callback?: string;
+  /**
+   * The route runs deferred work inline (`function`'s own call, or a step
+   * below): the edge exists only in the mode its `if` names.
+   */
+  inlineRun?: InlineRun;
   /** That callback's ops struct was not known at the call and was guessed (the only table in view with the field). */
   guessedStruct?: boolean;
   /**
@@ -221,6 +227,19 @@ export function buildLockGraph(
           const sameClassRoute = retakes(takes, h.lock.id);
           // Not when the route lets go of that held lock before retaking it (`dropped`).
           const toHeld = !t.nested && !t.dropped?.includes(t.lock) && hs.some((x) => x.lock.id === t.lock);
+          const inlineRun =
+            ev.kind === 'call' && ev.inlineOf
+              ? {
+                  function: fn.name,
+                  file: fn.file,
+                  callee: ev.callee,
+                  line: ev.line,
+                  api: ev.inlineOf.api,
+                  apiLine: ev.inlineOf.line,
+                }
+              : t.inline
+                ? inlineRunOf(t.via)
+                : undefined;
           add({
             from: h.lock.id,
             to: t.lock,
@@ -235,6 +254,7 @@ export function buildLockGraph(
             partial,
             ...(sameClassRoute ? { sameClassRoute } : {}),
             ...(toHeld ? { toHeld } : {}),
+            ...(inlineRun ? { inlineRun } : {}),
             ...extra(t),
             // Built when read (a finding's steps): kept for every witness of a whole tree, the chains were most of the graph.
             get via(): ViaStep[] {

@@ -28,7 +28,7 @@ interface DirectEffects {
   lockEffect: LockEffect;
   takes: TakenLock[];
   requires: RequiredLock[];
-  calls: { callee: string; line: number; dropped?: string[] }[];
+  calls: { callee: string; line: number; dropped?: string[]; inlineOf?: { api: string; line: number } }[];
   callbacks: { callback: string; opsStruct?: string; field: string; line: number; dropped?: string[] }[];
   errorReturn: boolean;
 }
@@ -54,7 +54,7 @@ function directEffects(fn: FunctionModel): DirectEffects {
         case 'acquire':
           acquiredSoFar.add(ev.lock.id);
           if (ev.trylock && ev.api.includes('trylock')) break;
-          mergeTake(takes, ev.lock.id, ev.mode, dropped, ev.nested ? true : undefined, (d, nested) => ({
+          mergeTake(takes, ev.lock.id, ev.mode, dropped, ev.nested ? true : undefined, false, (d, nested) => ({
             lock: ev.lock.id,
             kind: ev.lock.kind,
             mode: ev.mode,
@@ -76,7 +76,12 @@ function directEffects(fn: FunctionModel): DirectEffects {
           }
           break;
         case 'call':
-          calls.push({ callee: ev.callee, line: ev.line, ...(dropped ? { dropped } : {}) });
+          calls.push({
+            callee: ev.callee,
+            line: ev.line,
+            ...(dropped ? { dropped } : {}),
+            ...(ev.inlineOf ? { inlineOf: ev.inlineOf } : {}),
+          });
           // A call through a local function pointer (`func = handler; ... func(...)`) calls each function assigned to it.
           for (const t of ev.targets ?? []) calls.push({ callee: t, line: ev.line, ...(dropped ? { dropped } : {}) });
           break;
@@ -146,8 +151,10 @@ function callerLocksDropped(fn: FunctionModel): (block: number, index: number) =
 /**
  * Adds a taken lock to a list (one entry per lock and mode). A lock reached
  * both with and without the caller's lock dropped keeps only what every route
- * drops. Returns whether the list changed. The entry is made (`make`) only
- * when it goes in: a fixpoint offers the same routes again and again.
+ * drops. A route that runs deferred work inline (`inline`, mode-dependent)
+ * gives way to one that does not. Returns whether the list changed. The entry
+ * is made (`make`) only when it goes in: a fixpoint offers the same routes
+ * again and again.
  */
 function mergeTake(
   list: TakenLock[],
@@ -155,11 +162,18 @@ function mergeTake(
   mode: LockMode,
   dropped: string[] | undefined,
   nested: true | undefined,
+  inline: boolean,
   make: (dropped: string[] | undefined, nested: true | undefined) => TakenLock,
 ): boolean {
   const i = list.findIndex((x) => x.lock === lock && x.mode === mode);
   if (i < 0) {
     list.push(make(dropped, nested));
+    return true;
+  }
+  if (list[i].inline && !inline) {
+    const had = list[i].dropped;
+    const kept = had?.filter((d) => dropped?.includes(d));
+    list[i] = make(kept && kept.length > 0 ? kept : undefined, list[i].nested && nested);
     return true;
   }
   let changed = false;
@@ -526,13 +540,15 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
           line: c.line,
           what: `calls \`${c.callee}()\``,
           callee: c.callee,
+          ...(c.inlineOf ? { inlineOf: c.inlineOf } : {}),
         });
       for (const t of callee.takes) {
         if (s.takes.length >= MAX_TAKES) break;
         const dropped = joinDropped(t.dropped, c.dropped);
         const made = (d: string[] | undefined, nested: true | undefined): TakenLock =>
           new CalledTake(callStep(), t, d, nested);
-        if (mergeTake(s.takes, t.lock, t.mode, dropped, t.nested, made)) changed = true;
+        const inline = c.inlineOf !== undefined || t.inline === true;
+        if (mergeTake(s.takes, t.lock, t.mode, dropped, t.nested, inline, made)) changed = true;
       }
       if (!s.irreversible && callee.irreversible) {
         s.irreversible = new CalledIrreversible(callStep(), callee.irreversible);
@@ -630,14 +646,16 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     let out: CallbackSummary | undefined;
     if (impls.length > 0) {
       const takes: TakenLock[] = [];
-      // First taker of each lock and mode wins; a set, not a scan: a common ops
-      // field (`file_operations.release`) has thousands of implementations in a tree.
-      const taken = new Set<string>();
+      // First taker of each lock and mode wins, unless it took it only by running deferred work inline and a
+      // later one takes it on its usual path; a map, not a scan: a common ops field
+      // (`file_operations.release`) has thousands of implementations in a tree.
+      const taken = new Map<string, number>();
       const add = (t: TakenLock): void => {
         const k = `${t.lock}\u0000${t.mode}`;
-        if (taken.has(k)) return;
-        taken.add(k);
-        takes.push(t);
+        const at = taken.get(k);
+        if (at === undefined) {
+          taken.set(k, takes.push(t) - 1);
+        } else if (takes[at].inline && !t.inline) takes[at] = t;
       };
       let irreversible: IrreversibleStep | undefined;
       const innerDone = new Set<string>();
@@ -655,7 +673,10 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
           const [os, fld] = splitCallback(cb.callback);
           const inner = callbackSummary(os, fld, visiting);
           if (!inner) continue;
-          for (const t of inner.takes) if (!taken.has(`${t.lock}\u0000${t.mode}`)) add(new ThroughCallback(cb, t));
+          for (const t of inner.takes) {
+            const at = taken.get(`${t.lock}\u0000${t.mode}`);
+            if (at === undefined || (takes[at].inline && !t.inline)) add(new ThroughCallback(cb, t));
+          }
         }
       }
       if (!irreversible && ck?.irreversible)

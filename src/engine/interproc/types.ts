@@ -17,6 +17,20 @@ export interface ViaStep {
   callee?: string;
   /** The function a knowledge step says the function reaches. */
   reaches?: string;
+  /** A call step that runs a work item inline which the other branch defers (the model's `CallEvent.inlineOf`). */
+  inlineOf?: { api: string; line: number };
+}
+
+/** Where a route runs deferred work inline: the function, its call, and the deferral the call stands in for. */
+export interface InlineRun {
+  function: string;
+  file?: string;
+  /** The call that runs the work (`smi_recv_work`) and its line. */
+  callee: string;
+  line?: number;
+  /** The deferral API the other branch uses (`queue_work`) and its line. */
+  api: string;
+  apiLine: number;
 }
 
 export interface TakenLock {
@@ -44,6 +58,12 @@ export interface TakenLock {
    * a class already held, not the held object again. Absent otherwise.
    */
   nested?: true;
+  /**
+   * Every route to it passes a call that runs deferred work inline (a step
+   * with `inlineOf`): taken under the caller's locks only in the mode the
+   * `if` names, not on the usual path. Absent otherwise.
+   */
+  inline?: true;
 }
 
 export interface RequiredLock {

@@ -11,7 +11,7 @@
  * `withRoute()`, and code that needs a plain object uses `plainTake()`.
  */
 import type { LockKind, LockMode } from '../model/types';
-import type { IrreversibleStep, ReachedCallback, TakenLock, ViaStep } from './types';
+import type { InlineRun, IrreversibleStep, ReachedCallback, TakenLock, ViaStep } from './types';
 
 /** The steps of a chain: this entry's step, then its callee's, down to a plain entry. */
 function chainOf(step: ViaStep, below: { readonly via: ViaStep[] }): ViaStep[] {
@@ -62,6 +62,7 @@ function originOf(t: TakenLock): TakenLock {
 export class CalledTake extends SharedTake {
   readonly dropped?: string[];
   readonly nested?: true;
+  readonly inline?: true;
   constructor(
     readonly step: ViaStep,
     readonly below: TakenLock,
@@ -71,6 +72,7 @@ export class CalledTake extends SharedTake {
     super(below);
     if (dropped) this.dropped = dropped;
     if (nested) this.nested = nested;
+    if (step.inlineOf || below.inline) this.inline = true;
   }
   get via(): ViaStep[] {
     return chainOf(this.step, this.below);
@@ -115,6 +117,7 @@ export class CalledIrreversible implements IrreversibleStep {
 export class ThroughCallback extends SharedTake {
   readonly dropped?: string[];
   readonly nested?: true;
+  readonly inline?: true;
   constructor(
     readonly route: ReachedCallback,
     readonly below: TakenLock,
@@ -122,6 +125,8 @@ export class ThroughCallback extends SharedTake {
     super(below);
     if (below.dropped) this.dropped = below.dropped;
     if (below.nested) this.nested = below.nested;
+    // The inner take's own route only: the route to the inner callback is not asked (its chain is built when read).
+    if (below.inline) this.inline = below.inline;
   }
   get via(): ViaStep[] {
     return [...this.route.via, ...this.below.via];
@@ -151,5 +156,20 @@ export function plainTake(
     fromKnowledge,
     ...(dropped ? { dropped } : {}),
     ...(nested ? { nested } : {}),
+    ...(t.inline ? { inline: t.inline } : {}),
+  };
+}
+
+/** The first step of a chain that runs deferred work inline (see `TakenLock.inline`), if one does. */
+export function inlineRunOf(via: readonly ViaStep[]): InlineRun | undefined {
+  const s = via.find((x) => x.inlineOf);
+  if (!s?.inlineOf) return undefined;
+  return {
+    function: s.function,
+    ...(s.file ? { file: s.file } : {}),
+    callee: s.callee ?? s.what,
+    ...(s.line ? { line: s.line } : {}),
+    api: s.inlineOf.api,
+    apiLine: s.inlineOf.line,
   };
 }

@@ -9,6 +9,7 @@
 import { loopMacroAt } from '../parse/loop-macros';
 import type { SyntaxNode } from '../parse/syntax';
 import { Conditions, NO_ERRORS } from './conditions';
+import { markInlineRuns } from './deferred-work';
 import { clip, splitArguments } from './event-text';
 import type { LoopTargets } from './function-state';
 import { guardClass, isScopedGuardMacro } from './lock-apis';
@@ -223,11 +224,13 @@ export abstract class ControlFlow extends Conditions {
     this.link(head, thenBlock, cls.whenTrue, cls.failedTrue);
     this.cur = thenBlock;
     this.env = withVar(saved, cls.errorTrue);
+    const thenStart = this.callLog.length;
     if (consequence) this.walkStatement(consequence);
     const ends: Array<{ block: number; env: ReadonlySet<string> }> = [];
     if (this.cur !== null) ends.push({ block: this.cur, env: this.env });
 
     if (alternative) {
+      const elseStart = this.callLog.length;
       const elseBlock = this.newBlock();
       this.blocks[elseBlock].branchLine = line(n);
       this.link(head, elseBlock, cls.whenFalse, cls.failedFalse);
@@ -235,6 +238,7 @@ export abstract class ControlFlow extends Conditions {
       this.env = withVar(saved, cls.errorFalse);
       this.walkStatement(alternative);
       if (this.cur !== null) ends.push({ block: this.cur, env: this.env });
+      markInlineRuns(this.callLog, thenStart, elseStart);
     }
     const join = this.newBlock();
     if (!alternative) {

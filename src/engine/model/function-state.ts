@@ -12,7 +12,7 @@ import { splitArguments } from './event-text';
 import type { LockApi } from './lock-apis';
 import type { StructTable } from './structs';
 import { declaredName, line, namedKids, nodeType, structOfTypeNode, structOfTypeText } from './syntax-util';
-import type { Block, Edge, EdgeCondition, Event, LockMode, LockRef } from './types';
+import type { Block, CallEvent, Edge, EdgeCondition, Event, LockMode, LockRef } from './types';
 
 export interface VarInfo {
   struct?: string;
@@ -66,6 +66,8 @@ export abstract class FunctionState {
   protected readonly types: Record<string, string> = {};
   protected readonly params: string[] = [];
   protected partialReason: string | undefined;
+  /** Every call event in emission order: an `if` reads the calls each branch made (model/deferred-work.ts). */
+  protected readonly callLog: CallEvent[] = [];
 
   constructor(protected readonly ctx: FileContext) {
     this.cur = this.newBlock();
@@ -93,6 +95,7 @@ export abstract class FunctionState {
   }
 
   protected emit(ev: Event): EventLoc {
+    if (ev.kind === 'call') this.callLog.push(ev);
     const block = this.here();
     const index = this.blocks[block].events.push(ev) - 1;
     return { block, index };

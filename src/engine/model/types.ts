@@ -74,6 +74,14 @@ export interface CallEvent extends Site {
   addressed?: Record<number, string>;
   /** A call through a local function pointer: the functions this function assigned to it (`func = handler;`). */
   targets?: string[];
+  /**
+   * The call runs a work item inline that the other branch of the same
+   * `if`/`else` hands to a deferral API (`if (polling) handler(&x->work);
+   * else queue_work(wq, &x->work);`): the deferral's API and line. What the
+   * callee takes is then taken under this function's locks only in the mode
+   * the condition names (see model/deferred-work.ts).
+   */
+  inlineOf?: { api: string; line: number };
 }
 
 /** `x->ops->fn(...)` or `ops->fn(...)`: an indirect call through an ops table. */

@@ -479,3 +479,57 @@ out:
     ],
   );
 });
+
+test('a call on one branch that runs the work the other branch defers is marked with the deferral; others are not', async () => {
+  const src = `static void rx_done(struct port *p, bool polled, bool now)
+{
+	if (polled) {
+		port_rx_work(&p->rx_work);
+	} else {
+		queue_work(p->wq, &p->rx_work);
+	}
+	if (now)
+		port_tick(&p->tick.work);
+	else
+		mod_delayed_work(p->wq, &p->tick, HZ);
+	if (polled)
+		port_free_rcu(&p->rcu);
+	else
+		call_rcu(&p->rcu, port_free_rcu);
+	if (now)
+		flush_workqueue(p->wq);
+	else
+		queue_work(p->wq, &p->rx_work);
+	if (now)
+		port_rx_work(&p->rx_work);
+	queue_work(p->wq, &p->rx_work);
+	if (!now)
+		del_timer(&p->timer);
+	else
+		mod_timer(&p->timer, jiffies + HZ);
+}
+`;
+  const f = fn(await modelOf(src), 'rx_done');
+  const calls = events(f)
+    .filter((e): e is CallEvent => e.kind === 'call')
+    .map((c) => [c.callee, c.line, c.inlineOf ? `${c.inlineOf.api}@${c.inlineOf.line}` : '']);
+  assert.deepEqual(calls, [
+    ['port_rx_work', 4, 'queue_work@6'],
+    ['queue_work', 6, ''],
+    // A delayed work's handler gets its inner work item.
+    ['port_tick', 9, 'mod_delayed_work@11'],
+    ['mod_delayed_work', 11, ''],
+    // The RCU callback called by name.
+    ['port_free_rcu', 13, 'call_rcu@15'],
+    ['call_rcu', 15, ''],
+    // Sharing the workqueue is not running the work.
+    ['flush_workqueue', 17, ''],
+    ['queue_work', 19, ''],
+    // No else: the call is what the function does whenever `now` holds.
+    ['port_rx_work', 21, ''],
+    ['queue_work', 22, ''],
+    // The deferral machinery's own calls (a cancel, a flush) take the item without running it.
+    ['del_timer', 24, ''],
+    ['mod_timer', 26, ''],
+  ]);
+});

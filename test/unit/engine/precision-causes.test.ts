@@ -237,3 +237,64 @@ test('a route that lets go of the held lock before retaking it is a real order: 
     [['link_reset', lineOf(file, 'link_resync(l);'), 'high']],
   );
 });
+
+test('work run inline on one branch and deferred on the other: a route through it is mode-dependent, low confidence, and says so', async () => {
+  const file = `${P}/inline-work-callback.c`;
+  const inline = await analyzeFixtures([file], { minConfidence: 'low' });
+  const [f] = ofRule(inline, 'callback-under-lock');
+  assert.equal(ofRule(inline, 'callback-under-lock').length, 1);
+  assert.equal(f.line, lineOf(file, 'p->ops->kick(p);'));
+  assert.equal(f.confidence, 'low');
+  assert.equal(
+    f.message,
+    '`p->ops->kick()` is called in `port_add_watch()` (line 59) with `port.watch_lock` held (taken at line 57); ' +
+      '`hw_kick()` reaches `port_drop_watch()`, which takes `port.watch_lock` again: self-deadlock. ' +
+      'Only in one mode, though: `port_rx_done()` calls `port_rx_work()` directly at line 41 where the other branch of ' +
+      'its `if` hands the same work to `queue_work()` (line 43), which runs it later without these locks.',
+  );
+  // Hidden at the default confidence.
+  assert.deepEqual(ofRule(await analyzeFixtures([file]), 'callback-under-lock'), []);
+
+  // The same route where the other branch defers nothing: the call is the function's ordinary behaviour.
+  const plain = `${P}/inline-work-no-deferral.c`;
+  const direct = ofRule(await analyzeFixtures([plain]), 'callback-under-lock');
+  assert.deepEqual(
+    direct.map((x) => [x.line, x.confidence, x.message.includes('Only in one mode')]),
+    [[lineOf(plain, 'p->ops->kick(p);'), 'high', false]],
+  );
+
+  // A lock-order edge through such a call in the holder itself: the cycle is low, and names the deferral.
+  const abba = `${P}/inline-work-abba.c`;
+  const cycle = ofRule(await analyzeFixtures([abba], { minConfidence: 'low' }), 'lock-order');
+  assert.deepEqual(
+    cycle.map((x) => [x.function, x.line, x.confidence]),
+    [['hub_update_stats', lineOf(abba, 'hub_stat_work(&h->stat_work);'), 'low']],
+  );
+  assert.match(
+    cycle[0].message,
+    /Only in one mode, though: `hub_update_stats\(\)` calls `hub_stat_work\(\)` directly at line 31 where the other branch of its `if` hands the same work to `schedule_work\(\)` \(line 33\)/,
+  );
+});
+
+test('a lock reached both through inline-run work and on an ordinary route keeps the ordinary route: high confidence', async () => {
+  // Another implementation of the callback takes the lock directly.
+  const second = `${P}/inline-work-second-impl.c`;
+  const [a] = ofRule(await analyzeFixtures([second]), 'callback-under-lock');
+  assert.equal(a?.confidence, 'high');
+  assert.match(
+    a.message,
+    /`soft_kick\(\)` reaches `port_drop_watch\(\)`, which takes `port\.watch_lock` again: self-deadlock\.$/,
+  );
+  // The same implementation takes it after the inline-run call too: that later route replaces the first.
+  const then = `${P}/inline-work-then-direct.c`;
+  const [b] = ofRule(await analyzeFixtures([then]), 'callback-under-lock');
+  assert.equal(b?.confidence, 'high');
+  assert.deepEqual(
+    b.related.filter((r) => r.role === 'call' || r.role === 'acquire').map((r) => [r.line, r.message]),
+    [
+      [lineOf(then, 'p->ops->kick(p);') - 2, '`port.watch_lock` taken here'],
+      [lineOf(then, 'port_drop_watch(p);', 2), '`hw_kick()` calls `port_drop_watch()`'],
+      [lineOf(then, 'mutex_lock(&p->watch_lock);'), '`port_drop_watch()` takes `port.watch_lock`'],
+    ],
+  );
+});
