@@ -3,7 +3,7 @@
 // Then type-checks and compiles sources and tests into out/ for node --test.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, chmodSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, chmodSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -20,8 +20,16 @@ const common = {
   sourcemap: 'linked',
   logLevel: 'warning',
   alias: { 'web-tree-sitter': webTreeSitterCjs },
-  // Node built-ins the emscripten glue probes for; never reached in a browser.
-  define: {},
+  // The parser packages' versions, fixed at build time: part of the index's engine version
+  // (src/engine/node/engine-version.ts) wherever the bundle is run from.
+  define: {
+    IOMMUFD_REVIEW_PARSER_VERSIONS: JSON.stringify(
+      ['web-tree-sitter', 'tree-sitter-c', 'tree-sitter']
+        // Read from node_modules by path: web-tree-sitter's `exports` does not list its package.json.
+        .map((pkg) => `${pkg}@${JSON.parse(readFileSync(at(`node_modules/${pkg}/package.json`), 'utf8')).version}`)
+        .join(','),
+    ),
+  },
 };
 
 const targets = [

@@ -3,7 +3,7 @@
 // thing printed. `npm test -- PATTERN...` runs only test files whose path
 // contains one of the patterns (the prerequisites are still ensured).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureAll } from './ensure.mjs';
@@ -42,7 +42,16 @@ const env = { ...process.env, ...(await ensureAll({ patterns })) };
 // read facts a previous run left.
 const scratchIndex = mkdtempSync(path.join(os.tmpdir(), 'iommufd-review-test-index-'));
 env.IOMMUFD_REVIEW_INDEX = scratchIndex;
-process.on('exit', () => rmSync(scratchIndex, { recursive: true, force: true }));
+// Temporary folders too (every mkdtemp of a test, the browsers' and servers' own): one
+// folder per run, removed at its end, so runs do not pile folders up in /tmp.
+// Open to others as /tmp is: a test runs the CLI as `nobody` on a read-only index below it.
+const scratchTmp = mkdtempSync(path.join(os.tmpdir(), 'iommufd-review-test-tmp-'));
+chmodSync(scratchTmp, 0o755);
+env.TMPDIR = scratchTmp;
+process.on('exit', () => {
+  rmSync(scratchIndex, { recursive: true, force: true });
+  rmSync(scratchTmp, { recursive: true, force: true });
+});
 
 const build = spawnSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { stdio: 'inherit', cwd: root, env });
 if (build.status !== 0) {

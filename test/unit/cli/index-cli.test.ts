@@ -77,6 +77,20 @@ test('index: a warm run reads every file from the index and reports exactly what
   assert.deepEqual(none.report, cold.report);
 });
 
+test('index: the bundle carries its parser versions, so a copy of dist/ elsewhere keeps the same index version', () => {
+  const index = path.join(dir, 'moved');
+  const copy = path.join(dir, 'moved-dist');
+  spawnSync('cp', ['-r', path.dirname(cliBundle), copy]);
+  const here = check(['--index', index, TREE]);
+  const moved = runCli(['check', '--format', 'json', '-c', 'low', '--index', index, TREE], {
+    bundle: path.join(copy, path.basename(cliBundle)),
+  });
+  assert.equal(moved.status, here.status);
+  assert.deepEqual(JSON.parse(moved.stdout), here.report);
+  // One version folder: the copy read what the checkout's bundle wrote.
+  assert.equal(readdirSync(index).length, 1, readdirSync(index).join(', '));
+});
+
 test('index: the answer is remembered only for the same inputs: a changed file, configuration or option is analysed again', () => {
   const index = path.join(dir, 'answers');
   const copy = path.join(dir, 'answers-tree');

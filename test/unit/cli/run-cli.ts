@@ -17,11 +17,19 @@ export interface CliRun {
 
 export function runCli(
   args: string[],
-  options: { cwd?: string; timeoutMs?: number; viaShebang?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    cwd?: string;
+    timeoutMs?: number;
+    viaShebang?: boolean;
+    env?: NodeJS.ProcessEnv;
+    /** Another copy of dist/cli.js (a moved install). */
+    bundle?: string;
+  } = {},
 ): CliRun {
-  if (!existsSync(cliBundle)) throw new Error(`${cliBundle} is missing: build first (node scripts/build.mjs)`);
+  const bundle = options.bundle ?? cliBundle;
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: build first (node scripts/build.mjs)`);
   const t0 = performance.now();
-  const [cmd, argv] = options.viaShebang ? [cliBundle, args] : [process.execPath, [cliBundle, ...args]];
+  const [cmd, argv] = options.viaShebang ? [bundle, args] : [process.execPath, [bundle, ...args]];
   const r = spawnSync(cmd, argv, {
     cwd: options.cwd ?? repoRoot,
     env: options.env ?? process.env,
