@@ -10,7 +10,7 @@ import type { CallbackKnowledge, Knowledge } from '../knowledge/types';
 import type { FunctionModel, LockKind, LockMode } from '../model/types';
 import type { LockGraph } from '../types';
 import type { InlineRun, Summaries, TakenLock, ViaStep } from './types';
-import { inlineRunOf } from './via-chain';
+import { firstStep, inlineRunOf } from './via-chain';
 
 export interface EdgeWitness {
   from: string;
@@ -103,13 +103,13 @@ export function buildLockGraph(
   // Whether add() would keep a witness from this site: asked before one is
   // made, since a witness through a call builds the callee's chain, and a
   // function holding a lock around many calls offers the same edges again.
-  const wants = (from: string, to: string, fn: FunctionModel, takeLine: number): boolean => {
+  const wants = (from: string, to: string, fn: string, file: string, takeLine: number): boolean => {
     if (from === to) return false;
     const list = edges.get(from)?.get(to);
     return (
       !list ||
       (list.length < MAX_WITNESSES &&
-        !list.some((x) => x.function === fn.name && x.file === fn.file && x.takeLine === takeLine))
+        !list.some((x) => x.function === fn && x.file === file && x.takeLine === takeLine))
     );
   };
   const heldUsable = (h: readonly HeldLock[]): HeldLock[] => h.filter((x) => x.lock.resolved);
@@ -222,7 +222,11 @@ export function buildLockGraph(
       for (const h of hs) {
         for (const t of couldAdd(takes, h.lock.id)) {
           if (!t.resolved) continue;
-          if (h.lock.id === t.lock || t.dropped?.includes(h.lock.id) || !wants(h.lock.id, t.lock, fn, ev.line))
+          if (
+            h.lock.id === t.lock ||
+            t.dropped?.includes(h.lock.id) ||
+            !wants(h.lock.id, t.lock, fn.name, fn.file, ev.line)
+          )
             continue;
           const sameClassRoute = retakes(takes, h.lock.id);
           // Not when the route lets go of that held lock before retaking it (`dropped`).
@@ -265,7 +269,7 @@ export function buildLockGraph(
       }
     });
   }
-  for (const w of calledWithEdges(knowledge.callbacks, summaries)) add(w);
+  addCalledWithEdges(knowledge.callbacks, summaries, add, wants);
   let publicGraph: LockGraph | undefined;
   return {
     edges,
@@ -294,27 +298,40 @@ export function buildLockGraph(
 }
 
 /**
- * Edges from the locks a framework holds around an ops callback (knowledge
- * `calledWith`: the PCI error recovery holds `pci_bus_sem` around
- * `.error_detected`) to every lock the callback's implementations in view
- * take, directly or through their callees. Only implementations in view:
- * a framework lock with nothing known taken under it adds nothing.
+ * Edges from what a framework holds when it calls an ops callback (knowledge
+ * `calledWith`: PCI error recovery holds `pci_bus_sem` for read around a
+ * driver's `error_detected`) to each lock the callback's implementations take.
+ * Only implementations in view: a framework lock with nothing known taken
+ * under it adds nothing. Asked before a witness is made (`wants`), and the chain is built when read:
+ * on a whole tree such a callback's take list has thousands of entries, each
+ * chain a dozen calls deep, and almost every edge is full after its first few.
  */
-function calledWithEdges(callbacks: Record<string, CallbackKnowledge>, summaries: Summaries): EdgeWitness[] {
-  const out: EdgeWitness[] = [];
+function addCalledWithEdges(
+  callbacks: Record<string, CallbackKnowledge>,
+  summaries: Summaries,
+  add: (w: EdgeWitness) => void,
+  wants: (from: string, to: string, fn: string, file: string, takeLine: number) => boolean,
+): void {
   for (const [id, ck] of Object.entries(callbacks)) {
     if (!ck.calledWith || ck.calledWith.length === 0) continue;
     const dot = id.lastIndexOf('.');
     const cb = summaries.callback(id.slice(0, dot), id.slice(dot + 1));
     if (!cb || cb.implementations.length === 0) continue;
     for (const t of cb.takes) {
-      // `via` starts inside the implementation: the take itself, or the call that leads to it.
-      const first = t.via[0];
-      const impl = first && summaries.get(first.function, first.file);
-      if (!t.resolved || !impl?.file || first.line === undefined) continue;
+      if (!t.resolved) continue;
+      // The route starts inside the implementation: the take itself, or the call that leads to it.
+      const first = firstStep(t);
+      if (!first || first.line === undefined) continue;
+      const impl = summaries.get(first.function, first.file);
+      if (!impl?.file) continue;
       for (const h of ck.calledWith) {
-        if (h.lock === t.lock || t.dropped?.includes(h.lock)) continue;
-        out.push({
+        if (
+          h.lock === t.lock ||
+          t.dropped?.includes(h.lock) ||
+          !wants(h.lock, t.lock, impl.name, impl.file, first.line)
+        )
+          continue;
+        add({
           from: h.lock,
           to: t.lock,
           fromMode: h.mode,
@@ -324,7 +341,9 @@ function calledWithEdges(callbacks: Record<string, CallbackKnowledge>, summaries
           heldLine: impl.line ?? first.line,
           takeLine: first.line,
           takeColumn: 1,
-          via: t.via.slice(1),
+          get via(): ViaStep[] {
+            return t.via.slice(1);
+          },
           fromKnowledge: true,
           partial: impl.partial,
           callback: id,
@@ -333,7 +352,6 @@ function calledWithEdges(callbacks: Record<string, CallbackKnowledge>, summaries
       }
     }
   }
-  return out;
 }
 
 /** rwsem classes knowledge says some function or callback takes for write. */

@@ -173,3 +173,10 @@ export function inlineRunOf(via: readonly ViaStep[]): InlineRun | undefined {
     apiLine: s.inlineOf.line,
   };
 }
+
+/** The first step of an entry's chain without building the chain (the step inside the summarised function). */
+export function firstStep(t: TakenLock): ViaStep | undefined {
+  if (t instanceof CalledTake) return t.step;
+  if (t instanceof ThroughCallback) return t.route instanceof CalledCallback ? t.route.step : t.route.via[0];
+  return t.via[0];
+}
