@@ -114,36 +114,38 @@ export function buildLockGraph(
   };
   const heldUsable = (h: readonly HeldLock[]): HeldLock[] => h.filter((x) => x.lock.resolved);
   // A long take list (an ops callback's, the union of its implementations': thousands on a whole tree) is offered
-  // under the same held class at many call sites, and almost every edge it offers is full after the first few.
-  // Per list and held class: the takes that could still add a witness, in list order. Only shrinks: an edge
-  // that is full stays full, and the other exclusions do not depend on the site.
-  const open = new WeakMap<readonly TakenLock[], Map<string, TakenLock[]>>();
+  // under the same held class at many call sites. Per list and held class, two answers kept:
+  // - `open`: the takes that could still add a witness, in list order (almost every edge such a list offers is
+  //   full after the first few). Only shrinks: an edge that is full stays full, and the other exclusions do not
+  //   depend on the site;
+  // - `retakes`: whether the list also takes the held class (not after dropping it), asked at every witness a
+  //   callback site adds: a scan of thousands of entries each time.
+  const longLists = new WeakMap<readonly TakenLock[], Map<string, { open: readonly TakenLock[]; retakes?: boolean }>>();
+  const underHeld = (takes: readonly TakenLock[], from: string): { open: readonly TakenLock[]; retakes?: boolean } => {
+    let byHeld = longLists.get(takes);
+    if (!byHeld) longLists.set(takes, (byHeld = new Map()));
+    let entry = byHeld.get(from);
+    if (!entry) byHeld.set(from, (entry = { open: takes }));
+    return entry;
+  };
   const couldAdd = (takes: readonly TakenLock[], from: string): readonly TakenLock[] => {
     if (takes.length < LONG_TAKES) return takes;
-    let byHeld = open.get(takes);
-    if (!byHeld) open.set(takes, (byHeld = new Map()));
-    const was = byHeld.get(from) ?? takes;
-    const now = was.filter(
+    const entry = underHeld(takes, from);
+    entry.open = entry.open.filter(
       (t) =>
         t.resolved &&
         t.lock !== from &&
         !t.dropped?.includes(from) &&
         (edges.get(from)?.get(t.lock)?.length ?? 0) < MAX_WITNESSES,
     );
-    byHeld.set(from, now);
-    return now;
+    return entry.open;
   };
-  // Whether a take list also takes the held class (not after dropping it): per list and class for long lists,
-  // asked at every witness a callback site adds, and a scan of thousands of entries each time.
-  const retaking = new WeakMap<readonly TakenLock[], Map<string, boolean>>();
   const retakes = (takes: readonly TakenLock[], from: string): boolean => {
     const scan = (): boolean => takes.some((x) => x.lock === from && !x.dropped?.includes(from));
     if (takes.length < LONG_TAKES) return scan();
-    let byHeld = retaking.get(takes);
-    if (!byHeld) retaking.set(takes, (byHeld = new Map()));
-    let hit = byHeld.get(from);
-    if (hit === undefined) byHeld.set(from, (hit = scan()));
-    return hit;
+    const entry = underHeld(takes, from);
+    entry.retakes ??= scan();
+    return entry.retakes;
   };
 
   for (const fn of functions) {
