@@ -214,11 +214,24 @@ function searchCycles(ctx: CheckContext, starts: ReadonlySet<string>): CycleEdge
   // components, or a lock outside the start's, can never lead back to it. With
   // the whole tree as context most edges are such, and the search skips them.
   const component = components(edges);
+  const reverse = predecessors(edges);
   for (const [start, row] of edges) {
     const home = component.get(start);
+    // How many edges each lock is from `start`, backwards, up to the longest cycle's remainder: a lock farther
+    // than the edges a path has left cannot close a cycle, and on a whole tree's components the search would
+    // otherwise walk every lock within six edges of each start.
+    let back: Map<string, number> | undefined;
     for (const [next, ws0] of row) {
       if (component.get(next) !== home || !starts.has(`${start}\u0000${next}`)) continue;
+      back ??= distancesTo(start, reverse, MAX_CYCLE - 1);
+      // The search depends on the first witness only through its modes: one search per pair of modes (the
+      // first witness of each), whose cycle the others would only repeat (a repeat of a cycle's length is
+      // never kept below).
+      const modes = new Set<string>();
       for (const w0 of ws0) {
+        const pair = `${isRead(w0.fromMode)}${isRead(w0.toMode)}`;
+        if (modes.has(pair)) continue;
+        modes.add(pair);
         // BFS from `next` back to `start`, arriving modes matter at each junction.
         type State = { node: string; arrivedRead: boolean; path: CycleEdge[] };
         const queue: State[] = [
@@ -242,6 +255,8 @@ function searchCycles(ctx: CheckContext, starts: ReadonlySet<string>): CycleEdge
                 break;
               }
               if (component.get(to) !== home || s.path.some((p) => p.from === to)) continue;
+              // `to` would end the path's edge number path.length + 1; closing from there takes `back` more.
+              if ((back.get(to) ?? MAX_CYCLE) > MAX_CYCLE - s.path.length - 1) continue;
               const key = `${to}:${isRead(w.toMode)}`;
               if (seen.has(key)) continue;
               seen.add(key);
@@ -271,6 +286,39 @@ function searchCycles(ctx: CheckContext, starts: ReadonlySet<string>): CycleEdge
     out.push(cycle);
   }
   return out;
+}
+
+/** Each lock's predecessors in the lock graph. */
+function predecessors(edges: ReadonlyMap<string, ReadonlyMap<string, unknown>>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [from, row] of edges)
+    for (const to of row.keys()) {
+      const list = out.get(to);
+      if (list) list.push(from);
+      else out.set(to, [from]);
+    }
+  return out;
+}
+
+/** The fewest edges from each lock to `target` (breadth first over `reverse`), up to `limit`. */
+function distancesTo(
+  target: string,
+  reverse: ReadonlyMap<string, readonly string[]>,
+  limit: number,
+): Map<string, number> {
+  const dist = new Map<string, number>([[target, 0]]);
+  let frontier = [target];
+  for (let d = 1; d <= limit && frontier.length > 0; d++) {
+    const next: string[] = [];
+    for (const n of frontier)
+      for (const p of reverse.get(n) ?? [])
+        if (!dist.has(p)) {
+          dist.set(p, d);
+          next.push(p);
+        }
+    frontier = next;
+  }
+  return dist;
 }
 
 /** Strongly connected components of the lock graph (Tarjan's, iterative): lock → component number. */

@@ -32,11 +32,15 @@ function chainOf(step: ViaStep, below: { readonly via: ViaStep[] }): ViaStep[] {
  */
 abstract class SharedTake implements TakenLock {
   readonly origin: TakenLock;
+  /**
+   * The lock's name, copied: the fixpoint scans a caller's take list for it at
+   * every offer, and through a getter that scan was a third of a whole tree's
+   * summaries (the list mixes entry shapes, so the getter is never inlined).
+   */
+  readonly lock: string;
   constructor(below: TakenLock) {
     this.origin = originOf(below);
-  }
-  get lock(): string {
-    return this.origin.lock;
+    this.lock = this.origin.lock;
   }
   get kind(): LockKind {
     return this.origin.kind;
