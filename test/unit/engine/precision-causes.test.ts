@@ -298,3 +298,17 @@ test('a lock reached both through inline-run work and on an ordinary route keeps
     ],
   );
 });
+
+test('lock-order looks for cycles of up to six locks: a ring of six is one finding, a ring of seven and a spur off the six are none', async () => {
+  const file = `${P}/cycle-length.c`;
+  const r = await analyzeFixtures([file], { minConfidence: 'low' });
+  const found = ofRule(r, 'lock-order');
+  assert.deepEqual(
+    found.map((f) => [f.function, f.line, f.confidence]),
+    [['six_a_then_b', lineOf(file, 'mutex_lock(&r->b);'), 'high']],
+  );
+  assert.match(found[0].message, /^These locks are taken in a cycle: `ring6\.a` → `ring6\.b` in `six_a_then_b\(\)`/);
+  assert.match(found[0].message, /`ring6\.f` → `ring6\.a` in `six_f_then_a\(\)` \(line \d+\): possible deadlock\.$/);
+  // The seven-lock ring is in the graph, all of it: only its length keeps it out.
+  assert.equal(r.lockGraph.edges.filter((e) => e.from.startsWith('ring7.')).length, 7);
+});
