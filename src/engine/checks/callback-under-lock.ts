@@ -8,11 +8,11 @@
  */
 import type { HeldLock } from '../model/held-locks';
 import type { CallbackEvent } from '../model/types';
-import type { CallbackSummary, TakenLock } from '../interproc/types';
+import type { CallbackSummary, TakenLock, ViaStep } from '../interproc/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import { fingerprint, inlineRunText, lowerConfidence, perFunctionCheck } from './check';
-import { inlineRunOf } from '../interproc/via-chain';
+import { inlineRunOf, otherObjectStep } from '../interproc/via-chain';
 import { isChangeHelper, scenarioFor } from './scenario';
 
 /** Is `outer` ordered before `inner` (documented, or an edge in the lock graph)? */
@@ -25,6 +25,15 @@ function orderedBefore(ctx: CheckContext, outer: string, inner: string): boolean
 function callText(ev: CallbackEvent): string {
   const paren = ev.text.indexOf('(');
   return `\`${paren > 0 ? ev.text.slice(0, paren) : ev.text}()\``;
+}
+
+/** Why a lock taken again may be another object's: the step that reached it through another object's pointer. */
+function otherObjectText(step: ViaStep): string {
+  const where = step.line ? ` at line ${step.line}` : '';
+  const how = step.callee
+    ? `\`${step.function}()\` calls \`${step.callee}()\`${where} with a pointer read from another object`
+    : `\`${step.function}()\` takes it${where} through a pointer another object holds`;
+  return ` But the lock taken again may be another object's: ${how}, so this deadlocks only if both are one object.`;
 }
 
 /** "`drv_dma_unmap()` reaches `iommufd_access_unpin_pages()`, which takes `x`" */
@@ -139,6 +148,8 @@ export const callbackUnderLock: Check = perFunctionCheck(
           : `${pathText(cb, t)}, which is ordered before \`${h.lock.id}\`: lock inversion, possible deadlock.`;
         // A route that runs deferred work inline is taken under the lock only in the mode its `if` names.
         const run = t.inline ? inlineRunOf(t.via) : undefined;
+        // Taken again on another object of the class (a child, an array element): not the held one unless both are one.
+        const other = again ? otherObjectStep(t) : undefined;
         let confidence: Confidence = cb.fromKnowledge || t.fromKnowledge ? 'medium' : 'high';
         if (fn.status === 'partial') confidence = lowerConfidence(confidence);
         if (cb.guessedStruct) confidence = lowerConfidence(confidence);
@@ -146,12 +157,12 @@ export const callbackUnderLock: Check = perFunctionCheck(
         // The class is taken `_nested` elsewhere: "again" may be another instance (a parent's suspend
         // resuming its children), a guess below the default until the objects are shown to be one.
         else if (nests) confidence = 'low';
-        if (run) confidence = 'low';
+        if (run || other) confidence = 'low';
         findings.push({
           ruleId: 'callback-under-lock',
           severity: 'error',
           confidence,
-          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}${run ? inlineRunText(run) : ''}`,
+          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}${other ? otherObjectText(other) : ''}${run ? inlineRunText(run) : ''}`,
           file: fn.file,
           line: ev.line,
           column: ev.column,

@@ -21,14 +21,31 @@ import type {
   TakenLock,
   ViaStep,
 } from './types';
-import { CalledCallback, CalledIrreversible, CalledTake, ThroughCallback, plainTake, withRoute } from './via-chain';
+import { OTHER_OBJECT } from './types';
+import {
+  CalledCallback,
+  CalledIrreversible,
+  CalledTake,
+  ThroughCallback,
+  plainTake,
+  strongerRoute,
+  weakness,
+  withRoute,
+} from './via-chain';
 
 /** What a function body does itself, before propagation. */
 interface DirectEffects {
   lockEffect: LockEffect;
   takes: TakenLock[];
   requires: RequiredLock[];
-  calls: { callee: string; line: number; dropped?: string[]; inlineOf?: { api: string; line: number } }[];
+  calls: {
+    callee: string;
+    line: number;
+    /** The call's argument texts (the call event's own list). */
+    args: readonly string[];
+    dropped?: string[];
+    inlineOf?: { api: string; line: number };
+  }[];
   callbacks: { callback: string; opsStruct?: string; field: string; line: number; dropped?: string[] }[];
   errorReturn: boolean;
 }
@@ -54,16 +71,26 @@ function directEffects(fn: FunctionModel): DirectEffects {
         case 'acquire':
           acquiredSoFar.add(ev.lock.id);
           if (ev.trylock && ev.api.includes('trylock')) break;
-          mergeTake(takes, ev.lock.id, ev.mode, dropped, ev.nested ? true : undefined, false, (d, nested) => ({
-            lock: ev.lock.id,
-            kind: ev.lock.kind,
-            mode: ev.mode,
-            resolved: ev.lock.resolved,
-            via: [{ function: fn.name, file: fn.file, line: ev.line, what: `takes \`${ev.lock.id}\`` }],
-            fromKnowledge: false,
-            ...(d ? { dropped: d } : {}),
-            ...(nested ? { nested } : {}),
-          }));
+          const object = lockObject(ev.lock.expr, fn.params);
+          mergeTake(
+            takes,
+            ev.lock.id,
+            ev.mode,
+            dropped,
+            ev.nested ? true : undefined,
+            object === OTHER_OBJECT ? 2 : 0,
+            (d, nested) => ({
+              lock: ev.lock.id,
+              kind: ev.lock.kind,
+              mode: ev.mode,
+              resolved: ev.lock.resolved,
+              via: [{ function: fn.name, file: fn.file, line: ev.line, what: `takes \`${ev.lock.id}\`` }],
+              fromKnowledge: false,
+              ...(d ? { dropped: d } : {}),
+              ...(nested ? { nested } : {}),
+              ...(object !== undefined ? { object } : {}),
+            }),
+          );
           break;
         case 'assert':
           if (
@@ -79,11 +106,13 @@ function directEffects(fn: FunctionModel): DirectEffects {
           calls.push({
             callee: ev.callee,
             line: ev.line,
+            args: ev.args,
             ...(dropped ? { dropped } : {}),
             ...(ev.inlineOf ? { inlineOf: ev.inlineOf } : {}),
           });
           // A call through a local function pointer (`func = handler; ... func(...)`) calls each function assigned to it.
-          for (const t of ev.targets ?? []) calls.push({ callee: t, line: ev.line, ...(dropped ? { dropped } : {}) });
+          for (const t of ev.targets ?? [])
+            calls.push({ callee: t, line: ev.line, args: ev.args, ...(dropped ? { dropped } : {}) });
           break;
         case 'callback':
           callbacks.push({
@@ -151,10 +180,10 @@ function callerLocksDropped(fn: FunctionModel): (block: number, index: number) =
 /**
  * Adds a taken lock to a list (one entry per lock and mode). A lock reached
  * both with and without the caller's lock dropped keeps only what every route
- * drops. A route that runs deferred work inline (`inline`, mode-dependent)
- * gives way to one that does not. Returns whether the list changed. The entry
- * is made (`make`) only when it goes in: a fixpoint offers the same routes
- * again and again.
+ * drops. A route with fewer weaknesses (`weak`, see `weakness()`: run inline
+ * instead of deferred, another object's lock) replaces the witness of one
+ * with more. Returns whether the list changed. The entry is made (`make`)
+ * only when it goes in: a fixpoint offers the same routes again and again.
  */
 function mergeTake(
   list: TakenLock[],
@@ -162,7 +191,7 @@ function mergeTake(
   mode: LockMode,
   dropped: string[] | undefined,
   nested: true | undefined,
-  inline: boolean,
+  weak: number,
   make: (dropped: string[] | undefined, nested: true | undefined) => TakenLock,
 ): boolean {
   const i = list.findIndex((x) => x.lock === lock && x.mode === mode);
@@ -170,9 +199,9 @@ function mergeTake(
     list.push(make(dropped, nested));
     return true;
   }
-  if (list[i].inline && !inline) {
-    const had = list[i].dropped;
-    const kept = had?.filter((d) => dropped?.includes(d));
+  const had = weakness(list[i]);
+  if (strongerRoute(weak, had)) {
+    const kept = list[i].dropped?.filter((d) => dropped?.includes(d));
     list[i] = make(kept && kept.length > 0 ? kept : undefined, list[i].nested && nested);
     return true;
   }
@@ -182,12 +211,58 @@ function mergeTake(
     list[i] = withRoute(list[i], list[i].dropped, undefined);
     changed = true;
   }
-  const had = list[i].dropped;
-  if (!had) return changed;
-  const kept = had.filter((d) => dropped?.includes(d));
-  if (kept.length === had.length) return changed;
-  list[i] = make(kept.length > 0 ? kept : undefined, list[i].nested);
+  const hadDropped = list[i].dropped;
+  if (!hadDropped) return changed;
+  const kept = hadDropped.filter((d) => dropped?.includes(d));
+  if (kept.length === hadDropped.length) return changed;
+  // The route that drops less becomes the witness, unless it is the weaker one.
+  list[i] =
+    (weak & ~had) !== 0
+      ? withRoute(list[i], kept.length > 0 ? kept : undefined, list[i].nested)
+      : make(kept.length > 0 ? kept : undefined, list[i].nested);
   return true;
+}
+
+/**
+ * Whose lock a lock expression names, as the function sees it (see
+ * `TakenLock.object`): `&p->lock`, `p->lock` or `&p->a.b.lock` with `p` its
+ * parameter number k is k's; `&p->q->lock` (through a pointer `p` holds) is
+ * another object's; anything else (a local, a global) is not known.
+ */
+function lockObject(expr: string, params: readonly string[] | undefined): number | undefined {
+  if (!params || params.length === 0) return undefined;
+  const m = /^&?\(?\s*([A-Za-z_]\w*)\s*->([^]*)$/.exec(expr.trim());
+  if (!m) return undefined;
+  const k = params.indexOf(m[1]);
+  if (k < 0) return undefined;
+  return /->|\[/.test(m[2]) ? OTHER_OBJECT : k;
+}
+
+/**
+ * The caller's view of the object a callee's lock belongs to: the callee's
+ * parameter `object` was given argument `args[object]`. The caller's own
+ * parameter passed as is keeps the object known; a pointer read from another
+ * object (`array->fences[i]`, `dev->parent`) makes it another object's; any
+ * other argument (a local, a call, an address) leaves it unknown.
+ */
+function callerObject(
+  object: number | undefined,
+  args: readonly string[],
+  params: readonly string[] | undefined,
+): number | undefined {
+  if (object === undefined || object === OTHER_OBJECT) return object;
+  const arg = args[object]?.trim();
+  if (!arg) return undefined;
+  if (/^[A-Za-z_]\w*$/.test(arg)) {
+    const k = params?.indexOf(arg) ?? -1;
+    return k >= 0 ? k : undefined;
+  }
+  return arg.charCodeAt(0) !== 38 /* & */ && /->|\[/.test(arg) ? OTHER_OBJECT : undefined;
+}
+
+/** A knowledge entry's view of a lock it reaches: which arguments it passes is not known, another object stays one. */
+function unknownArgs(t: TakenLock): number | undefined {
+  return t.object === OTHER_OBJECT ? OTHER_OBJECT : undefined;
 }
 
 /** The union of two dropped-lock lists (a callee's drops and its call site's). */
@@ -429,7 +504,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
         const step: ViaStep = { function: name, what: `reaches \`${r}()\` (knowledge)`, reaches: r };
         for (const t of target.takes)
           if (!s.takes.some((x) => x.lock === t.lock && x.mode === t.mode))
-            s.takes.push(plainTake(t, prefix(step, t.via), t.dropped, t.nested, true));
+            s.takes.push(plainTake(t, prefix(step, t.via), t.dropped, t.nested, true, unknownArgs(t)));
         if (!s.irreversible && target.irreversible)
           s.irreversible = { why: target.irreversible.why, via: prefix(step, target.irreversible.via) };
         if (target.fallible && k.fallible === undefined) s.fallible = true;
@@ -545,10 +620,11 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       for (const t of callee.takes) {
         if (s.takes.length >= MAX_TAKES) break;
         const dropped = joinDropped(t.dropped, c.dropped);
+        const object = callerObject(t.object, c.args, fn.params);
         const made = (d: string[] | undefined, nested: true | undefined): TakenLock =>
-          new CalledTake(callStep(), t, d, nested);
-        const inline = c.inlineOf !== undefined || t.inline === true;
-        if (mergeTake(s.takes, t.lock, t.mode, dropped, t.nested, inline, made)) changed = true;
+          new CalledTake(callStep(), t, d, nested, object);
+        const weak = (c.inlineOf !== undefined || t.inline ? 1 : 0) | (object === OTHER_OBJECT ? 2 : 0);
+        if (mergeTake(s.takes, t.lock, t.mode, dropped, t.nested, weak, made)) changed = true;
       }
       if (!s.irreversible && callee.irreversible) {
         s.irreversible = new CalledIrreversible(callStep(), callee.irreversible);
@@ -646,16 +722,16 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     let out: CallbackSummary | undefined;
     if (impls.length > 0) {
       const takes: TakenLock[] = [];
-      // First taker of each lock and mode wins, unless it took it only by running deferred work inline and a
-      // later one takes it on its usual path; a map, not a scan: a common ops field
-      // (`file_operations.release`) has thousands of implementations in a tree.
+      // First taker of each lock and mode wins, unless a later one's route has fewer weaknesses (it took it only
+      // by running deferred work inline, or on another object, and a later one does not); a map, not a scan: a
+      // common ops field (`file_operations.release`) has thousands of implementations in a tree.
       const taken = new Map<string, number>();
       const add = (t: TakenLock): void => {
         const k = `${t.lock}\u0000${t.mode}`;
         const at = taken.get(k);
         if (at === undefined) {
           taken.set(k, takes.push(t) - 1);
-        } else if (takes[at].inline && !t.inline) takes[at] = t;
+        } else if (strongerRoute(weakness(t), weakness(takes[at]))) takes[at] = t;
       };
       let irreversible: IrreversibleStep | undefined;
       const innerDone = new Set<string>();
@@ -675,7 +751,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
           if (!inner) continue;
           for (const t of inner.takes) {
             const at = taken.get(`${t.lock}\u0000${t.mode}`);
-            if (at === undefined || (takes[at].inline && !t.inline)) add(new ThroughCallback(cb, t));
+            if (at === undefined || strongerRoute(weakness(t), weakness(takes[at]))) add(new ThroughCallback(cb, t));
           }
         }
       }
@@ -713,6 +789,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
                 t.dropped,
                 t.nested,
                 true,
+                unknownArgs(t),
               ),
             );
         }

@@ -64,7 +64,19 @@ export interface TakenLock {
    * `if` names, not on the usual path. Absent otherwise.
    */
   inline?: true;
+  /**
+   * Whose lock it is, as the summarised function sees the object: its
+   * parameter number `object` (0-based) when the lock is that parameter's
+   * (`&fence->lock` with `fence` the first parameter); `OTHER_OBJECT` when
+   * every route reaches it through a pointer another object holds
+   * (`dma_fence_add_callback(array->fences[i], ...)`, `&dev->parent->mutex`):
+   * a lock of the same class on another object. Absent when not known.
+   */
+  object?: number;
 }
+
+/** `TakenLock.object` of a lock on an object reached through a pointer another object holds. */
+export const OTHER_OBJECT = -2;
 
 export interface RequiredLock {
   lock: string;

@@ -12,6 +12,7 @@
  */
 import type { LockKind, LockMode } from '../model/types';
 import type { InlineRun, IrreversibleStep, ReachedCallback, TakenLock, ViaStep } from './types';
+import { OTHER_OBJECT } from './types';
 
 /** The steps of a chain: this entry's step, then its callee's, down to a plain entry. */
 function chainOf(step: ViaStep, below: { readonly via: ViaStep[] }): ViaStep[] {
@@ -67,16 +68,20 @@ export class CalledTake extends SharedTake {
   readonly dropped?: string[];
   readonly nested?: true;
   readonly inline?: true;
+  readonly object?: number;
   constructor(
     readonly step: ViaStep,
     readonly below: TakenLock,
     dropped: string[] | undefined,
     nested: true | undefined,
+    /** The caller's view of the lock's object (see `TakenLock.object`), worked out from the call's arguments. */
+    object: number | undefined,
   ) {
     super(below);
     if (dropped) this.dropped = dropped;
     if (nested) this.nested = nested;
     if (step.inlineOf || below.inline) this.inline = true;
+    if (object !== undefined) this.object = object;
   }
   get via(): ViaStep[] {
     return chainOf(this.step, this.below);
@@ -122,6 +127,7 @@ export class ThroughCallback extends SharedTake {
   readonly dropped?: string[];
   readonly nested?: true;
   readonly inline?: true;
+  readonly object?: number;
   constructor(
     readonly route: ReachedCallback,
     readonly below: TakenLock,
@@ -131,6 +137,8 @@ export class ThroughCallback extends SharedTake {
     if (below.nested) this.nested = below.nested;
     // The inner take's own route only: the route to the inner callback is not asked (its chain is built when read).
     if (below.inline) this.inline = below.inline;
+    // Which of the implementation's parameters the inner callback was given is not followed; another object stays one.
+    if (below.object === OTHER_OBJECT) this.object = OTHER_OBJECT;
   }
   get via(): ViaStep[] {
     return [...this.route.via, ...this.below.via];
@@ -139,8 +147,22 @@ export class ThroughCallback extends SharedTake {
 
 /** The same route with what it drops and whether it nests replaced. */
 export function withRoute(t: TakenLock, dropped: string[] | undefined, nested: true | undefined): TakenLock {
-  if (t instanceof CalledTake) return new CalledTake(t.step, t.below, dropped, nested);
+  if (t instanceof CalledTake) return new CalledTake(t.step, t.below, dropped, nested, t.object);
   return plainTake(t, t.via, dropped, nested);
+}
+
+/**
+ * What makes a route a weaker witness than the function's ordinary behaviour,
+ * as bits: 1, it runs deferred work inline (mode-dependent); 2, the lock is
+ * another object's. A route with fewer of them replaces one with more.
+ */
+export function weakness(t: TakenLock): number {
+  return (t.inline ? 1 : 0) | (t.object === OTHER_OBJECT ? 2 : 0);
+}
+
+/** Does a route with weaknesses `offer` make a better witness than one with `held`: a strict subset of them? */
+export function strongerRoute(offer: number, held: number): boolean {
+  return (held & ~offer) !== 0 && (offer & ~held) === 0;
 }
 
 /** A plain copy of a taken lock with another chain (and, when given, other drops and nesting). */
@@ -150,6 +172,7 @@ export function plainTake(
   dropped: string[] | undefined = t.dropped,
   nested: true | undefined = t.nested,
   fromKnowledge: boolean = t.fromKnowledge,
+  object: number | undefined = t.object,
 ): TakenLock {
   return {
     lock: t.lock,
@@ -161,6 +184,7 @@ export function plainTake(
     ...(dropped ? { dropped } : {}),
     ...(nested ? { nested } : {}),
     ...(t.inline ? { inline: t.inline } : {}),
+    ...(object !== undefined ? { object } : {}),
   };
 }
 
@@ -183,4 +207,21 @@ export function firstStep(t: TakenLock): ViaStep | undefined {
   if (t instanceof CalledTake) return t.step;
   if (t instanceof ThroughCallback) return t.route instanceof CalledCallback ? t.route.step : t.route.via[0];
   return t.via[0];
+}
+
+/**
+ * Where a route's lock became another object's (`TakenLock.object`): the call
+ * that passed a pointer read from another object, or, when the function
+ * itself takes a lock through such a pointer, that take's own step.
+ */
+export function otherObjectStep(t: TakenLock): ViaStep | undefined {
+  let cur: TakenLock = t;
+  for (;;) {
+    if (cur.object !== OTHER_OBJECT) return undefined;
+    if (cur instanceof CalledTake) {
+      if (cur.below.object !== OTHER_OBJECT) return cur.step;
+      cur = cur.below;
+    } else if (cur instanceof ThroughCallback) cur = cur.below;
+    else return cur.via[0];
+  }
 }

@@ -312,3 +312,36 @@ test('lock-order looks for cycles of up to six locks: a ring of six is one findi
   // The seven-lock ring is in the graph, all of it: only its length keeps it out.
   assert.equal(r.lockGraph.edges.filter((e) => e.from.startsWith('ring7.')).length, 7);
 });
+
+test('a callback that retakes the held class on another object (a member, a parent) is low and says so; on its own argument it is a self-deadlock', async () => {
+  const member = `${P}/other-object-callback.c`;
+  const [m] = ofRule(await analyzeFixtures([member], { minConfidence: 'low' }), 'callback-under-lock');
+  assert.equal(m?.confidence, 'low');
+  assert.equal(m.line, lineOf(member, 'if (s->ops->arm(s))'));
+  assert.equal(
+    m.message,
+    '`s->ops->arm()` is called in `sig_arm()` (line 56) with `sig.lock` held (taken at line 55); `sig_group_arm()` ' +
+      'reaches `sig_add_waiter()`, which takes `sig.lock` again: self-deadlock. But the lock taken again may be another ' +
+      "object's: `sig_group_arm()` calls `sig_add_waiter()` at line 44 with a pointer read from another object, so this " +
+      'deadlocks only if both are one object.',
+  );
+  // Taken directly through the parent pointer.
+  const parent = `${P}/other-object-parent.c`;
+  const [p] = ofRule(await analyzeFixtures([parent], { minConfidence: 'low' }), 'callback-under-lock');
+  assert.equal(p?.confidence, 'low');
+  assert.match(
+    p.message,
+    /But the lock taken again may be another object's: `tree_notify\(\)` takes it at line 23 through a pointer another object holds/,
+  );
+  // Another implementation adds the waiter to its own argument: that route is the witness, and it is confident.
+  const both = `${P}/other-object-and-self.c`;
+  const found = ofRule(await analyzeFixtures([both]), 'callback-under-lock');
+  assert.deepEqual(
+    found.map((f) => [f.line, f.confidence]),
+    [[lineOf(both, 'if (s->ops->arm(s))'), 'high']],
+  );
+  assert.match(
+    found[0].message,
+    /`sig_plain_arm\(\)` reaches `sig_add_waiter\(\)`, which takes `sig\.lock` again: self-deadlock\.$/,
+  );
+});
