@@ -68,7 +68,7 @@ function directEffects(fn: FunctionModel): DirectEffects {
       const ev = b.events[i];
       const dropped = droppedAt(b.id, i);
       switch (ev.kind) {
-        case 'acquire':
+        case 'acquire': {
           acquiredSoFar.add(ev.lock.id);
           if (ev.trylock && ev.api.includes('trylock')) break;
           const object = lockObject(ev.lock.expr, fn.params);
@@ -92,6 +92,7 @@ function directEffects(fn: FunctionModel): DirectEffects {
             }),
           );
           break;
+        }
         case 'assert':
           if (
             ev.expect !== 'not-held' &&
