@@ -214,16 +214,23 @@ function searchCycles(ctx: CheckContext, starts: ReadonlySet<string>): CycleEdge
   // components, or a lock outside the start's, can never lead back to it. With
   // the whole tree as context most edges are such, and the search skips them.
   const component = components(edges);
-  const reverse = predecessors(edges);
+  // The search walks numbers, not names: locks numbered in the graph's order, each one's successors in its
+  // row's order (so the search meets them in the same order as over the maps).
+  const g = numbered(edges, component, writers);
+  // Per search: the states (lock, arrived for read) seen, stamped with the search's number.
+  const seen = new Int32Array(g.names.length * 2);
+  let stamp = 0;
   for (const [start, row] of edges) {
-    const home = component.get(start);
+    const startId = g.ids.get(start)!;
+    const home = g.component[startId];
     // How many edges each lock is from `start`, backwards, up to the longest cycle's remainder: a lock farther
     // than the edges a path has left cannot close a cycle, and on a whole tree's components the search would
     // otherwise walk every lock within six edges of each start.
-    let back: Map<string, number> | undefined;
+    let back: Int8Array | undefined;
     for (const [next, ws0] of row) {
-      if (component.get(next) !== home || !starts.has(`${start}\u0000${next}`)) continue;
-      back ??= distancesTo(start, reverse, MAX_CYCLE - 1);
+      const nextId = g.ids.get(next)!;
+      if (g.component[nextId] !== home || !starts.has(`${start}\u0000${next}`)) continue;
+      back ??= distancesTo(startId, g.predecessors, MAX_CYCLE - 1);
       // The search depends on the first witness only through its modes: one search per pair of modes (the
       // first witness of each), whose cycle the others would only repeat (a repeat of a cycle's length is
       // never kept below).
@@ -233,37 +240,45 @@ function searchCycles(ctx: CheckContext, starts: ReadonlySet<string>): CycleEdge
         if (modes.has(pair)) continue;
         modes.add(pair);
         // BFS from `next` back to `start`, arriving modes matter at each junction.
-        type State = { node: string; arrivedRead: boolean; path: CycleEdge[] };
+        type State = { node: number; arrivedRead: boolean; path: CycleEdge[]; on: number[] };
         const queue: State[] = [
-          { node: next, arrivedRead: isRead(w0.toMode), path: [{ from: start, to: next, witness: w0 }] },
+          {
+            node: nextId,
+            arrivedRead: isRead(w0.toMode),
+            path: [{ from: start, to: next, witness: w0 }],
+            on: [startId],
+          },
         ];
-        const seen = new Set<string>([`${next}:${isRead(w0.toMode)}`]);
+        stamp++;
+        seen[nextId * 2 + (isRead(w0.toMode) ? 1 : 0)] = stamp;
         let found: CycleEdge[] | undefined;
         // Read from a moving head: `shift()` copies a large array whole.
         let head = 0;
         while (head < queue.length && !found) {
           const s = queue[head++];
           if (s.path.length >= MAX_CYCLE) continue;
-          for (const [to, ws] of edges.get(s.node) ?? []) {
+          const from = g.names[s.node];
+          for (const { to, ws } of g.successors[s.node]) {
             for (const w of ws) {
               // Junction at s.node: taken for read by the previous edge and held for read now cannot
               // block, unless something takes that rwsem for write (a reader waits behind a queued writer).
-              if (s.arrivedRead && isRead(w.fromMode) && !writers.has(s.node)) continue;
-              if (to === start) {
-                if (isRead(w.toMode) && isRead(w0.fromMode) && !writers.has(start)) continue;
-                found = [...s.path, { from: s.node, to, witness: w }];
+              if (s.arrivedRead && isRead(w.fromMode) && !g.written[s.node]) continue;
+              if (to === startId) {
+                if (isRead(w.toMode) && isRead(w0.fromMode) && !g.written[startId]) continue;
+                found = [...s.path, { from, to: start, witness: w }];
                 break;
               }
-              if (component.get(to) !== home || s.path.some((p) => p.from === to)) continue;
+              if (g.component[to] !== home || s.on.includes(to)) continue;
               // `to` would end the path's edge number path.length + 1; closing from there takes `back` more.
-              if ((back.get(to) ?? MAX_CYCLE) > MAX_CYCLE - s.path.length - 1) continue;
-              const key = `${to}:${isRead(w.toMode)}`;
-              if (seen.has(key)) continue;
-              seen.add(key);
+              if (back[to] > MAX_CYCLE - s.path.length - 1) continue;
+              const key = to * 2 + (isRead(w.toMode) ? 1 : 0);
+              if (seen[key] === stamp) continue;
+              seen[key] = stamp;
               queue.push({
                 node: to,
                 arrivedRead: isRead(w.toMode),
-                path: [...s.path, { from: s.node, to, witness: w }],
+                path: [...s.path, { from, to: g.names[to], witness: w }],
+                on: [...s.on, s.node],
               });
             }
             if (found) break;
@@ -288,32 +303,68 @@ function searchCycles(ctx: CheckContext, starts: ReadonlySet<string>): CycleEdge
   return out;
 }
 
-/** Each lock's predecessors in the lock graph. */
-function predecessors(edges: ReadonlyMap<string, ReadonlyMap<string, unknown>>): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const [from, row] of edges)
-    for (const to of row.keys()) {
-      const list = out.get(to);
-      if (list) list.push(from);
-      else out.set(to, [from]);
-    }
-  return out;
+/** The lock graph over numbers (see `searchCycles`). */
+interface NumberedGraph {
+  ids: Map<string, number>;
+  names: string[];
+  /** Each lock's successors in its row's order, with the edge's witnesses. */
+  successors: { to: number; ws: readonly EdgeWitness[] }[][];
+  predecessors: number[][];
+  component: Int32Array;
+  /** Something takes the lock for write (an rwsem reader then waits behind a queued writer). */
+  written: Uint8Array;
 }
 
-/** The fewest edges from each lock to `target` (breadth first over `reverse`), up to `limit`. */
-function distancesTo(
-  target: string,
-  reverse: ReadonlyMap<string, readonly string[]>,
-  limit: number,
-): Map<string, number> {
-  const dist = new Map<string, number>([[target, 0]]);
+function numbered(
+  edges: ReadonlyMap<string, ReadonlyMap<string, readonly EdgeWitness[]>>,
+  component: ReadonlyMap<string, number>,
+  writers: ReadonlySet<string>,
+): NumberedGraph {
+  const ids = new Map<string, number>();
+  const names: string[] = [];
+  const idOf = (name: string): number => {
+    let id = ids.get(name);
+    if (id === undefined) {
+      id = names.length;
+      ids.set(name, id);
+      names.push(name);
+    }
+    return id;
+  };
+  for (const [from, row] of edges) {
+    idOf(from);
+    for (const to of row.keys()) idOf(to);
+  }
+  const successors = names.map(() => [] as { to: number; ws: readonly EdgeWitness[] }[]);
+  const predecessors = names.map(() => [] as number[]);
+  for (const [from, row] of edges) {
+    const f = ids.get(from)!;
+    for (const [to, ws] of row) {
+      const t = ids.get(to)!;
+      successors[f].push({ to: t, ws });
+      predecessors[t].push(f);
+    }
+  }
+  const comp = new Int32Array(names.length).fill(-1);
+  const written = new Uint8Array(names.length);
+  names.forEach((n, i) => {
+    comp[i] = component.get(n) ?? -1;
+    if (writers.has(n)) written[i] = 1;
+  });
+  return { ids, names, successors, predecessors, component: comp, written };
+}
+
+/** The fewest edges from each lock to `target` (breadth first over `predecessors`), up to `limit`; farther: 127. */
+function distancesTo(target: number, predecessors: readonly (readonly number[])[], limit: number): Int8Array {
+  const dist = new Int8Array(predecessors.length).fill(127);
+  dist[target] = 0;
   let frontier = [target];
   for (let d = 1; d <= limit && frontier.length > 0; d++) {
-    const next: string[] = [];
+    const next: number[] = [];
     for (const n of frontier)
-      for (const p of reverse.get(n) ?? [])
-        if (!dist.has(p)) {
-          dist.set(p, d);
+      for (const p of predecessors[n])
+        if (dist[p] === 127) {
+          dist[p] = d;
           next.push(p);
         }
     frontier = next;
