@@ -228,7 +228,8 @@ function mergeTake(
  * Whose lock a lock expression names, as the function sees it (see
  * `TakenLock.object`): `&p->lock`, `p->lock` or `&p->a.b.lock` with `p` its
  * parameter number k is k's; `&p->q->lock` (through a pointer `p` holds) is
- * another object's; anything else (a local, a global) is not known.
+ * another object's; anything else (a local, a global, an element of an array
+ * of locks) is not known.
  */
 function lockObject(expr: string, params: readonly string[] | undefined): number | undefined {
   if (!params || params.length === 0) return undefined;
@@ -236,7 +237,8 @@ function lockObject(expr: string, params: readonly string[] | undefined): number
   if (!m) return undefined;
   const k = params.indexOf(m[1]);
   if (k < 0) return undefined;
-  return /->|\[/.test(m[2]) ? OTHER_OBJECT : k;
+  // `&p->locks[i]`: one of several locks of p itself, not known to be the one held.
+  return /->/.test(m[2]) ? OTHER_OBJECT : /\[/.test(m[2]) ? undefined : k;
 }
 
 /**
