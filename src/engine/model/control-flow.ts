@@ -70,11 +70,20 @@ export abstract class ControlFlow extends Conditions {
   // ---- statements --------------------------------------------------------
 
   protected walkStatements(children: readonly SyntaxNode[]): void {
+    // `if (sync) { handler(&w); return; }` then `queue_work(wq, &w);`: the rest of the block is the if's other branch.
+    let exits: { thenStart: number; elseStart: number }[] | undefined;
     for (const item of pairMacroBlocks(children)) {
       if (item.body && item.macro) this.walkMacroBlock(item.stmt, item.macro, item.body);
       else this.walkStatement(item.stmt);
+      // Only this block's own `if`: one nested deeper (a case, an if's bare branch) has another "rest".
+      if (this.earlyExit?.at === item.stmt.startIndex) (exits ??= []).push(this.earlyExit);
+      this.earlyExit = undefined;
     }
+    for (const e of exits ?? []) markInlineRuns(this.callLog, e.thenStart, e.elseStart);
   }
+
+  /** Set by an `if` without `else` whose branch ends in a `return`: the `if` and where its branch's calls start and end. */
+  private earlyExit: { at: number; thenStart: number; elseStart: number } | undefined;
 
   walkStatement(n: SyntaxNode): void {
     switch (nodeType(n)) {
@@ -239,7 +248,8 @@ export abstract class ControlFlow extends Conditions {
       this.walkStatement(alternative);
       if (this.cur !== null) ends.push({ block: this.cur, env: this.env });
       markInlineRuns(this.callLog, thenStart, elseStart);
-    }
+    } else if (ends.length === 0 && consequence && endsInReturn(consequence))
+      this.earlyExit = { at: n.startIndex, thenStart, elseStart: this.callLog.length };
     const join = this.newBlock();
     if (!alternative) {
       this.link(head, join, cls.whenFalse, cls.failedFalse);
@@ -448,4 +458,12 @@ function intersect(sets: readonly ReadonlySet<string>[]): ReadonlySet<string> {
 
 function isAlwaysTrue(cond: SyntaxNode | null): boolean {
   return Boolean(cond && /^\(?\s*(?:1|true)\s*\)?$/.test(cond.text));
+}
+
+/** A branch whose last statement is a `return` (not a `goto`, whose label the rest of the block may hold). */
+function endsInReturn(branch: SyntaxNode): boolean {
+  if (nodeType(branch) === 'return_statement') return true;
+  if (nodeType(branch) !== 'compound_statement') return false;
+  const kids = namedKids(branch).filter((k) => nodeType(k) !== 'comment');
+  return kids.length > 0 && nodeType(kids[kids.length - 1]) === 'return_statement';
 }

@@ -533,3 +533,40 @@ test('a call on one branch that runs the work the other branch defers is marked 
     ['mod_timer', 26, ''],
   ]);
 });
+
+test('an early return is an else: the work run before it is inline when the rest of the block defers it; a goto is not', async () => {
+  const src = `static void rx_kick(struct port *p, bool sync)
+{
+	if (sync) {
+		port_rx_work(&p->rx_work);
+		return;
+	}
+	queue_work(p->wq, &p->rx_work);
+}
+
+static int rx_kick_or_fail(struct port *p, bool sync)
+{
+	if (sync) {
+		port_rx_work(&p->rx_work);
+		goto out;
+	}
+	queue_work(p->wq, &p->rx_work);
+out:
+	return 0;
+}
+`;
+  const model = await modelOf(src);
+  const marks = (name: string) =>
+    events(fn(model, name))
+      .filter((e): e is CallEvent => e.kind === 'call')
+      .map((c) => [c.callee, c.line, c.inlineOf ? `${c.inlineOf.api}@${c.inlineOf.line}` : '']);
+  assert.deepEqual(marks('rx_kick'), [
+    ['port_rx_work', 4, 'queue_work@7'],
+    ['queue_work', 7, ''],
+  ]);
+  // The label after the deferral is where the branch lands: the rest of the block is not its other side.
+  assert.deepEqual(marks('rx_kick_or_fail'), [
+    ['port_rx_work', 13, ''],
+    ['queue_work', 16, ''],
+  ]);
+});
