@@ -223,14 +223,11 @@ function searchCycles(ctx: CheckContext, starts: ReadonlySet<string>): CycleEdge
   for (const [start, row] of edges) {
     const startId = g.ids.get(start)!;
     const home = g.component[startId];
-    // How many edges each lock is from `start`, backwards, up to the longest cycle's remainder: a lock farther
-    // than the edges a path has left cannot close a cycle, and on a whole tree's components the search would
-    // otherwise walk every lock within six edges of each start.
-    let back: Int8Array | undefined;
+    // Per mode the first edge holds `start` in: how many edges each state is from closing the cycle.
+    const toClose: (Int8Array | undefined)[] = [undefined, undefined];
     for (const [next, ws0] of row) {
       const nextId = g.ids.get(next)!;
       if (g.component[nextId] !== home || !starts.has(`${start}\u0000${next}`)) continue;
-      back ??= distancesTo(startId, g.predecessors, MAX_CYCLE - 1);
       // The search depends on the first witness only through its modes: one search per pair of modes (the
       // first witness of each), whose cycle the others would only repeat (a repeat of a cycle's length is
       // never kept below).
@@ -239,50 +236,18 @@ function searchCycles(ctx: CheckContext, starts: ReadonlySet<string>): CycleEdge
         const pair = `${isRead(w0.fromMode)}${isRead(w0.toMode)}`;
         if (modes.has(pair)) continue;
         modes.add(pair);
-        // BFS from `next` back to `start`, arriving modes matter at each junction.
-        type State = { node: number; arrivedRead: boolean; path: CycleEdge[]; on: number[] };
-        const queue: State[] = [
-          {
-            node: nextId,
-            arrivedRead: isRead(w0.toMode),
-            path: [{ from: start, to: next, witness: w0 }],
-            on: [startId],
-          },
-        ];
+        const startRead = isRead(w0.fromMode) ? 1 : 0;
+        const dist = (toClose[startRead] ??= distancesToClose(g, startId, startRead === 1));
+        const first = nextId * 2 + (isRead(w0.toMode) ? 1 : 0);
+        if (dist[first] > MAX_CYCLE - 1) continue;
+        const firstEdge: CycleEdge = { from: start, to: next, witness: w0 };
         stamp++;
-        seen[nextId * 2 + (isRead(w0.toMode) ? 1 : 0)] = stamp;
-        let found: CycleEdge[] | undefined;
-        // Read from a moving head: `shift()` copies a large array whole.
-        let head = 0;
-        while (head < queue.length && !found) {
-          const s = queue[head++];
-          if (s.path.length >= MAX_CYCLE) continue;
-          const from = g.names[s.node];
-          for (const { to, ws } of g.successors[s.node]) {
-            for (const w of ws) {
-              // Junction at s.node: taken for read by the previous edge and held for read now cannot
-              // block, unless something takes that rwsem for write (a reader waits behind a queued writer).
-              if (s.arrivedRead && isRead(w.fromMode) && !g.written[s.node]) continue;
-              if (to === startId) {
-                if (isRead(w.toMode) && isRead(w0.fromMode) && !g.written[startId]) continue;
-                found = [...s.path, { from, to: start, witness: w }];
-                break;
-              }
-              if (g.component[to] !== home || s.on.includes(to)) continue;
-              // `to` would end the path's edge number path.length + 1; closing from there takes `back` more.
-              if (back[to] > MAX_CYCLE - s.path.length - 1) continue;
-              const key = to * 2 + (isRead(w.toMode) ? 1 : 0);
-              if (seen[key] === stamp) continue;
-              seen[key] = stamp;
-              queue.push({
-                node: to,
-                arrivedRead: isRead(w.toMode),
-                path: [...s.path, { from, to: g.names[to], witness: w }],
-                on: [...s.on, s.node],
-              });
-            }
-            if (found) break;
-          }
+        let found = shortestClosing(g, startId, w0, firstEdge, dist, seen, stamp, true);
+        if (!found) {
+          // Only where every shortest route repeats a lock (the distances do not know the path): the
+          // search with them as a bound.
+          stamp++;
+          found = shortestClosing(g, startId, w0, firstEdge, dist, seen, stamp, false);
         }
         if (!found) continue;
         const key = [...new Set(found.map((e) => e.from))].sort().join(' ');
@@ -303,13 +268,72 @@ function searchCycles(ctx: CheckContext, starts: ReadonlySet<string>): CycleEdge
   return out;
 }
 
+/**
+ * Breadth first from the first edge's target back to `start`; arriving modes matter at each junction. With
+ * `exact`, only states whose distance to closing is the path's remainder are walked: the states of the
+ * shortest cycles, in the order the whole search would meet them, so it finds the same cycle while walking a
+ * handful of states where the whole search walked every lock within reach (a whole tree's components).
+ * Without, the distances only bound the search.
+ */
+function shortestClosing(
+  g: NumberedGraph,
+  startId: number,
+  w0: EdgeWitness,
+  firstEdge: CycleEdge,
+  dist: Int8Array,
+  seen: Int32Array,
+  stamp: number,
+  exact: boolean,
+): CycleEdge[] | undefined {
+  const home = g.component[startId];
+  const startRead = isRead(w0.fromMode);
+  type State = { node: number; arrivedRead: boolean; path: CycleEdge[]; on: number[] };
+  const nextId = g.ids.get(firstEdge.to)!;
+  const queue: State[] = [{ node: nextId, arrivedRead: isRead(w0.toMode), path: [firstEdge], on: [startId] }];
+  seen[nextId * 2 + (isRead(w0.toMode) ? 1 : 0)] = stamp;
+  // Read from a moving head: `shift()` copies a large array whole.
+  let head = 0;
+  while (head < queue.length) {
+    const s = queue[head++];
+    if (s.path.length >= MAX_CYCLE) continue;
+    // Edges this path may still add after the next one.
+    const left = exact ? dist[s.node * 2 + (s.arrivedRead ? 1 : 0)] - 1 : MAX_CYCLE - s.path.length - 1;
+    const from = g.names[s.node];
+    for (const { to, ws } of g.successors[s.node]) {
+      for (const w of ws) {
+        // Junction at s.node: taken for read by the previous edge and held for read now cannot
+        // block, unless something takes that rwsem for write (a reader waits behind a queued writer).
+        if (s.arrivedRead && isRead(w.fromMode) && !g.written[s.node]) continue;
+        if (to === startId) {
+          if (exact && left !== 0) continue;
+          if (isRead(w.toMode) && startRead && !g.written[startId]) continue;
+          return [...s.path, { from, to: g.names[startId], witness: w }];
+        }
+        if (g.component[to] !== home || s.on.includes(to)) continue;
+        const key = to * 2 + (isRead(w.toMode) ? 1 : 0);
+        if (exact ? dist[key] !== left : dist[key] > left) continue;
+        if (seen[key] === stamp) continue;
+        seen[key] = stamp;
+        queue.push({
+          node: to,
+          arrivedRead: isRead(w.toMode),
+          path: [...s.path, { from, to: g.names[to], witness: w }],
+          on: [...s.on, s.node],
+        });
+      }
+    }
+  }
+  return undefined;
+}
+
 /** The lock graph over numbers (see `searchCycles`). */
 interface NumberedGraph {
   ids: Map<string, number>;
   names: string[];
   /** Each lock's successors in its row's order, with the edge's witnesses. */
   successors: { to: number; ws: readonly EdgeWitness[] }[][];
-  predecessors: number[][];
+  /** Each lock's predecessors, with the pairs of modes their edges' witnesses have (`modeBit`). */
+  predecessors: { from: number; modes: number }[][];
   component: Int32Array;
   /** Something takes the lock for write (an rwsem reader then waits behind a queued writer). */
   written: Uint8Array;
@@ -336,13 +360,15 @@ function numbered(
     for (const to of row.keys()) idOf(to);
   }
   const successors = names.map(() => [] as { to: number; ws: readonly EdgeWitness[] }[]);
-  const predecessors = names.map(() => [] as number[]);
+  const predecessors = names.map(() => [] as { from: number; modes: number }[]);
   for (const [from, row] of edges) {
     const f = ids.get(from)!;
     for (const [to, ws] of row) {
       const t = ids.get(to)!;
       successors[f].push({ to: t, ws });
-      predecessors[t].push(f);
+      let modes = 0;
+      for (const w of ws) modes |= modeBit(isRead(w.fromMode), isRead(w.toMode));
+      predecessors[t].push({ from: f, modes });
     }
   }
   const comp = new Int32Array(names.length).fill(-1);
@@ -354,20 +380,50 @@ function numbered(
   return { ids, names, successors, predecessors, component: comp, written };
 }
 
-/** The fewest edges from each lock to `target` (breadth first over `predecessors`), up to `limit`; farther: 127. */
-function distancesTo(target: number, predecessors: readonly (readonly number[])[], limit: number): Int8Array {
-  const dist = new Int8Array(predecessors.length).fill(127);
-  dist[target] = 0;
-  let frontier = [target];
-  for (let d = 1; d <= limit && frontier.length > 0; d++) {
-    const next: number[] = [];
-    for (const n of frontier)
-      for (const p of predecessors[n])
-        if (dist[p] === 127) {
-          dist[p] = d;
-          next.push(p);
-        }
-    frontier = next;
+/** One bit per pair of modes an edge's witness has (held for read, taken for read). */
+function modeBit(fromRead: boolean, toRead: boolean): number {
+  return 1 << ((fromRead ? 2 : 0) + (toRead ? 1 : 0));
+}
+
+/**
+ * For each state (lock, arrived for read), at index `lock * 2 + read`: the fewest edges that lead from it back to
+ * `start` through `start`'s component with every junction blocking (the search's rule), the first edge holding
+ * `start` for read or not (`startRead`); breadth first over the predecessors, up to the longest cycle less its
+ * first edge. Farther or never: 127. A bound for the search that ignores only that a path may not repeat a lock.
+ */
+function distancesToClose(g: NumberedGraph, start: number, startRead: boolean): Int8Array {
+  const far = 127;
+  const dist = new Int8Array(g.names.length * 2).fill(far);
+  const home = g.component[start];
+  // Into `start`: an edge that takes it for read, after the first edge held it for read, does not block.
+  const closing = startRead && !g.written[start] ? modeBit(false, false) | modeBit(true, false) : 0b1111;
+  let frontier: number[] = [];
+  const reach = (p: number, modes: number, d: number): void => {
+    // Arriving at p not for read: any edge leaves; for read: only one leaving not for read, unless p is written.
+    const leaves = modes !== 0;
+    const leavesAfterRead = g.written[p] ? leaves : (modes & (modeBit(false, false) | modeBit(false, true))) !== 0;
+    if (leaves && dist[p * 2] === far) {
+      dist[p * 2] = d;
+      frontier.push(p * 2);
+    }
+    if (leavesAfterRead && dist[p * 2 + 1] === far) {
+      dist[p * 2 + 1] = d;
+      frontier.push(p * 2 + 1);
+    }
+  };
+  for (const { from, modes } of g.predecessors[start])
+    if (from !== start && g.component[from] === home) reach(from, modes & closing, 1);
+  for (let d = 2; d <= MAX_CYCLE - 1 && frontier.length > 0; d++) {
+    const layer = frontier;
+    frontier = [];
+    for (const state of layer) {
+      const lock = state >> 1;
+      // Edges into `lock` whose witness takes it in this state's mode.
+      const arriving =
+        state & 1 ? modeBit(false, true) | modeBit(true, true) : modeBit(false, false) | modeBit(true, false);
+      for (const { from, modes } of g.predecessors[lock])
+        if (from !== start && g.component[from] === home) reach(from, modes & arriving, d);
+    }
   }
   return dist;
 }
