@@ -25,7 +25,7 @@ export interface EdgeWitness {
   takeLine: number;
   takeColumn: number;
   /** The call chain below `function` when `to` is taken in a callee; empty when direct. */
-  via: ViaStep[];
+  readonly via: readonly ViaStep[];
   fromKnowledge: boolean;
   /** `function` was only partly parsed. */
   partial: boolean;
@@ -58,6 +58,71 @@ export interface EdgeWitness {
    * is the function's first line.
    */
   heldByCaller?: boolean;
+}
+
+/** An edge witness's fields but its route. */
+type WitnessFields = Omit<EdgeWitness, 'via'>;
+
+const DIRECT: readonly ViaStep[] = Object.freeze([]);
+
+/**
+ * The witnesses the graph keeps: one shape for all (a whole tree keeps millions; object literals built from
+ * spreads, each with its own getter, were three times the size), the route built when read (a finding's
+ * steps) from the take it came from: kept for every witness, the chains were most of the graph.
+ */
+class Witness implements EdgeWitness {
+  readonly from: string;
+  readonly to: string;
+  readonly fromMode: LockMode;
+  readonly toMode: LockMode;
+  readonly function: string;
+  readonly file: string;
+  readonly heldLine: number;
+  readonly takeLine: number;
+  readonly takeColumn: number;
+  readonly fromKnowledge: boolean;
+  readonly partial: boolean;
+  readonly sameClassRoute: boolean | undefined;
+  readonly toHeld: boolean | undefined;
+  readonly callback: string | undefined;
+  readonly inlineRun: InlineRun | undefined;
+  readonly guessedStruct: boolean | undefined;
+  readonly heldByCaller: boolean | undefined;
+  /**
+   * @param head the step before the take's route (the callback's), if any
+   * @param taken the callee's (or implementation's) take; undefined for a direct take
+   * @param skipFirst the route starts inside `function` itself (an implementation called by its framework)
+   */
+  constructor(
+    f: WitnessFields,
+    private readonly head: ViaStep | undefined,
+    private readonly taken: TakenLock | undefined,
+    private readonly skipFirst: boolean,
+  ) {
+    this.from = f.from;
+    this.to = f.to;
+    this.fromMode = f.fromMode;
+    this.toMode = f.toMode;
+    this.function = f.function;
+    this.file = f.file;
+    this.heldLine = f.heldLine;
+    this.takeLine = f.takeLine;
+    this.takeColumn = f.takeColumn;
+    this.fromKnowledge = f.fromKnowledge;
+    this.partial = f.partial;
+    this.sameClassRoute = f.sameClassRoute || undefined;
+    this.toHeld = f.toHeld || undefined;
+    this.callback = f.callback;
+    this.inlineRun = f.inlineRun;
+    this.guessedStruct = f.guessedStruct || undefined;
+    this.heldByCaller = f.heldByCaller || undefined;
+  }
+
+  get via(): readonly ViaStep[] {
+    if (!this.taken) return DIRECT;
+    if (this.skipFirst) return this.taken.via.slice(1);
+    return this.head ? [this.head, ...this.taken.via] : this.taken.via;
+  }
 }
 
 export interface LockClassGraph {
@@ -164,21 +229,27 @@ export function buildLockGraph(
         const toHeld = !ev.nested && usable.some((h) => h.lock.id === ev.lock.id);
         for (const h of usable) {
           if (h.lock.id === ev.lock.id) continue;
-          add({
-            from: h.lock.id,
-            to: ev.lock.id,
-            fromMode: h.mode,
-            toMode: ev.mode,
-            function: fn.name,
-            file: fn.file,
-            heldLine: h.line,
-            takeLine: ev.line,
-            takeColumn: ev.column,
-            via: [],
-            fromKnowledge: false,
-            partial,
-            ...(toHeld ? { toHeld } : {}),
-          });
+          add(
+            new Witness(
+              {
+                from: h.lock.id,
+                to: ev.lock.id,
+                fromMode: h.mode,
+                toMode: ev.mode,
+                function: fn.name,
+                file: fn.file,
+                heldLine: h.line,
+                takeLine: ev.line,
+                takeColumn: ev.column,
+                fromKnowledge: false,
+                partial,
+                toHeld,
+              },
+              undefined,
+              undefined,
+              false,
+            ),
+          );
         }
         return;
       }
@@ -186,7 +257,7 @@ export function buildLockGraph(
       const hs = heldUsable(heldNow);
       if (hs.length === 0) return;
       let takes: readonly TakenLock[];
-      let extra: (t: TakenLock) => Partial<EdgeWitness>;
+      let extra: (t: TakenLock) => Pick<WitnessFields, 'fromKnowledge' | 'callback' | 'guessedStruct'>;
       /** The step before the callee's route (the callback's, when through one). */
       let first: ViaStep | undefined;
       if (ev.kind === 'callback') {
@@ -210,7 +281,7 @@ export function buildLockGraph(
         extra = (t) => ({
           fromKnowledge: cb.fromKnowledge || t.fromKnowledge,
           callback: cb.callback,
-          ...(cb.guessedStruct ? { guessedStruct: true } : {}),
+          guessedStruct: cb.guessedStruct,
         });
       } else {
         // A call through a local function pointer takes what any function assigned to it takes.
@@ -219,7 +290,7 @@ export function buildLockGraph(
           .filter((s) => s !== undefined);
         if (callees.length === 0) return;
         takes = callees.length === 1 ? callees[0].takes : callees.flatMap((c) => c.takes);
-        extra = () => ({});
+        extra = (t) => ({ fromKnowledge: t.fromKnowledge, callback: undefined, guessedStruct: undefined });
       }
       for (const h of hs) {
         for (const t of couldAdd(takes, h.lock.id)) {
@@ -246,27 +317,29 @@ export function buildLockGraph(
               : t.inline
                 ? inlineRunOf(t.via)
                 : undefined;
-          add({
-            from: h.lock.id,
-            to: t.lock,
-            fromMode: h.mode,
-            toMode: t.mode,
-            function: fn.name,
-            file: fn.file,
-            heldLine: h.line,
-            takeLine: ev.line,
-            takeColumn: ev.column,
-            fromKnowledge: t.fromKnowledge,
-            partial,
-            ...(sameClassRoute ? { sameClassRoute } : {}),
-            ...(toHeld ? { toHeld } : {}),
-            ...(inlineRun ? { inlineRun } : {}),
-            ...extra(t),
-            // Built when read (a finding's steps): kept for every witness of a whole tree, the chains were most of the graph.
-            get via(): ViaStep[] {
-              return first ? [first, ...t.via] : t.via;
-            },
-          });
+          add(
+            new Witness(
+              {
+                from: h.lock.id,
+                to: t.lock,
+                fromMode: h.mode,
+                toMode: t.mode,
+                function: fn.name,
+                file: fn.file,
+                heldLine: h.line,
+                takeLine: ev.line,
+                takeColumn: ev.column,
+                partial,
+                sameClassRoute,
+                toHeld,
+                inlineRun,
+                ...extra(t),
+              },
+              first,
+              t,
+              false,
+            ),
+          );
         }
       }
     });
@@ -333,24 +406,28 @@ function addCalledWithEdges(
           !wants(h.lock, t.lock, impl.name, impl.file, first.line)
         )
           continue;
-        add({
-          from: h.lock,
-          to: t.lock,
-          fromMode: h.mode,
-          toMode: t.mode,
-          function: impl.name,
-          file: impl.file,
-          heldLine: impl.line ?? first.line,
-          takeLine: first.line,
-          takeColumn: 1,
-          get via(): ViaStep[] {
-            return t.via.slice(1);
-          },
-          fromKnowledge: true,
-          partial: impl.partial,
-          callback: id,
-          heldByCaller: true,
-        });
+        add(
+          new Witness(
+            {
+              from: h.lock,
+              to: t.lock,
+              fromMode: h.mode,
+              toMode: t.mode,
+              function: impl.name,
+              file: impl.file,
+              heldLine: impl.line ?? first.line,
+              takeLine: first.line,
+              takeColumn: 1,
+              fromKnowledge: true,
+              partial: impl.partial,
+              callback: id,
+              heldByCaller: true,
+            },
+            undefined,
+            t,
+            true,
+          ),
+        );
       }
     }
   }
