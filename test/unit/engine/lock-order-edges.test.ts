@@ -229,3 +229,104 @@ test('lock-order with context: a cycle of the context alone is reported nowhere 
     engine.dispose();
   }
 });
+
+test('lock-order: a route closed only through a read/read junction is not a cycle, and the longer route around it is the one reported', async () => {
+  const hub = `struct hub {
+	struct mutex a_lock;
+	struct mutex x_lock;
+	struct mutex c_lock;
+	struct mutex d_lock;
+	struct rw_semaphore r_rwsem;
+};
+
+static void take_ax(struct hub *h)
+{
+	mutex_lock(&h->a_lock);
+	mutex_lock(&h->x_lock);
+	mutex_unlock(&h->x_lock);
+	mutex_unlock(&h->a_lock);
+}
+
+static void take_xr(struct hub *h)
+{
+	mutex_lock(&h->x_lock);
+	down_read(&h->r_rwsem);
+	up_read(&h->r_rwsem);
+	mutex_unlock(&h->x_lock);
+}
+
+static void take_ra(struct hub *h)
+{
+	down_read(&h->r_rwsem);
+	mutex_lock(&h->a_lock);
+	mutex_unlock(&h->a_lock);
+	up_read(&h->r_rwsem);
+}
+`;
+  // x → c → d → a: one edge longer than x → r → a, whose junction at the rwsem (taken for read, then held for
+  // read while a is taken) lets a second reader through.
+  const around = `
+static void take_xc(struct hub *h)
+{
+	mutex_lock(&h->x_lock);
+	mutex_lock(&h->c_lock);
+	mutex_unlock(&h->c_lock);
+	mutex_unlock(&h->x_lock);
+}
+
+static void take_cd(struct hub *h)
+{
+	mutex_lock(&h->c_lock);
+	mutex_lock(&h->d_lock);
+	mutex_unlock(&h->d_lock);
+	mutex_unlock(&h->c_lock);
+}
+
+static void take_da(struct hub *h)
+{
+	mutex_lock(&h->d_lock);
+	mutex_lock(&h->a_lock);
+	mutex_unlock(&h->a_lock);
+	mutex_unlock(&h->d_lock);
+}
+`;
+  const parser = await sharedParser();
+  const run = (text: string) =>
+    ofRule(analyzeSources(parser, [{ path: 'hub.c', text }], { minConfidence: 'low' }), 'lock-order');
+  assert.deepEqual(run(hub), []);
+  const found = run(hub + around);
+  assert.deepEqual(
+    found.map((f) => `${f.function}:${f.line}:${f.confidence}`),
+    ['take_ax:12:high'],
+  );
+  assert.equal(
+    found[0].message,
+    'These locks are taken in a cycle: `hub.a_lock` → `hub.x_lock` in `take_ax()` (line 12); `hub.x_lock` → `hub.c_lock` in `take_xc()` (line 36); `hub.c_lock` → `hub.d_lock` in `take_cd()` (line 44); `hub.d_lock` → `hub.a_lock` in `take_da()` (line 52): possible deadlock.',
+  );
+  // With a writer of the rwsem, the junction blocks: the shorter route is a cycle too (over other locks, so both).
+  const writer = `
+static void take_r_write(struct hub *h)
+{
+	down_write(&h->r_rwsem);
+	up_write(&h->r_rwsem);
+}
+`;
+  const both = run(hub + around + writer);
+  assert.deepEqual(
+    both.map((f) => f.message.match(/`[^`]+` → `[^`]+` in `[^`]+`/g)),
+    [
+      [
+        '`hub.a_lock` → `hub.x_lock` in `take_ax()`',
+        '`hub.x_lock` → `hub.r_rwsem` in `take_xr()`',
+        '`hub.r_rwsem` → `hub.a_lock` in `take_ra()`',
+      ],
+      // found from its edge out of x (the search from a's edge stops at the shorter cycle)
+      [
+        '`hub.x_lock` → `hub.c_lock` in `take_xc()`',
+        '`hub.c_lock` → `hub.d_lock` in `take_cd()`',
+        '`hub.d_lock` → `hub.a_lock` in `take_da()`',
+        '`hub.a_lock` → `hub.x_lock` in `take_ax()`',
+      ],
+    ],
+  );
+});
