@@ -118,10 +118,15 @@ class Witness implements EdgeWitness {
     this.heldByCaller = f.heldByCaller || undefined;
   }
 
+  /** The route once read: a finding reads it many times (picking, wording, steps) and each read built it anew. */
+  private route: readonly ViaStep[] | undefined = undefined;
+
   get via(): readonly ViaStep[] {
     if (!this.taken) return DIRECT;
-    if (this.skipFirst) return this.taken.via.slice(1);
-    return this.head ? [this.head, ...this.taken.via] : this.taken.via;
+    if (this.route) return this.route;
+    if (this.skipFirst) this.route = this.taken.via.slice(1);
+    else this.route = this.head ? [this.head, ...this.taken.via] : this.taken.via;
+    return this.route;
   }
 }
 
