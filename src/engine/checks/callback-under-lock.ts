@@ -11,7 +11,7 @@ import type { CallbackEvent } from '../model/types';
 import type { CallbackSummary, TakenLock, ViaStep } from '../interproc/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { fingerprint, inlineRunText, lowerConfidence, perFunctionCheck } from './check';
+import { fingerprint, inlineRunText, lowerConfidence, perFunctionCheck, routeLocations } from './check';
 import { inlineRunOf, otherObjectStep } from '../interproc/via-chain';
 import { isChangeHelper, scenarioFor } from './scenario';
 
@@ -73,7 +73,7 @@ function relatedOf(
       line: impl.line,
       message: `\`${impl.function}()\` is an implementation of \`${cb.callback}\``,
     });
-  const inside = t.via.filter((s) => s.file && s.line);
+  const steps = routeLocations(t.via, t.lock);
   // The witness runs: the lock held, the callback called, the steps inside its implementation, the lock taken (the last of them).
   // with no step of the implementation in view (knowledge), the callback step itself names the lock it takes
   out.push({
@@ -81,18 +81,9 @@ function relatedOf(
     line: ev.line,
     message: `${callText(ev)} called here`,
     role: 'callback',
-    ...(inside.length === 0 ? { lock: t.lock } : {}),
+    ...(steps.length === 0 ? { lock: t.lock } : {}),
   });
-  inside.forEach((s, i) => {
-    const take = i === inside.length - 1;
-    out.push({
-      file: s.file!,
-      line: s.line!,
-      message: `\`${s.function}()\` ${s.what}`,
-      role: take ? 'acquire' : 'call',
-      ...(take ? { lock: t.lock } : {}),
-    });
-  });
+  out.push(...steps);
   return out;
 }
 

@@ -12,10 +12,10 @@
 import type { Knowledge } from '../knowledge/types';
 import type { HeldLocks } from '../model/held-locks';
 import type { FileModel, FunctionModel, LockRef } from '../model/types';
-import type { InlineRun, Summaries } from '../interproc/types';
+import type { InlineRun, Summaries, ViaStep } from '../interproc/types';
 import type { LockClassGraph } from '../interproc/lock-graph';
 import { CONFIDENCE_ORDER } from '../types';
-import type { Confidence, Finding, RuleId } from '../types';
+import type { Confidence, Finding, RelatedLocation, RuleId } from '../types';
 
 export interface CheckContext {
   /** Every file model in view (reported files and context files alike). */
@@ -84,6 +84,34 @@ export function inlineRunText(r: InlineRun): string {
 }
 
 /** `foo()` for messages. */
+/** A long route's steps shown: this many first (where it leaves the reader's code) and last (where the lock is taken). */
+const ROUTE_HEAD = 8;
+const ROUTE_TAIL = 4;
+
+/**
+ * A route's steps in view as related locations, the last one taking `lock`.
+ * With the whole tree as context a route can run through hundreds of calls
+ * (callbacks whose implementations make callbacks): the middle of such a
+ * route is left out and counted in the step after the gap, since no reader
+ * follows it and a finding kept every step of every edge.
+ */
+export function routeLocations(via: readonly ViaStep[], lock: string): RelatedLocation[] {
+  const inside = via.filter((s) => s.file && s.line);
+  const skipped = Math.max(0, inside.length - ROUTE_HEAD - ROUTE_TAIL);
+  const shown = skipped > 0 ? [...inside.slice(0, ROUTE_HEAD), ...inside.slice(-ROUTE_TAIL)] : inside;
+  return shown.map((s, i) => {
+    const take = i === shown.length - 1;
+    const gap = skipped > 0 && i === ROUTE_HEAD ? ` (after ${skipped} more calls not shown)` : '';
+    return {
+      file: s.file!,
+      line: s.line!,
+      message: `\`${s.function}()\` ${s.what}${gap}`,
+      role: take ? 'acquire' : 'call',
+      ...(take ? { lock } : {}),
+    };
+  });
+}
+
 export function fnName(name: string): string {
   return `\`${name}()\``;
 }

@@ -24,7 +24,7 @@
 import type { EdgeWitness } from '../interproc/lock-graph';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { findFunction, fingerprint, inlineRunText } from './check';
+import { findFunction, fingerprint, inlineRunText, routeLocations } from './check';
 import { TAKES_REFERENCE } from './held-values';
 import { withoutSpaces } from '../model/syntax-util';
 import { scenarioFor } from './scenario';
@@ -113,7 +113,7 @@ function related(edges: CycleEdge[]): RelatedLocation[] {
   const out: RelatedLocation[] = [];
   edges.forEach((e, path) => {
     const w = e.witness;
-    const inside = w.via.filter((s) => s.file && s.line);
+    const steps = routeLocations(w.via, e.to);
     out.push({
       file: w.file,
       line: w.heldLine,
@@ -132,20 +132,10 @@ function related(edges: CycleEdge[]): RelatedLocation[] {
           ? `\`${e.to}\` taken inside this call while \`${e.from}\` is held`
           : `\`${e.to}\` taken here while \`${e.from}\` is held`,
       // taken inside the call: the call is a step, the take is the last step inside it
-      ...(inside.length > 0 ? { role: 'call' as const } : { role: 'acquire' as const, lock: e.to }),
+      ...(steps.length > 0 ? { role: 'call' as const } : { role: 'acquire' as const, lock: e.to }),
       path,
     });
-    inside.forEach((step, i) => {
-      const take = i === inside.length - 1;
-      out.push({
-        file: step.file!,
-        line: step.line!,
-        message: `\`${step.function}()\` ${step.what}`,
-        role: take ? 'acquire' : 'call',
-        ...(take ? { lock: e.to } : {}),
-        path,
-      });
-    });
+    for (const step of steps) out.push({ ...step, path });
   });
   return out;
 }
