@@ -322,7 +322,7 @@ export class Engine {
     );
     return {
       findings: dedupe(findings),
-      lockGraph: lockGraph.toLockGraph(),
+      lockGraph: lockGraph.toLockGraph(reported),
       coverage: this.coverage(reports, problems),
     };
   }

@@ -141,8 +141,13 @@ export interface LockClassGraph {
    * so holding it for read does not let a second reader through.
    */
   readonly writers: ReadonlySet<string>;
-  /** The public form: edges with acquisition sites. */
-  toLockGraph(): LockGraph;
+  /**
+   * The public form: edges with acquisition sites. With `reported`, only the
+   * edges with a witness in one of those files: a whole tree's context has
+   * millions of edges of its own, more than one JSON string can hold, and
+   * none of them is in what was asked about.
+   */
+  toLockGraph(reported?: ReadonlySet<string>): LockGraph;
 }
 
 const MAX_WITNESSES = 4;
@@ -350,29 +355,31 @@ export function buildLockGraph(
     });
   }
   addCalledWithEdges(knowledge.callbacks, summaries, add, wants);
-  let publicGraph: LockGraph | undefined;
+  // Built once per graph and set of reported files; callers get a copy they may change.
+  let publicGraph: { key: string; graph: LockGraph } | undefined;
   return {
     edges,
     kinds,
     writers,
-    toLockGraph(): LockGraph {
-      // Built once per graph; callers get a copy they may change.
-      if (publicGraph)
-        return { edges: publicGraph.edges.map((e) => ({ ...e, sites: e.sites.map((x) => ({ ...x })) })) };
-      const out: LockGraph = { edges: [] };
-      for (const [from, row] of [...edges].sort(([a], [b]) => a.localeCompare(b))) {
-        for (const [to, ws] of [...row].sort(([a], [b]) => a.localeCompare(b))) {
-          const sites: { file: string; line: number }[] = [];
-          for (const w of ws) {
-            for (const line of [w.heldLine, w.takeLine]) {
-              if (!sites.some((s) => s.file === w.file && s.line === line)) sites.push({ file: w.file, line });
+    toLockGraph(reported?: ReadonlySet<string>): LockGraph {
+      const key = reported ? [...reported].sort().join('\n') : '\u0000all';
+      if (publicGraph?.key !== key) {
+        const out: LockGraph = { edges: [] };
+        for (const [from, row] of [...edges].sort(([a], [b]) => a.localeCompare(b))) {
+          for (const [to, ws] of [...row].sort(([a], [b]) => a.localeCompare(b))) {
+            if (reported && !ws.some((w) => reported.has(w.file))) continue;
+            const sites: { file: string; line: number }[] = [];
+            for (const w of ws) {
+              for (const line of [w.heldLine, w.takeLine]) {
+                if (!sites.some((s) => s.file === w.file && s.line === line)) sites.push({ file: w.file, line });
+              }
             }
+            out.edges.push({ from, to, sites });
           }
-          out.edges.push({ from, to, sites });
         }
+        publicGraph = { key, graph: out };
       }
-      publicGraph = out;
-      return this.toLockGraph();
+      return { edges: publicGraph.graph.edges.map((e) => ({ ...e, sites: e.sites.map((x) => ({ ...x })) })) };
     },
   };
 }
