@@ -8,7 +8,7 @@
  * Screenshots of each step go to test-artifacts/e2e/review-*.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
@@ -128,9 +128,18 @@ async function acceptProposedSavePath(page: Page, served: Served): Promise<strin
   while ((await input.inputValue()) !== target && Date.now() < proposed) await new Promise((r) => setTimeout(r, 200));
   assert.equal(await input.inputValue(), target);
   await page.locator('.quick-input-widget .monaco-button', { hasText: /^OK$/ }).first().click();
+  // The file appears before its text is written (the save creates it, then writes): wait until it has a size
+  // that holds for two polls, or a read can catch it empty.
   const deadline = Date.now() + 30_000;
-  while (!existsSync(target) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-  if (!existsSync(target)) await screenshot(page, 'review-failed-save');
+  const size = (): number => (existsSync(target) ? statSync(target).size : -1);
+  let last = -1;
+  for (;;) {
+    const now = size();
+    if ((now > 0 && now === last) || Date.now() >= deadline) break;
+    last = now;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  if (size() <= 0) await screenshot(page, 'review-failed-save');
   return target;
 }
 
