@@ -28,6 +28,8 @@ import {
   CalledTake,
   ThroughCallback,
   plainTake,
+  betterWitness,
+  routeDepth,
   strongerRoute,
   weakness,
   withRoute,
@@ -79,6 +81,7 @@ function directEffects(fn: FunctionModel): DirectEffects {
             dropped,
             ev.nested ? true : undefined,
             object === OTHER_OBJECT ? 2 : 0,
+            0,
             (d, nested) => ({
               lock: ev.lock.id,
               kind: ev.lock.kind,
@@ -193,6 +196,7 @@ function mergeTake(
   dropped: string[] | undefined,
   nested: true | undefined,
   weak: number,
+  depth: number,
   make: (dropped: string[] | undefined, nested: true | undefined) => TakenLock,
 ): boolean {
   const i = list.findIndex((x) => x.lock === lock && x.mode === mode);
@@ -201,9 +205,16 @@ function mergeTake(
     return true;
   }
   const had = weakness(list[i]);
+  const kept = list[i].dropped?.filter((d) => dropped?.includes(d));
+  const keptDropped = kept && kept.length > 0 ? kept : undefined;
   if (strongerRoute(weak, had)) {
-    const kept = list[i].dropped?.filter((d) => dropped?.includes(d));
-    list[i] = make(kept && kept.length > 0 ? kept : undefined, list[i].nested && nested);
+    list[i] = make(keptDropped, list[i].nested && nested);
+    return true;
+  }
+  // As weak a route, but fewer calls: the witness is the shortest route, not the first one met (on a whole tree
+  // the first one met can wander hundreds of calls through unrelated code before it reaches the lock).
+  if (weak === had && depth < routeDepth(list[i]) && (kept?.length ?? 0) === (list[i].dropped?.length ?? 0)) {
+    list[i] = make(keptDropped, list[i].nested && nested);
     return true;
   }
   let changed = false;
@@ -213,8 +224,7 @@ function mergeTake(
     changed = true;
   }
   const hadDropped = list[i].dropped;
-  if (!hadDropped) return changed;
-  const kept = hadDropped.filter((d) => dropped?.includes(d));
+  if (!hadDropped || !kept) return changed;
   if (kept.length === hadDropped.length) return changed;
   // The route that drops less becomes the witness, unless it is the weaker one.
   list[i] =
@@ -517,6 +527,8 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
   };
 
   const resolveSummary = (name: string, fromFile?: string, depth = 0): FunctionSummary | undefined => {
+    // A bug report's path or lockdep's own hook: its body, even in view, adds nothing to its callers.
+    if (knowledge.functions[name]?.outsideLockOrder) return knowledgeSummary(name, depth);
     const body = resolve(name, fromFile);
     if (body) return inView.get(key(body));
     return knowledgeSummary(name, depth);
@@ -627,15 +639,23 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
         const made = (d: string[] | undefined, nested: true | undefined): TakenLock =>
           new CalledTake(callStep(), t, d, nested, object);
         const weak = (c.inlineOf !== undefined || t.inline ? 1 : 0) | (object === OTHER_OBJECT ? 2 : 0);
-        if (mergeTake(s.takes, t.lock, t.mode, dropped, t.nested, weak, made)) changed = true;
+        if (mergeTake(s.takes, t.lock, t.mode, dropped, t.nested, weak, routeDepth(t) + 1, made)) changed = true;
       }
       if (!s.irreversible && callee.irreversible) {
         s.irreversible = new CalledIrreversible(callStep(), callee.irreversible);
         changed = true;
       }
       for (const cb of callee.callbacks) {
-        if (s.callbacks.length >= MAX_CALLBACKS) break;
-        if (s.callbacks.some((x) => x.callback === cb.callback)) continue;
+        const at = s.callbacks.findIndex((x) => x.callback === cb.callback);
+        if (at >= 0) {
+          // The shortest route to the callback is its witness, as for takes.
+          if (routeDepth(cb) + 1 < routeDepth(s.callbacks[at])) {
+            s.callbacks[at] = new CalledCallback(callStep(), cb);
+            changed = true;
+          }
+          continue;
+        }
+        if (s.callbacks.length >= MAX_CALLBACKS) continue;
         s.callbacks.push(new CalledCallback(callStep(), cb));
         changed = true;
       }
@@ -726,7 +746,8 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     if (impls.length > 0) {
       const takes: TakenLock[] = [];
       // First taker of each lock and mode wins, unless a later one's route has fewer weaknesses (it took it only
-      // by running deferred work inline, or on another object, and a later one does not); a map, not a scan: a
+      // by running deferred work inline, or on another object, and a later one does not) or is as weak and
+      // shorter; a map, not a scan: a
       // common ops field (`file_operations.release`) has thousands of implementations in a tree.
       const taken = new Map<string, number>();
       const add = (t: TakenLock): void => {
@@ -734,7 +755,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
         const at = taken.get(k);
         if (at === undefined) {
           taken.set(k, takes.push(t) - 1);
-        } else if (strongerRoute(weakness(t), weakness(takes[at]))) takes[at] = t;
+        } else if (betterWitness(t, takes[at])) takes[at] = t;
       };
       let irreversible: IrreversibleStep | undefined;
       const innerDone = new Set<string>();
@@ -754,7 +775,13 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
           if (!inner) continue;
           for (const t of inner.takes) {
             const at = taken.get(`${t.lock}\u0000${t.mode}`);
-            if (at === undefined || strongerRoute(weakness(t), weakness(takes[at]))) add(new ThroughCallback(cb, t));
+            if (at === undefined) add(new ThroughCallback(cb, t));
+            else {
+              const w = weakness(t);
+              const had = weakness(takes[at]);
+              if (strongerRoute(w, had) || (w === had && routeDepth(cb) + routeDepth(t) + 1 < routeDepth(takes[at])))
+                add(new ThroughCallback(cb, t));
+            }
           }
         }
       }

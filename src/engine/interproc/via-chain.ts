@@ -33,6 +33,8 @@ function chainOf(step: ViaStep, below: { readonly via: ViaStep[] }): ViaStep[] {
  */
 abstract class SharedTake implements TakenLock {
   readonly origin: TakenLock;
+  /** How many calls the route makes before the take (`routeDepth()`), kept so that comparing routes builds no chain. */
+  abstract readonly depth: number;
   /**
    * The lock's name, copied: the fixpoint scans a caller's take list for it at
    * every offer, and through a getter that scan was a third of a whole tree's
@@ -69,6 +71,7 @@ export class CalledTake extends SharedTake {
   readonly nested?: true;
   readonly inline?: true;
   readonly object?: number;
+  readonly depth: number;
   constructor(
     readonly step: ViaStep,
     readonly below: TakenLock,
@@ -78,6 +81,7 @@ export class CalledTake extends SharedTake {
     object: number | undefined,
   ) {
     super(below);
+    this.depth = routeDepth(below) + 1;
     if (dropped) this.dropped = dropped;
     if (nested) this.nested = nested;
     if (step.inlineOf || below.inline) this.inline = true;
@@ -90,10 +94,13 @@ export class CalledTake extends SharedTake {
 
 /** An ops callback a function calls inside a callee, reached through the call at `step`. */
 export class CalledCallback implements ReachedCallback {
+  readonly depth: number;
   constructor(
     readonly step: ViaStep,
     readonly below: ReachedCallback,
-  ) {}
+  ) {
+    this.depth = routeDepth(below) + 1;
+  }
   get callback(): string {
     return this.below.callback;
   }
@@ -128,11 +135,13 @@ export class ThroughCallback extends SharedTake {
   readonly nested?: true;
   readonly inline?: true;
   readonly object?: number;
+  readonly depth: number;
   constructor(
     readonly route: ReachedCallback,
     readonly below: TakenLock,
   ) {
     super(below);
+    this.depth = routeDepth(route) + routeDepth(below) + 1;
     if (below.dropped) this.dropped = below.dropped;
     if (below.nested) this.nested = below.nested;
     // The inner take's own route only: the route to the inner callback is not asked (its chain is built when read).
@@ -160,9 +169,25 @@ export function weakness(t: TakenLock): number {
   return (t.inline ? 1 : 0) | (t.object === OTHER_OBJECT ? 2 : 0);
 }
 
+/**
+ * How many calls a route makes before its last step (the take, or the call
+ * through the ops pointer): its chain's length less one, read without
+ * building the chain.
+ */
+export function routeDepth(t: TakenLock | ReachedCallback): number {
+  return t instanceof SharedTake || t instanceof CalledCallback ? t.depth : t.via.length - 1;
+}
+
 /** Does a route with weaknesses `offer` make a better witness than one with `held`: a strict subset of them? */
 export function strongerRoute(offer: number, held: number): boolean {
   return (held & ~offer) !== 0 && (offer & ~held) === 0;
+}
+
+/** Is `offer` the better witness of a lock than `held`: fewer weaknesses, or as weak and fewer calls? */
+export function betterWitness(offer: TakenLock, held: TakenLock): boolean {
+  const w = weakness(offer);
+  const had = weakness(held);
+  return strongerRoute(w, had) || (w === had && routeDepth(offer) < routeDepth(held));
 }
 
 /** A plain copy of a taken lock with another chain (and, when given, other drops and nesting). */

@@ -25,6 +25,7 @@ const FUNCTION_KEYS = [
   'fallible',
   'irreversible',
   'restoring',
+  'outsideLockOrder',
   'reaches',
   'requires',
   'writes',
@@ -181,6 +182,12 @@ class Validator {
       else this.problem(`${at}.${key}`, `expected true or false, got ${kindOf(v[key])}`);
     }
     if (v.irreversible !== undefined) out.irreversible = this.irreversible(v.irreversible, `${at}.irreversible`);
+    if (v.outsideLockOrder !== undefined)
+      out.outsideLockOrder = this.reason(
+        v.outsideLockOrder,
+        'runs only once a bug has been found',
+        `${at}.outsideLockOrder`,
+      );
     return out;
   }
 
@@ -223,8 +230,13 @@ class Validator {
 
   /** A reason string; `true` is accepted and given a generic reason, `false` clears it. */
   irreversible(v: Json, at: string): string | undefined {
+    return this.reason(v, 'cannot be undone by an error path', at);
+  }
+
+  /** A reason: a string, `true` for the default one, `false` for none (clears a built-in one). */
+  reason(v: Json, byDefault: string, at: string): string | undefined {
     if (typeof v === 'string' && v.trim() !== '') return v;
-    if (v === true) return 'cannot be undone by an error path';
+    if (v === true) return byDefault;
     if (v === false) return '';
     this.problem(at, `expected a reason string (or true/false), got ${kindOf(v)}`);
     return undefined;
@@ -386,7 +398,8 @@ export function mergeKnowledge(base: Knowledge, config?: ReviewConfig): Knowledg
   return out;
 }
 
-function dropEmptyReason<T extends { irreversible?: string }>(entry: T): T {
+function dropEmptyReason<T extends { irreversible?: string; outsideLockOrder?: string }>(entry: T): T {
   if (entry.irreversible === '') delete entry.irreversible;
+  if (entry.outsideLockOrder === '') delete entry.outsideLockOrder;
   return entry;
 }

@@ -45,6 +45,11 @@ const ACCESS_ATTACH_TAKES: LockTake[] = [{ lock: IOAS_LOCK, mode: 'exclusive' },
 const UNPIN_IRREVERSIBLE = 'unpins the pages';
 const PUT_IRREVERSIBLE = 'drops a reference to the object';
 const DESTROY_IRREVERSIBLE = 'destroys the object';
+// Why a path's locks are not part of its callers' lock order (see `outsideLockOrder`).
+const STOPS_KERNEL = 'stops the kernel, with the other CPUs stopped first';
+const WARN_FIRED = 'runs only when a WARN or BUG has fired';
+const LOCKDEP_HOOK =
+  "is lockdep's hook: its bookkeeping runs under lockdep's own raw lock, and it calls out only to report";
 
 const fallible: FunctionKnowledge = { fallible: true };
 const XA_RELEASE = ['xa_erase', '__xa_erase', 'xa_erase_irq', 'xa_erase_bh', 'xa_cmpxchg'];
@@ -177,6 +182,26 @@ function ownFunctions(): Record<string, FunctionKnowledge> {
     list_for_each_entry_safe: { iterator: { cursors: [0, 1] } },
     list_for_each_entry_safe_reverse: { iterator: { cursors: [0, 1] } },
     hlist_for_each_entry_safe: { iterator: { cursors: [0, 1] } },
+
+    // Paths that run only once the kernel has found a bug, and lockdep's own hooks: what they take is not part
+    // of their callers' lock order (lockdep turns itself off at its first report and does not record it either).
+    panic: { outsideLockOrder: STOPS_KERNEL },
+    vpanic: { outsideLockOrder: STOPS_KERNEL },
+    nmi_panic: { outsideLockOrder: STOPS_KERNEL },
+    __warn: { outsideLockOrder: WARN_FIRED },
+    warn_slowpath_fmt: { outsideLockOrder: WARN_FIRED },
+    report_bug: { outsideLockOrder: WARN_FIRED },
+    kasan_report: { outsideLockOrder: 'runs only when KASAN has found a bad access' },
+    kasan_report_invalid_free: { outsideLockOrder: 'runs only when KASAN has found a bad free' },
+    kfence_report_error: { outsideLockOrder: 'runs only when KFENCE has found a bad access' },
+    kmsan_report: { outsideLockOrder: 'runs only when KMSAN has found a use of uninitialised memory' },
+    bad_page: { outsideLockOrder: 'runs only when mm has found a corrupt page' },
+    debug_locks_off: { outsideLockOrder: 'turns lockdep off after its report' },
+    lock_acquire: { outsideLockOrder: LOCKDEP_HOOK },
+    lock_release: { outsideLockOrder: LOCKDEP_HOOK },
+    lock_acquired: { outsideLockOrder: LOCKDEP_HOOK },
+    lock_contended: { outsideLockOrder: LOCKDEP_HOOK },
+    lock_sync: { outsideLockOrder: LOCKDEP_HOOK },
 
     // Object lookups and lifetime.
     // A lookup returns the object with a short-term reference the caller must put.

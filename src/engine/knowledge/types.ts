@@ -21,6 +21,13 @@ export interface FunctionKnowledge {
   irreversible?: string;
   /** It restores previous state (re-attach, re-add). */
   restoring?: boolean;
+  /**
+   * Why the locks it takes are not part of its callers' lock order, when they
+   * are not: it runs only once the kernel has found a bug (a sanitizer's or
+   * lockdep's report, a WARN, a panic), or it is lockdep's own bookkeeping.
+   * Routes stop at it: its body, even in view, adds nothing to its callers.
+   */
+  outsideLockOrder?: string;
   /** Functions it reaches whose effects it inherits (`vfio_unpin_pages` → `iommufd_access_unpin_pages`). */
   reaches?: string[];
   /** Locks it asserts held on entry (`lockdep_assert_held`). */

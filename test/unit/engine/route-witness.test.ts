@@ -1,0 +1,164 @@
+/**
+ * Which route a finding shows as its witness, and where routes stop: the
+ * shortest route to a lock, not the first one the summaries met; and no route
+ * through a path that runs only once the kernel has found a bug (a panic, a
+ * sanitizer's report) or through lockdep's own hooks.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { analyzeSources } from '../../../src/engine/engine';
+import { parseConfig } from '../../../src/engine/knowledge/config';
+import type { ReviewConfig } from '../../../src/engine/knowledge/types';
+import { ofRule, sharedParser } from './engine-fixtures';
+
+const lineIn = (text: string, needle: string): number => {
+  const i = text.split('\n').findIndex((l) => l.includes(needle));
+  assert.ok(i >= 0, `no line with ${JSON.stringify(needle)}`);
+  return i + 1;
+};
+
+async function lockOrder(text: string, config?: ReviewConfig) {
+  const r = analyzeSources(await sharedParser(), [{ path: 'zdev.c', text }], {
+    minConfidence: 'low',
+    ...(config ? { config } : {}),
+  });
+  return ofRule(r, 'lock-order');
+}
+
+// The helpers are defined callee first, so the summaries meet the three-call route before the direct one.
+const ZDEV = `// SPDX-License-Identifier: MIT
+struct zdev {
+	struct mutex cfg_lock;
+	struct mutex stat_lock;
+};
+
+static void zdev_stat_bump(struct zdev *z)
+{
+	mutex_lock(&z->stat_lock);
+	mutex_unlock(&z->stat_lock);
+}
+
+static void zdev_deep3(struct zdev *z)
+{
+	zdev_stat_bump(z);
+}
+
+static void zdev_deep2(struct zdev *z)
+{
+	zdev_deep3(z);
+}
+
+static void zdev_deep1(struct zdev *z)
+{
+	zdev_deep2(z);
+}
+
+static void zdev_flush(struct zdev *z)
+{
+	zdev_deep1(z);
+	zdev_stat_bump(z);
+}
+
+void zdev_reconfig(struct zdev *z)
+{
+	mutex_lock(&z->cfg_lock);
+	zdev_flush(z);
+	mutex_unlock(&z->cfg_lock);
+}
+
+void zdev_report(struct zdev *z)
+{
+	mutex_lock(&z->stat_lock);
+	mutex_lock(&z->cfg_lock);
+	mutex_unlock(&z->cfg_lock);
+	mutex_unlock(&z->stat_lock);
+}
+`;
+
+test('the witness of a lock reached two ways is the shortest route, not the first one met', async () => {
+  const [f, ...rest] = await lockOrder(ZDEV);
+  assert.deepEqual(rest, []);
+  const call = lineIn(ZDEV, '\tzdev_flush(z);');
+  assert.equal(`${f.function}:${f.line}:${f.confidence}`, `zdev_reconfig:${call}:high`);
+  assert.match(f.message, /through `zdev_flush\(\)` → `zdev_stat_bump\(\)`\)/);
+  assert.deepEqual(
+    f.related.slice(0, 4).map((r) => `${r.line} ${r.message}`),
+    [
+      `${lineIn(ZDEV, 'mutex_lock(&z->cfg_lock);')} \`zdev.cfg_lock\` taken here in \`zdev_reconfig()\``,
+      `${call} \`zdev.stat_lock\` taken inside this call while \`zdev.cfg_lock\` is held`,
+      // zdev_flush's second call, straight to the helper: not zdev_deep1 → zdev_deep2 → zdev_deep3.
+      `${lineIn(ZDEV, '\tzdev_deep1(z);') + 1} \`zdev_flush()\` calls \`zdev_stat_bump()\``,
+      `${lineIn(ZDEV, 'mutex_lock(&z->stat_lock);')} \`zdev_stat_bump()\` takes \`zdev.stat_lock\``,
+    ],
+  );
+  assert.ok(!f.related.some((r) => r.message.includes('zdev_deep')), 'the three-call route is not shown');
+});
+
+// A report helper that panics, where the panic path in view takes a lock the rest of the file takes around
+// the report's caller's lock.
+const PANICKY = `// SPDX-License-Identifier: MIT
+struct pdev {
+	struct mutex io_lock;
+};
+
+static DEFINE_SPINLOCK(console_owner_lock);
+
+void panic(const char *fmt, ...)
+{
+	spin_lock(&console_owner_lock);
+	spin_unlock(&console_owner_lock);
+}
+
+static void pdev_fatal(struct pdev *p)
+{
+	panic("pdev: lost the device");
+}
+
+void pdev_io(struct pdev *p, int bad)
+{
+	mutex_lock(&p->io_lock);
+	if (bad)
+		pdev_fatal(p);
+	mutex_unlock(&p->io_lock);
+}
+
+void pdev_console(struct pdev *p)
+{
+	spin_lock(&console_owner_lock);
+	mutex_lock(&p->io_lock);
+	mutex_unlock(&p->io_lock);
+	spin_unlock(&console_owner_lock);
+}
+`;
+
+test('a route through panic() is not part of the lock order, even with its body in view; the knowledge can say otherwise', async () => {
+  assert.deepEqual(await lockOrder(PANICKY), []);
+  // Cleared by a configuration (`false`), panic's body counts again and the cycle through it is reported.
+  const { config, problems } = parseConfig(
+    JSON.stringify({ functions: { panic: { outsideLockOrder: false } } }),
+    '.iommufd-review.json',
+  );
+  assert.deepEqual(problems, []);
+  const [f, ...rest] = await lockOrder(PANICKY, config);
+  assert.deepEqual(rest, []);
+  assert.equal(`${f.function}:${f.line}`, `pdev_io:${lineIn(PANICKY, '\t\tpdev_fatal(p);')}`);
+  assert.match(f.message, /through `pdev_fatal\(\)` → `panic\(\)`/);
+});
+
+test('config: outsideLockOrder takes a reason, true or false, and nothing else', () => {
+  const { config, problems } = parseConfig(
+    JSON.stringify({
+      functions: {
+        mydrv_dump_state: { outsideLockOrder: 'runs only when the firmware has crashed' },
+        mydrv_splat: { outsideLockOrder: true },
+        mydrv_bad: { outsideLockOrder: 3 },
+      },
+    }),
+    'cfg.json',
+  );
+  assert.deepEqual(problems, [
+    'cfg.json: functions.mydrv_bad.outsideLockOrder: expected a reason string (or true/false), got a number',
+  ]);
+  assert.equal(config?.functions?.mydrv_dump_state.outsideLockOrder, 'runs only when the firmware has crashed');
+  assert.equal(config?.functions?.mydrv_splat.outsideLockOrder, 'runs only once a bug has been found');
+});
