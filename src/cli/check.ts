@@ -14,6 +14,7 @@ import { loadFiles } from '../engine/node/facts-workers';
 import {
   DEFAULT_MAX_FILE_BYTES,
   collectSourcePaths,
+  outsideKernelDirs,
   digestSources,
   formatBytes,
   readSources,
@@ -63,7 +64,10 @@ Options:
       --lock-graph             text format: also print the lock-class graph, edge by edge
       --tree DIR               read every .c and .h under DIR as context (callers,
                                callback implementations, layouts); findings are
-                               still reported only for the PATHs
+                               still reported only for the PATHs; in a kernel
+                               tree's root, tools/, scripts/, usr/ and
+                               Documentation/ (programs run outside the kernel)
+                               are left out
 ${INDEX_HELP}${JOBS_HELP}  -h, --help                   show this help
 
 Exit status: 0 no findings, 1 findings, 2 usage or input error, 3 internal error.
@@ -272,7 +276,7 @@ function readContext(
   digest: (text: string) => string,
 ): DigestedFile[] {
   if (options.trees.length === 0) return [];
-  const collected = collectSourcePaths(options.trees);
+  const collected = collectSourcePaths(options.trees, new Set(options.trees.flatMap(outsideKernelDirs)));
   if (collected.missing.length > 0) throw new UsageError(`--tree: no such directory: ${collected.missing.join(', ')}`);
   const named = new Set(files.map((f) => path.resolve(f.path)));
   const paths = collected.paths.filter((p) => !named.has(path.resolve(p)));

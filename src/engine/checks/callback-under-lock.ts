@@ -11,8 +11,15 @@ import type { CallbackEvent } from '../model/types';
 import type { CallbackSummary, TakenLock, ViaStep } from '../interproc/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { fingerprint, inlineRunText, lowerConfidence, perFunctionCheck, routeLocations } from './check';
-import { inlineRunOf, otherObjectStep } from '../interproc/via-chain';
+import {
+  dispatchGuessText,
+  fingerprint,
+  inlineRunText,
+  lowerConfidence,
+  perFunctionCheck,
+  routeLocations,
+} from './check';
+import { firstStep, guessedDispatch, inlineRunOf, otherObjectStep } from '../interproc/via-chain';
 import { isChangeHelper, scenarioFor } from './scenario';
 
 /** Is `outer` ordered before `inner` (documented, or an edge in the lock graph)? */
@@ -141,6 +148,8 @@ export const callbackUnderLock: Check = perFunctionCheck(
         const run = t.inline ? inlineRunOf(t.via) : undefined;
         // Taken again on another object of the class (a child, an array element): not the held one unless both are one.
         const other = again ? otherObjectStep(t) : undefined;
+        // Through ops calls the implementation makes in turn, each implementation picked by name and type alone.
+        const guess = guessedDispatch(t);
         let confidence: Confidence = cb.fromKnowledge || t.fromKnowledge ? 'medium' : 'high';
         if (fn.status === 'partial') confidence = lowerConfidence(confidence);
         if (cb.guessedStruct) confidence = lowerConfidence(confidence);
@@ -148,12 +157,12 @@ export const callbackUnderLock: Check = perFunctionCheck(
         // The class is taken `_nested` elsewhere: "again" may be another instance (a parent's suspend
         // resuming its children), a guess below the default until the objects are shown to be one.
         else if (nests) confidence = 'low';
-        if (run || other) confidence = 'low';
+        if (run || other || guess) confidence = 'low';
         findings.push({
           ruleId: 'callback-under-lock',
           severity: 'error',
           confidence,
-          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}${other ? otherObjectText(other) : ''}${run ? inlineRunText(run) : ''}`,
+          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}${other ? otherObjectText(other) : ''}${run ? inlineRunText(run) : ''}${guess ? dispatchGuessText(firstStep(t)?.function ?? cb.callback, guess) : ''}`,
           file: fn.file,
           line: ev.line,
           column: ev.column,

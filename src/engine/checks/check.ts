@@ -13,6 +13,7 @@ import type { Knowledge } from '../knowledge/types';
 import type { HeldLocks } from '../model/held-locks';
 import type { FileModel, FunctionModel, LockRef } from '../model/types';
 import type { InlineRun, Summaries, ViaStep } from '../interproc/types';
+import type { DispatchGuess } from '../interproc/via-chain';
 import type { LockClassGraph } from '../interproc/lock-graph';
 import { CONFIDENCE_ORDER } from '../types';
 import type { Confidence, Finding, RelatedLocation, RuleId } from '../types';
@@ -83,7 +84,15 @@ export function inlineRunText(r: InlineRun): string {
   return ` Only in one mode, though: \`${r.function}()\` calls \`${r.callee}()\` directly${at} where the other branch of its \`if\` hands the same work to \`${r.api}()\` (line ${r.apiLine}), which runs it later without these locks.`;
 }
 
-/** `foo()` for messages. */
+/** Words for a finding whose route is a guess through ops calls (see `guessedDispatch`). */
+export function dispatchGuessText(fn: string, g: DispatchGuess): string {
+  const what =
+    g.callbacks.length === 1
+      ? `\`${g.callbacks[0]}\` running \`${g.implementation ?? '?'}()\`, one of its ${g.implementations} implementations in view`
+      : `${g.callbacks.length} ops calls made in turn (\`${g.callbacks.join('` → `')}\`), each running the implementation that takes the lock`;
+  return ` The route from \`${fn}()\` relies on ${what}: which implementation runs depends on the object's type there, which is not followed.`;
+}
+
 /** A long route's steps shown: this many first (where it leaves the reader's code) and last (where the lock is taken). */
 const ROUTE_HEAD = 8;
 const ROUTE_TAIL = 4;
@@ -112,6 +121,7 @@ export function routeLocations(via: readonly ViaStep[], lock: string): RelatedLo
   });
 }
 
+/** `foo()` for messages. */
 export function fnName(name: string): string {
   return `\`${name}()\``;
 }

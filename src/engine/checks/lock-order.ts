@@ -24,7 +24,7 @@
 import type { EdgeWitness } from '../interproc/lock-graph';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { findFunction, fingerprint, inlineRunText, routeLocations } from './check';
+import { dispatchGuessText, findFunction, fingerprint, inlineRunText, routeLocations } from './check';
 import { TAKES_REFERENCE } from './held-values';
 import { withoutSpaces } from '../model/syntax-util';
 import { scenarioFor } from './scenario';
@@ -535,12 +535,14 @@ function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined 
     message += ` But \`${balanced.edge.witness.function}()\` reaches \`${balanced.edge.to}\` only through the reference \`${balanced.put.fn}()\` drops at line ${balanced.put.put}, which it took itself at line ${balanced.put.get}: that put frees (and takes the lock) only if every other holder let go meanwhile.`;
   const inline = edges.find((e) => e.witness.inlineRun)?.witness.inlineRun;
   if (inline) message += inlineRunText(inline);
+  const guessed = edges.find((e) => e.witness.dispatchGuess);
+  if (guessed) message += dispatchGuessText(guessed.witness.function, guessed.witness.dispatchGuess!);
   if (nesting)
     message += ` The route from \`${nesting.witness.function}()\` takes \`${nesting.from}\` again, so the cycle needs two instances of that class nested (or is a self-deadlock on one); which objects they are cannot be told here.`;
   return {
     ruleId: 'lock-order',
     severity: 'error',
-    confidence: nesting || retaken || balanced || inline ? 'low' : confidenceOf(edges.map((e) => e.witness)),
+    confidence: nesting || retaken || balanced || inline || guessed ? 'low' : confidenceOf(edges.map((e) => e.witness)),
     message,
     file: head.file,
     line: head.takeLine,

@@ -10,7 +10,7 @@ import type { CallbackKnowledge, Knowledge } from '../knowledge/types';
 import type { FunctionModel, LockKind, LockMode } from '../model/types';
 import type { LockGraph } from '../types';
 import type { InlineRun, Summaries, TakenLock, ViaStep } from './types';
-import { firstStep, inlineRunOf } from './via-chain';
+import { type DispatchGuess, firstStep, guessedDispatch, inlineRunOf } from './via-chain';
 
 export interface EdgeWitness {
   from: string;
@@ -58,10 +58,12 @@ export interface EdgeWitness {
    * is the function's first line.
    */
   heldByCaller?: boolean;
+  /** The route is a guess through ops calls its implementation makes in turn (see `guessedDispatch`). */
+  readonly dispatchGuess?: DispatchGuess;
 }
 
-/** An edge witness's fields but its route. */
-type WitnessFields = Omit<EdgeWitness, 'via'>;
+/** An edge witness's fields but its route and what is read from it. */
+type WitnessFields = Omit<EdgeWitness, 'via' | 'dispatchGuess'>;
 
 const DIRECT: readonly ViaStep[] = Object.freeze([]);
 
@@ -120,6 +122,11 @@ class Witness implements EdgeWitness {
 
   /** The route once read: a finding reads it many times (picking, wording, steps) and each read built it anew. */
   private route: readonly ViaStep[] | undefined = undefined;
+
+  /** Read from the take when asked (for the few witnesses that become findings). */
+  get dispatchGuess(): DispatchGuess | undefined {
+    return this.taken ? guessedDispatch(this.taken) : undefined;
+  }
 
   get via(): readonly ViaStep[] {
     if (!this.taken) return DIRECT;

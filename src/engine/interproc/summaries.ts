@@ -775,12 +775,12 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
           if (!inner) continue;
           for (const t of inner.takes) {
             const at = taken.get(`${t.lock}\u0000${t.mode}`);
-            if (at === undefined) add(new ThroughCallback(cb, t));
+            if (at === undefined) add(new ThroughCallback(cb, t, inner.implementations.length));
             else {
               const w = weakness(t);
               const had = weakness(takes[at]);
               if (strongerRoute(w, had) || (w === had && routeDepth(cb) + routeDepth(t) + 1 < routeDepth(takes[at])))
-                add(new ThroughCallback(cb, t));
+                add(new ThroughCallback(cb, t, inner.implementations.length));
             }
           }
         }

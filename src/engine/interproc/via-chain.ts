@@ -139,6 +139,8 @@ export class ThroughCallback extends SharedTake {
   constructor(
     readonly route: ReachedCallback,
     readonly below: TakenLock,
+    /** How many implementations the inner callback has in view: the one that takes the lock is one of them. */
+    readonly width: number,
   ) {
     super(below);
     this.depth = routeDepth(route) + routeDepth(below) + 1;
@@ -181,6 +183,48 @@ export function routeDepth(t: TakenLock | ReachedCallback): number {
 /** Does a route with weaknesses `offer` make a better witness than one with `held`: a strict subset of them? */
 export function strongerRoute(offer: number, held: number): boolean {
   return (held & ~offer) !== 0 && (offer & ~held) === 0;
+}
+
+/**
+ * A nested ops call has at most this many implementations in view and still
+ * counts as known: a framework's driver callback (`vfio_device_ops.dma_unmap`:
+ * three) is, `file_operations.release` (thousands) or a clocksource's `read`
+ * (every architecture's) is not.
+ */
+export const NARROW_DISPATCH = 8;
+
+/** Ops calls a route makes in turn inside the implementation it starts in, when they make the route a guess. */
+export interface DispatchGuess {
+  /** The ops calls in turn, outer first (`super_operations.drop_inode`, then `address_space_operations.writepages`). */
+  callbacks: string[];
+  /** The first one's implementation on the route, and how many it has in view. */
+  implementation: string | undefined;
+  implementations: number;
+}
+
+/**
+ * The route's ops calls made in turn (callbacks an implementation makes,
+ * followed to their implementations), when they make it a guess: two or
+ * more, or one with more than `NARROW_DISPATCH` implementations. Each picks,
+ * by the field's name and the ops table's type alone, the implementation that
+ * takes the lock; whether the object there is of that type is not followed.
+ */
+export function guessedDispatch(t: TakenLock): DispatchGuess | undefined {
+  const callbacks: string[] = [];
+  let first: ThroughCallback | undefined;
+  let widest = 0;
+  let cur: TakenLock = t;
+  for (;;) {
+    if (cur instanceof ThroughCallback) {
+      first ??= cur;
+      callbacks.push(cur.route.callback);
+      widest = Math.max(widest, cur.width);
+      cur = cur.below;
+    } else if (cur instanceof CalledTake) cur = cur.below;
+    else break;
+  }
+  if (!first || (callbacks.length < 2 && widest <= NARROW_DISPATCH)) return undefined;
+  return { callbacks, implementation: firstStep(first.below)?.function, implementations: first.width };
 }
 
 /** Is `offer` the better witness of a lock than `held`: fewer weaknesses, or as weak and fewer calls? */

@@ -143,7 +143,9 @@ export abstract class CallEvents extends DataEvents {
       const targets = this.fnPointers.get(name);
       const loc = this.emit({
         kind: 'call',
-        callee: name,
+        // A parameter or local called is a function pointer: `(*fn)`, not the function of that name elsewhere
+        // (a whole tree has global functions named `fn`, `func` and `cb`); what was assigned to it is `targets`.
+        callee: this.vars.has(name) ? `(*${name})` : name,
         args: argTexts,
         ...(resultVar ? { resultVar } : {}),
         text: clip(n.text),

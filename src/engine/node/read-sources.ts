@@ -40,7 +40,11 @@ export function isSourcePath(file: string): boolean {
  * .c and .h files; a file named explicitly is taken whatever its extension
  * (the user asked for it). Symlinked directories are followed once.
  */
-export function collectSourcePaths(args: readonly string[]): {
+export function collectSourcePaths(
+  args: readonly string[],
+  /** Directories not walked (resolved paths). */
+  skipDirs: ReadonlySet<string> = new Set(),
+): {
   paths: string[];
   missing: string[];
   empty: string[];
@@ -92,8 +96,9 @@ export function collectSourcePaths(args: readonly string[]): {
           continue; // a dangling link is not a source file
         }
       }
-      if (isDir) found += walk(p);
-      else if (isFile && isSourcePath(p)) {
+      if (isDir) {
+        if (!skipDirs.has(path.resolve(p))) found += walk(p);
+      } else if (isFile && isSourcePath(p)) {
         add(p);
         found++;
       }
@@ -161,6 +166,18 @@ export function readSourceFile(file: string, options: ReadSourcesOptions = {}): 
       },
     };
   }
+}
+
+/**
+ * A kernel tree's top-level folders of programs that run outside the kernel
+ * (tools/ with perf and the selftests, scripts/, usr/, the examples in
+ * Documentation/): walked as a tree's context, they joined kernel code by
+ * name (a selftest's global `fn()` for every call through a pointer of that
+ * name). A kernel tree is known by its `Kbuild` and `MAINTAINERS`.
+ */
+export function outsideKernelDirs(tree: string): string[] {
+  if (!fs.existsSync(path.join(tree, 'Kbuild')) || !fs.existsSync(path.join(tree, 'MAINTAINERS'))) return [];
+  return ['tools', 'scripts', 'usr', 'Documentation'].map((d) => path.resolve(tree, d));
 }
 
 /** collectSourcePaths + readSourceFile over every argument. */

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CONFIG_FILE_NAME, commonDirectory, findConfigFile, resolveConfig } from '../../../src/engine/node/find-config';
-import { collectSourcePaths, readSourceFile, readSources } from '../../../src/engine/node/read-sources';
+import {
+  collectSourcePaths,
+  outsideKernelDirs,
+  readSourceFile,
+  readSources,
+} from '../../../src/engine/node/read-sources';
 
 let dir = '';
 before(() => {
@@ -37,6 +42,33 @@ test('directories are walked recursively for .c and .h, sorted, symlink loops fo
   );
   assert.deepEqual(got.missing, []);
   assert.deepEqual(got.empty, []);
+});
+
+test("a kernel tree's context leaves out its folders of programs run outside the kernel; other trees are walked whole", () => {
+  const kernel = path.join(dir, 'kernel');
+  for (const d of ['kernel/sched', 'tools/testing/selftests/bpf', 'scripts/mod', 'usr', 'Documentation/x', 'samples'])
+    mkdirSync(path.join(kernel, d), { recursive: true });
+  for (const f of [
+    'kernel/sched/core.c',
+    'tools/testing/selftests/bpf/pin.c',
+    'scripts/mod/modpost.c',
+    'usr/gen_init_cpio.c',
+    'Documentation/x/demo.c',
+    'samples/hello.c',
+  ])
+    writeFileSync(path.join(kernel, f), 'int x;\n');
+  const rel = (ps: string[]) => ps.map((p) => path.relative(kernel, p));
+  // Not a kernel tree yet (no Kbuild and MAINTAINERS): nothing is left out.
+  assert.deepEqual(outsideKernelDirs(kernel), []);
+  assert.equal(collectSourcePaths([kernel]).paths.length, 6);
+  writeFileSync(path.join(kernel, 'Kbuild'), '');
+  writeFileSync(path.join(kernel, 'MAINTAINERS'), '');
+  const skip = new Set(outsideKernelDirs(kernel));
+  assert.deepEqual(rel(collectSourcePaths([kernel], skip).paths), ['kernel/sched/core.c', 'samples/hello.c']);
+  // Named as the tree itself, a folder is walked: the user asked for it.
+  assert.deepEqual(rel(collectSourcePaths([path.join(kernel, 'tools')], skip).paths), [
+    'tools/testing/selftests/bpf/pin.c',
+  ]);
 });
 
 test('missing arguments and directories without C files are reported, not dropped', () => {

@@ -162,3 +162,174 @@ test('config: outsideLockOrder takes a reason, true or false, and nothing else',
   assert.equal(config?.functions?.mydrv_dump_state.outsideLockOrder, 'runs only when the firmware has crashed');
   assert.equal(config?.functions?.mydrv_splat.outsideLockOrder, 'runs only once a bug has been found');
 });
+
+// A hub whose notify callback flushes its sink through a second ops table; `sinks` implementations of the
+// sink's flush, the first of which takes the hub's lock again.
+function hubSource(sinks: number, drainTurn = false): string {
+  const impls = Array.from({ length: sinks }, (_, i) =>
+    i === 0
+      ? drainTurn
+        ? `static void sink0_flush(struct hub *h)\n{\n\th->tail->drain(h);\n}\n`
+        : `static void sink0_flush(struct hub *h)\n{\n\tmutex_lock(&h->lock);\n\th->flushed++;\n\tmutex_unlock(&h->lock);\n}\n`
+      : `static void sink${i}_flush(struct hub *h)\n{\n\th->flushed++;\n}\n`,
+  );
+  const tables = Array.from(
+    { length: sinks },
+    (_, i) => `static const struct sink_ops sink${i}_ops = {\n\t.flush = sink${i}_flush,\n};\n`,
+  );
+  const drain = drainTurn
+    ? `static void tail_drain(struct hub *h)\n{\n\tmutex_lock(&h->lock);\n\th->flushed = 0;\n\tmutex_unlock(&h->lock);\n}\n\n` +
+      `static const struct tail_ops tail0_ops = {\n\t.drain = tail_drain,\n};\n\n`
+    : '';
+  return `// SPDX-License-Identifier: MIT
+struct hub;
+
+struct hub_ops {
+	void (*notify)(struct hub *h);
+};
+
+struct sink_ops {
+	void (*flush)(struct hub *h);
+};
+
+struct tail_ops {
+	void (*drain)(struct hub *h);
+};
+
+struct hub {
+	struct mutex lock;
+	int flushed;
+	const struct hub_ops *ops;
+	const struct sink_ops *sink;
+	const struct tail_ops *tail;
+};
+
+${drain}${impls.join('\n')}
+${tables.join('\n')}
+static void hub_notify(struct hub *h)
+{
+	h->sink->flush(h);
+}
+
+static const struct hub_ops hub_default_ops = {
+	.notify = hub_notify,
+};
+
+void hub_event(struct hub *h)
+{
+	mutex_lock(&h->lock);
+	h->ops->notify(h);
+	mutex_unlock(&h->lock);
+}
+`;
+}
+
+async function callbackFindings(text: string) {
+  const r = analyzeSources(await sharedParser(), [{ path: 'hub.c', text }], { minConfidence: 'low' });
+  return ofRule(r, 'callback-under-lock').map((f) => ({
+    at: `${f.function}:${f.line}:${f.confidence}`,
+    message: f.message,
+  }));
+}
+
+test('callback-under-lock: a route through a second ops call is believed when that call has few implementations, a guess when it has many or calls a third', async () => {
+  const narrow = hubSource(2);
+  const call = lineIn(narrow, 'h->ops->notify(h);');
+  const few = await callbackFindings(narrow);
+  assert.deepEqual(
+    few.map((f) => f.at),
+    [`hub_event:${call}:high`],
+  );
+  assert.doesNotMatch(few[0].message, /relies on/);
+
+  const wide = hubSource(9);
+  const many = await callbackFindings(wide);
+  assert.deepEqual(
+    many.map((f) => f.at),
+    [`hub_event:${lineIn(wide, 'h->ops->notify(h);')}:low`],
+  );
+  assert.ok(
+    many[0].message.endsWith(
+      ' The route from `hub_notify()` relies on `sink_ops.flush` running `sink0_flush()`, one of its 9 implementations in view: ' +
+        "which implementation runs depends on the object's type there, which is not followed.",
+    ),
+    many[0].message,
+  );
+
+  const turn = hubSource(2, true);
+  const inTurn = await callbackFindings(turn);
+  assert.deepEqual(
+    inTurn.map((f) => f.at),
+    [`hub_event:${lineIn(turn, 'h->ops->notify(h);')}:low`],
+  );
+  assert.match(
+    inTurn[0].message,
+    / The route from `hub_notify\(\)` relies on 2 ops calls made in turn \(`sink_ops.flush` → `tail_ops.drain`\), each running the implementation that takes the lock: /,
+  );
+});
+
+test('a call through a parameter is a call through a pointer, not to a global function of that name', async () => {
+  // `fn` is also a global function, in another file, that takes a lock ordered before the walker's caller's.
+  const other = `// SPDX-License-Identifier: MIT
+struct ring {
+	struct mutex lock;
+	struct mutex stat_lock;
+};
+
+extern struct ring *the_ring;
+
+void fn(void *data)
+{
+	mutex_lock(&the_ring->stat_lock);
+	mutex_unlock(&the_ring->stat_lock);
+}
+
+void ring_report(struct ring *r)
+{
+	mutex_lock(&r->stat_lock);
+	mutex_lock(&r->lock);
+	mutex_unlock(&r->lock);
+	mutex_unlock(&r->stat_lock);
+}
+`;
+  const walker = `// SPDX-License-Identifier: MIT
+struct ring {
+	struct mutex lock;
+	struct mutex stat_lock;
+};
+
+static void ring_walk(void (*fn)(void *data), void *data)
+{
+	fn(data);
+}
+
+static void ring_count(void *data)
+{
+	(*(int *)data)++;
+}
+
+void ring_scan(struct ring *r, int *n)
+{
+	mutex_lock(&r->lock);
+	ring_walk(ring_count, n);
+	mutex_unlock(&r->lock);
+}
+`;
+  const r = analyzeSources(
+    await sharedParser(),
+    [
+      { path: 'fn.c', text: other },
+      { path: 'walk.c', text: walker },
+    ],
+    { minConfidence: 'low' },
+  );
+  assert.deepEqual(
+    r.findings.filter((f) => f.ruleId === 'lock-order' || f.ruleId === 'callback-under-lock'),
+    [],
+  );
+  assert.deepEqual(
+    r.lockGraph.edges.filter((e) => e.from === 'ring.lock'),
+    [],
+    'no edge from ring.lock through the global fn()',
+  );
+});
