@@ -14,6 +14,7 @@ import type { HeldLocks } from '../model/held-locks';
 import type { FileModel, FunctionModel, LockRef } from '../model/types';
 import type { InlineRun, Summaries, ViaStep } from '../interproc/types';
 import type { DispatchGuess } from '../interproc/via-chain';
+import { visibleFrom } from '../interproc/summaries';
 import type { LockClassGraph } from '../interproc/lock-graph';
 import { CONFIDENCE_ORDER } from '../types';
 import type { Confidence, Finding, RelatedLocation, RuleId } from '../types';
@@ -126,11 +127,12 @@ export function fnName(name: string): string {
   return `\`${name}()\``;
 }
 
-/** Lookup of a function body by name, preferring the one in `file` (static functions). */
+/** Lookup of a function body by name, preferring the one in `file`, else one `file` can call (not another .c file's static one). */
 export function findFunction(ctx: CheckContext, name: string, file?: string): FunctionModel | undefined {
   const all = ctx.functions.get(name);
   if (!all || all.length === 0) return undefined;
-  return (file && all.find((f) => f.file === file)) || all[0];
+  if (!file) return all[0];
+  return all.find((f) => f.file === file) ?? all.find((f) => visibleFrom(f, file));
 }
 
 /**

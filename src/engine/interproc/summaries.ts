@@ -434,6 +434,16 @@ export function globalSignature(fn: FunctionModel): string {
   return sig;
 }
 
+/**
+ * Can a call by name in `fromFile` reach this definition? Not a `static`
+ * function of another `.c` file (a header's static inline is every includer's):
+ * across a whole tree, thousands of files have their own static `put()`,
+ * `release()` or `fn()`, and a call in one file reached another's.
+ */
+export function visibleFrom(fn: FunctionModel, fromFile: string | undefined): boolean {
+  return !fn.fileLocal || fn.file === fromFile || !fn.file.endsWith('.c');
+}
+
 const MAX_TAKES = 64;
 const MAX_CALLBACKS = 16;
 
@@ -464,17 +474,24 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
   // across a whole tree) resolves to the caller's own file's first
   // definition: looked up by file, not by scanning the definitions per call.
   const sameFile = new Map<string, Map<string, FunctionModel>>();
+  // Else the first definition another file can call: a `static` function in another `.c` file is not one.
+  const shared = new Map<string, FunctionModel | undefined>();
   for (const [name, list] of byName) {
     if (list.length === 1) continue;
     const byFile = new Map<string, FunctionModel>();
     for (const fn of list) if (!byFile.has(fn.file)) byFile.set(fn.file, fn);
     sameFile.set(name, byFile);
+    shared.set(
+      name,
+      list.find((fn) => visibleFrom(fn, undefined)),
+    );
   }
   const resolve = (name: string, fromFile?: string): FunctionModel | undefined => {
     const list = byName.get(name);
     if (!list) return undefined;
-    if (list.length === 1 || !fromFile) return list[0];
-    return sameFile.get(name)!.get(fromFile) ?? list[0];
+    if (!fromFile) return list[0];
+    if (list.length === 1) return visibleFrom(list[0], fromFile) ? list[0] : undefined;
+    return sameFile.get(name)!.get(fromFile) ?? shared.get(name);
   };
 
   // Knowledge-only summaries (for names with no body in view), resolved lazily with `reaches`.

@@ -333,3 +333,74 @@ void ring_scan(struct ring *r, int *n)
     'no edge from ring.lock through the global fn()',
   );
 });
+
+test("a call by name reaches a static function only in its own file, never another .c file's", async () => {
+  // put_entry() is static in cache.c, where it takes stat_lock. table.c calls a put_entry() of its own, declared
+  // but not in view, under tbl.lock, and takes stat_lock before tbl.lock elsewhere: were cache.c's static
+  // function the one table.c calls, that would be a cycle.
+  const cache = `// SPDX-License-Identifier: MIT
+struct tbl {
+	struct mutex lock;
+	struct mutex stat_lock;
+	struct mutex gc_lock;
+};
+
+extern struct tbl *cache_tbl;
+
+static void put_entry(void *e)
+{
+	mutex_lock(&cache_tbl->stat_lock);
+	mutex_unlock(&cache_tbl->stat_lock);
+}
+
+void cache_gc(struct tbl *t)
+{
+	mutex_lock(&t->gc_lock);
+	put_entry(t);
+	mutex_unlock(&t->gc_lock);
+}
+`;
+  const table = `// SPDX-License-Identifier: MIT
+struct tbl {
+	struct mutex lock;
+	struct mutex stat_lock;
+	struct mutex gc_lock;
+};
+
+void put_entry(void *e);
+
+void tbl_drop(struct tbl *t, void *e)
+{
+	mutex_lock(&t->lock);
+	put_entry(e);
+	mutex_unlock(&t->lock);
+}
+
+void tbl_stats(struct tbl *t)
+{
+	mutex_lock(&t->stat_lock);
+	mutex_lock(&t->lock);
+	mutex_unlock(&t->lock);
+	mutex_unlock(&t->stat_lock);
+}
+`;
+  const r = analyzeSources(
+    await sharedParser(),
+    [
+      { path: 'cache.c', text: cache },
+      { path: 'table.c', text: table },
+    ],
+    { minConfidence: 'low' },
+  );
+  assert.deepEqual(ofRule(r, 'lock-order'), []);
+  const edges = r.lockGraph.edges.map(
+    (e) => `${e.from} > ${e.to} ${e.sites.map((x) => `${x.file}:${x.line}`).join(',')}`,
+  );
+  // cache.c's own call reaches its static put_entry(); table.c's does not.
+  const gcHeld = lineIn(cache, 'mutex_lock(&t->gc_lock);');
+  const statHeld = lineIn(table, 'mutex_lock(&t->stat_lock);');
+  assert.deepEqual(edges.sort(), [
+    `tbl.gc_lock > tbl.stat_lock cache.c:${gcHeld},cache.c:${lineIn(cache, '\tput_entry(t);')}`,
+    `tbl.stat_lock > tbl.lock table.c:${statHeld},table.c:${statHeld + 1}`,
+  ]);
+});
