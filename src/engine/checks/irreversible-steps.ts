@@ -14,6 +14,7 @@ import { findFunction } from './check';
 import { baseVariable, type FlowPaths, flowPathsOf } from './flow-paths';
 import type { EventRef } from './flow-paths';
 import { withoutSpaces } from '../model/syntax-util';
+import { NARROW_DISPATCH } from '../interproc/via-chain';
 
 /** What an error path loses; decides the "cannot …" half of a message. */
 export type LossKind = 'driver-pins' | 'pins' | 'membership' | 'reference' | 'object' | 'other';
@@ -87,11 +88,14 @@ export class IrreversibleSteps {
 
   constructor(private readonly ctx: CheckContext) {}
 
-  /** The irreversible steps performed by the event at `ref` of `fn`, if any. */
-  at(fn: FunctionModel, paths: FlowPaths, ref: EventRef): IrreversibleSite | undefined {
+  /**
+   * The irreversible steps performed by the event at `ref` of `fn`, if any.
+   * `nested`: `fn` is a callee of the function under review, not that function.
+   */
+  at(fn: FunctionModel, paths: FlowPaths, ref: EventRef, nested = false): IrreversibleSite | undefined {
     const ev = ref.event;
     if (ev.kind === 'callback') {
-      const impl = this.callbackImplementation(ev);
+      const impl = this.callbackImplementation(ev, nested);
       if (impl)
         return {
           ref,
@@ -213,16 +217,24 @@ export class IrreversibleSteps {
     return { what: why, loss: lossOf(ev.field, why), label, file: fn.file, line: ev.line, guessed: true };
   }
 
-  /** The first implementation in view (`.field = impl` initialisers of this ops struct) whose body has irreversible steps. */
-  private callbackImplementation(ev: CallbackEvent): { function: string; steps: IrreversibleStep[] } | undefined {
+  /**
+   * The first implementation in view (`.field = impl` initialisers of this ops struct) whose body has irreversible
+   * steps. Inside a callee (`nested`), not when the field has more than `NARROW_DISPATCH` implementations: the one
+   * with such a step would be picked by the field's name and type alone (a whole tree's `file_operations.release`
+   * found some driver's reference drop under iommu's DMA ownership claim).
+   */
+  private callbackImplementation(
+    ev: CallbackEvent,
+    nested: boolean,
+  ): { function: string; steps: IrreversibleStep[] } | undefined {
     if (!ev.opsStruct) return undefined;
-    for (const file of this.ctx.files) {
-      for (const impl of file.opsImplementations) {
-        if (impl.opsStruct !== ev.opsStruct || impl.field !== ev.field) continue;
-        const body = findFunction(this.ctx, impl.function, impl.file);
-        const steps = body ? this.stepsInside(body) : [];
-        if (steps.length > 0) return { function: impl.function, steps };
-      }
+    // The summaries' list: each implementation once, in file order, those whose body is in view.
+    const impls = this.ctx.summaries.callback(ev.opsStruct, ev.field)?.implementations ?? [];
+    if (nested && impls.length > NARROW_DISPATCH) return undefined;
+    for (const impl of impls) {
+      const body = findFunction(this.ctx, impl.function, impl.file);
+      const steps = body ? this.stepsInside(body) : [];
+      if (steps.length > 0) return { function: impl.function, steps };
     }
     return undefined;
   }
@@ -244,7 +256,7 @@ export class IrreversibleSteps {
     const steps: IrreversibleStep[] = [];
     for (const r of paths.events()) {
       if (onErrorPath.has(r.block)) continue;
-      const site = this.at(body, paths, r);
+      const site = this.at(body, paths, r, true);
       if (!site || isCleanup(paths, r)) continue;
       for (const s of site.steps) if (!steps.some((x) => x.line === s.line && x.file === s.file)) steps.push(s);
     }

@@ -404,3 +404,71 @@ void tbl_stats(struct tbl *t)
     `tbl.stat_lock > tbl.lock table.c:${statHeld},table.c:${statHeld + 1}`,
   ]);
 });
+
+// A reset that has its holder release the current thing through an ops call inside a callee, then allocates.
+function holderSource(releases: number): string {
+  const impls = Array.from({ length: releases }, (_, i) =>
+    i === 0
+      ? `static void rel0(struct holder *h)\n{\n\tstruct thing *old = h->cur;\n\n\tkref_put(&old->ref, thing_free);\n}\n`
+      : `static void rel${i}(struct holder *h)\n{\n\th->buf = NULL;\n}\n`,
+  );
+  const tables = Array.from(
+    { length: releases },
+    (_, i) => `static const struct holder_ops rel${i}_ops = {\n\t.release = rel${i},\n};\n`,
+  );
+  return `// SPDX-License-Identifier: MIT
+struct thing {
+	struct kref ref;
+};
+
+struct holder;
+
+struct holder_ops {
+	void (*release)(struct holder *h);
+};
+
+struct holder {
+	struct thing *cur;
+	const struct holder_ops *ops;
+	void *buf;
+};
+
+static void thing_free(struct kref *ref)
+{
+}
+
+${impls.join('\n')}
+${tables.join('\n')}
+static void holder_drop(struct holder *h)
+{
+	h->ops->release(h);
+}
+
+int holder_reset(struct holder *h)
+{
+	void *buf;
+
+	holder_drop(h);
+	buf = kzalloc(64, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	h->buf = buf;
+	return 0;
+}
+`;
+}
+
+test("unmap-before-rollback: a callee's ops call is followed into its implementations only when it has few", async () => {
+  const parser = await sharedParser();
+  const rollback = (text: string) =>
+    ofRule(analyzeSources(parser, [{ path: 'holder.c', text }], { minConfidence: 'low' }), 'unmap-before-rollback');
+  const one = holderSource(1);
+  assert.deepEqual(
+    rollback(one).map((f) => `${f.function}:${f.line}:${f.confidence} ${f.message}`),
+    [
+      `holder_reset:${lineIn(one, 'kzalloc(')}:high \`holder_drop()\` drops the reference to the old object (line ${lineIn(one, '\tholder_drop(h);')}) before \`kzalloc()\` can fail (line ${lineIn(one, 'kzalloc(')}); the error path (line ${lineIn(one, 'return -ENOMEM;')}) returns an error but cannot take back the dropped reference (the object may already be freed).`,
+    ],
+  );
+  // Nine implementations: the one that drops a reference would be picked by the field's name and type alone.
+  assert.deepEqual(rollback(holderSource(9)), []);
+});
