@@ -41,10 +41,15 @@ export function relatedLines(f: Finding): number[] {
 
 /** The 1-based line of the first line containing `needle` in a fixture (to keep expectations readable). */
 export function lineOf(rel: string, needle: string, nth = 1): number {
-  const lines = fixtureSource(rel).text.split('\n');
+  return lineInText(fixtureSource(rel).text, needle, nth, rel);
+}
+
+/** The 1-based line of the `nth` line of `text` that contains `needle` (C written inline in a test). */
+export function lineInText(text: string, needle: string, nth = 1, where = 'the text'): number {
+  const lines = text.split('\n');
   let seen = 0;
   for (let i = 0; i < lines.length; i++) {
     if (lines[i].includes(needle) && ++seen === nth) return i + 1;
   }
-  throw new Error(`${needle} not found in ${rel}`);
+  throw new Error(`${needle} not found in ${where}`);
 }

@@ -9,13 +9,7 @@ import { test } from 'node:test';
 import { analyzeSources } from '../../../src/engine/engine';
 import { parseConfig } from '../../../src/engine/knowledge/config';
 import type { ReviewConfig } from '../../../src/engine/knowledge/types';
-import { ofRule, sharedParser } from './engine-fixtures';
-
-const lineIn = (text: string, needle: string): number => {
-  const i = text.split('\n').findIndex((l) => l.includes(needle));
-  assert.ok(i >= 0, `no line with ${JSON.stringify(needle)}`);
-  return i + 1;
-};
+import { lineInText, ofRule, sharedParser } from './engine-fixtures';
 
 async function lockOrder(text: string, config?: ReviewConfig) {
   const r = analyzeSources(await sharedParser(), [{ path: 'zdev.c', text }], {
@@ -78,17 +72,17 @@ void zdev_report(struct zdev *z)
 test('the witness of a lock reached two ways is the shortest route, not the first one met', async () => {
   const [f, ...rest] = await lockOrder(ZDEV);
   assert.deepEqual(rest, []);
-  const call = lineIn(ZDEV, '\tzdev_flush(z);');
+  const call = lineInText(ZDEV, '\tzdev_flush(z);');
   assert.equal(`${f.function}:${f.line}:${f.confidence}`, `zdev_reconfig:${call}:high`);
   assert.match(f.message, /through `zdev_flush\(\)` → `zdev_stat_bump\(\)`\)/);
   assert.deepEqual(
     f.related.slice(0, 4).map((r) => `${r.line} ${r.message}`),
     [
-      `${lineIn(ZDEV, 'mutex_lock(&z->cfg_lock);')} \`zdev.cfg_lock\` taken here in \`zdev_reconfig()\``,
+      `${lineInText(ZDEV, 'mutex_lock(&z->cfg_lock);')} \`zdev.cfg_lock\` taken here in \`zdev_reconfig()\``,
       `${call} \`zdev.stat_lock\` taken inside this call while \`zdev.cfg_lock\` is held`,
       // zdev_flush's second call, straight to the helper: not zdev_deep1 → zdev_deep2 → zdev_deep3.
-      `${lineIn(ZDEV, '\tzdev_deep1(z);') + 1} \`zdev_flush()\` calls \`zdev_stat_bump()\``,
-      `${lineIn(ZDEV, 'mutex_lock(&z->stat_lock);')} \`zdev_stat_bump()\` takes \`zdev.stat_lock\``,
+      `${lineInText(ZDEV, '\tzdev_deep1(z);') + 1} \`zdev_flush()\` calls \`zdev_stat_bump()\``,
+      `${lineInText(ZDEV, 'mutex_lock(&z->stat_lock);')} \`zdev_stat_bump()\` takes \`zdev.stat_lock\``,
     ],
   );
   assert.ok(!f.related.some((r) => r.message.includes('zdev_deep')), 'the three-call route is not shown');
@@ -141,7 +135,7 @@ test('a route through panic() is not part of the lock order, even with its body 
   assert.deepEqual(problems, []);
   const [f, ...rest] = await lockOrder(PANICKY, config);
   assert.deepEqual(rest, []);
-  assert.equal(`${f.function}:${f.line}`, `pdev_io:${lineIn(PANICKY, '\t\tpdev_fatal(p);')}`);
+  assert.equal(`${f.function}:${f.line}`, `pdev_io:${lineInText(PANICKY, '\t\tpdev_fatal(p);')}`);
   assert.match(f.message, /through `pdev_fatal\(\)` → `panic\(\)`/);
 });
 
@@ -234,7 +228,7 @@ async function callbackFindings(text: string) {
 
 test('callback-under-lock: a route through a second ops call is believed when that call has few implementations, a guess when it has many or calls a third', async () => {
   const narrow = hubSource(2);
-  const call = lineIn(narrow, 'h->ops->notify(h);');
+  const call = lineInText(narrow, 'h->ops->notify(h);');
   const few = await callbackFindings(narrow);
   assert.deepEqual(
     few.map((f) => f.at),
@@ -246,7 +240,7 @@ test('callback-under-lock: a route through a second ops call is believed when th
   const many = await callbackFindings(wide);
   assert.deepEqual(
     many.map((f) => f.at),
-    [`hub_event:${lineIn(wide, 'h->ops->notify(h);')}:low`],
+    [`hub_event:${lineInText(wide, 'h->ops->notify(h);')}:low`],
   );
   assert.ok(
     many[0].message.endsWith(
@@ -260,7 +254,7 @@ test('callback-under-lock: a route through a second ops call is believed when th
   const inTurn = await callbackFindings(turn);
   assert.deepEqual(
     inTurn.map((f) => f.at),
-    [`hub_event:${lineIn(turn, 'h->ops->notify(h);')}:low`],
+    [`hub_event:${lineInText(turn, 'h->ops->notify(h);')}:low`],
   );
   assert.match(
     inTurn[0].message,
@@ -397,10 +391,10 @@ void tbl_stats(struct tbl *t)
     (e) => `${e.from} > ${e.to} ${e.sites.map((x) => `${x.file}:${x.line}`).join(',')}`,
   );
   // cache.c's own call reaches its static put_entry(); table.c's does not.
-  const gcHeld = lineIn(cache, 'mutex_lock(&t->gc_lock);');
-  const statHeld = lineIn(table, 'mutex_lock(&t->stat_lock);');
+  const gcHeld = lineInText(cache, 'mutex_lock(&t->gc_lock);');
+  const statHeld = lineInText(table, 'mutex_lock(&t->stat_lock);');
   assert.deepEqual(edges.sort(), [
-    `tbl.gc_lock > tbl.stat_lock cache.c:${gcHeld},cache.c:${lineIn(cache, '\tput_entry(t);')}`,
+    `tbl.gc_lock > tbl.stat_lock cache.c:${gcHeld},cache.c:${lineInText(cache, '\tput_entry(t);')}`,
     `tbl.stat_lock > tbl.lock table.c:${statHeld},table.c:${statHeld + 1}`,
   ]);
 });
@@ -466,7 +460,7 @@ test("unmap-before-rollback: a callee's ops call is followed into its implementa
   assert.deepEqual(
     rollback(one).map((f) => `${f.function}:${f.line}:${f.confidence} ${f.message}`),
     [
-      `holder_reset:${lineIn(one, 'kzalloc(')}:high \`holder_drop()\` drops the reference to the old object (line ${lineIn(one, '\tholder_drop(h);')}) before \`kzalloc()\` can fail (line ${lineIn(one, 'kzalloc(')}); the error path (line ${lineIn(one, 'return -ENOMEM;')}) returns an error but cannot take back the dropped reference (the object may already be freed).`,
+      `holder_reset:${lineInText(one, 'kzalloc(')}:high \`holder_drop()\` drops the reference to the old object (line ${lineInText(one, '\tholder_drop(h);')}) before \`kzalloc()\` can fail (line ${lineInText(one, 'kzalloc(')}); the error path (line ${lineInText(one, 'return -ENOMEM;')}) returns an error but cannot take back the dropped reference (the object may already be freed).`,
     ],
   );
   // Nine implementations: the one that drops a reference would be picked by the field's name and type alone.
