@@ -28,6 +28,7 @@ import {
   CalledTake,
   ThroughCallback,
   plainTake,
+  betterRoute,
   betterWitness,
   routeDepth,
   strongerRoute,
@@ -764,8 +765,8 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       const takes: TakenLock[] = [];
       // First taker of each lock and mode wins, unless a later one's route has fewer weaknesses (it took it only
       // by running deferred work inline, or on another object, and a later one does not) or is as weak and
-      // shorter; a map, not a scan: a
-      // common ops field (`file_operations.release`) has thousands of implementations in a tree.
+      // shorter; a map, not a scan: a common ops field (`file_operations.release`) has thousands of
+      // implementations in a tree.
       const taken = new Map<string, number>();
       const add = (t: TakenLock): void => {
         const k = `${t.lock}\u0000${t.mode}`;
@@ -792,13 +793,9 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
           if (!inner) continue;
           for (const t of inner.takes) {
             const at = taken.get(`${t.lock}\u0000${t.mode}`);
-            if (at === undefined) add(new ThroughCallback(cb, t, inner.implementations.length));
-            else {
-              const w = weakness(t);
-              const had = weakness(takes[at]);
-              if (strongerRoute(w, had) || (w === had && routeDepth(cb) + routeDepth(t) + 1 < routeDepth(takes[at])))
-                add(new ThroughCallback(cb, t, inner.implementations.length));
-            }
+            // Made only when it goes in (ThroughCallback's depth and weaknesses, computed ahead).
+            if (at === undefined || betterRoute(weakness(t), routeDepth(cb) + routeDepth(t) + 1, takes[at]))
+              add(new ThroughCallback(cb, t, inner.implementations.length));
           }
         }
       }

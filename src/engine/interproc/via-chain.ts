@@ -229,9 +229,13 @@ export function guessedDispatch(t: TakenLock): DispatchGuess | undefined {
 
 /** Is `offer` the better witness of a lock than `held`: fewer weaknesses, or as weak and fewer calls? */
 export function betterWitness(offer: TakenLock, held: TakenLock): boolean {
-  const w = weakness(offer);
+  return betterRoute(weakness(offer), routeDepth(offer), held);
+}
+
+/** `betterWitness()` for an offer not made yet, from its weaknesses and depth. */
+export function betterRoute(weak: number, depth: number, held: TakenLock): boolean {
   const had = weakness(held);
-  return strongerRoute(w, had) || (w === had && routeDepth(offer) < routeDepth(held));
+  return strongerRoute(weak, had) || (weak === had && depth < routeDepth(held));
 }
 
 /** A plain copy of a taken lock with another chain (and, when given, other drops and nesting). */
