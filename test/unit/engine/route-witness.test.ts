@@ -1,8 +1,11 @@
 /**
- * Which route a finding shows as its witness, and where routes stop: the
- * shortest route to a lock, not the first one the summaries met; and no route
- * through a path that runs only once the kernel has found a bug (a panic, a
- * sanitizer's report) or through lockdep's own hooks.
+ * Which route a finding shows as its witness, where routes stop, and which
+ * routes are guesses: the shortest route to a lock, not the first one the
+ * summaries met; no route through a path that runs only once the kernel has
+ * found a bug (a panic, a sanitizer's report) or through lockdep's own hooks;
+ * a call reaches a parameter's target, not a global of the parameter's name,
+ * and another file's static function never; a route through ops calls made
+ * in turn, or through a wide one, is a guess.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
