@@ -24,9 +24,24 @@ import { isChangeHelper, scenarioFor } from './scenario';
 
 /** Is `outer` ordered before `inner` (documented, or an edge in the lock graph)? */
 function orderedBefore(ctx: CheckContext, outer: string, inner: string): boolean {
-  if (ctx.knowledge.documentedOrders.some((o) => o.indexOf(outer) >= 0 && o.indexOf(inner) > o.indexOf(outer)))
-    return true;
+  if (documentedBefore(ctx, outer, inner)) return true;
   return (ctx.lockGraph.edges.get(outer)?.get(inner)?.length ?? 0) > 0;
+}
+
+function documentedBefore(ctx: CheckContext, outer: string, inner: string): boolean {
+  return ctx.knowledge.documentedOrders.some((o) => o.indexOf(outer) >= 0 && o.indexOf(inner) > o.indexOf(outer));
+}
+
+/**
+ * The order stands only on lock-graph routes that are guesses (every witness
+ * kept relies on ops calls made in turn, or on a wide one: `guessedDispatch`)?
+ * A hard-irq descriptor lock "ordered before" a mutex through some driver's
+ * handler picked by name is no order.
+ */
+function orderOnlyGuessed(ctx: CheckContext, outer: string, inner: string): boolean {
+  if (documentedBefore(ctx, outer, inner)) return false;
+  const ws = ctx.lockGraph.edges.get(outer)?.get(inner) ?? [];
+  return ws.length > 0 && ws.every((w) => w.dispatchGuess);
 }
 
 function callText(ev: CallbackEvent): string {
@@ -150,6 +165,8 @@ export const callbackUnderLock: Check = perFunctionCheck(
         const other = again ? otherObjectStep(t) : undefined;
         // Through ops calls the implementation makes in turn, each implementation picked by name and type alone.
         const guess = guessedDispatch(t);
+        // An inversion whose order itself stands only on such guesses.
+        const guessedOrder = !again && orderOnlyGuessed(ctx, t.lock, h.lock.id);
         let confidence: Confidence = cb.fromKnowledge || t.fromKnowledge ? 'medium' : 'high';
         if (fn.status === 'partial') confidence = lowerConfidence(confidence);
         if (cb.guessedStruct) confidence = lowerConfidence(confidence);
@@ -157,12 +174,12 @@ export const callbackUnderLock: Check = perFunctionCheck(
         // The class is taken `_nested` elsewhere: "again" may be another instance (a parent's suspend
         // resuming its children), a guess below the default until the objects are shown to be one.
         else if (nests) confidence = 'low';
-        if (run || other || guess) confidence = 'low';
+        if (run || other || guess || guessedOrder) confidence = 'low';
         findings.push({
           ruleId: 'callback-under-lock',
           severity: 'error',
           confidence,
-          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}${other ? otherObjectText(other) : ''}${run ? inlineRunText(run) : ''}${guess ? dispatchGuessText(firstStep(t)?.function ?? cb.callback, guess) : ''}`,
+          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}${other ? otherObjectText(other) : ''}${run ? inlineRunText(run) : ''}${guess ? dispatchGuessText(firstStep(t)?.function ?? cb.callback, guess) : ''}${guessedOrder ? ` That order itself stands only on routes through ops calls whose implementation is picked by the field's name and type alone.` : ''}`,
           file: fn.file,
           line: ev.line,
           column: ev.column,

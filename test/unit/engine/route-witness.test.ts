@@ -469,3 +469,105 @@ test("unmap-before-rollback: a callee's ops call is followed into its implementa
   // Nine implementations: the one that drops a reference would be picked by the field's name and type alone.
   assert.deepEqual(rollback(holderSource(9)), []);
 });
+
+// A hub whose reconfiguration notifies its sink (one of `sinks` flush implementations, the first taking the hub's
+// lock) under cfg_lock, and whose poll refreshes (taking cfg_lock) under the hub's lock: an inversion each way.
+function pollSource(sinks: number): string {
+  const impls = Array.from({ length: sinks }, (_, i) =>
+    i === 0
+      ? `static void sink0_flush(struct hub *h)\n{\n\tmutex_lock(&h->lock);\n\th->flushed++;\n\tmutex_unlock(&h->lock);\n}\n`
+      : `static void sink${i}_flush(struct hub *h)\n{\n\th->flushed++;\n}\n`,
+  );
+  const tables = Array.from(
+    { length: sinks },
+    (_, i) => `static const struct sink_ops sink${i}_ops = {\n\t.flush = sink${i}_flush,\n};\n`,
+  );
+  return `// SPDX-License-Identifier: MIT
+struct hub;
+
+struct hub_ops {
+	void (*notify)(struct hub *h);
+};
+
+struct sink_ops {
+	void (*flush)(struct hub *h);
+};
+
+struct poll_ops {
+	void (*refresh)(struct hub *h);
+};
+
+struct hub {
+	struct mutex lock;
+	struct mutex cfg_lock;
+	int flushed;
+	const struct hub_ops *ops;
+	const struct sink_ops *sink;
+	const struct poll_ops *poll;
+};
+
+${impls.join('\n')}
+${tables.join('\n')}
+static void hub_notify(struct hub *h)
+{
+	h->sink->flush(h);
+}
+
+static const struct hub_ops hub_default_ops = {
+	.notify = hub_notify,
+};
+
+void hub_reconfig(struct hub *h)
+{
+	mutex_lock(&h->cfg_lock);
+	h->ops->notify(h);
+	mutex_unlock(&h->cfg_lock);
+}
+
+static void poll_refresh(struct hub *h)
+{
+	mutex_lock(&h->cfg_lock);
+	h->flushed = 0;
+	mutex_unlock(&h->cfg_lock);
+}
+
+static const struct poll_ops poll_default_ops = {
+	.refresh = poll_refresh,
+};
+
+void hub_poll(struct hub *h)
+{
+	mutex_lock(&h->lock);
+	h->poll->refresh(h);
+	mutex_unlock(&h->lock);
+}
+`;
+}
+
+test('callback-under-lock: an inversion whose order stands only on a guessed route is low, and says so', async () => {
+  const narrow = pollSource(2);
+  assert.deepEqual(
+    (await callbackFindings(narrow)).map((f) => f.at),
+    [
+      `hub_reconfig:${lineInText(narrow, 'h->ops->notify(h);')}:medium`,
+      `hub_poll:${lineInText(narrow, 'h->poll->refresh(h);')}:medium`,
+    ],
+  );
+  const wide = pollSource(9);
+  const found = await callbackFindings(wide);
+  assert.deepEqual(
+    found.map((f) => f.at),
+    [
+      `hub_reconfig:${lineInText(wide, 'h->ops->notify(h);')}:low`,
+      `hub_poll:${lineInText(wide, 'h->poll->refresh(h);')}:low`,
+    ],
+  );
+  // hub_reconfig's own route is the guess; hub_poll's route is plain, but the order it inverts is only the guess's.
+  assert.match(found[0].message, /relies on `sink_ops.flush` running `sink0_flush\(\)`, one of its 9 implementations/);
+  assert.ok(
+    found[1].message.endsWith(
+      "which is ordered before `hub.lock`: lock inversion, possible deadlock. That order itself stands only on routes through ops calls whose implementation is picked by the field's name and type alone.",
+    ),
+    found[1].message,
+  );
+});
