@@ -160,19 +160,41 @@ test('config: outsideLockOrder takes a reason, true or false, and nothing else',
   assert.equal(config?.functions?.mydrv_splat.outsideLockOrder, 'runs only once a bug has been found');
 });
 
+/**
+ * `count` implementations of `opsStruct.field`, each with its own table: `name(i)` is the i-th function, `body(i)`
+ * its body (the first is the one that matters; the rest are there to make the field wide).
+ */
+function opsTables(
+  count: number,
+  opsStruct: string,
+  field: string,
+  param: string,
+  name: (i: number) => string,
+  body: (i: number) => string,
+): string {
+  const impls = Array.from({ length: count }, (_, i) => `static void ${name(i)}(${param})\n{\n${body(i)}}\n`);
+  const tables = Array.from(
+    { length: count },
+    (_, i) => `static const struct ${opsStruct} ${name(i)}_ops = {\n\t.${field} = ${name(i)},\n};\n`,
+  );
+  return `${impls.join('\n')}\n${tables.join('\n')}`;
+}
+
 // A hub whose notify callback flushes its sink through a second ops table; `sinks` implementations of the
 // sink's flush, the first of which takes the hub's lock again.
 function hubSource(sinks: number, drainTurn = false): string {
-  const impls = Array.from({ length: sinks }, (_, i) =>
-    i === 0
-      ? drainTurn
-        ? `static void sink0_flush(struct hub *h)\n{\n\th->tail->drain(h);\n}\n`
-        : `static void sink0_flush(struct hub *h)\n{\n\tmutex_lock(&h->lock);\n\th->flushed++;\n\tmutex_unlock(&h->lock);\n}\n`
-      : `static void sink${i}_flush(struct hub *h)\n{\n\th->flushed++;\n}\n`,
-  );
-  const tables = Array.from(
-    { length: sinks },
-    (_, i) => `static const struct sink_ops sink${i}_ops = {\n\t.flush = sink${i}_flush,\n};\n`,
+  const sinkOps = opsTables(
+    sinks,
+    'sink_ops',
+    'flush',
+    'struct hub *h',
+    (i) => `sink${i}_flush`,
+    (i) =>
+      i > 0
+        ? '\th->flushed++;\n'
+        : drainTurn
+          ? '\th->tail->drain(h);\n'
+          : '\tmutex_lock(&h->lock);\n\th->flushed++;\n\tmutex_unlock(&h->lock);\n',
   );
   const drain = drainTurn
     ? `static void tail_drain(struct hub *h)\n{\n\tmutex_lock(&h->lock);\n\th->flushed = 0;\n\tmutex_unlock(&h->lock);\n}\n\n` +
@@ -201,8 +223,7 @@ struct hub {
 	const struct tail_ops *tail;
 };
 
-${drain}${impls.join('\n')}
-${tables.join('\n')}
+${drain}${sinkOps}
 static void hub_notify(struct hub *h)
 {
 	h->sink->flush(h);
@@ -404,14 +425,13 @@ void tbl_stats(struct tbl *t)
 
 // A reset that has its holder release the current thing through an ops call inside a callee, then allocates.
 function holderSource(releases: number): string {
-  const impls = Array.from({ length: releases }, (_, i) =>
-    i === 0
-      ? `static void rel0(struct holder *h)\n{\n\tstruct thing *old = h->cur;\n\n\tkref_put(&old->ref, thing_free);\n}\n`
-      : `static void rel${i}(struct holder *h)\n{\n\th->buf = NULL;\n}\n`,
-  );
-  const tables = Array.from(
-    { length: releases },
-    (_, i) => `static const struct holder_ops rel${i}_ops = {\n\t.release = rel${i},\n};\n`,
+  const releaseOps = opsTables(
+    releases,
+    'holder_ops',
+    'release',
+    'struct holder *h',
+    (i) => `rel${i}`,
+    (i) => (i > 0 ? '\th->buf = NULL;\n' : '\tstruct thing *old = h->cur;\n\n\tkref_put(&old->ref, thing_free);\n'),
   );
   return `// SPDX-License-Identifier: MIT
 struct thing {
@@ -434,8 +454,7 @@ static void thing_free(struct kref *ref)
 {
 }
 
-${impls.join('\n')}
-${tables.join('\n')}
+${releaseOps}
 static void holder_drop(struct holder *h)
 {
 	h->ops->release(h);
@@ -473,14 +492,13 @@ test("unmap-before-rollback: a callee's ops call is followed into its implementa
 // A hub whose reconfiguration notifies its sink (one of `sinks` flush implementations, the first taking the hub's
 // lock) under cfg_lock, and whose poll refreshes (taking cfg_lock) under the hub's lock: an inversion each way.
 function pollSource(sinks: number): string {
-  const impls = Array.from({ length: sinks }, (_, i) =>
-    i === 0
-      ? `static void sink0_flush(struct hub *h)\n{\n\tmutex_lock(&h->lock);\n\th->flushed++;\n\tmutex_unlock(&h->lock);\n}\n`
-      : `static void sink${i}_flush(struct hub *h)\n{\n\th->flushed++;\n}\n`,
-  );
-  const tables = Array.from(
-    { length: sinks },
-    (_, i) => `static const struct sink_ops sink${i}_ops = {\n\t.flush = sink${i}_flush,\n};\n`,
+  const sinkOps = opsTables(
+    sinks,
+    'sink_ops',
+    'flush',
+    'struct hub *h',
+    (i) => `sink${i}_flush`,
+    (i) => (i > 0 ? '\th->flushed++;\n' : '\tmutex_lock(&h->lock);\n\th->flushed++;\n\tmutex_unlock(&h->lock);\n'),
   );
   return `// SPDX-License-Identifier: MIT
 struct hub;
@@ -506,8 +524,7 @@ struct hub {
 	const struct poll_ops *poll;
 };
 
-${impls.join('\n')}
-${tables.join('\n')}
+${sinkOps}
 static void hub_notify(struct hub *h)
 {
 	h->sink->flush(h);
