@@ -10,7 +10,14 @@ import type { CallbackKnowledge, Knowledge } from '../knowledge/types';
 import type { FunctionModel, LockKind, LockMode } from '../model/types';
 import type { LockGraph } from '../types';
 import type { InlineRun, Summaries, TakenLock, ViaStep } from './types';
-import { type DispatchGuess, firstStep, guessedDispatch, inlineRunOf } from './via-chain';
+import {
+  DISPATCH_GUESS,
+  type DispatchGuess,
+  dispatchLevel,
+  firstStep,
+  guessedDispatch,
+  inlineRunOf,
+} from './via-chain';
 
 export interface EdgeWitness {
   from: string;
@@ -223,7 +230,10 @@ export function buildLockGraph(
     return entry.open;
   };
   const retakes = (takes: readonly TakenLock[], from: string): boolean => {
-    const scan = (): boolean => takes.some((x) => x.lock === from && !x.dropped?.includes(from));
+    // A guessed route (`guessedDispatch()`) does not count: it says nothing about what this call does. The list
+    // keeps a route that is not a guess whenever one is in view (guesses are a weakness).
+    const scan = (): boolean =>
+      takes.some((x) => x.lock === from && !x.dropped?.includes(from) && dispatchLevel(x) < DISPATCH_GUESS);
     if (takes.length < LONG_TAKES) return scan();
     const entry = underHeld(takes, from);
     entry.retakes ??= scan();

@@ -26,12 +26,16 @@ import {
   CalledCallback,
   CalledIrreversible,
   CalledTake,
+  GUESS_WEAKNESS,
   ThroughCallback,
+  dispatchLevel,
+  guessBit,
   plainTake,
   betterRoute,
   betterWitness,
   routeDepth,
   strongerRoute,
+  throughDispatch,
   weakness,
   withRoute,
 } from './via-chain';
@@ -656,7 +660,10 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
         const object = callerObject(t.object, c.args, fn.params);
         const made = (d: string[] | undefined, nested: true | undefined): TakenLock =>
           new CalledTake(callStep(), t, d, nested, object);
-        const weak = (c.inlineOf !== undefined || t.inline ? 1 : 0) | (object === OTHER_OBJECT ? 2 : 0);
+        const weak =
+          (c.inlineOf !== undefined || t.inline ? 1 : 0) |
+          (object === OTHER_OBJECT ? 2 : 0) |
+          guessBit(dispatchLevel(t));
         if (mergeTake(s.takes, t.lock, t.mode, dropped, t.nested, weak, routeDepth(t) + 1, made)) changed = true;
       }
       if (!s.irreversible && callee.irreversible) {
@@ -794,8 +801,10 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
           for (const t of inner.takes) {
             const at = taken.get(`${t.lock}\u0000${t.mode}`);
             // Made only when it goes in (ThroughCallback's depth and weaknesses, computed ahead).
-            if (at === undefined || betterRoute(weakness(t), routeDepth(cb) + routeDepth(t) + 1, takes[at]))
-              add(new ThroughCallback(cb, t, inner.implementations.length));
+            const width = inner.implementations.length;
+            const weak = (weakness(t) & ~GUESS_WEAKNESS) | guessBit(throughDispatch(t, width));
+            if (at === undefined || betterRoute(weak, routeDepth(cb) + routeDepth(t) + 1, takes[at]))
+              add(new ThroughCallback(cb, t, width));
           }
         }
       }

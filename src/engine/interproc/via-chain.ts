@@ -35,6 +35,8 @@ abstract class SharedTake implements TakenLock {
   readonly origin: TakenLock;
   /** How many calls the route makes before the take (`routeDepth()`), kept so that comparing routes builds no chain. */
   abstract readonly depth: number;
+  /** The route's ops calls made in turn, as `dispatchLevel()` reads them, kept for the same reason. */
+  abstract readonly dispatch: number;
   /**
    * The lock's name, copied: the fixpoint scans a caller's take list for it at
    * every offer, and through a getter that scan was a third of a whole tree's
@@ -72,6 +74,7 @@ export class CalledTake extends SharedTake {
   readonly inline?: true;
   readonly object?: number;
   readonly depth: number;
+  readonly dispatch: number;
   constructor(
     readonly step: ViaStep,
     readonly below: TakenLock,
@@ -82,6 +85,7 @@ export class CalledTake extends SharedTake {
   ) {
     super(below);
     this.depth = routeDepth(below) + 1;
+    this.dispatch = dispatchLevel(below);
     if (dropped) this.dropped = dropped;
     if (nested) this.nested = nested;
     if (step.inlineOf || below.inline) this.inline = true;
@@ -136,6 +140,7 @@ export class ThroughCallback extends SharedTake {
   readonly inline?: true;
   readonly object?: number;
   readonly depth: number;
+  readonly dispatch: number;
   constructor(
     readonly route: ReachedCallback,
     readonly below: TakenLock,
@@ -144,6 +149,7 @@ export class ThroughCallback extends SharedTake {
   ) {
     super(below);
     this.depth = routeDepth(route) + routeDepth(below) + 1;
+    this.dispatch = throughDispatch(below, width);
     if (below.dropped) this.dropped = below.dropped;
     if (below.nested) this.nested = below.nested;
     // The inner take's own route only: the route to the inner callback is not asked (its chain is built when read).
@@ -165,10 +171,17 @@ export function withRoute(t: TakenLock, dropped: string[] | undefined, nested: t
 /**
  * What makes a route a weaker witness than the function's ordinary behaviour,
  * as bits: 1, it runs deferred work inline (mode-dependent); 2, the lock is
- * another object's. A route with fewer of them replaces one with more.
+ * another object's; 4, it is a guess (`guessedDispatch()`). A route with fewer
+ * of them replaces one with more.
  */
 export function weakness(t: TakenLock): number {
-  return (t.inline ? 1 : 0) | (t.object === OTHER_OBJECT ? 2 : 0);
+  return (t.inline ? 1 : 0) | (t.object === OTHER_OBJECT ? 2 : 0) | guessBit(dispatchLevel(t));
+}
+
+/** `weakness()`'s bit for a guess, and the bit for a route whose `dispatchLevel()` is `level`. */
+export const GUESS_WEAKNESS = 4;
+export function guessBit(level: number): number {
+  return level >= DISPATCH_GUESS ? GUESS_WEAKNESS : 0;
 }
 
 /**
@@ -193,6 +206,21 @@ export function strongerRoute(offer: number, held: number): boolean {
  */
 export const NARROW_DISPATCH = 8;
 
+/**
+ * A route's ops calls made in turn, summed up without walking it: 0, none;
+ * 1, one with at most `NARROW_DISPATCH` implementations; `DISPATCH_GUESS`,
+ * a guess (two or more, or a wider one).
+ */
+export const DISPATCH_GUESS = 2;
+export function dispatchLevel(t: TakenLock): number {
+  return t instanceof SharedTake ? t.dispatch : 0;
+}
+
+/** `dispatchLevel()` of a `ThroughCallback` over `below` with `width` implementations, before it is made. */
+export function throughDispatch(below: TakenLock, width: number): number {
+  return dispatchLevel(below) > 0 || width > NARROW_DISPATCH ? DISPATCH_GUESS : 1;
+}
+
 /** Ops calls a route makes in turn inside the implementation it starts in, when they make the route a guess. */
 export interface DispatchGuess {
   /** The ops calls in turn, outer first (`super_operations.drop_inode`, then `address_space_operations.writepages`). */
@@ -210,6 +238,7 @@ export interface DispatchGuess {
  * takes the lock; whether the object there is of that type is not followed.
  */
 export function guessedDispatch(t: TakenLock): DispatchGuess | undefined {
+  if (dispatchLevel(t) < DISPATCH_GUESS) return undefined;
   const callbacks: string[] = [];
   let first: ThroughCallback | undefined;
   let widest = 0;

@@ -588,3 +588,114 @@ test('callback-under-lock: an inversion whose order stands only on a guessed rou
     found[1].message,
   );
 });
+
+// A pool whose account callback (one implementation) takes stat_lock and also flushes its sink through a second
+// ops table of `sinks` implementations; the first sink flush takes the pool's lock (`sinkTakes`). With `deep`,
+// the account callback also reaches `sinkTakes` through three plain calls.
+function poolSource(sinks: number, sinkTakes: 'lock' | 'gc_lock', deep: boolean): string {
+  const sinkOps = opsTables(
+    sinks,
+    'pool_sink_ops',
+    'flush',
+    'struct pool *p',
+    (i) => `psink${i}_flush`,
+    (i) =>
+      i > 0
+        ? '\tp->flushed++;\n'
+        : `\tmutex_lock(&p->${sinkTakes});\n\tp->flushed++;\n\tmutex_unlock(&p->${sinkTakes});\n`,
+  );
+  const chain = deep
+    ? `static void pool_gc3(struct pool *p)\n{\n\tmutex_lock(&p->gc_lock);\n\tp->flushed = 0;\n\tmutex_unlock(&p->gc_lock);\n}\n\n` +
+      `static void pool_gc2(struct pool *p)\n{\n\tpool_gc3(p);\n}\n\n` +
+      `static void pool_gc1(struct pool *p)\n{\n\tpool_gc2(p);\n}\n\n`
+    : '';
+  return `// SPDX-License-Identifier: MIT
+struct pool;
+
+struct pool_ops {
+	void (*account)(struct pool *p);
+};
+
+struct pool_sink_ops {
+	void (*flush)(struct pool *p);
+};
+
+struct pool {
+	struct mutex lock;
+	struct mutex stat_lock;
+	struct mutex gc_lock;
+	int flushed;
+	const struct pool_ops *ops;
+	const struct pool_sink_ops *sink;
+};
+
+${sinkOps}
+${chain}static void pool_account(struct pool *p)
+{
+	mutex_lock(&p->stat_lock);
+	p->flushed++;
+	mutex_unlock(&p->stat_lock);
+	p->sink->flush(p);${deep ? '\n\tpool_gc1(p);' : ''}
+}
+
+static const struct pool_ops pool_default_ops = {
+	.account = pool_account,
+};
+
+void pool_update(struct pool *p)
+{
+	mutex_lock(&p->lock);
+	p->ops->account(p);
+	mutex_unlock(&p->lock);
+}
+
+void pool_report(struct pool *p)
+{
+	mutex_lock(&p->stat_lock);
+	mutex_lock(&p->gc_lock);
+	mutex_lock(&p->lock);
+	mutex_unlock(&p->lock);
+	mutex_unlock(&p->gc_lock);
+	mutex_unlock(&p->stat_lock);
+}
+`;
+}
+
+async function poolCycles(text: string) {
+  const r = analyzeSources(await sharedParser(), [{ path: 'pool.c', text }], { minConfidence: 'low' });
+  return ofRule(r, 'lock-order')
+    .filter((f) => f.message.includes('`pool.lock`'))
+    .map((f) => ({ at: `${f.function}:${f.line}:${f.confidence}`, message: f.message }));
+}
+
+test('lock-order: a guessed route back to the held lock does not make a cycle "need two instances"', async () => {
+  const call = (text: string) => lineInText(text, 'p->ops->account(p);');
+  // The retake runs through a sink flush with 9 implementations: a guess, so the cycle stands as is.
+  const wide = poolSource(9, 'lock', false);
+  const guessed = (await poolCycles(wide)).filter((f) => f.message.includes('`pool.stat_lock`'));
+  assert.deepEqual(
+    guessed.map((f) => f.at),
+    [`pool_update:${call(wide)}:high`],
+  );
+  assert.doesNotMatch(guessed[0].message, /two instances/);
+  // With 2 implementations the retake is believed: the route takes the held class again.
+  const narrow = poolSource(2, 'lock', false);
+  const believed = (await poolCycles(narrow)).filter((f) => f.message.includes('`pool.stat_lock`'));
+  assert.deepEqual(
+    believed.map((f) => f.at),
+    [`pool_update:${call(narrow)}:low`],
+  );
+  assert.match(believed[0].message, /takes `pool.lock` again, so the cycle needs two instances of that class nested/);
+});
+
+test('a route that is a guess is the witness only when no other route reaches the lock, however short it is', async () => {
+  // gc_lock is reached by the account callback two ways: through the 9-way sink flush (one call) and through
+  // three plain calls. The plain route is the witness, and the cycle through it is believed.
+  const text = poolSource(9, 'gc_lock', true);
+  const [f, ...rest] = (await poolCycles(text)).filter((x) => x.message.includes('`pool.gc_lock`'));
+  assert.deepEqual(rest, []);
+  assert.equal(f.at, `pool_update:${lineInText(text, 'p->ops->account(p);')}:high`);
+  // The message names the route's ends (`pool_gc3()`, not a sink flush).
+  assert.match(f.message, /\(line \d+, through `pool_account\(\)` → `pool_gc3\(\)`\)/);
+  assert.doesNotMatch(f.message, /relies on/);
+});
