@@ -17,11 +17,18 @@ import {
   outsideKernelDirs,
   digestSources,
   formatBytes,
+  readSourceFile,
   readSources,
   type DigestedFile,
 } from '../engine/node/read-sources';
 import type { Backend } from '../engine/parse/syntax';
-import { CONFIDENCE_ORDER, type AnalysisResult, type Confidence, type SourceFile } from '../engine/types';
+import {
+  CONFIDENCE_ORDER,
+  type AnalysisResult,
+  type Confidence,
+  type FileProblem,
+  type SourceFile,
+} from '../engine/types';
 import { formatJson } from '../report/json';
 import { formatSarif } from '../report/sarif';
 import { formatText } from '../report/text';
@@ -35,6 +42,7 @@ import {
   readIndexOptions,
 } from './index-options';
 import type { IndexOptions } from './index-options';
+import { watchCheck } from './check-watch';
 import { engineDocsUri, packageInfo } from './package-info';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, writeOut } from './usage-error';
 
@@ -68,6 +76,9 @@ Options:
                                tree's root, tools/, scripts/, usr/ and
                                Documentation/ (programs run outside the kernel)
                                are left out
+      --watch                  stay loaded after the first answer and check again
+                               whenever a reported file is saved (text format;
+                               Ctrl-C stops); --tree files are read once
 ${INDEX_HELP}${JOBS_HELP}  -h, --help                   show this help
 
 Exit status: 0 no findings, 1 findings, 2 usage or input error, 3 internal error.
@@ -81,6 +92,8 @@ export interface CheckOptions {
   maxFileBytes: number;
   verbose: boolean;
   lockGraph: boolean;
+  /** --watch: keep checking the PATHs as they are saved. */
+  watch: boolean;
   paths: string[];
   /** Context trees (--tree): analysed with the paths, not reported. */
   trees: string[];
@@ -109,6 +122,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions | null {
         verbose: { type: 'boolean' },
         'lock-graph': { type: 'boolean' },
         tree: { type: 'string', multiple: true },
+        watch: { type: 'boolean' },
         ...INDEX_ARG_OPTIONS,
         ...JOBS_ARG_OPTION,
         help: { type: 'boolean', short: 'h' },
@@ -129,8 +143,11 @@ export function parseCheckArgs(argv: string[]): CheckOptions | null {
   }
   if (parsed.positionals.length === 0)
     throw new UsageError('no PATH given: name the C files or directories to analyse');
+  const format = v.format === undefined ? 'text' : oneOf(v.format, FORMATS, '--format');
+  // A stream of JSON or SARIF documents is no document: tools call check once per change instead.
+  if (v.watch && format !== 'text') throw new UsageError(`--watch prints text: drop --format ${format}`);
   return {
-    format: v.format === undefined ? 'text' : oneOf(v.format, FORMATS, '--format'),
+    format,
     minConfidence:
       v['min-confidence'] === undefined ? undefined : oneOf(v['min-confidence'], CONFIDENCE_ORDER, '--min-confidence'),
     config: v.config,
@@ -138,6 +155,7 @@ export function parseCheckArgs(argv: string[]): CheckOptions | null {
     maxFileBytes,
     verbose: v.verbose === true,
     lockGraph: v['lock-graph'] === true,
+    watch: v.watch === true,
     paths: parsed.positionals,
     trees: v.tree ?? [],
     index: readIndexOptions(v, 'check'),
@@ -145,10 +163,29 @@ export function parseCheckArgs(argv: string[]): CheckOptions | null {
 }
 
 /**
+ * A check kept open after its first answer (`--watch`): the engine with every
+ * file still loaded, so a re-check redoes only what the change touches.
+ */
+export interface CheckSession {
+  /** The reported files, as read (the paths `recheck` takes). */
+  readonly files: readonly string[];
+  /**
+   * Reads `changed` again (a file that cannot be read now leaves the analysis, with a note) and analyses.
+   * `reusedGlobal`: the summaries and lock graph were kept (see `Engine.lastReusedGlobal`).
+   */
+  recheck(changed: readonly string[]): { result: AnalysisResult; reusedGlobal: boolean };
+}
+
+/**
  * Reads, analyses and returns the result, with file problems from reading
  * merged into coverage. Throws UsageError for input the user must fix.
+ * With `keepOpen`, the engine stays loaded until the promise it returns
+ * settles (no answer from the index's memory of runs: the engine is needed).
  */
-export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
+export async function runCheck(
+  options: CheckOptions,
+  keepOpen?: (first: AnalysisResult, session: CheckSession) => Promise<void>,
+): Promise<AnalysisResult> {
   const started = performance.now();
   const loaded = resolveConfig({ explicit: options.config, paths: options.paths });
   if (loaded.problems.length > 0) {
@@ -170,15 +207,17 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
     ...(options.minConfidence ? { minConfidence: options.minConfidence } : {}),
     ...(context.length > 0 ? { paths: [...analysed] } : {}),
   };
+  let readProblems = read.problems;
   const withReadProblems = (result: AnalysisResult): AnalysisResult => {
     // The engine notes replaced bytes itself: keep one note per file.
     const engineNoted = new Set(result.coverage.problems.map((p) => p.file));
-    const readSide = read.problems.filter((p) => !(analysed.has(p.file) && engineNoted.has(p.file)));
+    const readSide = readProblems.filter((p) => !(analysed.has(p.file) && engineNoted.has(p.file)));
     result.coverage.problems = [...readSide, ...result.coverage.problems];
     return result;
   };
   // The same inputs as a run the index remembers: its answer, without loading a model.
-  const key = store.dir ? runKey(store.version, options, loaded.config, read.files, context, analyzeOptions) : '';
+  const key =
+    store.dir && !keepOpen ? runKey(store.version, options, loaded.config, read.files, context, analyzeOptions) : '';
   const remembered = key ? (store.getResult(key) as AnalysisResult | undefined) : undefined;
   if (remembered) {
     printIndexNotes(store, 'check');
@@ -215,6 +254,30 @@ export async function runCheck(options: CheckOptions): Promise<AnalysisResult> {
     const result = engine.analyze(analyzeOptions);
     // A parse cut off by the time limit depends on the machine's load, not on the inputs: not remembered.
     if (key && !result.coverage.problems.some((p) => TIMED_OUT.test(p.message))) store.putResult(key, result);
+    if (keepOpen) {
+      // A changed file not in the index is parsed here.
+      await parser.load();
+      const recheck = (changed: readonly string[]): { result: AnalysisResult; reusedGlobal: boolean } => {
+        const again = new Set(changed);
+        const notes: FileProblem[] = readProblems.filter((p) => !again.has(p.file));
+        for (const file of again) {
+          const outcome = readSourceFile(file, { maxFileBytes: options.maxFileBytes });
+          if ('problem' in outcome) {
+            engine.removeFile(file);
+            notes.push(outcome.problem);
+          } else {
+            engine.setFile(file, outcome.file.text);
+            if (outcome.note) notes.push(outcome.note);
+          }
+        }
+        readProblems = notes;
+        const next = engine.analyze(analyzeOptions);
+        return { result: withReadProblems(next), reusedGlobal: engine.lastReusedGlobal };
+      };
+      const first = withReadProblems(result);
+      await keepOpen(first, { files: [...analysed], recheck });
+      return first;
+    }
     return withReadProblems(result);
   } finally {
     engine.dispose();
@@ -319,6 +382,16 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   if (process.env.IOMMUFD_REVIEW_PHASES) logPhases();
+  if (options.watch) {
+    let findings = 0;
+    await runCheck(options, async (first, session) => {
+      findings = await watchCheck(first, session, {
+        result: (r) => writeOut(process.stdout, formatResult(r, options)),
+        note: (line) => process.stderr.write(`${line}\n`),
+      });
+    });
+    return findings > 0 ? EXIT_FINDINGS : EXIT_OK;
+  }
   const result = await runCheck(options);
   await writeOut(process.stdout, formatResult(result, options));
   return result.findings.length > 0 ? EXIT_FINDINGS : EXIT_OK;

@@ -18,11 +18,12 @@ import type { FileModel, FunctionModel } from './model/types';
 import { ParsedDocuments } from './parse/parsed-documents';
 import type { Replacement } from './parse/parsed-documents';
 import type { CParser } from './parse/syntax';
-import { computeSummaries, globalSignature } from './interproc/summaries';
+import { computeSummaries, functionsByName, globalSignature } from './interproc/summaries';
 import { buildLockGraph } from './interproc/lock-graph';
 import type { LockClassGraph } from './interproc/lock-graph';
 import type { Summaries } from './interproc/types';
 import { CHECKS } from './checks/registry';
+import { PatchedMap } from './checks/patched-map';
 import { atLeast } from './checks/check';
 import { withReplayableScenario } from './checks/scenario';
 import type { Check, CheckContext } from './checks/check';
@@ -63,6 +64,17 @@ interface FileEntry {
 
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 
+/** What the interprocedural step built, and from what. */
+interface GlobalStep {
+  models: FileModel[];
+  /** The models' functions by name, as the rules were given them. */
+  functions: ReadonlyMap<string, readonly FunctionModel[]>;
+  structsKey: string;
+  summaries: Summaries;
+  lockGraph: LockClassGraph;
+  knowledge: Knowledge;
+}
+
 /**
  * A file model's part of the global key, as parts (models are immutable once
  * built): compared part by part, since joining them made a string the size of
@@ -84,6 +96,29 @@ function sameFileKey(a: FileModel, b: FileModel): boolean {
   const x = fileKey(a);
   const y = fileKey(b);
   return x.length === y.length && x.every((part, i) => part === y[i]);
+}
+
+/**
+ * `functionsByName(models)` for models that give a kept global step the same
+ * input: the same functions by name and order in every file, some of them
+ * new objects. The last map with those names' lists patched (a whole tree
+ * has hundreds of thousands of names; an edit changes one file's).
+ */
+function keptFunctions(kept: GlobalStep, models: readonly FileModel[]): ReadonlyMap<string, readonly FunctionModel[]> {
+  const lists = new Map<string, FunctionModel[]>();
+  for (let i = 0; i < models.length; i++) {
+    const was = kept.models[i];
+    const now = models[i];
+    if (was === now) continue;
+    now.functions.forEach((fn, k) => {
+      let list = lists.get(fn.name);
+      if (!list) lists.set(fn.name, (list = [...(kept.functions.get(fn.name) ?? [])]));
+      const at = list.indexOf(was.functions[k]);
+      if (at >= 0) list[at] = fn;
+      else list.push(fn);
+    });
+  }
+  return lists.size === 0 ? kept.functions : PatchedMap.of(kept.functions).with(lists);
 }
 
 function byteLength(text: string): number {
@@ -122,7 +157,13 @@ export class Engine {
   private readonly knowledge: Knowledge;
   private readonly maxFileBytes: number;
   private readonly timeoutMs: number;
-  private readonly heldCache = new WeakMap<FunctionModel, { generation: object; held: HeldLocks }>();
+  /** Held locks per function, for the global step of `generation`. */
+  private heldCache = new WeakMap<FunctionModel, { generation: object; held: HeldLocks }>();
+  /**
+   * A token per global step: what is cached against one (held locks, a file's findings) keys on this, not on the
+   * summaries, so that nothing cached keeps an old step's summaries alive.
+   */
+  private generation: object = {};
   private structs: StructTable | undefined;
   private structsKey = '';
   /** The sorted paths and their layouts' keys that `structsKey` joins. */
@@ -134,10 +175,12 @@ export class Engine {
     string,
     Map<string, { model: FileModel; generation: object; findings: Finding[] }>
   >();
+  /** Per rule that reads only the global step (`Check.fromGlobalStep`): its findings, and for which step and files. */
+  private readonly stepFindings = new Map<string, { generation: object; reported: string; findings: Finding[] }>();
+  /** Whether the last analyze() reused the global step (summaries, lock graph) of the one before. */
+  private reusedGlobal = false;
   /** The last global step, reused while no function's global signature changed. */
-  private global:
-    | { models: FileModel[]; structsKey: string; summaries: Summaries; lockGraph: LockClassGraph; knowledge: Knowledge }
-    | undefined;
+  private global: GlobalStep | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.timeoutMs = options.parseTimeoutMs ?? 2000;
@@ -244,32 +287,29 @@ export class Engine {
     phase?.('models', tModels - tStart);
     const reported = options.paths ? new Set(options.paths) : undefined;
     const reports = (file: string): boolean => !reported || reported.has(file);
+    const reportedKey = reported ? [...reported].sort().join('\n') : '';
     const tProf = performance.now();
-    const prev = this.global;
-    const same = prev !== undefined && this.sameGlobalInput(prev.models, models);
-    const functions = new Map<string, FunctionModel[]>();
-    const allFunctions: FunctionModel[] = [];
-    for (const m of models) {
-      for (const fn of m.functions) {
-        allFunctions.push(fn);
-        const list = functions.get(fn.name);
-        if (list) list.push(fn);
-        else functions.set(fn.name, [fn]);
-      }
-    }
+    const kept = this.keptGlobal(models);
+    this.reusedGlobal = kept !== undefined;
+    const functions = kept ? keptFunctions(kept, models) : functionsByName(models);
     let knowledge: Knowledge;
     let summaries: Summaries;
     let lockGraph: LockClassGraph;
     let tSumm: number;
     try {
-      knowledge = same ? prev.knowledge : this.withDocumentedOrders(models);
-      summaries = same ? prev.summaries : computeSummaries(models, knowledge);
+      knowledge = kept ? kept.knowledge : this.withDocumentedOrders(models);
+      summaries = kept ? kept.summaries : computeSummaries(models, knowledge);
       tSumm = performance.now();
       phase?.('summaries', tSumm - tProf);
       const forGraph = summaries;
-      lockGraph = same
-        ? prev.lockGraph
-        : buildLockGraph(allFunctions, summaries, (fn) => this.heldOf(fn, forGraph), knowledge);
+      lockGraph = kept
+        ? kept.lockGraph
+        : buildLockGraph(
+            models.flatMap((m) => m.functions),
+            summaries,
+            (fn) => this.heldOf(fn, forGraph),
+            knowledge,
+          );
     } catch (e) {
       // A bug in the interprocedural step must not crash an editor or a CI run: report it.
       this.global = undefined;
@@ -281,9 +321,8 @@ export class Engine {
         ]),
       };
     }
-    this.global = { models, structsKey: this.structsKey, summaries, lockGraph, knowledge };
-    const generation = summaries;
-    const held = (fn: FunctionModel): HeldLocks => this.heldOf(fn, generation);
+    this.global = { models, functions, structsKey: this.structsKey, summaries, lockGraph, knowledge };
+    const held = (fn: FunctionModel): HeldLocks => this.heldOf(fn, summaries);
     const tGraph = performance.now();
     phase?.('lock graph', tGraph - tSumm);
     const ctx: CheckContext = { files: models, functions, summaries, knowledge, lockGraph, held, reports };
@@ -304,7 +343,7 @@ export class Engine {
       if (disabled.has(check.id)) continue;
       const started = prof || phase ? performance.now() : 0;
       try {
-        for (const f of this.runCheck(check, ctx, models, reports))
+        for (const f of this.runCheck(check, ctx, models, reports, reportedKey))
           if (reports(f.file) && atLeast(f.confidence, threshold)) findings.push(f);
       } catch (e) {
         // One broken rule must not take the others down; say which.
@@ -325,6 +364,14 @@ export class Engine {
       lockGraph: lockGraph.toLockGraph(reported),
       coverage: this.coverage(reports, problems),
     };
+  }
+
+  /**
+   * Whether the last `analyze()` kept the summaries and the lock graph of the one before: no function's calls,
+   * locks, callbacks or stores changed or moved (see `globalSignature()`). Otherwise it redid them over every file.
+   */
+  get lastReusedGlobal(): boolean {
+    return this.reusedGlobal;
   }
 
   dispose(): void {
@@ -470,18 +517,27 @@ export class Engine {
 
   /**
    * Runs a rule over the reported files whose findings are not known yet:
-   * a file keeps its findings while its model and the global generation (the
-   * summaries object) are the same, so an edit re-checks only the edited
-   * file. lock-order looks at the whole graph and always runs (it caches its
-   * cycles per graph itself).
+   * a file keeps its findings while its model and the global step
+   * (`generation`) are the same, so an edit re-checks only the edited
+   * file. A rule that reads only the global step (lock-order) keeps its
+   * findings per step and reported files; a global rule runs whole.
    */
   private runCheck(
     check: Check,
     ctx: CheckContext,
     models: FileModel[],
     reports: (file: string) => boolean,
+    /** Which files are reported, as one string ('' for all). */
+    reported: string,
   ): Finding[] {
-    if (check.id === 'lock-order' || check.global) return check.run(ctx);
+    if (check.fromGlobalStep) {
+      const hit = this.stepFindings.get(check.id);
+      if (hit && hit.generation === this.generation && hit.reported === reported) return hit.findings;
+      const findings = check.run(ctx);
+      this.stepFindings.set(check.id, { generation: this.generation, reported, findings });
+      return findings;
+    }
+    if (check.global) return check.run(ctx);
     let byFile = this.findingCache.get(check.id);
     if (!byFile) this.findingCache.set(check.id, (byFile = new Map()));
     // Stale files are re-checked whole, or (after an edit that kept the
@@ -492,8 +548,8 @@ export class Engine {
     for (const m of models) {
       if (!reports(m.file)) continue;
       const hit = byFile.get(m.file);
-      if (hit && hit.model === m && hit.generation === ctx.summaries) continue;
-      const changed = hit && hit.generation === ctx.summaries ? changedSince(hit.model, m) : undefined;
+      if (hit && hit.model === m && hit.generation === this.generation) continue;
+      const changed = hit && hit.generation === this.generation ? changedSince(hit.model, m) : undefined;
       if (!changed) {
         whole.add(m.file);
         continue;
@@ -519,12 +575,12 @@ export class Engine {
       }
       for (const m of models) {
         if (whole.has(m.file))
-          byFile.set(m.file, { model: m, generation: ctx.summaries, findings: fresh.get(m.file) ?? [] });
+          byFile.set(m.file, { model: m, generation: this.generation, findings: fresh.get(m.file) ?? [] });
         const p = partly.get(m.file);
         if (p)
           byFile.set(m.file, {
             model: m,
-            generation: ctx.summaries,
+            generation: this.generation,
             findings: [...p.keep, ...(fresh.get(m.file) ?? [])],
           });
       }
@@ -540,6 +596,20 @@ export class Engine {
    * functions all have the same global signature (an edit inside an
    * expression). Keys are only computed for files whose model changed.
    */
+  /**
+   * The last global step when the models give it the same input, else
+   * nothing: then everything built on it is let go before the next one is
+   * built (with a whole tree as context, two steps do not fit in memory).
+   */
+  private keptGlobal(models: FileModel[]): GlobalStep | undefined {
+    const prev = this.global;
+    if (prev !== undefined && this.sameGlobalInput(prev.models, models)) return prev;
+    this.global = undefined;
+    this.generation = {};
+    this.heldCache = new WeakMap();
+    return undefined;
+  }
+
   private sameGlobalInput(prevModels: FileModel[], models: FileModel[]): boolean {
     if (this.global?.structsKey !== this.structsKey || prevModels.length !== models.length) return false;
     for (let i = 0; i < models.length; i++) {
@@ -555,9 +625,9 @@ export class Engine {
    */
   private heldOf(fn: FunctionModel, summaries: Summaries): HeldLocks {
     const hit = this.heldCache.get(fn);
-    if (hit && hit.generation === summaries) return hit.held;
+    if (hit && hit.generation === this.generation) return hit.held;
     const h = computeHeldFor(fn, summaries);
-    this.heldCache.set(fn, { generation: summaries, held: h });
+    this.heldCache.set(fn, { generation: this.generation, held: h });
     return h;
   }
 

@@ -4,7 +4,8 @@
  * corpus files: the cold index build with 2 workers on growing parts of the
  * tree (so the table shows how time and memory grow), with 1 worker too on
  * the largest part that completed, the warm re-check (unchanged, and after a
- * one-line change in one file), and Coccinelle's `mini_lock.cocci` with
+ * one-line change in one file; then that line changed again in a running
+ * `check --watch`), and Coccinelle's `mini_lock.cocci` with
  * `--jobs 2` on the largest subtree it finishes in 30 minutes, beside our
  * `check` of the same subtree.
  *
@@ -18,7 +19,7 @@
  * asked by name (`npm run bench -- whole-tree`); otherwise its section says
  * how to run it. The tarball is unpacked into the cache once (about 1.7 GB).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -76,6 +77,15 @@ function availableMiB(): number {
 
 type Bounded = { ok: true; m: Measured } | { ok: false; wallMs: number; why: string };
 
+/** `check ARGS` under GNU time (its `@@time` line on stderr), with the main heap bounded, in a process group of its own. */
+function spawnCheck(args: string[], cwd: string, stdout: 'pipe' | 'ignore'): ChildProcess {
+  return spawn(
+    '/usr/bin/time',
+    ['-f', '@@time %e %U %S %M', process.execPath, `--max-old-space-size=${MAIN_HEAP_MB}`, cli, 'check', ...args],
+    { cwd, detached: true, stdio: ['ignore', stdout, 'pipe'] },
+  );
+}
+
 /**
  * `check` under GNU time with the main heap bounded, killed (its whole
  * process group) if the machine runs short of memory: a whole-tree run must
@@ -84,26 +94,12 @@ type Bounded = { ok: true; m: Measured } | { ok: false; wallMs: number; why: str
 function boundedCheck(args: string[], cwd: string): Promise<Bounded> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(
-      '/usr/bin/time',
-      [
-        '-f',
-        '@@time %e %U %S %M',
-        process.execPath,
-        `--max-old-space-size=${MAIN_HEAP_MB}`,
-        cli,
-        'check',
-        '--format',
-        'json',
-        ...args,
-      ],
-      { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnCheck(['--format', 'json', ...args], cwd, 'pipe');
     const out: Buffer[] = [];
     let err = '';
     let killed = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-20_000)));
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-20_000)));
     const watchdog = setInterval(() => {
       const avail = availableMiB();
       if (avail >= WATCHDOG_MIB || killed) return;
@@ -129,6 +125,73 @@ function boundedCheck(args: string[], cwd: string): Promise<Bounded> {
           stdout: Buffer.concat(out).toString('utf8'),
         },
       });
+    });
+  });
+}
+
+type Watched =
+  { ok: true; firstMs: number; ms: number[]; kept: boolean[]; peakKiB: number } | { ok: false; why: string };
+
+/**
+ * `check --watch` over the tree: waits for the first answer, then saves each
+ * of `texts` to `file` in turn and reads the re-check's time from its status
+ * line; then Ctrl-C (SIGINT to node, so GNU time reports its peak). Bounded
+ * like `boundedCheck` (heap, watchdog), plus a deadline.
+ */
+function watchedEdits(args: string[], cwd: string, file: string, texts: string[]): Promise<Watched> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const child = spawnCheck(['--watch', ...args], cwd, 'ignore');
+    let why = '';
+    let firstMs = 0;
+    let partial = '';
+    let tail = '';
+    let peakKiB = 0;
+    const ms: number[] = [];
+    const kept: boolean[] = [];
+    const kill = (reason: string): void => {
+      why ||= reason;
+      process.kill(-child.pid!, 'SIGKILL');
+    };
+    const next = (): void => {
+      if (ms.length < texts.length) {
+        // Saved as an editor does: a new file moved over the old one.
+        writeFileSync(`${file}.tmp`, texts[ms.length]);
+        renameSync(`${file}.tmp`, file);
+        return;
+      }
+      why = 'done';
+      // node is time's only child: Ctrl-C to it ends the watch, and time then prints the peak.
+      const node = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim();
+      process.kill(Number(node), 'SIGINT');
+    };
+    child.stderr!.on('data', (b: Buffer) => {
+      const lines = (partial + b.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        tail = `${tail}${line}\n`.slice(-4000);
+        const peak = /^@@time [\d.]+ [\d.]+ [\d.]+ (\d+)/.exec(line);
+        if (peak) peakKiB = Number(peak[1]);
+        if (!firstMs && /watching \d+ files? for changes/.test(line)) {
+          firstMs = Date.now() - t0;
+          next();
+        }
+        const done = /re-checked after a change to .* in (\d+) ms \(summaries and lock graph (kept|redone)/.exec(line);
+        if (done) {
+          ms.push(Number(done[1]));
+          kept.push(done[2] === 'kept');
+          next();
+        }
+      }
+    });
+    const watchdog = setInterval(() => {
+      if (availableMiB() < WATCHDOG_MIB) kill(`killed by the watchdog: ${Math.round(availableMiB())} MiB available`);
+      else if (Date.now() - t0 > 90 * 60_000) kill('over 90 minutes');
+    }, 1000);
+    child.on('close', () => {
+      clearInterval(watchdog);
+      if (why === 'done' && ms.length === texts.length) resolve({ ok: true, firstMs, ms, kept, peakKiB });
+      else resolve({ ok: false, why: why || `exited: ${tail.trim().split('\n').slice(-3).join(' ')}` });
     });
   });
 }
@@ -262,6 +325,25 @@ export async function run(ctx: { kernelDir: string }) {
             `${EDITED} (goal < 2000 ms)`,
           ]);
         json.warmEdit = after.ok ? { ...after.m, stdout: undefined } : after;
+        // The same tree kept loaded (`check --watch`), from the changed file: three more saves that change that
+        // comment's text in place (the global step is kept), each re-checked in the running process.
+        const line = (words: string) => original.replace('\n', `\n/* ${words} */\n`);
+        const watched = await watchedEdits(contextArgs(2, index, step.trees), shadow, edited, [
+          line('one line changed again'),
+          line('and a third time'),
+          line('one line changed for the benchmark'),
+        ]);
+        rows.push(
+          watched.ok
+            ? [
+                `--watch, that line changed 3 more times, --tree ${step.name}`,
+                watched.ms.map((t) => ms(t)).join(' / '),
+                Math.round(watched.peakKiB / 1024),
+                `global step ${watched.kept.every(Boolean) ? 'kept' : 'redone'} (goal < 2000 ms); first answer ${ms(watched.firstMs)}`,
+              ]
+            : [`--watch, --tree ${step.name}`, '', '', `did not complete: ${watched.why}`],
+        );
+        json.watch = watched;
       } finally {
         rmSync(shadow, { recursive: true, force: true });
       }

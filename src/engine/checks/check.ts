@@ -42,6 +42,13 @@ export interface Check {
    * instead of keeping findings per file.
    */
   readonly global?: boolean;
+  /**
+   * The rule reads only the global step (summaries, lock graph), which files
+   * are reported, and what of the models the global step was built from
+   * (their global signatures): the engine keeps its findings while those are
+   * the same, even when a model changed.
+   */
+  readonly fromGlobalStep?: boolean;
   run(ctx: CheckContext): Finding[];
 }
 

@@ -657,6 +657,15 @@ function describe(fn: FunctionModel): string {
   return `\`${fn.name}()\``;
 }
 
+/**
+ * One definition, by its file and name: a kept Decider's answers name the
+ * function models of the analysis that made them, which an edit may since
+ * have replaced with equal ones.
+ */
+function sameFunction(a: FunctionModel, b: FunctionModel): boolean {
+  return a === b || (a.file === b.file && a.name === b.name);
+}
+
 function findingsFor(ctx: CheckContext, field: string, v: Verdict, fromKnowledge: boolean): Finding[] {
   const total = v.locked.length + v.unlocked.length;
   const share = total === 0 ? 0 : v.locked.length / total;
@@ -665,7 +674,7 @@ function findingsFor(ctx: CheckContext, field: string, v: Verdict, fromKnowledge
   for (const u of v.unlocked) {
     if (!ctx.reports(u.site.fn.file)) continue;
     // assert-held reports knowledge fields in functions that manage the lock themselves.
-    if (fromKnowledge && u.site.fn === u.access.fn && managesLock(u.site.fn, v.lock)) continue;
+    if (fromKnowledge && sameFunction(u.site.fn, u.access.fn) && managesLock(u.site.fn, v.lock)) continue;
     const k = `${u.site.fn.file}:${u.site.fn.name}`;
     const had = byFunction.get(k);
     if (
@@ -692,13 +701,13 @@ function findingsFor(ctx: CheckContext, field: string, v: Verdict, fromKnowledge
       : `which protects \`${field}\` at ${v.locked.length} of its ${total} sites in view`;
     const line = site.line ?? access.line;
     const message =
-      site.callee === undefined && access.fn === fn
+      site.callee === undefined && sameFunction(access.fn, fn)
         ? `${describe(fn)} ${verb} \`${access.text}\` at line ${access.line} without holding \`${v.lock}\`, ${why}.`
         : site.callee !== undefined
           ? `${describe(fn)} calls \`${site.callee}()\` at line ${line} without holding \`${v.lock}\`; it ${verb === 'reads' ? 'reaches a read of' : 'reaches a write of'} \`${access.text}\` in ${describe(access.fn)} (${where}), ${why}.`
           : `${describe(fn)} ${verb} \`${access.text}\` through ${describe(access.fn)} (${where}) without holding \`${v.lock}\`, ${why}.`;
     const related: RelatedLocation[] = [];
-    if (access.fn !== fn || access.line !== line)
+    if (!sameFunction(access.fn, fn) || access.line !== line)
       related.push({
         file: access.fn.file,
         line: access.line,
@@ -722,7 +731,7 @@ function findingsFor(ctx: CheckContext, field: string, v: Verdict, fromKnowledge
       message,
       file: fn.file,
       line,
-      column: site.callee === undefined && access.fn === fn ? access.column : 1,
+      column: site.callee === undefined && sameFunction(access.fn, fn) ? access.column : 1,
       function: fn.name,
       fingerprint: fingerprint('unlocked-access', fn.name, [field, v.lock]),
       related,
@@ -779,46 +788,108 @@ function analyse(ctx: CheckContext): Finding[] {
     wanted = { fields, key: lastWanted };
   }
   const { byField, lockless } = buildIndex(ctx, constructors, digest, wanted);
-  const decider = new Decider(ctx);
+  const kept = keptFields(ctx, digest);
+  let decider: Decider | undefined;
   const out: Finding[] = [];
   for (const [field, accesses] of byField) {
     if (lockless.has(field)) continue;
-    const known = ctx.knowledge.protectedBy[field];
-    const writes = accesses.filter((a) => a.kind === 'write');
-    if (!known && writes.length === 0) continue;
-    // Candidate locks: held at a write, or by a write's callers.
-    const candidates = new Set<string>();
-    if (known) candidates.add(known);
-    else {
-      // A struct's lock protects that struct's fields (the kernel's habit):
-      // a lock of another object held around the access is context, not protection.
-      const owner = field.slice(0, field.lastIndexOf('.') + 1);
-      for (const w of writes) {
-        const held = ctx.held(w.fn);
-        if (!held.reachable(w.block.id)) continue;
-        for (const h of held.before(w.block.id, w.at)) if (h.lock.resolved) candidates.add(h.lock.id);
-        for (const l of decider.callerLocks(w.fn)) candidates.add(l);
-      }
-      for (const c of candidates) if (!c.startsWith(owner)) candidates.delete(c);
+    const hit = kept.get(field);
+    if (hit && hit.accesses === accesses) {
+      for (const f of hit.findings) out.push(f);
+      continue;
     }
-    let best: Verdict | undefined;
-    for (const lock of candidates) {
-      const v = verdict(ctx, decider, accesses, lock);
-      if (!best || v.locked.length > best.locked.length) best = v;
-    }
-    if (!best || best.unlocked.length === 0) continue;
-    // Even a lock the knowledge names needs a site in view that takes it for
-    // this field: without one, the code in view may be a helper run entirely
-    // under a caller's lock that is not in view.
-    if (best.locked.length === 0) continue;
-    if (!known) {
-      const total = best.locked.length + best.unlocked.length;
-      // Below this, even low confidence is noise: the code has no habit to deviate from.
-      if (!best.lockedWrite || best.locked.length < 2 || best.locked.length / total < 0.5) continue;
-    }
-    out.push(...findingsFor(ctx, field, best, known !== undefined));
+    decider ??= deciderFor(ctx);
+    const found = fieldFindings(ctx, decider, field, accesses);
+    kept.set(field, { accesses, findings: found });
+    for (const f of found) out.push(f);
   }
   return out;
+}
+
+/**
+ * Per global step: each field's findings and the list of its accesses they
+ * were worked out from. A field keeps them while that list is the same array
+ * (the join keeps the lists of fields no changed file touches), the
+ * constructors in view and the reported files are the same: what else a
+ * verdict reads (held locks, callers, call lines) is part of the functions'
+ * global signatures, which a kept step has not seen change. An edit in one
+ * file of a whole tree then works out the fields that file touches, not the
+ * thousands in question.
+ */
+const fieldsKept = new WeakMap<
+  object,
+  { constructors: string; reported: string; byField: Map<string, { accesses: readonly Access[]; findings: Finding[] }> }
+>();
+
+function keptFields(
+  ctx: CheckContext,
+  constructors: string,
+): Map<string, { accesses: readonly Access[]; findings: Finding[] }> {
+  const reported = ctx.files
+    .filter((m) => ctx.reports(m.file))
+    .map((m) => m.file)
+    .join('\n');
+  let kept = fieldsKept.get(ctx.summaries);
+  if (!kept || kept.constructors !== constructors || kept.reported !== reported) {
+    kept = { constructors, reported, byField: new Map() };
+    fieldsKept.set(ctx.summaries, kept);
+  }
+  return kept.byField;
+}
+
+/**
+ * One Decider per global step: its answers (who holds a lock when a function
+ * runs, by name and file) read call sites, held locks and callers, all part
+ * of the global signatures, so they hold for every analysis that keeps the
+ * step. It keeps the context it was made with: its call-site maps are those
+ * of that analysis, equal to a later one's by the same signatures. Over a
+ * whole tree, one field a changed function touches costs seconds of caller
+ * walks when started afresh.
+ */
+const deciders = new WeakMap<object, Decider>();
+
+function deciderFor(ctx: CheckContext): Decider {
+  let d = deciders.get(ctx.summaries);
+  if (!d) deciders.set(ctx.summaries, (d = new Decider(ctx)));
+  return d;
+}
+
+/** One field's findings: the lock that protects it at most sites in view, and the sites that go without. */
+function fieldFindings(ctx: CheckContext, decider: Decider, field: string, accesses: readonly Access[]): Finding[] {
+  const known = ctx.knowledge.protectedBy[field];
+  const writes = accesses.filter((a) => a.kind === 'write');
+  if (!known && writes.length === 0) return [];
+  // Candidate locks: held at a write, or by a write's callers.
+  const candidates = new Set<string>();
+  if (known) candidates.add(known);
+  else {
+    // A struct's lock protects that struct's fields (the kernel's habit):
+    // a lock of another object held around the access is context, not protection.
+    const owner = field.slice(0, field.lastIndexOf('.') + 1);
+    for (const w of writes) {
+      const held = ctx.held(w.fn);
+      if (!held.reachable(w.block.id)) continue;
+      for (const h of held.before(w.block.id, w.at)) if (h.lock.resolved) candidates.add(h.lock.id);
+      for (const l of decider.callerLocks(w.fn)) candidates.add(l);
+    }
+    for (const c of candidates) if (!c.startsWith(owner)) candidates.delete(c);
+  }
+  let best: Verdict | undefined;
+  for (const lock of candidates) {
+    const v = verdict(ctx, decider, accesses, lock);
+    if (!best || v.locked.length > best.locked.length) best = v;
+  }
+  if (!best || best.unlocked.length === 0) return [];
+  // Even a lock the knowledge names needs a site in view that takes it for
+  // this field: without one, the code in view may be a helper run entirely
+  // under a caller's lock that is not in view.
+  if (best.locked.length === 0) return [];
+  if (!known) {
+    const total = best.locked.length + best.unlocked.length;
+    // Below this, even low confidence is noise: the code has no habit to deviate from.
+    if (!best.lockedWrite || best.locked.length < 2 || best.locked.length / total < 0.5) return [];
+  }
+  return findingsFor(ctx, field, best, known !== undefined);
 }
 
 /** The last answer per global generation, kept while the same models are in view and reported. */

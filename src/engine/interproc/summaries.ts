@@ -460,19 +460,25 @@ function prefix(step: ViaStep, via: ViaStep[]): ViaStep[] {
   return [step, ...via];
 }
 
+/** Every function in the models by name, in model order (a static name defined in several files: all of them). */
+export function functionsByName(models: readonly FileModel[]): Map<string, FunctionModel[]> {
+  const functions = new Map<string, FunctionModel[]>();
+  for (const m of models) {
+    for (const fn of m.functions) {
+      const list = functions.get(fn.name);
+      if (list) list.push(fn);
+      else functions.set(fn.name, [fn]);
+    }
+  }
+  return functions;
+}
+
 /**
  * Builds the summaries of every function in view plus every function the
  * knowledge base describes.
  */
 export function computeSummaries(files: readonly FileModel[], knowledge: Knowledge): Summaries {
-  const byName = new Map<string, FunctionModel[]>();
-  for (const f of files) {
-    for (const fn of f.functions) {
-      const list = byName.get(fn.name);
-      if (list) list.push(fn);
-      else byName.set(fn.name, [fn]);
-    }
-  }
+  const byName = functionsByName(files);
   // Function models are the keys (one object per definition).
   const key = (fn: FunctionModel): FunctionModel => fn;
   // A name defined in several files (static helpers: thousands of `*_probe`

@@ -1,0 +1,127 @@
+/**
+ * `check --watch`: after the first answer, stay loaded and check again each
+ * time a reported file is saved. With a whole kernel tree as context the first
+ * answer takes minutes; a re-check keeps every other file's model, and the
+ * summaries and lock graph too when the edit changed or moved no call, lock,
+ * callback or store, so it costs about the edited file's own rules.
+ *
+ * Only the reported files are watched, through their folders (editors save by
+ * writing a new file and renaming it over the old one, which a watch on the
+ * file itself stops seeing). A change under `--tree` is not followed: restart.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { AnalysisResult } from '../engine/types';
+import type { CheckSession } from './check';
+
+/** Saves come in bursts (write, rename, attribute change): one re-check after this much quiet. */
+export const SETTLE_MS = 150;
+
+export interface WatchOutput {
+  /** The result in the run's format (text). */
+  result(result: AnalysisResult): Promise<void>;
+  /** A status line (stderr). */
+  note(line: string): void;
+}
+
+/**
+ * Watches `session.files` until SIGINT or SIGTERM; prints every result.
+ * Resolves with the last result's findings count. A signal while waiting ends
+ * the watch (the caller exits with the last answer's status); during a
+ * re-check, which runs on this thread and with a whole tree as context can
+ * take minutes, the signal's default action ends the process at once.
+ */
+export async function watchCheck(first: AnalysisResult, session: CheckSession, out: WatchOutput): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  const listen = (on: boolean): void => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.off(sig, onSignal);
+      if (on) process.on(sig, onSignal);
+    }
+  };
+  listen(true);
+  try {
+    return await watchUntil(first, session, out, stop.signal, listen);
+  } finally {
+    listen(false);
+  }
+}
+
+async function watchUntil(
+  first: AnalysisResult,
+  session: CheckSession,
+  out: WatchOutput,
+  stop: AbortSignal,
+  listen: (on: boolean) => void,
+): Promise<number> {
+  await out.result(first);
+  let last = first.findings.length;
+  const byResolved = new Map(session.files.map((f) => [path.resolve(f), f]));
+  const folders = new Set([...byResolved.keys()].map((f) => path.dirname(f)));
+  const pending = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const recheck = async (): Promise<void> => {
+    const changed = [...pending];
+    pending.clear();
+    const started = performance.now();
+    let outcome;
+    listen(false);
+    try {
+      outcome = session.recheck(changed);
+    } catch (e) {
+      // A bug must not end the session the user is working in: say so and keep watching.
+      out.note(`iommufd-review: re-check failed: ${(e as Error).message}`);
+      return;
+    } finally {
+      listen(true);
+    }
+    const ms = Math.round(performance.now() - started);
+    const names = changed.join(', ');
+    out.note(
+      `iommufd-review: re-checked after a change to ${names} in ${ms} ms (${
+        outcome.reusedGlobal
+          ? 'summaries and lock graph kept: no call, lock, callback or store changed or moved'
+          : 'summaries and lock graph redone: a call, lock, callback or store changed or moved'
+      })`,
+    );
+    last = outcome.result.findings.length;
+    await out.result(outcome.result);
+  };
+
+  const watchers: fs.FSWatcher[] = [];
+  for (const folder of folders) {
+    try {
+      const w = fs.watch(folder, (_event, name) => {
+        if (!name) return;
+        const file = byResolved.get(path.join(folder, name.toString()));
+        if (!file) return;
+        pending.add(file);
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => {
+          timer = undefined;
+          // One re-check at a time, in order: a save during a re-check is checked after it.
+          running = running.then(recheck);
+        }, SETTLE_MS);
+      });
+      w.on('error', (e) => out.note(`iommufd-review: stopped watching ${folder}: ${e.message}`));
+      watchers.push(w);
+    } catch (e) {
+      out.note(`iommufd-review: cannot watch ${folder}: ${(e as Error).message}`);
+    }
+  }
+  if (watchers.length === 0) return last;
+  out.note(
+    `iommufd-review: watching ${byResolved.size} file${byResolved.size === 1 ? '' : 's'} for changes (Ctrl-C to stop)`,
+  );
+  await new Promise<void>((resolve) => {
+    if (stop.aborted) resolve();
+    else stop.addEventListener('abort', () => resolve(), { once: true });
+  });
+  if (timer) clearTimeout(timer);
+  for (const w of watchers) w.close();
+  await running;
+  return last;
+}
