@@ -287,7 +287,8 @@ export class Engine {
     phase?.('models', tModels - tStart);
     const reported = options.paths ? new Set(options.paths) : undefined;
     const reports = (file: string): boolean => !reported || reported.has(file);
-    const reportedKey = reported ? [...reported].sort().join('\n') : '';
+    // '' for every file; a list (even an empty one) otherwise.
+    const reportedKey = reported ? `\u0001${[...reported].sort().join('\n')}` : '';
     const tProf = performance.now();
     const kept = this.keptGlobal(models);
     this.reusedGlobal = kept !== undefined;

@@ -783,7 +783,8 @@ function analyse(ctx: CheckContext): Finding[] {
   let wanted: Wanted | undefined;
   if (near) {
     const fields = fieldsAccessedBy(near, constructors);
-    const key = [...fields].join('\n');
+    // Marked, so that no fields in question (nothing reported) is not '', the key of "every field".
+    const key = `\u0001${[...fields].join('\n')}`;
     if (key !== lastWanted) lastWanted = key;
     wanted = { fields, key: lastWanted };
   }

@@ -126,6 +126,10 @@ test("edits that keep the global step: the engine says so, and the answer is a f
       `unlocked-access peek.c:${lineOf(peek, 'if (s->count')} sdev_peek`,
       `lock-order peek.c:${lineOf(peek, 'mutex_lock(&s->cfg_lock);')} sdev_inverse`,
     ]);
+    // Nothing reported, then every file again: an empty list is a reported set of its own.
+    assert.deepEqual(engine.analyze({ minConfidence: 'low', paths: [] }).findings, []);
+    assert.deepEqual(rules(engine.analyze({ minConfidence: 'low' })), rules(first));
+    assert.equal(engine.lastReusedGlobal, true);
   } finally {
     engine.dispose();
   }
