@@ -64,6 +64,8 @@ async function watchUntil(
   let running: Promise<void> = Promise.resolve();
 
   const recheck = async (): Promise<void> => {
+    // A re-check queued behind one that already took its saves has nothing left to do.
+    if (pending.size === 0) return;
     const changed = [...pending];
     pending.clear();
     const started = performance.now();
@@ -103,7 +105,9 @@ async function watchUntil(
         timer = setTimeout(() => {
           timer = undefined;
           // One re-check at a time, in order: a save during a re-check is checked after it.
-          running = running.then(recheck);
+          running = running
+            .then(recheck)
+            .catch((e: unknown) => out.note(`iommufd-review: re-check failed: ${(e as Error).message}`));
         }, SETTLE_MS);
       });
       w.on('error', (e) => out.note(`iommufd-review: stopped watching ${folder}: ${e.message}`));
