@@ -592,12 +592,6 @@ export class Engine {
   }
 
   /**
-   * Whether the global step (summaries, lock graph) would come out the same:
-   * the same struct layouts and, file by file, the same model or one whose
-   * functions all have the same global signature (an edit inside an
-   * expression). Keys are only computed for files whose model changed.
-   */
-  /**
    * The last global step when the models give it the same input, else
    * nothing: then everything built on it is let go before the next one is
    * built (with a whole tree as context, two steps do not fit in memory).
@@ -611,6 +605,12 @@ export class Engine {
     return undefined;
   }
 
+  /**
+   * Whether the global step (summaries, lock graph) would come out the same:
+   * the same struct layouts and, file by file, the same model or one whose
+   * functions all have the same global signature (an edit inside an
+   * expression). Keys are only computed for files whose model changed.
+   */
   private sameGlobalInput(prevModels: FileModel[], models: FileModel[]): boolean {
     if (this.global?.structsKey !== this.structsKey || prevModels.length !== models.length) return false;
     for (let i = 0; i < models.length; i++) {

@@ -15,6 +15,7 @@
 import type { FileModel, FunctionModel } from '../model/types';
 import type { CheckContext } from './check';
 import { joinListsAgain } from './joined-lists';
+import { PatchedMap } from './patched-map';
 
 export interface CallSite {
   fn: FunctionModel;
@@ -165,7 +166,7 @@ function storedFunctions(ctx: CheckContext): Map<string, Set<string>> {
       (p, i) =>
         p === last.pairs[i] || (samePairs(p.ops, last.pairs[i].ops) && samePairs(p.writes, last.pairs[i].writes)),
     ) &&
-    sameNames(ctx.functions, last.functions)
+    PatchedMap.sameKeyOrder(ctx.functions, last.functions)
   ) {
     lastStored = { pairs, functions: ctx.functions, out: last.out };
     return last.out;
@@ -182,15 +183,6 @@ function storedFunctions(ctx: CheckContext): Map<string, Set<string>> {
   }
   lastStored = { pairs, functions: ctx.functions, out };
   return out;
-}
-
-/** The same function names, in the same order (a table rebuilt after an edit that renamed nothing). */
-function sameNames(a: CheckContext['functions'], b: CheckContext['functions']): boolean {
-  if (a === b) return true;
-  if (a.size !== b.size) return false;
-  const other = b.keys();
-  for (const name of a.keys()) if (other.next().value !== name) return false;
-  return true;
 }
 
 /**
@@ -244,13 +236,23 @@ export function callSites(ctx: CheckContext, throughPointers = false): CallSiteM
   let pointers: Parameters<typeof fileSites>[1];
   if (throughPointers) {
     const stored = storedFunctions(ctx);
-    const parts = [...ctx.functions.keys()];
-    for (const [field, fns] of stored) parts.push(`${field}=${[...fns].join(',')}`);
-    // Compared part by part first: joining every name in view on each edit was most of this.
-    if (parts.length !== lastViewParts.length || parts.some((p, i) => p !== lastViewParts[i])) {
-      lastViewParts = parts;
-      lastView = parts.join('\n');
+    // The same names and the same stored functions as at the last build (an
+    // edit that renamed nothing): the digest is the same, and listing half a
+    // million names to learn that was most of a warm whole-tree re-check here.
+    const same =
+      lastViewOf !== undefined &&
+      lastViewOf.stored === stored &&
+      PatchedMap.sameKeyOrder(ctx.functions, lastViewOf.functions);
+    if (!same) {
+      const parts = [...ctx.functions.keys()];
+      for (const [field, fns] of stored) parts.push(`${field}=${[...fns].join(',')}`);
+      // Compared part by part first: joining every name in view on each edit was most of this.
+      if (parts.length !== lastViewParts.length || parts.some((p, i) => p !== lastViewParts[i])) {
+        lastViewParts = parts;
+        lastView = parts.join('\n');
+      }
     }
+    lastViewOf = { functions: ctx.functions, stored };
     pointers = { view: lastView, functions: ctx.functions, stored };
   }
   const parts = ctx.files.map((f) => fileSites(f, pointers));
@@ -300,5 +302,7 @@ export function calleesThroughPointers(ctx: CheckContext): (fn: FunctionModel) =
 
 /** The view digest's parts at the last build (pointer maps). */
 let lastViewParts: string[] = [];
+/** The function table and stored functions the last digest was checked against. */
+let lastViewOf: { functions: CheckContext['functions']; stored: Map<string, Set<string>> } | undefined;
 /** The last merge of each kind (direct, through pointers) and file count: an edit replaces one file's part, the rest is reused. */
 const lastMerged = new Map<string, { parts: CallSites[]; out: CallSiteMap }>();

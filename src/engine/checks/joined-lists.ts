@@ -50,25 +50,61 @@ export function joinListsAgain<K, V>(
 ): ReadonlyMap<K, V[]> {
   if (last && last.parts.length === parts.length) {
     const stale = new Set<K>();
-    let changed = 0;
+    const changed: number[] = [];
     parts.forEach((p, i) => {
       const was = last.parts[i];
       if (p === was) return;
-      changed++;
+      changed.push(i);
       // A key whose items in this part are the same objects (the functions of the file an edit did not touch) keeps its list.
       for (const [key, items] of was) if (!sameItems(items, p.get(key))) stale.add(key);
       for (const [key, items] of p) if (!sameItems(items, was.get(key))) stale.add(key);
     });
-    if (changed * 4 <= parts.length) {
+    if (changed.length * 4 <= parts.length) {
       // The last map with the stale keys' lists made again (a patch over it: copying it whole was most of this).
       const changes: [K, V[] | undefined][] = [];
       for (const key of stale) {
-        const list: V[] = [];
-        for (const p of parts) for (const item of p.get(key) ?? []) list.push(item);
+        const list = respliced(key, parts, last, changed) ?? rejoined(key, parts);
         changes.push([key, list.length > 0 ? list : undefined]);
       }
       return PatchedMap.of(last.out).with(changes);
     }
   }
   return PatchedMap.of(joinLists(parts));
+}
+
+/** A key's list joined from every part (a pass over all of them). */
+function rejoined<K, V>(key: K, parts: readonly ReadonlyMap<K, V[]>[]): V[] {
+  const list: V[] = [];
+  for (const p of parts) for (const item of p.get(key) ?? []) list.push(item);
+  return list;
+}
+
+/**
+ * A key's list made from its last list, each changed part's old run of
+ * items replaced by its new one in place (a part's items are one run, in
+ * part order). A lookup in every part for every stale key was most of a
+ * re-check with a whole tree in view: an edited file's functions are new
+ * objects, so every callee it calls is stale. Undefined when a changed part
+ * had no run to replace (where its first item goes needs the other parts).
+ */
+function respliced<K, V>(
+  key: K,
+  parts: readonly ReadonlyMap<K, V[]>[],
+  last: { parts: readonly ReadonlyMap<K, V[]>[]; out: ReadonlyMap<K, V[]> },
+  changed: readonly number[],
+): V[] | undefined {
+  let list: V[] | undefined;
+  for (const i of changed) {
+    const was = last.parts[i].get(key) ?? [];
+    const now = parts[i].get(key) ?? [];
+    if (was.length === 0) {
+      if (now.length === 0) continue;
+      return undefined;
+    }
+    list ??= (last.out.get(key) ?? []).slice();
+    const at = list.indexOf(was[0]);
+    if (at < 0 || list[at + was.length - 1] !== was[was.length - 1]) return undefined;
+    list.splice(at, was.length, ...now);
+  }
+  return list ?? (last.out.get(key) ?? []).slice();
 }

@@ -65,3 +65,61 @@ test('of() wraps a Map without copying it and keeps a PatchedMap as it is', () =
   assert.deepEqual([...p.with([['a', undefined]])], []);
   assert.deepEqual([...p], [['a', 1]]);
 });
+
+test('sameKeyOrder: versions of one base agree with a key-by-key comparison', () => {
+  const keysEqual = (a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean =>
+    JSON.stringify([...a.keys()]) === JSON.stringify([...b.keys()]);
+  const base = new Map<string, number>();
+  for (let i = 0; i < 40; i++) base.set(`k${i}`, i);
+  const root = PatchedMap.of(base);
+  const versions: [string, PatchedMap<string, number>][] = [
+    ['root', root],
+    ['value replaced', root.with([['k3', 100]])],
+    ['other value replaced', root.with([['k7', 100]])],
+    ['k3 deleted', root.with([['k3', undefined]])],
+    ['k7 deleted', root.with([['k7', undefined]])],
+    [
+      'k3 deleted then set (moves last)',
+      root.with([
+        ['k3', undefined],
+        ['k3', 3],
+      ]),
+    ],
+    ['appended a', root.with([['a', 1]])],
+    ['appended b', root.with([['b', 1]])],
+    [
+      'appended a then b',
+      root.with([
+        ['a', 1],
+        ['b', 2],
+      ]),
+    ],
+    [
+      'appended b then a',
+      root.with([
+        ['b', 1],
+        ['a', 2],
+      ]),
+    ],
+    [
+      'appended a, replaced k1',
+      root.with([
+        ['a', 5],
+        ['k1', 9],
+      ]),
+    ],
+  ];
+  const plain = new Map(root.with([['a', 5]]));
+  let agreeing = 0;
+  for (const [na, a] of versions) {
+    for (const [nb, b] of versions) {
+      assert.equal(PatchedMap.sameKeyOrder(a, b), keysEqual(a, b), `${na} / ${nb}`);
+      if (keysEqual(a, b)) agreeing++;
+    }
+    assert.equal(PatchedMap.sameKeyOrder(a, plain), keysEqual(a, plain), `${na} / a plain Map`);
+    assert.equal(PatchedMap.sameKeyOrder(plain, a), keysEqual(plain, a), `a plain Map / ${na}`);
+  }
+  // Pairs with the same keys in order: root and the two replacements (3 × 3), 'appended a' and 'appended a,
+  // replaced k1' (2 × 2), and each of the other six versions with itself.
+  assert.equal(agreeing, 9 + 4 + 6);
+});
