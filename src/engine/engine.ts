@@ -340,11 +340,17 @@ export class Engine {
     const threshold: Confidence = options.minConfidence ?? this.options.config?.minConfidence ?? 'medium';
     const findings: Finding[] = [];
     const problems: FileProblem[] = [];
+    // The reported files' models, and every model by file, once per analysis: with a whole tree in view, each
+    // rule walking every model to find the reported ones was a tenth of a warm re-check.
+    const reportedModels = reported ? models.filter((m) => reported.has(m.file)) : models;
+    let byFile: Map<string, FileModel> | undefined;
+    const modelOf = (file: string): FileModel | undefined =>
+      (byFile ??= new Map(models.map((m) => [m.file, m]))).get(file);
     for (const check of CHECKS) {
       if (disabled.has(check.id)) continue;
       const started = prof || phase ? performance.now() : 0;
       try {
-        for (const f of this.runCheck(check, ctx, models, reports, reportedKey))
+        for (const f of this.runCheck(check, ctx, { models, reportedModels, modelOf }, reportedKey))
           if (reports(f.file) && atLeast(f.confidence, threshold)) findings.push(f);
       } catch (e) {
         // One broken rule must not take the others down; say which.
@@ -526,8 +532,12 @@ export class Engine {
   private runCheck(
     check: Check,
     ctx: CheckContext,
-    models: FileModel[],
-    reports: (file: string) => boolean,
+    view: {
+      models: FileModel[];
+      /** The models of the reported files, in model order. */
+      reportedModels: FileModel[];
+      modelOf: (file: string) => FileModel | undefined;
+    },
     /** Which files are reported, as one string ('' for all). */
     reported: string,
   ): Finding[] {
@@ -546,8 +556,7 @@ export class Engine {
     // their findings, which depend only on their model and the global step.
     const whole = new Set<string>();
     const partly = new Map<string, { model: FileModel; keep: Finding[] }>();
-    for (const m of models) {
-      if (!reports(m.file)) continue;
+    for (const m of view.reportedModels) {
       const hit = byFile.get(m.file);
       if (hit && hit.model === m && hit.generation === this.generation) continue;
       const changed = hit && hit.generation === this.generation ? changedSince(hit.model, m) : undefined;
@@ -562,19 +571,18 @@ export class Engine {
       // The changed functions are checked as an extra, reported-only file (its
       // functions keep their real file); every real file stays in view as context.
       const extra = [...partly.values()].map((p) => p.model);
-      const runFiles = extra.length > 0 ? this.filesWith(models, extra) : models;
+      const runFiles = extra.length > 0 ? this.filesWith(view.models, extra) : view.models;
       const runReports = (file: string): boolean => whole.has(file) || extra.some((x) => x.file === file);
       const fresh = new Map<string, Finding[]>();
-      const modelOf = new Map(models.map((m) => [m.file, m]));
       for (const raw of check.run({ ...ctx, files: runFiles, reports: runReports })) {
         if (!whole.has(raw.file) && !partly.has(raw.file)) continue;
         // Cached with the finding: it depends only on the file's model.
-        const f = withReplayableScenario(raw, modelOf.get(raw.scenario.file ?? raw.file));
+        const f = withReplayableScenario(raw, view.modelOf(raw.scenario.file ?? raw.file));
         const list = fresh.get(f.file);
         if (list) list.push(f);
         else fresh.set(f.file, [f]);
       }
-      for (const m of models) {
+      for (const m of view.reportedModels) {
         if (whole.has(m.file))
           byFile.set(m.file, { model: m, generation: this.generation, findings: fresh.get(m.file) ?? [] });
         const p = partly.get(m.file);
@@ -587,7 +595,7 @@ export class Engine {
       }
     }
     const out: Finding[] = [];
-    for (const m of models) if (reports(m.file)) out.push(...(byFile.get(m.file)?.findings ?? []));
+    for (const m of view.reportedModels) out.push(...(byFile.get(m.file)?.findings ?? []));
     return out;
   }
 
