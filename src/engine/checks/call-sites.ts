@@ -256,11 +256,15 @@ export function callSites(ctx: CheckContext, throughPointers = false): CallSiteM
     pointers = { view: lastView, functions: ctx.functions, stored };
   }
   const parts = ctx.files.map((f) => fileSites(f, pointers));
-  // By kind and file count: the rules run over the files in view, and after an edit some over them plus the changed part.
-  const key = `${throughPointers ? 'p' : 'd'}${parts.length}`;
-  const out = joinListsAgain(parts, lastMerged.get(key));
+  // By kind and file count: the rules run over the files in view, and after an edit some over them plus the changed
+  // part. A file count not merged before (the first edit adds the changed part as one more file) starts from the
+  // last merge of the same kind: the parts it lacks or adds are at the end.
+  const kind = throughPointers ? 'p' : 'd';
+  const key = `${kind}${parts.length}`;
+  const out = joinListsAgain(parts, lastMerged.get(key) ?? lastMerged.get(kind));
   if (lastMerged.size > 8 && !lastMerged.has(key)) lastMerged.clear();
   lastMerged.set(key, { parts, out });
+  lastMerged.set(kind, { parts, out });
   if (throughPointers) cache.withPointers = out;
   else cache.direct = out;
   return out;
@@ -304,5 +308,5 @@ export function calleesThroughPointers(ctx: CheckContext): (fn: FunctionModel) =
 let lastViewParts: string[] = [];
 /** The function table and stored functions the last digest was checked against. */
 let lastViewOf: { functions: CheckContext['functions']; stored: Map<string, Set<string>> } | undefined;
-/** The last merge of each kind (direct, through pointers) and file count: an edit replaces one file's part, the rest is reused. */
+/** The last merge of each kind (direct, through pointers) and file count, and of each kind: an edit replaces one file's part, the rest is reused. */
 const lastMerged = new Map<string, { parts: CallSites[]; out: CallSiteMap }>();

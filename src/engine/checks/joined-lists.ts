@@ -36,9 +36,10 @@ function sameItems<V>(a: readonly V[], b: readonly V[] | undefined): boolean {
 
 /**
  * `joinLists` again after an edit, given the last join and the parts it was
- * made of. When only some parts differ from the last ones (same number of
- * parts, the rest the same objects: an edit replaces one file's part), only
- * the keys those parts name are joined again, as a patch over the last
+ * made of. When only some parts differ from the last ones (the rest the same
+ * objects at the same places: an edit replaces one file's part; parts added
+ * or dropped at the end: the changed functions checked as one more file),
+ * only the keys those parts name are joined again, as a patch over the last
  * result; every other key's list is the same concatenation as before. Keys
  * keep their lists' order; a key new to the join goes last, so iterating
  * the result may order keys differently from a fresh join (callers look
@@ -48,18 +49,24 @@ export function joinListsAgain<K, V>(
   parts: readonly ReadonlyMap<K, V[]>[],
   last: { parts: readonly ReadonlyMap<K, V[]>[]; out: ReadonlyMap<K, V[]> } | undefined,
 ): ReadonlyMap<K, V[]> {
-  if (last && last.parts.length === parts.length) {
+  if (last) {
+    const common = Math.min(parts.length, last.parts.length);
     const stale = new Set<K>();
     const changed: number[] = [];
-    parts.forEach((p, i) => {
+    for (let i = 0; i < common; i++) {
+      const p = parts[i];
       const was = last.parts[i];
-      if (p === was) return;
+      if (p === was) continue;
       changed.push(i);
       // A key whose items in this part are the same objects (the functions of the file an edit did not touch) keeps its list.
       for (const [key, items] of was) if (!sameItems(items, p.get(key))) stale.add(key);
       for (const [key, items] of p) if (!sameItems(items, was.get(key))) stale.add(key);
-    });
-    if (changed.length * 4 <= parts.length) {
+    }
+    // Parts only one side has, at the end: every key they name.
+    for (const side of [parts, last.parts])
+      for (let i = common; i < side.length; i++) for (const key of side[i].keys()) stale.add(key);
+    const ends = Math.abs(parts.length - last.parts.length);
+    if ((changed.length + ends) * 4 <= parts.length) {
       // The last map with the stale keys' lists made again (a patch over it: copying it whole was most of this).
       const changes: [K, V[] | undefined][] = [];
       for (const key of stale) {
@@ -80,12 +87,14 @@ function rejoined<K, V>(key: K, parts: readonly ReadonlyMap<K, V[]>[]): V[] {
 }
 
 /**
- * A key's list made from its last list, each changed part's old run of
+ * A key's list made from its last list: each changed part's old run of
  * items replaced by its new one in place (a part's items are one run, in
- * part order). A lookup in every part for every stale key was most of a
- * re-check with a whole tree in view: an edited file's functions are new
- * objects, so every callee it calls is stale. Undefined when a changed part
- * had no run to replace (where its first item goes needs the other parts).
+ * part order), the runs of parts dropped from the end taken off the end,
+ * and those of parts added at the end put there. A lookup in every part for
+ * every stale key was most of a re-check with a whole tree in view: an
+ * edited file's functions are new objects, so every callee it calls is
+ * stale. Undefined when a changed part had no run to replace (where its
+ * first item goes needs the other parts).
  */
 function respliced<K, V>(
   key: K,
@@ -93,7 +102,7 @@ function respliced<K, V>(
   last: { parts: readonly ReadonlyMap<K, V[]>[]; out: ReadonlyMap<K, V[]> },
   changed: readonly number[],
 ): V[] | undefined {
-  let list: V[] | undefined;
+  const list = (last.out.get(key) ?? []).slice();
   for (const i of changed) {
     const was = last.parts[i].get(key) ?? [];
     const now = parts[i].get(key) ?? [];
@@ -101,10 +110,16 @@ function respliced<K, V>(
       if (now.length === 0) continue;
       return undefined;
     }
-    list ??= (last.out.get(key) ?? []).slice();
     const at = list.indexOf(was[0]);
     if (at < 0 || list[at + was.length - 1] !== was[was.length - 1]) return undefined;
     list.splice(at, was.length, ...now);
   }
-  return list ?? (last.out.get(key) ?? []).slice();
+  for (let i = last.parts.length - 1; i >= parts.length; i--) {
+    const was = last.parts[i].get(key) ?? [];
+    if (was.length === 0) continue;
+    if (list.length < was.length || list[list.length - was.length] !== was[0]) return undefined;
+    list.length -= was.length;
+  }
+  for (let i = last.parts.length; i < parts.length; i++) list.push(...(parts[i].get(key) ?? []));
+  return list;
 }

@@ -3,7 +3,8 @@
  * after some parts changed: every key's list must be the one a fresh join of
  * the new parts gives, in the same order, whatever the edit did to a part
  * (items replaced by new objects, items added or dropped, a key new to the
- * part or gone from it, a key new to the whole join).
+ * part or gone from it, a key new to the whole join), and with a part more
+ * or less at the end.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -69,6 +70,9 @@ test('after parts change, the patched join equals a fresh join, key by key and i
     for (let round = 0; round < 6; round++) {
       const changedParts = new Set([Math.floor(next() * parts.length), Math.floor(next() * parts.length)]);
       parts = parts.map((p, i) => (changedParts.has(i) ? edited(next, p, i, keys) : p));
+      // A part more or less at the end (the changed functions checked as one more file, and then not).
+      if (round % 3 === 1) parts = [...parts, makePart(next, parts.length, keys + 2)];
+      if (round % 3 === 2) parts = parts.slice(0, -1);
       const again = joinListsAgain(parts, last);
       const fresh = joinLists(parts);
       assert.deepEqual(asRecord(again), asRecord(fresh), `seed ${seed}, round ${round}`);
