@@ -636,6 +636,10 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     sites += directEffects(fn).calls.length;
   }
   const merged = new Int32Array(sites).fill(-1);
+  // Each call site's callee summary, resolved once (summaries are changed in place, never replaced): a function is
+  // absorbed again each time one of its callees changed, and resolving every call again was a tenth of the step.
+  const calleeAt: (FunctionSummary | undefined)[] = [];
+  for (const fn of all) for (const c of directEffects(fn).calls) calleeAt.push(resolveSummary(c.callee, fn.file));
   const absorb = (fn: FunctionModel): boolean => {
     const s = inView.get(key(fn))!;
     let changed = false;
@@ -644,7 +648,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     for (let i = 0; i < calls.length; i++) {
       const c = calls[i];
       if (c.callee === fn.name) continue;
-      const callee = resolveSummary(c.callee, fn.file);
+      const callee = calleeAt[base + i];
       if (!callee) continue;
       const v = version.get(callee) ?? 0;
       if (merged[base + i] === v) continue;

@@ -99,14 +99,14 @@ export class CalledTake extends SharedTake {
 /** An ops callback a function calls inside a callee, reached through the call at `step`. */
 export class CalledCallback implements ReachedCallback {
   readonly depth: number;
+  /** Kept, not read down the chain: a caller's merge compares it with each callback it has, on every pass. */
+  readonly callback: string;
   constructor(
     readonly step: ViaStep,
     readonly below: ReachedCallback,
   ) {
     this.depth = routeDepth(below) + 1;
-  }
-  get callback(): string {
-    return this.below.callback;
+    this.callback = below.callback;
   }
   get via(): ViaStep[] {
     return chainOf(this.step, this.below);
