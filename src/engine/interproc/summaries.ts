@@ -784,12 +784,16 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       // by running deferred work inline, or on another object, and a later one does not) or is as weak and
       // shorter; a map, not a scan: a common ops field (`file_operations.release`) has thousands of
       // implementations in a tree.
-      const taken = new Map<string, number>();
+      // By lock, then by mode (three at most): no key string made per offer, and a common callback's
+      // implementations offer their callbacks' thousands of takes again and again.
+      const taken = new Map<string, Partial<Record<LockMode, number>>>();
+      const takenAt = (t: TakenLock): number | undefined => taken.get(t.lock)?.[t.mode];
       const add = (t: TakenLock): void => {
-        const k = `${t.lock}\u0000${t.mode}`;
-        const at = taken.get(k);
+        const at = takenAt(t);
         if (at === undefined) {
-          taken.set(k, takes.push(t) - 1);
+          const byMode = taken.get(t.lock);
+          if (byMode) byMode[t.mode] = takes.push(t) - 1;
+          else taken.set(t.lock, { [t.mode]: takes.push(t) - 1 });
         } else if (betterWitness(t, takes[at])) takes[at] = t;
       };
       let irreversible: IrreversibleStep | undefined;
@@ -809,7 +813,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
           const inner = callbackSummary(os, fld, visiting);
           if (!inner) continue;
           for (const t of inner.takes) {
-            const at = taken.get(`${t.lock}\u0000${t.mode}`);
+            const at = takenAt(t);
             // Made only when it goes in (ThroughCallback's depth and weaknesses, computed ahead).
             const width = inner.implementations.length;
             const weak = (weakness(t) & ~GUESS_WEAKNESS) | guessBit(throughDispatch(t, width));
