@@ -151,12 +151,27 @@ export class PerFunctionCache<T> {
   private readonly map = new WeakMap<FunctionModel, { generation: object; value: T }>();
 
   get(ctx: CheckContext, fn: FunctionModel, compute: () => T): T {
+    const step = stepToken(ctx.summaries);
     const hit = this.map.get(fn);
-    if (hit && hit.generation === ctx.summaries) return hit.value;
+    if (hit && hit.generation === step) return hit.value;
     const value = compute();
-    this.map.set(fn, { generation: ctx.summaries, value });
+    this.map.set(fn, { generation: step, value });
     return value;
   }
+}
+
+const stepTokens = new WeakMap<object, object>();
+
+/**
+ * A small object that stands for a global step in entries that outlive it
+ * (kept per function model, and most models outlive a step). Holding the
+ * summaries themselves there kept a whole tree's old summaries alive while
+ * the next ones were built (gigabytes, and the collector's time with them).
+ */
+function stepToken(summaries: object): object {
+  let token = stepTokens.get(summaries);
+  if (!token) stepTokens.set(summaries, (token = {}));
+  return token;
 }
 
 /**

@@ -635,7 +635,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
     mergedBase.set(fn, sites);
     sites += directEffects(fn).calls.length;
   }
-  const merged = new Int32Array(sites).fill(-1);
+  let merged = new Int32Array(sites).fill(-1);
   // Each call site's callee summary, resolved once (summaries are changed in place, never replaced): a function is
   // absorbed again each time one of its callees changed, and resolving every call again was a tenth of the step.
   const calleeAt: (FunctionSummary | undefined)[] = [];
@@ -722,6 +722,13 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       }
     }
   }
+
+  // The merge's own state is done with. `absorb` reads it, so it lives in the scope the returned closures keep:
+  // left there, a whole tree's call sites and versions would live as long as the summaries.
+  version.clear();
+  mergedBase.clear();
+  merged = new Int32Array(0);
+  calleeAt.length = 0;
 
   // Lists cut to size (grown by push, they keep room for 16 more): one summary per function in view.
   for (const s of inView.values()) {
