@@ -11,6 +11,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as v8 from 'v8';
+import * as vm from 'vm';
 import type { AnalysisResult } from '../engine/types';
 import type { CheckSession } from './check';
 
@@ -117,6 +119,7 @@ async function watchUntil(
     }
   }
   if (watchers.length === 0) return last;
+  collectAfterFirstAnswer(out);
   out.note(
     `iommufd-review: watching ${byResolved.size} file${byResolved.size === 1 ? '' : 's'} for changes (Ctrl-C to stop)`,
   );
@@ -128,4 +131,27 @@ async function watchUntil(
   for (const w of watchers) w.close();
   await running;
   return last;
+}
+
+/** Above this much live heap, the first answer's garbage is collected before the watch starts. */
+const COLLECT_ABOVE_BYTES = 1 << 30;
+
+/**
+ * With a whole tree as context the heap is about 12 GB after the first
+ * answer, much of it that answer's garbage. Left to itself, the collector
+ * marks it during the next re-checks: in one measured run the second save
+ * took 40 s instead of 1 to 2 s. Collected here instead, while the user
+ * reads the first answer, the later re-checks start from the live size.
+ */
+function collectAfterFirstAnswer(out: WatchOutput): void {
+  if (process.memoryUsage().heapUsed < COLLECT_ABOVE_BYTES) return;
+  const started = performance.now();
+  const before = process.memoryUsage().heapUsed;
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+  const after = process.memoryUsage().heapUsed;
+  const gib = (n: number): string => (n / 2 ** 30).toFixed(1);
+  out.note(
+    `iommufd-review: collected the first answer's garbage in ${Math.round(performance.now() - started)} ms (heap ${gib(before)} -> ${gib(after)} GiB)`,
+  );
 }
