@@ -87,14 +87,18 @@ function rejoined<K, V>(key: K, parts: readonly ReadonlyMap<K, V[]>[]): V[] {
 }
 
 /**
- * A key's list made from its last list: each changed part's old run of
- * items replaced by its new one in place (a part's items are one run, in
- * part order), the runs of parts dropped from the end taken off the end,
- * and those of parts added at the end put there. A lookup in every part for
- * every stale key was most of a re-check with a whole tree in view: an
- * edited file's functions are new objects, so every callee it calls is
- * stale. Undefined when a changed part had no run to replace (where its
- * first item goes needs the other parts).
+ * A key's list made from its last list: the runs of parts dropped from the
+ * end taken off the end, each changed part's old run of items replaced by
+ * its new one in place (a part's items are one run, in part order), and the
+ * runs of parts added at the end put there. A lookup in every part for every
+ * stale key was most of a re-check with a whole tree in view: an edited
+ * file's functions are new objects, so every callee it calls is stale.
+ * Changed parts are done last first, each run looked for before the one
+ * after it: the same items can be in two parts (the engine checks changed
+ * functions as one more file at the end, and a function the next edit does
+ * not touch keeps its model, so its sites are in both). Undefined when a
+ * changed part had no run to replace (where its first item goes needs the
+ * other parts) or its run is not where it should be.
  */
 function respliced<K, V>(
   key: K,
@@ -103,22 +107,26 @@ function respliced<K, V>(
   changed: readonly number[],
 ): V[] | undefined {
   const list = (last.out.get(key) ?? []).slice();
-  for (const i of changed) {
+  const runAt = (was: readonly V[], at: number): boolean => at >= 0 && was.every((x, j) => list[at + j] === x);
+  for (let i = last.parts.length - 1; i >= parts.length; i--) {
+    const was = last.parts[i].get(key) ?? [];
+    if (was.length === 0) continue;
+    if (!runAt(was, list.length - was.length)) return undefined;
+    list.length -= was.length;
+  }
+  let before = list.length;
+  for (let k = changed.length - 1; k >= 0; k--) {
+    const i = changed[k];
     const was = last.parts[i].get(key) ?? [];
     const now = parts[i].get(key) ?? [];
     if (was.length === 0) {
       if (now.length === 0) continue;
       return undefined;
     }
-    const at = list.indexOf(was[0]);
-    if (at < 0 || list[at + was.length - 1] !== was[was.length - 1]) return undefined;
+    const at = before > 0 ? list.lastIndexOf(was[was.length - 1], before - 1) - was.length + 1 : -1;
+    if (!runAt(was, at)) return undefined;
     list.splice(at, was.length, ...now);
-  }
-  for (let i = last.parts.length - 1; i >= parts.length; i--) {
-    const was = last.parts[i].get(key) ?? [];
-    if (was.length === 0) continue;
-    if (list.length < was.length || list[list.length - was.length] !== was[0]) return undefined;
-    list.length -= was.length;
+    before = at;
   }
   for (let i = last.parts.length; i < parts.length; i++) list.push(...(parts[i].get(key) ?? []));
   return list;

@@ -87,3 +87,29 @@ test('after parts change, the patched join equals a fresh join, key by key and i
   // The patch path, not a fresh join, was what these rounds compared.
   assert.ok(kept >= 40, `${kept} lists kept`);
 });
+
+test('a part that shares items with another (changed functions checked again as one more file) is patched where it is', () => {
+  const item = (name: string): Item & { name: string } => ({ part: 0, n: 0, name });
+  const [x, f1, g1, y, f2, g3] = ['x', 'f1', 'g1', 'y', 'f2', 'g3'].map(item);
+  const part = (...items: Item[]): Part => new Map([['K', items]]);
+  const names = (map: ReadonlyMap<string, Item[]>): string[] =>
+    (map.get('K') ?? []).map((i) => (i as Item & { name: string }).name);
+  // A file with functions f and g (one site each) among files that do not change (the same part objects).
+  const before = part(x);
+  const after = part(y);
+  const others = Array.from({ length: 8 }, (_, n) => new Map([[`other${n}`, [item(`o${n}`)]]]));
+  const start = [before, part(f1, g1), after, ...others];
+  let last = { parts: start, out: joinListsAgain(start, undefined) };
+  // f edited: the file's part has f's new site and g's old one; f is checked again as one more file.
+  const first = [before, part(f2, g1), after, ...others, part(f2)];
+  let again = joinListsAgain(first, last);
+  assert.deepEqual(names(again), names(joinLists(first)));
+  assert.equal(again.get('other0'), last.out.get('other0'), 'patched, not joined afresh');
+  last = { parts: first, out: again };
+  // Then g edited: f keeps its model, so f's site is in the file's part and was in the extra one.
+  const second = [before, part(f2, g3), after, ...others, part(g3)];
+  again = joinListsAgain(second, last);
+  assert.equal(again.get('other0'), last.out.get('other0'), 'patched, not joined afresh');
+  assert.deepEqual(names(again), ['x', 'f2', 'g3', 'y', 'g3']);
+  assert.deepEqual(names(again), names(joinLists(second)));
+});
