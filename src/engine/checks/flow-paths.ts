@@ -211,11 +211,7 @@ export function flowPathsOf(fn: FunctionModel): FlowPaths {
   return p;
 }
 
-/** `&acc->ioas_lock`, `acc->ioas`, `prev->obj.id` → `acc` / `prev`: the variable an expression hangs off. */
-export function baseVariable(expr: string): string | undefined {
-  const m = /^[\s(&*]*([A-Za-z_]\w*)/.exec(expr);
-  return m?.[1];
-}
+export { baseVariable } from '../model/syntax-util';
 
 /** True when `text` mentions the identifier `name` as a whole word, outside literals (`"zone\\n"` does not mention `n`). */
 export function mentions(text: string, name: string): boolean {

@@ -84,6 +84,13 @@ function embeddedIn(arg: string, v: string): boolean {
   return (rest.startsWith('->') || rest.startsWith('.')) && /^(?:(?:->|\.)\w+)+$/.test(rest);
 }
 
+/** `name` was set to the address of a member of `v` before `line` (`dev = &epf->dev`: the model's member aliases). */
+function memberAliasOf(fn: FunctionModel, name: string, v: string, line: number): boolean {
+  return (fn.memberAliases ?? []).some(
+    (a) => a.name === name && a.of === v && a.member !== undefined && a.line <= line,
+  );
+}
+
 /**
  * namePair's answers by acquire, then release name: it is asked for every
  * call after every acquire, and splitting both names each time was this
@@ -354,10 +361,15 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
           // The address of a member embedded in it (`add_mmap_entry(ctx, &dm->mentry)`): whoever keeps
           // the member can reach the object (container_of) and free it; setting up the member
           // (`mutex_init(&dm->lock)`, `kref_init(&dm->ref)`) hands nothing on.
+          // The same address under a local's name counts alike (`dev = &epf->dev; ... put_device(dev)`:
+          // once the embedded device is set up, its release callback frees the container).
           if (
             ev.kind === 'call' &&
             !SETS_UP.test(ev.callee) &&
-            ev.args.some((arg) => held.some((v) => embeddedIn(withoutSpaces(arg), v)))
+            ev.args.some((arg) => {
+              const text = withoutSpaces(arg);
+              return held.some((v) => embeddedIn(text, v) || memberAliasOf(fn, text, v, ev.line));
+            })
           )
             return true;
         }

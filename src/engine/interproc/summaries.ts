@@ -10,6 +10,7 @@
  */
 import type { Knowledge } from '../knowledge/types';
 import { holdsNoLocks, ownHeldLocks } from '../model/held-locks';
+import { baseVariable } from '../model/syntax-util';
 import type { FileModel, FunctionModel, LockKind, LockMode, LockRef } from '../model/types';
 import type {
   CallbackSummary,
@@ -260,22 +261,60 @@ function lockObject(expr: string, params: readonly string[] | undefined): number
  * The caller's view of the object a callee's lock belongs to: the callee's
  * parameter `object` was given argument `args[object]`. The caller's own
  * parameter passed as is keeps the object known; a pointer read from another
- * object (`array->fences[i]`, `dev->parent`) makes it another object's; any
- * other argument (a local, a call, an address) leaves it unknown.
+ * object (`array->fences[i]`, `dev->parent`), or a local the caller looked up
+ * from an object of its own type (`inner = chain_inner(fence)`, see
+ * `lookedUpLocals`), makes it another object's; any other argument (a local,
+ * a call, an address) leaves it unknown.
  */
-function callerObject(
-  object: number | undefined,
-  args: readonly string[],
-  params: readonly string[] | undefined,
-): number | undefined {
+function callerObject(object: number | undefined, args: readonly string[], fn: FunctionModel): number | undefined {
   if (object === undefined || object === OTHER_OBJECT) return object;
   const arg = args[object]?.trim();
   if (!arg) return undefined;
   if (/^[A-Za-z_]\w*$/.test(arg)) {
-    const k = params?.indexOf(arg) ?? -1;
-    return k >= 0 ? k : undefined;
+    const k = fn.params?.indexOf(arg) ?? -1;
+    if (k >= 0) return k;
+    return lookedUpLocals(fn).has(arg) ? OTHER_OBJECT : undefined;
   }
   return arg.charCodeAt(0) !== 38 /* & */ && /->|\[/.test(arg) ? OTHER_OBJECT : undefined;
+}
+
+/** Calls whose result is the object they were given (a reference taken), not another one. */
+const RETURNS_ITS_ARGUMENT = /(?:^|_)(?:get|ref|hold|grab)(?:_|$)/;
+
+const lookedUp = new WeakMap<FunctionModel, ReadonlySet<string>>();
+
+/**
+ * Locals that only ever hold what a call returned when given an object of
+ * the local's own struct type (`inner = chain_inner(fence)`, a parent, a
+ * child, the next in a chain): another object of that type, not the one
+ * given. A conversion to another type (`vdev = to_vdev(dev)`, container_of)
+ * is the same object and does not count, nor a call that hands back its
+ * argument with a reference taken (`f = fence_get(fence)`).
+ */
+function lookedUpLocals(fn: FunctionModel): ReadonlySet<string> {
+  let out = lookedUp.get(fn);
+  if (out) return out;
+  const found = new Set<string>();
+  const other = new Set<string>();
+  for (const b of fn.blocks) {
+    for (const ev of b.events) {
+      if (ev.kind === 'read' && ev.into) other.add(ev.into);
+      if (ev.kind !== 'call' || !ev.resultVar) continue;
+      const v = ev.resultVar;
+      const type = fn.types[v];
+      const fromOwnType =
+        type !== undefined &&
+        !RETURNS_ITS_ARGUMENT.test(ev.callee) &&
+        ev.args.some((a) => {
+          const base = baseVariable(a);
+          return base !== undefined && base !== v && fn.types[base] === type;
+        });
+      (fromOwnType ? found : other).add(v);
+    }
+  }
+  for (const v of other) found.delete(v);
+  lookedUp.set(fn, (out = found));
+  return out;
 }
 
 /** A knowledge entry's view of a lock it reaches: which arguments it passes is not known, another object stays one. */
@@ -667,7 +706,7 @@ export function computeSummaries(files: readonly FileModel[], knowledge: Knowled
       for (const t of callee.takes) {
         if (s.takes.length >= MAX_TAKES) break;
         const dropped = joinDropped(t.dropped, c.dropped);
-        const object = callerObject(t.object, c.args, fn.params);
+        const object = callerObject(t.object, c.args, fn);
         const made = (d: string[] | undefined, nested: true | undefined): TakenLock =>
           new CalledTake(callStep(), t, d, nested, object);
         const weak =

@@ -144,6 +144,12 @@ function isSquashed(text: string): boolean {
   return !afterSpace || text.length === 0;
 }
 
+/** `&acc->ioas_lock`, `acc->ioas`, `prev->obj.id` → `acc` / `prev`: the variable an expression hangs off. */
+export function baseVariable(expr: string): string | undefined {
+  const m = /^[\s(&*]*([A-Za-z_]\w*)/.exec(expr);
+  return m?.[1];
+}
+
 /** `text` without any whitespace (argument texts compared however they were spaced). */
 export function withoutSpaces(text: string): string {
   for (let i = 0; i < text.length; i++) {

@@ -179,6 +179,57 @@ err_entry:
   );
 });
 
+test('missing-undo: a device embedded in the allocation, put through a local alias of its address: nothing; no put at all: reported', async () => {
+  // Once the embedded device is set up, its release callback frees the container: the
+  // error path puts the device (`dev = &pd->dev`) instead of freeing the object.
+  const src = `struct probe_dev {
+	const char *label;
+	struct device dev;
+};
+
+struct probe_dev *probe_dev_create(const char *label)
+{
+	struct probe_dev *pd;
+	struct device *dev;
+	int ret;
+
+	pd = kzalloc(sizeof(*pd), GFP_KERNEL);
+	if (!pd)
+		return ERR_PTR(-ENOMEM);
+	pd->label = kstrdup(label, GFP_KERNEL);
+	if (!pd->label) {
+		kfree(pd);
+		return ERR_PTR(-ENOMEM);
+	}
+	dev = &pd->dev;
+	device_initialize(dev);
+	ret = probe_dev_name(dev, label);
+	if (ret) {
+		put_device(dev);
+		return ERR_PTR(ret);
+	}
+	return pd;
+}
+`;
+  const r = await analyze({ 'probe.c': src }, 'low');
+  assert.deepEqual(
+    r.findings.filter((f) => f.ruleId === 'missing-undo').map((f) => [f.function, f.line, f.message]),
+    [],
+  );
+  // The alias is never handed to a call (the device is neither set up nor put): the object leaks.
+  const leaky = src
+    .replace('\tdevice_initialize(dev);\n', '')
+    .replace('\tret = probe_dev_name(dev, label);\n', '\tret = probe_dev_check(label);\n')
+    .replace('\t\tput_device(dev);\n', '');
+  assert.notEqual(leaky, src);
+  const loud = await analyze({ 'probe.c': leaky }, 'low');
+  assert.deepEqual(
+    loud.findings.filter((f) => f.ruleId === 'missing-undo').map((f) => [f.function, f.line, f.confidence]),
+    // Reported at the `if` whose branch returns: the line a fix changes.
+    [['probe_dev_create', lineIn(leaky, 'if (ret)'), 'medium']],
+  );
+});
+
 const OWNED = 'missing-undo/owned-field.c';
 
 test('missing-undo: a field that owns an allocation across calls overwritten without a release', async () => {

@@ -313,6 +313,28 @@ test('lock-order looks for cycles of up to six locks: a ring of six is one findi
   assert.equal(r.lockGraph.edges.filter((e) => e.from.startsWith('ring7.')).length, 7);
 });
 
+test('a callback that retakes the held class on an object it looked up from its argument (same type) is low; on what a get hands back, a self-deadlock', async () => {
+  const lookup = `${P}/other-object-lookup.c`;
+  const [l] = ofRule(await analyzeFixtures([lookup], { minConfidence: 'low' }), 'callback-under-lock');
+  assert.equal(l?.confidence, 'low');
+  assert.equal(l.line, lineOf(lookup, 'if (s->ops->arm(s))'));
+  assert.equal(
+    l.message,
+    `\`s->ops->arm()\` is called in \`sig_arm()\` (line ${l.line}) with \`sig.lock\` held (taken at line ${l.line - 1}); ` +
+      '`sig_chain_arm()` reaches `sig_add_waiter()`, which takes `sig.lock` again: self-deadlock. But the lock taken ' +
+      `again may be another object's: \`sig_chain_arm()\` calls \`sig_add_waiter()\` at line ${lineOf(lookup, 'return sig_add_waiter(inner)')} ` +
+      'with a pointer read from another object, so this deadlocks only if both are one object.',
+  );
+  // A reference taken hands back the object it was given: the lock is the held one's.
+  const get = `${P}/other-object-get.c`;
+  const [g] = ofRule(await analyzeFixtures([get], { minConfidence: 'low' }), 'callback-under-lock');
+  assert.equal(g?.confidence, 'high');
+  assert.match(
+    g.message,
+    /`sig_counted_arm\(\)` reaches `sig_add_waiter\(\)`, which takes `sig\.lock` again: self-deadlock\.$/,
+  );
+});
+
 test('a callback that retakes the held class on another object (a member, a parent) is low and says so; on its own argument it is a self-deadlock', async () => {
   const member = `${P}/other-object-callback.c`;
   const [m] = ofRule(await analyzeFixtures([member], { minConfidence: 'low' }), 'callback-under-lock');
