@@ -268,7 +268,8 @@ export class IrreversibleSteps {
 
 const SUCCESS = /^(?:0|true|)$|^\d+$/;
 const ERRNO = /^-E[A-Z0-9]+$/;
-const ERROR_LABEL = /^(?:err|fail|unwind|undo|abort|bad)|_err(?:or)?(?:_|$)|_fail(?:_|$)/;
+/** Goto labels that start unwinding (`err_unlock`, `out_fail`, `abort`). */
+export const ERROR_LABEL = /^(?:err|fail|unwind|undo|abort|bad)|_err(?:or)?(?:_|$)|_fail(?:_|$)/;
 
 /**
  * Undoing a half-done step right before giving up is cleanup, not a step of

@@ -33,6 +33,7 @@ import type { CheckContext } from './check';
 import { findFunction, fingerprint, fnName, lowerConfidence, perFunctionCheck, PerFunctionCache } from './check';
 import { baseVariable, flowPathsOf, type EventRef, type FlowPaths } from './flow-paths';
 import { UNLINKS, usesVariable } from './held-values';
+import { ERROR_LABEL } from './irreversible-steps';
 import { ALLOCATES } from './missing-undo';
 import { outParamWrites } from './out-params';
 import { fieldStore } from './rollback-steps';
@@ -419,6 +420,61 @@ function setupStep(ctx: CheckContext, fn: FunctionModel, names: Set<string>, ref
   return undefined;
 }
 
+/**
+ * Whether a success return is reachable from the publication without
+ * passing any block that writes what `step` writes (the same target): the
+ * function then finishes, on that path, without it, so the write is no part
+ * of the object's construction. A field set in both branches of an `if` is
+ * set on every path and counts.
+ */
+function skippedOnSuccess(
+  fn: FunctionModel,
+  paths: FlowPaths,
+  names: Set<string>,
+  from: EventRef,
+  step: Unfinished,
+  events: readonly EventRef[],
+): boolean {
+  const target = targetOf(fn, step.ref.event);
+  if (target === undefined) return false;
+  const writing = new Set<number>();
+  for (const x of events)
+    if (paths.before(from, x) && targetOf(fn, x.event) === target && setupStep0(fn, names, x)) writing.add(x.block);
+  if (writing.has(from.block)) return false;
+  // Failure branches (a call's error edge, a failed trylock, a jump to an unwinding label such as
+  // `err_abort`) are not followed: a return shared by the error paths and the success path
+  // (`out: return rc;`) would otherwise look like finishing without the write.
+  const onward = (b: number): number[] =>
+    (fn.blocks[b]?.succ ?? [])
+      .filter((e) => !e.failed && e.when?.on !== 'error' && e.when?.on !== 'unlocked')
+      .map((e) => e.to)
+      .filter((to) => !ERROR_LABEL.test(fn.blocks[to]?.label ?? ''));
+  const seen = new Set<number>();
+  const work = onward(from.block);
+  while (work.length > 0) {
+    const b = work.pop()!;
+    if (seen.has(b) || writing.has(b)) continue;
+    seen.add(b);
+    const block = fn.blocks[b];
+    if (!block) continue;
+    if (block.events.some((ev) => ev.kind === 'return' && !ev.isError)) return true;
+    work.push(...onward(b));
+  }
+  return false;
+}
+
+/** The target a field store writes, spaces dropped. */
+function targetOf(fn: FunctionModel, ev: Event): string | undefined {
+  const store = fieldStore(fn, ev);
+  return store ? store.target.replace(/\s+/g, '') : undefined;
+}
+
+/** A field store into the object (the write half of `setupStep`, which needs no knowledge). */
+function setupStep0(fn: FunctionModel, names: Set<string>, x: EventRef): boolean {
+  const store = fieldStore(fn, x.event);
+  return store !== undefined && /->|\./.test(store.target) && names.has(baseVariable(store.target) ?? '');
+}
+
 /** Ends the object's construction (finalize, abort) or opens it to readers that check a gate. */
 function endsOrGates(ctx: CheckContext, fn: FunctionModel, names: Set<string>, ev: Event): 'end' | 'gate' | undefined {
   if (ev.kind === 'call') {
@@ -480,6 +536,9 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
       if (reallocated.some((a) => paths.before(w.ref, a) && paths.before(a, x))) continue;
       const step = setupStep(ctx, fn, names, x);
       if (!step) continue;
+      // Set on some successful paths only: an update of a live object (a timestamp taken when a wait
+      // finds its event already done), not part of building it.
+      if (step.role === 'write' && skippedOnSuccess(fn, paths, names, w.ref, step, events)) continue;
       // Made with the lock held again: readers under the lock see it done.
       if (held.mayBefore(x.block, x.index).some((h) => h.lock.id === w.lock)) continue;
       if (endsOrGates(ctx, fn, names, x.event) === 'gate') continue;

@@ -9,7 +9,15 @@ import { test } from 'node:test';
 import { analyzeSources, Engine } from '../../../src/engine/engine';
 import { mergeKnowledge, parseConfig } from '../../../src/engine/knowledge/config';
 import { DEFAULT_KNOWLEDGE } from '../../../src/engine/knowledge/defaults';
-import { analyzeFixtures, fixtureSource, lineOf, ofRule, relatedLines, sharedParser } from './engine-fixtures';
+import {
+  analyzeFixtures,
+  fixtureSource,
+  lineInText,
+  lineOf,
+  ofRule,
+  relatedLines,
+  sharedParser,
+} from './engine-fixtures';
 
 const HALF = 'published-before-finished/half-built.c';
 const DONE = 'published-before-finished/finished-first.c';
@@ -232,4 +240,72 @@ test('published-before-finished: an edit to what a callee publishes re-checks it
   } finally {
     engine.dispose();
   }
+});
+
+test('published-before-finished: a field set after the unlock on some successful paths only is an update, not construction', async () => {
+  // A waiter queued for an event, then the event checked: found done already, the
+  // waiter's time is noted; otherwise it waits. Both are finished states of the waiter.
+  const src = `// SPDX-License-Identifier: MIT
+struct ev_waiter {
+	struct list_head node;
+	u64 stamp;
+	int want;
+};
+
+struct ev_queue {
+	spinlock_t lock;
+	struct list_head waiters;
+};
+
+int ev_wait(struct ev_queue *q, int want, u64 *stamp)
+{
+	struct ev_waiter *w;
+	int rc = 0;
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	w->want = want;
+	spin_lock(&q->lock);
+	list_add_tail(&w->node, &q->waiters);
+	spin_unlock(&q->lock);
+	rc = ev_read_current(q);
+	if (rc < 0)
+		goto out;
+	if (rc >= want)
+		w->stamp = ktime_get();
+	else
+		rc = ev_sleep(q, w);
+	*stamp = w->stamp;
+out:
+	spin_lock(&q->lock);
+	list_del(&w->node);
+	spin_unlock(&q->lock);
+	kfree(w);
+	return rc;
+}
+`;
+  const r = analyzeSources(await sharedParser(), [{ path: 'ev.c', text: src }], { minConfidence: 'low' });
+  assert.deepEqual(ofRule(r, 'published-before-finished'), []);
+  // Set on both branches, the field is part of every finished waiter: reported.
+  const both = src.replace('\telse\n\t\trc = ev_sleep(q, w);\n', '\telse\n\t\tw->stamp = 0;\n');
+  assert.notEqual(both, src);
+  const loud = ofRule(
+    analyzeSources(await sharedParser(), [{ path: 'ev.c', text: both }], { minConfidence: 'low' }),
+    'published-before-finished',
+  );
+  assert.deepEqual(
+    loud.map((f) => [f.function, f.line, f.related.map((x) => x.line)]),
+    [
+      [
+        'ev_wait',
+        lineInText(both, 'spin_unlock(&q->lock);'),
+        [
+          lineInText(both, 'list_add_tail'),
+          lineInText(both, 'spin_unlock(&q->lock);'),
+          lineInText(both, 'w->stamp = ktime_get();'),
+        ],
+      ],
+    ],
+  );
 });
