@@ -48,6 +48,16 @@ interface Change {
   viaOut?: string;
 }
 
+/**
+ * An mmap handler's VMA (`foo_mmap(..., struct vm_area_struct *vma)`): the
+ * core's new mapping, not in the process's tree until the handler returns 0,
+ * and freed by the core when it fails. Filling it in and then failing leaves
+ * nothing behind (`vma->vm_pgoff = 0` after reading a block id out of it).
+ */
+function mmapHandlerVma(fn: FunctionModel, base: string): boolean {
+  return fn.types[base] === 'vm_area_struct' && (fn.params ?? []).includes(base) && /(?:^|_)mmap$/.test(fn.name);
+}
+
 /** Locals holding objects this function allocated (not shared until published). */
 function freshObjects(paths: FlowPaths): Set<string> {
   const fresh = new Set<string>();
@@ -66,7 +76,7 @@ function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Chan
     const store = fieldStore(fn, ev);
     if (store) {
       const base = baseVariable(store.target);
-      if (!base || !/->|\./.test(store.target) || fresh.has(base)) continue;
+      if (!base || !/->|\./.test(store.target) || fresh.has(base) || mmapHandlerVma(fn, base)) continue;
       // The current task's own fields (`current->x`, `me->il_weight` with `me` a task_struct):
       // task-local state no other thread reads half-done.
       if (base === 'current' || fn.types[base] === 'task_struct') continue;

@@ -649,3 +649,43 @@ void job_queue_cancel(struct job_queue *q, struct job *j)
     [['job_queue_work', lineOf(cancel, 'list_del_init(&j->node);')]],
   );
 });
+
+test("unrestored-state: an mmap handler filling in the core's new VMA and then failing leaves nothing behind; the same on another object is reported", async () => {
+  // The page offset carries a block id: read it, clear it, then a step that can fail.
+  const src = `// SPDX-License-Identifier: MIT
+struct blk_map {
+	u32 block;
+	unsigned long pgoff;
+};
+
+int blk_dev_mmap(struct blk_dev *bd, struct vm_area_struct *vma)
+{
+	struct blk_map *map;
+	u32 block;
+
+	block = vma->vm_pgoff;
+	vma->vm_pgoff = 0;
+	map = kzalloc(sizeof(*map), GFP_KERNEL);
+	if (!map)
+		return -ENOMEM;
+	map->block = block;
+	return blk_dev_remap(bd, vma, map, block);
+}
+`;
+  const quiet = await analyze({ 'blk.c': src }, 'low');
+  assert.deepEqual(ofRule(quiet, 'unrestored-state'), []);
+  // Not an mmap handler: the VMA is a live mapping, and its offset stays cleared.
+  const live = src.replace('int blk_dev_mmap(', 'int blk_dev_rebind(');
+  const loud = ofRule(await analyze({ 'blk.c': live }, 'low'), 'unrestored-state');
+  assert.deepEqual(
+    loud.map((f) => [f.function, f.line, f.message]),
+    [
+      [
+        'blk_dev_rebind',
+        lineOf(live, 'vma->vm_pgoff = 0;'),
+        `\`vma->vm_pgoff\` is set to \`0\` (line ${lineOf(live, 'vma->vm_pgoff = 0;')}) before \`kzalloc()\` can fail (line ${lineOf(live, 'map = kzalloc')}); ` +
+          `the error path returns at line ${lineOf(live, 'return -ENOMEM;')} without restoring it, so it stays \`0\`.`,
+      ],
+    ],
+  );
+});
