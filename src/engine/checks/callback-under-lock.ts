@@ -7,12 +7,14 @@
  * takes ioas_lock → iova_rwsem → pages mutex).
  */
 import type { HeldLock } from '../model/held-locks';
-import type { CallbackEvent } from '../model/types';
+import type { CallbackEvent, FunctionModel } from '../model/types';
+import { withoutSpaces } from '../model/syntax-util';
 import type { CallbackSummary, TakenLock, ViaStep } from '../interproc/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
 import {
   dispatchGuessText,
+  findFunction,
   fingerprint,
   inlineRunText,
   lowerConfidence,
@@ -47,6 +49,42 @@ function orderOnlyGuessed(ctx: CheckContext, outer: string, inner: string): bool
 function callText(ev: CallbackEvent): string {
   const paren = ev.text.indexOf('(');
   return `\`${paren > 0 ? ev.text.slice(0, paren) : ev.text}()\``;
+}
+
+/**
+ * `adapter->rn_ops->ndo_open(...)` → `opa_vnic_adapter.rn_ops`: the struct
+ * field the ops pointer is read from, when the call reads it one level down
+ * from a variable of known type; undefined otherwise.
+ */
+function holderOf(fn: FunctionModel, ev: CallbackEvent): string | undefined {
+  const paren = ev.text.indexOf('(');
+  const callee = withoutSpaces(paren > 0 ? ev.text.slice(0, paren) : ev.text);
+  const m = /^\(?([A-Za-z_]\w*)(?:->|\.)(\w+)->(\w+)\)?$/.exec(callee);
+  if (!m || m[3] !== ev.field) return undefined;
+  const type = fn.types[m[1]];
+  return type ? `${type}.${m[2]}` : undefined;
+}
+
+/**
+ * Whether the implementation `name` itself calls the op it implements
+ * through the same holder field: a stacked layer forwarding down (the lower
+ * device's ops saved in `adapter->rn_ops` before the device's own were put
+ * in place). Were it the holder's target, it would call itself without end,
+ * so a call through that holder does not reach it.
+ */
+function forwardsThrough(
+  ctx: CheckContext,
+  name: string,
+  file: string | undefined,
+  field: string,
+  holder: string,
+): boolean {
+  const body = findFunction(ctx, name, file);
+  return (
+    body?.blocks.some((b) =>
+      b.events.some((e) => e.kind === 'callback' && e.field === field && holderOf(body, e) === holder),
+    ) ?? false
+  );
 }
 
 /** Why a lock taken again may be another object's: the step that reached it through another object's pointer. */
@@ -144,6 +182,10 @@ export const callbackUnderLock: Check = perFunctionCheck(
             );
         const t = again ?? before;
         if (!t) continue;
+        // The implementation on this route forwards the op down through the holder this call reads: not its target.
+        const holder = holderOf(fn, ev);
+        const impl = firstStep(t);
+        if (holder && impl && forwardsThrough(ctx, impl.function, impl.file, ev.field, holder)) continue;
         const key = `${cb.callback}|${h.lock.id}`;
         if (seen.has(key)) continue;
         seen.add(key);

@@ -6,7 +6,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyzeSources } from '../../../src/engine/engine';
-import { analyzeFixtures, fixtureSource, lineOf, ofRule, relatedLines, sharedParser } from './engine-fixtures';
+import {
+  analyzeFixtures,
+  fixtureSource,
+  lineInText,
+  lineOf,
+  ofRule,
+  relatedLines,
+  sharedParser,
+} from './engine-fixtures';
 
 const P = 'precision';
 
@@ -311,6 +319,24 @@ test('lock-order looks for cycles of up to six locks: a ring of six is one findi
   assert.match(found[0].message, /`ring6\.f` → `ring6\.a` in `six_f_then_a\(\)` \(line \d+\): possible deadlock\.$/);
   // The seven-lock ring is in the graph, all of it: only its length keeps it out.
   assert.equal(r.lockGraph.edges.filter((e) => e.from.startsWith('ring7.')).length, 7);
+});
+
+test('a stacked device forwarding to the lower ops it kept is not their target: quiet; a call through its own ops under the lock is a self-deadlock', async () => {
+  const stacked = `${P}/stacked-ops.c`;
+  assert.deepEqual(ofRule(await analyzeFixtures([stacked], { minConfidence: 'low' }), 'callback-under-lock'), []);
+  // The report goes through the device's own ops instead: its implementation takes the lock again.
+  const src = fixtureSource(stacked);
+  const own = src.text.replace('\tvn->lower_ops->get_stats(vn->nd, st);\n', '\tvn->own_ops->get_stats(vn->nd, st);\n');
+  assert.notEqual(own, src.text);
+  const found = ofRule(
+    analyzeSources(await sharedParser(), [{ path: src.path, text: own }], { minConfidence: 'low' }),
+    'callback-under-lock',
+  );
+  assert.deepEqual(
+    found.map((f) => [f.function, f.line, f.confidence]),
+    [['vnet_report', lineInText(own, 'vn->own_ops->get_stats(vn->nd, st);'), 'high']],
+  );
+  assert.match(found[0].message, /`vnet_get_stats\(\)` takes `vnet\.stats_lock` again: self-deadlock\.$/);
 });
 
 test('a callback that retakes the held class on an object it looked up from its argument (same type) is low; on what a get hands back, a self-deadlock', async () => {
