@@ -161,7 +161,15 @@ export const callbackUnderLock: Check = perFunctionCheck(
       // A guessed ops table whose implementation is this very function is the
       // wrong guess: a dispatcher (`file_operations.mmap` calling the device's
       // `ops.mmap`) does not call itself through its own table.
-      if (cb.guessedStruct && cb.implementations.some((i) => i.function === fn.name && i.file === fn.file)) return;
+      // The table may sit in another file than the function (`vt.c` listing `qp.c`'s `rvt_modify_qp`): the
+      // implementation is this function when its name resolves, from the table's file, to this definition.
+      if (
+        cb.guessedStruct &&
+        cb.implementations.some(
+          (i) => i.function === fn.name && (i.file === fn.file || findFunction(ctx, i.function, i.file) === fn),
+        )
+      )
+        return;
       for (const h of held) {
         if (!h.lock.resolved) continue;
         // Self-deadlock: the implementation takes the held lock again (read-read on an rwsem does not block).
