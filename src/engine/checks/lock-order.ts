@@ -34,7 +34,8 @@ const PUTS_REFERENCE = /(?:^|_)put(?:_|$)|^kref_put|^refcount_dec_and_test$/;
 
 /**
  * Where an edge's route drops a reference that the same function took itself
- * earlier (`get(dev); ... if (err) put(dev);`): that put frees, and takes
+ * earlier (`get(dev); ... if (err) put(dev);`, or `srv = get_or_create_srv();
+ * ... put_srv(srv);`): that put frees, and takes
  * the free path's locks, only if every other holder let go meanwhile, which
  * the caller's own reference (it had one to take another) makes the
  * exception. Returns the put and the get, or undefined.
@@ -51,13 +52,13 @@ function balancingPut(ctx: CheckContext, w: EdgeWitness): { fn: string; put: num
     const put = events.find((e) => e.kind === 'call' && e.callee === c.callee && e.line === c.line);
     if (put?.kind !== 'call' || put.args[0] === undefined) continue;
     const object = withoutSpaces(put.args[0]);
+    // The reference taken on the object (`get(dev)`), or handed back with one (`srv = get_or_create_srv(...)`).
     const get = events.find(
       (e) =>
         e.kind === 'call' &&
         e.line < put.line &&
         TAKES_REFERENCE.test(e.callee) &&
-        e.args[0] !== undefined &&
-        withoutSpaces(e.args[0]) === object,
+        ((e.args[0] !== undefined && withoutSpaces(e.args[0]) === object) || e.resultVar === object),
     );
     if (get) return { fn: c.fn, put: put.line, get: get.line };
   }

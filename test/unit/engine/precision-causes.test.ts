@@ -222,6 +222,93 @@ test("a cycle whose route frees only through a put balancing the function's own 
   );
 });
 
+test('a put balancing a reference the function got back from a lookup (`s = get_or_create_*()`) is low too; without the get, confident', async () => {
+  const src = `// SPDX-License-Identifier: MIT
+struct srv_ctx {
+	struct mutex list_mutex;
+	struct list_head servers;
+};
+
+struct srv {
+	struct mutex paths_mutex;
+	struct list_head entry;
+	struct list_head paths;
+	refcount_t refs;
+	struct srv_ctx *ctx;
+};
+
+static void put_srv(struct srv *s)
+{
+	if (refcount_dec_and_test(&s->refs)) {
+		mutex_lock(&s->ctx->list_mutex);
+		list_del(&s->entry);
+		mutex_unlock(&s->ctx->list_mutex);
+		kfree(s);
+	}
+}
+
+int srv_connect(struct srv_ctx *ctx, int id)
+{
+	struct srv *s;
+
+	s = get_or_create_srv(ctx, id);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	mutex_lock(&s->paths_mutex);
+	if (srv_has_path(s, id)) {
+		put_srv(s);
+		mutex_unlock(&s->paths_mutex);
+		return -EEXIST;
+	}
+	mutex_unlock(&s->paths_mutex);
+	return 0;
+}
+
+bool srv_path_taken(struct srv_ctx *ctx, int id)
+{
+	struct srv *s;
+	bool found = false;
+
+	mutex_lock(&ctx->list_mutex);
+	list_for_each_entry(s, &ctx->servers, entry) {
+		mutex_lock(&s->paths_mutex);
+		found = srv_has_path(s, id);
+		mutex_unlock(&s->paths_mutex);
+		if (found)
+			break;
+	}
+	mutex_unlock(&ctx->list_mutex);
+	return found;
+}
+`;
+  const r = analyzeSources(await sharedParser(), [{ path: 'srv.c', text: src }], { minConfidence: 'low' });
+  const found = ofRule(r, 'lock-order');
+  assert.deepEqual(
+    found.map((f) => [f.function, f.line, f.confidence]),
+    [['srv_connect', lineInText(src, 'put_srv(s);'), 'low']],
+  );
+  assert.match(
+    found[0].message,
+    new RegExp(
+      `only through the reference \`srv_connect\\(\\)\` drops at line ${lineInText(src, 'put_srv(s);')}, which it took itself at line ${lineInText(src, 's = get_or_create_srv(ctx, id);')}`,
+    ),
+  );
+  // The server handed in by the caller: no reference of its own, so its put may be the last.
+  const handed = src.replace(
+    'int srv_connect(struct srv_ctx *ctx, int id)\n{\n\tstruct srv *s;\n\n\ts = get_or_create_srv(ctx, id);\n\tif (IS_ERR(s))\n\t\treturn PTR_ERR(s);\n',
+    'int srv_connect(struct srv *s, int id)\n{\n',
+  );
+  assert.notEqual(handed, src);
+  const loud = ofRule(
+    analyzeSources(await sharedParser(), [{ path: 'srv.c', text: handed }], { minConfidence: 'low' }),
+    'lock-order',
+  );
+  assert.deepEqual(
+    loud.map((f) => [f.function, f.line, f.confidence]),
+    [['srv_connect', lineInText(handed, 'put_srv(s);'), 'high']],
+  );
+});
+
 test('an object put on a file-local list that nothing in the file walks is not published half-built; a walked one is', async () => {
   const r = await analyzeFixtures([`${P}/unwalked-list.c`, `${P}/walked-list.c`], { minConfidence: 'low' });
   assert.deepEqual(
