@@ -137,7 +137,7 @@ const entryOfLink = (arg: string | undefined): string | undefined =>
  * it unlinked (`group = list_first_entry(list, ...); list_del(&group->node);
  * return group;`): which parameter, and which member.
  */
-function fetches(fn: FunctionModel): { param: number; field: string } | undefined {
+export function fetches(fn: FunctionModel): { param: number; field: string } | undefined {
   let known = fetchOf.get(fn);
   if (known === undefined) fetchOf.set(fn, (known = fetchesUncached(fn) ?? null));
   return known ?? undefined;

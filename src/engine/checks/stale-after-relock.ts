@@ -23,7 +23,8 @@ import type { AcquireEvent, FunctionModel, ReleaseEvent } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
 import { textBeforeParen } from '../text-scan';
 import type { Check, CheckContext } from './check';
-import { lowerConfidence } from './check';
+import { findFunction, lowerConfidence } from './check';
+import { fetches } from './destroy-leaves-entries';
 import { baseVariable, type FlowPaths, flowPathsOf, mentions, type EventRef } from './flow-paths';
 import {
   heldAt,
@@ -96,6 +97,11 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
         )
       )
         continue;
+      // Handed back by a helper in view that took it off its list (`iu = __get_tx_iu(ch)`): unlinked as well.
+      if (o.ref.event.kind === 'call') {
+        const helper = findFunction(ctx, o.ref.event.callee, fn.file);
+        if (helper && fetches(helper)) continue;
+      }
       // The object whose lock it is cannot go stale relative to that lock.
       if (lockBase === o.variable) continue;
       // The function claimed (or swapped out) what it read the value from, or marked the

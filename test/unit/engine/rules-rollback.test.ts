@@ -689,3 +689,58 @@ int blk_dev_mmap(struct blk_dev *bd, struct vm_area_struct *vma)
     ],
   );
 });
+
+test("stale-after-relock: a slot a helper in view took off the free list and handed back is this thread's; one only looked at is stale", async () => {
+  // Our own transmit-slot pool: the helper unlinks the first free slot and returns it.
+  const src = `// SPDX-License-Identifier: MIT
+struct tx_slot {
+	struct list_head node;
+	void *buf;
+	int len;
+};
+
+struct tx_chan {
+	spinlock_t lock;
+	struct list_head free;
+	unsigned int tag;
+};
+
+static struct tx_slot *tx_take_slot(struct tx_chan *ch)
+{
+	struct tx_slot *slot;
+
+	if (list_empty(&ch->free))
+		return NULL;
+	slot = list_first_entry(&ch->free, struct tx_slot, node);
+	list_del(&slot->node);
+	return slot;
+}
+
+int tx_send_reset(struct tx_chan *ch)
+{
+	struct tx_slot *slot;
+
+	spin_lock_irq(&ch->lock);
+	slot = tx_take_slot(ch);
+	spin_unlock_irq(&ch->lock);
+	if (!slot)
+		return -EBUSY;
+	tx_fill_reset(slot->buf);
+	spin_lock_irq(&ch->lock);
+	ch->tag++;
+	spin_unlock_irq(&ch->lock);
+	slot->len = 16;
+	return tx_post(ch, slot);
+}
+`;
+  const quiet = await analyze({ 'tx.c': src }, 'low');
+  assert.deepEqual(ofRule(quiet, 'stale-after-relock'), []);
+  // The helper leaves the slot on the free list: another thread can take it while the lock is dropped.
+  const peek = src.replace('\tlist_del(&slot->node);\n', '');
+  assert.notEqual(peek, src);
+  const loud = ofRule(await analyze({ 'tx.c': peek }, 'low'), 'stale-after-relock');
+  assert.deepEqual(
+    loud.map((f) => [f.function, f.line]),
+    [['tx_send_reset', lineOf(peek, 'slot->len = 16;')]],
+  );
+});
