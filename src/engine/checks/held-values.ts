@@ -77,6 +77,33 @@ export function reassigns(ev: EventRef['event'], v: string): boolean {
   return false;
 }
 
+/**
+ * Whether the value `v` got at `from` can still be in `v` at `to`: some path
+ * from one to the other gives `v` no new value (`entry = lookup(); if (entry)
+ * return entry; entry = kzalloc(...); ... unlock` reaches the unlock only
+ * with the allocation in `entry`).
+ */
+export function stillHolds(fn: FunctionModel, from: EventRef, to: EventRef, v: string): boolean {
+  const reassignedIn = (b: number, start: number, end: number): boolean => {
+    const evs = fn.blocks[b]?.events ?? [];
+    for (let i = start; i < Math.min(end, evs.length); i++) if (reassigns(evs[i], v)) return true;
+    return false;
+  };
+  if (from.block === to.block && from.index < to.index) return !reassignedIn(from.block, from.index + 1, to.index);
+  if (reassignedIn(from.block, from.index + 1, Infinity)) return false;
+  const seen = new Set<number>();
+  const work = (fn.blocks[from.block]?.succ ?? []).map((e) => e.to);
+  while (work.length > 0) {
+    const b = work.pop()!;
+    if (seen.has(b)) continue;
+    seen.add(b);
+    if (b === to.block && !reassignedIn(b, 0, to.index)) return true;
+    if (reassignedIn(b, 0, Infinity)) continue;
+    for (const e of fn.blocks[b]?.succ ?? []) work.push(e.to);
+  }
+  return false;
+}
+
 /** The variable gets a new value here, or is compared with / re-read from its source. */
 export function revalidates(ev: EventRef['event'], o: Obtained): boolean {
   if (reassigns(ev, o.variable)) return true;

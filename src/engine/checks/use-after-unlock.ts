@@ -26,7 +26,16 @@ import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
 import { lowerConfidence } from './check';
 import { baseVariable, type EventRef, type FlowPaths, mentions } from './flow-paths';
-import { heldAt, type Obtained, reassigns, soleConsumer, TAKES_REFERENCE, UNLINKS, staleFinding } from './held-values';
+import {
+  heldAt,
+  type Obtained,
+  reassigns,
+  soleConsumer,
+  stillHolds,
+  TAKES_REFERENCE,
+  UNLINKS,
+  staleFinding,
+} from './held-values';
 import { iteratorStep } from './iterators';
 import { fieldStore } from './rollback-steps';
 import { withoutSpaces } from '../model/syntax-util';
@@ -296,6 +305,8 @@ export function usesAfterUnlock(
       if (o.validUnder !== undefined && o.validUnder !== lockId) continue;
       if (relocked.has(`${o.variable}|${lockId}`)) continue;
       if (!paths.before(o.ref, rel) || !heldAt(ctx, fn, paths, lockId, o.ref)) continue;
+      // Every way to the release gave the variable another value first: not the one obtained.
+      if (!stillHolds(fn, o.ref, rel, o.variable)) continue;
       // The object whose lock it is, or a release that is not the end of the hold it was obtained under.
       if (baseVariable(rel.event.lock.expr) === o.variable) continue;
       if (

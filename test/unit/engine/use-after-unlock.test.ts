@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyzeFixtures, lineOf, ofRule, relatedLines } from './engine-fixtures';
+import { analyzeFixtures, lineInText, lineOf, ofRule, relatedLines } from './engine-fixtures';
 import { analyze } from './engine-helpers';
 
 const ITER = 'use-after-unlock/iter-after-unlock.c';
@@ -145,5 +145,68 @@ int rule_db_add(struct rule_db *db)
   assert.deepEqual(
     loud.findings.filter((f) => f.ruleId === 'stale-after-relock').map((f) => [f.function, f.line]),
     [['rule_db_add', 26]],
+  );
+});
+
+test('use after unlock: a lookup whose hit returns at once, the variable given a new allocation before the unlock: that allocation is no looked-up value', async () => {
+  // Our own port table: find the port's entry, or make one; entries are freed under the table lock.
+  const src = `// SPDX-License-Identifier: MIT
+struct port_ent {
+	struct hlist_node node;
+	u16 port;
+	int users;
+};
+
+struct port_table {
+	spinlock_t lock;
+	DECLARE_HASHTABLE(ents, 8);
+};
+
+void port_put(struct port_table *t, struct port_ent *e)
+{
+	spin_lock(&t->lock);
+	if (!--e->users) {
+		hash_del(&e->node);
+		kfree(e);
+	}
+	spin_unlock(&t->lock);
+}
+
+struct port_ent *port_get(struct port_table *t, u16 port)
+{
+	struct port_ent *e;
+
+	spin_lock(&t->lock);
+	e = port_lookup(t, port);
+	if (e) {
+		e->users++;
+		spin_unlock(&t->lock);
+		return e;
+	}
+	e = kzalloc(sizeof(*e), GFP_ATOMIC);
+	if (!e) {
+		spin_unlock(&t->lock);
+		return NULL;
+	}
+	e->port = port;
+	e->users = 1;
+	hash_add(t->ents, &e->node, port);
+	spin_unlock(&t->lock);
+	port_program(t, e->port);
+	return e;
+}
+`;
+  const quiet = await analyze({ 'port.c': src }, 'low');
+  assert.deepEqual(ofRule(quiet, 'stale-after-relock'), []);
+  // The lookup's own hit used after the unlock: reported.
+  const hit = src.replace(
+    '\t\te->users++;\n\t\tspin_unlock(&t->lock);\n\t\treturn e;\n',
+    '\t\tspin_unlock(&t->lock);\n\t\tport_program(t, e->port);\n\t\treturn e;\n',
+  );
+  assert.notEqual(hit, src);
+  const loud = ofRule(await analyze({ 'port.c': hit }, 'low'), 'stale-after-relock');
+  assert.deepEqual(
+    loud.map((f) => [f.function, f.line]),
+    [['port_get', lineInText(hit, 'port_program(t, e->port);')]],
   );
 });
