@@ -86,6 +86,8 @@ interface TopFacts {
   /** function_definition: its name, or null when it cannot be read. */
   fn?: { name: string; pointer: boolean } | null;
   ops: { opsStruct: string; field: string; function: string; lineOffset: number }[];
+  /** Arrays of function names this declaration initialises (see `FileContext.tables`). */
+  tables?: [string, string[]][];
 }
 
 function topFacts(n: SyntaxNode): TopFacts {
@@ -117,6 +119,8 @@ function topFacts(n: SyntaxNode): TopFacts {
   } else {
     const ops: OpsImplementation[] = [];
     opsImplementations(n, '', ops);
+    const tables = functionTables(n);
+    if (tables.length > 0) facts.tables = tables;
     const base = line(n);
     facts.ops = ops.map((o) => ({
       opsStruct: o.opsStruct,
@@ -145,6 +149,39 @@ function opsImplementations(decl: SyntaxNode, file: string, out: OpsImplementati
       out.push({ opsStruct, field, function: fn.text, file, line: line(pair) });
     }
   }
+}
+
+/**
+ * `static const handler_fn handlers[N] = { [OP_READ] = &rx_read, rx_write }`
+ * → `handlers` with `rx_read`, `rx_write`: an array whose every entry is a
+ * name or a name's address (NULL entries aside). What the names are is
+ * left to whoever resolves them: a name that is no function reaches nothing.
+ */
+function functionTables(decl: SyntaxNode): [string, string[]][] {
+  const out: [string, string[]][] = [];
+  if (decl.type !== 'declaration') return out;
+  for (const d of namedKids(decl)) {
+    if (d.type !== 'init_declarator') continue;
+    const declarator = d.childForFieldName('declarator');
+    const value = d.childForFieldName('value');
+    if (!declarator || declarator.type !== 'array_declarator' || !value || value.type !== 'initializer_list') continue;
+    const name = declaredName(declarator)?.name;
+    if (!name) continue;
+    const names: string[] = [];
+    let table = true;
+    for (const entry of namedKids(value)) {
+      if (entry.type === 'comment') continue;
+      const v = entry.type === 'initializer_pair' ? entry.childForFieldName('value') : entry;
+      const target = v?.type === 'pointer_expression' && v.child(0)?.type === '&' ? v.childForFieldName('argument') : v;
+      if (target?.type !== 'identifier') {
+        table = false;
+        break;
+      }
+      if (target.text !== 'NULL' && !names.includes(target.text)) names.push(target.text);
+    }
+    if (table && names.length > 0) out.push([name, names]);
+  }
+  return out;
 }
 
 /** The text of the comment that ends on the line above (or the line of) node `i`, if one does. */
@@ -248,6 +285,7 @@ export function buildFileModel(
   const facts: (TopFacts | undefined)[] = [];
   const globals = new Map<string, VarInfo>();
   const returns = new Map<string, string>();
+  const tables = new Map<string, string[]>();
   for (const n of nodes) {
     const type = nodeType(n);
     if (type !== 'function_definition' && type !== 'declaration') {
@@ -262,10 +300,33 @@ export function buildFileModel(
     facts.push(f);
     for (const [k, v] of f.globals) globals.set(k, v);
     for (const [k, v] of f.returns) returns.set(k, v);
+    for (const [k, v] of f.tables ?? []) tables.set(k, v);
   }
-  const ctx: FileContext = { file, original, structs, globals, returns };
+  // Functions handing back an element of a table (`return handlers[op];`): a pointer set from their result
+  // is one of the table's functions.
+  const tableGetters = new Map<string, string>();
+  if (tables.size > 0)
+    facts.forEach((f, i) => {
+      const name = f?.fn?.name;
+      if (!name) return;
+      for (const m of (texts[i] ?? '').matchAll(/\breturn\s+([A-Za-z_]\w*)\s*\[/g))
+        if (tables.has(m[1])) tableGetters.set(name, m[1]);
+    });
+  const ctx: FileContext = {
+    file,
+    original,
+    structs,
+    globals,
+    returns,
+    ...(tables.size > 0 ? { tables, tableGetters } : {}),
+  };
   // A function whose text, position and file-scope context are unchanged keeps its model.
-  const scopeKey = cache ? JSON.stringify([...globals], null, 0) + JSON.stringify([...returns]) : '';
+  const scopeKey = cache
+    ? JSON.stringify([...globals], null, 0) +
+      JSON.stringify([...returns]) +
+      JSON.stringify([...tables]) +
+      JSON.stringify([...tableGetters])
+    : '';
   const reuse = cache && cache.scopeKey === scopeKey && cache.structs === structs ? cache.models : undefined;
   const used = new TextCache<FunctionModel>();
   const usedHolds = new TextCache<boolean>();

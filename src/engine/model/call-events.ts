@@ -181,6 +181,8 @@ export abstract class CallEvents extends DataEvents {
 
     this.walkExpr(fn);
     this.walkArgs(n, args);
+    // Through an element of a file-scope table of functions (`handlers[op](pkt)`): each function in it.
+    const table = this.tableOf(fn);
     this.emit({
       kind: 'call',
       callee: squash(fn.text),
@@ -189,6 +191,7 @@ export abstract class CallEvents extends DataEvents {
       text: clip(n.text),
       line: line(n),
       column: column(n),
+      ...(table ? { targets: [...table] } : {}),
     });
   }
 

@@ -57,11 +57,35 @@ export abstract class DataEvents extends ControlFlow {
   }
 
   /** `name = value` (assignment or initialiser): result ties, reads, error state, lock aliases. */
+  /** The functions of the table `v` reads an element of (`handlers[op]`, `pick_handler(op)`), if it does. */
+  protected tableOf(v: SyntaxNode): string[] | undefined {
+    const tables = this.ctx.tables;
+    if (!tables) return undefined;
+    if (nodeType(v) === 'subscript_expression') {
+      const array = unparen(v.childForFieldName('argument') ?? v);
+      return nodeType(array) === 'identifier' && !this.vars.has(array.text) ? tables.get(array.text) : undefined;
+    }
+    if (nodeType(v) === 'call_expression') {
+      const callee = unparen(v.childForFieldName('function') ?? v);
+      const table = nodeType(callee) === 'identifier' ? this.ctx.tableGetters?.get(callee.text) : undefined;
+      return table ? tables.get(table) : undefined;
+    }
+    return undefined;
+  }
+
   protected assignLocal(name: string, value: SyntaxNode, at: SyntaxNode): void {
     this.callSites.delete(name);
     const v = stripWrappers(value);
     if (nodeType(v) === 'call_expression') this.walkExpr(value, name);
     else this.walkExpr(value);
+    // An element of a file-scope table of functions, directly or from a helper returning one:
+    // the local then holds one of the table's functions.
+    const table = this.vars.has(name) ? this.tableOf(v) : undefined;
+    if (table) {
+      const targets = this.fnPointers.get(name) ?? new Set<string>();
+      for (const t of table) targets.add(t);
+      this.fnPointers.set(name, targets);
+    }
     if (nodeType(v) === 'field_expression') {
       const baseType = this.typeOf(v.childForFieldName('argument'));
       const field = v.childForFieldName('field')?.text;

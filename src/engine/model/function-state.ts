@@ -35,6 +35,14 @@ export interface FileContext {
   globals: Map<string, VarInfo>;
   /** Functions of this file returning a struct pointer: name → struct. */
   returns: Map<string, string>;
+  /**
+   * File-scope arrays initialised with function names (`handlers[] = {
+   * [OP_READ] = &rx_read, ... }`): name → the names, for calls through an
+   * element (`handlers[op](pkt)`).
+   */
+  tables?: Map<string, string[]>;
+  /** Functions of this file that return an element of such a table (`return handlers[op];`): name → table. */
+  tableGetters?: Map<string, string>;
 }
 
 export interface GuardHold {

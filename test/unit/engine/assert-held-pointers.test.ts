@@ -189,3 +189,122 @@ test('struct members under #if are fields: a lock reached through one resolves t
   const r = await analyze({ 'hub.h': HUB_H, 'hub.c': HUB_C }, 'low');
   assert.deepEqual(only(r.findings, 'assert-held'), []);
 });
+
+/** Our own receive path: handlers in a table of functions, run under the queue lock. */
+const RX = `// SPDX-License-Identifier: MIT
+struct rxq {
+	spinlock_t lock;
+	int count;
+	int acks;
+};
+
+struct pkt {
+	struct rxq *q;
+	int op;
+};
+
+typedef void (*rx_handler)(struct pkt *p);
+
+static void rx_account(struct pkt *p)
+{
+	lockdep_assert_held(&p->q->lock);
+	p->q->count++;
+}
+
+void rx_data(struct pkt *p)
+{
+	rx_account(p);
+}
+
+void rx_ack(struct pkt *p)
+{
+	p->q->acks++;
+}
+
+static const rx_handler rx_table[2] = {
+	[0] = rx_data,
+	[1] = &rx_ack,
+};
+
+void rx_one(struct pkt *p)
+{
+	spin_lock(&p->q->lock);
+	rx_table[p->op](p);
+	spin_unlock(&p->q->lock);
+}
+`;
+
+/** The same, the handler picked by a helper that returns a table element. */
+const RX_PICK = `// SPDX-License-Identifier: MIT
+struct rxq {
+	spinlock_t lock;
+	int count;
+	int acks;
+};
+
+struct pkt {
+	struct rxq *q;
+	int op;
+};
+
+typedef void (*rx_handler)(struct pkt *p);
+
+static void rx_account(struct pkt *p)
+{
+	lockdep_assert_held(&p->q->lock);
+	p->q->count++;
+}
+
+void rx_data(struct pkt *p)
+{
+	rx_account(p);
+}
+
+void rx_ack(struct pkt *p)
+{
+	p->q->acks++;
+}
+
+static const rx_handler rx_table[2] = {
+	[0] = rx_data,
+	[1] = &rx_ack,
+};
+
+static rx_handler rx_pick(struct pkt *p)
+{
+	return rx_table[p->op];
+}
+
+void rx_one(struct pkt *p)
+{
+	rx_handler h;
+
+	spin_lock(&p->q->lock);
+	h = rx_pick(p);
+	h(p);
+	spin_unlock(&p->q->lock);
+}
+`;
+
+test('assert-held: a handler run from a table of functions (directly, or picked by a helper) under the lock is run under it', async () => {
+  for (const [name, src] of [
+    ['table', RX],
+    ['picked', RX_PICK],
+  ] as const) {
+    const m = await modelOf(src, 'rx.c');
+    // The call through the table reaches both handlers.
+    const call = events(fn(m, 'rx_one')).find((e) => e.kind === 'call' && e.targets);
+    assert.deepEqual(call?.kind === 'call' ? call.targets : undefined, ['rx_data', 'rx_ack'], name);
+    const quiet = await analyze({ 'rx.c': src }, 'low');
+    assert.deepEqual(only(quiet.findings, 'assert-held'), [], name);
+    // The dispatcher without the lock: the handler's call is reported.
+    const bare = src.replace('\tspin_lock(&p->q->lock);\n', '').replace('\tspin_unlock(&p->q->lock);\n', '');
+    assert.notEqual(bare, src);
+    const loud = only((await analyze({ 'rx.c': bare }, 'low')).findings, 'assert-held');
+    assert.deepEqual(
+      loud.map((f) => [f.function, f.line]),
+      [['rx_data', lineOf(bare, 'rx_account(p);')]],
+      name,
+    );
+  }
+});
