@@ -12,7 +12,8 @@ const KERNEL_DIR = path.join(cacheDir, 'linux-source-6.12');
 
 // The corpus: what the issues name, plus Coccinelle's lock scripts, plus the
 // precision corpus (code the engine was not tuned on: all IOMMU drivers, RDMA
-// core, mm, KVM's generic code; vfio and s390 cio are already above).
+// core, mm, KVM's generic code; vfio and s390 cio are already above; the RDMA
+// software drivers and upper layers, accel and dma-buf since 2026-12-08).
 export const KERNEL_PATHS = [
   'drivers/iommu',
   'include/linux/iommufd.h',
@@ -28,13 +29,17 @@ export const KERNEL_PATHS = [
   'drivers/infiniband/core',
   'mm',
   'virt/kvm',
+  'drivers/infiniband/sw',
+  'drivers/infiniband/ulp',
+  'drivers/accel',
+  'drivers/dma-buf',
   'tools/testing/selftests/iommu',
   'scripts/coccinelle/locks',
 ];
 // Bumped whenever KERNEL_PATHS changes, so a cache unpacked from an older list
 // is unpacked again. `.complete` and the older versions' markers are written
 // too, for older checkouts sharing the cache (the list only grows).
-const CORPUS_VERSION = 3;
+const CORPUS_VERSION = 4;
 
 function fail(what, command) {
   console.error(`\n${what} is missing and could not be installed here.\nInstall it with:\n  ${command}\n`);

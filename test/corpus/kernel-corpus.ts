@@ -75,6 +75,10 @@ export const PRECISION_TREES = [
   'virt/kvm',
   'drivers/s390/cio',
   'drivers/vfio',
+  'drivers/infiniband/sw',
+  'drivers/infiniband/ulp',
+  'drivers/accel',
+  'drivers/dma-buf',
 ];
 
 /** The text of README.md under `heading` (a `## ` heading), up to the next `## ` heading: where findings are triaged. */
