@@ -34,6 +34,7 @@ import { findFunction, fingerprint, fnName, lowerConfidence, perFunctionCheck, P
 import { baseVariable, flowPathsOf, type EventRef, type FlowPaths } from './flow-paths';
 import { UNLINKS, usesVariable } from './held-values';
 import { ERROR_LABEL } from './irreversible-steps';
+import { withoutSpaces } from '../model/syntax-util';
 import { ALLOCATES } from './missing-undo';
 import { outParamWrites } from './out-params';
 import { fieldStore } from './rollback-steps';
@@ -439,7 +440,8 @@ function skippedOnSuccess(
   if (target === undefined) return false;
   const writing = new Set<number>();
   for (const x of events)
-    if (paths.before(from, x) && targetOf(fn, x.event) === target && setupStep0(fn, names, x)) writing.add(x.block);
+    if (paths.before(from, x) && targetOf(fn, x.event) === target && writesObjectField(fn, names, x))
+      writing.add(x.block);
   if (writing.has(from.block)) return false;
   // Failure branches (a call's error edge, a failed trylock, a jump to an unwinding label such as
   // `err_abort`) are not followed: a return shared by the error paths and the success path
@@ -466,11 +468,11 @@ function skippedOnSuccess(
 /** The target a field store writes, spaces dropped. */
 function targetOf(fn: FunctionModel, ev: Event): string | undefined {
   const store = fieldStore(fn, ev);
-  return store ? store.target.replace(/\s+/g, '') : undefined;
+  return store ? withoutSpaces(store.target) : undefined;
 }
 
-/** A field store into the object (the write half of `setupStep`, which needs no knowledge). */
-function setupStep0(fn: FunctionModel, names: Set<string>, x: EventRef): boolean {
+/** A store into a field of the object (`setupStep`'s write case, which needs no knowledge). */
+function writesObjectField(fn: FunctionModel, names: Set<string>, x: EventRef): boolean {
   const store = fieldStore(fn, x.event);
   return store !== undefined && /->|\./.test(store.target) && names.has(baseVariable(store.target) ?? '');
 }

@@ -56,7 +56,6 @@ export abstract class DataEvents extends ControlFlow {
     } else this.walkExpr(target);
   }
 
-  /** `name = value` (assignment or initialiser): result ties, reads, error state, lock aliases. */
   /** The functions of the table `v` reads an element of (`handlers[op]`, `pick_handler(op)`), if it does. */
   protected tableOf(v: SyntaxNode): string[] | undefined {
     const tables = this.ctx.tables;
@@ -73,6 +72,7 @@ export abstract class DataEvents extends ControlFlow {
     return undefined;
   }
 
+  /** `name = value` (assignment or initialiser): result ties, reads, error state, lock aliases. */
   protected assignLocal(name: string, value: SyntaxNode, at: SyntaxNode): void {
     this.callSites.delete(name);
     const v = stripWrappers(value);

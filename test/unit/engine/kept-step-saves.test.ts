@@ -3,9 +3,11 @@
  * keeping the global step: the changed functions are checked again as one
  * more file, and a function the next save leaves alone keeps its model, so
  * its call sites sit in two parts of the joined call-site lists. After every
- * save the answer must be exactly a fresh engine's on the same texts (the
- * list joining once put the wrong run of a callee's sites back after the
- * second save, which only a sequence like this one reaches).
+ * save the answer must be exactly a fresh engine's on the same texts. The
+ * list joining once could put a wrong run of a callee's sites back after a
+ * second save; joined-lists.test.ts catches that at the list level, and this
+ * sequence did not reach it through the engine (it passes on that code too):
+ * it guards the patched re-check as a whole.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
