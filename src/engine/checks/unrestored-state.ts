@@ -58,6 +58,17 @@ function mmapHandlerVma(fn: FunctionModel, base: string): boolean {
   return fn.types[base] === 'vm_area_struct' && (fn.params ?? []).includes(base) && /(?:^|_)mmap$/.test(fn.name);
 }
 
+/**
+ * A local stepped through a list (`cur = cur->next`): what it read from the
+ * field is where a walk starts, not an old value kept to put back (moving
+ * nodes from one list to another reads the head into the cursor first).
+ */
+function isCursor(paths: FlowPaths, v: string): boolean {
+  return paths
+    .events()
+    .some((r) => r.event.kind === 'read' && r.event.into === v && baseVariable(r.event.source) === v);
+}
+
 /** Locals holding objects this function allocated (not shared until published). */
 function freshObjects(paths: FlowPaths): Set<string> {
   const fresh = new Set<string>();
@@ -154,7 +165,9 @@ function unrestoredOnError(
   // it was an input (`v = dev->used; request(v); ++dev->used; v = next(v);`), not a backup.
   const overwritten = (v: string) => paths.between(c.ref, next.ref).some((r) => reassigns(r.event, v));
   const kept = [...saved.entries()]
-    .filter(([v, from]) => (from === c.field || withoutSpaces(from) === c.target) && !overwritten(v))
+    .filter(
+      ([v, from]) => (from === c.field || withoutSpaces(from) === c.target) && !overwritten(v) && !isCursor(paths, v),
+    )
     .map(([v]) => v);
   const wasSaved = kept.some(
     (v) =>

@@ -744,3 +744,47 @@ int tx_send_reset(struct tx_chan *ch)
     [['tx_send_reset', lineOf(peek, 'slot->len = 16;')]],
   );
 });
+
+test('unrestored-state: a list cursor (`cur = cur->next`) is where a walk starts, not a backup of the head it moves; one node moved with the head kept aside is reported', async () => {
+  // Our own list move: each node goes from one list to the other, and a mirror node is made for it.
+  const src = `// SPDX-License-Identifier: MIT
+struct res_node {
+	struct res_node *next;
+	int from_mem;
+};
+
+struct res_bus {
+	struct res_node *first;
+	struct res_node *first_moved;
+};
+
+int res_bus_move_all(struct res_bus *bus)
+{
+	struct res_node *cur;
+	struct res_node *mirror;
+
+	for (cur = bus->first; cur; cur = cur->next) {
+		cur->from_mem = 1;
+		bus->first = cur->next;
+		bus->first_moved = cur;
+		mirror = kzalloc(sizeof(*mirror), GFP_KERNEL);
+		if (!mirror)
+			return -ENOMEM;
+		res_add(mirror);
+	}
+	return 0;
+}
+`;
+  assert.deepEqual(ofRule(await analyze({ 'res.c': src }, 'low'), 'unrestored-state'), []);
+  // One node moved, the old head kept in a local the function hands on: reported.
+  const one = src.replace(
+    '\tfor (cur = bus->first; cur; cur = cur->next) {\n\t\tcur->from_mem = 1;\n\t\tbus->first = cur->next;\n\t\tbus->first_moved = cur;\n\t\tmirror = kzalloc(sizeof(*mirror), GFP_KERNEL);\n\t\tif (!mirror)\n\t\t\treturn -ENOMEM;\n\t\tres_add(mirror);\n\t}\n',
+    '\tcur = bus->first;\n\tcur->from_mem = 1;\n\tbus->first = cur->next;\n\tbus->first_moved = cur;\n\tmirror = kzalloc(sizeof(*mirror), GFP_KERNEL);\n\tif (!mirror)\n\t\treturn -ENOMEM;\n\tres_add(mirror);\n',
+  );
+  assert.notEqual(one, src);
+  const loud = ofRule(await analyze({ 'res.c': one }, 'low'), 'unrestored-state');
+  assert.deepEqual(
+    loud.map((f) => [f.function, f.line, f.confidence]),
+    [['res_bus_move_all', lineOf(one, 'bus->first = cur->next;'), 'medium']],
+  );
+});
