@@ -483,13 +483,19 @@ test('a callback that retakes the held class on an object it looked up from its 
       `again may be another object's: \`sig_chain_arm()\` calls \`sig_add_waiter()\` at line ${lineOf(lookup, 'return sig_add_waiter(inner)')} ` +
       'with a pointer read from another object, so this deadlocks only if both are one object.',
   );
-  // A reference taken hands back the object it was given: the lock is the held one's.
-  const get = `${P}/other-object-get.c`;
-  const [g] = ofRule(await analyzeFixtures([get], { minConfidence: 'low' }), 'callback-under-lock');
+  // The inner signal got with a reference taken instead (`sig_get(s)` hands back the object it was
+  // given): the lock is the held one's.
+  const src = fixtureSource(lookup);
+  const text = src.text.replaceAll('sig_chain_inner', 'sig_get');
+  assert.notEqual(text, src.text);
+  const [g] = ofRule(
+    analyzeSources(await sharedParser(), [{ path: src.path, text }], { minConfidence: 'low' }),
+    'callback-under-lock',
+  );
   assert.equal(g?.confidence, 'high');
   assert.match(
     g.message,
-    /`sig_counted_arm\(\)` reaches `sig_add_waiter\(\)`, which takes `sig\.lock` again: self-deadlock\.$/,
+    /`sig_chain_arm\(\)` reaches `sig_add_waiter\(\)`, which takes `sig\.lock` again: self-deadlock\.$/,
   );
 });
 
