@@ -13,6 +13,9 @@ import type { FunctionModelCache } from './model/build-file';
 import { computeHeldLocks, holdsNoLocks, noHeldLocks, ownHeldLocks } from './model/held-locks';
 import type { CallLockEffect, HeldLocks } from './model/held-locks';
 import { mergeStructs } from './model/structs';
+import { lineMapBetween } from './model/line-map';
+import type { LineMap } from './model/line-map';
+import { atStepLines, findingsAtLines, lockGraphAtLines } from './model/step-lines';
 import type { StructTable } from './model/structs';
 import type { FileModel, FunctionModel } from './model/types';
 import { ParsedDocuments } from './parse/parsed-documents';
@@ -181,6 +184,17 @@ export class Engine {
   private reusedGlobal = false;
   /** The last global step, reused while no function's global signature changed. */
   private global: GlobalStep | undefined;
+  /**
+   * The text the global step saw of each file edited since (kept at the
+   * first edit): an edit that only moved lines keeps the step, the file's
+   * model seen at these texts' lines (see model/step-lines.ts).
+   */
+  private readonly stepTexts = new Map<string, string>();
+  /** Per edited file, its current model at the step's lines and the map back, while the model is the same. */
+  private readonly stepViews = new Map<
+    string,
+    { model: FileModel; step: FileModel; view: FileModel | undefined; map: LineMap | undefined }
+  >();
 
   constructor(private readonly options: EngineOptions) {
     this.timeoutMs = options.parseTimeoutMs ?? 2000;
@@ -195,6 +209,7 @@ export class Engine {
   setFile(path: string, text: string): void {
     const prev = this.files.get(path);
     if (prev && prev.text === text) return;
+    if (prev) this.noteStepText(prev);
     this.docs.close(path);
     const entry: FileEntry = {
       path,
@@ -261,6 +276,7 @@ export class Engine {
   }
 
   removeFile(path: string): void {
+    this.stepTexts.delete(path);
     this.docs.close(path);
     this.files.delete(path);
     for (const byFile of this.findingCache.values()) byFile.delete(path);
@@ -276,11 +292,14 @@ export class Engine {
   analyze(options: { paths?: string[]; minConfidence?: Confidence } = {}): AnalysisResult {
     const tStart = performance.now();
     this.refreshStructs();
-    const models: FileModel[] = [];
+    const current: FileModel[] = [];
     for (const entry of this.files.values()) {
       const m = this.model(entry);
-      if (m) models.push(m);
+      if (m) current.push(m);
     }
+    // Files edited since the global step, seen at the lines it was built at: kept if only lines moved.
+    const moved = this.atStepLines(current);
+    let models = moved?.models ?? current;
     const tModels = performance.now();
     // Opt-in, as each phase ends (a run over a whole tree may never reach the end): `globalThis.__enginePhase`.
     const phase = (globalThis as { __enginePhase?: (name: string, ms: number) => void }).__enginePhase;
@@ -291,6 +310,13 @@ export class Engine {
     const reportedKey = reported ? `\u0001${[...reported].sort().join('\n')}` : '';
     const tProf = performance.now();
     const kept = this.keptGlobal(models);
+    // Redone: at the current lines, which the next edits are then compared with.
+    if (!kept) {
+      models = current;
+      this.stepTexts.clear();
+      this.stepViews.clear();
+    }
+    const lineMaps: ReadonlyMap<string, LineMap> = kept && moved ? moved.maps : new Map();
     this.reusedGlobal = kept !== undefined;
     const functions = kept ? keptFunctions(kept, models) : functionsByName(models);
     let knowledge: Knowledge;
@@ -314,6 +340,7 @@ export class Engine {
     } catch (e) {
       // A bug in the interprocedural step must not crash an editor or a CI run: report it.
       this.global = undefined;
+      this.stepTexts.clear();
       return {
         findings: [],
         lockGraph: { edges: [] },
@@ -367,8 +394,8 @@ export class Engine {
         a.fingerprint.localeCompare(b.fingerprint),
     );
     return {
-      findings: dedupe(findings),
-      lockGraph: lockGraph.toLockGraph(reported),
+      findings: dedupe(findingsAtLines(findings, lineMaps)),
+      lockGraph: lockGraphAtLines(lockGraph.toLockGraph(reported), lineMaps),
       coverage: this.coverage(reports, problems),
     };
   }
@@ -397,6 +424,7 @@ export class Engine {
     entry.stored = undefined;
     entry.builtWith = undefined;
     entry.problem = undefined;
+    this.noteStepText(entry);
     let doc;
     try {
       doc = run();
@@ -597,6 +625,43 @@ export class Engine {
     const out: Finding[] = [];
     for (const m of view.reportedModels) out.push(...(byFile.get(m.file)?.findings ?? []));
     return out;
+  }
+
+  /** Before a file's text changes: the text the global step saw, kept once per step. */
+  private noteStepText(entry: FileEntry): void {
+    if (this.global && entry.textDigest === undefined && entry.text !== '' && !this.stepTexts.has(entry.path))
+      this.stepTexts.set(entry.path, entry.text);
+  }
+
+  /**
+   * The models with each file edited since the global step seen at the
+   * step's lines (model/step-lines.ts), and the maps from those lines to the
+   * current ones; undefined when no edited file moved. A file whose edit did
+   * more than move lines keeps its current model, and the step is redone.
+   */
+  private atStepLines(models: FileModel[]): { models: FileModel[]; maps: Map<string, LineMap> } | undefined {
+    const step = this.global;
+    if (!step || this.stepTexts.size === 0 || step.models.length !== models.length) return undefined;
+    let out: FileModel[] | undefined;
+    const maps = new Map<string, LineMap>();
+    for (let i = 0; i < models.length; i++) {
+      const m = models[i];
+      const was = step.models[i];
+      const text = this.stepTexts.get(m.file);
+      if (text === undefined || m === was || was.file !== m.file) continue;
+      let seen = this.stepViews.get(m.file);
+      if (!seen || seen.model !== m || seen.step !== was) {
+        const entryText = this.files.get(m.file)?.text ?? '';
+        const map = entryText === '' ? undefined : lineMapBetween(text, entryText);
+        // Lines edited in place: the model is at the step's lines already.
+        seen = { model: m, step: was, map, view: map && (map.isIdentity() ? m : atStepLines(m, was, map)) };
+        this.stepViews.set(m.file, seen);
+      }
+      if (!seen.view || !seen.map || seen.view === m) continue;
+      (out ??= [...models])[i] = seen.view;
+      maps.set(m.file, seen.map);
+    }
+    return out ? { models: out, maps } : undefined;
   }
 
   /**

@@ -7,16 +7,12 @@
  * reproduce the new text exactly.
  */
 import { diffArrays } from 'diff';
+import { linesOf } from '../engine/model/line-map';
 
 export interface TextReplacement {
   start: number;
   deletedLength: number;
   inserted: string;
-}
-
-/** Lines with their `\n` kept, so lengths add up exactly (the last one may lack it). */
-function linesOf(text: string): string[] {
-  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 }
 
 /** Replacements to apply in order (bottom-up, so each offset is in the old text). */

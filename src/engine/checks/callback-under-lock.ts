@@ -17,6 +17,7 @@ import {
   findFunction,
   fingerprint,
   inlineRunText,
+  lineRef,
   lowerConfidence,
   perFunctionCheck,
   routeLocations,
@@ -88,8 +89,8 @@ function forwardsThrough(
 }
 
 /** Why a lock taken again may be another object's: the step that reached it through another object's pointer. */
-function otherObjectText(step: ViaStep): string {
-  const where = step.line ? ` at line ${step.line}` : '';
+function otherObjectText(step: ViaStep, anchorFile: string): string {
+  const where = step.line ? ` at ${lineRef(step.file, step.line, anchorFile)}` : '';
   const how = step.callee
     ? `\`${step.function}()\` calls \`${step.callee}()\`${where} with a pointer read from another object`
     : `\`${step.function}()\` takes it${where} through a pointer another object holds`;
@@ -229,7 +230,7 @@ export const callbackUnderLock: Check = perFunctionCheck(
           ruleId: 'callback-under-lock',
           severity: 'error',
           confidence,
-          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}${other ? otherObjectText(other) : ''}${run ? inlineRunText(run) : ''}${guess ? dispatchGuessText(firstStep(t)?.function ?? cb.callback, guess) : ''}${guessedOrder ? ` That order itself stands only on routes through ops calls whose implementation is picked by the field's name and type alone.` : ''}`,
+          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}${other ? otherObjectText(other, fn.file) : ''}${run ? inlineRunText(run, fn.file) : ''}${guess ? dispatchGuessText(firstStep(t)?.function ?? cb.callback, guess) : ''}${guessedOrder ? ` That order itself stands only on routes through ops calls whose implementation is picked by the field's name and type alone.` : ''}`,
           file: fn.file,
           line: ev.line,
           column: ev.column,

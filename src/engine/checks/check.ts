@@ -83,13 +83,24 @@ export function lockName(lock: LockRef): string {
 }
 
 /**
+ * A line as messages name it: `line 79` in the file the message is about
+ * (`anchorFile`), `hw_pagetable.c:195` in another. The engine moves lines
+ * in messages by this convention after an edit that only moved lines
+ * (model/step-lines.ts), so every line a message names goes through here
+ * or is in the finding's own file.
+ */
+export function lineRef(file: string | undefined, line: number, anchorFile: string): string {
+  return file === undefined || file === anchorFile ? `line ${line}` : `${file}:${line}`;
+}
+
+/**
  * The sentence a finding adds when its route runs deferred work inline (a
  * mode-dependent route, see model/deferred-work.ts); such findings are low
  * confidence.
  */
-export function inlineRunText(r: InlineRun): string {
-  const at = r.line ? ` at line ${r.line}` : '';
-  return ` Only in one mode, though: \`${r.function}()\` calls \`${r.callee}()\` directly${at} where the other branch of its \`if\` hands the same work to \`${r.api}()\` (line ${r.apiLine}), which runs it later without these locks.`;
+export function inlineRunText(r: InlineRun, anchorFile: string): string {
+  const at = r.line ? ` at ${lineRef(r.file, r.line, anchorFile)}` : '';
+  return ` Only in one mode, though: \`${r.function}()\` calls \`${r.callee}()\` directly${at} where the other branch of its \`if\` hands the same work to \`${r.api}()\` (${lineRef(r.file, r.apiLine, anchorFile)}), which runs it later without these locks.`;
 }
 
 /** Words for a finding whose route is a guess through ops calls (see `guessedDispatch`). */

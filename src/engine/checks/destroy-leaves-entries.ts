@@ -35,7 +35,7 @@
 import type { CallEvent, FileModel, FunctionModel } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { fingerprint } from './check';
+import { fingerprint, lineRef } from './check';
 import { FREES } from './allocations';
 import { scenarioFor } from './scenario';
 
@@ -286,7 +286,7 @@ function entriesLeftByDestroy(ctx: CheckContext, file: FileModel): Finding[] {
           });
         const message =
           `\`${fn.name}()\` frees the entries left on \`${drained}\` (line ${d.at.line}) but never empties ` +
-          `\`${left}\`, where \`${mv.fn.name}()\` moves them (\`${mv.at.callee}()\` at line ${mv.at.line}): entries ` +
+          `\`${left}\`, where \`${mv.fn.name}()\` moves them (\`${mv.at.callee}()\` at ${lineRef(mv.fn.file, mv.at.line, fn.file)}): entries ` +
           `parked there when the object is destroyed are never freed` +
           (xarray ? `, and the xarray is never destroyed (\`xa_destroy()\`)` : '') +
           '.';

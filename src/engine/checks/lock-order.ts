@@ -24,7 +24,7 @@
 import type { EdgeWitness } from '../interproc/lock-graph';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { dispatchGuessText, findFunction, fingerprint, inlineRunText, routeLocations } from './check';
+import { dispatchGuessText, findFunction, fingerprint, inlineRunText, lineRef, routeLocations } from './check';
 import { TAKES_REFERENCE } from './held-values';
 import { withoutSpaces } from '../model/syntax-util';
 import { scenarioFor } from './scenario';
@@ -40,7 +40,10 @@ const PUTS_REFERENCE = /(?:^|_)put(?:_|$)|^kref_put|^refcount_dec_and_test$/;
  * the caller's own reference (it had one to take another) makes the
  * exception. Returns the put and the get, or undefined.
  */
-function balancingPut(ctx: CheckContext, w: EdgeWitness): { fn: string; put: number; get: number } | undefined {
+function balancingPut(
+  ctx: CheckContext,
+  w: EdgeWitness,
+): { fn: string; file: string; put: number; get: number } | undefined {
   const calls: { fn: string; file?: string; line?: number; callee: string }[] = [];
   if (w.via[0]) calls.push({ fn: w.function, file: w.file, line: w.takeLine, callee: w.via[0].function });
   for (const s of w.via) if (s.callee) calls.push({ fn: s.function, file: s.file, line: s.line, callee: s.callee });
@@ -60,7 +63,7 @@ function balancingPut(ctx: CheckContext, w: EdgeWitness): { fn: string; put: num
         TAKES_REFERENCE.test(e.callee) &&
         ((e.args[0] !== undefined && withoutSpaces(e.args[0]) === object) || e.resultVar === object),
     );
-    if (get) return { fn: c.fn, put: put.line, get: get.line };
+    if (get) return { fn: c.fn, file: body.file, put: put.line, get: get.line };
   }
   return undefined;
 }
@@ -104,7 +107,7 @@ function through(w: EdgeWitness): string {
 
 function edgeText(e: CycleEdge, anchorFile: string): string {
   const w = e.witness;
-  const where = w.file === anchorFile ? `line ${w.takeLine}` : `${w.file}:${w.takeLine}`;
+  const where = lineRef(w.file, w.takeLine, anchorFile);
   const caller = w.heldByCaller ? `, called as \`${w.callback}\` with \`${e.from}\` held by its caller` : '';
   return `\`${e.from}\` → \`${e.to}\` in \`${w.function}()\` (${where}${through(w)}${caller})`;
 }
@@ -511,7 +514,7 @@ function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined 
   if (nesting && (initSites(ctx).get(nesting.from)?.size ?? 0) >= 2) return undefined;
   const retaken = nesting ? undefined : edges.find((e) => e.witness.toHeld);
   // An edge whose every witness goes through a balancing put (the witnesses were picked to avoid one).
-  let balanced: { edge: CycleEdge; put: { fn: string; put: number; get: number } } | undefined;
+  let balanced: { edge: CycleEdge; put: NonNullable<ReturnType<typeof balancingPut>> } | undefined;
   for (const e of nesting || retaken ? [] : edges) {
     const put = balancingPut(ctx, e.witness);
     if (put) {
@@ -533,9 +536,9 @@ function cycleFinding(raw: CycleEdge[], ctx: CheckContext): Finding | undefined 
   if (retaken)
     message += ` But \`${retaken.witness.function}()\` already holds \`${retaken.to}\` where it takes it again: that is a second acquisition of the class (a self-deadlock on one object, or two instances nested), and with one object the held lock serialises both threads; which objects they are cannot be told here.`;
   if (balanced)
-    message += ` But \`${balanced.edge.witness.function}()\` reaches \`${balanced.edge.to}\` only through the reference \`${balanced.put.fn}()\` drops at line ${balanced.put.put}, which it took itself at line ${balanced.put.get}: that put frees (and takes the lock) only if every other holder let go meanwhile.`;
+    message += ` But \`${balanced.edge.witness.function}()\` reaches \`${balanced.edge.to}\` only through the reference \`${balanced.put.fn}()\` drops at ${lineRef(balanced.put.file, balanced.put.put, head.file)}, which it took itself at ${lineRef(balanced.put.file, balanced.put.get, head.file)}: that put frees (and takes the lock) only if every other holder let go meanwhile.`;
   const inline = edges.find((e) => e.witness.inlineRun)?.witness.inlineRun;
-  if (inline) message += inlineRunText(inline);
+  if (inline) message += inlineRunText(inline, head.file);
   const guessed = edges.find((e) => e.witness.dispatchGuess);
   if (guessed) message += dispatchGuessText(guessed.witness.function, guessed.witness.dispatchGuess!);
   if (nesting)

@@ -30,7 +30,15 @@ import { identifierBefore } from '../text-scan';
 import type { CallEvent, Event, FunctionModel } from '../model/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
-import { findFunction, fingerprint, fnName, lowerConfidence, perFunctionCheck, PerFunctionCache } from './check';
+import {
+  findFunction,
+  fingerprint,
+  fnName,
+  lineRef,
+  lowerConfidence,
+  perFunctionCheck,
+  PerFunctionCache,
+} from './check';
 import { baseVariable, flowPathsOf, type EventRef, type FlowPaths } from './flow-paths';
 import { UNLINKS, usesVariable } from './held-values';
 import { ERROR_LABEL } from './irreversible-steps';
@@ -580,7 +588,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
 
 /** `line 79` in the function's own file, `hw_pagetable.c:195` in another. */
 function where(fn: FunctionModel, file: string, line: number): string {
-  return file === fn.file ? `line ${line}` : `${file}:${line}`;
+  return lineRef(file, line, fn.file);
 }
 
 function finding(

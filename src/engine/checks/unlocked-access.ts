@@ -28,7 +28,7 @@
 import type { Block, FieldAccess, FileModel, FunctionModel } from '../model/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { fingerprint, lowerConfidence } from './check';
+import { fingerprint, lineRef, lowerConfidence } from './check';
 import { callSites, calleesThroughPointers, type CallSite } from './call-sites';
 import { scenarioFor } from './scenario';
 import { chainRoot } from '../text-scan';
@@ -717,7 +717,7 @@ function findingsFor(ctx: CheckContext, field: string, v: Verdict, fromKnowledge
     else confidence = 'low';
     if (fn.status === 'partial' || access.fn.status === 'partial') confidence = lowerConfidence(confidence);
     const verb = access.kind === 'read' ? 'reads' : 'writes';
-    const where = access.fn.file === fn.file ? `line ${access.line}` : `${access.fn.file}:${access.line}`;
+    const where = lineRef(access.fn.file, access.line, fn.file);
     const why = fromKnowledge
       ? `which protects \`${field}\` (knowledge)`
       : `which protects \`${field}\` at ${v.locked.length} of its ${total} sites in view`;

@@ -10,7 +10,7 @@
 import type { FunctionModel } from '../model/types';
 import type { Finding, RelatedLocation } from '../types';
 import type { Check, CheckContext } from './check';
-import { fingerprint, lowerConfidence } from './check';
+import { fingerprint, lineRef, lowerConfidence } from './check';
 import { type FlowPaths, flowPathsOf } from './flow-paths';
 import {
   IrreversibleSteps,
@@ -85,7 +85,7 @@ function useAfterPut(
       return {
         file: fn.file,
         line: restore.ref.event.line,
-        message: `the restore reads \`${v}\` after ${stepWhere(step, fn)} dropped the reference to it (line ${step.line}): the object may already be destroyed`,
+        message: `the restore reads \`${v}\` after ${stepWhere(step, fn)} dropped the reference to it (${lineRef(step.file, step.line, fn.file)}): the object may already be destroyed`,
       };
     }
   }
