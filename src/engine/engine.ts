@@ -272,11 +272,13 @@ export class Engine {
       this.setFile(path, text);
       return;
     }
+    this.noteStepText(entry);
     this.parse(entry, () => this.docs.edit(path, replacements));
   }
 
   removeFile(path: string): void {
     this.stepTexts.delete(path);
+    this.stepViews.delete(path);
     this.docs.close(path);
     this.files.delete(path);
     for (const byFile of this.findingCache.values()) byFile.delete(path);
@@ -341,6 +343,7 @@ export class Engine {
       // A bug in the interprocedural step must not crash an editor or a CI run: report it.
       this.global = undefined;
       this.stepTexts.clear();
+      this.stepViews.clear();
       return {
         findings: [],
         lockGraph: { edges: [] },
@@ -424,7 +427,6 @@ export class Engine {
     entry.stored = undefined;
     entry.builtWith = undefined;
     entry.problem = undefined;
-    this.noteStepText(entry);
     let doc;
     try {
       doc = run();

@@ -137,3 +137,31 @@ test("edits that only move lines keep the global step, and every answer is a fre
   assert.ok(answers > 150, `only ${answers} answers compared`);
   assert.ok(movedFindings > 50, `only ${movedFindings} findings were at moved lines`);
 });
+
+test('the editor path: Enter pressed in a body (an incremental edit) keeps the step; typing a call there redoes it', async () => {
+  const parser = await wasmParser();
+  const files = sourcesUnder(path.join(FIXTURES, 'lock-order'));
+  const edited = files.find((f) => f.path.endsWith('abba-through-helper.c'))!;
+  const engine = new Engine({ parser });
+  try {
+    for (const f of files) engine.setFile(f.path, f.text);
+    const first = engine.analyze({ minConfidence: 'low' });
+    assert.ok(first.findings.some((f) => f.file === edited.path && f.ruleId === 'lock-order'));
+    const at = edited.text.indexOf('\n{\n') + 3;
+    engine.editFile(edited.path, [{ start: at, deletedLength: 0, inserted: '\n' }]);
+    const text = `${edited.text.slice(0, at)}\n${edited.text.slice(at)}`;
+    const texts = files.map((f) => (f.path === edited.path ? { path: f.path, text } : f));
+    const kept = engine.analyze({ minConfidence: 'low' });
+    assert.equal(engine.lastReusedGlobal, true);
+    assert.deepEqual(kept, analyzeSources(parser, texts, { minConfidence: 'low' }));
+    // A call typed on the new line: the step is redone, and the answer is still a fresh engine's.
+    engine.editFile(edited.path, [{ start: at, deletedLength: 0, inserted: '\tmight_sleep();' }]);
+    const call = `${text.slice(0, at)}\tmight_sleep();${text.slice(at)}`;
+    const redone = engine.analyze({ minConfidence: 'low' });
+    assert.equal(engine.lastReusedGlobal, false);
+    const withCall = files.map((f) => (f.path === edited.path ? { path: f.path, text: call } : f));
+    assert.deepEqual(redone, analyzeSources(parser, withCall, { minConfidence: 'low' }));
+  } finally {
+    engine.dispose();
+  }
+});
