@@ -650,7 +650,8 @@ export class Engine {
       const m = models[i];
       const was = step.models[i];
       const text = this.stepTexts.get(m.file);
-      if (text === undefined || m === was || was.file !== m.file) continue;
+      // Where the step reads the same lines (an edit within lines), the model is compared as it is.
+      if (text === undefined || m === was || was.file !== m.file || sameFileKey(m, was)) continue;
       let seen = this.stepViews.get(m.file);
       if (!seen || seen.model !== m || seen.step !== was) {
         const entryText = this.files.get(m.file)?.text ?? '';

@@ -61,6 +61,14 @@ export class LineMap {
     return run.old === run.new && to < run.old + run.length;
   }
 
+  /** How far lines `from` to `to` of the new text moved (new − old), when they lie in one run; else undefined. */
+  shiftOf(from: number, to: number): number | undefined {
+    const r = this.runAt(from, 'new');
+    if (r === undefined) return undefined;
+    const run = this.runs[r];
+    return to < run.new + run.length ? run.new - run.old : undefined;
+  }
+
   /** Every line of the new text is at its old line (the edit changed lines in place). */
   isIdentity(): boolean {
     const r = this.runs;

@@ -84,6 +84,9 @@ function sameData(a: unknown, b: unknown): boolean {
   return kx.every((k) => sameData(x[k], y[k]));
 }
 
+/** A function model's view at the step's lines, while it lies in one run of the map moved by `shift`. */
+const seenAt = new WeakMap<FunctionModel, { was: FunctionModel; shift: number; view: FunctionModel }>();
+
 /**
  * `current` (built from the new text) at the lines of `step`, the model the
  * global step was built from, through `map` (old text → new text). A
@@ -99,18 +102,25 @@ export function atStepLines(current: FileModel, step: FileModel, map: LineMap): 
   let same = true;
   for (let i = 0; i < current.functions.length; i++) {
     const was = step.functions[i];
+    const fn = current.functions[i];
     // The builder kept this function's model (same text, same place): nothing to move.
-    if (current.functions[i] === was && map.keeps(was.line, was.endLine)) {
+    if (fn === was && map.keeps(was.line, was.endLine)) {
       functions.push(was);
       continue;
     }
-    const moved = moveLines(current.functions[i], toOld);
-    if (!moved || moved.name !== was.name) return undefined;
-    if (sameData(moved, was)) functions.push(was);
+    // Moved as far as when it was last seen (typing elsewhere in the file after a line was inserted above it).
+    const shift = map.shiftOf(fn.line, fn.endLine);
+    const hit = seenAt.get(fn);
+    let view: FunctionModel;
+    if (hit && hit.was === was && shift !== undefined && hit.shift === shift) view = hit.view;
     else {
-      functions.push(moved);
-      same = false;
+      const moved = moveLines(fn, toOld);
+      if (!moved || moved.name !== was.name) return undefined;
+      view = sameData(moved, was) ? was : moved;
+      if (shift !== undefined) seenAt.set(fn, { was, shift, view });
     }
+    functions.push(view);
+    if (view !== was) same = false;
   }
   const opsImplementations = moveLines(current.opsImplementations, toOld);
   const documentedOrders = moveLines(current.documentedOrders, toOld);
