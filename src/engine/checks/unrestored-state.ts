@@ -33,6 +33,18 @@ import { withoutSpaces } from '../model/syntax-util';
 /** Calls whose result is an object nobody else can see yet. */
 const FRESH_OBJECT = /alloc|^k[mzv]?z?alloc|^kcalloc|^kmemdup|_create$|_new$/;
 
+/**
+ * Calls that only print their arguments (printk and the per-subsystem
+ * logging helpers): an old value shown in a message is not kept to be put back.
+ */
+const PRINTS =
+  /^(?:printk|pr_[a-z]+|(?:dev|netdev|pci|drm|ibdev|wiphy)_(?:emerg|alert|crit|err|warn|notice|info|dbg)(?:_ratelimited|_once)?)$/;
+
+/** `v` is assigned in `value` (`f = v = 8` stores 8 in both: v's old value goes nowhere). */
+function assignedIn(value: string, v: string): boolean {
+  return new RegExp(`(?:^|[^\\w.>])${v}\\s*=(?!=)`).test(value);
+}
+
 /** A field change: an assignment in this function, or one a callee makes (from knowledge). */
 interface Change {
   ref: EventRef;
@@ -160,7 +172,9 @@ function unrestoredOnError(
   const saved = savedValues(paths, c.ref);
   // Saved to be undone, not merely read as an input (`max = cmd->num` used as a bound):
   // an object pointer kept aside, or an old value the function hands on (a call, its
-  // return value) or stores (the new value computed from it, or written back).
+  // return value) or stores (the new value computed from it, or written back). Printing
+  // it, or assigning it together with the field (`f = v = max`), keeps nothing: that is a
+  // value read from the object and corrected (a device's descriptor clamped), not a backup.
   // A local given another value before the failing step no longer holds the old one:
   // it was an input (`v = dev->used; request(v); ++dev->used; v = next(v);`), not a backup.
   const overwritten = (v: string) => paths.between(c.ref, next.ref).some((r) => reassigns(r.event, v));
@@ -176,9 +190,11 @@ function unrestoredOnError(
         .events()
         .some(
           (r) =>
-            (r.event.kind === 'call' && r.event.args.some((a) => mentions(a, v))) ||
+            (r.event.kind === 'call' && !PRINTS.test(r.event.callee) && r.event.args.some((a) => mentions(a, v))) ||
             (r.event.kind === 'return' && mentions(r.event.value, v)) ||
-            (fieldStore(fn, r.event) !== undefined && mentions(fieldStore(fn, r.event)!.value, v)),
+            (fieldStore(fn, r.event) !== undefined &&
+              mentions(fieldStore(fn, r.event)!.value, v) &&
+              !assignedIn(fieldStore(fn, r.event)!.value, v)),
         ),
   );
   const guarded = c.field !== undefined && protectingLock(ctx.knowledge, c.field) !== undefined;

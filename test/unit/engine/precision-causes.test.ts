@@ -152,6 +152,17 @@ test("task-local state: the current task's fields are not shared state for unres
   );
 });
 
+test('a value read from a field and corrected (clamped, recounted) is no backup: printing the old value or assigning it with the field keeps nothing; handing it on does', async () => {
+  const file = `${P}/corrected-descriptor.c`;
+  const r = await analyzeFixtures([file], { minConfidence: 'low' });
+  // widget_read_config clamps the count (`f = n = 8`, then `f = 1`), widget_count_ports prints the old
+  // count and stores the recount: neither keeps the old value. widget_set_ports hands it on to a release.
+  assert.deepEqual(
+    ofRule(r, 'unrestored-state').map((f) => [f.function, f.line, f.confidence]),
+    [['widget_set_ports', lineOf(file, 'w->desc.nports = ports;'), 'medium']],
+  );
+});
+
 test('a callback under a lock whose class is taken `_nested` in view takes it again: a guess about two instances, low', async () => {
   const file = `${P}/nested-class-callback.c`;
   const r = await analyzeFixtures([file], { minConfidence: 'low' });
