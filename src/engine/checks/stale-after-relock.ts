@@ -44,6 +44,33 @@ import { usesAfterUnlock } from './use-after-unlock';
 import { protectingLock } from '../knowledge/lookup';
 import { withoutSpaces } from '../model/syntax-util';
 
+/** A flag or state set to a constant (`true`, `1`, `SLOT_BUSY`, `NULL`). */
+const CONSTANT = /^(?:true|false|\d+|NULL|[A-Z][A-Z0-9_]*)$/;
+
+/**
+ * A helper that sets a flag or state of what it returns to a constant
+ * before returning it (a victim slot marked `read_pending = true`, an entry
+ * set `BUSY`): the object is claimed for the caller, and the others that
+ * follow the protocol pass it by while the lock is dropped. Like a mark made
+ * in the function itself between the lookup and the unlock.
+ */
+function marksReturned(helper: FunctionModel): boolean {
+  const returned = new Set(
+    helper.blocks.flatMap((b) => b.events.flatMap((e) => (e.kind === 'return' ? [e.value.trim()] : []))),
+  );
+  return helper.blocks.some((b) =>
+    b.events.some((e) => {
+      const store = fieldStore(helper, e);
+      return (
+        store !== undefined &&
+        returned.has(baseVariable(store.target) ?? '') &&
+        /->/.test(store.target) &&
+        CONSTANT.test(store.value.trim())
+      );
+    }),
+  );
+}
+
 function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   const paths = flowPathsOf(fn);
   const events = paths.events();
@@ -98,9 +125,10 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
       )
         continue;
       // Handed back by a helper in view that took it off its list (`iu = __get_tx_iu(ch)`): unlinked as well.
+      // Or that marked it before handing it back (`page->read_pending = true`): claimed, others pass it by.
       if (o.ref.event.kind === 'call') {
         const helper = findFunction(ctx, o.ref.event.callee, fn.file);
-        if (helper && fetches(helper)) continue;
+        if (helper && (fetches(helper) || marksReturned(helper))) continue;
       }
       // The object whose lock it is cannot go stale relative to that lock.
       if (lockBase === o.variable) continue;

@@ -163,6 +163,17 @@ test('a value read from a field and corrected (clamped, recounted) is no backup:
   );
 });
 
+test('a slot a helper marks (`s->busy = true`) before handing it back is claimed across the relock; one it only picks is stale', async () => {
+  const file = `${P}/claimed-slot.c`;
+  const r = await analyzeFixtures([file], { minConfidence: 'low' });
+  const [f, ...rest] = ofRule(r, 'stale-after-relock');
+  assert.deepEqual(rest, []);
+  assert.equal(f.function, 'slot_fill_unclaimed');
+  assert.equal(f.line, lineOf(file, 's->data = data;', 2));
+  assert.equal(f.confidence, 'high');
+  assert.match(f.message, /^`s` is found by `slot_peek_victim\(\)` under `slot_cache.lock`/);
+});
+
 test('a callback under a lock whose class is taken `_nested` in view takes it again: a guess about two instances, low', async () => {
   const file = `${P}/nested-class-callback.c`;
   const r = await analyzeFixtures([file], { minConfidence: 'low' });
