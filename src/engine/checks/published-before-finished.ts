@@ -135,21 +135,23 @@ function viewFacts(ctx: CheckContext): ViewFacts {
 
 /**
  * Whether `lock` protects `field` for its readers: the knowledge says so, or
- * another function in view writes the field with the lock held (the field's
- * other writers take the lock: deviant-behaviour inference).
+ * the field's writes in other functions in view hold the lock, at least half
+ * of them (deviant-behaviour inference: one locked write among many unlocked
+ * ones, iscsi's command state set wherever a command moves on, says the lock
+ * happens to be held there, not that it guards the field).
  */
 function protectedBy(ctx: CheckContext, field: string | undefined, lock: string, asking: FunctionModel): boolean {
   if (!field) return false;
   if (protectingLock(ctx.knowledge, field) === lock) return true;
   const facts = viewFacts(ctx);
-  return (facts.writers.get(field) ?? []).some(
-    (w) =>
-      w.fn !== asking &&
-      ctx
-        .held(w.fn)
-        .before(w.ref.block, w.ref.index)
-        .some((h) => h.lock.id === lock),
-  );
+  const others = (facts.writers.get(field) ?? []).filter((w) => w.fn !== asking);
+  const locked = others.filter((w) =>
+    ctx
+      .held(w.fn)
+      .before(w.ref.block, w.ref.index)
+      .some((h) => h.lock.id === lock),
+  ).length;
+  return locked > 0 && locked * 2 >= others.length;
 }
 
 /**

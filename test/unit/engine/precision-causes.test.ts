@@ -174,6 +174,18 @@ test('a slot a helper marks (`s->busy = true`) before handing it back is claimed
   assert.match(f.message, /^`s` is found by `slot_peek_victim\(\)` under `slot_cache.lock`/);
 });
 
+test('a state field written mostly without the list lock is not what the lock guards: set after publication, low; a field only written under it, high', async () => {
+  const file = `${P}/state-field-writes.c`;
+  const r = await analyzeFixtures([file], { minConfidence: 'low' });
+  assert.deepEqual(
+    ofRule(r, 'published-before-finished').map((f) => [f.function, f.line, f.confidence]),
+    [
+      ['conn_queue_reject', lineOf(file, 'spin_unlock(&conn->cmd_lock);', 3), 'low'],
+      ['conn_queue_tagged', lineOf(file, 'spin_unlock(&conn->cmd_lock);', 4), 'high'],
+    ],
+  );
+});
+
 test('a callback under a lock whose class is taken `_nested` in view takes it again: a guess about two instances, low', async () => {
   const file = `${P}/nested-class-callback.c`;
   const r = await analyzeFixtures([file], { minConfidence: 'low' });
