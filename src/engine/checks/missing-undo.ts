@@ -306,7 +306,7 @@ function acquiresOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Acq
 }
 
 /** Blocks reachable from the entry without passing through `avoid`. */
-function reachableAvoiding(fn: FunctionModel, avoid: number): Set<number> {
+export function reachableAvoiding(fn: FunctionModel, avoid: number): Set<number> {
   const seen = new Set<number>();
   const work = [fn.entry];
   while (work.length > 0) {

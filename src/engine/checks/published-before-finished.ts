@@ -43,7 +43,7 @@ import { baseVariable, flowPathsOf, type EventRef, type FlowPaths } from './flow
 import { UNLINKS, usesVariable } from './held-values';
 import { ERROR_LABEL } from './irreversible-steps';
 import { withoutSpaces } from '../model/syntax-util';
-import { ALLOCATES } from './missing-undo';
+import { ALLOCATES, reachableAvoiding } from './missing-undo';
 import { outParamWrites } from './out-params';
 import { fieldStore } from './rollback-steps';
 import { scenarioFor } from './scenario';
@@ -537,6 +537,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     );
     const reallocated = allocations(paths).get(w.object) ?? [];
     let hit: { step: Unfinished; release?: EventRef; confidence: Confidence } | undefined;
+    let unpublished: Set<number> | undefined;
     for (const x of events) {
       if (!paths.before(w.ref, x)) continue;
       if (
@@ -573,8 +574,16 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
       )
         continue;
       // A field write matters to readers under the lock when the lock protects that field; a finish always does.
+      // A write the function also makes on a path that did not publish (the object found by a lookup instead
+      // of made: `b = find(); if (!b) { b = alloc_and_hash(); } b->parent = p;`) updates whatever object it
+      // has, made or found: not a step of building it, so a guess.
+      const alsoFound = step.role === 'write' && (unpublished ??= reachableAvoiding(fn, w.ref.block)).has(x.block);
       const confidence: Confidence =
-        step.finish || protectedBy(ctx, step.field, w.lock, fn) ? (w.callee ? 'medium' : 'high') : 'low';
+        !alsoFound && (step.finish || protectedBy(ctx, step.field, w.lock, fn))
+          ? w.callee
+            ? 'medium'
+            : 'high'
+          : 'low';
       if (hit && confidence === 'low') continue;
       hit = { step, ...(release ? { release } : {}), confidence };
       if (confidence !== 'low') break;

@@ -186,6 +186,18 @@ test('a state field written mostly without the list lock is not what the lock gu
   );
 });
 
+test('a write made on the found path too (lookup or make, then set) updates whatever it has: low; one made only on the made path, high', async () => {
+  const file = `${P}/found-or-made.c`;
+  const r = await analyzeFixtures([file], { minConfidence: 'low' });
+  assert.deepEqual(
+    ofRule(r, 'published-before-finished').map((f) => [f.function, f.line, f.confidence]),
+    [
+      ['tnode_get', lineOf(file, 'mutex_unlock(&t->lock);', 2), 'low'],
+      ['tnode_make', lineOf(file, 'mutex_unlock(&t->lock);', 3), 'high'],
+    ],
+  );
+});
+
 test('a callback under a lock whose class is taken `_nested` in view takes it again: a guess about two instances, low', async () => {
   const file = `${P}/nested-class-callback.c`;
   const r = await analyzeFixtures([file], { minConfidence: 'low' });
