@@ -2,8 +2,9 @@
  * `check --watch`: after the first answer, stay loaded and check again each
  * time a reported file is saved. With a whole kernel tree as context the first
  * answer takes minutes; a re-check keeps every other file's model, and the
- * summaries and lock graph too when the edit changed or moved no call, lock,
- * callback or store, so it costs about the edited file's own rules.
+ * summaries and lock graph too when the edit changed no call, lock, callback
+ * or store (lines inserted or deleted around them are fine), so it costs
+ * about the edited file's own rules.
  *
  * Only the reported files are watched, through their folders (editors save by
  * writing a new file and renaming it over the old one, which a watch on the
@@ -87,8 +88,8 @@ async function watchUntil(
     out.note(
       `iommufd-review: re-checked after a change to ${names} in ${ms} ms (${
         outcome.reusedGlobal
-          ? 'summaries and lock graph kept: no call, lock, callback or store changed or moved'
-          : 'summaries and lock graph redone: a call, lock, callback or store changed or moved'
+          ? 'summaries and lock graph kept: no call, lock, callback or store changed; lines moved at most'
+          : 'summaries and lock graph redone: a call, lock, callback or store changed'
       })`,
     );
     last = outcome.result.findings.length;

@@ -405,7 +405,8 @@ export class Engine {
 
   /**
    * Whether the last `analyze()` kept the summaries and the lock graph of the one before: no function's calls,
-   * locks, callbacks or stores changed or moved (see `globalSignature()`). Otherwise it redid them over every file.
+   * locks, callbacks or stores changed (see `globalSignature()`), or only lines moved (model/step-lines.ts).
+   * Otherwise it redid them over every file.
    */
   get lastReusedGlobal(): boolean {
     return this.reusedGlobal;

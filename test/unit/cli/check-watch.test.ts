@@ -116,7 +116,7 @@ test('check --watch: a save that adds an inversion gets a new answer with the cy
     await w.until('stdout', ANSWER_END, 2);
     assert.match(
       w.out.stderr,
-      /re-checked after a change to \S*wdev_stats\.c in \d+ ms \(summaries and lock graph redone: a call, lock, callback or store changed or moved\)/,
+      /re-checked after a change to \S*wdev_stats\.c in \d+ ms \(summaries and lock graph redone: a call, lock, callback or store changed\)/,
     );
     const second = w.answers()[1];
     const held = CFG.split('\n').indexOf('\tmutex_lock(&w->stat_lock);') + 1;
@@ -130,8 +130,22 @@ test('check --watch: a save that adds an inversion gets a new answer with the cy
     // An in-place edit of a comment: no call, lock or line moved; the same cycle is reported again.
     writeFileSync(st, stats(true, 'read'));
     await w.until('stdout', ANSWER_END, 3);
-    assert.match(w.out.stderr, /\(summaries and lock graph kept: no call, lock, callback or store changed or moved\)/);
+    assert.match(
+      w.out.stderr,
+      /\(summaries and lock graph kept: no call, lock, callback or store changed; lines moved at most\)/,
+    );
     assert.equal(w.answers()[2], second);
+
+    // A comment line inserted at the top: every line of the file moves, the step is still kept, and the
+    // answer names the moved line.
+    writeFileSync(st, `/* moved */\n${stats(true, 'read')}`);
+    await w.until('stdout', ANSWER_END, 4);
+    assert.equal(w.out.stderr.match(/summaries and lock graph kept/g)?.length, 2);
+    assert.equal(
+      w.answers()[3],
+      second.replace(/wdev_stats\.c:(\d+)/g, (_, n: string) => `wdev_stats.c:${Number(n) + 1}`),
+    );
+    assert.match(w.answers()[3], new RegExp(`wdev_stats\\.c:${inverted + 1}\\): possible ABBA`));
 
     w.child.kill('SIGINT');
     assert.equal(await w.exited, 1, 'the last answer has findings');
