@@ -346,6 +346,14 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     // `mdev->id = rc` after `rc = ida_alloc(...)` makes the id the device's to free), or
     // given whole to another call or callback that may keep it (`ops->create(dev)`).
     const held = [a.object.replace(/^&/, ''), ...(a.ref.event.resultVar ? [a.ref.event.resultVar] : [])];
+    // Where the acquire puts what it got, by an index (`get(&pool, pg + n)`, `&pages[n]`): a store of that
+    // index into an object (`req->nr_pages += n`) records how many were taken, for the owner's teardown.
+    const counted = a.ref.event.args.flatMap((arg) => {
+      const m = /^[A-Za-z_][\w>.-]*\s*\+\s*([A-Za-z_]\w*)$|^&?\s*[A-Za-z_][\w>.-]*\[\s*([A-Za-z_]\w*)\s*\]$/.exec(
+        arg.trim(),
+      );
+      return m ? [m[1] ?? m[2]] : [];
+    });
     const handedOn = (r: EventRef<ReturnEvent>) =>
       mentions(r.event.value, a.object) ||
       paths.between(a.ref, r).some((x) => {
@@ -374,7 +382,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
             return true;
         }
         const store = fieldStore(fn, ev);
-        return store !== undefined && held.some((v) => mentions(store.value, v));
+        return store !== undefined && [...held, ...counted].some((v) => mentions(store.value, v));
       });
     // Judged per later failure (smatch's unwind check): the error returns of each checked call
     // after the acquire, on every path through it. A return right after the acquire is left

@@ -475,6 +475,23 @@ function skippedOnSuccess(
   return false;
 }
 
+/**
+ * The function stores `object` into a field (`map->passive.accept_map =
+ * map2`) and elsewhere reads it back from that field into the same local
+ * (`map2 = map->passive.accept_map`): a construction resumed on a later call.
+ */
+function resumesStashed(fn: FunctionModel, events: readonly EventRef[], object: string): boolean {
+  const stashes = new Set<string>();
+  for (const x of events) {
+    const store = fieldStore(fn, x.event);
+    if (store && withoutSpaces(store.value) === object) stashes.add(withoutSpaces(store.target));
+  }
+  return (
+    stashes.size > 0 &&
+    events.some((x) => x.event.kind === 'read' && x.event.into === object && stashes.has(withoutSpaces(x.event.source)))
+  );
+}
+
 /** The target a field store writes, spaces dropped. */
 function targetOf(fn: FunctionModel, ev: Event): string | undefined {
   const store = fieldStore(fn, ev);
@@ -577,7 +594,12 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
       // A write the function also makes on a path that did not publish (the object found by a lookup instead
       // of made: `b = find(); if (!b) { b = alloc_and_hash(); } b->parent = p;`) updates whatever object it
       // has, made or found: not a step of building it, so a guess.
-      const alsoFound = step.role === 'write' && (unpublished ??= reachableAvoiding(fn, w.ref.block)).has(x.block);
+      // Not when the other path takes back what this function stashed after publishing it (`map->pending = new;`
+      // ... `new = map->pending; goto resume;`): that resumes building its own object, left half-built between calls.
+      const alsoFound =
+        step.role === 'write' &&
+        (unpublished ??= reachableAvoiding(fn, w.ref.block)).has(x.block) &&
+        !resumesStashed(fn, events, w.object);
       const confidence: Confidence =
         !alsoFound && (step.finish || protectedBy(ctx, step.field, w.lock, fn))
           ? w.callee

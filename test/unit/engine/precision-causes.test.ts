@@ -186,7 +186,7 @@ test('a state field written mostly without the list lock is not what the lock gu
   );
 });
 
-test('a write made on the found path too (lookup or make, then set) updates whatever it has: low; one made only on the made path, high', async () => {
+test('a write made on the found path too (lookup or make, then set) updates whatever it has: low; made only on the made path, or resuming a stashed one, high', async () => {
   const file = `${P}/found-or-made.c`;
   const r = await analyzeFixtures([file], { minConfidence: 'low' });
   assert.deepEqual(
@@ -194,7 +194,22 @@ test('a write made on the found path too (lookup or make, then set) updates what
     [
       ['tnode_get', lineOf(file, 'mutex_unlock(&t->lock);', 2), 'low'],
       ['tnode_make', lineOf(file, 'mutex_unlock(&t->lock);', 3), 'high'],
+      // The other path takes back the node this function stashed (`n = l->pending`): its own, half-built.
+      ['tnode_accept', lineOf(file, 'mutex_unlock(&t->lock);', 5), 'high'],
     ],
+  );
+});
+
+test('pages taken into a slot by index, with the index recorded in the request (`req->nr_pages += n`), are handed on; unrecorded, a failed batch leaks them', async () => {
+  const file = `${P}/counted-pages.c`;
+  const r = await analyzeFixtures([file], { minConfidence: 'low' });
+  assert.deepEqual(
+    ofRule(r, 'missing-undo').map((f) => [f.function, f.confidence]),
+    [['xfer_map_unrecorded', 'medium']],
+  );
+  assert.match(
+    ofRule(r, 'missing-undo')[0].message,
+    /^what `pool_page_get\(\)` acquired on `&req->pool` \(line \d+\) is not released when the function returns `err`/,
   );
 });
 
