@@ -25,7 +25,7 @@ import type { FunctionModel, ReleaseEvent } from '../model/types';
 import type { Confidence, Finding, RelatedLocation } from '../types';
 import type { CheckContext } from './check';
 import { lowerConfidence } from './check';
-import { baseVariable, type EventRef, type FlowPaths, mentions } from './flow-paths';
+import { baseVariable, type EventRef, type FlowPaths, flowPathsOf, mentions } from './flow-paths';
 import {
   heldAt,
   type Obtained,
@@ -185,6 +185,14 @@ function firstUnlockedUse(
   return undefined;
 }
 
+/**
+ * Calls that stop the work, thread, timer or interrupt handler that may be
+ * using an object: a teardown that makes one before its frees does not race
+ * those users.
+ */
+const QUIESCES =
+  /^(?:cancel_(?:delayed_)?work_sync|flush_(?:delayed_)?work|flush_workqueue|drain_workqueue|destroy_workqueue|kthread_stop|del_timer_sync|timer_delete_sync|timer_shutdown_sync|tasklet_kill|synchronize_irq|free_irq)$/;
+
 type FreedUnder = Map<string, Set<string>>;
 const freedCache = new WeakMap<object, FreedUnder>();
 
@@ -203,6 +211,8 @@ function freedUnder(ctx: CheckContext): FreedUnder {
           if (!type) return;
           const held = ctx.held(fn);
           if (!held.reachable(b.id)) return;
+          // A teardown that stopped the users first (the driver's remove cancelling its work).
+          if (stopsUsersBefore(fn, { block: b.id, index, event: ev })) return;
           for (const h of held.before(b.id, index)) {
             const set = map!.get(type) ?? new Set<string>();
             set.add(h.lock.id);
@@ -214,6 +224,12 @@ function freedUnder(ctx: CheckContext): FreedUnder {
   }
   freedCache.set(ctx.summaries, map);
   return map;
+}
+
+/** A call that quiesces the object's users (QUIESCES) comes before `at` in its function. */
+function stopsUsersBefore(fn: FunctionModel, at: EventRef): boolean {
+  const paths = flowPathsOf(fn);
+  return paths.events().some((r) => r.event.kind === 'call' && QUIESCES.test(r.event.callee) && paths.before(r, at));
 }
 
 function confidenceOf(

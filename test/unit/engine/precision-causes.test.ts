@@ -213,6 +213,28 @@ test('pages taken into a slot by index, with the index recorded in the request (
   );
 });
 
+test('objects freed under the lock only by a teardown that first stops the worker (cancel_work_sync) do not make a use after the unlock medium; freed without it, they do', async () => {
+  const file = `${P}/quiesced-teardown.c`;
+  const stopped = fixtureSource(file);
+  const use = lineOf(file, 'region_grow(r, 16);');
+  const quiesced = ofRule(await analyzeFixtures([file], { minConfidence: 'low' }), 'stale-after-relock');
+  assert.deepEqual(
+    quiesced.map((f) => [f.function, f.line, f.confidence]),
+    [['rdev_grow_fn', use, 'low']],
+  );
+  // The same teardown without the cancel: the worker can meet a region being freed.
+  const racing = stopped.text.replace('\tcancel_work_sync(&d->grow_work);\n', '');
+  const raced = ofRule(
+    analyzeSources(await sharedParser(), [{ path: stopped.path, text: racing }], { minConfidence: 'low' }),
+    'stale-after-relock',
+  );
+  assert.deepEqual(
+    raced.map((f) => [f.function, f.line, f.confidence]),
+    [['rdev_grow_fn', use, 'medium']],
+  );
+  assert.match(raced[0].message, /`struct region` objects are freed with it held/);
+});
+
 test('a callback under a lock whose class is taken `_nested` in view takes it again: a guess about two instances, low', async () => {
   const file = `${P}/nested-class-callback.c`;
   const r = await analyzeFixtures([file], { minConfidence: 'low' });
