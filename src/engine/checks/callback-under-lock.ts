@@ -88,6 +88,21 @@ function forwardsThrough(
   );
 }
 
+/**
+ * The function whose own acquisition ends the route (its last step), when
+ * its body also asserts the lock held (`if (flags & LOCK) mutex_lock(l);
+ * else lockdep_assert_held(l);`): it takes the lock only in one mode.
+ */
+function modedTaker(ctx: CheckContext, t: TakenLock, lock: string): string | undefined {
+  const last = t.via[t.via.length - 1];
+  if (!last || t.fromKnowledge) return undefined;
+  const body = findFunction(ctx, last.function, last.file);
+  const asserts = body?.blocks.some((b) =>
+    b.events.some((e) => e.kind === 'assert' && e.lock.id === lock && e.expect !== 'not-held'),
+  );
+  return asserts ? last.function : undefined;
+}
+
 /** Why a lock taken again may be another object's: the step that reached it through another object's pointer. */
 function otherObjectText(step: ViaStep, anchorFile: string): string {
   const where = step.line ? ` at ${lineRef(step.file, step.line, anchorFile)}` : '';
@@ -218,6 +233,8 @@ export const callbackUnderLock: Check = perFunctionCheck(
         const guess = guessedDispatch(t);
         // An inversion whose order itself stands only on such guesses.
         const guessedOrder = !again && orderOnlyGuessed(ctx, t.lock, h.lock.id);
+        // The function that takes it again asserts it held on its other path: a mode its caller picks.
+        const moded = again ? modedTaker(ctx, t, h.lock.id) : undefined;
         let confidence: Confidence = cb.fromKnowledge || t.fromKnowledge ? 'medium' : 'high';
         if (fn.status === 'partial') confidence = lowerConfidence(confidence);
         if (cb.guessedStruct) confidence = lowerConfidence(confidence);
@@ -225,12 +242,12 @@ export const callbackUnderLock: Check = perFunctionCheck(
         // The class is taken `_nested` elsewhere: "again" may be another instance (a parent's suspend
         // resuming its children), a guess below the default until the objects are shown to be one.
         else if (nests) confidence = 'low';
-        if (run || other || guess || guessedOrder) confidence = 'low';
+        if (run || other || guess || guessedOrder || moded) confidence = 'low';
         findings.push({
           ruleId: 'callback-under-lock',
           severity: 'error',
           confidence,
-          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}${other ? otherObjectText(other, fn.file) : ''}${run ? inlineRunText(run, fn.file) : ''}${guess ? dispatchGuessText(firstStep(t)?.function ?? cb.callback, guess) : ''}${guessedOrder ? ` That order itself stands only on routes through ops calls whose implementation is picked by the field's name and type alone.` : ''}`,
+          message: `${callText(ev)} is called in \`${fn.name}()\` (line ${ev.line}) with \`${h.lock.id}\` held (${heldHow}); ${tail}${other ? otherObjectText(other, fn.file) : ''}${run ? inlineRunText(run, fn.file) : ''}${guess ? dispatchGuessText(firstStep(t)?.function ?? cb.callback, guess) : ''}${guessedOrder ? ` That order itself stands only on routes through ops calls whose implementation is picked by the field's name and type alone.` : ''}${moded ? ` But \`${moded}()\` also asserts \`${h.lock.id}\` held on another path: it takes the lock only in the mode its caller asks for (a flag), and a caller holding it may ask for the other.` : ''}`,
           file: fn.file,
           line: ev.line,
           column: ev.column,

@@ -235,6 +235,23 @@ test('objects freed under the lock only by a teardown that first stops the worke
   assert.match(raced[0].message, /`struct region` objects are freed with it held/);
 });
 
+test('a callback whose route retakes the held lock in a function that asserts it held on its other path (a flag picks) is low; one that always takes it, high', async () => {
+  const file = `${P}/flag-moded-lock.c`;
+  const r = ofRule(await analyzeFixtures([file], { minConfidence: 'low' }), 'callback-under-lock');
+  assert.deepEqual(
+    r.map((f) => [f.line, f.confidence]),
+    [
+      [lineOf(file, 'ret = v->ops->reset(v);'), 'low'],
+      [lineOf(file, 'ret = v->ops->quiesce(v);'), 'high'],
+    ],
+  );
+  assert.match(
+    r[0].message,
+    /But `vdev_reset\(\)` also asserts `vdev.cfg_lock` held on another path: it takes the lock only in the mode its caller asks for/,
+  );
+  assert.doesNotMatch(r[1].message, /asserts/);
+});
+
 test('a callback under a lock whose class is taken `_nested` in view takes it again: a guess about two instances, low', async () => {
   const file = `${P}/nested-class-callback.c`;
   const r = await analyzeFixtures([file], { minConfidence: 'low' });
