@@ -802,10 +802,11 @@ function fileCoverage(m: FileModel): FunctionCoverage[] {
 function computeHeldFor(fn: FunctionModel, summaries: Summaries): HeldLocks {
   const effectOf = (callee: string): CallLockEffect | undefined => {
     const s = summaries.get(callee, fn.file);
-    if (!s || (!s.leavesHeld && !s.releasesHeld && !s.onError && !s.onOk)) return undefined;
+    if (!s || (!s.leavesHeld && !s.releasesHeld && !s.mayReleaseHeld && !s.onError && !s.onOk)) return undefined;
     return {
       acquires: s.leavesHeld ?? [],
       releases: s.releasesHeld ?? [],
+      ...(s.mayReleaseHeld ? { mayRelease: s.mayReleaseHeld } : {}),
       ...(s.onError ? { onError: s.onError } : {}),
       ...(s.onOk ? { onOk: s.onOk } : {}),
     };

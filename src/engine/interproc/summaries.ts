@@ -329,7 +329,7 @@ function joinDropped(a: string[] | undefined, b: string[] | undefined): string[]
   return [...new Set([...a, ...b])];
 }
 
-type LockEffect = Pick<FunctionSummary, 'leavesHeld' | 'releasesHeld' | 'onError' | 'onOk'>;
+type LockEffect = Pick<FunctionSummary, 'leavesHeld' | 'releasesHeld' | 'mayReleaseHeld' | 'onError' | 'onOk'>;
 
 /**
  * A lock helper's net effect on its caller, read from the function's own
@@ -342,7 +342,9 @@ type LockEffect = Pick<FunctionSummary, 'leavesHeld' | 'releasesHeld' | 'onError
  * - per outcome, where error and success returns differ: a caller's lock
  *   released on every error return and held on every success return
  *   (`onError`), a lock taken and held on every success return and released
- *   on every error return (`onOk`).
+ *   on every error return (`onOk`);
+ * - a caller's lock released on some returns only, not told apart by
+ *   outcome (`mayReleaseHeld`): no longer held for sure after the call.
  */
 function netLockEffect(fn: FunctionModel): LockEffect {
   const acquired = new Set<string>();
@@ -408,6 +410,11 @@ function netLockEffect(fn: FunctionModel): LockEffect {
         if (onError.releases.length > 0) out.onError = onError;
         if (onOk.releases.length > 0 || onOk.acquires.length > 0) out.onOk = onOk;
       }
+      const byOutcome = new Set([...(out.onError?.releases ?? []), ...(out.onOk?.releases ?? [])]);
+      const some = callers.filter(
+        (id) => !releasesHeld.has(id) && !byOutcome.has(id) && returns.some((r) => !r.may.has(id)),
+      );
+      if (some.length > 0) out.mayReleaseHeld = some;
     }
   }
   if (leavesHeld.size > 0) out.leavesHeld = [...leavesHeld.values()];

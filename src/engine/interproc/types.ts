@@ -124,6 +124,13 @@ export interface FunctionSummary {
   /** Locks it releases without having taken them (unlock helpers): released in the caller by the call. */
   releasesHeld?: string[];
   /**
+   * Locks the caller holds that it releases on some returns and not on
+   * others, where error and success returns do not tell them apart (`return
+   * 0` with the lock held, `return ret ? ret : 1` after dropping it): after
+   * the call the caller may no longer hold them.
+   */
+  mayReleaseHeld?: string[];
+  /**
    * Per outcome, read from the function's own returns: what it does to the
    * caller's locks only when it fails (a helper that returns with the lock
    * held on success and released on failure) or only when it succeeds (a

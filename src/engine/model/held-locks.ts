@@ -40,6 +40,8 @@ export interface CallLockEffect {
    */
   onError?: OutcomeLockEffect;
   onOk?: OutcomeLockEffect;
+  /** Released on some of the callee's returns only: no longer held on every path after the call. */
+  mayRelease?: string[];
 }
 
 export interface OutcomeLockEffect {
@@ -131,6 +133,7 @@ function step(
       const effect = effects?.(ev.callee);
       if (!effect) return;
       applyOutcome(state, effect, ev);
+      if (must) for (const id of effect.mayRelease ?? []) drop(state, id);
       if ((effect.onError || effect.onOk) && !conditioned.has(`${block.id}:${index}`)) {
         for (const o of [effect.onError, effect.onOk]) {
           if (!o) continue;

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyzeSources } from '../../../src/engine/engine';
+import type { AnalysisResult } from '../../../src/engine/types';
 import {
   analyzeFixtures,
   fixtureSource,
@@ -250,6 +251,22 @@ test('a callback whose route retakes the held lock in a function that asserts it
     /But `vdev_reset\(\)` also asserts `vdev.cfg_lock` held on another path: it takes the lock only in the mode its caller asks for/,
   );
   assert.doesNotMatch(r[1].message, /asserts/);
+});
+
+test("a helper that drops the caller's lock on some returns only (not told apart by outcome): the lock is not held for sure after it, so no edge from it; a helper that keeps it, a cycle", async () => {
+  const file = `${P}/partial-release-helper.c`;
+  const text = fixtureSource(file);
+  const edges = (r: AnalysisResult) => r.lockGraph.edges.map((e) => `${e.from} -> ${e.to}`);
+  const dropped = await analyzeFixtures([file], { minConfidence: 'low' });
+  assert.deepEqual(edges(dropped), ['ref_root.lock -> ref_head.lock']);
+  assert.deepEqual(ofRule(dropped, 'lock-order'), []);
+  // The same helper without its unlock: head_cleanup() calls root_unselect() with the head lock held.
+  const keeping = text.text.replace('\tspin_unlock(&h->lock);\n\tdo_op(h);', '\tdo_op(h);');
+  const kept = analyzeSources(await sharedParser(), [{ path: text.path, text: keeping }], { minConfidence: 'low' });
+  assert.deepEqual(edges(kept).sort(), ['ref_head.lock -> ref_root.lock', 'ref_root.lock -> ref_head.lock']);
+  const [cycle] = ofRule(kept, 'lock-order');
+  assert.equal(cycle.function, 'head_cleanup');
+  assert.equal(cycle.line, lineInText(keeping, 'root_unselect(r, h);'));
 });
 
 test('a callback under a lock whose class is taken `_nested` in view takes it again: a guess about two instances, low', async () => {
