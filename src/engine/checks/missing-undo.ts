@@ -275,6 +275,29 @@ function releases(ctx: CheckContext, a: Acquire, x: CallEvent, pairsOnly = false
   return named || (!pairsOnly && /^[A-Za-z_]\w*$/.test(a.object) && DESTROYS.test(x.callee));
 }
 
+/**
+ * A call to a function in view whose own body releases the acquired object,
+ * its parameters read as the call's arguments (`__cleanup_nmi(irq, desc)`
+ * calling `irq_chip_pm_put(&desc->irq_data)`): one level deep.
+ */
+function releasesInCallee(ctx: CheckContext, a: Acquire, x: CallEvent, file: string): boolean {
+  if (a.byResult || x === a.ref.event) return false;
+  const body = findFunction(ctx, x.callee, file);
+  const params = body?.params;
+  if (!body || !params || params.length === 0) return false;
+  const asCaller = (arg: string): string => {
+    let out = withoutSpaces(arg);
+    params.forEach((p, i) => {
+      const given = x.args[i];
+      if (given !== undefined) out = out.replace(new RegExp(`(?<![\\w>.])${p}\\b`, 'g'), withoutSpaces(given));
+    });
+    return out;
+  };
+  return body.blocks.some((b) =>
+    b.events.some((y) => y.kind === 'call' && releases(ctx, a, { ...y, args: y.args.map(asCaller) }, true)),
+  );
+}
+
 function acquiresOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Acquire[] {
   const out: Acquire[] = [];
   const calls = paths.events().filter((r): r is EventRef<CallEvent> => r.event.kind === 'call');
@@ -335,7 +358,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   for (const a of acquires) {
     const ownFailure = paths.errorBlocks(a.ref);
     const avoid = reachableAvoiding(fn, a.ref.block);
-    const releaseSites = calls.filter((x) => releases(ctx, a, x.event));
+    const releaseSites = calls.filter((x) => releases(ctx, a, x.event) || releasesInCallee(ctx, a, x.event, fn.file));
     const wrongSites = calls.filter((x) => releasesOther(ctx, a, x.event));
     // The function's own word is required: a pair the function never releases may be handed
     // over by means it does not show (a reference kept by the object it is stored in).

@@ -40,6 +40,12 @@ const FRESH_OBJECT = /alloc|^k[mzv]?z?alloc|^kcalloc|^kmemdup|_create$|_new$/;
 const PRINTS =
   /^(?:printk|pr_[a-z]+|(?:dev|netdev|pci|drm|ibdev|wiphy)_(?:emerg|alert|crit|err|warn|notice|info|dbg)(?:_ratelimited|_once)?)$/;
 
+/** The value is, or assigns, the result of an allocating call (`kzalloc(...)`, `buf = kvmalloc(...)`). */
+function allocatesIn(value: string): boolean {
+  const call = /(?:^|=)\s*([A-Za-z_]\w*)\s*\(/.exec(value.trim());
+  return call !== null && FRESH_OBJECT.test(call[1]);
+}
+
 /** `v` is assigned in `value` (`f = v = 8` stores 8 in both: v's old value goes nowhere). */
 function assignedIn(value: string, v: string): boolean {
   return new RegExp(`(?:^|[^\\w.>])${v}\\s*=(?!=)`).test(value);
@@ -105,6 +111,10 @@ function changesOf(ctx: CheckContext, fn: FunctionModel, paths: FlowPaths): Chan
       if (base === 'current' || fn.types[base] === 'task_struct') continue;
       // `tmp.data = ...` on a struct declared in the function: a copy on the stack, not shared.
       if (new RegExp(`^${base}\\s*\\.`).test(store.target) && fn.types[base] !== undefined) continue;
+      // A fresh allocation put in the field (`data->wbuf = buf = kzalloc(...)`, made on first use): a
+      // buffer kept for later, not a setting to put back. Whether an old one is lost is missing-undo's
+      // question (an owning field overwritten).
+      if (allocatesIn(store.value)) continue;
       out.push({ ref: r, target: withoutSpaces(store.target), field: store.field, value: store.value.trim() });
     } else if (ev.kind === 'call') {
       for (const w of outParamWrites(ctx, ev, fn.file)) {

@@ -269,6 +269,24 @@ test("a helper that drops the caller's lock on some returns only (not told apart
   assert.equal(cycle.line, lineInText(keeping, 'root_unselect(r, h);'));
 });
 
+test('a fresh allocation put in a field on first use is a buffer kept for later, not state to put back; a setting saved and changed still is', async () => {
+  const file = `${P}/lazy-buffer.c`;
+  const r = await analyzeFixtures([file], { minConfidence: 'low' });
+  assert.deepEqual(
+    ofRule(r, 'unrestored-state').map((f) => [f.function, f.line]),
+    [['entry_write', lineOf(file, 'f->mode = 2;')]],
+  );
+});
+
+test("a helper in view whose body gives back the acquired object (its parameters read as the call's arguments) is a release on that path; one that does not, a leak", async () => {
+  const file = `${P}/release-in-helper.c`;
+  const r = await analyzeFixtures([file], { minConfidence: 'low' });
+  assert.deepEqual(
+    ofRule(r, 'missing-undo').map((f) => [f.function, f.line]),
+    [['widget_start_leaky', lineOf(file, 'return -EINVAL;', 2)]],
+  );
+});
+
 test('a callback under a lock whose class is taken `_nested` in view takes it again: a guess about two instances, low', async () => {
   const file = `${P}/nested-class-callback.c`;
   const r = await analyzeFixtures([file], { minConfidence: 'low' });
