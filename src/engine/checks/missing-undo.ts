@@ -369,13 +369,15 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
     // `mdev->id = rc` after `rc = ida_alloc(...)` makes the id the device's to free), or
     // given whole to another call or callback that may keep it (`ops->create(dev)`).
     const held = [a.object.replace(/^&/, ''), ...(a.ref.event.resultVar ? [a.ref.event.resultVar] : [])];
-    // Where the acquire puts what it got, by an index (`get(&pool, pg + n)`, `&pages[n]`): a store of that
-    // index into an object (`req->nr_pages += n`) records how many were taken, for the owner's teardown.
-    const counted = a.ref.event.args.flatMap((arg) => {
-      const m = /^[A-Za-z_][\w>.-]*\s*\+\s*([A-Za-z_]\w*)$|^&?\s*[A-Za-z_][\w>.-]*\[\s*([A-Za-z_]\w*)\s*\]$/.exec(
-        arg.trim(),
-      );
-      return m ? [m[1] ?? m[2]] : [];
+    // What the acquire wrote through its other arguments: a local whose address it was given (`xa_alloc(&xa,
+    // &id, ...)`: the id is what was allocated), or an index it filled (`get(&pool, pg + n)`, `&pages[n]`).
+    // Stored into an object (`sf->adev.id = id`, `req->nr_pages += n`), it is recorded for the owner's teardown.
+    const written = a.ref.event.args.slice(1).flatMap((arg) => {
+      const m =
+        /^&\s*([A-Za-z_]\w*)$|^[A-Za-z_][\w>.-]*\s*\+\s*([A-Za-z_]\w*)$|^&?\s*[A-Za-z_][\w>.-]*\[\s*([A-Za-z_]\w*)\s*\]$/.exec(
+          arg.trim(),
+        );
+      return m ? [m[1] ?? m[2] ?? m[3]] : [];
     });
     const handedOn = (r: EventRef<ReturnEvent>) =>
       mentions(r.event.value, a.object) ||
@@ -405,7 +407,7 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
             return true;
         }
         const store = fieldStore(fn, ev);
-        return store !== undefined && [...held, ...counted].some((v) => mentions(store.value, v));
+        return store !== undefined && [...held, ...written].some((v) => mentions(store.value, v));
       });
     // Judged per later failure (smatch's unwind check): the error returns of each checked call
     // after the acquire, on every path through it. A return right after the acquire is left

@@ -287,6 +287,22 @@ test("a helper in view whose body gives back the acquired object (its parameters
   );
 });
 
+test('an id an acquire wrote through `&id`, stored in the object whose release gives it back, is handed on; stored nowhere, the error path leaks it', async () => {
+  const file = `${P}/id-handed-on.c`;
+  const stored = await analyzeFixtures([file], { minConfidence: 'low' });
+  assert.deepEqual(ofRule(stored, 'missing-undo'), []);
+  const src = fixtureSource(file);
+  const lost = src.text.replace('\tp->id = id;', '\tp->id = 0;');
+  const leaks = ofRule(
+    analyzeSources(await sharedParser(), [{ path: src.path, text: lost }], { minConfidence: 'low' }),
+    'missing-undo',
+  );
+  assert.deepEqual(
+    leaks.map((f) => [f.function, f.line]),
+    [['port_create', lineInText(lost, 'return err;', 2)]],
+  );
+});
+
 test('a callback under a lock whose class is taken `_nested` in view takes it again: a guess about two instances, low', async () => {
   const file = `${P}/nested-class-callback.c`;
   const r = await analyzeFixtures([file], { minConfidence: 'low' });
