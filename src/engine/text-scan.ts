@@ -170,3 +170,8 @@ export function chainRoot(text: string): string | undefined {
   const first = text.charCodeAt(i);
   return first >= 48 && first <= 57 ? undefined : text.slice(i, j);
 }
+
+/** `text` as a regular expression that matches it literally. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -10,13 +10,14 @@
  *
  * A line is any field named in LINE_KEYS, at any depth of a model (events,
  * accesses, blocks, lock inits, member aliases, ops tables, documented
- * orders), and `line N` in a partial function's `reason`. The unit tests move a model there and back and compare it with
- * the model built from the other text, so a line field added under another
- * name fails them.
+ * orders), and `line N` in a partial function's `reason`. The unit tests
+ * move a model there and back and compare it with the model built from the
+ * other text, so a line field added under another name fails them.
  */
 import type { LineMap } from './line-map';
 import type { FileModel, FunctionModel } from './types';
 import type { Finding, LockGraph, RelatedLocation } from '../types';
+import { escapeRegExp } from '../text-scan';
 
 const LINE_KEYS = new Set(['line', 'endLine', 'gotoLine', 'branchLine']);
 
@@ -140,10 +141,6 @@ export function atStepLines(current: FileModel, step: FileModel, map: LineMap): 
     // Not read by the rules (coverage reads the file's own model); a definition the edit added keeps its line.
     skipped: current.skipped.map((s) => ({ ...s, line: map.toOld(s.line) ?? s.line })),
   };
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**

@@ -15,6 +15,7 @@ import { reanalyse } from './reanalyse';
 import type { Reanalysis } from './reanalyse';
 import { editBetween, findFunction, indentOf, namedKids } from './source-edit';
 import type { SourceEdit } from './source-edit';
+import { escapeRegExp } from '../../engine/text-scan';
 
 export interface QuickFix {
   /** The action's title (`Release w->win_lock before this return`). */
@@ -22,8 +23,6 @@ export interface QuickFix {
   edit: Omit<SourceEdit, 'inlined'>;
   reanalysis: Reanalysis;
 }
-
-const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function walk(n: SyntaxNode, visit: (n: SyntaxNode) => void): void {
   visit(n);
@@ -69,7 +68,7 @@ export function lockLeakFix(
     if (!fn || !body) return undefined;
     // the function's own release of this lock (`mutex_unlock(&w->win_lock);`)
     const releaseRe = new RegExp(
-      `^\\s*((?:\\w*unlock\\w*|up_read|up_write)\\s*\\(\\s*${escape(lockExpr)}\\s*[,)][^;]*;)\\s*$`,
+      `^\\s*((?:\\w*unlock\\w*|up_read|up_write)\\s*\\(\\s*${escapeRegExp(lockExpr)}\\s*[,)][^;]*;)\\s*$`,
     );
     let release: string | undefined;
     let ret: SyntaxNode | undefined;

@@ -14,7 +14,7 @@
  */
 import { createTwoFilesPatch, structuredPatch } from 'diff';
 import { blankAnnotations } from '../../engine/parse/blank-annotations';
-import { identifierBefore, isCommentOnlyLine, replaceMemberChain } from '../../engine/text-scan';
+import { escapeRegExp, identifierBefore, isCommentOnlyLine, replaceMemberChain } from '../../engine/text-scan';
 import type { CParser, SyntaxNode } from '../../engine/parse/syntax';
 import type { SourceStep } from '../types';
 import type { RepairStep } from './flow';
@@ -325,7 +325,6 @@ function build(
     });
     const indent = indentOf(lines[it.start]);
     // a local of the helper that holds what the caller already keeps (`old = acc->ioas`) takes the caller's name
-    const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const locals = new Map<string, string>();
     const repeats = new Set<Item>();
     for (const c of inner) {
@@ -333,7 +332,7 @@ function build(
       const kind = c.node!.type;
       const save =
         kind === 'declaration' || kind === 'expression_statement' ? assignmentParts(rename(c.node!.text)) : null;
-      const same = save ? new RegExp(`(\\w+)\\s*=\\s*${escape(save.value)}\\s*;`).exec(callerText) : null;
+      const same = save ? new RegExp(`(\\w+)\\s*=\\s*${escapeRegExp(save.value)}\\s*;`).exec(callerText) : null;
       if (save && same) {
         if (same[1] !== save.name) locals.set(save.name, same[1]);
         repeats.add(c);
