@@ -285,16 +285,21 @@ function releasesInCallee(ctx: CheckContext, a: Acquire, x: CallEvent, file: str
   const body = findFunction(ctx, x.callee, file);
   const params = body?.params;
   if (!body || !params || params.length === 0) return false;
-  const asCaller = (arg: string): string => {
-    let out = withoutSpaces(arg);
-    params.forEach((p, i) => {
-      const given = x.args[i];
-      if (given !== undefined) out = out.replace(new RegExp(`(?<![\\w>.])${p}\\b`, 'g'), withoutSpaces(given));
-    });
-    return out;
-  };
+  // Each parameter's name, as a word, and the caller's argument it stands for: made once per call.
+  const subs = params.flatMap((p, i) =>
+    x.args[i] === undefined ? [] : [[new RegExp(`(?<![\\w>.])${p}\\b`, 'g'), withoutSpaces(x.args[i])] as const],
+  );
+  const asCaller = (arg: string): string =>
+    subs.reduce((out, [re, given]) => out.replace(re, () => given), withoutSpaces(arg));
   return body.blocks.some((b) =>
-    b.events.some((y) => y.kind === 'call' && releases(ctx, a, { ...y, args: y.args.map(asCaller) }, true)),
+    b.events.some(
+      (y) =>
+        y.kind === 'call' &&
+        y.args.length > 0 &&
+        // The object first (most calls are on another one), then the pair.
+        asCaller(y.args[0]) === a.object &&
+        releases(ctx, a, { ...y, args: y.args.map(asCaller) }, true),
+    ),
   );
 }
 
