@@ -243,7 +243,7 @@ export function buildLockGraph(
   for (const fn of functions) {
     if (held(fn).none) continue;
     const partial = fn.status === 'partial';
-    const loops = loopAcquired(fn);
+    const loops = loopAcquired(fn, summaries);
     held(fn).forEachEvent((_block, index, mustNow) => {
       const ev = _block.events[index];
       const heldNow = loops ? withLoopHeld(held(fn), loops, _block.id, index, mustNow) : mustNow;
@@ -486,7 +486,7 @@ interface LoopLocks {
  * (`list_for_each_entry(...) down_write_trylock(&vdev->memory_lock)` before
  * a bus reset). Undefined when there are none.
  */
-function loopAcquired(fn: FunctionModel): LoopLocks | undefined {
+function loopAcquired(fn: FunctionModel, summaries: Summaries): LoopLocks | undefined {
   const cache = new Map<number, Set<number>>();
   const reach = (from: number): Set<number> => {
     let seen = cache.get(from);
@@ -507,11 +507,27 @@ function loopAcquired(fn: FunctionModel): LoopLocks | undefined {
   for (const b of fn.blocks) {
     for (const e of b.events) {
       if (e.kind === 'release') releases.set(e.lock.id, [...(releases.get(e.lock.id) ?? []), b.id]);
+      else if (e.kind === 'call')
+        // A helper that drops the caller's lock (on every return, on some, or on one outcome) releases it here.
+        for (const id of releasedBy(summaries, e.callee, fn.file))
+          releases.set(id, [...(releases.get(id) ?? []), b.id]);
       else if (e.kind === 'acquire' && e.lock.resolved && !e.scope && reach(b.id).has(b.id))
         takes.set(e.lock.id, [...(takes.get(e.lock.id) ?? []), b.id]);
     }
   }
   return takes.size > 0 ? { takes, releases, reach } : undefined;
+}
+
+/** The caller's locks a call to `callee` may release (its summary's lock effect). */
+function releasedBy(summaries: Summaries, callee: string, file: string): string[] {
+  const s = summaries.get(callee, file);
+  if (!s || (!s.releasesHeld && !s.mayReleaseHeld && !s.onError && !s.onOk)) return [];
+  return [
+    ...(s.releasesHeld ?? []),
+    ...(s.mayReleaseHeld ?? []),
+    ...(s.onError?.releases ?? []),
+    ...(s.onOk?.releases ?? []),
+  ];
 }
 
 /**
@@ -521,7 +537,8 @@ function loopAcquired(fn: FunctionModel): LoopLocks | undefined {
  * records an order on. Only when no release of the class lies between the
  * loop and the event (`if (n) spin_unlock(&n->lock)` after a loop that
  * moves from lock to lock: the may-held state there is a path the
- * condition rules out).
+ * condition rules out), its own or a helper's that drops the caller's lock
+ * (btrfs' head loop releases through `cleanup_ref_head()` on one outcome).
  */
 function withLoopHeld(
   held: HeldLocks,

@@ -303,6 +303,25 @@ test('an id an acquire wrote through `&id`, stored in the object whose release g
   );
 });
 
+test('a lock taken in a loop and dropped by helpers before the next iteration is not held at the next pick; kept by the helpers, it is', async () => {
+  const file = `${P}/loop-released-by-helper.c`;
+  const src = fixtureSource(file);
+  const edges = (r: AnalysisResult) => r.lockGraph.edges.map((e) => `${e.from} -> ${e.to}`).sort();
+  const released = await analyzeFixtures([file], { minConfidence: 'low' });
+  assert.deepEqual(edges(released), ['ref_root.lock -> ref_head.lock']);
+  assert.deepEqual(ofRule(released, 'lock-order'), []);
+  // Helpers that unlock nothing: the head lock is still held when the loop picks the next head.
+  const kept = src.text
+    .replace('{\n\tspin_unlock(&h->lock);\n}', '{\n}')
+    .replace('h->op = 0;\n\tspin_unlock(&h->lock);\n', 'h->op = 0;\n');
+  const held = analyzeSources(await sharedParser(), [{ path: src.path, text: kept }], { minConfidence: 'low' });
+  assert.deepEqual(edges(held), ['ref_head.lock -> ref_root.lock', 'ref_root.lock -> ref_head.lock']);
+  assert.deepEqual(
+    ofRule(held, 'lock-order').map((f) => [f.function, f.line]),
+    [['root_drain', lineInText(kept, 'h = root_pick(r);')]],
+  );
+});
+
 test('a callback under a lock whose class is taken `_nested` in view takes it again: a guess about two instances, low', async () => {
   const file = `${P}/nested-class-callback.c`;
   const r = await analyzeFixtures([file], { minConfidence: 'low' });
