@@ -619,11 +619,6 @@ function checkFunction(ctx: CheckContext, fn: FunctionModel): Finding[] {
   return out;
 }
 
-/** `line 79` in the function's own file, `hw_pagetable.c:195` in another. */
-function where(fn: FunctionModel, file: string, line: number): string {
-  return lineRef(file, line, fn.file);
-}
-
 function finding(
   fn: FunctionModel,
   w: Window,
@@ -634,11 +629,11 @@ function finding(
   const call = w.ref.event;
   const s = w.callee?.summary;
   const how = w.callee
-    ? `${fnName(call.callee)} (line ${call.line}) makes \`${w.object}\` reachable: it puts it on \`${s!.into}\` with ${fnName(s!.api)} at ${where(fn, s!.file, s!.line)}`
+    ? `${fnName(call.callee)} (line ${call.line}) makes \`${w.object}\` reachable: it puts it on \`${s!.into}\` with ${fnName(s!.api)} at ${lineRef(s!.file, s!.line, fn.file)}`
     : `\`${w.object}\` is put on \`${w.into}\` by ${fnName(w.api)} (line ${call.line})`;
   const dropped = release
     ? `\`${w.lock}\` is dropped at line ${release.event.line}`
-    : `${fnName(call.callee)} drops \`${w.lock}\` before returning (${where(fn, s!.file, s!.releaseLine!)})`;
+    : `${fnName(call.callee)} drops \`${w.lock}\` before returning (${lineRef(s!.file, s!.releaseLine!, fn.file)})`;
   const message =
     `${how} with \`${w.lock}\` held, but ${dropped} before the object is finished: ${step.what} at line ${step.ref.event.line}. ` +
     `A thread that takes \`${w.lock}\` can find \`${w.object}\` half-built.`;
